@@ -1,0 +1,896 @@
+"""The application service: one method per use case of the 4PI record; each loads, asks the aggregates, and saves atomically."""
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from fourpi.domain.change import Change
+from fourpi.domain.contribution import Contribution
+from fourpi.domain.errors import (
+    ConcurrencyConflict,
+    CrossOrganisationReference,
+    IdempotencyKeyReused,
+    InvalidInput,
+    RecordNotFound,
+)
+from fourpi.domain.initiative import Initiative
+from fourpi.domain.meeting import Meeting
+from fourpi.domain.organisation import Organisation
+from fourpi.domain.participant import MonitoringData, Participant
+from fourpi.domain.payment import Payment
+from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS, InvolvementPolicy
+from fourpi.domain.process_experience import ProcessExperienceAnswer
+from fourpi.domain.receipt import CommandReceipt, CommandResult
+from fourpi.domain.record import OrganisationRecord
+from fourpi.domain.reference_population import ReferencePopulation, Shares
+from fourpi.domain.support import Support
+from fourpi.domain.vocabulary import (
+    BeyondKind,
+    ChangeScope,
+    ContributionNature,
+    EarningsPeriod,
+    FeedbackMethod,
+    ImpactArea,
+    InvolvementDifference,
+    InvolvementKind,
+    InvolvementLevel,
+    InvolvementMethod,
+    InvolvementRole,
+    OutcomeAssessment,
+    ParticipantKind,
+    PaymentKind,
+    PaymentPreference,
+    ProcessDimension,
+    QuestionnaireStage,
+    RespondentKind,
+    SupportKind,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R", bound=CommandResult)
+K = TypeVar("K", bound=OrganisationRecord)
+
+# Organisations are registered before they exist, so their keys live here.
+NO_ORGANISATION = uuid5(NAMESPACE_URL, "https://fourpi.invalid/no-organisation")
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Decision(Generic[R]):
+    """What a use case decided: the records with new facts to save, and its result."""
+
+    records: tuple[OrganisationRecord, ...]
+    result: R
+
+
+def use_case(
+    *, needs_organisation: bool = True
+) -> Callable[
+    [Callable[Concatenate["InvolvementRecords", P], Decision[R]]],
+    Callable[Concatenate["InvolvementRecords", P], R],
+]:
+    """Runs a use case once per idempotency key and saves what it decided in one transaction."""
+
+    def decorate(
+        method: Callable[Concatenate["InvolvementRecords", P], Decision[R]],
+    ) -> Callable[Concatenate["InvolvementRecords", P], R]:
+        @functools.wraps(method)
+        def run(app: "InvolvementRecords", *args: P.args, **kwargs: P.kwargs) -> R:
+            if args:
+                raise TypeError(f"{method.__name__} takes keyword arguments only")
+            return app._run(method, needs_organisation, dict(kwargs))  # type: ignore[arg-type]
+
+        return run
+
+    return decorate
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-able form in which equal command arguments always look the same."""
+    if isinstance(value, Enum):
+        return canonical(value.value)
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return sorted((str(canonical(k)), canonical(v)) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return [canonical(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: canonical(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def fingerprint_of(command: str, arguments: dict[str, Any]) -> str:
+    relevant = {k: v for k, v in arguments.items() if k not in ("idempotency_key", "actor")}
+    encoded = orjson.dumps([command, canonical(relevant)], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def check_idempotency_key(key: str) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidInput("idempotency_key", "must not be blank when given")
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidInput(
+            "idempotency_key", f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters"
+        )
+    return key
+
+
+class InvolvementRecords(Application[UUID]):
+    """The 4PI record of every organisation: the write API the GraphQL layer calls."""
+
+    name = "fourpi"
+
+    # Running commands
+
+    def _run(
+        self,
+        method: Callable[..., Decision[R]],
+        needs_organisation: bool,
+        arguments: dict[str, Any],
+    ) -> R:
+        command = method.__name__
+        organisation_id = arguments.get("organisation_id", NO_ORGANISATION)
+        key = arguments.get("idempotency_key")
+        fingerprint = ""
+        if key is not None:
+            key = check_idempotency_key(key)
+            fingerprint = fingerprint_of(command, arguments)
+            earlier = self._receipt(organisation_id, key)
+            if earlier is not None:
+                return self._earlier_result(earlier, fingerprint)
+        if needs_organisation:
+            self.organisation(organisation_id)
+        decision: Decision[R] = method(self, **arguments)
+        records = list(decision.records)
+        existing_ids = [r.id for r in records if r.version > len(r.pending_events)]
+        if key is not None:
+            records.append(
+                CommandReceipt.issue(
+                    organisation_id=organisation_id,
+                    idempotency_key=key,
+                    command=command,
+                    fingerprint=fingerprint,
+                    result=decision.result,
+                    recorded_by=arguments["actor"],
+                )
+            )
+        try:
+            self.save(*records)
+        except IntegrityError:
+            if key is not None:
+                earlier = self._receipt(organisation_id, key)
+                if earlier is not None:
+                    return self._earlier_result(earlier, fingerprint)
+            raise ConcurrencyConflict(existing_ids) from None
+        return decision.result
+
+    def _receipt(self, organisation_id: UUID, key: str) -> CommandReceipt | None:
+        receipt_id = CommandReceipt.id_for(organisation_id, key)
+        try:
+            receipt = self.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, CommandReceipt)
+        return receipt
+
+    @staticmethod
+    def _earlier_result(receipt: CommandReceipt, fingerprint: str) -> Any:
+        if receipt.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(receipt.idempotency_key, receipt.command)
+        return receipt.result
+
+    # Reading records
+
+    def load(
+        self, kind: type[K], record_id: UUID, organisation_id: UUID, field: str = "id"
+    ) -> K:
+        """A record of the given kind belonging to the given organisation."""
+        if not isinstance(record_id, UUID):
+            raise InvalidInput(field, "must be a record id (a UUID)")
+        try:
+            record = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            raise RecordNotFound(kind.kind, record_id, field=field) from None
+        if not isinstance(record, kind):
+            raise RecordNotFound(kind.kind, record_id, field=field)
+        if record.organisation_id != organisation_id:
+            raise CrossOrganisationReference(field, kind.kind, record_id)
+        return record
+
+    def load_all(
+        self, kind: type[K], ids: list[UUID], organisation_id: UUID, field: str
+    ) -> list[K]:
+        if not isinstance(ids, list | tuple):
+            raise InvalidInput(field, "must be a list of record ids")
+        return [self.load(kind, i, organisation_id, field) for i in ids]
+
+    def organisation(self, organisation_id: UUID) -> Organisation:
+        return self.load(Organisation, organisation_id, organisation_id, "organisation_id")
+
+    # Organisations and their involvement policy
+
+    @use_case(needs_organisation=False)
+    def register_organisation(
+        self, *, name: str, actor: str, idempotency_key: str | None = None
+    ) -> Decision[UUID]:
+        organisation = Organisation.register(
+            organisation_id=uuid4(), name=name, recorded_by=actor
+        )
+        return Decision((organisation,), organisation.id)
+
+    @use_case()
+    def adopt_involvement_policy(
+        self,
+        *,
+        organisation_id: UUID,
+        version_label: str,
+        adopted_on: date,
+        summary: str = "",
+        review_interval_months: int = DEFAULT_REVIEW_INTERVAL_MONTHS,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        policy_id = InvolvementPolicy.id_for(organisation_id)
+        if policy_id in self.repository:
+            policy = self.load(InvolvementPolicy, policy_id, organisation_id)
+            policy.revise(
+                version_label=version_label,
+                adopted_on=adopted_on,
+                review_interval_months=review_interval_months,
+                summary=summary,
+                recorded_by=actor,
+            )
+        else:
+            policy = InvolvementPolicy.adopt(
+                organisation_id=organisation_id,
+                version_label=version_label,
+                adopted_on=adopted_on,
+                review_interval_months=review_interval_months,
+                summary=summary,
+                recorded_by=actor,
+            )
+        return Decision((policy,), policy.id)
+
+    @use_case()
+    def review_involvement_policy(
+        self,
+        *,
+        organisation_id: UUID,
+        reviewed_on: date,
+        notes: str = "",
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        policy_id = InvolvementPolicy.id_for(organisation_id)
+        policy = self.load(InvolvementPolicy, policy_id, organisation_id, "policy")
+        policy.review(reviewed_on=reviewed_on, notes=notes, recorded_by=actor)
+        return Decision((policy,), None)
+
+    # Initiatives: purpose, intended outcomes, roles, cycles
+
+    @use_case()
+    def launch_initiative(
+        self,
+        *,
+        organisation_id: UUID,
+        name: str,
+        level: InvolvementLevel,
+        involvement_kind: InvolvementKind,
+        methods: tuple[InvolvementMethod, ...],
+        purpose: str,
+        limits_of_influence: str,
+        started_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = Initiative.launch(
+            initiative_id=uuid4(),
+            organisation_id=organisation_id,
+            name=name,
+            level=level,
+            involvement_kind=involvement_kind,
+            methods=tuple(methods),
+            purpose=purpose,
+            limits_of_influence=limits_of_influence,
+            started_on=started_on,
+            recorded_by=actor,
+        )
+        return Decision((initiative,), initiative.id)
+
+    @use_case()
+    def record_intended_outcome(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        description: str,
+        impact_areas: tuple[ImpactArea, ...],
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        outcome_id = uuid4()
+        initiative.record_intended_outcome(
+            outcome_id=outcome_id,
+            description=description,
+            impact_areas=tuple(impact_areas),
+            recorded_by=actor,
+        )
+        return Decision((initiative,), outcome_id)
+
+    @use_case()
+    def assess_intended_outcome(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        outcome_id: UUID,
+        assessment: OutcomeAssessment,
+        involvement_difference: InvolvementDifference,
+        evidence: str,
+        assessed_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative.assess_intended_outcome(
+            outcome_id=outcome_id,
+            assessment=assessment,
+            involvement_difference=involvement_difference,
+            evidence=evidence,
+            assessed_on=assessed_on,
+            recorded_by=actor,
+        )
+        return Decision((initiative,), None)
+
+    @use_case()
+    def assign_role(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        participant_id: UUID,
+        role: InvolvementRole,
+        paid: bool,
+        decision_making: bool,
+        started_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        role_id = uuid4()
+        initiative.assign_role(
+            role_id=role_id,
+            participant=participant,
+            role=role,
+            paid=paid,
+            decision_making=decision_making,
+            started_on=started_on,
+            recorded_by=actor,
+        )
+        return Decision((initiative,), role_id)
+
+    @use_case()
+    def end_role(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        role_id: UUID,
+        ended_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative.end_role(role_id=role_id, ended_on=ended_on, recorded_by=actor)
+        return Decision((initiative,), None)
+
+    @use_case()
+    def start_cycle(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        focus_areas: tuple[ImpactArea, ...],
+        started_on: date,
+        actions_taken_up: tuple[str, ...] = (),
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[int]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        number = initiative.start_cycle(
+            focus_areas=tuple(focus_areas),
+            actions_taken_up=tuple(actions_taken_up),
+            started_on=started_on,
+            recorded_by=actor,
+        )
+        return Decision((initiative,), number)
+
+    @use_case()
+    def evaluate_cycle(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        number: int,
+        findings: str,
+        entered_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative.evaluate_cycle(
+            number=number, findings=findings, entered_on=entered_on, recorded_by=actor
+        )
+        return Decision((initiative,), None)
+
+    @use_case()
+    def reflect_on_cycle(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        number: int,
+        reflections: str,
+        entered_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative.reflect_on_cycle(
+            number=number,
+            reflections=reflections,
+            entered_on=entered_on,
+            recorded_by=actor,
+        )
+        return Decision((initiative,), None)
+
+    @use_case()
+    def learn_from_cycle(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        number: int,
+        lessons: str,
+        planned_actions: tuple[str, ...],
+        entered_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative.learn_from_cycle(
+            number=number,
+            lessons=lessons,
+            planned_actions=tuple(planned_actions),
+            entered_on=entered_on,
+            recorded_by=actor,
+        )
+        return Decision((initiative,), None)
+
+    # Participants
+
+    @use_case()
+    def register_participant(
+        self,
+        *,
+        organisation_id: UUID,
+        pseudonym: str,
+        participant_kind: ParticipantKind,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        participant = Participant.register(
+            participant_id=uuid4(),
+            organisation_id=organisation_id,
+            pseudonym=pseudonym,
+            participant_kind=participant_kind,
+            recorded_by=actor,
+        )
+        return Decision((participant,), participant.id)
+
+    @use_case()
+    def declare_monitoring_data(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        monitoring: dict[str, str | None],
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        participant.declare_monitoring_data(
+            monitoring=MonitoringData.checked(**monitoring), recorded_by=actor
+        )
+        return Decision((participant,), None)
+
+    @use_case()
+    def set_payment_preference(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        payment_preference: PaymentPreference,
+        earnings_limit: Decimal | None = None,
+        earnings_period: EarningsPeriod | None = None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        participant.set_payment_preference(
+            payment_preference=payment_preference,
+            earnings_limit=earnings_limit,
+            earnings_period=earnings_period,
+            recorded_by=actor,
+        )
+        return Decision((participant,), None)
+
+    # Meetings
+
+    @use_case()
+    def schedule_meeting(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        title: str,
+        held_at: datetime,
+        high_level: bool,
+        decision_making: bool,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        meeting = Meeting.schedule(
+            meeting_id=uuid4(),
+            initiative=initiative,
+            title=title,
+            held_at=held_at,
+            high_level=high_level,
+            decision_making=decision_making,
+            recorded_by=actor,
+        )
+        return Decision((meeting,), meeting.id)
+
+    @use_case()
+    def send_meeting_papers(
+        self,
+        *,
+        organisation_id: UUID,
+        meeting_id: UUID,
+        sent_at: datetime,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        meeting = self.load(Meeting, meeting_id, organisation_id, "meeting_id")
+        meeting.send_papers(sent_at=sent_at, recorded_by=actor)
+        return Decision((meeting,), None)
+
+    @use_case()
+    def record_attendance(
+        self,
+        *,
+        organisation_id: UUID,
+        meeting_id: UUID,
+        participant_ids: list[UUID],
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        meeting = self.load(Meeting, meeting_id, organisation_id, "meeting_id")
+        attendees = self.load_all(
+            Participant, participant_ids, organisation_id, "participant_ids"
+        )
+        meeting.record_attendance(attendees=attendees, recorded_by=actor)
+        return Decision((meeting,), None)
+
+    @use_case()
+    def name_meeting_reserve(
+        self,
+        *,
+        organisation_id: UUID,
+        meeting_id: UUID,
+        participant_id: UUID,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        meeting = self.load(Meeting, meeting_id, organisation_id, "meeting_id")
+        reserve = self.load(Participant, participant_id, organisation_id, "participant_id")
+        meeting.name_reserve(reserve=reserve, recorded_by=actor)
+        return Decision((meeting,), None)
+
+    @use_case()
+    def make_reasonable_adjustment(
+        self,
+        *,
+        organisation_id: UUID,
+        meeting_id: UUID,
+        description: str,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        meeting = self.load(Meeting, meeting_id, organisation_id, "meeting_id")
+        meeting.make_reasonable_adjustment(description=description, recorded_by=actor)
+        return Decision((meeting,), None)
+
+    # Contributions, responses, feedback
+
+    @use_case()
+    def log_contribution(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        contributor_ids: list[UUID],
+        nature: ContributionNature,
+        summary: str,
+        impact_areas: tuple[ImpactArea, ...],
+        made_on: date,
+        meeting_id: UUID | None = None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        contributors = self.load_all(
+            Participant, contributor_ids, organisation_id, "contributor_ids"
+        )
+        meeting = (
+            None
+            if meeting_id is None
+            else self.load(Meeting, meeting_id, organisation_id, "meeting_id")
+        )
+        contribution = Contribution.log(
+            contribution_id=uuid4(),
+            initiative=initiative,
+            meeting=meeting,
+            contributors=contributors,
+            nature=nature,
+            summary=summary,
+            impact_areas=tuple(impact_areas),
+            made_on=made_on,
+            recorded_by=actor,
+        )
+        return Decision((contribution,), contribution.id)
+
+    @use_case()
+    def respond_to_contribution(
+        self,
+        *,
+        organisation_id: UUID,
+        contribution_id: UUID,
+        outcome: str,
+        rationale: str = "",
+        responded_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        contribution = self.load(
+            Contribution, contribution_id, organisation_id, "contribution_id"
+        )
+        contribution.respond(
+            outcome=outcome,  # type: ignore[arg-type]
+            rationale=rationale,
+            responded_on=responded_on,
+            recorded_by=actor,
+        )
+        return Decision((contribution,), None)
+
+    @use_case()
+    def give_feedback(
+        self,
+        *,
+        organisation_id: UUID,
+        contribution_id: UUID,
+        given_on: date,
+        method: FeedbackMethod,
+        summary: str,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        contribution = self.load(
+            Contribution, contribution_id, organisation_id, "contribution_id"
+        )
+        contribution.give_feedback(
+            given_on=given_on, method=method, summary=summary, recorded_by=actor
+        )
+        return Decision((contribution,), None)
+
+    # Changes
+
+    @use_case()
+    def record_change(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        description: str,
+        impact_area: ImpactArea,
+        scope: ChangeScope,
+        evidence: str,
+        changed_on: date,
+        contribution_ids: list[UUID] | tuple[UUID, ...] = (),
+        beyond_kind: BeyondKind | None = None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        contributions = self.load_all(
+            Contribution, list(contribution_ids), organisation_id, "contribution_ids"
+        )
+        change = Change.record(
+            change_id=uuid4(),
+            initiative=initiative,
+            contributions=contributions,
+            description=description,
+            impact_area=impact_area,
+            scope=scope,
+            beyond_kind=beyond_kind,
+            evidence=evidence,
+            changed_on=changed_on,
+            recorded_by=actor,
+        )
+        return Decision((change,), change.id)
+
+    # Process experience
+
+    @use_case()
+    def record_process_experience(
+        self,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID,
+        respondent_kind: RespondentKind,
+        stage: QuestionnaireStage,
+        scores: dict[ProcessDimension, int],
+        answered_on: date,
+        participant_id: UUID | None = None,
+        free_text: str = "",
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        respondent = (
+            None
+            if participant_id is None
+            else self.load(Participant, participant_id, organisation_id, "participant_id")
+        )
+        answer = ProcessExperienceAnswer.record(
+            answer_id=uuid4(),
+            initiative=initiative,
+            respondent=respondent,
+            respondent_kind=respondent_kind,
+            stage=stage,
+            scores=dict(scores),
+            free_text=free_text,
+            answered_on=answered_on,
+            recorded_by=actor,
+        )
+        return Decision((answer,), answer.id)
+
+    # Payments
+
+    @use_case()
+    def record_payment_owed(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        payment_kind: PaymentKind,
+        amount: Decimal,
+        owed_on: date,
+        initiative_id: UUID | None = None,
+        description: str = "",
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        initiative = (
+            None
+            if initiative_id is None
+            else self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        )
+        payment = Payment.owe(
+            payment_id=uuid4(),
+            participant=participant,
+            initiative=initiative,
+            payment_kind=payment_kind,
+            amount=amount,
+            owed_on=owed_on,
+            description=description,
+            recorded_by=actor,
+        )
+        return Decision((payment,), payment.id)
+
+    @use_case()
+    def record_payment_made(
+        self,
+        *,
+        organisation_id: UUID,
+        payment_id: UUID,
+        paid_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        payment = self.load(Payment, payment_id, organisation_id, "payment_id")
+        payment.pay(paid_on=paid_on, recorded_by=actor)
+        return Decision((payment,), None)
+
+    # Support and training
+
+    @use_case()
+    def record_support(
+        self,
+        *,
+        organisation_id: UUID,
+        support_kind: SupportKind,
+        given_on: date,
+        initiative_id: UUID | None = None,
+        participant_ids: list[UUID] | tuple[UUID, ...] = (),
+        hours: Decimal | None = None,
+        description: str = "",
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        initiative = (
+            None
+            if initiative_id is None
+            else self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        )
+        participants = self.load_all(
+            Participant, list(participant_ids), organisation_id, "participant_ids"
+        )
+        support = Support.give(
+            support_id=uuid4(),
+            organisation_id=organisation_id,
+            initiative=initiative,
+            participants=participants,
+            support_kind=support_kind,
+            given_on=given_on,
+            hours=hours,
+            description=description,
+            recorded_by=actor,
+        )
+        return Decision((support,), support.id)
+
+    # Reference populations
+
+    @use_case()
+    def define_reference_population(
+        self,
+        *,
+        organisation_id: UUID,
+        description: str,
+        shares: Shares,
+        initiative_id: UUID | None = None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        if initiative_id is not None:
+            self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        population_id = ReferencePopulation.id_for(organisation_id, initiative_id)
+        if population_id in self.repository:
+            population = self.load(ReferencePopulation, population_id, organisation_id)
+            population.revise(description=description, shares=shares, recorded_by=actor)
+        else:
+            population = ReferencePopulation.define(
+                organisation_id=organisation_id,
+                initiative_id=initiative_id,
+                description=description,
+                shares=shares,
+                recorded_by=actor,
+            )
+        return Decision((population,), population.id)

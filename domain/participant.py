@@ -1,0 +1,178 @@
+"""A participant: a pseudonymous person, with optional self-declared monitoring data and a payment preference."""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Self, TYPE_CHECKING
+from uuid import UUID
+
+from fourpi.domain.errors import InvalidInput
+from fourpi.domain.record import OrganisationRecord, check_member, check_text
+from fourpi.domain.vocabulary import (
+    AgeBand,
+    Disability,
+    EarningsPeriod,
+    EducationLevel,
+    EthnicGroup,
+    Gender,
+    MonitoringCategory,
+    ParticipantKind,
+    PaymentPreference,
+    SexualOrientation,
+)
+
+
+@dataclass(frozen=True)
+class MonitoringData:
+    """Self-declared; None means not recorded, which differs from prefer not to say."""
+
+    age_band: AgeBand | None = None
+    gender: Gender | None = None
+    ethnic_group: EthnicGroup | None = None
+    disability: Disability | None = None
+    sexual_orientation: SexualOrientation | None = None
+    education_level: EducationLevel | None = None
+
+    def value_of(self, category: MonitoringCategory) -> str | None:
+        value: str | None = getattr(self, category.value)
+        return value
+
+    @classmethod
+    def checked(cls, **values: Any) -> "MonitoringData":
+        vocabularies = {
+            "age_band": AgeBand,
+            "gender": Gender,
+            "ethnic_group": EthnicGroup,
+            "disability": Disability,
+            "sexual_orientation": SexualOrientation,
+            "education_level": EducationLevel,
+        }
+        unknown = set(values) - set(vocabularies)
+        if unknown:
+            raise InvalidInput(
+                sorted(unknown)[0], "is not a monitoring category"
+            )
+        checked = {
+            name: None if value is None else check_member(name, value, vocabularies[name])
+            for name, value in values.items()
+        }
+        return cls(**checked)
+
+
+def check_amount(field: str, amount: Decimal) -> Decimal:
+    """Money: positive pounds and pence."""
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput(field, "must be an amount of money") from None
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput(field, "must be more than zero")
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(field, "must be in whole pence (at most 2 decimal places)")
+    if value > Decimal("1000000"):
+        raise InvalidInput(field, "must be at most 1,000,000")
+    return value.quantize(Decimal("0.01"))
+
+
+class Participant(OrganisationRecord):
+    kind = "participant"
+    if TYPE_CHECKING:
+        pseudonym: str
+        participant_kind: ParticipantKind
+        monitoring: MonitoringData
+        payment_preference: PaymentPreference | None
+        earnings_limit: Decimal | None
+        earnings_period: EarningsPeriod | None
+
+    class Registered(OrganisationRecord.Created):
+        pseudonym: str
+        participant_kind: ParticipantKind
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.pseudonym = self.pseudonym
+            aggregate.participant_kind = self.participant_kind
+            aggregate.monitoring = MonitoringData()
+            aggregate.payment_preference = None
+            aggregate.earnings_limit = None
+            aggregate.earnings_period = None
+
+    class MonitoringDataDeclared(OrganisationRecord.Event):
+        monitoring: MonitoringData
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.monitoring = self.monitoring
+
+    class PaymentPreferenceSet(OrganisationRecord.Event):
+        payment_preference: PaymentPreference
+        earnings_limit: Decimal | None
+        earnings_period: EarningsPeriod | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.payment_preference = self.payment_preference
+            aggregate.earnings_limit = self.earnings_limit
+            aggregate.earnings_period = self.earnings_period
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        participant_id: UUID,
+        organisation_id: UUID,
+        pseudonym: str,
+        participant_kind: ParticipantKind,
+        recorded_by: str,
+    ) -> Self:
+        return cls._open(
+            cls.Registered,
+            record_id=participant_id,
+            organisation_id=organisation_id,
+            recorded_by=recorded_by,
+            pseudonym=check_text("pseudonym", pseudonym, max_length=100),
+            participant_kind=check_member(
+                "participant_kind", participant_kind, ParticipantKind
+            ),
+        )
+
+    @property
+    def has_lived_experience_voice(self) -> bool:
+        return self.participant_kind.has_lived_experience_voice
+
+    def declare_monitoring_data(
+        self, *, monitoring: MonitoringData, recorded_by: str
+    ) -> None:
+        if not isinstance(monitoring, MonitoringData):
+            raise InvalidInput("monitoring", "must be self-declared monitoring data")
+        self._record(
+            self.MonitoringDataDeclared, recorded_by=recorded_by, monitoring=monitoring
+        )
+
+    def set_payment_preference(
+        self,
+        *,
+        payment_preference: PaymentPreference,
+        earnings_limit: Decimal | None,
+        earnings_period: EarningsPeriod | None,
+        recorded_by: str,
+    ) -> None:
+        preference = check_member(
+            "payment_preference", payment_preference, PaymentPreference
+        )
+        if (earnings_limit is None) != (earnings_period is None):
+            raise InvalidInput(
+                "earnings_period"
+                if earnings_period is None
+                else "earnings_limit",
+                "an earnings limit and its period (week or month) go together",
+            )
+        limit = None
+        period = None
+        if earnings_limit is not None:
+            limit = check_amount("earnings_limit", earnings_limit)
+            period = check_member("earnings_period", earnings_period, EarningsPeriod)
+        self._record(
+            self.PaymentPreferenceSet,
+            recorded_by=recorded_by,
+            payment_preference=preference,
+            earnings_limit=limit,
+            earnings_period=period,
+        )

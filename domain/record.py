@@ -1,0 +1,131 @@
+"""The base of every aggregate: a record that belongs to one organisation and says who recorded each fact."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from fourpi.domain.errors import CrossOrganisationReference, InvalidInput
+
+T = TypeVar("T")
+
+
+class OrganisationRecord(Aggregate):
+    """An event-sourced record owned by exactly one organisation."""
+
+    if TYPE_CHECKING:
+        organisation_id: UUID
+
+    class Event(Aggregate.Event):
+        """Every fact names its organisation and the actor who recorded it."""
+
+        organisation_id: UUID
+        recorded_by: str
+
+    class Created(Event, Aggregate.Created):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.organisation_id = self.organisation_id
+
+    kind: ClassVar[str] = "record"
+    """How errors name this kind of record."""
+
+    @classmethod
+    def _open(
+        cls,
+        event_class: type["OrganisationRecord.Created"],
+        *,
+        record_id: UUID,
+        organisation_id: UUID,
+        recorded_by: str,
+        **facts: Any,
+    ) -> Self:
+        return cls._create(
+            event_class,
+            id=record_id,
+            organisation_id=organisation_id,
+            recorded_by=check_actor(recorded_by),
+            **facts,
+        )
+
+    def _record(
+        self,
+        event_class: type["OrganisationRecord.Event"],
+        *,
+        recorded_by: str,
+        **facts: Any,
+    ) -> None:
+        self.trigger_event(
+            event_class,
+            organisation_id=self.organisation_id,
+            recorded_by=check_actor(recorded_by),
+            **facts,
+        )
+
+
+def check_same_organisation(
+    organisation_id: UUID, field: str, others: Iterable[OrganisationRecord]
+) -> None:
+    """A new record may only reference records of its own organisation."""
+    for other in others:
+        if other.organisation_id != organisation_id:
+            raise CrossOrganisationReference(field, other.kind, other.id)
+
+
+def check_actor(recorded_by: str) -> str:
+    if not isinstance(recorded_by, str) or not recorded_by.strip():
+        raise InvalidInput("recorded_by", "must name who recorded this")
+    return recorded_by
+
+
+def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:
+    """Required free text: not blank, not absurdly long."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, "must not be blank")
+    if len(value) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    return value.strip()
+
+
+def check_optional_text(field: str, value: str | None, *, max_length: int = 10_000) -> str:
+    if value is None or not value.strip():
+        return ""
+    return check_text(field, value, max_length=max_length)
+
+
+def check_member(field: str, value: Any, vocabulary: type[T]) -> T:
+    """A value must come from its controlled vocabulary."""
+    try:
+        return vocabulary(value)  # type: ignore[call-arg]
+    except ValueError:
+        allowed = ", ".join(str(v) for v in vocabulary)  # type: ignore[attr-defined]
+        raise InvalidInput(field, f"must be one of: {allowed}") from None
+
+
+def check_members(
+    field: str, values: Iterable[Any], vocabulary: type[T], *, at_least_one: bool = True
+) -> tuple[T, ...]:
+    members = tuple(dict.fromkeys(check_member(field, v, vocabulary) for v in values))
+    if at_least_one and not members:
+        raise InvalidInput(field, "must name at least one")
+    return members
+
+
+def check_date(field: str, value: date) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(field, "must be a calendar date")
+    return value
+
+
+def check_moment(field: str, value: datetime) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(field, "must be a date and time with a time zone")
+    return value
+
+
+def check_unique_ids(field: str, ids: Iterable[UUID], *, at_least: int = 0) -> tuple[UUID, ...]:
+    unique = tuple(dict.fromkeys(ids))
+    if len(unique) < at_least:
+        raise InvalidInput(field, f"must name at least {at_least}")
+    return unique

@@ -1,0 +1,106 @@
+"""The reference population (4PI Presence): the make-up of the population an initiative or organisation serves."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, Self, TYPE_CHECKING
+from uuid import UUID, uuid5
+
+from fourpi.domain.errors import InvalidInput
+from fourpi.domain.record import OrganisationRecord, check_member, check_text
+from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
+
+Shares = dict[MonitoringCategory, dict[str, Decimal]]
+ROUNDING_ALLOWANCE = Decimal("0.005")
+
+
+def check_shares(shares: Shares) -> Shares:
+    """Each category's shares are fractions of the population, adding up to at most 1."""
+    if not shares:
+        raise InvalidInput("shares", "must describe at least one category")
+    checked: Shares = {}
+    for category, values in shares.items():
+        category = check_member("shares", category, MonitoringCategory)
+        vocabulary = MONITORING_VALUES[category]
+        if not values:
+            raise InvalidInput(f"shares.{category}", "must give at least one share")
+        category_shares: dict[str, Decimal] = {}
+        for value, share in values.items():
+            key = check_member(f"shares.{category}", value, vocabulary)
+            try:
+                fraction = Decimal(share)
+            except (InvalidOperation, TypeError, ValueError):
+                raise InvalidInput(
+                    f"shares.{category}.{key}", "must be a fraction from 0 to 1"
+                ) from None
+            if not fraction.is_finite() or not Decimal(0) <= fraction <= Decimal(1):
+                raise InvalidInput(
+                    f"shares.{category}.{key}", "must be a fraction from 0 to 1"
+                )
+            category_shares[key.value] = fraction
+        if sum(category_shares.values()) > 1 + ROUNDING_ALLOWANCE:
+            raise InvalidInput(
+                f"shares.{category}", "the shares of a category must add up to at most 1"
+            )
+        checked[category] = category_shares
+    return checked
+
+
+class ReferencePopulation(OrganisationRecord):
+    """One per initiative, and one for the organisation as a whole."""
+
+    kind = "reference population"
+    if TYPE_CHECKING:
+        initiative_id: UUID | None
+        description: str
+        shares: Shares
+
+    @staticmethod
+    def id_for(organisation_id: UUID, initiative_id: UUID | None) -> UUID:
+        scope = "organisation" if initiative_id is None else str(initiative_id)
+        return uuid5(organisation_id, f"reference-population:{scope}")
+
+    class Defined(OrganisationRecord.Created):
+        initiative_id: UUID | None
+        description: str
+        shares: Shares
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.initiative_id = self.initiative_id
+            aggregate.description = self.description
+            aggregate.shares = self.shares
+
+    class Revised(OrganisationRecord.Event):
+        description: str
+        shares: Shares
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.description = self.description
+            aggregate.shares = self.shares
+
+    @classmethod
+    def define(
+        cls,
+        *,
+        organisation_id: UUID,
+        initiative_id: UUID | None,
+        description: str,
+        shares: Shares,
+        recorded_by: str,
+    ) -> Self:
+        return cls._open(
+            cls.Defined,
+            record_id=cls.id_for(organisation_id, initiative_id),
+            organisation_id=organisation_id,
+            recorded_by=recorded_by,
+            initiative_id=initiative_id,
+            description=check_text("description", description),
+            shares=check_shares(shares),
+        )
+
+    def revise(self, *, description: str, shares: Shares, recorded_by: str) -> None:
+        self._record(
+            self.Revised,
+            recorded_by=recorded_by,
+            description=check_text("description", description),
+            shares=check_shares(shares),
+        )

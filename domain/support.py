@@ -1,0 +1,83 @@
+"""Support and training given to the people involved, or training given to staff (4PI Process)."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Self, TYPE_CHECKING
+from uuid import UUID
+
+from fourpi.domain.errors import InvalidInput
+from fourpi.domain.initiative import Initiative
+from fourpi.domain.participant import Participant
+from fourpi.domain.record import (
+    OrganisationRecord,
+    check_date,
+    check_member,
+    check_optional_text,
+    check_same_organisation,
+    check_unique_ids,
+)
+from fourpi.domain.vocabulary import SupportKind
+
+
+class Support(OrganisationRecord):
+    kind = "support"
+    if TYPE_CHECKING:
+        initiative_id: UUID | None
+        support_kind: SupportKind
+        participant_ids: tuple[UUID, ...]
+        given_on: date
+        hours: Decimal | None
+        description: str
+
+    class Given(OrganisationRecord.Created):
+        initiative_id: UUID | None
+        support_kind: SupportKind
+        participant_ids: tuple[UUID, ...]
+        given_on: date
+        hours: Decimal | None
+        description: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.initiative_id = self.initiative_id
+            aggregate.support_kind = self.support_kind
+            aggregate.participant_ids = self.participant_ids
+            aggregate.given_on = self.given_on
+            aggregate.hours = self.hours
+            aggregate.description = self.description
+
+    @classmethod
+    def give(
+        cls,
+        *,
+        support_id: UUID,
+        organisation_id: UUID,
+        initiative: Initiative | None,
+        participants: list[Participant],
+        support_kind: SupportKind,
+        given_on: date,
+        hours: Decimal | None,
+        description: str,
+        recorded_by: str,
+    ) -> Self:
+        if initiative is not None:
+            check_same_organisation(organisation_id, "initiative_id", [initiative])
+        check_same_organisation(organisation_id, "participant_ids", participants)
+        if hours is not None:
+            hours = Decimal(hours)
+            if not hours.is_finite() or not Decimal(0) < hours <= Decimal(1000):
+                raise InvalidInput("hours", "must be more than 0 and at most 1000")
+        return cls._open(
+            cls.Given,
+            record_id=support_id,
+            organisation_id=organisation_id,
+            recorded_by=recorded_by,
+            initiative_id=None if initiative is None else initiative.id,
+            support_kind=check_member("support_kind", support_kind, SupportKind),
+            participant_ids=check_unique_ids(
+                "participant_ids", (p.id for p in participants)
+            ),
+            given_on=check_date("given_on", given_on),
+            hours=hours,
+            description=check_optional_text("description", description),
+        )

@@ -1,0 +1,108 @@
+"""Configuration from the environment: where the event store lives, with documented defaults."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DATABASE_URL_VARIABLE = "FOURPI_DATABASE_URL"
+
+
+def default_database_path() -> Path:
+    """$XDG_DATA_HOME/fourpi/fourpi.sqlite3, so every directory sees the same record."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "fourpi" / "fourpi.sqlite3"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_database_path()}"
+
+
+class DatabaseURLError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Database:
+    """A parsed database URL: SQLite (a file) or PostgreSQL (a server and schema)."""
+
+    url: str
+    backend: str
+    sqlite_path: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+    schema: str = "public"
+
+    @property
+    def display(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        if self.backend == "sqlite":
+            return self.url
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}?schema={self.schema}"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The settings eventsourcing's persistence modules read."""
+        common = {"TRANSCODER_TOPIC": "fourpi.transcoder:OrjsonTranscoder"}
+        if self.backend == "sqlite":
+            return common | {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": self.sqlite_path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        return common | {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_LOCK_TIMEOUT": "30",
+        }
+
+
+def parse_database_url(url: str) -> Database:
+    """sqlite:///relative/path, sqlite:////absolute/path, or postgresql://user:password@host:port/dbname?schema=name."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        raw = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not raw:
+            raise DatabaseURLError(
+                f"database URL {url!r}: a SQLite URL is sqlite:///path/to/file.sqlite3"
+            )
+        path = raw if raw == ":memory:" else str(Path(unquote(raw)).expanduser().resolve())
+        return Database(url=f"sqlite:///{path}", backend="sqlite", sqlite_path=path)
+    if parts.scheme in ("postgresql", "postgres"):
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname:
+            raise DatabaseURLError(
+                f"database URL {url!r}: name the database, as in "
+                "postgresql://user@127.0.0.1:5432/dbname"
+            )
+        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        if not schema.replace("_", "").isalnum():
+            raise DatabaseURLError(
+                f"database URL {url!r}: schema must be letters, digits and underscores"
+            )
+        return Database(
+            url=url,
+            backend="postgresql",
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=dbname,
+            schema=schema,
+        )
+    raise DatabaseURLError(
+        f"database URL {url!r}: the scheme must be sqlite or postgresql"
+    )
+
+
+def database_from_environment(url: str | None = None) -> Database:
+    """The --database option, else $FOURPI_DATABASE_URL, else the default SQLite file."""
+    chosen = url or os.environ.get(DATABASE_URL_VARIABLE) or default_database_url()
+    return parse_database_url(chosen)
