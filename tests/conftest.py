@@ -1,0 +1,81 @@
+"""Shared fixtures: the same tests run on SQLite and on a real PostgreSQL, each in a store of its own."""
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from fourpi.bootstrap import open_records
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.vocabulary import (
+    InvolvementKind,
+    InvolvementLevel,
+    InvolvementMethod,
+)
+from tests.helpers import ACTOR
+
+POSTGRES_URL = os.environ.get(
+    "FOURPI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it answers."""
+    try:
+        with psycopg.connect(POSTGRES_URL.split("?")[0], connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"no PostgreSQL server answers at {POSTGRES_URL}: {error}".strip()
+
+
+_postgres_reason = postgres_unavailable()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty event store: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/fourpi.sqlite3"
+        return
+    if _postgres_reason is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {_postgres_reason}")
+        pytest.skip(_postgres_reason)
+    schema = f"test_{uuid4().hex[:12]}"
+    yield f"{POSTGRES_URL}?schema={schema}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+@pytest.fixture
+def records(database_url: str) -> Iterator[InvolvementRecords]:
+    app = open_records(database_url)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def organisation_id(records: InvolvementRecords) -> UUID:
+    return records.register_organisation(name="Test Mind", actor="admin")
+
+
+@pytest.fixture
+def initiative_id(records: InvolvementRecords, organisation_id: UUID) -> UUID:
+    return records.launch_initiative(
+        organisation_id=organisation_id,
+        name="Diversifying who we involve",
+        level=InvolvementLevel.STRATEGIC,
+        involvement_kind=InvolvementKind.CO_PRODUCTION,
+        methods=(InvolvementMethod.WORKSHOP,),
+        purpose="Find out how to diversify who is involved.",
+        limits_of_influence="The budget is fixed for this year.",
+        started_on=date(2021, 1, 4),
+        actor=ACTOR,
+    )
