@@ -1,0 +1,129 @@
+"""Idempotency: a command repeated with the same key returns the original result and records nothing new."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from threading import Barrier
+
+import pytest
+
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.contribution import Contribution
+from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
+from fourpi.domain.vocabulary import ContributionNature, ImpactArea
+from tests.helpers import ACTOR, log_position, register
+
+
+def log_idea(records, organisation_id, initiative_id, contributor, key, summary="More evening sessions"):
+    return records.log_contribution(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        contributor_ids=[contributor],
+        nature=ContributionNature.IDEA,
+        summary=summary,
+        impact_areas=(ImpactArea.DELIVERY,),
+        made_on=date(2021, 3, 1),
+        actor=ACTOR,
+        idempotency_key=key,
+    )
+
+
+def test_a_repeated_command_returns_the_original_result_and_writes_nothing(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    advisor = register(records, organisation_id)
+    first = log_idea(records, organisation_id, initiative_id, advisor, "client-42")
+    position = log_position(records)
+    again = log_idea(records, organisation_id, initiative_id, advisor, "client-42")
+    assert again == first
+    assert log_position(records) == position
+
+
+def test_a_repeated_update_is_applied_once(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    advisor = register(records, organisation_id)
+    contribution_id = log_idea(records, organisation_id, initiative_id, advisor, None)
+    for _ in range(3):
+        records.respond_to_contribution(
+            organisation_id=organisation_id,
+            contribution_id=contribution_id,
+            outcome="adopted",
+            responded_on=date(2021, 3, 8),
+            actor=ACTOR,
+            idempotency_key="respond-once",
+        )
+    contribution = records.load(Contribution, contribution_id, organisation_id)
+    assert len(contribution.responses) == 1
+
+
+def test_without_a_key_the_same_command_records_twice(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    advisor = register(records, organisation_id)
+    first = log_idea(records, organisation_id, initiative_id, advisor, None)
+    second = log_idea(records, organisation_id, initiative_id, advisor, None)
+    assert first != second
+
+
+def test_a_key_reused_for_a_different_command_is_refused(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    advisor = register(records, organisation_id)
+    log_idea(records, organisation_id, initiative_id, advisor, "k")
+    position = log_position(records)
+    with pytest.raises(IdempotencyKeyReused, match="already used") as refused:
+        log_idea(records, organisation_id, initiative_id, advisor, "k", summary="Other")
+    assert refused.value.field == "idempotency_key"
+    assert log_position(records) == position
+
+
+def test_keys_belong_to_their_organisation(
+    records: InvolvementRecords, organisation_id
+) -> None:
+    other = records.register_organisation(name="Other charity", actor="admin")
+    one = register(records, organisation_id)
+    two = records.register_participant(
+        organisation_id=other, pseudonym="Advisor", participant_kind="service_user",
+        actor=ACTOR, idempotency_key="same-key",
+    )
+    again = records.register_participant(
+        organisation_id=organisation_id, pseudonym="Advisor",
+        participant_kind="service_user", actor=ACTOR, idempotency_key="same-key",
+    )
+    assert len({one, two, again}) == 3
+
+
+def test_a_refused_command_leaves_its_key_free(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    advisor = register(records, organisation_id)
+    with pytest.raises(InvalidInput):
+        log_idea(records, organisation_id, initiative_id, advisor, "k", summary="  ")
+    assert log_idea(records, organisation_id, initiative_id, advisor, "k") is not None
+
+
+def test_a_blank_key_is_refused(records: InvolvementRecords, organisation_id) -> None:
+    with pytest.raises(InvalidInput, match="idempotency_key: must not be blank"):
+        records.register_participant(
+            organisation_id=organisation_id, pseudonym="A",
+            participant_kind="carer", actor=ACTOR, idempotency_key=" ",
+        )
+
+
+def test_concurrent_retries_with_one_key_record_once(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    advisor = register(records, organisation_id)
+    threads = 6
+    barrier = Barrier(threads)
+
+    def retry(_: int):
+        barrier.wait()
+        return log_idea(records, organisation_id, initiative_id, advisor, "racing-key")
+
+    position = log_position(records)
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(retry, range(threads)))
+    assert len(set(results)) == 1
+    # One contribution and one receipt, however many retries raced.
+    assert log_position(records) - position == 2
