@@ -7,13 +7,13 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
-
 from fourpi.domain.change import Change
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import (
@@ -84,12 +84,12 @@ def use_case(
     def decorate(
         method: Callable[Concatenate["InvolvementRecords", P], Decision[R]],
     ) -> Callable[Concatenate["InvolvementRecords", P], R]:
-        @functools.wraps(method)
-        def run(app: "InvolvementRecords", *args: P.args, **kwargs: P.kwargs) -> R:
+        def run(app: "InvolvementRecords", /, *args: P.args, **kwargs: P.kwargs) -> R:
             if args:
                 raise TypeError(f"{method.__name__} takes keyword arguments only")
-            return app._run(method, needs_organisation, dict(kwargs))  # type: ignore[arg-type]
+            return app._run(method, needs_organisation, dict(kwargs))
 
+        functools.update_wrapper(run, method)
         return run
 
     return decorate
@@ -113,7 +113,9 @@ def canonical(value: Any) -> Any:
 
 
 def fingerprint_of(command: str, arguments: dict[str, Any]) -> str:
-    relevant = {k: v for k, v in arguments.items() if k not in ("idempotency_key", "actor")}
+    relevant = {
+        k: v for k, v in arguments.items() if k not in ("idempotency_key", "actor")
+    }
     encoded = orjson.dumps([command, canonical(relevant)], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(encoded).hexdigest()
 
@@ -123,7 +125,8 @@ def check_idempotency_key(key: str) -> str:
         raise InvalidInput("idempotency_key", "must not be blank when given")
     if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise InvalidInput(
-            "idempotency_key", f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters"
+            "idempotency_key",
+            f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
         )
     return key
 
@@ -150,7 +153,7 @@ class InvolvementRecords(Application[UUID]):
             fingerprint = fingerprint_of(command, arguments)
             earlier = self._receipt(organisation_id, key)
             if earlier is not None:
-                return self._earlier_result(earlier, fingerprint)
+                return cast(R, self._earlier_result(earlier, fingerprint))
         if needs_organisation:
             self.organisation(organisation_id)
         decision: Decision[R] = method(self, **arguments)
@@ -173,14 +176,14 @@ class InvolvementRecords(Application[UUID]):
             if key is not None:
                 earlier = self._receipt(organisation_id, key)
                 if earlier is not None:
-                    return self._earlier_result(earlier, fingerprint)
+                    return cast(R, self._earlier_result(earlier, fingerprint))
             raise ConcurrencyConflict(existing_ids) from None
         return decision.result
 
     def _receipt(self, organisation_id: UUID, key: str) -> CommandReceipt | None:
         receipt_id = CommandReceipt.id_for(organisation_id, key)
         try:
-            receipt = self.repository.get(receipt_id)
+            receipt: Aggregate = self.repository.get(receipt_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(receipt, CommandReceipt)
@@ -201,7 +204,7 @@ class InvolvementRecords(Application[UUID]):
         if not isinstance(record_id, UUID):
             raise InvalidInput(field, "must be a record id (a UUID)")
         try:
-            record = self.repository.get(record_id)
+            record: Aggregate = self.repository.get(record_id)
         except AggregateNotFoundError:
             raise RecordNotFound(kind.kind, record_id, field=field) from None
         if not isinstance(record, kind):
@@ -218,7 +221,9 @@ class InvolvementRecords(Application[UUID]):
         return [self.load(kind, i, organisation_id, field) for i in ids]
 
     def organisation(self, organisation_id: UUID) -> Organisation:
-        return self.load(Organisation, organisation_id, organisation_id, "organisation_id")
+        return self.load(
+            Organisation, organisation_id, organisation_id, "organisation_id"
+        )
 
     # Organisations and their involvement policy
 
@@ -321,7 +326,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         outcome_id = uuid4()
         initiative.record_intended_outcome(
             outcome_id=outcome_id,
@@ -345,7 +352,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         initiative.assess_intended_outcome(
             outcome_id=outcome_id,
             assessment=assessment,
@@ -370,8 +379,12 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
-        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
         role_id = uuid4()
         initiative.assign_role(
             role_id=role_id,
@@ -395,7 +408,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         initiative.end_role(role_id=role_id, ended_on=ended_on, recorded_by=actor)
         return Decision((initiative,), None)
 
@@ -411,7 +426,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[int]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         number = initiative.start_cycle(
             focus_areas=tuple(focus_areas),
             actions_taken_up=tuple(actions_taken_up),
@@ -432,7 +449,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         initiative.evaluate_cycle(
             number=number, findings=findings, entered_on=entered_on, recorded_by=actor
         )
@@ -450,7 +469,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         initiative.reflect_on_cycle(
             number=number,
             reflections=reflections,
@@ -472,7 +493,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         initiative.learn_from_cycle(
             number=number,
             lessons=lessons,
@@ -513,7 +536,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
         participant.declare_monitoring_data(
             monitoring=MonitoringData.checked(**monitoring), recorded_by=actor
         )
@@ -531,7 +556,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
-        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
         participant.set_payment_preference(
             payment_preference=payment_preference,
             earnings_limit=earnings_limit,
@@ -555,7 +582,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         meeting = Meeting.schedule(
             meeting_id=uuid4(),
             initiative=initiative,
@@ -609,7 +638,9 @@ class InvolvementRecords(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> Decision[None]:
         meeting = self.load(Meeting, meeting_id, organisation_id, "meeting_id")
-        reserve = self.load(Participant, participant_id, organisation_id, "participant_id")
+        reserve = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
         meeting.name_reserve(reserve=reserve, recorded_by=actor)
         return Decision((meeting,), None)
 
@@ -644,7 +675,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         contributors = self.load_all(
             Participant, contributor_ids, organisation_id, "contributor_ids"
         )
@@ -727,7 +760,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         contributions = self.load_all(
             Contribution, list(contribution_ids), organisation_id, "contribution_ids"
         )
@@ -762,11 +797,15 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        initiative = self.load(Initiative, initiative_id, organisation_id, "initiative_id")
+        initiative = self.load(
+            Initiative, initiative_id, organisation_id, "initiative_id"
+        )
         respondent = (
             None
             if participant_id is None
-            else self.load(Participant, participant_id, organisation_id, "participant_id")
+            else self.load(
+                Participant, participant_id, organisation_id, "participant_id"
+            )
         )
         answer = ProcessExperienceAnswer.record(
             answer_id=uuid4(),
@@ -797,7 +836,9 @@ class InvolvementRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[UUID]:
-        participant = self.load(Participant, participant_id, organisation_id, "participant_id")
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
         initiative = (
             None
             if initiative_id is None

@@ -1,7 +1,7 @@
 """A change: a difference made, traced to the contributions it came from (impact questions 2, 4 and 5)."""
 
 from datetime import date
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.contribution import Contribution

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
@@ -91,7 +91,9 @@ class Contribution(OrganisationRecord):
         summary: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.feedback.append(Feedback(self.given_on, self.method, self.summary))
+            aggregate.feedback.append(
+                Feedback(self.given_on, self.method, self.summary)
+            )
 
     @classmethod
     def log(
@@ -107,8 +109,12 @@ class Contribution(OrganisationRecord):
         made_on: date,
         recorded_by: str,
     ) -> Self:
-        check_same_organisation(initiative.organisation_id, "contributor_ids", contributors)
-        ids = check_unique_ids("contributor_ids", (p.id for p in contributors), at_least=1)
+        check_same_organisation(
+            initiative.organisation_id, "contributor_ids", contributors
+        )
+        ids = check_unique_ids(
+            "contributor_ids", (p.id for p in contributors), at_least=1
+        )
         for person in contributors:
             if not person.has_lived_experience_voice:
                 raise InvalidInput(

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
@@ -452,9 +452,7 @@ class Initiative(OrganisationRecord):
         current = PHASE_ORDER.index(cycle.phase)
         wanted = PHASE_ORDER.index(phase)
         if wanted <= current:
-            raise InvalidInput(
-                "phase", f"cycle {number} has already entered {phase}"
-            )
+            raise InvalidInput("phase", f"cycle {number} has already entered {phase}")
         if wanted > current + 1:
             raise InvalidInput(
                 "phase",

@@ -1,7 +1,7 @@
 """A meeting of an initiative: when, how senior, when its papers went out, who attended and what was adjusted."""
 
 from datetime import datetime
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
@@ -130,7 +130,9 @@ class Meeting(OrganisationRecord):
             raise InvalidInput(
                 "participant_id", "a reserve must be a service user or carer"
             )
-        self._record(self.ReserveNamed, recorded_by=recorded_by, participant_id=reserve.id)
+        self._record(
+            self.ReserveNamed, recorded_by=recorded_by, participant_id=reserve.id
+        )
 
     def make_reasonable_adjustment(self, *, description: str, recorded_by: str) -> None:
         self._record(

@@ -1,6 +1,6 @@
 """The organisation: the tenant every other record belongs to."""
 
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.record import OrganisationRecord, check_text

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
@@ -48,11 +48,11 @@ class MonitoringData:
         }
         unknown = set(values) - set(vocabularies)
         if unknown:
-            raise InvalidInput(
-                sorted(unknown)[0], "is not a monitoring category"
-            )
-        checked = {
-            name: None if value is None else check_member(name, value, vocabularies[name])
+            raise InvalidInput(sorted(unknown)[0], "is not a monitoring category")
+        checked: dict[str, Any] = {
+            name: None
+            if value is None
+            else check_member(name, value, vocabularies[name])
             for name, value in values.items()
         }
         return cls(**checked)
@@ -159,9 +159,7 @@ class Participant(OrganisationRecord):
         )
         if (earnings_limit is None) != (earnings_period is None):
             raise InvalidInput(
-                "earnings_period"
-                if earnings_period is None
-                else "earnings_limit",
+                "earnings_period" if earnings_period is None else "earnings_limit",
                 "an earnings limit and its period (week or month) go together",
             )
         limit = None

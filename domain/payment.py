@@ -2,7 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
@@ -85,7 +85,9 @@ class Payment(OrganisationRecord):
 
     def pay(self, *, paid_on: date, recorded_by: str) -> None:
         if self.paid_on is not None:
-            raise InvalidInput("paid_on", f"the payment was already paid on {self.paid_on}")
+            raise InvalidInput(
+                "paid_on", f"the payment was already paid on {self.paid_on}"
+            )
         check_date("paid_on", paid_on)
         if paid_on < self.owed_on:
             raise InvalidInput(

@@ -1,7 +1,7 @@
 """The involvement policy (Mind): adopted with a version, reviewed at an interval, default every 24 months."""
 
 from datetime import date
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID, uuid5
 
 from fourpi.domain.calendar import add_months
@@ -17,7 +17,11 @@ DEFAULT_REVIEW_INTERVAL_MONTHS = 24
 
 
 def check_review_interval(months: int) -> int:
-    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+    if (
+        not isinstance(months, int)
+        or isinstance(months, bool)
+        or not 1 <= months <= 120
+    ):
         raise InvalidInput(
             "review_interval_months", "must be a whole number of months from 1 to 120"
         )

@@ -1,7 +1,7 @@
 """A process-experience answer (impact question 3): how one respondent felt about the involvement, scored 1 to 5."""
 
 from datetime import date
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
@@ -94,7 +94,9 @@ class ProcessExperienceAnswer(OrganisationRecord):
         answered_on: date,
         recorded_by: str,
     ) -> Self:
-        respondent_kind = check_member("respondent_kind", respondent_kind, RespondentKind)
+        respondent_kind = check_member(
+            "respondent_kind", respondent_kind, RespondentKind
+        )
         if respondent is not None:
             check_same_organisation(
                 initiative.organisation_id, "participant_id", [respondent]

@@ -1,6 +1,6 @@
 """A command receipt: the record that a command carrying an idempotency key was applied, and what it returned."""
 
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID, uuid5
 
 from fourpi.domain.record import OrganisationRecord

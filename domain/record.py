@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-
 from fourpi.domain.errors import CrossOrganisationReference, InvalidInput
 
 T = TypeVar("T")
@@ -88,7 +87,9 @@ def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:
     return value.strip()
 
 
-def check_optional_text(field: str, value: str | None, *, max_length: int = 10_000) -> str:
+def check_optional_text(
+    field: str, value: str | None, *, max_length: int = 10_000
+) -> str:
     if value is None or not value.strip():
         return ""
     return check_text(field, value, max_length=max_length)
@@ -124,7 +125,9 @@ def check_moment(field: str, value: datetime) -> datetime:
     return value
 
 
-def check_unique_ids(field: str, ids: Iterable[UUID], *, at_least: int = 0) -> tuple[UUID, ...]:
+def check_unique_ids(
+    field: str, ids: Iterable[UUID], *, at_least: int = 0
+) -> tuple[UUID, ...]:
     unique = tuple(dict.fromkeys(ids))
     if len(unique) < at_least:
         raise InvalidInput(field, f"must name at least {at_least}")

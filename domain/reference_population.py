@@ -1,7 +1,7 @@
 """The reference population (4PI Presence): the make-up of the population an initiative or organisation serves."""
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID, uuid5
 
 from fourpi.domain.errors import InvalidInput
@@ -38,7 +38,8 @@ def check_shares(shares: Shares) -> Shares:
             category_shares[key.value] = fraction
         if sum(category_shares.values()) > 1 + ROUNDING_ALLOWANCE:
             raise InvalidInput(
-                f"shares.{category}", "the shares of a category must add up to at most 1"
+                f"shares.{category}",
+                "the shares of a category must add up to at most 1",
             )
         checked[category] = category_shares
     return checked

@@ -7,7 +7,11 @@ from typing import Any, TypeVar
 import click
 
 from fourpi.bootstrap import open_records
-from fourpi.config import DATABASE_URL_VARIABLE, DatabaseURLError, database_from_environment
+from fourpi.config import (
+    DATABASE_URL_VARIABLE,
+    DatabaseURLError,
+    database_from_environment,
+)
 from fourpi.domain.errors import DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])

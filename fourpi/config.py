@@ -73,7 +73,9 @@ def parse_database_url(url: str) -> Database:
             raise DatabaseURLError(
                 f"database URL {url!r}: a SQLite URL is sqlite:///path/to/file.sqlite3"
             )
-        path = raw if raw == ":memory:" else str(Path(unquote(raw)).expanduser().resolve())
+        path = (
+            raw if raw == ":memory:" else str(Path(unquote(raw)).expanduser().resolve())
+        )
         return Database(url=f"sqlite:///{path}", backend="sqlite", sqlite_path=path)
     if parts.scheme in ("postgresql", "postgres"):
         dbname = unquote(parts.path.lstrip("/"))

@@ -7,15 +7,15 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from psycopg import sql
-
-from fourpi.bootstrap import open_records
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.vocabulary import (
     InvolvementKind,
     InvolvementLevel,
     InvolvementMethod,
 )
+from psycopg import sql
+
+from fourpi.bootstrap import open_records
 from tests.helpers import ACTOR
 
 POSTGRES_URL = os.environ.get(
@@ -44,7 +44,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         return
     if _postgres_reason is not None:
         if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {_postgres_reason}")
+            pytest.fail(
+                f"CI=true, so PostgreSQL tests must run, but {_postgres_reason}"
+            )
         pytest.skip(_postgres_reason)
     schema = f"test_{uuid4().hex[:12]}"
     yield f"{POSTGRES_URL}?schema={schema}"

@@ -4,20 +4,22 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from threading import Barrier
+from typing import Any
 from uuid import UUID
 
-from fourpi.bootstrap import open_records
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict
 from fourpi.domain.meeting import Meeting
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea
+
+from fourpi.bootstrap import open_records
 from tests.helpers import ACTOR, register
 
 WRITERS = 8
 
 
-def stored_versions(records: InvolvementRecords) -> dict[UUID, list[int]]:
-    versions: dict[UUID, list[int]] = {}
+def stored_versions(records: InvolvementRecords) -> dict[Any, list[int]]:
+    versions: dict[Any, list[int]] = {}
     for notification in records.recorder.select_notifications(start=1, limit=100_000):
         versions.setdefault(notification.originator_id, []).append(
             notification.originator_version
@@ -29,11 +31,18 @@ def test_writers_on_one_record_either_land_or_get_a_conflict(
     database_url: str, organisation_id: UUID, initiative_id: UUID, records
 ) -> None:
     meeting_id = records.schedule_meeting(
-        organisation_id=organisation_id, initiative_id=initiative_id,
-        title="Workshop", held_at=datetime(2021, 5, 4, 10, tzinfo=UTC),
-        high_level=False, decision_making=False, actor=ACTOR,
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        title="Workshop",
+        held_at=datetime(2021, 5, 4, 10, tzinfo=UTC),
+        high_level=False,
+        decision_making=False,
+        actor=ACTOR,
     )
-    people = [register(records, organisation_id, pseudonym=f"P{i}") for i in range(WRITERS * 3)]
+    people = [
+        register(records, organisation_id, pseudonym=f"P{i}")
+        for i in range(WRITERS * 3)
+    ]
     # Each writer is a separate process's worth of state: its own application object.
     writers = [open_records(database_url) for _ in range(WRITERS)]
     barrier = Barrier(WRITERS)
@@ -44,8 +53,10 @@ def test_writers_on_one_record_either_land_or_get_a_conflict(
         for person in people[index * 3 : index * 3 + 3]:
             try:
                 writers[index].record_attendance(
-                    organisation_id=organisation_id, meeting_id=meeting_id,
-                    participant_ids=[person], actor=ACTOR,
+                    organisation_id=organisation_id,
+                    meeting_id=meeting_id,
+                    participant_ids=[person],
+                    actor=ACTOR,
                 )
                 outcome["landed"] += 1
             except ConcurrencyConflict as conflict:
@@ -81,10 +92,14 @@ def test_writers_creating_records_never_lose_one(
         barrier.wait()
         return [
             records.log_contribution(
-                organisation_id=organisation_id, initiative_id=initiative_id,
-                contributor_ids=[advisor], nature=ContributionNature.IDEA,
-                summary=f"Idea {index}-{n}", impact_areas=(ImpactArea.DELIVERY,),
-                made_on=date(2021, 3, 1), actor=ACTOR,
+                organisation_id=organisation_id,
+                initiative_id=initiative_id,
+                contributor_ids=[advisor],
+                nature=ContributionNature.IDEA,
+                summary=f"Idea {index}-{n}",
+                impact_areas=(ImpactArea.DELIVERY,),
+                made_on=date(2021, 3, 1),
+                actor=ACTOR,
             )
             for n in range(per_writer)
         ]

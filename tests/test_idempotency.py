@@ -5,15 +5,22 @@ from datetime import date
 from threading import Barrier
 
 import pytest
-
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea
+
 from tests.helpers import ACTOR, log_position, register
 
 
-def log_idea(records, organisation_id, initiative_id, contributor, key, summary="More evening sessions"):
+def log_idea(
+    records,
+    organisation_id,
+    initiative_id,
+    contributor,
+    key,
+    summary="More evening sessions",
+):
     return records.log_contribution(
         organisation_id=organisation_id,
         initiative_id=initiative_id,
@@ -83,12 +90,18 @@ def test_keys_belong_to_their_organisation(
     other = records.register_organisation(name="Other charity", actor="admin")
     one = register(records, organisation_id)
     two = records.register_participant(
-        organisation_id=other, pseudonym="Advisor", participant_kind="service_user",
-        actor=ACTOR, idempotency_key="same-key",
+        organisation_id=other,
+        pseudonym="Advisor",
+        participant_kind="service_user",
+        actor=ACTOR,
+        idempotency_key="same-key",
     )
     again = records.register_participant(
-        organisation_id=organisation_id, pseudonym="Advisor",
-        participant_kind="service_user", actor=ACTOR, idempotency_key="same-key",
+        organisation_id=organisation_id,
+        pseudonym="Advisor",
+        participant_kind="service_user",
+        actor=ACTOR,
+        idempotency_key="same-key",
     )
     assert len({one, two, again}) == 3
 
@@ -105,8 +118,11 @@ def test_a_refused_command_leaves_its_key_free(
 def test_a_blank_key_is_refused(records: InvolvementRecords, organisation_id) -> None:
     with pytest.raises(InvalidInput, match="idempotency_key: must not be blank"):
         records.register_participant(
-            organisation_id=organisation_id, pseudonym="A",
-            participant_kind="carer", actor=ACTOR, idempotency_key=" ",
+            organisation_id=organisation_id,
+            pseudonym="A",
+            participant_kind="carer",
+            actor=ACTOR,
+            idempotency_key=" ",
         )
 
 

@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBPACKAGE_FOLDERS = {"fourpi": "fourpi", "domain": "fourpi.domain",
-                      "projections": "fourpi.projections", "graphql": "fourpi.graphql"}
+SUBPACKAGE_FOLDERS = {
+    "fourpi": "fourpi",
+    "domain": "fourpi.domain",
+    "projections": "fourpi.projections",
+    "graphql": "fourpi.graphql",
+}
 
 
 def packages_in_folders() -> set[str]:
@@ -34,7 +38,9 @@ def pyproject() -> dict:
 def test_every_package_folder_is_listed_for_setuptools() -> None:
     listed = set(pyproject()["tool"]["setuptools"]["packages"])
     missing = packages_in_folders() - listed
-    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
+    assert not missing, (
+        f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
+    )
 
 
 def test_every_listed_package_maps_to_its_folder() -> None:
@@ -61,13 +67,19 @@ def test_import_graphql_finds_graphql_core_even_with_the_repo_root_first() -> No
     )
     assert result.returncode == 0, result.stderr
     location = result.stdout.splitlines()[0]
-    assert "site-packages" in location and not location.startswith(str(ROOT / "graphql"))
+    assert "site-packages" in location and not location.startswith(
+        str(ROOT / "graphql")
+    )
 
 
 def test_the_command_line_works_from_any_directory(tmp_path: Path) -> None:
     fourpi = Path(sys.executable).parent / "fourpi"
     result = subprocess.run(
-        [str(fourpi), "--help"], cwd=tmp_path, capture_output=True, text=True, check=False
+        [str(fourpi), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "demo" in result.stdout
@@ -77,9 +89,20 @@ def test_the_command_line_works_from_any_directory(tmp_path: Path) -> None:
 def test_the_wheel_holds_every_module(tmp_path: Path) -> None:
     """An editable install imports folders setuptools would drop; the wheel shows the truth."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("fourpi-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
