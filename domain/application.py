@@ -14,6 +14,7 @@ import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+
 from fourpi.domain.change import Change
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import (
@@ -53,6 +54,7 @@ from fourpi.domain.vocabulary import (
     ProcessDimension,
     QuestionnaireStage,
     RespondentKind,
+    ResponseOutcome,
     SupportKind,
 )
 
@@ -145,7 +147,13 @@ class InvolvementRecords(Application[UUID]):
         arguments: dict[str, Any],
     ) -> R:
         command = method.__name__
-        organisation_id = arguments.get("organisation_id", NO_ORGANISATION)
+        actor = arguments.get("actor")
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidInput("actor", "must name who is recording this")
+        # Before an organisation exists, its registering actor scopes the key.
+        organisation_id = arguments.get(
+            "organisation_id", uuid5(NO_ORGANISATION, str(arguments.get("actor")))
+        )
         key = arguments.get("idempotency_key")
         fingerprint = ""
         if key is not None:
@@ -705,7 +713,7 @@ class InvolvementRecords(Application[UUID]):
         *,
         organisation_id: UUID,
         contribution_id: UUID,
-        outcome: str,
+        outcome: ResponseOutcome,
         rationale: str = "",
         responded_on: date,
         actor: str,
@@ -715,7 +723,7 @@ class InvolvementRecords(Application[UUID]):
             Contribution, contribution_id, organisation_id, "contribution_id"
         )
         contribution.respond(
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             rationale=rationale,
             responded_on=responded_on,
             recorded_by=actor,

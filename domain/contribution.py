@@ -129,6 +129,12 @@ class Contribution(OrganisationRecord):
                     "meeting_id", f"meeting {meeting.id} is not part of this initiative"
                 )
         check_date("made_on", made_on)
+        if meeting is not None and made_on < meeting.held_at.date():
+            raise InvalidInput(
+                "made_on",
+                f"must not be before the meeting it was made at "
+                f"({meeting.held_at.date()})",
+            )
         initiative.check_not_before_start("made_on", made_on)
         return cls._open(
             cls.Logged,

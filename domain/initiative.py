@@ -308,6 +308,7 @@ class Initiative(OrganisationRecord):
     ) -> None:
         check_same_organisation(self.organisation_id, "participant_id", [participant])
         check_date("started_on", started_on)
+        self.check_not_before_start("started_on", started_on)
         for existing in self.roles.values():
             if (
                 existing.participant_id == participant.id

@@ -16,6 +16,12 @@ from fourpi.domain.record import (
 )
 
 
+def check_held_at(initiative: Initiative, held_at: datetime) -> datetime:
+    check_moment("held_at", held_at)
+    initiative.check_not_before_start("held_at", held_at.date())
+    return held_at
+
+
 class Meeting(OrganisationRecord):
     kind = "meeting"
     if TYPE_CHECKING:
@@ -91,7 +97,7 @@ class Meeting(OrganisationRecord):
             recorded_by=recorded_by,
             initiative_id=initiative.id,
             title=check_text("title", title, max_length=200),
-            held_at=check_moment("held_at", held_at),
+            held_at=check_held_at(initiative, held_at),
             high_level=check_flag("high_level", high_level),
             decision_making=check_flag("decision_making", decision_making),
         )

@@ -15,7 +15,7 @@ from fourpi.domain.record import (
     check_optional_text,
     check_same_organisation,
 )
-from fourpi.domain.vocabulary import PaymentKind
+from fourpi.domain.vocabulary import PaymentKind, PaymentPreference
 
 
 class Payment(OrganisationRecord):
@@ -66,9 +66,22 @@ class Payment(OrganisationRecord):
         description: str,
         recorded_by: str,
     ) -> Self:
+        payment_kind = check_member("payment_kind", payment_kind, PaymentKind)
+        check_date("owed_on", owed_on)
         if initiative is not None:
             check_same_organisation(
                 participant.organisation_id, "initiative_id", [initiative]
+            )
+            initiative.check_not_before_start("owed_on", owed_on)
+        if payment_kind.counts_as_earnings and participant.payment_preference in (
+            PaymentPreference.EXPENSES_ONLY,
+            PaymentPreference.NO_PAYMENT,
+        ):
+            # NSUN: people choose how they are paid, often to protect their benefits.
+            raise InvalidInput(
+                "payment_kind",
+                f"participant {participant.id} chose "
+                f"{participant.payment_preference}; a fee would go against that choice",
             )
         return cls._open(
             cls.Owed,
@@ -77,9 +90,9 @@ class Payment(OrganisationRecord):
             recorded_by=recorded_by,
             participant_id=participant.id,
             initiative_id=None if initiative is None else initiative.id,
-            payment_kind=check_member("payment_kind", payment_kind, PaymentKind),
+            payment_kind=payment_kind,
             amount=check_amount("amount", amount),
-            owed_on=check_date("owed_on", owed_on),
+            owed_on=owed_on,
             description=check_optional_text("description", description),
         )
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+
 from fourpi.domain.errors import CrossOrganisationReference, InvalidInput
 
 T = TypeVar("T")

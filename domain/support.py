@@ -60,8 +60,10 @@ class Support(OrganisationRecord):
         description: str,
         recorded_by: str,
     ) -> Self:
+        check_date("given_on", given_on)
         if initiative is not None:
             check_same_organisation(organisation_id, "initiative_id", [initiative])
+            initiative.check_not_before_start("given_on", given_on)
         check_same_organisation(organisation_id, "participant_ids", participants)
         if hours is not None:
             hours = Decimal(hours)
@@ -77,7 +79,7 @@ class Support(OrganisationRecord):
             participant_ids=check_unique_ids(
                 "participant_ids", (p.id for p in participants)
             ),
-            given_on=check_date("given_on", given_on),
+            given_on=given_on,
             hours=hours,
             description=check_optional_text("description", description),
         )

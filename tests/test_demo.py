@@ -1,0 +1,94 @@
+"""The demo organisation: what it records, that it records it once, and the CLI."""
+
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from fourpi.bootstrap import open_records
+from fourpi.cli import main
+from fourpi.demo import ORGANISATION_NAME, create_demo
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.contribution import Contribution
+from fourpi.domain.initiative import Initiative
+from fourpi.domain.organisation import Organisation
+from fourpi.domain.vocabulary import CyclePhase, ResponseOutcome
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/demo.sqlite3"
+
+
+@pytest.fixture
+def records(database_url: str) -> Iterator[InvolvementRecords]:
+    app = open_records(database_url)
+    yield app
+    app.close()
+
+
+def test_demo_records_an_organisation_with_cycles_and_an_explained_decline(
+    records: InvolvementRecords,
+) -> None:
+    summary = create_demo(records)
+    organisation_id = summary.organisation_id
+
+    organisation = records.load(Organisation, organisation_id, organisation_id)
+    assert organisation.name == ORGANISATION_NAME
+    initiatives = {
+        s.initiative_id: records.load(Initiative, s.initiative_id, organisation_id)
+        for s in summary.initiatives
+    }
+    assert len(initiatives) == 2
+    assert [i.name for i in initiatives.values()] == [
+        s.name for s in summary.initiatives
+    ]
+
+    strategic = [i for i in initiatives.values() if len(i.cycles) >= 2]
+    assert strategic, "one initiative runs Act-Evaluate-Reflect-Learn cycles"
+    cycles = strategic[0].cycles
+    learned = [c for c in cycles if c.phase is CyclePhase.LEARN]
+    assert len(learned) >= 2
+    first, second = cycles[0], cycles[1]
+    assert second.actions_taken_up
+    assert set(second.actions_taken_up) <= set(first.planned_actions)
+
+    contributions = [
+        records.load(Contribution, contribution_id, organisation_id)
+        for s in summary.initiatives
+        for contribution_id in s.contribution_ids
+    ]
+    declines = [
+        response
+        for contribution in contributions
+        for response in contribution.responses
+        if response.outcome is ResponseOutcome.DECLINED
+    ]
+    assert declines
+    assert all(response.rationale.strip() for response in declines)
+
+
+def test_a_second_run_returns_the_same_summary_and_records_nothing(
+    records: InvolvementRecords,
+) -> None:
+    first = create_demo(records)
+    position = records.recorder.max_notification_id()
+
+    second = create_demo(records)
+
+    assert second == first
+    assert records.recorder.max_notification_id() == position
+
+
+def test_the_cli_creates_the_demo_once(database_url: str) -> None:
+    runner = CliRunner()
+
+    first = runner.invoke(main, ["demo", "--database", database_url])
+    assert first.exit_code == 0, first.output
+    assert ORGANISATION_NAME in first.output
+    assert "Recorded" in first.output
+
+    second = runner.invoke(main, ["demo", "--database", database_url])
+    assert second.exit_code == 0, second.output
+    assert ORGANISATION_NAME in second.output
+    assert "nothing new was recorded" in second.output
