@@ -288,7 +288,9 @@ class InvolvementRecords(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> Decision[None]:
         policy_id = InvolvementPolicy.id_for(organisation_id)
-        policy = self.load(InvolvementPolicy, policy_id, organisation_id, "policy")
+        policy = self.load(
+            InvolvementPolicy, policy_id, organisation_id, "organisation_id"
+        )
         policy.review(reviewed_on=reviewed_on, notes=notes, recorded_by=actor)
         return Decision((policy,), None)
 

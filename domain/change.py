@@ -15,7 +15,40 @@ from fourpi.domain.record import (
     check_text,
     check_unique_ids,
 )
-from fourpi.domain.vocabulary import BeyondKind, ChangeScope, ImpactArea
+from fourpi.domain.vocabulary import (
+    BeyondKind,
+    ChangeScope,
+    ImpactArea,
+    ResponseOutcome,
+)
+
+
+def check_source(
+    initiative: Initiative, contribution: Contribution, changed_on: date
+) -> None:
+    """A change traces only to contributions it could have come from."""
+    if contribution.initiative_id != initiative.id:
+        raise InvalidInput(
+            "contribution_ids",
+            f"contribution {contribution.id} belongs to another initiative",
+        )
+    if not contribution.from_service_users_or_carers:
+        raise InvalidInput(
+            "contribution_ids",
+            f"contribution {contribution.id} was not made by service users or carers",
+        )
+    latest = contribution.latest_response
+    if latest is not None and latest.outcome is ResponseOutcome.DECLINED:
+        raise InvalidInput(
+            "contribution_ids",
+            f"contribution {contribution.id} was declined; a change cannot come from it",
+        )
+    if changed_on < contribution.made_on:
+        raise InvalidInput(
+            "changed_on",
+            f"must not be before contribution {contribution.id} was made "
+            f"({contribution.made_on})",
+        )
 
 
 class Change(OrganisationRecord):
@@ -77,24 +110,14 @@ class Change(OrganisationRecord):
             raise InvalidInput(
                 "beyond_kind", f"only a change beyond the activity has one, not {scope}"
             )
+        check_date("changed_on", changed_on)
+        initiative.check_not_before_start("changed_on", changed_on)
         check_same_organisation(
             initiative.organisation_id, "contribution_ids", contributions
         )
         for contribution in contributions:
-            if contribution.initiative_id != initiative.id:
-                raise InvalidInput(
-                    "contribution_ids",
-                    f"contribution {contribution.id} belongs to another initiative",
-                )
-            if not contribution.from_service_users_or_carers:
-                raise InvalidInput(
-                    "contribution_ids",
-                    f"contribution {contribution.id} was not made by service users "
-                    "or carers",
-                )
+            check_source(initiative, contribution, changed_on)
         ids = check_unique_ids("contribution_ids", (c.id for c in contributions))
-        check_date("changed_on", changed_on)
-        initiative.check_not_before_start("changed_on", changed_on)
         return cls._open(
             cls.Recorded,
             record_id=change_id,

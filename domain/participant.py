@@ -48,11 +48,13 @@ class MonitoringData:
         }
         unknown = set(values) - set(vocabularies)
         if unknown:
-            raise InvalidInput(sorted(unknown)[0], "is not a monitoring category")
+            raise InvalidInput(
+                f"monitoring.{sorted(unknown)[0]}", "is not a monitoring category"
+            )
         checked: dict[str, Any] = {
             name: None
             if value is None
-            else check_member(name, value, vocabularies[name])
+            else check_member(f"monitoring.{name}", value, vocabularies[name])
             for name, value in values.items()
         }
         return cls(**checked)
@@ -60,6 +62,8 @@ class MonitoringData:
 
 def check_amount(field: str, amount: Decimal) -> Decimal:
     """Money: positive pounds and pence."""
+    if isinstance(amount, bool):
+        raise InvalidInput(field, "must be an amount of money")
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):

@@ -39,7 +39,8 @@ def check_shares(shares: Shares) -> Shares:
         if sum(category_shares.values()) > 1 + ROUNDING_ALLOWANCE:
             raise InvalidInput(
                 f"shares.{category}",
-                "the shares of a category must add up to at most 1",
+                f"the shares of a category must add up to at most 1 "
+                f"(allowing {ROUNDING_ALLOWANCE} for rounding)",
             )
         checked[category] = category_shares
     return checked

@@ -1,7 +1,7 @@
 """Support and training given to the people involved, or training given to staff (4PI Process)."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
@@ -17,6 +17,19 @@ from fourpi.domain.record import (
     check_unique_ids,
 )
 from fourpi.domain.vocabulary import SupportKind
+
+
+def check_hours(hours: Decimal) -> Decimal:
+    rule = "must be a number of hours more than 0 and at most 1000"
+    if isinstance(hours, bool):
+        raise InvalidInput("hours", rule)
+    try:
+        value = Decimal(hours)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput("hours", rule) from None
+    if not value.is_finite() or not Decimal(0) < value <= Decimal(1000):
+        raise InvalidInput("hours", rule)
+    return value
 
 
 class Support(OrganisationRecord):
@@ -66,9 +79,7 @@ class Support(OrganisationRecord):
             initiative.check_not_before_start("given_on", given_on)
         check_same_organisation(organisation_id, "participant_ids", participants)
         if hours is not None:
-            hours = Decimal(hours)
-            if not hours.is_finite() or not Decimal(0) < hours <= Decimal(1000):
-                raise InvalidInput("hours", "must be more than 0 and at most 1000")
+            hours = check_hours(hours)
         return cls._open(
             cls.Given,
             record_id=support_id,

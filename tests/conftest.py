@@ -7,15 +7,15 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from psycopg import sql
+
+from fourpi.bootstrap import open_records
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.vocabulary import (
     InvolvementKind,
     InvolvementLevel,
     InvolvementMethod,
 )
-from psycopg import sql
-
-from fourpi.bootstrap import open_records
 from tests.helpers import ACTOR
 
 POSTGRES_URL = os.environ.get(

@@ -7,12 +7,11 @@ from threading import Barrier
 from typing import Any
 from uuid import UUID
 
+from fourpi.bootstrap import open_records
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict
 from fourpi.domain.meeting import Meeting
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea
-
-from fourpi.bootstrap import open_records
 from tests.helpers import ACTOR, register
 
 WRITERS = 8

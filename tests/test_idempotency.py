@@ -5,11 +5,11 @@ from datetime import date
 from threading import Barrier
 
 import pytest
+
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea
-
 from tests.helpers import ACTOR, log_position, register
 
 

@@ -10,6 +10,20 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from psycopg import sql
+
+from fourpi.bootstrap import prepare_storage
+from fourpi.config import parse_database_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import DomainError
@@ -32,20 +46,6 @@ from fourpi.domain.vocabulary import (
     RespondentKind,
     ResponseOutcome,
 )
-from hypothesis import HealthCheck, event, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    consumes,
-    invariant,
-    rule,
-    run_state_machine_as_test,
-)
-from psycopg import sql
-
-from fourpi.bootstrap import prepare_storage
-from fourpi.config import parse_database_url
 from tests.conftest import IN_CI, POSTGRES_URL, postgres_unavailable
 
 ACTOR = "state-machine"
