@@ -21,6 +21,10 @@ class OrganisationRecord(Aggregate):
     class Event(Aggregate.Event):
         """Every fact names its organisation and the actor who recorded it."""
 
+        # A later schema raises this on the event class and adds upcast_v1_v2(state),
+        # so old events are upcast when read instead of history being rewritten.
+        class_version = 1
+
         organisation_id: UUID
         recorded_by: str
 

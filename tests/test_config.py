@@ -1,0 +1,109 @@
+"""Configuration: database URLs, the documented default, and what the stores are set up with."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fourpi.bootstrap import open_records
+from fourpi.cli import main
+from fourpi.config import (
+    DatabaseURLError,
+    database_from_environment,
+    default_database_path,
+    parse_database_url,
+)
+
+
+def test_the_default_is_a_sqlite_file_under_the_data_home(
+    monkeypatch, tmp_path
+) -> None:
+    monkeypatch.delenv("FOURPI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    database = database_from_environment()
+    assert database.backend == "sqlite"
+    assert Path(database.sqlite_path) == tmp_path / "fourpi" / "fourpi.sqlite3"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert default_database_path() == Path.home() / ".local/share/fourpi/fourpi.sqlite3"
+
+
+def test_the_option_wins_over_the_environment(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("FOURPI_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite3")
+    assert database_from_environment().sqlite_path.endswith("env.sqlite3")
+    chosen = database_from_environment(f"sqlite:///{tmp_path}/option.sqlite3")
+    assert chosen.sqlite_path.endswith("option.sqlite3")
+
+
+def test_sqlite_urls_relative_and_absolute(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert parse_database_url("sqlite:///data/x.sqlite3").sqlite_path == str(
+        tmp_path / "data" / "x.sqlite3"
+    )
+    assert (
+        parse_database_url("sqlite:////srv/x.sqlite3").sqlite_path == "/srv/x.sqlite3"
+    )
+
+
+def test_postgresql_urls() -> None:
+    database = parse_database_url(
+        "postgresql://ann:s%40cret@db.example:6432/fourpi?schema=mind"
+    )
+    env = database.eventsourcing_env()
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.example",
+        "6432",
+        "fourpi",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("ann", "s@cret")
+    assert env["POSTGRES_SCHEMA"] == "mind"
+    assert "s@cret" not in database.display and "cret" not in database.display
+    defaults = parse_database_url("postgresql://127.0.0.1/test")
+    assert (defaults.user, defaults.port, defaults.schema) == (
+        "postgres",
+        5432,
+        "public",
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("mysql://db/x", "scheme must be sqlite or postgresql"),
+        ("sqlite://", "sqlite:///path"),
+        ("postgresql://127.0.0.1/", "name the database"),
+        ("postgresql://127.0.0.1/x?schema=a;drop", "letters, digits and underscores"),
+    ],
+)
+def test_bad_urls_say_what_is_wrong(url: str, complaint: str) -> None:
+    with pytest.raises(DatabaseURLError, match=complaint):
+        parse_database_url(url)
+
+
+def test_every_event_is_encoded_by_our_transcoder(tmp_path) -> None:
+    records = open_records(f"sqlite:///{tmp_path}/x.sqlite3")
+    assert type(records.mapper.transcoder).__name__ == "OrjsonTranscoder"
+    records.close()
+
+
+def test_the_sqlite_file_is_in_write_ahead_logging_mode(tmp_path) -> None:
+    path = tmp_path / "nested" / "folder" / "x.sqlite3"
+    records = open_records(f"sqlite:///{path}")
+    records.register_organisation(name="Mind", actor="admin")
+    records.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_command_line_refuses_a_bad_url_clearly() -> None:
+    result = CliRunner().invoke(main, ["demo", "--database", "mysql://x/y"])
+    assert result.exit_code == 2
+    assert "scheme must be sqlite or postgresql" in result.output
+
+
+def test_every_command_explains_itself() -> None:
+    for arguments in (["--help"], ["demo", "--help"]):
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == 0 and "Usage:" in result.output
+    assert "--database" in CliRunner().invoke(main, ["demo", "--help"]).output
