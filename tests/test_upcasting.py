@@ -41,7 +41,7 @@ MODULES = (
 )
 
 
-def domain_event_classes() -> list[type]:
+def domain_event_classes() -> list[Any]:
     found = []
     for module in MODULES:
         for record in vars(module).values():
@@ -88,7 +88,7 @@ def test_a_new_event_version_upcasts_what_is_already_stored(
     monkeypatch.setattr(
         Contribution.Logged, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False
     )
-    reloaded = records.repository.get(contribution_id)
+    reloaded: Any = records.repository.get(contribution_id)
     assert reloaded.summary == "Trust has to be earned (upcast)"
 
 
