@@ -72,6 +72,7 @@ class ReferencePopulation(OrganisationRecord):
             aggregate.shares = self.shares
 
     class Revised(OrganisationRecord.Event):
+        initiative_id: UUID | None
         description: str
         shares: Shares
 
@@ -103,6 +104,7 @@ class ReferencePopulation(OrganisationRecord):
         self._record(
             self.Revised,
             recorded_by=recorded_by,
+            initiative_id=self.initiative_id,
             description=check_text("description", description),
             shares=check_shares(shares),
         )

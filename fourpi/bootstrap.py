@@ -1,12 +1,16 @@
 """The composition root: builds the application service on the configured event store."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
 from fourpi.config import Database, database_from_environment
 from fourpi.domain.application import InvolvementRecords
+
+if TYPE_CHECKING:
+    from fourpi.projections.views import ImpactViews
 
 
 def prepare_storage(database: Database) -> None:
@@ -37,3 +41,16 @@ def open_records(database: Database | str | None = None) -> InvolvementRecords:
         database = database_from_environment(database)
     prepare_storage(database)
     return InvolvementRecords(env=database.eventsourcing_env())
+
+
+def open_views(
+    database: Database | str | None = None, records: InvolvementRecords | None = None
+) -> "ImpactViews":
+    """The impact views of the given database, reading its log through `records`."""
+    from fourpi.projections.views import ImpactViews
+
+    if not isinstance(database, Database):
+        database = database_from_environment(database)
+    if records is None:
+        records = open_records(database)
+    return ImpactViews(database, records)

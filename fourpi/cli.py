@@ -6,9 +6,10 @@ from typing import Any, TypeVar
 
 import click
 
-from fourpi.bootstrap import open_records
+from fourpi.bootstrap import open_records, open_views
 from fourpi.config import (
     DATABASE_URL_VARIABLE,
+    Database,
     DatabaseURLError,
     database_from_environment,
 )
@@ -49,11 +50,8 @@ def demo(database_url: str | None) -> None:
     idempotency key."""
     from fourpi.demo import create_demo
 
-    try:
-        database = database_from_environment(database_url)
-        records = open_records(database)
-    except DatabaseURLError as error:
-        raise click.BadParameter(str(error), param_hint="--database") from None
+    database = chosen_database(database_url)
+    records = open_records(database)
     try:
         click.echo(f"Event store: {database.display}")
         before = records.recorder.max_notification_id() or 0
@@ -70,3 +68,91 @@ def demo(database_url: str | None) -> None:
         click.echo("The demo organisation was already there: nothing new was recorded.")
     else:
         click.echo(f"Recorded {after - before} events (log position {after}).")
+
+
+def chosen_database(database_url: str | None) -> Database:
+    try:
+        return database_from_environment(database_url)
+    except DatabaseURLError as error:
+        raise click.BadParameter(str(error), param_hint="--database") from None
+
+
+@main.group()
+def projections() -> None:
+    """The impact views: the read side that answers the five 4PI impact questions.
+
+    The views are tables in the same database as the event log, kept up to date
+    event by event, each event applied exactly once."""
+
+
+@projections.command("run")
+@database_option
+@click.option(
+    "--poll-seconds",
+    default=0.2,
+    show_default=True,
+    help="How often to look for new events on SQLite (PostgreSQL is notified).",
+)
+def projections_run(database_url: str | None, poll_seconds: float) -> None:
+    """Keep the views caught up with the log until interrupted (Ctrl-C).
+
+    Run one worker per database beside any number of API processes started with
+    --no-projections. A second worker started by mistake does no harm: an event
+    already applied is never applied again."""
+    database = chosen_database(database_url)
+    views = open_views(database)
+    click.echo(
+        f"Keeping the impact views of {database.display} up to date (Ctrl-C stops)."
+    )
+    try:
+        views.run(poll_seconds=poll_seconds)
+    except KeyboardInterrupt:
+        click.echo(f"Stopped at log position {views.position()}.")
+    finally:
+        views.close()
+
+
+@projections.command("status")
+@database_option
+def projections_status(database_url: str | None) -> None:
+    """Show how far the views have got: their position, the log head and the lag."""
+    database = chosen_database(database_url)
+    views = open_views(database)
+    try:
+        status = views.status()
+    finally:
+        views.close()
+    click.echo(f"Event store: {database.display}")
+    click.echo(
+        f"Views at log position {status.position} of {status.head} (lag {status.lag})."
+    )
+    for table, rows in status.fact_rows.items():
+        click.echo(f"  {table:<22} {rows:>10} rows")
+
+
+@projections.command("rebuild")
+@database_option
+@click.option(
+    "--batch-size", default=500, show_default=True, help="Events per transaction."
+)
+def projections_rebuild(database_url: str | None, batch_size: int) -> None:
+    """Empty every view and apply the whole log again, with a progress bar.
+
+    It streams the log in batches, so memory does not grow with its length. Readers
+    see the views fill up again while it runs."""
+    database = chosen_database(database_url)
+    views = open_views(database)
+    try:
+        head = views.head()
+        with click.progressbar(length=head, label="Rebuilding the impact views") as bar:
+            done = 0
+
+            def advance(position: int, _: int) -> None:
+                nonlocal done
+                bar.update(position - done)
+                done = position
+
+            position = views.rebuild(batch_size=batch_size, progress=advance)
+    finally:
+        views.close()
+    click.echo(f"Rebuilt the views from {position} events.")

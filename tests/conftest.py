@@ -16,11 +16,8 @@ from fourpi.domain.vocabulary import (
     InvolvementLevel,
     InvolvementMethod,
 )
-from tests.helpers import ACTOR
+from tests.helpers import ACTOR, POSTGRES_URL
 
-POSTGRES_URL = os.environ.get(
-    "FOURPI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -1,9 +1,21 @@
 """Small helpers the tests share: a default actor, registering people, and the log position."""
 
-from uuid import UUID
+import os
+import shutil
+import tempfile
+from uuid import UUID, uuid4
 
+import psycopg
+from psycopg import sql
+
+from fourpi.bootstrap import prepare_storage
+from fourpi.config import parse_database_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.vocabulary import ParticipantKind
+
+POSTGRES_URL = os.environ.get(
+    "FOURPI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 ACTOR = "manager@example.org"
 
@@ -25,3 +37,32 @@ def register(
 def log_position(records: InvolvementRecords) -> int:
     """How many events the store holds: unchanged by any refused command."""
     return records.recorder.max_notification_id() or 0
+
+
+class Store:
+    """A fresh event store for each random history."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.folder = tempfile.mkdtemp()
+            self.url = f"sqlite:///{self.folder}/history.sqlite3"
+        else:
+            self.schema = f"machine_{uuid4().hex[:12]}"
+            self.url = f"{POSTGRES_URL}?schema={self.schema}"
+
+    def open(self, **extra: str) -> InvolvementRecords:
+        database = parse_database_url(self.url)
+        prepare_storage(database)
+        return InvolvementRecords(env=database.eventsourcing_env() | extra)
+
+    def remove(self) -> None:
+        if self.backend == "sqlite":
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(self.schema)
+                )
+            )

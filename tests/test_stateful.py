@@ -1,14 +1,11 @@
 """Random histories: a state machine drives the application service with valid and invalid commands and checks the store after every step."""
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -20,11 +17,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from psycopg import sql
 
-from fourpi.bootstrap import prepare_storage
-from fourpi.config import parse_database_url
-from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import DomainError
 from fourpi.domain.initiative import PHASE_ORDER, Initiative
@@ -46,7 +39,8 @@ from fourpi.domain.vocabulary import (
     RespondentKind,
     ResponseOutcome,
 )
-from tests.conftest import IN_CI, POSTGRES_URL, postgres_unavailable
+from tests.conftest import IN_CI, postgres_unavailable
+from tests.helpers import Store
 
 ACTOR = "state-machine"
 START = date(2021, 1, 1)
@@ -54,35 +48,6 @@ days = st.integers(min_value=-30, max_value=400).map(
     lambda n: START + timedelta(days=n)
 )
 texts = st.sampled_from(["A considered point", "", "   "])
-
-
-class Store:
-    """A fresh event store for each random history."""
-
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
-        if backend == "sqlite":
-            self.folder = tempfile.mkdtemp()
-            self.url = f"sqlite:///{self.folder}/history.sqlite3"
-        else:
-            self.schema = f"machine_{uuid4().hex[:12]}"
-            self.url = f"{POSTGRES_URL}?schema={self.schema}"
-
-    def open(self, **extra: str) -> InvolvementRecords:
-        database = parse_database_url(self.url)
-        prepare_storage(database)
-        return InvolvementRecords(env=database.eventsourcing_env() | extra)
-
-    def remove(self) -> None:
-        if self.backend == "sqlite":
-            shutil.rmtree(self.folder, ignore_errors=True)
-            return
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                    sql.Identifier(self.schema)
-                )
-            )
 
 
 class InvolvementHistory(RuleBasedStateMachine):

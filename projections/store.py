@@ -1,0 +1,230 @@
+"""The read side's storage: the fact tables and their tracking position, written in one transaction, on SQLite or PostgreSQL."""
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg import sql
+
+from fourpi.projections.codec import SQL_TYPES, from_column, to_column
+from fourpi.projections.facts import Fact
+from fourpi.projections.schema import TABLES, Facts, Table
+
+VIEW_NAME = "fourpi_impact_views"
+"""The name the views' position is tracked under."""
+
+
+class ViewsMovedOn(Exception):
+    """Another worker applied these events first; nothing was written twice."""
+
+
+class FactStore:
+    """What both backends share: tables, batched writes with tracking, typed reads."""
+
+    placeholder = "?"
+
+    def qualified(self, table: Table) -> str:
+        return table.sql_name
+
+    def fact_table_statements(self) -> list[str]:
+        statements = []
+        for t in TABLES.values():
+            definitions = ", ".join(
+                f"{name} {SQL_TYPES.get(kind, 'TEXT')}"
+                # One log row per event: a second application of an event fails here.
+                + (" PRIMARY KEY" if t.name == "log" and name == "position" else "")
+                for name, kind in t.all_columns
+            )
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {self.qualified(t)} ({definitions})"
+            )
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {t.sql_name}_by_organisation "
+                f"ON {self.qualified(t)} (organisation_id, position)"
+            )
+        log = self.qualified(TABLES["log"])
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS fourpi_log_by_time ON {log} (recorded_at)"
+        )
+        return statements
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def insert_statement(self, t: Table) -> str:
+        names = ", ".join(name for name, _ in t.all_columns)
+        marks = ", ".join(self.placeholder for _ in t.all_columns)
+        return f"INSERT INTO {self.qualified(t)} ({names}) VALUES ({marks})"
+
+    def record_batch(
+        self, batch: Sequence[tuple[int, UUID, datetime, str, list[Fact]]]
+    ) -> None:
+        """Write the facts of consecutive events and move the tracking position, atomically.
+
+        Each entry is (position, organisation id, recorded at, topic, facts). The log
+        table's primary key on position makes a second application of any event fail,
+        so a second worker started by mistake can never write a fact twice.
+        """
+        rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for position, organisation_id, recorded_at, topic, facts in batch:
+            facts = [("log", {"recorded_at": recorded_at, "topic": topic}), *facts]
+            for seq, (table_name, row) in enumerate(facts):
+                t = TABLES[table_name]
+                full = {
+                    "organisation_id": organisation_id,
+                    "position": position,
+                    "seq": seq,
+                } | row
+                rows[table_name].append(
+                    tuple(
+                        to_column(kind, full.get(name)) for name, kind in t.all_columns
+                    )
+                )
+        try:
+            with self.writing() as cursor:
+                for table_name, table_rows in rows.items():
+                    cursor.executemany(
+                        self.insert_statement(TABLES[table_name]), table_rows
+                    )
+                self._insert_tracking(cursor, Tracking(VIEW_NAME, batch[-1][0]))
+        except (IntegrityError, psycopg.IntegrityError) as error:
+            raise ViewsMovedOn(str(error)) from error
+
+    def read_facts(self, organisation_id: UUID, position: int) -> Facts:
+        """Every fact of one organisation at or below a log position, typed, in log order."""
+        facts: Facts = {}
+        with self.reading() as cursor:
+            for t in TABLES.values():
+                if t.name == "log":
+                    facts[t.name] = []
+                    continue
+                names = [name for name, _ in t.all_columns]
+                cursor.execute(
+                    f"SELECT {', '.join(names)} FROM {self.qualified(t)} "
+                    f"WHERE organisation_id = {self.placeholder} "
+                    f"AND position <= {self.placeholder} ORDER BY position, seq",
+                    (str(organisation_id), position),
+                )
+                facts[t.name] = [
+                    {
+                        name: from_column(kind, stored)
+                        for name, kind in t.all_columns
+                        for stored in (row[name],)
+                    }
+                    for row in cursor.fetchall()
+                ]
+        return facts
+
+    def position_at(self, moment: datetime) -> int:
+        """The last position of the longest prefix of the log recorded by the moment."""
+        log = self.qualified(TABLES["log"])
+        with self.reading() as cursor:
+            cursor.execute(
+                f"SELECT MIN(position) AS first_after FROM {log} "
+                f"WHERE recorded_at > {self.placeholder}",
+                (moment.isoformat(),),
+            )
+            first_after = cursor.fetchone()["first_after"]
+            if first_after is not None:
+                return int(first_after) - 1
+            cursor.execute(f"SELECT MAX(position) AS last FROM {log}")
+            last = cursor.fetchone()["last"]
+            return int(last or 0)
+
+    def recorded_at(self, position: int) -> datetime | None:
+        log = self.qualified(TABLES["log"])
+        with self.reading() as cursor:
+            cursor.execute(
+                f"SELECT recorded_at FROM {log} WHERE position <= {self.placeholder} "
+                "ORDER BY position DESC LIMIT 1",
+                (position,),
+            )
+            row = cursor.fetchone()
+        return None if row is None else from_column("datetime", row["recorded_at"])
+
+    def counts(self) -> dict[str, int]:
+        """How many rows each fact table holds."""
+        result = {}
+        with self.reading() as cursor:
+            for t in TABLES.values():
+                cursor.execute(f"SELECT COUNT(*) AS n FROM {self.qualified(t)}")
+                result[t.name] = int(cursor.fetchone()["n"])
+        return result
+
+    def clear(self) -> None:
+        """Empty every fact table and forget the position, in one transaction."""
+        with self.writing() as cursor:
+            for t in TABLES.values():
+                cursor.execute(f"DELETE FROM {self.qualified(t)}")
+            cursor.execute(self.forget_tracking_statement(), (VIEW_NAME,))
+
+    def forget_tracking_statement(self) -> str:
+        raise NotImplementedError
+
+    if TYPE_CHECKING:
+
+        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
+
+
+class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            *self.fact_table_statements(),
+        ]
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    def forget_tracking_statement(self) -> str:
+        return "DELETE FROM tracking WHERE application_name = ?"
+
+
+class PostgresFactStore(FactStore, PostgresTrackingRecorder):
+    placeholder = "%s"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Our statements are built from the schema's own names, never from input.
+        self.sql_create_statements.extend(
+            sql.Composed([sql.SQL(statement)])
+            for statement in self.fact_table_statements()
+        )
+
+    def qualified(self, table: Table) -> str:
+        return f'"{self.datastore.schema}".{table.sql_name}'
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    def forget_tracking_statement(self) -> str:
+        return (
+            f'DELETE FROM "{self.datastore.schema}".{self.tracking_table_name} '
+            "WHERE application_name = %s"
+        )

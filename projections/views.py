@@ -1,0 +1,212 @@
+"""The impact views: keep the fact tables caught up with the log, exactly once, and answer from them live or as of any moment."""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from fourpi.config import Database
+from fourpi.domain.application import InvolvementRecords
+from fourpi.projections.answers import (
+    DEFAULT_PAYMENT_TARGET_DAYS,
+    ImpactReport,
+    Slice,
+)
+from fourpi.projections.evaluate import evaluate
+from fourpi.projections.facts import facts_of
+from fourpi.projections.store import (
+    VIEW_NAME,
+    FactStore,
+    PostgresFactStore,
+    SQLiteFactStore,
+    ViewsMovedOn,
+)
+
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_POLL_SECONDS = 0.2
+
+Progress = Callable[[int, int], None]
+"""Told (position reached, log head) after every batch."""
+
+
+class ViewsNotReady(Exception):
+    """The views have not reached the position asked for within the time allowed."""
+
+    def __init__(self, wanted: int, reached: int, timeout: float) -> None:
+        super().__init__(
+            f"the views reached log position {reached}, not {wanted}, "
+            f"within {timeout:g} seconds"
+        )
+        self.wanted = wanted
+        self.reached = reached
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    position: int
+    head: int
+    fact_rows: dict[str, int]
+
+    @property
+    def lag(self) -> int:
+        return self.head - self.position
+
+
+class ImpactViews:
+    """The read side of one event store."""
+
+    def __init__(self, database: Database, records: InvolvementRecords) -> None:
+        self.database = database
+        self.records = records
+        factory = InfrastructureFactory.construct(
+            Environment("fourpi_views", database.eventsourcing_env())
+        )
+        store_class: type[FactStore] = (
+            SQLiteFactStore if database.backend == "sqlite" else PostgresFactStore
+        )
+        self.store: Any = factory.tracking_recorder(store_class)  # type: ignore[arg-type]
+        self._stopping = threading.Event()
+
+    # Keeping up with the log
+
+    def position(self) -> int:
+        """The log position the views have applied up to."""
+        return int(self.store.max_tracking_id(VIEW_NAME) or 0)
+
+    def head(self) -> int:
+        return int(self.records.recorder.max_notification_id() or 0)
+
+    def catch_up(
+        self, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None
+    ) -> int:
+        """Apply every event not yet applied, a batch per transaction; returns the position."""
+        position = self.position()
+        head = self.head() if progress else 0
+        while True:
+            notifications = self.records.recorder.select_notifications(
+                start=position + 1, limit=batch_size
+            )
+            if not notifications:
+                return position
+            batch = []
+            for notification in notifications:
+                event: Any = self.records.mapper.to_domain_event(notification)
+                batch.append(
+                    (
+                        notification.id,
+                        event.organisation_id,
+                        event.timestamp,
+                        notification.topic,
+                        facts_of(event),
+                    )
+                )
+            try:
+                self.store.record_batch(batch)
+            except ViewsMovedOn:
+                # Another worker applied these first: carry on from where it got to.
+                position = self.position()
+                continue
+            position = notifications[-1].id
+            if progress:
+                head = max(head, position)
+                progress(position, head)
+
+    def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+        """Keep the views caught up until stop() is called.
+
+        On PostgreSQL the library's subscription (LISTEN/NOTIFY) wakes the worker as
+        soon as events are recorded; SQLite cannot notify, so the worker polls.
+        """
+        self._stopping.clear()
+        self.catch_up()
+        if self.database.backend == "postgresql":
+            with self.records.recorder.subscribe(gt=self.position()) as subscription:
+                watcher = threading.Thread(
+                    target=self._stop_on_request, args=(subscription,), daemon=True
+                )
+                watcher.start()
+                for notification in subscription:
+                    if notification.id > self.position():
+                        self.catch_up()
+                    if self._stopping.is_set():
+                        break
+            return
+        while not self._stopping.wait(poll_seconds):
+            self.catch_up()
+
+    def _stop_on_request(self, subscription: Any) -> None:
+        self._stopping.wait()
+        subscription.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def wait(self, position: int, *, timeout: float = 5.0) -> int:
+        """Block until the views have applied the log up to `position` (read your writes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reached = self.position()
+            if reached >= position:
+                return reached
+            if time.monotonic() >= deadline:
+                raise ViewsNotReady(position, reached, timeout)
+            time.sleep(0.01)
+
+    def status(self) -> ViewStatus:
+        return ViewStatus(self.position(), self.head(), self.store.counts())
+
+    def rebuild(
+        self, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None
+    ) -> int:
+        """Empty every view and apply the whole log again, streaming it in batches."""
+        self.store.clear()
+        return self.catch_up(batch_size=batch_size, progress=progress)
+
+    # Answering
+
+    def report(
+        self,
+        slice: Slice,
+        *,
+        as_of: int | datetime | None = None,
+        moment: date | None = None,
+        target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+    ) -> ImpactReport:
+        """Every answer for the slice, live or as the views stood at a past moment.
+
+        as_of: a log position, or a time (the longest prefix of the log recorded by
+        then). The same facts and the same code answer both: rows are never changed,
+        so the rows at or below a position are the views as they stood there.
+        moment: the date that decides whether a review is overdue; by default the
+        as_of time's date, else the date the position was recorded, else today.
+        """
+        live = self.position()
+        if isinstance(as_of, datetime):
+            if as_of.tzinfo is None:
+                raise ValueError("as_of: a time must carry its time zone")
+            position = min(self.store.position_at(as_of), live)
+            moment = moment or as_of.astimezone(UTC).date()
+        elif as_of is not None:
+            if as_of < 0:
+                raise ValueError("as_of: a log position is 0 or more")
+            if as_of > live:
+                raise ViewsNotReady(as_of, live, 0)
+            position = as_of
+        else:
+            position = live
+        if moment is None:
+            recorded = self.store.recorded_at(position) if as_of is not None else None
+            moment = (recorded or datetime.now(UTC)).date()
+        facts = self.store.read_facts(slice.organisation_id, position)
+        return evaluate(
+            facts, slice, position=position, moment=moment, target_days=target_days
+        )
+
+    def close(self) -> None:
+        self.stop()
+        self.store.datastore.close()

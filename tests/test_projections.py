@@ -1,0 +1,260 @@
+"""The impact views: each event applied exactly once, incremental equals rebuilt, as-of equals the past, read-your-writes."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from threading import Barrier
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fourpi.bootstrap import open_records, open_views
+from fourpi.cli import main
+from fourpi.demo import create_demo
+from fourpi.domain.vocabulary import ContributionNature, ImpactArea
+from fourpi.projections.answers import Slice
+from fourpi.projections.views import ImpactViews, ViewsNotReady
+from tests.conftest import IN_CI, postgres_unavailable
+from tests.helpers import ACTOR, Store, register
+from tests.histories import play, slices
+
+MOMENT = date(2023, 1, 1)
+
+
+def every_fact(views: ImpactViews, organisations: list[Any], position: int) -> dict:
+    """Everything the views hold for these organisations up to a position."""
+    return {o: views.store.read_facts(o, position) for o in organisations}
+
+
+def test_the_views_follow_the_log(records, database_url) -> None:
+    summary = create_demo(records)
+    views = open_views(database_url, records)
+    assert views.status().lag == views.head() > 0
+    assert views.catch_up() == views.head()
+    status = views.status()
+    assert status.lag == 0
+    assert status.fact_rows["log"] == views.head()
+    assert status.fact_rows["contributions"] == sum(
+        len(i.contribution_ids) for i in summary.initiatives
+    )
+    assert status.fact_rows["changes"] == sum(
+        len(i.change_ids) for i in summary.initiatives
+    )
+    # The demo touches every kind of fact, so no table may be left empty.
+    assert all(rows > 0 for rows in status.fact_rows.values()), status.fact_rows
+    views.close()
+
+
+def test_two_workers_never_apply_an_event_twice(records, database_url) -> None:
+    create_demo(records)
+    workers = [open_views(database_url) for _ in range(4)]
+    barrier = Barrier(len(workers))
+
+    def work(views: ImpactViews) -> int:
+        barrier.wait()
+        return views.catch_up(batch_size=37)
+
+    with ThreadPoolExecutor(len(workers)) as pool:
+        reached = list(pool.map(work, workers))
+    assert reached == [records.recorder.max_notification_id()] * len(workers)
+    alone = open_views(
+        f"{database_url.split('?')[0]}?schema=alone_{id(records)}"
+        if "postgresql" in database_url
+        else database_url.replace("fourpi.sqlite3", "alone.sqlite3")
+    )
+    create_demo(alone.records)
+    alone.catch_up()
+    counts = workers[0].status().fact_rows
+    assert counts == alone.status().fact_rows
+    for views in [*workers, alone]:
+        views.close()
+    if "postgresql" in database_url:
+        import psycopg
+
+        with psycopg.connect(database_url.split("?")[0], autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS alone_{id(records)} CASCADE")
+
+
+def test_read_your_writes(
+    records, database_url, organisation_id, initiative_id
+) -> None:
+    """A worker runs in the background; a writer waits for its own write to be in the views."""
+    views = open_views(database_url)
+    worker = threading.Thread(target=views.run, kwargs={"poll_seconds": 0.02})
+    worker.start()
+    try:
+        advisor = register(records, organisation_id)
+        for n in range(3):
+            records.log_contribution(
+                organisation_id=organisation_id,
+                initiative_id=initiative_id,
+                contributor_ids=[advisor],
+                nature=ContributionNature.IDEA,
+                summary=f"Idea {n}",
+                impact_areas=(ImpactArea.DELIVERY,),
+                made_on=date(2021, 3, 1),
+                actor=ACTOR,
+            )
+            written = records.recorder.max_notification_id()
+            assert views.wait(written, timeout=10) >= written
+            report = views.report(Slice(organisation_id), moment=MOMENT)
+            assert report.differences.contributions == n + 1
+    finally:
+        views.stop()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    views.close()
+
+
+def test_waiting_too_long_says_how_far_the_views_got(records, database_url) -> None:
+    records.register_organisation(name="Mind", actor=ACTOR)
+    views = open_views(database_url, records)
+    with pytest.raises(ViewsNotReady, match="reached log position 0, not 1"):
+        views.wait(1, timeout=0.05)
+    with pytest.raises(ViewsNotReady):
+        views.report(
+            Slice(records.recorder.select_notifications(1, 1)[0].originator_id), as_of=1
+        )
+
+
+def test_as_of_a_time_is_the_longest_prefix_recorded_by_then(
+    records, database_url
+) -> None:
+    views = open_views(database_url, records)
+    first = records.register_organisation(name="Mind", actor=ACTOR)
+    between = datetime.now(UTC)
+    second = records.register_organisation(name="Other", actor=ACTOR)
+    views.catch_up()
+    assert views.store.position_at(between - timedelta(days=1)) == 0
+    assert views.store.position_at(between) == 1
+    assert views.store.position_at(datetime.now(UTC)) == 2
+    assert (first, second) != (None, None)
+    with pytest.raises(ValueError, match="time zone"):
+        views.report(Slice(first), as_of=datetime(2024, 1, 1))
+
+
+def run_histories_property(backend: str, examples: int) -> None:
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def incremental_equals_rebuilt_and_as_of_equals_the_past(
+        data: st.DataObject,
+    ) -> None:
+        store = Store(backend)
+        records = store.open()
+        try:
+            known = play(records, data, steps=data.draw(st.integers(20, 70)))
+            head = records.recorder.max_notification_id() or 0
+            probes = [data.draw(slices(known)) for _ in range(3)]
+
+            # Incrementally, in random batch sizes, restarting the worker in between,
+            # capturing what the live views said whenever they stood somewhere.
+            captured = {}
+            views = ImpactViews(records_database(store), records)
+            while views.position() < head:
+                batch = data.draw(st.integers(1, 60))
+                position = (
+                    views.catch_up(batch_size=batch)
+                    if batch > 40
+                    else step(views, batch)
+                )
+                captured[position] = [views.report(p, moment=MOMENT) for p in probes]
+                views.close()
+                views = ImpactViews(records_database(store), records)
+            incremental = every_fact(views, known.organisations, head)
+
+            # Rebuilt from scratch in one go.
+            views.rebuild(batch_size=data.draw(st.integers(1, 500)))
+            assert every_fact(views, known.organisations, head) == incremental
+
+            # As of each captured position: exactly what the live views said then.
+            for position, reports in captured.items():
+                assert [
+                    views.report(p, as_of=position, moment=MOMENT) for p in probes
+                ] == reports
+            views.close()
+        finally:
+            records.close()
+            store.remove()
+
+    incremental_equals_rebuilt_and_as_of_equals_the_past()
+
+
+def records_database(store: Store) -> Any:
+    from fourpi.config import parse_database_url
+
+    return parse_database_url(store.url)
+
+
+def step(views: ImpactViews, events: int) -> int:
+    """Apply at most `events` more events: one bounded batch."""
+    position = views.position()
+    notifications = views.records.recorder.select_notifications(
+        start=position + 1, limit=events
+    )
+    if not notifications:
+        return position
+    batch = []
+    from fourpi.projections.facts import facts_of
+
+    for notification in notifications:
+        event: Any = views.records.mapper.to_domain_event(notification)
+        batch.append(
+            (
+                notification.id,
+                event.organisation_id,
+                event.timestamp,
+                notification.topic,
+                facts_of(event),
+            )
+        )
+    views.store.record_batch(batch)
+    return notifications[-1].id
+
+
+def test_incremental_equals_rebuilt_on_sqlite() -> None:
+    run_histories_property("sqlite", examples=20)
+
+
+def test_incremental_equals_rebuilt_on_postgresql() -> None:
+    reason = postgres_unavailable()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
+        pytest.skip(reason)
+    run_histories_property("postgresql", examples=6)
+
+
+def test_every_kind_of_fact_has_a_rule() -> None:
+    """Only command receipts are left out of the views: no answer needs them."""
+    from fourpi.domain.receipt import CommandReceipt
+    from fourpi.projections.facts import RULES
+    from tests.test_upcasting import domain_event_classes
+
+    facts = {
+        c for c in domain_event_classes() if c.__name__ not in ("Event", "Created")
+    }
+    unprojected = facts - set(RULES)
+    assert unprojected == {CommandReceipt.Issued}
+
+
+def test_status_and_rebuild_from_the_command_line(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.sqlite3"
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", "--database", url]).exit_code == 0
+    status = runner.invoke(main, ["projections", "status", "--database", url])
+    assert status.exit_code == 0 and "(lag 678)" in status.output
+    rebuilt = runner.invoke(main, ["projections", "rebuild", "--database", url])
+    assert (
+        rebuilt.exit_code == 0 and "Rebuilt the views from 678 events" in rebuilt.output
+    )
+    status = runner.invoke(main, ["projections", "status", "--database", url])
+    assert "Views at log position 678 of 678 (lag 0)" in status.output
+    records = open_records(url)
+    assert open_views(url, records).position() == 678
