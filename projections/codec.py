@@ -1,5 +1,6 @@
 """How fact values are stored in view columns and read back as Python values, the same on both backends."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,23 @@ def to_column(column_type: str, value: Any) -> Any:
     if column_type in ("date", "datetime"):
         return value.isoformat()
     return str(value)
+
+
+def list_from_column(stored: str) -> tuple[str, ...]:
+    return tuple(orjson.loads(stored))
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "int": int,
+    "text": str,
+    "bool": bool,
+    "uuid": UUID,
+    "date": date.fromisoformat,
+    "datetime": datetime.fromisoformat,
+    "decimal": Decimal,
+    "list": list_from_column,
+}
+"""How a non-null stored value of each column type becomes a Python value."""
 
 
 def from_column(column_type: str, stored: Any) -> Any:

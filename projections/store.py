@@ -1,7 +1,7 @@
 """The read side's storage: the fact tables and their tracking position, written in one transaction, on SQLite or PostgreSQL."""
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,13 +12,24 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
+from psycopg.rows import tuple_row
 
-from fourpi.projections.codec import SQL_TYPES, from_column, to_column
+from fourpi.projections.codec import CONVERTERS, SQL_TYPES, from_column, to_column
 from fourpi.projections.facts import Fact
-from fourpi.projections.schema import TABLES, Facts, Table
+from fourpi.projections.schema import TABLES, Facts, Row, Table
 
 VIEW_NAME = "fourpi_impact_views"
 """The name the views' position is tracked under."""
+
+
+ALREADY_TYPED = ("int", "text")
+"""Column types both databases already return as the Python value."""
+
+
+class ParsedUUIDs(dict[str, UUID]):
+    def __missing__(self, stored: str) -> UUID:
+        parsed = self[stored] = UUID(stored)
+        return parsed
 
 
 class ViewsMovedOn(Exception):
@@ -102,30 +113,48 @@ class FactStore:
         except (IntegrityError, psycopg.IntegrityError) as error:
             raise ViewsMovedOn(str(error)) from error
 
-    def read_facts(self, organisation_id: UUID, position: int) -> Facts:
-        """Every fact of one organisation at or below a log position, typed, in log order."""
+    def read_facts(
+        self, organisation_id: UUID, position: int, *, after: int = 0
+    ) -> Facts:
+        """Every fact of one organisation above `after` and at or below `position`,
+        typed, in log order."""
+        # The same ids recur across thousands of rows: each is parsed once per read.
+        uuids = ParsedUUIDs()
         facts: Facts = {}
-        with self.reading() as cursor:
+        with self.reading_tuples() as cursor:
             for t in TABLES.values():
                 if t.name == "log":
                     facts[t.name] = []
                     continue
-                names = [name for name, _ in t.all_columns]
+                names = [n for n, _ in t.all_columns if n != "organisation_id"]
+                converted: list[tuple[str, Callable[[Any], Any]]] = [
+                    (name, uuids.__getitem__ if kind == "uuid" else CONVERTERS[kind])
+                    for name, kind in t.all_columns
+                    if name != "organisation_id" and kind not in ALREADY_TYPED
+                ]
                 cursor.execute(
                     f"SELECT {', '.join(names)} FROM {self.qualified(t)} "
                     f"WHERE organisation_id = {self.placeholder} "
+                    f"AND position > {self.placeholder} "
                     f"AND position <= {self.placeholder} ORDER BY position, seq",
-                    (str(organisation_id), position),
+                    (str(organisation_id), after, position),
                 )
-                facts[t.name] = [
-                    {
-                        name: from_column(kind, stored)
-                        for name, kind in t.all_columns
-                        for stored in (row[name],)
-                    }
-                    for row in cursor.fetchall()
-                ]
+                rows: list[Row] = []
+                for stored_row in cursor.fetchall():
+                    row: Row = dict(zip(names, stored_row, strict=True))
+                    row["organisation_id"] = organisation_id
+                    for name, convert in converted:
+                        stored = row[name]
+                        if stored is not None:
+                            row[name] = convert(stored)
+                    rows.append(row)
+                facts[t.name] = rows
         return facts
+
+    @contextmanager
+    def reading_tuples(self) -> Iterator[Any]:
+        """A read whose rows are plain tuples: far cheaper to fetch in bulk."""
+        raise NotImplementedError
 
     def position_at(self, moment: datetime) -> int:
         """The last position of the longest prefix of the log recorded by the moment."""
@@ -195,6 +224,12 @@ class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as cursor:
             yield cursor
 
+    @contextmanager
+    def reading_tuples(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.sqlite_cursor.row_factory = None
+            yield cursor
+
     def forget_tracking_statement(self) -> str:
         return "DELETE FROM tracking WHERE application_name = ?"
 
@@ -221,6 +256,12 @@ class PostgresFactStore(FactStore, PostgresTrackingRecorder):
     @contextmanager
     def reading(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def reading_tuples(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.row_factory = tuple_row  # type: ignore[assignment]
             yield cursor
 
     def forget_tracking_statement(self) -> str:

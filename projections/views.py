@@ -2,10 +2,13 @@
 
 import threading
 import time
+from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
@@ -19,6 +22,7 @@ from fourpi.projections.answers import (
 )
 from fourpi.projections.evaluate import evaluate
 from fourpi.projections.facts import facts_of
+from fourpi.projections.schema import Facts, Row
 from fourpi.projections.store import (
     VIEW_NAME,
     FactStore,
@@ -28,10 +32,61 @@ from fourpi.projections.store import (
 )
 
 DEFAULT_BATCH_SIZE = 500
+DEFAULT_CACHED_ORGANISATIONS = 8
 DEFAULT_POLL_SECONDS = 0.2
 
 Progress = Callable[[int, int], None]
 """Told (position reached, log head) after every batch."""
+
+
+class FactsCache:
+    """Recently read facts, one organisation at a time.
+
+    The views only ever append facts, in log order, so one organisation's facts up
+    to its newest position answer any earlier position by a prefix, and a later one
+    by reading only the rows that are new since.
+    """
+
+    def __init__(self, store: Any, organisations: int = DEFAULT_CACHED_ORGANISATIONS):
+        self.store = store
+        self.capacity = organisations
+        self.entries: OrderedDict[UUID, tuple[int, Facts]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def facts(self, organisation_id: UUID, position: int) -> Facts:
+        facts: Facts
+        with self.lock:
+            entry = self.entries.get(organisation_id)
+            if entry is not None:
+                self.entries.move_to_end(organisation_id)
+        if entry is not None and entry[0] >= position:
+            return {name: up_to(rows, position) for name, rows in entry[1].items()}
+        if entry is None:
+            facts = self.store.read_facts(organisation_id, position)
+        else:
+            newer = self.store.read_facts(organisation_id, position, after=entry[0])
+            facts = {name: rows + newer[name] for name, rows in entry[1].items()}
+        with self.lock:
+            current = self.entries.get(organisation_id)
+            if current is None or current[0] < position:
+                self.entries[organisation_id] = (position, facts)
+                self.entries.move_to_end(organisation_id)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+        return facts
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def up_to(rows: list[Row], position: int) -> list[Row]:
+    """The rows at or below a position: a prefix, as rows are in log order."""
+    return rows[: bisect_right(rows, position, key=position_of)]
+
+
+def position_of(row: Row) -> int:
+    return row["position"]  # type: ignore[return-value]
 
 
 class ViewsNotReady(Exception):
@@ -70,6 +125,7 @@ class ImpactViews:
             SQLiteFactStore if database.backend == "sqlite" else PostgresFactStore
         )
         self.store: Any = factory.tracking_recorder(store_class)  # type: ignore[arg-type]
+        self.cache = FactsCache(self.store)
         self._stopping = threading.Event()
 
     # Keeping up with the log
@@ -165,6 +221,7 @@ class ImpactViews:
     ) -> int:
         """Empty every view and apply the whole log again, streaming it in batches."""
         self.store.clear()
+        self.cache.clear()
         return self.catch_up(batch_size=batch_size, progress=progress)
 
     # Answering
@@ -202,7 +259,7 @@ class ImpactViews:
         if moment is None:
             recorded = self.store.recorded_at(position) if as_of is not None else None
             moment = (recorded or datetime.now(UTC)).date()
-        facts = self.store.read_facts(slice.organisation_id, position)
+        facts = self.cache.facts(slice.organisation_id, position)
         return evaluate(
             facts, slice, position=position, moment=moment, target_days=target_days
         )
