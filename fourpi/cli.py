@@ -2,7 +2,9 @@
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 import click
 
@@ -13,7 +15,11 @@ from fourpi.config import (
     DatabaseURLError,
     database_from_environment,
 )
+from fourpi.describe import describe
 from fourpi.domain.errors import DomainError
+from fourpi.domain.vocabulary import ImpactArea
+from fourpi.projections.answers import Slice
+from fourpi.projections.views import ViewsNotReady
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +74,16 @@ def demo(database_url: str | None) -> None:
         click.echo("The demo organisation was already there: nothing new was recorded.")
     else:
         click.echo(f"Recorded {after - before} events (log position {after}).")
+    views = open_views(database)
+    try:
+        views.catch_up()
+        first = summary.initiatives[0]
+        report = views.report(Slice(summary.organisation_id, first.initiative_id))
+    finally:
+        views.close()
+    click.echo(f"\nWhat difference did involvement make to {first.name!r}?")
+    for line in describe(report):
+        click.echo(f"  {line}")
 
 
 def chosen_database(database_url: str | None) -> Database:
@@ -156,3 +172,71 @@ def projections_rebuild(database_url: str | None, batch_size: int) -> None:
     finally:
         views.close()
     click.echo(f"Rebuilt the views from {position} events.")
+
+
+@main.command()
+@database_option
+@click.option("--organisation", "organisation_id", type=click.UUID, required=True)
+@click.option("--initiative", "initiative_id", type=click.UUID, help="One initiative.")
+@click.option(
+    "--area",
+    type=click.Choice([a.value for a in ImpactArea]),
+    help="One 4PI impact area.",
+)
+@click.option(
+    "--cycle", type=int, help="One Act-Evaluate-Reflect-Learn cycle, by number."
+)
+@click.option(
+    "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Period start."
+)
+@click.option(
+    "--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), help="Period end."
+)
+@click.option(
+    "--as-of",
+    metavar="POSITION|TIME",
+    help="A log position, or an ISO time with its zone (2024-05-01T12:00:00+00:00).",
+)
+def answers(
+    database_url: str | None,
+    organisation_id: UUID,
+    initiative_id: UUID | None,
+    area: str | None,
+    cycle: int | None,
+    period_from: datetime | None,
+    period_to: datetime | None,
+    as_of: str | None,
+) -> None:
+    """Print the five 4PI impact answers for an organisation or initiative,
+    as they stand now or as they stood at a past moment."""
+    chosen = Slice(
+        organisation_id,
+        initiative_id,
+        area,
+        cycle,
+        period_from.date() if period_from else None,
+        period_to.date() if period_to else None,
+    )
+    views = open_views(chosen_database(database_url))
+    try:
+        views.catch_up()
+        report = views.report(chosen, as_of=parse_as_of(as_of))
+    except (ValueError, ViewsNotReady) as error:
+        raise click.BadParameter(str(error), param_hint="--as-of") from None
+    finally:
+        views.close()
+    for line in describe(report):
+        click.echo(line)
+
+
+def parse_as_of(text: str | None) -> int | datetime | None:
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"as_of: {text!r} is neither a log position nor an ISO time"
+        ) from None

@@ -258,3 +258,41 @@ def test_status_and_rebuild_from_the_command_line(tmp_path) -> None:
     assert "Views at log position 678 of 678 (lag 0)" in status.output
     records = open_records(url)
     assert open_views(url, records).position() == 678
+
+
+def test_the_answers_command_prints_the_five_answers_live_and_as_of(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/answers.sqlite3"
+    runner = CliRunner()
+    demo = runner.invoke(main, ["demo", "--database", url])
+    assert demo.exit_code == 0
+    assert "What difference did involvement make to 'Diversifying who we involve'?" in (
+        demo.output
+    )
+    records = open_records(url)
+    summary = create_demo(records)
+    organisation = str(summary.organisation_id)
+    live = runner.invoke(
+        main, ["answers", "--database", url, "--organisation", organisation]
+    )
+    assert live.exit_code == 0, live.output
+    assert "As of log position 678" in live.output
+    for question in ("1. Intended outcomes", "2. Differences made", "5. Beyond"):
+        assert question in live.output
+    past = runner.invoke(
+        main,
+        ["answers", "--database", url, "--organisation", organisation, "--as-of", "10"],
+    )
+    assert past.exit_code == 0 and "As of log position 10 " in past.output
+    bad = runner.invoke(
+        main,
+        [
+            "answers",
+            "--database",
+            url,
+            "--organisation",
+            organisation,
+            "--as-of",
+            "soon",
+        ],
+    )
+    assert bad.exit_code == 2 and "neither a log position nor an ISO time" in bad.output
