@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from fourpi.domain.access import AccessToken, Role, new_secret, token_id_for
 from fourpi.domain.change import Change
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import (
@@ -64,6 +65,8 @@ K = TypeVar("K", bound=OrganisationRecord)
 
 # Organisations are registered before they exist, so their keys live here.
 NO_ORGANISATION = uuid5(NAMESPACE_URL, "https://fourpi.invalid/no-organisation")
+GLOBAL = UUID(int=0)
+"""The organisation id of a global admin token, which belongs to no organisation."""
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 
@@ -232,6 +235,68 @@ class InvolvementRecords(Application[UUID]):
         return self.load(
             Organisation, organisation_id, organisation_id, "organisation_id"
         )
+
+    # Access tokens (no idempotency key: a receipt would keep the secret in the log)
+
+    def issue_token(
+        self,
+        *,
+        organisation_id: UUID | None,
+        role: Role,
+        actor: str,
+        label: str = "",
+    ) -> tuple[UUID, str]:
+        """A new bearer token; its secret is returned here once and never stored."""
+        if organisation_id is None:
+            if role is not Role.ADMIN:
+                raise InvalidInput(
+                    "organisation_id", f"a {role} token belongs to an organisation"
+                )
+            owner = GLOBAL
+        else:
+            owner = self.organisation(organisation_id).id
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidInput("actor", "must name who is recording this")
+        secret = new_secret()
+        token = AccessToken.issue(
+            secret=secret,
+            organisation_id=owner,
+            role=role,
+            label=label,
+            recorded_by=actor,
+        )
+        self.save(token)
+        return token.id, secret
+
+    def revoke_token(
+        self, *, token_id: UUID, actor: str, organisation_id: UUID | None = None
+    ) -> None:
+        """End a token; an organisation's admin may end only its own organisation's."""
+        try:
+            token: Aggregate = self.repository.get(token_id)
+        except AggregateNotFoundError:
+            raise RecordNotFound("access token", token_id, field="token_id") from None
+        if not isinstance(token, AccessToken):
+            raise RecordNotFound("access token", token_id, field="token_id")
+        if organisation_id is not None and token.organisation_id != organisation_id:
+            raise CrossOrganisationReference("token_id", "access token", token_id)
+        token.revoke(recorded_by=actor)
+        try:
+            self.save(token)
+        except IntegrityError:
+            raise ConcurrencyConflict([token_id]) from None
+
+    def authenticate(self, secret: str) -> AccessToken | None:
+        """The live token this secret belongs to, if any."""
+        if not isinstance(secret, str) or not secret:
+            return None
+        try:
+            token: Aggregate = self.repository.get(token_id_for(secret))
+        except AggregateNotFoundError:
+            return None
+        if isinstance(token, AccessToken) and token.matches(secret):
+            return token
+        return None
 
     # Organisations and their involvement policy
 

@@ -17,7 +17,7 @@ from fourpi.domain.record import (
 
 
 def check_held_at(initiative: Initiative, held_at: datetime) -> datetime:
-    check_moment("held_at", held_at)
+    held_at = check_moment("held_at", held_at)
     initiative.check_not_before_start("held_at", held_at.date())
     return held_at
 
@@ -103,7 +103,7 @@ class Meeting(OrganisationRecord):
         )
 
     def send_papers(self, *, sent_at: datetime, recorded_by: str) -> None:
-        check_moment("sent_at", sent_at)
+        sent_at = check_moment("sent_at", sent_at)
         if self.papers_sent_at is not None:
             raise InvalidInput(
                 "sent_at",

@@ -1,7 +1,7 @@
 """The base of every aggregate: a record that belongs to one organisation and says who recorded each fact."""
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
@@ -125,9 +125,10 @@ def check_date(field: str, value: date) -> date:
 
 
 def check_moment(field: str, value: datetime) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
+    """A moment with its time zone, kept in UTC whatever zone it arrived in."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidInput(field, "must be a date and time with a time zone")
-    return value
+    return value.astimezone(UTC)
 
 
 def check_unique_ids(

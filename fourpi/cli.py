@@ -16,6 +16,7 @@ from fourpi.config import (
     database_from_environment,
 )
 from fourpi.describe import describe
+from fourpi.domain.access import Role
 from fourpi.domain.errors import DomainError
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import Slice
@@ -240,3 +241,121 @@ def parse_as_of(text: str | None) -> int | datetime | None:
         raise ValueError(
             f"as_of: {text!r} is neither a log position nor an ISO time"
         ) from None
+
+
+@main.command()
+@database_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="The address to listen on."
+)
+@click.option("--port", default=8000, show_default=True, help="The port to listen on.")
+@click.option(
+    "--projections/--no-projections",
+    default=True,
+    show_default=True,
+    help="Keep the impact views caught up in this process. Turn it off for extra API "
+    "processes when one `fourpi projections run` worker serves the database.",
+)
+def serve(database_url: str | None, host: str, port: int, projections: bool) -> None:
+    """Serve the GraphQL API (GraphiQL in a browser at /graphql, health at /healthz).
+
+    Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`."""
+    import uvicorn
+
+    from fourpi.graphql.app import create_app
+
+    database = chosen_database(database_url)
+    records = open_records(database)
+    views = open_views(database, records)
+    app = create_app(records, views, run_projections=projections)
+    click.echo(f"Serving {database.display} at http://{host}:{port}/graphql")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens for the API: one per person or system, bound to one organisation
+    and one role (manager, evaluator, auditor, admin). Only a hash is kept."""
+
+
+@tokens.command("create")
+@database_option
+@click.option(
+    "--organisation",
+    "organisation",
+    help="The organisation the token belongs to, by id or exact name (leave out only "
+    "for a global admin).",
+)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="manager: logs and reads; evaluator: reads answers; auditor: reads histories "
+    "and the log; admin: organisations and tokens.",
+)
+@click.option("--label", default="", help="Whose token it is, for your own records.")
+def tokens_create(
+    database_url: str | None, organisation: str | None, role: str, label: str
+) -> None:
+    """Issue a token and print it once: it cannot be shown again."""
+    database = chosen_database(database_url)
+    organisation_id = (
+        None if organisation is None else organisation_named(database, organisation)
+    )
+    records = open_records(database)
+    try:
+        token_id, secret = records.issue_token(
+            organisation_id=organisation_id,
+            role=Role(role),
+            label=label,
+            actor="fourpi tokens create",
+        )
+    except DomainError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        records.close()
+    click.echo(secret)
+    click.echo(
+        f"Token {token_id} ({role}). Keep the line above secret: it is shown only now.",
+        err=True,
+    )
+
+
+@tokens.command("revoke")
+@database_option
+@click.argument("token_id", type=click.UUID)
+def tokens_revoke(database_url: str | None, token_id: UUID) -> None:
+    """End a token at once: requests carrying it are refused from now on."""
+    records = open_records(chosen_database(database_url))
+    try:
+        records.revoke_token(token_id=token_id, actor="fourpi tokens revoke")
+    except DomainError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        records.close()
+    click.echo(f"Token {token_id} is revoked.")
+
+
+def organisation_named(database: Database, given: str) -> UUID:
+    """An organisation by its id, or by its exact name when that is unique."""
+    try:
+        return UUID(given)
+    except ValueError:
+        pass
+    views = open_views(database)
+    try:
+        views.catch_up()
+        matches: list[UUID] = views.store.organisations_named(given)
+    finally:
+        views.close()
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise click.BadParameter(
+            f"no organisation is named {given!r}", param_hint="--organisation"
+        )
+    raise click.BadParameter(
+        f"{len(matches)} organisations are named {given!r}; give one of their ids: "
+        + ", ".join(str(m) for m in matches),
+        param_hint="--organisation",
+    )

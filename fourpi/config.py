@@ -108,3 +108,44 @@ def database_from_environment(url: str | None = None) -> Database:
     """The --database option, else $FOURPI_DATABASE_URL, else the default SQLite file."""
     chosen = url or os.environ.get(DATABASE_URL_VARIABLE) or default_database_url()
     return parse_database_url(chosen)
+
+
+def environment_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"${name}: must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """Limits against abuse of the API; each can be set by its environment variable."""
+
+    max_depth: int = 12
+    """FOURPI_MAX_QUERY_DEPTH: how deeply a query may nest fields."""
+    max_tokens: int = 2_000
+    """FOURPI_MAX_QUERY_TOKENS: how many tokens a query document may have."""
+    max_aliases: int = 15
+    """FOURPI_MAX_QUERY_ALIASES: how many aliases a query may use."""
+    max_body_bytes: int = 100_000
+    """FOURPI_MAX_BODY_BYTES: the largest request body accepted."""
+    max_page_size: int = 100
+    """FOURPI_MAX_PAGE_SIZE: the most events one page of a connection may hold."""
+    read_wait_seconds: float = 5.0
+    """FOURPI_READ_WAIT_SECONDS: how long a live read waits for the views to catch up."""
+
+    @classmethod
+    def from_environment(cls) -> "ApiLimits":
+        return cls(
+            max_depth=environment_int("FOURPI_MAX_QUERY_DEPTH", cls.max_depth),
+            max_tokens=environment_int("FOURPI_MAX_QUERY_TOKENS", cls.max_tokens),
+            max_aliases=environment_int("FOURPI_MAX_QUERY_ALIASES", cls.max_aliases),
+            max_body_bytes=environment_int("FOURPI_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_page_size=environment_int("FOURPI_MAX_PAGE_SIZE", cls.max_page_size),
+            read_wait_seconds=float(
+                os.environ.get("FOURPI_READ_WAIT_SECONDS") or cls.read_wait_seconds
+            ),
+        )

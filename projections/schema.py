@@ -41,8 +41,9 @@ def table(name: str, *columns: str) -> Table:
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        # Every event: for as-of by timestamp, and for counting what the view holds.
-        table("log", "recorded_at:datetime", "topic"),
+        # Every event: for as-of by timestamp, for finding a record's history or an
+        # organisation's events by position, and for counting what the views hold.
+        table("log", "recorded_at:datetime", "topic", "record_id:uuid", "version:int"),
         table("organisations", "name"),
         table(
             "policies", "version_label", "adopted_on:date", "review_interval_months:int"

@@ -1,5 +1,6 @@
 """The read side's storage: the fact tables and their tracking position, written in one transaction, on SQLite or PostgreSQL."""
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,10 +37,43 @@ class ViewsMovedOn(Exception):
     """Another worker applied these events first; nothing was written twice."""
 
 
+def shape_of_views() -> str:
+    """A fingerprint of every table's columns: it changes whenever their shape does."""
+    described = repr([(t.name, t.all_columns) for t in TABLES.values()])
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
 class FactStore:
     """What both backends share: tables, batched writes with tracking, typed reads."""
 
     placeholder = "?"
+
+    def shape_table(self) -> str:
+        return "fourpi_views_shape"
+
+    def ensure_current_shape(self) -> bool:
+        """Drop views whose tables have another shape than this code's (they are
+        rebuilt from the log, which alone is the record); True when it dropped them."""
+        shape_table = self.shape_table()
+        with self.writing() as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {shape_table} (shape TEXT)")
+            cursor.execute(f"SELECT shape FROM {shape_table}")
+            stored = [
+                row[0] if isinstance(row, tuple) else row["shape"]
+                for row in cursor.fetchall()
+            ]
+            if stored == [shape_of_views()]:
+                return False
+            for t in TABLES.values():
+                cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(t)}")
+            cursor.execute(f"DELETE FROM {shape_table}")
+            cursor.execute(
+                f"INSERT INTO {shape_table} (shape) VALUES ({self.placeholder})",
+                (shape_of_views(),),
+            )
+        # Tables of an unknown shape may predate the fingerprint: forget their
+        # position too, or the views would claim events they no longer hold.
+        return True
 
     def qualified(self, table: Table) -> str:
         return table.sql_name
@@ -79,18 +113,16 @@ class FactStore:
         marks = ", ".join(self.placeholder for _ in t.all_columns)
         return f"INSERT INTO {self.qualified(t)} ({names}) VALUES ({marks})"
 
-    def record_batch(
-        self, batch: Sequence[tuple[int, UUID, datetime, str, list[Fact]]]
-    ) -> None:
+    def record_batch(self, batch: Sequence[tuple[int, UUID, list[Fact]]]) -> None:
         """Write the facts of consecutive events and move the tracking position, atomically.
 
-        Each entry is (position, organisation id, recorded at, topic, facts). The log
-        table's primary key on position makes a second application of any event fail,
-        so a second worker started by mistake can never write a fact twice.
+        Each entry is (position, organisation id, facts), the facts starting with the
+        event's log row. The log table's primary key on position makes a second
+        application of any event fail, so a second worker started by mistake can
+        never write a fact twice.
         """
         rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for position, organisation_id, recorded_at, topic, facts in batch:
-            facts = [("log", {"recorded_at": recorded_at, "topic": topic}), *facts]
+        for position, organisation_id, facts in batch:
             for seq, (table_name, row) in enumerate(facts):
                 t = TABLES[table_name]
                 full = {
@@ -156,6 +188,41 @@ class FactStore:
         """A read whose rows are plain tuples: far cheaper to fetch in bulk."""
         raise NotImplementedError
 
+    def log_positions(
+        self,
+        organisation_id: UUID,
+        *,
+        record_id: UUID | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> list[int]:
+        """Positions of an organisation's events (or one record's), in log order."""
+        log = self.qualified(TABLES["log"])
+        where = (
+            f"organisation_id = {self.placeholder} AND position > {self.placeholder}"
+        )
+        parameters: list[Any] = [str(organisation_id), after]
+        if record_id is not None:
+            where += f" AND record_id = {self.placeholder}"
+            parameters.append(str(record_id))
+        with self.reading_tuples() as cursor:
+            cursor.execute(
+                f"SELECT position FROM {log} WHERE {where} "
+                f"ORDER BY position LIMIT {self.placeholder}",
+                (*parameters, limit),
+            )
+            return [int(row[0]) for row in cursor.fetchall()]
+
+    def organisations_named(self, name: str) -> list[UUID]:
+        table = self.qualified(TABLES["organisations"])
+        with self.reading_tuples() as cursor:
+            cursor.execute(
+                f"SELECT organisation_id FROM {table} WHERE name = {self.placeholder} "
+                "ORDER BY position",
+                (name,),
+            )
+            return [UUID(row[0]) for row in cursor.fetchall()]
+
     def position_at(self, moment: datetime) -> int:
         """The last position of the longest prefix of the log recorded by the moment."""
         log = self.qualified(TABLES["log"])
@@ -192,6 +259,10 @@ class FactStore:
                 result[t.name] = int(cursor.fetchone()["n"])
         return result
 
+    def forget_position(self) -> None:
+        with self.writing() as cursor:
+            cursor.execute(self.forget_tracking_statement(), (VIEW_NAME,))
+
     def clear(self) -> None:
         """Empty every fact table and forget the position, in one transaction."""
         with self.writing() as cursor:
@@ -208,6 +279,12 @@ class FactStore:
 
 
 class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
+    def create_table(self) -> None:
+        reshaped = self.ensure_current_shape()
+        super().create_table()
+        if reshaped:
+            self.forget_position()
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -236,6 +313,15 @@ class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
 
 class PostgresFactStore(FactStore, PostgresTrackingRecorder):
     placeholder = "%s"
+
+    def shape_table(self) -> str:
+        return f'"{self.datastore.schema}".fourpi_views_shape'
+
+    def create_table(self) -> None:
+        reshaped = self.ensure_current_shape()
+        super().create_table()
+        if reshaped:
+            self.forget_position()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

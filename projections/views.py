@@ -4,13 +4,13 @@ import threading
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, Notification
 from eventsourcing.utils import Environment
 
 from fourpi.config import Database
@@ -149,18 +149,7 @@ class ImpactViews:
             )
             if not notifications:
                 return position
-            batch = []
-            for notification in notifications:
-                event: Any = self.records.mapper.to_domain_event(notification)
-                batch.append(
-                    (
-                        notification.id,
-                        event.organisation_id,
-                        event.timestamp,
-                        notification.topic,
-                        facts_of(event),
-                    )
-                )
+            batch = self.batch_of(notifications)
             try:
                 self.store.record_batch(batch)
             except ViewsMovedOn:
@@ -171,6 +160,26 @@ class ImpactViews:
             if progress:
                 head = max(head, position)
                 progress(position, head)
+
+    def batch_of(self, notifications: Sequence[Notification]) -> list[Any]:
+        """The facts of each stored event, led by its row in the views' log."""
+        batch = []
+        for notification in notifications:
+            event: Any = self.records.mapper.to_domain_event(notification)
+            log_row = {
+                "recorded_at": event.timestamp,
+                "topic": notification.topic,
+                "record_id": notification.originator_id,
+                "version": notification.originator_version,
+            }
+            batch.append(
+                (
+                    notification.id,
+                    event.organisation_id,
+                    [("log", log_row), *facts_of(event)],
+                )
+            )
+        return batch
 
     def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
         """Keep the views caught up until stop() is called.

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from fourpi.domain import (
+    access,
     change,
     contribution,
     initiative,
@@ -26,6 +27,7 @@ from fourpi.domain.vocabulary import ContributionNature, ImpactArea
 from tests.helpers import ACTOR, register
 
 MODULES = (
+    access,
     change,
     contribution,
     initiative,

@@ -1,0 +1,164 @@
+"""The query fields that answer the five 4PI impact questions and the indicators around them, for any slice and past moment."""
+
+from typing import Annotated
+
+import strawberry
+
+from fourpi.graphql import answer_types as answers
+from fourpi.graphql.context import FourPIInfo
+from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
+from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
+from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS
+
+SliceArgument = Annotated[
+    SliceInput | None,
+    strawberry.argument(
+        description="Which facts to answer about; by default all of the caller's "
+        "organisation."
+    ),
+]
+AsOfArgument = Annotated[
+    AsOfInput | None,
+    strawberry.argument(
+        description="A past moment to answer as of; by default the record as it "
+        "stands now, including what this client has just written.",
+    ),
+]
+TargetDaysArgument = Annotated[
+    int,
+    strawberry.argument(
+        description="The payment target: the most days from owed to paid that count "
+        "as paid on time."
+    ),
+]
+
+
+async def resolve_intended_outcomes(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.IntendedOutcomes:
+    return answers.intended_outcomes(await report_for(info, slice, as_of))
+
+
+async def resolve_differences(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.Differences:
+    return answers.differences(await report_for(info, slice, as_of))
+
+
+async def resolve_process_experience(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.ProcessExperience:
+    return answers.process_experience(await report_for(info, slice, as_of))
+
+
+async def resolve_end_result(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.EndResult:
+    return answers.end_result(await report_for(info, slice, as_of))
+
+
+async def resolve_beyond(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.Beyond:
+    return answers.beyond(await report_for(info, slice, as_of))
+
+
+async def resolve_presence(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.Presence:
+    return answers.presence(await report_for(info, slice, as_of))
+
+
+async def resolve_process(
+    info: FourPIInfo,
+    slice: SliceArgument = None,
+    as_of: AsOfArgument = None,
+    target_days: TargetDaysArgument = DEFAULT_PAYMENT_TARGET_DAYS,
+) -> answers.Process:
+    return answers.process(await report_for(info, slice, as_of, target_days))
+
+
+async def resolve_principles(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.Principles:
+    return answers.principles(await report_for(info, slice, as_of))
+
+
+async def resolve_payments_and_benefits(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.PaymentsAndBenefits:
+    return answers.payments_and_benefits(await report_for(info, slice, as_of))
+
+
+async def resolve_cycles(
+    info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
+) -> answers.Cycles:
+    return answers.cycles(await report_for(info, slice, as_of))
+
+
+@strawberry.type(
+    description="The 4PI answers of the caller's organisation, for an initiative or the "
+    "whole organisation, narrowed by impact area, cycle and period, as of now or any "
+    "past moment."
+)
+class AnswerQueries:
+    intended_outcomes: answers.IntendedOutcomes = strawberry.field(
+        resolver=resolve_intended_outcomes,
+        description="4PI impact question 1: what were the intended outcomes?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    differences: answers.Differences = strawberry.field(
+        resolver=resolve_differences,
+        description="4PI impact question 2: what actual differences did service users "
+        "and carers make?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    process_experience: answers.ProcessExperience = strawberry.field(
+        resolver=resolve_process_experience,
+        description="4PI impact question 3: how did everyone feel about the process?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    end_result: answers.EndResult = strawberry.field(
+        resolver=resolve_end_result,
+        description="4PI impact question 4: did involvement make a difference to the "
+        "end result?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    beyond: answers.Beyond = strawberry.field(
+        resolver=resolve_beyond,
+        description="4PI impact question 5: did it make a difference beyond the "
+        "activity?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    presence: answers.Presence = strawberry.field(
+        resolver=resolve_presence,
+        description="4PI Presence: are service users and carers present, at every "
+        "level and at decision-making meetings, and how diverse are they against the "
+        "population served?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    process: answers.Process = strawberry.field(
+        resolver=resolve_process,
+        description="4PI Process: are papers sent in advance, people paid on time, "
+        "contributors told what became of their contributions, and supported?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    principles: answers.Principles = strawberry.field(
+        resolver=resolve_principles,
+        description="4PI Principles: is the organisation responsive and transparent, "
+        "and is its involvement policy reviewed on time?",
+        extensions=READERS_OF_ANSWERS,
+    )
+    # It names people (pseudonym and participant id), which evaluators never need.
+    payments_and_benefits: answers.PaymentsAndBenefits = strawberry.field(
+        resolver=resolve_payments_and_benefits,
+        description="Payments and benefits: is anyone who set an earnings limit about "
+        "to cross it? Names people, so only managers and auditors may ask.",
+        extensions=READERS_OF_PEOPLE,
+    )
+    cycles: answers.Cycles = strawberry.field(
+        resolver=resolve_cycles,
+        description="4PI cycles: how far has each Act - Evaluate - Reflect - Learn "
+        "cycle come, and what did it learn?",
+        extensions=READERS_OF_ANSWERS,
+    )

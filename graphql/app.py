@@ -1,0 +1,258 @@
+"""The ASGI app: GraphQL over HTTP on Starlette, with bearer tokens, a body limit, a health check, and the projection worker alongside."""
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from fourpi.config import ApiLimits
+from fourpi.domain.application import InvolvementRecords
+from fourpi.graphql.context import Caller, Context, Settings
+from fourpi.graphql.schema import build_schema
+from fourpi.projections.views import ImpactViews
+
+log = logging.getLogger("fourpi.serve")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def preferred_media_type(accept: str | None) -> str:
+    """GraphQL over HTTP: the new media type when the client prefers it, else JSON."""
+    best, best_quality = JSON, -1.0
+    for part in (accept or "").split(","):
+        media, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name == "q":
+                with contextlib.suppress(ValueError):
+                    quality = float(value)
+        media = media.strip().lower()
+        if media in (JSON, GRAPHQL_RESPONSE) and quality > best_quality:
+            best, best_quality = media, quality
+        elif media == GRAPHQL_RESPONSE and quality == best_quality:
+            best = media
+    return best
+
+
+class FourPIGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view, answering with orjson and the negotiated media type."""
+
+    def __init__(
+        self,
+        records: InvolvementRecords,
+        views: ImpactViews,
+        limits: ApiLimits,
+    ) -> None:
+        super().__init__(build_schema(limits), graphql_ide="graphiql")
+        self.records = records
+        self.views = views
+        self.settings = Settings(
+            max_page_size=limits.max_page_size,
+            read_wait_seconds=limits.read_wait_seconds,
+        )
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(
+            records=self.records,
+            views=self.views,
+            settings=self.settings,
+            caller=await self.caller_of(request),
+            request=request,
+            response=response,
+        )
+
+    async def caller_of(self, request: Request) -> Caller | None:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return None
+        token = await run_in_threadpool(self.records.authenticate, secret.strip())
+        return None if token is None else Caller.of(token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = refusal(error.status_code, error.reason)
+        await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            if "not allowed when using GET" in error.reason:
+                # GraphQL over HTTP: a mutation over GET is a wrong method, not a bad request.
+                raise HTTPException(405, error.reason) from error
+            raise
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = preferred_media_type(request.headers.get("accept"))
+        return sub_response
+
+    async def process_result(
+        self, request: Any, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if is_request_error(result):
+            # The spec: a request that failed before execution has no data entry.
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        media_type = sub_response.media_type or JSON
+        response = super().create_response(response_data, sub_response)
+        response.media_type = media_type
+        response.headers["content-type"] = media_type
+        failed_before_execution = (
+            isinstance(response_data, dict) and "data" not in response_data
+        )
+        if media_type == GRAPHQL_RESPONSE and failed_before_execution:
+            response.status_code = 400
+        return response
+
+
+def refusal(status_code: int, reason: str) -> Response:
+    """A request refused before any GraphQL ran, in the shape GraphQL clients read."""
+    response = Response(
+        orjson.dumps(
+            {"errors": [{"message": reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+        ),
+        status_code=status_code,
+        media_type=JSON,
+    )
+    if status_code == 405:
+        response.headers["allow"] = "POST"
+    return response
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Parse and validation errors: no data, and no error belongs to a field."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or [])
+    )
+
+
+class BodySizeLimit:
+    """Refuses a request body larger than the limit, before any of it is parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if (
+            declared is not None
+            and declared.isdigit()
+            and int(declared) > self.max_bytes
+        ):
+            await self.refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting, send)
+        except BodyTooLarge:
+            await self.refuse(scope, receive, send)
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = refusal(
+            413, f"the request body is larger than {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def create_app(
+    records: InvolvementRecords,
+    views: ImpactViews,
+    *,
+    limits: ApiLimits | None = None,
+    run_projections: bool = True,
+) -> ASGIApp:
+    """The whole HTTP interface; with run_projections, this process also keeps the
+    views caught up (turn it off when a separate `fourpi projections run` does)."""
+    limits = limits or ApiLimits.from_environment()
+    graphql = FourPIGraphQL(records, views, limits)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            head, position = await run_in_threadpool(
+                lambda: (views.head(), views.position())
+            )
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "ok",
+                "logHead": head,
+                "viewsPosition": position,
+                "lag": head - position,
+            }
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker = None
+        if run_projections:
+            worker = threading.Thread(
+                target=views.run, name="fourpi-projections", daemon=True
+            )
+            worker.start()
+        try:
+            yield
+        finally:
+            views.stop()
+            if worker is not None:
+                await run_in_threadpool(worker.join, 10)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    return BodySizeLimit(app, limits.max_body_bytes)

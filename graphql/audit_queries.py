@@ -1,0 +1,275 @@
+"""What auditors read: the history of any record, the organisation's whole event log, and a record as it stood at any version or moment."""
+
+import base64
+import datetime as dt
+from dataclasses import fields, is_dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from eventsourcing.application import AggregateNotFoundError
+from strawberry.scalars import JSON
+
+from fourpi.domain.record import OrganisationRecord
+from fourpi.graphql.calls import in_thread
+from fourpi.graphql.context import FourPIInfo
+from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, client_error
+from fourpi.graphql.permissions import AUDITORS, READERS_OF_PEOPLE, organisation_of
+from fourpi.graphql.reading import caught_up, parse_id
+
+CURSOR_PREFIX = "position:"
+HIDDEN_EVENT_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "organisation_id",
+        "recorded_by",
+    }
+)
+
+
+def json_ready(value: Any) -> Any:
+    """A stored value as plain JSON: ids, dates and money as strings, vocabularies as values."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, dt.date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(json_ready(k)): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_ready(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_ready(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+@strawberry.type(description="One fact in the event log, as it was recorded.")
+class LoggedEvent:
+    position: int = strawberry.field(description="Its position in the event log.")
+    record_id: strawberry.ID = strawberry.field(
+        description="The record the fact is about."
+    )
+    version: int = strawberry.field(description="The record's version this fact made.")
+    type: str = strawberry.field(
+        description="What happened, as Record.Event (e.g. Contribution.Responded)."
+    )
+    recorded_by: str = strawberry.field(description="Who recorded it (an actor id).")
+    recorded_at: dt.datetime = strawberry.field(description="When it was recorded.")
+    data: JSON = strawberry.field(description="What the fact says, as JSON.")
+
+
+@strawberry.type(description="One event in a page, with the cursor to read on from it.")
+class EventEdge:
+    cursor: str = strawberry.field(
+        description="Pass as `after` to read the events after this one."
+    )
+    node: LoggedEvent = strawberry.field(description="The event.")
+
+
+@strawberry.type(description="Where a page of events ends.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more events follow.")
+    end_cursor: str | None = strawberry.field(
+        description="The last event's cursor, if any."
+    )
+
+
+@strawberry.type(
+    description="A page of events in log order (a Relay-style connection)."
+)
+class EventConnection:
+    edges: list[EventEdge] = strawberry.field(description="The events of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
+
+
+@strawberry.type(description="A record's state as it stood at one version.")
+class RecordSnapshot:
+    id: strawberry.ID = strawberry.field(description="The record's id.")
+    type: str = strawberry.field(
+        description="What kind of record it is (e.g. Initiative)."
+    )
+    version: int = strawberry.field(
+        description="The version shown: how many facts it had."
+    )
+    modified_at: dt.datetime = strawberry.field(
+        description="When that version was recorded."
+    )
+    state: JSON = strawberry.field(
+        description="Every attribute of the record, as JSON."
+    )
+
+
+def cursor_of(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{position}".encode()).decode()
+
+
+def position_after(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not text.startswith(CURSOR_PREFIX):
+            raise ValueError(text)
+        return int(text.removeprefix(CURSOR_PREFIX))
+    except ValueError:
+        raise client_error(
+            "after: not a cursor this API gave out", BAD_USER_INPUT, "after"
+        ) from None
+
+
+def check_page_size(info: FourPIInfo, first: int) -> None:
+    largest = info.context.settings.max_page_size
+    if not 1 <= first <= largest:
+        raise client_error(
+            f"first: must be from 1 to {largest}", BAD_USER_INPUT, "first"
+        )
+
+
+async def page(
+    info: FourPIInfo, first: int, after: str | None, record_id: UUID | None = None
+) -> EventConnection:
+    check_page_size(info, first)
+    organisation = organisation_of(info)
+    start = position_after(after)
+    views = info.context.views
+    await caught_up(info)
+    positions = await in_thread(
+        views.store.log_positions,
+        organisation,
+        record_id=record_id,
+        after=start,
+        limit=first + 1,
+    )
+    events = await in_thread(read_events, info, positions[:first])
+    edges = [EventEdge(cursor=cursor_of(e.position), node=e) for e in events]
+    return EventConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(positions) > first,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def read_events(info: FourPIInfo, positions: list[int]) -> list[LoggedEvent]:
+    records = info.context.records
+    events = []
+    for position in positions:
+        (notification,) = records.recorder.select_notifications(
+            start=position, limit=1, stop=position
+        )
+        event: Any = records.mapper.to_domain_event(notification)
+        events.append(
+            LoggedEvent(
+                position=notification.id,
+                record_id=strawberry.ID(str(notification.originator_id)),
+                version=notification.originator_version,
+                type=type(event).__qualname__,
+                recorded_by=event.recorded_by,
+                recorded_at=event.timestamp,
+                data=json_ready(
+                    {
+                        k: v
+                        for k, v in vars(event).items()
+                        if k not in HIDDEN_EVENT_FIELDS
+                    }
+                ),
+            )
+        )
+    return events
+
+
+def snapshot_of(
+    info: FourPIInfo, record_id: UUID, version: int | None, as_of: dt.datetime | None
+) -> RecordSnapshot:
+    records = info.context.records
+    organisation = organisation_of(info)
+    try:
+        if as_of is not None:
+            history: list[Any] = list(records.events.get(record_id))
+            version = max(
+                (e.originator_version for e in history if e.timestamp <= as_of),
+                default=0,
+            )
+            if version == 0:
+                raise client_error(
+                    f"record {record_id} did not exist yet at {as_of.isoformat()}",
+                    NOT_FOUND,
+                    "asOf",
+                )
+        record: Any = records.repository.get(record_id, version=version)
+    except AggregateNotFoundError:
+        raise client_error(
+            f"record {record_id} does not exist", NOT_FOUND, "id"
+        ) from None
+    if (
+        not isinstance(record, OrganisationRecord)
+        or record.organisation_id != organisation
+    ):
+        raise client_error(
+            f"record {record_id} belongs to another organisation", FORBIDDEN, "id"
+        )
+    state = {
+        name.lstrip("_"): value
+        for name, value in vars(record).items()
+        if name != "_pending_events"
+    }
+    return RecordSnapshot(
+        id=strawberry.ID(str(record.id)),
+        type=type(record).__name__,
+        version=record.version,
+        modified_at=record.modified_on,
+        state=json_ready(state),
+    )
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(
+        description="The history of one record: every fact about it in order, with who "
+        "recorded it, when, and its log position.",
+        extensions=READERS_OF_PEOPLE,
+    )
+    async def history(
+        self,
+        info: FourPIInfo,
+        record_id: strawberry.ID,
+        first: int = 20,
+        after: str | None = None,
+    ) -> EventConnection:
+        return await page(info, first, after, parse_id(record_id, "recordId"))
+
+    @strawberry.field(
+        description="The organisation's whole event log, in order, a page at a time.",
+        extensions=AUDITORS,
+    )
+    async def event_log(
+        self, info: FourPIInfo, first: int = 20, after: str | None = None
+    ) -> EventConnection:
+        return await page(info, first, after)
+
+    @strawberry.field(
+        description="A record as it stood at a version, or at a moment (its latest "
+        "version recorded by then), or now when neither is given.",
+        extensions=READERS_OF_PEOPLE,
+    )
+    async def record(
+        self,
+        info: FourPIInfo,
+        id: strawberry.ID,
+        version: int | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> RecordSnapshot:
+        record_id = parse_id(id, "id")
+        assert record_id is not None
+        if version is not None and version < 1:
+            raise client_error("version: must be 1 or more", BAD_USER_INPUT, "version")
+        if as_of is not None and as_of.tzinfo is None:
+            raise client_error("asOf: must carry its time zone", BAD_USER_INPUT, "asOf")
+        return await in_thread(snapshot_of, info, record_id, version, as_of)

@@ -1,0 +1,27 @@
+"""Calling the synchronous services from async resolvers: in a worker thread, never on the event loop, with domain errors turned into client errors."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from fourpi.domain.errors import DomainError
+from fourpi.graphql.errors import from_domain
+
+T = TypeVar("T")
+
+
+async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    try:
+        return await run_in_threadpool(partial(function, *args, **kwargs))
+    except DomainError as error:
+        raise from_domain(error) from error
+
+
+async def in_thread_for_input(function: Callable[[], T]) -> T:
+    """As in_thread, for a mutation: an error names its field inside the `input` argument."""
+    try:
+        return await run_in_threadpool(function)
+    except DomainError as error:
+        raise from_domain(error, under="input") from error

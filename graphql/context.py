@@ -1,0 +1,58 @@
+"""What every resolver can reach: the caller behind the bearer token, and the services."""
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from strawberry.types import Info
+
+from fourpi.domain.access import Role
+from fourpi.domain.application import GLOBAL, InvolvementRecords
+from fourpi.projections.answers import ImpactReport
+from fourpi.projections.views import ImpactViews
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a live token's role and organisation (None for a global admin)."""
+
+    token_id: UUID
+    role: Role
+    organisation_id: UUID | None
+
+    @property
+    def actor(self) -> str:
+        """How the events this caller records name who recorded them."""
+        return f"token:{self.token_id}"
+
+    @classmethod
+    def of(cls, token: Any) -> "Caller":
+        organisation = (
+            None if token.organisation_id == GLOBAL else token.organisation_id
+        )
+        return cls(token.id, token.role, organisation)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and waits the API applies; see fourpi.config for their defaults."""
+
+    max_page_size: int = 100
+    read_wait_seconds: float = 5.0
+
+
+@dataclass
+class Context:
+    """The strawberry context of one request."""
+
+    records: InvolvementRecords
+    views: ImpactViews
+    settings: Settings
+    caller: Caller | None
+    request: Any = None
+    response: Any = None
+    reports: dict[tuple[Any, ...], ImpactReport] = field(default_factory=dict)
+    """Answers computed during this request, so several answer fields share one."""
+
+
+FourPIInfo = Info[Context, None]

@@ -1,0 +1,80 @@
+"""How failures reach a client: domain errors with a stable code and the field they concern; anything else masked and logged with an id."""
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from fourpi.domain.errors import DomainError
+from graphql import GraphQLError
+
+log = logging.getLogger("fourpi.graphql")
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+NOT_FOUND = "NOT_FOUND"
+CONFLICT = "CONFLICT"
+FORBIDDEN = "FORBIDDEN"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+EXPECTED_CODES = frozenset(
+    {BAD_USER_INPUT, NOT_FOUND, CONFLICT, FORBIDDEN, UNAUTHENTICATED}
+)
+
+
+def client_error(message: str, code: str, field: str | None = None) -> GraphQLError:
+    """An error meant for the client, which passes the mask untouched."""
+    extensions: dict[str, Any] = {"code": code}
+    if field is not None:
+        extensions["field"] = field
+    return GraphQLError(message, extensions=extensions)
+
+
+def from_domain(error: DomainError, under: str | None = None) -> GraphQLError:
+    """A domain error for the client; `under` names the input object its field sits in,
+    so the field reads as the client sent it (initiative_id -> input.initiativeId)."""
+    field = error.field
+    if field is not None and under is not None:
+        field = ".".join([under, *(camel_case(part) for part in field.split("."))])
+    return client_error(error.message, error.code, field)
+
+
+def camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+class MaskUnexpectedErrors(SchemaExtension):
+    """Only errors with an expected code reach the client as they are; any other is
+    replaced by a message and an id, and logged in full under that id."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [self.masked(e) for e in result.errors]
+
+    @staticmethod
+    def masked(error: GraphQLError) -> GraphQLError:
+        code = (error.extensions or {}).get("code")
+        if code in EXPECTED_CODES:
+            return error
+        if error.original_error is None and error.path is None:
+            # Parse and validation errors describe the client's own query.
+            return client_error(error.message, BAD_USER_INPUT)
+        error_id = uuid.uuid4().hex[:12]
+        log.error(
+            "unexpected error %s at %s",
+            error_id,
+            error.path,
+            exc_info=error.original_error or error,
+        )
+        return GraphQLError(
+            f"An unexpected error happened (error id {error_id}); "
+            "it has been logged for the operators.",
+            path=error.path,
+            nodes=error.nodes,
+            extensions={"code": INTERNAL, "errorId": error_id},
+        )

@@ -1,0 +1,1265 @@
+"""The GraphQL write API: one mutation per use case of the 4PI record, each a thin mapping onto the application service."""
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+# Importing the GraphQL enums names and describes the domain's vocabularies, which
+# the inputs below use as they are (the enum classes are the domain's own).
+import fourpi.graphql.enums  # noqa: F401
+from fourpi.domain.access import Role
+from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS
+from fourpi.domain.vocabulary import (
+    AgeBand,
+    BeyondKind,
+    ChangeScope,
+    ContributionNature,
+    Disability,
+    EarningsPeriod,
+    EducationLevel,
+    EthnicGroup,
+    FeedbackMethod,
+    Gender,
+    ImpactArea,
+    InvolvementDifference,
+    InvolvementKind,
+    InvolvementLevel,
+    InvolvementMethod,
+    InvolvementRole,
+    MonitoringCategory,
+    OutcomeAssessment,
+    ParticipantKind,
+    PaymentKind,
+    PaymentPreference,
+    ProcessDimension,
+    QuestionnaireStage,
+    RespondentKind,
+    ResponseOutcome,
+    SexualOrientation,
+    SupportKind,
+)
+from fourpi.graphql.calls import in_thread_for_input
+from fourpi.graphql.context import Caller, FourPIInfo
+from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error
+from fourpi.graphql.permissions import ADMINS, MANAGERS, caller_of, organisation_of
+from fourpi.graphql.reading import parse_id
+
+# Payloads
+
+
+@strawberry.type(
+    description="What a write recorded, and where the event log stood just after it."
+)
+class Recorded:
+    id: strawberry.ID | None = strawberry.field(
+        description="The new record's id when the write created one (an initiative, "
+        "intended outcome, role, participant, meeting, contribution, change, "
+        "process-experience answer, payment, support, reference population, involvement "
+        "policy or organisation); null when it added to an existing record."
+    )
+    cycle_number: int | None = strawberry.field(
+        description="The number of the Act-Evaluate-Reflect-Learn cycle that entered Act "
+        "(startCycle only); null otherwise."
+    )
+    log_position: int = strawberry.field(
+        description="The event log's position just after this write: ask for answers as "
+        "of this position to see them include it."
+    )
+
+
+@strawberry.type(
+    description="A new access token. The secret is shown here once and never again: "
+    "only a hash of it is kept, so store it safely now."
+)
+class TokenIssued:
+    token_id: strawberry.ID = strawberry.field(
+        description="The token's id, to revoke it later."
+    )
+    token: str = strawberry.field(
+        description="The secret to send as 'Authorization: Bearer <token>'; shown once."
+    )
+    role: Role = strawberry.field(description="What the token may do.")
+
+
+# Inputs
+
+
+def _idempotency_key() -> Any:
+    return strawberry.field(
+        default=None,
+        description="Any string unique to this write in the organisation: sent again "
+        "with the same write, nothing new is recorded and the first result is returned; "
+        "sent with a different write, it is refused.",
+    )
+
+
+@strawberry.input(description="Register an organisation (a tenant of the 4PI record).")
+class RegisterOrganisationInput:
+    name: str = strawberry.field(description="The organisation's name.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Adopt the organisation's involvement policy, or a new version of it."
+)
+class AdoptInvolvementPolicyInput:
+    version_label: str = strawberry.field(
+        description="The version of the policy, as the organisation names it."
+    )
+    adopted_on: dt.date = strawberry.field(
+        description="The day the policy was adopted; the review clock starts here."
+    )
+    summary: str = strawberry.field(default="", description="What the policy says.")
+    review_interval_months: int = strawberry.field(
+        default=DEFAULT_REVIEW_INTERVAL_MONTHS,
+        description="How often the policy is to be reviewed, in months.",
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record a review of the involvement policy.")
+class ReviewInvolvementPolicyInput:
+    reviewed_on: dt.date = strawberry.field(description="The day it was reviewed.")
+    notes: str = strawberry.field(default="", description="What the review found.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Launch an initiative: an involvement activity, project or programme, "
+    "with its purpose agreed at the start and the limits of influence stated."
+)
+class LaunchInitiativeInput:
+    name: str = strawberry.field(description="The initiative's name.")
+    level: InvolvementLevel = strawberry.field(
+        description="Where the involvement happens (4PI)."
+    )
+    involvement_kind: InvolvementKind = strawberry.field(
+        description="Influence, participation or co-production (Mind)."
+    )
+    methods: list[InvolvementMethod] = strawberry.field(
+        description="How people take part."
+    )
+    purpose: str = strawberry.field(description="The purpose agreed at the start.")
+    limits_of_influence: str = strawberry.field(
+        description="What involvement can and cannot change here."
+    )
+    started_on: dt.date = strawberry.field(description="The day it started.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Record an intended outcome of an initiative (impact question 1)."
+)
+class RecordIntendedOutcomeInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    description: str = strawberry.field(description="What the initiative hopes for.")
+    impact_areas: list[ImpactArea] = strawberry.field(
+        description="The 4PI impact areas it concerns."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Assess how far an intended outcome was achieved.")
+class AssessIntendedOutcomeInput:
+    initiative_id: strawberry.ID = strawberry.field(
+        description="The initiative the outcome belongs to."
+    )
+    outcome_id: strawberry.ID = strawberry.field(description="The intended outcome.")
+    assessment: OutcomeAssessment = strawberry.field(
+        description="Achieved, partly achieved, not achieved or too early to tell."
+    )
+    involvement_difference: InvolvementDifference = strawberry.field(
+        description="Whether involvement made a difference to it (impact question 4)."
+    )
+    evidence: str = strawberry.field(
+        description="What shows it (may be empty only when it is too early to tell)."
+    )
+    assessed_on: dt.date = strawberry.field(description="The day it was assessed.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Give a participant a role in an initiative (4PI).")
+class AssignRoleInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    participant_id: strawberry.ID = strawberry.field(
+        description="The participant taking the role."
+    )
+    role: InvolvementRole = strawberry.field(description="The 4PI role.")
+    paid: bool = strawberry.field(description="Whether the role is paid.")
+    decision_making: bool = strawberry.field(
+        description="Whether the role is at a decision-making level."
+    )
+    started_on: dt.date = strawberry.field(description="The day the role started.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="End a participant's role in an initiative.")
+class EndRoleInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    role_id: strawberry.ID = strawberry.field(description="The role to end.")
+    ended_on: dt.date = strawberry.field(description="The day the role ended.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Start a new Act-Evaluate-Reflect-Learn cycle of an initiative: it "
+    "enters Act. The previous cycle must have reached Learn."
+)
+class StartCycleInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    focus_areas: list[ImpactArea] = strawberry.field(
+        description="The 4PI impact areas this cycle focuses on."
+    )
+    started_on: dt.date = strawberry.field(description="The day it entered Act.")
+    actions_taken_up: list[str] = strawberry.field(
+        default_factory=list,
+        description="Actions planned when the previous cycle learned, taken up now.",
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Move a cycle from Act to Evaluate, with its findings.")
+class EvaluateCycleInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    number: int = strawberry.field(description="The cycle's number.")
+    findings: str = strawberry.field(description="What the evaluation found.")
+    entered_on: dt.date = strawberry.field(description="The day it entered Evaluate.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Move a cycle from Evaluate to Reflect, with its reflections."
+)
+class ReflectOnCycleInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    number: int = strawberry.field(description="The cycle's number.")
+    reflections: str = strawberry.field(description="What was reflected on.")
+    entered_on: dt.date = strawberry.field(description="The day it entered Reflect.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Move a cycle from Reflect to Learn, with its lessons and the actions "
+    "planned for the next Act."
+)
+class LearnFromCycleInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    number: int = strawberry.field(description="The cycle's number.")
+    lessons: str = strawberry.field(description="What was learned.")
+    planned_actions: list[str] = strawberry.field(
+        description="The actions planned for the next Act."
+    )
+    entered_on: dt.date = strawberry.field(description="The day it entered Learn.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Register a participant: a pseudonymous person.")
+class RegisterParticipantInput:
+    pseudonym: str = strawberry.field(
+        description="A pseudonym, never the person's name."
+    )
+    participant_kind: ParticipantKind = strawberry.field(
+        description="Service user, carer, staff, trustee or board member, or other."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Self-declared monitoring data. Every category offers PREFER_NOT_TO_SAY; "
+    "a category left null or out is not recorded, which is not the same."
+)
+class MonitoringDataInput:
+    age_band: AgeBand | None = strawberry.field(
+        default=None, description="Age band, if declared."
+    )
+    gender: Gender | None = strawberry.field(
+        default=None, description="Gender, if declared."
+    )
+    ethnic_group: EthnicGroup | None = strawberry.field(
+        default=None, description="Ethnic group (2021 census groups), if declared."
+    )
+    disability: Disability | None = strawberry.field(
+        default=None, description="Disability, if declared."
+    )
+    sexual_orientation: SexualOrientation | None = strawberry.field(
+        default=None, description="Sexual orientation, if declared."
+    )
+    education_level: EducationLevel | None = strawberry.field(
+        default=None, description="Highest education level, if declared."
+    )
+
+
+@strawberry.input(
+    description="Record a participant's self-declared monitoring data, replacing any "
+    "earlier declaration."
+)
+class DeclareMonitoringDataInput:
+    participant_id: strawberry.ID = strawberry.field(description="The participant.")
+    monitoring: MonitoringDataInput = strawberry.field(
+        description="What the person chose to declare."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Record how a participant chooses to be paid (NSUN), and any earnings "
+    "limit they choose to stay under."
+)
+class SetPaymentPreferenceInput:
+    participant_id: strawberry.ID = strawberry.field(description="The participant.")
+    payment_preference: PaymentPreference = strawberry.field(
+        description="Fees, expenses only, reduced fee, vouchers or no payment."
+    )
+    earnings_limit: Decimal | None = strawberry.field(
+        default=None,
+        description="The most they choose to earn per period, in pounds; given with "
+        "its period.",
+    )
+    earnings_period: EarningsPeriod | None = strawberry.field(
+        default=None, description="The period the earnings limit applies to."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Schedule a meeting of an initiative.")
+class ScheduleMeetingInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    title: str = strawberry.field(description="The meeting's title.")
+    held_at: dt.datetime = strawberry.field(
+        description="When it is held, with its time zone."
+    )
+    high_level: bool = strawberry.field(
+        description="Whether it is a high-level meeting (4PI asks for a reserve)."
+    )
+    decision_making: bool = strawberry.field(
+        description="Whether decisions are made at it."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record when a meeting's papers were sent.")
+class SendMeetingPapersInput:
+    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
+    sent_at: dt.datetime = strawberry.field(
+        description="When the papers were sent, with its time zone; before the meeting."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record who attended a meeting.")
+class RecordAttendanceInput:
+    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
+    participant_ids: list[strawberry.ID] = strawberry.field(
+        description="The participants who attended."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Name a service user or carer as the reserve for a meeting (4PI: "
+    "high-level meetings have one)."
+)
+class NameMeetingReserveInput:
+    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
+    participant_id: strawberry.ID = strawberry.field(
+        description="The service user or carer named as reserve."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record a reasonable adjustment made for a meeting.")
+class MakeReasonableAdjustmentInput:
+    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
+    description: str = strawberry.field(description="The adjustment made.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Log a contribution: an idea, concern or recommendation from one or "
+    "more service users or carers."
+)
+class LogContributionInput:
+    initiative_id: strawberry.ID = strawberry.field(
+        description="The initiative it was made in."
+    )
+    contributor_ids: list[strawberry.ID] = strawberry.field(
+        description="The service users or carers who made it."
+    )
+    nature: ContributionNature = strawberry.field(
+        description="Idea, concern or recommendation."
+    )
+    summary: str = strawberry.field(description="What was put forward.")
+    impact_areas: list[ImpactArea] = strawberry.field(
+        description="The 4PI impact areas it concerns."
+    )
+    made_on: dt.date = strawberry.field(description="The day it was made.")
+    meeting_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The meeting it was made at, if any."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Record what the organisation decided to do with a contribution. A "
+    "decline must be explained; only a deferred contribution can be answered again."
+)
+class RespondToContributionInput:
+    contribution_id: strawberry.ID = strawberry.field(description="The contribution.")
+    outcome: ResponseOutcome = strawberry.field(
+        description="Adopted, adapted, declined or deferred."
+    )
+    responded_on: dt.date = strawberry.field(description="The day it was decided.")
+    rationale: str = strawberry.field(
+        default="", description="Why; required when the contribution is declined."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Record that contributors were told what became of their contribution "
+    "(you said, we did)."
+)
+class GiveFeedbackInput:
+    contribution_id: strawberry.ID = strawberry.field(description="The contribution.")
+    given_on: dt.date = strawberry.field(description="The day they were told.")
+    method: FeedbackMethod = strawberry.field(description="How they were told.")
+    summary: str = strawberry.field(description="What they were told.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Record a change: a difference made, with its scope, the contributions "
+    "it came from, and evidence."
+)
+class RecordChangeInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    description: str = strawberry.field(description="What changed.")
+    impact_area: ImpactArea = strawberry.field(
+        description="The 4PI impact area of the change."
+    )
+    scope: ChangeScope = strawberry.field(
+        description="A difference to the activity (question 2), to its end result "
+        "(question 4), or beyond it (question 5)."
+    )
+    evidence: str = strawberry.field(description="What shows the change.")
+    changed_on: dt.date = strawberry.field(description="The day it changed.")
+    contribution_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="The contributions of service users or carers it came from.",
+    )
+    beyond_kind: BeyondKind | None = strawberry.field(
+        default=None,
+        description="For a change beyond the activity only: of what kind.",
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="One score of a process-experience answer.")
+class ProcessScoreInput:
+    dimension: ProcessDimension = strawberry.field(description="What is scored.")
+    score: int = strawberry.field(description="From 1 to 5.")
+
+
+@strawberry.input(
+    description="Record a process-experience questionnaire answer (impact question 3)."
+)
+class RecordProcessExperienceInput:
+    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
+    respondent_kind: RespondentKind = strawberry.field(
+        description="Service user, carer or staff."
+    )
+    stage: QuestionnaireStage = strawberry.field(
+        description="In flight or at the end of involvement."
+    )
+    scores: list[ProcessScoreInput] = strawberry.field(
+        description="A score from 1 to 5 for each dimension answered, each at most once."
+    )
+    answered_on: dt.date = strawberry.field(description="The day it was answered.")
+    participant_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The participant who answered, when known."
+    )
+    free_text: str = strawberry.field(
+        default="", description="Anything else the respondent said."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record a payment owed to a participant.")
+class RecordPaymentOwedInput:
+    participant_id: strawberry.ID = strawberry.field(
+        description="The participant owed it."
+    )
+    payment_kind: PaymentKind = strawberry.field(
+        description="Fee, expense, travel, childcare, carer or personal-assistant cost."
+    )
+    amount: Decimal = strawberry.field(description="In pounds and pence.")
+    owed_on: dt.date = strawberry.field(description="The day it became owed.")
+    initiative_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The initiative it is for, if any."
+    )
+    description: str = strawberry.field(default="", description="What it is for.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record that a payment owed was paid.")
+class RecordPaymentMadeInput:
+    payment_id: strawberry.ID = strawberry.field(description="The payment owed.")
+    paid_on: dt.date = strawberry.field(description="The day it was paid.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Record support or training given (4PI Process).")
+class RecordSupportInput:
+    support_kind: SupportKind = strawberry.field(
+        description="The kind of support or training."
+    )
+    given_on: dt.date = strawberry.field(description="The day it was given.")
+    initiative_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The initiative it was given in, if any."
+    )
+    participant_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="The participants it was given to."
+    )
+    hours: Decimal | None = strawberry.field(
+        default=None, description="How many hours it took, if known."
+    )
+    description: str = strawberry.field(default="", description="What was given.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="One share of a reference population: the fraction of the population "
+    "with this value in this monitoring category."
+)
+class PopulationShareInput:
+    category: MonitoringCategory = strawberry.field(
+        description="The monitoring category."
+    )
+    value: str = strawberry.field(
+        description="A value of the category as the answers spell it, e.g. "
+        "'woman', '18_24', 'white_british', 'prefer_not_to_say'."
+    )
+    share: Decimal = strawberry.field(
+        description="The fraction from 0 to 1; a category's shares add up to at most 1."
+    )
+
+
+@strawberry.input(
+    description="Define the reference population (4PI Presence) of an initiative or of "
+    "the whole organisation, replacing any earlier definition."
+)
+class DefineReferencePopulationInput:
+    description: str = strawberry.field(
+        description="Which population this is, and where the figures come from."
+    )
+    shares: list[PopulationShareInput] = strawberry.field(
+        description="Its make-up, each category and value given at most once."
+    )
+    initiative_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The initiative it is for; absent for the whole organisation.",
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(description="Issue an access token.")
+class IssueTokenInput:
+    role: Role = strawberry.field(description="What the token may do.")
+    organisation_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The organisation the token belongs to. Absent: the caller's own "
+        "organisation, or for a global admin a new global admin token. Only a global "
+        "admin may name another organisation.",
+    )
+    label: str = strawberry.field(
+        default="", description="A note on who or what the token is for."
+    )
+
+
+@strawberry.input(description="Revoke an access token: it stops working at once.")
+class RevokeTokenInput:
+    token_id: strawberry.ID = strawberry.field(description="The token to revoke.")
+
+
+# Mapping inputs to the service's arguments
+
+
+def _ids(values: Iterable[strawberry.ID], field: str) -> list[UUID | None]:
+    return [parse_id(value, field) for value in values]
+
+
+def _once_each(keys: list[Any], field: str) -> None:
+    # A list becomes a mapping here, and a repeated key would silently lose a value.
+    if len(set(keys)) != len(keys):
+        raise client_error(
+            f"{field}: each entry must be given at most once", BAD_USER_INPUT, field
+        )
+
+
+def _scores(given: list[ProcessScoreInput]) -> dict[Any, int]:
+    _once_each([s.dimension for s in given], "input.scores")
+    return {s.dimension: s.score for s in given}
+
+
+def _shares(given: list[PopulationShareInput]) -> dict[Any, dict[str, Decimal]]:
+    _once_each([(s.category, s.value) for s in given], "input.shares")
+    shares: dict[Any, dict[str, Decimal]] = {}
+    for share in given:
+        shares.setdefault(share.category, {})[share.value] = share.share
+    return shares
+
+
+async def _written(
+    info: FourPIInfo, use_case: Callable[..., object], **arguments: Any
+) -> Recorded:
+    """Runs the use case and reads the log's head in the same worker thread."""
+    records = info.context.records
+
+    def write() -> tuple[object, int]:
+        result = use_case(**arguments)
+        return result, records.recorder.max_notification_id() or 0
+
+    result, position = await in_thread_for_input(write)
+    return Recorded(
+        id=strawberry.ID(str(result)) if isinstance(result, UUID) else None,
+        cycle_number=result if isinstance(result, int) else None,
+        log_position=position,
+    )
+
+
+async def _recorded(
+    info: FourPIInfo, use_case: Callable[..., object], **arguments: Any
+) -> Recorded:
+    """Runs a use case of the 4PI record for the caller's own organisation."""
+    return await _written(
+        info,
+        use_case,
+        organisation_id=organisation_of(info),
+        actor=caller_of(info).actor,
+        **arguments,
+    )
+
+
+def _global_admin(info: FourPIInfo) -> Caller:
+    caller = caller_of(info)
+    if caller.organisation_id is not None:
+        raise client_error("only a global admin may register organisations", FORBIDDEN)
+    return caller
+
+
+def _token_organisation(caller: Caller, given: UUID | None) -> UUID | None:
+    """A global admin issues for any organisation; an organisation's admin only for its own."""
+    if caller.organisation_id is None:
+        return given
+    if given is not None and given != caller.organisation_id:
+        raise client_error(
+            "input.organisationId: an organisation's admin may issue tokens only for "
+            "its own organisation",
+            FORBIDDEN,
+            "input.organisationId",
+        )
+    return caller.organisation_id
+
+
+# Resolvers: each maps its input to the arguments of one use case
+
+
+async def _register_organisation(
+    info: FourPIInfo, input: RegisterOrganisationInput
+) -> Recorded:
+    caller = _global_admin(info)
+    return await _written(
+        info,
+        info.context.records.register_organisation,
+        name=input.name,
+        actor=caller.actor,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _issue_token(info: FourPIInfo, input: IssueTokenInput) -> TokenIssued:
+    caller = caller_of(info)
+    organisation = _token_organisation(
+        caller, parse_id(input.organisation_id, "input.organisationId")
+    )
+    token_id, secret = await in_thread_for_input(
+        partial(
+            info.context.records.issue_token,
+            organisation_id=organisation,
+            role=input.role,
+            actor=caller.actor,
+            label=input.label,
+        )
+    )
+    return TokenIssued(
+        token_id=strawberry.ID(str(token_id)), token=secret, role=input.role
+    )
+
+
+async def _revoke_token(info: FourPIInfo, input: RevokeTokenInput) -> Recorded:
+    caller = caller_of(info)
+    return await _written(
+        info,
+        info.context.records.revoke_token,
+        token_id=parse_id(input.token_id, "input.tokenId"),
+        actor=caller.actor,
+        organisation_id=caller.organisation_id,
+    )
+
+
+async def _adopt_involvement_policy(
+    info: FourPIInfo, input: AdoptInvolvementPolicyInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.adopt_involvement_policy,
+        version_label=input.version_label,
+        adopted_on=input.adopted_on,
+        summary=input.summary,
+        review_interval_months=input.review_interval_months,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _review_involvement_policy(
+    info: FourPIInfo, input: ReviewInvolvementPolicyInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.review_involvement_policy,
+        reviewed_on=input.reviewed_on,
+        notes=input.notes,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _launch_initiative(
+    info: FourPIInfo, input: LaunchInitiativeInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.launch_initiative,
+        name=input.name,
+        level=input.level,
+        involvement_kind=input.involvement_kind,
+        methods=input.methods,
+        purpose=input.purpose,
+        limits_of_influence=input.limits_of_influence,
+        started_on=input.started_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_intended_outcome(
+    info: FourPIInfo, input: RecordIntendedOutcomeInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_intended_outcome,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        description=input.description,
+        impact_areas=input.impact_areas,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _assess_intended_outcome(
+    info: FourPIInfo, input: AssessIntendedOutcomeInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.assess_intended_outcome,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        outcome_id=parse_id(input.outcome_id, "input.outcomeId"),
+        assessment=input.assessment,
+        involvement_difference=input.involvement_difference,
+        evidence=input.evidence,
+        assessed_on=input.assessed_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _assign_role(info: FourPIInfo, input: AssignRoleInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.assign_role,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        role=input.role,
+        paid=input.paid,
+        decision_making=input.decision_making,
+        started_on=input.started_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _end_role(info: FourPIInfo, input: EndRoleInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.end_role,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        role_id=parse_id(input.role_id, "input.roleId"),
+        ended_on=input.ended_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _start_cycle(info: FourPIInfo, input: StartCycleInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.start_cycle,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        focus_areas=input.focus_areas,
+        started_on=input.started_on,
+        actions_taken_up=input.actions_taken_up,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _evaluate_cycle(info: FourPIInfo, input: EvaluateCycleInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.evaluate_cycle,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        number=input.number,
+        findings=input.findings,
+        entered_on=input.entered_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _reflect_on_cycle(info: FourPIInfo, input: ReflectOnCycleInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.reflect_on_cycle,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        number=input.number,
+        reflections=input.reflections,
+        entered_on=input.entered_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _learn_from_cycle(info: FourPIInfo, input: LearnFromCycleInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.learn_from_cycle,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        number=input.number,
+        lessons=input.lessons,
+        planned_actions=input.planned_actions,
+        entered_on=input.entered_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _register_participant(
+    info: FourPIInfo, input: RegisterParticipantInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.register_participant,
+        pseudonym=input.pseudonym,
+        participant_kind=input.participant_kind,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _declare_monitoring_data(
+    info: FourPIInfo, input: DeclareMonitoringDataInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.declare_monitoring_data,
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        monitoring=dataclasses.asdict(input.monitoring),
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _set_payment_preference(
+    info: FourPIInfo, input: SetPaymentPreferenceInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.set_payment_preference,
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        payment_preference=input.payment_preference,
+        earnings_limit=input.earnings_limit,
+        earnings_period=input.earnings_period,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _schedule_meeting(info: FourPIInfo, input: ScheduleMeetingInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.schedule_meeting,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        title=input.title,
+        held_at=input.held_at,
+        high_level=input.high_level,
+        decision_making=input.decision_making,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _send_meeting_papers(
+    info: FourPIInfo, input: SendMeetingPapersInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.send_meeting_papers,
+        meeting_id=parse_id(input.meeting_id, "input.meetingId"),
+        sent_at=input.sent_at,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_attendance(
+    info: FourPIInfo, input: RecordAttendanceInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_attendance,
+        meeting_id=parse_id(input.meeting_id, "input.meetingId"),
+        participant_ids=_ids(input.participant_ids, "input.participantIds"),
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _name_meeting_reserve(
+    info: FourPIInfo, input: NameMeetingReserveInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.name_meeting_reserve,
+        meeting_id=parse_id(input.meeting_id, "input.meetingId"),
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _make_reasonable_adjustment(
+    info: FourPIInfo, input: MakeReasonableAdjustmentInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.make_reasonable_adjustment,
+        meeting_id=parse_id(input.meeting_id, "input.meetingId"),
+        description=input.description,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _log_contribution(info: FourPIInfo, input: LogContributionInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.log_contribution,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        contributor_ids=_ids(input.contributor_ids, "input.contributorIds"),
+        nature=input.nature,
+        summary=input.summary,
+        impact_areas=input.impact_areas,
+        made_on=input.made_on,
+        meeting_id=parse_id(input.meeting_id, "input.meetingId"),
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _respond_to_contribution(
+    info: FourPIInfo, input: RespondToContributionInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.respond_to_contribution,
+        contribution_id=parse_id(input.contribution_id, "input.contributionId"),
+        outcome=input.outcome,
+        rationale=input.rationale,
+        responded_on=input.responded_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _give_feedback(info: FourPIInfo, input: GiveFeedbackInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.give_feedback,
+        contribution_id=parse_id(input.contribution_id, "input.contributionId"),
+        given_on=input.given_on,
+        method=input.method,
+        summary=input.summary,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_change(info: FourPIInfo, input: RecordChangeInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_change,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        description=input.description,
+        impact_area=input.impact_area,
+        scope=input.scope,
+        evidence=input.evidence,
+        changed_on=input.changed_on,
+        contribution_ids=_ids(input.contribution_ids, "input.contributionIds"),
+        beyond_kind=input.beyond_kind,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_process_experience(
+    info: FourPIInfo, input: RecordProcessExperienceInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_process_experience,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        respondent_kind=input.respondent_kind,
+        stage=input.stage,
+        scores=_scores(input.scores),
+        answered_on=input.answered_on,
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        free_text=input.free_text,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_payment_owed(
+    info: FourPIInfo, input: RecordPaymentOwedInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_payment_owed,
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        payment_kind=input.payment_kind,
+        amount=input.amount,
+        owed_on=input.owed_on,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        description=input.description,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_payment_made(
+    info: FourPIInfo, input: RecordPaymentMadeInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_payment_made,
+        payment_id=parse_id(input.payment_id, "input.paymentId"),
+        paid_on=input.paid_on,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _record_support(info: FourPIInfo, input: RecordSupportInput) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.record_support,
+        support_kind=input.support_kind,
+        given_on=input.given_on,
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        participant_ids=_ids(input.participant_ids, "input.participantIds"),
+        hours=input.hours,
+        description=input.description,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _define_reference_population(
+    info: FourPIInfo, input: DefineReferencePopulationInput
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.define_reference_population,
+        description=input.description,
+        shares=_shares(input.shares),
+        initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
+        idempotency_key=input.idempotency_key,
+    )
+
+
+# The write root: every mutation, and who may use it
+
+
+@strawberry.type(description="Everything that can be recorded, one use case each.")
+class Mutation:
+    # Organisations, access and the involvement policy
+    register_organisation: Recorded = strawberry.mutation(
+        resolver=_register_organisation,
+        description="Register an organisation (global admins only).",
+        extensions=ADMINS,
+    )
+    issue_token: TokenIssued = strawberry.mutation(
+        resolver=_issue_token,
+        description="Issue an access token; its secret is returned once.",
+        extensions=ADMINS,
+    )
+    revoke_token: Recorded = strawberry.mutation(
+        resolver=_revoke_token,
+        description="Revoke an access token (an organisation's admin: only its own "
+        "organisation's).",
+        extensions=ADMINS,
+    )
+    adopt_involvement_policy: Recorded = strawberry.mutation(
+        resolver=_adopt_involvement_policy,
+        description="Adopt the involvement policy, or a new version of it.",
+        extensions=MANAGERS,
+    )
+    review_involvement_policy: Recorded = strawberry.mutation(
+        resolver=_review_involvement_policy,
+        description="Record a review of the involvement policy.",
+        extensions=MANAGERS,
+    )
+
+    # Initiatives: purpose, intended outcomes, roles, cycles
+    launch_initiative: Recorded = strawberry.mutation(
+        resolver=_launch_initiative,
+        description="Launch an initiative with its purpose and limits of influence.",
+        extensions=MANAGERS,
+    )
+    record_intended_outcome: Recorded = strawberry.mutation(
+        resolver=_record_intended_outcome,
+        description="Record an intended outcome of an initiative (impact question 1).",
+        extensions=MANAGERS,
+    )
+    assess_intended_outcome: Recorded = strawberry.mutation(
+        resolver=_assess_intended_outcome,
+        description="Assess an intended outcome, and whether involvement made a "
+        "difference to it.",
+        extensions=MANAGERS,
+    )
+    assign_role: Recorded = strawberry.mutation(
+        resolver=_assign_role,
+        description="Give a participant a role in an initiative.",
+        extensions=MANAGERS,
+    )
+    end_role: Recorded = strawberry.mutation(
+        resolver=_end_role,
+        description="End a participant's role in an initiative.",
+        extensions=MANAGERS,
+    )
+    start_cycle: Recorded = strawberry.mutation(
+        resolver=_start_cycle,
+        description="Start a new Act-Evaluate-Reflect-Learn cycle: it enters Act.",
+        extensions=MANAGERS,
+    )
+    evaluate_cycle: Recorded = strawberry.mutation(
+        resolver=_evaluate_cycle,
+        description="Move a cycle into Evaluate, recording its findings.",
+        extensions=MANAGERS,
+    )
+    reflect_on_cycle: Recorded = strawberry.mutation(
+        resolver=_reflect_on_cycle,
+        description="Move a cycle into Reflect, recording its reflections.",
+        extensions=MANAGERS,
+    )
+    learn_from_cycle: Recorded = strawberry.mutation(
+        resolver=_learn_from_cycle,
+        description="Move a cycle into Learn, recording its lessons and the actions "
+        "planned for the next Act.",
+        extensions=MANAGERS,
+    )
+
+    # Participants
+    register_participant: Recorded = strawberry.mutation(
+        resolver=_register_participant,
+        description="Register a participant under a pseudonym.",
+        extensions=MANAGERS,
+    )
+    declare_monitoring_data: Recorded = strawberry.mutation(
+        resolver=_declare_monitoring_data,
+        description="Record a participant's self-declared monitoring data.",
+        extensions=MANAGERS,
+    )
+    set_payment_preference: Recorded = strawberry.mutation(
+        resolver=_set_payment_preference,
+        description="Record how a participant chooses to be paid.",
+        extensions=MANAGERS,
+    )
+
+    # Meetings
+    schedule_meeting: Recorded = strawberry.mutation(
+        resolver=_schedule_meeting,
+        description="Schedule a meeting of an initiative.",
+        extensions=MANAGERS,
+    )
+    send_meeting_papers: Recorded = strawberry.mutation(
+        resolver=_send_meeting_papers,
+        description="Record when a meeting's papers were sent.",
+        extensions=MANAGERS,
+    )
+    record_attendance: Recorded = strawberry.mutation(
+        resolver=_record_attendance,
+        description="Record who attended a meeting.",
+        extensions=MANAGERS,
+    )
+    name_meeting_reserve: Recorded = strawberry.mutation(
+        resolver=_name_meeting_reserve,
+        description="Name a service user or carer as a meeting's reserve.",
+        extensions=MANAGERS,
+    )
+    make_reasonable_adjustment: Recorded = strawberry.mutation(
+        resolver=_make_reasonable_adjustment,
+        description="Record a reasonable adjustment made for a meeting.",
+        extensions=MANAGERS,
+    )
+
+    # Contributions, responses, feedback, changes
+    log_contribution: Recorded = strawberry.mutation(
+        resolver=_log_contribution,
+        description="Log a contribution from service users or carers.",
+        extensions=MANAGERS,
+    )
+    respond_to_contribution: Recorded = strawberry.mutation(
+        resolver=_respond_to_contribution,
+        description="Record what the organisation decided to do with a contribution.",
+        extensions=MANAGERS,
+    )
+    give_feedback: Recorded = strawberry.mutation(
+        resolver=_give_feedback,
+        description="Record that contributors were told what became of their "
+        "contribution.",
+        extensions=MANAGERS,
+    )
+    record_change: Recorded = strawberry.mutation(
+        resolver=_record_change,
+        description="Record a change: a difference made, and where it came from.",
+        extensions=MANAGERS,
+    )
+
+    # Process experience, payments, support, reference populations
+    record_process_experience: Recorded = strawberry.mutation(
+        resolver=_record_process_experience,
+        description="Record a process-experience questionnaire answer.",
+        extensions=MANAGERS,
+    )
+    record_payment_owed: Recorded = strawberry.mutation(
+        resolver=_record_payment_owed,
+        description="Record a payment owed to a participant.",
+        extensions=MANAGERS,
+    )
+    record_payment_made: Recorded = strawberry.mutation(
+        resolver=_record_payment_made,
+        description="Record that a payment owed was paid.",
+        extensions=MANAGERS,
+    )
+    record_support: Recorded = strawberry.mutation(
+        resolver=_record_support,
+        description="Record support or training given.",
+        extensions=MANAGERS,
+    )
+    define_reference_population: Recorded = strawberry.mutation(
+        resolver=_define_reference_population,
+        description="Define the reference population of an initiative or of the "
+        "organisation.",
+        extensions=MANAGERS,
+    )

@@ -1,0 +1,69 @@
+"""Who may do what: each field names the roles allowed, and the caller's organisation bounds every read and write."""
+
+from typing import Any
+from uuid import UUID
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+
+from fourpi.domain.access import Role
+from fourpi.graphql.context import Caller, FourPIInfo
+from fourpi.graphql.errors import FORBIDDEN, UNAUTHENTICATED, client_error
+from graphql import GraphQLError
+
+
+class Allow(BasePermission):
+    """Lets through callers whose role is one of those named."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+        self.message = "your token's role may not do this"
+
+    def has_permission(self, source: Any, info: FourPIInfo, **kwargs: Any) -> bool:
+        caller = info.context.caller
+        if caller is None:
+            raise client_error(
+                "a bearer token is required: send 'Authorization: Bearer <token>'",
+                UNAUTHENTICATED,
+            )
+        if caller.role not in self.roles:
+            raise client_error(
+                f"a {caller.role} token may not do this; it needs one of: "
+                + ", ".join(sorted(self.roles)),
+                FORBIDDEN,
+            )
+        return True
+
+
+def allow(*roles: Role) -> list[FieldExtension]:
+    """The field extension that lets only these roles use a field."""
+    return [PermissionExtension(permissions=[Allow(*roles)], use_directives=False)]
+
+
+MANAGERS = allow(Role.MANAGER)
+READERS_OF_ANSWERS = allow(Role.MANAGER, Role.EVALUATOR, Role.AUDITOR)
+READERS_OF_PEOPLE = allow(Role.MANAGER, Role.AUDITOR)
+AUDITORS = allow(Role.AUDITOR)
+ADMINS = allow(Role.ADMIN)
+
+
+def caller_of(info: FourPIInfo) -> Caller:
+    caller = info.context.caller
+    if caller is None:  # the permission extension runs first; this is a safeguard
+        raise client_error("a bearer token is required", UNAUTHENTICATED)
+    return caller
+
+
+def organisation_of(info: FourPIInfo) -> UUID:
+    """The organisation every read and write of this caller is bound to."""
+    caller = caller_of(info)
+    if caller.organisation_id is None:
+        raise client_error(
+            "a global admin token belongs to no organisation; use a token of the "
+            "organisation",
+            FORBIDDEN,
+        )
+    return caller.organisation_id
+
+
+__all__ = ["GraphQLError"]

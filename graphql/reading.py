@@ -1,0 +1,147 @@
+"""Reading answers for a request: the slice and as-of inputs, and one report per request shared by every answer field."""
+
+import contextlib
+import datetime as dt
+from uuid import UUID
+
+import strawberry
+
+from fourpi.graphql.calls import in_thread
+from fourpi.graphql.context import FourPIInfo
+from fourpi.graphql.enums import ImpactArea
+from fourpi.graphql.errors import BAD_USER_INPUT, client_error
+from fourpi.graphql.permissions import organisation_of
+from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
+from fourpi.projections.views import ViewsNotReady
+
+
+@strawberry.input(
+    description="Which facts an answer is about: the caller's organisation, narrowed by "
+    "any of these. See each answer's description for what a period or cycle narrows."
+)
+class SliceInput:
+    initiative_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this initiative."
+    )
+    impact_area: ImpactArea | None = strawberry.field(
+        default=None, description="Only facts tagged with this 4PI impact area."
+    )
+    cycle: int | None = strawberry.field(
+        default=None,
+        description="Only what happened in this Act-Evaluate-Reflect-Learn cycle, by number: "
+        "from the day it entered Act up to the day the next cycle did.",
+    )
+    period_from: dt.date | None = strawberry.field(
+        default=None, description="Only facts dated on or after this day."
+    )
+    period_to: dt.date | None = strawberry.field(
+        default=None, description="Only facts dated on or before this day."
+    )
+
+
+@strawberry.input(
+    description="A past moment to answer as of: give exactly one of a log position or a "
+    "time. The answer is exactly what the live views said then."
+)
+class AsOfInput:
+    position: int | None = strawberry.field(
+        default=None, description="A position in the event log (1 is the first event)."
+    )
+    time: dt.datetime | None = strawberry.field(
+        default=None,
+        description="A time with its zone: the longest prefix of the log recorded by then.",
+    )
+
+
+def parse_id(value: str | None, field: str) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise client_error(
+            f"{field}: must be a record id (a UUID)", BAD_USER_INPUT, field
+        ) from None
+
+
+def as_slice(info: FourPIInfo, given: SliceInput | None) -> Slice:
+    organisation = organisation_of(info)
+    if given is None:
+        return Slice(organisation)
+    return Slice(
+        organisation,
+        parse_id(given.initiative_id, "slice.initiativeId"),
+        None if given.impact_area is None else given.impact_area.value,
+        given.cycle,
+        given.period_from,
+        given.period_to,
+    )
+
+
+def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
+    if given is None:
+        return None
+    if (given.position is None) == (given.time is None):
+        raise client_error(
+            "asOf: give exactly one of position or time", BAD_USER_INPUT, "asOf"
+        )
+    if given.position is not None:
+        if given.position < 0:
+            raise client_error(
+                "asOf.position: must be 0 or more", BAD_USER_INPUT, "asOf.position"
+            )
+        return given.position
+    assert given.time is not None
+    if given.time.tzinfo is None:
+        raise client_error(
+            "asOf.time: must carry its time zone", BAD_USER_INPUT, "asOf.time"
+        )
+    return given.time
+
+
+async def caught_up(info: FourPIInfo) -> None:
+    """Wait, within the configured time, for the views to reach the log as it stands
+    now, so a client reads what it has just written. If the views are slow, reads
+    go on from where they are: every answer says which position that is."""
+    views = info.context.views
+    head = await in_thread(views.head)
+    with contextlib.suppress(ViewsNotReady):
+        await in_thread(
+            views.wait, head, timeout=info.context.settings.read_wait_seconds
+        )
+
+
+async def report_for(
+    info: FourPIInfo,
+    given_slice: SliceInput | None,
+    as_of: AsOfInput | None,
+    target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+) -> ImpactReport:
+    """Every answer for the slice, computed once per request however many fields ask.
+
+    A live answer first waits (up to the configured time) for the views to reach the
+    log as it stood when asked, so a client reads what it has just written.
+    """
+    if not 0 <= target_days <= 3650:
+        raise client_error(
+            "targetDays: must be from 0 to 3650", BAD_USER_INPUT, "targetDays"
+        )
+    chosen = as_slice(info, given_slice)
+    moment = as_moment(as_of)
+    key = (chosen, moment, target_days)
+    cached = info.context.reports.get(key)
+    if cached is not None:
+        return cached
+    views = info.context.views
+    if moment is None:
+        await caught_up(info)
+    try:
+        report = await in_thread(
+            views.report, chosen, as_of=moment, target_days=target_days
+        )
+    except ViewsNotReady as error:
+        raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
+    except ValueError as error:
+        raise client_error(str(error), BAD_USER_INPUT, "asOf") from None
+    info.context.reports[key] = report
+    return report

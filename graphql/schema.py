@@ -1,0 +1,125 @@
+"""The GraphQL schema: the queries and mutations of every kind of user, with security and limits declared where it is built."""
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from fourpi.config import ApiLimits
+from fourpi.domain.organisation import Organisation
+from fourpi.graphql.answer_queries import AnswerQueries
+from fourpi.graphql.audit_queries import AuditQueries
+from fourpi.graphql.calls import in_thread
+from fourpi.graphql.context import FourPIInfo
+from fourpi.graphql.enums import InvolvementKind, InvolvementLevel, Role
+from fourpi.graphql.errors import MaskUnexpectedErrors
+from fourpi.graphql.mutations import Mutation
+from fourpi.graphql.permissions import READERS_OF_ANSWERS, caller_of, organisation_of
+from fourpi.graphql.reading import caught_up
+
+
+@strawberry.type(description="Who the bearer token belongs to.")
+class Me:
+    token_id: strawberry.ID = strawberry.field(
+        description="The token's id (for revoking it)."
+    )
+    role: Role = strawberry.field(description="What the token may do.")
+    organisation_id: strawberry.ID | None = strawberry.field(
+        description="The organisation it belongs to; none for a global admin."
+    )
+
+
+@strawberry.type(description="An organisation: the tenant every record belongs to.")
+class OrganisationInfo:
+    id: strawberry.ID = strawberry.field(description="The organisation's id.")
+    name: str = strawberry.field(description="Its name.")
+
+
+@strawberry.type(description="An involvement activity, project or programme.")
+class InitiativeInfo:
+    id: strawberry.ID = strawberry.field(description="The initiative's id.")
+    name: str = strawberry.field(description="Its name.")
+    level: InvolvementLevel = strawberry.field(
+        description="Where involvement happens (4PI)."
+    )
+    involvement_kind: InvolvementKind = strawberry.field(
+        description="Influence, participation or co-production."
+    )
+    started_on: dt.date = strawberry.field(description="When it started.")
+
+
+@strawberry.type(
+    description="Everything one can ask: the five 4PI impact questions and their "
+    "indicators (evaluators, managers, auditors), histories and the event log "
+    "(auditors), and the caller's own organisation."
+)
+class Query(AnswerQueries, AuditQueries):
+    @strawberry.field(description="Who the bearer token belongs to.")
+    def me(self, info: FourPIInfo) -> Me:
+        caller = caller_of(info)
+        return Me(
+            token_id=strawberry.ID(str(caller.token_id)),
+            role=caller.role,
+            organisation_id=None
+            if caller.organisation_id is None
+            else strawberry.ID(str(caller.organisation_id)),
+        )
+
+    @strawberry.field(
+        description="The caller's organisation.", extensions=READERS_OF_ANSWERS
+    )
+    async def organisation(self, info: FourPIInfo) -> OrganisationInfo:
+        organisation: Organisation = await in_thread(
+            info.context.records.organisation, organisation_of(info)
+        )
+        return OrganisationInfo(
+            id=strawberry.ID(str(organisation.id)), name=organisation.name
+        )
+
+    @strawberry.field(
+        description="The organisation's initiatives, in the order they were launched.",
+        extensions=READERS_OF_ANSWERS,
+    )
+    async def initiatives(self, info: FourPIInfo) -> list[InitiativeInfo]:
+        await caught_up(info)
+        views = info.context.views
+        organisation = organisation_of(info)
+        position = await in_thread(views.position)
+        facts = await in_thread(views.cache.facts, organisation, position)
+        return [
+            InitiativeInfo(
+                id=strawberry.ID(str(row["initiative_id"])),
+                name=str(row["name"]),
+                level=InvolvementLevel(str(row["level"])),
+                involvement_kind=InvolvementKind(str(row["involvement_kind"])),
+                started_on=row["started_on"],  # type: ignore[arg-type]
+            )
+            for row in facts["initiatives"]
+        ]
+
+
+class FourPISchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Client errors are the client's to read; MaskUnexpectedErrors logs the rest."""
+
+
+def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
+    limits = limits or ApiLimits()
+    # strawberry takes extension instances too, though its annotation names classes.
+    extensions: list[Any] = [
+        MaskUnexpectedErrors,
+        # Measured: without these, validation is most of a small query's cost.
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=limits.max_depth),
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+    ]
+    return FourPISchema(query=Query, mutation=Mutation, extensions=extensions)
