@@ -359,3 +359,12 @@ def organisation_named(database: Database, given: str) -> UUID:
         + ", ".join(str(m) for m in matches),
         param_hint="--organisation",
     )
+
+
+@main.command("schema")
+def print_schema() -> None:
+    """Print the GraphQL schema (SDL). graphql/schema.graphql is this command's output,
+    checked in: regenerate it with `fourpi schema > graphql/schema.graphql`."""
+    from fourpi.graphql.schema import build_schema
+
+    click.echo(build_schema().as_str())

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -103,6 +103,20 @@ class RecordSnapshot:
     state: JSON = strawberry.field(
         description="Every attribute of the record, as JSON."
     )
+
+
+FIRST = Annotated[
+    int,
+    strawberry.argument(
+        description="How many events to return (at most the page cap)."
+    ),
+]
+AFTER = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Return the events after this cursor (from a page's endCursor)."
+    ),
+]
 
 
 def cursor_of(position: int) -> str:
@@ -239,9 +253,11 @@ class AuditQueries:
     async def history(
         self,
         info: FourPIInfo,
-        record_id: strawberry.ID,
-        first: int = 20,
-        after: str | None = None,
+        record_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The record's id.")
+        ],
+        first: FIRST = 20,
+        after: AFTER = None,
     ) -> EventConnection:
         return await page(info, first, after, parse_id(record_id, "recordId"))
 
@@ -250,7 +266,7 @@ class AuditQueries:
         extensions=AUDITORS,
     )
     async def event_log(
-        self, info: FourPIInfo, first: int = 20, after: str | None = None
+        self, info: FourPIInfo, first: FIRST = 20, after: AFTER = None
     ) -> EventConnection:
         return await page(info, first, after)
 
@@ -262,9 +278,21 @@ class AuditQueries:
     async def record(
         self,
         info: FourPIInfo,
-        id: strawberry.ID,
-        version: int | None = None,
-        as_of: dt.datetime | None = None,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The record's id.")
+        ],
+        version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The version to show (1 is the first fact)."
+            ),
+        ] = None,
+        as_of: Annotated[
+            dt.datetime | None,
+            strawberry.argument(
+                description="A time with its zone: the latest version recorded by then."
+            ),
+        ] = None,
     ) -> RecordSnapshot:
         record_id = parse_id(id, "id")
         assert record_id is not None

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -49,6 +49,10 @@ from fourpi.graphql.context import Caller, FourPIInfo
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error
 from fourpi.graphql.permissions import ADMINS, MANAGERS, caller_of, organisation_of
 from fourpi.graphql.reading import parse_id
+
+INPUT = strawberry.argument(
+    description="The facts to record; each field of the input type says what it is."
+)
 
 # Payloads
 
@@ -671,7 +675,7 @@ def _token_organisation(caller: Caller, given: UUID | None) -> UUID | None:
 
 
 async def _register_organisation(
-    info: FourPIInfo, input: RegisterOrganisationInput
+    info: FourPIInfo, input: Annotated[RegisterOrganisationInput, INPUT]
 ) -> Recorded:
     caller = _global_admin(info)
     return await _written(
@@ -683,7 +687,9 @@ async def _register_organisation(
     )
 
 
-async def _issue_token(info: FourPIInfo, input: IssueTokenInput) -> TokenIssued:
+async def _issue_token(
+    info: FourPIInfo, input: Annotated[IssueTokenInput, INPUT]
+) -> TokenIssued:
     caller = caller_of(info)
     organisation = _token_organisation(
         caller, parse_id(input.organisation_id, "input.organisationId")
@@ -702,7 +708,9 @@ async def _issue_token(info: FourPIInfo, input: IssueTokenInput) -> TokenIssued:
     )
 
 
-async def _revoke_token(info: FourPIInfo, input: RevokeTokenInput) -> Recorded:
+async def _revoke_token(
+    info: FourPIInfo, input: Annotated[RevokeTokenInput, INPUT]
+) -> Recorded:
     caller = caller_of(info)
     return await _written(
         info,
@@ -714,7 +722,7 @@ async def _revoke_token(info: FourPIInfo, input: RevokeTokenInput) -> Recorded:
 
 
 async def _adopt_involvement_policy(
-    info: FourPIInfo, input: AdoptInvolvementPolicyInput
+    info: FourPIInfo, input: Annotated[AdoptInvolvementPolicyInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -728,7 +736,7 @@ async def _adopt_involvement_policy(
 
 
 async def _review_involvement_policy(
-    info: FourPIInfo, input: ReviewInvolvementPolicyInput
+    info: FourPIInfo, input: Annotated[ReviewInvolvementPolicyInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -740,7 +748,7 @@ async def _review_involvement_policy(
 
 
 async def _launch_initiative(
-    info: FourPIInfo, input: LaunchInitiativeInput
+    info: FourPIInfo, input: Annotated[LaunchInitiativeInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -757,7 +765,7 @@ async def _launch_initiative(
 
 
 async def _record_intended_outcome(
-    info: FourPIInfo, input: RecordIntendedOutcomeInput
+    info: FourPIInfo, input: Annotated[RecordIntendedOutcomeInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -770,7 +778,7 @@ async def _record_intended_outcome(
 
 
 async def _assess_intended_outcome(
-    info: FourPIInfo, input: AssessIntendedOutcomeInput
+    info: FourPIInfo, input: Annotated[AssessIntendedOutcomeInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -785,7 +793,9 @@ async def _assess_intended_outcome(
     )
 
 
-async def _assign_role(info: FourPIInfo, input: AssignRoleInput) -> Recorded:
+async def _assign_role(
+    info: FourPIInfo, input: Annotated[AssignRoleInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.assign_role,
@@ -799,7 +809,9 @@ async def _assign_role(info: FourPIInfo, input: AssignRoleInput) -> Recorded:
     )
 
 
-async def _end_role(info: FourPIInfo, input: EndRoleInput) -> Recorded:
+async def _end_role(
+    info: FourPIInfo, input: Annotated[EndRoleInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.end_role,
@@ -810,7 +822,9 @@ async def _end_role(info: FourPIInfo, input: EndRoleInput) -> Recorded:
     )
 
 
-async def _start_cycle(info: FourPIInfo, input: StartCycleInput) -> Recorded:
+async def _start_cycle(
+    info: FourPIInfo, input: Annotated[StartCycleInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.start_cycle,
@@ -822,7 +836,9 @@ async def _start_cycle(info: FourPIInfo, input: StartCycleInput) -> Recorded:
     )
 
 
-async def _evaluate_cycle(info: FourPIInfo, input: EvaluateCycleInput) -> Recorded:
+async def _evaluate_cycle(
+    info: FourPIInfo, input: Annotated[EvaluateCycleInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.evaluate_cycle,
@@ -834,7 +850,9 @@ async def _evaluate_cycle(info: FourPIInfo, input: EvaluateCycleInput) -> Record
     )
 
 
-async def _reflect_on_cycle(info: FourPIInfo, input: ReflectOnCycleInput) -> Recorded:
+async def _reflect_on_cycle(
+    info: FourPIInfo, input: Annotated[ReflectOnCycleInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.reflect_on_cycle,
@@ -846,7 +864,9 @@ async def _reflect_on_cycle(info: FourPIInfo, input: ReflectOnCycleInput) -> Rec
     )
 
 
-async def _learn_from_cycle(info: FourPIInfo, input: LearnFromCycleInput) -> Recorded:
+async def _learn_from_cycle(
+    info: FourPIInfo, input: Annotated[LearnFromCycleInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.learn_from_cycle,
@@ -860,7 +880,7 @@ async def _learn_from_cycle(info: FourPIInfo, input: LearnFromCycleInput) -> Rec
 
 
 async def _register_participant(
-    info: FourPIInfo, input: RegisterParticipantInput
+    info: FourPIInfo, input: Annotated[RegisterParticipantInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -872,7 +892,7 @@ async def _register_participant(
 
 
 async def _declare_monitoring_data(
-    info: FourPIInfo, input: DeclareMonitoringDataInput
+    info: FourPIInfo, input: Annotated[DeclareMonitoringDataInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -884,7 +904,7 @@ async def _declare_monitoring_data(
 
 
 async def _set_payment_preference(
-    info: FourPIInfo, input: SetPaymentPreferenceInput
+    info: FourPIInfo, input: Annotated[SetPaymentPreferenceInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -897,7 +917,9 @@ async def _set_payment_preference(
     )
 
 
-async def _schedule_meeting(info: FourPIInfo, input: ScheduleMeetingInput) -> Recorded:
+async def _schedule_meeting(
+    info: FourPIInfo, input: Annotated[ScheduleMeetingInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.schedule_meeting,
@@ -911,7 +933,7 @@ async def _schedule_meeting(info: FourPIInfo, input: ScheduleMeetingInput) -> Re
 
 
 async def _send_meeting_papers(
-    info: FourPIInfo, input: SendMeetingPapersInput
+    info: FourPIInfo, input: Annotated[SendMeetingPapersInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -923,7 +945,7 @@ async def _send_meeting_papers(
 
 
 async def _record_attendance(
-    info: FourPIInfo, input: RecordAttendanceInput
+    info: FourPIInfo, input: Annotated[RecordAttendanceInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -935,7 +957,7 @@ async def _record_attendance(
 
 
 async def _name_meeting_reserve(
-    info: FourPIInfo, input: NameMeetingReserveInput
+    info: FourPIInfo, input: Annotated[NameMeetingReserveInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -947,7 +969,7 @@ async def _name_meeting_reserve(
 
 
 async def _make_reasonable_adjustment(
-    info: FourPIInfo, input: MakeReasonableAdjustmentInput
+    info: FourPIInfo, input: Annotated[MakeReasonableAdjustmentInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -958,7 +980,9 @@ async def _make_reasonable_adjustment(
     )
 
 
-async def _log_contribution(info: FourPIInfo, input: LogContributionInput) -> Recorded:
+async def _log_contribution(
+    info: FourPIInfo, input: Annotated[LogContributionInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.log_contribution,
@@ -974,7 +998,7 @@ async def _log_contribution(info: FourPIInfo, input: LogContributionInput) -> Re
 
 
 async def _respond_to_contribution(
-    info: FourPIInfo, input: RespondToContributionInput
+    info: FourPIInfo, input: Annotated[RespondToContributionInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -987,7 +1011,9 @@ async def _respond_to_contribution(
     )
 
 
-async def _give_feedback(info: FourPIInfo, input: GiveFeedbackInput) -> Recorded:
+async def _give_feedback(
+    info: FourPIInfo, input: Annotated[GiveFeedbackInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.give_feedback,
@@ -999,7 +1025,9 @@ async def _give_feedback(info: FourPIInfo, input: GiveFeedbackInput) -> Recorded
     )
 
 
-async def _record_change(info: FourPIInfo, input: RecordChangeInput) -> Recorded:
+async def _record_change(
+    info: FourPIInfo, input: Annotated[RecordChangeInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.record_change,
@@ -1016,7 +1044,7 @@ async def _record_change(info: FourPIInfo, input: RecordChangeInput) -> Recorded
 
 
 async def _record_process_experience(
-    info: FourPIInfo, input: RecordProcessExperienceInput
+    info: FourPIInfo, input: Annotated[RecordProcessExperienceInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -1033,7 +1061,7 @@ async def _record_process_experience(
 
 
 async def _record_payment_owed(
-    info: FourPIInfo, input: RecordPaymentOwedInput
+    info: FourPIInfo, input: Annotated[RecordPaymentOwedInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -1049,7 +1077,7 @@ async def _record_payment_owed(
 
 
 async def _record_payment_made(
-    info: FourPIInfo, input: RecordPaymentMadeInput
+    info: FourPIInfo, input: Annotated[RecordPaymentMadeInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,
@@ -1060,7 +1088,9 @@ async def _record_payment_made(
     )
 
 
-async def _record_support(info: FourPIInfo, input: RecordSupportInput) -> Recorded:
+async def _record_support(
+    info: FourPIInfo, input: Annotated[RecordSupportInput, INPUT]
+) -> Recorded:
     return await _recorded(
         info,
         info.context.records.record_support,
@@ -1075,7 +1105,7 @@ async def _record_support(info: FourPIInfo, input: RecordSupportInput) -> Record
 
 
 async def _define_reference_population(
-    info: FourPIInfo, input: DefineReferencePopulationInput
+    info: FourPIInfo, input: Annotated[DefineReferencePopulationInput, INPUT]
 ) -> Recorded:
     return await _recorded(
         info,

@@ -112,14 +112,15 @@ class FourPISchema(strawberry.Schema):
 
 def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
     limits = limits or ApiLimits()
-    # strawberry takes extension instances too, though its annotation names classes.
+    # Factories, so each request gets its own extension objects.
     extensions: list[Any] = [
         MaskUnexpectedErrors,
         # Measured: without these, validation is most of a small query's cost.
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        # strawberry keeps their caches per maxsize, shared across requests.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
     ]
     return FourPISchema(query=Query, mutation=Mutation, extensions=extensions)

@@ -38,3 +38,58 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert (
         "pip install --quiet -e '.[dev]'" in ci and "pip install -e '.[dev]'" in install
     )
+
+
+def test_the_api_examples_answer_without_errors(tmp_path) -> None:
+    """Every curl example, sent with a token of the role it names, against the demo."""
+    import asyncio
+
+    import httpx
+
+    from fourpi.bootstrap import open_records, open_views
+    from fourpi.demo import create_demo
+    from fourpi.domain.access import Role
+    from fourpi.graphql.app import create_app
+
+    examples = re.findall(
+        r'Authorization: Bearer \$(\w+)".*?-d @- <<\'EOF\'\n(.*?)\nEOF', README, re.S
+    )
+    assert {role for role, _ in examples} == {"MANAGER", "EVALUATOR", "AUDITOR"}
+    url = f"sqlite:///{tmp_path}/readme-api.sqlite3"
+    records = open_records(url)
+    summary = create_demo(records)
+    views = open_views(url, records)
+    views.catch_up()
+    secrets = {
+        role.name: records.issue_token(
+            organisation_id=summary.organisation_id, role=role, actor="readme"
+        )[1]
+        for role in (Role.MANAGER, Role.EVALUATOR, Role.AUDITOR)
+    }
+    app = create_app(records, views, run_projections=False)
+
+    async def send_all() -> list[dict]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t"
+        ) as client:
+            answers = []
+            for role, body in examples:
+                response = await client.post(
+                    "/graphql",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {secrets[role]}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                assert response.status_code == 200, response.text
+                answers.append(response.json())
+                views.catch_up()
+            return answers
+
+    for answer in asyncio.run(send_all()):
+        assert "errors" not in answer, answer
+        assert answer["data"]
+    views.close()
+    records.close()

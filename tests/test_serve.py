@@ -1,0 +1,101 @@
+"""The real server: `fourpi serve` starts, answers over a socket, keeps its views caught up in-process, and stops cleanly."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from fourpi.bootstrap import open_records
+from fourpi.demo import create_demo
+from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import ContributionNature, ImpactArea
+
+FOURPI = str(Path(sys.executable).parent / "fourpi")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(
+    base: str, process: subprocess.Popen[bytes], seconds: float = 20
+) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if process.poll() is not None:
+            raise AssertionError(f"fourpi serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"fourpi serve did not answer within {seconds} s")
+
+
+def test_serve_answers_over_a_socket_and_follows_the_log(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/served.sqlite3"
+    records = open_records(url)
+    summary = create_demo(records)
+    _, token = records.issue_token(
+        organisation_id=summary.organisation_id, role=Role.EVALUATOR, actor="test"
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [FOURPI, "serve", "--database", url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "FOURPI_READ_WAIT_SECONDS": "10"},
+    )
+    try:
+        wait_until_up(base, process)
+        ask = {"query": "{ differences { contributions position } }"}
+        headers = {"Authorization": f"Bearer {token}"}
+        first = httpx.post(
+            f"{base}/graphql", json=ask, headers=headers, timeout=10
+        ).json()
+        before = first["data"]["differences"]["contributions"]
+
+        # Another process writes; the server's own worker brings its views up to date.
+        first_initiative = summary.initiatives[0]
+        records.log_contribution(
+            organisation_id=summary.organisation_id,
+            initiative_id=first_initiative.initiative_id,
+            contributor_ids=[first_initiative.participant_ids[1]],
+            nature=ContributionNature.IDEA,
+            summary="Offer the workshops online as well",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=first_initiative_start(records, first_initiative.initiative_id),
+            actor="another process",
+        )
+        after = httpx.post(
+            f"{base}/graphql", json=ask, headers=headers, timeout=20
+        ).json()
+        assert after["data"]["differences"]["contributions"] == before + 1
+        health = httpx.get(f"{base}/healthz", timeout=5).json()
+        assert health["status"] == "ok" and health["lag"] == 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0, (
+        process.stderr.read().decode() if process.stderr else ""
+    )
+
+
+def first_initiative_start(records, initiative_id):
+    from fourpi.domain.initiative import Initiative
+
+    initiative = records.repository.get(initiative_id)
+    assert isinstance(initiative, Initiative)
+    return initiative.started_on
