@@ -3,10 +3,12 @@
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
 import click
+import orjson
 
 from fourpi.bootstrap import open_records, open_views
 from fourpi.config import (
@@ -368,3 +370,200 @@ def print_schema() -> None:
     from fourpi.graphql.schema import build_schema
 
     click.echo(build_schema().as_str())
+
+
+@main.group()
+def audit() -> None:
+    """Prove the log whole and unaltered, and replay what it said at any moment."""
+
+
+@audit.command("verify")
+@database_option
+@click.option(
+    "--anchor",
+    "anchor_text",
+    metavar="POSITION:SEAL",
+    help="A head printed earlier by `fourpi audit anchor`: also prove the log still "
+    "holds it unchanged (removing the newest events cannot be seen otherwise).",
+)
+def audit_verify(database_url: str | None, anchor_text: str | None) -> None:
+    """Recompute the hash chain over every event; exit 1 at the first break, saying
+    where and what kind (changed, removed, inserted, swapped, seal rewritten,
+    truncated behind the anchor)."""
+    from fourpi.audit import Anchor, verify
+
+    try:
+        anchor = None if anchor_text is None else Anchor.parse(anchor_text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--anchor") from None
+    records = open_records(chosen_database(database_url))
+    head = records.recorder.max_notification_id() or 0
+    try:
+        with click.progressbar(length=head, label="Verifying the event log") as bar:
+            reached = 0
+
+            def advance(position: int) -> None:
+                nonlocal reached
+                bar.update(position - reached)
+                reached = position
+
+            result = verify(records.recorder, anchor=anchor, progress=advance)
+    finally:
+        records.close()
+    if result.broken is not None:
+        click.echo(
+            f"BROKEN at position {result.broken.position} ({result.broken.kind}): "
+            f"{result.broken.explanation}. {result.events} events verified before it."
+        )
+        sys.exit(1)
+    click.echo(f"Intact: {result.events} events, head {result.head or 'none'}.")
+    if anchor is not None:
+        click.echo(f"The log still holds the anchored head {anchor}.")
+
+
+@audit.command("anchor")
+@database_option
+def audit_anchor(database_url: str | None) -> None:
+    """Print the log's head (position and seal), to keep somewhere outside the
+    database and give later to `fourpi audit verify --anchor`."""
+    from fourpi.audit import anchor_of
+
+    records = open_records(chosen_database(database_url))
+    try:
+        head = anchor_of(records.recorder)
+    finally:
+        records.close()
+    if head is None:
+        raise click.ClickException("the log is empty: there is nothing to anchor yet")
+    click.echo(str(head))
+
+
+@audit.command("history")
+@database_option
+@click.argument("record_id", type=click.UUID)
+def audit_history(database_url: str | None, record_id: UUID) -> None:
+    """Print a record's events in order, with who recorded each and when."""
+    from fourpi.graphql.audit_queries import HIDDEN_EVENT_FIELDS, json_ready
+
+    records = open_records(chosen_database(database_url))
+    try:
+        events = list(records.events.get(record_id))
+        if not events:
+            raise click.ClickException(f"no record {record_id} is in the log")
+        for event in events:
+            facts = {
+                k: v for k, v in vars(event).items() if k not in HIDDEN_EVENT_FIELDS
+            }
+            click.echo(
+                f"v{event.originator_version}  {event.timestamp.isoformat()}  "
+                f"{type(event).__qualname__}  by {event.recorded_by}"
+            )
+            click.echo(f"    {orjson.dumps(json_ready(facts)).decode()}")
+    finally:
+        records.close()
+
+
+@audit.command("replay")
+@database_option
+@click.option(
+    "--until",
+    required=True,
+    metavar="POSITION|TIME",
+    help="A log position, or an ISO time with its zone.",
+)
+@click.option("--organisation", "organisation", help="By id or exact name.")
+@click.option("--initiative", "initiative_id", type=click.UUID, help="One initiative.")
+def audit_replay(
+    database_url: str | None,
+    until: str,
+    organisation: str | None,
+    initiative_id: UUID | None,
+) -> None:
+    """Print the five impact answers as they stood at a past moment."""
+    database = chosen_database(database_url)
+    views = open_views(database)
+    try:
+        views.catch_up()
+        if organisation is None:
+            organisation_id = only_organisation(views, initiative_id)
+        else:
+            organisation_id = organisation_named(database, organisation)
+        report = views.report(
+            Slice(organisation_id, initiative_id), as_of=parse_as_of(until)
+        )
+    except (ValueError, ViewsNotReady) as error:
+        raise click.BadParameter(str(error), param_hint="--until") from None
+    finally:
+        views.close()
+    for line in describe(report):
+        click.echo(line)
+
+
+def only_organisation(views: Any, initiative_id: UUID | None) -> UUID:
+    """The organisation meant when none is named: the initiative's, or the only one."""
+    if initiative_id is not None:
+        initiative = views.records.repository.get(initiative_id)
+        return UUID(str(initiative.organisation_id))
+    names = views.store.organisation_ids()
+    if len(names) != 1:
+        raise click.UsageError("name the organisation with --organisation")
+    return UUID(str(names[0]))
+
+
+@main.command("export")
+@database_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(database_url: str | None, file: Path) -> None:
+    """Write the whole log to FILE as NDJSON: one event a line, with its position
+    and seal, streamed in order."""
+    from fourpi.audit import export_log
+
+    records = open_records(chosen_database(database_url))
+    head = records.recorder.max_notification_id() or 0
+    try:
+        with (
+            file.open("wb") as out,
+            click.progressbar(length=head, label="Exporting") as bar,
+        ):
+            reached = 0
+
+            def advance(position: int) -> None:
+                nonlocal reached
+                bar.update(position - reached)
+                reached = position
+
+            count = export_log(records.recorder, out, progress=advance)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        records.close()
+    click.echo(f"Exported {count} events to {file}.")
+
+
+@main.command("import")
+@database_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--append",
+    is_flag=True,
+    help="Continue a store that already holds events; the file must carry on its chain.",
+)
+def import_command(database_url: str | None, file: Path, append: bool) -> None:
+    """Read an exported log into an empty store: the same positions, the same seals,
+    and so the same answers. A file whose chain does not verify is refused whole."""
+    from fourpi.audit import import_log
+
+    database = chosen_database(database_url)
+    records = open_records(database)
+    try:
+        count = import_log(records.recorder, file, append=append)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        records.close()
+    views = open_views(database)
+    try:
+        position = views.catch_up()
+    finally:
+        views.close()
+    click.echo(f"Imported {count} events; the views are at log position {position}.")

@@ -49,11 +49,15 @@ class Database:
         if self.backend == "sqlite":
             return common | {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "fourpi.sealing:SealingSQLiteRecorder",
                 "SQLITE_DBNAME": self.sqlite_path,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return common | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "fourpi.sealing:SealingPostgresRecorder",
+            # The library's database functions insert without the sealing hook.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),

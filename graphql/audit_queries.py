@@ -12,6 +12,7 @@ import strawberry
 from eventsourcing.application import AggregateNotFoundError
 from strawberry.scalars import JSON
 
+from fourpi.audit import Anchor, verify
 from fourpi.domain.record import OrganisationRecord
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
@@ -243,6 +244,55 @@ def snapshot_of(
     )
 
 
+@strawberry.type(description="Where the log stops proving itself, and how.")
+class IntegrityBreak:
+    position: int = strawberry.field(
+        description="The first position that does not verify."
+    )
+    kind: str = strawberry.field(
+        description="event-changed, event-removed, event-inserted, events-swapped, "
+        "seal-rewritten, truncated or anchor-mismatch."
+    )
+    explanation: str = strawberry.field(description="What the break means, in words.")
+
+
+@strawberry.type(
+    description="The hash chain over the whole event log, recomputed now: every event "
+    "is sealed in order with the seal before it, so no event can be changed, removed, "
+    "inserted or reordered without the chain breaking."
+)
+class Integrity:
+    intact: bool = strawberry.field(description="Whether every event verified.")
+    events: int = strawberry.field(description="How many events verified.")
+    head: str | None = strawberry.field(
+        description="The last verified position and seal, as POSITION:SEAL: keep it "
+        "outside the database and pass it back as `anchor` later."
+    )
+    broken: IntegrityBreak | None = strawberry.field(
+        description="The first break, when the log does not verify."
+    )
+
+
+def integrity_of(info: FourPIInfo, anchor_text: str | None) -> Integrity:
+    try:
+        anchor = None if anchor_text is None else Anchor.parse(anchor_text)
+    except ValueError as error:
+        raise client_error(str(error), BAD_USER_INPUT, "anchor") from None
+    result = verify(info.context.records.recorder, anchor=anchor)
+    return Integrity(
+        intact=result.intact,
+        events=result.events,
+        head=None if result.head is None else str(result.head),
+        broken=None
+        if result.broken is None
+        else IntegrityBreak(
+            position=result.broken.position,
+            kind=result.broken.kind,
+            explanation=result.broken.explanation,
+        ),
+    )
+
+
 @strawberry.type
 class AuditQueries:
     @strawberry.field(
@@ -260,6 +310,24 @@ class AuditQueries:
         after: AFTER = None,
     ) -> EventConnection:
         return await page(info, first, after, parse_id(record_id, "recordId"))
+
+    @strawberry.field(
+        description="Verify the whole event log's hash chain now (every organisation's "
+        "events are in one chain), optionally proving it still holds an anchored head.",
+        extensions=AUDITORS,
+    )
+    async def integrity(
+        self,
+        info: FourPIInfo,
+        anchor: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A head kept from an earlier check (POSITION:SEAL): proves "
+                "no events were removed from the end since."
+            ),
+        ] = None,
+    ) -> Integrity:
+        return await in_thread(integrity_of, info, anchor)
 
     @strawberry.field(
         description="The organisation's whole event log, in order, a page at a time.",

@@ -213,6 +213,12 @@ class FactStore:
             )
             return [int(row[0]) for row in cursor.fetchall()]
 
+    def organisation_ids(self) -> list[UUID]:
+        table = self.qualified(TABLES["organisations"])
+        with self.reading_tuples() as cursor:
+            cursor.execute(f"SELECT organisation_id FROM {table} ORDER BY position")
+            return [UUID(row[0]) for row in cursor.fetchall()]
+
     def organisations_named(self, name: str) -> list[UUID]:
         table = self.qualified(TABLES["organisations"])
         with self.reading_tuples() as cursor:

@@ -1,0 +1,354 @@
+"""Audit of the event log: verify its hash chain, anchor its head, and export or import it whole, streaming with bounded memory."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+from eventsourcing.persistence import Notification, StoredEvent
+
+from fourpi.sealing import Seal, chain_of, digest_of
+
+BATCH = 1_000
+Progress = Callable[[int], None]
+"""Told the position reached, every batch."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The head of the log at some moment, kept by an auditor outside the database."""
+
+    position: int
+    chain: str
+
+    def __str__(self) -> str:
+        return f"{self.position}:{self.chain}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Anchor":
+        position, _, chain = text.strip().partition(":")
+        if not position.isdigit() or len(chain) != 64:
+            raise ValueError(
+                f"anchor: {text!r} is not POSITION:SEAL as `fourpi audit anchor` prints it"
+            )
+        return cls(int(position), chain.lower())
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where the log stops proving itself, and how."""
+
+    position: int
+    kind: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    events: int
+    head: Anchor | None
+    broken: Break | None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def notifications(recorder: Any, batch: int = BATCH) -> Iterator[Notification]:
+    position = 0
+    while True:
+        page = recorder.select_notifications(start=position + 1, limit=batch)
+        if not page:
+            return
+        yield from page
+        position = page[-1].id
+
+
+def seals(recorder: Any, batch: int = BATCH) -> Iterator[Seal]:
+    position = 0
+    while True:
+        page = recorder.select_seals(position, batch)
+        if not page:
+            return
+        yield from page
+        position = page[-1].position
+
+
+def digest_of_notification(n: Notification, position: int | None = None) -> str:
+    return digest_of(
+        n.id if position is None else position,
+        n.topic,
+        n.originator_id,
+        n.originator_version,
+        n.state,
+    )
+
+
+def verify(
+    recorder: Any, *, anchor: Anchor | None = None, progress: Progress | None = None
+) -> Verification:
+    """Recompute the chain from the first event to the last and report the first break."""
+    events, sealed = notifications(recorder), seals(recorder)
+    event, seal = next(events, None), next(sealed, None)
+    previous_position, previous_chain = 0, None
+    anchored_chain = None
+    count = 0
+    while event is not None or seal is not None:
+        if seal is None or (event is not None and event.id < seal.position):
+            assert event is not None
+            return broken(
+                count,
+                previous_position,
+                previous_chain,
+                Break(
+                    event.id,
+                    "event-inserted",
+                    "an event is stored here with no seal: it was written outside fourpi",
+                ),
+            )
+        if event is None or seal.position < event.id:
+            return broken(
+                count,
+                previous_position,
+                previous_chain,
+                Break(
+                    seal.position,
+                    "event-removed",
+                    "the event sealed at this position is missing: it was deleted",
+                ),
+            )
+        digest = digest_of_notification(event)
+        if digest != seal.digest:
+            elsewhere = sealed_elsewhere(recorder, event)
+            if elsewhere is not None:
+                return broken(
+                    count,
+                    previous_position,
+                    previous_chain,
+                    Break(
+                        event.id,
+                        "events-swapped",
+                        f"the event stored here was sealed at position {elsewhere}: "
+                        "events were moved or swapped",
+                    ),
+                )
+            return broken(
+                count,
+                previous_position,
+                previous_chain,
+                Break(
+                    event.id,
+                    "event-changed",
+                    "the event stored here is not the event that was sealed: its data, "
+                    "record, version or type was changed",
+                ),
+            )
+        if seal.previous_position > previous_position:
+            return broken(
+                count,
+                previous_position,
+                previous_chain,
+                Break(
+                    seal.previous_position,
+                    "event-removed",
+                    f"the event at position {seal.previous_position} was deleted with its "
+                    "seal: the next seal still points to it",
+                ),
+            )
+        if seal.previous_position < previous_position:
+            return broken(
+                count,
+                previous_position,
+                previous_chain,
+                Break(
+                    previous_position,
+                    "event-inserted",
+                    "this event and its seal were inserted: the next seal points past it",
+                ),
+            )
+        if chain_of(previous_chain, previous_position, digest) != seal.chain:
+            return broken(
+                count,
+                previous_position,
+                previous_chain,
+                Break(
+                    event.id,
+                    "seal-rewritten",
+                    f"the chain breaks between positions {previous_position} and {event.id}: "
+                    "a seal was rewritten, so it no longer leads to the next",
+                ),
+            )
+        previous_position, previous_chain = event.id, seal.chain
+        if anchor is not None and event.id == anchor.position:
+            anchored_chain = seal.chain
+        count += 1
+        if progress is not None and count % BATCH == 0:
+            progress(event.id)
+        event, seal = next(events, None), next(sealed, None)
+    head = None if previous_chain is None else Anchor(previous_position, previous_chain)
+    if anchor is not None:
+        if previous_position < anchor.position:
+            return Verification(
+                count,
+                head,
+                Break(
+                    anchor.position,
+                    "truncated",
+                    f"the log ends at position {previous_position}, before the anchored "
+                    f"position {anchor.position}: its newest events were removed",
+                ),
+            )
+        if anchored_chain != anchor.chain:
+            return Verification(
+                count,
+                head,
+                Break(
+                    anchor.position,
+                    "anchor-mismatch",
+                    "the log at the anchored position is not what it was when anchored: "
+                    "its history up to there was rewritten",
+                ),
+            )
+    return Verification(count, head, None)
+
+
+def broken(count: int, position: int, chain: str | None, at: Break) -> Verification:
+    head = None if chain is None else Anchor(position, chain)
+    return Verification(count, head, at)
+
+
+def sealed_elsewhere(recorder: Any, event: Notification) -> int | None:
+    """The position whose seal fits this event's content, if any (a move or swap)."""
+    for seal in seals(recorder):
+        if seal.position != event.id and seal.digest == digest_of_notification(
+            event, seal.position
+        ):
+            return seal.position
+    return None
+
+
+def anchor_of(recorder: Any) -> Anchor | None:
+    last: Seal | None = recorder.last_seal()
+    return None if last is None else Anchor(last.position, last.chain)
+
+
+# Export and import: one event a line, with its position and seal.
+
+
+def export_log(
+    recorder: Any, out: BinaryIO, *, progress: Progress | None = None
+) -> int:
+    count = 0
+    for event, seal in zip(notifications(recorder), seals(recorder), strict=False):
+        if event.id != seal.position:
+            raise ValueError(
+                f"the log does not verify at position {min(event.id, seal.position)}: "
+                "run `fourpi audit verify` before exporting"
+            )
+        out.write(orjson.dumps(line_of(event, seal)) + b"\n")
+        count += 1
+        if progress is not None and count % BATCH == 0:
+            progress(event.id)
+    return count
+
+
+def line_of(event: Notification, seal: Seal) -> dict[str, Any]:
+    return {
+        "position": event.id,
+        "record_id": str(event.originator_id),
+        "version": event.originator_version,
+        "topic": event.topic,
+        "state": bytes(event.state).decode("utf-8"),
+        "previous_position": seal.previous_position,
+        "digest": seal.digest,
+        "chain": seal.chain,
+    }
+
+
+@dataclass(frozen=True)
+class ExportedEvent:
+    stored: StoredEvent
+    seal: Seal
+
+
+def read_export(path: Path) -> Iterator[ExportedEvent]:
+    from uuid import UUID
+
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                item = orjson.loads(line)
+                stored = StoredEvent(
+                    originator_id=UUID(item["record_id"]),
+                    originator_version=int(item["version"]),
+                    topic=str(item["topic"]),
+                    state=str(item["state"]).encode("utf-8"),
+                )
+                seal = Seal(
+                    int(item["position"]),
+                    int(item["previous_position"]),
+                    str(item["digest"]),
+                    str(item["chain"]),
+                )
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                raise ValueError(
+                    f"{path}, line {number}: not an exported event ({error})"
+                ) from None
+            yield ExportedEvent(stored, seal)
+
+
+def verify_export(path: Path, after: Anchor | None = None) -> int:
+    """Check a file's chain before anything is imported; the count of its events."""
+    previous_position = after.position if after else 0
+    previous_chain = after.chain if after else None
+    count = 0
+    for item in read_export(path):
+        stored, seal = item.stored, item.seal
+        digest = digest_of(
+            seal.position,
+            stored.topic,
+            stored.originator_id,
+            stored.originator_version,
+            stored.state,
+        )
+        if (
+            digest != seal.digest
+            or seal.previous_position != previous_position
+            or seal.position <= previous_position
+            or chain_of(previous_chain, previous_position, digest) != seal.chain
+        ):
+            raise ValueError(
+                f"{path} does not verify at position {seal.position}: it was altered, "
+                "or it does not continue this store's log"
+            )
+        previous_position, previous_chain = seal.position, seal.chain
+        count += 1
+    return count
+
+
+def import_log(
+    recorder: Any, path: Path, *, append: bool = False, progress: Progress | None = None
+) -> int:
+    """Write an exported log into this store with its own positions and seals."""
+    head = anchor_of(recorder)
+    if head is not None and not append:
+        raise ValueError(
+            f"the store already holds events (up to position {head.position}); import "
+            "into an empty store, or pass --append to continue its log"
+        )
+    verify_export(path, after=head)
+    count = 0
+    batch: list[ExportedEvent] = []
+    for item in read_export(path):
+        batch.append(item)
+        if len(batch) == BATCH:
+            recorder.import_events(batch)
+            count += len(batch)
+            if progress is not None:
+                progress(batch[-1].seal.position)
+            batch = []
+    if batch:
+        recorder.import_events(batch)
+        count += len(batch)
+    return count

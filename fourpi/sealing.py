@@ -1,0 +1,282 @@
+"""Tamper evidence: every stored event is sealed into a hash chain in log order, in the same transaction that stores it."""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+GENESIS = bytes(32)
+"""The chain value before the first event."""
+SEALS_TABLE = "fourpi_seals"
+
+
+@dataclass(frozen=True)
+class Seal:
+    """One event's place in the chain.
+
+    digest: a hash of the event as stored (position, topic, record, version, bytes);
+    a changed event no longer matches it.
+    previous_position: the position of the event sealed just before; a removed or
+    inserted event breaks it.
+    chain: a hash of the previous seal's chain, that position and this digest; a seal
+    rewritten to match a changed event no longer leads to the next one.
+    """
+
+    position: int
+    previous_position: int
+    digest: str
+    chain: str
+
+
+def digest_of(
+    position: int, topic: str, originator_id: UUID | str, version: int, state: bytes
+) -> str:
+    h = hashlib.sha256()
+    for part in (str(position), topic, str(originator_id), str(version)):
+        encoded = part.encode()
+        # Length-prefixed, so no two different events can run together alike.
+        h.update(len(encoded).to_bytes(4, "big"))
+        h.update(encoded)
+    h.update(bytes(state))
+    return h.hexdigest()
+
+
+def chain_of(previous_chain: str | None, previous_position: int, digest: str) -> str:
+    h = hashlib.sha256()
+    h.update(bytes.fromhex(previous_chain) if previous_chain else GENESIS)
+    h.update(previous_position.to_bytes(8, "big"))
+    h.update(bytes.fromhex(digest))
+    return h.hexdigest()
+
+
+def seals_for(
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    previous: Seal | None,
+) -> list[Seal]:
+    """Seals for newly stored events, continuing the chain from the last seal."""
+    seals = []
+    previous_position = previous.position if previous else 0
+    previous_chain = previous.chain if previous else None
+    for event, position in zip(stored_events, positions, strict=True):
+        digest = digest_of(
+            position,
+            event.topic,
+            event.originator_id,
+            event.originator_version,
+            event.state,
+        )
+        chain = chain_of(previous_chain, previous_position, digest)
+        seals.append(Seal(position, previous_position, digest, chain))
+        previous_position, previous_chain = position, chain
+    return seals
+
+
+def seal_from_row(row: Any) -> Seal:
+    position, previous_position, digest, chain = tuple(row)[:4]
+    return Seal(int(position), int(previous_position), str(digest), str(chain))
+
+
+class SealingSQLiteRecorder(SQLiteApplicationRecorder):
+    """Stores events and their seals in one SQLite transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (position INTEGER PRIMARY KEY, "
+            "previous_position INTEGER NOT NULL, digest TEXT NOT NULL, chain TEXT NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events and positions:
+            # SQLite writes one transaction at a time, so the last seal cannot move.
+            c.execute(
+                f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
+                "ORDER BY position DESC LIMIT 1"
+            )
+            row = c.fetchone()
+            seals = seals_for(
+                stored_events, positions, None if row is None else seal_from_row(row)
+            )
+            c.executemany(
+                f"INSERT INTO {SEALS_TABLE} VALUES (?, ?, ?, ?)",
+                [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
+            )
+        return positions
+
+    def last_seal(self) -> Seal | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
+                "ORDER BY position DESC LIMIT 1"
+            )
+            row = c.fetchone()
+        return None if row is None else seal_from_row(row)
+
+    def import_events(self, items: Sequence[Any]) -> None:
+        """Store exported events at their own positions with their own seals."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                f"INSERT INTO {self.events_table_name} "
+                "(rowid, originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        i.seal.position,
+                        i.stored.originator_id.hex,
+                        i.stored.originator_version,
+                        i.stored.topic,
+                        i.stored.state,
+                    )
+                    for i in items
+                ],
+            )
+            c.executemany(
+                f"INSERT INTO {SEALS_TABLE} VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        i.seal.position,
+                        i.seal.previous_position,
+                        i.seal.digest,
+                        i.seal.chain,
+                    )
+                    for i in items
+                ],
+            )
+
+    def select_seals(self, after: int, limit: int) -> list[Seal]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
+                "WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            return [seal_from_row(row) for row in c.fetchall()]
+
+
+class SealingPostgresRecorder(PostgresApplicationRecorder):
+    """Stores events and their seals in one PostgreSQL transaction, under the
+    exclusive lock the library takes on the events table for every insert."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from psycopg import sql
+
+        super().__init__(*args, **kwargs)
+        self.seals_table = sql.SQL("{}.{}").format(
+            sql.Identifier(self.datastore.schema), sql.Identifier(SEALS_TABLE)
+        )
+        self.sql_create_statements.append(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position BIGINT PRIMARY KEY, "
+                "previous_position BIGINT NOT NULL, digest TEXT NOT NULL, "
+                "chain TEXT NOT NULL)"
+            ).format(self.seals_table)
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        from psycopg import sql
+
+        positions = super()._fetch_ids_after_insert_events(
+            curs, stored_events, **kwargs
+        )
+        if stored_events and positions:
+            curs.execute(
+                sql.SQL(
+                    "SELECT position, previous_position, digest, chain FROM {} "
+                    "ORDER BY position DESC LIMIT 1"
+                ).format(self.seals_table)
+            )
+            row = curs.fetchone()
+            previous = None if row is None else seal_from_row(row.values())
+            seals = seals_for(stored_events, positions, previous)
+            curs.executemany(
+                sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(
+                    self.seals_table
+                ),
+                [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
+            )
+        return positions
+
+    def last_seal(self) -> Seal | None:
+        from psycopg import sql
+
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT position, previous_position, digest, chain FROM {} "
+                    "ORDER BY position DESC LIMIT 1"
+                ).format(self.seals_table)
+            )
+            row = curs.fetchone()
+        return None if row is None else seal_from_row(row.values())
+
+    def import_events(self, items: Sequence[Any]) -> None:
+        """Store exported events at their own positions with their own seals."""
+        from psycopg import sql
+
+        events = sql.SQL("{}.{}").format(
+            sql.Identifier(self.datastore.schema),
+            sql.Identifier(self.events_table_name),
+        )
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (notification_id, originator_id, originator_version, "
+                    "topic, state) VALUES (%s, %s, %s, %s, %s)"
+                ).format(events),
+                [
+                    (
+                        i.seal.position,
+                        i.stored.originator_id,
+                        i.stored.originator_version,
+                        i.stored.topic,
+                        i.stored.state,
+                    )
+                    for i in items
+                ],
+            )
+            curs.executemany(
+                sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(
+                    self.seals_table
+                ),
+                [
+                    (
+                        i.seal.position,
+                        i.seal.previous_position,
+                        i.seal.digest,
+                        i.seal.chain,
+                    )
+                    for i in items
+                ],
+            )
+            # New events must be numbered after the imported ones.
+            curs.execute(
+                sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+                    "(SELECT MAX(notification_id) FROM {}))"
+                ).format(events),
+                (f'"{self.datastore.schema}".{self.events_table_name}',),
+            )
+
+    def select_seals(self, after: int, limit: int) -> list[Seal]:
+        from psycopg import sql
+
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT position, previous_position, digest, chain FROM {} "
+                    "WHERE position > %s ORDER BY position LIMIT %s"
+                ).format(self.seals_table),
+                (after, limit),
+            )
+            return [seal_from_row(row.values()) for row in curs.fetchall()]

@@ -1,0 +1,404 @@
+"""Tamper evidence: every kind of tampering done directly in the database is detected, on both backends; export and import reproduce the log exactly."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from fourpi.audit import Anchor, anchor_of, export_log, import_log, verify
+from fourpi.bootstrap import open_records, open_views
+from fourpi.cli import main
+from fourpi.config import parse_database_url
+from fourpi.demo import create_demo
+from fourpi.domain.application import InvolvementRecords
+from fourpi.projections.answers import Slice
+from fourpi.sealing import chain_of, digest_of
+from tests.conftest import IN_CI, postgres_unavailable
+from tests.helpers import ACTOR, Store
+
+
+class Tamperer:
+    """Direct SQL on the store, as someone with database access but no fourpi would."""
+
+    def __init__(self, records: InvolvementRecords, database_url: str) -> None:
+        self.database = parse_database_url(database_url)
+        self.events = records.recorder.events_table_name
+        if self.database.backend == "postgresql":
+            self.events = f'"{self.database.schema}".{self.events}'
+            self.seals = f'"{self.database.schema}".fourpi_seals'
+            self.position = "notification_id"
+            self.mark = "%s"
+        else:
+            self.seals = "fourpi_seals"
+            self.position = "rowid"
+            self.mark = "?"
+
+    @contextmanager
+    def sql(self) -> Iterator[Any]:
+        if self.database.backend == "postgresql":
+            with psycopg.connect(self.database.url.split("?")[0], autocommit=True) as c:
+                yield c
+        else:
+            connection = sqlite3.connect(self.database.sqlite_path)
+            try:
+                yield connection
+                connection.commit()
+            finally:
+                connection.close()
+
+    def run(self, statement: str, *parameters: Any) -> list[Any]:
+        statement = statement.format(
+            events=self.events, seals=self.seals, position=self.position, mark=self.mark
+        )
+        with self.sql() as c:
+            cursor = c.execute(statement, parameters)
+            try:
+                return list(cursor.fetchall())
+            except (sqlite3.Error, psycopg.ProgrammingError):
+                return []
+
+    def event(self, position: int) -> tuple[Any, ...]:
+        (row,) = self.run(
+            "SELECT originator_id, originator_version, topic, state FROM {events} "
+            "WHERE {position} = {mark}",
+            position,
+        )
+        return tuple(row)
+
+    def change_state(self, position: int, state: bytes) -> None:
+        self.run(
+            "UPDATE {events} SET state = {mark} WHERE {position} = {mark}",
+            state,
+            position,
+        )
+
+    def delete_event(self, position: int, *, with_seal: bool) -> None:
+        self.run("DELETE FROM {events} WHERE {position} = {mark}", position)
+        if with_seal:
+            self.run("DELETE FROM {seals} WHERE position = {mark}", position)
+
+    def reseal_from(self, position: int) -> None:
+        """Recompute every seal from a position on, as a forger who knows the scheme would."""
+        previous = self.run(
+            "SELECT position, chain FROM {seals} WHERE position < {mark} "
+            "ORDER BY position DESC LIMIT 1",
+            position,
+        )
+        previous_position, previous_chain = previous[0] if previous else (0, None)
+        rows = self.run(
+            "SELECT {position}, originator_id, originator_version, topic, state "
+            "FROM {events} WHERE {position} >= {mark} ORDER BY {position}",
+            position,
+        )
+        for at, record, version, topic, state in rows:
+            digest = digest_of(at, topic, as_uuid_text(record), version, bytes(state))
+            chain = chain_of(previous_chain, previous_position, digest)
+            self.run(
+                "UPDATE {seals} SET digest = {mark}, chain = {mark}, "
+                "previous_position = {mark} WHERE position = {mark}",
+                digest,
+                chain,
+                previous_position,
+                at,
+            )
+            previous_position, previous_chain = at, chain
+
+
+def as_uuid_text(record: Any) -> str:
+    from uuid import UUID
+
+    return str(record if not isinstance(record, str) else UUID(record))
+
+
+@pytest.fixture
+def sealed(
+    records: InvolvementRecords, database_url: str
+) -> tuple[InvolvementRecords, Tamperer]:
+    create_demo(records)
+    return records, Tamperer(records, database_url)
+
+
+def broken_at(
+    records: InvolvementRecords, anchor: Anchor | None = None
+) -> tuple[int, str]:
+    result = verify(records.recorder, anchor=anchor)
+    assert result.broken is not None, "tampering went unnoticed"
+    return result.broken.position, result.broken.kind
+
+
+def test_an_untouched_log_verifies(sealed) -> None:
+    records, _ = sealed
+    result = verify(records.recorder)
+    assert result.intact and result.events == records.recorder.max_notification_id()
+    assert result.head == anchor_of(records.recorder)
+
+
+def test_changed_event_data_is_detected(sealed) -> None:
+    records, tamper = sealed
+    state = bytes(tamper.event(100)[3])
+    tamper.change_state(
+        100, state.replace(b'"', b"'", 1) if b'"' in state else state + b" "
+    )
+    assert broken_at(records) == (100, "event-changed")
+
+
+def test_an_event_deleted_from_the_middle_is_detected(sealed) -> None:
+    records, tamper = sealed
+    tamper.delete_event(200, with_seal=False)
+    assert broken_at(records) == (200, "event-removed")
+
+
+def test_an_event_deleted_with_its_seal_is_detected(sealed) -> None:
+    records, tamper = sealed
+    tamper.delete_event(200, with_seal=True)
+    assert broken_at(records) == (200, "event-removed")
+
+
+def test_an_inserted_event_is_detected(sealed) -> None:
+    records, tamper = sealed
+    record, version, topic, state = tamper.event(300)
+    tamper.delete_event(300, with_seal=True)
+    tamper.run(
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state) "
+        "VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
+        300,
+        record,
+        version + 1000,
+        topic,
+        state,
+    )
+    assert broken_at(records) == (300, "event-inserted")
+
+
+def test_an_inserted_event_with_a_forged_seal_is_detected(sealed) -> None:
+    records, tamper = sealed
+    record, version, topic, state = tamper.event(300)
+    tamper.delete_event(300, with_seal=True)
+    tamper.run(
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state) "
+        "VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
+        300,
+        record,
+        version + 1000,
+        topic,
+        state,
+    )
+    ((chain_299,),) = tamper.run("SELECT chain FROM {seals} WHERE position = 299")
+    digest = digest_of(300, topic, as_uuid_text(record), version + 1000, bytes(state))
+    tamper.run(
+        "INSERT INTO {seals} VALUES ({mark}, {mark}, {mark}, {mark})",
+        300,
+        299,
+        digest,
+        chain_of(chain_299, 299, digest),
+    )
+    position, kind = broken_at(records)
+    assert position == 301 and kind == "seal-rewritten"
+
+
+def test_two_swapped_events_are_detected(sealed) -> None:
+    records, tamper = sealed
+    first, second = tamper.event(150), tamper.event(160)
+    swapped = ((150, second), (160, first))
+    # Two steps, as (record, version) must stay unique at every moment.
+    for position, (record, _, topic, state) in swapped:
+        tamper.run(
+            "UPDATE {events} SET originator_id = {mark}, originator_version = {mark}, "
+            "topic = {mark}, state = {mark} WHERE {position} = {mark}",
+            record,
+            -position,
+            topic,
+            state,
+            position,
+        )
+    for position, (_, version, _, _) in swapped:
+        tamper.run(
+            "UPDATE {events} SET originator_version = {mark} WHERE {position} = {mark}",
+            version,
+            position,
+        )
+    assert broken_at(records) == (150, "events-swapped")
+
+
+def test_a_seal_rewritten_to_match_a_changed_event_breaks_the_chain_after_it(
+    sealed,
+) -> None:
+    records, tamper = sealed
+    record, version, topic, state = tamper.event(100)
+    forged = bytes(state) + b" "
+    tamper.change_state(100, forged)
+    ((previous_chain,),) = tamper.run("SELECT chain FROM {seals} WHERE position = 99")
+    digest = digest_of(100, topic, as_uuid_text(record), version, forged)
+    tamper.run(
+        "UPDATE {seals} SET digest = {mark}, chain = {mark} WHERE position = 100",
+        digest,
+        chain_of(previous_chain, 99, digest),
+    )
+    assert broken_at(records) == (101, "seal-rewritten")
+
+
+def test_truncation_is_detected_only_behind_an_anchor(sealed) -> None:
+    records, tamper = sealed
+    anchor = anchor_of(records.recorder)
+    assert anchor is not None
+    for position in range(anchor.position - 4, anchor.position + 1):
+        tamper.delete_event(position, with_seal=True)
+    assert verify(records.recorder).intact, "the newest events can vanish unseen"
+    assert broken_at(records, anchor) == (anchor.position, "truncated")
+
+
+def test_a_fully_reforged_chain_is_caught_by_the_anchor(sealed) -> None:
+    records, tamper = sealed
+    anchor = anchor_of(records.recorder)
+    tamper.change_state(50, bytes(tamper.event(50)[3]) + b" ")
+    tamper.reseal_from(50)
+    assert verify(records.recorder).intact, (
+        "a forger who reseals everything passes alone"
+    )
+    assert broken_at(records, anchor) == (anchor.position, "anchor-mismatch")
+
+
+def test_verify_from_the_command_line_exits_non_zero_at_a_break(
+    sealed, database_url
+) -> None:
+    _, tamper = sealed
+    runner = CliRunner()
+    anchor = runner.invoke(
+        main, ["audit", "anchor", "--database", database_url]
+    ).output.strip()
+    intact = runner.invoke(
+        main, ["audit", "verify", "--database", database_url, "--anchor", anchor]
+    )
+    assert intact.exit_code == 0 and "Intact" in intact.output
+    tamper.change_state(10, bytes(tamper.event(10)[3]) + b" ")
+    broken = runner.invoke(main, ["audit", "verify", "--database", database_url])
+    assert broken.exit_code == 1
+    assert "BROKEN at position 10 (event-changed)" in broken.output
+
+
+def exported(records: InvolvementRecords, path: Path) -> bytes:
+    with path.open("wb") as out:
+        export_log(records.recorder, out)
+    return path.read_bytes()
+
+
+def test_export_import_round_trip_is_byte_identical_across_backends(tmp_path) -> None:
+    """SQLite -> NDJSON -> PostgreSQL -> NDJSON gives the same bytes and answers."""
+    reason = postgres_unavailable()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
+        pytest.skip(reason)
+    store = Store("postgresql")
+    database_url = store.url
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    summary = create_demo(source)
+    first = exported(source, tmp_path / "first.ndjson")
+
+    target = open_records(database_url)
+    assert import_log(target.recorder, tmp_path / "first.ndjson") == summary_events(
+        source
+    )
+    second = exported(target, tmp_path / "second.ndjson")
+    assert second == first
+    assert verify(target.recorder).head == anchor_of(source.recorder)
+
+    # The same answers from every view.
+    slice_ = Slice(summary.organisation_id)
+    views_before = open_views(f"sqlite:///{tmp_path}/source.sqlite3", source)
+    views_after = open_views(database_url, target)
+    views_before.catch_up()
+    views_after.catch_up()
+    assert views_after.report(slice_, moment=None) == views_before.report(
+        slice_, moment=None
+    )
+    for views in (views_before, views_after):
+        views.close()
+
+    # New writes after an import carry on the numbering and the chain.
+    target.register_organisation(name="After the import", actor=ACTOR)
+    assert verify(target.recorder).intact
+    target.close()
+    source.close()
+    store.remove()
+
+
+def summary_events(records: InvolvementRecords) -> int:
+    return records.recorder.max_notification_id() or 0
+
+
+def test_import_refuses_an_altered_file_and_a_non_empty_store(
+    tmp_path, database_url
+) -> None:
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    create_demo(source)
+    exported(source, tmp_path / "log.ndjson")
+    lines = (tmp_path / "log.ndjson").read_bytes().splitlines(keepends=True)
+    altered = tmp_path / "altered.ndjson"
+    altered.write_bytes(
+        b"".join(
+            [*lines[:5], lines[5].replace(b"fourpi demo", b"fourpi dem0"), *lines[6:]]
+        )
+    )
+
+    target = open_records(database_url)
+    with pytest.raises(ValueError, match="does not verify at position"):
+        import_log(target.recorder, altered)
+    assert (target.recorder.max_notification_id() or 0) == 0, (
+        "nothing of it was imported"
+    )
+
+    half = tmp_path / "half.ndjson"
+    half.write_bytes(b"".join(lines[:300]))
+    rest = tmp_path / "rest.ndjson"
+    rest.write_bytes(b"".join(lines[300:]))
+    import_log(target.recorder, half)
+    with pytest.raises(ValueError, match="already holds events"):
+        import_log(target.recorder, rest)
+    import_log(target.recorder, rest, append=True)
+    assert verify(target.recorder).head == anchor_of(source.recorder)
+    target.close()
+    source.close()
+
+
+def test_history_and_replay_from_the_command_line(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.sqlite3"
+    records = open_records(url)
+    summary = create_demo(records)
+    runner = CliRunner()
+    initiative = str(summary.initiatives[0].initiative_id)
+    history = runner.invoke(main, ["audit", "history", "--database", url, initiative])
+    assert history.exit_code == 0
+    assert (
+        "v1  " in history.output
+        and "Initiative.Launched  by fourpi demo" in history.output
+    )
+    replay = runner.invoke(
+        main,
+        [
+            "audit",
+            "replay",
+            "--database",
+            url,
+            "--until",
+            "300",
+            "--initiative",
+            initiative,
+        ],
+    )
+    assert replay.exit_code == 0 and "As of log position 300" in replay.output
+    exported_file = tmp_path / "log.ndjson"
+    assert (
+        runner.invoke(main, ["export", "--database", url, str(exported_file)]).exit_code
+        == 0
+    )
+    other = f"sqlite:///{tmp_path}/other.sqlite3"
+    imported = runner.invoke(main, ["import", "--database", other, str(exported_file)])
+    assert imported.exit_code == 0 and "Imported 678 events" in imported.output
+    again = runner.invoke(main, ["import", "--database", other, str(exported_file)])
+    assert again.exit_code == 1 and "already holds events" in again.output
