@@ -447,7 +447,7 @@ def audit_history(database_url: str | None, record_id: UUID) -> None:
 
     records = open_records(chosen_database(database_url))
     try:
-        events = list(records.events.get(record_id))
+        events: list[Any] = list(records.events.get(record_id))
         if not events:
             raise click.ClickException(f"no record {record_id} is in the log")
         for event in events:

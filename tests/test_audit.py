@@ -27,7 +27,7 @@ class Tamperer:
 
     def __init__(self, records: InvolvementRecords, database_url: str) -> None:
         self.database = parse_database_url(database_url)
-        self.events = records.recorder.events_table_name
+        self.events: str = getattr(records.recorder, "events_table_name")  # noqa: B009
         if self.database.backend == "postgresql":
             self.events = f'"{self.database.schema}".{self.events}'
             self.seals = f'"{self.database.schema}".fourpi_seals'
