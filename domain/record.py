@@ -83,12 +83,18 @@ def check_actor(recorded_by: str) -> str:
     return recorded_by
 
 
+ALLOWED_CONTROLS = frozenset("\n\r\t")
+
+
 def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:
-    """Required free text: not blank, not absurdly long."""
+    """Required free text: not blank, not absurdly long, no control characters."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must not be blank")
     if len(value) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters")
+    if any((c < " " and c not in ALLOWED_CONTROLS) or c == "\x7f" for c in value):
+        # PostgreSQL text cannot hold a NUL, and no one types the others.
+        raise InvalidInput(field, "must not contain control characters")
     return value.strip()
 
 

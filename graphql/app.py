@@ -117,6 +117,10 @@ class FourPIGraphQL(GraphQL[Context, None]):
         if is_request_error(result):
             # The spec: a request that failed before execution has no data entry.
             response.pop("data", None)
+        errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
+        for error in errors:
+            # Errors raised while parsing never reach the masking extension.
+            error.setdefault("extensions", {}).setdefault("code", "BAD_USER_INPUT")
         return response
 
     def create_response(
@@ -178,30 +182,39 @@ class BodySizeLimit:
         ):
             await self.refuse(scope, receive, send)
             return
+        # Read the body first, never more than the limit, so a refusal can still be
+        # sent before the app has begun to answer.
+        chunks: list[bytes] = []
         received = 0
-
-        async def counting() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            received += len(message.get("body", b""))
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
             if received > self.max_bytes:
-                raise BodyTooLarge
-            return message
+                await self.refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
 
-        try:
-            await self.app(scope, counting, send)
-        except BodyTooLarge:
-            await self.refuse(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = refusal(
             413, f"the request body is larger than {self.max_bytes} bytes"
         )
         await response(scope, receive, send)
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def create_app(

@@ -29,6 +29,8 @@ HIDDEN_EVENT_FIELDS = frozenset(
         "timestamp",
         "organisation_id",
         "recorded_by",
+        # A token's hash is a credential: no one reads it back.
+        "secret_hash",
     }
 )
 
@@ -107,9 +109,10 @@ class RecordSnapshot:
 
 
 FIRST = Annotated[
-    int,
+    int | None,
     strawberry.argument(
-        description="How many events to return (at most the page cap)."
+        description="How many events to return: at most the page cap; 20 (or the cap, "
+        "if smaller) when left out."
     ),
 ]
 AFTER = Annotated[
@@ -124,6 +127,9 @@ def cursor_of(position: int) -> str:
     return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{position}".encode()).decode()
 
 
+LARGEST_POSITION = 2**63 - 1
+
+
 def position_after(cursor: str | None) -> int:
     if cursor is None:
         return 0
@@ -131,26 +137,40 @@ def position_after(cursor: str | None) -> int:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not text.startswith(CURSOR_PREFIX):
             raise ValueError(text)
-        return int(text.removeprefix(CURSOR_PREFIX))
+        position = int(text.removeprefix(CURSOR_PREFIX))
+        if not 0 <= position <= LARGEST_POSITION:
+            raise ValueError(text)
+        return position
     except ValueError:
         raise client_error(
             "after: not a cursor this API gave out", BAD_USER_INPUT, "after"
         ) from None
 
 
-def check_page_size(info: FourPIInfo, first: int) -> None:
+DEFAULT_PAGE_SIZE = 20
+
+
+def page_size(info: FourPIInfo, first: int | None) -> int:
     largest = info.context.settings.max_page_size
+    if first is None:
+        return min(DEFAULT_PAGE_SIZE, largest)
     if not 1 <= first <= largest:
         raise client_error(
             f"first: must be from 1 to {largest}", BAD_USER_INPUT, "first"
         )
+    return first
 
 
 async def page(
-    info: FourPIInfo, first: int, after: str | None, record_id: UUID | None = None
+    info: FourPIInfo,
+    first: int | None,
+    after: str | None,
+    record_id: UUID | None = None,
 ) -> EventConnection:
-    check_page_size(info, first)
+    first = page_size(info, first)
     organisation = organisation_of(info)
+    if record_id is not None:
+        await in_thread(check_record_of, info, record_id, organisation)
     start = position_after(after)
     views = info.context.views
     await caught_up(info)
@@ -170,6 +190,20 @@ async def page(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+def check_record_of(info: FourPIInfo, record_id: UUID, organisation: UUID) -> None:
+    """A record's history is readable only by its own organisation."""
+    try:
+        record: Any = info.context.records.repository.get(record_id)
+    except AggregateNotFoundError:
+        raise client_error(
+            f"record {record_id} does not exist", NOT_FOUND, "recordId"
+        ) from None
+    if getattr(record, "organisation_id", None) != organisation:
+        raise client_error(
+            f"record {record_id} belongs to another organisation", FORBIDDEN, "recordId"
+        )
 
 
 def read_events(info: FourPIInfo, positions: list[int]) -> list[LoggedEvent]:
@@ -230,10 +264,16 @@ def snapshot_of(
         raise client_error(
             f"record {record_id} belongs to another organisation", FORBIDDEN, "id"
         )
+    if version is not None and version > record.version:
+        raise client_error(
+            f"version: record {record_id} has only {record.version} versions",
+            NOT_FOUND,
+            "version",
+        )
     state = {
         name.lstrip("_"): value
         for name, value in vars(record).items()
-        if name != "_pending_events"
+        if name not in ("_pending_events", "secret_hash")
     }
     return RecordSnapshot(
         id=strawberry.ID(str(record.id)),
@@ -306,7 +346,7 @@ class AuditQueries:
         record_id: Annotated[
             strawberry.ID, strawberry.argument(description="The record's id.")
         ],
-        first: FIRST = 20,
+        first: FIRST = None,
         after: AFTER = None,
     ) -> EventConnection:
         return await page(info, first, after, parse_id(record_id, "recordId"))
@@ -334,7 +374,7 @@ class AuditQueries:
         extensions=AUDITORS,
     )
     async def event_log(
-        self, info: FourPIInfo, first: FIRST = 20, after: AFTER = None
+        self, info: FourPIInfo, first: FIRST = None, after: AFTER = None
     ) -> EventConnection:
         return await page(info, first, after)
 
@@ -364,6 +404,10 @@ class AuditQueries:
     ) -> RecordSnapshot:
         record_id = parse_id(id, "id")
         assert record_id is not None
+        if version is not None and as_of is not None:
+            raise client_error(
+                "give a version or asOf, not both", BAD_USER_INPUT, "asOf"
+            )
         if version is not None and version < 1:
             raise client_error("version: must be 1 or more", BAD_USER_INPUT, "version")
         if as_of is not None and as_of.tzinfo is None:

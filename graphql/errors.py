@@ -61,8 +61,9 @@ class MaskUnexpectedErrors(SchemaExtension):
         code = (error.extensions or {}).get("code")
         if code in EXPECTED_CODES:
             return error
-        if error.original_error is None and error.path is None:
-            # Parse and validation errors describe the client's own query.
+        if error.path is None:
+            # No field ran: parse, validation and variable errors describe the
+            # client's own request.
             return client_error(error.message, BAD_USER_INPUT)
         error_id = uuid.uuid4().hex[:12]
         log.error(

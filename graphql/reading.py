@@ -6,6 +6,7 @@ from uuid import UUID
 
 import strawberry
 
+from fourpi.domain.initiative import Initiative
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.enums import ImpactArea
@@ -127,6 +128,15 @@ async def report_for(
             "targetDays: must be from 0 to 3650", BAD_USER_INPUT, "targetDays"
         )
     chosen = as_slice(info, given_slice)
+    if chosen.initiative_id is not None:
+        # Another organisation's initiative is refused, not answered as empty.
+        await in_thread(
+            info.context.records.load,
+            Initiative,
+            chosen.initiative_id,
+            chosen.organisation_id,
+            "slice.initiativeId",
+        )
     moment = as_moment(as_of)
     key = (chosen, moment, target_days)
     cached = info.context.reports.get(key)

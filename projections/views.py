@@ -96,6 +96,8 @@ class ViewsNotReady(Exception):
         super().__init__(
             f"the views reached log position {reached}, not {wanted}, "
             f"within {timeout:g} seconds"
+            if timeout
+            else f"the views are at log position {reached}; {wanted} is beyond it"
         )
         self.wanted = wanted
         self.reached = reached
@@ -255,8 +257,12 @@ class ImpactViews:
         if isinstance(as_of, datetime):
             if as_of.tzinfo is None:
                 raise ValueError("as_of: a time must carry its time zone")
-            position = min(self.store.position_at(as_of), live)
-            moment = moment or as_of.astimezone(UTC).date()
+            try:
+                in_utc = as_of.astimezone(UTC)
+            except OverflowError:
+                raise ValueError("as_of: that time is outside the calendar") from None
+            position = min(self.store.position_at(in_utc), live)
+            moment = moment or in_utc.date()
         elif as_of is not None:
             if as_of < 0:
                 raise ValueError("as_of: a log position is 0 or more")

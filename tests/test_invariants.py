@@ -2467,3 +2467,20 @@ def test_a_blank_actor_is_refused_before_anything_is_read(records, organisation_
             participant_kind=ParticipantKind.CARER,
         ),
     )
+
+
+@pytest.mark.parametrize("text", ["Nul\x00here", "Bell\x07", "Escape\x1b[31m"])
+def test_text_with_control_characters_is_refused(records, organisation_id, text):
+    assert_refused(
+        records,
+        InvalidInput,
+        "pseudonym",
+        "must not contain control characters",
+        command(
+            records,
+            "register_participant",
+            organisation_id=organisation_id,
+            pseudonym=text,
+            participant_kind=ParticipantKind.CARER,
+        ),
+    )
