@@ -100,13 +100,18 @@ class FactStore:
         )
         return statements
 
+    if TYPE_CHECKING:
+        datastore: Any
+
     @contextmanager
     def writing(self) -> Iterator[Any]:
-        raise NotImplementedError
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
-        raise NotImplementedError
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
 
     def insert_statement(self, t: Table) -> str:
         names = ", ".join(name for name, _ in t.all_columns)
@@ -298,16 +303,6 @@ class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
         ]
 
     @contextmanager
-    def writing(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
-    @contextmanager
-    def reading(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
     def reading_tuples(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.sqlite_cursor.row_factory = None
@@ -341,19 +336,9 @@ class PostgresFactStore(FactStore, PostgresTrackingRecorder):
         return f'"{self.datastore.schema}".{table.sql_name}'
 
     @contextmanager
-    def writing(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
-    @contextmanager
-    def reading(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
     def reading_tuples(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.row_factory = tuple_row  # type: ignore[assignment]
+            cursor.row_factory = tuple_row
             yield cursor
 
     def forget_tracking_statement(self) -> str:
