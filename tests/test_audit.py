@@ -402,3 +402,35 @@ def test_history_and_replay_from_the_command_line(tmp_path) -> None:
     assert imported.exit_code == 0 and "Imported 678 events" in imported.output
     again = runner.invoke(main, ["import", "--database", other, str(exported_file)])
     assert again.exit_code == 1 and "already holds events" in again.output
+
+
+def test_the_integrity_query_reports_the_break(sealed, database_url) -> None:
+    """Auditors get the same verification through the API, with an anchor."""
+    import asyncio
+
+    from fourpi.domain.access import Role
+    from tests.api import api_store, client, data_of, graphql
+
+    records, tamper = sealed
+    anchor = str(anchor_of(records.recorder))
+    with api_store(database_url) as store:
+        auditor = store.token(first_organisation(store.records), Role.AUDITOR)
+        query = "query($a: String) { integrity(anchor: $a) { intact events head broken { position kind } } }"
+
+        async def ask() -> dict:
+            async with client(store) as c:
+                return data_of(await graphql(c, query, {"a": anchor}, auditor))[
+                    "integrity"
+                ]
+
+        intact = asyncio.run(ask())
+        assert intact["intact"] and intact["broken"] is None
+        tamper.change_state(42, bytes(tamper.event(42)[3]) + b" ")
+        broken = asyncio.run(ask())
+        assert not broken["intact"]
+        assert broken["broken"] == {"position": 42, "kind": "event-changed"}
+
+
+def first_organisation(records: InvolvementRecords) -> Any:
+    (first,) = records.recorder.select_notifications(start=1, limit=1)
+    return first.originator_id

@@ -107,3 +107,51 @@ def test_every_command_explains_itself() -> None:
         result = CliRunner().invoke(main, arguments)
         assert result.exit_code == 0 and "Usage:" in result.output
     assert "--database" in CliRunner().invoke(main, ["demo", "--help"]).output
+
+
+def test_tokens_are_created_once_and_revoked_from_the_command_line(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/tokens.sqlite3"
+    records = open_records(url)
+    organisation = records.register_organisation(name="Mind (test)", actor="admin")
+    records.close()
+    runner = CliRunner()
+    created = runner.invoke(
+        main,
+        [
+            "tokens",
+            "create",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (test)",
+            "--role",
+            "evaluator",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[0]
+    token_id = created.stderr.split()[1]
+    records = open_records(url)
+    token = records.authenticate(secret)
+    assert token is not None and token.organisation_id == organisation
+    assert str(token.id) == token_id
+    revoked = runner.invoke(main, ["tokens", "revoke", "--database", url, token_id])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    assert open_records(url).authenticate(secret) is None
+    nobody = runner.invoke(
+        main,
+        [
+            "tokens",
+            "create",
+            "--database",
+            url,
+            "--organisation",
+            "Nobody",
+            "--role",
+            "manager",
+        ],
+    )
+    assert (
+        nobody.exit_code == 2 and "no organisation is named 'Nobody'" in nobody.output
+    )
+    records.close()
