@@ -22,6 +22,14 @@ MOMENT = (
 # Pieces shared by several answers
 
 
+@strawberry.type(description="An answer, and the moment of the record it answers from.")
+class Answered:
+    """Every top-level answer says where in the log, and on what date, it stands."""
+
+    position: int = strawberry.field(description=POSITION)
+    moment: dt.date = strawberry.field(description=MOMENT)
+
+
 @strawberry.type(
     description="An exact share, mean or ratio: numerator over denominator, with its "
     "value as a decimal for display. The same facts always give the same fraction."
@@ -127,9 +135,7 @@ class OutcomeStatus:
     description="4PI impact question 1: what were the intended outcomes? Each with its "
     "latest assessment, and the share achieved or partly achieved.",
 )
-class IntendedOutcomes:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class IntendedOutcomes(Answered):
     outcomes: list[OutcomeStatus] = strawberry.field(
         description="The intended outcomes, in the order they were recorded."
     )
@@ -226,9 +232,7 @@ class ChangeChain:
     "carers make? The changes that trace back to their contributions, with the chain "
     "contribution -> response -> change -> feedback.",
 )
-class Differences:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class Differences(Answered):
     contributions: int = strawberry.field(
         description="How many contributions are in the slice."
     )
@@ -329,9 +333,7 @@ class ScoreSummary:
     "Process-experience scores by respondent kind and dimension, and the response rate "
     "among those involved.",
 )
-class ProcessExperience:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class ProcessExperience(Answered):
     scores: list[ScoreSummary] = strawberry.field(
         description="One summary for each respondent kind and dimension with any "
         "score, by respondent kind and then dimension, each in its vocabulary's order."
@@ -405,9 +407,7 @@ class ChangeSummary:
     "result? End-result changes, and the intended outcomes assessed as changed by "
     "involvement.",
 )
-class EndResult:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class EndResult(Answered):
     end_result_changes: list[ChangeSummary] = strawberry.field(
         description="Changes in the slice whose scope is the end result, in the order "
         "they were recorded."
@@ -467,9 +467,7 @@ class BeyondKindChanges:
     "activity? Beyond-scope changes by kind: service delivery, understanding of mental "
     "health, recovery or wellbeing of individuals, growth of the people involved.",
 )
-class Beyond:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class Beyond(Answered):
     by_kind: list[BeyondKindChanges] = strawberry.field(
         description="Beyond-scope changes in the slice by their kind; only kinds with "
         "changes appear."
@@ -572,9 +570,7 @@ class CategoryDiversity:
     "decision-making meetings, each meeting checked against the standard, and the "
     "diversity of those involved against the reference population.",
 )
-class Presence:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class Presence(Answered):
     by_level: list[Count] = strawberry.field(
         description="Distinct service users and carers involved, by the level of the "
         "initiative they hold a role in; only non-zero counts appear."
@@ -685,9 +681,7 @@ class SupportByKind:
     "loop closure, days from contribution to response, and the support and training "
     "given.",
 )
-class Process:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class Process(Answered):
     papers: list[PapersNotice] = strawberry.field(
         description="The meetings of the presence answer, in its order, with when "
         "their papers were sent."
@@ -796,9 +790,7 @@ class PolicyStatus:
     "transparency (every decline explained), and the involvement policy's review "
     "status.",
 )
-class Principles:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class Principles(Answered):
     responsiveness: Share | None = strawberry.field(
         description="Contributions in the slice that are a source of any change, over "
         "all contributions in the slice; null with none."
@@ -895,9 +887,7 @@ class EarningsWatch:
     description="Payments and benefits: for each participant who set an earnings "
     "limit, the running total in each period and a warning before it is crossed.",
 )
-class PaymentsAndBenefits:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class PaymentsAndBenefits(Answered):
     watches: list[EarningsWatch] = strawberry.field(
         description="One watch for each participant with an earnings limit."
     )
@@ -976,9 +966,7 @@ class CycleView:
     description="4PI cycles: involvement as a continuous Act - Evaluate - Reflect - "
     "Learn - Act cycle, each cycle's progress.",
 )
-class Cycles:
-    position: int = strawberry.field(description=POSITION)
-    moment: dt.date = strawberry.field(description=MOMENT)
+class Cycles(Answered):
     cycles: list[CycleView] = strawberry.field(
         description="The cycles in the slice (never narrowed by period), in the "
         "order they entered Act."
