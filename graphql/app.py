@@ -4,6 +4,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from strawberry.types import ExecutionResult
 
 from fourpi.config import ApiLimits
 from fourpi.domain.application import InvolvementRecords
+from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
 from fourpi.projections.views import ImpactViews
@@ -80,7 +82,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return None
-        token = await run_in_threadpool(self.records.authenticate, secret.strip())
+        token = await run_in_thread(partial(self.records.authenticate, secret.strip()))
         return None if token is None else Caller.of(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -231,7 +233,7 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         try:
-            head, position = await run_in_threadpool(
+            head, position = await run_in_thread(
                 lambda: (views.head(), views.position())
             )
         except Exception:

@@ -1,5 +1,6 @@
 """What every resolver can reach: the caller behind the bearer token, and the services."""
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -51,8 +52,10 @@ class Context:
     caller: Caller | None
     request: Any = None
     response: Any = None
-    reports: dict[tuple[Any, ...], ImpactReport] = field(default_factory=dict)
-    """Answers computed during this request, so several answer fields share one."""
+    reports: "dict[tuple[Any, ...], asyncio.Future[ImpactReport]]" = field(
+        default_factory=dict
+    )
+    """Answers computed (or being computed) during this request, shared by its fields."""
 
 
 FourPIInfo = Info[Context, None]

@@ -1,7 +1,8 @@
 """Reading answers for a request: the slice and as-of inputs, and one report per request shared by every answer field."""
 
-import contextlib
+import asyncio
 import datetime as dt
+import time
 from uuid import UUID
 
 import strawberry
@@ -14,6 +15,8 @@ from fourpi.graphql.errors import BAD_USER_INPUT, client_error
 from fourpi.graphql.permissions import organisation_of
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
 from fourpi.projections.views import ViewsNotReady
+
+READ_WAIT_POLL_SECONDS = 0.01
 
 
 @strawberry.input(
@@ -106,10 +109,10 @@ async def caught_up(info: FourPIInfo) -> None:
     go on from where they are: every answer says which position that is."""
     views = info.context.views
     head = await in_thread(views.head)
-    with contextlib.suppress(ViewsNotReady):
-        await in_thread(
-            views.wait, head, timeout=info.context.settings.read_wait_seconds
-        )
+    deadline = time.monotonic() + info.context.settings.read_wait_seconds
+    # Polled from the event loop: a waiting request holds no worker thread.
+    while await in_thread(views.position) < head and time.monotonic() < deadline:
+        await asyncio.sleep(READ_WAIT_POLL_SECONDS)
 
 
 async def report_for(
@@ -139,19 +142,28 @@ async def report_for(
         )
     moment = as_moment(as_of)
     key = (chosen, moment, target_days)
-    cached = info.context.reports.get(key)
-    if cached is not None:
-        return cached
+    # The answer fields of one request resolve concurrently: they share one task, so
+    # the report is computed once, not once per field.
+    pending = info.context.reports.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(
+            computed_report(info, chosen, moment, target_days)
+        )
+        info.context.reports[key] = pending
+    return await pending
+
+
+async def computed_report(
+    info: FourPIInfo, chosen: Slice, moment: int | dt.datetime | None, target_days: int
+) -> ImpactReport:
     views = info.context.views
     if moment is None:
         await caught_up(info)
     try:
-        report = await in_thread(
+        return await in_thread(
             views.report, chosen, as_of=moment, target_days=target_days
         )
     except ViewsNotReady as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
     except ValueError as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf") from None
-    info.context.reports[key] = report
-    return report
