@@ -1,7 +1,8 @@
 """The fourpi command line: thin commands over the application service."""
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,6 +90,20 @@ def demo(database_url: str | None) -> None:
         click.echo(f"  {line}")
 
 
+@contextmanager
+def position_bar(head: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar over the log, moved on by telling it the position reached."""
+    with click.progressbar(length=head, label=label) as bar:
+        reached = 0
+
+        def advance(position: int) -> None:
+            nonlocal reached
+            bar.update(position - reached)
+            reached = position
+
+        yield advance
+
+
 def chosen_database(database_url: str | None) -> Database:
     try:
         return database_from_environment(database_url)
@@ -163,15 +178,10 @@ def projections_rebuild(database_url: str | None, batch_size: int) -> None:
     views = open_views(database)
     try:
         head = views.head()
-        with click.progressbar(length=head, label="Rebuilding the impact views") as bar:
-            done = 0
-
-            def advance(position: int, _: int) -> None:
-                nonlocal done
-                bar.update(position - done)
-                done = position
-
-            position = views.rebuild(batch_size=batch_size, progress=advance)
+        with position_bar(head, "Rebuilding the impact views") as advance:
+            position = views.rebuild(
+                batch_size=batch_size, progress=lambda reached, _: advance(reached)
+            )
     finally:
         views.close()
     click.echo(f"Rebuilt the views from {position} events.")
@@ -399,14 +409,7 @@ def audit_verify(database_url: str | None, anchor_text: str | None) -> None:
     records = open_records(chosen_database(database_url))
     head = records.recorder.max_notification_id() or 0
     try:
-        with click.progressbar(length=head, label="Verifying the event log") as bar:
-            reached = 0
-
-            def advance(position: int) -> None:
-                nonlocal reached
-                bar.update(position - reached)
-                reached = position
-
+        with position_bar(head, "Verifying the event log") as advance:
             result = verify(records.recorder, anchor=anchor, progress=advance)
     finally:
         records.close()
@@ -521,17 +524,7 @@ def export_command(database_url: str | None, file: Path) -> None:
     records = open_records(chosen_database(database_url))
     head = records.recorder.max_notification_id() or 0
     try:
-        with (
-            file.open("wb") as out,
-            click.progressbar(length=head, label="Exporting") as bar,
-        ):
-            reached = 0
-
-            def advance(position: int) -> None:
-                nonlocal reached
-                bar.update(position - reached)
-                reached = position
-
+        with file.open("wb") as out, position_bar(head, "Exporting") as advance:
             count = export_log(records.recorder, out, progress=advance)
     except ValueError as error:
         raise click.ClickException(str(error)) from None

@@ -98,28 +98,30 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
         positions = super()._insert_events(c, stored_events, **kwargs)
         if stored_events and positions:
             # SQLite writes one transaction at a time, so the last seal cannot move.
-            c.execute(
-                f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
-                "ORDER BY position DESC LIMIT 1"
-            )
-            row = c.fetchone()
-            seals = seals_for(
-                stored_events, positions, None if row is None else seal_from_row(row)
-            )
-            c.executemany(
-                f"INSERT INTO {SEALS_TABLE} VALUES (?, ?, ?, ?)",
-                [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
+            self._write_seals(
+                c, seals_for(stored_events, positions, self._last_seal(c))
             )
         return positions
 
+    @staticmethod
+    def _last_seal(c: Any) -> Seal | None:
+        c.execute(
+            f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
+            "ORDER BY position DESC LIMIT 1"
+        )
+        row = c.fetchone()
+        return None if row is None else seal_from_row(row)
+
+    @staticmethod
+    def _write_seals(c: Any, seals: Sequence[Seal]) -> None:
+        c.executemany(
+            f"INSERT INTO {SEALS_TABLE} VALUES (?, ?, ?, ?)",
+            [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
+        )
+
     def last_seal(self) -> Seal | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
-                "ORDER BY position DESC LIMIT 1"
-            )
-            row = c.fetchone()
-        return None if row is None else seal_from_row(row)
+            return self._last_seal(c)
 
     def import_events(self, items: Sequence[Any]) -> None:
         """Store exported events at their own positions with their own seals."""
@@ -139,18 +141,7 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
                     for i in items
                 ],
             )
-            c.executemany(
-                f"INSERT INTO {SEALS_TABLE} VALUES (?, ?, ?, ?)",
-                [
-                    (
-                        i.seal.position,
-                        i.seal.previous_position,
-                        i.seal.digest,
-                        i.seal.chain,
-                    )
-                    for i in items
-                ],
-            )
+            self._write_seals(c, [i.seal for i in items])
 
     def select_seals(self, after: int, limit: int) -> list[Seal]:
         with self.datastore.transaction(commit=False) as c:
@@ -184,41 +175,39 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        from psycopg import sql
 
         positions = super()._fetch_ids_after_insert_events(
             curs, stored_events, **kwargs
         )
         if stored_events and positions:
-            curs.execute(
-                sql.SQL(
-                    "SELECT position, previous_position, digest, chain FROM {} "
-                    "ORDER BY position DESC LIMIT 1"
-                ).format(self.seals_table)
-            )
-            row = curs.fetchone()
-            previous = None if row is None else seal_from_row(row.values())
-            seals = seals_for(stored_events, positions, previous)
-            curs.executemany(
-                sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(
-                    self.seals_table
-                ),
-                [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
-            )
+            # The library's exclusive lock on the events table keeps the last seal still.
+            previous = self._last_seal(curs)
+            self._write_seals(curs, seals_for(stored_events, positions, previous))
         return positions
 
-    def last_seal(self) -> Seal | None:
+    def _last_seal(self, curs: Any) -> Seal | None:
         from psycopg import sql
 
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL(
-                    "SELECT position, previous_position, digest, chain FROM {} "
-                    "ORDER BY position DESC LIMIT 1"
-                ).format(self.seals_table)
-            )
-            row = curs.fetchone()
+        curs.execute(
+            sql.SQL(
+                "SELECT position, previous_position, digest, chain FROM {} "
+                "ORDER BY position DESC LIMIT 1"
+            ).format(self.seals_table)
+        )
+        row = curs.fetchone()
         return None if row is None else seal_from_row(row.values())
+
+    def _write_seals(self, curs: Any, seals: Sequence[Seal]) -> None:
+        from psycopg import sql
+
+        curs.executemany(
+            sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.seals_table),
+            [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
+        )
+
+    def last_seal(self) -> Seal | None:
+        with self.datastore.transaction(commit=False) as curs:
+            return self._last_seal(curs)
 
     def import_events(self, items: Sequence[Any]) -> None:
         """Store exported events at their own positions with their own seals."""
@@ -245,20 +234,7 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                     for i in items
                 ],
             )
-            curs.executemany(
-                sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(
-                    self.seals_table
-                ),
-                [
-                    (
-                        i.seal.position,
-                        i.seal.previous_position,
-                        i.seal.digest,
-                        i.seal.chain,
-                    )
-                    for i in items
-                ],
-            )
+            self._write_seals(curs, [i.seal for i in items])
             # New events must be numbered after the imported ones.
             curs.execute(
                 sql.SQL(
