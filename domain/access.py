@@ -26,6 +26,25 @@ class Role(StrEnum):
     """Registers organisations and issues and revokes tokens."""
 
 
+MAY_HOLD_PERSONAL_DATA = frozenset({Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+"""The roles a token may be granted personal data for; never an evaluator's."""
+
+
+def check_grant(role: Role, personal_data: bool) -> bool:
+    """The personal-data grant: whether a token reads people's personal fields
+    (pseudonyms, monitoring data, payment preferences and earnings limits, free text)."""
+    if not isinstance(personal_data, bool):
+        raise InvalidInput("personal_data", "must be true or false")
+    if personal_data and role not in MAY_HOLD_PERSONAL_DATA:
+        raise InvalidInput(
+            "personal_data",
+            f"{role} tokens may not be granted personal data: only manager, auditor "
+            "and admin tokens may, for evaluators read aggregates and never a person's "
+            "details",
+        )
+    return personal_data
+
+
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
@@ -49,18 +68,28 @@ class AccessToken(OrganisationRecord):
         secret_hash: str
         role: Role
         label: str
+        personal_data: bool
         revoked: bool
 
     class Issued(OrganisationRecord.Created):
+        # Version 2 added the personal-data grant; tokens issued before it lack it.
+        class_version = 2
+
         secret_hash: str
         role: Role
         label: str
+        personal_data: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["personal_data"] = False
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
             aggregate.secret_hash = self.secret_hash
             aggregate.role = self.role
             aggregate.label = self.label
+            aggregate.personal_data = self.personal_data
             aggregate.revoked = False
 
     class Revoked(OrganisationRecord.Event):
@@ -76,15 +105,18 @@ class AccessToken(OrganisationRecord):
         role: Role,
         label: str,
         recorded_by: str,
+        personal_data: bool = False,
     ) -> Self:
+        role = check_member("role", role, Role)
         return cls._open(
             cls.Issued,
             record_id=token_id_for(secret),
             organisation_id=organisation_id,
             recorded_by=recorded_by,
             secret_hash=hash_of(secret),
-            role=check_member("role", role, Role),
+            role=role,
             label=check_optional_text("label", label, max_length=200),
+            personal_data=check_grant(role, personal_data),
         )
 
     def revoke(self, *, recorded_by: str) -> None:

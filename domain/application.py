@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper
 
 from fourpi.domain.access import AccessToken, Role, new_secret, token_id_for
 from fourpi.domain.change import Change
@@ -30,6 +31,7 @@ from fourpi.domain.meeting import Meeting
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.participant import MonitoringData, Participant
 from fourpi.domain.payment import Payment
+from fourpi.domain.personal import Erasure, PersonalKeys
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS, InvolvementPolicy
 from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt, CommandResult
@@ -117,12 +119,26 @@ def canonical(value: Any) -> Any:
     return value
 
 
-def fingerprint_of(command: str, arguments: dict[str, Any]) -> str:
+def fingerprint_of(command: str, arguments: dict[str, Any], key: bytes) -> str:
+    """A keyed hash (HMAC-SHA256) of the command and its arguments: equal commands
+    give equal fingerprints, and without the key nothing of the arguments (such as
+    monitoring data) can be guessed back from one."""
+    return (
+        "hmac-sha256:"
+        + hmac.new(key, _command_bytes(command, arguments), "sha256").hexdigest()
+    )
+
+
+def unkeyed_fingerprint_of(command: str, arguments: dict[str, Any]) -> str:
+    """How receipts recorded before fingerprints were keyed compare (never written now)."""
+    return hashlib.sha256(_command_bytes(command, arguments)).hexdigest()
+
+
+def _command_bytes(command: str, arguments: dict[str, Any]) -> bytes:
     relevant = {
         k: v for k, v in arguments.items() if k not in ("idempotency_key", "actor")
     }
-    encoded = orjson.dumps([command, canonical(relevant)], option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(encoded).hexdigest()
+    return orjson.dumps([command, canonical(relevant)], option=orjson.OPT_SORT_KEYS)
 
 
 def check_idempotency_key(key: str) -> str:
@@ -140,6 +156,23 @@ class InvolvementRecords(Application[UUID]):
     """The 4PI record of every organisation: the write API the GraphQL layer calls."""
 
     name = "fourpi"
+    keys: PersonalKeys
+    """Each person's key, apart from the events (fourpi.keystore)."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Every store encrypts personal fields per person (fourpi.shredding); the key
+        store sits beside the events in the same database."""
+        from fourpi.keystore import open_key_store
+        from fourpi.shredding import PersonalDataMapper
+
+        keys = open_key_store(self.env, self.factory)
+        self.keys = keys
+        return PersonalDataMapper(
+            transcoder=self.construct_transcoder(),
+            keys=keys,
+            cipher=self.factory.cipher(),
+            compressor=self.factory.compressor(),
+        )
 
     # Running commands
 
@@ -161,10 +194,12 @@ class InvolvementRecords(Application[UUID]):
         fingerprint = ""
         if key is not None:
             key = check_idempotency_key(key)
-            fingerprint = fingerprint_of(command, arguments)
+            fingerprint = fingerprint_of(command, arguments, self.keys.receipt_key)
             earlier = self._receipt(organisation_id, key)
             if earlier is not None:
-                return cast(R, self._earlier_result(earlier, fingerprint))
+                return cast(
+                    R, self._earlier_result(earlier, fingerprint, command, arguments)
+                )
         if needs_organisation:
             self.organisation(organisation_id)
         decision: Decision[R] = method(self, **arguments)
@@ -187,7 +222,10 @@ class InvolvementRecords(Application[UUID]):
             if key is not None:
                 earlier = self._receipt(organisation_id, key)
                 if earlier is not None:
-                    return cast(R, self._earlier_result(earlier, fingerprint))
+                    return cast(
+                        R,
+                        self._earlier_result(earlier, fingerprint, command, arguments),
+                    )
             raise ConcurrencyConflict(existing_ids) from None
         return decision.result
 
@@ -201,8 +239,17 @@ class InvolvementRecords(Application[UUID]):
         return receipt
 
     @staticmethod
-    def _earlier_result(receipt: CommandReceipt, fingerprint: str) -> Any:
-        if receipt.fingerprint != fingerprint:
+    def _earlier_result(
+        receipt: CommandReceipt,
+        fingerprint: str,
+        command: str,
+        arguments: dict[str, Any],
+    ) -> Any:
+        same = receipt.fingerprint == fingerprint or (
+            not receipt.fingerprint.startswith("hmac-sha256:")
+            and receipt.fingerprint == unkeyed_fingerprint_of(command, arguments)
+        )
+        if not same:
             raise IdempotencyKeyReused(receipt.idempotency_key, receipt.command)
         return receipt.result
 
@@ -245,8 +292,12 @@ class InvolvementRecords(Application[UUID]):
         role: Role,
         actor: str,
         label: str = "",
+        personal_data: bool = False,
     ) -> tuple[UUID, str]:
-        """A new bearer token; its secret is returned here once and never stored."""
+        """A new bearer token; its secret is returned here once and never stored.
+
+        With `personal_data` the token reads people's personal fields; only a
+        manager, auditor or admin token may be granted it."""
         if organisation_id is None:
             if role is not Role.ADMIN:
                 raise InvalidInput(
@@ -264,6 +315,7 @@ class InvolvementRecords(Application[UUID]):
             role=role,
             label=label,
             recorded_by=actor,
+            personal_data=personal_data,
         )
         self.save(token)
         return token.id, secret
@@ -307,6 +359,21 @@ class InvolvementRecords(Application[UUID]):
         organisation = Organisation.register(
             organisation_id=uuid4(), name=name, recorded_by=actor
         )
+        return Decision((organisation,), organisation.id)
+
+    @use_case()
+    def set_suppression_threshold(
+        self,
+        *,
+        organisation_id: UUID,
+        threshold: int,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[UUID]:
+        """Counts of people from 1 to below the threshold are suppressed for callers
+        without the personal-data grant."""
+        organisation = self.organisation(organisation_id)
+        organisation.set_suppression_threshold(threshold=threshold, recorded_by=actor)
         return Decision((organisation,), organisation.id)
 
     @use_case()
@@ -640,6 +707,74 @@ class InvolvementRecords(Application[UUID]):
             earnings_period=earnings_period,
             recorded_by=actor,
         )
+        return Decision((participant,), None)
+
+    def erase_participant(
+        self,
+        *,
+        participant_id: UUID,
+        actor: str,
+        organisation_id: UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> Erasure:
+        """Erase a person's personal data for good: record Participant.Erased, then
+        destroy their key, so every personal field of their facts reads as erased.
+
+        The events stay (their seals hold only ciphertext, so the log still verifies).
+        Erasing an erased participant records nothing and makes sure the key is gone.
+        Without organisation_id the participant's own organisation is meant (a global
+        admin); with it, the participant must belong to it.
+        """
+        if organisation_id is None:
+            organisation_id = self.organisation_of_participant(participant_id)
+        already = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        ).erased
+        self.record_erasure(
+            organisation_id=organisation_id,
+            participant_id=participant_id,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+        destroyed = self.keys.destroy(participant_id, organisation_id)
+        return Erasure(
+            participant_id=participant_id,
+            organisation_id=organisation_id,
+            recorded=not already,
+            key_destroyed=destroyed,
+            storage=self.keys.scrub(),
+        )
+
+    def organisation_of_participant(self, participant_id: UUID) -> UUID:
+        if not isinstance(participant_id, UUID):
+            raise InvalidInput("participant_id", "must be a record id (a UUID)")
+        try:
+            record: Aggregate = self.repository.get(participant_id)
+        except AggregateNotFoundError:
+            raise RecordNotFound(
+                Participant.kind, participant_id, field="participant_id"
+            ) from None
+        if not isinstance(record, Participant):
+            raise RecordNotFound(
+                Participant.kind, participant_id, field="participant_id"
+            )
+        return record.organisation_id
+
+    @use_case()
+    def record_erasure(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        """Record that the participant is erased (erase_participant also destroys the
+        key: call that)."""
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
+        participant.erase(recorded_by=actor)
         return Decision((participant,), None)
 
     # Meetings

@@ -77,6 +77,20 @@ def check_amount(field: str, amount: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+ERASED_PSEUDONYM = ""
+"""What an erased participant's pseudonym reads as once their key is destroyed."""
+
+
+def refuse_if_erased(participant: "Participant", field: str) -> None:
+    """Nothing new is recorded about an erased person."""
+    if participant.erased:
+        raise InvalidInput(
+            field,
+            f"participant {participant.id} is erased: nothing new about them "
+            "may be recorded",
+        )
+
+
 class Participant(OrganisationRecord):
     kind = "participant"
     if TYPE_CHECKING:
@@ -86,6 +100,7 @@ class Participant(OrganisationRecord):
         payment_preference: PaymentPreference | None
         earnings_limit: Decimal | None
         earnings_period: EarningsPeriod | None
+        erased: bool
 
     class Registered(OrganisationRecord.Created):
         pseudonym: str
@@ -99,6 +114,7 @@ class Participant(OrganisationRecord):
             aggregate.payment_preference = None
             aggregate.earnings_limit = None
             aggregate.earnings_period = None
+            aggregate.erased = False
 
     class MonitoringDataDeclared(OrganisationRecord.Event):
         monitoring: MonitoringData
@@ -115,6 +131,19 @@ class Participant(OrganisationRecord):
             aggregate.payment_preference = self.payment_preference
             aggregate.earnings_limit = self.earnings_limit
             aggregate.earnings_period = self.earnings_period
+
+    class Erased(OrganisationRecord.Event):
+        """The person's personal data was erased: their key is destroyed, so every
+        personal field of their facts reads as erased from now on. It carries no
+        personal data itself."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.erased = True
+            aggregate.pseudonym = ERASED_PSEUDONYM
+            aggregate.monitoring = MonitoringData()
+            aggregate.payment_preference = None
+            aggregate.earnings_limit = None
+            aggregate.earnings_period = None
 
     @classmethod
     def register(
@@ -144,6 +173,7 @@ class Participant(OrganisationRecord):
     def declare_monitoring_data(
         self, *, monitoring: MonitoringData, recorded_by: str
     ) -> None:
+        refuse_if_erased(self, "monitoring")
         if not isinstance(monitoring, MonitoringData):
             raise InvalidInput("monitoring", "must be self-declared monitoring data")
         self._record(
@@ -158,6 +188,7 @@ class Participant(OrganisationRecord):
         earnings_period: EarningsPeriod | None,
         recorded_by: str,
     ) -> None:
+        refuse_if_erased(self, "payment_preference")
         preference = check_member(
             "payment_preference", payment_preference, PaymentPreference
         )
@@ -178,3 +209,10 @@ class Participant(OrganisationRecord):
             earnings_limit=limit,
             earnings_period=period,
         )
+
+    def erase(self, *, recorded_by: str) -> bool:
+        """Record that the person is erased; False when they already were."""
+        if self.erased:
+            return False
+        self._record(self.Erased, recorded_by=recorded_by)
+        return True

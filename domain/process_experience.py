@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
-from fourpi.domain.participant import Participant
+from fourpi.domain.participant import Participant, refuse_if_erased
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
@@ -101,6 +101,7 @@ class ProcessExperienceAnswer(OrganisationRecord):
             check_same_organisation(
                 initiative.organisation_id, "participant_id", [respondent]
             )
+            refuse_if_erased(respondent, "participant_id")
             expected = RESPONDENT_KIND_OF.get(respondent.participant_kind)
             if expected is not None and expected is not respondent_kind:
                 raise InvalidInput(

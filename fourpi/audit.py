@@ -4,9 +4,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.utils import get_topic
 
 from fourpi.sealing import Seal, chain_of, digest_of
 
@@ -273,8 +275,6 @@ class ExportedEvent:
 
 
 def read_export(path: Path) -> Iterator[ExportedEvent]:
-    from uuid import UUID
-
     with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             try:
@@ -352,3 +352,36 @@ def import_log(
         recorder.import_events(batch)
         count += len(batch)
     return count
+
+
+# The people the log says are erased, for restoring a key store
+
+
+def erased_participants(recorder: Any, batch: int = BATCH) -> set[UUID]:
+    """Every participant the log records as erased."""
+    from fourpi.domain.participant import Participant
+
+    return {
+        UUID(str(n.originator_id))
+        for n in notifications_of(recorder, get_topic(Participant.Erased), batch)
+    }
+
+
+def has_personal_data(recorder: Any) -> bool:
+    """Whether the log records any participant (so any personal data) at all."""
+    from fourpi.domain.participant import Participant
+
+    topic = get_topic(Participant.Registered)
+    return bool(recorder.select_notifications(start=1, limit=1, topics=[topic]))
+
+
+def notifications_of(recorder: Any, topic: str, batch: int) -> Iterator[Notification]:
+    position = 0
+    while True:
+        page = recorder.select_notifications(
+            start=position + 1, limit=batch, topics=[topic]
+        )
+        if not page:
+            return
+        yield from page
+        position = page[-1].id

@@ -1,5 +1,6 @@
 """The fourpi command line: thin commands over the application service."""
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,12 +17,15 @@ from fourpi.config import (
     DATABASE_URL_VARIABLE,
     Database,
     DatabaseURLError,
+    MasterKeyError,
     database_from_environment,
 )
 from fourpi.describe import describe
 from fourpi.domain.access import Role
+from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError
 from fourpi.domain.vocabulary import ImpactArea
+from fourpi.keystore import PersonalKeyStore
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ViewsNotReady
 
@@ -43,7 +47,17 @@ def database_option(command: F) -> F:
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FourPIGroup(click.Group):
+    """Every command: a master key problem is told plainly, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MasterKeyError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=FourPIGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fourpi")
 def main() -> None:
     """fourpi: an event-sourced record of involving people with lived experience,
@@ -306,8 +320,19 @@ def tokens() -> None:
     "and the log; admin: organisations and tokens.",
 )
 @click.option("--label", default="", help="Whose token it is, for your own records.")
+@click.option(
+    "--personal-data",
+    is_flag=True,
+    help="Grant the token personal data: it reads pseudonyms, monitoring data, "
+    "earnings limits and free text, which are otherwise withheld. Manager, auditor "
+    "and admin tokens only.",
+)
 def tokens_create(
-    database_url: str | None, organisation: str | None, role: str, label: str
+    database_url: str | None,
+    organisation: str | None,
+    role: str,
+    label: str,
+    personal_data: bool,
 ) -> None:
     """Issue a token and print it once: it cannot be shown again."""
     database = chosen_database(database_url)
@@ -321,6 +346,7 @@ def tokens_create(
             role=Role(role),
             label=label,
             actor="fourpi tokens create",
+            personal_data=personal_data,
         )
     except DomainError as error:
         raise click.UsageError(str(error)) from None
@@ -328,7 +354,8 @@ def tokens_create(
         records.close()
     click.echo(secret)
     click.echo(
-        f"Token {token_id} ({role}). Keep the line above secret: it is shown only now.",
+        f"Token {token_id} ({role}{', personal data' if personal_data else ''}). "
+        "Keep the line above secret: it is shown only now.",
         err=True,
     )
 
@@ -513,12 +540,27 @@ def only_organisation(views: Any, initiative_id: UUID | None) -> UUID:
     return UUID(str(names[0]))
 
 
+KEYS_OPTION_HELP = (
+    "Also {} the key store (each person's key, wrapped under the master key: never a "
+    "plain key) {} KEYS. Keep it with the log: without the keys, every personal field "
+    "reads as erased. Restore it with the same master key."
+)
+
+
 @main.command("export")
 @database_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def export_command(database_url: str | None, file: Path) -> None:
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=KEYS_OPTION_HELP.format("write", "to"),
+)
+def export_command(
+    database_url: str | None, file: Path, keys_file: Path | None
+) -> None:
     """Write the whole log to FILE as NDJSON: one event a line, with its position
-    and seal, streamed in order."""
+    and seal, streamed in order. Personal fields are written as stored: encrypted."""
     from fourpi.audit import export_log
 
     records = open_records(chosen_database(database_url))
@@ -526,11 +568,32 @@ def export_command(database_url: str | None, file: Path) -> None:
     try:
         with file.open("wb") as out, position_bar(head, "Exporting") as advance:
             count = export_log(records.recorder, out, progress=advance)
+        if keys_file is not None:
+            keys = export_keys(records, keys_file)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     finally:
         records.close()
     click.echo(f"Exported {count} events to {file}.")
+    if keys_file is not None:
+        click.echo(
+            f"Exported {keys} keys to {keys_file}, wrapped under the master key "
+            f"with id {key_store(records).master.id}."
+        )
+
+
+def key_store(records: InvolvementRecords) -> PersonalKeyStore:
+    keys = records.keys
+    assert isinstance(keys, PersonalKeyStore)
+    return keys
+
+
+def export_keys(records: InvolvementRecords, path: Path) -> int:
+    """The key store to a file only its owner can read."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        return key_store(records).export(out)
 
 
 @main.command("import")
@@ -541,15 +604,29 @@ def export_command(database_url: str | None, file: Path) -> None:
     is_flag=True,
     help="Continue a store that already holds events; the file must carry on its chain.",
 )
-def import_command(database_url: str | None, file: Path, append: bool) -> None:
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=KEYS_OPTION_HELP.format("restore", "from")
+    + " Anyone erased in the log stays erased, whatever the file holds.",
+)
+def import_command(
+    database_url: str | None, file: Path, append: bool, keys_file: Path | None
+) -> None:
     """Read an exported log into an empty store: the same positions, the same seals,
     and so the same answers. A file whose chain does not verify is refused whole."""
-    from fourpi.audit import import_log
+    from fourpi.audit import erased_participants, has_personal_data, import_log
 
     database = chosen_database(database_url)
     records = open_records(database)
     try:
         count = import_log(records.recorder, file, append=append)
+        if keys_file is not None:
+            restored = key_store(records).import_(
+                keys_file, erased=erased_participants(records.recorder)
+            )
+        personal = has_personal_data(records.recorder)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -560,3 +637,105 @@ def import_command(database_url: str | None, file: Path, append: bool) -> None:
     finally:
         views.close()
     click.echo(f"Imported {count} events; the views are at log position {position}.")
+    if keys_file is not None:
+        click.echo(
+            f"Restored {restored.live} keys ({restored.present} were already here); "
+            f"{restored.erased} people are erased."
+        )
+    elif personal:
+        click.echo(
+            "No keys were restored (--keys), so every personal field reads as erased. "
+            "To read them, import the keys and then run `fourpi projections rebuild`.",
+            err=True,
+        )
+
+
+@main.group()
+def participants() -> None:
+    """Participants' personal data: erasing it for good."""
+
+
+@participants.command("erase")
+@database_option
+@click.argument("participant_id", type=click.UUID)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Erase without asking. Needed when not run interactively.",
+)
+def participants_erase(
+    database_url: str | None, participant_id: UUID, yes: bool
+) -> None:
+    """Erase a participant's personal data for good: record the erasure, destroy
+    their key, and delete their personal rows from the impact views.
+
+    Their pseudonym, monitoring data, payment preference and earnings limit, and the
+    free text of their process-experience answers then read as erased everywhere,
+    including every answer as of any past position. Their other facts (roles,
+    attendance, payments, contributions) remain, and the log still verifies. It
+    cannot be undone; erasing someone already erased makes sure the key is gone."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                "erasure cannot be undone: pass --yes to confirm it when not "
+                "running interactively"
+            )
+        click.confirm(
+            f"Erase the personal data of participant {participant_id} for good? "
+            "This cannot be undone",
+            abort=True,
+        )
+    database = chosen_database(database_url)
+    records = open_records(database)
+    try:
+        erasure = records.erase_participant(
+            participant_id=participant_id, actor="fourpi participants erase"
+        )
+        position = records.recorder.max_notification_id() or 0
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        records.close()
+    views = open_views(database)
+    try:
+        reached = views.catch_up()
+    finally:
+        views.close()
+    if erasure.recorded:
+        click.echo(
+            f"Participant {participant_id} (organisation {erasure.organisation_id}) "
+            f"is erased: the erasure is recorded in the log (position {position})."
+        )
+    else:
+        click.echo(
+            f"Participant {participant_id} was already erased: nothing new recorded."
+        )
+    click.echo(
+        "Their key is destroyed."
+        if erasure.key_destroyed
+        else "Their key was already destroyed."
+    )
+    for line in erasure.storage:
+        click.echo(line)
+    click.echo(
+        f"The impact views (at log position {reached}) no longer hold their "
+        "personal data."
+    )
+
+
+@main.group()
+def keys() -> None:
+    """The master key, which wraps every person's key (see `fourpi export --keys`
+    to back the key store up)."""
+
+
+@keys.command("new-master-key")
+def keys_new_master_key() -> None:
+    """Print a new random master key (the base64url of 32 bytes), for
+    $FOURPI_MASTER_KEY or a file named by $FOURPI_MASTER_KEY_FILE.
+
+    A store keeps the master key it started with: a different one is refused. Keep it
+    outside the database and back it up; without it no personal data can be read."""
+    from fourpi.keystore import new_master_key
+
+    click.echo(new_master_key())

@@ -1,6 +1,7 @@
 """Configuration from the environment: where the event store lives, with documented defaults."""
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -48,7 +49,8 @@ class Database:
         common = {"TRANSCODER_TOPIC": "fourpi.transcoder:OrjsonTranscoder"}
         if self.backend == "sqlite":
             return common | {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                # The library's SQLite, with secure_delete on every connection.
+                "PERSISTENCE_MODULE": "fourpi.keystore:SecureSQLiteFactory",
                 "APPLICATION_RECORDER_TOPIC": "fourpi.sealing:SealingSQLiteRecorder",
                 "SQLITE_DBNAME": self.sqlite_path,
                 "SQLITE_LOCK_TIMEOUT": "30",
@@ -112,6 +114,69 @@ def database_from_environment(url: str | None = None) -> Database:
     """The --database option, else $FOURPI_DATABASE_URL, else the default SQLite file."""
     chosen = url or os.environ.get(DATABASE_URL_VARIABLE) or default_database_url()
     return parse_database_url(chosen)
+
+
+MASTER_KEY_VARIABLE = "FOURPI_MASTER_KEY"
+MASTER_KEY_FILE_VARIABLE = "FOURPI_MASTER_KEY_FILE"
+
+
+def default_master_key_path() -> Path:
+    """$XDG_DATA_HOME/fourpi/master.key: beside the default SQLite database."""
+    return default_database_path().parent / "master.key"
+
+
+class MasterKeyError(ValueError):
+    """The master key is missing, malformed, unreadable, or not the one the store's
+    personal keys are wrapped under. The message never holds the key."""
+
+
+@dataclass(frozen=True)
+class MasterKeySource:
+    """Where the master key, which wraps every person's key, is read from: outside
+    the database, so a copy of the database alone reads no personal data.
+
+    variable: $FOURPI_MASTER_KEY, the base64url of 32 bytes;
+    path: a file holding the same (from $FOURPI_MASTER_KEY_FILE, or the default);
+    create: the default file is made, readable by its owner only, on first use;
+    ephemeral: an in-memory database gets a random key that dies with it.
+    """
+
+    variable: str | None = None
+    path: Path | None = None
+    create: bool = False
+    ephemeral: bool = False
+
+    @property
+    def display(self) -> str:
+        if self.variable is not None:
+            return f"${self.variable}"
+        if self.path is not None:
+            return f"the key file {self.path}"
+        return "a key for this in-memory database only"
+
+
+def master_key_source(
+    backend: str, environ: Mapping[str, str] | None = None, *, memory: bool = False
+) -> MasterKeySource:
+    """$FOURPI_MASTER_KEY, else $FOURPI_MASTER_KEY_FILE, else (SQLite only) the default
+    key file beside the default database; PostgreSQL must be told which key to use."""
+    environ = os.environ if environ is None else environ
+    if environ.get(MASTER_KEY_VARIABLE):
+        return MasterKeySource(variable=MASTER_KEY_VARIABLE)
+    named = environ.get(MASTER_KEY_FILE_VARIABLE)
+    if named:
+        return MasterKeySource(path=Path(named).expanduser())
+    if backend == "sqlite":
+        if memory:
+            return MasterKeySource(ephemeral=True)
+        return MasterKeySource(path=default_master_key_path(), create=True)
+    raise MasterKeyError(
+        f"no master key is configured: a {backend} store needs one, the same in "
+        f"every process. Set ${MASTER_KEY_VARIABLE} to the base64url of 32 random "
+        f"bytes (`fourpi keys new-master-key` prints one), or "
+        f"${MASTER_KEY_FILE_VARIABLE} to a file holding it. Keep it outside the "
+        "database and back it up: without it no personal data can be read."
+    )
 
 
 def environment_int(name: str, default: int) -> int:

@@ -8,6 +8,7 @@ from fourpi.graphql import answer_types as answers
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
 from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
+from fourpi.graphql.suppression import disclosure_for
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS
 
 SliceArgument = Annotated[
@@ -48,7 +49,9 @@ async def resolve_differences(
 async def resolve_process_experience(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.ProcessExperience:
-    return answers.process_experience(await report_for(info, slice, as_of))
+    report = await report_for(info, slice, as_of)
+    disclosure = await disclosure_for(info, report, live=as_of is None)
+    return answers.process_experience(report, disclosure)
 
 
 async def resolve_end_result(
@@ -66,7 +69,9 @@ async def resolve_beyond(
 async def resolve_presence(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Presence:
-    return answers.presence(await report_for(info, slice, as_of))
+    report = await report_for(info, slice, as_of)
+    disclosure = await disclosure_for(info, report, live=as_of is None)
+    return answers.presence(report, disclosure)
 
 
 async def resolve_process(
@@ -75,7 +80,9 @@ async def resolve_process(
     as_of: AsOfArgument = None,
     target_days: TargetDaysArgument = DEFAULT_PAYMENT_TARGET_DAYS,
 ) -> answers.Process:
-    return answers.process(await report_for(info, slice, as_of, target_days))
+    report = await report_for(info, slice, as_of, target_days)
+    disclosure = await disclosure_for(info, report, live=as_of is None)
+    return answers.process(report, disclosure)
 
 
 async def resolve_principles(

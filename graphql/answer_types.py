@@ -9,6 +9,8 @@ import strawberry
 
 from fourpi.graphql import enums
 from fourpi.projections import answers as domain
+from fourpi.projections import disclosure as cells
+from fourpi.projections.disclosure import Cell, Disclosure
 
 POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
@@ -80,6 +82,53 @@ def share(fraction: Fraction) -> Share:
 
 def share_or_none(fraction: Fraction | None) -> Share | None:
     return None if fraction is None else share(fraction)
+
+
+SUPPRESSIBLE = (
+    " A count of people: suppressed for a caller without the personal-data grant "
+    "when small (see PeopleCount)."
+)
+
+
+def people_figures(disclosure: Disclosure) -> enums.PeopleFigures:
+    if disclosure.exact:
+        return enums.PeopleFigures.EXACT
+    if disclosure.withheld:
+        return enums.PeopleFigures.WITHHELD
+    return enums.PeopleFigures.SMALL_NUMBERS_SUPPRESSED
+
+
+@strawberry.type(
+    description="A count of people. For a caller whose token is not granted personal "
+    "data, a count from 1 to below the organisation's threshold (default 5) is "
+    "suppressed rather than shown, and so is any other count that would let a "
+    "suppressed one be worked out (a total and all but one of its parts); such a "
+    "secondary suppression may hide a zero."
+)
+class PeopleCount:
+    value: int | None = strawberry.field(description="How many; null when suppressed.")
+    suppressed: bool = strawberry.field(
+        description="Whether the count is suppressed for this caller."
+    )
+
+
+def people_count(disclosure: Disclosure, cell: Cell, value: int) -> PeopleCount:
+    if disclosure.hides(cell):
+        return PeopleCount(value=None, suppressed=True)
+    return PeopleCount(value=value, suppressed=False)
+
+
+def share_unless(
+    disclosure: Disclosure, fraction: Fraction | None, *of: Cell
+) -> Share | None:
+    """A share or mean, withheld when a count it is computed from is suppressed."""
+    return None if disclosure.hides(*of) else share_or_none(fraction)
+
+
+@strawberry.type(description="How many people have one value.")
+class PeopleByKey:
+    key: str = strawberry.field(description="The value counted.")
+    count: PeopleCount = strawberry.field(description="How many people have it.")
 
 
 def counts(counted: dict[str, int]) -> list[Count]:
@@ -308,7 +357,9 @@ def differences(report: domain.ImpactReport) -> Differences:
 @strawberry.type(description="How many process-experience answers gave one score.")
 class ScoreCount:
     score: int = strawberry.field(description="The score, from 1 to 5.")
-    count: int = strawberry.field(description="How many gave it.")
+    count: PeopleCount = strawberry.field(
+        description="How many gave it." + SUPPRESSIBLE
+    )
 
 
 @strawberry.type(
@@ -321,8 +372,13 @@ class ScoreSummary:
     dimension: enums.ProcessDimension = strawberry.field(
         description="What was scored from 1 to 5."
     )
-    count: int = strawberry.field(description="How many scores were given.")
-    mean: Share = strawberry.field(description="The mean score, exactly.")
+    count: PeopleCount = strawberry.field(
+        description="How many scores were given." + SUPPRESSIBLE
+    )
+    mean: Share | None = strawberry.field(
+        description="The mean score, exactly; null when withheld because a count it "
+        "comes from is suppressed."
+    )
     distribution: list[ScoreCount] = strawberry.field(
         description="How many gave each score, always for every score from 1 to 5."
     )
@@ -334,49 +390,76 @@ class ScoreSummary:
     "among those involved.",
 )
 class ProcessExperience(Answered):
+    people_figures: enums.PeopleFigures = strawberry.field(
+        description="How this answer's counts of people are shown to the caller."
+    )
     scores: list[ScoreSummary] = strawberry.field(
         description="One summary for each respondent kind and dimension with any "
         "score, by respondent kind and then dimension, each in its vocabulary's order."
     )
-    answers: int = strawberry.field(
+    answers: PeopleCount = strawberry.field(
         description="How many process-experience answers are in the slice."
+        + SUPPRESSIBLE
     )
-    involved: int = strawberry.field(
+    involved: PeopleCount = strawberry.field(
         description="How many people are involved: the distinct participants holding "
         "at least one role, active in the period if one is given, in an initiative in "
-        "scope."
+        "scope." + SUPPRESSIBLE
     )
-    respondents: int = strawberry.field(
+    respondents: PeopleCount = strawberry.field(
         description="How many of those involved gave at least one answer in the slice."
+        + SUPPRESSIBLE
     )
     response_rate: Share | None = strawberry.field(
-        description="Respondents / those involved; null when nobody is involved."
+        description="Respondents / those involved; null when nobody is involved, or "
+        "when withheld because either count is suppressed."
     )
 
 
-def score_summary(answer: domain.ScoreSummary) -> ScoreSummary:
+def score_summary(
+    answer: domain.ScoreSummary, scope: UUID | None, disclosure: Disclosure
+) -> ScoreSummary:
+    kind, dimension = answer.respondent_kind, answer.dimension
+    counted = cells.scores(scope, kind, dimension)
+    parts = [cells.score(scope, kind, dimension, s) for s in answer.distribution]
     return ScoreSummary(
-        respondent_kind=enums.RespondentKind(answer.respondent_kind),
-        dimension=enums.ProcessDimension(answer.dimension),
-        count=answer.count,
-        mean=share(answer.mean),
+        respondent_kind=enums.RespondentKind(kind),
+        dimension=enums.ProcessDimension(dimension),
+        count=people_count(disclosure, counted, answer.count),
+        mean=share_unless(disclosure, answer.mean, counted, *parts),
         distribution=[
-            ScoreCount(score=score, count=count)
+            ScoreCount(
+                score=score,
+                count=people_count(
+                    disclosure, cells.score(scope, kind, dimension, score), count
+                ),
+            )
             for score, count in answer.distribution.items()
         ],
     )
 
 
-def process_experience(report: domain.ImpactReport) -> ProcessExperience:
+def process_experience(
+    report: domain.ImpactReport, disclosure: Disclosure = cells.EXACT
+) -> ProcessExperience:
     answer = report.process_experience
+    scope = report.slice.initiative_id
     return ProcessExperience(
         position=report.position,
         moment=report.moment,
-        scores=[score_summary(summary) for summary in answer.scores],
-        answers=answer.answers,
-        involved=answer.involved,
-        respondents=answer.respondents,
-        response_rate=share_or_none(answer.response_rate),
+        people_figures=people_figures(disclosure),
+        scores=[score_summary(summary, scope, disclosure) for summary in answer.scores],
+        answers=people_count(disclosure, cells.answers(scope), answer.answers),
+        involved=people_count(disclosure, cells.involved(scope), answer.involved),
+        respondents=people_count(
+            disclosure, cells.respondents(scope), answer.respondents
+        ),
+        response_rate=share_unless(
+            disclosure,
+            answer.response_rate,
+            cells.respondents(scope),
+            cells.involved(scope),
+        ),
     )
 
 
@@ -509,15 +592,15 @@ class MeetingCheck:
     decision_making: bool = strawberry.field(
         description="Whether it is a decision-making meeting."
     )
-    service_users_and_carers: int = strawberry.field(
-        description="Distinct attendees who are service users or carers."
+    service_users_and_carers: PeopleCount = strawberry.field(
+        description="Distinct attendees who are service users or carers." + SUPPRESSIBLE
     )
     reserve_named: bool = strawberry.field(
         description="Whether a reserve service user or carer was named."
     )
-    standard: str = strawberry.field(
+    standard: str | None = strawberry.field(
         description="below_minimum (fewer than 2 service users or carers), minimum (2) "
-        "or ideal (3 or more)."
+        "or ideal (3 or more); null when the count is suppressed, as it would tell it."
     )
     meets_standard: bool = strawberry.field(
         description="At least 2 service users or carers, and for a high-level meeting "
@@ -534,9 +617,12 @@ class DiversityRow:
         description="The value of the category's vocabulary (including "
         "prefer_not_to_say), or not_recorded."
     )
-    count: int = strawberry.field(description="How many service users and carers.")
+    count: PeopleCount = strawberry.field(
+        description="How many service users and carers." + SUPPRESSIBLE
+    )
     share: Share | None = strawberry.field(
-        description="Count / the category's total; null when the total is 0."
+        description="Count / the category's total; null when the total is 0, or when "
+        "withheld because either count is suppressed."
     )
     reference_share: Share | None = strawberry.field(
         description="The value's share of the reference population; null when it "
@@ -544,7 +630,7 @@ class DiversityRow:
     )
     ratio: Share | None = strawberry.field(
         description="Share / reference share; null unless both exist and the "
-        "reference share is more than 0."
+        "reference share is more than 0 (so also when the share is withheld)."
     )
 
 
@@ -556,8 +642,9 @@ class CategoryDiversity:
     category: enums.MonitoringCategory = strawberry.field(
         description="The monitoring category."
     )
-    total: int = strawberry.field(
+    total: PeopleCount = strawberry.field(
         description="How many service users and carers are counted in it."
+        + SUPPRESSIBLE
     )
     rows: list[DiversityRow] = strawberry.field(
         description="Every value of the category's vocabulary in its order (including "
@@ -571,17 +658,20 @@ class CategoryDiversity:
     "diversity of those involved against the reference population.",
 )
 class Presence(Answered):
-    by_level: list[Count] = strawberry.field(
+    people_figures: enums.PeopleFigures = strawberry.field(
+        description="How this answer's counts of people are shown to the caller."
+    )
+    by_level: list[PeopleByKey] = strawberry.field(
         description="Distinct service users and carers involved, by the level of the "
-        "initiative they hold a role in; only non-zero counts appear."
+        "initiative they hold a role in; only non-zero counts appear." + SUPPRESSIBLE
     )
-    at_decision_making_level: int = strawberry.field(
+    at_decision_making_level: PeopleCount = strawberry.field(
         description="Distinct service users and carers holding a role, active in the "
-        "slice, that is at a decision-making level."
+        "slice, that is at a decision-making level." + SUPPRESSIBLE
     )
-    at_decision_making_meetings: int = strawberry.field(
+    at_decision_making_meetings: PeopleCount = strawberry.field(
         description="Distinct service users and carers who attended a decision-making "
-        "meeting in the slice."
+        "meeting in the slice." + SUPPRESSIBLE
     )
     meetings: list[MeetingCheck] = strawberry.field(
         description="Every meeting in the slice, by when it was held, then the order "
@@ -599,7 +689,8 @@ class Presence(Answered):
     )
 
 
-def meeting_check(answer: domain.MeetingCheck) -> MeetingCheck:
+def meeting_check(answer: domain.MeetingCheck, disclosure: Disclosure) -> MeetingCheck:
+    cell = cells.meeting(answer.meeting_id)
     return MeetingCheck(
         meeting_id=record_id(answer.meeting_id),
         initiative_id=record_id(answer.initiative_id),
@@ -607,42 +698,77 @@ def meeting_check(answer: domain.MeetingCheck) -> MeetingCheck:
         held_at=answer.held_at,
         high_level=answer.high_level,
         decision_making=answer.decision_making,
-        service_users_and_carers=answer.service_users_and_carers,
+        service_users_and_carers=people_count(
+            disclosure, cell, answer.service_users_and_carers
+        ),
         reserve_named=answer.reserve_named,
-        standard=answer.standard,
+        standard=None if disclosure.hides(cell) else answer.standard,
         meets_standard=answer.meets_standard,
     )
 
 
-def diversity_row(answer: domain.DiversityRow) -> DiversityRow:
+def diversity_row(
+    answer: domain.DiversityRow, counted: Cell, total: Cell, disclosure: Disclosure
+) -> DiversityRow:
     return DiversityRow(
         value=answer.value,
-        count=answer.count,
-        share=share_or_none(answer.share),
+        count=people_count(disclosure, counted, answer.count),
+        share=share_unless(disclosure, answer.share, counted, total),
         reference_share=share_or_none(answer.reference_share),
-        ratio=share_or_none(answer.ratio),
+        ratio=share_unless(disclosure, answer.ratio, counted, total),
     )
 
 
-def category_diversity(answer: domain.CategoryDiversity) -> CategoryDiversity:
+def category_diversity(
+    answer: domain.CategoryDiversity, scope: UUID | None, disclosure: Disclosure
+) -> CategoryDiversity:
+    total = cells.people(scope)
     return CategoryDiversity(
         category=enums.MonitoringCategory(answer.category),
-        total=answer.total,
-        rows=[diversity_row(row) for row in answer.rows],
+        total=people_count(disclosure, total, answer.total),
+        rows=[
+            diversity_row(
+                row,
+                cells.diversity(scope, answer.category, row.value),
+                total,
+                disclosure,
+            )
+            for row in answer.rows
+        ],
     )
 
 
-def presence(report: domain.ImpactReport) -> Presence:
+def presence(
+    report: domain.ImpactReport, disclosure: Disclosure = cells.EXACT
+) -> Presence:
     answer = report.presence
+    scope = report.slice.initiative_id
+
+    def by_level(level: str) -> Cell:
+        return cells.level(level) if scope is None else cells.people(scope)
+
     return Presence(
         position=report.position,
         moment=report.moment,
-        by_level=counts(answer.by_level),
-        at_decision_making_level=answer.at_decision_making_level,
-        at_decision_making_meetings=answer.at_decision_making_meetings,
-        meetings=[meeting_check(meeting) for meeting in answer.meetings],
+        people_figures=people_figures(disclosure),
+        by_level=[
+            PeopleByKey(key=level, count=people_count(disclosure, by_level(level), n))
+            for level, n in answer.by_level.items()
+        ],
+        at_decision_making_level=people_count(
+            disclosure, cells.decision_level(scope), answer.at_decision_making_level
+        ),
+        at_decision_making_meetings=people_count(
+            disclosure,
+            cells.decision_meetings(scope),
+            answer.at_decision_making_meetings,
+        ),
+        meetings=[meeting_check(meeting, disclosure) for meeting in answer.meetings],
         failing_meetings=[record_id(meeting) for meeting in answer.failing_meetings],
-        diversity=[category_diversity(category) for category in answer.diversity],
+        diversity=[
+            category_diversity(category, scope, disclosure)
+            for category in answer.diversity
+        ],
     )
 
 
@@ -668,8 +794,8 @@ class SupportByKind:
         description="The kind of support or training."
     )
     records: int = strawberry.field(description="How many times it was given.")
-    people: int = strawberry.field(
-        description="The sum of the people each time reached."
+    people: PeopleCount = strawberry.field(
+        description="The sum of the people each time reached." + SUPPRESSIBLE
     )
     hours: Decimal = strawberry.field(
         description="The sum of the hours given, where recorded."
@@ -682,6 +808,9 @@ class SupportByKind:
     "given.",
 )
 class Process(Answered):
+    people_figures: enums.PeopleFigures = strawberry.field(
+        description="How this answer's counts of people are shown to the caller."
+    )
     papers: list[PapersNotice] = strawberry.field(
         description="The meetings of the presence answer, in its order, with when "
         "their papers were sent."
@@ -730,20 +859,28 @@ def papers_notice(answer: domain.PapersNotice) -> PapersNotice:
     )
 
 
-def support_by_kind(kind: str, total: domain.SupportTotal) -> SupportByKind:
+def support_by_kind(
+    kind: str, total: domain.SupportTotal, scope: UUID | None, disclosure: Disclosure
+) -> SupportByKind:
     return SupportByKind(
         kind=enums.SupportKind(kind),
         records=total.records,
-        people=total.people,
+        people=people_count(
+            disclosure, cells.support_people(scope, kind), total.people
+        ),
         hours=total.hours,
     )
 
 
-def process(report: domain.ImpactReport) -> Process:
+def process(
+    report: domain.ImpactReport, disclosure: Disclosure = cells.EXACT
+) -> Process:
     answer = report.process
+    scope = report.slice.initiative_id
     return Process(
         position=report.position,
         moment=report.moment,
+        people_figures=people_figures(disclosure),
         papers=[papers_notice(notice) for notice in answer.papers],
         papers_spread=day_spread(answer.papers_spread),
         target_days=answer.target_days,
@@ -755,7 +892,8 @@ def process(report: domain.ImpactReport) -> Process:
         response_days=day_spread(answer.response_days),
         awaiting_response=answer.awaiting_response,
         support=[
-            support_by_kind(kind, total) for kind, total in answer.support.items()
+            support_by_kind(kind, total, scope, disclosure)
+            for kind, total in answer.support.items()
         ],
     )
 

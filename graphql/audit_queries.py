@@ -17,8 +17,18 @@ from fourpi.domain.record import OrganisationRecord
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, client_error
-from fourpi.graphql.permissions import AUDITORS, READERS_OF_PEOPLE, organisation_of
+from fourpi.graphql.permissions import (
+    AUDITORS,
+    READERS_OF_RECORDS,
+    may_read_personal_data,
+    organisation_of,
+)
 from fourpi.graphql.reading import caught_up, parse_id
+from fourpi.graphql.redaction import (
+    REDACTED_DESCRIPTION,
+    redacted_event,
+    redacted_state,
+)
 
 CURSOR_PREFIX = "position:"
 HIDDEN_EVENT_FIELDS = frozenset(
@@ -31,6 +41,9 @@ HIDDEN_EVENT_FIELDS = frozenset(
         "recorded_by",
         # A token's hash is a credential: no one reads it back.
         "secret_hash",
+        # A command receipt's digest of the command's arguments: no reader needs it,
+        # and an unkeyed one is guessed back to the personal data it covers.
+        "fingerprint",
     }
 )
 
@@ -64,7 +77,11 @@ class LoggedEvent:
     )
     recorded_by: str = strawberry.field(description="Who recorded it (an actor id).")
     recorded_at: dt.datetime = strawberry.field(description="When it was recorded.")
-    data: JSON = strawberry.field(description="What the fact says, as JSON.")
+    data: JSON = strawberry.field(
+        description="What the fact says, as JSON; its personal fields are null unless "
+        "the token is granted personal data (see redacted)."
+    )
+    redacted: list[str] = strawberry.field(description=REDACTED_DESCRIPTION)
 
 
 @strawberry.type(description="One event in a page, with the cursor to read on from it.")
@@ -104,8 +121,10 @@ class RecordSnapshot:
         description="When that version was recorded."
     )
     state: JSON = strawberry.field(
-        description="Every attribute of the record, as JSON."
+        description="Every attribute of the record, as JSON; its personal attributes "
+        "are null unless the token is granted personal data (see redacted)."
     )
+    redacted: list[str] = strawberry.field(description=REDACTED_DESCRIPTION)
 
 
 FIRST = Annotated[
@@ -208,12 +227,18 @@ def check_record_of(info: FourPIInfo, record_id: UUID, organisation: UUID) -> No
 
 def read_events(info: FourPIInfo, positions: list[int]) -> list[LoggedEvent]:
     records = info.context.records
+    granted = may_read_personal_data(info)
     events = []
     for position in positions:
         (notification,) = records.recorder.select_notifications(
             start=position, limit=1, stop=position
         )
         event: Any = records.mapper.to_domain_event(notification)
+        data, withheld = redacted_event(
+            event,
+            {k: v for k, v in vars(event).items() if k not in HIDDEN_EVENT_FIELDS},
+            granted,
+        )
         events.append(
             LoggedEvent(
                 position=notification.id,
@@ -222,13 +247,8 @@ def read_events(info: FourPIInfo, positions: list[int]) -> list[LoggedEvent]:
                 type=type(event).__qualname__,
                 recorded_by=event.recorded_by,
                 recorded_at=event.timestamp,
-                data=json_ready(
-                    {
-                        k: v
-                        for k, v in vars(event).items()
-                        if k not in HIDDEN_EVENT_FIELDS
-                    }
-                ),
+                data=json_ready(data),
+                redacted=withheld,
             )
         )
     return events
@@ -270,17 +290,22 @@ def snapshot_of(
             NOT_FOUND,
             "version",
         )
-    state = {
-        name.lstrip("_"): value
-        for name, value in vars(record).items()
-        if name not in ("_pending_events", "secret_hash")
-    }
+    state, withheld = redacted_state(
+        record,
+        {
+            name.lstrip("_"): value
+            for name, value in vars(record).items()
+            if name not in ("_pending_events", "secret_hash", "fingerprint")
+        },
+        may_read_personal_data(info),
+    )
     return RecordSnapshot(
         id=strawberry.ID(str(record.id)),
         type=type(record).__name__,
         version=record.version,
         modified_at=record.modified_on,
         state=json_ready(state),
+        redacted=withheld,
     )
 
 
@@ -337,8 +362,9 @@ def integrity_of(info: FourPIInfo, anchor_text: str | None) -> Integrity:
 class AuditQueries:
     @strawberry.field(
         description="The history of one record: every fact about it in order, with who "
-        "recorded it, when, and its log position.",
-        extensions=READERS_OF_PEOPLE,
+        "recorded it, when, and its log position. Personal fields are withheld unless "
+        "the token is granted personal data.",
+        extensions=READERS_OF_RECORDS,
     )
     async def history(
         self,
@@ -370,7 +396,8 @@ class AuditQueries:
         return await in_thread(integrity_of, info, anchor)
 
     @strawberry.field(
-        description="The organisation's whole event log, in order, a page at a time.",
+        description="The organisation's whole event log, in order, a page at a time. "
+        "Personal fields are withheld unless the token is granted personal data.",
         extensions=AUDITORS,
     )
     async def event_log(
@@ -380,8 +407,9 @@ class AuditQueries:
 
     @strawberry.field(
         description="A record as it stood at a version, or at a moment (its latest "
-        "version recorded by then), or now when neither is given.",
-        extensions=READERS_OF_PEOPLE,
+        "version recorded by then), or now when neither is given. Personal attributes "
+        "are withheld unless the token is granted personal data.",
+        extensions=READERS_OF_RECORDS,
     )
     async def record(
         self,

@@ -15,11 +15,14 @@ from fourpi.projections.views import ImpactViews
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking: a live token's role and organisation (None for a global admin)."""
+    """Who is asking: a live token's role and organisation (None for a global admin),
+    and whether it is granted personal data."""
 
     token_id: UUID
     role: Role
     organisation_id: UUID | None
+    personal_data: bool = False
+    """Whether the token reads people's personal fields; never for an evaluator."""
 
     @property
     def actor(self) -> str:
@@ -31,7 +34,8 @@ class Caller:
         organisation = (
             None if token.organisation_id == GLOBAL else token.organisation_id
         )
-        return cls(token.id, token.role, organisation)
+        granted = bool(token.personal_data) and token.role is not Role.EVALUATOR
+        return cls(token.id, token.role, organisation, granted)
 
 
 @dataclass(frozen=True)

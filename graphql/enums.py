@@ -4,6 +4,7 @@ strawberry.enum marks each domain enum in place, so the aliases below are the
 domain classes themselves: values pass between the API and the domain unchanged.
 """
 
+from enum import Enum
 from typing import TypeAlias
 
 import strawberry
@@ -112,3 +113,26 @@ strawberry.enum(v.EducationLevel, description="Self-declared highest education l
 EducationLevel: TypeAlias = v.EducationLevel
 strawberry.enum(DomainRole, description="What an access token may do.")
 Role: TypeAlias = DomainRole
+
+
+@strawberry.enum(
+    description="How an answer's counts of people are shown to the caller."
+)
+class PeopleFigures(Enum):
+    EXACT = strawberry.enum_value(
+        "exact",
+        description="Exactly: the caller's token is granted personal data.",
+    )
+    SMALL_NUMBERS_SUPPRESSED = strawberry.enum_value(
+        "small_numbers_suppressed",
+        description="A count from 1 to below the organisation's threshold (default "
+        "5) is suppressed, and so is any count that would let one be worked out from "
+        "the others; shares and means computed from a suppressed count are withheld.",
+    )
+    WITHHELD = strawberry.enum_value(
+        "withheld",
+        description="Every count of people is suppressed: figures narrowed by a past "
+        "moment, a period or a cycle could be subtracted from their neighbours to "
+        "reveal a small number, so only a caller granted personal data sees them. "
+        "Ask for the record as it stands now, by organisation or initiative.",
+    )

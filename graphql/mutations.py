@@ -13,7 +13,8 @@ import strawberry
 # Importing the GraphQL enums names and describes the domain's vocabularies, which
 # the inputs below use as they are (the enum classes are the domain's own).
 import fourpi.graphql.enums  # noqa: F401
-from fourpi.domain.access import Role
+from fourpi.domain.access import Role, check_grant
+from fourpi.domain.errors import DomainError
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS
 from fourpi.domain.vocabulary import (
     AgeBand,
@@ -46,7 +47,7 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.graphql.calls import in_thread_for_input
 from fourpi.graphql.context import Caller, FourPIInfo
-from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error
+from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error, from_domain
 from fourpi.graphql.permissions import ADMINS, MANAGERS, caller_of, organisation_of
 from fourpi.graphql.reading import parse_id
 
@@ -89,6 +90,9 @@ class TokenIssued:
         description="The secret to send as 'Authorization: Bearer <token>'; shown once."
     )
     role: Role = strawberry.field(description="What the token may do.")
+    personal_data: bool = strawberry.field(
+        description="Whether the token is granted personal data."
+    )
 
 
 # Inputs
@@ -106,6 +110,17 @@ def _idempotency_key() -> Any:
 @strawberry.input(description="Register an organisation (a tenant of the 4PI record).")
 class RegisterOrganisationInput:
     name: str = strawberry.field(description="The organisation's name.")
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Set the organisation's small-number threshold: counts of people from "
+    "1 to below it are suppressed for callers whose token is not granted personal data."
+)
+class SetSuppressionThresholdInput:
+    threshold: int = strawberry.field(
+        description="From 2 to 100; the default is 5 (counts from 1 to 4 suppressed)."
+    )
     idempotency_key: str | None = _idempotency_key()
 
 
@@ -327,6 +342,16 @@ class SetPaymentPreferenceInput:
     )
     earnings_period: EarningsPeriod | None = strawberry.field(
         default=None, description="The period the earnings limit applies to."
+    )
+    idempotency_key: str | None = _idempotency_key()
+
+
+@strawberry.input(
+    description="Erase a participant's personal data for good (crypto-shredding)."
+)
+class EraseParticipantInput:
+    participant_id: strawberry.ID = strawberry.field(
+        description="The participant to erase."
     )
     idempotency_key: str | None = _idempotency_key()
 
@@ -584,6 +609,13 @@ class IssueTokenInput:
     label: str = strawberry.field(
         default="", description="A note on who or what the token is for."
     )
+    personal_data: bool = strawberry.field(
+        default=False,
+        description="Grant the token personal data: it reads pseudonyms, monitoring "
+        "data, payment preferences and earnings limits, and free text, which are "
+        "otherwise withheld. Manager, auditor and admin tokens only, and only by an "
+        "admin whose own token holds the grant.",
+    )
 
 
 @strawberry.input(description="Revoke an access token: it stops working at once.")
@@ -694,6 +726,18 @@ async def _issue_token(
     organisation = _token_organisation(
         caller, parse_id(input.organisation_id, "input.organisationId")
     )
+    try:
+        check_grant(input.role, input.personal_data)
+    except DomainError as error:
+        raise from_domain(error, under="input") from error
+    if input.personal_data and not caller.personal_data:
+        # A grant is passed on only by someone who holds it.
+        raise client_error(
+            "input.personalData: only an admin whose own token is granted personal "
+            "data may grant it",
+            FORBIDDEN,
+            "input.personalData",
+        )
     token_id, secret = await in_thread_for_input(
         partial(
             info.context.records.issue_token,
@@ -701,10 +745,14 @@ async def _issue_token(
             role=input.role,
             actor=caller.actor,
             label=input.label,
+            personal_data=input.personal_data,
         )
     )
     return TokenIssued(
-        token_id=strawberry.ID(str(token_id)), token=secret, role=input.role
+        token_id=strawberry.ID(str(token_id)),
+        token=secret,
+        role=input.role,
+        personal_data=input.personal_data,
     )
 
 
@@ -718,6 +766,17 @@ async def _revoke_token(
         token_id=parse_id(input.token_id, "input.tokenId"),
         actor=caller.actor,
         organisation_id=caller.organisation_id,
+    )
+
+
+async def _set_suppression_threshold(
+    info: FourPIInfo, input: Annotated[SetSuppressionThresholdInput, INPUT]
+) -> Recorded:
+    return await _recorded(
+        info,
+        info.context.records.set_suppression_threshold,
+        threshold=input.threshold,
+        idempotency_key=input.idempotency_key,
     )
 
 
@@ -913,6 +972,22 @@ async def _set_payment_preference(
         payment_preference=input.payment_preference,
         earnings_limit=input.earnings_limit,
         earnings_period=input.earnings_period,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+async def _erase_participant(
+    info: FourPIInfo, input: Annotated[EraseParticipantInput, INPUT]
+) -> Recorded:
+    caller = caller_of(info)
+    # A global admin erases in the participant's own organisation; an
+    # organisation's admin only among its own participants (else FORBIDDEN).
+    return await _written(
+        info,
+        info.context.records.erase_participant,
+        participant_id=parse_id(input.participant_id, "input.participantId"),
+        organisation_id=caller.organisation_id,
+        actor=caller.actor,
         idempotency_key=input.idempotency_key,
     )
 
@@ -1139,6 +1214,12 @@ class Mutation:
         "organisation's).",
         extensions=ADMINS,
     )
+    set_suppression_threshold: Recorded = strawberry.mutation(
+        resolver=_set_suppression_threshold,
+        description="Set the organisation's small-number threshold (an "
+        "organisation's admin).",
+        extensions=ADMINS,
+    )
     adopt_involvement_policy: Recorded = strawberry.mutation(
         resolver=_adopt_involvement_policy,
         description="Adopt the involvement policy, or a new version of it.",
@@ -1214,6 +1295,17 @@ class Mutation:
         resolver=_set_payment_preference,
         description="Record how a participant chooses to be paid.",
         extensions=MANAGERS,
+    )
+    erase_participant: Recorded = strawberry.mutation(
+        resolver=_erase_participant,
+        description="Erase a participant's personal data for good (admins only; an "
+        "organisation's admin only its own participants). Their key is destroyed, so "
+        "their pseudonym, monitoring data, payment preference and earnings limit, and "
+        "the free text of their process-experience answers read as erased everywhere, "
+        "in every answer as of any position too; their other facts remain, and the log "
+        "still verifies. Erasing someone already erased records nothing. It cannot be "
+        "undone.",
+        extensions=ADMINS,
     )
 
     # Meetings

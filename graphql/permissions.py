@@ -11,12 +11,20 @@ from fourpi.graphql.context import Caller, FourPIInfo
 from fourpi.graphql.errors import FORBIDDEN, UNAUTHENTICATED, client_error
 from graphql import GraphQLError
 
+PERSONAL_DATA_REFUSED = (
+    "this names people and shows their personal data: it needs a token granted "
+    "personal data (`fourpi tokens create --personal-data`, or issueToken with "
+    "personalData: true)"
+)
+
 
 class Allow(BasePermission):
-    """Lets through callers whose role is one of those named."""
+    """Lets through callers whose role is one of those named (and, where personal data
+    is asked for, whose token is granted it)."""
 
-    def __init__(self, *roles: Role) -> None:
+    def __init__(self, *roles: Role, personal_data: bool = False) -> None:
         self.roles = frozenset(roles)
+        self.personal_data = personal_data
         self.message = "your token's role may not do this"
 
     def has_permission(self, source: Any, info: FourPIInfo, **kwargs: Any) -> bool:
@@ -32,19 +40,41 @@ class Allow(BasePermission):
                 + ", ".join(sorted(self.roles)),
                 FORBIDDEN,
             )
+        if self.personal_data and not caller.personal_data:
+            raise client_error(PERSONAL_DATA_REFUSED, FORBIDDEN)
         return True
 
 
-def allow(*roles: Role) -> list[FieldExtension]:
-    """The field extension that lets only these roles use a field."""
-    return [PermissionExtension(permissions=[Allow(*roles)], use_directives=False)]
+def allow(*roles: Role, personal_data: bool = False) -> list[FieldExtension]:
+    """The field extension that lets only these roles use a field (and only tokens
+    granted personal data, if asked)."""
+    return [
+        PermissionExtension(
+            permissions=[Allow(*roles, personal_data=personal_data)],
+            use_directives=False,
+        )
+    ]
 
 
 MANAGERS = allow(Role.MANAGER)
 READERS_OF_ANSWERS = allow(Role.MANAGER, Role.EVALUATOR, Role.AUDITOR)
-READERS_OF_PEOPLE = allow(Role.MANAGER, Role.AUDITOR)
+READERS_OF_RECORDS = allow(Role.MANAGER, Role.AUDITOR)
+"""Histories and records: their personal fields are redacted for a token without the
+personal-data grant (see fourpi.graphql.redaction)."""
+READERS_OF_PEOPLE = allow(Role.MANAGER, Role.AUDITOR, personal_data=True)
+"""Answers that are about named people: only tokens granted personal data."""
 AUDITORS = allow(Role.AUDITOR)
 ADMINS = allow(Role.ADMIN)
+
+
+def may_read_personal_data(info: FourPIInfo) -> bool:
+    """Whether the caller's token is granted personal data (never an evaluator's)."""
+    caller = info.context.caller
+    return (
+        caller is not None
+        and caller.personal_data
+        and caller.role is not Role.EVALUATOR
+    )
 
 
 def caller_of(info: FourPIInfo) -> Caller:

@@ -34,6 +34,10 @@ class Me:
     organisation_id: strawberry.ID | None = strawberry.field(
         description="The organisation it belongs to; none for a global admin."
     )
+    personal_data: bool = strawberry.field(
+        description="Whether the token is granted personal data: without it, personal "
+        "fields are withheld and answers that name people are refused."
+    )
 
 
 @strawberry.type(description="An organisation: the tenant every record belongs to.")
@@ -70,6 +74,7 @@ class Query(AnswerQueries, AuditQueries):
             organisation_id=None
             if caller.organisation_id is None
             else strawberry.ID(str(caller.organisation_id)),
+            personal_data=caller.personal_data,
         )
 
     @strawberry.field(

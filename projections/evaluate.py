@@ -60,7 +60,7 @@ from fourpi.projections.answers import (
 )
 from fourpi.projections.schema import Facts, Row
 
-__all__ = ["evaluate"]
+__all__ = ["PeopleFigures", "evaluate", "people_figures"]
 
 NOT_ASSESSED = "not_assessed"
 AWAITING_RESPONSE = "awaiting_response"
@@ -1090,3 +1090,84 @@ def evaluate(
         payments_and_benefits=_payments_and_benefits(index, facts, slice),
         cycles=_cycle_views(index, narrowing),
     )
+
+
+# Figures about people, for every scope at once
+
+
+@dataclass(frozen=True)
+class PeopleFigures:
+    """The answers that count people, for one scope: the whole organisation or one
+    initiative, unnarrowed by area (they have none), period or cycle. level: the
+    initiative's level (None for the organisation)."""
+
+    level: str | None
+    presence: PresenceAnswer
+    process_experience: ProcessExperienceAnswer
+    support: dict[str, SupportTotal]
+
+
+def _split(sliced: _Sliced) -> dict[UUID, _Sliced]:
+    """The slice's facts, initiative by initiative, in one pass over each list."""
+
+    def by_initiative(rows: Iterable[Row]) -> dict[UUID, list[Row]]:
+        grouped: dict[UUID, list[Row]] = defaultdict(list)
+        for row in rows:
+            initiative_id = _optional_uuid(row, "initiative_id")
+            if initiative_id is not None:
+                grouped[initiative_id].append(row)
+        return grouped
+
+    lists = {
+        name: by_initiative(getattr(sliced, name))
+        for name in (
+            "outcomes",
+            "contributions",
+            "changes",
+            "answers",
+            "meetings",
+            "roles",
+            "payments",
+            "support",
+        )
+    }
+    initiatives = {i for grouped in lists.values() for i in grouped}
+    return {
+        initiative_id: _Sliced(
+            assessments={},  # not needed for figures about people
+            **{name: grouped.get(initiative_id, []) for name, grouped in lists.items()},
+        )
+        for initiative_id in initiatives
+    }
+
+
+def people_figures(
+    facts: Facts, organisation_id: UUID
+) -> dict[UUID | None, PeopleFigures]:
+    """The figures about people of the organisation (key None) and of each of its
+    initiatives, from facts already bounded at a position: exactly what `evaluate`
+    gives for a slice naming only the organisation or only that initiative."""
+    index = _index(facts)
+    whole = Slice(organisation_id)
+    sliced = _narrow(facts, index, _Narrowing(whole, None))
+    parts = _split(sliced)
+    empty = _Sliced([], {}, [], [], [], [], [], [], [])
+    scopes: dict[UUID | None, tuple[Slice, _Sliced, str | None]] = {
+        None: (whole, sliced, None)
+    }
+    for initiative_id, initiative in index.initiatives.items():
+        scopes[initiative_id] = (
+            Slice(organisation_id, initiative_id),
+            parts.get(initiative_id, empty),
+            _text(initiative, "level"),
+        )
+    figures: dict[UUID | None, PeopleFigures] = {}
+    for scope, (slice, part, level) in scopes.items():
+        checks = tuple(_meeting_check(index, row) for row in part.meetings)
+        figures[scope] = PeopleFigures(
+            level=level,
+            presence=_presence(index, part, slice, checks),
+            process_experience=_process_experience(index, part),
+            support=_support_totals(part.support),
+        )
+    return figures

@@ -206,6 +206,11 @@ def payment_preference_set(e: Participant.PaymentPreferenceSet) -> list[Fact]:
     ]
 
 
+def participant_erased(e: Participant.Erased) -> list[Fact]:
+    """The store deletes the person's personal rows when it writes this one."""
+    return [("erasures", {"participant_id": e.originator_id})]
+
+
 def meeting_scheduled(e: Meeting.Scheduled) -> list[Fact]:
     return [
         (
@@ -416,6 +421,7 @@ RULES: dict[type, Rule] = {
     Participant.Registered: participant_registered,
     Participant.MonitoringDataDeclared: monitoring_declared,
     Participant.PaymentPreferenceSet: payment_preference_set,
+    Participant.Erased: participant_erased,
     Meeting.Scheduled: meeting_scheduled,
     Meeting.PapersSent: papers_sent,
     Meeting.AttendanceRecorded: attendance_recorded,

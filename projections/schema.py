@@ -6,7 +6,9 @@ from dataclasses import dataclass
 # uuid, text, int, bool, date, datetime (aware, UTC), decimal, list (a tuple of str).
 # Every table also has organisation_id (uuid), position (int): the log position of
 # the event the row came from, and seq (int): the row's place among that event's rows. Rows are only ever inserted, so the rows at or below a
-# position are exactly the view as it stood when the log reached that position.
+# position are exactly the view as it stood when the log reached that position, with
+# one exception: erasing a person deletes or blanks their personal rows at every
+# position (ERASED_ROWS, ERASED_COLUMNS), so no answer, however far back, reads them.
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ TABLES: dict[str, Table] = {
             "assessed_on:date",
         ),
         table("participants", "participant_id:uuid", "pseudonym", "participant_kind"),
+        # A person erased: their personal rows and columns are gone (ERASED_ROWS).
+        table("erasures", "participant_id:uuid"),
         # A new declaration replaces the participant's earlier one.
         table(
             "monitoring",
@@ -198,6 +202,12 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
+
+ERASED_ROWS = ("monitoring", "payment_preferences")
+"""Tables whose rows of a person are wholly personal data: an erasure deletes them."""
+ERASED_COLUMNS: dict[str, dict[str, object]] = {"participants": {"pseudonym": ""}}
+"""Personal columns of a person's other rows, and what an erasure sets them to (what
+the events' erased values project to, so a rebuild writes the same rows)."""
 
 Row = dict[str, object]
 Facts = dict[str, list[Row]]

@@ -15,9 +15,17 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from fourpi.keystore import checkpoint_sqlite, vacuum_postgres
 from fourpi.projections.codec import CONVERTERS, SQL_TYPES, from_column, to_column
 from fourpi.projections.facts import Fact
-from fourpi.projections.schema import TABLES, Facts, Row, Table
+from fourpi.projections.schema import (
+    ERASED_COLUMNS,
+    ERASED_ROWS,
+    TABLES,
+    Facts,
+    Row,
+    Table,
+)
 
 VIEW_NAME = "fourpi_impact_views"
 """The name the views' position is tracked under."""
@@ -118,17 +126,24 @@ class FactStore:
         marks = ", ".join(self.placeholder for _ in t.all_columns)
         return f"INSERT INTO {self.qualified(t)} ({names}) VALUES ({marks})"
 
-    def record_batch(self, batch: Sequence[tuple[int, UUID, list[Fact]]]) -> None:
+    def record_batch(
+        self, batch: Sequence[tuple[int, UUID, list[Fact]]]
+    ) -> list[tuple[UUID, UUID]]:
         """Write the facts of consecutive events and move the tracking position, atomically.
 
         Each entry is (position, organisation id, facts), the facts starting with the
         event's log row. The log table's primary key on position makes a second
         application of any event fail, so a second worker started by mistake can
-        never write a fact twice.
+        never write a fact twice. A person's erasure deletes their personal rows, at
+        every position, in the same transaction. Returns (organisation id,
+        participant id) of each person erased in the batch.
         """
         rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        erased: list[tuple[UUID, UUID]] = []
         for position, organisation_id, facts in batch:
             for seq, (table_name, row) in enumerate(facts):
+                if table_name == "erasures":
+                    erased.append((organisation_id, row["participant_id"]))  # type: ignore[arg-type]
                 t = TABLES[table_name]
                 full = {
                     "organisation_id": organisation_id,
@@ -146,9 +161,44 @@ class FactStore:
                     cursor.executemany(
                         self.insert_statement(TABLES[table_name]), table_rows
                     )
+                for organisation_id, participant_id in erased:
+                    self.erase(cursor, organisation_id, participant_id)
                 self._insert_tracking(cursor, Tracking(VIEW_NAME, batch[-1][0]))
         except (IntegrityError, psycopg.IntegrityError) as error:
             raise ViewsMovedOn(str(error)) from error
+        return erased
+
+    def erase(self, cursor: Any, organisation_id: UUID, participant_id: UUID) -> None:
+        """Delete the person's personal rows and blank their personal columns."""
+        mark = self.placeholder
+        whose = f"organisation_id = {mark} AND participant_id = {mark}"
+        ids = (str(organisation_id), str(participant_id))
+        for name in ERASED_ROWS:
+            cursor.execute(
+                f"DELETE FROM {self.qualified(TABLES[name])} WHERE {whose}", ids
+            )
+        for name, blanks in ERASED_COLUMNS.items():
+            settings = ", ".join(f"{column} = {mark}" for column in blanks)
+            cursor.execute(
+                f"UPDATE {self.qualified(TABLES[name])} SET {settings} WHERE {whose}",
+                (*blanks.values(), *ids),
+            )
+
+    def scrub(self) -> tuple[str, ...]:
+        """Make the database's files forget the rows an erasure deleted."""
+        raise NotImplementedError
+
+    def last_erasure(self, organisation_id: UUID) -> int:
+        """The position of the organisation's latest erasure (0 when none)."""
+        erasures = self.qualified(TABLES["erasures"])
+        with self.reading_tuples() as cursor:
+            cursor.execute(
+                f"SELECT MAX(position) FROM {erasures} "
+                f"WHERE organisation_id = {self.placeholder}",
+                (str(organisation_id),),
+            )
+            found = cursor.fetchone()
+        return int(found[0] or 0) if found else 0
 
     def read_facts(
         self, organisation_id: UUID, position: int, *, after: int = 0
@@ -311,6 +361,9 @@ class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
     def forget_tracking_statement(self) -> str:
         return "DELETE FROM tracking WHERE application_name = ?"
 
+    def scrub(self) -> tuple[str, ...]:
+        return (checkpoint_sqlite(self.datastore),)
+
 
 class PostgresFactStore(FactStore, PostgresTrackingRecorder):
     placeholder = "%s"
@@ -346,3 +399,7 @@ class PostgresFactStore(FactStore, PostgresTrackingRecorder):
             f'DELETE FROM "{self.datastore.schema}".{self.tracking_table_name} '
             "WHERE application_name = %s"
         )
+
+    def scrub(self) -> tuple[str, ...]:
+        touched = [*ERASED_ROWS, *ERASED_COLUMNS]
+        return (vacuum_postgres(self.datastore, [TABLES[t].sql_name for t in touched]),)

@@ -44,7 +44,10 @@ class FactsCache:
 
     The views only ever append facts, in log order, so one organisation's facts up
     to its newest position answer any earlier position by a prefix, and a later one
-    by reading only the rows that are new since.
+    by reading only the rows that are new since. The one exception is an erasure,
+    which deletes a person's personal rows at every position: an entry older than
+    the organisation's latest erasure is dropped and read afresh, whichever process
+    applied the erasure.
     """
 
     def __init__(self, store: Any, organisations: int = DEFAULT_CACHED_ORGANISATIONS):
@@ -59,13 +62,20 @@ class FactsCache:
             entry = self.entries.get(organisation_id)
             if entry is not None:
                 self.entries.move_to_end(organisation_id)
+        if entry is not None and self.store.last_erasure(organisation_id) > entry[0]:
+            self.forget(organisation_id)
+            entry = None
         if entry is not None and entry[0] >= position:
             return {name: up_to(rows, position) for name, rows in entry[1].items()}
         if entry is None:
             facts = self.store.read_facts(organisation_id, position)
         else:
             newer = self.store.read_facts(organisation_id, position, after=entry[0])
-            facts = {name: rows + newer[name] for name, rows in entry[1].items()}
+            if newer["erasures"]:
+                # An erasure since the entry deleted rows it holds: read them afresh.
+                facts = self.store.read_facts(organisation_id, position)
+            else:
+                facts = {name: rows + newer[name] for name, rows in entry[1].items()}
         with self.lock:
             current = self.entries.get(organisation_id)
             if current is None or current[0] < position:
@@ -78,6 +88,10 @@ class FactsCache:
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+
+    def forget(self, organisation_id: UUID) -> None:
+        with self.lock:
+            self.entries.pop(organisation_id, None)
 
 
 def up_to(rows: list[Row], position: int) -> list[Row]:
@@ -151,17 +165,29 @@ class ImpactViews:
             )
             if not notifications:
                 return position
-            batch = self.batch_of(notifications)
+            with self.records.keys.remembered():
+                batch = self.batch_of(notifications)
             try:
-                self.store.record_batch(batch)
+                erased = self.store.record_batch(batch)
             except ViewsMovedOn:
                 # Another worker applied these first: carry on from where it got to.
                 position = self.position()
                 continue
+            if erased:
+                self.after_erasures(erased)
             position = notifications[-1].id
             if progress:
                 head = max(head, position)
                 progress(position, head)
+
+    def after_erasures(self, erased: Sequence[tuple[UUID, UUID]]) -> None:
+        """The views have deleted erased people's rows: make sure their keys are
+        destroyed too (should the erasing command have stopped between recording the
+        erasure and destroying the key), forget cached facts, and scrub the files."""
+        for organisation_id, participant_id in erased:
+            self.records.keys.destroy(participant_id, organisation_id)
+            self.cache.forget(organisation_id)
+        self.store.scrub()
 
     def batch_of(self, notifications: Sequence[Notification]) -> list[Any]:
         """The facts of each stored event, led by its row in the views' log."""

@@ -33,10 +33,15 @@ class ApiStore:
         )
         self.worker: threading.Thread | None = None
 
-    def token(self, organisation_id: UUID | None, role: Role) -> str:
+    def token(
+        self, organisation_id: UUID | None, role: Role, *, personal_data: bool = False
+    ) -> str:
         """The secret of a new token, issued through the service."""
         _, secret = self.records.issue_token(
-            organisation_id=organisation_id, role=role, actor="test"
+            organisation_id=organisation_id,
+            role=role,
+            actor="test",
+            personal_data=personal_data,
         )
         return secret
 

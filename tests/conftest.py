@@ -16,7 +16,7 @@ from fourpi.domain.vocabulary import (
     InvolvementLevel,
     InvolvementMethod,
 )
-from tests.helpers import ACTOR, POSTGRES_URL
+from tests.helpers import ACTOR, POSTGRES_URL, TEST_MASTER_KEY
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -31,6 +31,16 @@ def postgres_unavailable() -> str | None:
 
 
 _postgres_reason = postgres_unavailable()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def master_key() -> Iterator[str]:
+    """One fixed master key for the session, in the environment so that the commands
+    tests start use it too (a PostgreSQL store has no default key file)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FOURPI_MASTER_KEY", TEST_MASTER_KEY)
+        patch.delenv("FOURPI_MASTER_KEY_FILE", raising=False)
+        yield TEST_MASTER_KEY
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -19,6 +19,10 @@ POSTGRES_URL = os.environ.get(
 
 ACTOR = "manager@example.org"
 
+TEST_MASTER_KEY = "Zm91cnBpLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE"
+"""The fixed master key every test store wraps its people's keys under (base64url of
+32 bytes); tests/conftest.py puts it in the environment for the whole session."""
+
 
 def register(
     records: InvolvementRecords,

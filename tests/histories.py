@@ -187,6 +187,13 @@ def prefer(known: Known, org: UUID, data: st.DataObject) -> Arguments:
     )
 
 
+def erase(known: Known, org: UUID, data: st.DataObject) -> Arguments:
+    person = pick(data, known.participants[org])
+    if person is None:
+        return None
+    return ("erase_participant", {"participant_id": person}, None)
+
+
 def assign(known: Known, org: UUID, data: st.DataObject) -> Arguments:
     initiative = pick(data, known.initiatives[org])
     person = pick(data, known.participants[org])
@@ -581,6 +588,7 @@ STEPS = (
     register,
     declare,
     prefer,
+    erase,
     assign,
     assign,
     end_role,

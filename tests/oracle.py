@@ -96,6 +96,17 @@ def fold(log: list[tuple[int, Any]], organisation_id: UUID, position: int) -> di
         if at > position or event.organisation_id != organisation_id:
             continue
         apply(known, at, event)
+    # An erasure reaches back: once anyone is erased, no answer, whatever position it
+    # is asked as of, uses their personal data. Only what the log says now counts.
+    erased = {e.originator_id for _, e in log if isinstance(e, Participant.Erased)}
+    for person_id, person in known["participants"].items():
+        if person_id in erased:
+            person |= {
+                "pseudonym": "",
+                "monitoring": {},
+                "earnings_limit": None,
+                "earnings_period": None,
+            }
     return known
 
 
@@ -189,6 +200,8 @@ def apply(known: dict, at: int, e: Any) -> None:
         person = known["participants"][record_id]
         person["earnings_limit"] = e.earnings_limit
         person["earnings_period"] = text(e.earnings_period)
+    elif isinstance(e, Participant.Erased):
+        pass  # applied to every position in fold()
     # Meetings
     elif isinstance(e, Meeting.Scheduled):
         known["meetings"][record_id] = {

@@ -210,6 +210,7 @@ def the_whole_story() -> list[OrganisationRecord]:
     organisation = Organisation.register(
         organisation_id=ORG, name="Test Mind", recorded_by=ACTOR
     )
+    organisation.set_suppression_threshold(threshold=10, recorded_by=ACTOR)
     policy = a_policy()
     policy.review(reviewed_on=date(2022, 1, 31), notes="Still fit", recorded_by=ACTOR)
     policy.revise(
@@ -321,6 +322,7 @@ def the_whole_story() -> list[OrganisationRecord]:
         shares={"gender": {"woman": Decimal("0.52"), "man": Decimal("0.47")}},
         recorded_by=ACTOR,
     )
+    carer.erase(recorded_by=ACTOR)
     receipt = CommandReceipt.issue(
         organisation_id=ORG,
         idempotency_key="k-1",

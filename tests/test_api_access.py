@@ -298,7 +298,7 @@ CASES = [
     # Queries
     answer("intendedOutcomes", "outcomes { outcomeId description }"),
     answer("differences", "contributions changes { changeId description }"),
-    answer("processExperience", "answers involved"),
+    answer("processExperience", "answers { value } involved { value }"),
     answer("endResult", "endResultChanges { changeId description }"),
     answer("beyond", "byKind { kind }"),
     answer("presence", "__typename"),
@@ -342,6 +342,15 @@ CASES = [
         "revokeToken",
         lambda org: {"tokenId": str(org.new_token())},
         {"tokenId": ("token",)},
+    ),
+    write(
+        "setSuppressionThreshold",
+        # Any threshold but the one in force, so the write can be made again.
+        lambda org: {
+            "threshold": 7
+            if org.records.organisation(org.id).suppression_threshold == 6
+            else 6
+        },
     ),
     write(
         "adoptInvolvementPolicy",
@@ -447,6 +456,11 @@ CASES = [
     write(
         "registerParticipant",
         lambda org: {"pseudonym": "Ben", "participantKind": "CARER"},
+    ),
+    write(
+        "eraseParticipant",
+        lambda org: {"participantId": str(org.new_participant())},
+        {"participantId": PARTICIPANT},
     ),
     write(
         "declareMonitoringData",
@@ -631,14 +645,21 @@ def allowed(caller: str, name: str) -> bool:
         return True
     if name in ANSWERS:
         return caller in (MANAGER, EVALUATOR, AUDITOR)
-    if name in ("paymentsAndBenefits", "history", "record"):
+    if name == "paymentsAndBenefits":
+        # It names people: only with the personal-data grant, which these tokens
+        # lack (tests/test_least_privilege.py walks the grant).
+        return False
+    if name in ("history", "record"):
         return caller in (MANAGER, AUDITOR)
     if name in ("eventLog", "integrity"):
         return caller == AUDITOR
     if name == "registerOrganisation":
         return caller == GLOBAL_ADMIN
-    if name in ("issueToken", "revokeToken"):
+    if name in ("issueToken", "revokeToken", "eraseParticipant"):
         return caller in (ADMIN, GLOBAL_ADMIN)
+    if name == "setSuppressionThreshold":
+        # An organisation's own admin; a global admin belongs to no organisation.
+        return caller == ADMIN
     return caller == MANAGER
 
 

@@ -10,7 +10,7 @@ from tests.api import api_store, client, data_of, graphql
 FIVE_ANSWERS = """{
   intendedOutcomes { position }
   differences { contributions }
-  processExperience { answers }
+  processExperience { answers { value } }
   endResult { position }
   beyond { position }
 }"""

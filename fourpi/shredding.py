@@ -1,0 +1,162 @@
+"""Crypto-shredding in the persistence layer: every personal field is stored encrypted under its person's own key, and reads as erased once that key is destroyed.
+
+On write, each personal field (fourpi.domain.personal) of an event with a data subject
+is replaced by an envelope: the AES-GCM ciphertext of the field's transcoded value
+under the subject's key, bound (as associated data) to the event's record, version,
+subject and field name, so no envelope can be moved to another event or field. The
+event's stored bytes, and so its seal in the hash chain, hold only ciphertext: a seal
+stays valid after its person is erased.
+
+On read, an envelope whose key is present decrypts to the value; one whose key is
+destroyed reads as the field's erased value, so aggregates, projections, replays and
+rebuilds keep working and never see the data again. Events with no personal field, and
+anonymous answers, are stored exactly as the plain Mapper stores them.
+"""
+
+import base64
+import os
+from typing import Any, cast
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import get_topic, resolve_topic
+
+from fourpi.config import MasterKeyError
+from fourpi.domain.personal import (
+    data_subject_of,
+    erased_value,
+    personal_fields_of,
+)
+from fourpi.keystore import NONCE_BYTES, PersonalKeyStore
+
+ENVELOPE = "_personal_"
+"""An encrypted field is stored as {"_personal_": [subject id, base64 of nonce + ciphertext]}."""
+
+
+def associated_data(
+    originator_id: UUID, version: int, subject: UUID, field: str
+) -> bytes:
+    return (
+        b"fourpi/personal-field/v1\0"
+        + originator_id.bytes
+        + version.to_bytes(8, "big")
+        + subject.bytes
+        + field.encode()
+    )
+
+
+def is_envelope(value: Any) -> bool:
+    return type(value) is dict and len(value) == 1 and ENVELOPE in value
+
+
+class PersonalDataMapper(Mapper[UUID]):
+    """The library's Mapper, with personal fields encrypted per person."""
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        keys: PersonalKeyStore,
+        compressor: Any = None,
+        cipher: Any = None,
+    ) -> None:
+        if compressor is not None or cipher is not None:
+            raise ValueError(
+                "fourpi encrypts personal fields itself: no library cipher or "
+                "compressor may be configured (they would hide the envelopes)"
+            )
+        super().__init__(transcoder=transcoder)
+        self.keys = keys
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        fields = personal_fields_of(type(domain_event))
+        subject = data_subject_of(domain_event) if fields else None
+        if subject is None:
+            return super().to_stored_event(domain_event)
+        event_state = dict(vars(domain_event))
+        originator_id: UUID = event_state.pop("originator_id")
+        originator_version: int = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        organisation_id: UUID = event_state["organisation_id"]
+        aead = AESGCM(self.keys.key_for_writing(subject, organisation_id))
+        for field in sorted(fields):
+            if field not in event_state:
+                continue
+            nonce = os.urandom(NONCE_BYTES)
+            ciphertext = aead.encrypt(
+                nonce,
+                self.transcoder.encode(event_state[field]),
+                associated_data(originator_id, originator_version, subject, field),
+            )
+            event_state[field] = {
+                ENVELOPE: [subject.hex, base64.b64encode(nonce + ciphertext).decode()]
+            }
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self.transcoder.encode(event_state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls = resolve_topic(stored_event.topic)
+        if not personal_fields_of(cls):
+            return super().to_domain_event(stored_event)
+        originator_id = UUID(str(stored_event.originator_id))
+        try:
+            event_state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+            for field, value in event_state.items():
+                if is_envelope(value):
+                    event_state[field] = self.opened(
+                        value, originator_id, stored_event.originator_version, field
+                    )
+        except MasterKeyError:
+            raise
+        except InvalidTag:
+            raise MapperDeserialisationError(
+                f"a personal field of the event of record {originator_id}, version "
+                f"{stored_event.originator_version}, does not decrypt under its "
+                "person's key: the stored event or the key store was altered"
+            ) from None
+        except (ValueError, TypeError, KeyError) as error:
+            raise MapperDeserialisationError(
+                f"Failed to deserialise state of stored event with topic "
+                f"'{stored_event.topic}', originator_id '{originator_id}' and "
+                f"originator_version {stored_event.originator_version}: "
+                f"{type(error).__name__}"
+            ) from None
+        event_state["originator_id"] = originator_id
+        event_state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
+        return cast(DomainEventProtocol[UUID], domain_event)
+
+    def opened(
+        self, envelope: dict[str, Any], originator_id: UUID, version: int, field: str
+    ) -> Any:
+        subject_hex, sealed_text = envelope[ENVELOPE]
+        subject = UUID(hex=subject_hex)
+        key = self.keys.key_for_reading(subject)
+        if key is None:
+            return erased_value(field)
+        sealed = base64.b64decode(sealed_text)
+        plaintext = AESGCM(key).decrypt(
+            sealed[:NONCE_BYTES],
+            sealed[NONCE_BYTES:],
+            associated_data(originator_id, version, subject, field),
+        )
+        return self.transcoder.decode(plaintext)

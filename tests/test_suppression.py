@@ -1,0 +1,507 @@
+"""Small numbers: an evaluator never sees a count of people from 1 to below the threshold, and cannot work one out from everything else it can ask."""
+
+import asyncio
+import os
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fourpi.domain.access import Role
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import InvalidInput
+from fourpi.domain.vocabulary import (
+    EthnicGroup,
+    Gender,
+    InvolvementKind,
+    InvolvementLevel,
+    InvolvementMethod,
+    InvolvementRole,
+    ParticipantKind,
+    ProcessDimension,
+    QuestionnaireStage,
+    RespondentKind,
+    SupportKind,
+)
+from fourpi.projections.disclosure import Group, PeopleTable, suppressed_cells
+from tests.api import ApiStore, api_store, client, data_of, graphql
+from tests.attacker import Knowledge, attack, recomputed
+from tests.helpers import ACTOR
+
+
+def call(
+    store: ApiStore, query: str, variables: dict[str, Any], *, token: str
+) -> dict[str, Any]:
+    """The data of one request that must succeed."""
+
+    async def send() -> dict[str, Any]:
+        async with client(store) as http:
+            return data_of(await graphql(http, query, variables, token))
+
+    return asyncio.run(send())
+
+
+# The pattern alone, on the table every diversity category makes: initiatives by
+# values, with each initiative's total, each value's organisation count, and the
+# organisation's total.
+
+
+def grid_table(grid: list[list[int]]) -> PeopleTable:
+    values: dict[Any, int] = {}
+    groups = []
+    rows, columns = len(grid), len(grid[0])
+    for r in range(rows):
+        for c in range(columns):
+            values[("cell", r, c)] = grid[r][c]
+        values[("row", r)] = sum(grid[r])
+        groups.append(Group(("row", r), tuple(("cell", r, c) for c in range(columns))))
+    for c in range(columns):
+        values[("column", c)] = sum(grid[r][c] for r in range(rows))
+        groups.append(Group(("column", c), tuple(("cell", r, c) for r in range(rows))))
+    values[("all",)] = sum(map(sum, grid))
+    groups.append(Group(("all",), tuple(("row", r) for r in range(rows))))
+    groups.append(Group(("all",), tuple(("column", c) for c in range(columns))))
+    return PeopleTable(values, tuple(groups))
+
+
+def knowledge_of(table: PeopleTable, hidden: frozenset[Any]) -> Knowledge:
+    knowledge = Knowledge()
+    for cell, value in table.values.items():
+        knowledge.see(cell, None if cell in hidden else value)
+    for group in table.groups:
+        knowledge.total(group.total, group.parts)
+    return knowledge
+
+
+grids = st.integers(1, 4).flatmap(
+    lambda rows: st.integers(1, 5).flatmap(
+        lambda columns: st.lists(
+            st.lists(st.integers(0, 9), min_size=columns, max_size=columns),
+            min_size=rows,
+            max_size=rows,
+        )
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(grid=grids, threshold=st.sampled_from([3, 5, 10]))
+def test_no_suppressed_cell_of_a_table_can_be_recomputed(
+    grid: list[list[int]], threshold: int
+) -> None:
+    table = grid_table(grid)
+    hidden = suppressed_cells(table, threshold)
+    for cell, value in table.values.items():
+        if 0 < value < threshold:
+            assert cell in hidden, f"{cell} = {value} is shown"
+    assert recomputed(attack(knowledge_of(table, hidden))) == []
+
+
+def test_a_lone_small_cell_takes_a_neighbour_with_it() -> None:
+    """Worked example: a total and all but one part visible would give it away."""
+    table = grid_table([[3, 20, 7]])
+    hidden = suppressed_cells(table, 5)
+    assert ("cell", 0, 0) in hidden
+    assert ("cell", 0, 2) in hidden  # the smallest other part, so 3 + 7 >= 5
+    assert ("cell", 0, 1) not in hidden
+    assert suppressed_cells(grid_table([[0, 20, 7]]), 5) == frozenset()
+
+
+# Through the API, against everything an evaluator can ask.
+
+KINDS = {
+    ParticipantKind.SERVICE_USER: RespondentKind.SERVICE_USER,
+    ParticipantKind.CARER: RespondentKind.CARER,
+    ParticipantKind.STAFF: RespondentKind.STAFF,
+}
+LEVELS = [InvolvementLevel.STRATEGIC, InvolvementLevel.OPERATIONAL]
+SUPPORT = [SupportKind.PEER_SUPPORT_OR_MENTORING, SupportKind.SUPERVISION]
+
+people = st.lists(
+    st.fixed_dictionaries(
+        {
+            "initiative": st.integers(0, 2),
+            "kind": st.sampled_from(list(KINDS)),
+            "decision_making": st.booleans(),
+            "gender": st.sampled_from([None, Gender.WOMAN, Gender.MAN]),
+            "ethnic_group": st.sampled_from(
+                [None, EthnicGroup.WHITE_BRITISH, EthnicGroup.ASIAN_INDIAN]
+            ),
+            "answers": st.booleans(),
+            "scores": st.lists(st.integers(1, 5), min_size=6, max_size=6),
+            "meeting": st.sampled_from([None, 0, 1]),
+            "support": st.sampled_from([None, *SUPPORT]),
+        }
+    ),
+    max_size=16,
+)
+histories = st.fixed_dictionaries(
+    {
+        "initiatives": st.integers(1, 3),
+        "levels": st.lists(st.sampled_from(LEVELS), min_size=3, max_size=3),
+        "decision_meetings": st.lists(st.booleans(), min_size=6, max_size=6),
+        "people": people,
+        "anonymous": st.lists(
+            st.tuples(
+                st.integers(0, 2),
+                st.sampled_from(list(RespondentKind)),
+                st.lists(st.integers(1, 5), min_size=6, max_size=6),
+            ),
+            max_size=4,
+        ),
+        "threshold": st.sampled_from([3, 5]),
+    }
+)
+
+
+def record_history(
+    records: InvolvementRecords, history: dict[str, Any]
+) -> tuple[UUID, list[UUID]]:
+    """Everyone holds a role in one initiative and attends at most one meeting: the
+    case in which the organisation's figures are exactly the sum of its initiatives',
+    so the attacker knows the most."""
+    organisation = records.register_organisation(name="Small Mind", actor="admin")
+    if history["threshold"] != 5:
+        records.set_suppression_threshold(
+            organisation_id=organisation, threshold=history["threshold"], actor=ACTOR
+        )
+    start = date(2024, 1, 1)
+    initiatives = [
+        records.launch_initiative(
+            organisation_id=organisation,
+            name=f"Initiative {n}",
+            level=history["levels"][n],
+            involvement_kind=InvolvementKind.CO_PRODUCTION,
+            methods=(InvolvementMethod.WORKSHOP,),
+            purpose="Hear from people.",
+            limits_of_influence="None stated.",
+            started_on=start,
+            actor=ACTOR,
+        )
+        for n in range(history["initiatives"])
+    ]
+    meetings = [
+        [
+            records.schedule_meeting(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                title=f"Meeting {m}",
+                held_at=datetime(2024, 2, 1 + m, 10, tzinfo=UTC),
+                high_level=False,
+                decision_making=history["decision_meetings"][2 * n + m],
+                actor=ACTOR,
+            )
+            for m in range(2)
+        ]
+        for n, initiative in enumerate(initiatives)
+    ]
+    attending: dict[UUID, list[UUID]] = {}
+    dimensions = list(ProcessDimension)
+    for number, person in enumerate(history["people"]):
+        n = person["initiative"] % len(initiatives)
+        participant = records.register_participant(
+            organisation_id=organisation,
+            pseudonym=f"Person {number}",
+            participant_kind=person["kind"],
+            actor=ACTOR,
+        )
+        records.assign_role(
+            organisation_id=organisation,
+            initiative_id=initiatives[n],
+            participant_id=participant,
+            role=InvolvementRole.ADVISOR,
+            paid=False,
+            decision_making=person["decision_making"],
+            started_on=start,
+            actor=ACTOR,
+        )
+        records.declare_monitoring_data(
+            organisation_id=organisation,
+            participant_id=participant,
+            monitoring={
+                "gender": person["gender"],
+                "ethnic_group": person["ethnic_group"],
+            },
+            actor=ACTOR,
+        )
+        if person["answers"]:
+            records.record_process_experience(
+                organisation_id=organisation,
+                initiative_id=initiatives[n],
+                respondent_kind=KINDS[person["kind"]],
+                stage=QuestionnaireStage.END_OF_INVOLVEMENT,
+                scores=dict(zip(dimensions, person["scores"], strict=True)),
+                answered_on=date(2024, 3, 1),
+                participant_id=participant,
+                actor=ACTOR,
+            )
+        if person["meeting"] is not None:
+            meeting = meetings[n][person["meeting"]]
+            attending.setdefault(meeting, []).append(participant)
+        if person["support"] is not None:
+            records.record_support(
+                organisation_id=organisation,
+                support_kind=person["support"],
+                given_on=date(2024, 3, 2),
+                initiative_id=initiatives[n],
+                participant_ids=[participant],
+                actor=ACTOR,
+            )
+    for meeting, attendees in attending.items():
+        records.record_attendance(
+            organisation_id=organisation,
+            meeting_id=meeting,
+            participant_ids=attendees,
+            actor=ACTOR,
+        )
+    for n, kind, scores in history["anonymous"]:
+        records.record_process_experience(
+            organisation_id=organisation,
+            initiative_id=initiatives[n % len(initiatives)],
+            respondent_kind=kind,
+            stage=QuestionnaireStage.IN_FLIGHT,
+            scores=dict(zip(dimensions, scores, strict=True)),
+            answered_on=date(2024, 3, 3),
+            actor=ACTOR,
+        )
+    return organisation, initiatives
+
+
+COUNT = "{ value suppressed }"
+FIGURES = f"""
+query Figures($slice: SliceInput) {{
+  presence(slice: $slice) {{
+    peopleFigures
+    byLevel {{ key count {COUNT} }}
+    atDecisionMakingLevel {COUNT}
+    atDecisionMakingMeetings {COUNT}
+    meetings {{ meetingId decisionMaking serviceUsersAndCarers {COUNT} standard }}
+    diversity {{
+      category total {COUNT}
+      rows {{ value count {COUNT} share {{ numerator denominator }} }}
+    }}
+  }}
+  processExperience(slice: $slice) {{
+    peopleFigures
+    scores {{
+      respondentKind dimension count {COUNT} mean {{ numerator denominator }}
+      distribution {{ score count {COUNT} }}
+    }}
+    answers {COUNT} involved {COUNT} respondents {COUNT}
+    responseRate {{ numerator denominator }}
+  }}
+  process(slice: $slice) {{ peopleFigures support {{ kind people {COUNT} }} }}
+}}
+"""
+
+RESPONDENT_KINDS = [kind.name for kind in RespondentKind]
+DIMENSIONS = [dimension.name for dimension in ProcessDimension]
+
+
+def shown(count: dict[str, Any]) -> int | None:
+    assert (count["value"] is None) == count["suppressed"]
+    value: int | None = count["value"]
+    return value
+
+
+def learn(
+    knowledge: Knowledge, data: dict[str, Any], scope: str, level_of: dict[str, str]
+) -> dict[str, str]:
+    """Everything one slice shows, and every relation inside it; returns the
+    meetings it lists, by id, with the scope they belong to."""
+    presence, experience = data["presence"], data["processExperience"]
+    people = ("people", scope)
+    for category in presence["diversity"]:
+        knowledge.see(people, shown(category["total"]))
+        rows = []
+        for row in category["rows"]:
+            cell = ("diversity", scope, category["category"], row["value"])
+            knowledge.see(cell, shown(row["count"]))
+            rows.append(cell)
+            if row["share"] is not None:
+                assert None not in (knowledge.seen[cell], knowledge.seen[people])
+        knowledge.total(people, rows)
+    for entry in presence["byLevel"]:
+        cell = people if scope != "all" else ("level", entry["key"])
+        knowledge.see(cell, shown(entry["count"]))
+    decision_level = ("decision_level", scope)
+    decision_meetings = ("decision_meetings", scope)
+    knowledge.see(decision_level, shown(presence["atDecisionMakingLevel"]))
+    knowledge.see(decision_meetings, shown(presence["atDecisionMakingMeetings"]))
+    knowledge.not_more(decision_level, people)
+    meetings = {}
+    decision_parts = []
+    for meeting in presence["meetings"]:
+        cell = ("meeting", meeting["meetingId"])
+        count = shown(meeting["serviceUsersAndCarers"])
+        knowledge.see(cell, count)
+        assert (meeting["standard"] is None) == (count is None)
+        knowledge.not_more(cell, people)
+        if meeting["decisionMaking"]:
+            decision_parts.append(cell)
+        meetings[meeting["meetingId"]] = scope
+    # Nobody attends two meetings here, so the decision-making meetings' attendees
+    # add up.
+    knowledge.total(decision_meetings, decision_parts)
+    answers = ("answers", scope)
+    involved = ("involved", scope)
+    respondents = ("respondents", scope)
+    knowledge.see(answers, shown(experience["answers"]))
+    knowledge.see(involved, shown(experience["involved"]))
+    knowledge.see(respondents, shown(experience["respondents"]))
+    knowledge.not_more(respondents, involved)
+    knowledge.not_more(respondents, answers)
+    knowledge.not_more(people, involved)
+    if experience["responseRate"] is not None:
+        assert None not in (knowledge.seen[respondents], knowledge.seen[involved])
+    for summary in experience["scores"]:
+        kind, dimension = summary["respondentKind"], summary["dimension"]
+        counted = ("scores", scope, kind, dimension)
+        knowledge.see(counted, shown(summary["count"]))
+        parts = []
+        for entry in summary["distribution"]:
+            cell = ("score", scope, kind, dimension, entry["score"])
+            knowledge.see(cell, shown(entry["count"]))
+            parts.append(cell)
+        knowledge.total(counted, parts)
+        mean = summary["mean"]
+        if mean is not None:
+            # sum(score * count) == mean * count, with the count visible.
+            total = knowledge.seen[counted]
+            assert total is not None
+            knowledge.weighted(
+                {("score", scope, kind, dimension, s): s for s in range(1, 6)},
+                mean["numerator"] * total // mean["denominator"],
+            )
+    # Every answer here scores every dimension.
+    for dimension in DIMENSIONS:
+        knowledge.total(
+            answers, [("scores", scope, kind, dimension) for kind in RESPONDENT_KINDS]
+        )
+    for support in data["process"]["support"]:
+        knowledge.see(("support", scope, support["kind"]), shown(support["people"]))
+    return meetings
+
+
+def organisation_against_initiatives(
+    knowledge: Knowledge, scopes: list[str], level_of: dict[str, str]
+) -> None:
+    """Nobody is in two initiatives here, so the organisation's counts are the sums."""
+    families = {cell[0:1] + cell[2:] for cell in knowledge.seen if len(cell) >= 2}
+    for family in families:
+        name, *rest = family
+        if name in ("meeting", "level"):
+            continue
+        knowledge.total((name, "all", *rest), [(name, s, *rest) for s in scopes])
+    for level in ("strategic", "operational"):
+        at_level = [("people", s) for s in scopes if level_of[s] == level]
+        knowledge.total(("level", level), at_level)
+    knowledge.total(
+        ("people", "all"), [("level", "strategic"), ("level", "operational")]
+    )
+
+
+@settings(
+    max_examples=int(os.environ.get("FOURPI_SUPPRESSION_EXAMPLES", "12")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(history=histories)
+def test_an_evaluator_cannot_recompute_a_suppressed_count(
+    tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
+) -> None:
+    folder = tmp_path_factory.mktemp("suppression")
+    with api_store(f"sqlite:///{folder}/fourpi.sqlite3") as store:
+        organisation, initiatives = record_history(store.records, history)
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        _, exact = store.records.issue_token(
+            organisation_id=organisation,
+            role=Role.AUDITOR,
+            actor="test",
+            personal_data=True,
+        )
+        store.views.catch_up()  # tokens too, so a live read does not wait
+        level_of = {
+            str(i): history["levels"][n].value for n, i in enumerate(initiatives)
+        }
+        knowledge = Knowledge()
+        truth = Knowledge()
+        scopes: list[tuple[str, dict[str, Any] | None]] = [("all", None)]
+        scopes += [(str(i), {"initiativeId": str(i)}) for i in initiatives]
+        for scope, chosen in scopes:
+            seen = call(store, FIGURES, {"slice": chosen}, token=evaluator)
+            assert seen["presence"]["peopleFigures"] == "SMALL_NUMBERS_SUPPRESSED"
+            learn(knowledge, seen, scope, level_of)
+            exactly = call(store, FIGURES, {"slice": chosen}, token=exact)
+            assert exactly["presence"]["peopleFigures"] == "EXACT"
+            learn(truth, exactly, scope, level_of)
+        initiative_scopes = [str(i) for i in initiatives]
+        organisation_against_initiatives(knowledge, initiative_scopes, level_of)
+        threshold = history["threshold"]
+        for cell, value in truth.seen.items():
+            assert value is not None
+            if 0 < value < threshold:
+                assert knowledge.seen[cell] is None, f"{cell} = {value} is shown"
+            else:
+                assert knowledge.seen[cell] in (None, value)
+        findings = attack(knowledge)
+        for finding in findings:
+            true_value = truth.seen[finding.cell]
+            assert true_value is not None and finding.least <= true_value, finding
+            assert finding.most is None or true_value <= finding.most, finding
+        assert recomputed(findings) == []
+
+
+def test_past_moments_and_periods_are_withheld_from_evaluators(
+    tmp_path: Any,
+) -> None:
+    history = {
+        "initiatives": 1,
+        "levels": LEVELS * 2,
+        "decision_meetings": [True] * 6,
+        "people": [],
+        "anonymous": [],
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, _ = record_history(store.records, history)
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        query = (
+            "query($slice: SliceInput, $asOf: AsOfInput) { presence(slice: $slice, "
+            "asOf: $asOf) { peopleFigures atDecisionMakingLevel { value suppressed } "
+            "} }"
+        )
+        now = call(store, query, {}, token=evaluator)["presence"]
+        assert now == {
+            "peopleFigures": "SMALL_NUMBERS_SUPPRESSED",
+            "atDecisionMakingLevel": {"value": 0, "suppressed": False},
+        }
+        for variables in (
+            {"asOf": {"position": 1}},
+            {"slice": {"periodFrom": "2024-01-01"}},
+            {"slice": {"cycle": 1}},
+        ):
+            past = call(store, query, variables, token=evaluator)
+            assert past["presence"] == {
+                "peopleFigures": "WITHHELD",
+                "atDecisionMakingLevel": {"value": None, "suppressed": True},
+            }
+
+
+def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> None:
+    organisation = records.register_organisation(name="Mind in Town", actor="admin")
+    assert records.organisation(organisation).suppression_threshold == 5
+    for wrong in (1, 101, True):
+        with pytest.raises(InvalidInput) as refused:
+            records.set_suppression_threshold(
+                organisation_id=organisation, threshold=wrong, actor=ACTOR
+            )
+        assert refused.value.field == "threshold"
+    records.set_suppression_threshold(
+        organisation_id=organisation, threshold=10, actor=ACTOR
+    )
+    assert records.organisation(organisation).suppression_threshold == 10
