@@ -3,7 +3,7 @@
 import asyncio
 import os
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import pytest
@@ -318,7 +318,12 @@ def learn(
         knowledge.see(people, shown(category["total"]))
         rows = []
         for row in category["rows"]:
-            cell = ("diversity", scope, category["category"], row["value"])
+            cell: tuple[Any, ...] = (
+                "diversity",
+                scope,
+                category["category"],
+                row["value"],
+            )
             knowledge.see(cell, shown(row["count"]))
             rows.append(cell)
             if row["share"] is not None:
@@ -390,7 +395,8 @@ def organisation_against_initiatives(
     knowledge: Knowledge, scopes: list[str], level_of: dict[str, str]
 ) -> None:
     """Nobody is in two initiatives here, so the organisation's counts are the sums."""
-    families = {cell[0:1] + cell[2:] for cell in knowledge.seen if len(cell) >= 2}
+    cells = [cast(tuple[Any, ...], cell) for cell in knowledge.seen]
+    families = {cell[0:1] + cell[2:] for cell in cells if len(cell) >= 2}
     for family in families:
         name, *rest = family
         if name in ("meeting", "level"):
