@@ -8,7 +8,7 @@ from fourpi.graphql import answer_types as answers
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
 from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
-from fourpi.graphql.suppression import disclosure_for
+from fourpi.graphql.suppression import disclosed
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS
 
 SliceArgument = Annotated[
@@ -49,9 +49,7 @@ async def resolve_differences(
 async def resolve_process_experience(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.ProcessExperience:
-    report = await report_for(info, slice, as_of)
-    disclosure = await disclosure_for(info, report, live=as_of is None)
-    return answers.process_experience(report, disclosure)
+    return answers.process_experience(*await disclosed(info, slice, as_of))
 
 
 async def resolve_end_result(
@@ -69,9 +67,7 @@ async def resolve_beyond(
 async def resolve_presence(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Presence:
-    report = await report_for(info, slice, as_of)
-    disclosure = await disclosure_for(info, report, live=as_of is None)
-    return answers.presence(report, disclosure)
+    return answers.presence(*await disclosed(info, slice, as_of))
 
 
 async def resolve_process(
@@ -80,9 +76,7 @@ async def resolve_process(
     as_of: AsOfArgument = None,
     target_days: TargetDaysArgument = DEFAULT_PAYMENT_TARGET_DAYS,
 ) -> answers.Process:
-    report = await report_for(info, slice, as_of, target_days)
-    disclosure = await disclosure_for(info, report, live=as_of is None)
-    return answers.process(report, disclosure)
+    return answers.process(*await disclosed(info, slice, as_of, target_days))
 
 
 async def resolve_principles(

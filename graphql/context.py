@@ -10,6 +10,7 @@ from strawberry.types import Info
 from fourpi.domain.access import Role
 from fourpi.domain.application import GLOBAL, InvolvementRecords
 from fourpi.projections.answers import ImpactReport
+from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ImpactViews
 
 
@@ -60,6 +61,10 @@ class Context:
         default_factory=dict
     )
     """Answers computed (or being computed) during this request, shared by its fields."""
+    disclosures: "dict[tuple[Any, ...], asyncio.Future[Disclosure]]" = field(
+        default_factory=dict
+    )
+    """How the caller sees each report's counts of people, worked out once a request."""
 
 
 FourPIInfo = Info[Context, None]

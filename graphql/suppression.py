@@ -1,5 +1,6 @@
 """How an answer's counts of people are shown to the caller: exact with the personal-data grant, else with small numbers suppressed (see fourpi.projections.disclosure)."""
 
+import asyncio
 import threading
 import weakref
 from collections import OrderedDict
@@ -7,8 +8,9 @@ from uuid import UUID
 
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
-from fourpi.graphql.permissions import caller_of
-from fourpi.projections.answers import ImpactReport
+from fourpi.graphql.permissions import may_read_personal_data
+from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
+from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
 from fourpi.projections.disclosure import (
     EXACT,
     Cell,
@@ -28,12 +30,13 @@ class Patterns:
     """The suppression patterns one process has computed, by organisation, log
     position and threshold: the same facts always give the same pattern."""
 
-    def __init__(self) -> None:
+    def __init__(self, views: ImpactViews) -> None:
+        self.views = views
         self.entries: OrderedDict[PatternKey, frozenset[Cell]] = OrderedDict()
         self.lock = threading.Lock()
 
     def of(
-        self, views: ImpactViews, organisation_id: UUID, position: int, threshold: int
+        self, organisation_id: UUID, position: int, threshold: int
     ) -> frozenset[Cell]:
         key = (organisation_id, position, threshold)
         with self.lock:
@@ -41,7 +44,7 @@ class Patterns:
             if hidden is not None:
                 self.entries.move_to_end(key)
                 return hidden
-        facts = views.cache.facts(organisation_id, position)
+        facts = self.views.cache.facts(organisation_id, position)
         hidden = suppressed_cells(
             people_table(people_figures(facts, organisation_id)), threshold
         )
@@ -62,13 +65,12 @@ def patterns_of(views: ImpactViews) -> Patterns:
     with _PATTERNS_LOCK:
         patterns = _PATTERNS.get(views)
         if patterns is None:
-            patterns = _PATTERNS[views] = Patterns()
+            patterns = _PATTERNS[views] = Patterns(views)
         return patterns
 
 
 def _disclosure(info: FourPIInfo, report: ImpactReport, live: bool) -> Disclosure:
-    if caller_of(info).personal_data:
-        return EXACT
+    """How a caller without the personal-data grant sees the report's counts."""
     organisation_id = report.slice.organisation_id
     threshold = info.context.records.organisation(organisation_id).suppression_threshold
     chosen = report.slice
@@ -76,7 +78,7 @@ def _disclosure(info: FourPIInfo, report: ImpactReport, live: bool) -> Disclosur
     if not live or narrowed or chosen.cycle is not None:
         return Disclosure(exact=False, withheld=True, threshold=threshold)
     hidden = patterns_of(info.context.views).of(
-        info.context.views, organisation_id, report.position, threshold
+        organisation_id, report.position, threshold
     )
     return Disclosure(exact=False, hidden=hidden, threshold=threshold)
 
@@ -84,8 +86,25 @@ def _disclosure(info: FourPIInfo, report: ImpactReport, live: bool) -> Disclosur
 async def disclosure_for(
     info: FourPIInfo, report: ImpactReport, *, live: bool
 ) -> Disclosure:
-    """How this caller sees the report's counts of people. live: the report is of
-    the record as it stands now (no asOf)."""
-    if caller_of(info).personal_data:
+    """How this caller sees the report's counts of people, worked out once per
+    request however many answers show them. live: the report is of the record as it
+    stands now (no asOf)."""
+    if may_read_personal_data(info):
         return EXACT
-    return await in_thread(_disclosure, info, report, live)
+    key = (report.slice, report.position, live)
+    pending = info.context.disclosures.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(in_thread(_disclosure, info, report, live))
+        info.context.disclosures[key] = pending
+    return await pending
+
+
+async def disclosed(
+    info: FourPIInfo,
+    given_slice: SliceInput | None,
+    as_of: AsOfInput | None,
+    target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+) -> tuple[ImpactReport, Disclosure]:
+    """The report for an answer that counts people, and how the caller sees them."""
+    report = await report_for(info, given_slice, as_of, target_days)
+    return report, await disclosure_for(info, report, live=as_of is None)
