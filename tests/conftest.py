@@ -33,6 +33,16 @@ def postgres_unavailable() -> str | None:
 _postgres_reason = postgres_unavailable()
 
 
+def needs_postgres() -> None:
+    """Skip the calling test when no PostgreSQL server answers, or fail it under
+    CI=true, where PostgreSQL tests must run."""
+    if _postgres_reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true, so PostgreSQL tests must run, but {_postgres_reason}")
+    pytest.skip(_postgres_reason)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def master_key() -> Iterator[str]:
     """One fixed master key for the session, in the environment so that the commands
@@ -49,12 +59,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/fourpi.sqlite3"
         return
-    if _postgres_reason is not None:
-        if IN_CI:
-            pytest.fail(
-                f"CI=true, so PostgreSQL tests must run, but {_postgres_reason}"
-            )
-        pytest.skip(_postgres_reason)
+    needs_postgres()
     schema = f"test_{uuid4().hex[:12]}"
     yield f"{POSTGRES_URL}?schema={schema}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:

@@ -2,13 +2,12 @@
 
 from datetime import date
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
 from fourpi.demo import create_demo
-from tests.conftest import IN_CI, postgres_unavailable
+from tests.conftest import needs_postgres
 from tests.helpers import Store
 from tests.histories import play, slices
 from tests.oracle import oracle_report, read_log
@@ -55,11 +54,7 @@ def test_the_views_equal_the_oracle_on_sqlite() -> None:
 
 
 def test_the_views_equal_the_oracle_on_postgresql() -> None:
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     views_equal_the_oracle("postgresql", examples=10)
 
 

@@ -18,7 +18,7 @@ from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
 from fourpi.projections.answers import Slice
 from fourpi.sealing import chain_of, digest_of
-from tests.conftest import IN_CI, postgres_unavailable
+from tests.conftest import needs_postgres
 from tests.helpers import ACTOR, Store
 
 
@@ -289,11 +289,7 @@ def exported(records: InvolvementRecords, path: Path) -> bytes:
 
 def test_export_import_round_trip_is_byte_identical_across_backends(tmp_path) -> None:
     """SQLite -> NDJSON -> PostgreSQL -> NDJSON gives the same bytes and answers."""
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     store = Store("postgresql")
     database_url = store.url
     source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")

@@ -65,7 +65,7 @@ from fourpi.projections.answers import Slice
 from fourpi.shredding import ENVELOPE, PersonalDataMapper
 from fourpi.transcoder import OrjsonTranscoder
 from tests.api import ApiStore, client, data_of, graphql
-from tests.conftest import IN_CI, postgres_unavailable
+from tests.conftest import needs_postgres
 from tests.helpers import ACTOR, POSTGRES_URL, TEST_MASTER_KEY, Store
 from tests.histories import play, slices
 from tests.oracle import oracle_report, read_log
@@ -799,11 +799,7 @@ def test_with_no_configuration_sqlite_makes_its_own_master_key_file(
 
 
 def test_postgresql_needs_a_master_key_and_says_which_to_set(monkeypatch) -> None:
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     monkeypatch.delenv("FOURPI_MASTER_KEY")
     url = f"{POSTGRES_URL}?schema=test_{uuid4().hex[:12]}"
     try:
@@ -895,11 +891,7 @@ def test_receipts_fingerprint_commands_with_a_key(records, organisation_id) -> N
 def test_a_restored_store_answers_the_same_and_the_erased_stay_erased(
     tmp_path,
 ) -> None:
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     source = f"sqlite:///{tmp_path}/source.sqlite3"
     records = open_records(source)
     story = tell(records)
@@ -1178,11 +1170,7 @@ def test_as_of_after_an_erasure_differs_only_by_the_erased_on_sqlite() -> None:
 
 
 def test_as_of_after_an_erasure_differs_only_by_the_erased_on_postgresql() -> None:
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     erasures_change_only_the_erased("postgresql", examples=5)
 
 

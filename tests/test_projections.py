@@ -17,7 +17,7 @@ from fourpi.demo import create_demo
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews, ViewsNotReady
-from tests.conftest import IN_CI, postgres_unavailable
+from tests.conftest import needs_postgres
 from tests.helpers import ACTOR, Store, register
 from tests.histories import play, slices
 
@@ -212,11 +212,7 @@ def test_incremental_equals_rebuilt_on_sqlite() -> None:
 
 
 def test_incremental_equals_rebuilt_on_postgresql() -> None:
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     run_histories_property("postgresql", examples=6)
 
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -39,7 +38,7 @@ from fourpi.domain.vocabulary import (
     RespondentKind,
     ResponseOutcome,
 )
-from tests.conftest import IN_CI, postgres_unavailable
+from tests.conftest import needs_postgres
 from tests.helpers import Store
 
 ACTOR = "state-machine"
@@ -486,9 +485,5 @@ def test_random_histories_on_sqlite() -> None:
 
 
 def test_random_histories_on_postgresql() -> None:
-    reason = postgres_unavailable()
-    if reason is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true, so PostgreSQL tests must run, but {reason}")
-        pytest.skip(reason)
+    needs_postgres()
     run_histories("postgresql", examples=15)
