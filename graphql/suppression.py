@@ -71,16 +71,16 @@ def patterns_of(views: ImpactViews) -> Patterns:
 
 def _disclosure(info: FourPIInfo, report: ImpactReport, live: bool) -> Disclosure:
     """How a caller without the personal-data grant sees the report's counts."""
-    organisation_id = report.slice.organisation_id
-    threshold = info.context.records.organisation(organisation_id).suppression_threshold
     chosen = report.slice
     narrowed = chosen.period_from is not None or chosen.period_to is not None
     if not live or narrowed or chosen.cycle is not None:
-        return Disclosure(exact=False, withheld=True, threshold=threshold)
+        return Disclosure(exact=False, withheld=True)
+    organisation_id = chosen.organisation_id
+    threshold = info.context.records.organisation(organisation_id).suppression_threshold
     hidden = patterns_of(info.context.views).of(
         organisation_id, report.position, threshold
     )
-    return Disclosure(exact=False, hidden=hidden, threshold=threshold)
+    return Disclosure(exact=False, hidden=hidden)
 
 
 async def disclosure_for(

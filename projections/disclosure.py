@@ -38,8 +38,6 @@ from fourpi.domain.vocabulary import (
 from fourpi.projections.answers import NOT_RECORDED
 from fourpi.projections.evaluate import SCORES, PeopleFigures
 
-DEFAULT_THRESHOLD = 5
-
 Cell = tuple[Hashable, ...]
 """A count of people, named by what it counts and its scope (None: the organisation)."""
 
@@ -442,7 +440,6 @@ class Disclosure:
     exact: bool
     withheld: bool = False
     hidden: frozenset[Cell] = frozenset()
-    threshold: int = DEFAULT_THRESHOLD
 
     def hides(self, *cells: Cell) -> bool:
         """Whether any of these counts is suppressed (a share or mean computed from
