@@ -3,13 +3,13 @@
 import asyncio
 import threading
 import weakref
-from collections import OrderedDict
 from uuid import UUID
 
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import may_read_personal_data
 from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
+from fourpi.memo import Memo
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
 from fourpi.projections.disclosure import (
     EXACT,
@@ -23,8 +23,6 @@ from fourpi.projections.views import ImpactViews
 
 PATTERNS_KEPT = 32
 
-PatternKey = tuple[UUID, int, int]
-
 
 class Patterns:
     """The suppression patterns one process has computed, by organisation, log
@@ -32,27 +30,18 @@ class Patterns:
 
     def __init__(self, views: ImpactViews) -> None:
         self.views = views
-        self.entries: OrderedDict[PatternKey, frozenset[Cell]] = OrderedDict()
-        self.lock = threading.Lock()
+        self.memo: Memo[frozenset[Cell]] = Memo(PATTERNS_KEPT)
 
     def of(
         self, organisation_id: UUID, position: int, threshold: int
     ) -> frozenset[Cell]:
-        key = (organisation_id, position, threshold)
-        with self.lock:
-            hidden = self.entries.get(key)
-            if hidden is not None:
-                self.entries.move_to_end(key)
-                return hidden
-        facts = self.views.cache.facts(organisation_id, position)
-        hidden = suppressed_cells(
-            people_table(people_figures(facts, organisation_id)), threshold
-        )
-        with self.lock:
-            self.entries[key] = hidden
-            while len(self.entries) > PATTERNS_KEPT:
-                self.entries.popitem(last=False)
-        return hidden
+        def computed() -> frozenset[Cell]:
+            facts = self.views.cache.facts(organisation_id, position)
+            return suppressed_cells(
+                people_table(people_figures(facts, organisation_id)), threshold
+            )
+
+        return self.memo.get((organisation_id, position, threshold), computed)
 
 
 _PATTERNS: "weakref.WeakKeyDictionary[ImpactViews, Patterns]" = (

@@ -15,6 +15,7 @@ from eventsourcing.utils import Environment
 
 from fourpi.config import Database
 from fourpi.domain.application import InvolvementRecords
+from fourpi.memo import Memo
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
     ImpactReport,
@@ -33,6 +34,7 @@ from fourpi.projections.store import (
 
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_CACHED_ORGANISATIONS = 8
+DEFAULT_CACHED_REPORTS = 256
 DEFAULT_POLL_SECONDS = 0.2
 
 Progress = Callable[[int, int], None]
@@ -56,13 +58,19 @@ class FactsCache:
         self.entries: OrderedDict[UUID, tuple[int, Facts]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def facts(self, organisation_id: UUID, position: int) -> Facts:
+    def facts(
+        self, organisation_id: UUID, position: int, erasure: int | None = None
+    ) -> Facts:
+        """The organisation's facts up to the position; `erasure`, when the caller has
+        just read it, is the position of the organisation's latest erasure."""
         facts: Facts
         with self.lock:
             entry = self.entries.get(organisation_id)
             if entry is not None:
                 self.entries.move_to_end(organisation_id)
-        if entry is not None and self.store.last_erasure(organisation_id) > entry[0]:
+        if erasure is None and entry is not None:
+            erasure = self.store.last_erasure(organisation_id)
+        if entry is not None and erasure is not None and erasure > entry[0]:
             self.forget(organisation_id)
             entry = None
         if entry is not None and entry[0] >= position:
@@ -142,6 +150,8 @@ class ImpactViews:
         )
         self.store: Any = factory.tracking_recorder(store_class)  # type: ignore[arg-type]
         self.cache = FactsCache(self.store)
+        self.reports: Memo[ImpactReport] = Memo(DEFAULT_CACHED_REPORTS)
+        """Reports already computed: the same facts always give the same report."""
         self._stopping = threading.Event()
 
     # Keeping up with the log
@@ -259,6 +269,7 @@ class ImpactViews:
         """Empty every view and apply the whole log again, streaming it in batches."""
         self.store.clear()
         self.cache.clear()
+        self.reports.clear()
         return self.catch_up(batch_size=batch_size, progress=progress)
 
     # Answering
@@ -300,9 +311,19 @@ class ImpactViews:
         if moment is None:
             recorded = self.store.recorded_at(position) if as_of is not None else None
             moment = (recorded or datetime.now(UTC)).date()
-        facts = self.cache.facts(slice.organisation_id, position)
-        return evaluate(
-            facts, slice, position=position, moment=moment, target_days=target_days
+        # A report is a function of the facts up to the position, which never change
+        # except when an erasure deletes a person's rows at every position: the
+        # organisation's latest erasure is part of the key.
+        erasure = self.store.last_erasure(slice.organisation_id)
+        return self.reports.get(
+            (slice, position, moment, target_days, erasure),
+            lambda: evaluate(
+                self.cache.facts(slice.organisation_id, position, erasure),
+                slice,
+                position=position,
+                moment=moment,
+                target_days=target_days,
+            ),
         )
 
     def close(self) -> None:
