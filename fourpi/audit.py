@@ -2,6 +2,8 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from hashlib import sha256
+from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any, BinaryIO
 from uuid import UUID
@@ -10,9 +12,11 @@ import orjson
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
-from fourpi.sealing import Seal, chain_of, digest_of
+from fourpi.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
 
 BATCH = 1_000
+SCAN_BATCH = 10_000
+"""Rows verify reads a query (plain tuples); it holds a batch of events and one of seals."""
 Progress = Callable[[int], None]
 """Told the position reached, every batch."""
 
@@ -77,117 +81,103 @@ def seals(recorder: Any, batch: int = BATCH) -> Iterator[Seal]:
         position = page[-1].position
 
 
-def digest_of_notification(n: Notification, position: int | None = None) -> str:
-    return digest_of(
-        n.id if position is None else position,
-        n.topic,
-        n.originator_id,
-        n.originator_version,
-        n.state,
-    )
+def event_rows(recorder: Any, batch: int | None = None) -> Iterator[EventRow]:
+    """Every event as a plain tuple, in log order, read in big batches."""
+    return chain.from_iterable(pages(recorder.select_event_rows, batch))
+
+
+def seal_rows(recorder: Any, batch: int | None = None) -> Iterator[SealRow]:
+    """Every seal as a plain tuple, in log order, read in big batches."""
+    return chain.from_iterable(pages(recorder.select_seal_rows, batch))
+
+
+def pages(
+    select: Callable[[int, int], list[Any]], batch: int | None
+) -> Iterator[list[Any]]:
+    """Rows whose first column is the position, a batch at a time from the first."""
+    limit = batch or SCAN_BATCH
+    position = 0
+    while page := select(position, limit):
+        yield page
+        position = page[-1][0]
 
 
 def verify(
     recorder: Any, *, anchor: Anchor | None = None, progress: Progress | None = None
 ) -> Verification:
-    """Recompute the chain from the first event to the last and report the first break."""
-    events, sealed = notifications(recorder), seals(recorder)
-    event, seal = next(events, None), next(sealed, None)
+    """Recompute the chain from the first event to the last and report the first break.
+
+    digest_of and chain_of, inlined: the same bytes hashed, with less work for each
+    event (each topic's length prefix kept, no hex round trips), as this loop runs
+    once for every event in the log.
+    """
+    topics: dict[str, bytes] = {}
     previous_position, previous_chain = 0, None
+    previous = GENESIS
     anchored_chain = None
+    anchored_at = None if anchor is None else anchor.position
     count = 0
-    while event is not None or seal is not None:
-        if seal is None or (event is not None and event.id < seal.position):
-            assert event is not None
+    for event, seal in zip_longest(event_rows(recorder), seal_rows(recorder)):
+        if event is None or seal is None or event[0] != seal[0]:
             return broken(
-                count,
-                previous_position,
-                previous_chain,
-                Break(
-                    event.id,
-                    "event-inserted",
-                    "an event is stored here with no seal: it was written outside fourpi",
-                ),
+                count, previous_position, previous_chain, unpaired(event, seal)
             )
-        if event is None or seal.position < event.id:
-            return broken(
-                count,
-                previous_position,
-                previous_chain,
-                Break(
-                    seal.position,
-                    "event-removed",
-                    "the event sealed at this position is missing: it was deleted",
-                ),
-            )
-        digest = digest_of_notification(event)
-        if digest != seal.digest:
-            elsewhere = sealed_elsewhere(recorder, event)
-            if elsewhere is not None:
-                return broken(
-                    count,
-                    previous_position,
-                    previous_chain,
-                    Break(
-                        event.id,
-                        "events-swapped",
-                        f"the event stored here was sealed at position {elsewhere}: "
-                        "events were moved or swapped",
-                    ),
+        position, topic, record, version, state = event
+        _, sealed_after, sealed_digest, sealed_chain = seal
+        prefixed = topics.get(topic)
+        if prefixed is None:
+            prefixed = topics[topic] = length_prefixed(topic.encode())
+        try:
+            at, of, by = str(position).encode(), str(version).encode(), record.encode()
+            digest = sha256(
+                b"\0\0\0%c%b%b%b%b\0\0\0%c%b%b"
+                % (
+                    len(at),
+                    at,
+                    prefixed,
+                    len(by).to_bytes(4, "big"),
+                    by,
+                    len(of),
+                    of,
+                    state,
                 )
+            ).digest()
+        except (TypeError, OverflowError):
+            # Not the types the schema keeps (a tampered row): the definition itself.
+            digest = bytes.fromhex(digest_of(position, topic, record, version, state))
+        if digest.hex() != sealed_digest:
             return broken(
-                count,
-                previous_position,
-                previous_chain,
-                Break(
-                    event.id,
-                    "event-changed",
-                    "the event stored here is not the event that was sealed: its data, "
-                    "record, version or type was changed",
-                ),
+                count, previous_position, previous_chain, changed(recorder, event)
             )
-        if seal.previous_position > previous_position:
+        if sealed_after != previous_position:
             return broken(
                 count,
                 previous_position,
                 previous_chain,
-                Break(
-                    seal.previous_position,
-                    "event-removed",
-                    f"the event at position {seal.previous_position} was deleted with its "
-                    "seal: the next seal still points to it",
-                ),
+                relinked(sealed_after, previous_position),
             )
-        if seal.previous_position < previous_position:
+        # The previous seal's chain, as the bytes it was checked to be.
+        chained = sha256(
+            previous + previous_position.to_bytes(8, "big") + digest
+        ).digest()
+        if chained.hex() != sealed_chain:
             return broken(
                 count,
                 previous_position,
                 previous_chain,
                 Break(
-                    previous_position,
-                    "event-inserted",
-                    "this event and its seal were inserted: the next seal points past it",
-                ),
-            )
-        if chain_of(previous_chain, previous_position, digest) != seal.chain:
-            return broken(
-                count,
-                previous_position,
-                previous_chain,
-                Break(
-                    event.id,
+                    position,
                     "seal-rewritten",
-                    f"the chain breaks between positions {previous_position} and {event.id}: "
+                    f"the chain breaks between positions {previous_position} and {position}: "
                     "a seal was rewritten, so it no longer leads to the next",
                 ),
             )
-        previous_position, previous_chain = event.id, seal.chain
-        if anchor is not None and event.id == anchor.position:
-            anchored_chain = seal.chain
+        previous_position, previous_chain, previous = position, sealed_chain, chained
+        if position == anchored_at:
+            anchored_chain = sealed_chain
         count += 1
         if progress is not None and count % BATCH == 0:
-            progress(event.id)
-        event, seal = next(events, None), next(sealed, None)
+            progress(position)
     head = None if previous_chain is None else Anchor(previous_position, previous_chain)
     if anchor is not None:
         if previous_position < anchor.position:
@@ -215,18 +205,73 @@ def verify(
     return Verification(count, head, None)
 
 
+def length_prefixed(encoded: bytes) -> bytes:
+    return len(encoded).to_bytes(4, "big") + encoded
+
+
+def unpaired(event: EventRow | None, seal: SealRow | None) -> Break:
+    """The break where the next event and the next seal are not at one position."""
+    if seal is None or (event is not None and event[0] < seal[0]):
+        assert event is not None
+        return Break(
+            event[0],
+            "event-inserted",
+            "an event is stored here with no seal: it was written outside fourpi",
+        )
+    return Break(
+        seal[0],
+        "event-removed",
+        "the event sealed at this position is missing: it was deleted",
+    )
+
+
+def changed(recorder: Any, event: EventRow) -> Break:
+    """The break where an event does not match its seal's digest."""
+    elsewhere = sealed_elsewhere(recorder, event)
+    if elsewhere is not None:
+        return Break(
+            event[0],
+            "events-swapped",
+            f"the event stored here was sealed at position {elsewhere}: "
+            "events were moved or swapped",
+        )
+    return Break(
+        event[0],
+        "event-changed",
+        "the event stored here is not the event that was sealed: its data, "
+        "record, version or type was changed",
+    )
+
+
+def relinked(sealed_after: int, previous_position: int) -> Break:
+    """The break where a seal does not point to the event sealed before it."""
+    if sealed_after > previous_position:
+        return Break(
+            sealed_after,
+            "event-removed",
+            f"the event at position {sealed_after} was deleted with its "
+            "seal: the next seal still points to it",
+        )
+    return Break(
+        previous_position,
+        "event-inserted",
+        "this event and its seal were inserted: the next seal points past it",
+    )
+
+
 def broken(count: int, position: int, chain: str | None, at: Break) -> Verification:
     head = None if chain is None else Anchor(position, chain)
     return Verification(count, head, at)
 
 
-def sealed_elsewhere(recorder: Any, event: Notification) -> int | None:
+def sealed_elsewhere(recorder: Any, event: EventRow) -> int | None:
     """The position whose seal fits this event's content, if any (a move or swap)."""
-    for seal in seals(recorder):
-        if seal.position != event.id and seal.digest == digest_of_notification(
-            event, seal.position
+    at, topic, record, version, state = event
+    for position, _, digest, _ in seal_rows(recorder):
+        if position != at and digest == digest_of(
+            position, topic, record, version, state
         ):
-            return seal.position
+            return position
     return None
 
 

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import retry
 
 GENESIS = bytes(32)
 """The chain value before the first event."""
 SEALS_TABLE = "fourpi_seals"
+HEX_DIGITS = "0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ def seals_for(
         seals.append(Seal(position, previous_position, digest, chain))
         previous_position, previous_chain = position, chain
     return seals
+
+
+EventRow = tuple[int, str, str, int, bytes]
+"""An event as the audit reads it: position, topic, record id as text, version, state."""
+SealRow = tuple[int, int, str, str]
+"""A seal as the audit reads it: position, previous position, digest, chain."""
 
 
 def seal_from_row(row: Any) -> Seal:
@@ -152,6 +160,49 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
             )
             return [seal_from_row(row) for row in c.fetchall()]
 
+    def select_seal_rows(self, after: int, limit: int) -> list[SealRow]:
+        """Seals after a position as plain tuples, for the audit's fast scan."""
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None
+            cursor.execute(
+                f"SELECT position, previous_position, digest, chain FROM {SEALS_TABLE} "
+                "WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            return cursor.fetchall()
+
+    def select_event_rows(self, after: int, limit: int) -> list[EventRow]:
+        """Events after a position as plain tuples, the record id as the text the
+        library's reading of it prints (what digests hash), without building
+        library objects."""
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None
+            cursor.execute(
+                "SELECT rowid, topic, originator_id, originator_version, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            rows = cursor.fetchall()
+        text = self.convert_originator_id
+        if self.datastore.originator_id_type != "uuid":
+            return [(p, t, str(text(o)), v, s) for p, t, o, v, s in rows]
+        # The hex the library stores, dashed as a UUID prints it; anything else (a
+        # tampered row) goes through the library's own reading.
+        return [
+            (
+                p,
+                t,
+                f"{o[:8]}-{o[8:12]}-{o[12:16]}-{o[16:20]}-{o[20:]}"
+                if type(o) is str and len(o) == 32 and not o.strip(HEX_DIGITS)
+                else str(text(o)),
+                v,
+                s,
+            )
+            for p, t, o, v, s in rows
+        ]
+
 
 class SealingPostgresRecorder(PostgresApplicationRecorder):
     """Stores events and their seals in one PostgreSQL transaction, under the
@@ -170,6 +221,18 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "previous_position BIGINT NOT NULL, digest TEXT NOT NULL, "
                 "chain TEXT NOT NULL)"
             ).format(self.seals_table)
+        )
+        self.select_seal_rows_statement = sql.SQL(
+            "SELECT position, previous_position, digest, chain FROM {} "
+            "WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(self.seals_table)
+        self.select_event_rows_statement = sql.SQL(
+            "SELECT notification_id, topic, originator_id::text, originator_version, "
+            "state FROM {}.{} WHERE notification_id > %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(
+            sql.Identifier(self.datastore.schema),
+            sql.Identifier(self.events_table_name),
         )
 
     def _fetch_ids_after_insert_events(
@@ -256,3 +319,29 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 (after, limit),
             )
             return [seal_from_row(row.values()) for row in curs.fetchall()]
+
+    def select_seal_rows(self, after: int, limit: int) -> list[SealRow]:
+        """Seals after a position as plain tuples, for the audit's fast scan."""
+        rows: list[SealRow] = self._select_rows(
+            self.select_seal_rows_statement, after, limit
+        )
+        return rows
+
+    def select_event_rows(self, after: int, limit: int) -> list[EventRow]:
+        """Events after a position as plain tuples, the record id as the text a
+        UUID prints (what digests hash), without building library objects."""
+        rows: list[EventRow] = self._select_rows(
+            self.select_event_rows_statement, after, limit
+        )
+        return rows
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _select_rows(self, statement: Any, after: int, limit: int) -> list[Any]:
+        from psycopg.rows import tuple_row
+
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
+            curs.execute(statement, (after, limit), prepare=True)
+            return curs.fetchall()
