@@ -4,7 +4,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from fourpi.projections.answers import (
     Slice,
 )
 from fourpi.projections.evaluate import evaluate
-from fourpi.projections.facts import facts_of
+from fourpi.projections.facts import Fact, facts_of
 from fourpi.projections.schema import Facts, Row
 from fourpi.projections.store import (
     VIEW_NAME,
@@ -32,7 +32,7 @@ from fourpi.projections.store import (
     ViewsMovedOn,
 )
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 2000
 DEFAULT_CACHED_ORGANISATIONS = 8
 DEFAULT_CACHED_REPORTS = 256
 DEFAULT_POLL_SECONDS = 0.2
@@ -152,6 +152,7 @@ class ImpactViews:
         self.cache = FactsCache(self.store)
         self.reports: Memo[ImpactReport] = Memo(DEFAULT_CACHED_REPORTS)
         """Reports already computed: the same facts always give the same report."""
+        self.erasures: Memo[int] = Memo(DEFAULT_CACHED_REPORTS)
         self._stopping = threading.Event()
 
     # Keeping up with the log
@@ -166,29 +167,41 @@ class ImpactViews:
     def catch_up(
         self, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None
     ) -> int:
-        """Apply every event not yet applied, a batch per transaction; returns the position."""
+        """Apply every event not yet applied, a batch per transaction; returns the position.
+
+        Each person's key is read once for a run of batches (up to 50,000 events, so
+        what is remembered stays bounded), not once a batch: the same people recur
+        all through the log. An erasure applied in the run forgets the person's key
+        there and then (after_erasures destroys it); a run ends early when another
+        worker has moved the views on, so nothing it read is held on to.
+        """
         position = self.position()
         head = self.head() if progress else 0
+        remembered_events = 50_000
         while True:
-            notifications = self.records.recorder.select_notifications(
-                start=position + 1, limit=batch_size
-            )
-            if not notifications:
-                return position
             with self.records.keys.remembered():
-                batch = self.batch_of(notifications)
-            try:
-                erased = self.store.record_batch(batch)
-            except ViewsMovedOn:
-                # Another worker applied these first: carry on from where it got to.
-                position = self.position()
-                continue
-            if erased:
-                self.after_erasures(erased)
-            position = notifications[-1].id
-            if progress:
-                head = max(head, position)
-                progress(position, head)
+                decoded = 0
+                while decoded < remembered_events:
+                    notifications = self.records.recorder.select_notifications(
+                        start=position + 1, limit=batch_size
+                    )
+                    if not notifications:
+                        return position
+                    batch = self.batch_of(notifications)
+                    decoded += len(notifications)
+                    try:
+                        erased = self.store.record_batch(batch)
+                    except ViewsMovedOn:
+                        # Another worker applied these first: carry on from where it
+                        # got to.
+                        position = self.position()
+                        break
+                    if erased:
+                        self.after_erasures(erased)
+                    position = notifications[-1].id
+                    if progress:
+                        head = max(head, position)
+                        progress(position, head)
 
     def after_erasures(self, erased: Sequence[tuple[UUID, UUID]]) -> None:
         """The views have deleted erased people's rows: make sure their keys are
@@ -199,25 +212,28 @@ class ImpactViews:
             self.cache.forget(organisation_id)
         self.store.scrub()
 
-    def batch_of(self, notifications: Sequence[Notification]) -> list[Any]:
-        """The facts of each stored event, led by its row in the views' log."""
-        batch = []
+    def batch_of(
+        self, notifications: Sequence[Notification]
+    ) -> Iterator[tuple[int, UUID, list[Fact]]]:
+        """The facts of each stored event, led by its row in the views' log.
+
+        Lazily, one event at a time: the store turns each event's facts into columns
+        as they come, so the decoded events never pile up (keeping a whole batch of
+        them alive made the garbage collector walk them over and over)."""
+        to_domain_event = self.records.mapper.to_domain_event
         for notification in notifications:
-            event: Any = self.records.mapper.to_domain_event(notification)
+            event: Any = to_domain_event(notification)
             log_row = {
                 "recorded_at": event.timestamp,
                 "topic": notification.topic,
                 "record_id": notification.originator_id,
                 "version": notification.originator_version,
             }
-            batch.append(
-                (
-                    notification.id,
-                    event.organisation_id,
-                    [("log", log_row), *facts_of(event)],
-                )
+            yield (
+                notification.id,
+                event.organisation_id,
+                [("log", log_row), *facts_of(event)],
             )
-        return batch
 
     def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
         """Keep the views caught up until stop() is called.
@@ -270,6 +286,7 @@ class ImpactViews:
         self.store.clear()
         self.cache.clear()
         self.reports.clear()
+        self.erasures.clear()
         return self.catch_up(batch_size=batch_size, progress=progress)
 
     # Answering
@@ -281,6 +298,7 @@ class ImpactViews:
         as_of: int | datetime | None = None,
         moment: date | None = None,
         target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+        live: int | None = None,
     ) -> ImpactReport:
         """Every answer for the slice, live or as the views stood at a past moment.
 
@@ -289,8 +307,11 @@ class ImpactViews:
         so the rows at or below a position are the views as they stood there.
         moment: the date that decides whether a review is overdue; by default the
         as_of time's date, else the date the position was recorded, else today.
+        live: the views' position, when the caller has just read it (the views only
+        move forward, so a live answer is then as of that position).
         """
-        live = self.position()
+        if live is None:
+            live = self.position()
         if isinstance(as_of, datetime):
             if as_of.tzinfo is None:
                 raise ValueError("as_of: a time must carry its time zone")
@@ -314,7 +335,7 @@ class ImpactViews:
         # A report is a function of the facts up to the position, which never change
         # except when an erasure deletes a person's rows at every position: the
         # organisation's latest erasure is part of the key.
-        erasure = self.store.last_erasure(slice.organisation_id)
+        erasure = self.last_erasure(slice.organisation_id, live)
         return self.reports.get(
             (slice, position, moment, target_days, erasure),
             lambda: evaluate(
@@ -324,6 +345,16 @@ class ImpactViews:
                 moment=moment,
                 target_days=target_days,
             ),
+        )
+
+    def last_erasure(self, organisation_id: UUID, live: int) -> int:
+        """The position of the organisation's latest erasure, with the views at `live`.
+
+        The views record an erasure in the same transaction as the position they
+        reach, so it is a function of that position: read once per position.
+        """
+        return self.erasures.get(
+            (organisation_id, live), lambda: self.store.last_erasure(organisation_id)
         )
 
     def close(self) -> None:
