@@ -1,13 +1,23 @@
-"""Evaluate one organisation's facts into the answers of `answers.py`, for one slice, with exact arithmetic."""
+"""Evaluate one organisation's facts into the answers of `answers.py`, for one slice, with exact arithmetic.
 
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+One call narrows the tables to the slice (a table the slice does not narrow is used as
+it is, a part of the slice not given costs nothing), then indexes by id what the
+slice's facts refer to (for a narrow slice, only that: an initiative's answers look up
+only its own rows), and builds every answer from those, each table scanned once. Rows
+are read by column: the projection has already typed every value (see schema.py), so
+a row here is a `Fields`, and the names its values are bound to say what they hold.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import TypeVar, cast
+from functools import cache, lru_cache
+from operator import itemgetter
+from typing import Any
 from uuid import UUID
 
 from fourpi.domain.calendar import add_months
@@ -58,9 +68,14 @@ from fourpi.projections.answers import (
     Slice,
     SupportTotal,
 )
-from fourpi.projections.schema import Facts, Row
+from fourpi.projections.schema import Facts
 
 __all__ = ["PeopleFigures", "evaluate", "people_figures"]
+
+Fields = dict[str, Any]
+"""One row of the facts, its values typed by the projection as schema.py declares."""
+Tables = Mapping[str, list[Fields]]
+"""The facts, table by table: `Facts`, read by column."""
 
 NOT_ASSESSED = "not_assessed"
 AWAITING_RESPONSE = "awaiting_response"
@@ -74,91 +89,64 @@ CHANGED_BY_INVOLVEMENT = frozenset(
 )
 SCORES = (1, 2, 3, 4, 5)
 
-K = TypeVar("K", bound=Hashable)
 
-
-# Typed access to the rows: the projection has already typed every value, so these
-# only tell the type checker what each column holds.
-
-
-def _uuid(row: Row, column: str) -> UUID:
-    return cast(UUID, row[column])
-
-
-def _optional_uuid(row: Row, column: str) -> UUID | None:
-    return cast(UUID | None, row[column])
-
-
-def _text(row: Row, column: str) -> str:
-    return cast(str, row[column])
-
-
-def _optional_text(row: Row, column: str) -> str | None:
-    return cast(str | None, row[column])
-
-
-def _int(row: Row, column: str) -> int:
-    return cast(int, row[column])
-
-
-def _flag(row: Row, column: str) -> bool:
-    return cast(bool, row[column])
-
-
-def _day(row: Row, column: str) -> date:
-    return cast(date, row[column])
-
-
-def _moment(row: Row, column: str) -> datetime:
-    return cast(datetime, row[column])
-
-
-def _money(row: Row, column: str) -> Decimal:
-    return cast(Decimal, row[column])
-
-
-def _optional_money(row: Row, column: str) -> Decimal | None:
-    return cast(Decimal | None, row[column])
-
-
-def _texts(row: Row, column: str) -> tuple[str, ...]:
-    value = cast(tuple[str, ...] | None, row[column])
-    return () if value is None else value
-
-
-def _position(row: Row) -> int:
-    return _int(row, "position")
+def _texts(row: Fields, column: str) -> tuple[str, ...]:
+    """A list column, where a missing list is an empty one."""
+    texts: tuple[str, ...] | None = row[column]
+    return () if texts is None else texts
 
 
 def _utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
+def _held_on(meeting: Fields) -> date:
+    """The day a meeting is dated by: the UTC date of held_at."""
+    return _utc_day(meeting["held_at"])
+
+
 # Small general helpers.
 
 
-def _latest(rows: Iterable[Row], key: Callable[[Row], K]) -> dict[K, Row]:
-    """The row with the highest log position for each key."""
-    latest: dict[K, Row] = {}
+def _latest(rows: Iterable[Fields], column: str) -> dict[UUID, Fields]:
+    """The row with the highest log position for each value of the column."""
+    latest: dict[UUID, Fields] = {}
     for row in rows:
-        k = key(row)
-        current = latest.get(k)
-        if current is None or _position(row) > _position(current):
-            latest[k] = row
+        key = row[column]
+        current = latest.get(key)
+        if current is None or row["position"] > current["position"]:
+            latest[key] = row
     return latest
 
 
-def _earliest_day(rows: Iterable[Row], key: str, column: str) -> dict[UUID, date]:
+def _earliest_day(rows: Iterable[Fields], key: str, column: str) -> dict[UUID, date]:
     earliest: dict[UUID, date] = {}
     for row in rows:
-        k = _uuid(row, key)
-        day = _day(row, column)
-        if k not in earliest or day < earliest[k]:
+        k = row[key]
+        day = row[column]
+        current = earliest.get(k)
+        if current is None or day < current:
             earliest[k] = day
     return earliest
 
 
+def _by(rows: Iterable[Fields], column: str) -> dict[UUID, Fields]:
+    """Rows by their id (the last row of each id)."""
+    return {row[column]: row for row in rows}
+
+
+def _group(rows: Iterable[Fields], key: str, value: str) -> dict[UUID, list[UUID]]:
+    grouped: dict[UUID, list[UUID]] = defaultdict(list)
+    for row in rows:
+        grouped[row[key]].append(row[value])
+    return dict(grouped)
+
+
+@lru_cache(maxsize=4096)
 def _ratio(part: int, whole: int) -> Fraction | None:
+    """part / whole, None when whole is 0. The same few ratios recur across the
+    answers and, for the figures about people, across every initiative, and a Fraction
+    is slow to make and never changes, so they are made once."""
     return Fraction(part, whole) if whole else None
 
 
@@ -173,14 +161,13 @@ def _in_order(keys: Iterable[str], order: Iterable[str]) -> list[str]:
 
 def _counts(values: Iterable[str], order: Iterable[str]) -> dict[str, int]:
     """Non-zero counts."""
-    counted: dict[str, int] = defaultdict(int)
-    for value in values:
-        counted[value] += 1
+    counted = Counter(values)
     return {value: counted[value] for value in _in_order(counted, order)}
 
 
-def _values(vocabulary: type[StrEnum]) -> list[str]:
-    return [member.value for member in vocabulary]
+@cache
+def _values(vocabulary: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in vocabulary)
 
 
 def _day_spread(days: Iterable[int]) -> DaySpread:
@@ -202,141 +189,54 @@ def _day_spread(days: Iterable[int]) -> DaySpread:
     )
 
 
-# Everything looked up by id, built once so that no answer scans a table twice.
+# Cycles and reference populations: small tables, read whole.
 
 
 @dataclass(frozen=True)
 class _Cycle:
     initiative_id: UUID
     number: int
-    phases: dict[str, Row]
+    phases: dict[str, Fields]
 
     @property
-    def act(self) -> Row:
+    def act(self) -> Fields:
         return self.phases[CyclePhase.ACT.value]
 
     def notes(self, phase: CyclePhase) -> str:
         row = self.phases.get(phase.value)
-        return "" if row is None else _text(row, "notes")
+        notes: str = "" if row is None else row["notes"]
+        return notes
 
 
-@dataclass(frozen=True)
-class _Index:
-    initiatives: dict[UUID, Row]
-    participants: dict[UUID, Row]
-    monitoring: dict[UUID, Row]
-    preferences: dict[UUID, Row]
-    role_ended_on: dict[UUID, date]
-    papers_sent_at: dict[UUID, datetime]
-    reserved_meetings: frozenset[UUID]
-    attendees: dict[UUID, list[UUID]]
-    contributions: dict[UUID, Row]
-    latest_response: dict[UUID, Row]
-    first_response_on: dict[UUID, date]
-    first_feedback_on: dict[UUID, date]
-    sources: dict[UUID, list[UUID]]
-    contributions_with_change: frozenset[UUID]
-    scores: dict[UUID, list[Row]]
-    paid_on: dict[UUID, date]
-    cycles: dict[tuple[UUID, int], _Cycle]
-    reference_shares: dict[UUID | None, dict[tuple[str, str], Fraction]]
-
-    def kind(self, participant_id: UUID) -> str | None:
-        row = self.participants.get(participant_id)
-        return None if row is None else _text(row, "participant_kind")
-
-    def is_voice(self, participant_id: UUID) -> bool:
-        return self.kind(participant_id) in VOICES
-
-
-def _group(rows: Iterable[Row], key: str, value: str) -> dict[UUID, list[UUID]]:
-    grouped: dict[UUID, list[UUID]] = defaultdict(list)
-    for row in rows:
-        grouped[_uuid(row, key)].append(_uuid(row, value))
-    return dict(grouped)
-
-
-def _cycles(rows: Iterable[Row]) -> dict[tuple[UUID, int], _Cycle]:
+def _cycles(rows: Iterable[Fields]) -> dict[tuple[UUID, int], _Cycle]:
     cycles: dict[tuple[UUID, int], _Cycle] = {}
     for row in rows:
-        key = (_uuid(row, "initiative_id"), _int(row, "number"))
+        key = (row["initiative_id"], row["number"])
         if key not in cycles:
             cycles[key] = _Cycle(key[0], key[1], {})
-        cycles[key].phases[_text(row, "phase")] = row
+        cycles[key].phases[row["phase"]] = row
     # A cycle exists from its Act; phases without one cannot be placed in a window.
     return {key: c for key, c in cycles.items() if CyclePhase.ACT.value in c.phases}
 
 
 def _reference_shares(
-    rows: Sequence[Row],
+    rows: Sequence[Fields],
 ) -> dict[UUID | None, dict[tuple[str, str], Fraction]]:
     """The current set of each scope: a revision replaces the whole set."""
     newest: dict[UUID | None, int] = {}
     for row in rows:
-        scope = _optional_uuid(row, "initiative_id")
-        newest[scope] = max(newest.get(scope, _position(row)), _position(row))
+        scope = row["initiative_id"]
+        newest[scope] = max(newest.get(scope, row["position"]), row["position"])
     shares: dict[UUID | None, dict[tuple[str, str], Fraction]] = defaultdict(dict)
     for row in rows:
-        scope = _optional_uuid(row, "initiative_id")
-        if _position(row) == newest[scope]:
-            key = (_text(row, "category"), _text(row, "value"))
-            shares[scope][key] = Fraction(_money(row, "share"))
+        scope = row["initiative_id"]
+        if row["position"] == newest[scope]:
+            shares[scope][(row["category"], row["value"])] = Fraction(row["share"])
     return dict(shares)
 
 
-def _index(facts: Facts) -> _Index:
-    def by(table: str, column: str) -> dict[UUID, Row]:
-        return {_uuid(row, column): row for row in facts[table]}
-
-    def participant(row: Row) -> UUID:
-        return _uuid(row, "participant_id")
-
-    def contribution(row: Row) -> UUID:
-        return _uuid(row, "contribution_id")
-
-    scores: dict[UUID, list[Row]] = defaultdict(list)
-    for row in facts["process_scores"]:
-        scores[_uuid(row, "answer_id")].append(row)
-    return _Index(
-        initiatives=by("initiatives", "initiative_id"),
-        participants=by("participants", "participant_id"),
-        monitoring=_latest(facts["monitoring"], participant),
-        preferences=_latest(facts["payment_preferences"], participant),
-        role_ended_on={
-            _uuid(row, "role_id"): _day(row, "ended_on")
-            for row in facts["role_endings"]
-        },
-        papers_sent_at={
-            _uuid(row, "meeting_id"): _moment(row, "sent_at")
-            for row in facts["meeting_papers"]
-        },
-        reserved_meetings=frozenset(
-            _uuid(row, "meeting_id") for row in facts["meeting_reserves"]
-        ),
-        attendees=_group(facts["attendance"], "meeting_id", "participant_id"),
-        contributions=by("contributions", "contribution_id"),
-        latest_response=_latest(facts["responses"], contribution),
-        first_response_on=_earliest_day(
-            facts["responses"], "contribution_id", "responded_on"
-        ),
-        first_feedback_on=_earliest_day(
-            facts["feedback"], "contribution_id", "given_on"
-        ),
-        sources=_group(facts["change_sources"], "change_id", "contribution_id"),
-        contributions_with_change=frozenset(
-            _uuid(row, "contribution_id") for row in facts["change_sources"]
-        ),
-        scores=dict(scores),
-        paid_on={
-            _uuid(row, "payment_id"): _day(row, "paid_on")
-            for row in facts["payments_made"]
-        },
-        cycles=_cycles(facts["cycle_phases"]),
-        reference_shares=_reference_shares(facts["reference_shares"]),
-    )
-
-
-# How a Slice narrows the facts (see the module docstring of answers.py).
+# How a Slice narrows the facts (see the module docstring of answers.py). Each part
+# of the slice that is given filters a table once; a part not given costs nothing.
 
 Window = tuple[date, date | None]
 
@@ -350,8 +250,8 @@ def _cycle_windows(
         if n != number:
             continue
         following = cycles.get((initiative_id, number + 1))
-        end = None if following is None else _day(following.act, "entered_on")
-        windows[initiative_id] = (_day(cycle.act, "entered_on"), end)
+        end = None if following is None else following.act["entered_on"]
+        windows[initiative_id] = (cycle.act["entered_on"], end)
     return windows
 
 
@@ -365,12 +265,14 @@ class _Narrowing:
     slice: Slice
     windows: Mapping[UUID, Window] | None
 
+    @property
+    def whole(self) -> bool:
+        """The slice keeps every fact of the organisation."""
+        return self.slice == Slice(self.slice.organisation_id)
+
     def initiative(self, initiative_id: UUID | None) -> bool:
         wanted = self.slice.initiative_id
         return wanted is None or initiative_id == wanted
-
-    def in_period(self, day: date) -> bool:
-        return _in_period(self.slice, day)
 
     def in_window(self, initiative_id: UUID | None, day: date) -> bool:
         if self.windows is None:
@@ -381,27 +283,61 @@ class _Narrowing:
         start, end = window
         return day >= start and (end is None or day < end)
 
-    def dated(self, initiative_id: UUID | None, day: date) -> bool:
-        return (
-            self.initiative(initiative_id)
-            and self.in_period(day)
-            and self.in_window(initiative_id, day)
-        )
+    def of_initiative(self, rows: list[Fields]) -> list[Fields]:
+        wanted = self.slice.initiative_id
+        if wanted is None:
+            return rows
+        return [row for row in rows if row["initiative_id"] == wanted]
+
+    def dated(
+        self, rows: list[Fields], day_of: Callable[[Fields], date]
+    ) -> list[Fields]:
+        """Rows of an initiative in scope, dated in the period and in their initiative's
+        cycle window."""
+        rows = self.of_initiative(rows)
+        start, end = self.slice.period_from, self.slice.period_to
+        if start is not None:
+            rows = [row for row in rows if day_of(row) >= start]
+        if end is not None:
+            rows = [row for row in rows if day_of(row) <= end]
+        if self.windows is not None:
+            in_window = self.in_window
+            rows = [row for row in rows if in_window(row["initiative_id"], day_of(row))]
+        return rows
 
     def active(
+        self, roles: list[Fields], ended_on: Mapping[UUID, date]
+    ) -> list[Fields]:
+        """Roles of an initiative in scope active in the period and at some time in
+        their initiative's cycle window; a role is active on every day from its start
+        to its end, both included."""
+        roles = self.of_initiative(roles)
+        start, end = self.slice.period_from, self.slice.period_to
+        if end is not None:
+            roles = [row for row in roles if row["started_on"] <= end]
+        if start is not None:
+            roles = [
+                row
+                for row in roles
+                if (ended := ended_on.get(row["role_id"])) is None or ended >= start
+            ]
+        if self.windows is not None:
+            in_window = self.active_in_window
+            roles = [
+                row
+                for row in roles
+                if in_window(
+                    row["initiative_id"],
+                    row["started_on"],
+                    ended_on.get(row["role_id"]),
+                )
+            ]
+        return roles
+
+    def active_in_window(
         self, initiative_id: UUID, started_on: date, ended_on: date | None
     ) -> bool:
-        """A role is active on every day from its start to its end, both included."""
-        if not self.initiative(initiative_id):
-            return False
-        start, end = self.slice.period_from, self.slice.period_to
-        if end is not None and started_on > end:
-            return False
-        if start is not None and ended_on is not None and ended_on < start:
-            return False
-        if self.windows is None:
-            return True
-        window = self.windows.get(initiative_id)
+        window = None if self.windows is None else self.windows.get(initiative_id)
         if window is None:
             return False
         window_start, window_end = window
@@ -414,127 +350,234 @@ class _Narrowing:
             and (ended_on is None or ended_on >= window_start)
         )
 
-    def tagged(self, areas: tuple[str, ...]) -> bool:
+    def tagged(self, rows: list[Fields], column: str) -> list[Fields]:
+        """Rows tagged with the slice's impact area in a list column."""
         area = self.slice.impact_area
-        return area is None or area in areas
+        if area is None:
+            return rows
+        return [row for row in rows if area in _texts(row, column)]
 
-    def area(self, area: str) -> bool:
-        wanted = self.slice.impact_area
-        return wanted is None or area == wanted
+    def of_area(self, rows: list[Fields]) -> list[Fields]:
+        """Rows whose impact area is the slice's."""
+        area = self.slice.impact_area
+        if area is None:
+            return rows
+        return [row for row in rows if row["impact_area"] == area]
 
     def cycle(self, cycle: _Cycle) -> bool:
         number = self.slice.cycle
+        area = self.slice.impact_area
         return (
             self.initiative(cycle.initiative_id)
             and (number is None or cycle.number == number)
-            and self.tagged(_texts(cycle.act, "focus_areas"))
+            and (area is None or area in _texts(cycle.act, "focus_areas"))
         )
 
 
 @dataclass(frozen=True)
 class _Sliced:
-    """The facts of the slice, each list in log order."""
+    """The facts of the slice, each list in log order (meetings by held_at). Lists
+    the slice does not narrow are the facts' own lists: never change them."""
 
-    outcomes: list[Row]
-    assessments: dict[UUID, Row]
-    contributions: list[Row]
-    changes: list[Row]
-    answers: list[Row]
-    meetings: list[Row]
-    roles: list[Row]
-    payments: list[Row]
-    support: list[Row]
+    outcomes: list[Fields]
+    assessments: dict[UUID, Fields]
+    contributions: list[Fields]
+    changes: list[Fields]
+    answers: list[Fields]
+    meetings: list[Fields]
+    roles: list[Fields]
+    payments: list[Fields]
+    support: list[Fields]
 
 
-def _narrow(facts: Facts, index: _Index, narrowing: _Narrowing) -> _Sliced:
-    def of_initiative(row: Row) -> UUID | None:
-        return _optional_uuid(row, "initiative_id")
-
-    def dated(table: str, column: str) -> list[Row]:
-        return [
-            row
-            for row in facts[table]
-            if narrowing.dated(of_initiative(row), _day(row, column))
-        ]
-
-    outcomes = [
-        row
-        for row in facts["intended_outcomes"]
-        if narrowing.initiative(_uuid(row, "initiative_id"))
-        and narrowing.tagged(_texts(row, "impact_areas"))
-    ]
-    wanted_outcomes = {_uuid(row, "outcome_id") for row in outcomes}
+def _narrow(facts: Tables, narrowing: _Narrowing) -> _Sliced:
+    outcomes = narrowing.tagged(
+        narrowing.of_initiative(facts["intended_outcomes"]), "impact_areas"
+    )
+    wanted_outcomes = {row["outcome_id"] for row in outcomes}
     assessments = _latest(
         (
             row
-            for row in dated("outcome_assessments", "assessed_on")
-            if _uuid(row, "outcome_id") in wanted_outcomes
+            for row in narrowing.dated(
+                facts["outcome_assessments"], itemgetter("assessed_on")
+            )
+            if row["outcome_id"] in wanted_outcomes
         ),
-        lambda row: _uuid(row, "outcome_id"),
+        "outcome_id",
     )
+    role_ended_on = {row["role_id"]: row["ended_on"] for row in facts["role_endings"]}
     return _Sliced(
         outcomes=outcomes,
         assessments=assessments,
-        contributions=[
-            row
-            for row in dated("contributions", "made_on")
-            if narrowing.tagged(_texts(row, "impact_areas"))
-        ],
-        changes=[
-            row
-            for row in dated("changes", "changed_on")
-            if narrowing.area(_text(row, "impact_area"))
-        ],
-        answers=dated("process_answers", "answered_on"),
-        meetings=sorted(
-            (
-                row
-                for row in facts["meetings"]
-                if narrowing.dated(
-                    of_initiative(row), _utc_day(_moment(row, "held_at"))
-                )
-            ),
-            key=lambda row: (_moment(row, "held_at"), _position(row)),
+        contributions=narrowing.tagged(
+            narrowing.dated(facts["contributions"], itemgetter("made_on")),
+            "impact_areas",
         ),
-        roles=[
-            row
-            for row in facts["roles"]
-            if narrowing.active(
-                _uuid(row, "initiative_id"),
-                _day(row, "started_on"),
-                index.role_ended_on.get(_uuid(row, "role_id")),
-            )
-        ],
-        payments=dated("payments", "owed_on"),
-        support=dated("support", "given_on"),
+        changes=narrowing.of_area(
+            narrowing.dated(facts["changes"], itemgetter("changed_on"))
+        ),
+        answers=narrowing.dated(facts["process_answers"], itemgetter("answered_on")),
+        meetings=sorted(
+            narrowing.dated(facts["meetings"], _held_on),
+            key=lambda row: (row["held_at"], row["position"]),
+        ),
+        roles=narrowing.active(facts["roles"], role_ended_on),
+        payments=narrowing.dated(facts["payments"], itemgetter("owed_on")),
+        support=narrowing.dated(facts["support"], itemgetter("given_on")),
     )
 
 
-def _involved(roles: Iterable[Row]) -> set[UUID]:
-    return {_uuid(row, "participant_id") for row in roles}
+# What the slice's facts refer to, looked up by id, built once so that no answer
+# scans a table twice.
+
+
+@dataclass(frozen=True)
+class _Index:
+    """voices: the participants, of those looked up, who are service users or
+    carers."""
+
+    initiatives: dict[UUID, Fields]
+    voices: frozenset[UUID]
+    monitoring: dict[UUID, Fields]
+    papers_sent_at: dict[UUID, datetime]
+    reserved_meetings: frozenset[UUID]
+    attendees: dict[UUID, list[UUID]]
+    contributions: dict[UUID, Fields]
+    latest_response: dict[UUID, Fields]
+    first_response_on: dict[UUID, date]
+    first_feedback_on: dict[UUID, date]
+    sources: dict[UUID, list[UUID]]
+    contributions_with_change: frozenset[UUID]
+    paid_on: dict[UUID, date]
+    cycles: dict[tuple[UUID, int], _Cycle]
+    reference_shares: dict[UUID | None, dict[tuple[str, str], Fraction]]
+
+
+def _ids(rows: Iterable[Fields], column: str, whole: bool) -> set[UUID] | None:
+    """The ids the rows refer to in a column; None (every id) for the whole
+    organisation, whose rows refer to everything."""
+    return None if whole else {row[column] for row in rows}
+
+
+def _kept(rows: list[Fields], column: str, ids: Container[UUID] | None) -> list[Fields]:
+    """The rows whose column holds one of the ids (every row for None)."""
+    if ids is None:
+        return rows
+    return [row for row in rows if row[column] in ids]
+
+
+def _index(
+    facts: Tables,
+    sliced: _Sliced,
+    cycles: dict[tuple[UUID, int], _Cycle],
+    whole: bool,
+) -> _Index:
+    """Each table indexed for the ids the slice's facts refer to, so that a narrow
+    slice looks up only its own (whole: the slice is the whole organisation)."""
+    meetings = _ids(sliced.meetings, "meeting_id", whole)
+    attendees = _group(
+        _kept(facts["attendance"], "meeting_id", meetings),
+        "meeting_id",
+        "participant_id",
+    )
+    change_sources = facts["change_sources"]
+    sources = _group(
+        _kept(change_sources, "change_id", _ids(sliced.changes, "change_id", whole)),
+        "change_id",
+        "contribution_id",
+    )
+    # The contributions of the slice, and those its changes came from.
+    contributions = _ids(sliced.contributions, "contribution_id", whole)
+    contributions_with_change = frozenset(
+        row["contribution_id"]
+        for row in _kept(change_sources, "contribution_id", contributions)
+    )
+    if contributions is not None:
+        contributions.update(c for ids in sources.values() for c in ids)
+    responses = _kept(facts["responses"], "contribution_id", contributions)
+    # Those involved, and those at the slice's meetings.
+    people = _ids(sliced.roles, "participant_id", whole)
+    if people is not None:
+        people.update(p for ids in attendees.values() for p in ids)
+    participants = _by(
+        _kept(facts["participants"], "participant_id", people), "participant_id"
+    )
+    return _Index(
+        initiatives=_by(facts["initiatives"], "initiative_id"),
+        voices=frozenset(
+            participant_id
+            for participant_id, row in participants.items()
+            if row["participant_kind"] in VOICES
+        ),
+        monitoring=_latest(
+            _kept(facts["monitoring"], "participant_id", people), "participant_id"
+        ),
+        papers_sent_at={
+            row["meeting_id"]: row["sent_at"]
+            for row in _kept(facts["meeting_papers"], "meeting_id", meetings)
+        },
+        reserved_meetings=frozenset(
+            row["meeting_id"]
+            for row in _kept(facts["meeting_reserves"], "meeting_id", meetings)
+        ),
+        attendees=attendees,
+        contributions=_by(
+            _kept(facts["contributions"], "contribution_id", contributions),
+            "contribution_id",
+        ),
+        latest_response=_latest(responses, "contribution_id"),
+        first_response_on=_earliest_day(responses, "contribution_id", "responded_on"),
+        first_feedback_on=_earliest_day(
+            _kept(facts["feedback"], "contribution_id", contributions),
+            "contribution_id",
+            "given_on",
+        ),
+        sources=sources,
+        contributions_with_change=contributions_with_change,
+        paid_on={
+            row["payment_id"]: row["paid_on"]
+            for row in _kept(
+                facts["payments_made"],
+                "payment_id",
+                _ids(sliced.payments, "payment_id", whole),
+            )
+        },
+        cycles=cycles,
+        reference_shares=_reference_shares(facts["reference_shares"]),
+    )
 
 
 # 1. What were the intended outcomes?
 
 
-def _outcome_status(outcome: Row, assessment: Row | None) -> OutcomeStatus:
+def _outcome_status(outcome: Fields, assessment: Fields | None) -> OutcomeStatus:
+    if assessment is None:
+        return OutcomeStatus(
+            outcome_id=outcome["outcome_id"],
+            initiative_id=outcome["initiative_id"],
+            description=outcome["description"],
+            impact_areas=_texts(outcome, "impact_areas"),
+            assessment=None,
+            involvement_difference=None,
+            evidence=None,
+            assessed_on=None,
+        )
     return OutcomeStatus(
-        outcome_id=_uuid(outcome, "outcome_id"),
-        initiative_id=_uuid(outcome, "initiative_id"),
-        description=_text(outcome, "description"),
+        outcome_id=outcome["outcome_id"],
+        initiative_id=outcome["initiative_id"],
+        description=outcome["description"],
         impact_areas=_texts(outcome, "impact_areas"),
-        assessment=None if assessment is None else _text(assessment, "assessment"),
-        involvement_difference=None
-        if assessment is None
-        else _optional_text(assessment, "involvement_difference"),
-        evidence=None if assessment is None else _optional_text(assessment, "evidence"),
-        assessed_on=None if assessment is None else _day(assessment, "assessed_on"),
+        assessment=assessment["assessment"],
+        involvement_difference=assessment["involvement_difference"],
+        evidence=assessment["evidence"],
+        assessed_on=assessment["assessed_on"],
     )
 
 
 def _outcome_statuses(sliced: _Sliced) -> tuple[OutcomeStatus, ...]:
+    assessments = sliced.assessments
     return tuple(
-        _outcome_status(row, sliced.assessments.get(_uuid(row, "outcome_id")))
+        _outcome_status(row, assessments.get(row["outcome_id"]))
         for row in sliced.outcomes
     )
 
@@ -552,49 +595,48 @@ def _intended_outcomes(statuses: Sequence[OutcomeStatus]) -> IntendedOutcomesAns
 # 2. What actual differences did service users and carers make?
 
 
-def _response_outcome(index: _Index, contribution_id: UUID) -> str | None:
-    response = index.latest_response.get(contribution_id)
-    return None if response is None else _text(response, "outcome")
-
-
-def _link(index: _Index, contribution: Row) -> ContributionLink:
-    contribution_id = _uuid(contribution, "contribution_id")
+def _link(index: _Index, contribution: Fields) -> ContributionLink:
+    contribution_id = contribution["contribution_id"]
     response = index.latest_response.get(contribution_id)
     return ContributionLink(
         contribution_id=contribution_id,
-        summary=_text(contribution, "summary"),
-        made_on=_day(contribution, "made_on"),
-        outcome=None if response is None else _text(response, "outcome"),
-        responded_on=None if response is None else _day(response, "responded_on"),
+        summary=contribution["summary"],
+        made_on=contribution["made_on"],
+        outcome=None if response is None else response["outcome"],
+        responded_on=None if response is None else response["responded_on"],
         feedback_given_on=index.first_feedback_on.get(contribution_id),
     )
 
 
-def _chain(index: _Index, change: Row) -> ChangeChain:
-    sources = index.sources.get(_uuid(change, "change_id"), [])
+def _chain(index: _Index, change: Fields, sources: list[UUID]) -> ChangeChain:
+    contributions = index.contributions
     return ChangeChain(
-        change_id=_uuid(change, "change_id"),
-        initiative_id=_uuid(change, "initiative_id"),
-        description=_text(change, "description"),
-        impact_area=_text(change, "impact_area"),
-        scope=_text(change, "scope"),
-        beyond_kind=_optional_text(change, "beyond_kind"),
-        changed_on=_day(change, "changed_on"),
+        change_id=change["change_id"],
+        initiative_id=change["initiative_id"],
+        description=change["description"],
+        impact_area=change["impact_area"],
+        scope=change["scope"],
+        beyond_kind=change["beyond_kind"],
+        changed_on=change["changed_on"],
         contributions=tuple(
-            _link(index, index.contributions[c])
-            for c in sources
-            if c in index.contributions
+            [_link(index, contributions[c]) for c in sources if c in contributions]
         ),
     )
 
 
 def _differences(index: _Index, sliced: _Sliced) -> DifferencesAnswer:
-    outcomes = [
-        _response_outcome(index, _uuid(row, "contribution_id")) or AWAITING_RESPONSE
-        for row in sliced.contributions
-    ]
+    latest_response = index.latest_response
+    outcomes: list[str] = []
+    for row in sliced.contributions:
+        response = latest_response.get(row["contribution_id"])
+        outcomes.append(
+            (None if response is None else response["outcome"]) or AWAITING_RESPONSE
+        )
+    all_sources = index.sources
     traced = [
-        row for row in sliced.changes if index.sources.get(_uuid(row, "change_id"))
+        (row, sources)
+        for row in sliced.changes
+        if (sources := all_sources.get(row["change_id"]))
     ]
     return DifferencesAnswer(
         contributions=len(outcomes),
@@ -602,9 +644,9 @@ def _differences(index: _Index, sliced: _Sliced) -> DifferencesAnswer:
         share_adopted_or_adapted=_ratio(
             sum(1 for o in outcomes if o in TAKEN_ON), len(outcomes)
         ),
-        changes=tuple(_chain(index, row) for row in traced),
-        by_scope=_counts((_text(r, "scope") for r in traced), _values(ChangeScope)),
-        by_area=_counts((_text(r, "impact_area") for r in traced), _values(ImpactArea)),
+        changes=tuple(_chain(index, row, sources) for row, sources in traced),
+        by_scope=_counts((row["scope"] for row, _ in traced), _values(ChangeScope)),
+        by_area=_counts((row["impact_area"] for row, _ in traced), _values(ImpactArea)),
         untraced_changes=len(sliced.changes) - len(traced),
     )
 
@@ -627,35 +669,46 @@ def _score_summary(
     )
 
 
-def _process_experience(index: _Index, sliced: _Sliced) -> ProcessExperienceAnswer:
-    grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for answer in sliced.answers:
-        kind = _text(answer, "respondent_kind")
-        for score in index.scores.get(_uuid(answer, "answer_id"), []):
-            grouped[(kind, _text(score, "dimension"))].append(_int(score, "score"))
+def _score_order(key: tuple[str, str]) -> tuple[int, int, str, str]:
+    """Respondent kinds, then dimensions, in vocabulary order; unknown ones after."""
     kinds = _values(RespondentKind)
     dimensions = _values(ProcessDimension)
+    kind, dimension = key
+    return (
+        kinds.index(kind) if kind in kinds else len(kinds),
+        dimensions.index(dimension) if dimension in dimensions else len(dimensions),
+        kind,
+        dimension,
+    )
 
-    def order(key: tuple[str, str]) -> tuple[int, int, str, str]:
-        kind, dimension = key
-        return (
-            kinds.index(kind) if kind in kinds else len(kinds),
-            dimensions.index(dimension) if dimension in dimensions else len(dimensions),
-            kind,
-            dimension,
-        )
 
-    involved = _involved(sliced.roles)
-    answered = {
-        participant_id
-        for row in sliced.answers
-        if (participant_id := _optional_uuid(row, "participant_id")) is not None
-    }
+def _scores_by_kind(
+    answers: Iterable[Fields], scores: Iterable[Fields]
+) -> dict[tuple[str, str], list[int]]:
+    """The scores given in the answers, by respondent kind and dimension."""
+    kinds: dict[UUID, tuple[str, ...]] = {}
+    for answer in answers:
+        answer_id = answer["answer_id"]
+        kinds[answer_id] = (*kinds.get(answer_id, ()), answer["respondent_kind"])
+    grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for row in scores:
+        for kind in kinds.get(row["answer_id"], ()):
+            grouped[(kind, row["dimension"])].append(row["score"])
+    return grouped
+
+
+def _process_experience(
+    sliced: _Sliced, scores: Mapping[tuple[str, str], list[int]]
+) -> ProcessExperienceAnswer:
+    """scores: those given in the slice's answers, by respondent kind and dimension."""
+    involved = {row["participant_id"] for row in sliced.roles}
+    answered = {row["participant_id"] for row in sliced.answers}
+    answered.discard(None)
     respondents = len(answered & involved)
     return ProcessExperienceAnswer(
         scores=tuple(
-            _score_summary(kind, dimension, grouped[(kind, dimension)])
-            for kind, dimension in sorted(grouped, key=order)
+            _score_summary(kind, dimension, scores[(kind, dimension)])
+            for kind, dimension in sorted(scores, key=_score_order)
         ),
         answers=len(sliced.answers),
         involved=len(involved),
@@ -667,14 +720,14 @@ def _process_experience(index: _Index, sliced: _Sliced) -> ProcessExperienceAnsw
 # 4 and 5. End result, and beyond the activity.
 
 
-def _change_summary(index: _Index, change: Row) -> ChangeSummary:
+def _change_summary(index: _Index, change: Fields) -> ChangeSummary:
     return ChangeSummary(
-        change_id=_uuid(change, "change_id"),
-        initiative_id=_uuid(change, "initiative_id"),
-        description=_text(change, "description"),
-        impact_area=_text(change, "impact_area"),
-        changed_on=_day(change, "changed_on"),
-        contribution_ids=tuple(index.sources.get(_uuid(change, "change_id"), [])),
+        change_id=change["change_id"],
+        initiative_id=change["initiative_id"],
+        description=change["description"],
+        impact_area=change["impact_area"],
+        changed_on=change["changed_on"],
+        contribution_ids=tuple(index.sources.get(change["change_id"], ())),
     )
 
 
@@ -688,7 +741,7 @@ def _end_result(
         end_result_changes=tuple(
             _change_summary(index, row)
             for row in sliced.changes
-            if _text(row, "scope") == ChangeScope.END_RESULT.value
+            if row["scope"] == ChangeScope.END_RESULT.value
         ),
         outcomes_by_difference=_counts(
             differences_made, _values(InvolvementDifference)
@@ -704,8 +757,8 @@ def _end_result(
 def _beyond(index: _Index, sliced: _Sliced) -> BeyondAnswer:
     grouped: dict[str, list[ChangeSummary]] = defaultdict(list)
     for row in sliced.changes:
-        kind = _optional_text(row, "beyond_kind")
-        if _text(row, "scope") == ChangeScope.BEYOND.value and kind is not None:
+        kind = row["beyond_kind"]
+        if row["scope"] == ChangeScope.BEYOND.value and kind is not None:
             grouped[kind].append(_change_summary(index, row))
     return BeyondAnswer(
         by_kind={
@@ -724,18 +777,18 @@ def _standard(voices: int) -> str:
     return "minimum" if voices == 2 else "below_minimum"
 
 
-def _meeting_check(index: _Index, meeting: Row) -> MeetingCheck:
-    meeting_id = _uuid(meeting, "meeting_id")
-    voices = len({p for p in index.attendees.get(meeting_id, []) if index.is_voice(p)})
-    high_level = _flag(meeting, "high_level")
+def _meeting_check(index: _Index, meeting: Fields) -> MeetingCheck:
+    meeting_id = meeting["meeting_id"]
+    voices = len(index.voices.intersection(index.attendees.get(meeting_id, ())))
+    high_level = meeting["high_level"]
     reserve_named = meeting_id in index.reserved_meetings
     return MeetingCheck(
         meeting_id=meeting_id,
-        initiative_id=_uuid(meeting, "initiative_id"),
-        title=_text(meeting, "title"),
-        held_at=_moment(meeting, "held_at"),
+        initiative_id=meeting["initiative_id"],
+        title=meeting["title"],
+        held_at=meeting["held_at"],
         high_level=high_level,
-        decision_making=_flag(meeting, "decision_making"),
+        decision_making=meeting["decision_making"],
         service_users_and_carers=voices,
         reserve_named=reserve_named,
         standard=_standard(voices),
@@ -755,58 +808,57 @@ def _reference_population(
 
 
 def _category_diversity(
-    index: _Index,
-    people: Sequence[UUID],
+    declarations: Sequence[Fields | None],
     category: MonitoringCategory,
     reference: Mapping[tuple[str, str], Fraction],
 ) -> CategoryDiversity:
-    declared: list[str] = []
-    for person in people:
-        row = index.monitoring.get(person)
-        value = None if row is None else _optional_text(row, category.value)
-        declared.append(NOT_RECORDED if value is None else value)
-    total = len(declared)
-    counted: dict[str, int] = defaultdict(int)
-    for value in declared:
-        counted[value] += 1
+    """declarations: each person's latest monitoring (None: never recorded)."""
+    column = category.value
+    counted = Counter(
+        NOT_RECORDED if row is None or row[column] is None else row[column]
+        for row in declarations
+    )
+    total = len(declarations)
     rows = []
     for value in [*_values(MONITORING_VALUES[category]), NOT_RECORDED]:
         count = counted.get(value, 0)
         share = _ratio(count, total)
-        reference_share = reference.get((category.value, value))
+        reference_share = reference.get((column, value))
         ratio = (
             share / reference_share
             if share is not None and reference_share  # a zero share has no ratio
             else None
         )
         rows.append(DiversityRow(value, count, share, reference_share, ratio))
-    return CategoryDiversity(category=category.value, total=total, rows=tuple(rows))
+    return CategoryDiversity(category=column, total=total, rows=tuple(rows))
 
 
 def _presence(
     index: _Index, sliced: _Sliced, slice: Slice, checks: Sequence[MeetingCheck]
 ) -> PresenceAnswer:
+    voices = index.voices
+    initiatives = index.initiatives
     levels: dict[str, set[UUID]] = defaultdict(set)
     decision_makers: set[UUID] = set()
     people: dict[UUID, None] = {}
     for role in sliced.roles:
-        person = _uuid(role, "participant_id")
-        if not index.is_voice(person):
+        person = role["participant_id"]
+        if person not in voices:
             continue
         people[person] = None
-        initiative = index.initiatives.get(_uuid(role, "initiative_id"))
+        initiative = initiatives.get(role["initiative_id"])
         if initiative is not None:
-            levels[_text(initiative, "level")].add(person)
-        if _flag(role, "decision_making"):
+            levels[initiative["level"]].add(person)
+        if role["decision_making"]:
             decision_makers.add(person)
-    at_meetings = {
-        person
-        for meeting in sliced.meetings
-        if _flag(meeting, "decision_making")
-        for person in index.attendees.get(_uuid(meeting, "meeting_id"), [])
-        if index.is_voice(person)
-    }
+    attendees = index.attendees
+    attended: set[UUID] = set()
+    for meeting in sliced.meetings:
+        if meeting["decision_making"]:
+            attended.update(attendees.get(meeting["meeting_id"], ()))
+    at_meetings = attended & voices
     reference = _reference_population(index, slice)
+    declarations = [index.monitoring.get(person) for person in people]
     return PresenceAnswer(
         by_level={
             level: len(levels[level])
@@ -817,7 +869,7 @@ def _presence(
         meetings=tuple(checks),
         failing_meetings=tuple(c.meeting_id for c in checks if not c.meets_standard),
         diversity=tuple(
-            _category_diversity(index, list(people), category, reference)
+            _category_diversity(declarations, category, reference)
             for category in MonitoringCategory
         ),
     )
@@ -838,20 +890,16 @@ def _papers_notice(index: _Index, check: MeetingCheck) -> PapersNotice:
     )
 
 
-def _support_totals(rows: Iterable[Row]) -> dict[str, SupportTotal]:
-    grouped: dict[str, list[Row]] = defaultdict(list)
+def _support_totals(rows: Iterable[Fields]) -> dict[str, SupportTotal]:
+    grouped: dict[str, list[Fields]] = defaultdict(list)
     for row in rows:
-        grouped[_text(row, "support_kind")].append(row)
+        grouped[row["support_kind"]].append(row)
     return {
         kind: SupportTotal(
             records=len(grouped[kind]),
-            people=sum(_int(row, "people") for row in grouped[kind]),
+            people=sum(row["people"] for row in grouped[kind]),
             hours=sum(
-                (
-                    hours
-                    for row in grouped[kind]
-                    if (hours := _optional_money(row, "hours")) is not None
-                ),
+                (row["hours"] for row in grouped[kind] if row["hours"] is not None),
                 Decimal(0),
             ),
         )
@@ -866,25 +914,27 @@ def _process(
     target_days: int,
 ) -> ProcessAnswer:
     papers = tuple(_papers_notice(index, check) for check in checks)
+    paid_on = index.paid_on
     payment_days = [
-        (index.paid_on[payment_id] - _day(row, "owed_on")).days
+        (paid - row["owed_on"]).days
         for row in sliced.payments
-        if (payment_id := _uuid(row, "payment_id")) in index.paid_on
+        if (paid := paid_on.get(row["payment_id"])) is not None
     ]
-    contribution_ids = [_uuid(row, "contribution_id") for row in sliced.contributions]
-    made_on = {
-        _uuid(row, "contribution_id"): _day(row, "made_on")
-        for row in sliced.contributions
+    contribution_ids = [row["contribution_id"] for row in sliced.contributions]
+    made_on: dict[UUID, date] = {
+        row["contribution_id"]: row["made_on"] for row in sliced.contributions
     }
+    first_feedback_on = index.first_feedback_on
     feedback_days = [
-        (index.first_feedback_on[c] - made_on[c]).days
+        (given_on - made_on[c]).days
         for c in contribution_ids
-        if c in index.first_feedback_on
+        if (given_on := first_feedback_on.get(c)) is not None
     ]
+    first_response_on = index.first_response_on
     response_days = [
-        (index.first_response_on[c] - made_on[c]).days
+        (responded_on - made_on[c]).days
         for c in contribution_ids
-        if c in index.first_response_on
+        if (responded_on := first_response_on.get(c)) is not None
     ]
     return ProcessAnswer(
         papers=papers,
@@ -908,19 +958,25 @@ def _process(
 # Principles
 
 
-def _policy_status(facts: Facts, moment: date) -> PolicyStatus | None:
-    if not facts["policies"]:
+def _position(row: Fields) -> int:
+    position: int = row["position"]
+    return position
+
+
+def _policy_status(facts: Tables, moment: date) -> PolicyStatus | None:
+    policies = facts["policies"]
+    if not policies:
         return None
-    policy = max(facts["policies"], key=_position)
+    policy = max(policies, key=_position)
     # A revision restarts the clock, so only reviews of the current version count.
     reviews = [r for r in facts["policy_reviews"] if _position(r) > _position(policy)]
-    adopted_on = _day(policy, "adopted_on")
-    last_reviewed_on = (
-        _day(max(reviews, key=_position), "reviewed_on") if reviews else adopted_on
+    adopted_on: date = policy["adopted_on"]
+    last_reviewed_on: date = (
+        max(reviews, key=_position)["reviewed_on"] if reviews else adopted_on
     )
-    due = add_months(last_reviewed_on, _int(policy, "review_interval_months"))
+    due = add_months(last_reviewed_on, policy["review_interval_months"])
     return PolicyStatus(
-        version_label=_text(policy, "version_label"),
+        version_label=policy["version_label"],
         adopted_on=adopted_on,
         last_reviewed_on=last_reviewed_on,
         review_due_on=due,
@@ -930,21 +986,19 @@ def _policy_status(facts: Facts, moment: date) -> PolicyStatus | None:
 
 
 def _principles(
-    index: _Index, sliced: _Sliced, facts: Facts, moment: date
+    index: _Index, sliced: _Sliced, facts: Tables, moment: date
 ) -> PrinciplesAnswer:
-    contributions = [_uuid(row, "contribution_id") for row in sliced.contributions]
-    led_to_change = sum(
-        1 for c in contributions if c in index.contributions_with_change
-    )
+    contributions = [row["contribution_id"] for row in sliced.contributions]
+    with_change = index.contributions_with_change
+    led_to_change = sum(1 for c in contributions if c in with_change)
+    latest_response = index.latest_response
     declines = [
         response
         for c in contributions
-        if (response := index.latest_response.get(c)) is not None
-        and _text(response, "outcome") == ResponseOutcome.DECLINED.value
+        if (response := latest_response.get(c)) is not None
+        and response["outcome"] == ResponseOutcome.DECLINED.value
     ]
-    explained = sum(
-        1 for r in declines if (_optional_text(r, "rationale") or "").strip()
-    )
+    explained = sum(1 for r in declines if (r["rationale"] or "").strip())
     return PrinciplesAnswer(
         responsiveness=_ratio(led_to_change, len(contributions)),
         declined=len(declines),
@@ -977,37 +1031,58 @@ def _earnings_period(
     )
 
 
-def _payments_and_benefits(
-    index: _Index, facts: Facts, slice: Slice
-) -> tuple[EarningsWatch, ...]:
+def _payments_and_benefits(facts: Tables, slice: Slice) -> tuple[EarningsWatch, ...]:
+    preferences = _latest(facts["payment_preferences"], "participant_id")
+    # Only participants who gave both an earnings limit and its period are watched.
+    watched: dict[UUID, tuple[Fields, Decimal, str]] = {}
+    if preferences:
+        for participant_id, participant in _by(
+            facts["participants"], "participant_id"
+        ).items():
+            preference = preferences.get(participant_id)
+            if preference is None:
+                continue
+            limit = preference["earnings_limit"]
+            period = preference["earnings_period"]
+            if limit is not None and period is not None:
+                watched[participant_id] = (participant, limit, period)
+    if not watched:
+        return ()
+    fee_payments = [
+        row
+        for row in facts["payments"]
+        if row["participant_id"] in watched
+        and row["payment_kind"] == PaymentKind.FEE.value
+    ]
+    paid_on: dict[UUID, date] = {
+        row["payment_id"]: row["paid_on"]
+        for row in _kept(
+            facts["payments_made"],
+            "payment_id",
+            {row["payment_id"] for row in fee_payments},
+        )
+    }
     fees: dict[UUID, list[tuple[date, Decimal, bool]]] = defaultdict(list)
-    for row in facts["payments"]:
-        if _text(row, "payment_kind") != PaymentKind.FEE.value:
-            continue
-        paid_on = index.paid_on.get(_uuid(row, "payment_id"))
-        placed_on = _day(row, "owed_on") if paid_on is None else paid_on
+    for row in fee_payments:
+        paid = paid_on.get(row["payment_id"])
+        placed_on = row["owed_on"] if paid is None else paid
         if _in_period(slice, placed_on):
-            fees[_uuid(row, "participant_id")].append(
-                (placed_on, _money(row, "amount"), paid_on is not None)
+            fees[row["participant_id"]].append(
+                (placed_on, row["amount"], paid is not None)
             )
     watches = []
-    for participant_id, participant in index.participants.items():
-        preference = index.preferences.get(participant_id)
-        if preference is None:
-            continue
-        limit = _optional_money(preference, "earnings_limit")
-        period = _optional_text(preference, "earnings_period")
-        if limit is None or period is None:
-            continue
+    for participant_id, (participant, limit, period) in watched.items():
         totals: dict[date, tuple[Decimal, Decimal]] = {}
         for placed_on, amount, is_paid in fees.get(participant_id, []):
             start = _period_start(placed_on, period)
-            paid, owed = totals.get(start, (Decimal(0), Decimal(0)))
-            totals[start] = (paid + amount, owed) if is_paid else (paid, owed + amount)
+            paid_total, owed = totals.get(start, (Decimal(0), Decimal(0)))
+            totals[start] = (
+                (paid_total + amount, owed) if is_paid else (paid_total, owed + amount)
+            )
         watches.append(
             EarningsWatch(
                 participant_id=participant_id,
-                pseudonym=_text(participant, "pseudonym"),
+                pseudonym=participant["pseudonym"],
                 earnings_limit=limit,
                 earnings_period=period,
                 periods=tuple(
@@ -1023,10 +1098,9 @@ def _payments_and_benefits(
 
 
 def _cycle_view(index: _Index, cycle: _Cycle) -> CycleView:
-    phase_order = _values(CyclePhase)
-    entered = {
-        phase: _day(cycle.phases[phase], "entered_on")
-        for phase in phase_order
+    entered: dict[str, date] = {
+        phase: cycle.phases[phase]["entered_on"]
+        for phase in _values(CyclePhase)
         if phase in cycle.phases
     }
     learn = cycle.phases.get(CyclePhase.LEARN.value)
@@ -1069,25 +1143,27 @@ def evaluate(
     target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
 ) -> ImpactReport:
     """Every answer for `slice` from facts already bounded at `position`."""
-    index = _index(facts)
-    windows = None if slice.cycle is None else _cycle_windows(index.cycles, slice.cycle)
+    cycles = _cycles(facts["cycle_phases"])
+    windows = None if slice.cycle is None else _cycle_windows(cycles, slice.cycle)
     narrowing = _Narrowing(slice, windows)
-    sliced = _narrow(facts, index, narrowing)
+    sliced = _narrow(facts, narrowing)
+    index = _index(facts, sliced, cycles, narrowing.whole)
     statuses = _outcome_statuses(sliced)
     checks = tuple(_meeting_check(index, row) for row in sliced.meetings)
+    scores = _scores_by_kind(sliced.answers, facts["process_scores"])
     return ImpactReport(
         slice=slice,
         position=position,
         moment=moment,
         intended_outcomes=_intended_outcomes(statuses),
         differences=_differences(index, sliced),
-        process_experience=_process_experience(index, sliced),
+        process_experience=_process_experience(sliced, scores),
         end_result=_end_result(index, sliced, statuses),
         beyond=_beyond(index, sliced),
         presence=_presence(index, sliced, slice, checks),
         process=_process(index, sliced, checks, target_days),
         principles=_principles(index, sliced, facts, moment),
-        payments_and_benefits=_payments_and_benefits(index, facts, slice),
+        payments_and_benefits=_payments_and_benefits(facts, slice),
         cycles=_cycle_views(index, narrowing),
     )
 
@@ -1110,10 +1186,10 @@ class PeopleFigures:
 def _split(sliced: _Sliced) -> dict[UUID, _Sliced]:
     """The slice's facts, initiative by initiative, in one pass over each list."""
 
-    def by_initiative(rows: Iterable[Row]) -> dict[UUID, list[Row]]:
-        grouped: dict[UUID, list[Row]] = defaultdict(list)
+    def by_initiative(rows: Iterable[Fields]) -> dict[UUID, list[Fields]]:
+        grouped: dict[UUID, list[Fields]] = defaultdict(list)
         for row in rows:
-            initiative_id = _optional_uuid(row, "initiative_id")
+            initiative_id = row["initiative_id"]
             if initiative_id is not None:
                 grouped[initiative_id].append(row)
         return grouped
@@ -1147,9 +1223,9 @@ def people_figures(
     """The figures about people of the organisation (key None) and of each of its
     initiatives, from facts already bounded at a position: exactly what `evaluate`
     gives for a slice naming only the organisation or only that initiative."""
-    index = _index(facts)
     whole = Slice(organisation_id)
-    sliced = _narrow(facts, index, _Narrowing(whole, None))
+    sliced = _narrow(facts, _Narrowing(whole, None))
+    index = _index(facts, sliced, _cycles(facts["cycle_phases"]), whole=True)
     parts = _split(sliced)
     empty = _Sliced([], {}, [], [], [], [], [], [], [])
     scopes: dict[UUID | None, tuple[Slice, _Sliced, str | None]] = {
@@ -1159,15 +1235,30 @@ def people_figures(
         scopes[initiative_id] = (
             Slice(organisation_id, initiative_id),
             parts.get(initiative_id, empty),
-            _text(initiative, "level"),
+            initiative["level"],
         )
+    score_rows: list[Fields] = facts["process_scores"]
+    scores_of: dict[UUID, list[Fields]] = defaultdict(list)
+    for row in score_rows:
+        scores_of[row["answer_id"]].append(row)
+    # Each meeting is checked once: an initiative's checks are the organisation's of
+    # its meetings, in the same order.
+    every_check = tuple(_meeting_check(index, row) for row in sliced.meetings)
+    checks_of: dict[UUID | None, list[MeetingCheck]] = defaultdict(list)
+    for check in every_check:
+        checks_of[check.initiative_id].append(check)
     figures: dict[UUID | None, PeopleFigures] = {}
     for scope, (slice, part, level) in scopes.items():
-        checks = tuple(_meeting_check(index, row) for row in part.meetings)
+        checks = every_check if scope is None else tuple(checks_of.get(scope, ()))
+        answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
+        scores = _scores_by_kind(
+            part.answers,
+            (row for answer_id in answer_ids for row in scores_of.get(answer_id, ())),
+        )
         figures[scope] = PeopleFigures(
             level=level,
             presence=_presence(index, part, slice, checks),
-            process_experience=_process_experience(index, part),
+            process_experience=_process_experience(part, scores),
             support=_support_totals(part.support),
         )
     return figures
