@@ -1,6 +1,8 @@
 """The query fields that answer the five 4PI impact questions and the indicators around them, for any slice and past moment."""
 
-from typing import Annotated
+import weakref
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -9,7 +11,7 @@ from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
 from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
 from fourpi.graphql.suppression import disclosed
-from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS
+from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
 
 SliceArgument = Annotated[
     SliceInput | None,
@@ -34,40 +36,68 @@ TargetDaysArgument = Annotated[
 ]
 
 
+T = TypeVar("T")
+
+_CONVERTED: dict[int, dict[tuple[Any, ...], Any]] = {}
+"""Answers already converted for the API, by report (its id, while it lives)."""
+
+
+def once_per_report(convert: Callable[..., T], report: ImpactReport, *how: Any) -> T:
+    """An answer converted from a report for the API, converted once and then shared
+    by every request that gets the same report (reports are kept per log position,
+    so the busy case is many evaluators asking at one position). The converted
+    answers are never changed after they are made; `how` is the rest of what the
+    conversion depends on (how people are disclosed)."""
+    of_report = _CONVERTED.get(id(report))
+    if of_report is None:
+        of_report = _CONVERTED[id(report)] = {}
+        # Forgotten with the report, before its id can be reused.
+        weakref.finalize(report, _CONVERTED.pop, id(report), None)
+    key = (convert, *how)
+    found = of_report.get(key)
+    if found is None:
+        found = of_report[key] = convert(report, *how)
+    return found
+
+
 async def resolve_intended_outcomes(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.IntendedOutcomes:
-    return answers.intended_outcomes(await report_for(info, slice, as_of))
+    return once_per_report(
+        answers.intended_outcomes, await report_for(info, slice, as_of)
+    )
 
 
 async def resolve_differences(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Differences:
-    return answers.differences(await report_for(info, slice, as_of))
+    return once_per_report(answers.differences, await report_for(info, slice, as_of))
 
 
 async def resolve_process_experience(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.ProcessExperience:
-    return answers.process_experience(*await disclosed(info, slice, as_of))
+    return once_per_report(
+        answers.process_experience, *await disclosed(info, slice, as_of)
+    )
 
 
 async def resolve_end_result(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.EndResult:
-    return answers.end_result(await report_for(info, slice, as_of))
+    return once_per_report(answers.end_result, await report_for(info, slice, as_of))
 
 
 async def resolve_beyond(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Beyond:
-    return answers.beyond(await report_for(info, slice, as_of))
+    return once_per_report(answers.beyond, await report_for(info, slice, as_of))
 
 
 async def resolve_presence(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Presence:
-    return answers.presence(*await disclosed(info, slice, as_of))
+    return once_per_report(answers.presence, *await disclosed(info, slice, as_of))
 
 
 async def resolve_process(
@@ -76,25 +106,29 @@ async def resolve_process(
     as_of: AsOfArgument = None,
     target_days: TargetDaysArgument = DEFAULT_PAYMENT_TARGET_DAYS,
 ) -> answers.Process:
-    return answers.process(*await disclosed(info, slice, as_of, target_days))
+    return once_per_report(
+        answers.process, *await disclosed(info, slice, as_of, target_days)
+    )
 
 
 async def resolve_principles(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Principles:
-    return answers.principles(await report_for(info, slice, as_of))
+    return once_per_report(answers.principles, await report_for(info, slice, as_of))
 
 
 async def resolve_payments_and_benefits(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.PaymentsAndBenefits:
-    return answers.payments_and_benefits(await report_for(info, slice, as_of))
+    return once_per_report(
+        answers.payments_and_benefits, await report_for(info, slice, as_of)
+    )
 
 
 async def resolve_cycles(
     info: FourPIInfo, slice: SliceArgument = None, as_of: AsOfArgument = None
 ) -> answers.Cycles:
-    return answers.cycles(await report_for(info, slice, as_of))
+    return once_per_report(answers.cycles, await report_for(info, slice, as_of))
 
 
 @strawberry.type(

@@ -1,6 +1,7 @@
 """The ASGI app: GraphQL over HTTP on Starlette, with bearer tokens, a body limit, a health check, and the projection worker alongside."""
 
 import contextlib
+import hashlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -24,12 +25,14 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
+from fourpi.memo import Memo
 from fourpi.projections.views import ImpactViews
 
 log = logging.getLogger("fourpi.serve")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+CALLERS_KEPT = 1024
 
 
 def preferred_media_type(accept: str | None) -> str:
@@ -63,27 +66,42 @@ class FourPIGraphQL(GraphQL[Context, None]):
         super().__init__(build_schema(limits), graphql_ide="graphiql")
         self.records = records
         self.views = views
+        self.callers: Memo[Caller | None] = Memo(CALLERS_KEPT)
         self.settings = Settings(
             max_page_size=limits.max_page_size,
             read_wait_seconds=limits.read_wait_seconds,
         )
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        given = secret.strip() if scheme.lower() == "bearer" else ""
+        head, caller = await run_in_thread(partial(self.caller_at_head, given))
         return Context(
             records=self.records,
             views=self.views,
             settings=self.settings,
-            caller=await self.caller_of(request),
+            caller=caller,
+            head=head,
             request=request,
             response=response,
         )
 
-    async def caller_of(self, request: Request) -> Caller | None:
-        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            return None
-        token = await run_in_thread(partial(self.records.authenticate, secret.strip()))
-        return None if token is None else Caller.of(token)
+    def caller_at_head(self, secret: str) -> tuple[int, Caller | None]:
+        """The log's head, and who the secret belongs to with the log there.
+
+        A token changes only by an event (issued, revoked), so who a secret belongs
+        to is looked up once per log head, not once per request.
+        """
+        head = self.views.head()
+        if not secret:
+            return head, None
+
+        def looked_up() -> Caller | None:
+            token = self.records.authenticate(secret)
+            return None if token is None else Caller.of(token)
+
+        digest = hashlib.sha256(secret.encode()).digest()
+        return head, self.callers.get((digest, head), looked_up)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

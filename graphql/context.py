@@ -55,6 +55,9 @@ class Context:
     views: ImpactViews
     settings: Settings
     caller: Caller | None
+    head: int | None = None
+    """The log's head when the request arrived (read when first needed, if not given):
+    what the request reads is at least this new."""
     request: Any = None
     response: Any = None
     reports: "dict[tuple[Any, ...], asyncio.Future[ImpactReport]]" = field(

@@ -103,16 +103,27 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
     return given.time
 
 
-async def caught_up(info: FourPIInfo) -> None:
-    """Wait, within the configured time, for the views to reach the log as it stands
-    now, so a client reads what it has just written. If the views are slow, reads
-    go on from where they are: every answer says which position that is."""
+async def log_head(info: FourPIInfo) -> int:
+    """The log's head when the request arrived, read once per request."""
+    if info.context.head is None:
+        info.context.head = await in_thread(info.context.views.head)
+    return info.context.head
+
+
+async def caught_up(info: FourPIInfo) -> int:
+    """Wait, within the configured time, for the views to reach the log as it stood
+    when the request arrived, so a client reads what it has just written; the views'
+    position. If the views are slow, reads go on from where they are: every answer
+    says which position that is."""
     views = info.context.views
-    head = await in_thread(views.head)
+    head = await log_head(info)
     deadline = time.monotonic() + info.context.settings.read_wait_seconds
     # Polled from the event loop: a waiting request holds no worker thread.
-    while await in_thread(views.position) < head and time.monotonic() < deadline:
+    while (position := await in_thread(views.position)) < head:
+        if time.monotonic() >= deadline:
+            break
         await asyncio.sleep(READ_WAIT_POLL_SECONDS)
+    return position
 
 
 async def report_for(
@@ -157,11 +168,10 @@ async def computed_report(
     info: FourPIInfo, chosen: Slice, moment: int | dt.datetime | None, target_days: int
 ) -> ImpactReport:
     views = info.context.views
-    if moment is None:
-        await caught_up(info)
+    live = await caught_up(info) if moment is None else None
     try:
         return await in_thread(
-            views.report, chosen, as_of=moment, target_days=target_days
+            views.report, chosen, as_of=moment, target_days=target_days, live=live
         )
     except ViewsNotReady as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None

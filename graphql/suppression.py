@@ -8,7 +8,7 @@ from uuid import UUID
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import may_read_personal_data
-from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
+from fourpi.graphql.reading import AsOfInput, SliceInput, log_head, report_for
 from fourpi.memo import Memo
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
 from fourpi.projections.disclosure import (
@@ -31,6 +31,17 @@ class Patterns:
     def __init__(self, views: ImpactViews) -> None:
         self.views = views
         self.memo: Memo[frozenset[Cell]] = Memo(PATTERNS_KEPT)
+        self.thresholds: Memo[int] = Memo(PATTERNS_KEPT)
+
+    def threshold(self, organisation_id: UUID, head: int) -> int:
+        """The organisation's threshold with the log at `head`: its record can only
+        change by an event, so it is read once per head."""
+        return self.thresholds.get(
+            (organisation_id, head),
+            lambda: (
+                self.views.records.organisation(organisation_id).suppression_threshold
+            ),
+        )
 
     def of(
         self, organisation_id: UUID, position: int, threshold: int
@@ -58,17 +69,18 @@ def patterns_of(views: ImpactViews) -> Patterns:
         return patterns
 
 
-def _disclosure(info: FourPIInfo, report: ImpactReport, live: bool) -> Disclosure:
+def _disclosure(
+    info: FourPIInfo, report: ImpactReport, live: bool, head: int
+) -> Disclosure:
     """How a caller without the personal-data grant sees the report's counts."""
     chosen = report.slice
     narrowed = chosen.period_from is not None or chosen.period_to is not None
     if not live or narrowed or chosen.cycle is not None:
         return Disclosure(exact=False, withheld=True)
     organisation_id = chosen.organisation_id
-    threshold = info.context.records.organisation(organisation_id).suppression_threshold
-    hidden = patterns_of(info.context.views).of(
-        organisation_id, report.position, threshold
-    )
+    patterns = patterns_of(info.context.views)
+    threshold = patterns.threshold(organisation_id, head)
+    hidden = patterns.of(organisation_id, report.position, threshold)
     return Disclosure(exact=False, hidden=hidden)
 
 
@@ -80,10 +92,13 @@ async def disclosure_for(
     stands now (no asOf)."""
     if may_read_personal_data(info):
         return EXACT
+    head = await log_head(info)
     key = (report.slice, report.position, live)
     pending = info.context.disclosures.get(key)
     if pending is None:
-        pending = asyncio.ensure_future(in_thread(_disclosure, info, report, live))
+        pending = asyncio.ensure_future(
+            in_thread(_disclosure, info, report, live, head)
+        )
         info.context.disclosures[key] = pending
     return await pending
 

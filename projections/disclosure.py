@@ -132,7 +132,11 @@ def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
         pinned = _pinned(table.groups, values, hidden)
         if pinned is None:
             return frozenset(hidden)
-        hidden.add(_loosening(pinned, containing, values, hidden, table.groups))
+        loosening = _loosening(pinned, containing, values, hidden, table.groups)
+        if loosening is None:
+            # Every cell is hidden already: nothing shown can pin anything.
+            return frozenset(hidden)
+        hidden.add(loosening)
 
 
 def _pinned(
@@ -251,7 +255,7 @@ def _loosening(
     values: Mapping[Cell, int],
     hidden: set[Cell],
     groups: Sequence[Group],
-) -> Cell:
+) -> Cell | None:
     """The visible cell to suppress next so the pinned one opens up: the smallest
     visible part of a group it is in, else a visible total of such a group, else the
     largest visible total bounding any suppressed cell."""
@@ -270,7 +274,17 @@ def _loosening(
         and values[g.total] > 0
         and any(p in hidden for p in g.parts)
     ]
-    return max(bounding, key=lambda cell: (values[cell], repr(cell)))
+    if bounding:
+        return max(bounding, key=lambda cell: (values[cell], repr(cell)))
+    # Nothing non-zero is left to hide near it: a visible zero pins it (a total of 0
+    # pins every part to 0), so hide a zero next to it, else any visible cell at all.
+    for group in near:
+        member = _smallest_visible(
+            (group.total, *group.parts), values, hidden, zeros=True
+        )
+        if member is not None:
+            return member
+    return _smallest_visible(values, values, hidden, zeros=True)
 
 
 def _one_more(
