@@ -222,7 +222,7 @@ def drive_wrk(
             [
                 "wrk",
                 "--threads",
-                "2",
+                str(min(2, clients)),
                 "--connections",
                 str(clients),
                 "--duration",
