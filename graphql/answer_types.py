@@ -293,6 +293,10 @@ class Differences(Answered):
         description="Contributions whose latest response is adopted or adapted, over "
         "all contributions in the slice; null with none."
     )
+    changes: list[ChangeChain] = strawberry.field(
+        description="The changes in the slice with at least one source contribution, "
+        "in the order they were recorded."
+    )
     by_scope: list[Count] = strawberry.field(
         description="Those changes counted by scope; only non-zero counts appear."
     )
@@ -302,15 +306,6 @@ class Differences(Answered):
     untraced_changes: int = strawberry.field(
         description="Changes in the slice with no source contribution."
     )
-    answer: strawberry.Private[domain.DifferencesAnswer]
-
-    @strawberry.field(
-        description="The changes in the slice with at least one source contribution, "
-        "in the order they were recorded."
-    )
-    def changes(self) -> list["ChangeChain"]:
-        # Built only when asked for: a large organisation has thousands.
-        return [change_chain(change) for change in self.answer.changes]
 
 
 def contribution_link(answer: domain.ContributionLink) -> ContributionLink:
@@ -349,7 +344,7 @@ def differences(report: domain.ImpactReport) -> Differences:
         contributions=answer.contributions,
         by_response=counts(answer.by_response),
         share_adopted_or_adapted=share_or_none(answer.share_adopted_or_adapted),
-        answer=answer,
+        changes=[change_chain(change) for change in answer.changes],
         by_scope=counts(answer.by_scope),
         by_area=counts(answer.by_area),
         untraced_changes=answer.untraced_changes,
