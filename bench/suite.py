@@ -15,6 +15,7 @@ process (bench.load) on loopback, bounded in time.
 import argparse
 import json
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -37,7 +38,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.answers import peak_memory_mb
-from bench.load import ANSWERS
+from bench.load import body_of
 from bench.synthetic import grow, organisation
 from fourpi.audit import verify
 from fourpi.bootstrap import open_records, open_views
@@ -490,7 +491,7 @@ def first_answers_after_a_write(
                 began = time.perf_counter()
                 response = http.post(
                     f"http://127.0.0.1:{port}/graphql",
-                    json={"query": ANSWERS, "variables": {"slice": None}},
+                    json=body_of("answers", random.Random(number), None),
                 )
                 times.append(time.perf_counter() - began)
                 if response.status_code != 200 or "errors" in response.json():

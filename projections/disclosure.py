@@ -258,7 +258,9 @@ def _loosening(
 ) -> Cell | None:
     """The visible cell to suppress next so the pinned one opens up: the smallest
     visible part of a group it is in, else a visible total of such a group, else the
-    largest visible total bounding any suppressed cell."""
+    largest visible total bounding any suppressed cell, else (only zeros left near
+    it) a visible zero of a group it is in, else any visible cell; None when every
+    cell is hidden already."""
     near = containing.get(pinned, [])
     for group in near:
         part = _smallest_visible(group.parts, values, hidden)
