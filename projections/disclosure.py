@@ -15,7 +15,9 @@ a secondary cell, so a suppressed count is any whole number from 0.
 The groups are built conservatively: counts of distinct people are grouped as if no
 one were in two initiatives or two levels, and an initiative's process-experience
 answers as if every answer scored every dimension. That is the case in which the
-visible figures say the most, so a pattern safe there is safe whatever the overlap.
+visible figures say the most. Where the true counts do not add up that way (someone
+went to two meetings), a total is only at most the sum of its parts and at least each
+part, and a cell is judged pinned on what holds.
 
 The pattern is computed over the organisation and every initiative at once, so the
 same cell is suppressed in every answer that shows it and one slice cannot be
@@ -24,9 +26,12 @@ count be differenced from a neighbouring one, so figures about people narrowed b
 them are withheld from such callers altogether (see `Disclosure`).
 """
 
+import heapq
 import math
+import random
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 from fourpi.domain.vocabulary import (
@@ -112,224 +117,320 @@ class PeopleTable:
 def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
     """The cells to show as suppressed: primary, then secondary until every group is
     safe (see the module docstring) and no suppressed cell is pinned to one value by
-    the bounds the visible cells put on it. Deterministic: the same table and
-    threshold always give the same cells."""
-    values = table.values
-    hidden = {cell for cell, value in values.items() if 0 < value < threshold}
-    containing: dict[Cell, list[Group]] = {}
-    for group in table.groups:
-        for member in (group.total, *group.parts):
-            containing.setdefault(member, []).append(group)
-    while True:
-        changed = True
-        while changed:
-            changed = False
-            for group in table.groups:
-                extra = _one_more(group, values, hidden, threshold)
-                if extra is not None:
-                    hidden.add(extra)
-                    changed = True
-        pinned = _pinned(table.groups, values, hidden)
-        if pinned is None:
-            return frozenset(hidden)
-        loosening = _loosening(pinned, containing, values, hidden, table.groups)
-        if loosening is None:
-            # Every cell is hidden already: nothing shown can pin anything.
-            return frozenset(hidden)
-        hidden.add(loosening)
-
-
-def _pinned(
-    groups: Sequence[Group], values: Mapping[Cell, int], hidden: set[Cell]
-) -> Cell | None:
-    """A suppressed cell whose value follows from the visible ones, found by
-    tightening each suppressed cell's bounds (at least 0) through every group until
-    nothing changes, or by the groups' equations alone."""
-    low: dict[Cell, float] = dict.fromkeys(hidden, 0)
-    high: dict[Cell, float] = dict.fromkeys(hidden, math.inf)
-
-    def bounds(cell: Cell) -> tuple[float, float]:
-        if cell in hidden:
-            return low[cell], high[cell]
-        return values[cell], values[cell]
-
-    relevant = [
-        g for g in groups if g.total in hidden or any(p in hidden for p in g.parts)
+    what the visible cells tell about it. Deterministic: the same table and threshold
+    always give the same cells (ties are broken by the cells' repr)."""
+    cells = sorted(table.values, key=repr)
+    number = {cell: n for n, cell in enumerate(cells)}
+    sums = [
+        Sum(number[g.total], tuple(number[part] for part in g.parts))
+        for g in table.groups
     ]
-    for _ in range(MAX_TIGHTENING_ROUNDS):
-        changed = False
-        for group in relevant:
-            parts = [bounds(part) for part in group.parts]
-            parts_low = sum(b[0] for b in parts)
-            parts_high = sum(b[1] for b in parts)
-            total_low, total_high = bounds(group.total)
-            if group.total in hidden:
-                changed |= _tighten(low, high, group.total, parts_low, parts_high)
+    pattern = _Pattern([table.values[cell] for cell in cells], sums, threshold)
+    return frozenset(cells[n] for n in pattern.hidden)
+
+
+class Sum(NamedTuple):
+    """A group with its cells numbered in repr order."""
+
+    total: int
+    parts: tuple[int, ...]
+
+
+class _Pattern:
+    """The suppression pattern of one table, on cells numbered in repr order (so the
+    smaller number wins every tie)."""
+
+    def __init__(self, values: list[int], sums: list[Sum], threshold: int) -> None:
+        self.values = values
+        self.sums = sums
+        self.threshold = threshold
+        self.hidden = {n for n, value in enumerate(values) if 0 < value < threshold}
+        self.containing: list[list[int]] = [[] for _ in values]
+        for index, group in enumerate(sums):
+            for member in dict.fromkeys((group.total, *group.parts)):
+                self.containing[member].append(index)
+        # Where the true counts satisfy total == sum of parts (see `_pinned`).
+        self.exact = [
+            values[g.total] == sum(values[part] for part in g.parts) for g in sums
+        ]
+        unsafe = set(range(len(sums)))
+        while True:
+            self._make_safe(unsafe)
+            loosened = False
+            for cell in self._pinned():
+                loosening = self._loosening(cell)
+                if loosening is not None:
+                    self.hidden.add(loosening)
+                    unsafe.update(self.containing[loosening])
+                    loosened = True
+            if not loosened:
+                # Nothing is pinned, or every cell is hidden already.
+                return
+
+    def _make_safe(self, unsafe: set[int]) -> None:
+        """Secondary suppression until every group is safe; `unsafe` names the
+        groups that may not be (a cell of theirs was hidden since they were last
+        looked at), and is left empty."""
+        while unsafe:
+            for index in sorted(unsafe):
+                unsafe.discard(index)
+                extra = self._one_more(self.sums[index])
+                if extra is not None:
+                    self.hidden.add(extra)
+                    unsafe.update(self.containing[extra])
+
+    def _one_more(self, group: Sum) -> int | None:
+        """The next cell this group needs suppressed to be safe, or None if it is."""
+        hidden, values = self.hidden, self.values
+        hidden_parts = [part for part in group.parts if part in hidden]
+        total_hidden = group.total in hidden
+        if not hidden_parts and not total_hidden:
+            return None
+        if total_hidden:
+            if hidden_parts:
+                return None
+            # A hidden total with every part visible is their sum.
+            return self._smallest_visible(group.parts, zeros=True)
+        if sum(values[p] for p in hidden_parts) < self.threshold:
+            # The visible total less the visible parts gives the hidden parts' sum:
+            # it must not itself be a small number.
+            part = self._smallest_visible(group.parts)
+            return group.total if part is None else part
+        if len(hidden_parts) < 2:
+            # One hidden part would be that sum; a second, even a zero, opens it up.
+            part = self._smallest_visible(group.parts, zeros=True)
+            return group.total if part is None else part
+        return None
+
+    def _smallest_visible(
+        self, cells: Iterable[int], *, zeros: bool = False
+    ) -> int | None:
+        hidden, values = self.hidden, self.values
+        candidates = [
+            (values[cell], cell)
+            for cell in cells
+            if cell not in hidden and (zeros or values[cell] > 0)
+        ]
+        return min(candidates)[1] if candidates else None
+
+    def _pinned(self) -> list[int]:
+        """For each connected part of the suppressed cells, the first whose value
+        follows from the visible ones, if any: found by tightening each suppressed
+        cell's bounds (at least 0) through the groups until nothing changes, or else
+        by the groups' equations alone.
+
+        A group is used as the equation total = sum of parts only where the true
+        counts satisfy it: a count of distinct people may be less than the sum of its
+        parts (someone at two meetings), and then all that holds, and all an onlooker
+        can rely on, is that the total is at most that sum and each part at most the
+        total. An equation that does not hold cannot pin a true value; assuming it
+        would contradict the counts and push the bounds apart without end."""
+        hidden = self.hidden
+        relevant = sorted({i for cell in hidden for i in self.containing[cell]})
+        low, high = self._bounds(relevant)
+        component = self._components(relevant)
+        first: dict[int, int] = {}
+        for cell in sorted(hidden):
+            if low[cell] == high[cell]:
+                first.setdefault(component[cell], cell)
+        equations: dict[int, list[Sum]] = {}
+        for index in relevant:
+            group = self.sums[index]
+            if not self.exact[index]:
+                continue
+            for member in (group.total, *group.parts):
+                if member in hidden:
+                    root = component[member]
+                    if root not in first:
+                        equations.setdefault(root, []).append(group)
+                    break
+        members: dict[int, list[int]] = {}
+        for cell in sorted(hidden):
+            if component[cell] in equations:
+                members.setdefault(component[cell], []).append(cell)
+        for root, cells in members.items():
+            solved = _solved(equations[root], cells)
+            if solved is not None:
+                first[root] = solved
+        return sorted(first.values())
+
+    def _bounds(
+        self, relevant: Sequence[int]
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """The least and most each suppressed cell can be given the visible cells,
+        tightened group by group; a group is looked at again only when a bound of
+        one of its members has changed."""
+        hidden, values, containing = self.hidden, self.values, self.containing
+        low: dict[int, float] = dict.fromkeys(hidden, 0)
+        high: dict[int, float] = dict.fromkeys(hidden, math.inf)
+        changed = set(relevant)
+
+        def bounds(cell: int) -> tuple[float, float]:
+            if cell in hidden:
+                return low[cell], high[cell]
+            return values[cell], values[cell]
+
+        def tighten(cell: int, at_least: float, at_most: float) -> None:
+            if at_least > low[cell]:
+                low[cell] = at_least
+                changed.update(containing[cell])
+            if at_most < high[cell]:
+                high[cell] = at_most
+                changed.update(containing[cell])
+
+        for _ in range(MAX_TIGHTENING_ROUNDS):
+            if not changed:
+                break
+            looking = sorted(changed)
+            changed.clear()
+            for index in looking:
+                group = self.sums[index]
+                parts = [bounds(part) for part in group.parts]
+                parts_low = sum(b[0] for b in parts)
+                parts_high = sum(b[1] for b in parts)
                 total_low, total_high = bounds(group.total)
-            for part, (part_low, part_high) in zip(group.parts, parts, strict=True):
-                if part in hidden:
-                    changed |= _tighten(
-                        low,
-                        high,
-                        part,
-                        total_low - (parts_high - part_high),
-                        total_high - (parts_low - part_low),
-                    )
-        if not changed:
-            break
-    for cell in sorted(hidden, key=repr):
-        if low[cell] == high[cell]:
+                exact = self.exact[index]
+                if group.total in hidden:
+                    if exact:
+                        tighten(group.total, parts_low, parts_high)
+                    else:  # at most the parts' sum, at least each part
+                        tighten(
+                            group.total,
+                            max((b[0] for b in parts), default=0),
+                            parts_high,
+                        )
+                    total_low, total_high = bounds(group.total)
+                for part, (part_low, part_high) in zip(group.parts, parts, strict=True):
+                    if part in hidden:
+                        tighten(
+                            part,
+                            total_low - (parts_high - part_high),
+                            total_high - (parts_low - part_low)
+                            if exact
+                            else total_high,
+                        )
+        return low, high
+
+    def _components(self, relevant: Sequence[int]) -> dict[int, int]:
+        """Each suppressed cell's connected part, named by one of its cells: two
+        suppressed cells are connected when a group holds both. What is visible
+        about one part tells nothing about another."""
+        hidden = self.hidden
+        parent = {cell: cell for cell in hidden}
+
+        def root(cell: int) -> int:
+            while parent[cell] != cell:
+                parent[cell] = parent[parent[cell]]
+                cell = parent[cell]
             return cell
-    return _solved(relevant, hidden)
+
+        for index in relevant:
+            group = self.sums[index]
+            members = [m for m in (group.total, *group.parts) if m in hidden]
+            first = root(members[0])
+            for member in members[1:]:
+                other = root(member)
+                if other != first:
+                    parent[other] = first
+        return {cell: root(cell) for cell in hidden}
+
+    def _loosening(self, pinned: int) -> int | None:
+        """The visible cell to suppress next so the pinned one opens up: the
+        smallest visible part of a group it is in, else a visible total of such a
+        group, else the largest visible total bounding any suppressed cell, else
+        (only zeros left near it) a visible zero of a group it is in, else any
+        visible cell; None when every cell is hidden already."""
+        hidden, values = self.hidden, self.values
+        near = [self.sums[index] for index in self.containing[pinned]]
+        for group in near:
+            part = self._smallest_visible(group.parts)
+            if part is not None:
+                return part
+        for group in near:
+            if group.total not in hidden and values[group.total] > 0:
+                return group.total
+        bounding = [
+            (values[g.total], g.total)
+            for g in self.sums
+            if g.total not in hidden
+            and values[g.total] > 0
+            and any(p in hidden for p in g.parts)
+        ]
+        if bounding:
+            return max(bounding)[1]
+        # Nothing non-zero is left to hide near it: a visible zero pins it (a total
+        # of 0 pins every part to 0), so hide a zero next to it, else any visible
+        # cell at all.
+        for group in near:
+            member = self._smallest_visible((group.total, *group.parts), zeros=True)
+            if member is not None:
+                return member
+        return self._smallest_visible(range(len(values)), zeros=True)
 
 
+MAX_TIGHTENING_ROUNDS = 100
 PRIME = 2_305_843_009_213_693_951  # 2**61 - 1: exact enough to tell rank
 
 
-def _solved(groups: Sequence[Group], hidden: set[Cell]) -> Cell | None:
-    """A suppressed cell the groups' equations alone determine: after Gaussian
-    elimination (over the integers modulo a large prime) it is a pivot whose row
-    names no other suppressed cell."""
-    order = sorted(hidden, key=repr)
-    column = {cell: i for i, cell in enumerate(order)}
-    rows: list[dict[int, int]] = []
+def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
+    """The first of these suppressed cells (in the order given) that the groups'
+    equations alone determine, if any.
+
+    The equations are brought to echelon form over the integers modulo a large
+    prime. A cell is determined when every solution of the homogeneous system is 0
+    there; a solution built from fixed pseudo-random values of the free cells is 0
+    at a cell that is not determined only with odds of about one in 2**61 (and then
+    that cell is merely suppressed more than it need be)."""
+    column = {cell: n for n, cell in enumerate(order)}
+    pivots: dict[int, dict[int, int]] = {}
+    made: dict[int, int] = {}
     for group in groups:
         row: dict[int, int] = {}
         for member, sign in ((group.total, 1), *((p, -1) for p in group.parts)):
-            if member in hidden:
-                key = column[member]
+            key = column.get(member)
+            if key is not None:
                 row[key] = (row.get(key, 0) + sign) % PRIME
         row = {k: v for k, v in row.items() if v}
-        if row:
-            rows.append(row)
-    pivots: dict[int, dict[int, int]] = {}
-    for row in rows:
-        for pivot, pivot_row in pivots.items():
+        # Reduce by the pivots in the order they were made: reducing by one brings
+        # in only columns of pivots made after it.
+        waiting = [(made[k], k) for k in row if k in pivots]
+        heapq.heapify(waiting)
+        while waiting:
+            _, pivot = heapq.heappop(waiting)
             factor = row.get(pivot)
-            if factor:
-                for key, value in pivot_row.items():
-                    row[key] = (row.get(key, 0) - factor * value) % PRIME
-                row = {k: v for k, v in row.items() if v}
+            if not factor:
+                continue
+            for key, value in pivots[pivot].items():
+                reduced = (row.get(key, 0) - factor * value) % PRIME
+                if reduced:
+                    if key not in row and key in pivots:
+                        heapq.heappush(waiting, (made[key], key))
+                    row[key] = reduced
+                else:
+                    row.pop(key, None)
         if not row:
             continue
         pivot = min(row)
         inverse = pow(row[pivot], PRIME - 2, PRIME)
-        row = {k: v * inverse % PRIME for k, v in row.items()}
-        for other in pivots.values():
-            factor = other.get(pivot)
-            if factor:
-                for key, value in row.items():
-                    other[key] = (other.get(key, 0) - factor * value) % PRIME
-                for key in [k for k, v in other.items() if not v]:
-                    del other[key]
-        pivots[pivot] = row
-    for pivot in sorted(pivots):
-        if len(pivots[pivot]) == 1:
-            return order[pivot]
-    return None
-
-
-MAX_TIGHTENING_ROUNDS = 100
-
-
-def _tighten(
-    low: dict[Cell, float],
-    high: dict[Cell, float],
-    cell: Cell,
-    at_least: float,
-    at_most: float,
-) -> bool:
-    changed = False
-    if at_least > low[cell]:
-        low[cell] = at_least
-        changed = True
-    if at_most < high[cell]:
-        high[cell] = at_most
-        changed = True
-    return changed
-
-
-def _loosening(
-    pinned: Cell,
-    containing: Mapping[Cell, list[Group]],
-    values: Mapping[Cell, int],
-    hidden: set[Cell],
-    groups: Sequence[Group],
-) -> Cell | None:
-    """The visible cell to suppress next so the pinned one opens up: the smallest
-    visible part of a group it is in, else a visible total of such a group, else the
-    largest visible total bounding any suppressed cell, else (only zeros left near
-    it) a visible zero of a group it is in, else any visible cell; None when every
-    cell is hidden already."""
-    near = containing.get(pinned, [])
-    for group in near:
-        part = _smallest_visible(group.parts, values, hidden)
-        if part is not None:
-            return part
-    for group in near:
-        if group.total not in hidden and values[group.total] > 0:
-            return group.total
-    bounding = [
-        g.total
-        for g in groups
-        if g.total not in hidden
-        and values[g.total] > 0
-        and any(p in hidden for p in g.parts)
-    ]
-    if bounding:
-        return max(bounding, key=lambda cell: (values[cell], repr(cell)))
-    # Nothing non-zero is left to hide near it: a visible zero pins it (a total of 0
-    # pins every part to 0), so hide a zero next to it, else any visible cell at all.
-    for group in near:
-        member = _smallest_visible(
-            (group.total, *group.parts), values, hidden, zeros=True
+        pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
+        made[pivot] = len(made)
+    randomness = random.Random(len(order))
+    solution = {
+        n: randomness.randrange(1, PRIME) for n in range(len(order)) if n not in pivots
+    }
+    for pivot in sorted(pivots, key=made.__getitem__, reverse=True):
+        solution[pivot] = (
+            -sum(
+                value * solution[key]
+                for key, value in pivots[pivot].items()
+                if key != pivot
+            )
+            % PRIME
         )
-        if member is not None:
-            return member
-    return _smallest_visible(values, values, hidden, zeros=True)
-
-
-def _one_more(
-    group: Group, values: Mapping[Cell, int], hidden: set[Cell], threshold: int
-) -> Cell | None:
-    """The next cell this group needs suppressed to be safe, or None if it is."""
-    hidden_parts = [part for part in group.parts if part in hidden]
-    total_hidden = group.total in hidden
-    if not hidden_parts and not total_hidden:
-        return None
-    if total_hidden:
-        if hidden_parts:
-            return None
-        # A hidden total with every part visible is their sum.
-        return _smallest_visible(group.parts, values, hidden, zeros=True)
-    hidden_sum = sum(values[p] for p in hidden_parts)
-    if hidden_sum < threshold:
-        # The visible total less the visible parts gives the hidden parts' sum: it
-        # must not itself be a small number.
-        return _smallest_visible(group.parts, values, hidden) or group.total
-    if len(hidden_parts) < 2:
-        # One hidden part would be that sum; a second, even a zero, opens it up.
-        return _smallest_visible(group.parts, values, hidden, zeros=True) or (
-            group.total
-        )
+    for n, cell in enumerate(order):
+        if solution[n] == 0:
+            return cell
     return None
-
-
-def _smallest_visible(
-    cells: Iterable[Cell],
-    values: Mapping[Cell, int],
-    hidden: set[Cell],
-    *,
-    zeros: bool = False,
-) -> Cell | None:
-    candidates = [
-        cell
-        for cell in dict.fromkeys(cells)
-        if cell not in hidden and (zeros or values[cell] > 0)
-    ]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda cell: (values[cell], repr(cell)))
 
 
 def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
