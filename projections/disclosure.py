@@ -112,6 +112,10 @@ class PeopleTable:
 
     values: dict[Cell, int]
     groups: tuple[Group, ...]
+    left_out: frozenset[Cell] = frozenset()
+    """Counts an answer leaves out when there is nothing to count (a process-experience
+    summary no one answered, a kind of support never given, a level no one is at):
+    leaving a row out shows it is 0, so these are never suppressed."""
 
 
 def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
@@ -125,7 +129,12 @@ def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
         Sum(number[g.total], tuple(number[part] for part in g.parts))
         for g in table.groups
     ]
-    pattern = _Pattern([table.values[cell] for cell in cells], sums, threshold)
+    pattern = _Pattern(
+        [table.values[cell] for cell in cells],
+        sums,
+        threshold,
+        {number[cell] for cell in table.left_out},
+    )
     return frozenset(cells[n] for n in pattern.hidden)
 
 
@@ -140,10 +149,18 @@ class _Pattern:
     """The suppression pattern of one table, on cells numbered in repr order (so the
     smaller number wins every tie)."""
 
-    def __init__(self, values: list[int], sums: list[Sum], threshold: int) -> None:
+    def __init__(
+        self,
+        values: list[int],
+        sums: list[Sum],
+        threshold: int,
+        shown: set[int] | None = None,
+    ) -> None:
         self.values = values
         self.sums = sums
         self.threshold = threshold
+        self.shown = shown or set()
+        """Cells that cannot be suppressed (`PeopleTable.left_out`)."""
         self.hidden = {n for n, value in enumerate(values) if 0 < value < threshold}
         self.containing: list[list[int]] = [[] for _ in values]
         for index, group in enumerate(sums):
@@ -195,21 +212,26 @@ class _Pattern:
             # The visible total less the visible parts gives the hidden parts' sum:
             # it must not itself be a small number.
             part = self._smallest_visible(group.parts)
-            return group.total if part is None else part
+            return self._or_total(group, part)
         if len(hidden_parts) < 2:
             # One hidden part would be that sum; a second, even a zero, opens it up.
             part = self._smallest_visible(group.parts, zeros=True)
-            return group.total if part is None else part
+            return self._or_total(group, part)
         return None
+
+    def _or_total(self, group: Sum, part: int | None) -> int | None:
+        if part is not None:
+            return part
+        return None if group.total in self.shown else group.total
 
     def _smallest_visible(
         self, cells: Iterable[int], *, zeros: bool = False
     ) -> int | None:
-        hidden, values = self.hidden, self.values
+        hidden, shown, values = self.hidden, self.shown, self.values
         candidates = [
             (values[cell], cell)
             for cell in cells
-            if cell not in hidden and (zeros or values[cell] > 0)
+            if cell not in hidden and cell not in shown and (zeros or values[cell] > 0)
         ]
         return min(candidates)[1] if candidates else None
 
@@ -347,12 +369,17 @@ class _Pattern:
             if part is not None:
                 return part
         for group in near:
-            if group.total not in hidden and values[group.total] > 0:
+            if (
+                group.total not in hidden
+                and group.total not in self.shown
+                and values[group.total] > 0
+            ):
                 return group.total
         bounding = [
             (values[g.total], g.total)
             for g in self.sums
             if g.total not in hidden
+            and g.total not in self.shown
             and values[g.total] > 0
             and any(p in hidden for p in g.parts)
         ]
@@ -437,6 +464,7 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
     """The counts of people of an organisation and its initiatives, and their groups."""
     values: dict[Cell, int] = {}
     groups: list[Group] = []
+    left_out: set[Cell] = set()
     initiatives = [scope for scope in figures if scope is not None]
     kinds = [kind.value for kind in RespondentKind]
     dimensions = [dimension.value for dimension in ProcessDimension]
@@ -474,6 +502,9 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
         for kind in kinds:
             for dimension in dimensions:
                 summary = counted.get((kind, dimension))
+                if summary is None:
+                    left_out.add(scores(scope, kind, dimension))
+                    left_out.update(score(scope, kind, dimension, v) for v in SCORES)
                 values[scores(scope, kind, dimension)] = (
                     0 if summary is None else summary.count
                 )
@@ -496,6 +527,8 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
             )
         for kind in support_kinds:
             total = figure.support.get(kind)
+            if total is None:
+                left_out.add(support_people(scope, kind))
             values[support_people(scope, kind)] = 0 if total is None else total.people
     # The organisation against its initiatives.
     families: list[Sequence[Hashable]] = [
@@ -539,9 +572,11 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
     by_level = {} if organisation is None else organisation.presence.by_level
     for name in sorted(set(levels) | set(by_level)):
         values[level(name)] = by_level.get(name, 0)
+        if name not in by_level:
+            left_out.add(level(name))
         groups.append(Group(level(name), tuple(levels.get(name, ()))))
     groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
-    return PeopleTable(values, tuple(groups))
+    return PeopleTable(values, tuple(groups), frozenset(left_out))
 
 
 @dataclass(frozen=True)

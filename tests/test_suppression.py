@@ -616,6 +616,78 @@ def organisation_against_initiatives(
         "threshold": 3,
     }
 )
+# Found by hypothesis: every score the same, so each mean shows the scores' total.
+@example(
+    history={
+        "initiatives": 2,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "people": [
+            {
+                "initiative": 0,
+                "kind": ParticipantKind.SERVICE_USER,
+                "decision_making": False,
+                "gender": None,
+                "ethnic_group": None,
+                "answers": False,
+                "scores": [1, 1, 1, 1, 1, 1],
+                "meeting": None,
+                "support": None,
+            },
+            {
+                "initiative": 0,
+                "kind": ParticipantKind.SERVICE_USER,
+                "decision_making": False,
+                "gender": None,
+                "ethnic_group": None,
+                "answers": False,
+                "scores": [1, 1, 1, 1, 1, 1],
+                "meeting": None,
+                "support": None,
+            },
+            {
+                "initiative": 0,
+                "kind": ParticipantKind.SERVICE_USER,
+                "decision_making": False,
+                "gender": None,
+                "ethnic_group": None,
+                "answers": False,
+                "scores": [1, 1, 1, 1, 1, 1],
+                "meeting": None,
+                "support": None,
+            },
+            {
+                "initiative": 0,
+                "kind": ParticipantKind.SERVICE_USER,
+                "decision_making": False,
+                "gender": None,
+                "ethnic_group": None,
+                "answers": True,
+                "scores": [1, 1, 1, 1, 1, 1],
+                "meeting": None,
+                "support": None,
+            },
+            {
+                "initiative": 0,
+                "kind": ParticipantKind.SERVICE_USER,
+                "decision_making": False,
+                "gender": None,
+                "ethnic_group": None,
+                "answers": True,
+                "scores": [1, 1, 1, 1, 1, 1],
+                "meeting": None,
+                "support": None,
+            },
+        ],
+        "anonymous": [
+            (0, RespondentKind.SERVICE_USER, [1, 1, 1, 1, 1, 1]),
+            (0, RespondentKind.CARER, [1, 1, 1, 1, 1, 1]),
+            (0, RespondentKind.CARER, [1, 1, 1, 1, 1, 1]),
+            (1, RespondentKind.STAFF, [1, 1, 1, 1, 1, 1]),
+        ],
+        "threshold": 3,
+    }
+)
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
     tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
 ) -> None:
