@@ -14,7 +14,12 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    Mapper,
+)
 
 from fourpi.domain.access import AccessToken, Role, new_secret, token_id_for
 from fourpi.domain.change import Change
@@ -173,6 +178,25 @@ class InvolvementRecords(Application[UUID]):
             cipher=self.factory.cipher(),
             compressor=self.factory.compressor(),
         )
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The sealing recorder (fourpi.sealing), committing concurrent saves together
+        unless $FOURPI_GROUP_COMMIT is off (fourpi.config.group_commit_enabled)."""
+        from fourpi.config import group_commit_enabled
+
+        recorder = super().construct_recorder()
+        enable = getattr(recorder, "enable_group_commit", None)
+        if enable is not None and group_commit_enabled(self.env):
+            enable()
+        return recorder
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """Events are stored with the new personal keys they are encrypted under, in
+        one transaction (fourpi.shredding.PersonalEventStore)."""
+        from fourpi.shredding import PersonalDataMapper, PersonalEventStore
+
+        assert isinstance(self.mapper, PersonalDataMapper)
+        return PersonalEventStore(mapper=self.mapper, recorder=self.recorder)
 
     # Running commands
 

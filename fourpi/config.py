@@ -179,6 +179,35 @@ def master_key_source(
     )
 
 
+GROUP_COMMIT_VARIABLE = "FOURPI_GROUP_COMMIT"
+SWITCH_VALUES = {
+    "1": True,
+    "on": True,
+    "yes": True,
+    "true": True,
+    "y": True,
+    "0": False,
+    "off": False,
+    "no": False,
+    "false": False,
+    "n": False,
+}
+
+
+def group_commit_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """FOURPI_GROUP_COMMIT: whether saves made at the same time by different requests
+    are committed together, in one transaction (on by default; `off` commits each save
+    in a transaction of its own). Either way a save returns only once its events are
+    committed, and an optimistic-concurrency conflict fails only its own save."""
+    environ = os.environ if environ is None else environ
+    raw = (environ.get(GROUP_COMMIT_VARIABLE) or "").strip().lower()
+    if not raw:
+        return True
+    if raw not in SWITCH_VALUES:
+        raise ValueError(f"${GROUP_COMMIT_VARIABLE}: must be on or off, not {raw!r}")
+    return SWITCH_VALUES[raw]
+
+
 def environment_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":

@@ -10,9 +10,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
 
 from fourpi.config import (
@@ -51,6 +51,14 @@ logger = logging.getLogger("fourpi.keys")
 
 class SubjectErased(InvalidInput):
     """Personal data about an erased person was about to be written: refused."""
+
+
+class PersonalKeyTaken(IntegrityError):
+    """A new key's row was not stored, in the transaction of the events encrypted
+    under it, because the person already had a row: another writer stored their first
+    key just before, or they were erased. The transaction is rolled back, so none of
+    those events is stored; the event store encrypts them again under the stored key
+    (or refuses them with SubjectErased)."""
 
 
 def new_master_key() -> str:
@@ -196,6 +204,15 @@ class KeyTable:
     def rows(self) -> Iterator[KeyRow]:
         raise NotImplementedError
 
+    def count(self) -> int:
+        """How many rows (keys and tombstones) the table holds."""
+        raise NotImplementedError
+
+    def wrapped_keys(self) -> dict[str, bytes | None]:
+        """Every row's wrapped key (None for a tombstone) by the participant id as
+        text, read in one go."""
+        raise NotImplementedError
+
     def scrub(self) -> tuple[str, ...]:
         """Make the database's files forget deleted rows, as far as the backend can."""
         return ()
@@ -235,6 +252,13 @@ class MemoryKeyTable(KeyTable):
     def rows(self) -> Iterator[KeyRow]:
         yield from sorted(self.keys.values(), key=lambda r: r.created_at)
 
+    def count(self) -> int:
+        return len(self.keys)
+
+    def wrapped_keys(self) -> dict[str, bytes | None]:
+        with self.lock:
+            return {str(i): row.wrapped_key for i, row in self.keys.items()}
+
 
 def row_of(stored: Any) -> KeyRow:
     wrapped = stored["wrapped_key"]
@@ -252,6 +276,63 @@ def row_of(stored: Any) -> KeyRow:
 COLUMNS = "participant_id, organisation_id, wrapped_key, created_at, destroyed_at"
 
 
+def keys_table_statement(table: str, blob: str) -> str:
+    """The keys table, as the key store and the event recorders (which insert new keys
+    in the events' transaction) both create it if absent."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        "participant_id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL, "
+        f"wrapped_key {blob}, created_at TEXT NOT NULL, destroyed_at TEXT)"
+    )
+
+
+def values_of(row: KeyRow) -> tuple[Any, ...]:
+    return (
+        str(row.participant_id),
+        str(row.organisation_id),
+        row.wrapped_key,
+        row.created_at,
+        row.destroyed_at,
+    )
+
+
+NEW_KEYS_AT_ONCE = 500
+"""New key rows per INSERT statement (5 parameters each, far below every limit)."""
+
+
+def new_keys_statements(
+    table: str, placeholder: str, rows: Sequence[KeyRow]
+) -> list[tuple[str, list[Any], int]]:
+    """How to insert people's new key rows inside the transaction storing the events
+    encrypted under them: each statement, its parameters, and how many rows it must
+    insert (check_new_keys_inserted). A row is never overwritten: a person's first
+    stored key is their key, and a tombstone stays one."""
+    marks = "(" + ", ".join([placeholder] * 5) + ")"
+    statements = []
+    for start in range(0, len(rows), NEW_KEYS_AT_ONCE):
+        chunk = rows[start : start + NEW_KEYS_AT_ONCE]
+        statements.append(
+            (
+                f"INSERT INTO {table} ({COLUMNS}) VALUES "
+                + ", ".join([marks] * len(chunk))
+                + " ON CONFLICT (participant_id) DO NOTHING",
+                [value for row in chunk for value in values_of(row)],
+                len(chunk),
+            )
+        )
+    return statements
+
+
+def check_new_keys_inserted(inserted: int, expected: int) -> None:
+    """PersonalKeyTaken unless every new key row was inserted, failing the transaction
+    of the events encrypted under them."""
+    if inserted != expected:
+        raise PersonalKeyTaken(
+            "a new personal key was not stored: the person already has one (or is "
+            "erased)"
+        )
+
+
 class SQLKeyTable(KeyTable):
     """What SQLite and PostgreSQL share: the same statements, placeholders aside."""
 
@@ -267,11 +348,7 @@ class SQLKeyTable(KeyTable):
 
     def create_tables(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.keys_table()} ("
-                "participant_id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL, "
-                f"wrapped_key {self.blob}, created_at TEXT NOT NULL, destroyed_at TEXT)"
-            )
+            cursor.execute(keys_table_statement(self.keys_table(), self.blob))
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.meta_table()} "
                 "(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -304,15 +381,6 @@ class SQLKeyTable(KeyTable):
             found = cursor.fetchone()
         return None if found is None else row_of(found)
 
-    def values_of(self, row: KeyRow) -> tuple[Any, ...]:
-        return (
-            str(row.participant_id),
-            str(row.organisation_id),
-            row.wrapped_key,
-            row.created_at,
-            row.destroyed_at,
-        )
-
     def insert_statement(self) -> str:
         marks = ", ".join([self.placeholder] * 5)
         return f"INSERT INTO {self.keys_table()} ({COLUMNS}) VALUES ({marks})"
@@ -321,7 +389,7 @@ class SQLKeyTable(KeyTable):
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 self.insert_statement() + " ON CONFLICT (participant_id) DO NOTHING",
-                self.values_of(row),
+                values_of(row),
             )
 
     def replace(self, row: KeyRow) -> KeyRow | None:
@@ -339,7 +407,7 @@ class SQLKeyTable(KeyTable):
                 f"WHERE participant_id = {self.placeholder}",
                 (str(row.participant_id),),
             )
-            cursor.execute(self.insert_statement(), self.values_of(row))
+            cursor.execute(self.insert_statement(), values_of(row))
         return None if found is None else row_of(found)
 
     def rows(self) -> Iterator[KeyRow]:
@@ -357,6 +425,23 @@ class SQLKeyTable(KeyTable):
                 return
             yield from page
             after = str(page[-1].participant_id)
+
+    def count(self) -> int:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT COUNT(*) AS n FROM {self.keys_table()}")
+            return int(cursor.fetchone()["n"])
+
+    def wrapped_keys(self) -> dict[str, bytes | None]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT participant_id, wrapped_key FROM {self.keys_table()}"
+            )
+            return {
+                str(found["participant_id"]): None
+                if found["wrapped_key"] is None
+                else bytes(found["wrapped_key"])
+                for found in cursor.fetchall()
+            }
 
 
 class SQLiteKeyTable(SQLKeyTable):
@@ -380,6 +465,17 @@ class PostgresKeyTable(SQLKeyTable):
 
     def meta_table(self) -> str:
         return f'"{self.schema}".{META_TABLE}'
+
+    def row(self, participant_id: UUID) -> KeyRow | None:
+        # One statement in autocommit, prepared: a single round trip (a transaction
+        # around it would add two).
+        with self.datastore.get_connection() as connection:
+            found = connection.execute(
+                f"SELECT {COLUMNS} FROM {self.keys_table()} WHERE participant_id = %s",
+                (str(participant_id),),
+                prepare=True,
+            ).fetchone()
+        return None if found is None else row_of(found)
 
     def scrub(self) -> tuple[str, ...]:
         return (vacuum_postgres(self.datastore, [KEYS_TABLE]),)
@@ -468,10 +564,26 @@ class ImportedKeys:
     present: int
 
 
+ABSENT = object()
+
+
+@dataclass
+class Remembered:
+    """What one remembered() block has read."""
+
+    keys: dict[UUID, bytes | None] = field(default_factory=dict)
+    """Keys asked for, unwrapped (None: destroyed or never made)."""
+    wrapped: dict[str, bytes | None] | None = None
+    """The whole table's wrapped keys once read in bulk, until each is asked for."""
+    misses: int = 0
+    bulk_tried: bool = False
+
+
 class PersonalKeyStore:
-    """Every person's data key: made when they are registered, destroyed when they are
-    erased. Reads go to the database each time (a destroyed key stops decrypting in
-    every process at once); `remembered()` lets one batch reuse what it read."""
+    """Every person's data key: made when they are registered (stored with their first
+    events), destroyed when they are erased. Reads go to the database each time (a
+    destroyed key stops decrypting in every process at once); `remembered()` lets one
+    batch reuse what it read."""
 
     def __init__(self, master: MasterKey, table: KeyTable) -> None:
         self.master = master
@@ -518,56 +630,125 @@ class PersonalKeyStore:
     # Using keys
 
     def key_for_writing(self, participant_id: UUID, organisation_id: UUID) -> bytes:
-        """The person's key, made now if they have none; refused once destroyed."""
+        """The person's key, made and stored now (in a transaction of its own) if they
+        have none; refused once destroyed. The event store does not use this: it makes
+        new keys with key_for_event, stored with the events that first use them."""
         row = self.table.row(participant_id)
         if row is None:
-            data_key = os.urandom(KEY_BYTES)
             self.table.insert_if_absent(
-                KeyRow(
-                    participant_id,
-                    organisation_id,
-                    self.master.wrap(data_key, self.context(participant_id)),
-                    utc_now(),
-                    None,
-                )
+                self.new_key(participant_id, organisation_id)[1]
             )
             # Another writer may have made one first: theirs is the key.
             row = self.table.row(participant_id)
             assert row is not None
+        return self.live_key(row)
+
+    def key_for_event(
+        self, participant_id: UUID, organisation_id: UUID, made: dict[UUID, bytes]
+    ) -> tuple[bytes, KeyRow | None]:
+        """The person's key for events about to be stored, and, when they have none
+        yet, the row of the key made now: that row must be inserted in the transaction
+        that stores the events encrypted under it (fourpi.sealing does), never alone,
+        so no key outlives a failed write and no event is stored under an unstored key.
+
+        `made` is the keys of one batch of events: every event of the batch about the
+        same person uses the same key, and only the first carries its new row.
+        Refused (SubjectErased) once the person's key is destroyed."""
+        key = made.get(participant_id)
+        if key is not None:
+            return key, None
+        row = self.table.row(participant_id)
+        new: KeyRow | None = None
+        if row is None:
+            key, new = self.new_key(participant_id, organisation_id)
+        else:
+            key = self.live_key(row)
+        made[participant_id] = key
+        return key, new
+
+    def new_key(
+        self, participant_id: UUID, organisation_id: UUID
+    ) -> tuple[bytes, KeyRow]:
+        """A fresh key for the person and its row (wrapped), not stored yet."""
+        data_key = os.urandom(KEY_BYTES)
+        return data_key, KeyRow(
+            participant_id,
+            organisation_id,
+            self.master.wrap(data_key, self.context(participant_id)),
+            utc_now(),
+            None,
+        )
+
+    def live_key(self, row: KeyRow) -> bytes:
+        """The row's key unwrapped; SubjectErased for a tombstone."""
         if row.wrapped_key is None:
             raise SubjectErased(
                 "participant_id",
-                f"participant {participant_id} is erased: nothing new about them "
+                f"participant {row.participant_id} is erased: nothing new about them "
                 "may be recorded",
             )
-        return self.master.unwrap(row.wrapped_key, self.context(participant_id))
+        return self.master.unwrap(row.wrapped_key, self.context(row.participant_id))
+
+    bulk_after_misses = 64
+    """Inside remembered(), after this many people's keys were read one by one, the
+    whole table is read in one query (a catch-up meets most people; a short one reads
+    only the few it needs)."""
+    bulk_limit = 200_000
+    """The most rows read in one go (~45 MB while the block lasts, at ~220 bytes a
+    row); a larger table is read a row at a time, as outside remembered()."""
 
     def key_for_reading(self, participant_id: UUID) -> bytes | None:
         """The person's key, or None once it is destroyed (or was never restored)."""
-        memo: dict[UUID, bytes | None] | None = getattr(self._memo, "keys", None)
-        if memo is not None and participant_id in memo:
-            return memo[participant_id]
-        row = self.table.row(participant_id)
-        key = (
-            None
-            if row is None or row.wrapped_key is None
-            else self.master.unwrap(row.wrapped_key, self.context(participant_id))
-        )
-        if memo is not None:
-            memo[participant_id] = key
+        memo: Remembered | None = getattr(self._memo, "block", None)
+        if memo is None:
+            return self.read_key(participant_id)
+        if participant_id in memo.keys:
+            return memo.keys[participant_id]
+        key = self.remembered_key(memo, participant_id)
+        memo.keys[participant_id] = key
         return key
+
+    def read_key(self, participant_id: UUID) -> bytes | None:
+        """The person's key as its row in the database holds it now."""
+        row = self.table.row(participant_id)
+        if row is None or row.wrapped_key is None:
+            return None
+        return self.master.unwrap(row.wrapped_key, self.context(participant_id))
+
+    def remembered_key(self, memo: "Remembered", participant_id: UUID) -> bytes | None:
+        if memo.wrapped is None and not memo.bulk_tried:
+            memo.misses += 1
+            if memo.misses > self.bulk_after_misses:
+                memo.bulk_tried = True
+                if self.table.count() <= self.bulk_limit:
+                    memo.wrapped = self.table.wrapped_keys()
+        if memo.wrapped is not None:
+            wrapped = memo.wrapped.pop(str(participant_id), ABSENT)
+            if wrapped is None:
+                return None
+            if wrapped is not ABSENT:
+                assert isinstance(wrapped, bytes)
+                return self.master.unwrap(wrapped, self.context(participant_id))
+            # No row when the table was read: a key made since is read now.
+        return self.read_key(participant_id)
 
     @contextmanager
     def remembered(self) -> Iterator[None]:
-        """Within this block (and thread) each key is read from the database once."""
-        outer = getattr(self._memo, "keys", None)
+        """Within this block (and thread) each key is read from the database once.
+
+        After the first few people (bulk_after_misses) the whole table is read in one
+        query, each key unwrapped only when asked for; a person with no row in it is
+        read alone (their key may be new). What the block read is dropped when it
+        ends: a key destroyed meanwhile by another process may still open data inside
+        the block, never after it (one destroyed in this thread stops at once)."""
+        outer = getattr(self._memo, "block", None)
         if outer is None:
-            self._memo.keys = {}
+            self._memo.block = Remembered()
         try:
             yield
         finally:
             if outer is None:
-                self._memo.keys = None
+                self._memo.block = None
 
     def is_destroyed(self, participant_id: UUID) -> bool:
         row = self.table.row(participant_id)
@@ -588,9 +769,11 @@ class PersonalKeyStore:
                 utc_now(),
             )
         )
-        memo = getattr(self._memo, "keys", None)
+        memo: Remembered | None = getattr(self._memo, "block", None)
         if memo is not None:
-            memo[participant_id] = None
+            memo.keys[participant_id] = None
+            if memo.wrapped is not None:
+                memo.wrapped.pop(str(participant_id), None)
         return old is not None and old.wrapped_key is not None
 
     def scrub(self) -> tuple[str, ...]:

@@ -1,4 +1,9 @@
-"""Tamper evidence: every stored event is sealed into a hash chain in log order, in the same transaction that stores it."""
+"""Tamper evidence: every stored event is sealed into a hash chain in log order, in the same transaction that stores it.
+
+The same transaction also stores the new personal keys the events are encrypted under
+(fourpi.shredding.NewKeyStoredEvent), and, with group commit (fourpi.group_commit), the
+events, seals and keys of every caller saving at the same time.
+"""
 
 import hashlib
 from collections.abc import Sequence
@@ -7,9 +12,21 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import retry
+
+from fourpi.group_commit import GroupCommit, Positions
+from fourpi.keystore import (
+    KEYS_TABLE,
+    check_new_keys_inserted,
+    keys_table_statement,
+    new_keys_statements,
+)
+from fourpi.shredding import new_keys_of
 
 GENESIS = bytes(32)
 """The chain value before the first event."""
@@ -90,19 +107,81 @@ def seal_from_row(row: Any) -> Seal:
     return Seal(int(position), int(previous_position), str(digest), str(chain))
 
 
-class SealingSQLiteRecorder(SQLiteApplicationRecorder):
-    """Stores events and their seals in one SQLite transaction."""
+def split(
+    positions: Sequence[int] | None, batches: Sequence[Sequence[StoredEvent]]
+) -> list[Positions]:
+    """The positions of events stored together, batch by batch."""
+    found = list(positions or ())
+    assert len(found) == sum(len(batch) for batch in batches)
+    result: list[Positions] = []
+    start = 0
+    for batch in batches:
+        result.append(found[start : start + len(batch)])
+        start += len(batch)
+    return result
+
+
+class GroupCommitting:
+    """What both recorders share: insert_events goes through group commit once it is
+    enabled (InvolvementRecords does, unless FOURPI_GROUP_COMMIT is off)."""
+
+    group_commit: GroupCommit | None = None
+    stores_new_keys = True
+    """Inserts the key rows NewKeyStoredEvents carry in the events' transaction."""
+
+    def enable_group_commit(self) -> GroupCommit:
+        self.group_commit = GroupCommit(self.commit_together, self.commit_alone)
+        return self.group_commit
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # An application recorder takes no other argument than tracking (None here:
+        # InvolvementRecords is no process application), so batches differ only in
+        # their events.
+        if not stored_events:
+            return []
+        if self.group_commit is not None:
+            return self.group_commit.submit(stored_events)
+        return self.commit_alone(stored_events)
+
+    def commit_together(self, batches: list[Sequence[StoredEvent]]) -> list[Positions]:
+        """Store the batches in one transaction, in order, each batch's events
+        consecutive in the log; each batch's positions."""
+        raise NotImplementedError
+
+    def commit_alone(self, stored_events: Sequence[StoredEvent]) -> Positions:
+        raise NotImplementedError
+
+
+class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
+    """Stores events, their seals and their new personal keys in one SQLite
+    transaction."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (position INTEGER PRIMARY KEY, "
             "previous_position INTEGER NOT NULL, digest TEXT NOT NULL, chain TEXT NOT NULL)",
+            keys_table_statement(KEYS_TABLE, "BLOB"),
         ]
+
+    def commit_alone(self, stored_events: Sequence[StoredEvent]) -> Positions:
+        with self.datastore.transaction(commit=True) as c:
+            return self._insert_events(c, stored_events)
+
+    def commit_together(self, batches: list[Sequence[StoredEvent]]) -> list[Positions]:
+        events = [event for batch in batches for event in batch]
+        return split(self.commit_alone(events), batches)
 
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        for statement, parameters, count in new_keys_statements(
+            KEYS_TABLE, "?", new_keys_of(stored_events)
+        ):
+            c.execute(statement, parameters)
+            check_new_keys_inserted(c.sqlite_cursor.rowcount, count)
         positions = super()._insert_events(c, stored_events, **kwargs)
         if stored_events and positions:
             # SQLite writes one transaction at a time, so the last seal cannot move.
@@ -204,9 +283,10 @@ class SealingSQLiteRecorder(SQLiteApplicationRecorder):
         ]
 
 
-class SealingPostgresRecorder(PostgresApplicationRecorder):
-    """Stores events and their seals in one PostgreSQL transaction, under the
-    exclusive lock the library takes on the events table for every insert."""
+class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
+    """Stores events, their seals and their new personal keys in one PostgreSQL
+    transaction, under the exclusive lock the library takes on the events table for
+    every insert."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from psycopg import sql
@@ -215,6 +295,7 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
         self.seals_table = sql.SQL("{}.{}").format(
             sql.Identifier(self.datastore.schema), sql.Identifier(SEALS_TABLE)
         )
+        self.keys_table = f'"{self.datastore.schema}".{KEYS_TABLE}'
         self.sql_create_statements.append(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (position BIGINT PRIMARY KEY, "
@@ -222,9 +303,23 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
                 "chain TEXT NOT NULL)"
             ).format(self.seals_table)
         )
+        self.sql_create_statements.append(
+            sql.SQL(keys_table_statement(self.keys_table, "BYTEA"))  # type: ignore[arg-type]
+        )
         self.select_seal_rows_statement = sql.SQL(
             "SELECT position, previous_position, digest, chain FROM {} "
             "WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(self.seals_table)
+        self.insert_seals_statement = sql.SQL(
+            "INSERT INTO {} SELECT * FROM unnest(%s::bigint[], %s::bigint[], "
+            "%s::text[], %s::text[])"
+        ).format(self.seals_table)
+        self.notify_statement = sql.SQL("NOTIFY {}").format(
+            sql.Identifier(self.channel_name)
+        )
+        self.last_seal_statement = sql.SQL(
+            "SELECT position, previous_position, digest, chain FROM {} "
+            "ORDER BY position DESC LIMIT 1"
         ).format(self.seals_table)
         self.select_event_rows_statement = sql.SQL(
             "SELECT notification_id, topic, originator_id::text, originator_version, "
@@ -235,37 +330,81 @@ class SealingPostgresRecorder(PostgresApplicationRecorder):
             sql.Identifier(self.events_table_name),
         )
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def commit_alone(self, stored_events: Sequence[StoredEvent]) -> Positions:
+        return self.commit_together([stored_events])[0]
 
-        positions = super()._fetch_ids_after_insert_events(
-            curs, stored_events, **kwargs
-        )
-        if stored_events and positions:
-            # The library's exclusive lock on the events table keeps the last seal still.
-            previous = self._last_seal(curs)
-            self._write_seals(curs, seals_for(stored_events, positions, previous))
+    def commit_together(self, batches: list[Sequence[StoredEvent]]) -> list[Positions]:
+        """One transaction, pipelined: two round trips (one to learn the positions the
+        seals need, one to write the seals and commit) however many batches."""
+        from psycopg import Rollback
+
+        events = [event for batch in batches for event in batch]
+        error: Exception | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction():
+                try:
+                    positions = self._insert_pipelined(conn, pipeline, events)
+                except Exception as raised:
+                    # Rolled back (a new key taken fails no statement: left alone,
+                    # the transaction would commit), and raised once the pipeline is
+                    # closed, as the library does, so psycopg does not warn about it.
+                    error = raised
+                    raise Rollback from None
+            if error is not None:
+                raise error
+        return split(positions, batches)
+
+    def _insert_pipelined(
+        self, conn: Any, pipeline: Any, events: Sequence[StoredEvent]
+    ) -> list[int]:
+        # The library's exclusive lock on the events table orders the log as commits
+        # happen, and keeps the last seal still (the server runs the pipelined
+        # statements in order: the last seal is read under the lock).
+        with conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+        keys = []
+        for statement, parameters, count in new_keys_statements(
+            self.keys_table, "%s", new_keys_of(events)
+        ):
+            curs = conn.cursor()
+            curs.execute(statement, parameters)
+            keys.append((curs, count))
+        inserting = conn.cursor()
+        PostgresAggregateRecorder._insert_stored_events(self, inserting, events)
+        last = conn.cursor()
+        last.execute(self.last_seal_statement, prepare=True)
+        # An event's version taken raises here; a person's key taken shows just after.
+        pipeline.sync()
+        for curs, count in keys:
+            check_new_keys_inserted(curs.rowcount, count)
+        positions = [row["notification_id"] for row in inserting.fetchall()]
+        found = last.fetchone()
+        previous = None if found is None else seal_from_row(found.values())
+        with conn.cursor() as curs:
+            self._write_seals(curs, seals_for(events, positions, previous))
         return positions
 
-    def _last_seal(self, curs: Any) -> Seal | None:
-        from psycopg import sql
+    def _notify_channel(self, curs: Any) -> None:
+        curs.execute(self.notify_statement)
 
-        curs.execute(
-            sql.SQL(
-                "SELECT position, previous_position, digest, chain FROM {} "
-                "ORDER BY position DESC LIMIT 1"
-            ).format(self.seals_table)
-        )
+    def _last_seal(self, curs: Any) -> Seal | None:
+        curs.execute(self.last_seal_statement)
         row = curs.fetchone()
         return None if row is None else seal_from_row(row.values())
 
     def _write_seals(self, curs: Any, seals: Sequence[Seal]) -> None:
-        from psycopg import sql
-
-        curs.executemany(
-            sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.seals_table),
-            [(s.position, s.previous_position, s.digest, s.chain) for s in seals],
+        # One statement however many seals (executemany sends a statement per row).
+        curs.execute(
+            self.insert_seals_statement,
+            (
+                [s.position for s in seals],
+                [s.previous_position for s in seals],
+                [s.digest for s in seals],
+                [s.chain for s in seals],
+            ),
+            prepare=True,
         )
 
     def last_seal(self) -> Seal | None:

@@ -15,6 +15,8 @@ anonymous answers, are stored exactly as the plain Mapper stores them.
 
 import base64
 import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,8 +24,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
+    EventStore,
     Mapper,
     MapperDeserialisationError,
+    Notification,
+    Recording,
     StoredEvent,
     Transcoder,
 )
@@ -35,7 +40,7 @@ from fourpi.domain.personal import (
     erased_value,
     personal_fields_of,
 )
-from fourpi.keystore import NONCE_BYTES, PersonalKeyStore
+from fourpi.keystore import NONCE_BYTES, KeyRow, PersonalKeyStore, PersonalKeyTaken
 
 ENVELOPE = "_personal_"
 """An encrypted field is stored as {"_personal_": [subject id, base64 of nonce + ciphertext]}."""
@@ -57,6 +62,20 @@ def is_envelope(value: Any) -> bool:
     return type(value) is dict and len(value) == 1 and ENVELOPE in value
 
 
+@dataclass(frozen=True)
+class NewKeyStoredEvent(StoredEvent):
+    """A stored event encrypted under a person's key made for it: the recorder inserts
+    the key's row (wrapped, never the plain key) in the transaction that stores the
+    event, and fails that transaction (PersonalKeyTaken) if the person has a row."""
+
+    new_key: KeyRow
+
+
+def new_keys_of(stored_events: Iterable[StoredEvent]) -> list[KeyRow]:
+    """The key rows to insert with these events."""
+    return [e.new_key for e in stored_events if isinstance(e, NewKeyStoredEvent)]
+
+
 class PersonalDataMapper(Mapper[UUID]):
     """The library's Mapper, with personal fields encrypted per person."""
 
@@ -76,6 +95,21 @@ class PersonalDataMapper(Mapper[UUID]):
         self.keys = keys
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        """One event on its own: a key it needs is made and stored at once."""
+        return self.encoded(domain_event, None)
+
+    def to_stored_events(
+        self, domain_events: Iterable[DomainEventProtocol[UUID]]
+    ) -> list[StoredEvent]:
+        """Events to be stored in one transaction: a person with no key gets one made
+        for this batch, whose row travels with the first event under it
+        (NewKeyStoredEvent) and is stored in the events' transaction, or not at all."""
+        made: dict[UUID, bytes] = {}
+        return [self.encoded(event, made) for event in domain_events]
+
+    def encoded(
+        self, domain_event: DomainEventProtocol[UUID], made: dict[UUID, bytes] | None
+    ) -> StoredEvent:
         fields = personal_fields_of(type(domain_event))
         subject = data_subject_of(domain_event) if fields else None
         if subject is None:
@@ -87,7 +121,12 @@ class PersonalDataMapper(Mapper[UUID]):
         if class_version > 1:
             event_state["class_version"] = class_version
         organisation_id: UUID = event_state["organisation_id"]
-        aead = AESGCM(self.keys.key_for_writing(subject, organisation_id))
+        new_key: KeyRow | None = None
+        if made is None:
+            key = self.keys.key_for_writing(subject, organisation_id)
+        else:
+            key, new_key = self.keys.key_for_event(subject, organisation_id, made)
+        aead = AESGCM(key)
         for field in sorted(fields):
             if field not in event_state:
                 continue
@@ -100,11 +139,17 @@ class PersonalDataMapper(Mapper[UUID]):
             event_state[field] = {
                 ENVELOPE: [subject.hex, base64.b64encode(nonce + ciphertext).decode()]
             }
+        topic = get_topic(type(domain_event))
+        state = self.transcoder.encode(event_state)
+        if new_key is not None:
+            return NewKeyStoredEvent(
+                originator_id, originator_version, topic, state, new_key
+            )
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
-            state=self.transcoder.encode(event_state),
+            topic=topic,
+            state=state,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
@@ -160,3 +205,69 @@ class PersonalDataMapper(Mapper[UUID]):
             associated_data(originator_id, version, subject, field),
         )
         return self.transcoder.decode(plaintext)
+
+
+KEY_RACE_ATTEMPTS = 3
+"""How many times a batch is encrypted and stored while other writers keep storing
+first keys for its people (once is enough: after losing a race the key is there)."""
+
+
+class PersonalEventStore(EventStore[UUID]):
+    """The library's event store, storing a batch's new personal keys with its events.
+
+    A batch whose new key lost a race (PersonalKeyTaken: another writer stored that
+    person's first key, or erased them, since the batch was encrypted) is encrypted
+    again, now under the stored key, or refused with SubjectErased."""
+
+    mapper: PersonalDataMapper
+
+    def __init__(self, mapper: PersonalDataMapper, recorder: Any) -> None:
+        super().__init__(mapper, recorder)
+        self.keys_with_events = bool(getattr(recorder, "stores_new_keys", False))
+        """Whether the recorder stores NewKeyStoredEvent's keys (fourpi.sealing's
+        do); with any other (the in-memory store's) a new key is stored first, on
+        its own, as the mapper does for a lone event."""
+
+    def put(
+        self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        for attempt in range(1, KEY_RACE_ATTEMPTS + 1):
+            stored_events = (
+                self.mapper.to_stored_events(domain_events)
+                if self.keys_with_events
+                else [self.mapper.to_stored_event(event) for event in domain_events]
+            )
+            try:
+                notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+            except PersonalKeyTaken:
+                if attempt == KEY_RACE_ATTEMPTS:
+                    raise
+                continue
+            return self.recordings(domain_events, stored_events, notification_ids)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def recordings(
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        stored_events: Sequence[StoredEvent],
+        notification_ids: Sequence[int] | None,
+    ) -> list[Recording[UUID]]:
+        """What the library's EventStore.put returns."""
+        if not notification_ids:
+            return []
+        assert len(notification_ids) == len(stored_events)
+        return [
+            Recording(
+                d,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=n_id,
+                ),
+            )
+            for d, s, n_id in zip(
+                domain_events, stored_events, notification_ids, strict=True
+            )
+        ]
