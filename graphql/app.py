@@ -4,7 +4,9 @@ import contextlib
 import hashlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -21,18 +23,22 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from fourpi.config import ApiLimits
+from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
 from fourpi.memo import Memo
 from fourpi.projections.views import ImpactViews
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("fourpi.serve")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CALLERS_KEPT = 1024
+ANSWERS_KEPT = 256
+"""Evaluators' query results kept whole (see FourPIGraphQL.answer_key)."""
 
 
 def preferred_media_type(accept: str | None) -> str:
@@ -67,6 +73,9 @@ class FourPIGraphQL(GraphQL[Context, None]):
         self.records = records
         self.views = views
         self.callers: Memo[Caller | None] = Memo(CALLERS_KEPT)
+        self.answered: OrderedDict[Hashable, ExecutionResult] = OrderedDict()
+        """Evaluators' results by answer_key; touched only on the event loop."""
+        self.operations: Memo[OperationType | None] = Memo(ANSWERS_KEPT)
         self.settings = Settings(
             max_page_size=limits.max_page_size,
             read_wait_seconds=limits.read_wait_seconds,
@@ -114,13 +123,51 @@ class FourPIGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        key = self.answer_key(kwargs["context"], kwargs["request_data"])
+        if key is not None and key in self.answered:
+            self.answered.move_to_end(key)
+            return self.answered[key]
         try:
-            return await super().execute_single(*args, **kwargs)
+            result = await super().execute_single(*args, **kwargs)
         except HTTPException as error:
             if "not allowed when using GET" in error.reason:
                 # GraphQL over HTTP: a mutation over GET is a wrong method, not a bad request.
                 raise HTTPException(405, error.reason) from error
             raise
+        if key is not None and result.data is not None and not result.errors:
+            self.answered[key] = result
+            while len(self.answered) > ANSWERS_KEPT:
+                self.answered.popitem(last=False)
+        return result
+
+    def answer_key(self, context: Context, request: Any) -> Hashable | None:
+        """What an evaluator's query result is a function of, or None if it is not
+        to be kept.
+
+        An evaluator reads only answers and the records they are about, which change
+        only by events: the same query with the same variables from the same token,
+        with the log at the same head, on the same day (which decides what is
+        overdue), gets the same result. A new event, a revoked token, a new
+        threshold or an erasure all move the head, so the result is worked out
+        again. Nothing else is kept: a mutation, any other role's request (an
+        auditor's integrity proof reads the database as it is now), a request that
+        failed.
+        """
+        caller = context.caller
+        if caller is None or caller.role is not Role.EVALUATOR or context.head is None:
+            return None
+        query, name = request.query, request.operation_name
+        if not isinstance(query, str):
+            return None
+        kind = self.operations.get((query, name), partial(operation_type, query, name))
+        if kind is not OperationType.QUERY:
+            return None
+        try:
+            variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
+        today = datetime.now(UTC).date()
+        return (query, name, variables, caller, context.head, today)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -158,6 +205,21 @@ class FourPIGraphQL(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE and failed_before_execution:
             response.status_code = 400
         return response
+
+
+def operation_type(query: str, name: str | None) -> OperationType | None:
+    """The type of the operation a request runs, or None if it names none clearly
+    (the request then fails in strawberry, with the reason)."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    operations = [
+        d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    if name is not None:
+        operations = [o for o in operations if o.name and o.name.value == name]
+    return operations[0].operation if len(operations) == 1 else None
 
 
 def refusal(status_code: int, reason: str) -> Response:
