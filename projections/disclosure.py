@@ -112,6 +112,10 @@ class PeopleTable:
 
     values: dict[Cell, int]
     groups: tuple[Group, ...]
+    at_most: tuple[tuple[Cell, Cell], ...] = ()
+    """Counts no larger than another, which an onlooker can know (those at
+    decision-making level are among the people counted, the respondents among those
+    who answered): (part, whole)."""
     left_out: frozenset[Cell] = frozenset()
     """Counts an answer leaves out when there is nothing to count (a process-experience
     summary no one answered, a kind of support never given, a level no one is at):
@@ -134,6 +138,7 @@ def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
         sums,
         threshold,
         {number[cell] for cell in table.left_out},
+        [(number[part], number[whole]) for part, whole in table.at_most],
     )
     return frozenset(cells[n] for n in pattern.hidden)
 
@@ -155,21 +160,31 @@ class _Pattern:
         sums: list[Sum],
         threshold: int,
         shown: set[int] | None = None,
+        at_most: Sequence[tuple[int, int]] = (),
     ) -> None:
         self.values = values
         self.sums = sums
+        # Only what is true of the counts: a part no larger than its whole.
+        self.pairs = [(p, w) for p, w in at_most if values[p] <= values[w]]
         self.threshold = threshold
-        self.shown = shown or set()
-        """Cells that cannot be suppressed (`PeopleTable.left_out`)."""
+        self.shown = set(shown or ())
+        """Cells that cannot be suppressed: those left out (`PeopleTable.left_out`),
+        and those they give away (`_given_away`)."""
         self.hidden = {n for n, value in enumerate(values) if 0 < value < threshold}
         self.containing: list[list[int]] = [[] for _ in values]
         for index, group in enumerate(sums):
             for member in dict.fromkeys((group.total, *group.parts)):
                 self.containing[member].append(index)
+        # Groups, then pairs (numbered after the groups): what bounds each cell.
+        self.touching = [list(groups) for groups in self.containing]
+        for number, (part, whole) in enumerate(self.pairs, start=len(sums)):
+            self.touching[part].append(number)
+            self.touching[whole].append(number)
         # Where the true counts satisfy total == sum of parts (see `_pinned`).
         self.exact = [
             values[g.total] == sum(values[part] for part in g.parts) for g in sums
         ]
+        self._given_away()
         unsafe = set(range(len(sums)))
         while True:
             self._make_safe(unsafe)
@@ -183,6 +198,41 @@ class _Pattern:
             if not loosened:
                 # Nothing is pinned, or every cell is hidden already.
                 return
+
+    def _given_away(self) -> None:
+        """Add to `shown` every cell the cells left out determine through the groups
+        whatever else is shown: the one unknown member of a group that adds up, a
+        total whose parts are all zeros, the parts of a total of 0. Suppressing such
+        a cell (say an initiative's count of answers, when no one answered and so
+        every summary is left out) would hide nothing."""
+        shown, values = self.shown, self.values
+        changed = bool(shown)
+        while changed:
+            changed = False
+            for index, group in enumerate(self.sums):
+                unknown = [
+                    m
+                    for m in dict.fromkeys((group.total, *group.parts))
+                    if m not in shown
+                ]
+                if not unknown:
+                    continue
+                if self.exact[index] and len(unknown) == 1:
+                    given = unknown
+                elif group.total in shown and values[group.total] == 0:
+                    given = unknown  # each part is at most the total
+                elif unknown == [group.total] and not any(
+                    values[part] for part in group.parts
+                ):
+                    given = unknown  # at most the sum of parts that are all 0
+                else:
+                    continue
+                shown.update(given)
+                changed = True
+            for part, whole in self.pairs:
+                if part not in shown and whole in shown and values[whole] == 0:
+                    shown.add(part)
+                    changed = True
 
     def _make_safe(self, unsafe: set[int]) -> None:
         """Secondary suppression until every group is safe; `unsafe` names the
@@ -248,7 +298,7 @@ class _Pattern:
         total. An equation that does not hold cannot pin a true value; assuming it
         would contradict the counts and push the bounds apart without end."""
         hidden = self.hidden
-        relevant = sorted({i for cell in hidden for i in self.containing[cell]})
+        relevant = sorted({i for cell in hidden for i in self.touching[cell]})
         low, high = self._bounds(relevant)
         component = self._components(relevant)
         first: dict[int, int] = {}
@@ -257,9 +307,9 @@ class _Pattern:
                 first.setdefault(component[cell], cell)
         equations: dict[int, list[Sum]] = {}
         for index in relevant:
-            group = self.sums[index]
-            if not self.exact[index]:
+            if index >= len(self.sums) or not self.exact[index]:
                 continue
+            group = self.sums[index]
             for member in (group.total, *group.parts):
                 if member in hidden:
                     root = component[member]
@@ -280,9 +330,9 @@ class _Pattern:
         self, relevant: Sequence[int]
     ) -> tuple[dict[int, float], dict[int, float]]:
         """The least and most each suppressed cell can be given the visible cells,
-        tightened group by group; a group is looked at again only when a bound of
-        one of its members has changed."""
-        hidden, values, containing = self.hidden, self.values, self.containing
+        tightened group by group and pair by pair; each is looked at again only when
+        a bound of one of its members has changed."""
+        hidden, values, touching = self.hidden, self.values, self.touching
         low: dict[int, float] = dict.fromkeys(hidden, 0)
         high: dict[int, float] = dict.fromkeys(hidden, math.inf)
         changed = set(relevant)
@@ -295,10 +345,10 @@ class _Pattern:
         def tighten(cell: int, at_least: float, at_most: float) -> None:
             if at_least > low[cell]:
                 low[cell] = at_least
-                changed.update(containing[cell])
+                changed.update(touching[cell])
             if at_most < high[cell]:
                 high[cell] = at_most
-                changed.update(containing[cell])
+                changed.update(touching[cell])
 
         for _ in range(MAX_TIGHTENING_ROUNDS):
             if not changed:
@@ -306,6 +356,13 @@ class _Pattern:
             looking = sorted(changed)
             changed.clear()
             for index in looking:
+                if index >= len(self.sums):
+                    part, whole = self.pairs[index - len(self.sums)]
+                    if whole in hidden:
+                        tighten(whole, bounds(part)[0], math.inf)
+                    if part in hidden:
+                        tighten(part, 0, bounds(whole)[1])
+                    continue
                 group = self.sums[index]
                 parts = [bounds(part) for part in group.parts]
                 parts_low = sum(b[0] for b in parts)
@@ -335,7 +392,7 @@ class _Pattern:
 
     def _components(self, relevant: Sequence[int]) -> dict[int, int]:
         """Each suppressed cell's connected part, named by one of its cells: two
-        suppressed cells are connected when a group holds both. What is visible
+        suppressed cells are connected when a group or a pair holds both. What is visible
         about one part tells nothing about another."""
         hidden = self.hidden
         parent = {cell: cell for cell in hidden}
@@ -347,8 +404,11 @@ class _Pattern:
             return cell
 
         for index in relevant:
-            group = self.sums[index]
-            members = [m for m in (group.total, *group.parts) if m in hidden]
+            if index >= len(self.sums):
+                both = self.pairs[index - len(self.sums)]
+            else:
+                both = (self.sums[index].total, *self.sums[index].parts)
+            members = [m for m in both if m in hidden]
             first = root(members[0])
             for member in members[1:]:
                 other = root(member)
@@ -465,6 +525,7 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
     values: dict[Cell, int] = {}
     groups: list[Group] = []
     left_out: set[Cell] = set()
+    at_most: list[tuple[Cell, Cell]] = []
     initiatives = [scope for scope in figures if scope is not None]
     kinds = [kind.value for kind in RespondentKind]
     dimensions = [dimension.value for dimension in ProcessDimension]
@@ -498,6 +559,16 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
         values[answers(scope)] = experience.answers
         values[involved(scope)] = experience.involved
         values[respondents(scope)] = experience.respondents
+        at_most += [
+            (decision_level(scope), people(scope)),
+            *(
+                (meeting(check.meeting_id), people(scope))
+                for check in presence.meetings
+            ),
+            (respondents(scope), involved(scope)),
+            (respondents(scope), answers(scope)),
+            (people(scope), involved(scope)),
+        ]
         counted = {(s.respondent_kind, s.dimension): s for s in experience.scores}
         for kind in kinds:
             for dimension in dimensions:
@@ -576,7 +647,7 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
             left_out.add(level(name))
         groups.append(Group(level(name), tuple(levels.get(name, ()))))
     groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
-    return PeopleTable(values, tuple(groups), frozenset(left_out))
+    return PeopleTable(values, tuple(groups), tuple(at_most), frozenset(left_out))
 
 
 @dataclass(frozen=True)
