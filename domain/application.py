@@ -170,7 +170,13 @@ class InvolvementRecords(Application[UUID]):
         from fourpi.keystore import open_key_store
         from fourpi.shredding import PersonalDataMapper
 
-        keys = open_key_store(self.env, self.factory)
+        try:
+            keys = open_key_store(self.env, self.factory)
+        except BaseException:
+            # A refused master key: close the connections opened so far, rather than
+            # leave them to be collected as the interpreter exits.
+            self.factory.close()
+            raise
         self.keys = keys
         return PersonalDataMapper(
             transcoder=self.construct_transcoder(),

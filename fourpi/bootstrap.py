@@ -3,9 +3,6 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
-
 from fourpi.config import Database, database_from_environment
 from fourpi.domain.application import InvolvementRecords
 
@@ -19,6 +16,9 @@ def prepare_storage(database: Database) -> None:
         if database.sqlite_path != ":memory:":
             Path(database.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         return
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(
         host=database.host,
         port=database.port,

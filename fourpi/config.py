@@ -57,7 +57,7 @@ class Database:
             }
         return common | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "fourpi.sealing:SealingPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "fourpi.sealing_postgres:SealingPostgresRecorder",
             # The library's database functions insert without the sealing hook.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_DBNAME": self.dbname,

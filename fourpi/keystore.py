@@ -877,11 +877,22 @@ def read_keys(path: Path, master: MasterKey) -> Iterator[KeyRow]:
             yield row
 
 
+def is_postgres(datastore: Any) -> bool:
+    """Whether this is the library's PostgreSQL datastore (psycopg is imported only
+    when it could be)."""
+    if datastore is None or type(datastore).__module__.startswith(
+        "eventsourcing.sqlite"
+    ):
+        return False
+    from eventsourcing.postgres import PostgresDatastore
+
+    return isinstance(datastore, PostgresDatastore)
+
+
 def open_key_store(
     environ: Any, factory: InfrastructureFactory[Any]
 ) -> PersonalKeyStore:
     """The key store beside the events of the store this factory opens."""
-    from eventsourcing.postgres import PostgresDatastore
     from eventsourcing.sqlite import SQLiteDatastore
 
     datastore = getattr(factory, "datastore", None)
@@ -891,7 +902,7 @@ def open_key_store(
         source = master_key_source(
             "sqlite", environ, memory=datastore.pool.is_sqlite_memory_mode
         )
-    elif isinstance(datastore, PostgresDatastore):
+    elif is_postgres(datastore):
         table = PostgresKeyTable(datastore)
         source = master_key_source("postgresql", environ)
     else:

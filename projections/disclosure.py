@@ -404,6 +404,7 @@ class _Pattern:
             return cell
 
         for index in relevant:
+            both: tuple[int, ...]
             if index >= len(self.sums):
                 both = self.pairs[index - len(self.sums)]
             else:

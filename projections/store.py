@@ -7,14 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg import sql
-from psycopg.rows import tuple_row
 
-from fourpi.keystore import checkpoint_sqlite, vacuum_postgres
+from fourpi.keystore import checkpoint_sqlite
 from fourpi.projections.codec import (
     CONVERTERS,
     SQL_TYPES,
@@ -64,6 +60,8 @@ class FactStore:
     """What both backends share: tables, batched writes with tracking, typed reads."""
 
     placeholder = "?"
+    duplicate_errors: tuple[type[Exception], ...] = (IntegrityError,)
+    """What a second worker applying the same events meets (see `record_batch`)."""
 
     def shape_table(self) -> str:
         return "fourpi_views_shape"
@@ -181,7 +179,7 @@ class FactStore:
                 for organisation_id, participant_id in erased:
                     self.erase(cursor, organisation_id, participant_id)
                 self._insert_tracking(cursor, Tracking(VIEW_NAME, last))
-        except (IntegrityError, psycopg.IntegrityError) as error:
+        except self.duplicate_errors as error:
             raise ViewsMovedOn(str(error)) from error
         return erased
 
@@ -384,62 +382,3 @@ class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):
 
     def scrub(self) -> tuple[str, ...]:
         return (checkpoint_sqlite(self.datastore),)
-
-
-class PostgresFactStore(FactStore, PostgresTrackingRecorder):
-    placeholder = "%s"
-
-    def shape_table(self) -> str:
-        return f'"{self.datastore.schema}".fourpi_views_shape'
-
-    def create_table(self) -> None:
-        reshaped = self.ensure_current_shape()
-        super().create_table()
-        if reshaped:
-            self.forget_position()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Our statements are built from the schema's own names, never from input.
-        self.sql_create_statements.extend(
-            sql.Composed([sql.SQL(statement)])
-            for statement in self.fact_table_statements()
-        )
-
-    def qualified(self, table: Table) -> str:
-        return f'"{self.datastore.schema}".{table.sql_name}'
-
-    @contextmanager
-    def reading_tuples(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.row_factory = tuple_row
-            yield cursor
-
-    def forget_tracking_statement(self) -> str:
-        return (
-            f'DELETE FROM "{self.datastore.schema}".{self.tracking_table_name} '
-            "WHERE application_name = %s"
-        )
-
-    def clear(self) -> None:
-        """Empty every fact table and forget the position, in one transaction.
-
-        TRUNCATE rather than DELETE: it leaves no dead rows behind (for the rebuild's
-        inserts to step over, or for a person's deleted rows to linger in), and it
-        takes the tables in the order every writer does, the log first."""
-        tables = ", ".join(self.qualified(t) for t in TABLES.values())
-        with self.writing() as cursor:
-            cursor.execute(f"TRUNCATE {tables}")
-            cursor.execute(self.forget_tracking_statement(), (VIEW_NAME,))
-
-    def insert_rows(self, cursor: Any, t: Table, rows: list[tuple[Any, ...]]) -> None:
-        """COPY: one round trip and far less work for the server than an INSERT a row."""
-        names = ", ".join(name for name, _ in t.all_columns)
-        with cursor.copy(f"COPY {self.qualified(t)} ({names}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for row in rows:
-                write_row(row)
-
-    def scrub(self) -> tuple[str, ...]:
-        touched = [*ERASED_ROWS, *ERASED_COLUMNS]
-        return (vacuum_postgres(self.datastore, [TABLES[t].sql_name for t in touched]),)

@@ -27,7 +27,6 @@ from fourpi.projections.schema import Facts, Row
 from fourpi.projections.store import (
     VIEW_NAME,
     FactStore,
-    PostgresFactStore,
     SQLiteFactStore,
     ViewsMovedOn,
 )
@@ -145,9 +144,11 @@ class ImpactViews:
         factory = InfrastructureFactory.construct(
             Environment("fourpi_views", database.eventsourcing_env())
         )
-        store_class: type[FactStore] = (
-            SQLiteFactStore if database.backend == "sqlite" else PostgresFactStore
-        )
+        store_class: type[FactStore] = SQLiteFactStore
+        if database.backend != "sqlite":
+            from fourpi.projections.postgres_store import PostgresFactStore
+
+            store_class = PostgresFactStore
         self.store: Any = factory.tracking_recorder(store_class)  # type: ignore[arg-type]
         self.cache = FactsCache(self.store)
         self.reports: Memo[ImpactReport] = Memo(DEFAULT_CACHED_REPORTS)

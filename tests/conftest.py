@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from datetime import date
 from uuid import UUID, uuid4
 
+import eventsourcing.postgres  # noqa: F401
 import psycopg
 import pytest
 from psycopg import sql
@@ -17,6 +18,11 @@ from fourpi.domain.vocabulary import (
     InvolvementMethod,
 )
 from tests.helpers import ACTOR, POSTGRES_URL, TEST_MASTER_KEY
+
+# eventsourcing.postgres is imported above, before any test opens a store, as it is in
+# a PostgreSQL process: the few stores a test leaves open are then collected at exit
+# while the module they close with is still whole (fourpi imports it only for
+# PostgreSQL, so a SQLite process starts faster).
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
