@@ -880,9 +880,7 @@ def read_keys(path: Path, master: MasterKey) -> Iterator[KeyRow]:
 def is_postgres(datastore: Any) -> bool:
     """Whether this is the library's PostgreSQL datastore (psycopg is imported only
     when it could be)."""
-    if datastore is None or type(datastore).__module__.startswith(
-        "eventsourcing.sqlite"
-    ):
+    if datastore is None:
         return False
     from eventsourcing.postgres import PostgresDatastore
 

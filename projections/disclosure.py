@@ -301,8 +301,9 @@ class _Pattern:
         relevant = sorted({i for cell in hidden for i in self.touching[cell]})
         low, high = self._bounds(relevant)
         component = self._components(relevant)
+        ordered = sorted(hidden)
         first: dict[int, int] = {}
-        for cell in sorted(hidden):
+        for cell in ordered:
             if low[cell] == high[cell]:
                 first.setdefault(component[cell], cell)
         equations: dict[int, list[Sum]] = {}
@@ -317,7 +318,7 @@ class _Pattern:
                         equations.setdefault(root, []).append(group)
                     break
         members: dict[int, list[int]] = {}
-        for cell in sorted(hidden):
+        for cell in ordered:
             if component[cell] in equations:
                 members.setdefault(component[cell], []).append(cell)
         for root, cells in members.items():
