@@ -40,7 +40,7 @@ from fourpi.domain.personal import Erasure, PersonalKeys
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS, InvolvementPolicy
 from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt, CommandResult
-from fourpi.domain.record import OrganisationRecord
+from fourpi.domain.record import OrganisationRecord, is_text
 from fourpi.domain.reference_population import ReferencePopulation, Shares
 from fourpi.domain.support import Support
 from fourpi.domain.vocabulary import (
@@ -154,6 +154,10 @@ def check_idempotency_key(key: str) -> str:
             "idempotency_key",
             f"must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
         )
+    if any(c < " " or c == "\x7f" for c in key) or not is_text(key):
+        # A key is stored as text (PostgreSQL text holds no NUL) and typed by no one
+        # with controls in it.
+        raise InvalidInput("idempotency_key", "must not contain control characters")
     return key
 
 

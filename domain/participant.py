@@ -68,12 +68,15 @@ def check_amount(field: str, amount: Decimal) -> Decimal:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(field, "must be an amount of money") from None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite():
+        raise InvalidInput(field, "must be an amount of money")
+    if value <= 0:
         raise InvalidInput(field, "must be more than zero")
-    if value != value.quantize(Decimal("0.01")):
-        raise InvalidInput(field, "must be in whole pence (at most 2 decimal places)")
+    # Checked before rounding: a huge amount cannot be rounded to pence at all.
     if value > Decimal("1000000"):
         raise InvalidInput(field, "must be at most 1,000,000")
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(field, "must be in whole pence (at most 2 decimal places)")
     return value.quantize(Decimal("0.01"))
 
 

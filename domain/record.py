@@ -86,12 +86,23 @@ def check_actor(recorded_by: str) -> str:
 ALLOWED_CONTROLS = frozenset("\n\r\t")
 
 
+def is_text(value: str) -> bool:
+    """Whether a string is text a store can keep: a lone surrogate is not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:
     """Required free text: not blank, not absurdly long, no control characters."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must not be blank")
     if len(value) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters")
+    if not is_text(value):
+        raise InvalidInput(field, "must be text (it holds a lone surrogate)")
     if any((c < " " and c not in ALLOWED_CONTROLS) or c == "\x7f" for c in value):
         # PostgreSQL text cannot hold a NUL, and no one types the others.
         raise InvalidInput(field, "must not contain control characters")
@@ -124,9 +135,19 @@ def check_members(
     return members
 
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+"""Every date and moment the record holds lies in these years: wide enough for any
+real involvement, narrow enough that the arithmetic of every answer (a review due
+months later, a week's start) stays inside the calendar."""
+DATE_RANGE = f"must be from {EARLIEST:%d/%m/%Y} to {LATEST:%d/%m/%Y}"
+
+
 def check_date(field: str, value: date) -> date:
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidInput(field, "must be a calendar date")
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInput(field, DATE_RANGE)
     return value
 
 
@@ -134,7 +155,13 @@ def check_moment(field: str, value: datetime) -> datetime:
     """A moment with its time zone, kept in UTC whatever zone it arrived in."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidInput(field, "must be a date and time with a time zone")
-    return value.astimezone(UTC)
+    try:
+        in_utc = value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field, f"{DATE_RANGE} (UTC)") from None
+    if not EARLIEST <= in_utc.date() <= LATEST:
+        raise InvalidInput(field, f"{DATE_RANGE} (UTC)")
+    return in_utc
 
 
 def check_unique_ids(

@@ -234,6 +234,12 @@ class ApiLimits:
     """FOURPI_MAX_PAGE_SIZE: the most events one page of a connection may hold."""
     read_wait_seconds: float = 5.0
     """FOURPI_READ_WAIT_SECONDS: how long a live read waits for the views to catch up."""
+    max_query_cost: int = 1_000
+    """FOURPI_MAX_QUERY_COST: the most one request may cost (see fourpi.graphql.limits):
+    a field costs 1, each distinct set of answers 100, an integrity check 400."""
+    max_bad_tokens: int = 20
+    """FOURPI_MAX_BAD_TOKENS: wrong bearer tokens one client address may send in a
+    minute before it is refused (429) until the minute is over."""
 
     @classmethod
     def from_environment(cls) -> "ApiLimits":
@@ -246,4 +252,6 @@ class ApiLimits:
             read_wait_seconds=float(
                 os.environ.get("FOURPI_READ_WAIT_SECONDS") or cls.read_wait_seconds
             ),
+            max_query_cost=environment_int("FOURPI_MAX_QUERY_COST", cls.max_query_cost),
+            max_bad_tokens=environment_int("FOURPI_MAX_BAD_TOKENS", cls.max_bad_tokens),
         )

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from datetime import UTC, datetime
@@ -19,7 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.types import HTTPMethod
 from strawberry.types import ExecutionResult
 
 from fourpi.config import ApiLimits
@@ -27,6 +29,8 @@ from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
+from fourpi.graphql.errors import TOO_MANY_REQUESTS
+from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.memo import Memo
 from fourpi.projections.views import ImpactViews
@@ -80,11 +84,14 @@ class FourPIGraphQL(GraphQL[Context, None]):
             max_page_size=limits.max_page_size,
             read_wait_seconds=limits.read_wait_seconds,
         )
+        self.bad_tokens = BadTokenCounter(limits.max_bad_tokens)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
         given = secret.strip() if scheme.lower() == "bearer" else ""
         head, caller = await run_in_thread(partial(self.caller_at_head, given))
+        if given and caller is None:
+            self.bad_tokens.failed(client_address(request))
         return Context(
             records=self.records,
             views=self.views,
@@ -93,6 +100,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
             head=head,
             request=request,
             response=response,
+            bearer_given=bool(given),
         )
 
     def caller_at_head(self, secret: str) -> tuple[int, Caller | None]:
@@ -116,11 +124,47 @@ class FourPIGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
+        wait = self.bad_tokens.wait(client_address(request))
+        if wait:
+            response = refusal(
+                429,
+                f"too many requests with a wrong bearer token from this address: "
+                f"try again in {wait} seconds",
+                code=TOO_MANY_REQUESTS,
+            )
+            response.headers["retry-after"] = str(wait)
+            await response(scope, receive, send)
+            return
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
+        except BadRequest as error:
+            response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
             response = refusal(error.status_code, error.reason)
         await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decoded(data, "query parameter")
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        """The request's parts, each of the type GraphQL over HTTP requires; a JSON
+        body is read strictly (fourpi.graphql.request_body), never guessed at."""
+        method: HTTPMethod = request.method
+        content_type = (request.content_type or "").partition(";")[0].strip().lower()
+        if method == "POST" and content_type == "application/json":
+            data = decoded(await request.get_body())
+        elif method == "GET":
+            data = self.parse_query_params(request.query_params)
+        else:
+            raise HTTPException(400, "Unsupported content type")
+        query, variables, operation_name, extensions = request_parts(data)
+        return GraphQLRequestData(
+            query=query,
+            variables=variables,
+            operation_name=operation_name,
+            extensions=extensions,
+        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         key = self.answer_key(kwargs["context"], kwargs["request_data"])
@@ -222,18 +266,65 @@ def operation_type(query: str, name: str | None) -> OperationType | None:
     return operations[0].operation if len(operations) == 1 else None
 
 
-def refusal(status_code: int, reason: str) -> Response:
+def refusal(
+    status_code: int,
+    reason: str,
+    *,
+    code: str = "BAD_USER_INPUT",
+    field: str | None = None,
+) -> Response:
     """A request refused before any GraphQL ran, in the shape GraphQL clients read."""
+    extensions = {"code": code} if field is None else {"code": code, "field": field}
     response = Response(
-        orjson.dumps(
-            {"errors": [{"message": reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
-        ),
+        orjson.dumps({"errors": [{"message": reason, "extensions": extensions}]}),
         status_code=status_code,
         media_type=JSON,
     )
     if status_code == 405:
         response.headers["allow"] = "POST"
     return response
+
+
+def client_address(request: Any) -> str:
+    """Where a request came from (behind a trusted proxy, what it forwarded)."""
+    client = request.client
+    return client.host if client is not None else "unknown"
+
+
+class BadTokenCounter:
+    """Wrong bearer tokens by client address: after `limit` in a minute, that address
+    is refused until the minute that began with its first failure is over, so
+    guessing tokens is slow. Kept in memory, per process."""
+
+    WINDOW_SECONDS = 60
+    ADDRESSES_KEPT = 10_000
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.windows: dict[str, tuple[float, int]] = {}
+        self.lock = threading.Lock()
+
+    def failed(self, address: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            started, count = self.windows.get(address, (now, 0))
+            if now - started >= self.WINDOW_SECONDS:
+                started, count = now, 0
+            self.windows[address] = (started, count + 1)
+            if len(self.windows) > self.ADDRESSES_KEPT:
+                self.windows = {
+                    a: w
+                    for a, w in self.windows.items()
+                    if now - w[0] < self.WINDOW_SECONDS
+                }
+
+    def wait(self, address: str) -> int:
+        """Seconds until this address may try again; 0 when it may now."""
+        window = self.windows.get(address)
+        if window is None or window[1] < self.limit:
+            return 0
+        left = self.WINDOW_SECONDS - (time.monotonic() - window[0])
+        return max(0, int(left + 0.999))
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -312,21 +403,14 @@ def create_app(
     graphql = FourPIGraphQL(records, views, limits)
 
     async def healthz(request: Request) -> Response:
+        """Whether the service is up and its store answers: nothing that moves with
+        writes, since anyone may ask (the log is shared by every organisation)."""
         try:
-            head, position = await run_in_thread(
-                lambda: (views.head(), views.position())
-            )
+            await run_in_thread(views.head)
         except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse(
-            {
-                "status": "ok",
-                "logHead": head,
-                "viewsPosition": position,
-                "lag": head - position,
-            }
-        )
+        return JSONResponse({"status": "ok"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -259,37 +259,45 @@ def snapshot_of(
 ) -> RecordSnapshot:
     records = info.context.records
     organisation = organisation_of(info)
+    # Whose record it is comes first, from its latest version: another organisation's
+    # record is refused the same way whatever version or moment was asked, so no one
+    # can time when it was made.
     try:
-        if as_of is not None:
-            history: list[Any] = list(records.events.get(record_id))
-            version = max(
-                (e.originator_version for e in history if e.timestamp <= as_of),
-                default=0,
-            )
-            if version == 0:
-                raise client_error(
-                    f"record {record_id} did not exist yet at {as_of.isoformat()}",
-                    NOT_FOUND,
-                    "asOf",
-                )
-        record: Any = records.repository.get(record_id, version=version)
+        latest: Any = records.repository.get(record_id)
     except AggregateNotFoundError:
         raise client_error(
             f"record {record_id} does not exist", NOT_FOUND, "id"
         ) from None
     if (
-        not isinstance(record, OrganisationRecord)
-        or record.organisation_id != organisation
+        not isinstance(latest, OrganisationRecord)
+        or latest.organisation_id != organisation
     ):
         raise client_error(
             f"record {record_id} belongs to another organisation", FORBIDDEN, "id"
         )
-    if version is not None and version > record.version:
+    if as_of is not None:
+        history: list[Any] = list(records.events.get(record_id))
+        version = max(
+            (e.originator_version for e in history if e.timestamp <= as_of),
+            default=0,
+        )
+        if version == 0:
+            raise client_error(
+                f"record {record_id} did not exist yet at {as_of.isoformat()}",
+                NOT_FOUND,
+                "asOf",
+            )
+    if version is not None and version > latest.version:
         raise client_error(
-            f"version: record {record_id} has only {record.version} versions",
+            f"version: record {record_id} has only {latest.version} versions",
             NOT_FOUND,
             "version",
         )
+    record: Any = (
+        latest
+        if version is None or version == latest.version
+        else records.repository.get(record_id, version=version)
+    )
     state, withheld = redacted_state(
         record,
         {
@@ -328,7 +336,11 @@ class IntegrityBreak:
 )
 class Integrity:
     intact: bool = strawberry.field(description="Whether every event verified.")
-    events: int = strawberry.field(description="How many events verified.")
+    events: int = strawberry.field(
+        description="How many of your organisation's events verified (the chain, "
+        "and so the check, covers every organisation's events; only yours are "
+        "counted)."
+    )
     head: str | None = strawberry.field(
         description="The last verified position and seal, as POSITION:SEAL: keep it "
         "outside the database and pass it back as `anchor` later."
@@ -344,9 +356,15 @@ def integrity_of(info: FourPIInfo, anchor_text: str | None) -> Integrity:
     except ValueError as error:
         raise client_error(str(error), BAD_USER_INPUT, "anchor") from None
     result = verify(info.context.records.recorder, anchor=anchor)
+    verified_to = result.head.position if result.head is not None else 0
+    if result.broken is not None:
+        verified_to = min(verified_to, result.broken.position - 1)
+    # The chain is one for the whole log, but how many events another organisation
+    # has is not this caller's to know: only the organisation's own are counted.
+    own = info.context.views.store.events_of(organisation_of(info), verified_to)
     return Integrity(
         intact=result.intact,
-        events=result.events,
+        events=own,
         head=None if result.head is None else str(result.head),
         broken=None
         if result.broken is None
@@ -393,6 +411,7 @@ class AuditQueries:
             ),
         ] = None,
     ) -> Integrity:
+        await caught_up(info)
         return await in_thread(integrity_of, info, anchor)
 
     @strawberry.field(

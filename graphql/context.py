@@ -60,6 +60,9 @@ class Context:
     what the request reads is at least this new."""
     request: Any = None
     response: Any = None
+    bearer_given: bool = False
+    """Whether the request sent a bearer token (a caller of None then means the
+    token was wrong or revoked, not missing)."""
     reports: "dict[tuple[Any, ...], asyncio.Future[ImpactReport]]" = field(
         default_factory=dict
     )

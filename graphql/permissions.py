@@ -28,12 +28,7 @@ class Allow(BasePermission):
         self.message = "your token's role may not do this"
 
     def has_permission(self, source: Any, info: FourPIInfo, **kwargs: Any) -> bool:
-        caller = info.context.caller
-        if caller is None:
-            raise client_error(
-                "a bearer token is required: send 'Authorization: Bearer <token>'",
-                UNAUTHENTICATED,
-            )
+        caller = caller_of(info)
         if caller.role not in self.roles:
             raise client_error(
                 f"a {caller.role} token may not do this; it needs one of: "
@@ -77,10 +72,21 @@ def may_read_personal_data(info: FourPIInfo) -> bool:
     )
 
 
+TOKEN_REQUIRED = "a bearer token is required: send 'Authorization: Bearer <token>'"
+TOKEN_NOT_VALID = (
+    "the bearer token is not valid: it is unknown, mistyped or revoked (ask your "
+    "organisation's admin for a new one)"
+)
+
+
 def caller_of(info: FourPIInfo) -> Caller:
+    """The caller behind the bearer token, or UNAUTHENTICATED saying what is wrong."""
     caller = info.context.caller
-    if caller is None:  # the permission extension runs first; this is a safeguard
-        raise client_error("a bearer token is required", UNAUTHENTICATED)
+    if caller is None:
+        raise client_error(
+            TOKEN_NOT_VALID if info.context.bearer_given else TOKEN_REQUIRED,
+            UNAUTHENTICATED,
+        )
     return caller
 
 

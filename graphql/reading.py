@@ -14,7 +14,7 @@ from fourpi.graphql.enums import ImpactArea
 from fourpi.graphql.errors import BAD_USER_INPUT, client_error
 from fourpi.graphql.permissions import organisation_of
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
-from fourpi.projections.views import ViewsNotReady
+from fourpi.projections.views import InvalidMoment, ViewsNotReady
 
 READ_WAIT_POLL_SECONDS = 0.01
 
@@ -175,5 +175,5 @@ async def computed_report(
         )
     except ViewsNotReady as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
-    except ValueError as error:
+    except InvalidMoment as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf") from None

@@ -6,10 +6,8 @@ from typing import Any
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 
@@ -20,7 +18,8 @@ from fourpi.graphql.audit_queries import AuditQueries
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.enums import InvolvementKind, InvolvementLevel, Role
-from fourpi.graphql.errors import MaskUnexpectedErrors
+from fourpi.graphql.errors import MaskUnexpectedErrors, camel_case
+from fourpi.graphql.limits import QueryLimits, limit_rule
 from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, caller_of, organisation_of
 from fourpi.graphql.reading import caught_up
@@ -116,15 +115,32 @@ class FourPISchema(strawberry.Schema):
         """Client errors are the client's to read; MaskUnexpectedErrors logs the rest."""
 
 
+def answer_fields() -> frozenset[str]:
+    """The Query fields that answer impact questions: each takes a slice."""
+    return frozenset(
+        camel_case(field.python_name)
+        for field in Query.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if any(argument.python_name == "slice" for argument in field.arguments)
+    )
+
+
 def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
     limits = limits or ApiLimits()
-    # The depth and alias limits are validation rules. Each limiter makes a new rule
-    # class when constructed, and the validation cache is keyed by the rule classes, so
-    # they are made once here: a limiter made per request would miss the cache on
-    # every request (measured: validation was then 13% of a busy server's time).
+    # The depth, alias and cost limits are one validation rule, made once here: the
+    # validation cache is keyed by the rule classes, so a rule made per request would
+    # miss it every time (measured: validation was then 13% of a busy server's time).
+    # strawberry's own depth and alias limiters walk every fragment spread again, so a
+    # short document whose fragments spread each other twice over took seconds.
     limit_rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        limit_rule(
+            QueryLimits(
+                max_depth=limits.max_depth,
+                max_aliases=limits.max_aliases,
+                max_cost=limits.max_query_cost,
+                max_page_size=limits.max_page_size,
+                report_fields=answer_fields(),
+            )
+        )
     ]
     # Factories, so each request gets its own extension objects.
     extensions: list[Any] = [

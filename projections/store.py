@@ -287,6 +287,17 @@ class FactStore:
             )
             return [int(row[0]) for row in cursor.fetchall()]
 
+    def events_of(self, organisation_id: UUID, position: int) -> int:
+        """How many of the organisation's events are at or below the position."""
+        log = self.qualified(TABLES["log"])
+        with self.reading_tuples() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {log} WHERE organisation_id = {self.placeholder}"
+                f" AND position <= {self.placeholder}",
+                (str(organisation_id), position),
+            )
+            return int(cursor.fetchone()[0])
+
     def organisation_ids(self) -> list[UUID]:
         table = self.qualified(TABLES["organisations"])
         with self.reading_tuples() as cursor:

@@ -110,6 +110,11 @@ def position_of(row: Row) -> int:
     return row["position"]  # type: ignore[return-value]
 
 
+class InvalidMoment(ValueError):
+    """An as-of moment that names no point of the log (a time without its zone, a
+    negative position): the caller's mistake, never a fault in the answers."""
+
+
 class ViewsNotReady(Exception):
     """The views have not reached the position asked for within the time allowed."""
 
@@ -315,16 +320,18 @@ class ImpactViews:
             live = self.position()
         if isinstance(as_of, datetime):
             if as_of.tzinfo is None:
-                raise ValueError("as_of: a time must carry its time zone")
+                raise InvalidMoment("as_of: a time must carry its time zone")
             try:
                 in_utc = as_of.astimezone(UTC)
             except OverflowError:
-                raise ValueError("as_of: that time is outside the calendar") from None
+                raise InvalidMoment(
+                    "as_of: that time is outside the calendar"
+                ) from None
             position = min(self.store.position_at(in_utc), live)
             moment = moment or in_utc.date()
         elif as_of is not None:
             if as_of < 0:
-                raise ValueError("as_of: a log position is 0 or more")
+                raise InvalidMoment("as_of: a log position is 0 or more")
             if as_of > live:
                 raise ViewsNotReady(as_of, live, 0)
             position = as_of

@@ -56,11 +56,20 @@ class Known:
     payments: dict[UUID, list[UUID]] = field(default_factory=dict)
     recorded: int = 0
     refused: int = 0
+    days: st.SearchStrategy[date] = days
+    """The days the history's facts fall on."""
 
 
-def play(records: InvolvementRecords, data: st.DataObject, *, steps: int) -> Known:
-    """Run `steps` random use cases against the records; refusals are part of history."""
-    known = Known()
+def play(
+    records: InvolvementRecords,
+    data: st.DataObject,
+    *,
+    steps: int,
+    on: st.SearchStrategy[date] = days,
+) -> Known:
+    """Run `steps` random use cases against the records, on days drawn from `on`;
+    refusals are part of history."""
+    known = Known(days=on)
     for name in ("Mind", "Other"):
         organisation = records.register_organisation(name=name, actor=ACTOR)
         known.organisations.append(organisation)
@@ -207,7 +216,7 @@ def assign(known: Known, org: UUID, data: st.DataObject) -> Arguments:
             "role": data.draw(st.sampled_from(InvolvementRole)),
             "paid": data.draw(st.booleans()),
             "decision_making": data.draw(st.booleans()),
-            "started_on": data.draw(days),
+            "started_on": data.draw(known.days),
         },
         lambda role: known.roles[org].append((initiative, role)),
     )
@@ -219,7 +228,11 @@ def end_role(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         return None
     return (
         "end_role",
-        {"initiative_id": chosen[0], "role_id": chosen[1], "ended_on": data.draw(days)},
+        {
+            "initiative_id": chosen[0],
+            "role_id": chosen[1],
+            "ended_on": data.draw(known.days),
+        },
         None,
     )
 
@@ -251,7 +264,7 @@ def assess(known: Known, org: UUID, data: st.DataObject) -> Arguments:
             "assessment": data.draw(st.sampled_from(OutcomeAssessment)),
             "involvement_difference": data.draw(st.sampled_from(InvolvementDifference)),
             "evidence": "Minutes",
-            "assessed_on": data.draw(days),
+            "assessed_on": data.draw(known.days),
         },
         None,
     )
@@ -261,7 +274,7 @@ def schedule(known: Known, org: UUID, data: st.DataObject) -> Arguments:
     initiative = pick(data, known.initiatives[org])
     if initiative is None:
         return None
-    held = datetime.combine(data.draw(days), time(10), UTC)
+    held = datetime.combine(data.draw(known.days), time(10), UTC)
     return (
         "schedule_meeting",
         {
@@ -284,7 +297,7 @@ def papers(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         {
             "meeting_id": chosen[1],
             # The meeting's own time is not known here: most are before it, some not.
-            "sent_at": datetime.combine(data.draw(days), time(9), UTC),
+            "sent_at": datetime.combine(data.draw(known.days), time(9), UTC),
         },
         None,
     )
@@ -342,7 +355,7 @@ def contribute(known: Known, org: UUID, data: st.DataObject) -> Arguments:
             "nature": data.draw(st.sampled_from(ContributionNature)),
             "summary": "A contribution",
             "impact_areas": areas(data),
-            "made_on": data.draw(days),
+            "made_on": data.draw(known.days),
             "meeting_id": pick(data, meetings) if data.draw(st.booleans()) else None,
         },
         lambda contribution: known.contributions[org].append(
@@ -362,7 +375,7 @@ def respond(known: Known, org: UUID, data: st.DataObject) -> Arguments:
             "contribution_id": chosen[1],
             "outcome": outcome,
             "rationale": data.draw(st.sampled_from(["Because", ""])),
-            "responded_on": data.draw(days),
+            "responded_on": data.draw(known.days),
         },
         None,
     )
@@ -376,7 +389,7 @@ def feedback(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         "give_feedback",
         {
             "contribution_id": chosen[1],
-            "given_on": data.draw(days),
+            "given_on": data.draw(known.days),
             "method": data.draw(st.sampled_from(FeedbackMethod)),
             "summary": "You said, we did",
         },
@@ -406,7 +419,7 @@ def change(known: Known, org: UUID, data: st.DataObject) -> Arguments:
             if scope is ChangeScope.BEYOND
             else None,
             "evidence": "A report",
-            "changed_on": data.draw(days),
+            "changed_on": data.draw(known.days),
             "contribution_ids": sources,
         },
         None,
@@ -430,7 +443,7 @@ def answer(known: Known, org: UUID, data: st.DataObject) -> Arguments:
                     st.sampled_from(ProcessDimension), st.integers(1, 5), min_size=1
                 )
             ),
-            "answered_on": data.draw(days),
+            "answered_on": data.draw(known.days),
         },
         None,
     )
@@ -452,7 +465,7 @@ def owe(known: Known, org: UUID, data: st.DataObject) -> Arguments:
                 st.sampled_from([PaymentKind.FEE, PaymentKind.FEE, *PaymentKind])
             ),
             "amount": Decimal(data.draw(st.sampled_from(["20.00", "35.50", "60.00"]))),
-            "owed_on": data.draw(days),
+            "owed_on": data.draw(known.days),
         },
         known.payments[org].append,
     )
@@ -464,7 +477,7 @@ def pay(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         return None
     return (
         "record_payment_made",
-        {"payment_id": payment, "paid_on": data.draw(days)},
+        {"payment_id": payment, "paid_on": data.draw(known.days)},
         None,
     )
 
@@ -475,7 +488,7 @@ def support(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         "record_support",
         {
             "support_kind": data.draw(st.sampled_from(SupportKind)),
-            "given_on": data.draw(days),
+            "given_on": data.draw(known.days),
             "initiative_id": pick(data, known.initiatives[org]),
             "participant_ids": data.draw(
                 st.lists(st.sampled_from(people), max_size=2, unique=True)
@@ -515,7 +528,7 @@ def policy(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         "adopt_involvement_policy",
         {
             "version_label": data.draw(st.sampled_from(["1", "2", "3"])),
-            "adopted_on": data.draw(days),
+            "adopted_on": data.draw(known.days),
             "review_interval_months": data.draw(st.sampled_from([1, 2, 24])),
         },
         None,
@@ -523,7 +536,7 @@ def policy(known: Known, org: UUID, data: st.DataObject) -> Arguments:
 
 
 def review(known: Known, org: UUID, data: st.DataObject) -> Arguments:
-    return ("review_involvement_policy", {"reviewed_on": data.draw(days)}, None)
+    return ("review_involvement_policy", {"reviewed_on": data.draw(known.days)}, None)
 
 
 def cycle(known: Known, org: UUID, data: st.DataObject) -> Arguments:
@@ -532,7 +545,7 @@ def cycle(known: Known, org: UUID, data: st.DataObject) -> Arguments:
         return None
     phase = data.draw(st.sampled_from(["start", "evaluate", "reflect", "learn"]))
     number = data.draw(st.integers(1, 3))
-    on = data.draw(days)
+    on = data.draw(known.days)
     if phase == "start":
         taken = data.draw(st.lists(st.sampled_from(PLANNED), max_size=1))
         return (

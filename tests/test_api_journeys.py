@@ -554,18 +554,13 @@ def test_the_health_check_and_graphiql_answer(database_url: str) -> None:
             actor="test",
         )
         async with client(store) as http:
+            # Anyone may ask whether the service is up, so the answer holds nothing
+            # that moves with any organisation's writes.
             health = await http.get("/healthz")
             assert health.status_code == 200
-            assert health.json() == {
-                "status": "ok",
-                "logHead": 2,
-                "viewsPosition": 1,
-                "lag": 1,
-            }
+            assert health.json() == {"status": "ok"}
             store.views.catch_up()
-            caught_up = (await http.get("/healthz")).json()
-            assert caught_up["viewsPosition"] == caught_up["logHead"] == 2
-            assert caught_up["lag"] == 0
+            assert (await http.get("/healthz")).json() == {"status": "ok"}
 
             page = await http.get("/graphql", headers={"Accept": "text/html"})
             assert page.status_code == 200

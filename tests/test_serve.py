@@ -80,7 +80,7 @@ def test_serve_answers_over_a_socket_and_follows_the_log(tmp_path) -> None:
         ).json()
         assert after["data"]["differences"]["contributions"] == before + 1
         health = httpx.get(f"{base}/healthz", timeout=5).json()
-        assert health["status"] == "ok" and health["lag"] == 0
+        assert health == {"status": "ok"}
     finally:
         process.send_signal(signal.SIGINT)
         try:
