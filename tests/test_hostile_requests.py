@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fourpi.domain.record as record_rules
+from fourpi.audit import verify
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.vocabulary import ParticipantKind
@@ -342,7 +343,7 @@ def test_the_budget_is_a_setting(tmp_path) -> None:
 def test_a_long_request_does_not_hold_up_others(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slow_verify = audit_queries.verify
+    slow_verify = verify
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(1.5)
