@@ -1,6 +1,7 @@
 """What a hostile test of the running service found (issue 13), each as the request that showed it: every one is now refused as the client's mistake, answered, or kept from leaking, never a 500, a stall or a broken answer."""
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from tests.helpers import Store
 from tests.histories import days, play
 
 LIMITS = ApiLimits(read_wait_seconds=5)
+FUZZ_EXAMPLES = int(os.environ.get("FOURPI_FUZZ_EXAMPLES") or 60)
+"""How many random requests the fuzz test sends; raise it for a longer hunt."""
 LAUNCH = {
     "name": "Peer support",
     "level": "COMMUNITY",
@@ -630,3 +633,79 @@ def test_many_wrong_tokens_from_one_address_are_throttled(tmp_path) -> None:
                     data_of(await graphql(other, "{ me { role } }", token=manager))
 
         asyncio.run(scenario())
+
+
+# The fuzzing that found these, cheap enough to run every time.
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["query", "variables", "operationName", "extensions", "input", "x"]
+            )
+            | st.text(),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+def test_no_body_is_ever_answered_with_a_server_error(tmp_path) -> None:
+    """Random bytes and random JSON, as the body of a POST or the parameters of a
+    GET: a 200, 400, 405 or 413 with GraphQL errors in JSON, never a 500."""
+    import json
+
+    with api_store(f"sqlite:///{tmp_path}/s.sqlite3", LIMITS) as store:
+        organisation = store.records.register_organisation(name="Mind", actor="t")
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        headers = {
+            "Authorization": f"Bearer {evaluator}",
+            "Content-Type": "application/json",
+        }
+
+        @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None)
+        @given(
+            body=st.binary(max_size=200)
+            | JSON_VALUES.map(lambda v: json.dumps(v).encode())
+            | st.builds(
+                lambda q, v, o: json.dumps(
+                    {"query": q, "variables": v, "operationName": o}
+                ).encode(),
+                st.sampled_from(["{ me { role } }", "query A { me { role } }", ""])
+                | st.text(max_size=30),
+                JSON_VALUES,
+                st.none() | st.text(max_size=5) | JSON_VALUES,
+            ),
+            as_get=st.booleans(),
+        )
+        def check(body: bytes, as_get: bool) -> None:
+            async def send() -> httpx.Response:
+                async with client(store) as http:
+                    if as_get:
+                        return await http.get(
+                            "/graphql",
+                            params={
+                                "query": "{ me { role } }",
+                                "variables": body.decode("latin-1"),
+                            },
+                            headers=headers,
+                        )
+                    return await http.post("/graphql", content=body, headers=headers)
+
+            response = asyncio.run(send())
+            assert response.status_code in (200, 400, 405, 413), response.text
+            errors = response.json().get("errors") or []
+            for error in errors:
+                assert (error.get("extensions") or {}).get("code") in {
+                    "BAD_USER_INPUT",
+                    "UNAUTHENTICATED",
+                    "FORBIDDEN",
+                    "NOT_FOUND",
+                    "QUERY_TOO_COSTLY",
+                }, response.text
+
+        check()
