@@ -317,14 +317,16 @@ class RequestLog:
             )
             if operation == "page":
                 operation = f"{path} (GraphiQL)"
+            client = (scope.get("client") or ("-",))[0]
             request_log.info(
-                "%s %s %s role=%s status=%d %.1fms%s",
+                "%s %s %s role=%s status=%d %.1fms client=%s%s",
                 method,
                 path,
                 operation,
                 notes.role,
                 status,
                 seconds * 1000,
+                client,
                 "".join(f" errorId={e}" for e in notes.error_ids),
                 extra={
                     "method": method,
@@ -333,6 +335,7 @@ class RequestLog:
                     "role": notes.role,
                     "status": status,
                     "ms": round(seconds * 1000, 1),
+                    "client": client,
                     "errorIds": notes.error_ids,
                 },
             )
