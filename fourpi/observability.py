@@ -319,10 +319,10 @@ class RequestLog:
                 operation = f"{path} (GraphiQL)"
             client = (scope.get("client") or ("-",))[0]
             request_log.info(
-                "%s %s %s role=%s status=%d %.1fms client=%s%s",
+                "%s %s%s role=%s status=%d %.1fms client=%s%s",
                 method,
                 path,
-                operation,
+                "" if operation == path else f" {operation}",
                 notes.role,
                 status,
                 seconds * 1000,
