@@ -94,8 +94,11 @@ def open_records(
     """
     if not isinstance(database, Database):
         database = database_from_environment(database)
-    if existing and not store_exists(database):
-        raise no_store_there(database)
+    if existing:
+        # A missing master key is told first: it is wrong whatever the store holds.
+        master_key_source(database.backend, memory=database.sqlite_path == ":memory:")
+        if not store_exists(database):
+            raise no_store_there(database)
     prepare_storage(database)
     new_key_file = master_key_file_to_be_made(database)
     try:

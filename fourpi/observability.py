@@ -51,6 +51,19 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record arrives (a test's capture, or
+    the command line runner's, may replace it after logging is configured)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 HANDLER_NAME = "fourpi"
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -73,7 +86,7 @@ def configure_logging(
             f"${LOG_LEVEL_VARIABLE}: must be DEBUG, INFO, WARNING or ERROR, "
             f"not {level_name!r}"
         )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StandardError()
     if format_name == "json":
         handler.setFormatter(JsonLines())
     else:

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -119,7 +120,8 @@ def test_postgresql_url_parameters_reach_the_driver() -> None:
     )
     records = open_records(f"{url}&connect_timeout=7&application_name=fourpi-test")
     try:
-        with records.recorder.datastore.get_connection() as connection:
+        recorder: Any = records.recorder
+        with recorder.datastore.get_connection() as connection:
             shown = connection.execute("SHOW application_name").fetchone()
         assert next(iter(shown.values())) == "fourpi-test"
     finally:

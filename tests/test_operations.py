@@ -91,16 +91,16 @@ def test_each_request_is_logged_once_with_what_an_operator_needs(
         r"POST /graphql WhoAmI role=evaluator status=200 \d+\.\dms client=\S+",
         who.getMessage(),
     ), who.getMessage()
-    assert (anonymous.role, anonymous.operation) == ("anonymous", "query me")  # type: ignore[attr-defined]
+    assert (anonymous.role, anonymous.operation) == ("anonymous", "query me")
     assert (health.path, health.operation, health.status) == (
         "/healthz",
         "/healthz",
         200,
-    )  # type: ignore[attr-defined]
+    )
     error_id = answers[3].json()["errors"][0]["extensions"]["errorId"]
-    assert failed.errorIds == [error_id]  # type: ignore[attr-defined]
+    assert failed.errorIds == [error_id]
     assert failed.getMessage().endswith(f"errorId={error_id}")
-    assert failed.operation == "query differences"  # type: ignore[attr-defined]
+    assert failed.operation == "query differences"
 
 
 def test_json_logs_are_one_object_a_line(tmp_path, capsys, restored_logging) -> None:
@@ -328,7 +328,8 @@ EXAMPLE_ROLES = {
 def test_every_graphiql_example_is_valid_and_runs_for_its_roles(tmp_path) -> None:
     document = parse(EXAMPLES)
     assert validate(build_schema()._schema, document) == []
-    names = [d.name.value for d in document.definitions]  # type: ignore[attr-defined]
+    operations: list[Any] = list(document.definitions)
+    names = [operation.name.value for operation in operations]
     assert names == list(EXAMPLE_ROLES)
     with api_store(f"sqlite:///{tmp_path}/examples.sqlite3", worker=True) as store:
         mind = store.records.register_organisation(name="Mind", actor=ACTOR)
@@ -390,7 +391,7 @@ def test_the_app_factory_reads_the_environment(
     assert data_of(who) == {"me": {"role": "MANAGER"}}
     assert metrics.status_code == 200 and "fourpi_requests_total" in metrics.text
     line = next(r for r in caplog.records if r.name == "fourpi.requests")
-    assert line.path == "/fourpi/graphql" and line.client == "203.0.113.7"  # type: ignore[attr-defined]
+    assert line.path == "/fourpi/graphql" and line.client == "203.0.113.7"
 
 
 def test_a_bad_serving_setting_is_named(monkeypatch) -> None:
