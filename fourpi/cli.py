@@ -358,12 +358,16 @@ def serve(
 
     import uvicorn
 
+    from fourpi.config import ApiLimits
+    from fourpi.observability import ready_max_lag
     from fourpi.serving import ServeSettings, build_app
 
     configure_logging()
     database = chosen_database(database_url)
     try:
         settings = ServeSettings.from_environment()
+        ApiLimits.from_environment()
+        ready_max_lag()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     if projections is not None:

@@ -371,3 +371,26 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
     second = status()
     assert second.returncode == 0, second.stderr
     assert "master key file" not in second.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        (
+            "FOURPI_READY_MAX_LAG",
+            "lots",
+            "$FOURPI_READY_MAX_LAG: must be a whole number",
+        ),
+        ("FOURPI_ROOT_PATH", "fourpi", "$FOURPI_ROOT_PATH: must start with /"),
+        (
+            "FOURPI_MAX_BODY_BYTES",
+            "1e6",
+            "$FOURPI_MAX_BODY_BYTES: must be a whole number",
+        ),
+    ],
+)
+def test_serve_names_a_bad_setting(
+    variable, value, complaint, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setenv(variable, value)
+    refused(run("serve", "--database", f"sqlite:///{tmp_path}/x.sqlite3"), 2, complaint)
