@@ -1,33 +1,68 @@
 """The composition root: builds the application service on the configured event store."""
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from fourpi.config import Database, database_from_environment
+from eventsourcing.persistence import PersistenceError
+
+from fourpi.config import (
+    Database,
+    MasterKeyError,
+    database_from_environment,
+    master_key_source,
+)
 from fourpi.domain.application import InvolvementRecords
+from fourpi.store_access import (
+    no_store_there,
+    postgres_unreachable,
+    sqlite_folder_unmade,
+    sqlite_unopened,
+)
 
 if TYPE_CHECKING:
     from fourpi.projections.views import ImpactViews
+
+log = logging.getLogger("fourpi.keys")
+
+EVENTS_TABLE = "fourpi_events"
+"""The event log's table (the library names it after the application, `fourpi`)."""
+
+
+def postgres_connection(database: Database) -> Any:
+    """A plain connection to the store's server, with the URL's own parameters; a
+    failure is a StoreUnavailable that says what to check."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    try:
+        # make_conninfo lets libpq judge the URL's parameters: one it does not know
+        # is refused by name.
+        conninfo = make_conninfo(
+            host=database.host,
+            port=database.port,
+            user=database.user,
+            password=database.password,
+            dbname=database.dbname,
+            **({"connect_timeout": "10"} | dict(database.options)),
+        )
+        return psycopg.connect(conninfo, autocommit=True)
+    except psycopg.Error as error:
+        raise postgres_unreachable(database, error) from None
 
 
 def prepare_storage(database: Database) -> None:
     """Make the place the event store's tables go: a folder for SQLite, a schema for PostgreSQL."""
     if database.backend == "sqlite":
         if database.sqlite_path != ":memory:":
-            Path(database.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise sqlite_folder_unmade(database, error) from None
         return
-    import psycopg
     from psycopg import sql
 
-    with psycopg.connect(
-        host=database.host,
-        port=database.port,
-        user=database.user,
-        password=database.password,
-        dbname=database.dbname,
-        autocommit=True,
-        connect_timeout=10,
-    ) as connection:
+    with postgres_connection(database) as connection:
         connection.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(database.schema)
@@ -35,16 +70,71 @@ def prepare_storage(database: Database) -> None:
         )
 
 
-def open_records(database: Database | str | None = None) -> InvolvementRecords:
-    """The application service on the given database (or the configured default)."""
+def store_exists(database: Database) -> bool:
+    """Whether anything was ever recorded there: the SQLite file, or the log's table
+    in the PostgreSQL schema. Asking makes nothing."""
+    if database.backend == "sqlite":
+        return (
+            database.sqlite_path == ":memory:" or Path(database.sqlite_path).is_file()
+        )
+    with postgres_connection(database) as connection:
+        found = connection.execute(
+            "SELECT to_regclass(%s)", (f'"{database.schema}".{EVENTS_TABLE}',)
+        ).fetchone()
+    return found is not None and found[0] is not None
+
+
+def open_records(
+    database: Database | str | None = None, *, existing: bool = False
+) -> InvolvementRecords:
+    """The application service on the given database (or the configured default).
+
+    existing: the store must already be there (for a command that only reads): one
+    that is not is refused, naming where it was looked for, and nothing is made.
+    """
     if not isinstance(database, Database):
         database = database_from_environment(database)
+    if existing:
+        # A missing master key is told first: it is wrong whatever the store holds.
+        master_key_source(database.backend, memory=database.sqlite_path == ":memory:")
+        if not store_exists(database):
+            raise no_store_there(database)
     prepare_storage(database)
-    return InvolvementRecords(env=database.eventsourcing_env())
+    new_key_file = master_key_file_to_be_made(database)
+    try:
+        records = InvolvementRecords(env=database.eventsourcing_env())
+    except PersistenceError as error:
+        if database.backend == "sqlite":
+            raise sqlite_unopened(database, error) from None
+        raise postgres_unreachable(database, error) from None
+    if new_key_file is not None and new_key_file.exists():
+        log.warning(
+            "made a new master key file at %s: it unlocks every person's personal "
+            "data in this store. Back it up, apart from the database: without it no "
+            "personal data can be read, and nothing can recover it.",
+            new_key_file,
+        )
+    return records
+
+
+def master_key_file_to_be_made(database: Database) -> Path | None:
+    """The default master key file, when opening this store will make it."""
+    try:
+        source = master_key_source(
+            database.backend, memory=database.sqlite_path == ":memory:"
+        )
+    except MasterKeyError:
+        return None  # the store itself refuses, saying so
+    if source.create and source.path is not None and not source.path.exists():
+        return source.path
+    return None
 
 
 def open_views(
-    database: Database | str | None = None, records: InvolvementRecords | None = None
+    database: Database | str | None = None,
+    records: InvolvementRecords | None = None,
+    *,
+    existing: bool = False,
 ) -> "ImpactViews":
     """The impact views of the given database, reading its log through `records`."""
     from fourpi.projections.views import ImpactViews
@@ -52,5 +142,5 @@ def open_views(
     if not isinstance(database, Database):
         database = database_from_environment(database)
     if records is None:
-        records = open_records(database)
+        records = open_records(database, existing=existing)
     return ImpactViews(database, records)

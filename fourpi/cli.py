@@ -26,8 +26,10 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.keystore import PersonalKeyStore
+from fourpi.observability import configure_logging
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ViewsNotReady
+from fourpi.store_access import StoreUnavailable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,21 +41,27 @@ def database_option(command: F) -> F:
         metavar="URL",
         envvar=DATABASE_URL_VARIABLE,
         help=(
-            "Where the event store lives: sqlite:///path/to/file.sqlite3 or "
-            "postgresql://user:password@host:port/dbname?schema=name. "
-            f"Defaults to ${DATABASE_URL_VARIABLE}, else "
+            # Short URLs: a help column wraps a word longer than itself mid-word.
+            "Where the event store lives: sqlite:///FILE or "
+            "postgresql://USER@HOST/DB (with ?schema=NAME, ?sslmode=... and other "
+            f"driver parameters). Defaults to ${DATABASE_URL_VARIABLE}, else "
             "~/.local/share/fourpi/fourpi.sqlite3."
         ),
     )(command)
 
 
 class FourPIGroup(click.Group):
-    """Every command: a master key problem is told plainly, never as a traceback."""
+    """Every command: a master key problem, or a store that cannot be reached, made
+    or found, is told plainly in a line or three and exits 1, never as a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            configure_logging(default_level="WARNING")
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        try:
             return super().invoke(ctx)
-        except MasterKeyError as error:
+        except (MasterKeyError, StoreUnavailable) as error:
             raise click.ClickException(str(error)) from None
 
 
@@ -118,6 +126,11 @@ def position_bar(head: int, label: str) -> Iterator[Callable[[int], None]]:
         yield advance
 
 
+class NotRecorded(click.ClickException):
+    """What a command was told to find is not in the record: exit 1, not a usage
+    error (2), since the command was used as it should be."""
+
+
 def chosen_database(database_url: str | None) -> Database:
     try:
         return database_from_environment(database_url)
@@ -147,13 +160,16 @@ def projections_run(database_url: str | None, poll_seconds: float) -> None:
     Run one worker per database beside any number of API processes started with
     --no-projections. A second worker started by mistake does no harm: an event
     already applied is never applied again."""
+    from fourpi.worker import ProjectionWorker
+
+    configure_logging()
     database = chosen_database(database_url)
     views = open_views(database)
     click.echo(
         f"Keeping the impact views of {database.display} up to date (Ctrl-C stops)."
     )
     try:
-        views.run(poll_seconds=poll_seconds)
+        ProjectionWorker(views, poll_seconds=poll_seconds).run_here()
     except KeyboardInterrupt:
         click.echo(f"Stopped at log position {views.position()}.")
     finally:
@@ -164,18 +180,22 @@ def projections_run(database_url: str | None, poll_seconds: float) -> None:
 @database_option
 def projections_status(database_url: str | None) -> None:
     """Show how far the views have got: their position, the log head and the lag."""
+    from fourpi.worker import WorkerReports, describe_worker
+
     database = chosen_database(database_url)
-    views = open_views(database)
+    views = open_views(database, existing=True)
     try:
         status = views.status()
+        latest = WorkerReports(views).latest()
     finally:
         views.close()
     click.echo(f"Event store: {database.display}")
     click.echo(
         f"Views at log position {status.position} of {status.head} (lag {status.lag})."
     )
+    click.echo(describe_worker(latest))
     for table, rows in status.fact_rows.items():
-        click.echo(f"  {table:<22} {rows:>10} rows")
+        click.echo(f"  {table:<22} {rows:>10} {'row' if rows == 1 else 'rows'}")
 
 
 @projections.command("rebuild")
@@ -203,7 +223,9 @@ def projections_rebuild(database_url: str | None, batch_size: int) -> None:
 
 @main.command()
 @database_option
-@click.option("--organisation", "organisation_id", type=click.UUID, required=True)
+@click.option(
+    "--organisation", "organisation", required=True, help="By id or exact name."
+)
 @click.option("--initiative", "initiative_id", type=click.UUID, help="One initiative.")
 @click.option(
     "--area",
@@ -226,7 +248,7 @@ def projections_rebuild(database_url: str | None, batch_size: int) -> None:
 )
 def answers(
     database_url: str | None,
-    organisation_id: UUID,
+    organisation: str,
     initiative_id: UUID | None,
     area: str | None,
     cycle: int | None,
@@ -236,24 +258,47 @@ def answers(
 ) -> None:
     """Print the five 4PI impact answers for an organisation or initiative,
     as they stand now or as they stood at a past moment."""
-    chosen = Slice(
-        organisation_id,
-        initiative_id,
-        area,
-        cycle,
-        period_from.date() if period_from else None,
-        period_to.date() if period_to else None,
-    )
-    views = open_views(chosen_database(database_url))
+    database = chosen_database(database_url)
+    views = open_views(database, existing=True)
     try:
         views.catch_up()
+        organisation_id = organisation_named(database, organisation, views)
+        check_initiative(views, organisation_id, initiative_id)
+        chosen = Slice(
+            organisation_id,
+            initiative_id,
+            area,
+            cycle,
+            period_from.date() if period_from else None,
+            period_to.date() if period_to else None,
+        )
         report = views.report(chosen, as_of=parse_as_of(as_of))
     except (ValueError, ViewsNotReady) as error:
-        raise click.BadParameter(str(error), param_hint="--as-of") from None
+        raise click.BadParameter(without_field(error), param_hint="--as-of") from None
     finally:
         views.close()
     for line in describe(report):
         click.echo(line)
+
+
+def without_field(error: Exception, field: str = "as_of") -> str:
+    """The message of an error about `field`, for an option that already names it."""
+    return str(error).removeprefix(f"{field}: ")
+
+
+def check_initiative(
+    views: Any, organisation_id: UUID, initiative_id: UUID | None
+) -> None:
+    """Refuse an initiative that is not one of the organisation's."""
+    from fourpi.listing import initiative_owner
+
+    if initiative_id is None:
+        return
+    if initiative_owner(views, initiative_id) != organisation_id:
+        raise NotRecorded(
+            f"--initiative: no initiative {initiative_id} is recorded for "
+            f"organisation {organisation_id}"
+        )
 
 
 def parse_as_of(text: str | None) -> int | datetime | None:
@@ -277,25 +322,100 @@ def parse_as_of(text: str | None) -> int | datetime | None:
 @click.option("--port", default=8000, show_default=True, help="The port to listen on.")
 @click.option(
     "--projections/--no-projections",
-    default=True,
-    show_default=True,
-    help="Keep the impact views caught up in this process. Turn it off for extra API "
-    "processes when one `fourpi projections run` worker serves the database.",
+    default=None,
+    help="Keep the impact views caught up in this process (the default, or "
+    "$FOURPI_PROJECTIONS). Turn it off for extra API processes when one "
+    "`fourpi projections run` worker serves the database.",
 )
-def serve(database_url: str | None, host: str, port: int, projections: bool) -> None:
-    """Serve the GraphQL API (GraphiQL in a browser at /graphql, health at /healthz).
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="API processes on this port (PostgreSQL only). With projections on, this "
+    "process keeps the views and the API processes leave them to it.",
+)
+@click.option(
+    "--metrics/--no-metrics",
+    default=None,
+    help="Serve Prometheus metrics at /metrics (off by default, or $FOURPI_METRICS).",
+)
+def serve(
+    database_url: str | None,
+    host: str,
+    port: int,
+    projections: bool | None,
+    workers: int,
+    metrics: bool | None,
+) -> None:
+    """Serve the GraphQL API (GraphiQL in a browser at /graphql, liveness at
+    /healthz, readiness at /readyz).
 
-    Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`."""
+    Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`.
+    The proxy settings and the API's limits come from the environment (README,
+    Configuration)."""
+    import dataclasses
+
     import uvicorn
 
-    from fourpi.graphql.app import create_app
+    from fourpi.config import ApiLimits
+    from fourpi.observability import ready_max_lag
+    from fourpi.serving import ServeSettings, build_app
 
+    configure_logging()
     database = chosen_database(database_url)
-    records = open_records(database)
-    views = open_views(database, records)
-    app = create_app(records, views, run_projections=projections)
-    click.echo(f"Serving {database.display} at http://{host}:{port}/graphql")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    try:
+        settings = ServeSettings.from_environment()
+        ApiLimits.from_environment()
+        ready_max_lag()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if projections is not None:
+        settings = dataclasses.replace(settings, projections=projections)
+    if metrics is not None:
+        settings = dataclasses.replace(settings, metrics=metrics)
+    served = dict(host=host, port=port, log_config=None, proxy_headers=False)
+    if workers == 1:
+        app = build_app(settings, database.url)
+        click.echo(f"Serving {database.display} at http://{host}:{port}/graphql")
+        uvicorn.run(app, **served)  # type: ignore[arg-type]
+        return
+    if database.backend == "sqlite":
+        raise click.UsageError(
+            f"--workers {workers}: several API processes need PostgreSQL. On one "
+            "SQLite file they would queue behind its single writer, and an erasure "
+            "could not clear the write-ahead log while they hold it open."
+        )
+    serve_several(database, settings, workers, served)
+
+
+def serve_several(
+    database: Database, settings: Any, workers: int, served: dict[str, Any]
+) -> None:
+    """uvicorn's worker processes, each building the app from the environment, and
+    (with projections on) one projection worker in this process for them all."""
+    import uvicorn
+
+    from fourpi.serving import FACTORY
+    from fourpi.worker import ProjectionWorker
+
+    open_records(database).close()  # refuse here, plainly, a store that cannot be used
+    os.environ[DATABASE_URL_VARIABLE] = database.url
+    os.environ["FOURPI_PROJECTIONS"] = "off"
+    os.environ["FOURPI_METRICS"] = "on" if settings.metrics else "off"
+    worker = (
+        ProjectionWorker(open_views(database)).start() if settings.projections else None
+    )
+    click.echo(
+        f"Serving {database.display} at http://{served['host']}:{served['port']}/graphql "
+        f"with {workers} processes"
+        + (" and the projection worker in this one." if worker else ".")
+    )
+    try:
+        uvicorn.run(FACTORY, factory=True, workers=workers, **served)
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 @main.group()
@@ -360,38 +480,74 @@ def tokens_create(
     )
 
 
+@tokens.command("list")
+@database_option
+@click.option(
+    "--organisation",
+    "organisation",
+    help="Only this organisation's tokens, by id or exact name.",
+)
+def tokens_list(database_url: str | None, organisation: str | None) -> None:
+    """One line a token, in the order issued: its id (for `fourpi tokens revoke`),
+    its role, whether it holds personal data or is revoked, its organisation and
+    label. Never a secret: only hashes are kept."""
+    from fourpi.listing import tokens_of
+
+    database = chosen_database(database_url)
+    views = open_views(database, existing=True)
+    try:
+        views.catch_up()
+        organisation_id = (
+            None
+            if organisation is None
+            else organisation_named(database, organisation, views)
+        )
+        lines = tokens_of(views, organisation_id)
+    finally:
+        views.close()
+    for line in lines:
+        click.echo(str(line))
+
+
 @tokens.command("revoke")
 @database_option
 @click.argument("token_id", type=click.UUID)
 def tokens_revoke(database_url: str | None, token_id: UUID) -> None:
     """End a token at once: requests carrying it are refused from now on."""
-    records = open_records(chosen_database(database_url))
+    records = open_records(chosen_database(database_url), existing=True)
     try:
         records.revoke_token(token_id=token_id, actor="fourpi tokens revoke")
     except DomainError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.ClickException(str(error)) from None
     finally:
         records.close()
     click.echo(f"Token {token_id} is revoked.")
 
 
-def organisation_named(database: Database, given: str) -> UUID:
-    """An organisation by its id, or by its exact name when that is unique."""
+def organisation_named(database: Database, given: str, views: Any = None) -> UUID:
+    """An organisation by its id, or by its exact name when that is unique; one
+    that is not recorded is refused, by what was given."""
+    own_views = views is None
+    if own_views:
+        views = open_views(database, existing=True)
     try:
-        return UUID(given)
-    except ValueError:
-        pass
-    views = open_views(database)
-    try:
-        views.catch_up()
-        matches: list[UUID] = views.store.organisations_named(given)
+        if own_views:
+            views.catch_up()
+        known: list[UUID] = list(views.store.organisation_ids())
+        try:
+            wanted = UUID(given)
+        except ValueError:
+            matches: list[UUID] = views.store.organisations_named(given)
+        else:
+            matches = [wanted] if wanted in known else []
     finally:
-        views.close()
+        if own_views:
+            views.close()
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise click.BadParameter(
-            f"no organisation is named {given!r}", param_hint="--organisation"
+        raise NotRecorded(
+            f"--organisation: no organisation is named {given!r} or has that id"
         )
     raise click.BadParameter(
         f"{len(matches)} organisations are named {given!r}; give one of their ids: "
@@ -433,7 +589,7 @@ def audit_verify(database_url: str | None, anchor_text: str | None) -> None:
         anchor = None if anchor_text is None else Anchor.parse(anchor_text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--anchor") from None
-    records = open_records(chosen_database(database_url))
+    records = open_records(chosen_database(database_url), existing=True)
     head = records.recorder.max_notification_id() or 0
     try:
         with position_bar(head, "Verifying the event log") as advance:
@@ -458,7 +614,7 @@ def audit_anchor(database_url: str | None) -> None:
     database and give later to `fourpi audit verify --anchor`."""
     from fourpi.audit import anchor_of
 
-    records = open_records(chosen_database(database_url))
+    records = open_records(chosen_database(database_url), existing=True)
     try:
         head = anchor_of(records.recorder)
     finally:
@@ -475,7 +631,7 @@ def audit_history(database_url: str | None, record_id: UUID) -> None:
     """Print a record's events in order, with who recorded each and when."""
     from fourpi.graphql.audit_queries import HIDDEN_EVENT_FIELDS, json_ready
 
-    records = open_records(chosen_database(database_url))
+    records = open_records(chosen_database(database_url), existing=True)
     try:
         events: list[Any] = list(records.events.get(record_id))
         if not events:
@@ -511,18 +667,19 @@ def audit_replay(
 ) -> None:
     """Print the five impact answers as they stood at a past moment."""
     database = chosen_database(database_url)
-    views = open_views(database)
+    views = open_views(database, existing=True)
     try:
         views.catch_up()
         if organisation is None:
             organisation_id = only_organisation(views, initiative_id)
         else:
-            organisation_id = organisation_named(database, organisation)
+            organisation_id = organisation_named(database, organisation, views)
+        check_initiative(views, organisation_id, initiative_id)
         report = views.report(
             Slice(organisation_id, initiative_id), as_of=parse_as_of(until)
         )
     except (ValueError, ViewsNotReady) as error:
-        raise click.BadParameter(str(error), param_hint="--until") from None
+        raise click.BadParameter(without_field(error), param_hint="--until") from None
     finally:
         views.close()
     for line in describe(report):
@@ -531,9 +688,15 @@ def audit_replay(
 
 def only_organisation(views: Any, initiative_id: UUID | None) -> UUID:
     """The organisation meant when none is named: the initiative's, or the only one."""
+    from fourpi.listing import initiative_owner
+
     if initiative_id is not None:
-        initiative = views.records.repository.get(initiative_id)
-        return UUID(str(initiative.organisation_id))
+        owner = initiative_owner(views, initiative_id)
+        if owner is None:
+            raise NotRecorded(
+                f"--initiative: no initiative {initiative_id} is recorded"
+            )
+        return UUID(str(owner))
     names = views.store.organisation_ids()
     if len(names) != 1:
         raise click.UsageError("name the organisation with --organisation")
@@ -563,7 +726,7 @@ def export_command(
     and seal, streamed in order. Personal fields are written as stored: encrypted."""
     from fourpi.audit import export_log
 
-    records = open_records(chosen_database(database_url))
+    records = open_records(chosen_database(database_url), existing=True)
     head = records.recorder.max_notification_id() or 0
     try:
         with file.open("wb") as out, position_bar(head, "Exporting") as advance:
@@ -652,7 +815,32 @@ def import_command(
 
 @main.group()
 def participants() -> None:
-    """Participants' personal data: erasing it for good."""
+    """Participants: finding their ids, and erasing their personal data for good."""
+
+
+@participants.command("list")
+@database_option
+@click.option(
+    "--organisation",
+    "organisation",
+    required=True,
+    help="The organisation, by id or exact name.",
+)
+def participants_list(database_url: str | None, organisation: str) -> None:
+    """One line a participant, in the order registered: their id (for `fourpi
+    participants erase`), their pseudonym ("(erased)" once erased) and their kind."""
+    from fourpi.listing import participants_of
+
+    database = chosen_database(database_url)
+    views = open_views(database, existing=True)
+    try:
+        views.catch_up()
+        organisation_id = organisation_named(database, organisation, views)
+        lines = participants_of(views, organisation_id)
+    finally:
+        views.close()
+    for line in lines:
+        click.echo(str(line))
 
 
 @participants.command("erase")

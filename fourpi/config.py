@@ -4,7 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 DATABASE_URL_VARIABLE = "FOURPI_DATABASE_URL"
 
@@ -36,6 +36,9 @@ class Database:
     password: str = ""
     dbname: str = ""
     schema: str = "public"
+    options: tuple[tuple[str, str], ...] = ()
+    """The URL's parameters other than schema (sslmode, connect_timeout, ...), given
+    to the driver as they are: psycopg refuses one it does not know, by name."""
 
     @property
     def display(self) -> str:
@@ -43,6 +46,11 @@ class Database:
         if self.backend == "sqlite":
             return self.url
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}?schema={self.schema}"
+
+    @property
+    def server(self) -> str:
+        """The PostgreSQL server, as host:port, for messages."""
+        return f"{self.host}:{self.port}"
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The settings eventsourcing's persistence modules read."""
@@ -56,7 +64,7 @@ class Database:
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return common | {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "fourpi.postgres_factory:OptionsPostgresFactory",
             "APPLICATION_RECORDER_TOPIC": "fourpi.sealing_postgres:SealingPostgresRecorder",
             # The library's database functions insert without the sealing hook.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
@@ -67,6 +75,8 @@ class Database:
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_SCHEMA": self.schema,
             "POSTGRES_LOCK_TIMEOUT": "30",
+            # The URL's other parameters reach the driver (fourpi.postgres_factory).
+            "POSTGRES_CONNECTION_OPTIONS": urlencode(self.options),
         }
 
 
@@ -90,7 +100,8 @@ def parse_database_url(url: str) -> Database:
                 f"database URL {url!r}: name the database, as in "
                 "postgresql://user@127.0.0.1:5432/dbname"
             )
-        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        parameters = parse_qsl(parts.query, keep_blank_values=True)
+        schema = dict(parameters).get("schema", "public")
         if not schema.replace("_", "").isalnum():
             raise DatabaseURLError(
                 f"database URL {url!r}: schema must be letters, digits and underscores"
@@ -104,6 +115,7 @@ def parse_database_url(url: str) -> Database:
             password=unquote(parts.password or ""),
             dbname=dbname,
             schema=schema,
+            options=tuple((k, v) for k, v in parameters if k != "schema"),
         )
     raise DatabaseURLError(
         f"database URL {url!r}: the scheme must be sqlite or postgresql"
@@ -199,12 +211,17 @@ def group_commit_enabled(environ: Mapping[str, str] | None = None) -> bool:
     are committed together, in one transaction (on by default; `off` commits each save
     in a transaction of its own). Either way a save returns only once its events are
     committed, and an optimistic-concurrency conflict fails only its own save."""
+    return switch(GROUP_COMMIT_VARIABLE, True, environ)
+
+
+def switch(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
+    """An on/off setting from its environment variable; unset or empty: the default."""
     environ = os.environ if environ is None else environ
-    raw = (environ.get(GROUP_COMMIT_VARIABLE) or "").strip().lower()
+    raw = (environ.get(name) or "").strip().lower()
     if not raw:
-        return True
+        return default
     if raw not in SWITCH_VALUES:
-        raise ValueError(f"${GROUP_COMMIT_VARIABLE}: must be on or off, not {raw!r}")
+        raise ValueError(f"${name}: must be on or off, not {raw!r}")
     return SWITCH_VALUES[raw]
 
 

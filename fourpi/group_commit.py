@@ -61,6 +61,8 @@ class GroupCommit:
     """Transactions committed or tried so far (groups and batches alone)."""
     grouped: int = 0
     """Batches stored as part of a group of two or more."""
+    observers: list[Callable[[int], None]] = field(default_factory=list)
+    """Told the number of batches in each transaction tried (fourpi.observability)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _queue: list[Batch] = field(default_factory=list)
     _leading: bool = False
@@ -106,6 +108,8 @@ class GroupCommit:
             return len(self._queue)
 
     def _commit(self, group: list[Batch]) -> None:
+        for observer in self.observers:
+            observer(len(group))
         if len(group) > 1:
             self.transactions += 1
             try:

@@ -22,6 +22,10 @@ class Memo(Generic[V]):
         self.entries: OrderedDict[Hashable, V] = OrderedDict()
         self.pending: dict[Hashable, Future[V]] = {}
         self.lock = threading.Lock()
+        self.hits = 0
+        """Calls answered from what was kept (or from a computation already under way)."""
+        self.misses = 0
+        """Calls that computed the value."""
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The value for the key, computing it (once, whoever else is asking) if absent.
@@ -31,12 +35,16 @@ class Memo(Generic[V]):
         """
         with self.lock:
             if key in self.entries:
+                self.hits += 1
                 self.entries.move_to_end(key)
                 return self.entries[key]
             waiting = self.pending.get(key)
             if waiting is None:
+                self.misses += 1
                 future: Future[V] = Future()
                 self.pending[key] = future
+            else:
+                self.hits += 1
         if waiting is not None:
             return waiting.result()
         try:

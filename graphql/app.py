@@ -27,13 +27,21 @@ from strawberry.types import ExecutionResult
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
+from fourpi.graphiql import graphiql_page
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.errors import TOO_MANY_REQUESTS
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.memo import Memo
+from fourpi.observability import (
+    Metrics,
+    RequestLog,
+    note_role,
+    readiness_endpoint,
+)
 from fourpi.projections.views import ImpactViews
+from fourpi.worker import ProjectionWorker
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("fourpi.serve")
@@ -86,12 +94,17 @@ class FourPIGraphQL(GraphQL[Context, None]):
         )
         self.bad_tokens = BadTokenCounter(limits.max_bad_tokens)
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
+
     async def get_context(self, request: Any, response: Any) -> Context:
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
         given = secret.strip() if scheme.lower() == "bearer" else ""
         head, caller = await run_in_thread(partial(self.caller_at_head, given))
         if given and caller is None:
             self.bad_tokens.failed(client_address(request))
+        note_role(caller.role if caller else None)
         return Context(
             records=self.records,
             views=self.views,
@@ -396,11 +409,15 @@ def create_app(
     *,
     limits: ApiLimits | None = None,
     run_projections: bool = True,
+    metrics: bool = False,
 ) -> ASGIApp:
     """The whole HTTP interface; with run_projections, this process also keeps the
-    views caught up (turn it off when a separate `fourpi projections run` does)."""
+    views caught up (turn it off when a separate `fourpi projections run` does);
+    with metrics, /metrics serves them (fourpi.observability)."""
     limits = limits or ApiLimits.from_environment()
     graphql = FourPIGraphQL(records, views, limits)
+    worker = ProjectionWorker(views) if run_projections else None
+    counted = Metrics(views, records) if metrics else None
 
     async def healthz(request: Request) -> Response:
         """Whether the service is up and its store answers: nothing that moves with
@@ -414,24 +431,27 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        worker = None
-        if run_projections:
-            worker = threading.Thread(
-                target=views.run, name="fourpi-projections", daemon=True
-            )
+        if worker is not None:
             worker.start()
         try:
             yield
         finally:
             views.stop()
             if worker is not None:
-                await run_in_threadpool(worker.join, 10)
+                await run_in_threadpool(worker.stop)
 
+    readyz = readiness_endpoint(views, lambda: worker is not None and worker.alive())
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            *(
+                [Route("/metrics", counted.endpoint, methods=["GET"])]
+                if counted
+                else []
+            ),
         ],
         lifespan=lifespan,
     )
-    return BodySizeLimit(app, limits.max_body_bytes)
+    return RequestLog(BodySizeLimit(app, limits.max_body_bytes), counted)

@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from fourpi.domain.errors import DomainError
+from fourpi.observability import note_error_id
 from graphql import GraphQLError
 
 log = logging.getLogger("fourpi.graphql")
@@ -76,6 +77,7 @@ class MaskUnexpectedErrors(SchemaExtension):
             # client's own request.
             return client_error(error.message, BAD_USER_INPUT)
         error_id = uuid.uuid4().hex[:12]
+        note_error_id(error_id)
         log.error(
             "unexpected error %s at %s",
             error_id,

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -241,14 +242,21 @@ class ImpactViews:
                 [("log", log_row), *facts_of(event)],
             )
 
-    def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
-        """Keep the views caught up until stop() is called.
+    def run(
+        self,
+        *,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        progress: Progress | None = None,
+    ) -> None:
+        """Keep the views caught up until stop() is called, telling `progress` of
+        every batch applied (fourpi.worker logs them).
 
         On PostgreSQL the library's subscription (LISTEN/NOTIFY) wakes the worker as
         soon as events are recorded; SQLite cannot notify, so the worker polls.
         """
         self._stopping.clear()
-        self.catch_up()
+        catch_up = partial(self.catch_up, progress=progress)
+        catch_up()
         if self.database.backend == "postgresql":
             with self.records.recorder.subscribe(gt=self.position()) as subscription:
                 watcher = threading.Thread(
@@ -257,12 +265,12 @@ class ImpactViews:
                 watcher.start()
                 for notification in subscription:
                     if notification.id > self.position():
-                        self.catch_up()
+                        catch_up()
                     if self._stopping.is_set():
                         break
             return
         while not self._stopping.wait(poll_seconds):
-            self.catch_up()
+            catch_up()
 
     def _stop_on_request(self, subscription: Any) -> None:
         self._stopping.wait()

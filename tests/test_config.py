@@ -50,7 +50,7 @@ def test_postgresql_urls() -> None:
         "postgresql://ann:s%40cret@db.example:6432/fourpi?schema=mind"
     )
     env = database.eventsourcing_env()
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["PERSISTENCE_MODULE"] == "fourpi.postgres_factory:OptionsPostgresFactory"
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
         "db.example",
         "6432",
@@ -152,6 +152,6 @@ def test_tokens_are_created_once_and_revoked_from_the_command_line(tmp_path) -> 
         ],
     )
     assert (
-        nobody.exit_code == 2 and "no organisation is named 'Nobody'" in nobody.output
+        nobody.exit_code == 1 and "no organisation is named 'Nobody'" in nobody.output
     )
     records.close()

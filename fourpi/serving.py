@@ -1,0 +1,113 @@
+"""Serving the API with one process or several: the app built from the environment (for `uvicorn --factory` and gunicorn's uvicorn worker), and the settings that place it behind a proxy."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fourpi.config import switch
+
+PROJECTIONS_VARIABLE = "FOURPI_PROJECTIONS"
+METRICS_VARIABLE = "FOURPI_METRICS"
+ROOT_PATH_VARIABLE = "FOURPI_ROOT_PATH"
+PROXY_HEADERS_VARIABLE = "FOURPI_PROXY_HEADERS"
+FORWARDED_ALLOW_IPS_VARIABLE = "FOURPI_FORWARDED_ALLOW_IPS"
+
+FACTORY = "fourpi.serving:app_from_environment"
+"""What `uvicorn --factory` and gunicorn's uvicorn worker load."""
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the API process runs, each from its environment variable."""
+
+    projections: bool = True
+    """FOURPI_PROJECTIONS: keep the views caught up in this process (on); turn it
+    off when a `fourpi projections run` worker serves the database."""
+    metrics: bool = False
+    """FOURPI_METRICS: serve /metrics (off)."""
+    root_path: str = ""
+    """FOURPI_ROOT_PATH: the prefix a proxy serves the API under, as /fourpi."""
+    proxy_headers: bool = False
+    """FOURPI_PROXY_HEADERS: take the client's address and scheme from
+    X-Forwarded-For and X-Forwarded-Proto (off)."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """FOURPI_FORWARDED_ALLOW_IPS: the proxies whose forwarded headers are believed
+    (comma-separated addresses or networks; * for any)."""
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None
+    ) -> "ServeSettings":
+        environ = os.environ if environ is None else environ
+        root_path = (environ.get(ROOT_PATH_VARIABLE) or "").strip().rstrip("/")
+        if root_path and not root_path.startswith("/"):
+            raise ValueError(
+                f"${ROOT_PATH_VARIABLE}: must start with /, as /fourpi, not {root_path!r}"
+            )
+        return cls(
+            projections=switch(PROJECTIONS_VARIABLE, cls.projections, environ),
+            metrics=switch(METRICS_VARIABLE, cls.metrics, environ),
+            root_path=root_path,
+            proxy_headers=switch(PROXY_HEADERS_VARIABLE, cls.proxy_headers, environ),
+            forwarded_allow_ips=(
+                environ.get(FORWARDED_ALLOW_IPS_VARIABLE) or cls.forwarded_allow_ips
+            ),
+        )
+
+
+class RootPath:
+    """Tells the app the prefix it is served under, whichever server runs it."""
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = dict(scope)
+            scope["root_path"] = self.root_path
+            path: str = scope["path"]
+            if not (path == self.root_path or path.startswith(self.root_path + "/")):
+                # A proxy that strips the prefix: ASGI's path includes the root path.
+                scope["path"] = self.root_path + path
+        await self.app(scope, receive, send)
+
+
+def behind_proxy(app: ASGIApp, settings: ServeSettings) -> ASGIApp:
+    """The app with the proxy settings applied (the same under any ASGI server)."""
+    if settings.root_path:
+        app = RootPath(app, settings.root_path)
+    if settings.proxy_headers:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        proxied: Any = ProxyHeadersMiddleware
+        app = proxied(app, trusted_hosts=settings.forwarded_allow_ips)
+    return app
+
+
+def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIApp:
+    """The API on the configured store, as the settings say."""
+    from fourpi.bootstrap import open_records, open_views
+    from fourpi.config import database_from_environment
+    from fourpi.graphql.app import create_app
+
+    database = database_from_environment(database_url)
+    records = open_records(database)
+    views = open_views(database, records)
+    app = create_app(
+        records, views, run_projections=settings.projections, metrics=settings.metrics
+    )
+    return behind_proxy(app, settings)
+
+
+def app_from_environment() -> ASGIApp:
+    """The app factory: everything from the environment (FOURPI_DATABASE_URL, the
+    master key, FOURPI_PROJECTIONS, FOURPI_METRICS, the proxy settings, the API's
+    limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL)."""
+    from fourpi.observability import configure_logging
+
+    configure_logging()
+    return build_app(ServeSettings.from_environment())

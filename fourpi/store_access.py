@@ -1,0 +1,76 @@
+"""Why the configured event store cannot be reached, made or found, told in one to three lines that say what is wrong and what to check."""
+
+import re
+
+from fourpi.config import DATABASE_URL_VARIABLE, Database
+
+WHERE_TO_CHECK = f"--database (or ${DATABASE_URL_VARIABLE})"
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used: the message says why and what to check, never as a
+    traceback; the command line exits 1 with it."""
+
+
+def sqlite_folder_unmade(database: Database, error: OSError) -> StoreUnavailable:
+    folder = database.sqlite_path.rsplit("/", 1)[0] or "/"
+    reason = error.strerror or str(error)
+    return StoreUnavailable(
+        f"cannot make the folder {folder} for the SQLite store: {reason}.\n"
+        f"Check the path in {WHERE_TO_CHECK}."
+    )
+
+
+def sqlite_unopened(database: Database, error: Exception) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"cannot open the SQLite store {database.sqlite_path}: {error}.\n"
+        f"Check the path in {WHERE_TO_CHECK}, and that this user may write there."
+    )
+
+
+DRIVER_PREFIX = re.compile(
+    r"^(connection failed: )?(connection to server at [^)]*?(\)|\"), port \d+ failed: )?"
+    r"(FATAL: +)?",
+)
+
+
+def driver_reason(error: Exception) -> str:
+    """The driver's own words, without its 'connection to server ... failed' preamble."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+    return DRIVER_PREFIX.sub("", first).strip().rstrip(".")
+
+
+def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailable:
+    """A refused connection, an unknown database or role, a failed password, a
+    parameter the driver refuses: each named, with what to check."""
+    reason = driver_reason(error)
+    server = f"the PostgreSQL server at {database.server}"
+    if "refused" in reason.lower() or "timeout expired" in reason.lower():
+        advice = "Is the server running there? Check the host and port in"
+    elif re.search(r'database ".*" does not exist', reason):
+        advice = f"Create it (createdb {database.dbname}) or name another database in"
+    elif re.search(r'role ".*" does not exist', reason):
+        advice = "Create the role on the server, or name another user in"
+    elif "password" in reason.lower():
+        advice = "Check the user and password in"
+    elif "invalid" in reason.lower() and "option" in reason.lower():
+        advice = "Check the parameters after '?' in"
+    else:
+        advice = "Check"
+    return StoreUnavailable(
+        f"cannot use {server} (database {database.dbname!r}, user "
+        f"{database.user!r}): {reason}.\n{advice} {WHERE_TO_CHECK}."
+    )
+
+
+def no_store_there(database: Database) -> StoreUnavailable:
+    """A command that only reads, pointed at a store that does not exist."""
+    where = (
+        database.sqlite_path
+        if database.backend == "sqlite"
+        else f"schema {database.schema!r} of {database.display}"
+    )
+    return StoreUnavailable(
+        f"no fourpi store at {where}: nothing has been recorded there, and a command "
+        f"that only reads makes none.\nCheck {WHERE_TO_CHECK}."
+    )

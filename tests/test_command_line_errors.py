@@ -1,0 +1,396 @@
+"""The mistakes a newcomer makes on the command line get a short answer that says what is wrong and what to check, exit 1 (2 for a command used wrongly), and never a traceback or a silent wrong answer."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fourpi.bootstrap import open_records, open_views
+from fourpi.cli import main
+from fourpi.demo import create_demo
+from fourpi.domain.access import Role
+from tests.conftest import needs_postgres
+from tests.helpers import POSTGRES_URL, register
+from tests.test_serve import free_port
+
+FOURPI = str(Path(sys.executable).parent / "fourpi")
+
+
+def run(*arguments: str) -> Result:
+    return CliRunner().invoke(main, list(arguments))
+
+
+def refused(result: Result, exit_code: int, *phrases: str) -> str:
+    """The error of a refused command: the exit code, no traceback, at most three
+    lines, and every phrase in it."""
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), repr(result.exception)
+    error = result.output[result.output.index("Error:") :].strip()
+    assert len(error.splitlines()) <= 3, error
+    for phrase in phrases:
+        assert phrase in error, error
+    return error
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> str:
+    """A store holding the demo organisation, with one evaluator token."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite3"
+    records = open_records(url)
+    summary = create_demo(records)
+    records.issue_token(
+        organisation_id=summary.organisation_id,
+        role=Role.EVALUATOR,
+        label="eve",
+        actor="test",
+    )
+    records.close()
+    return url
+
+
+# A store that cannot be reached or made
+
+
+def test_a_refused_connection_is_told_in_two_lines() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+    for command in (["demo"], ["projections", "status"], ["serve"]):
+        refused(
+            run(*command, "--database", url),
+            1,
+            "cannot use the PostgreSQL server at 127.0.0.1:",
+            "Connection refused",
+            "Is the server running there?",
+        )
+
+
+def test_an_unknown_database_or_role_is_named() -> None:
+    needs_postgres()
+    server = POSTGRES_URL.split("?")[0].rsplit("/", 1)[0]
+    refused(
+        run("demo", "--database", f"{server}/no_such_database"),
+        1,
+        'database "no_such_database" does not exist',
+        "createdb no_such_database",
+    )
+    nobody = server.replace("postgres@", "no_such_role@")
+    refused(
+        run("projections", "status", "--database", f"{nobody}/test"),
+        1,
+        'role "no_such_role" does not exist',
+    )
+
+
+def test_a_sqlite_folder_that_cannot_be_made_is_named(tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    refused(
+        run("demo", "--database", f"sqlite:///{blocker}/store/fourpi.sqlite3"),
+        1,
+        f"cannot make the folder {blocker}/store for the SQLite store",
+        "Not a directory",
+        "Check the path in --database",
+    )
+
+
+# PostgreSQL URL parameters reach the driver
+
+
+def test_postgresql_url_parameters_reach_the_driver() -> None:
+    needs_postgres()
+    schema = f"params_{uuid4().hex[:12]}"
+    url = f"{POSTGRES_URL}?schema={schema}"
+    refused(
+        run("demo", "--database", f"{url}&sslmode=require"),
+        1,
+        "SSL",
+    )
+    refused(
+        run("demo", "--database", f"{url}&no_such_parameter=1"),
+        1,
+        'invalid connection option "no_such_parameter"',
+        "Check the parameters after '?'",
+    )
+    records = open_records(f"{url}&connect_timeout=7&application_name=fourpi-test")
+    try:
+        recorder: Any = records.recorder
+        with recorder.datastore.get_connection() as connection:
+            shown = connection.execute("SHOW application_name").fetchone()
+        assert next(iter(shown.values())) == "fourpi-test"
+    finally:
+        records.close()
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL.split("?")[0], autocommit=True) as c:
+            c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# Commands that only read refuse a store that does not exist
+
+
+READING_COMMANDS = (
+    ["projections", "status"],
+    ["answers", "--organisation", "Mind"],
+    ["audit", "verify"],
+    ["audit", "anchor"],
+    ["audit", "history", str(uuid4())],
+    ["audit", "replay", "--until", "1"],
+    ["tokens", "list"],
+    ["tokens", "revoke", str(uuid4())],
+    ["participants", "list", "--organisation", "Mind"],
+)
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=" ".join)
+def test_a_reading_command_refuses_a_store_that_is_not_there(
+    command: list[str], tmp_path
+) -> None:
+    mistyped = tmp_path / "mistyped" / "fourpi.sqlite3"
+    refused(
+        run(*command, "--database", f"sqlite:///{mistyped}"),
+        1,
+        f"no fourpi store at {mistyped}",
+    )
+    assert not mistyped.parent.exists(), "a command that only reads made a store"
+
+
+def test_export_refuses_a_store_that_is_not_there(tmp_path) -> None:
+    mistyped = tmp_path / "mistyped.sqlite3"
+    refused(
+        run(
+            "export",
+            str(tmp_path / "out.ndjson"),
+            "--database",
+            f"sqlite:///{mistyped}",
+        ),
+        1,
+        f"no fourpi store at {mistyped}",
+    )
+    assert not mistyped.exists()
+
+
+def test_a_reading_command_refuses_a_postgresql_schema_that_is_not_there() -> None:
+    needs_postgres()
+    url = f"{POSTGRES_URL}?schema=never_{uuid4().hex[:12]}"
+    refused(
+        run("projections", "status", "--database", url),
+        1,
+        "no fourpi store at schema 'never_",
+    )
+
+
+# Unknown organisation or initiative
+
+
+def test_answers_take_an_organisation_by_name_or_id(demo_url: str) -> None:
+    by_name = run("answers", "--database", demo_url, "--organisation", "Mind (demo)")
+    assert by_name.exit_code == 0, by_name.output
+    assert "Intended outcomes" in by_name.output
+    listed = run("tokens", "list", "--database", demo_url)
+    organisation_id = listed.output.split(" of ")[1].split()[0]
+    by_id = run("answers", "--database", demo_url, "--organisation", organisation_id)
+    assert by_id.exit_code == 0 and by_id.output == by_name.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["answers", "--organisation", "Mind (typo)"],
+        ["answers", "--organisation", "00000000-0000-0000-0000-00000000000a"],
+        ["audit", "replay", "--until", "5", "--organisation", "Mind (typo)"],
+        ["tokens", "list", "--organisation", "Mind (typo)"],
+        ["participants", "list", "--organisation", "Mind (typo)"],
+    ],
+    ids=" ".join,
+)
+def test_an_unknown_organisation_is_refused(command: list[str], demo_url: str) -> None:
+    given = command[command.index("--organisation") + 1]
+    refused(
+        run(*command, "--database", demo_url),
+        1,
+        f"--organisation: no organisation is named {given!r} or has that id",
+    )
+
+
+def test_an_unknown_initiative_is_refused(demo_url: str) -> None:
+    unknown = str(uuid4())
+    refused(
+        run(
+            "answers",
+            "--database",
+            demo_url,
+            "--organisation",
+            "Mind (demo)",
+            "--initiative",
+            unknown,
+        ),
+        1,
+        f"--initiative: no initiative {unknown} is recorded for organisation",
+    )
+    refused(
+        run(
+            "audit",
+            "replay",
+            "--database",
+            demo_url,
+            "--until",
+            "5",
+            "--initiative",
+            unknown,
+        ),
+        1,
+        f"--initiative: no initiative {unknown} is recorded",
+    )
+
+
+# Finding ids
+
+
+def test_participants_and_tokens_are_listed_id_first(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/ids.sqlite3"
+    records = open_records(url)
+    mind = records.register_organisation(name="Mind", actor="admin")
+    other = records.register_organisation(name="Other", actor="admin")
+    ann = register(records, mind, pseudonym="Ann")
+    bea = register(records, mind, pseudonym="Bea")
+    register(records, other, pseudonym="Not Mind's")
+    evaluator, _ = records.issue_token(
+        organisation_id=mind, role=Role.EVALUATOR, label="eve", actor="test"
+    )
+    admin, _ = records.issue_token(organisation_id=None, role=Role.ADMIN, actor="test")
+    records.erase_participant(participant_id=bea, actor="test")
+    records.close()
+
+    people = run("participants", "list", "--database", url, "--organisation", "Mind")
+    assert people.exit_code == 0, people.output
+    assert people.output.splitlines() == [
+        f"{ann}  Ann  (service_user)",
+        f"{bea}  (erased)  (service_user)",
+    ]
+    tokens = run("tokens", "list", "--database", url)
+    assert tokens.exit_code == 0, tokens.output
+    assert tokens.output.splitlines() == [
+        f"{evaluator}  evaluator  of {mind}  'eve'",
+        f"{admin}  admin  global",
+    ]
+    revoked = run("tokens", "revoke", "--database", url, str(evaluator))
+    assert revoked.exit_code == 0, revoked.output
+    mine = run("tokens", "list", "--database", url, "--organisation", "Mind")
+    assert mine.output.splitlines() == [
+        f"{evaluator}  evaluator, revoked  of {mind}  'eve'"
+    ]
+
+
+# The small things
+
+
+def test_revoking_an_unknown_token_is_not_a_usage_error(demo_url: str) -> None:
+    unknown = str(uuid4())
+    refused(
+        run("tokens", "revoke", "--database", demo_url, unknown),
+        1,
+        f"access token {unknown} does not exist",
+    )
+
+
+def test_a_time_without_its_zone_is_named_once(demo_url: str) -> None:
+    for command in (
+        ["answers", "--organisation", "Mind (demo)", "--as-of", "2024-01-01"],
+        ["audit", "replay", "--until", "2024-01-01"],
+    ):
+        error = refused(
+            run(*command, "--database", demo_url), 2, "a time must carry its time zone"
+        )
+        assert "as_of: " not in error
+
+
+def test_one_row_is_one_row(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/one.sqlite3"
+    records = open_records(url)
+    records.register_organisation(name="Mind", actor="admin")
+    views = open_views(url, records)
+    views.catch_up()
+    views.close()
+    records.close()
+    status = run("projections", "status", "--database", url)
+    assert status.exit_code == 0, status.output
+    assert "1 rows" not in status.output
+    assert any(
+        line.split() == ["organisations", "1", "row"]
+        for line in status.output.splitlines()
+    ), status.output
+
+
+def test_database_help_never_breaks_a_url() -> None:
+    shown = CliRunner().invoke(main, ["demo", "--help"], terminal_width=60).output
+    assert "sqlite:///FILE" in shown and "postgresql://USER@HOST/DB" in shown
+
+
+def test_serving_several_processes_on_sqlite_is_refused(tmp_path) -> None:
+    refused(
+        run("serve", "--workers", "2", "--database", f"sqlite:///{tmp_path}/x.sqlite3"),
+        2,
+        "--workers 2: several API processes need PostgreSQL",
+    )
+
+
+def test_a_bad_logging_setting_is_named(monkeypatch) -> None:
+    monkeypatch.setenv("FOURPI_LOG_FORMAT", "xml")
+    refused(run("schema"), 2, "$FOURPI_LOG_FORMAT: must be plain or json, not 'xml'")
+
+
+def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOURPI_MASTER_KEY")
+    }
+    environment["XDG_DATA_HOME"] = str(tmp_path / "data")
+    url = f"sqlite:///{tmp_path}/keyed.sqlite3"
+
+    def status() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FOURPI, "tokens", "create", "--database", url, "--role", "admin"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    first = status()
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "data" / "fourpi" / "master.key"
+    assert key_file.exists()
+    assert f"made a new master key file at {key_file}" in first.stderr
+    assert "Back it up, apart from the database" in first.stderr
+    second = status()
+    assert second.returncode == 0, second.stderr
+    assert "master key file" not in second.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        (
+            "FOURPI_READY_MAX_LAG",
+            "lots",
+            "$FOURPI_READY_MAX_LAG: must be a whole number",
+        ),
+        ("FOURPI_ROOT_PATH", "fourpi", "$FOURPI_ROOT_PATH: must start with /"),
+        (
+            "FOURPI_MAX_BODY_BYTES",
+            "1e6",
+            "$FOURPI_MAX_BODY_BYTES: must be a whole number",
+        ),
+    ],
+)
+def test_serve_names_a_bad_setting(
+    variable, value, complaint, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setenv(variable, value)
+    refused(run("serve", "--database", f"sqlite:///{tmp_path}/x.sqlite3"), 2, complaint)

@@ -1,0 +1,403 @@
+"""What an operator sees: a log line per request (plain or JSON), /readyz that follows the projection worker, /metrics in the Prometheus format, the GraphiQL page, and the app factory with its proxy settings."""
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from fourpi.bootstrap import open_records
+from fourpi.domain.access import Role
+from fourpi.graphiql import EXAMPLES, graphiql_page
+from fourpi.graphql.app import create_app
+from fourpi.graphql.schema import build_schema
+from fourpi.observability import HANDLER_NAME, configure_logging
+from fourpi.worker import ProjectionWorker, WorkerReports, describe_worker
+from graphql import parse, validate
+from tests.api import ApiStore, api_store, data_of, graphql
+from tests.helpers import ACTOR, register
+
+WHO = "query WhoAmI { me { role } }"
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """Whatever a test configures, the root logger is as it was afterwards."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if handler.get_name() == HANDLER_NAME:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def over(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    )
+
+
+def served(store: ApiStore, **options: Any) -> Any:
+    return create_app(
+        store.records,
+        store.views,
+        limits=store.limits,
+        run_projections=False,
+        **options,
+    )
+
+
+# The request line
+
+
+def test_each_request_is_logged_once_with_what_an_operator_needs(
+    tmp_path, caplog, monkeypatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+    with api_store(f"sqlite:///{tmp_path}/log.sqlite3") as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+        evaluator = store.token(mind, Role.EVALUATOR)
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the views broke")
+
+        async def requests() -> list[httpx.Response]:
+            async with over(store.app) as client:
+                answers = [
+                    await graphql(client, WHO, token=evaluator),
+                    await graphql(client, "{ me { role } }", token="not a token"),
+                    await client.get("/healthz"),
+                ]
+                monkeypatch.setattr(store.views, "report", broken)
+                answers.append(
+                    await graphql(
+                        client, "{ differences { contributions } }", token=evaluator
+                    )
+                )
+                return answers
+
+        answers = asyncio.run(requests())
+    lines = [r for r in caplog.records if r.name == "fourpi.requests"]
+    assert len(lines) == 4
+    who, anonymous, health, failed = lines
+    assert re.fullmatch(
+        r"POST /graphql WhoAmI role=evaluator status=200 \d+\.\dms client=\S+",
+        who.getMessage(),
+    ), who.getMessage()
+    assert (anonymous.role, anonymous.operation) == ("anonymous", "query me")
+    assert (health.path, health.operation, health.status) == (
+        "/healthz",
+        "/healthz",
+        200,
+    )
+    error_id = answers[3].json()["errors"][0]["extensions"]["errorId"]
+    assert failed.errorIds == [error_id]
+    assert failed.getMessage().endswith(f"errorId={error_id}")
+    assert failed.operation == "query differences"
+
+
+def test_json_logs_are_one_object_a_line(tmp_path, capsys, restored_logging) -> None:
+    configure_logging({"FOURPI_LOG_FORMAT": "json", "FOURPI_LOG_LEVEL": "info"})
+    with api_store(f"sqlite:///{tmp_path}/json.sqlite3") as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+        manager = store.token(mind, Role.MANAGER)
+
+        async def ask() -> None:
+            async with over(store.app) as client:
+                await graphql(client, WHO, token=manager)
+
+        asyncio.run(ask())
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    (request,) = [line for line in lines if line["logger"] == "fourpi.requests"]
+    assert request["level"] == "INFO" and request["time"].endswith("+00:00")
+    assert {
+        k: request[k] for k in ("method", "path", "operation", "role", "status")
+    } == {
+        "method": "POST",
+        "path": "/graphql",
+        "operation": "WhoAmI",
+        "role": "manager",
+        "status": 200,
+    }
+    assert request["ms"] >= 0 and request["errorIds"] == []
+
+
+def test_plain_logs_carry_the_time_and_the_level_chosen(
+    capsys, restored_logging
+) -> None:
+    configure_logging({"FOURPI_LOG_LEVEL": "WARNING"})
+    logging.getLogger("fourpi.test").info("not shown")
+    logging.getLogger("fourpi.test").warning("shown")
+    (line,) = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z WARNING fourpi\.test: shown", line
+    ), line
+
+
+# Readiness
+
+
+def ready(app: Any) -> httpx.Response:
+    async def ask() -> httpx.Response:
+        async with over(app) as client:
+            return await client.get("/readyz")
+
+    return asyncio.run(ask())
+
+
+def until(app: Any, status: int, seconds: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        response = ready(app)
+        if response.status_code == status or time.monotonic() > deadline:
+            assert response.status_code == status, response.text
+            body: dict[str, Any] = response.json()
+            return body
+        time.sleep(0.05)
+
+
+def test_readiness_follows_the_projection_worker(
+    database_url: str, monkeypatch
+) -> None:
+    monkeypatch.setenv("FOURPI_READY_MAX_LAG", "0")
+    with api_store(database_url) as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+        app = served(store)
+        assert until(app, 503)["checks"]["worker"] == (
+            "no projection worker has reported in the last 30 s"
+        )
+        worker = ProjectionWorker(store.views, poll_seconds=0.02).start()
+        try:
+            body = until(app, 200)
+            assert body == {
+                "status": "ready",
+                "checks": {"store": "ok", "views": "ok", "worker": "ok"},
+            }
+            assert "alive" in describe_worker(WorkerReports(store.views).latest())
+        finally:
+            worker.stop()
+        stopped = until(app, 503)
+        assert stopped["status"] == "not ready"
+        assert stopped["checks"]["worker"].startswith("no projection worker")
+        assert "stopped" in describe_worker(WorkerReports(store.views).latest())
+
+        register(store.records, mind)
+        behind = until(app, 503)["checks"]
+        assert behind["views"] == "the views are more than 0 events behind the log"
+        worker = ProjectionWorker(store.views, poll_seconds=0.02).start()
+        try:
+            until(app, 200)
+        finally:
+            worker.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(app: Any) -> AsyncIterator[None]:
+    """The app's lifespan, started and shut down as a server does."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
+    )
+    await inbox.put({"type": "lifespan.startup"})
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
+        await task
+
+
+def test_a_server_keeping_its_own_views_is_ready(tmp_path) -> None:
+    with api_store(f"sqlite:///{tmp_path}/own.sqlite3") as store:
+        app = create_app(store.records, store.views, run_projections=True)
+
+        async def ready_soon() -> None:
+            async with running(app), over(app) as client:
+                deadline = time.monotonic() + 20
+                while (await client.get("/readyz")).status_code != 200:
+                    assert time.monotonic() < deadline
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(ready_soon())
+
+
+# Metrics
+
+
+def test_metrics_are_off_unless_asked_for(tmp_path) -> None:
+    async def ask(app: Any) -> httpx.Response:
+        async with over(app) as client:
+            return await client.get("/metrics")
+
+    with api_store(f"sqlite:///{tmp_path}/off.sqlite3") as store:
+        assert asyncio.run(ask(store.app)).status_code == 404
+
+
+def test_metrics_count_a_request(database_url: str) -> None:
+    with api_store(database_url, worker=True) as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+        evaluator = store.token(mind, Role.EVALUATOR)
+        app = served(store, metrics=True)
+        register(store.records, mind)
+
+        async def scrape() -> str:
+            async with over(app) as client:
+                data_of(await graphql(client, WHO, token=evaluator))
+                ask = "{ differences { contributions } }"
+                for _ in range(2):
+                    data_of(await graphql(client, ask, token=evaluator))
+                response = await client.get("/metrics")
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/plain")
+                return response.text
+
+        text = asyncio.run(scrape())
+        head = store.head()
+    samples = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert all(line.startswith("fourpi_") for line in samples), samples
+    assert 'fourpi_requests_total{operation="WhoAmI",status="200"} 1.0' in samples
+    assert 'fourpi_request_seconds_count{operation="WhoAmI"} 1.0' in samples
+    value = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in samples}
+    assert value["fourpi_log_head"] == head
+    assert value["fourpi_views_position"] + value["fourpi_views_lag"] == head
+    assert value["fourpi_answer_cache_misses_total"] >= 1
+    assert value["fourpi_group_commit_batches_count"] >= 1
+
+
+def test_clients_cannot_grow_the_metrics_without_end(tmp_path) -> None:
+    with api_store(f"sqlite:///{tmp_path}/names.sqlite3") as store:
+        app = served(store, metrics=True)
+
+        async def scrape() -> str:
+            async with over(app) as client:
+                for n in range(210):
+                    await client.post(
+                        "/graphql", json={"query": WHO, "operationName": f"Op{n}"}
+                    )
+                return (await client.get("/metrics")).text
+
+        text = asyncio.run(scrape())
+    assert 'operation="Op199"' in text and 'operation="Op200"' not in text
+    others = re.findall(
+        r'fourpi_requests_total\{operation="other",status="\d+"\} (\S+)', text
+    )
+    assert sum(float(n) for n in others) == 10
+
+
+# GraphiQL
+
+
+def test_graphiql_says_where_its_scripts_come_from_and_keeps_no_token() -> None:
+    page = graphiql_page()
+    first_comment = page[page.index("<!--") : page.index("-->")]
+    assert "unpkg.com CDN" in first_comment
+    assert "Headers pane" in first_comment
+    assert "shouldPersistHeaders: false" in page
+    assert "shouldPersistHeaders: true" not in page
+    assert "parameters.q || FOURPI_EXAMPLES" in page
+
+
+def test_graphiql_is_served_at_the_api_address(tmp_path) -> None:
+    async def page(app: Any) -> httpx.Response:
+        async with over(app) as client:
+            return await client.get("/graphql", headers={"Accept": "text/html"})
+
+    with api_store(f"sqlite:///{tmp_path}/page.sqlite3") as store:
+        response = asyncio.run(page(store.app))
+    assert response.status_code == 200 and response.text == graphiql_page()
+
+
+EXAMPLE_ROLES = {
+    "WhoAmI": (Role.EVALUATOR, Role.MANAGER, Role.AUDITOR, Role.ADMIN),
+    "Differences": (Role.EVALUATOR, Role.MANAGER, Role.AUDITOR),
+    "LaunchInitiative": (Role.MANAGER,),
+    "Integrity": (Role.AUDITOR,),
+    "IssueEvaluatorToken": (Role.ADMIN,),
+}
+
+
+def test_every_graphiql_example_is_valid_and_runs_for_its_roles(tmp_path) -> None:
+    document = parse(EXAMPLES)
+    assert validate(build_schema()._schema, document) == []
+    operations: list[Any] = list(document.definitions)
+    names = [operation.name.value for operation in operations]
+    assert names == list(EXAMPLE_ROLES)
+    with api_store(f"sqlite:///{tmp_path}/examples.sqlite3", worker=True) as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+
+        async def run_all() -> None:
+            async with over(store.app) as client:
+                for name, roles in EXAMPLE_ROLES.items():
+                    for role in roles:
+                        response = await client.post(
+                            "/graphql",
+                            json={"query": EXAMPLES, "operationName": name},
+                            headers={
+                                "Authorization": f"Bearer {store.token(mind, role)}"
+                            },
+                        )
+                        data_of(response)
+
+        asyncio.run(run_all())
+
+
+# The app factory
+
+
+def test_the_app_factory_reads_the_environment(
+    tmp_path, monkeypatch, caplog, restored_logging
+) -> None:
+    from fourpi.serving import app_from_environment
+
+    url = f"sqlite:///{tmp_path}/factory.sqlite3"
+    records = open_records(url)
+    mind = records.register_organisation(name="Mind", actor=ACTOR)
+    _, token = records.issue_token(organisation_id=mind, role=Role.MANAGER, actor="t")
+    records.close()
+    for name, value in {
+        "FOURPI_DATABASE_URL": url,
+        "FOURPI_PROJECTIONS": "off",
+        "FOURPI_METRICS": "on",
+        "FOURPI_ROOT_PATH": "/fourpi",
+        "FOURPI_PROXY_HEADERS": "on",
+        "FOURPI_FORWARDED_ALLOW_IPS": "*",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app = app_from_environment()
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+
+    async def ask() -> tuple[httpx.Response, httpx.Response]:
+        async with over(app) as client:
+            who = await client.post(
+                "/graphql",
+                json={"query": WHO},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "X-Forwarded-For": "203.0.113.7",
+                },
+            )
+            return who, await client.get("/fourpi/metrics")
+
+    who, metrics = asyncio.run(ask())
+    assert data_of(who) == {"me": {"role": "MANAGER"}}
+    assert metrics.status_code == 200 and "fourpi_requests_total" in metrics.text
+    line = next(r for r in caplog.records if r.name == "fourpi.requests")
+    assert line.path == "/fourpi/graphql" and line.client == "203.0.113.7"
+
+
+def test_a_bad_serving_setting_is_named(monkeypatch) -> None:
+    from fourpi.serving import ServeSettings
+
+    with pytest.raises(ValueError, match=r"\$FOURPI_ROOT_PATH: must start with /"):
+        ServeSettings.from_environment({"FOURPI_ROOT_PATH": "fourpi"})
+    with pytest.raises(ValueError, match=r"\$FOURPI_METRICS: must be on or off"):
+        ServeSettings.from_environment({"FOURPI_METRICS": "sometimes"})
