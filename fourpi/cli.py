@@ -739,3 +739,107 @@ def keys_new_master_key() -> None:
     from fourpi.keystore import new_master_key
 
     click.echo(new_master_key())
+
+
+@main.group()
+def organisations() -> None:
+    """Organisations: the tenants every record belongs to."""
+
+
+@organisations.command("create")
+@database_option
+@click.argument("name")
+def organisations_create(database_url: str | None, name: str) -> None:
+    """Register an organisation; prints its id and name. Then invite its admin with
+    `fourpi accounts invite --organisation NAME --role admin EMAIL`."""
+    records = open_records(chosen_database(database_url))
+    try:
+        organisation_id = records.register_organisation(
+            name=name, actor="fourpi organisations create"
+        )
+    except DomainError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        records.close()
+    click.echo(f"{organisation_id} {name.strip()}")
+
+
+@organisations.command("list")
+@database_option
+def organisations_list(database_url: str | None) -> None:
+    """Every organisation, one a line: its id, then its name."""
+    from fourpi.projections.schema import TABLES
+
+    views = open_views(chosen_database(database_url))
+    try:
+        views.catch_up()
+        store = views.store
+        with store.reading_tuples() as cursor:
+            cursor.execute(
+                f"SELECT organisation_id, name FROM "
+                f"{store.qualified(TABLES['organisations'])} ORDER BY position"
+            )
+            found = cursor.fetchall()
+    finally:
+        views.close()
+    for organisation_id, name in found:
+        click.echo(f"{organisation_id} {name}")
+
+
+@main.group()
+def accounts() -> None:
+    """People's accounts for the web app: each in one organisation, with one role."""
+
+
+@accounts.command("invite")
+@database_option
+@click.option(
+    "--organisation",
+    "organisation",
+    required=True,
+    help="The organisation the account belongs to, by id or exact name.",
+)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="manager: logs and reads; evaluator: reads answers; auditor: reads histories "
+    "and the log; admin: invites people and manages their accounts.",
+)
+@click.option(
+    "--personal-data",
+    is_flag=True,
+    help="Grant the account personal data (manager, auditor and admin only).",
+)
+@click.argument("email")
+def accounts_invite(
+    database_url: str | None,
+    organisation: str,
+    role: str,
+    personal_data: bool,
+    email: str,
+) -> None:
+    """Invite a person: prints a one-time link, valid for 72 hours, on the last line
+    (built on $FOURPI_PUBLIC_URL, default http://127.0.0.1:8000)."""
+    from fourpi.accounts import Accounts, public_url
+
+    database = chosen_database(database_url)
+    organisation_id = organisation_named(database, organisation)
+    records = open_records(database)
+    try:
+        account_id, secret = Accounts(records).invite(
+            organisation_id=organisation_id,
+            email=email,
+            role=Role(role),
+            actor="fourpi accounts invite",
+            personal_data=personal_data,
+        )
+    except DomainError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        records.close()
+    click.echo(
+        f"Invited {email.strip().lower()} as {role} (account {account_id}). "
+        "Send them this link; it works once, for 72 hours:"
+    )
+    click.echo(f"{public_url()}/invitations/{secret}")
