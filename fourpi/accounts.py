@@ -409,7 +409,9 @@ class Accounts:
 
     # Signing in
 
-    def sign_in(self, *, email: str, password: str, address: str) -> tuple[str, Session]:
+    def sign_in(
+        self, *, email: str, password: str, address: str
+    ) -> tuple[str, Session]:
         """A new session for the person whose password this is; SignInRefused with
         only "wrong" or "locked" otherwise."""
         subject_email = f"email:{str(email).strip().lower()[:300]}"

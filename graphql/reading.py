@@ -14,7 +14,10 @@ from fourpi.graphql.enums import ImpactArea
 from fourpi.graphql.errors import BAD_USER_INPUT, client_error
 from fourpi.graphql.permissions import organisation_of
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
+from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ViewsNotReady
+from fourpi.suppression import disclosure_for
+from fourpi.visibility import log_head
 
 READ_WAIT_POLL_SECONDS = 0.01
 
@@ -103,13 +106,6 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
     return given.time
 
 
-async def log_head(info: FourPIInfo) -> int:
-    """The log's head when the request arrived, read once per request."""
-    if info.context.head is None:
-        info.context.head = await in_thread(info.context.views.head)
-    return info.context.head
-
-
 async def caught_up(info: FourPIInfo) -> int:
     """Wait, within the configured time, for the views to reach the log as it stood
     when the request arrived, so a client reads what it has just written; the views'
@@ -177,3 +173,14 @@ async def computed_report(
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
     except ValueError as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf") from None
+
+
+async def disclosed(
+    info: FourPIInfo,
+    given_slice: SliceInput | None,
+    as_of: AsOfInput | None,
+    target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+) -> tuple[ImpactReport, Disclosure]:
+    """The report for an answer that counts people, and how the caller sees them."""
+    report = await report_for(info, given_slice, as_of, target_days)
+    return report, await disclosure_for(info, report, live=as_of is None)
