@@ -283,7 +283,7 @@ def parse_as_of(text: str | None) -> int | datetime | None:
     "processes when one `fourpi projections run` worker serves the database.",
 )
 def serve(database_url: str | None, host: str, port: int, projections: bool) -> None:
-    """Serve the GraphQL API (GraphiQL in a browser at /graphql, health at /healthz).
+    """Serve the web app at / and the GraphQL API at /graphql (health at /healthz).
 
     Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`."""
     import uvicorn
@@ -293,8 +293,9 @@ def serve(database_url: str | None, host: str, port: int, projections: bool) -> 
     database = chosen_database(database_url)
     records = open_records(database)
     views = open_views(database, records)
-    app = create_app(records, views, run_projections=projections)
-    click.echo(f"Serving {database.display} at http://{host}:{port}/graphql")
+    app = create_app(records, views, run_projections=projections, web=True)
+    click.echo(f"Serving {database.display}: the web app at http://{host}:{port}/")
+    click.echo(f"The API at http://{host}:{port}/graphql")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

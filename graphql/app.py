@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -305,9 +305,11 @@ def create_app(
     *,
     limits: ApiLimits | None = None,
     run_projections: bool = True,
+    web: bool = False,
 ) -> ASGIApp:
     """The whole HTTP interface; with run_projections, this process also keeps the
-    views caught up (turn it off when a separate `fourpi projections run` does)."""
+    views caught up (turn it off when a separate `fourpi projections run` does); with
+    web, the web app's pages are served at / beside the API (fourpi.web.app)."""
     limits = limits or ApiLimits.from_environment()
     graphql = FourPIGraphQL(records, views, limits)
 
@@ -343,11 +345,13 @@ def create_app(
             if worker is not None:
                 await run_in_threadpool(worker.join, 10)
 
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if web:
+        from fourpi.web.app import create_web_app
+
+        routes.append(Mount("/", app=create_web_app(records, views)))
+    app = Starlette(routes=routes, lifespan=lifespan)
     return BodySizeLimit(app, limits.max_body_bytes)
