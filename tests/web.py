@@ -15,6 +15,7 @@ from fourpi.domain.vocabulary import (
     InvolvementKind,
     InvolvementLevel,
     InvolvementMethod,
+    InvolvementRole,
     ParticipantKind,
     ResponseOutcome,
 )
@@ -56,6 +57,16 @@ def organisation_with_a_chain(records: InvolvementRecords, name: str) -> Organis
         organisation_id=organisation_id,
         pseudonym=f"{name} advisor",
         participant_kind=ParticipantKind.SERVICE_USER,
+        actor=ACTOR,
+    )
+    records.assign_role(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        participant_id=person,
+        role=InvolvementRole.ADVISOR,
+        paid=True,
+        decision_making=False,
+        started_on=date(2024, 1, 8),
         actor=ACTOR,
     )
     contribution = records.log_contribution(

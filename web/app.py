@@ -348,6 +348,12 @@ PAGES = [
 organisation's people would: a new page needs an entry there too."""
 
 
+PUBLIC_PATHS = frozenset(
+    {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
+)
+"""The routes that need no sign-in (sign-out ends a session if there is one)."""
+
+
 async def anything_else(request: Request) -> Response:
     if await signed_in(request) is None:
         return RedirectResponse(SIGN_IN, status_code=303)
@@ -374,6 +380,7 @@ def create_web_app(
     for path, pages in by_path.items():
         routes.append(Route(path, dispatch(pages), methods=methods_of(pages)))
     routes.append(Route("/{rest:path}", anything_else, methods=["GET", "POST"]))
+    # Not a page: what answers a path no route knows.
     app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
     app.state.accounts = accounts
     app.state.views = views
