@@ -528,3 +528,32 @@ class Accounts:
 
     def end_sessions_of(self, account_id: UUID) -> None:
         self.tables.run("DELETE FROM {sessions} WHERE account_id = ?", str(account_id))
+
+
+DEMO_PEOPLE = (
+    ("manager", "manager@demo.example", Role.MANAGER, True),
+    ("evaluator", "evaluator@demo.example", Role.EVALUATOR, False),
+    ("auditor", "auditor@demo.example", Role.AUDITOR, True),
+)
+
+
+def demo_links(
+    records: InvolvementRecords, organisation_id: UUID
+) -> list[tuple[str, str]]:
+    """A one-time link for each demo person, by role: the account is invited the
+    first time; later runs give a new link without recording anything."""
+    accounts = Accounts(records)
+    links = []
+    for label, email, role, personal_data in DEMO_PEOPLE:
+        try:
+            _, secret = accounts.invite(
+                organisation_id=organisation_id,
+                email=email,
+                role=role,
+                actor="fourpi demo",
+                personal_data=personal_data,
+            )
+        except InvalidInput:
+            secret = accounts.new_invitation(account_id_for(email))
+        links.append((label, f"{public_url()}/invitations/{secret}"))
+    return links

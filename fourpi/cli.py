@@ -102,6 +102,25 @@ def demo(database_url: str | None) -> None:
     click.echo(f"\nWhat difference did involvement make to {first.name!r}?")
     for line in describe(report):
         click.echo(f"  {line}")
+    demo_sign_in_links(database, summary.organisation_id)
+
+
+def demo_sign_in_links(database: Database, organisation_id: UUID) -> None:
+    """A one-time sign-in link for a demo manager, evaluator and auditor, each on a
+    line of its own (a new link each run; earlier ones stop working)."""
+    from fourpi.accounts import demo_links
+
+    records = open_records(database)
+    try:
+        links = demo_links(records, organisation_id)
+    finally:
+        records.close()
+    click.echo(
+        "\nSign in to the web app (fourpi serve) with one of these one-time links, "
+        "each valid for 72 hours:"
+    )
+    for role, link in links:
+        click.echo(f"  demo {role}: {link}")
 
 
 @contextmanager

@@ -31,7 +31,7 @@ def browser_unavailable() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     try:
-        import axe_playwright_python  # noqa: F401
+        import axe_playwright_python  # type: ignore[import-untyped]  # noqa: F401
         import playwright  # noqa: F401
     except ImportError as error:
         return f"Playwright or axe-playwright-python is not installed: {error}"
@@ -83,7 +83,9 @@ def served(database_url: str) -> Iterator[str]:
 def assert_accessible(page: Any, state: str) -> None:
     """axe-core finds no violation of the WCAG 2.x A and AA rules in the page as
     drawn now."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import (  # type: ignore[import-untyped]
+        Axe,
+    )
 
     results = Axe().run(
         page,

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -26,8 +27,8 @@ from tests.web import (
 
 @dataclass
 class World:
-    records: object
-    views: object
+    records: Any
+    views: Any
     accounts: Accounts
     mind: Organisation
     other: Organisation

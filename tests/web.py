@@ -23,7 +23,7 @@ from tests.helpers import ACTOR
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+    from starlette.testclient import TestClient as TestClient
 
 PASSWORD = "a long passphrase for tests"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

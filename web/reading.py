@@ -17,6 +17,7 @@ from fourpi.threads import in_thread
 from fourpi.visibility import Caller, may_read_personal_data
 
 Row = dict[str, Any]
+Facts = dict[str, list[Row]]
 
 
 @dataclass
@@ -132,7 +133,7 @@ async def initiatives_of(
 ) -> list[InitiativeListed]:
     """The organisation's initiatives, in the order they were launched."""
     position = await in_thread(views.position)
-    facts = await in_thread(views.cache.facts, organisation_id, position)
+    facts: Facts = await in_thread(views.cache.facts, organisation_id, position)
     return [
         InitiativeListed(
             row["initiative_id"],
@@ -166,7 +167,7 @@ async def initiative_page(
     asked = asking(views, caller)
     disclosure = await disclosure_for(asked, report, live=True)
     granted = may_read_personal_data(asked)
-    facts = await in_thread(views.cache.facts, organisation_id, report.position)
+    facts: Facts = await in_thread(views.cache.facts, organisation_id, report.position)
     names = pseudonyms(facts) if granted else {}
     meetings = tuple(
         MeetingShown(
@@ -203,13 +204,13 @@ async def initiative_page(
     )
 
 
-def pseudonyms(facts: dict[str, list[Row]]) -> dict[UUID, str]:
+def pseudonyms(facts: Facts) -> dict[UUID, str]:
     return {
         row["participant_id"]: str(row["pseudonym"]) for row in facts["participants"]
     }
 
 
-def papers_sent(facts: dict[str, list[Row]], meeting_id: UUID) -> datetime | None:
+def papers_sent(facts: Facts, meeting_id: UUID) -> datetime | None:
     sent = [
         r["sent_at"] for r in facts["meeting_papers"] if r["meeting_id"] == meeting_id
     ]
@@ -217,7 +218,7 @@ def papers_sent(facts: dict[str, list[Row]], meeting_id: UUID) -> datetime | Non
 
 
 def roles_held(
-    facts: dict[str, list[Row]], initiative_id: UUID, names: dict[UUID, str]
+    facts: Facts, initiative_id: UUID, names: dict[UUID, str]
 ) -> tuple[RoleHeld, ...]:
     kinds = {
         r["participant_id"]: str(r["participant_kind"]) for r in facts["participants"]
@@ -239,7 +240,7 @@ def roles_held(
 
 
 def contributions_of(
-    facts: dict[str, list[Row]], initiative_id: UUID, names: dict[UUID, str]
+    facts: Facts, initiative_id: UUID, names: dict[UUID, str]
 ) -> tuple[ContributionShown, ...]:
     """Every contribution of the initiative with its latest response, the changes
     that name it as a source, and its first feedback, in the order they were made."""
