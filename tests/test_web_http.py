@@ -275,7 +275,7 @@ def test_only_callers_granted_personal_data_see_pseudonyms_and_small_counts(
     for withheld in ("plain-manager@mind.example", "evaluator@mind.example"):
         assert "Mind advisor" not in seen[withheld]
         assert "Service users and carers involved: 1." not in seen[withheld]
-        assert "fewer than the threshold, not shown" in seen[withheld]
+        assert "not shown, to protect small numbers" in seen[withheld]
         assert "Mind said: meet in the evening" in seen[withheld]
 
 
