@@ -27,7 +27,12 @@ def main() -> None:
         ("evaluator@demo.example", Role.EVALUATOR, False, "Eve (demo evaluator)"),
     ]:
         person(
-            accounts, summary.organisation_id, email, role, personal_data=grant, name=name
+            accounts,
+            summary.organisation_id,
+            email,
+            role,
+            personal_data=grant,
+            name=name,
         )
     records.close()
     first = summary.initiatives[0].initiative_id
