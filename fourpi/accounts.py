@@ -214,7 +214,8 @@ class SecretTables:
                 "CREATE TABLE IF NOT EXISTS {passwords} (account_id TEXT PRIMARY KEY, "
                 "password_hash TEXT NOT NULL, set_at TEXT NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {invitations} (secret_hash TEXT PRIMARY "
-                "KEY, account_id TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT)",
+                "KEY, account_id TEXT NOT NULL, organisation_id TEXT NOT NULL, "
+                "expires_at TEXT NOT NULL, used_at TEXT)",
                 "CREATE TABLE IF NOT EXISTS {sessions} (id_hash TEXT PRIMARY KEY, "
                 "account_id TEXT NOT NULL, started_at TEXT NOT NULL, seen_at TEXT NOT "
                 "NULL, csrf_token TEXT NOT NULL)",
@@ -262,16 +263,16 @@ class Accounts:
         return account
 
     def accounts_of(self, organisation_id: UUID) -> list[Account]:
-        """The organisation's accounts, by email address."""
-        found = []
-        for (account_id,) in {
-            (UUID(str(row["account_id"])),)
-            for row in self.tables.rows("SELECT account_id FROM {invitations}")
-        }:
-            account = self.account(account_id)
-            if account.organisation_id == organisation_id:
-                found.append(account)
-        return sorted(found, key=lambda a: a.email)
+        """The organisation's accounts, by email address (every account was invited)."""
+        rows = self.tables.rows(
+            "SELECT DISTINCT account_id FROM {invitations} WHERE organisation_id = ?",
+            str(organisation_id),
+        )
+        found = [self.account(UUID(str(row["account_id"]))) for row in rows]
+        return sorted(
+            (a for a in found if a.organisation_id == organisation_id),
+            key=lambda a: a.email,
+        )
 
     def save(self, account: Account) -> None:
         try:
@@ -306,7 +307,7 @@ class Accounts:
             raise InvalidInput(
                 "email", "already has an account: invite it again from its page"
             ) from None
-        return account.id, self.new_invitation(account.id)
+        return account.id, self.new_invitation(account.id, organisation_id)
 
     def invite_again(
         self, *, organisation_id: UUID, account_id: UUID, actor: str
@@ -316,9 +317,9 @@ class Accounts:
         account = self.account_of(organisation_id, account_id)
         account.invite_again(recorded_by=actor)
         self.save(account)
-        return self.new_invitation(account.id)
+        return self.new_invitation(account.id, organisation_id)
 
-    def new_invitation(self, account_id: UUID) -> str:
+    def new_invitation(self, account_id: UUID, organisation_id: UUID) -> str:
         secret = secrets.token_urlsafe(32)
         self.tables.run(
             "UPDATE {invitations} SET used_at = ? WHERE account_id = ? AND used_at "
@@ -327,10 +328,11 @@ class Accounts:
             str(account_id),
         )
         self.tables.run(
-            "INSERT INTO {invitations} (secret_hash, account_id, expires_at) VALUES "
-            "(?, ?, ?)",
+            "INSERT INTO {invitations} (secret_hash, account_id, organisation_id, "
+            "expires_at) VALUES (?, ?, ?, ?)",
             digest(secret),
             str(account_id),
+            str(organisation_id),
             (now() + timedelta(hours=INVITATION_HOURS)).isoformat(),
         )
         return secret
@@ -420,6 +422,10 @@ class Accounts:
             raise SignInRefused(LOCKED)
         account = self.password_matches(email, password)
         if account is None:
+            self.tables.run(
+                "DELETE FROM {sign_in_failures} WHERE failed_at < ?",
+                (now() - 2 * LOCKOUT).isoformat(),
+            )
             for subject in (subject_email, subject_address):
                 self.tables.run(
                     "INSERT INTO {sign_in_failures} (subject, failed_at) VALUES (?, ?)",
@@ -475,6 +481,12 @@ class Accounts:
     def start_session(self, account_id: UUID) -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(32)
         started = now()
+        # Sessions that ended by time and were never presented again.
+        self.tables.run(
+            "DELETE FROM {sessions} WHERE seen_at < ? OR started_at < ?",
+            (started - self.limits.idle).isoformat(),
+            (started - self.limits.absolute).isoformat(),
+        )
         session = Session(account_id, started, started, secrets.token_urlsafe(32))
         self.tables.run(
             "INSERT INTO {sessions} (id_hash, account_id, started_at, seen_at, "
@@ -554,6 +566,6 @@ def demo_links(
                 personal_data=personal_data,
             )
         except InvalidInput:
-            secret = accounts.new_invitation(account_id_for(email))
+            secret = accounts.new_invitation(account_id_for(email), organisation_id)
         links.append((label, f"{public_url()}/invitations/{secret}"))
     return links

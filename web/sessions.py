@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fourpi.accounts import Accounts, Session
+from fourpi.accounts import Accounts, Session, public_url
 from fourpi.domain.account import Account
 from fourpi.threads import in_thread
 from fourpi.visibility import Caller
@@ -95,7 +95,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
         value,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or public_url().startswith("https:"),
         path="/",
     )
 
