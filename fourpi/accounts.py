@@ -85,6 +85,11 @@ def public_url(environ: EnvType | None = None) -> str:
     return (environ.get(PUBLIC_URL_VARIABLE) or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
+def invitation_link(secret: str, environ: EnvType | None = None) -> str:
+    """The link a person opens to join: on the public URL, holding the secret."""
+    return f"{public_url(environ)}/invitations/{secret}"
+
+
 def digest(secret: str) -> str:
     # Session ids and invitation secrets are 256 random bits: a fast hash is enough.
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -567,5 +572,5 @@ def demo_links(
             )
         except InvalidInput:
             secret = accounts.new_invitation(account_id_for(email), organisation_id)
-        links.append((label, f"{public_url()}/invitations/{secret}"))
+        links.append((label, invitation_link(secret)))
     return links

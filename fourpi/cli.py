@@ -841,7 +841,7 @@ def accounts_invite(
 ) -> None:
     """Invite a person: prints a one-time link, valid for 72 hours, on the last line
     (built on $FOURPI_PUBLIC_URL, default http://127.0.0.1:8000)."""
-    from fourpi.accounts import Accounts, public_url
+    from fourpi.accounts import Accounts, invitation_link
 
     database = chosen_database(database_url)
     organisation_id = organisation_named(database, organisation)
@@ -862,4 +862,4 @@ def accounts_invite(
         f"Invited {email.strip().lower()} as {role} (account {account_id}). "
         "Send them this link; it works once, for 72 hours:"
     )
-    click.echo(f"{public_url()}/invitations/{secret}")
+    click.echo(invitation_link(secret))

@@ -17,6 +17,15 @@ def run(*arguments: str, env: dict[str, str] | None = None) -> str:
     return result.output
 
 
+def invite(url: str, *arguments: str, env: dict[str, str] | None = None):
+    """`fourpi accounts invite` into the organisation named Mind."""
+    return CliRunner().invoke(
+        main,
+        ["accounts", "invite", "--database", url, "--organisation", "Mind", *arguments],
+        env=env,
+    )
+
+
 def test_an_organisation_is_created_listed_and_its_admin_invited(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/cli.sqlite3"
     created = run("organisations", "create", "--database", url, "Rethink (test)")
@@ -52,19 +61,15 @@ def test_an_organisation_is_created_listed_and_its_admin_invited(tmp_path) -> No
 def test_an_invitation_link_is_built_on_the_public_url(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/cli.sqlite3"
     run("organisations", "create", "--database", url, "Mind")
-    output = run(
-        "accounts",
-        "invite",
-        "--database",
+    result = invite(
         url,
-        "--organisation",
-        "Mind",
         "--role",
         "manager",
         "pm@mind.example",
         env={"FOURPI_PUBLIC_URL": "https://involve.mind.example/"},
     )
-    assert output.splitlines()[-1].startswith(
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith(
         "https://involve.mind.example/invitations/"
     )
 
@@ -72,21 +77,7 @@ def test_an_invitation_link_is_built_on_the_public_url(tmp_path) -> None:
 def test_a_refused_invitation_says_why_and_records_nothing(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/cli.sqlite3"
     run("organisations", "create", "--database", url, "Mind")
-    result = CliRunner().invoke(
-        main,
-        [
-            "accounts",
-            "invite",
-            "--database",
-            url,
-            "--organisation",
-            "Mind",
-            "--role",
-            "evaluator",
-            "--personal-data",
-            "ev@mind.example",
-        ],
-    )
+    result = invite(url, "--role", "evaluator", "--personal-data", "ev@mind.example")
     assert result.exit_code == 2
     assert "personal_data" in result.output
     records = open_records(url)

@@ -95,6 +95,8 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     assert_accessible(admin, "admin's home page")
     admin.get_by_role("link", name="People and accounts").first.click()
     assert_accessible(admin, "people and accounts")
+    assert_fits(admin, 320, "people and accounts at 320 px")
+    admin.set_viewport_size({"width": 1280, "height": 800})
     admin.get_by_role("button", name="Invite", exact=True).click()
     assert admin.get_by_text("There is a problem").is_visible()
     assert_accessible(admin, "people and accounts, with an error")

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from fourpi.accounts import Accounts, SessionLimits, SignInRefused, public_url
+from fourpi.accounts import Accounts, SessionLimits, SignInRefused, invitation_link
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import (
@@ -270,7 +270,7 @@ async def invited(request: Request, account_id: UUID, secret: str) -> Response:
     return await render(
         request,
         "invited.html",
-        {"account": account, "link": f"{public_url()}/invitations/{secret}"},
+        {"account": account, "link": invitation_link(secret)},
     )
 
 
