@@ -1,6 +1,7 @@
 """What a caller may see, decided in one place for the API and the web app alike: who is asking, which roles read what, the personal-data grant; redaction (fourpi.redaction) and small-number suppression (fourpi.suppression) build on it."""
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -22,6 +23,7 @@ WRITERS_OF_RECORDS = frozenset({Role.MANAGER})
 AUDITORS = frozenset({Role.AUDITOR})
 ADMINS = frozenset({Role.ADMIN})
 """Organisations, tokens and people's accounts."""
+READ_WAIT_POLL_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,17 @@ async def log_head(info: Asking) -> int:
     if info.context.head is None:
         info.context.head = await in_thread(info.context.views.head)
     return info.context.head
+
+
+async def caught_up(views: "ImpactViews", head: int, wait_seconds: float) -> int:
+    """Wait, up to `wait_seconds`, for the views to reach the log's head as it stood
+    when the request arrived, so a caller reads what they have just written; the
+    views' position. If the views are slow, reads go on from where they are: every
+    answer says which position that is."""
+    deadline = time.monotonic() + wait_seconds
+    # Polled from the event loop: a waiting request holds no worker thread.
+    while (position := await in_thread(views.position)) < head:
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(READ_WAIT_POLL_SECONDS)
+    return position

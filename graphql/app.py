@@ -352,6 +352,13 @@ def create_app(
     if web:
         from fourpi.web.app import create_web_app
 
-        routes.append(Mount("/", app=create_web_app(records, views)))
+        routes.append(
+            Mount(
+                "/",
+                app=create_web_app(
+                    records, views, read_wait_seconds=limits.read_wait_seconds
+                ),
+            )
+        )
     app = Starlette(routes=routes, lifespan=lifespan)
     return BodySizeLimit(app, limits.max_body_bytes)

@@ -2,11 +2,11 @@
 
 import asyncio
 import datetime as dt
-import time
 from uuid import UUID
 
 import strawberry
 
+from fourpi import visibility
 from fourpi.domain.initiative import Initiative
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
@@ -18,8 +18,6 @@ from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ViewsNotReady
 from fourpi.suppression import disclosure_for
 from fourpi.visibility import log_head
-
-READ_WAIT_POLL_SECONDS = 0.01
 
 
 @strawberry.input(
@@ -107,19 +105,14 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
 
 
 async def caught_up(info: FourPIInfo) -> int:
-    """Wait, within the configured time, for the views to reach the log as it stood
-    when the request arrived, so a client reads what it has just written; the views'
-    position. If the views are slow, reads go on from where they are: every answer
-    says which position that is."""
-    views = info.context.views
-    head = await log_head(info)
-    deadline = time.monotonic() + info.context.settings.read_wait_seconds
-    # Polled from the event loop: a waiting request holds no worker thread.
-    while (position := await in_thread(views.position)) < head:
-        if time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(READ_WAIT_POLL_SECONDS)
-    return position
+    """The views' position once they reach the log as it stood when the request
+    arrived (fourpi.visibility.caught_up), so a client reads what it has just
+    written."""
+    return await visibility.caught_up(
+        info.context.views,
+        await log_head(info),
+        info.context.settings.read_wait_seconds,
+    )
 
 
 async def report_for(

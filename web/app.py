@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from fourpi.accounts import Accounts, SessionLimits, SignInRefused, invitation_link
+from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import (
@@ -26,7 +27,7 @@ from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
 from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
-from fourpi.web import sessions
+from fourpi.web import reading, sessions
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -172,14 +173,22 @@ async def invitation(request: Request) -> Response:
 # The frame's pages
 
 
+async def live_position(request: Request) -> int:
+    """What a page reads: the views once they reach the log as it stood when asked."""
+    return await reading.live_position(
+        request.app.state.views, request.app.state.read_wait_seconds
+    )
+
+
 async def home(request: Request, live: SignedIn) -> Response:
     caller = live.caller
     context: dict[str, Any] = {}
     organisation_id = live.account.organisation_id
     views: ImpactViews = request.app.state.views
     if caller.role in READERS_OF_ANSWERS:
-        context["initiatives"] = await initiatives_of(views, organisation_id)
-        context["report"] = await report_of(views, Slice(organisation_id))
+        position = await live_position(request)
+        context["initiatives"] = await initiatives_of(views, organisation_id, position)
+        context["report"] = await report_of(views, Slice(organisation_id), position)
     if caller.role in ADMINS:
         context["accounts"] = await in_thread(
             accounts_of(request).accounts_of, organisation_id
@@ -189,7 +198,9 @@ async def home(request: Request, live: SignedIn) -> Response:
 
 async def organisation(request: Request, live: SignedIn) -> Response:
     views: ImpactViews = request.app.state.views
-    listed = await initiatives_of(views, live.account.organisation_id)
+    listed = await initiatives_of(
+        views, live.account.organisation_id, await live_position(request)
+    )
     return await render(request, "organisation.html", {"initiatives": listed})
 
 
@@ -204,6 +215,7 @@ async def initiative(request: Request, live: SignedIn) -> Response:
         live.caller,
         live.account.organisation_id,
         initiative_id,
+        await live_position(request),
     )
     return await render(request, "initiative.html", {"page": page})
 
@@ -365,8 +377,10 @@ def create_web_app(
     views: ImpactViews,
     *,
     limits: SessionLimits | None = None,
+    read_wait_seconds: float | None = None,
 ) -> ASGIApp:
-    """The web app, to be mounted at / beside the API."""
+    """The web app, to be mounted at / beside the API; a page waits for the views
+    as the API does (read_wait_seconds, by default $FOURPI_READ_WAIT_SECONDS)."""
     accounts = Accounts(records, limits or SessionLimits.from_environment())
     routes: list[Any] = [
         Route(SIGN_IN, sign_in, methods=["GET", "POST"]),
@@ -384,6 +398,11 @@ def create_web_app(
     app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
     app.state.accounts = accounts
     app.state.views = views
+    app.state.read_wait_seconds = (
+        ApiLimits.from_environment().read_wait_seconds
+        if read_wait_seconds is None
+        else read_wait_seconds
+    )
     return SecurityHeaders(app)
 
 

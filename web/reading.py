@@ -14,7 +14,7 @@ from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ImpactViews
 from fourpi.suppression import disclosure_for
 from fourpi.threads import in_thread
-from fourpi.visibility import Caller, may_read_personal_data
+from fourpi.visibility import Caller, caught_up, may_read_personal_data
 
 Row = dict[str, Any]
 Facts = dict[str, list[Row]]
@@ -128,11 +128,17 @@ class InitiativeListed:
     started_on: date
 
 
+async def live_position(views: ImpactViews, wait_seconds: float) -> int:
+    """The views' position, once they reach the log as it stood when asked (as the
+    API reads)."""
+    head = await in_thread(views.head)
+    return await caught_up(views, head, wait_seconds)
+
+
 async def initiatives_of(
-    views: ImpactViews, organisation_id: UUID
+    views: ImpactViews, organisation_id: UUID, position: int
 ) -> list[InitiativeListed]:
     """The organisation's initiatives, in the order they were launched."""
-    position = await in_thread(views.position)
     facts: Facts = await in_thread(views.cache.facts, organisation_id, position)
     return [
         InitiativeListed(
@@ -146,8 +152,7 @@ async def initiatives_of(
     ]
 
 
-async def report_of(views: ImpactViews, chosen: Slice) -> ImpactReport:
-    position = await in_thread(views.position)
+async def report_of(views: ImpactViews, chosen: Slice, position: int) -> ImpactReport:
     return await in_thread(views.report, chosen, live=position)
 
 
@@ -157,13 +162,14 @@ async def initiative_page(
     caller: Caller,
     organisation_id: UUID,
     initiative_id: UUID,
+    position: int,
 ) -> InitiativePage:
     """One initiative as the caller may see it; RecordNotFound or
     CrossOrganisationReference when it is not one of the caller's organisation's."""
     initiative = await in_thread(
         records.load, Initiative, initiative_id, organisation_id, "initiative_id"
     )
-    report = await report_of(views, Slice(organisation_id, initiative_id))
+    report = await report_of(views, Slice(organisation_id, initiative_id), position)
     asked = asking(views, caller)
     disclosure = await disclosure_for(asked, report, live=True)
     granted = may_read_personal_data(asked)
