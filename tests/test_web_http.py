@@ -1,5 +1,6 @@
 """The web app over HTTP: signed out every page but sign-in and invitations sends you to sign in; a changing form without its CSRF token is refused and records nothing; a person of one organisation reads nothing of another's, on every page; the security headers and cookie flags."""
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import pytest
 
 from fourpi.accounts import Accounts, digest
 from fourpi.bootstrap import open_records, open_views
+from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web.app import PAGES, PUBLIC_PATHS, create_web_app
@@ -344,3 +346,71 @@ def test_sign_out_ends_the_session_at_once(world) -> None:
     assert rows == []
     client.cookies.set("fourpi_session", session_id)
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+# The same answer as the API, for the same role
+
+
+def meeting_counts_on_the_page(page: str) -> dict[str, int | None]:
+    """Each meeting's service users and carers as the initiative page shows them
+    (None: suppressed)."""
+    table = page[page.index('id="meetings"') : page.index('id="contributions"')]
+    counts: dict[str, int | None] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        title = html.unescape(cells[0].split("<br>")[0]).strip()
+        shown = re.sub(r"<[^>]+>", "", cells[-1]).strip()
+        counts[title] = int(shown) if shown.isdigit() else None
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("role", "personal_data"),
+    [(Role.EVALUATOR, False), (Role.MANAGER, False), (Role.MANAGER, True)],
+)
+def test_a_page_shows_the_counts_the_api_shows_the_same_role(
+    tmp_path, role, personal_data
+) -> None:
+    url = f"sqlite:///{tmp_path}/demo.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records)
+    try:
+        summary = create_demo(records)
+        organisation_id = summary.organisation_id
+        initiative_id = summary.initiatives[0].initiative_id
+        _, token = records.issue_token(
+            organisation_id=organisation_id,
+            role=role,
+            actor="test",
+            personal_data=personal_data,
+        )
+        person(
+            Accounts(records),
+            organisation_id,
+            "someone@mind.example",
+            role,
+            personal_data=personal_data,
+        )
+        views.catch_up()
+        client = TestClient(create_app(records, views, run_projections=False, web=True))
+        query = (
+            "query ($id: ID!) { presence(slice: {initiativeId: $id}) { meetings "
+            "{ title serviceUsersAndCarers { value suppressed } } } }"
+        )
+        answer = client.post(
+            "/graphql",
+            json={"query": query, "variables": {"id": str(initiative_id)}},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        from_api = {
+            m["title"]: m["serviceUsersAndCarers"]["value"]
+            for m in answer["data"]["presence"]["meetings"]
+        }
+        sign_in(client, "someone@mind.example")
+        page = client.get(f"/initiatives/{initiative_id}").text
+        assert meeting_counts_on_the_page(page) == from_api
+        suppressed = [title for title, value in from_api.items() if value is None]
+        assert bool(suppressed) is not personal_data
+    finally:
+        views.close()
+        records.close()
