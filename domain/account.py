@@ -21,7 +21,7 @@ def check_email(field: str, value: str) -> str:
     email = value.strip().lower()
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_EMAIL_LENGTH} characters")
-    if not EMAIL_SHAPE.match(email):
+    if any(c < " " or c == "\x7f" for c in email) or not EMAIL_SHAPE.match(email):
         raise InvalidInput(field, "must be an email address, like name@example.org")
     return email
 

@@ -222,3 +222,19 @@ def test_an_account_belongs_to_one_organisation(
             actor="a",
             personal_data=True,
         )
+
+
+@pytest.mark.parametrize(
+    "email", ["a\x00@b.example", "a@b.example\x7f", "a b@c.example"]
+)
+def test_an_email_address_with_control_characters_or_spaces_is_refused(
+    accounts, records, organisation_id, email
+) -> None:
+    before = log_position(records)
+    with pytest.raises(InvalidInput, match="email: must be an email address"):
+        accounts.invite(
+            organisation_id=organisation_id, email=email, role=Role.MANAGER, actor="a"
+        )
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(email=email, password=PASSWORD, address="\x00")
+    assert log_position(records) == before

@@ -8,6 +8,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fourpi.accounts import Accounts, digest
 from fourpi.bootstrap import open_records, open_views
@@ -411,6 +413,69 @@ def test_a_page_shows_the_counts_the_api_shows_the_same_role(
         assert meeting_counts_on_the_page(page) == from_api
         suppressed = [title for title, value in from_api.items() if value is None]
         assert bool(suppressed) is not personal_data
+    finally:
+        views.close()
+        records.close()
+
+
+# Hostile input
+
+
+form_values = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["", " ", "manager", "evaluator", "admin", "yes", "\x00", "a@b.c"]),
+    st.text(alphabet="@.%\\/<>'\"&;", max_size=40),
+)
+
+
+def test_no_form_input_makes_the_server_fail(database_url) -> None:
+    """Whatever a form carries, with a valid CSRF token: an answer, never a 500."""
+    url = database_url
+    records = open_records(url)
+    views = open_views(url, records)
+    accounts = Accounts(records)
+    mind = organisation_with_a_chain(records, "Mind")
+    admin_email = "admin@mind.example"
+    person(accounts, mind.organisation_id, admin_email, Role.ADMIN)
+    manager = person(accounts, mind.organisation_id, "pm@mind.example", Role.MANAGER)
+    views.catch_up()
+    app = create_app(records, views, run_projections=False, web=True)
+    admin = TestClient(app)
+    sign_in(admin, admin_email)
+    token = csrf_token(admin, "/accounts")
+    stranger = TestClient(app)
+    stranger_token = csrf_token(stranger, "/sign-in")
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        route=st.sampled_from(
+            [
+                "/accounts",
+                f"/accounts/{manager}/role",
+                f"/accounts/{manager}/invite-again",
+                "/accounts/not-an-id/disable",
+                "/sign-in",
+                "/invitations/" + "y" * 43,
+            ]
+        ),
+        fields=st.dictionaries(
+            st.sampled_from(
+                ["email", "role", "personal_data", "password", "display_name"]
+            ),
+            form_values,
+        ),
+    )
+    def posted(route: str, fields: dict[str, str]) -> None:
+        client, csrf = (
+            (stranger, stranger_token)
+            if route.startswith(("/sign-in", "/invitations"))
+            else (admin, token)
+        )
+        response = client.post(route, data={**fields, "csrf_token": csrf})
+        assert response.status_code < 500, (route, fields, response.text[:500])
+
+    try:
+        posted()
     finally:
         views.close()
         records.close()
