@@ -233,3 +233,34 @@ def test_five_failed_sign_ins_lock_sign_in_for_15_minutes(
         sign_in(page, site.base, "pm@mind.example", PASSWORD)
         assert page.get_by_text("Sign-in is locked for 15 minutes").first.is_visible()
         assert page.url == f"{site.base}/sign-in"
+
+
+def focused(page: Any) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return {text: e.innerText || e.id, background: s.backgroundColor,"
+            " outline: s.outlineStyle + ' ' + s.outlineColor}; })()"
+        )
+    )
+
+
+def test_signing_in_works_by_keyboard_alone_with_visible_focus(site) -> None:
+    site.person("keys@mind.example", Role.MANAGER)
+    page = site.page()
+    page.goto(f"{site.base}/sign-in")
+    page.keyboard.press("Tab")
+    skip = focused(page)
+    assert skip["text"] == "Skip to main content"
+    assert skip["background"] == "rgb(255, 221, 0)"  # the focus colour
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")
+    field = focused(page)
+    assert field["text"] == "email" and "rgb(255, 221, 0)" in field["outline"]
+    page.keyboard.type("keys@mind.example")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.base}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your initiatives"
