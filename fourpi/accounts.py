@@ -16,6 +16,7 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
@@ -254,7 +255,7 @@ class Accounts:
     def account(self, account_id: UUID) -> Account:
         try:
             found: Aggregate = self.records.repository.get(account_id)
-        except Exception:
+        except AggregateNotFoundError:
             raise RecordNotFound("account", account_id, field="account_id") from None
         if not isinstance(found, Account):
             raise RecordNotFound("account", account_id, field="account_id")

@@ -356,8 +356,12 @@ PAGES = [
     Page("/accounts/{account_id}/disable", ADMINS, disable, ("POST",)),
     Page("/accounts/{account_id}/role", ADMINS, change_role, ("POST",)),
 ]
-"""Every page behind sign-in. tests/test_web_isolation.py opens each as another
-organisation's people would: a new page needs an entry there too."""
+"""Every page behind sign-in, with the roles that may open it. A new page is added
+here: its handler gets the request and the signed-in person (SignedIn: session,
+account, and the Caller fourpi.visibility decides by) and renders a template that
+extends layout.html (fourpi.web.pages.render). tests/test_web_http.py opens every
+page as another organisation's people would: a new kind of path parameter needs a
+sample there."""
 
 
 PUBLIC_PATHS = frozenset(
