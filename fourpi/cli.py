@@ -111,10 +111,19 @@ def demo_sign_in_links(database: Database, organisation_id: UUID) -> None:
     from fourpi.accounts import demo_links
 
     records = open_records(database)
+    views = open_views(database, records)
     try:
+        before = records.recorder.max_notification_id() or 0
         links = demo_links(records, organisation_id)
+        after = records.recorder.max_notification_id() or 0
+        views.catch_up()  # the views stay up to date with the log, as the demo left them
     finally:
+        views.close()
         records.close()
+    if after != before:
+        click.echo(
+            f"\nInvited the demo people: {after - before} events (log position {after})."
+        )
     click.echo(
         "\nSign in to the web app (fourpi serve) with one of these one-time links, "
         "each valid for 72 hours:"
