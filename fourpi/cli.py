@@ -110,6 +110,34 @@ def demo(database_url: str | None) -> None:
     click.echo(f"\nWhat difference did involvement make to {first.name!r}?")
     for line in describe(report):
         click.echo(f"  {line}")
+    demo_sign_in_links(database, summary.organisation_id)
+
+
+def demo_sign_in_links(database: Database, organisation_id: UUID) -> None:
+    """A one-time sign-in link for a demo manager, evaluator and auditor, each on a
+    line of its own (a new link each run; earlier ones stop working)."""
+    from fourpi.accounts import demo_links
+
+    records = open_records(database)
+    views = open_views(database, records)
+    try:
+        before = records.recorder.max_notification_id() or 0
+        links = demo_links(records, organisation_id)
+        after = records.recorder.max_notification_id() or 0
+        views.catch_up()  # the views stay up to date with the log, as the demo left them
+    finally:
+        views.close()
+        records.close()
+    if after != before:
+        click.echo(
+            f"\nInvited the demo people: {after - before} events (log position {after})."
+        )
+    click.echo(
+        "\nSign in to the web app (fourpi serve) with one of these one-time links, "
+        "each valid for 72 hours:"
+    )
+    for role, link in links:
+        click.echo(f"  demo {role}: {link}")
 
 
 @contextmanager
@@ -348,8 +376,8 @@ def serve(
     workers: int,
     metrics: bool | None,
 ) -> None:
-    """Serve the GraphQL API (GraphiQL in a browser at /graphql, liveness at
-    /healthz, readiness at /readyz).
+    """Serve the web app at / and the GraphQL API at /graphql (GraphiQL in a
+    browser), with liveness at /healthz and readiness at /readyz.
 
     Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`.
     The proxy settings and the API's limits come from the environment (README,
@@ -377,7 +405,8 @@ def serve(
     served = dict(host=host, port=port, log_config=None, proxy_headers=False)
     if workers == 1:
         app = build_app(settings, database.url)
-        click.echo(f"Serving {database.display} at http://{host}:{port}/graphql")
+        click.echo(f"Serving {database.display}: the web app at http://{host}:{port}/")
+        click.echo(f"The API at http://{host}:{port}/graphql")
         uvicorn.run(app, **served)  # type: ignore[arg-type]
         return
     if database.backend == "sqlite":
@@ -407,7 +436,7 @@ def serve_several(
         ProjectionWorker(open_views(database)).start() if settings.projections else None
     )
     click.echo(
-        f"Serving {database.display} at http://{served['host']}:{served['port']}/graphql "
+        f"Serving {database.display} at http://{served['host']}:{served['port']}/ "
         f"with {workers} processes"
         + (" and the projection worker in this one." if worker else ".")
     )
@@ -927,3 +956,107 @@ def keys_new_master_key() -> None:
     from fourpi.keystore import new_master_key
 
     click.echo(new_master_key())
+
+
+@main.group()
+def organisations() -> None:
+    """Organisations: the tenants every record belongs to."""
+
+
+@organisations.command("create")
+@database_option
+@click.argument("name")
+def organisations_create(database_url: str | None, name: str) -> None:
+    """Register an organisation; prints its id and name. Then invite its admin with
+    `fourpi accounts invite --organisation NAME --role admin EMAIL`."""
+    records = open_records(chosen_database(database_url))
+    try:
+        organisation_id = records.register_organisation(
+            name=name, actor="fourpi organisations create"
+        )
+    except DomainError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        records.close()
+    click.echo(f"{organisation_id} {name.strip()}")
+
+
+@organisations.command("list")
+@database_option
+def organisations_list(database_url: str | None) -> None:
+    """Every organisation, one a line: its id, then its name."""
+    from fourpi.projections.schema import TABLES
+
+    views = open_views(chosen_database(database_url))
+    try:
+        views.catch_up()
+        store = views.store
+        with store.reading_tuples() as cursor:
+            cursor.execute(
+                f"SELECT organisation_id, name FROM "
+                f"{store.qualified(TABLES['organisations'])} ORDER BY position"
+            )
+            found = cursor.fetchall()
+    finally:
+        views.close()
+    for organisation_id, name in found:
+        click.echo(f"{organisation_id} {name}")
+
+
+@main.group()
+def accounts() -> None:
+    """People's accounts for the web app: each in one organisation, with one role."""
+
+
+@accounts.command("invite")
+@database_option
+@click.option(
+    "--organisation",
+    "organisation",
+    required=True,
+    help="The organisation the account belongs to, by id or exact name.",
+)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="manager: logs and reads; evaluator: reads answers; auditor: reads histories "
+    "and the log; admin: invites people and manages their accounts.",
+)
+@click.option(
+    "--personal-data",
+    is_flag=True,
+    help="Grant the account personal data (manager, auditor and admin only).",
+)
+@click.argument("email")
+def accounts_invite(
+    database_url: str | None,
+    organisation: str,
+    role: str,
+    personal_data: bool,
+    email: str,
+) -> None:
+    """Invite a person: prints a one-time link, valid for 72 hours, on the last line
+    (built on $FOURPI_PUBLIC_URL, default http://127.0.0.1:8000)."""
+    from fourpi.accounts import Accounts, invitation_link
+
+    database = chosen_database(database_url)
+    organisation_id = organisation_named(database, organisation)
+    records = open_records(database)
+    try:
+        account_id, secret = Accounts(records).invite(
+            organisation_id=organisation_id,
+            email=email,
+            role=Role(role),
+            actor="fourpi accounts invite",
+            personal_data=personal_data,
+        )
+    except DomainError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        records.close()
+    click.echo(
+        f"Invited {email.strip().lower()} as {role} (account {account_id}). "
+        "Send them this link; it works once, for 72 hours:"
+    )
+    click.echo(invitation_link(secret))

@@ -89,7 +89,7 @@ def behind_proxy(app: ASGIApp, settings: ServeSettings) -> ASGIApp:
 
 
 def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIApp:
-    """The API on the configured store, as the settings say."""
+    """The web app and the API on the configured store, as the settings say."""
     from fourpi.bootstrap import open_records, open_views
     from fourpi.config import database_from_environment
     from fourpi.graphql.app import create_app
@@ -98,7 +98,11 @@ def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIA
     records = open_records(database)
     views = open_views(database, records)
     app = create_app(
-        records, views, run_projections=settings.projections, metrics=settings.metrics
+        records,
+        views,
+        run_projections=settings.projections,
+        metrics=settings.metrics,
+        web=True,
     )
     return behind_proxy(app, settings)
 

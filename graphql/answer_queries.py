@@ -9,8 +9,7 @@ import strawberry
 from fourpi.graphql import answer_types as answers
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
-from fourpi.graphql.reading import AsOfInput, SliceInput, report_for
-from fourpi.graphql.suppression import disclosed
+from fourpi.graphql.reading import AsOfInput, SliceInput, disclosed, report_for
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
 
 SliceArgument = Annotated[

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -410,10 +410,12 @@ def create_app(
     limits: ApiLimits | None = None,
     run_projections: bool = True,
     metrics: bool = False,
+    web: bool = False,
 ) -> ASGIApp:
     """The whole HTTP interface; with run_projections, this process also keeps the
     views caught up (turn it off when a separate `fourpi projections run` does);
-    with metrics, /metrics serves them (fourpi.observability)."""
+    with metrics, /metrics serves them (fourpi.observability); with web, the web
+    app's pages are served at / beside the API (fourpi.web.app)."""
     limits = limits or ApiLimits.from_environment()
     graphql = FourPIGraphQL(records, views, limits)
     worker = ProjectionWorker(views) if run_projections else None
@@ -441,17 +443,23 @@ def create_app(
                 await run_in_threadpool(worker.stop)
 
     readyz = readiness_endpoint(views, lambda: worker is not None and worker.alive())
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            *(
-                [Route("/metrics", counted.endpoint, methods=["GET"])]
-                if counted
-                else []
-            ),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if counted:
+        routes.append(Route("/metrics", counted.endpoint, methods=["GET"]))
+    if web:
+        from fourpi.web.app import create_web_app
+
+        routes.append(
+            Mount(
+                "/",
+                app=create_web_app(
+                    records, views, read_wait_seconds=limits.read_wait_seconds
+                ),
+            )
+        )
+    app = Starlette(routes=routes, lifespan=lifespan)
     return RequestLog(BodySizeLimit(app, limits.max_body_bytes), counted)

@@ -1,39 +1,16 @@
-"""Calling the synchronous services from async resolvers: in a worker thread, never on the event loop, with domain errors turned into client errors."""
+"""Calling the synchronous services from async resolvers (fourpi.threads), with domain errors turned into client errors."""
 
-import asyncio
-import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-import anyio.to_thread
-from anyio import CapacityLimiter
-
 from fourpi.domain.errors import DomainError
 from fourpi.graphql.errors import from_domain
+from fourpi.threads import database_calls, run_in_thread
 
 T = TypeVar("T")
 
-DATABASE_CALLS_AT_ONCE = 10
-"""Below the 15 connections each eventsourcing datastore pools: more would wait for a
-connection and fail after its timeout, where waiting here only queues."""
-
-_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def database_calls() -> CapacityLimiter:
-    """The limiter of this event loop (tests run several loops, one after another)."""
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = CapacityLimiter(DATABASE_CALLS_AT_ONCE)
-    return limiter
-
-
-async def run_in_thread(function: Callable[[], T]) -> T:
-    return await anyio.to_thread.run_sync(function, limiter=database_calls())
+__all__ = ["database_calls", "in_thread", "in_thread_for_input", "run_in_thread"]
 
 
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -1,42 +1,18 @@
-"""What every resolver can reach: the caller behind the bearer token, and the services."""
+"""What every resolver can reach: the caller behind the bearer token (fourpi.visibility.Caller), and the services."""
 
 import asyncio
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from strawberry.types import Info
 
-from fourpi.domain.access import Role
-from fourpi.domain.application import GLOBAL, InvolvementRecords
+from fourpi.domain.application import InvolvementRecords
 from fourpi.projections.answers import ImpactReport
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ImpactViews
+from fourpi.visibility import Caller
 
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: a live token's role and organisation (None for a global admin),
-    and whether it is granted personal data."""
-
-    token_id: UUID
-    role: Role
-    organisation_id: UUID | None
-    personal_data: bool = False
-    """Whether the token reads people's personal fields; never for an evaluator."""
-
-    @property
-    def actor(self) -> str:
-        """How the events this caller records name who recorded them."""
-        return f"token:{self.token_id}"
-
-    @classmethod
-    def of(cls, token: Any) -> "Caller":
-        organisation = (
-            None if token.organisation_id == GLOBAL else token.organisation_id
-        )
-        granted = bool(token.personal_data) and token.role is not Role.EVALUATOR
-        return cls(token.id, token.role, organisation, granted)
+__all__ = ["Caller", "Context", "FourPIInfo", "Settings"]
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from uuid import UUID
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
+from fourpi import visibility
 from fourpi.domain.access import Role
 from fourpi.graphql.context import Caller, FourPIInfo
 from fourpi.graphql.errors import FORBIDDEN, UNAUTHENTICATED, client_error
+from fourpi.visibility import may_read_personal_data
 from graphql import GraphQLError
 
 PERSONAL_DATA_REFUSED = (
@@ -51,25 +53,15 @@ def allow(*roles: Role, personal_data: bool = False) -> list[FieldExtension]:
     ]
 
 
-MANAGERS = allow(Role.MANAGER)
-READERS_OF_ANSWERS = allow(Role.MANAGER, Role.EVALUATOR, Role.AUDITOR)
-READERS_OF_RECORDS = allow(Role.MANAGER, Role.AUDITOR)
+MANAGERS = allow(*visibility.WRITERS_OF_RECORDS)
+READERS_OF_ANSWERS = allow(*visibility.READERS_OF_ANSWERS)
+READERS_OF_RECORDS = allow(*visibility.READERS_OF_RECORDS)
 """Histories and records: their personal fields are redacted for a token without the
-personal-data grant (see fourpi.graphql.redaction)."""
-READERS_OF_PEOPLE = allow(Role.MANAGER, Role.AUDITOR, personal_data=True)
+personal-data grant (see fourpi.redaction)."""
+READERS_OF_PEOPLE = allow(*visibility.READERS_OF_RECORDS, personal_data=True)
 """Answers that are about named people: only tokens granted personal data."""
-AUDITORS = allow(Role.AUDITOR)
-ADMINS = allow(Role.ADMIN)
-
-
-def may_read_personal_data(info: FourPIInfo) -> bool:
-    """Whether the caller's token is granted personal data (never an evaluator's)."""
-    caller = info.context.caller
-    return (
-        caller is not None
-        and caller.personal_data
-        and caller.role is not Role.EVALUATOR
-    )
+AUDITORS = allow(*visibility.AUDITORS)
+ADMINS = allow(*visibility.ADMINS)
 
 
 TOKEN_REQUIRED = "a bearer token is required: send 'Authorization: Bearer <token>'"
@@ -102,4 +94,4 @@ def organisation_of(info: FourPIInfo) -> UUID:
     return caller.organisation_id
 
 
-__all__ = ["GraphQLError"]
+__all__ = ["GraphQLError", "may_read_personal_data"]

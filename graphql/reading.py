@@ -2,11 +2,11 @@
 
 import asyncio
 import datetime as dt
-import time
 from uuid import UUID
 
 import strawberry
 
+from fourpi import visibility
 from fourpi.domain.initiative import Initiative
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
@@ -14,9 +14,10 @@ from fourpi.graphql.enums import ImpactArea
 from fourpi.graphql.errors import BAD_USER_INPUT, client_error
 from fourpi.graphql.permissions import organisation_of
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
+from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import InvalidMoment, ViewsNotReady
-
-READ_WAIT_POLL_SECONDS = 0.01
+from fourpi.suppression import disclosure_for
+from fourpi.visibility import log_head
 
 
 @strawberry.input(
@@ -103,27 +104,15 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
     return given.time
 
 
-async def log_head(info: FourPIInfo) -> int:
-    """The log's head when the request arrived, read once per request."""
-    if info.context.head is None:
-        info.context.head = await in_thread(info.context.views.head)
-    return info.context.head
-
-
 async def caught_up(info: FourPIInfo) -> int:
-    """Wait, within the configured time, for the views to reach the log as it stood
-    when the request arrived, so a client reads what it has just written; the views'
-    position. If the views are slow, reads go on from where they are: every answer
-    says which position that is."""
-    views = info.context.views
-    head = await log_head(info)
-    deadline = time.monotonic() + info.context.settings.read_wait_seconds
-    # Polled from the event loop: a waiting request holds no worker thread.
-    while (position := await in_thread(views.position)) < head:
-        if time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(READ_WAIT_POLL_SECONDS)
-    return position
+    """The views' position once they reach the log as it stood when the request
+    arrived (fourpi.visibility.caught_up), so a client reads what it has just
+    written."""
+    return await visibility.caught_up(
+        info.context.views,
+        await log_head(info),
+        info.context.settings.read_wait_seconds,
+    )
 
 
 async def report_for(
@@ -177,3 +166,14 @@ async def computed_report(
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
     except InvalidMoment as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf") from None
+
+
+async def disclosed(
+    info: FourPIInfo,
+    given_slice: SliceInput | None,
+    as_of: AsOfInput | None,
+    target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+) -> tuple[ImpactReport, Disclosure]:
+    """The report for an answer that counts people, and how the caller sees them."""
+    report = await report_for(info, given_slice, as_of, target_days)
+    return report, await disclosure_for(info, report, live=as_of is None)

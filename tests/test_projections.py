@@ -217,9 +217,11 @@ def test_incremental_equals_rebuilt_on_postgresql() -> None:
 
 
 def test_every_kind_of_fact_has_a_rule() -> None:
-    """Only command receipts, access tokens and the suppression threshold are left
-    out: no answer needs them (the API reads the threshold from the organisation)."""
+    """Only command receipts, access tokens, people's accounts and the suppression
+    threshold are left out: no answer needs them (the API reads the threshold from
+    the organisation)."""
     from fourpi.domain.access import AccessToken
+    from fourpi.domain.account import Account
     from fourpi.domain.organisation import Organisation
     from fourpi.domain.receipt import CommandReceipt
     from fourpi.projections.facts import RULES
@@ -233,6 +235,11 @@ def test_every_kind_of_fact_has_a_rule() -> None:
         CommandReceipt.Issued,
         AccessToken.Issued,
         AccessToken.Revoked,
+        Account.Invited,
+        Account.InvitedAgain,
+        Account.Joined,
+        Account.RoleChanged,
+        Account.Disabled,
         Organisation.SuppressionThresholdSet,
     }
 
@@ -242,18 +249,18 @@ def test_status_and_rebuild_from_the_command_line(tmp_path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["demo", "--database", url]).exit_code == 0
     status = runner.invoke(main, ["projections", "status", "--database", url])
-    # The demo brings the views up to date before it prints its answers.
-    assert status.exit_code == 0 and "Views at log position 678 of 678 (lag 0)" in (
+    # The demo brings the views up to date, its demo people too (678 + 3 invited).
+    assert status.exit_code == 0 and "Views at log position 681 of 681 (lag 0)" in (
         status.output
     )
     rebuilt = runner.invoke(main, ["projections", "rebuild", "--database", url])
     assert (
-        rebuilt.exit_code == 0 and "Rebuilt the views from 678 events" in rebuilt.output
+        rebuilt.exit_code == 0 and "Rebuilt the views from 681 events" in rebuilt.output
     )
     status = runner.invoke(main, ["projections", "status", "--database", url])
-    assert "Views at log position 678 of 678 (lag 0)" in status.output
+    assert "Views at log position 681 of 681 (lag 0)" in status.output
     records = open_records(url)
-    assert open_views(url, records).position() == 678
+    assert open_views(url, records).position() == 681
 
 
 def test_the_answers_command_prints_the_five_answers_live_and_as_of(tmp_path) -> None:
@@ -271,7 +278,7 @@ def test_the_answers_command_prints_the_five_answers_live_and_as_of(tmp_path) ->
         main, ["answers", "--database", url, "--organisation", organisation]
     )
     assert live.exit_code == 0, live.output
-    assert "As of log position 678" in live.output
+    assert "As of log position 681" in live.output
     for question in ("1. Intended outcomes", "2. Differences made", "5. Beyond"):
         assert question in live.output
     past = runner.invoke(

@@ -7,6 +7,7 @@ import pytest
 
 from fourpi.domain import (
     access,
+    account,
     change,
     contribution,
     initiative,
@@ -28,6 +29,7 @@ from tests.helpers import ACTOR, register
 
 MODULES = (
     access,
+    account,
     change,
     contribution,
     initiative,

@@ -5,12 +5,8 @@ import threading
 import weakref
 from uuid import UUID
 
-from fourpi.graphql.calls import in_thread
-from fourpi.graphql.context import FourPIInfo
-from fourpi.graphql.permissions import may_read_personal_data
-from fourpi.graphql.reading import AsOfInput, SliceInput, log_head, report_for
 from fourpi.memo import Memo
-from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
+from fourpi.projections.answers import ImpactReport
 from fourpi.projections.disclosure import (
     EXACT,
     Cell,
@@ -20,6 +16,9 @@ from fourpi.projections.disclosure import (
 )
 from fourpi.projections.evaluate import people_figures
 from fourpi.projections.views import ImpactViews
+from fourpi.threads import in_thread
+from fourpi.visibility import Asking as FourPIInfo
+from fourpi.visibility import log_head, may_read_personal_data
 
 PATTERNS_KEPT = 32
 
@@ -101,14 +100,3 @@ async def disclosure_for(
         )
         info.context.disclosures[key] = pending
     return await pending
-
-
-async def disclosed(
-    info: FourPIInfo,
-    given_slice: SliceInput | None,
-    as_of: AsOfInput | None,
-    target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
-) -> tuple[ImpactReport, Disclosure]:
-    """The report for an answer that counts people, and how the caller sees them."""
-    report = await report_for(info, given_slice, as_of, target_days)
-    return report, await disclosure_for(info, report, live=as_of is None)

@@ -1,0 +1,578 @@
+"""People's accounts: the use cases (invite, join, change role, disable, sign in) over the Account record, and the secrets they need (password hashes, invitations, sessions, failed sign-ins) in tables of their own beside the log, never in it.
+
+Every secret is kept as a hash: a session id or invitation link read from the
+database cannot be used, and a password is hashed with argon2id.
+"""
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import EnvType
+
+from fourpi.domain.access import Role
+from fourpi.domain.account import Account, account_id_for, check_email
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
+
+INVITATION_HOURS = 72
+FAILURES_ALLOWED = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1000
+PUBLIC_URL_VARIABLE = "FOURPI_PUBLIC_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+SESSION_IDLE_VARIABLE = "FOURPI_SESSION_IDLE_MINUTES"
+SESSION_LIMIT_VARIABLE = "FOURPI_SESSION_HOURS"
+DEFAULT_SESSION_IDLE_MINUTES = 30
+DEFAULT_SESSION_HOURS = 12
+
+COMMONEST_PASSWORDS = frozenset(
+    {
+        "123456789012",
+        "1234567890123",
+        "12345678901234",
+        "123456789123",
+        "111111111111",
+        "000000000000",
+        "password1234",
+        "password12345",
+        "password123456",
+        "passwordpassword",
+        "qwertyuiop12",
+        "qwertyuiop123",
+        "qwertyuiopasdf",
+        "qwerty123456",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "iloveyou1234",
+        "abcdefghijkl",
+        "abc123456789",
+        "letmein12345",
+        "welcome12345",
+        "changeme1234",
+        "administrator",
+        "football1234",
+        "monkey123456",
+        "sunshine1234",
+        "princess1234",
+        "trustno1trustno1",
+        "correcthorsebatterystaple",
+        "mypassword123",
+        "password1!password1!",
+    }
+)
+"""Passwords of 12 or more characters that are among the first any attacker tries:
+our own short list (people choosing a long password reach for these first)."""
+
+hasher = PasswordHasher()
+"""argon2id with argon2-cffi's defaults (RFC 9106's second recommended option)."""
+
+
+def public_url(environ: EnvType | None = None) -> str:
+    """Where people reach the web app, for the links we give them."""
+    environ = os.environ if environ is None else environ
+    return (environ.get(PUBLIC_URL_VARIABLE) or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
+def invitation_link(secret: str, environ: EnvType | None = None) -> str:
+    """The link a person opens to join: on the public URL, holding the secret."""
+    return f"{public_url(environ)}/invitations/{secret}"
+
+
+def digest(secret: str) -> str:
+    # Session ids and invitation secrets are 256 random bits: a fast hash is enough.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_password(password: str, confirmation: str, email: str) -> str:
+    """A password a person may choose: long, not among the commonest, typed twice."""
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("password", "enter a password")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password", f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password", f"must be at most {MAX_PASSWORD_LENGTH} characters"
+        )
+    folded = password.lower()
+    local = email.split("@")[0].lower()
+    if (
+        folded in COMMONEST_PASSWORDS
+        or len(set(folded)) <= 2
+        or (len(local) >= 4 and local in folded and len(folded) - len(local) < 6)
+    ):
+        raise InvalidInput(
+            "password",
+            "is too easy to guess: choose one that is not a common password, "
+            "a repeated character or your email address",
+        )
+    if confirmation != password:
+        raise InvalidInput("confirmation", "must be the same as the password")
+    return password
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in session, as its row holds it."""
+
+    account_id: UUID
+    started_at: datetime
+    seen_at: datetime
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a session lasts unused, and at most."""
+
+    idle: timedelta = timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES)
+    absolute: timedelta = timedelta(hours=DEFAULT_SESSION_HOURS)
+
+    @classmethod
+    def from_environment(cls, environ: EnvType | None = None) -> "SessionLimits":
+        environ = os.environ if environ is None else environ
+        return cls(
+            idle=timedelta(
+                minutes=positive(
+                    environ, SESSION_IDLE_VARIABLE, DEFAULT_SESSION_IDLE_MINUTES
+                )
+            ),
+            absolute=timedelta(
+                hours=positive(environ, SESSION_LIMIT_VARIABLE, DEFAULT_SESSION_HOURS)
+            ),
+        )
+
+
+def positive(environ: EnvType, name: str, default: float) -> float:
+    text = environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}: must be a number, not {text!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name}: must be more than 0")
+    return value
+
+
+class SignInRefused(Exception):
+    """Sign-in failed: the message says only what a stranger may know."""
+
+
+WRONG = "Email or password is wrong"
+LOCKED = (
+    "Sign-in is locked for 15 minutes after 5 failed attempts. Try again later, "
+    "or ask your organisation's admin to invite you again"
+)
+
+
+class SecretTables:
+    """The account secrets' tables, in the event store's own database."""
+
+    def __init__(self, datastore: Any) -> None:
+        from eventsourcing.sqlite import SQLiteDatastore
+
+        self.datastore = datastore
+        if isinstance(datastore, SQLiteDatastore):
+            self.mark, self.prefix = "?", ""
+        else:
+            self.mark, self.prefix = "%s", f'"{datastore.schema}".'
+        self.create()
+
+    def name(self, table: str) -> str:
+        return f"{self.prefix}fourpi_{table}"
+
+    def sql(self, statement: str) -> str:
+        """A statement with {table} names and ? marks made right for the backend."""
+        names = {
+            t: self.name(t)
+            for t in ("passwords", "invitations", "sessions", "sign_in_failures")
+        }
+        return statement.format(**names).replace("?", self.mark)
+
+    @contextmanager
+    def cursor(self, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def create(self) -> None:
+        with self.cursor(commit=True) as cursor:
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {passwords} (account_id TEXT PRIMARY KEY, "
+                "password_hash TEXT NOT NULL, set_at TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {invitations} (secret_hash TEXT PRIMARY "
+                "KEY, account_id TEXT NOT NULL, organisation_id TEXT NOT NULL, "
+                "expires_at TEXT NOT NULL, used_at TEXT)",
+                "CREATE TABLE IF NOT EXISTS {sessions} (id_hash TEXT PRIMARY KEY, "
+                "account_id TEXT NOT NULL, started_at TEXT NOT NULL, seen_at TEXT NOT "
+                "NULL, csrf_token TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {sign_in_failures} (subject TEXT NOT NULL, "
+                "failed_at TEXT NOT NULL)",
+            ):
+                cursor.execute(self.sql(statement))
+
+    def run(self, statement: str, *values: Any) -> None:
+        with self.cursor(commit=True) as cursor:
+            cursor.execute(self.sql(statement), values)
+
+    def rows(self, statement: str, *values: Any, commit: bool = False) -> list[Any]:
+        with self.cursor(commit=commit) as cursor:
+            cursor.execute(self.sql(statement), values)
+            return list(cursor.fetchall())
+
+
+class Accounts:
+    """The use cases of people's accounts; `actor` names who does each, as events do."""
+
+    def __init__(
+        self, records: InvolvementRecords, limits: SessionLimits | None = None
+    ) -> None:
+        self.records = records
+        self.limits = limits or SessionLimits()
+        self.tables = SecretTables(records.factory.datastore)  # type: ignore[attr-defined]
+
+    # Records
+
+    def account(self, account_id: UUID) -> Account:
+        try:
+            found: Aggregate = self.records.repository.get(account_id)
+        except AggregateNotFoundError:
+            raise RecordNotFound("account", account_id, field="account_id") from None
+        if not isinstance(found, Account):
+            raise RecordNotFound("account", account_id, field="account_id")
+        return found
+
+    def account_of(self, organisation_id: UUID, account_id: UUID) -> Account:
+        """An account of this organisation (another's is not found, not refused)."""
+        account = self.account(account_id)
+        if account.organisation_id != organisation_id:
+            raise RecordNotFound("account", account_id, field="account_id")
+        return account
+
+    def accounts_of(self, organisation_id: UUID) -> list[Account]:
+        """The organisation's accounts, by email address (every account was invited)."""
+        rows = self.tables.rows(
+            "SELECT DISTINCT account_id FROM {invitations} WHERE organisation_id = ?",
+            str(organisation_id),
+        )
+        found = [self.account(UUID(str(row["account_id"]))) for row in rows]
+        return sorted(
+            (a for a in found if a.organisation_id == organisation_id),
+            key=lambda a: a.email,
+        )
+
+    def save(self, account: Account) -> None:
+        try:
+            self.records.save(account)
+        except IntegrityError:
+            raise ConcurrencyConflict([account.id]) from None
+
+    # Invitations
+
+    def invite(
+        self,
+        *,
+        organisation_id: UUID,
+        email: str,
+        role: Role,
+        actor: str,
+        personal_data: bool = False,
+    ) -> tuple[UUID, str]:
+        """A new account and its one-time invitation link's secret."""
+        self.records.organisation(organisation_id)
+        email = check_email("email", email)
+        account = Account.invite(
+            email=email,
+            organisation_id=organisation_id,
+            role=role,
+            personal_data=personal_data,
+            recorded_by=actor,
+        )
+        try:
+            self.records.save(account)
+        except IntegrityError:
+            raise InvalidInput(
+                "email", "already has an account: invite it again from its page"
+            ) from None
+        return account.id, self.new_invitation(account.id, organisation_id)
+
+    def invite_again(
+        self, *, organisation_id: UUID, account_id: UUID, actor: str
+    ) -> str:
+        """A new link for an account (and enabled again, if it was disabled); its
+        earlier links stop working."""
+        account = self.account_of(organisation_id, account_id)
+        account.invite_again(recorded_by=actor)
+        self.save(account)
+        return self.new_invitation(account.id, organisation_id)
+
+    def new_invitation(self, account_id: UUID, organisation_id: UUID) -> str:
+        secret = secrets.token_urlsafe(32)
+        self.tables.run(
+            "UPDATE {invitations} SET used_at = ? WHERE account_id = ? AND used_at "
+            "IS NULL",
+            now().isoformat(),
+            str(account_id),
+        )
+        self.tables.run(
+            "INSERT INTO {invitations} (secret_hash, account_id, organisation_id, "
+            "expires_at) VALUES (?, ?, ?, ?)",
+            digest(secret),
+            str(account_id),
+            str(organisation_id),
+            (now() + timedelta(hours=INVITATION_HOURS)).isoformat(),
+        )
+        return secret
+
+    def invitation(self, secret: str) -> Account | None:
+        """The account an unused, unexpired invitation is for; None otherwise."""
+        if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+            return None
+        rows = self.tables.rows(
+            "SELECT account_id, expires_at, used_at FROM {invitations} WHERE "
+            "secret_hash = ?",
+            digest(secret),
+        )
+        if not rows or rows[0]["used_at"] is not None:
+            return None
+        if datetime.fromisoformat(str(rows[0]["expires_at"])) <= now():
+            return None
+        account = self.account(UUID(str(rows[0]["account_id"])))
+        return None if account.disabled else account
+
+    def join(
+        self, *, secret: str, display_name: str, password: str, confirmation: str
+    ) -> tuple[str, Session]:
+        """The invited person gives a display name and chooses a password; they are
+        then signed in (a new session's id, and the session)."""
+        account = self.invitation(secret)
+        if account is None:
+            raise InvalidInput("invitation", "is used or expired")
+        check_password(password, confirmation, account.email)
+        account.join(display_name=display_name, recorded_by=f"account:{account.id}")
+        # Claimed in one statement, so two tabs posting the same link join once.
+        claimed = self.tables.rows(
+            "UPDATE {invitations} SET used_at = ? WHERE secret_hash = ? AND used_at "
+            "IS NULL RETURNING account_id",
+            now().isoformat(),
+            digest(secret),
+            commit=True,
+        )
+        if not claimed:
+            raise InvalidInput("invitation", "is used or expired")
+        self.set_password(account.id, password)
+        self.save(account)
+        return self.start_session(account.id)
+
+    def set_password(self, account_id: UUID, password: str) -> None:
+        self.tables.run("DELETE FROM {passwords} WHERE account_id = ?", str(account_id))
+        self.tables.run(
+            "INSERT INTO {passwords} (account_id, password_hash, set_at) VALUES "
+            "(?, ?, ?)",
+            str(account_id),
+            hasher.hash(password),
+            now().isoformat(),
+        )
+
+    # Changes an admin makes
+
+    def change_role(
+        self,
+        *,
+        organisation_id: UUID,
+        account_id: UUID,
+        role: Role,
+        personal_data: bool,
+        actor: str,
+    ) -> None:
+        account = self.account_of(organisation_id, account_id)
+        account.change_role(role=role, personal_data=personal_data, recorded_by=actor)
+        self.save(account)
+
+    def disable(self, *, organisation_id: UUID, account_id: UUID, actor: str) -> None:
+        """Disable an account: its sessions end at once, its links stop working."""
+        account = self.account_of(organisation_id, account_id)
+        account.disable(recorded_by=actor)
+        self.save(account)
+        self.end_sessions_of(account.id)
+
+    # Signing in
+
+    def sign_in(
+        self, *, email: str, password: str, address: str
+    ) -> tuple[str, Session]:
+        """A new session for the person whose password this is; SignInRefused with
+        only "wrong" or "locked" otherwise."""
+        # Kept as digests: what strangers typed is no one's to read back.
+        subject_email = "email:" + digest(str(email).strip().lower())
+        subject_address = "address:" + digest(str(address))
+        if self.locked(subject_email) or self.locked(subject_address):
+            raise SignInRefused(LOCKED)
+        account = self.password_matches(email, password)
+        if account is None:
+            self.tables.run(
+                "DELETE FROM {sign_in_failures} WHERE failed_at < ?",
+                (now() - 2 * LOCKOUT).isoformat(),
+            )
+            for subject in (subject_email, subject_address):
+                self.tables.run(
+                    "INSERT INTO {sign_in_failures} (subject, failed_at) VALUES (?, ?)",
+                    subject,
+                    now().isoformat(),
+                )
+            if self.locked(subject_email) or self.locked(subject_address):
+                raise SignInRefused(LOCKED)
+            raise SignInRefused(WRONG)
+        return self.start_session(account.id)
+
+    def password_matches(self, email: str, password: str) -> Account | None:
+        try:
+            account_id = account_id_for(email)
+        except InvalidInput:
+            return None
+        rows = self.tables.rows(
+            "SELECT password_hash FROM {passwords} WHERE account_id = ?",
+            str(account_id),
+        )
+        if not rows:
+            # The same work as a real check, so timing tells no one who has an account.
+            hasher.hash("not a password of anyone's")
+            return None
+        try:
+            hasher.verify(str(rows[0]["password_hash"]), str(password))
+        except (VerificationError, InvalidHashError):
+            return None
+        account = self.account(account_id)
+        return None if account.disabled or not account.joined else account
+
+    def locked(self, subject: str) -> bool:
+        """Whether 5 failures within 15 minutes, the last of them less than 15
+        minutes ago, lock this subject out."""
+        since = now() - 2 * LOCKOUT
+        failed = sorted(
+            datetime.fromisoformat(str(row["failed_at"]))
+            for row in self.tables.rows(
+                "SELECT failed_at FROM {sign_in_failures} WHERE subject = ? AND "
+                "failed_at > ?",
+                subject,
+                since.isoformat(),
+            )
+        )
+        return any(
+            failed[i + FAILURES_ALLOWED - 1] - failed[i] <= LOCKOUT
+            and now() < failed[i + FAILURES_ALLOWED - 1] + LOCKOUT
+            for i in range(len(failed) - FAILURES_ALLOWED + 1)
+        )
+
+    # Sessions
+
+    def start_session(self, account_id: UUID) -> tuple[str, Session]:
+        session_id = secrets.token_urlsafe(32)
+        started = now()
+        # Sessions that ended by time and were never presented again.
+        self.tables.run(
+            "DELETE FROM {sessions} WHERE seen_at < ? OR started_at < ?",
+            (started - self.limits.idle).isoformat(),
+            (started - self.limits.absolute).isoformat(),
+        )
+        session = Session(account_id, started, started, secrets.token_urlsafe(32))
+        self.tables.run(
+            "INSERT INTO {sessions} (id_hash, account_id, started_at, seen_at, "
+            "csrf_token) VALUES (?, ?, ?, ?, ?)",
+            digest(session_id),
+            str(account_id),
+            started.isoformat(),
+            started.isoformat(),
+            session.csrf_token,
+        )
+        return session_id, session
+
+    def session(self, session_id: str) -> tuple[Session, Account] | None:
+        """The live session this id belongs to, and its account, now marked as seen;
+        None (and the session ended) when it is unknown, idle too long, too old, or
+        its account is disabled."""
+        if not isinstance(session_id, str) or not 20 <= len(session_id) <= 100:
+            return None
+        rows = self.tables.rows(
+            "SELECT account_id, started_at, seen_at, csrf_token FROM {sessions} "
+            "WHERE id_hash = ?",
+            digest(session_id),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        session = Session(
+            UUID(str(row["account_id"])),
+            datetime.fromisoformat(str(row["started_at"])),
+            datetime.fromisoformat(str(row["seen_at"])),
+            str(row["csrf_token"]),
+        )
+        moment = now()
+        account = self.account(session.account_id)
+        if (
+            moment - session.seen_at > self.limits.idle
+            or moment - session.started_at > self.limits.absolute
+            or account.disabled
+        ):
+            self.end_session(session_id)
+            return None
+        self.tables.run(
+            "UPDATE {sessions} SET seen_at = ? WHERE id_hash = ?",
+            moment.isoformat(),
+            digest(session_id),
+        )
+        return session, account
+
+    def end_session(self, session_id: str) -> None:
+        self.tables.run("DELETE FROM {sessions} WHERE id_hash = ?", digest(session_id))
+
+    def end_sessions_of(self, account_id: UUID) -> None:
+        self.tables.run("DELETE FROM {sessions} WHERE account_id = ?", str(account_id))
+
+
+DEMO_PEOPLE = (
+    ("manager", "manager@demo.example", Role.MANAGER, True),
+    ("evaluator", "evaluator@demo.example", Role.EVALUATOR, False),
+    ("auditor", "auditor@demo.example", Role.AUDITOR, True),
+)
+
+
+def demo_links(
+    records: InvolvementRecords, organisation_id: UUID
+) -> list[tuple[str, str]]:
+    """A one-time link for each demo person, by role: the account is invited the
+    first time; later runs give a new link without recording anything."""
+    accounts = Accounts(records)
+    links = []
+    for label, email, role, personal_data in DEMO_PEOPLE:
+        try:
+            _, secret = accounts.invite(
+                organisation_id=organisation_id,
+                email=email,
+                role=role,
+                actor="fourpi demo",
+                personal_data=personal_data,
+            )
+        except InvalidInput:
+            secret = accounts.new_invitation(account_id_for(email), organisation_id)
+        links.append((label, invitation_link(secret)))
+    return links

@@ -1,0 +1,116 @@
+"""Browser tests' helpers: Debian's Chromium driven by Playwright (skipped with the reason when it cannot run, except under CI=true), a real `fourpi serve`, and axe-core's WCAG 2.x A and AA rules."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.test_serve import free_port, wait_until_up
+
+CHROMIUM = os.environ.get("FOURPI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_A_AND_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+FOURPI = str(Path(sys.executable).parent / "fourpi")
+
+
+def browser_unavailable() -> str | None:
+    """Why no browser test can run here, or None."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import axe_playwright_python  # type: ignore[import-untyped]  # noqa: F401
+        import playwright  # noqa: F401
+    except ImportError as error:
+        return f"Playwright or axe-playwright-python is not installed: {error}"
+    return None
+
+
+def needs_browser() -> None:
+    reason = browser_unavailable()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true, so browser tests must run, but {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def served(database_url: str) -> Iterator[str]:
+    """`fourpi serve` on a free port; its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [FOURPI, "serve", "--database", database_url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "FOURPI_PUBLIC_URL": base},
+    )
+    try:
+        wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def assert_accessible(page: Any, state: str) -> None:
+    """axe-core finds no violation of the WCAG 2.x A and AA rules in the page as
+    drawn now."""
+    from axe_playwright_python.sync_playwright import (  # type: ignore[import-untyped]
+        Axe,
+    )
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": WCAG_A_AND_AA},
+            "resultTypes": ["violations"],
+        },
+    )
+    violations = results.response["violations"]
+    assert not violations, f"{state} ({page.url}):\n" + "\n".join(
+        f"- {v['id']}: {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in violations
+    )
+
+
+def assert_fits(page: Any, width: int, state: str) -> None:
+    """Nothing scrolls sideways at this width (320 px, or 1280 px at 400% zoom)."""
+    page.set_viewport_size({"width": width, "height": 800})
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{state}: {scroll} px wide in a {width} px window"
+
+
+def sign_in(page: Any, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

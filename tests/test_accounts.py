@@ -1,0 +1,240 @@
+"""People's accounts: invitations work once and for 72 hours, passwords are chosen well and kept as argon2id hashes outside the log, sign-in locks after 5 failures, and sessions end when idle, when too old, at sign-out and when the account is disabled."""
+
+from datetime import timedelta
+
+import pytest
+
+from fourpi.accounts import (
+    LOCKED,
+    WRONG,
+    Accounts,
+    SessionLimits,
+    SignInRefused,
+    digest,
+)
+from fourpi.domain.access import Role
+from fourpi.domain.account import Account
+from fourpi.domain.errors import InvalidInput, RecordNotFound
+from tests.helpers import log_position
+from tests.web import PASSWORD, person
+
+
+@pytest.fixture
+def accounts(records):
+    return Accounts(records)
+
+
+def invited(accounts, organisation_id, email="pm@mind.example", role=Role.MANAGER):
+    return accounts.invite(
+        organisation_id=organisation_id, email=email, role=role, actor="admin:1"
+    )
+
+
+def test_an_invitation_works_once(accounts, organisation_id) -> None:
+    _, secret = invited(accounts, organisation_id)
+    assert accounts.invitation(secret).email == "pm@mind.example"
+    session_id, _ = accounts.join(
+        secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+    )
+    assert accounts.session(session_id)[1].display_name == "Pat"
+    assert accounts.invitation(secret) is None
+    with pytest.raises(InvalidInput, match="invitation: is used or expired"):
+        accounts.join(
+            secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+        )
+
+
+def test_an_invitation_expires_after_72_hours(accounts, organisation_id) -> None:
+    _, secret = invited(accounts, organisation_id)
+    accounts.tables.run(
+        "UPDATE {invitations} SET expires_at = ? WHERE secret_hash = ?",
+        "2000-01-01T00:00:00+00:00",
+        digest(secret),
+    )
+    assert accounts.invitation(secret) is None
+
+
+def test_inviting_again_ends_the_earlier_link(accounts, organisation_id) -> None:
+    account_id, first = invited(accounts, organisation_id)
+    second = accounts.invite_again(
+        organisation_id=organisation_id, account_id=account_id, actor="admin:1"
+    )
+    assert accounts.invitation(first) is None
+    assert accounts.invitation(second) is not None
+
+
+@pytest.mark.parametrize(
+    ("password", "confirmation", "field", "rule"),
+    [
+        ("short one", "short one", "password", "at least 12 characters"),
+        ("password1234", "password1234", "password", "too easy to guess"),
+        ("aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "password", "too easy to guess"),
+        (PASSWORD, PASSWORD + "x", "confirmation", "same as the password"),
+    ],
+)
+def test_a_poor_password_is_refused_and_nothing_is_recorded(
+    accounts, records, organisation_id, password, confirmation, field, rule
+) -> None:
+    _, secret = invited(accounts, organisation_id)
+    before = log_position(records)
+    with pytest.raises(InvalidInput) as refusal:
+        accounts.join(
+            secret=secret,
+            display_name="Pat",
+            password=password,
+            confirmation=confirmation,
+        )
+    assert refusal.value.field == field and rule in str(refusal.value)
+    assert log_position(records) == before
+    assert accounts.invitation(secret) is not None
+
+
+def test_what_happens_to_an_account_is_in_the_log_with_who_did_it_but_no_secret(
+    accounts, records, organisation_id
+) -> None:
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    accounts.change_role(
+        organisation_id=organisation_id,
+        account_id=account_id,
+        role=Role.AUDITOR,
+        personal_data=True,
+        actor="account:admin",
+    )
+    accounts.disable(
+        organisation_id=organisation_id, account_id=account_id, actor="account:admin"
+    )
+    events = list(records.events.get(account_id))
+    assert [type(e).__qualname__ for e in events] == [
+        "Account.Invited",
+        "Account.Joined",
+        "Account.RoleChanged",
+        "Account.Disabled",
+    ]
+    assert [e.recorded_by for e in events] == [
+        "test",
+        f"account:{account_id}",
+        "account:admin",
+        "account:admin",
+    ]
+    stored = b"".join(
+        bytes(n.state) for n in records.recorder.select_notifications(1, 10_000)
+    )
+    assert PASSWORD.encode() not in stored
+    hashes = accounts.tables.rows("SELECT password_hash FROM {passwords}")
+    assert str(hashes[0]["password_hash"]).startswith("$argon2id$")
+
+
+def test_sign_in_failures_say_only_that_email_or_password_is_wrong(
+    accounts, organisation_id
+) -> None:
+    person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    for email, password in [
+        ("pm@mind.example", "not the password"),
+        ("nobody@mind.example", PASSWORD),
+        ("not an email", PASSWORD),
+    ]:
+        with pytest.raises(SignInRefused) as refusal:
+            accounts.sign_in(email=email, password=password, address=email)
+        assert str(refusal.value) == WRONG
+
+
+def test_five_failures_for_one_account_lock_it_for_15_minutes(
+    accounts, organisation_id
+) -> None:
+    person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    for attempt in range(5):
+        with pytest.raises(SignInRefused) as refusal:
+            accounts.sign_in(
+                email="PM@mind.example", password="wrong", address=f"10.0.0.{attempt}"
+            )
+    assert str(refusal.value) == LOCKED
+    with pytest.raises(SignInRefused, match="locked"):
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="10.1.1.1")
+    # Fifteen minutes on, the account signs in again.
+    accounts.tables.run("UPDATE {sign_in_failures} SET failed_at = '2000-01-01'")
+    assert accounts.sign_in(
+        email="pm@mind.example", password=PASSWORD, address="10.1.1.1"
+    )
+
+
+def test_five_failures_from_one_address_lock_it(accounts, organisation_id) -> None:
+    person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    for attempt in range(5):
+        with pytest.raises(SignInRefused):
+            accounts.sign_in(
+                email=f"guess{attempt}@mind.example", password="x", address="10.9.9.9"
+            )
+    with pytest.raises(SignInRefused, match="locked"):
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="10.9.9.9")
+
+
+def test_a_session_ends_when_idle_too_long_too_old_signed_out_or_disabled(
+    records, organisation_id
+) -> None:
+    accounts = Accounts(
+        records, SessionLimits(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    )
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+
+    def signed_in() -> str:
+        return accounts.sign_in(
+            email="pm@mind.example", password=PASSWORD, address="1"
+        )[0]
+
+    idle = signed_in()
+    accounts.tables.run(
+        "UPDATE {sessions} SET seen_at = '2000-01-01T00:00:00+00:00' WHERE id_hash = ?",
+        digest(idle),
+    )
+    assert accounts.session(idle) is None
+    old = signed_in()
+    accounts.tables.run(
+        "UPDATE {sessions} SET started_at = '2000-01-01T00:00:00+00:00' WHERE "
+        "id_hash = ?",
+        digest(old),
+    )
+    assert accounts.session(old) is None
+    ended = signed_in()
+    accounts.end_session(ended)
+    assert accounts.session(ended) is None
+    first, second = signed_in(), signed_in()
+    assert first != second
+    accounts.disable(organisation_id=organisation_id, account_id=account_id, actor="a")
+    assert accounts.session(first) is None and accounts.session(second) is None
+    with pytest.raises(SignInRefused):
+        signed_in()
+
+
+def test_an_account_belongs_to_one_organisation(
+    accounts, records, organisation_id
+) -> None:
+    other = records.register_organisation(name="Another", actor="admin")
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    with pytest.raises(RecordNotFound, match="does not exist"):
+        accounts.disable(organisation_id=other, account_id=account_id, actor="a")
+    assert [a.id for a in accounts.accounts_of(other)] == []
+    assert isinstance(accounts.account(account_id), Account)
+    with pytest.raises(InvalidInput, match="personal_data"):
+        accounts.invite(
+            organisation_id=organisation_id,
+            email="ev@mind.example",
+            role=Role.EVALUATOR,
+            actor="a",
+            personal_data=True,
+        )
+
+
+@pytest.mark.parametrize(
+    "email", ["a\x00@b.example", "a@b.example\x7f", "a b@c.example"]
+)
+def test_an_email_address_with_control_characters_or_spaces_is_refused(
+    accounts, records, organisation_id, email
+) -> None:
+    before = log_position(records)
+    with pytest.raises(InvalidInput, match="email: must be an email address"):
+        accounts.invite(
+            organisation_id=organisation_id, email=email, role=Role.MANAGER, actor="a"
+        )
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(email=email, password=PASSWORD, address="\x00")
+    assert log_position(records) == before

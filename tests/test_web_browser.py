@@ -1,0 +1,266 @@
+"""The web app in a real browser: an admin invites a manager, who chooses a password, signs in, reads an initiative's "you said, we did" and signs out; a disabled account is refused at its next request; sign-in locks after 5 failures; a used or expired invitation is refused; and axe-core finds no WCAG 2.x A or AA violation on any page in any state drawn."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from fourpi.accounts import Accounts, digest
+from fourpi.bootstrap import open_records
+from fourpi.demo import create_demo
+from fourpi.domain.access import Role
+from tests.browser import (
+    assert_accessible,
+    assert_fits,
+    chromium,
+    needs_browser,
+    served,
+    sign_in,
+)
+from tests.web import PASSWORD, person
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    database_url: str
+    organisation_id: UUID
+    browser: Any
+
+    def accounts(self) -> Iterator[Accounts]:
+        records = open_records(self.database_url)
+        try:
+            yield Accounts(records)
+        finally:
+            records.close()
+
+    def person(self, email: str, role: Role, personal_data: bool = False) -> UUID:
+        for accounts in self.accounts():
+            return person(
+                accounts, self.organisation_id, email, role, personal_data=personal_data
+            )
+        raise AssertionError
+
+    def invitation(self, email: str, role: Role = Role.MANAGER) -> str:
+        for accounts in self.accounts():
+            _, secret = accounts.invite(
+                organisation_id=self.organisation_id,
+                email=email,
+                role=role,
+                actor="test",
+            )
+            return f"{self.base}/invitations/{secret}"
+        raise AssertionError
+
+    def page(self) -> Any:
+        """A page in a browser context of its own (its own cookies)."""
+        return self.browser.new_context().new_page()
+
+
+def demo_site(tmp_path_factory: Any, browser: Any, name: str) -> Iterator[Site]:
+    url = f"sqlite:///{tmp_path_factory.mktemp(name)}/web.sqlite3"
+    records = open_records(url)
+    summary = create_demo(records)
+    records.close()
+    with served(url) as base:
+        site = Site(base, url, summary.organisation_id, browser)
+        site.person("admin@mind.example", Role.ADMIN, personal_data=True)
+        yield site
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    needs_browser()
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, browser) -> Iterator[Site]:
+    yield from demo_site(tmp_path_factory, browser, "site")
+
+
+def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_out(
+    site,
+) -> None:
+    admin = site.page()
+    sign_in(admin, site.base, "admin@mind.example", PASSWORD)
+    assert admin.get_by_role("heading", level=1).inner_text() == (
+        "Your organisation's people"
+    )
+    assert_accessible(admin, "admin's home page")
+    admin.get_by_role("link", name="People and accounts").first.click()
+    assert_accessible(admin, "people and accounts")
+    assert_fits(admin, 320, "people and accounts at 320 px")
+    admin.set_viewport_size({"width": 1280, "height": 800})
+    admin.get_by_role("button", name="Invite", exact=True).click()
+    assert admin.get_by_text("There is a problem").is_visible()
+    assert_accessible(admin, "people and accounts, with an error")
+    admin.get_by_label("Email address").fill("new.manager@mind.example")
+    admin.get_by_label("Project manager").check()
+    admin.get_by_label("Grant personal data").check()
+    admin.get_by_role("button", name="Invite", exact=True).click()
+    assert_accessible(admin, "invitation ready")
+    link = admin.locator(".link-box code").inner_text().strip()
+    assert link.startswith(f"{site.base}/invitations/")
+
+    manager = site.page()
+    manager.goto(link)
+    assert manager.get_by_role("heading", level=1).inner_text() == "Create your account"
+    assert_accessible(manager, "invitation")
+    manager.get_by_label("Your name").fill("Nadia")
+    manager.get_by_label("Choose a password").fill(PASSWORD)
+    manager.get_by_label("Type the password again").fill(PASSWORD + " typo")
+    manager.get_by_role("button", name="Create account and sign in").click()
+    assert manager.get_by_text("must be the same as the password").first.is_visible()
+    assert_accessible(manager, "invitation, with an error")
+    manager.get_by_label("Choose a password").fill(PASSWORD)
+    manager.get_by_label("Type the password again").fill(PASSWORD)
+    manager.get_by_role("button", name="Create account and sign in").click()
+    assert manager.get_by_role("heading", level=1).inner_text() == "Your initiatives"
+    assert manager.get_by_text("Signed in as Nadia").is_visible()
+    assert_accessible(manager, "manager's home page")
+
+    manager.get_by_role("link", name="Diversifying who we involve").first.click()
+    assert manager.get_by_role("heading", name="You said, we did").is_visible()
+    assert manager.get_by_text("What we decided").first.is_visible()
+    assert manager.get_by_text("Advisor 1").first.is_visible()  # granted personal data
+    assert_accessible(manager, "initiative page, manager")
+    assert_fits(manager, 320, "initiative page at 320 px")
+    assert_fits(manager, 1280 // 4, "initiative page at 400% zoom")
+    manager.set_viewport_size({"width": 1280, "height": 800})
+
+    manager.get_by_role("button", name="Sign out").click()
+    assert manager.get_by_role("heading", level=1).inner_text() == "Sign in"
+    manager.goto(f"{site.base}/")
+    assert manager.url == f"{site.base}/sign-in"
+    sign_in(manager, site.base, "new.manager@mind.example", PASSWORD)
+    assert manager.get_by_role("heading", level=1).inner_text() == "Your initiatives"
+
+
+def test_a_disabled_account_is_refused_at_its_next_request(site) -> None:
+    site.person("leaving@mind.example", Role.EVALUATOR)
+    leaving = site.page()
+    sign_in(leaving, site.base, "leaving@mind.example", PASSWORD)
+    assert leaving.get_by_role("heading", level=1).is_visible()
+    admin = site.page()
+    sign_in(admin, site.base, "admin@mind.example", PASSWORD)
+    admin.goto(f"{site.base}/accounts")
+    admin.get_by_role("button", name="Disable leaving@mind.example").click()
+    row = admin.get_by_role("row").filter(has_text="leaving@mind.example")
+    assert "disabled" in row.inner_text()
+    leaving.reload()
+    assert leaving.url == f"{site.base}/sign-in"
+    sign_in(leaving, site.base, "leaving@mind.example", PASSWORD)
+    assert leaving.get_by_text("Email or password is wrong").first.is_visible()
+
+
+def test_a_used_or_expired_invitation_is_refused(site) -> None:
+    link = site.invitation("once@mind.example")
+    page = site.page()
+    page.goto(link)
+    page.get_by_label("Your name").fill("Once")
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_label("Type the password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account and sign in").click()
+    assert page.get_by_role("heading", level=1).is_visible()
+    for state, url in [("used", link), ("expired", expired(site))]:
+        response = site.page().goto(url)
+        assert response.status == 410, state
+        gone = response.frame.page
+        assert "ask your organisation's admin" in gone.content().lower(), state
+        assert_accessible(gone, f"{state} invitation")
+
+
+def expired(site: Site) -> str:
+    link = site.invitation("late@mind.example")
+    for accounts in site.accounts():
+        accounts.tables.run(
+            "UPDATE {invitations} SET expires_at = ? WHERE secret_hash = ?",
+            "2000-01-01T00:00:00+00:00",
+            digest(link.rsplit("/", 1)[1]),
+        )
+    return link
+
+
+def test_every_other_page_and_state_has_no_wcag_a_or_aa_violation(site) -> None:
+    page = site.page()
+    page.goto(f"{site.base}/sign-in")
+    assert_accessible(page, "sign-in")
+    assert_fits(page, 320, "sign-in at 320 px")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, site.base, "nobody@mind.example", "wrong password")
+    assert page.get_by_text("Email or password is wrong").first.is_visible()
+    assert_accessible(page, "sign-in, failed")
+    for email, role in [
+        ("evaluator@mind.example", Role.EVALUATOR),
+        ("auditor@mind.example", Role.AUDITOR),
+    ]:
+        site.person(email, role, personal_data=role is Role.AUDITOR)
+        page = site.page()
+        sign_in(page, site.base, email, PASSWORD)
+        assert_accessible(page, f"{role} home page")
+        page.get_by_role("link", name="Initiatives").click()
+        assert_accessible(page, f"initiatives, {role}")
+        page.locator("main a[href^='/initiatives/']").last.click()
+        assert page.get_by_role("heading", name="You said, we did").is_visible()
+        assert_accessible(page, f"initiative page, {role}")
+    assert page.goto(f"{site.base}/accounts").status == 403
+    assert_accessible(page, "refused")
+    assert page.goto(f"{site.base}/initiatives/not-one").status == 404
+    assert_accessible(page, "not found")
+    assert_fits(page, 320, "not found at 320 px")
+
+
+def test_five_failed_sign_ins_lock_sign_in_for_15_minutes(
+    tmp_path_factory, browser
+) -> None:
+    # A site of its own: the lockout is per address too, and every test comes from
+    # 127.0.0.1.
+    for site in demo_site(tmp_path_factory, browser, "lockout"):
+        site.person("pm@mind.example", Role.MANAGER)
+        page = site.page()
+        for _ in range(4):
+            sign_in(page, site.base, "pm@mind.example", "not my password")
+            assert page.get_by_text("Email or password is wrong").first.is_visible()
+        sign_in(page, site.base, "pm@mind.example", "not my password")
+        assert page.get_by_text("Sign-in is locked for 15 minutes").first.is_visible()
+        assert_accessible(page, "sign-in, locked")
+        sign_in(page, site.base, "pm@mind.example", PASSWORD)
+        assert page.get_by_text("Sign-in is locked for 15 minutes").first.is_visible()
+        assert page.url == f"{site.base}/sign-in"
+
+
+def focused(page: Any) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return {text: e.innerText || e.id, background: s.backgroundColor,"
+            " outline: s.outlineStyle + ' ' + s.outlineColor}; })()"
+        )
+    )
+
+
+def test_signing_in_works_by_keyboard_alone_with_visible_focus(site) -> None:
+    site.person("keys@mind.example", Role.MANAGER)
+    page = site.page()
+    page.goto(f"{site.base}/sign-in")
+    page.keyboard.press("Tab")
+    skip = focused(page)
+    assert skip["text"] == "Skip to main content"
+    assert skip["background"] == "rgb(255, 221, 0)"  # the focus colour
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")
+    field = focused(page)
+    assert field["text"] == "email" and "rgb(255, 221, 0)" in field["outline"]
+    page.keyboard.type("keys@mind.example")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.base}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your initiatives"

@@ -1,0 +1,481 @@
+"""The web app over HTTP: signed out every page but sign-in and invitations sends you to sign in; a changing form without its CSRF token is refused and records nothing; a person of one organisation reads nothing of another's, on every page; the security headers and cookie flags."""
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fourpi.accounts import Accounts, digest
+from fourpi.bootstrap import open_records, open_views
+from fourpi.demo import create_demo
+from fourpi.domain.access import Role
+from fourpi.graphql.app import create_app
+from fourpi.web.app import PAGES, PUBLIC_PATHS, create_web_app
+from tests.helpers import log_position
+from tests.web import (
+    PASSWORD,
+    Organisation,
+    TestClient,
+    csrf_token,
+    organisation_with_a_chain,
+    person,
+    sign_in,
+)
+
+
+@dataclass
+class World:
+    records: Any
+    views: Any
+    accounts: Accounts
+    mind: Organisation
+    other: Organisation
+    people: dict[str, UUID]
+    """Account ids by email."""
+
+    def client(self, base_url: str = "http://testserver") -> TestClient:
+        app = create_app(self.records, self.views, run_projections=False, web=True)
+        return TestClient(app, base_url=base_url)
+
+    def caught_up(self) -> None:
+        self.views.catch_up()
+
+
+def emails(organisation: Organisation) -> dict[str, tuple[Role, bool]]:
+    short = organisation.name.split()[0].lower()
+    return {
+        f"admin@{short}.example": (Role.ADMIN, True),
+        f"manager@{short}.example": (Role.MANAGER, True),
+        f"plain-manager@{short}.example": (Role.MANAGER, False),
+        f"evaluator@{short}.example": (Role.EVALUATOR, False),
+        f"auditor@{short}.example": (Role.AUDITOR, True),
+    }
+
+
+@pytest.fixture
+def world(tmp_path) -> Iterator[World]:
+    url = f"sqlite:///{tmp_path}/web.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records)
+    accounts = Accounts(records)
+    mind = organisation_with_a_chain(records, "Mind")
+    other = organisation_with_a_chain(records, "Elsewhere")
+    people = {}
+    for organisation in (mind, other):
+        for email, (role, grant) in emails(organisation).items():
+            people[email] = person(
+                accounts, organisation.organisation_id, email, role, personal_data=grant
+            )
+    views.catch_up()
+    yield World(records, views, accounts, mind, other, people)
+    views.close()
+    records.close()
+
+
+def test_signed_out_every_page_but_sign_in_and_invitations_sends_you_to_sign_in(
+    world,
+) -> None:
+    client = world.client()
+    samples = sample_values(world)
+    for page in PAGES:
+        path = concrete(page.path, samples)
+        for method in page.methods:
+            response = client.request(method, path, follow_redirects=False)
+            assert response.status_code == 303, (method, path)
+            assert response.headers["location"] == "/sign-in"
+    assert client.get("/no/such/page", follow_redirects=False).status_code == 303
+    assert client.get("/sign-in").status_code == 200
+    _, secret = world.accounts.invite(
+        organisation_id=world.mind.organisation_id,
+        email="new@mind.example",
+        role=Role.MANAGER,
+        actor="test",
+    )
+    assert client.get(f"/invitations/{secret}").status_code == 200
+
+
+def test_a_used_or_unknown_invitation_answers_410(world) -> None:
+    client = world.client()
+    _, secret = world.accounts.invite(
+        organisation_id=world.mind.organisation_id,
+        email="new@mind.example",
+        role=Role.MANAGER,
+        actor="test",
+    )
+    world.accounts.join(
+        secret=secret, display_name="New", password=PASSWORD, confirmation=PASSWORD
+    )
+    for link in (f"/invitations/{secret}", "/invitations/" + "x" * 43):
+        response = client.get(link)
+        assert response.status_code == 410
+        assert "Ask your organisation's admin to invite you again" in response.text
+
+
+# CSRF
+
+
+def secret_state(world: World) -> tuple:
+    """Everything a refused post must leave as it was: the log and every secret (a
+    session's last-seen time aside: any request moves it)."""
+    tables = world.accounts.tables
+    return (
+        log_position(world.records),
+        *(
+            sorted(
+                tuple(row) for row in tables.rows(f"SELECT {columns} FROM {{{name}}}")
+            )
+            for name, columns in (
+                ("passwords", "*"),
+                ("invitations", "*"),
+                ("sessions", "id_hash, account_id, started_at, csrf_token"),
+                ("sign_in_failures", "*"),
+            )
+        ),
+    )
+
+
+def posts(world: World, signed_in_as_admin: bool) -> list[tuple[str, dict]]:
+    manager = world.people["manager@mind.example"]
+    if not signed_in_as_admin:
+        _, secret = world.accounts.invite(
+            organisation_id=world.mind.organisation_id,
+            email="new@mind.example",
+            role=Role.MANAGER,
+            actor="test",
+        )
+        joining = {"display_name": "N", "password": PASSWORD, "confirmation": PASSWORD}
+        return [
+            ("/sign-in", {"email": "manager@mind.example", "password": PASSWORD}),
+            (f"/invitations/{secret}", joining),
+        ]
+    return [
+        ("/accounts", {"email": "someone@mind.example", "role": "manager"}),
+        (f"/accounts/{manager}/disable", {}),
+        (f"/accounts/{manager}/invite-again", {}),
+        (f"/accounts/{manager}/role", {"role": "auditor", "personal_data": "yes"}),
+        ("/sign-out", {}),
+    ]
+
+
+@pytest.mark.parametrize("signed_in_as_admin", [False, True])
+def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(
+    world, signed_in_as_admin
+) -> None:
+    client = world.client()
+    if signed_in_as_admin:
+        sign_in(client, "admin@mind.example")
+    stranger = world.client()
+    sign_in(stranger, "admin@elsewhere.example")
+    wrong_tokens = [None, "", "not-the-token", csrf_token(stranger, "/accounts")]
+    for path, data in posts(world, signed_in_as_admin):
+        for token in wrong_tokens:
+            before = secret_state(world)
+            sent = dict(data) if token is None else {**data, "csrf_token": token}
+            response = client.post(path, data=sent, follow_redirects=False)
+            assert response.status_code == 403, (path, token, response.status_code)
+            assert "fourpi_session" not in response.headers.get("set-cookie", "")
+            assert secret_state(world) == before, (path, token)
+    if signed_in_as_admin:
+        assert client.get("/accounts").status_code == 200  # still signed in
+
+
+# One organisation reads nothing of another's
+
+
+def sample_values(world: World) -> dict[str, str]:
+    """A value of the other organisation for every path parameter a page has: a new
+    kind of parameter needs an entry here."""
+    return {
+        "initiative_id": str(world.mind.initiative_id),
+        "account_id": str(world.people["manager@mind.example"]),
+    }
+
+
+def concrete(path: str, samples: dict[str, str]) -> str:
+    for name in re.findall(r"{(\w+)", path):
+        assert name in samples, f"add a sample of another organisation for {name!r}"
+        path = re.sub(r"{" + name + r"(:\w+)?}", samples[name], path)
+    return path
+
+
+def test_every_route_is_a_page_behind_sign_in_or_known_to_be_public(world) -> None:
+    web = create_web_app(world.records, world.views)
+    paths = {page.path for page in PAGES}
+    for route in web.app.routes:  # type: ignore[attr-defined]
+        assert route.path in paths | PUBLIC_PATHS, (
+            f"{route.path}: list it in fourpi.web.app.PAGES (so the isolation test "
+            "opens it) or, if it needs no sign-in, in PUBLIC_PATHS"
+        )
+
+
+def test_a_person_of_one_organisation_reads_nothing_of_another_on_any_page(
+    world,
+) -> None:
+    samples = sample_values(world)
+    mind_accounts = {
+        a.id: (a.role, a.personal_data, a.disabled)
+        for a in world.accounts.accounts_of(world.mind.organisation_id)
+    }
+    for email, (role, _) in emails(world.other).items():
+        client = world.client()
+        sign_in(client, email)
+        for page in PAGES:
+            if role not in page.roles:
+                continue
+            path = concrete(page.path, samples)
+            for method in page.methods:
+                data = {"csrf_token": csrf_token(client, "/")}
+                if path == "/accounts" and method == "POST":
+                    data.update(
+                        email=f"x{len(email)}@elsewhere.example", role="auditor"
+                    )
+                if path.endswith("/role"):
+                    data.update(role="auditor")
+                response = client.request(method, path, data=data)
+                for secret in world.mind.secrets:
+                    assert secret not in response.text, (email, method, path, secret)
+                assert "manager@mind.example" not in response.text
+        assert {
+            a.id: (a.role, a.personal_data, a.disabled)
+            for a in world.accounts.accounts_of(world.mind.organisation_id)
+        } == mind_accounts
+
+
+def test_the_same_pages_show_the_organisations_own_records(world) -> None:
+    client = world.client()
+    sign_in(client, "manager@mind.example")
+    page = client.get(f"/initiatives/{world.mind.initiative_id}").text
+    for secret in world.mind.secrets:
+        assert secret in page
+    assert "Mind agreed" in page
+
+
+# What each role sees
+
+
+def test_only_callers_granted_personal_data_see_pseudonyms_and_small_counts(
+    world,
+) -> None:
+    path = f"/initiatives/{world.mind.initiative_id}"
+    seen = {}
+    for email in (
+        "manager@mind.example",
+        "plain-manager@mind.example",
+        "evaluator@mind.example",
+        "auditor@mind.example",
+    ):
+        client = world.client()
+        sign_in(client, email)
+        seen[email] = client.get(path).text
+    for granted in ("manager@mind.example", "auditor@mind.example"):
+        assert "Mind advisor" in seen[granted]
+        assert "Service users and carers involved: 1." in seen[granted]
+    for withheld in ("plain-manager@mind.example", "evaluator@mind.example"):
+        assert "Mind advisor" not in seen[withheld]
+        assert "Service users and carers involved: 1." not in seen[withheld]
+        assert "not shown, to protect small numbers" in seen[withheld]
+        assert "Mind said: meet in the evening" in seen[withheld]
+
+
+def test_roles_reach_only_their_pages(world) -> None:
+    expected = {
+        "admin@mind.example": {"/": 200, "/organisation": 403, "/accounts": 200},
+        "manager@mind.example": {"/": 200, "/organisation": 200, "/accounts": 403},
+        "evaluator@mind.example": {"/": 200, "/organisation": 200, "/accounts": 403},
+        "auditor@mind.example": {"/": 200, "/organisation": 200, "/accounts": 403},
+    }
+    for email, statuses in expected.items():
+        client = world.client()
+        sign_in(client, email)
+        for path, status in statuses.items():
+            assert client.get(path).status_code == status, (email, path)
+
+
+# Headers and cookies
+
+
+def test_pages_carry_the_security_headers(world) -> None:
+    client = world.client()
+    sign_in(client, "manager@mind.example")
+    for path in ("/sign-in", "/", f"/initiatives/{world.mind.initiative_id}"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert headers["referrer-policy"] == "same-origin"
+        assert headers["cache-control"] == "no-store"
+    stylesheet = client.get("/static/fourpi.css")
+    assert stylesheet.status_code == 200
+    assert "no-store" not in stylesheet.headers.get("cache-control", "")
+
+
+def test_the_session_cookie_is_new_at_sign_in_http_only_lax_and_secure_over_https(
+    world,
+) -> None:
+    for base, secure in (("http://testserver", False), ("https://testserver", True)):
+        client = world.client(base)
+        client.cookies.set("fourpi_session", "a-session-id-the-browser-had-before")
+        response = client.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_token(client, "/sign-in"),
+                "email": "manager@mind.example",
+                "password": PASSWORD,
+            },
+            follow_redirects=False,
+        )
+        cookie = response.headers["set-cookie"]
+        assert "fourpi_session=" in cookie
+        assert "a-session-id-the-browser-had-before" not in cookie
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert ("Secure" in cookie) is secure
+
+
+def test_sign_out_ends_the_session_at_once(world) -> None:
+    client = world.client()
+    sign_in(client, "manager@mind.example")
+    session_id = client.cookies["fourpi_session"]
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+    rows = world.accounts.tables.rows(
+        "SELECT id_hash FROM {sessions} WHERE id_hash = ?", digest(session_id)
+    )
+    assert rows == []
+    client.cookies.set("fourpi_session", session_id)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+# The same answer as the API, for the same role
+
+
+def meeting_counts_on_the_page(page: str) -> dict[str, int | None]:
+    """Each meeting's service users and carers as the initiative page shows them
+    (None: suppressed)."""
+    table = page[page.index('id="meetings"') : page.index('id="contributions"')]
+    counts: dict[str, int | None] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        title = html.unescape(cells[0].split("<br>")[0]).strip()
+        shown = re.sub(r"<[^>]+>", "", cells[-1]).strip()
+        counts[title] = int(shown) if shown.isdigit() else None
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("role", "personal_data"),
+    [(Role.EVALUATOR, False), (Role.MANAGER, False), (Role.MANAGER, True)],
+)
+def test_a_page_shows_the_counts_the_api_shows_the_same_role(
+    tmp_path, role, personal_data
+) -> None:
+    url = f"sqlite:///{tmp_path}/demo.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records)
+    try:
+        summary = create_demo(records)
+        organisation_id = summary.organisation_id
+        initiative_id = summary.initiatives[0].initiative_id
+        _, token = records.issue_token(
+            organisation_id=organisation_id,
+            role=role,
+            actor="test",
+            personal_data=personal_data,
+        )
+        person(
+            Accounts(records),
+            organisation_id,
+            "someone@mind.example",
+            role,
+            personal_data=personal_data,
+        )
+        views.catch_up()
+        client = TestClient(create_app(records, views, run_projections=False, web=True))
+        query = (
+            "query ($id: ID!) { presence(slice: {initiativeId: $id}) { meetings "
+            "{ title serviceUsersAndCarers { value suppressed } } } }"
+        )
+        answer = client.post(
+            "/graphql",
+            json={"query": query, "variables": {"id": str(initiative_id)}},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        from_api = {
+            m["title"]: m["serviceUsersAndCarers"]["value"]
+            for m in answer["data"]["presence"]["meetings"]
+        }
+        sign_in(client, "someone@mind.example")
+        page = client.get(f"/initiatives/{initiative_id}").text
+        assert meeting_counts_on_the_page(page) == from_api
+        suppressed = [title for title, value in from_api.items() if value is None]
+        assert bool(suppressed) is not personal_data
+    finally:
+        views.close()
+        records.close()
+
+
+# Hostile input
+
+
+form_values = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["", " ", "manager", "evaluator", "admin", "yes", "\x00", "a@b.c"]),
+    st.text(alphabet="@.%\\/<>'\"&;", max_size=40),
+)
+
+
+def test_no_form_input_makes_the_server_fail(database_url) -> None:
+    """Whatever a form carries, with a valid CSRF token: an answer, never a 500."""
+    url = database_url
+    records = open_records(url)
+    views = open_views(url, records)
+    accounts = Accounts(records)
+    mind = organisation_with_a_chain(records, "Mind")
+    admin_email = "admin@mind.example"
+    person(accounts, mind.organisation_id, admin_email, Role.ADMIN)
+    manager = person(accounts, mind.organisation_id, "pm@mind.example", Role.MANAGER)
+    views.catch_up()
+    app = create_app(records, views, run_projections=False, web=True)
+    admin = TestClient(app)
+    sign_in(admin, admin_email)
+    token = csrf_token(admin, "/accounts")
+    stranger = TestClient(app)
+    stranger_token = csrf_token(stranger, "/sign-in")
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        route=st.sampled_from(
+            [
+                "/accounts",
+                f"/accounts/{manager}/role",
+                f"/accounts/{manager}/invite-again",
+                "/accounts/not-an-id/disable",
+                "/sign-in",
+                "/invitations/" + "y" * 43,
+            ]
+        ),
+        fields=st.dictionaries(
+            st.sampled_from(
+                ["email", "role", "personal_data", "password", "display_name"]
+            ),
+            form_values,
+        ),
+    )
+    def posted(route: str, fields: dict[str, str]) -> None:
+        client, csrf = (
+            (stranger, stranger_token)
+            if route.startswith(("/sign-in", "/invitations"))
+            else (admin, token)
+        )
+        response = client.post(route, data={**fields, "csrf_token": csrf})
+        assert response.status_code < 500, (route, fields, response.text[:500])
+
+    try:
+        posted()
+    finally:
+        views.close()
+        records.close()

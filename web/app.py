@@ -1,0 +1,434 @@
+"""The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from fourpi.accounts import Accounts, SessionLimits, SignInRefused, invitation_link
+from fourpi.config import ApiLimits
+from fourpi.domain.access import Role
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import (
+    CrossOrganisationReference,
+    DomainError,
+    InvalidInput,
+    RecordNotFound,
+)
+from fourpi.projections.answers import Slice
+from fourpi.projections.views import ImpactViews
+from fourpi.threads import in_thread
+from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
+from fourpi.web import reading, sessions
+from fourpi.web.pages import SecurityHeaders, render
+from fourpi.web.reading import initiative_page, initiatives_of, report_of
+from fourpi.web.sessions import SignedIn, accounts_of, signed_in
+
+HERE = Path(__file__).resolve().parent
+SIGN_IN = "/sign-in"
+EVERYONE = frozenset(Role)
+
+Handler = Callable[[Request, SignedIn], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page behind sign-in: its path, the roles that may open it, and its handler."""
+
+    path: str
+    roles: frozenset[Role]
+    handler: Handler
+    methods: tuple[str, ...] = ("GET",)
+
+
+async def refused(request: Request) -> Response:
+    return await render(request, "refused.html", status_code=403)
+
+
+async def not_found(request: Request) -> Response:
+    return await render(request, "not_found.html", status_code=404)
+
+
+def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
+    """Signed out: 303 to sign-in. Signed in with another role: 403. A changing form
+    without this session's CSRF token: 403, and nothing is recorded."""
+
+    async def endpoint(request: Request) -> Response:
+        live = await signed_in(request)
+        if live is None:
+            return RedirectResponse(SIGN_IN, status_code=303)
+        if live.caller.role not in page.roles:
+            return await refused(request)
+        if request.method == "POST":
+            form = await request.form()
+            if not sessions.csrf_is_valid(
+                request, form.get(sessions.CSRF_FIELD), signed_out_form=False
+            ):
+                return await refused(request)
+        try:
+            return await page.handler(request, live)
+        except (RecordNotFound, CrossOrganisationReference):
+            # Another organisation's record reads exactly as one that does not exist.
+            return await not_found(request)
+
+    return endpoint
+
+
+# Signing in and out
+
+
+async def sign_in(request: Request) -> Response:
+    if request.method == "GET":
+        if await signed_in(request) is not None:
+            return RedirectResponse("/", status_code=303)
+        return await render(request, "sign_in.html", {"email": ""})
+    form = await request.form()
+    if not sessions.csrf_is_valid(
+        request, form.get(sessions.CSRF_FIELD), signed_out_form=True
+    ):
+        return await refused(request)
+    email = str(form.get("email") or "")
+    password = str(form.get("password") or "")
+    address = request.client.host if request.client else "unknown"
+    try:
+        session_id, _ = await in_thread(
+            accounts_of(request).sign_in,
+            email=email,
+            password=password,
+            address=address,
+        )
+    except SignInRefused as refusal:
+        return await render(
+            request,
+            "sign_in.html",
+            {"email": email, "errors": [("email", str(refusal))]},
+            status_code=400,
+        )
+    old = request.cookies.get(sessions.SESSION_COOKIE)
+    if old:
+        await in_thread(accounts_of(request).end_session, old)
+    response = RedirectResponse("/", status_code=303)
+    sessions.start(request, response, session_id)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    live = await signed_in(request)
+    if live is not None:
+        form = await request.form()
+        if not sessions.csrf_is_valid(
+            request, form.get(sessions.CSRF_FIELD), signed_out_form=False
+        ):
+            return await refused(request)
+        await in_thread(accounts_of(request).end_session, live.session_id)
+    response = RedirectResponse(SIGN_IN, status_code=303)
+    sessions.forget(response)
+    return response
+
+
+# Invitations
+
+
+async def invitation(request: Request) -> Response:
+    secret = str(request.path_params["secret"])
+    accounts = accounts_of(request)
+    account = await in_thread(accounts.invitation, secret)
+    if account is None:
+        return await render(request, "invitation_gone.html", status_code=410)
+    shown = {"account": account, "display_name": ""}
+    if request.method == "GET":
+        return await render(request, "invitation.html", shown)
+    form = await request.form()
+    if not sessions.csrf_is_valid(
+        request, form.get(sessions.CSRF_FIELD), signed_out_form=True
+    ):
+        return await refused(request)
+    display_name = str(form.get("display_name") or "")
+    try:
+        session_id, _ = await in_thread(
+            accounts.join,
+            secret=secret,
+            display_name=display_name,
+            password=str(form.get("password") or ""),
+            confirmation=str(form.get("confirmation") or ""),
+        )
+    except InvalidInput as error:
+        if error.field == "invitation":
+            return await render(request, "invitation_gone.html", status_code=410)
+        shown.update(display_name=display_name, errors=[(error.field, error.rule)])
+        return await render(request, "invitation.html", shown, status_code=400)
+    response = RedirectResponse("/", status_code=303)
+    sessions.start(request, response, session_id)
+    return response
+
+
+# The frame's pages
+
+
+async def live_position(request: Request) -> int:
+    """What a page reads: the views once they reach the log as it stood when asked."""
+    return await reading.live_position(
+        request.app.state.views, request.app.state.read_wait_seconds
+    )
+
+
+async def home(request: Request, live: SignedIn) -> Response:
+    caller = live.caller
+    context: dict[str, Any] = {}
+    organisation_id = live.account.organisation_id
+    views: ImpactViews = request.app.state.views
+    if caller.role in READERS_OF_ANSWERS:
+        position = await live_position(request)
+        context["initiatives"] = await initiatives_of(views, organisation_id, position)
+        context["report"] = await report_of(views, Slice(organisation_id), position)
+    if caller.role in ADMINS:
+        context["accounts"] = await in_thread(
+            accounts_of(request).accounts_of, organisation_id
+        )
+    return await render(request, f"home_{caller.role.value}.html", context)
+
+
+async def organisation(request: Request, live: SignedIn) -> Response:
+    views: ImpactViews = request.app.state.views
+    listed = await initiatives_of(
+        views, live.account.organisation_id, await live_position(request)
+    )
+    return await render(request, "organisation.html", {"initiatives": listed})
+
+
+async def initiative(request: Request, live: SignedIn) -> Response:
+    try:
+        initiative_id = UUID(str(request.path_params["initiative_id"]))
+    except ValueError:
+        return await not_found(request)
+    page = await initiative_page(
+        accounts_of(request).records,
+        request.app.state.views,
+        live.caller,
+        live.account.organisation_id,
+        initiative_id,
+        await live_position(request),
+    )
+    return await render(request, "initiative.html", {"page": page})
+
+
+# People and accounts (admins)
+
+ROLE_CHOICES = [Role.MANAGER, Role.EVALUATOR, Role.AUDITOR, Role.ADMIN]
+
+
+async def accounts_page(
+    request: Request,
+    live: SignedIn,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    given: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    listed = await in_thread(
+        accounts_of(request).accounts_of, live.account.organisation_id
+    )
+    return await render(
+        request,
+        "accounts.html",
+        {
+            "accounts": listed,
+            "roles": ROLE_CHOICES,
+            "errors": errors or [],
+            "given": given or {"email": "", "role": "", "personal_data": False},
+        },
+        status_code=status_code,
+    )
+
+
+async def accounts_list(request: Request, live: SignedIn) -> Response:
+    return await accounts_page(request, live)
+
+
+async def invite(request: Request, live: SignedIn) -> Response:
+    form = await request.form()
+    given = {
+        "email": str(form.get("email") or ""),
+        "role": str(form.get("role") or ""),
+        "personal_data": form.get("personal_data") == "yes",
+    }
+    try:
+        account_id, secret = await in_thread(
+            accounts_of(request).invite,
+            organisation_id=live.account.organisation_id,
+            email=given["email"],
+            role=given["role"],
+            actor=live.caller.actor,
+            personal_data=given["personal_data"],
+        )
+    except InvalidInput as error:
+        field = error.field if error.field in ("email", "role") else "personal_data"
+        return await accounts_page(
+            request, live, errors=[(field, error.rule)], given=given, status_code=400
+        )
+    return await invited(request, account_id, secret)
+
+
+async def invited(request: Request, account_id: UUID, secret: str) -> Response:
+    account = await in_thread(accounts_of(request).account, account_id)
+    return await render(
+        request,
+        "invited.html",
+        {"account": account, "link": invitation_link(secret)},
+    )
+
+
+def account_id_of(request: Request) -> UUID:
+    try:
+        return UUID(str(request.path_params["account_id"]))
+    except ValueError:
+        raise RecordNotFound("account", UUID(int=0), field="account_id") from None
+
+
+async def invite_again(request: Request, live: SignedIn) -> Response:
+    account_id = account_id_of(request)
+    secret = await in_thread(
+        accounts_of(request).invite_again,
+        organisation_id=live.account.organisation_id,
+        account_id=account_id,
+        actor=live.caller.actor,
+    )
+    return await invited(request, account_id, secret)
+
+
+async def disable(request: Request, live: SignedIn) -> Response:
+    account_id = account_id_of(request)
+    if account_id == live.account.id:
+        return await accounts_page(
+            request,
+            live,
+            errors=[("accounts", "You cannot disable your own account")],
+            status_code=400,
+        )
+    try:
+        await in_thread(
+            accounts_of(request).disable,
+            organisation_id=live.account.organisation_id,
+            account_id=account_id,
+            actor=live.caller.actor,
+        )
+    except InvalidInput as error:
+        return await accounts_page(
+            request, live, errors=[("accounts", error.rule)], status_code=400
+        )
+    return RedirectResponse("/accounts", status_code=303)
+
+
+async def change_role(request: Request, live: SignedIn) -> Response:
+    account_id = account_id_of(request)
+    form = await request.form()
+    try:
+        await in_thread(
+            accounts_of(request).change_role,
+            organisation_id=live.account.organisation_id,
+            account_id=account_id,
+            role=str(form.get("role") or ""),
+            personal_data=form.get("personal_data") == "yes",
+            actor=live.caller.actor,
+        )
+    except InvalidInput as error:
+        return await accounts_page(
+            request, live, errors=[("accounts", error.rule)], status_code=400
+        )
+    return RedirectResponse("/accounts", status_code=303)
+
+
+PAGES = [
+    Page("/", EVERYONE, home),
+    Page("/organisation", READERS_OF_ANSWERS, organisation),
+    Page("/initiatives/{initiative_id}", READERS_OF_ANSWERS, initiative),
+    Page("/accounts", ADMINS, accounts_list),
+    Page("/accounts", ADMINS, invite, ("POST",)),
+    Page("/accounts/{account_id}/invite-again", ADMINS, invite_again, ("POST",)),
+    Page("/accounts/{account_id}/disable", ADMINS, disable, ("POST",)),
+    Page("/accounts/{account_id}/role", ADMINS, change_role, ("POST",)),
+]
+"""Every page behind sign-in, with the roles that may open it. A new page is added
+here: its handler gets the request and the signed-in person (SignedIn: session,
+account, and the Caller fourpi.visibility decides by) and renders a template that
+extends layout.html (fourpi.web.pages.render). tests/test_web_http.py opens every
+page as another organisation's people would: a new kind of path parameter needs a
+sample there."""
+
+
+PUBLIC_PATHS = frozenset(
+    {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
+)
+"""The routes that need no sign-in (sign-out ends a session if there is one)."""
+
+
+async def anything_else(request: Request) -> Response:
+    if await signed_in(request) is None:
+        return RedirectResponse(SIGN_IN, status_code=303)
+    return await not_found(request)
+
+
+def create_web_app(
+    records: InvolvementRecords,
+    views: ImpactViews,
+    *,
+    limits: SessionLimits | None = None,
+    read_wait_seconds: float | None = None,
+) -> ASGIApp:
+    """The web app, to be mounted at / beside the API; a page waits for the views
+    as the API does (read_wait_seconds, by default $FOURPI_READ_WAIT_SECONDS)."""
+    accounts = Accounts(records, limits or SessionLimits.from_environment())
+    routes: list[Any] = [
+        Route(SIGN_IN, sign_in, methods=["GET", "POST"]),
+        Route("/sign-out", sign_out, methods=["POST"]),
+        Route("/invitations/{secret}", invitation, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    by_path: dict[str, list[Page]] = {}
+    for page in PAGES:
+        by_path.setdefault(page.path, []).append(page)
+    for path, pages in by_path.items():
+        routes.append(Route(path, dispatch(pages), methods=methods_of(pages)))
+    routes.append(Route("/{rest:path}", anything_else, methods=["GET", "POST"]))
+    # Not a page: what answers a path no route knows.
+    app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
+    app.state.accounts = accounts
+    app.state.views = views
+    app.state.read_wait_seconds = (
+        ApiLimits.from_environment().read_wait_seconds
+        if read_wait_seconds is None
+        else read_wait_seconds
+    )
+    return SecurityHeaders(app)
+
+
+def methods_of(pages: list[Page]) -> list[str]:
+    return sorted({method for page in pages for method in page.methods})
+
+
+def dispatch(pages: list[Page]) -> Callable[[Request], Awaitable[Response]]:
+    """One path's pages, by method."""
+    endpoints = {
+        method: behind_sign_in(page) for page in pages for method in page.methods
+    }
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
+
+
+async def domain_error(request: Request, error: Exception) -> Response:
+    """A refusal the page did not expect (such as a conflict): said plainly, 400."""
+    return await render(
+        request, "problem.html", {"problem": str(error)}, status_code=400
+    )

@@ -1,0 +1,135 @@
+"""Rendering a page in the frame every page lives in: the layout's organisation name, navigation by role, the signed-in person and the forms' CSRF token; and the security headers every page carries."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fourpi.domain.access import Role
+from fourpi.threads import in_thread
+from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
+from fourpi.web.sessions import (
+    SignedIn,
+    accounts_of,
+    form_token,
+    remember_form_token,
+)
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+ROLE_NAMES = {
+    Role.MANAGER: "project manager",
+    Role.EVALUATOR: "evaluator",
+    Role.AUDITOR: "auditor",
+    Role.ADMIN: "admin",
+}
+
+WORDS = {
+    "co_production": "co-production",
+    "individual_care_and_treatment": "individual care and treatment",
+    "partly_achieved": "partly achieved",
+    "too_early_to_tell": "too early to tell",
+    "end_result": "end result",
+}
+
+
+def words(value: object) -> str:
+    """A vocabulary value in plain words: "focus_group" reads "focus group"."""
+    text = str(getattr(value, "value", value))
+    return WORDS.get(text, text.replace("_", " "))
+
+
+templates.env.filters["words"] = words
+templates.env.filters["role_name"] = lambda role: ROLE_NAMES.get(role, str(role))
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+
+
+def navigation(role: Role) -> list[NavItem]:
+    """What a role can reach from every page."""
+    items = [NavItem("Home", "/")]
+    if role in READERS_OF_ANSWERS:
+        items.append(NavItem("Initiatives", "/organisation"))
+    if role in ADMINS:
+        items.append(NavItem("People and accounts", "/accounts"))
+    return items
+
+
+async def organisation_name(request: Request, live: SignedIn | None) -> str | None:
+    if live is None:
+        return None
+    records = accounts_of(request).records
+    organisation = await in_thread(records.organisation, live.account.organisation_id)
+    return str(organisation.name)
+
+
+async def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A page in the layout (templates/layout.html: blocks `title` and `main`)."""
+    live: SignedIn | None = getattr(request.state, "signed_in", None)
+    frame: dict[str, Any] = {
+        "signed": live,
+        "caller": None if live is None else live.caller,
+        "organisation_name": await organisation_name(request, live),
+        "nav": [] if live is None else navigation(live.caller.role),
+        "current_path": request.url.path,
+        "csrf_token": form_token(request),
+        "errors": [],
+    }
+    frame.update(context or {})
+    response = templates.TemplateResponse(
+        request, template, frame, status_code=status_code
+    )
+    remember_form_token(request, response)
+    return response
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+class SecurityHeaders:
+    """Every response of the web app: a CSP without inline script, no framing, the
+    referrer kept to this site, and pages (which show personal data) never stored
+    by the browser or a proxy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        asset = str(scope.get("path", "")).startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if not asset:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

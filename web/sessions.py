@@ -1,0 +1,109 @@
+"""Who is signed in, for a request: the session cookie, the caller it gives (the same Caller the API uses), and the CSRF token every changing form carries."""
+
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fourpi.accounts import Accounts, Session, public_url
+from fourpi.domain.account import Account
+from fourpi.threads import in_thread
+from fourpi.visibility import Caller
+
+SESSION_COOKIE = "fourpi_session"
+FORM_COOKIE = "fourpi_form"
+"""A random value for forms shown signed out (sign-in, invitations): the form carries
+it too, and a post whose copy differs is refused."""
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session, its account and the caller it makes."""
+
+    session_id: str
+    session: Session
+    account: Account
+    caller: Caller
+
+
+def accounts_of(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+async def signed_in(request: Request) -> SignedIn | None:
+    """The live session of this request, looked up once per request; None when
+    signed out (or the session has ended: idle, too old, signed out, disabled)."""
+    if hasattr(request.state, "signed_in"):
+        found: SignedIn | None = request.state.signed_in
+        return found
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    found = None
+    if session_id:
+        live = await in_thread(accounts_of(request).session, session_id)
+        if live is not None:
+            session, account = live
+            found = SignedIn(session_id, session, account, Caller.of_account(account))
+    request.state.signed_in = found
+    return found
+
+
+async def caller_of(request: Request) -> Caller | None:
+    """The signed-in caller of this request (role, organisation, personal-data
+    grant), as the API would see a token of the same account; None when signed out.
+    Every page decides what to show from this, through fourpi.visibility."""
+    found = await signed_in(request)
+    return None if found is None else found.caller
+
+
+def form_token(request: Request) -> str:
+    """The CSRF token a form on this page carries."""
+    live: SignedIn | None = getattr(request.state, "signed_in", None)
+    if live is not None:
+        return live.session.csrf_token
+    token = request.cookies.get(FORM_COOKIE) or getattr(request.state, "form", None)
+    if not token:
+        token = request.state.form = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def remember_form_token(request: Request, response: Response) -> None:
+    """Set the signed-out forms' cookie when this page made a new token."""
+    made = getattr(request.state, "form", None)
+    if made:
+        set_cookie(request, response, FORM_COOKIE, made)
+
+
+def csrf_is_valid(request: Request, given: object, *, signed_out_form: bool) -> bool:
+    """Whether a posted form carries this browser's token: the session's, or for a
+    form shown signed out, the form cookie's."""
+    if not isinstance(given, str) or not given:
+        return False
+    live: SignedIn | None = getattr(request.state, "signed_in", None)
+    if signed_out_form or live is None:
+        expected = request.cookies.get(FORM_COOKIE, "")
+    else:
+        expected = live.session.csrf_token
+    return bool(expected) and secrets.compare_digest(given, expected)
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https" or public_url().startswith("https:"),
+        path="/",
+    )
+
+
+def start(request: Request, response: Response, session_id: str) -> None:
+    """Sign the browser in with a new session's id (never one it had before)."""
+    set_cookie(request, response, SESSION_COOKIE, session_id)
+
+
+def forget(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
