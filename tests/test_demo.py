@@ -1,7 +1,9 @@
 """The demo organisation: what it records, that it records it once, and the CLI."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +15,7 @@ from fourpi.domain.contribution import Contribution
 from fourpi.domain.initiative import Initiative
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.vocabulary import CyclePhase, ResponseOutcome
+from tests.same_answers import answers, digests, workbook_names
 
 
 @pytest.fixture
@@ -92,3 +95,17 @@ def test_the_cli_creates_the_demo_once(database_url: str) -> None:
     assert second.exit_code == 0, second.output
     assert ORGANISATION_NAME in second.output
     assert "nothing new was recorded" in second.output
+
+
+def test_the_demo_workbook_gives_the_answers_the_coded_demo_gave(
+    records: InvolvementRecords, database_url: str
+) -> None:
+    """tests/data/demo_answers.json holds a digest of every answer (organisation,
+    each initiative and cycle, each impact area) of the demo as fourpi/demo.py
+    recorded it in code, before the demo became a workbook."""
+    summary = create_demo(records)
+    organisation_id = summary.organisation_id
+    names = workbook_names(records, organisation_id)
+    result = answers(database_url, records, organisation_id, names)
+    expected = orjson.loads((Path(__file__).parent / "data" / "demo_answers.json").read_bytes())
+    assert digests(result) == expected

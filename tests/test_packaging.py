@@ -111,3 +111,28 @@ def test_the_wheel_holds_every_module(tmp_path: Path) -> None:
             inside = module.relative_to(ROOT / folder)
             expected = "/".join((*package.split("."), *inside.parts))
             assert expected in names, f"{expected} is missing from the wheel"
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_demo_workbook(tmp_path: Path) -> None:
+    """fourpi demo imports the workbook shipped as package data."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("fourpi-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for sheet in (ROOT / "fourpi" / "demo_workbook").glob("*.csv"):
+        assert f"fourpi/demo_workbook/{sheet.name}" in names
