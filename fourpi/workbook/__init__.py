@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from fourpi.workbook.exporting import PERSONAL_NOTE, export_rows
-from fourpi.workbook.files import read_workbook
+from fourpi.workbook.files import Unreadable, read_workbook
 from fourpi.workbook.importing import ImportReport, Progress, import_workbook
 from fourpi.workbook.writing import write_workbook
 
@@ -46,7 +46,7 @@ def export_workbook(
 
 def import_path(
     records: Any,
-    organisation_id: UUID,
+    organisation: UUID | str,
     path: Path,
     *,
     actor: str,
@@ -57,7 +57,7 @@ def import_path(
     """Import an .xlsx workbook or a folder of .csv files (see import_workbook)."""
     return import_workbook(
         records,
-        organisation_id,
+        organisation,
         read_workbook(path),
         actor=actor,
         dry_run=dry_run,
@@ -80,8 +80,8 @@ def write_rejects(path: Path, report: ImportReport) -> None:
         values = {c.heading: None for c in row.sheet.columns}
         for heading, value in row.raw.cells.items():
             column = row.sheet.column(heading)
-            if column is not None and not isinstance(value, type(None)):
-                values[column.heading] = None if repr(value) == "UNREADABLE" else value
+            if column is not None and not isinstance(value, Unreadable):
+                values[column.heading] = value
         rows.setdefault(row.sheet.title, []).append(values)
         problems.setdefault(row.sheet.title, []).append(
             "\n".join(f"{p.column}: {p.rule}" if p.column else p.rule for p in row.problems)

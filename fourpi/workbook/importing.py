@@ -6,7 +6,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused
+from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.reference_population import Shares
 from fourpi.domain.use_cases import FieldKind, RecordKind
 from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
@@ -40,6 +43,9 @@ BLANKABLE: dict[FieldKind, Any] = {
     FieldKind.TEXT_LINES: (),
 }
 """What a blank optional cell of these kinds gives its use case."""
+NAMED_BY_ID_ALONE = frozenset(
+    ("Initiatives", "People", "Meetings", "Contributions", "Payments")
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ class ImportReport:
     """(sheet, key, what it made) for every row that went through, in import order."""
     recorded: int = 0
     """Events stored: 0 for a dry run, a refused import, or nothing new."""
+    new_events: int = 0
+    """Events the valid rows would record (all of them stored, unless refused)."""
+    organisation_id: UUID | None = None
     sheets: dict[str, list[Row]] = field(default_factory=dict)
     """Every known sheet's rows, as read."""
 
@@ -92,7 +101,7 @@ def idempotency_key(sheet: str, key: str, *parts: str) -> str:
 
 def import_workbook(
     records: Any,
-    organisation_id: UUID,
+    organisation: UUID | str,
     raw_sheets: list[RawSheet],
     *,
     actor: str,
@@ -102,13 +111,26 @@ def import_workbook(
 ) -> ImportReport:
     """Run every row through the use cases, holding back every save; then save the
     valid rows in one transaction, unless this is a dry run or a row was invalid
-    (and skip_invalid was not asked for)."""
+    (and skip_invalid was not asked for).
+
+    `organisation` is an organisation's id, or the name of one to register first,
+    in the same transaction as the rows."""
     report = ImportReport()
     rows = read_rows(raw_sheets, report)
     report.sheets = rows
     report.rows = sum(len(r) for r in rows.values())
     shares = gather_shares(rows.get(POPULATION_SHARES, []), rows)
     staged = StagedRecords(records)
+    if isinstance(organisation, str):
+        organisation_id = staged.register_organisation(
+            name=organisation,
+            actor=actor,
+            idempotency_key=idempotency_key("organisation", organisation),
+        )
+        staged.keep_row()
+    else:
+        organisation_id = organisation
+    report.organisation_id = organisation_id
     importer = Importer(staged, organisation_id, actor, rows, shares, report)
     done = 0
     for sheet in SHEETS:
@@ -123,6 +145,7 @@ def import_workbook(
                 report.problems.extend(row.problems)
                 report.rejected.append(row)
     report.problems.sort(key=lambda p: (sheet_order(p.sheet), p.row))
+    report.new_events = staged.kept
     if dry_run or (report.problems and not skip_invalid):
         return report
     report.recorded = staged.commit()
@@ -381,7 +404,7 @@ class Importer:
             keys = value if isinstance(value, tuple) else (value,)
             found: list[Made] = []
             for key in keys:
-                made = self.made.get((target, key))
+                made = self.made.get((target, key)) or self.earlier(target, key)
                 if made is not None:
                     found.append(made)
                     continue
@@ -401,6 +424,22 @@ class Importer:
                     tuple(found) if isinstance(value, tuple) else found[0]
                 )
         return resolved
+
+    def earlier(self, sheet: str, key: str) -> Made | None:
+        """A record an earlier import made from a row of this key, where its id
+        alone names it (not an outcome, role or cycle, which need their initiative)."""
+        if sheet not in NAMED_BY_ID_ALONE:
+            return None
+        receipt_id = CommandReceipt.id_for(
+            self.organisation_id, idempotency_key(sheet, key)
+        )
+        try:
+            receipt = self.staged.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(receipt, CommandReceipt) or not isinstance(receipt.result, UUID):
+            return None
+        return Made(receipt.result)
 
     def perform(
         self,
