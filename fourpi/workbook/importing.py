@@ -179,9 +179,16 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
                 Problem(raw.title, 1, "", "", "this sheet appears twice")
             )
             continue
-        report.problems.extend(raw.problems)
         columns = columns_of(sheet, raw, report)
         sheet_rows = [read_row(sheet, record, columns) for record in raw.rows]
+        # A formula, a merge or a cell without a heading is its row's problem.
+        by_number = {row.raw.number: row for row in sheet_rows}
+        for problem in raw.problems:
+            row = by_number.get(problem.row)
+            if row is None:
+                report.problems.append(problem)
+            else:
+                row.problems.append(problem)
         check_keys(sheet_rows)
         rows[sheet.title] = sheet_rows
     return rows
