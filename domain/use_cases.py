@@ -99,9 +99,13 @@ class Field:
 
     def __post_init__(self) -> None:
         if (self.kind in CHOICE_KINDS) != (self.vocabulary is not None):
-            raise ValueError(f"{self.name}: a choice, and only a choice, names a vocabulary")
+            raise ValueError(
+                f"{self.name}: a choice, and only a choice, names a vocabulary"
+            )
         if (self.kind in REFERENCE_KINDS) != (self.refers_to is not None):
-            raise ValueError(f"{self.name}: a reference, and only a reference, names a kind of record")
+            raise ValueError(
+                f"{self.name}: a reference, and only a reference, names a kind of record"
+            )
 
     @property
     def argument(self) -> str:
@@ -247,7 +251,10 @@ def _implied_initiative(by: str) -> Field:
 
 
 INITIATIVE = _reference(
-    "initiative_id", "Initiative", "The initiative it belongs to.", RecordKind.INITIATIVE
+    "initiative_id",
+    "Initiative",
+    "The initiative it belongs to.",
+    RecordKind.INITIATIVE,
 )
 OPTIONAL_INITIATIVE = _reference(
     "initiative_id",
@@ -841,7 +848,9 @@ RECORD_SUPPORT = UseCase(
     "Support or training given (4PI Process).",
     (
         OPTIONAL_INITIATIVE,
-        _choice("support_kind", "Kind", "The kind of support or training.", SupportKind),
+        _choice(
+            "support_kind", "Kind", "The kind of support or training.", SupportKind
+        ),
         _date("given_on", "Given on", "The day it was given."),
         _references(
             "participant_ids",

@@ -876,7 +876,9 @@ def workbook_import(
 @workbook.command("export")
 @database_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--organisation", "organisation", required=True, help="By id or exact name.")
+@click.option(
+    "--organisation", "organisation", required=True, help="By id or exact name."
+)
 @click.option(
     "--as-of",
     metavar="POSITION|TIME",

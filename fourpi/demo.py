@@ -116,7 +116,9 @@ def summary_of(report: ImportReport, organisation_id: UUID) -> DemoSummary:
     )
 
 
-def ids(report: ImportReport, sheet: str, initiative_id: UUID | None) -> tuple[UUID, ...]:
+def ids(
+    report: ImportReport, sheet: str, initiative_id: UUID | None
+) -> tuple[UUID, ...]:
     """The records a sheet made (in one initiative, unless None), in sheet order."""
     return tuple(
         made.record_id

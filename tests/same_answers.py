@@ -55,11 +55,9 @@ def answers(
     """The answers for the organisation, each initiative, each of its cycles and
     each impact area, on MOMENT, with ids named (the log position left out)."""
     initiatives = sorted(
-        (
-            (e.name, e.originator_id)
-            for e in organisation_events(records, organisation_id, None)
-            if isinstance(e, Initiative.Launched)
-        )
+        (e.name, e.originator_id)
+        for e in organisation_events(records, organisation_id, None)
+        if isinstance(e, Initiative.Launched)
     )
     slices: dict[str, Slice] = {"organisation": Slice(organisation_id)}
     for name, initiative_id in initiatives:

@@ -107,5 +107,7 @@ def test_the_demo_workbook_gives_the_answers_the_coded_demo_gave(
     organisation_id = summary.organisation_id
     names = workbook_names(records, organisation_id)
     result = answers(database_url, records, organisation_id, names)
-    expected = orjson.loads((Path(__file__).parent / "data" / "demo_answers.json").read_bytes())
+    expected = orjson.loads(
+        (Path(__file__).parent / "data" / "demo_answers.json").read_bytes()
+    )
     assert digests(result) == expected

@@ -229,7 +229,10 @@ def test_the_template_explains_every_column_and_offers_every_vocabulary(
         }
         for number, column in enumerate(sheet.columns, start=1):
             assert (sheet.title, column.heading) in explained
-            if column.field.vocabulary is not None or column.field.kind is FieldKind.YES_NO:
+            if (
+                column.field.vocabulary is not None
+                or column.field.kind is FieldKind.YES_NO
+            ):
                 letter = worksheet.cell(1, number).column_letter
                 assert letter in validated, (sheet.title, column.heading)
 
@@ -239,7 +242,9 @@ def test_the_empty_template_imports_with_nothing_to_record(
 ) -> None:
     path = tmp_path / "template.xlsx"
     write_template(path)
-    report = import_path(sqlite_records, organisation(sqlite_records), path, actor=ACTOR)
+    report = import_path(
+        sqlite_records, organisation(sqlite_records), path, actor=ACTOR
+    )
     assert report.problems == [] and report.recorded == 0
 
 
@@ -310,14 +315,16 @@ def test_skip_invalid_records_the_valid_rows_and_writes_the_rejected_beside_the_
         assert head(records) == 0  # not even the organisation was registered
     finally:
         records.close()
-    skipped = runner.invoke(main, [*arguments, "--skip-invalid", "--database", database])
+    skipped = runner.invoke(
+        main, [*arguments, "--skip-invalid", "--database", database]
+    )
     assert skipped.exit_code == 1, skipped.output
     rejects = tmp_path / "log.rejected.xlsx"
     assert str(rejects) in skipped.output
     rejected = load_workbook(rejects)["Changes"]
     header = [c.value for c in rejected[1]]
     row = dict(zip(header, [c.value for c in rejected[2]], strict=True))
-    assert row["Key"] == "ch1" and "Scope: must be one of" in row["Problems"]
+    assert row["Key"] == "ch1" and "Scope: must be one of" in str(row["Problems"])
     records = open_records(database)
     try:
         assert head(records) > 0
@@ -330,7 +337,15 @@ def test_skip_invalid_records_the_valid_rows_and_writes_the_rejected_beside_the_
     fixed.save(rejects)
     again = runner.invoke(
         main,
-        ["workbook", "import", str(rejects), "--organisation", "Peer org", "--database", database],
+        [
+            "workbook",
+            "import",
+            str(rejects),
+            "--organisation",
+            "Peer org",
+            "--database",
+            database,
+        ],
     )
     assert again.exit_code == 0, again.output
     assert "Recorded" in again.output
@@ -380,7 +395,9 @@ def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
     tmp_path: Path, sqlite_records: InvolvementRecords
 ) -> None:
     org = organisation(sqlite_records)
-    import_path(sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR)
+    import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR
+    )
     changed = {title: [dict(r) for r in rows] for title, rows in VALID.items()}
     changed["Initiatives"][0]["Name"] = "Another name"
     report = import_path(
@@ -457,11 +474,7 @@ def test_an_export_without_personal_data_leaves_personal_fields_blank_and_says_s
     assert "without personal data" in read_me
     people = list(workbook["People"].iter_rows(values_only=True))
     header = people[0]
-    personal = [
-        header.index(c.heading)
-        for c in SHEETS[3].columns
-        if c.field.personal
-    ]
+    personal = [header.index(c.heading) for c in SHEETS[3].columns if c.field.personal]
     assert personal and len(people) > 1
     assert all(row[i] is None for row in people[1:] for i in personal)
     answers_sheet = list(workbook["Process experience"].iter_rows(values_only=True))
@@ -473,9 +486,16 @@ def test_an_export_as_of_a_position_holds_only_what_was_recorded_by_then(
     tmp_path: Path, sqlite_records: InvolvementRecords
 ) -> None:
     org = organisation(sqlite_records)
-    import_path(sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR)
+    import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR
+    )
     position = head(sqlite_records)
-    more = {"People": [*VALID["People"], {"Key": "p9", "Pseudonym": "Late", "Kind of person": "Carer"}]}
+    more = {
+        "People": [
+            *VALID["People"],
+            {"Key": "p9", "Pseudonym": "Late", "Kind of person": "Carer"},
+        ]
+    }
     import_path(sqlite_records, org, write_xlsx(tmp_path / "b.xlsx", more), actor=ACTOR)
     now = export_rows(sqlite_records, org)["People"]
     then = export_rows(sqlite_records, org, as_of=position)["People"]
@@ -504,7 +524,15 @@ def test_the_cli_template_export_and_import(tmp_path: Path) -> None:
         ],
     )
     assert exported.exit_code == 0, exported.output
-    arguments = ["workbook", "import", str(out), "--organisation", "Mind", "--database", other]
+    arguments = [
+        "workbook",
+        "import",
+        str(out),
+        "--organisation",
+        "Mind",
+        "--database",
+        other,
+    ]
     dry = runner.invoke(main, [*arguments, "--dry-run"])
     assert dry.exit_code == 0 and "would import cleanly" in dry.output
     first = runner.invoke(main, arguments)
@@ -514,7 +542,16 @@ def test_the_cli_template_export_and_import(tmp_path: Path) -> None:
     unreadable = tmp_path / "not.xlsx"
     unreadable.write_text("not a workbook")
     refused = runner.invoke(
-        main, ["workbook", "import", str(unreadable), "--organisation", "Mind", "--database", other]
+        main,
+        [
+            "workbook",
+            "import",
+            str(unreadable),
+            "--organisation",
+            "Mind",
+            "--database",
+            other,
+        ],
     )
     assert refused.exit_code == 1 and "not an .xlsx workbook" in refused.output
 

@@ -84,6 +84,8 @@ def write_rejects(path: Path, report: ImportReport) -> None:
                 values[column.heading] = value
         rows.setdefault(row.sheet.title, []).append(values)
         problems.setdefault(row.sheet.title, []).append(
-            "\n".join(f"{p.column}: {p.rule}" if p.column else p.rule for p in row.problems)
+            "\n".join(
+                f"{p.column}: {p.rule}" if p.column else p.rule for p in row.problems
+            )
         )
     write_workbook(path, rows, problems=problems)

@@ -28,7 +28,9 @@ def read_cell(field: Field, value: Any) -> Any:
     if kind in (FieldKind.TEXT, FieldKind.LONG_TEXT):
         return read_text(value)
     if kind is FieldKind.TEXT_LINES:
-        return tuple(line.strip() for line in read_text(value).splitlines() if line.strip())
+        return tuple(
+            line.strip() for line in read_text(value).splitlines() if line.strip()
+        )
     if kind is FieldKind.DATE:
         return read_date(value)
     if kind is FieldKind.MOMENT:
@@ -62,7 +64,9 @@ def read_text(value: Any) -> str:
 
 
 def items_of(value: Any) -> list[str]:
-    return [part.strip() for part in LIST_SEPARATORS.split(text_of(value)) if part.strip()]
+    return [
+        part.strip() for part in LIST_SEPARATORS.split(text_of(value)) if part.strip()
+    ]
 
 
 def read_key(value: Any) -> str:

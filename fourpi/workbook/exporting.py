@@ -9,7 +9,13 @@ from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.vocabulary import ProcessDimension
 from fourpi.workbook.cells import cell_of
 from fourpi.workbook.importing import KEY_PREFIX
-from fourpi.workbook.sheets import KEY, POPULATION_SHARES, SHEET_NAMED, Sheet, normalised
+from fourpi.workbook.sheets import (
+    KEY,
+    POPULATION_SHARES,
+    SHEET_NAMED,
+    Sheet,
+    normalised,
+)
 
 BATCH = 2_000
 
@@ -411,7 +417,9 @@ class Export:
             {"initiative_id": self.ref(e.initiative_id), "description": e.description},
         )
         shares = self.rows.setdefault(POPULATION_SHARES, {})
-        for stale in [k for k, row in shares.items() if row["Reference population"] == key]:
+        for stale in [
+            k for k, row in shares.items() if row["Reference population"] == key
+        ]:
             del shares[stale]
         number = 0
         for category, groups in e.shares.items():

@@ -112,14 +112,14 @@ def raw_sheet(
             return headings[column - 1]
         return get_column_letter(column)
 
-    for min_row, min_col, max_row, max_col, cells in merged:
+    for min_row, min_col, max_row, max_col, span in merged:
         sheet.problems.append(
             Problem(
                 title,
                 min_row,
                 heading_at(min_col),
                 text_of(grid[min_row - 1][min_col - 1]),
-                f"cells {cells} are merged: unmerge them and fill in each cell",
+                f"cells {span} are merged: unmerge them and fill in each cell",
             )
         )
         for r in range(min_row, max_row + 1):

@@ -237,8 +237,7 @@ def required_columns(sheet: Sheet) -> list[Column]:
     return [
         c
         for c in sheet.columns
-        if c.field.required
-        and (c.step == -1 or not sheet.steps[c.step].optional)
+        if c.field.required and (c.step == -1 or not sheet.steps[c.step].optional)
     ]
 
 
@@ -441,10 +440,12 @@ class Importer:
             self.organisation_id, idempotency_key(sheet, key)
         )
         try:
-            receipt = self.staged.repository.get(receipt_id)
+            receipt: Any = self.staged.repository.get(receipt_id)
         except AggregateNotFoundError:
             return None
-        if not isinstance(receipt, CommandReceipt) or not isinstance(receipt.result, UUID):
+        if not isinstance(receipt, CommandReceipt) or not isinstance(
+            receipt.result, UUID
+        ):
             return None
         return Made(receipt.result)
 
@@ -467,10 +468,14 @@ class Importer:
         for used in step.use_case.fields:
             if used.name == step.own:
                 assert own is not None
-                arguments[used.name] = own.number if used.name == "number" else own.record_id
+                arguments[used.name] = (
+                    own.number if used.name == "number" else own.record_id
+                )
                 continue
             if used.implied_by is not None:
-                arguments[used.name] = self.implied(used.implied_by, step, own, columns, references)
+                arguments[used.name] = self.implied(
+                    used.implied_by, step, own, columns, references
+                )
                 continue
             if used.kind is FieldKind.SHARES:
                 arguments[used.name] = self.shares.get(row.key, {})
@@ -494,7 +499,9 @@ class Importer:
                 part = used.name.split(".", 1)[1]
                 arguments.setdefault(used.argument, {})[part] = value
             else:
-                arguments[used.name] = list(value) if used.kind is FieldKind.REFERENCES else value
+                arguments[used.name] = (
+                    list(value) if used.kind is FieldKind.REFERENCES else value
+                )
         method = getattr(self.staged, step.use_case.name)
         initiative_id = arguments.get("initiative_id")
         if step.per_line is None:

@@ -19,7 +19,7 @@ class HeldRepository(Repository[UUID]):
         self.staged = staged
         self.stored = stored
 
-    def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:  # type: ignore[override]
+    def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:
         return self.staged.held(aggregate_id)
 
 
@@ -30,7 +30,7 @@ class StagedRecords(InvolvementRecords):
     stores every kept event, in the order the use cases made them, in one
     transaction. Nothing is stored before it."""
 
-    def __init__(self, records: InvolvementRecords) -> None:  # noqa: the real one is built
+    def __init__(self, records: InvolvementRecords) -> None:
         # Share everything the real application was built with; only saving and
         # reading records differ.
         self.__dict__.update(records.__dict__)

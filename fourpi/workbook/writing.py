@@ -39,7 +39,7 @@ def kind_of(column: Column) -> str:
     if field.kind in (FieldKind.REFERENCE, FieldKind.REFERENCES):
         many = "keys" if field.kind is FieldKind.REFERENCES else "the key"
         return f"{many} of the {column.sheet_referred_to} sheet"
-    return field.kind.value
+    return str(field.kind.value)
 
 
 def required_text(sheet: Sheet, column: Column) -> str:
@@ -161,7 +161,9 @@ def write_sheet(
     last = max(MAX_ROWS, len(rows) + 1)
     for number, column in enumerate(columns, start=1):
         letter = get_column_letter(number)
-        worksheet.column_dimensions[letter].width = max(14, min(40, len(column.heading) + 4))
+        worksheet.column_dimensions[letter].width = max(
+            14, min(40, len(column.heading) + 4)
+        )
         where = f"{letter}2:{letter}{last}"
         kind = column.field.kind
         if kind in (FieldKind.DATE, FieldKind.MOMENT):
@@ -203,7 +205,9 @@ def validation_for(
     )
 
 
-def write_csv_folder(folder: Path, rows: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+def write_csv_folder(
+    folder: Path, rows: Mapping[str, Iterable[Mapping[str, Any]]]
+) -> None:
     """The same sheets as a folder of .csv files, one per sheet that has rows."""
     folder.mkdir(parents=True, exist_ok=True)
     for sheet in SHEETS:
@@ -211,7 +215,9 @@ def write_csv_folder(folder: Path, rows: Mapping[str, Iterable[Mapping[str, Any]
         if not sheet_rows:
             continue
         headings = [c.heading for c in sheet.columns]
-        with (folder / f"{sheet.title}.csv").open("w", newline="", encoding="utf-8") as file:
+        with (folder / f"{sheet.title}.csv").open(
+            "w", newline="", encoding="utf-8"
+        ) as file:
             writer = csv.writer(file)
             writer.writerow(headings)
             for values in sheet_rows:
