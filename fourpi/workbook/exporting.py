@@ -1,12 +1,27 @@
 """Exporting an organisation's record as a workbook in the template's shape, read from its events up to a log position or moment, so that it imports again with the same answers."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from fourpi.domain.change import Change
+from fourpi.domain.contribution import Contribution
+from fourpi.domain.initiative import Initiative
+from fourpi.domain.meeting import Meeting
+from fourpi.domain.participant import Participant
+from fourpi.domain.payment import Payment
+from fourpi.domain.policy import InvolvementPolicy
+from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt
-from fourpi.domain.vocabulary import ProcessDimension
+from fourpi.domain.reference_population import ReferencePopulation
+from fourpi.domain.support import Support
+from fourpi.domain.use_cases import label_of
+from fourpi.domain.vocabulary import (
+    MONITORING_VALUES,
+    MonitoringCategory,
+    ProcessDimension,
+)
 from fourpi.workbook.cells import cell_of
 from fourpi.workbook.importing import KEY_PREFIX
 from fourpi.workbook.sheets import (
@@ -106,12 +121,11 @@ class Export:
     # Events
 
     def apply(self, e: Any) -> None:
-        name = type(e).__qualname__
-        handler = getattr(self, "on_" + name.replace(".", "_"), None)
+        handler = HANDLERS.get(type(e))
         if handler is not None:
-            handler(e)
+            handler(self, e)
 
-    def on_InvolvementPolicy_Adopted(self, e: Any) -> None:
+    def involvement_policy_adopted(self, e: Any) -> None:
         key = self.numbered("Policy", "version")
         self.put(
             "Policy",
@@ -124,9 +138,7 @@ class Export:
             },
         )
 
-    on_InvolvementPolicy_Revised = on_InvolvementPolicy_Adopted
-
-    def on_InvolvementPolicy_Reviewed(self, e: Any) -> None:
+    def involvement_policy_reviewed(self, e: Any) -> None:
         key = self.numbered("Policy reviews", "review")
         self.put(
             "Policy reviews",
@@ -134,7 +146,7 @@ class Export:
             {"reviewed_on": e.reviewed_on, "notes": e.notes or None},
         )
 
-    def on_Initiative_Launched(self, e: Any) -> None:
+    def initiative_launched(self, e: Any) -> None:
         key = self.key_for("Initiatives", e.originator_id)
         self.put(
             "Initiatives",
@@ -150,7 +162,7 @@ class Export:
             },
         )
 
-    def on_Initiative_IntendedOutcomeRecorded(self, e: Any) -> None:
+    def initiative_intended_outcome_recorded(self, e: Any) -> None:
         key = self.key_for("Intended outcomes", e.outcome_id)
         self.put(
             "Intended outcomes",
@@ -162,7 +174,7 @@ class Export:
             },
         )
 
-    def on_Initiative_IntendedOutcomeAssessed(self, e: Any) -> None:
+    def initiative_intended_outcome_assessed(self, e: Any) -> None:
         outcome = self.keys[e.outcome_id]
         self.put(
             "Outcome assessments",
@@ -176,7 +188,7 @@ class Export:
             },
         )
 
-    def on_Initiative_RoleAssigned(self, e: Any) -> None:
+    def initiative_role_assigned(self, e: Any) -> None:
         key = self.key_for("Roles", e.role_id)
         self.put(
             "Roles",
@@ -191,13 +203,13 @@ class Export:
             },
         )
 
-    def on_Initiative_RoleEnded(self, e: Any) -> None:
+    def initiative_role_ended(self, e: Any) -> None:
         self.put("Roles", self.keys[e.role_id], {"ended_on": e.ended_on}, step=1)
 
     def cycle_key(self, e: Any) -> str:
         return f"{self.keys[e.originator_id]}-cycle-{e.number}"
 
-    def on_Initiative_CycleEnteredAct(self, e: Any) -> None:
+    def initiative_cycle_entered_act(self, e: Any) -> None:
         self.put(
             "Cycles",
             self.cycle_key(e),
@@ -209,15 +221,15 @@ class Export:
             },
         )
 
-    def on_Initiative_CycleEnteredEvaluate(self, e: Any) -> None:
+    def initiative_cycle_entered_evaluate(self, e: Any) -> None:
         values = {"findings": e.findings, "entered_on": e.entered_on}
         self.put("Cycles", self.cycle_key(e), values, step=1)
 
-    def on_Initiative_CycleEnteredReflect(self, e: Any) -> None:
+    def initiative_cycle_entered_reflect(self, e: Any) -> None:
         values = {"reflections": e.reflections, "entered_on": e.entered_on}
         self.put("Cycles", self.cycle_key(e), values, step=2)
 
-    def on_Initiative_CycleEnteredLearn(self, e: Any) -> None:
+    def initiative_cycle_entered_learn(self, e: Any) -> None:
         values = {
             "lessons": e.lessons,
             "planned_actions": e.planned_actions,
@@ -225,7 +237,7 @@ class Export:
         }
         self.put("Cycles", self.cycle_key(e), values, step=3)
 
-    def on_Participant_Registered(self, e: Any) -> None:
+    def participant_registered(self, e: Any) -> None:
         key = self.key_for("People", e.originator_id)
         self.put(
             "People",
@@ -233,7 +245,7 @@ class Export:
             {"pseudonym": e.pseudonym, "participant_kind": e.participant_kind},
         )
 
-    def on_Participant_MonitoringDataDeclared(self, e: Any) -> None:
+    def participant_monitoring_data_declared(self, e: Any) -> None:
         monitoring = e.monitoring
         self.put(
             "People",
@@ -252,7 +264,7 @@ class Export:
             step=1,
         )
 
-    def on_Participant_PaymentPreferenceSet(self, e: Any) -> None:
+    def participant_payment_preference_set(self, e: Any) -> None:
         self.put(
             "People",
             self.keys[e.originator_id],
@@ -264,7 +276,7 @@ class Export:
             step=2,
         )
 
-    def on_Meeting_Scheduled(self, e: Any) -> None:
+    def meeting_scheduled(self, e: Any) -> None:
         key = self.key_for("Meetings", e.originator_id)
         self.put(
             "Meetings",
@@ -278,21 +290,21 @@ class Export:
             },
         )
 
-    def on_Meeting_PapersSent(self, e: Any) -> None:
+    def meeting_papers_sent(self, e: Any) -> None:
         self.put("Meetings", self.keys[e.originator_id], {"sent_at": e.sent_at}, 1)
 
-    def on_Meeting_ReserveNamed(self, e: Any) -> None:
+    def meeting_reserve_named(self, e: Any) -> None:
         reserve = {"participant_id": self.ref(e.participant_id)}
         self.put("Meetings", self.keys[e.originator_id], reserve, 2)
 
-    def on_Meeting_ReasonableAdjustmentMade(self, e: Any) -> None:
+    def meeting_reasonable_adjustment_made(self, e: Any) -> None:
         key = self.keys[e.originator_id]
         heading = "Reasonable adjustments"
         row = self.row("Meetings", key)
         before = row.get(heading)
         row[heading] = e.description if before is None else f"{before}\n{e.description}"
 
-    def on_Meeting_AttendanceRecorded(self, e: Any) -> None:
+    def meeting_attendance_recorded(self, e: Any) -> None:
         meeting = self.keys[e.originator_id]
         self.put(
             "Attendance",
@@ -300,7 +312,7 @@ class Export:
             {"meeting_id": meeting, "participant_ids": self.refs(e.participant_ids)},
         )
 
-    def on_Contribution_Logged(self, e: Any) -> None:
+    def contribution_logged(self, e: Any) -> None:
         key = self.key_for("Contributions", e.originator_id)
         self.put(
             "Contributions",
@@ -316,7 +328,7 @@ class Export:
             },
         )
 
-    def on_Contribution_Responded(self, e: Any) -> None:
+    def contribution_responded(self, e: Any) -> None:
         contribution = self.keys[e.originator_id]
         self.put(
             "Responses",
@@ -329,7 +341,7 @@ class Export:
             },
         )
 
-    def on_Contribution_FeedbackGiven(self, e: Any) -> None:
+    def contribution_feedback_given(self, e: Any) -> None:
         contribution = self.keys[e.originator_id]
         self.put(
             "Feedback",
@@ -342,7 +354,7 @@ class Export:
             },
         )
 
-    def on_Change_Recorded(self, e: Any) -> None:
+    def change_recorded(self, e: Any) -> None:
         self.put(
             "Changes",
             self.key_for("Changes", e.originator_id),
@@ -358,7 +370,7 @@ class Export:
             },
         )
 
-    def on_ProcessExperienceAnswer_Recorded(self, e: Any) -> None:
+    def process_experience_answer_recorded(self, e: Any) -> None:
         values: dict[str, Any] = {
             "initiative_id": self.ref(e.initiative_id),
             "participant_id": self.ref(e.participant_id),
@@ -372,7 +384,7 @@ class Export:
         key = self.key_for("Process experience", e.originator_id)
         self.put("Process experience", key, values)
 
-    def on_Payment_Owed(self, e: Any) -> None:
+    def payment_owed(self, e: Any) -> None:
         self.put(
             "Payments",
             self.key_for("Payments", e.originator_id),
@@ -386,10 +398,10 @@ class Export:
             },
         )
 
-    def on_Payment_Paid(self, e: Any) -> None:
+    def payment_paid(self, e: Any) -> None:
         self.put("Payments", self.keys[e.originator_id], {"paid_on": e.paid_on}, 1)
 
-    def on_Support_Given(self, e: Any) -> None:
+    def support_given(self, e: Any) -> None:
         self.put(
             "Support and training",
             self.key_for("Support and training", e.originator_id),
@@ -403,7 +415,7 @@ class Export:
             },
         )
 
-    def on_ReferencePopulation_Defined(self, e: Any) -> None:
+    def reference_population_defined(self, e: Any) -> None:
         title = "Reference populations"
         if e.originator_id not in self.keys:
             named = self.named.get(e.originator_id)
@@ -434,23 +446,52 @@ class Export:
                     "Share": share,
                 }
 
-    on_ReferencePopulation_Revised = on_ReferencePopulation_Defined
+
+HANDLERS: dict[type, Callable[[Export, Any], None]] = {
+    InvolvementPolicy.Adopted: Export.involvement_policy_adopted,
+    InvolvementPolicy.Reviewed: Export.involvement_policy_reviewed,
+    Initiative.Launched: Export.initiative_launched,
+    Initiative.IntendedOutcomeRecorded: Export.initiative_intended_outcome_recorded,
+    Initiative.IntendedOutcomeAssessed: Export.initiative_intended_outcome_assessed,
+    Initiative.RoleAssigned: Export.initiative_role_assigned,
+    Initiative.RoleEnded: Export.initiative_role_ended,
+    Initiative.CycleEnteredAct: Export.initiative_cycle_entered_act,
+    Initiative.CycleEnteredEvaluate: Export.initiative_cycle_entered_evaluate,
+    Initiative.CycleEnteredReflect: Export.initiative_cycle_entered_reflect,
+    Initiative.CycleEnteredLearn: Export.initiative_cycle_entered_learn,
+    Participant.Registered: Export.participant_registered,
+    Participant.MonitoringDataDeclared: Export.participant_monitoring_data_declared,
+    Participant.PaymentPreferenceSet: Export.participant_payment_preference_set,
+    Meeting.Scheduled: Export.meeting_scheduled,
+    Meeting.PapersSent: Export.meeting_papers_sent,
+    Meeting.ReserveNamed: Export.meeting_reserve_named,
+    Meeting.ReasonableAdjustmentMade: Export.meeting_reasonable_adjustment_made,
+    Meeting.AttendanceRecorded: Export.meeting_attendance_recorded,
+    Contribution.Logged: Export.contribution_logged,
+    Contribution.Responded: Export.contribution_responded,
+    Contribution.FeedbackGiven: Export.contribution_feedback_given,
+    Change.Recorded: Export.change_recorded,
+    ProcessExperienceAnswer.Recorded: Export.process_experience_answer_recorded,
+    Payment.Owed: Export.payment_owed,
+    Payment.Paid: Export.payment_paid,
+    Support.Given: Export.support_given,
+    ReferencePopulation.Defined: Export.reference_population_defined,
+    InvolvementPolicy.Revised: Export.involvement_policy_adopted,
+    ReferencePopulation.Revised: Export.reference_population_defined,
+}
+"""What each kind of event fills in; the events of no sheet (tokens, receipts,
+erasures, thresholds) fill nothing."""
 
 
 SHARES_SHEET: Sheet = SHEET_NAMED[normalised(POPULATION_SHARES)]
 SHARE_CATEGORY = SHARES_SHEET.extra[1]
 
 
-def category_of(category: Any) -> Any:
-    from fourpi.domain.vocabulary import MonitoringCategory
-
+def category_of(category: Any) -> MonitoringCategory:
     return MonitoringCategory(category)
 
 
 def group_label(category: Any, group: Any) -> str:
-    from fourpi.domain.use_cases import label_of
-    from fourpi.domain.vocabulary import MONITORING_VALUES
-
     return label_of(MONITORING_VALUES[category_of(category)](group))
 
 
