@@ -861,6 +861,8 @@ def workbook_import(
             f"Recorded {report.recorded} events from {rows} "
             f"(organisation {report.organisation_id})."
         )
+    elif report.rejected:
+        click.echo("Nothing was recorded: no valid row had anything new.")
     else:
         click.echo(f"Nothing new to record: every row of {rows} was imported before.")
     if report.rejected:
