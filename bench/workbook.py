@@ -65,7 +65,11 @@ def workbook_rows(counts: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "People": [
-            {"Key": f"p{n}", "Pseudonym": f"Person {n}", "Kind of person": "Service user"}
+            {
+                "Key": f"p{n}",
+                "Pseudonym": f"Person {n}",
+                "Kind of person": "Service user",
+            }
             for n in range(people)
         ],
         "Meetings": [
@@ -73,7 +77,8 @@ def workbook_rows(counts: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
                 "Key": f"m{n}",
                 "Initiative": "i",
                 "Title": f"Meeting {n}",
-                "Held at": datetime.combine(day, datetime.min.time()) + timedelta(hours=10),
+                "Held at": datetime.combine(day, datetime.min.time())
+                + timedelta(hours=10),
                 "High-level": "No",
                 "Decision-making": "No",
                 "Papers sent at": datetime.combine(day, datetime.min.time()),
@@ -84,7 +89,9 @@ def workbook_rows(counts: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
             {
                 "Key": f"a{n}",
                 "Meeting": f"m{n}",
-                "People who came": "; ".join(f"p{(n * 5 + k) % people}" for k in range(5)),
+                "People who came": "; ".join(
+                    f"p{(n * 5 + k) % people}" for k in range(5)
+                ),
             }
             for n in range(counts["meetings"])
         ],
@@ -124,7 +131,9 @@ def workbook_rows(counts: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def direct(records: InvolvementRecords, org: Any, rows: dict[str, list[dict[str, Any]]]) -> None:
+def direct(
+    records: InvolvementRecords, org: Any, rows: dict[str, list[dict[str, Any]]]
+) -> None:
     """The same facts through the same use cases, called one by one."""
 
     def key(sheet: str, row: dict[str, Any], *parts: str) -> str:
@@ -249,7 +258,9 @@ def run(url_of: Any, rows: int) -> dict[str, float]:
     org = records.register_organisation(name="Imported", actor=ACTOR)
     reports: list[Any] = []
     figures["dry run"] = timed(
-        lambda: reports.append(import_path(records, org, path, actor=ACTOR, dry_run=True))
+        lambda: reports.append(
+            import_path(records, org, path, actor=ACTOR, dry_run=True)
+        )
     )
     figures["import"] = timed(
         lambda: reports.append(import_path(records, org, path, actor=ACTOR))
@@ -293,7 +304,9 @@ def main() -> None:
         f"({rows / figures['import']:,.0f} rows/s, {int(figures['import events'])} events)"
     )
     print(f"import again          {figures['again']:.2f} s (nothing new)")
-    print(f"rate against direct   {figures['ratio']:.2f} (import rows/s over direct rows/s)")
+    print(
+        f"rate against direct   {figures['ratio']:.2f} (import rows/s over direct rows/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -569,3 +569,40 @@ def test_import_workbook_takes_sheets_already_read(
     )
     assert report.problems == [] and report.new_events > 0 and report.recorded == 0
     assert head(sqlite_records) == 0
+
+
+def test_an_erased_person_is_exported_as_erased_and_the_record_still_round_trips(
+    tmp_path: Path,
+) -> None:
+    source_url = f"sqlite:///{tmp_path}/source.sqlite3"
+    target_url = f"sqlite:///{tmp_path}/target.sqlite3"
+    source = open_records(source_url)
+    target = open_records(target_url)
+    try:
+        summary = create_demo(source)
+        erased = summary.initiatives[0].participant_ids[1]
+        source.erase_participant(participant_id=erased, actor=ACTOR)
+        path = tmp_path / "demo.xlsx"
+        export_workbook(source, summary.organisation_id, path, personal_data=True)
+        people = export_rows(source, summary.organisation_id, personal_data=True)[
+            "People"
+        ]
+        assert [p["Pseudonym"] for p in people].count("(erased)") == 1
+        report = import_path(target, "Mind (copy)", path, actor=ACTOR)
+        assert report.problems == []
+        before = answers(
+            source_url,
+            source,
+            summary.organisation_id,
+            workbook_names(source, summary.organisation_id),
+        )
+        after = answers(
+            target_url,
+            target,
+            report.organisation_id,
+            workbook_names(target, report.organisation_id),
+        )
+        assert after == before
+    finally:
+        source.close()
+        target.close()

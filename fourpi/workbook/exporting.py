@@ -33,6 +33,8 @@ from fourpi.workbook.sheets import (
 )
 
 BATCH = 2_000
+ERASED = "(erased)"
+"""The pseudonym an erased person is exported under."""
 
 PERSONAL_NOTE = (
     "This workbook was exported without personal data: pseudonyms, monitoring data, "
@@ -239,10 +241,13 @@ class Export:
 
     def participant_registered(self, e: Any) -> None:
         key = self.key_for("People", e.originator_id)
+        # An erased person's pseudonym reads as blank; the row still imports, so
+        # what they took part in still counts, as it does here.
+        pseudonym = e.pseudonym or ERASED
         self.put(
             "People",
             key,
-            {"pseudonym": e.pseudonym, "participant_kind": e.participant_kind},
+            {"pseudonym": pseudonym, "participant_kind": e.participant_kind},
         )
 
     def participant_monitoring_data_declared(self, e: Any) -> None:
