@@ -143,6 +143,69 @@ VALID: dict[str, list[dict[str, Any]]] = {
             "Paid on": "08/02/2024",
         }
     ],
+    "Policy": [
+        {
+            "Key": "v1",
+            "Version": "1.0",
+            "Adopted on": "01/01/2024",
+            "Review every (months)": 12,
+        }
+    ],
+    "Policy reviews": [{"Key": "rev1", "Reviewed on": "01/06/2024", "Notes": "Kept."}],
+    "Reference populations": [
+        {"Key": "borough", "Initiative": "peer", "Description": "The borough"}
+    ],
+    "Population shares": [
+        {
+            "Key": "b1",
+            "Reference population": "borough",
+            "Category": "Gender",
+            "Group": "Woman",
+            "Share": "0.5",
+        }
+    ],
+    "Cycles": [
+        {
+            "Key": "cy1",
+            "Initiative": "peer",
+            "Focus areas": "Delivery",
+            "Started on": "01/02/2024",
+            "Findings": "Evenings suit more people.",
+            "Evaluated on": "01/04/2024",
+        }
+    ],
+    "Feedback": [
+        {
+            "Key": "c1-told",
+            "Contribution": "c1",
+            "Given on": "20/02/2024",
+            "How": "Email",
+            "What they were told": "Evening sessions start in March.",
+        }
+    ],
+    "Process experience": [
+        {
+            "Key": "q1",
+            "Initiative": "peer",
+            "Person": "p1",
+            "Respondent": "Service user",
+            "Stage": "In flight",
+            "Answered on": "01/03/2024",
+            "Listened to": 4,
+            "Supported": "5",
+            "In their words": "Good to be asked.",
+        }
+    ],
+    "Support and training": [
+        {
+            "Key": "sup1",
+            "Initiative": "peer",
+            "Kind": "Peer support or mentoring",
+            "Given on": "01/03/2024",
+            "People": "p1; p2",
+            "Hours": 1.5,
+        }
+    ],
     "Outcome assessments": [
         {
             "Key": "o1-1",
@@ -358,7 +421,7 @@ def test_the_same_workbook_twice_records_once_and_a_longer_one_only_its_new_rows
     shorter = {
         title: rows
         for title, rows in VALID.items()
-        if title not in ("Responses", "Changes", "Outcome assessments")
+        if title not in ("Responses", "Feedback", "Changes", "Outcome assessments")
     }
     shorter["Contributions"] = VALID["Contributions"][:1]
     first = import_path(
@@ -375,7 +438,8 @@ def test_the_same_workbook_twice_records_once_and_a_longer_one_only_its_new_rows
         sqlite_records, org, write_xlsx(tmp_path / "long.xlsx", VALID), actor=ACTOR
     )
     assert longer.problems == []
-    # The new rows: a contribution, two responses, a change and an assessment.
+    # The new rows: a contribution, two responses, feedback, a change and an
+    # assessment.
     people = export_rows(sqlite_records, org)["People"]
     assert [p["Key"] for p in people] == ["p1", "p2", "s1"]
     assert len(export_rows(sqlite_records, org)["Contributions"]) == 2
@@ -606,3 +670,56 @@ def test_an_erased_person_is_exported_as_erased_and_the_record_still_round_trips
     finally:
         source.close()
         target.close()
+
+
+def test_a_reference_population_takes_its_shares_from_their_own_sheet(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    org = organisation(sqlite_records)
+    sheets = {
+        "Reference populations": [
+            {"Key": "area", "Description": "People in the borough"},
+        ],
+        "Population shares": [
+            {
+                "Key": "s1",
+                "Reference population": "area",
+                "Category": "Gender",
+                "Group": "Woman",
+                "Share": 0.51,
+            },
+            {
+                "Key": "s2",
+                "Reference population": "area",
+                "Category": "gender",
+                "Group": "man",
+                "Share": "0.49",
+            },
+            {
+                "Key": "s3",
+                "Reference population": "area",
+                "Category": "Age band",
+                "Group": "18 to 24",
+            },
+        ],
+    }
+    report = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", sheets), actor=ACTOR
+    )
+    assert {(p.sheet, p.row, p.column) for p in report.problems} == {
+        ("Population shares", 4, "Share"),
+        ("Reference populations", 2, "Key"),
+    }
+    sheets["Population shares"][2]["Share"] = "0.145"
+    report = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", sheets), actor=ACTOR
+    )
+    assert report.problems == []
+    (population,) = export_rows(sqlite_records, org)["Reference populations"]
+    assert population["Description"] == "People in the borough"
+    shares = export_rows(sqlite_records, org)["Population shares"]
+    assert {(s["Category"], s["Group"], str(s["Share"])) for s in shares} == {
+        ("Gender", "Woman", "0.51"),
+        ("Gender", "Man", "0.49"),
+        ("Age band", "18 to 24", "0.145"),
+    }

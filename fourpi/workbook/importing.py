@@ -179,8 +179,15 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
                 Problem(raw.title, 1, "", "", "this sheet appears twice")
             )
             continue
+        known = len(report.problems)
         columns = columns_of(sheet, raw, report)
         sheet_rows = [read_row(sheet, record, columns) for record in raw.rows]
+        if len(report.problems) > known:
+            # A heading wrong and a column's values would be dropped unseen: so no
+            # row of the sheet is recorded, even with skip_invalid.
+            heading = report.problems[known].column
+            for row in sheet_rows:
+                row.problem(heading, "", "the heading row (row 1) has a problem")
         # A formula, a merge or a cell without a heading is its row's problem.
         by_number = {row.raw.number: row for row in sheet_rows}
         for problem in raw.problems:
@@ -261,7 +268,7 @@ def read_row(sheet: Sheet, raw: RawRow, columns: dict[str, Column]) -> Row:
     elif key is not UNREADABLE:
         row.key = str(key)
     for column in required_columns(sheet):
-        if column.step >= 0 and row.values.get(column.heading) in (None, (), ""):
+        if column.field is not KEY and row.values.get(column.heading) in (None, ()):
             row.problem(column.heading, "", "must be filled in")
     for index, step in enumerate(sheet.steps):
         if not step.optional or not runs(row, index):
