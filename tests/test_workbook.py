@@ -676,7 +676,7 @@ def test_a_reference_population_takes_its_shares_from_their_own_sheet(
     tmp_path: Path, sqlite_records: InvolvementRecords
 ) -> None:
     org = organisation(sqlite_records)
-    sheets = {
+    sheets: dict[str, list[dict[str, Any]]] = {
         "Reference populations": [
             {"Key": "area", "Description": "People in the borough"},
         ],

@@ -191,11 +191,11 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
         # A formula, a merge or a cell without a heading is its row's problem.
         by_number = {row.raw.number: row for row in sheet_rows}
         for problem in raw.problems:
-            row = by_number.get(problem.row)
-            if row is None:
+            owner = by_number.get(problem.row)
+            if owner is None:
                 report.problems.append(problem)
             else:
-                row.problems.append(problem)
+                owner.problems.append(problem)
         check_keys(sheet_rows)
         rows[sheet.title] = sheet_rows
     return rows
