@@ -198,7 +198,19 @@ ANY_VALUE = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.dates(),
     st.booleans(),
-    st.sampled_from(["1e400", "-0", "99999999999", "31/12/9999", "0001-01-01", "£5"]),
+    st.sampled_from(
+        [
+            "1e400",
+            "-0",
+            "99999999999999999999999",
+            "31/12/9999",
+            "0001-01-01",
+            "9999-12-31T23:59:59-23:00",
+            "£5",
+            "NaN",
+            "Yes",
+        ]
+    ),
 )
 
 

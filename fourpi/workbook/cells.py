@@ -123,7 +123,12 @@ def read_moment(value: Any) -> datetime:
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise CellError(
+            "must be a date and time between the years 1 and 9999"
+        ) from None
 
 
 YES = {"yes", "y", "true", "1"}
@@ -147,7 +152,14 @@ def read_whole_number(value: Any) -> int:
     number = read_decimal(value)
     if number != number.to_integral_value():
         raise CellError("must be a whole number")
+    if abs(number) > LARGEST_WHOLE_NUMBER:
+        raise CellError(f"must be at most {LARGEST_WHOLE_NUMBER:,}")
     return int(number)
+
+
+LARGEST_WHOLE_NUMBER = 1_000_000_000
+"""Far beyond any count or score the record holds, and within what every face
+(GraphQL's Int, a JSON fingerprint) can carry."""
 
 
 def read_decimal(value: Any) -> Decimal:

@@ -8,7 +8,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from fourpi.domain.errors import DomainError, IdempotencyKeyReused
+from fourpi.domain.errors import DomainError, IdempotencyKeyReused, RecordNotFound
+from fourpi.domain.policy import InvolvementPolicy
 from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.reference_population import Shares
 from fourpi.domain.use_cases import FieldKind, RecordKind
@@ -561,6 +562,12 @@ class Importer:
                 row.key,
                 "this row was imported before with other values: give a changed "
                 "row a new key, or change it back",
+            )
+        if isinstance(error, RecordNotFound) and error.kind == InvolvementPolicy.kind:
+            return (
+                KEY.label,
+                row.key,
+                "there is no involvement policy yet: adopt it on the Policy sheet",
             )
         named = (error.field or "").removeprefix("input.")
         for column in (*row.sheet.step_columns(index), *row.sheet.columns):
