@@ -70,11 +70,13 @@ class DemoSummary:
     policy_id: UUID
     reference_population_ids: tuple[UUID, ...]
     initiatives: tuple[InitiativeSummary, ...]
+    policy: str = ""
+    """The policy's version, when it was adopted and last reviewed."""
 
     def lines(self) -> list[str]:
         lines = [
             f"Organisation: {self.organisation_name} ({self.organisation_id})",
-            f"Involvement policy: {self.policy_id}",
+            f"Involvement policy {self.policy} ({self.policy_id})",
             f"Reference populations: {len(self.reference_population_ids)}",
         ]
         for initiative in self.initiatives:
@@ -113,7 +115,18 @@ def summary_of(report: ImportReport, organisation_id: UUID) -> DemoSummary:
         policy_id=policy.record_id,
         reference_population_ids=ids(report, "Reference populations", None),
         initiatives=tuple(initiatives),
+        policy=policy_of(report),
     )
+
+
+def policy_of(report: ImportReport) -> str:
+    """'2.0: adopted 2020-03-01, last reviewed 2022-02-15', from the policy sheets."""
+    adopted = report.sheets["Policy"][-1].values
+    text = f"{adopted['Version']}: adopted {adopted['Adopted on']}"
+    reviews = report.sheets.get("Policy reviews", [])
+    if reviews:
+        text += f", last reviewed {reviews[-1].values['Reviewed on']}"
+    return text
 
 
 def ids(

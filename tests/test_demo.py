@@ -111,3 +111,23 @@ def test_the_demo_workbook_gives_the_answers_the_coded_demo_gave(
         (Path(__file__).parent / "data" / "demo_answers.json").read_bytes()
     )
     assert digests(result) == expected
+
+
+def test_the_demo_workbook_records_what_the_coded_demo_recorded(
+    records: InvolvementRecords,
+) -> None:
+    summary = create_demo(records)
+    assert records.recorder.max_notification_id() == 678
+    assert [line.split(" (")[0] for line in summary.lines()] == [
+        "Organisation: Mind",
+        "Involvement policy 2.0: adopted 2020-03-01, last reviewed 2022-02-15",
+        "Reference populations: 2",
+        "Initiative: Diversifying who we involve",
+        "  10 participants, 8 roles, 4 intended outcomes, 6 meetings, 11 "
+        "contributions, 6 changes, 53 payments, 6 support and training records, 9 "
+        "process-experience answers",
+        "Initiative: Service user and carer voice in our five-year strategy",
+        "  7 participants, 5 roles, 3 intended outcomes, 3 meetings, 5 "
+        "contributions, 4 changes, 9 payments, 2 support and training records, 5 "
+        "process-experience answers, 3 cycles",
+    ]
