@@ -921,3 +921,8 @@ MANAGER_USE_CASES: tuple[UseCase, ...] = (
     DEFINE_REFERENCE_POPULATION,
 )
 """Every use case a manager has, as InvolvementRecords names them."""
+
+USE_CASE_NAMED: dict[str, UseCase] = {
+    use_case.name: use_case for use_case in MANAGER_USE_CASES
+}
+"""Each manager use case by its method's name (log_contribution)."""
