@@ -8,6 +8,8 @@ from pathlib import Path
 from uuid import UUID
 
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import DomainError
+from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.use_cases import RecordKind
 from fourpi.workbook import ImportReport, import_path
 from fourpi.workbook.importing import Made, Row
@@ -25,8 +27,10 @@ def demo_workbook() -> Iterator[Path]:
         yield folder
 
 
-class DemoWorkbookBroken(Exception):
-    """The shipped demo workbook no longer imports (a change to the domain's rules)."""
+class DemoWorkbookBroken(DomainError):
+    """The demo cannot be imported here: the shipped workbook no longer imports (a
+    change to the domain's rules), or the store holds an older demo. The command
+    line says so, as it does any refusal."""
 
 
 # What the demo made.
@@ -92,6 +96,12 @@ def create_demo(records: InvolvementRecords) -> DemoSummary:
     organisation_id = records.register_organisation(
         name=ORGANISATION_NAME, actor=ACTOR, idempotency_key=ORGANISATION_KEY
     )
+    if recorded_by_an_older_fourpi(records, organisation_id):
+        raise DemoWorkbookBroken(
+            "this store holds the demo as an older fourpi recorded it, under other "
+            "idempotency keys, so importing the demo workbook would record it twice: "
+            "use a new store for the demo"
+        )
     with demo_workbook() as folder:
         report = import_path(records, organisation_id, folder, actor=ACTOR)
     if report.problems:
@@ -100,6 +110,17 @@ def create_demo(records: InvolvementRecords) -> DemoSummary:
             + "; ".join(str(p) for p in report.problems[:5])
         )
     return summary_of(report, organisation_id)
+
+
+OLDER_DEMO_KEY = "demo:diversity:launch"
+"""The key the demo's first initiative was launched with before the demo was a workbook."""
+
+
+def recorded_by_an_older_fourpi(
+    records: InvolvementRecords, organisation_id: UUID
+) -> bool:
+    receipt_id = CommandReceipt.id_for(organisation_id, OLDER_DEMO_KEY)
+    return receipt_id in records.repository
 
 
 def summary_of(report: ImportReport, organisation_id: UUID) -> DemoSummary:

@@ -131,3 +131,36 @@ def test_the_demo_workbook_records_what_the_coded_demo_recorded(
         "contributions, 4 changes, 9 payments, 2 support and training records, 5 "
         "process-experience answers, 3 cycles",
     ]
+
+
+def test_a_store_with_the_demo_an_older_fourpi_recorded_is_not_given_it_twice(
+    records: InvolvementRecords,
+) -> None:
+    from datetime import date
+
+    from fourpi.demo import ACTOR, ORGANISATION_KEY, DemoWorkbookBroken
+    from fourpi.domain.vocabulary import (
+        InvolvementKind,
+        InvolvementLevel,
+        InvolvementMethod,
+    )
+
+    organisation_id = records.register_organisation(
+        name=ORGANISATION_NAME, actor=ACTOR, idempotency_key=ORGANISATION_KEY
+    )
+    records.launch_initiative(
+        organisation_id=organisation_id,
+        name="Diversifying who we involve",
+        level=InvolvementLevel.STRATEGIC,
+        involvement_kind=InvolvementKind.CO_PRODUCTION,
+        methods=(InvolvementMethod.WORKSHOP,),
+        purpose="p",
+        limits_of_influence="l",
+        started_on=date(2021, 6, 1),
+        actor=ACTOR,
+        idempotency_key="demo:diversity:launch",
+    )
+    position = records.recorder.max_notification_id()
+    with pytest.raises(DemoWorkbookBroken, match="use a new store"):
+        create_demo(records)
+    assert records.recorder.max_notification_id() == position
