@@ -1,7 +1,9 @@
 """The demo organisation: what it records, that it records it once, and the CLI."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +15,7 @@ from fourpi.domain.contribution import Contribution
 from fourpi.domain.initiative import Initiative
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.vocabulary import CyclePhase, ResponseOutcome
+from tests.same_answers import answers, digests, workbook_names
 
 
 @pytest.fixture
@@ -92,3 +95,72 @@ def test_the_cli_creates_the_demo_once(database_url: str) -> None:
     assert second.exit_code == 0, second.output
     assert ORGANISATION_NAME in second.output
     assert "nothing new was recorded" in second.output
+
+
+def test_the_demo_workbook_gives_the_answers_the_coded_demo_gave(
+    records: InvolvementRecords, database_url: str
+) -> None:
+    """tests/data/demo_answers.json holds a digest of every answer (organisation,
+    each initiative and cycle, each impact area) of the demo as fourpi/demo.py
+    recorded it in code, before the demo became a workbook."""
+    summary = create_demo(records)
+    organisation_id = summary.organisation_id
+    names = workbook_names(records, organisation_id)
+    result = answers(database_url, records, organisation_id, names)
+    expected = orjson.loads(
+        (Path(__file__).parent / "data" / "demo_answers.json").read_bytes()
+    )
+    assert digests(result) == expected
+
+
+def test_the_demo_workbook_records_what_the_coded_demo_recorded(
+    records: InvolvementRecords,
+) -> None:
+    summary = create_demo(records)
+    assert records.recorder.max_notification_id() == 678
+    assert [line.split(" (")[0] for line in summary.lines()] == [
+        "Organisation: Mind",
+        "Involvement policy 2.0: adopted 2020-03-01, last reviewed 2022-02-15",
+        "Reference populations: 2",
+        "Initiative: Diversifying who we involve",
+        "  10 participants, 8 roles, 4 intended outcomes, 6 meetings, 11 "
+        "contributions, 6 changes, 53 payments, 6 support and training records, 9 "
+        "process-experience answers",
+        "Initiative: Service user and carer voice in our five-year strategy",
+        "  7 participants, 5 roles, 3 intended outcomes, 3 meetings, 5 "
+        "contributions, 4 changes, 9 payments, 2 support and training records, 5 "
+        "process-experience answers, 3 cycles",
+    ]
+
+
+def test_a_store_with_the_demo_an_older_fourpi_recorded_is_not_given_it_twice(
+    records: InvolvementRecords,
+) -> None:
+    from datetime import date
+
+    from fourpi.demo import ACTOR, ORGANISATION_KEY, DemoWorkbookBroken
+    from fourpi.domain.vocabulary import (
+        InvolvementKind,
+        InvolvementLevel,
+        InvolvementMethod,
+    )
+
+    organisation_id = records.register_organisation(
+        name=ORGANISATION_NAME, actor=ACTOR, idempotency_key=ORGANISATION_KEY
+    )
+    records.launch_initiative(
+        organisation_id=organisation_id,
+        name="Diversifying who we involve",
+        level=InvolvementLevel.STRATEGIC,
+        involvement_kind=InvolvementKind.CO_PRODUCTION,
+        methods=(InvolvementMethod.WORKSHOP,),
+        purpose="p",
+        limits_of_influence="l",
+        started_on=date(2021, 6, 1),
+        actor=ACTOR,
+        idempotency_key="demo:diversity:launch",
+    )
+    position = records.recorder.max_notification_id()
+    with pytest.raises(DemoWorkbookBroken, match="use a new store"):
+        create_demo(records)
+    assert records.recorder.max_notification_id() == position

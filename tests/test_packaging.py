@@ -89,6 +89,24 @@ def test_the_command_line_works_from_any_directory(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_wheel_holds_every_module(tmp_path: Path) -> None:
     """An editable install imports folders setuptools would drop; the wheel shows the truth."""
+    names = set(zipfile.ZipFile(built_wheel(tmp_path)).namelist())
+    for folder, package in SUBPACKAGE_FOLDERS.items():
+        for module in (ROOT / folder).rglob("*.py"):
+            inside = module.relative_to(ROOT / folder)
+            expected = "/".join((*package.split("."), *inside.parts))
+            assert expected in names, f"{expected} is missing from the wheel"
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_demo_workbook(tmp_path: Path) -> None:
+    """fourpi demo imports the workbook shipped as package data."""
+    names = set(zipfile.ZipFile(built_wheel(tmp_path)).namelist())
+    for sheet in (ROOT / "fourpi" / "demo_workbook").glob("*.csv"):
+        assert f"fourpi/demo_workbook/{sheet.name}" in names
+
+
+def built_wheel(folder: Path) -> Path:
+    """The project's wheel, built into folder."""
     subprocess.run(
         [
             sys.executable,
@@ -99,16 +117,11 @@ def test_the_wheel_holds_every_module(tmp_path: Path) -> None:
             "--no-build-isolation",
             "-q",
             "-w",
-            str(tmp_path),
+            str(folder),
             str(ROOT),
         ],
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("fourpi-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for folder, package in SUBPACKAGE_FOLDERS.items():
-        for module in (ROOT / folder).rglob("*.py"):
-            inside = module.relative_to(ROOT / folder)
-            expected = "/".join((*package.split("."), *inside.parts))
-            assert expected in names, f"{expected} is missing from the wheel"
+    (wheel,) = folder.glob("fourpi-*.whl")
+    return wheel

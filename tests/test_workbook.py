@@ -1,0 +1,725 @@
+"""Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
+
+from fourpi.bootstrap import open_records
+from fourpi.cli import main
+from fourpi.demo import create_demo
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
+from fourpi.workbook import export_workbook, import_path, write_template
+from fourpi.workbook.exporting import export_rows
+from fourpi.workbook.files import read_workbook
+from fourpi.workbook.importing import import_workbook
+from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
+from fourpi.workbook.writing import write_workbook
+from tests.same_answers import answers, workbook_names
+
+ACTOR = "workbook test"
+
+# A small valid workbook: heading to value, row by row (rows are numbered from 2).
+VALID: dict[str, list[dict[str, Any]]] = {
+    "Initiatives": [
+        {
+            "Key": "peer",
+            "Name": "Peer support review",
+            "Level": "Operational",
+            "Kind of involvement": "participation",
+            "Methods": "Focus group; Survey",
+            "Purpose": "Review the peer support offer with the people who use it.",
+            "Limits of influence": "Staffing levels are set by the trust.",
+            "Started on": "08/01/2024",
+        }
+    ],
+    "People": [
+        {"Key": "p1", "Pseudonym": "River", "Kind of person": "Service user"},
+        {
+            "Key": "p2",
+            "Pseudonym": "Ash",
+            "Kind of person": "carer",
+            "Gender": "Prefer not to say",
+            "Payment preference": "Fees",
+            "Earnings limit (£)": 100,
+            "Earnings limit per": "Week",
+        },
+        {"Key": "s1", "Pseudonym": "Manager", "Kind of person": "Staff"},
+    ],
+    "Roles": [
+        {
+            "Key": "r1",
+            "Initiative": "peer",
+            "Person": "p1",
+            "Role": "Advisor",
+            "Paid": "Yes",
+            "Decision-making": "No",
+            "Started on": "2024-01-10",
+            "Ended on": "30/06/2024",
+        }
+    ],
+    "Intended outcomes": [
+        {
+            "Key": "o1",
+            "Initiative": "peer",
+            "Description": "More people use peer support.",
+            "Impact areas": "Delivery",
+        }
+    ],
+    "Meetings": [
+        {
+            "Key": "m1",
+            "Initiative": "peer",
+            "Title": "First meeting",
+            "Held at": "01/02/2024 10:00",
+            "High-level": "No",
+            "Decision-making": "Yes",
+            "Papers sent at": "25/01/2024 09:00",
+            "Reasonable adjustments": "Large print\nA quiet room",
+        }
+    ],
+    "Attendance": [{"Key": "a1", "Meeting": "m1", "People who came": "p1; p2; s1"}],
+    "Contributions": [
+        {
+            "Key": "c1",
+            "Initiative": "peer",
+            "Contributors": "p1, p2",
+            "Nature": "Idea",
+            "Summary": "Meet in the evening too.",
+            "Impact areas": "Delivery",
+            "Made on": "01/02/2024",
+            "Meeting": "m1",
+        },
+        {
+            "Key": "c2",
+            "Initiative": "peer",
+            "Contributors": "p2",
+            "Nature": "Concern",
+            "Summary": "The room is hard to reach.",
+            "Impact areas": "Service user and carer experience",
+            "Made on": "01/02/2024",
+        },
+    ],
+    "Responses": [
+        {
+            "Key": "c1-1",
+            "Contribution": "c1",
+            "Response": "Adopted",
+            "Responded on": "15/02/2024",
+        },
+        {
+            "Key": "c2-1",
+            "Contribution": "c2",
+            "Response": "Declined",
+            "Rationale": "No other room is free.",
+            "Responded on": "15/02/2024",
+        },
+    ],
+    "Changes": [
+        {
+            "Key": "ch1",
+            "Initiative": "peer",
+            "What changed": "Evening sessions started.",
+            "Impact area": "Delivery",
+            "Scope": "Activity",
+            "Evidence": "Timetable",
+            "Changed on": "01/03/2024",
+            "Came from contributions": "c1",
+        }
+    ],
+    "Payments": [
+        {
+            "Key": "pay1",
+            "Person": "p1",
+            "Initiative": "peer",
+            "For": "Fee",
+            "Amount (£)": "25.00",
+            "Owed on": "01/02/2024",
+            "Paid on": "08/02/2024",
+        }
+    ],
+    "Policy": [
+        {
+            "Key": "v1",
+            "Version": "1.0",
+            "Adopted on": "01/01/2024",
+            "Review every (months)": 12,
+        }
+    ],
+    "Policy reviews": [{"Key": "rev1", "Reviewed on": "01/06/2024", "Notes": "Kept."}],
+    "Reference populations": [
+        {"Key": "borough", "Initiative": "peer", "Description": "The borough"}
+    ],
+    "Population shares": [
+        {
+            "Key": "b1",
+            "Reference population": "borough",
+            "Category": "Gender",
+            "Group": "Woman",
+            "Share": "0.5",
+        }
+    ],
+    "Cycles": [
+        {
+            "Key": "cy1",
+            "Initiative": "peer",
+            "Focus areas": "Delivery",
+            "Started on": "01/02/2024",
+            "Findings": "Evenings suit more people.",
+            "Evaluated on": "01/04/2024",
+        }
+    ],
+    "Feedback": [
+        {
+            "Key": "c1-told",
+            "Contribution": "c1",
+            "Given on": "20/02/2024",
+            "How": "Email",
+            "What they were told": "Evening sessions start in March.",
+        }
+    ],
+    "Process experience": [
+        {
+            "Key": "q1",
+            "Initiative": "peer",
+            "Person": "p1",
+            "Respondent": "Service user",
+            "Stage": "In flight",
+            "Answered on": "01/03/2024",
+            "Listened to": 4,
+            "Supported": "5",
+            "In their words": "Good to be asked.",
+        }
+    ],
+    "Support and training": [
+        {
+            "Key": "sup1",
+            "Initiative": "peer",
+            "Kind": "Peer support or mentoring",
+            "Given on": "01/03/2024",
+            "People": "p1; p2",
+            "Hours": 1.5,
+        }
+    ],
+    "Outcome assessments": [
+        {
+            "Key": "o1-1",
+            "Intended outcome": "o1",
+            "Assessment": "Partly achieved",
+            "Difference involvement made": "Some",
+            "Evidence": "Attendance up by a third.",
+            "Assessed on": "01/06/2024",
+        }
+    ],
+}
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> Path:
+    write_workbook(path, sheets)
+    return path
+
+
+@pytest.fixture
+def sqlite_records(tmp_path: Path) -> Any:
+    records = open_records(f"sqlite:///{tmp_path}/store.sqlite3")
+    yield records
+    records.close()
+
+
+def organisation(records: InvolvementRecords, name: str = "Peer org") -> UUID:
+    return records.register_organisation(name=name, actor=ACTOR)
+
+
+def head(records: InvolvementRecords) -> int:
+    return records.recorder.max_notification_id() or 0
+
+
+# The description and the template
+
+
+def test_every_manager_use_case_is_on_a_sheet() -> None:
+    on_sheets = {step.use_case.name for sheet in SHEETS for step in sheet.steps}
+    assert on_sheets == {use_case.name for use_case in MANAGER_USE_CASES}
+
+
+def test_each_use_case_describes_exactly_the_arguments_it_takes() -> None:
+    import inspect
+
+    for use_case in MANAGER_USE_CASES:
+        method = getattr(InvolvementRecords, use_case.name)
+        taken = set(inspect.signature(method).parameters) - {
+            "self",
+            "organisation_id",
+            "actor",
+            "idempotency_key",
+        }
+        described = {field.argument for field in use_case.fields}
+        assert described == taken, use_case.name
+
+
+def test_no_sheet_has_two_columns_of_one_heading() -> None:
+    for sheet in SHEETS:
+        headings = [c.heading.lower() for c in sheet.columns]
+        assert len(headings) == len(set(headings)), sheet.title
+
+
+def test_the_template_explains_every_column_and_offers_every_vocabulary(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+    workbook = load_workbook(path)
+    assert workbook.sheetnames[0] == READ_ME
+    assert workbook[LISTS].sheet_state == "hidden"
+    explained = {
+        (row[0], row[1])
+        for row in workbook[READ_ME].iter_rows(values_only=True)
+        if row[0] and row[1]
+    }
+    for sheet in SHEETS:
+        worksheet = workbook[sheet.title]
+        headings = [c.value for c in worksheet[1]]
+        assert headings == [c.heading for c in sheet.columns]
+        validated = {
+            str(cells).split(":")[0].rstrip("0123456789")
+            for validation in worksheet.data_validations.dataValidation
+            for cells in validation.sqref.ranges
+        }
+        for number, column in enumerate(sheet.columns, start=1):
+            assert (sheet.title, column.heading) in explained
+            if (
+                column.field.vocabulary is not None
+                or column.field.kind is FieldKind.YES_NO
+            ):
+                letter = worksheet.cell(1, number).column_letter
+                assert letter in validated, (sheet.title, column.heading)
+
+
+def test_the_empty_template_imports_with_nothing_to_record(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+    report = import_path(
+        sqlite_records, organisation(sqlite_records), path, actor=ACTOR
+    )
+    assert report.problems == [] and report.recorded == 0
+
+
+# Import
+
+
+def test_a_valid_workbook_imports_through_the_use_cases(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    path = write_xlsx(tmp_path / "log.xlsx", VALID)
+    org = organisation(sqlite_records)
+    report = import_path(sqlite_records, org, path, actor=ACTOR)
+    assert report.problems == []
+    assert report.recorded > 0
+    rows = export_rows(sqlite_records, org, personal_data=True)
+    assert [r["Key"] for r in rows["People"]] == ["p1", "p2", "s1"]
+    assert rows["Meetings"][0]["Reasonable adjustments"] == "Large print\nA quiet room"
+    assert rows["Roles"][0]["Ended on"] == date(2024, 6, 30)
+    assert rows["Responses"][1]["Rationale"] == "No other room is free."
+
+
+def test_csv_folders_import_as_workbooks_do(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    from fourpi.workbook.writing import write_csv_folder
+
+    write_csv_folder(tmp_path / "log", VALID)
+    report = import_path(
+        sqlite_records, organisation(sqlite_records), tmp_path / "log", actor=ACTOR
+    )
+    assert report.problems == [] and report.recorded > 0
+
+
+def test_a_real_import_with_one_invalid_row_records_nothing_at_all(
+    tmp_path: Path, records: InvolvementRecords
+) -> None:
+    """On both backends: the valid rows before and after the bad one are not kept."""
+    org = organisation(records)
+    sheets = {title: [dict(r) for r in rows] for title, rows in VALID.items()}
+    sheets["Responses"][1]["Rationale"] = None  # a decline must be explained
+    path = write_xlsx(tmp_path / "log.xlsx", sheets)
+    before = head(records)
+    report = import_path(records, org, path, actor=ACTOR)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [
+        ("Responses", 3, "Rationale")
+    ]
+    assert "rationale" in report.problems[0].rule or "blank" in report.problems[0].rule
+    assert report.recorded == 0
+    assert head(records) == before
+
+
+def test_skip_invalid_records_the_valid_rows_and_writes_the_rejected_beside_the_input(
+    tmp_path: Path,
+) -> None:
+    database = f"sqlite:///{tmp_path}/store.sqlite3"
+    sheets = {title: [dict(r) for r in rows] for title, rows in VALID.items()}
+    sheets["Changes"][0]["Scope"] = "Everywhere"
+    path = write_xlsx(tmp_path / "log.xlsx", sheets)
+    runner = CliRunner()
+    arguments = ["workbook", "import", str(path), "--organisation", "Peer org"]
+    dry = runner.invoke(main, [*arguments, "--dry-run", "--database", database])
+    assert dry.exit_code == 1, dry.output
+    assert "Changes row 2, column 'Scope' ('Everywhere'): must be one of" in dry.output
+    refused = runner.invoke(main, [*arguments, "--database", database])
+    assert refused.exit_code == 1 and "nothing was recorded" in refused.output
+    records = open_records(database)
+    try:
+        assert head(records) == 0  # not even the organisation was registered
+    finally:
+        records.close()
+    skipped = runner.invoke(
+        main, [*arguments, "--skip-invalid", "--database", database]
+    )
+    assert skipped.exit_code == 1, skipped.output
+    rejects = tmp_path / "log.rejected.xlsx"
+    assert str(rejects) in skipped.output
+    rejected = load_workbook(rejects)["Changes"]
+    header = [c.value for c in rejected[1]]
+    row = dict(zip(header, [c.value for c in rejected[2]], strict=True))
+    assert row["Key"] == "ch1" and "Scope: must be one of" in str(row["Problems"])
+    records = open_records(database)
+    try:
+        assert head(records) > 0
+    finally:
+        records.close()
+    # Fixed, the rejects workbook imports the rest: its keys for rows imported
+    # before (the initiative, the contribution) still name them.
+    fixed = load_workbook(rejects)
+    fixed["Changes"]["E2"] = "Activity"
+    fixed.save(rejects)
+    again = runner.invoke(
+        main,
+        [
+            "workbook",
+            "import",
+            str(rejects),
+            "--organisation",
+            "Peer org",
+            "--database",
+            database,
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    assert "Recorded" in again.output
+
+
+def test_the_same_workbook_twice_records_once_and_a_longer_one_only_its_new_rows(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    org = organisation(sqlite_records)
+    shorter = {
+        title: rows
+        for title, rows in VALID.items()
+        if title not in ("Responses", "Feedback", "Changes", "Outcome assessments")
+    }
+    shorter["Contributions"] = VALID["Contributions"][:1]
+    first = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "short.xlsx", shorter), actor=ACTOR
+    )
+    assert first.problems == [] and first.recorded > 0
+    position = head(sqlite_records)
+    again = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "short.xlsx", shorter), actor=ACTOR
+    )
+    assert again.problems == [] and again.recorded == 0
+    assert head(sqlite_records) == position
+    longer = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "long.xlsx", VALID), actor=ACTOR
+    )
+    assert longer.problems == []
+    # The new rows: a contribution, two responses, feedback, a change and an
+    # assessment.
+    people = export_rows(sqlite_records, org)["People"]
+    assert [p["Key"] for p in people] == ["p1", "p2", "s1"]
+    assert len(export_rows(sqlite_records, org)["Contributions"]) == 2
+    assert len(export_rows(sqlite_records, org)["Responses"]) == 2
+    full = tmp_path / "full"
+    other = open_records(f"sqlite:///{full}.sqlite3")
+    try:
+        whole = import_path(
+            other, organisation(other), tmp_path / "long.xlsx", actor=ACTOR
+        )
+        assert first.recorded + longer.recorded == whole.recorded
+    finally:
+        other.close()
+
+
+def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    org = organisation(sqlite_records)
+    import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR
+    )
+    changed = {title: [dict(r) for r in rows] for title, rows in VALID.items()}
+    changed["Initiatives"][0]["Name"] = "Another name"
+    report = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "b.xlsx", changed), actor=ACTOR
+    )
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [
+        ("Initiatives", 2, "Key")
+    ]
+    assert "imported before with other values" in report.problems[0].rule
+
+
+def test_unknown_columns_and_missing_columns_are_named_on_the_heading_row(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "People"
+    sheet.append(["Key", "Pseudonym", "Kynd of person"])
+    sheet.append(["p1", "River", "Service user"])
+    workbook.save(tmp_path / "bad.xlsx")
+    report = import_path(
+        sqlite_records, organisation(sqlite_records), tmp_path / "bad.xlsx", actor=ACTOR
+    )
+    found = {(p.sheet, p.row, p.column) for p in report.problems}
+    assert ("People", 1, "Kynd of person") in found
+    assert ("People", 1, "Kind of person") in found
+
+
+# Export and the round trip
+
+
+def test_the_demo_exported_with_personal_data_imports_into_an_empty_store_with_every_answer_equal(
+    tmp_path: Path,
+) -> None:
+    source_url = f"sqlite:///{tmp_path}/source.sqlite3"
+    target_url = f"sqlite:///{tmp_path}/target.sqlite3"
+    source = open_records(source_url)
+    target = open_records(target_url)
+    try:
+        summary = create_demo(source)
+        path = tmp_path / "demo.xlsx"
+        export_workbook(source, summary.organisation_id, path, personal_data=True)
+        report = import_path(target, "Mind (copy)", path, actor=ACTOR)
+        assert report.problems == []
+        assert report.organisation_id is not None
+        before = answers(
+            source_url,
+            source,
+            summary.organisation_id,
+            workbook_names(source, summary.organisation_id),
+        )
+        after = answers(
+            target_url,
+            target,
+            report.organisation_id,
+            workbook_names(target, report.organisation_id),
+        )
+        assert after == before
+    finally:
+        source.close()
+        target.close()
+
+
+def test_an_export_without_personal_data_leaves_personal_fields_blank_and_says_so(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    summary = create_demo(sqlite_records)
+    path = tmp_path / "demo.xlsx"
+    export_workbook(sqlite_records, summary.organisation_id, path)
+    workbook = load_workbook(path)
+    read_me = " ".join(
+        str(c.value) for row in workbook[READ_ME].iter_rows() for c in row if c.value
+    )
+    assert "without personal data" in read_me
+    people = list(workbook["People"].iter_rows(values_only=True))
+    header = people[0]
+    personal = [header.index(c.heading) for c in SHEETS[3].columns if c.field.personal]
+    assert personal and len(people) > 1
+    assert all(row[i] is None for row in people[1:] for i in personal)
+    answers_sheet = list(workbook["Process experience"].iter_rows(values_only=True))
+    free_text = answers_sheet[0].index("In their words")
+    assert all(row[free_text] is None for row in answers_sheet[1:])
+
+
+def test_an_export_as_of_a_position_holds_only_what_was_recorded_by_then(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    org = organisation(sqlite_records)
+    import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR
+    )
+    position = head(sqlite_records)
+    more = {
+        "People": [
+            *VALID["People"],
+            {"Key": "p9", "Pseudonym": "Late", "Kind of person": "Carer"},
+        ]
+    }
+    import_path(sqlite_records, org, write_xlsx(tmp_path / "b.xlsx", more), actor=ACTOR)
+    now = export_rows(sqlite_records, org)["People"]
+    then = export_rows(sqlite_records, org, as_of=position)["People"]
+    assert len(now) == 4 and len(then) == 3
+
+
+def test_the_cli_template_export_and_import(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/store.sqlite3"
+    other = f"sqlite:///{tmp_path}/other.sqlite3"
+    runner = CliRunner()
+    template = runner.invoke(main, ["workbook", "template", str(tmp_path / "t.xlsx")])
+    assert template.exit_code == 0, template.output
+    assert runner.invoke(main, ["demo", "--database", database]).exit_code == 0
+    out = tmp_path / "demo.xlsx"
+    exported = runner.invoke(
+        main,
+        [
+            "workbook",
+            "export",
+            str(out),
+            "--organisation",
+            "Mind (demo)",
+            "--personal-data",
+            "--database",
+            database,
+        ],
+    )
+    assert exported.exit_code == 0, exported.output
+    arguments = [
+        "workbook",
+        "import",
+        str(out),
+        "--organisation",
+        "Mind",
+        "--database",
+        other,
+    ]
+    dry = runner.invoke(main, [*arguments, "--dry-run"])
+    assert dry.exit_code == 0 and "would import cleanly" in dry.output
+    first = runner.invoke(main, arguments)
+    assert first.exit_code == 0 and "Recorded" in first.output
+    second = runner.invoke(main, arguments)
+    assert second.exit_code == 0 and "Nothing new to record" in second.output
+    unreadable = tmp_path / "not.xlsx"
+    unreadable.write_text("not a workbook")
+    refused = runner.invoke(
+        main,
+        [
+            "workbook",
+            "import",
+            str(unreadable),
+            "--organisation",
+            "Mind",
+            "--database",
+            other,
+        ],
+    )
+    assert refused.exit_code == 1 and "not an .xlsx workbook" in refused.output
+
+
+def read(path: Path) -> Any:
+    return read_workbook(path)
+
+
+def test_import_workbook_takes_sheets_already_read(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", VALID)
+    report = import_workbook(
+        sqlite_records, "Read first", read(path), actor=ACTOR, dry_run=True
+    )
+    assert report.problems == [] and report.new_events > 0 and report.recorded == 0
+    assert head(sqlite_records) == 0
+
+
+def test_an_erased_person_is_exported_as_erased_and_the_record_still_round_trips(
+    tmp_path: Path,
+) -> None:
+    source_url = f"sqlite:///{tmp_path}/source.sqlite3"
+    target_url = f"sqlite:///{tmp_path}/target.sqlite3"
+    source = open_records(source_url)
+    target = open_records(target_url)
+    try:
+        summary = create_demo(source)
+        erased = summary.initiatives[0].participant_ids[1]
+        source.erase_participant(participant_id=erased, actor=ACTOR)
+        path = tmp_path / "demo.xlsx"
+        export_workbook(source, summary.organisation_id, path, personal_data=True)
+        people = export_rows(source, summary.organisation_id, personal_data=True)[
+            "People"
+        ]
+        assert [p["Pseudonym"] for p in people].count("(erased)") == 1
+        report = import_path(target, "Mind (copy)", path, actor=ACTOR)
+        assert report.problems == []
+        before = answers(
+            source_url,
+            source,
+            summary.organisation_id,
+            workbook_names(source, summary.organisation_id),
+        )
+        after = answers(
+            target_url,
+            target,
+            report.organisation_id,
+            workbook_names(target, report.organisation_id),
+        )
+        assert after == before
+    finally:
+        source.close()
+        target.close()
+
+
+def test_a_reference_population_takes_its_shares_from_their_own_sheet(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    org = organisation(sqlite_records)
+    sheets: dict[str, list[dict[str, Any]]] = {
+        "Reference populations": [
+            {"Key": "area", "Description": "People in the borough"},
+        ],
+        "Population shares": [
+            {
+                "Key": "s1",
+                "Reference population": "area",
+                "Category": "Gender",
+                "Group": "Woman",
+                "Share": 0.51,
+            },
+            {
+                "Key": "s2",
+                "Reference population": "area",
+                "Category": "gender",
+                "Group": "man",
+                "Share": "0.49",
+            },
+            {
+                "Key": "s3",
+                "Reference population": "area",
+                "Category": "Age band",
+                "Group": "18 to 24",
+            },
+        ],
+    }
+    report = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", sheets), actor=ACTOR
+    )
+    assert {(p.sheet, p.row, p.column) for p in report.problems} == {
+        ("Population shares", 4, "Share"),
+        ("Reference populations", 2, "Key"),
+    }
+    sheets["Population shares"][2]["Share"] = "0.145"
+    report = import_path(
+        sqlite_records, org, write_xlsx(tmp_path / "a.xlsx", sheets), actor=ACTOR
+    )
+    assert report.problems == []
+    (population,) = export_rows(sqlite_records, org)["Reference populations"]
+    assert population["Description"] == "People in the borough"
+    shares = export_rows(sqlite_records, org)["Population shares"]
+    assert {(s["Category"], s["Group"], str(s["Share"])) for s in shares} == {
+        ("Gender", "Woman", "0.51"),
+        ("Gender", "Man", "0.49"),
+        ("Age band", "18 to 24", "0.145"),
+    }
