@@ -39,8 +39,6 @@ def main() -> None:
     DOCS.mkdir(exist_ok=True)
     with served(url) as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1100, "height": 760})
-        page.goto(f"{base}/sign-in")
-        page.screenshot(path=DOCS / "web-sign-in.png")
         sign_in(page, base, "manager@demo.example", PASSWORD)
         page.screenshot(path=DOCS / "web-home.png")
         page.goto(f"{base}/initiatives/{first}#contributions")
