@@ -287,6 +287,32 @@ class StoreCollector:
 # The request line
 
 
+SECRET_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{24,}$")
+UUID_SEGMENT = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def path_for_log(path: str) -> str:
+    """The path as logs and metrics may show it: a segment that looks like a secret
+    (an invitation's or a personal link's, long and random) is replaced by
+    `{secret}`, so no log line or metric label can be used to sign in."""
+    return "/".join(
+        "{secret}"
+        if SECRET_SEGMENT.match(part) and not UUID_SEGMENT.match(part)
+        else part
+        for part in path.split("/")
+    )
+
+
+def path_for_metrics(path: str) -> str:
+    """The logged path with record ids as `{id}` too, so labels stay few."""
+    return "/".join(
+        "{id}" if UUID_SEGMENT.match(part) else part
+        for part in path_for_log(path).split("/")
+    )
+
+
 class RequestLog:
     """Logs a line per request (method, path or operation, role, status, time, error
     ids) and counts it in the metrics when they are on."""
@@ -322,12 +348,12 @@ class RequestLog:
         finally:
             current_request.reset(token)
             seconds = time.perf_counter() - started
-            path: str = scope.get("path", "")
+            path = path_for_log(scope.get("path", ""))
             method: str = scope.get("method", "")
             operation = (
                 operation_of(method, scope.get("query_string", b""), bytes(body))
                 if path.endswith("/graphql")
-                else path
+                else path_for_metrics(path)
             )
             if operation == "page":
                 operation = f"{path} (GraphiQL)"

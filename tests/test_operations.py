@@ -401,3 +401,19 @@ def test_a_bad_serving_setting_is_named(monkeypatch) -> None:
         ServeSettings.from_environment({"FOURPI_ROOT_PATH": "fourpi"})
     with pytest.raises(ValueError, match=r"\$FOURPI_METRICS: must be on or off"):
         ServeSettings.from_environment({"FOURPI_METRICS": "sometimes"})
+
+
+def test_no_log_line_or_metric_label_carries_a_secret_from_a_path() -> None:
+    import secrets
+    from uuid import uuid4
+
+    from fourpi.observability import path_for_log, path_for_metrics
+
+    secret = secrets.token_urlsafe(32)
+    record = str(uuid4())
+    assert path_for_log(f"/invitations/{secret}") == "/invitations/{secret}"
+    assert secret not in path_for_metrics(f"/p/{secret}/answers")
+    # Record ids stay in the log (they sign no one in), but not in metric labels.
+    assert path_for_log(f"/initiatives/{record}") == f"/initiatives/{record}"
+    assert path_for_metrics(f"/initiatives/{record}") == "/initiatives/{id}"
+    assert path_for_log("/sign-in") == "/sign-in"
