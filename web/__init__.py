@@ -1,0 +1,1 @@
+"""The web app: pages for people, over the same answers the API gives."""
