@@ -6,18 +6,21 @@ label or tooltip, and no part of the specification or the SVG, can carry it. The
 table beside each chart is its text alternative and says what is hidden and why.
 """
 
+import functools
 import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import vl_convert
 
 from fourpi.web.answers import Answers, Hidden, Ratio, Table, all_tables
 
 SPEC = dict[str, Any]
 FONT = "DejaVu Sans"
+DRAWINGS_KEPT = 256
 WIDTH = 420
 COLOURS = ["#1d4e89", "#d1495b", "#00798c", "#edae49", "#66a182"]
 """Colours that keep a contrast of at least 3:1 against white."""
@@ -40,8 +43,15 @@ class Chart:
 
 def svg_of(spec: SPEC) -> str:
     """The chart drawn as SVG, with no XML declaration, ready to inline in HTML."""
-    drawn: str = vl_convert.vegalite_to_svg(spec)
-    return re.sub(r"^<\?xml[^>]*>\s*", "", drawn)
+    return drawn(orjson.dumps(spec, option=orjson.OPT_SORT_KEYS).decode())
+
+
+@functools.lru_cache(maxsize=DRAWINGS_KEPT)
+def drawn(spec: str) -> str:
+    """Drawings by their specification: the same answers draw the same charts for
+    the page, its report and every caller who sees the same figures."""
+    svg: str = vl_convert.vegalite_to_svg(spec)
+    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
 
 
 def base(title: str, values: list[dict[str, Any]], **rest: Any) -> SPEC:
