@@ -14,6 +14,7 @@ SUBPACKAGE_FOLDERS = {
     "domain": "fourpi.domain",
     "projections": "fourpi.projections",
     "graphql": "fourpi.graphql",
+    "web": "fourpi.web",
 }
 
 

@@ -131,7 +131,9 @@ def given(chosen: web.AnswerSlice, moment: web.Moment = None) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-@pytest.mark.parametrize("scope", ["organisation", "first initiative", "an impact area"])
+@pytest.mark.parametrize(
+    "scope", ["organisation", "first initiative", "an impact area"]
+)
 def test_every_figure_on_the_answer_content_is_the_apis_answer_for_the_caller(
     demo: Demo, role: str, scope: str
 ) -> None:
@@ -147,7 +149,7 @@ def test_every_figure_on_the_answer_content_is_the_apis_answer_for_the_caller(
     assert len(table(answers, "outcomes").rows) == len(outcomes["outcomes"])
 
     differences = api["differences"]
-    flow = dict(table(answers, "contributions-flow").rows)
+    flow: dict[Any, Any] = dict(table(answers, "contributions-flow").rows)
     total = differences["contributions"]
     responses = {c["key"]: c["count"] for c in differences["byResponse"]}
     assert flow == {
@@ -199,7 +201,9 @@ def test_every_figure_on_the_answer_content_is_the_apis_answer_for_the_caller(
         assert column(shown, "Service users and carers") == [
             people(row["count"]) for row in category["rows"]
         ]
-        assert column(shown, "Share") == [share(row["share"]) for row in category["rows"]]
+        assert column(shown, "Share") == [
+            share(row["share"]) for row in category["rows"]
+        ]
         assert column(shown, "Reference share") == [
             share(row["referenceShare"]) for row in category["rows"]
         ]
@@ -268,9 +272,7 @@ def test_a_past_moment_shows_the_apis_answer_as_it_stood_then(
     if not demo.caller(role).personal_data:
         # Past moments withhold every count of people from callers without the grant.
         assert api["presence"]["peopleFigures"] == "WITHHELD"
-        hidden = [
-            row[4] for row in table(answers, "meetings").rows
-        ]
+        hidden = [row[4] for row in table(answers, "meetings").rows]
         assert hidden and all(
             isinstance(cell, web.Hidden) and cell.text == web.WITHHELD_WORDING
             for cell in hidden
@@ -280,7 +282,9 @@ def test_a_past_moment_shows_the_apis_answer_as_it_stood_then(
 def test_payments_and_benefits_only_where_the_caller_may_see_them(demo: Demo) -> None:
     for role in ROLES:
         answers = demo.gather(role, web.AnswerSlice())
-        (section,) = [s for s in web.sections(answers) if s.key == "payments_and_benefits"]
+        (section,) = [
+            s for s in web.sections(answers) if s.key == "payments_and_benefits"
+        ]
         assert section.shown_to_caller == demo.caller(role).personal_data
         if not section.shown_to_caller:
             assert section.tables == []
@@ -290,8 +294,13 @@ def test_the_page_shows_every_table_with_its_chart_and_csv_link(demo: Demo) -> N
     answers = demo.gather("evaluator", web.AnswerSlice())
     links = web.Links("/answers", answers.chosen, None)
     page = web.page_html(answers, links)
-    for title in ("Intended outcomes", "Differences made", "Process experience",
-                  "End result", "Beyond the activity"):
+    for title in (
+        "Intended outcomes",
+        "Differences made",
+        "Process experience",
+        "End result",
+        "Beyond the activity",
+    ):
         assert f">{title}</h2>" in page
     for section in web.sections(answers):
         for t in section.tables:
@@ -299,9 +308,17 @@ def test_the_page_shows_every_table_with_its_chart_and_csv_link(demo: Demo) -> N
             assert links.csv(t.key).replace("&", "&amp;") in page
     assert page.count("Download CSV") == len(web.all_tables(answers))
     drawn = charts(answers)
-    assert {"outcomes-by-assessment", "contributions-flow", "changes-by-scope",
-            "changes-by-area", "process-scores", "meetings", "days",
-            "feedback-over-time", "cycles"} <= set(drawn)
+    assert {
+        "outcomes-by-assessment",
+        "contributions-flow",
+        "changes-by-scope",
+        "changes-by-area",
+        "process-scores",
+        "meetings",
+        "days",
+        "feedback-over-time",
+        "cycles",
+    } <= set(drawn)
     assert any(key.startswith("diversity-") for key in drawn)
     for chart in drawn.values():
         assert chart.title in page.replace("&#39;", "'")
@@ -392,7 +409,9 @@ def test_a_suppressed_value_appears_nowhere(demo: Demo, scope: str) -> None:
     }
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx_of(answers, tables)))
     places["XLSX"] = " ".join(
-        str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True)
+        str(cell)
+        for sheet in workbook
+        for row in sheet.iter_rows(values_only=True)
         for cell in row
     )
     for digits in (str(SENTINEL), f"{SENTINEL:,}", str(SENTINEL // 1000), "987654"):
@@ -406,7 +425,9 @@ def test_the_report_opens_has_its_sections_and_prints_its_anchor(
 ) -> None:
     records = demo.store.records
     head = demo.store.head()
-    answers = demo.gather("evaluator", web.AnswerSlice(demo.summary.initiatives[1].initiative_id))
+    answers = demo.gather(
+        "evaluator", web.AnswerSlice(demo.summary.initiatives[1].initiative_id)
+    )
     anchor = anchor_at(records.recorder, answers.position)
     assert str(anchor) == str(anchor_of(records.recorder))
     document = pdf_of(report_html(answers, records, anchor))
@@ -415,10 +436,22 @@ def test_the_report_opens_has_its_sections_and_prints_its_anchor(
     assert len(reader.pages) > 3
     text = " ".join(pdf_text(document).split())
     for heading in (
-        "Intended outcomes", "Differences made", "Process experience", "End result",
-        "Beyond the activity", "Presence", "Process", "Principles", "Cycles",
-        "You said, we did", "Aim", "Methods", "Results", "Outcomes",
-        "Critical perspective", "Planned for the next Act",
+        "Intended outcomes",
+        "Differences made",
+        "Process experience",
+        "End result",
+        "Beyond the activity",
+        "Presence",
+        "Process",
+        "Principles",
+        "Cycles",
+        "You said, we did",
+        "Aim",
+        "Methods",
+        "Results",
+        "Outcomes",
+        "Critical perspective",
+        "Planned for the next Act",
     ):
         assert heading in text, heading
     assert str(anchor) in text.replace(" ", "") or str(anchor) in pdf_text(
@@ -427,8 +460,19 @@ def test_the_report_opens_has_its_sections_and_prints_its_anchor(
     pdftoppm = poppler("pdftoppm")
     (tmp_path / "report.pdf").write_bytes(document)
     subprocess.run(
-        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
-         str(tmp_path / "report.pdf"), str(tmp_path / "first-page")],
+        [
+            pdftoppm,
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(tmp_path / "report.pdf"),
+            str(tmp_path / "first-page"),
+        ],
         check=True,
         timeout=60,
     )
@@ -442,7 +486,7 @@ def test_the_report_of_a_past_moment_anchors_that_moment(demo: Demo) -> None:
     anchor = anchor_at(records.recorder, answers.position)
     assert anchor is not None and anchor.position == 120
     html = report_html(answers, records, anchor)
-    assert f"<code class=\"anchor-text\">{anchor}</code>" in html
+    assert f'<code class="anchor-text">{anchor}</code>' in html
     assert "log position 120" in html
 
 
@@ -474,13 +518,19 @@ def test_the_routes_serve_pages_csv_xlsx_and_reports(
         async with site as http:
             return [
                 await http.get("/answers", headers=evaluator),
-                await http.get(f"/answers/initiatives/{first}?area=delivery", headers=evaluator),
+                await http.get(
+                    f"/answers/initiatives/{first}?area=delivery", headers=evaluator
+                ),
                 await http.get("/answers/tables/meetings.csv", headers=evaluator),
                 await http.get("/answers/tables.xlsx?as_of=300", headers=evaluator),
-                await http.get("/answers/report.html?from=2021-01-01", headers=evaluator),
+                await http.get(
+                    "/answers/report.html?from=2021-01-01", headers=evaluator
+                ),
                 await http.get("/answers"),
                 await http.get("/answers?as_of=yesterday", headers=evaluator),
-                await http.get("/answers?from=2022-01-01&to=2021-01-01", headers=evaluator),
+                await http.get(
+                    "/answers?from=2022-01-01&to=2021-01-01", headers=evaluator
+                ),
                 await http.get("/answers?as_of=999999", headers=evaluator),
                 await http.get("/answers/tables/nothing.csv", headers=evaluator),
                 await http.get(
@@ -489,8 +539,19 @@ def test_the_routes_serve_pages_csv_xlsx_and_reports(
                 ),
             ]
 
-    (page, narrowed, meetings, workbook, report, anonymous, bad_moment, backwards,
-     beyond, no_table, no_initiative) = asyncio.run(fetch())
+    (
+        page,
+        narrowed,
+        meetings,
+        workbook,
+        report,
+        anonymous,
+        bad_moment,
+        backwards,
+        beyond,
+        no_table,
+        no_initiative,
+    ) = asyncio.run(fetch())
     assert page.status_code == 200 and "Answers: Mind (demo)" in page.text
     assert narrowed.status_code == 200 and "the impact area delivery" in narrowed.text
     assert meetings.status_code == 200
@@ -518,24 +579,56 @@ def test_fourpi_report_writes_html_and_pdf(demo: Demo, tmp_path: Path) -> None:
     html_file, pdf_file = tmp_path / "report.html", tmp_path / "report.pdf"
     done = runner.invoke(
         main,
-        ["report", "--database", url, "--organisation", "Mind (demo)",
-         "--format", "html", "--output", str(html_file)],
+        [
+            "report",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (demo)",
+            "--format",
+            "html",
+            "--output",
+            str(html_file),
+        ],
     )
     assert done.exit_code == 0, done.output
     anchor = str(anchor_of(demo.store.records.recorder))
     assert anchor in html_file.read_text()
     done = runner.invoke(
         main,
-        ["report", "--database", url, "--organisation", "Mind (demo)",
-         "--initiative", str(demo.summary.initiatives[0].initiative_id),
-         "--as-of", "200", "--format", "pdf", "--output", str(pdf_file)],
+        [
+            "report",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (demo)",
+            "--initiative",
+            str(demo.summary.initiatives[0].initiative_id),
+            "--as-of",
+            "200",
+            "--format",
+            "pdf",
+            "--output",
+            str(pdf_file),
+        ],
     )
     assert done.exit_code == 0, done.output
     assert pdf_file.read_bytes().startswith(b"%PDF")
     assert demo.store.head() == head
     refused = runner.invoke(
         main,
-        ["report", "--database", url, "--organisation", "Mind (demo)",
-         "--as-of", "999999", "--format", "pdf", "--output", str(pdf_file)],
+        [
+            "report",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (demo)",
+            "--as-of",
+            "999999",
+            "--format",
+            "pdf",
+            "--output",
+            str(pdf_file),
+        ],
     )
     assert refused.exit_code == 2 and "beyond" in refused.output

@@ -74,7 +74,8 @@ def parse_moment(text: str | None) -> Moment:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise BadParameter(
-            "as_of", "must be a log position or a time such as 2024-05-01T12:00:00+00:00"
+            "as_of",
+            "must be a log position or a time such as 2024-05-01T12:00:00+00:00",
         ) from None
     if moment.tzinfo is None:
         raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
@@ -89,7 +90,9 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
             "area", "must be one of " + ", ".join(a.value for a in ImpactArea)
         )
     cycle_text = text_of(request, "cycle")
-    if cycle_text is not None and not (cycle_text.isdigit() and 0 < int(cycle_text) < 10_000):
+    if cycle_text is not None and not (
+        cycle_text.isdigit() and 0 < int(cycle_text) < 10_000
+    ):
         raise BadParameter("cycle", "must be a cycle number from 1")
     period_from, period_to = parse_date(request, "from"), parse_date(request, "to")
     if period_from and period_to and period_from > period_to:
@@ -141,7 +144,13 @@ def answer_routes(
         try:
             answers = await gather(records, views, caller, chosen, moment)
         except AnswerError as error:
-            status = 403 if error.code == "FORBIDDEN" else 404 if error.code == "NOT_FOUND" else 400
+            status = (
+                403
+                if error.code == "FORBIDDEN"
+                else 404
+                if error.code == "NOT_FOUND"
+                else 400
+            )
             return PlainTextResponse(str(error), status_code=status)
         return await make(answers, Links(prefix, chosen, moment))
 
@@ -157,8 +166,12 @@ def answer_routes(
         async def make(answers: Answers, links: Links) -> Response:
             found = [t for t in all_tables(answers) if t.key == key]
             if not found:
-                return PlainTextResponse(f"table: no table is named {key!r}", status_code=404)
-            return attachment(csv_of(found[0]), CSV_TYPE, file_name(answers, f"{key}.csv"))
+                return PlainTextResponse(
+                    f"table: no table is named {key!r}", status_code=404
+                )
+            return attachment(
+                csv_of(found[0]), CSV_TYPE, file_name(answers, f"{key}.csv")
+            )
 
         return await answered(request, make)
 
@@ -180,7 +193,9 @@ def answer_routes(
                 document = await run_in_threadpool(made)
                 if form == "html":
                     return HTMLResponse(document)
-                return attachment(document, "application/pdf", file_name(answers, "pdf"))
+                return attachment(
+                    document, "application/pdf", file_name(answers, "pdf")
+                )
 
             return await answered(request, make)
 

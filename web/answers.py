@@ -307,7 +307,7 @@ async def ask(
     result = await _SCHEMA.execute(
         document, variable_values=variables, context_value=context
     )
-    errors = [error.formatted for error in result.errors or []]
+    errors: list[JSON] = [dict(error.formatted) for error in result.errors or []]
     return result.data, errors
 
 
@@ -519,7 +519,9 @@ def spread_row(name: str, spread: JSON) -> tuple[Cell, ...]:
     return (
         name,
         spread["count"],
-        None if median is None else Ratio(Fraction(median["numerator"], median["denominator"]), percent=False),
+        None
+        if median is None
+        else Ratio(Fraction(median["numerator"], median["denominator"]), percent=False),
         spread["p90"],
         spread["longest"],
     )
@@ -547,8 +549,7 @@ def intended_outcomes_section(answers: Answers) -> Section:
     total = len(answer["outcomes"])
     share = ratio(answer["shareAchieved"])
     section.summary.append(
-        f"{total} intended outcomes; achieved or partly achieved: "
-        f"{shown(share)}."
+        f"{total} intended outcomes; achieved or partly achieved: {shown(share)}."
     )
     section.tables.append(
         counted(
@@ -604,7 +605,10 @@ def contributions_flow(answers: Answers) -> tuple[tuple[str, int], ...]:
 
     return (
         ("Contributions", total),
-        ("Adopted or adapted", by_response.get("adopted", 0) + by_response.get("adapted", 0)),
+        (
+            "Adopted or adapted",
+            by_response.get("adopted", 0) + by_response.get("adapted", 0),
+        ),
         ("Led to a change", of(answers.data["principles"]["responsiveness"])),
         ("Contributors told", of(answers.data["process"]["feedbackClosure"])),
     )
@@ -639,7 +643,9 @@ def differences_section(answers: Answers) -> Section:
         counted("changes-by-scope", "Changes by scope", "Scope", answer["byScope"])
     )
     section.tables.append(
-        counted("changes-by-area", "Changes by impact area", "Impact area", answer["byArea"])
+        counted(
+            "changes-by-area", "Changes by impact area", "Impact area", answer["byArea"]
+        )
     )
     section.tables.append(you_said_we_did(answers))
     return section
@@ -785,7 +791,12 @@ def beyond_section(answers: Answers) -> Section:
             "Each change beyond the activity",
             ("Kind", "Change", "Impact area", "Changed on"),
             tuple(
-                (words(k["kind"]), c["description"], words(c["impactArea"]), c["changedOn"])
+                (
+                    words(k["kind"]),
+                    c["description"],
+                    words(c["impactArea"]),
+                    c["changedOn"],
+                )
                 for k in answer["byKind"]
                 for c in k["changes"]
             ),
@@ -866,7 +877,13 @@ def presence_section(answers: Answers) -> Section:
                 f"and carers involved (counted: "
                 f"{shown(people(answers, total, figures))}) against the reference "
                 "population",
-                ("Value", "Service users and carers", "Share", "Reference share", "Ratio"),
+                (
+                    "Value",
+                    "Service users and carers",
+                    "Share",
+                    "Reference share",
+                    "Ratio",
+                ),
                 tuple(
                     (
                         words(row["value"]),
@@ -900,9 +917,15 @@ def process_section(answers: Answers) -> Section:
             ("Measure", "How many", "Median days", "90% within days", "Longest days"),
             (
                 spread_row("Days from owed to paid", answer["paymentDays"]),
-                spread_row("Days from contribution to response", answer["responseDays"]),
-                spread_row("Days from contribution to feedback", answer["feedbackDays"]),
-                spread_row("Days papers were sent before the meeting", answer["papersSpread"]),
+                spread_row(
+                    "Days from contribution to response", answer["responseDays"]
+                ),
+                spread_row(
+                    "Days from contribution to feedback", answer["feedbackDays"]
+                ),
+                spread_row(
+                    "Days papers were sent before the meeting", answer["papersSpread"]
+                ),
             ),
         )
     )
@@ -953,7 +976,10 @@ def principles_section(answers: Answers) -> Section:
     section = new_section("principles")
     policy = answer["policy"]
     rows: list[tuple[Cell, ...]] = [
-        ("Responsiveness: contributions that led to a change", ratio(answer["responsiveness"])),
+        (
+            "Responsiveness: contributions that led to a change",
+            ratio(answer["responsiveness"]),
+        ),
         ("Contributions declined", answer["declined"]),
         ("Declines explained", answer["declinesExplained"]),
         ("Transparency: declines explained", ratio(answer["transparency"])),
@@ -968,7 +994,12 @@ def principles_section(answers: Answers) -> Section:
             ("Policy review overdue", "yes" if policy["overdue"] else "no"),
         ]
     section.tables.append(
-        Table("principles", "Responsiveness, transparency and policy review", ("Measure", "Value"), tuple(rows))
+        Table(
+            "principles",
+            "Responsiveness, transparency and policy review",
+            ("Measure", "Value"),
+            tuple(rows),
+        )
     )
     return section
 
@@ -1047,7 +1078,11 @@ def cycles_section(answers: Answers) -> Section:
         )
         lines = [
             *(f"Found: {cycle['findings']}" for _ in [0] if cycle["findings"]),
-            *(f"Reflected: {cycle['reflections']}" for _ in [0] if cycle["reflections"]),
+            *(
+                f"Reflected: {cycle['reflections']}"
+                for _ in [0]
+                if cycle["reflections"]
+            ),
             *(f"Learnt: {cycle['lessons']}" for _ in [0] if cycle["lessons"]),
             *(f"Planned for the next Act: {a}" for a in cycle["plannedActions"]),
             *(f"Taken up from the cycle before: {a}" for a in cycle["actionsTakenUp"]),
@@ -1057,7 +1092,16 @@ def cycles_section(answers: Answers) -> Section:
         Table(
             "cycles",
             "Each initiative's cycles and the day each phase was entered",
-            ("Initiative", "Cycle", "Phase now", "Act", "Evaluate", "Reflect", "Learn", "Focus"),
+            (
+                "Initiative",
+                "Cycle",
+                "Phase now",
+                "Act",
+                "Evaluate",
+                "Reflect",
+                "Learn",
+                "Focus",
+            ),
             tuple(rows),
         )
     )

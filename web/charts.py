@@ -86,9 +86,7 @@ def number(cell: object) -> float | None:
 
 
 def hidden_count(table: Table, columns: tuple[int, ...]) -> int:
-    return sum(
-        1 for row in table.rows for i in columns if isinstance(row[i], Hidden)
-    )
+    return sum(1 for row in table.rows for i in columns if isinstance(row[i], Hidden))
 
 
 def bars(
@@ -174,17 +172,17 @@ def counted_chart(noun: str) -> Callable[[Answers, Table], Chart]:
 
 
 def scores_chart(answers: Answers, table: Table) -> Chart:
-    values = [
-        {"kind": str(row[0]), "dimension": str(row[1]), "mean": number(row[3])}
+    means = [
+        (mean, str(row[0]), str(row[1]))
         for row in table.rows
-        if number(row[3]) is not None
+        if (mean := number(row[3])) is not None
     ]
-    if values:
-        low = min(values, key=lambda v: v["mean"])
-        high = max(values, key=lambda v: v["mean"])
+    values = [{"kind": k, "dimension": d, "mean": m} for m, k, d in means]
+    if means:
+        low, high = min(means), max(means)
         title = (
-            f"Mean scores from {low['mean']:.2f} ({low['dimension'].lower()}) to "
-            f"{high['mean']:.2f} ({high['dimension'].lower()}) out of 5"
+            f"Mean scores from {low[0]:.2f} ({low[2].lower()}) to "
+            f"{high[0]:.2f} ({high[2].lower()}) out of 5"
         )
     else:
         title = "No mean score can be shown: each is worked out from a hidden count"
@@ -271,9 +269,13 @@ def diversity_chart(answers: Answers, table: Table) -> Chart:
     for row in table.rows:
         share, reference = number(row[2]), number(row[3])
         if share is not None:
-            values.append({"value": str(row[0]), "who": "Those involved", "share": share})
+            values.append(
+                {"value": str(row[0]), "who": "Those involved", "share": share}
+            )
         if reference is not None:
-            values.append({"value": str(row[0]), "who": "Population", "share": reference})
+            values.append(
+                {"value": str(row[0]), "who": "Population", "share": reference}
+            )
         if share is not None and reference:
             gaps.append((share - reference, str(row[0]), share, reference))
     if gaps:

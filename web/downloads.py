@@ -55,7 +55,10 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     about.append(["Log position", answers.position])
     about.append(["As of", answers.as_of_date])
     about.append(
-        ["Hidden figures", "written as the words shown in their place, never as numbers"]
+        [
+            "Hidden figures",
+            "written as the words shown in their place, never as numbers",
+        ]
     )
     about.append([])
     about.append(["Sheet", "Table"])

@@ -18,8 +18,8 @@ from fourpi.graphql.context import Caller
 from fourpi.projections.views import ImpactViews
 from fourpi.web.answers import (
     TEMPLATES,
-    AnswerSlice,
     Answers,
+    AnswerSlice,
     Moment,
     Section,
     as_of_text,
@@ -77,14 +77,17 @@ def gripp2(
         for initiative in answers.initiatives.values()
         if chosen.initiative_id is None or initiative["id"] == str(chosen.initiative_id)
     ]
-    aim, methods = [], []
+    aim: list[str] = []
+    methods: list[str] = []
     for initiative in in_scope:
         # Purpose, limits and methods are set when an initiative is launched and
         # never changed, so the record as it stands now says what it said then.
-        launched = records.repository.get(UUID(initiative["id"]))
+        launched: object = records.repository.get(UUID(initiative["id"]))
         purpose = getattr(launched, "purpose", None)
         limits = getattr(launched, "limits_of_influence", None)
-        ways = ", ".join(words(m.value).lower() for m in getattr(launched, "methods", ()))
+        ways = ", ".join(
+            words(m.value).lower() for m in getattr(launched, "methods", ())
+        )
         aim.append(
             f"{initiative['name']}: {purpose or 'no purpose recorded.'}"
             + (f" Limits of influence: {limits}" if limits else "")
@@ -103,7 +106,9 @@ def gripp2(
     experience = section_of(all_sections, "process_experience")
     methods += presence.summary + experience.summary
     for row in presence.tables[0].rows:
-        methods.append(f"Service users and carers, {str(row[0]).lower()}: {shown(row[1])}.")
+        methods.append(
+            f"Service users and carers, {str(row[0]).lower()}: {shown(row[1])}."
+        )
     flow = dict(contributions_flow(answers))
     differences = data["differences"]
     results = [
@@ -174,21 +179,27 @@ def critical_perspective(answers: Answers) -> list[str]:
     flow = dict(contributions_flow(answers))
     untold = flow["Contributions"] - flow["Contributors told"]
     if untold:
-        lines.append(f"Contributors have not yet been told what became of {untold} contributions.")
+        lines.append(
+            f"Contributors have not yet been told what became of {untold} contributions."
+        )
     if process["unpaid"]:
         lines.append(f"{process['unpaid']} payments are not yet paid.")
     policy = data["principles"]["policy"]
     if policy is None:
         lines.append("The organisation has adopted no involvement policy.")
     elif policy["overdue"]:
-        lines.append(f"The involvement policy's review was due on {policy['reviewDueOn']} and is overdue.")
+        lines.append(
+            f"The involvement policy's review was due on {policy['reviewDueOn']} and is overdue."
+        )
     for cycle in data["cycles"]["cycles"]:
         if cycle["reflections"]:
             lines.append(f"Cycle {cycle['number']} reflected: {cycle['reflections']}")
         if cycle["lessons"]:
             lines.append(f"Cycle {cycle['number']} learnt: {cycle['lessons']}")
     if not lines:
-        lines.append("The record shows no shortfall against the standards in this slice.")
+        lines.append(
+            "The record shows no shortfall against the standards in this slice."
+        )
     return lines
 
 
@@ -196,7 +207,9 @@ def stylesheet() -> str:
     return (resources.files("fourpi.web") / "static" / "report.css").read_text()
 
 
-def report_html(answers: Answers, records: InvolvementRecords, anchor: Anchor | None) -> str:
+def report_html(
+    answers: Answers, records: InvolvementRecords, anchor: Anchor | None
+) -> str:
     """The report as one self-contained HTML document (its stylesheet inlined)."""
     all_sections = sections(answers)
     return TEMPLATES.get_template("report/report.html").render(
