@@ -132,6 +132,14 @@ class Table:
     caption: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    of: int | None = None
+    """When only the first rows are shown: how many rows the whole table has."""
+
+    def first(self, limit: int) -> "Table":
+        """The table cut to its first `limit` rows, saying how many it has."""
+        if len(self.rows) <= limit:
+            return self
+        return replace(self, rows=self.rows[:limit], of=len(self.rows))
 
 
 @dataclass
@@ -1221,11 +1229,25 @@ def subject(answers: Answers) -> str:
     return answers.initiative_name or answers.organisation_name
 
 
+PAGE_ROWS = 500
+"""The most rows a table shows on a page; its CSV and the XLSX hold every row."""
+
+
+def cut(all_sections: list[Section], limit: int) -> list[Section]:
+    """The sections with each table cut to its first `limit` rows."""
+    return [
+        replace(section, tables=[table.first(limit) for table in section.tables])
+        for section in all_sections
+    ]
+
+
 def page_html(answers: Answers, links: Links) -> str:
     """The answer page of an organisation or initiative, for the signed-in frame."""
     from fourpi.web.charts import charts
 
-    shown_sections = sections(answers)
+    whole = sections(answers)
+    drawn = charts(answers, [t for s in whole for t in s.tables])
+    shown_sections = cut(whole, PAGE_ROWS)
     return TEMPLATES.get_template("answers/page.html").render(
         answers=answers,
         subject=subject(answers),
@@ -1234,6 +1256,6 @@ def page_html(answers: Answers, links: Links) -> str:
         as_of_text=as_of_text(answers.moment),
         areas=[(area.value, words(area.value)) for area in ImpactArea],
         sections=shown_sections,
-        charts=charts(answers, [t for s in shown_sections for t in s.tables]),
+        charts=drawn,
         links=links,
     )

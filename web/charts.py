@@ -206,6 +206,38 @@ def scores_chart(answers: Answers, table: Table) -> Chart:
     return Chart(table.key, title, spec, hidden_count(table, (3,)))
 
 
+MOST_BARS = 40
+"""More rows than this are drawn as a distribution, not one bar each."""
+
+
+def attendance_chart(table: Table, title: str, values: list[dict[str, Any]]) -> Chart:
+    """Many meetings: how many meetings had each number of service users and carers,
+    against the standard (only meetings whose count the caller may see)."""
+    spec = base(
+        title,
+        values,
+        height=180,
+        layer=[
+            {
+                "mark": {"type": "bar", "color": COLOURS[0]},
+                "encoding": {
+                    "x": {
+                        "field": "people",
+                        "type": "ordinal",
+                        "title": "Service users and carers attending",
+                    },
+                    "y": {
+                        "aggregate": "count",
+                        "type": "quantitative",
+                        "title": "Meetings",
+                    },
+                },
+            },
+        ],
+    )
+    return Chart(table.key, title, spec, hidden_count(table, (4,)))
+
+
 def meetings_chart(answers: Answers, table: Table) -> Chart:
     values = [
         {"meeting": f"{row[0]} ({row[1]})", "people": number(row[4]), "order": i}
@@ -217,6 +249,8 @@ def meetings_chart(answers: Answers, table: Table) -> Chart:
         f"{meets} of {plural(len(table.rows), 'meeting')} met the 4PI standard of "
         "at least two, ideally three, service users or carers"
     )
+    if len(values) > MOST_BARS:
+        return attendance_chart(table, title, values)
     standard = [
         {"people": 2, "line": "Standard: two"},
         {"people": 3, "line": "Ideally three"},
@@ -424,6 +458,13 @@ def cycles_chart(answers: Answers, table: Table) -> Chart:
         if table.rows
         else "No cycles yet"
     )
+    if len(table.rows) > MOST_BARS:
+        began: dict[str, str] = {}
+        for value in values:
+            began[value["cycle"]] = max(began.get(value["cycle"], ""), value["start"])
+        latest = set(sorted(began, key=began.__getitem__)[-MOST_BARS:])
+        values = [v for v in values if v["cycle"] in latest]
+        title += f" (the {MOST_BARS} latest drawn)"
     spec = base(
         title,
         values,

@@ -24,6 +24,7 @@ from fourpi.web.answers import (
     Section,
     as_of_text,
     contributions_flow,
+    cut,
     gather,
     narrowing,
     sections,
@@ -35,6 +36,9 @@ from fourpi.web.charts import charts
 
 Format = Literal["html", "pdf"]
 SEALS_LOOKED_BACK = 256
+REPORT_ROWS = 100
+"""The most rows a table prints in the report (a 100k-event organisation has
+thousands of meetings): the page's CSV and XLSX downloads hold every row."""
 
 
 def anchor_at(recorder: object, position: int) -> Anchor | None:
@@ -212,6 +216,7 @@ def report_html(
 ) -> str:
     """The report as one self-contained HTML document (its stylesheet inlined)."""
     all_sections = sections(answers)
+    drawn = charts(answers, [t for s in all_sections for t in s.tables])
     return TEMPLATES.get_template("report/report.html").render(
         answers=answers,
         subject=subject(answers),
@@ -219,8 +224,8 @@ def report_html(
         as_of_text=as_of_text(answers.moment),
         anchor=None if anchor is None else str(anchor),
         gripp2=gripp2(answers, records, all_sections),
-        sections=all_sections,
-        charts=charts(answers, [t for s in all_sections for t in s.tables]),
+        sections=cut(all_sections, REPORT_ROWS),
+        charts=drawn,
         stylesheet=stylesheet(),
         made_on=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
