@@ -306,7 +306,7 @@ def test_the_page_shows_every_table_with_its_chart_and_csv_link(demo: Demo) -> N
         for t in section.tables:
             assert f'id="table-{t.key}"' in page
             assert links.csv(t.key).replace("&", "&amp;") in page
-    assert page.count("Download CSV") == len(web.all_tables(answers))
+    assert page.count(">Download CSV</a>") == len(web.all_tables(answers))
     drawn = charts(answers)
     assert {
         "outcomes-by-assessment",
@@ -632,3 +632,39 @@ def test_fourpi_report_writes_html_and_pdf(demo: Demo, tmp_path: Path) -> None:
         ],
     )
     assert refused.exit_code == 2 and "beyond" in refused.output
+
+
+def test_hidden_figures_are_worded_in_one_place() -> None:
+    hidden = {"value": None, "suppressed": True}
+    assert web.hidden_text(hidden, "SMALL_NUMBERS_SUPPRESSED", 5) == (
+        "fewer than 5, or hidden to protect a small number"
+    )
+    assert web.hidden_text({**hidden, "reason": "SMALL_NUMBER"}, "X", 7) == (
+        "fewer than 7"
+    )
+    assert web.hidden_text({**hidden, "reason": "PROTECTS_ANOTHER"}, "X", 7) == (
+        "hidden to protect a small number"
+    )
+    assert web.hidden_text(hidden, "WITHHELD", 5) == web.WITHHELD_WORDING
+
+
+def test_a_long_table_is_cut_saying_how_long_and_many_meetings_draw_a_distribution(
+    demo: Demo,
+) -> None:
+    answers = demo.gather("evaluator", web.AnswerSlice())
+    meetings = table(answers, "meetings")
+    many = web.Table(
+        meetings.key,
+        meetings.caption,
+        meetings.columns,
+        tuple(meetings.rows[i % len(meetings.rows)] for i in range(300)),
+    )
+    cut = many.first(100)
+    assert len(cut.rows) == 100 and cut.of == 300
+    assert many.first(300) is many
+    (chart,) = charts(answers, [many]).values()
+    layer = chart.spec["layer"][0]
+    assert layer["encoding"]["y"]["aggregate"] == "count"
+    assert "300 meetings" in chart.title
+    assert chart.left_out == sum(isinstance(row[4], web.Hidden) for row in many.rows)
+    assert "<svg" in chart.svg()

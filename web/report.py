@@ -7,7 +7,7 @@ log it came from unaltered with `fourpi audit verify --anchor POSITION:SEAL`.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal
 from uuid import UUID
@@ -56,6 +56,18 @@ def anchor_at(recorder: object, position: int) -> Anchor | None:
         after = max(0, after - SEALS_LOOKED_BACK)
 
 
+REPORT_ITEMS = 20
+"""The most initiatives, changes, meetings or cycles the report's prose names one by
+one; the tables and downloads hold the rest."""
+
+
+def listed(items: list[str], noun: str) -> str:
+    """Items joined for a sentence, the first REPORT_ITEMS of them and how many more."""
+    shown = "; ".join(items[:REPORT_ITEMS])
+    more = len(items) - REPORT_ITEMS
+    return shown if more <= 0 else f"{shown}; and {more} more {noun}"
+
+
 @dataclass(frozen=True)
 class Gripp2Part:
     """One section of the GRIPP2 short form (Staniszewska et al., 2017)."""
@@ -83,7 +95,7 @@ def gripp2(
     ]
     aim: list[str] = []
     methods: list[str] = []
-    for initiative in in_scope:
+    for initiative in in_scope[:REPORT_ITEMS]:
         # Purpose, limits and methods are set when an initiative is launched and
         # never changed, so the record as it stands now says what it said then.
         launched: object = records.repository.get(UUID(initiative["id"]))
@@ -101,11 +113,15 @@ def gripp2(
             f"the {words(initiative['level']).lower()} level, from "
             f"{initiative['started_on']}" + (f", by {ways}." if ways else ".")
         )
-    outcomes = data["intendedOutcomes"]["outcomes"]
-    if outcomes:
-        aim.append(
-            "Intended outcomes: " + "; ".join(o["description"] for o in outcomes) + "."
+    if len(in_scope) > REPORT_ITEMS:
+        more = (
+            f"and {len(in_scope) - REPORT_ITEMS} more initiatives, each with a report"
         )
+        aim.append(more.capitalize() + " of its own.")
+        methods.append(more.capitalize() + " of its own.")
+    outcomes = [o["description"] for o in data["intendedOutcomes"]["outcomes"]]
+    if outcomes:
+        aim.append("Intended outcomes: " + listed(outcomes, "outcomes") + ".")
     presence = section_of(all_sections, "presence")
     experience = section_of(all_sections, "process_experience")
     methods += presence.summary + experience.summary
@@ -124,9 +140,13 @@ def gripp2(
         f"Declined: {data['principles']['declined']}, of which explained: "
         f"{data['principles']['declinesExplained']}.",
     ]
-    for change in differences["changes"]:
+    results += [
+        f"{words(change['scope'])}: {change['description']} ({change['changedOn']})."
+        for change in differences["changes"][:REPORT_ITEMS]
+    ]
+    if len(differences["changes"]) > REPORT_ITEMS:
         results.append(
-            f"{words(change['scope'])}: {change['description']} ({change['changedOn']})."
+            f"And {len(differences['changes']) - REPORT_ITEMS} more changes."
         )
     outcome_lines = [
         *section_of(all_sections, "intended_outcomes").summary,
@@ -134,8 +154,8 @@ def gripp2(
         *section_of(all_sections, "beyond").summary,
     ]
     for kind in data["beyond"]["byKind"]:
-        for change in kind["changes"]:
-            outcome_lines.append(f"{words(kind['kind'])}: {change['description']}.")
+        described = [change["description"] for change in kind["changes"]]
+        outcome_lines.append(f"{words(kind['kind'])}: {listed(described, 'changes')}.")
     critical = critical_perspective(answers)
     return [
         Gripp2Part("Aim", "The aim of involvement in this work.", aim),
@@ -173,7 +193,7 @@ def critical_perspective(answers: Answers) -> list[str]:
     if failing:
         lines.append(
             f"{len(failing)} of {len(data['presence']['meetings'])} meetings fell "
-            "below the 4PI standard: " + "; ".join(failing) + "."
+            "below the 4PI standard: " + listed(failing, "meetings") + "."
         )
     process = data["process"]
     if process["awaitingResponse"]:
@@ -195,7 +215,7 @@ def critical_perspective(answers: Answers) -> list[str]:
         lines.append(
             f"The involvement policy's review was due on {policy['reviewDueOn']} and is overdue."
         )
-    for cycle in data["cycles"]["cycles"]:
+    for cycle in data["cycles"]["cycles"][-REPORT_ITEMS:]:
         if cycle["reflections"]:
             lines.append(f"Cycle {cycle['number']} reflected: {cycle['reflections']}")
         if cycle["lessons"]:
@@ -224,7 +244,10 @@ def report_html(
         as_of_text=as_of_text(answers.moment),
         anchor=None if anchor is None else str(anchor),
         gripp2=gripp2(answers, records, all_sections),
-        sections=cut(all_sections, REPORT_ROWS),
+        sections=[
+            replace(section, notes=section.notes[-REPORT_ITEMS:])
+            for section in cut(all_sections, REPORT_ROWS)
+        ],
         charts=drawn,
         stylesheet=stylesheet(),
         made_on=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
