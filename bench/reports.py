@@ -14,8 +14,6 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from typing import Any
 from uuid import UUID, uuid4
 
 from bench.answers import peak_memory_mb
@@ -31,17 +29,17 @@ from fourpi.web.charts import charts, drawn
 from fourpi.web.report import anchor_at, pdf_of, report_html
 
 
-def stopwatch() -> Callable[[str], None]:
-    times: dict[str, float] = {}
-    last = [time.perf_counter()]
+class Stopwatch:
+    """Seconds per stage, each from the end of the one before."""
 
-    def lap(name: str) -> None:
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
         now = time.perf_counter()
-        times[name] = now - last[0]
-        last[0] = now
-
-    lap.times = times  # type: ignore[attr-defined]
-    return lap
+        self.times[stage] = now - self.last
+        self.last = now
 
 
 def one_run(
@@ -51,7 +49,7 @@ def one_run(
     chosen: AnswerSlice,
     report: bool,
 ) -> dict[str, float]:
-    lap = stopwatch()
+    lap = Stopwatch()
     answers = asyncio.run(gather(records, views, caller, chosen))
     lap("gather")
     shown = sections(answers)
@@ -70,7 +68,7 @@ def one_run(
         lap("report html")
         pdf_of(html)
         lap("pdf")
-    times: dict[str, float] = lap.times  # type: ignore[attr-defined]
+    times = lap.times
     times["total"] = sum(times.values())
     rows = sum(len(t.rows) for s in shown for t in s.tables)
     times["table rows"] = rows
@@ -137,7 +135,7 @@ def main() -> None:
         (True, f"{events}-event organisation, report (PDF)"),
     ):
         drawn.cache_clear()
-        runs: list[dict[str, Any]] = [
+        runs = [
             one_run(records, views, caller, whole, report)
             for _ in range(max(1, arguments.repeat - 1) + 1)
         ]
