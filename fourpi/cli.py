@@ -201,29 +201,49 @@ def projections_rebuild(database_url: str | None, batch_size: int) -> None:
     click.echo(f"Rebuilt the views from {position} events.")
 
 
+def slice_options(command: F) -> F:
+    """The options that narrow the answers and choose their moment."""
+    for option in reversed(
+        [
+            click.option(
+                "--area",
+                type=click.Choice([a.value for a in ImpactArea]),
+                help="One 4PI impact area.",
+            ),
+            click.option(
+                "--cycle",
+                type=int,
+                help="One Act-Evaluate-Reflect-Learn cycle, by number.",
+            ),
+            click.option(
+                "--from",
+                "period_from",
+                type=click.DateTime(["%Y-%m-%d"]),
+                help="Period start.",
+            ),
+            click.option(
+                "--to",
+                "period_to",
+                type=click.DateTime(["%Y-%m-%d"]),
+                help="Period end.",
+            ),
+            click.option(
+                "--as-of",
+                metavar="POSITION|TIME",
+                help="A log position, or an ISO time with its zone "
+                "(2024-05-01T12:00:00+00:00).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
 @database_option
 @click.option("--organisation", "organisation_id", type=click.UUID, required=True)
 @click.option("--initiative", "initiative_id", type=click.UUID, help="One initiative.")
-@click.option(
-    "--area",
-    type=click.Choice([a.value for a in ImpactArea]),
-    help="One 4PI impact area.",
-)
-@click.option(
-    "--cycle", type=int, help="One Act-Evaluate-Reflect-Learn cycle, by number."
-)
-@click.option(
-    "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Period start."
-)
-@click.option(
-    "--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), help="Period end."
-)
-@click.option(
-    "--as-of",
-    metavar="POSITION|TIME",
-    help="A log position, or an ISO time with its zone (2024-05-01T12:00:00+00:00).",
-)
+@slice_options
 def answers(
     database_url: str | None,
     organisation_id: UUID,
@@ -756,25 +776,7 @@ REPORT_OPTIONS = {
     "--organisation", "organisation", required=True, help="By id or exact name."
 )
 @click.option("--initiative", "initiative_id", type=click.UUID, help="One initiative.")
-@click.option(
-    "--area",
-    type=click.Choice([a.value for a in ImpactArea]),
-    help="One 4PI impact area.",
-)
-@click.option(
-    "--cycle", type=int, help="One Act-Evaluate-Reflect-Learn cycle, by number."
-)
-@click.option(
-    "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Period start."
-)
-@click.option(
-    "--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), help="Period end."
-)
-@click.option(
-    "--as-of",
-    metavar="POSITION|TIME",
-    help="A log position, or an ISO time with its zone (2024-05-01T12:00:00+00:00).",
-)
+@slice_options
 @click.option(
     "--format",
     "form",

@@ -74,6 +74,30 @@ def base(title: str, values: list[dict[str, Any]], **rest: Any) -> SPEC:
     }
 
 
+def grouped_bars(
+    title: str,
+    values: list[dict[str, Any]],
+    row: str,
+    group: str,
+    value: str,
+    axis: dict[str, Any],
+    legend: str | None = None,
+) -> SPEC:
+    """Horizontal bars, one row per `row`, a bar per `group` within it."""
+    return base(
+        title,
+        values,
+        height={"step": 12},
+        mark={"type": "bar"},
+        encoding={
+            "y": {"field": row, "type": "nominal", "title": None, "sort": None},
+            "yOffset": {"field": group},
+            "x": {"field": value, "type": "quantitative", **axis},
+            "color": {"field": group, "type": "nominal", "title": legend},
+        },
+    )
+
+
 def number(cell: object) -> float | None:
     """A cell's value to draw, or None when it is hidden or missing."""
     if isinstance(cell, bool) or cell is None or isinstance(cell, Hidden):
@@ -186,22 +210,14 @@ def scores_chart(answers: Answers, table: Table) -> Chart:
         )
     else:
         title = "No mean score can be shown: each is worked out from a hidden count"
-    spec = base(
+    spec = grouped_bars(
         title,
         values,
-        height={"step": 14},
-        mark={"type": "bar"},
-        encoding={
-            "y": {"field": "dimension", "type": "nominal", "title": None},
-            "yOffset": {"field": "kind"},
-            "x": {
-                "field": "mean",
-                "type": "quantitative",
-                "title": "Mean score (1 to 5)",
-                "scale": {"domain": [0, 5]},
-            },
-            "color": {"field": "kind", "type": "nominal", "title": "Respondents"},
-        },
+        "dimension",
+        "kind",
+        "mean",
+        {"title": "Mean score (1 to 5)", "scale": {"domain": [0, 5]}},
+        legend="Respondents",
     )
     return Chart(table.key, title, spec, hidden_count(table, (3,)))
 
@@ -327,22 +343,13 @@ def diversity_chart(answers: Answers, table: Table) -> Chart:
             f"{category.capitalize()}: shares of those involved cannot be shown against "
             "the population (worked out from hidden counts)"
         )
-    spec = base(
+    spec = grouped_bars(
         title,
         values,
-        height={"step": 10},
-        mark={"type": "bar"},
-        encoding={
-            "y": {"field": "value", "type": "nominal", "title": None, "sort": None},
-            "yOffset": {"field": "who"},
-            "x": {
-                "field": "share",
-                "type": "quantitative",
-                "title": "Share",
-                "axis": {"format": "%"},
-            },
-            "color": {"field": "who", "type": "nominal", "title": None},
-        },
+        "value",
+        "who",
+        "share",
+        {"title": "Share", "axis": {"format": "%"}},
     )
     return Chart(table.key, title, spec, hidden_count(table, (1, 2, 4)))
 
@@ -366,18 +373,7 @@ def days_chart(answers: Answers, table: Table) -> Chart:
         f"Payments took a median of {days(pay)} from owed to paid; responses "
         f"to contributions a median of {days(respond)}"
     )
-    spec = base(
-        title,
-        values,
-        height={"step": 12},
-        mark={"type": "bar"},
-        encoding={
-            "y": {"field": "measure", "type": "nominal", "title": None, "sort": None},
-            "yOffset": {"field": "what"},
-            "x": {"field": "days", "type": "quantitative", "title": "Days"},
-            "color": {"field": "what", "type": "nominal", "title": None},
-        },
-    )
+    spec = grouped_bars(title, values, "measure", "what", "days", {"title": "Days"})
     return Chart(table.key, title, spec, 0)
 
 
