@@ -98,6 +98,14 @@ def grouped_bars(
     )
 
 
+def whole_numbers(counts: list[Any]) -> dict[str, Any]:
+    """An axis of counts that labels whole numbers only."""
+    most = int(max(counts, default=0))
+    if most <= 12:
+        return {"values": list(range(most + 1)), "format": "d"}
+    return {"tickMinStep": 1, "format": "d"}
+
+
 def number(cell: object) -> float | None:
     """A cell's value to draw, or None when it is hidden or missing."""
     if isinstance(cell, bool) or cell is None or isinstance(cell, Hidden):
@@ -138,7 +146,7 @@ def bars(
                 "field": "value",
                 "type": "quantitative",
                 "title": value_title,
-                "axis": {"tickMinStep": 1, "format": "d"},
+                "axis": whole_numbers([v["value"] for v in values]),
             },
         },
     )
@@ -290,7 +298,7 @@ def meetings_chart(answers: Answers, table: Table) -> Chart:
                         "field": "people",
                         "type": "quantitative",
                         "title": "Service users and carers attending",
-                        "axis": {"tickMinStep": 1, "format": "d"},
+                        "axis": whole_numbers([3] + [v["people"] for v in values]),
                     },
                 },
             },
