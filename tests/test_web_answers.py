@@ -668,3 +668,51 @@ def test_a_long_table_is_cut_saying_how_long_and_many_meetings_draw_a_distributi
     assert "300 meetings" in chart.title
     assert chart.left_out == sum(isinstance(row[4], web.Hidden) for row in many.rows)
     assert "<svg" in chart.svg()
+
+
+def test_the_report_anchors_its_log_on_each_backend(database_url: str) -> None:
+    store = ApiStore(database_url)
+    try:
+        summary = create_demo(store.records)
+        store.views.catch_up()
+        caller = Caller.of(
+            store.records.authenticate(
+                store.token(summary.organisation_id, Role.EVALUATOR)
+            )
+        )
+        store.views.catch_up()
+        answers = asyncio.run(
+            web.gather(store.records, store.views, caller, web.AnswerSlice())
+        )
+        anchor = anchor_at(store.records.recorder, answers.position)
+        assert str(anchor) == str(anchor_of(store.records.recorder))
+        earlier = anchor_at(store.records.recorder, 50)
+        assert earlier is not None and earlier.position == 50
+        assert str(anchor) in report_html(answers, store.records, anchor)
+    finally:
+        store.close()
+
+
+def test_hostile_parameters_get_a_precise_refusal(
+    demo: Demo, site: httpx.AsyncClient
+) -> None:
+    evaluator = {"x-test-token": demo.tokens["evaluator"]}
+    asked = {
+        "/answers?cycle=abc": "cycle:",
+        "/answers?cycle=0": "cycle:",
+        "/answers?area=nowhere": "area:",
+        "/answers?from=2021-02-30": "from:",
+        "/answers?as_of=-1": "as_of:",
+        "/answers?as_of=2024-05-01T12:00:00": "as_of:",
+        "/answers?as_of=" + "9" * 40: "asOf",
+    }
+
+    async def fetch() -> list[httpx.Response]:
+        async with site as http:
+            return [await http.get(path, headers=evaluator) for path in asked]
+
+    for (path, field), response in zip(
+        asked.items(), asyncio.run(fetch()), strict=True
+    ):
+        assert response.status_code == 400, (path, response.text)
+        assert field in response.text, (path, response.text)
