@@ -20,6 +20,7 @@ import jinja2
 from fourpi.config import ApiLimits
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.vocabulary import ImpactArea
+from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
 from fourpi.graphql.suppression import patterns_of
@@ -384,18 +385,9 @@ async def gather(
     payments = None if payment_errors or payments_data is None else payments_data
     organisation_id = UUID(data["organisation"]["id"])
     position = int(data["intendedOutcomes"]["position"])
-    facts = views.cache.facts(organisation_id, position)
-    initiatives = {
-        str(row["initiative_id"]): {
-            "id": str(row["initiative_id"]),
-            "name": str(row["name"]),
-            "level": str(row["level"]),
-            "involvement_kind": str(row["involvement_kind"]),
-            "started_on": row["started_on"],
-        }
-        for row in facts["initiatives"]
-    }
-    threshold = patterns_of(views).threshold(organisation_id, views.head())
+    initiatives, threshold = await in_thread(
+        initiatives_and_threshold, views, organisation_id, position
+    )
     answers = Answers(
         caller=caller,
         chosen=chosen,
@@ -408,6 +400,26 @@ async def gather(
     )
     answers.feedback_over_time = await feedback_over_time(records, views, answers)
     return answers
+
+
+def initiatives_and_threshold(
+    views: ImpactViews, organisation_id: UUID, position: int
+) -> tuple[dict[str, JSON], int]:
+    """The organisation's initiatives as of the answers' position (names and how
+    each was launched, no figures), and its small-number threshold now, as the API's
+    suppression reads it."""
+    facts = views.cache.facts(organisation_id, position)
+    initiatives = {
+        str(row["initiative_id"]): {
+            "id": str(row["initiative_id"]),
+            "name": str(row["name"]),
+            "level": str(row["level"]),
+            "involvement_kind": str(row["involvement_kind"]),
+            "started_on": row["started_on"],
+        }
+        for row in facts["initiatives"]
+    }
+    return initiatives, patterns_of(views).threshold(organisation_id, views.head())
 
 
 def periods(first: dt.date, last: dt.date) -> list[tuple[str, dt.date, dt.date]]:
