@@ -995,6 +995,16 @@ def principles_section(answers: Answers) -> Section:
     answer = answers.data["principles"]
     section = new_section("principles")
     policy = answer["policy"]
+    section.summary.append(
+        f"Contributions that led to a change: {shown(ratio(answer['responsiveness']))}; "
+        f"declines explained: {answer['declinesExplained']} of {answer['declined']}; "
+        + (
+            "no involvement policy adopted."
+            if policy is None
+            else f"policy review due on {policy['reviewDueOn']}"
+            + (" (overdue)." if policy["overdue"] else ".")
+        )
+    )
     rows: list[tuple[Cell, ...]] = [
         (
             "Responsiveness: contributions that led to a change",
@@ -1096,14 +1106,13 @@ def cycles_section(answers: Answers) -> Section:
                 ", ".join(words(a) for a in cycle["focusAreas"]),
             )
         )
+        said = (
+            ("Found", cycle["findings"]),
+            ("Reflected", cycle["reflections"]),
+            ("Learnt", cycle["lessons"]),
+        )
         lines = [
-            *(f"Found: {cycle['findings']}" for _ in [0] if cycle["findings"]),
-            *(
-                f"Reflected: {cycle['reflections']}"
-                for _ in [0]
-                if cycle["reflections"]
-            ),
-            *(f"Learnt: {cycle['lessons']}" for _ in [0] if cycle["lessons"]),
+            *(f"{phase}: {text}" for phase, text in said if text),
             *(f"Planned for the next Act: {a}" for a in cycle["plannedActions"]),
             *(f"Taken up from the cycle before: {a}" for a in cycle["actionsTakenUp"]),
         ]
