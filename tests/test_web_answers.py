@@ -1,0 +1,718 @@
+"""The answer pages, charts, downloads and impact report: every figure is the API's for the same caller, slice and moment, and no suppressed value reaches a page, a chart, a download or the PDF."""
+
+import asyncio
+import copy
+import csv
+import io
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pypdf
+import pytest
+from click.testing import CliRunner
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from fourpi.audit import anchor_of
+from fourpi.cli import main
+from fourpi.demo import DemoSummary, create_demo
+from fourpi.domain.access import Role
+from fourpi.graphql.context import Caller
+from fourpi.web import answers as web
+from fourpi.web.answer_routes import answer_routes
+from fourpi.web.charts import charts
+from fourpi.web.downloads import csv_of, xlsx_of
+from fourpi.web.report import anchor_at, pdf_of, report_html
+from tests.api import ApiStore, client, data_of, graphql
+from tests.conftest import IN_CI
+
+ROLES = {
+    "evaluator": (Role.EVALUATOR, False),
+    "manager": (Role.MANAGER, False),
+    "manager granted personal data": (Role.MANAGER, True),
+    "auditor": (Role.AUDITOR, False),
+    "auditor granted personal data": (Role.AUDITOR, True),
+}
+
+
+@dataclass
+class Demo:
+    store: ApiStore
+    summary: DemoSummary
+    tokens: dict[str, str]
+
+    def caller(self, role: str) -> Caller:
+        token = self.store.records.authenticate(self.tokens[role])
+        assert token is not None
+        return Caller.of(token)
+
+    def gather(
+        self, role: str, chosen: web.AnswerSlice, moment: web.Moment = None
+    ) -> web.Answers:
+        return asyncio.run(
+            web.gather(
+                self.store.records, self.store.views, self.caller(role), chosen, moment
+            )
+        )
+
+    def api(self, role: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The API's answer over HTTP, with the role's bearer token."""
+
+        async def asked() -> dict[str, Any]:
+            async with client(self.store) as http:
+                return data_of(
+                    await graphql(http, query, variables, token=self.tokens[role])
+                )
+
+        return asyncio.run(asked())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('web')}/demo.sqlite3"
+    store = ApiStore(url)
+    summary = create_demo(store.records)
+    store.views.catch_up()
+    tokens = {
+        name: store.token(summary.organisation_id, role, personal_data=granted)
+        for name, (role, granted) in ROLES.items()
+    }
+    store.views.catch_up()  # a live read would otherwise wait for the tokens' events
+    yield Demo(store, summary, tokens)
+    store.close()
+
+
+def slices(demo: Demo) -> dict[str, web.AnswerSlice]:
+    first = demo.summary.initiatives[0].initiative_id
+    return {
+        "organisation": web.AnswerSlice(),
+        "first initiative": web.AnswerSlice(first),
+        "an impact area": web.AnswerSlice(impact_area="diversity_and_equality"),
+    }
+
+
+def table(answers: web.Answers, key: str) -> web.Table:
+    (found,) = [t for t in web.all_tables(answers) if t.key == key]
+    return found
+
+
+def share(value: dict[str, Any] | None) -> Fraction | None:
+    return None if value is None else Fraction(value["numerator"], value["denominator"])
+
+
+def people(count: dict[str, Any]) -> int | None:
+    """A count as the API gave it: None when suppressed."""
+    return None if count["suppressed"] else count["value"]
+
+
+def figure(cell: web.Cell) -> Any:
+    """A cell's figure: hidden figures are None, shares and means exact."""
+    if isinstance(cell, web.Hidden):
+        return None
+    if isinstance(cell, web.Ratio):
+        return cell.exact
+    return cell
+
+
+def column(t: web.Table, name: str) -> list[Any]:
+    index = t.columns.index(name)
+    return [figure(row[index]) for row in t.rows]
+
+
+def given(chosen: web.AnswerSlice, moment: web.Moment = None) -> dict[str, Any]:
+    return {"slice": chosen.variables(), "asOf": web.as_of_variables(moment)}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize(
+    "scope", ["organisation", "first initiative", "an impact area"]
+)
+def test_every_figure_on_the_answer_content_is_the_apis_answer_for_the_caller(
+    demo: Demo, role: str, scope: str
+) -> None:
+    chosen = slices(demo)[scope]
+    answers = demo.gather(role, chosen)
+    api = demo.api(role, web.ANSWERS_QUERY, given(chosen))
+
+    outcomes = api["intendedOutcomes"]
+    assert answers.position == outcomes["position"]
+    assert column(table(answers, "outcomes-by-assessment"), "Count") == [
+        c["count"] for c in outcomes["byAssessment"]
+    ]
+    assert len(table(answers, "outcomes").rows) == len(outcomes["outcomes"])
+
+    differences = api["differences"]
+    flow: dict[Any, Any] = dict(table(answers, "contributions-flow").rows)
+    total = differences["contributions"]
+    responses = {c["key"]: c["count"] for c in differences["byResponse"]}
+    assert flow == {
+        "Contributions": total,
+        "Adopted or adapted": responses.get("adopted", 0) + responses.get("adapted", 0),
+        "Led to a change": (share(api["principles"]["responsiveness"]) or 0) * total,
+        "Contributors told": (share(api["process"]["feedbackClosure"]) or 0) * total,
+    }
+    for key, counts in (
+        ("changes-by-scope", differences["byScope"]),
+        ("changes-by-area", differences["byArea"]),
+        ("contributions-by-response", differences["byResponse"]),
+    ):
+        assert column(table(answers, key), "Count") == [c["count"] for c in counts]
+    said = table(answers, "you-said-we-did")
+    assert column(said, "You said") == [
+        link["summary"] for c in differences["changes"] for link in c["contributions"]
+    ]
+
+    experience = api["processExperience"]
+    scores = table(answers, "process-scores")
+    assert column(scores, "Scores given") == [
+        people(s["count"]) for s in experience["scores"]
+    ]
+    assert column(scores, "Mean score") == [
+        share(s["mean"]) for s in experience["scores"]
+    ]
+    for score in range(1, 6):
+        assert column(scores, f"Scored {score}") == [
+            next(
+                (people(d["count"]) for d in s["distribution"] if d["score"] == score),
+                0,
+            )
+            for s in experience["scores"]
+        ]
+
+    presence = api["presence"]
+    assert column(table(answers, "meetings"), "Service users and carers") == [
+        people(m["serviceUsersAndCarers"]) for m in presence["meetings"]
+    ]
+    assert column(table(answers, "presence-by-level"), "Service users and carers") == [
+        *(people(level["count"]) for level in presence["byLevel"]),
+        people(presence["atDecisionMakingLevel"]),
+        people(presence["atDecisionMakingMeetings"]),
+    ]
+    for category in presence["diversity"]:
+        key = "diversity-" + category["category"].lower().replace("_", "-")
+        shown = table(answers, key)
+        assert column(shown, "Service users and carers") == [
+            people(row["count"]) for row in category["rows"]
+        ]
+        assert column(shown, "Share") == [
+            share(row["share"]) for row in category["rows"]
+        ]
+        assert column(shown, "Reference share") == [
+            share(row["referenceShare"]) for row in category["rows"]
+        ]
+
+    process = api["process"]
+    days = table(answers, "days")
+    spreads = [
+        process["paymentDays"],
+        process["responseDays"],
+        process["feedbackDays"],
+        process["papersSpread"],
+    ]
+    assert column(days, "How many") == [s["count"] for s in spreads]
+    assert column(days, "Median days") == [share(s["median"]) for s in spreads]
+    assert column(days, "90% within days") == [s["p90"] for s in spreads]
+    assert column(days, "Longest days") == [s["longest"] for s in spreads]
+    assert column(table(answers, "support"), "People reached") == [
+        people(s["people"]) for s in process["support"]
+    ]
+
+    cycles = table(answers, "cycles")
+    assert column(cycles, "Cycle") == [c["number"] for c in api["cycles"]["cycles"]]
+    assert column(cycles, "Act") == [
+        next((e["on"] for e in c["entered"] if e["phase"] == "ACT"), None)
+        for c in api["cycles"]["cycles"]
+    ]
+
+
+@pytest.mark.parametrize("role", ["evaluator", "manager granted personal data"])
+def test_the_feedback_loop_over_time_is_the_apis_answer_for_each_period(
+    demo: Demo, role: str
+) -> None:
+    answers = demo.gather(role, web.AnswerSlice())
+    rows = table(answers, "feedback-over-time").rows
+    assert rows
+    for label, made, told in rows:
+        year = int(str(label)[:4])
+        if "Q" in str(label):
+            quarter = int(str(label)[-1])
+            start = f"{year}-{3 * quarter - 2:02d}-01"
+            end = {1: "03-31", 2: "06-30", 3: "09-30", 4: "12-31"}[quarter]
+            period = {"periodFrom": start, "periodTo": f"{year}-{end}"}
+        else:
+            period = {"periodFrom": f"{year}-01-01", "periodTo": f"{year}-12-31"}
+        api = demo.api(
+            role,
+            "query($slice: SliceInput) { differences(slice: $slice) { contributions } "
+            "process(slice: $slice) { feedbackClosure { numerator denominator } } }",
+            {"slice": period},
+        )
+        assert made == api["differences"]["contributions"]
+        assert figure(told) == share(api["process"]["feedbackClosure"])
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_a_past_moment_shows_the_apis_answer_as_it_stood_then(
+    demo: Demo, role: str
+) -> None:
+    chosen = web.AnswerSlice()
+    answers = demo.gather(role, chosen, 300)
+    api = demo.api(role, web.ANSWERS_QUERY, given(chosen, 300))
+    assert answers.position == 300
+    assert column(table(answers, "meetings"), "Service users and carers") == [
+        people(m["serviceUsersAndCarers"]) for m in api["presence"]["meetings"]
+    ]
+    if not demo.caller(role).personal_data:
+        # Past moments withhold every count of people from callers without the grant.
+        assert api["presence"]["peopleFigures"] == "WITHHELD"
+        hidden = [row[4] for row in table(answers, "meetings").rows]
+        assert hidden and all(
+            isinstance(cell, web.Hidden) and cell.text == web.WITHHELD_WORDING
+            for cell in hidden
+        )
+
+
+def test_payments_and_benefits_only_where_the_caller_may_see_them(demo: Demo) -> None:
+    for role in ROLES:
+        answers = demo.gather(role, web.AnswerSlice())
+        (section,) = [
+            s for s in web.sections(answers) if s.key == "payments_and_benefits"
+        ]
+        assert section.shown_to_caller == demo.caller(role).personal_data
+        if not section.shown_to_caller:
+            assert section.tables == []
+
+
+def test_the_page_shows_every_table_with_its_chart_and_csv_link(demo: Demo) -> None:
+    answers = demo.gather("evaluator", web.AnswerSlice())
+    links = web.Links("/answers", answers.chosen, None)
+    page = web.page_html(answers, links)
+    for title in (
+        "Intended outcomes",
+        "Differences made",
+        "Process experience",
+        "End result",
+        "Beyond the activity",
+    ):
+        assert f">{title}</h2>" in page
+    for section in web.sections(answers):
+        for t in section.tables:
+            assert f'id="table-{t.key}"' in page
+            assert links.csv(t.key).replace("&", "&amp;") in page
+    assert page.count(">Download CSV</a>") == len(web.all_tables(answers))
+    drawn = charts(answers)
+    assert {
+        "outcomes-by-assessment",
+        "contributions-flow",
+        "changes-by-scope",
+        "changes-by-area",
+        "process-scores",
+        "meetings",
+        "days",
+        "feedback-over-time",
+        "cycles",
+    } <= set(drawn)
+    assert any(key.startswith("diversity-") for key in drawn)
+    for chart in drawn.values():
+        assert chart.title in page.replace("&#39;", "'")
+        assert "<svg" in chart.svg()
+    assert "fewer than 5" in page
+
+
+SENTINEL = 987_654_321
+
+
+def leaky(data: Any) -> Any:
+    """The answers with a sentinel put in every suppressed count and every withheld
+    share: what a leaking API would send. Rendering must never read them."""
+    data = copy.deepcopy(data)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("suppressed") is True:
+                node["value"] = SENTINEL
+            # A share or mean the API withheld because a count beside it is hidden.
+            beside_hidden = any(
+                isinstance(value, dict) and value.get("suppressed") is True
+                for value in node.values()
+            )
+            for key, value in node.items():
+                if (
+                    key in ("mean", "share", "ratio", "responseRate")
+                    and value is None
+                    and beside_hidden
+                ):
+                    node[key] = {
+                        "value": SENTINEL / 1000,
+                        "numerator": SENTINEL,
+                        "denominator": 1000,
+                    }
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    return data
+
+
+def poppler(tool: str) -> str:
+    """A poppler-utils program, which CI installs (.ci/run)."""
+    found = shutil.which(tool)
+    if found is None:
+        if IN_CI:
+            pytest.fail(f"CI=true, but {tool} (poppler-utils) is missing")
+        pytest.skip(f"{tool} (poppler-utils) is not installed")
+    return found
+
+
+def pdf_text(document: bytes) -> str:
+    """The PDF's text as poppler extracts it, after pypdf has opened it."""
+    assert pypdf.PdfReader(io.BytesIO(document)).pages
+    done = subprocess.run(
+        [poppler("pdftotext"), "-layout", "-", "-"],
+        input=document,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.decode()
+
+
+@pytest.mark.parametrize("scope", ["organisation", "first initiative"])
+def test_a_suppressed_value_appears_nowhere(demo: Demo, scope: str) -> None:
+    answers = demo.gather("evaluator", slices(demo)[scope])
+    exact = demo.gather("manager granted personal data", slices(demo)[scope])
+    suppressed = str(answers.data).count("'suppressed': True")
+    assert suppressed, "the demo has suppressed counts for an evaluator"
+    assert "True" not in str(exact.data).split("'suppressed'")[1][:8]
+    answers.data = leaky(answers.data)
+    assert str(SENTINEL) in str(answers.data)
+    tables = web.all_tables(answers)
+    drawn = charts(answers, tables)
+    page = web.page_html(answers, web.Links("/answers", answers.chosen, None))
+    html = report_html(answers, demo.store.records, None)
+    places = {
+        "page": page,
+        "report": html,
+        "chart specifications": str([chart.spec for chart in drawn.values()]),
+        "SVG": "".join(chart.svg() for chart in drawn.values()),
+        "CSV": "".join(csv_of(t) for t in tables),
+        "PDF": pdf_text(pdf_of(html)),
+    }
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_of(answers, tables)))
+    places["XLSX"] = " ".join(
+        str(cell)
+        for sheet in workbook
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+    )
+    for digits in (str(SENTINEL), f"{SENTINEL:,}", str(SENTINEL // 1000), "987654"):
+        for place, text in places.items():
+            assert digits not in text, f"a suppressed value reached the {place}"
+    assert "fewer than 5" in places["PDF"].replace("\n", " ")
+
+
+def test_the_report_opens_has_its_sections_and_prints_its_anchor(
+    demo: Demo, tmp_path: Path
+) -> None:
+    records = demo.store.records
+    head = demo.store.head()
+    answers = demo.gather(
+        "evaluator", web.AnswerSlice(demo.summary.initiatives[1].initiative_id)
+    )
+    anchor = anchor_at(records.recorder, answers.position)
+    assert str(anchor) == str(anchor_of(records.recorder))
+    document = pdf_of(report_html(answers, records, anchor))
+    assert demo.store.head() == head, "making a report records nothing"
+    reader = pypdf.PdfReader(io.BytesIO(document))
+    assert len(reader.pages) > 3
+    text = " ".join(pdf_text(document).split())
+    for heading in (
+        "Intended outcomes",
+        "Differences made",
+        "Process experience",
+        "End result",
+        "Beyond the activity",
+        "Presence",
+        "Process",
+        "Principles",
+        "Cycles",
+        "You said, we did",
+        "Aim",
+        "Methods",
+        "Results",
+        "Outcomes",
+        "Critical perspective",
+        "Planned for the next Act",
+    ):
+        assert heading in text, heading
+    assert str(anchor) in text.replace(" ", "") or str(anchor) in pdf_text(
+        document
+    ).replace("\n", "")
+    pdftoppm = poppler("pdftoppm")
+    (tmp_path / "report.pdf").write_bytes(document)
+    subprocess.run(
+        [
+            pdftoppm,
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(tmp_path / "report.pdf"),
+            str(tmp_path / "first-page"),
+        ],
+        check=True,
+        timeout=60,
+    )
+    picture = tmp_path / "first-page.png"
+    assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_report_of_a_past_moment_anchors_that_moment(demo: Demo) -> None:
+    records = demo.store.records
+    answers = demo.gather("auditor", web.AnswerSlice(), 120)
+    anchor = anchor_at(records.recorder, answers.position)
+    assert anchor is not None and anchor.position == 120
+    html = report_html(answers, records, anchor)
+    assert f'<code class="anchor-text">{anchor}</code>' in html
+    assert "log position 120" in html
+
+
+async def signed_in_as(request: Request) -> Caller | None:
+    secret = request.headers.get("x-test-token")
+    token = None if secret is None else STORE[0].records.authenticate(secret)
+    return None if token is None else Caller.of(token)
+
+
+STORE: list[ApiStore] = []
+
+
+@pytest.fixture
+def site(demo: Demo) -> Iterator[httpx.AsyncClient]:
+    STORE[:] = [demo.store]
+    app = Starlette(
+        routes=answer_routes(demo.store.records, demo.store.views, signed_in_as)
+    )
+    yield httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+def test_the_routes_serve_pages_csv_xlsx_and_reports(
+    demo: Demo, site: httpx.AsyncClient
+) -> None:
+    first = demo.summary.initiatives[0].initiative_id
+    evaluator = {"x-test-token": demo.tokens["evaluator"]}
+
+    async def fetch() -> list[httpx.Response]:
+        async with site as http:
+            return [
+                await http.get("/answers", headers=evaluator),
+                await http.get(
+                    f"/answers/initiatives/{first}?area=delivery", headers=evaluator
+                ),
+                await http.get("/answers/tables/meetings.csv", headers=evaluator),
+                await http.get("/answers/tables.xlsx?as_of=300", headers=evaluator),
+                await http.get(
+                    "/answers/report.html?from=2021-01-01", headers=evaluator
+                ),
+                await http.get("/answers"),
+                await http.get("/answers?as_of=yesterday", headers=evaluator),
+                await http.get(
+                    "/answers?from=2022-01-01&to=2021-01-01", headers=evaluator
+                ),
+                await http.get("/answers?as_of=999999", headers=evaluator),
+                await http.get("/answers/tables/nothing.csv", headers=evaluator),
+                await http.get(
+                    "/answers/initiatives/00000000-0000-0000-0000-000000000000",
+                    headers=evaluator,
+                ),
+            ]
+
+    (
+        page,
+        narrowed,
+        meetings,
+        workbook,
+        report,
+        anonymous,
+        bad_moment,
+        backwards,
+        beyond,
+        no_table,
+        no_initiative,
+    ) = asyncio.run(fetch())
+    assert page.status_code == 200 and "Answers: Mind (demo)" in page.text
+    assert narrowed.status_code == 200 and "the impact area delivery" in narrowed.text
+    assert meetings.status_code == 200
+    assert meetings.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(meetings.text)))
+    assert rows[0][4] == "Service users and carers"
+    assert any(row[4].startswith("fewer than 5") for row in rows[1:])
+    assert workbook.status_code == 200
+    sheets = openpyxl.load_workbook(io.BytesIO(workbook.content)).sheetnames
+    assert "About" in sheets and "meetings" in sheets
+    assert report.status_code == 200 and "GRIPP2" in report.text
+    assert anonymous.status_code == 401
+    assert bad_moment.status_code == 400 and bad_moment.text.startswith("as_of:")
+    assert backwards.status_code == 400 and backwards.text.startswith("to:")
+    assert beyond.status_code == 400 and "beyond" in beyond.text
+    assert no_table.status_code == 404
+    assert no_initiative.status_code in (400, 404)
+    assert "does not exist" in no_initiative.text
+
+
+def test_fourpi_report_writes_html_and_pdf(demo: Demo, tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = demo.store.url
+    head = demo.store.head()
+    html_file, pdf_file = tmp_path / "report.html", tmp_path / "report.pdf"
+    done = runner.invoke(
+        main,
+        [
+            "report",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (demo)",
+            "--format",
+            "html",
+            "--output",
+            str(html_file),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    anchor = str(anchor_of(demo.store.records.recorder))
+    assert anchor in html_file.read_text()
+    done = runner.invoke(
+        main,
+        [
+            "report",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (demo)",
+            "--initiative",
+            str(demo.summary.initiatives[0].initiative_id),
+            "--as-of",
+            "200",
+            "--format",
+            "pdf",
+            "--output",
+            str(pdf_file),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert pdf_file.read_bytes().startswith(b"%PDF")
+    assert demo.store.head() == head
+    refused = runner.invoke(
+        main,
+        [
+            "report",
+            "--database",
+            url,
+            "--organisation",
+            "Mind (demo)",
+            "--as-of",
+            "999999",
+            "--format",
+            "pdf",
+            "--output",
+            str(pdf_file),
+        ],
+    )
+    assert refused.exit_code == 2 and "beyond" in refused.output
+
+
+def test_hidden_figures_are_worded_in_one_place() -> None:
+    hidden = {"value": None, "suppressed": True}
+    assert web.hidden_text(hidden, "SMALL_NUMBERS_SUPPRESSED", 5) == (
+        "fewer than 5, or hidden to protect a small number"
+    )
+    assert web.hidden_text({**hidden, "reason": "SMALL_NUMBER"}, "X", 7) == (
+        "fewer than 7"
+    )
+    assert web.hidden_text({**hidden, "reason": "PROTECTS_ANOTHER"}, "X", 7) == (
+        "hidden to protect a small number"
+    )
+    assert web.hidden_text(hidden, "WITHHELD", 5) == web.WITHHELD_WORDING
+
+
+def test_a_long_table_is_cut_saying_how_long_and_many_meetings_draw_a_distribution(
+    demo: Demo,
+) -> None:
+    answers = demo.gather("evaluator", web.AnswerSlice())
+    meetings = table(answers, "meetings")
+    many = web.Table(
+        meetings.key,
+        meetings.caption,
+        meetings.columns,
+        tuple(meetings.rows[i % len(meetings.rows)] for i in range(300)),
+    )
+    cut = many.first(100)
+    assert len(cut.rows) == 100 and cut.of == 300
+    assert many.first(300) is many
+    (chart,) = charts(answers, [many]).values()
+    layer = chart.spec["layer"][0]
+    assert layer["encoding"]["y"]["aggregate"] == "count"
+    assert "300 meetings" in chart.title
+    assert chart.left_out == sum(isinstance(row[4], web.Hidden) for row in many.rows)
+    assert "<svg" in chart.svg()
+
+
+def test_the_report_anchors_its_log_on_each_backend(database_url: str) -> None:
+    store = ApiStore(database_url)
+    try:
+        summary = create_demo(store.records)
+        store.views.catch_up()
+        caller = Caller.of(
+            store.records.authenticate(
+                store.token(summary.organisation_id, Role.EVALUATOR)
+            )
+        )
+        store.views.catch_up()
+        answers = asyncio.run(
+            web.gather(store.records, store.views, caller, web.AnswerSlice())
+        )
+        anchor = anchor_at(store.records.recorder, answers.position)
+        assert str(anchor) == str(anchor_of(store.records.recorder))
+        earlier = anchor_at(store.records.recorder, 50)
+        assert earlier is not None and earlier.position == 50
+        assert str(anchor) in report_html(answers, store.records, anchor)
+    finally:
+        store.close()
+
+
+def test_hostile_parameters_get_a_precise_refusal(
+    demo: Demo, site: httpx.AsyncClient
+) -> None:
+    evaluator = {"x-test-token": demo.tokens["evaluator"]}
+    asked = {
+        "/answers?cycle=abc": "cycle:",
+        "/answers?cycle=0": "cycle:",
+        "/answers?area=nowhere": "area:",
+        "/answers?from=2021-02-30": "from:",
+        "/answers?as_of=-1": "as_of:",
+        "/answers?as_of=2024-05-01T12:00:00": "as_of:",
+        "/answers?as_of=" + "9" * 40: "asOf",
+    }
+
+    async def fetch() -> list[httpx.Response]:
+        async with site as http:
+            return [await http.get(path, headers=evaluator) for path in asked]
+
+    for (path, field), response in zip(
+        asked.items(), asyncio.run(fetch()), strict=True
+    ):
+        assert response.status_code == 400, (path, response.text)
+        assert field in response.text, (path, response.text)

@@ -1,0 +1,96 @@
+"""Downloads of an answer page's tables: each table as CSV, all of them as one XLSX workbook, with the same suppression as the page (a hidden figure is written as the words shown in its place, never as a number)."""
+
+import csv
+import io
+import re
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from fourpi.web.answers import Answers, Hidden, Ratio, Table, shown
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET_NAME_LENGTH = 31
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as a formula at the start of a text cell."""
+
+
+def safe_text(text: str) -> str:
+    """Text that a spreadsheet opening the file will not run as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_of(table: Table) -> str:
+    """The table as CSV: a header row of its columns, then its rows as shown."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(
+            [cell if isinstance(cell, int) else safe_text(shown(cell)) for cell in row]
+        )
+    return out.getvalue()
+
+
+def sheet_name(key: str, taken: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "-", key)[:SHEET_NAME_LENGTH]
+    candidate, number = name, 2
+    while candidate in taken:
+        suffix = f"-{number}"
+        candidate = name[: SHEET_NAME_LENGTH - len(suffix)] + suffix
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
+    """Every table as a sheet of one workbook, after a sheet saying what it is."""
+    workbook = Workbook()
+    about = workbook.active
+    assert about is not None
+    about.title = "About"
+    about.append(["Answers", answers.initiative_name or answers.organisation_name])
+    about.append(["Organisation", answers.organisation_name])
+    about.append(["Log position", answers.position])
+    about.append(["As of", answers.as_of_date])
+    about.append(
+        [
+            "Hidden figures",
+            "written as the words shown in their place, never as numbers",
+        ]
+    )
+    about.append([])
+    about.append(["Sheet", "Table"])
+    taken = {"About"}
+    for table in tables:
+        name = sheet_name(table.key, taken)
+        about.append([name, table.caption])
+        sheet = workbook.create_sheet(name)
+        sheet.append([table.caption])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append(list(table.columns))
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([excel_value(cell) for cell in row])
+            for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+                if isinstance(value, Ratio):
+                    cell.number_format = "0%" if value.percent else "0.00"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def excel_value(cell: object) -> str | int | float | None:
+    if isinstance(cell, Hidden):
+        return cell.text
+    if isinstance(cell, Ratio):
+        return float(cell.exact)
+    if isinstance(cell, bool):
+        return "yes" if cell else "no"
+    if isinstance(cell, int):
+        return cell
+    if cell is None:
+        return None
+    return safe_text(str(cell))
