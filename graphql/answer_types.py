@@ -600,11 +600,15 @@ class MeetingCheck:
     )
     standard: str | None = strawberry.field(
         description="below_minimum (fewer than 2 service users or carers), minimum (2) "
-        "or ideal (3 or more); null when the count is suppressed, as it would tell it."
+        "or ideal (3 or more): the 4PI Presence indicator, shown to every caller, "
+        "even when the count is suppressed. It tells no more than its own range: for "
+        "a caller without the personal-data grant a count below the threshold is "
+        "suppressed even when it is 0, so a meeting with 0 and one with 1 look the "
+        "same, and so do 3 and 4 (with the default threshold of 5). Never null."
     )
     meets_standard: bool = strawberry.field(
-        description="At least 2 service users or carers, and for a high-level meeting "
-        "a reserve named."
+        description="At least 2 service users or carers (standard minimum or ideal), "
+        "and for a high-level meeting a reserve named."
     )
 
 
@@ -702,7 +706,7 @@ def meeting_check(answer: domain.MeetingCheck, disclosure: Disclosure) -> Meetin
             disclosure, cell, answer.service_users_and_carers
         ),
         reserve_named=answer.reserve_named,
-        standard=None if disclosure.hides(cell) else answer.standard,
+        standard=answer.standard,
         meets_standard=answer.meets_standard,
     )
 
