@@ -862,3 +862,145 @@ def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> 
         organisation_id=organisation, threshold=10, actor=ACTOR
     )
     assert records.organisation(organisation).suppression_threshold == 10
+
+
+# Regressions found by a hostile test of the running service (issue 13).
+
+
+def test_a_small_initiative_is_not_the_organisation_less_a_larger_one(
+    tmp_path: Any,
+) -> None:
+    """Item 3: initiatives X (6 answers) and Y (1), no one scoring one dimension. The
+    organisation's 7 and X's 6 were both shown, while Y's was suppressed: so Y had 1.
+    The answers were taken to be at most the scores given on that dimension (0)."""
+    history = {
+        "initiatives": 2,
+        "levels": LEVELS * 2,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [
+            (n, RespondentKind.SERVICE_USER, [3, 3, 3, 3, 3, None])
+            for n in [0] * 6 + [1]
+        ],
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, (x, y) = record_history(store.records, history)
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        query = (
+            "query($slice: SliceInput) { processExperience(slice: $slice) { "
+            "answers { value suppressed } scores { dimension count { value } } } }"
+        )
+        seen = {
+            scope: call(store, query, {"slice": chosen}, token=evaluator)[
+                "processExperience"
+            ]
+            for scope, chosen in (
+                ("organisation", None),
+                ("x", {"initiativeId": str(x)}),
+                ("y", {"initiativeId": str(y)}),
+            )
+        }
+        assert seen["y"]["answers"] == {"value": None, "suppressed": True}
+        assert None in (
+            seen["organisation"]["answers"]["value"],
+            seen["x"]["answers"]["value"],
+        )
+        for dimension in DIMENSIONS[:5]:
+            counts = {
+                scope: next(
+                    s["count"]["value"]
+                    for s in answer["scores"]
+                    if s["dimension"] == dimension
+                )
+                for scope, answer in seen.items()
+            }
+            assert counts["y"] is None
+            assert None in (counts["organisation"], counts["x"]), dimension
+
+
+def test_a_meeting_of_0_looks_like_a_meeting_of_1_and_3_like_4(
+    tmp_path: Any,
+) -> None:
+    """Item 4: a meeting with one service user showed its count suppressed, but
+    failed the standard, while one with none showed 0: so it was exactly 1. Each
+    meeting's outcome against the standard is shown; nothing more."""
+    attendance = [0, 1, 3, 4, 5, 2]
+    history = {
+        "initiatives": 1,
+        "levels": LEVELS * 2,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [],
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        records = store.records
+        organisation, (initiative,) = record_history(records, history)
+        people = []
+        for number in range(sum(attendance)):
+            person = records.register_participant(
+                organisation_id=organisation,
+                pseudonym=f"Attendee {number}",
+                participant_kind=ParticipantKind.SERVICE_USER,
+                actor=ACTOR,
+            )
+            records.assign_role(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                participant_id=person,
+                role=InvolvementRole.ADVISOR,
+                paid=False,
+                decision_making=False,
+                started_on=date(2024, 1, 1),
+                actor=ACTOR,
+            )
+            people.append(person)
+        meetings: dict[str, int] = {}
+        for number, count in enumerate(attendance):
+            meeting = records.schedule_meeting(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                title="A meeting",
+                held_at=datetime(2024, 4, 1 + number, 10, tzinfo=UTC),
+                high_level=False,
+                decision_making=False,
+                actor=ACTOR,
+            )
+            if count:
+                records.record_attendance(
+                    organisation_id=organisation,
+                    meeting_id=meeting,
+                    participant_ids=people[:count],
+                    actor=ACTOR,
+                )
+            meetings[str(meeting)] = count
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        query = (
+            "query($slice: SliceInput) { presence(slice: $slice) { failingMeetings "
+            "meetings { meetingId title highLevel decisionMaking reserveNamed "
+            "serviceUsersAndCarers { value suppressed } standard meetsStandard } } }"
+        )
+        for chosen in (None, {"initiativeId": str(initiative)}):
+            presence = call(store, query, {"slice": chosen}, token=evaluator)[
+                "presence"
+            ]
+            seen: dict[int, dict[str, Any]] = {}
+            for entry in presence["meetings"]:
+                meeting = entry.pop("meetingId")
+                if meeting not in meetings:
+                    continue  # the history's own meetings, attended by no one
+                entry["failing"] = meeting in presence["failingMeetings"]
+                seen[meetings[meeting]] = entry
+            assert seen[0] == seen[1]
+            assert seen[0]["serviceUsersAndCarers"] == {
+                "value": None,
+                "suppressed": True,
+            }
+            assert (seen[0]["standard"], seen[0]["failing"]) == ("below_minimum", True)
+            assert seen[3] == seen[4]
+            assert seen[3]["standard"] == "ideal" and not seen[3]["failing"]
+            assert seen[2]["standard"] == "minimum"
+            assert seen[5]["serviceUsersAndCarers"]["value"] in (5, None)
