@@ -36,7 +36,8 @@ class Allow(BasePermission):
             )
         if caller.role not in self.roles:
             raise client_error(
-                f"a {caller.role} token may not do this; it needs one of: "
+                f"{_article(caller.role)} {caller.role} token may not do this; it "
+                "needs one of: "
                 + ", ".join(sorted(self.roles)),
                 FORBIDDEN,
             )
@@ -97,3 +98,8 @@ def organisation_of(info: FourPIInfo) -> UUID:
 
 
 __all__ = ["GraphQLError"]
+
+
+def _article(word: str) -> str:
+    """'an evaluator', 'an admin', 'a manager'."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

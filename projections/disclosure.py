@@ -39,6 +39,7 @@ from fourpi.domain.vocabulary import (
     MonitoringCategory,
     ProcessDimension,
     RespondentKind,
+    broad_members,
 )
 from fourpi.projections.answers import NOT_RECORDED
 from fourpi.projections.evaluate import SCORES, PeopleFigures
@@ -55,6 +56,17 @@ def people(scope: UUID | None) -> Cell:
 
 def diversity(scope: UUID | None, category: str, value: str) -> Cell:
     return ("diversity", scope, category, value)
+
+
+def broad_diversity(scope: UUID | None, category: str, group: str) -> Cell:
+    """A broad group's row (see `CategoryDiversity.broad_rows`): the same cell as its
+    detailed row where it holds one value (prefer_not_to_say, under_18)."""
+    members = broad_members(MonitoringCategory(category)).get(group)
+    if members is None:  # not_recorded
+        return diversity(scope, category, group)
+    if len(members) == 1:
+        return diversity(scope, category, members[0])
+    return ("broad_diversity", scope, category, group)
 
 
 def level(level: str) -> Cell:
@@ -601,6 +613,26 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
                 values[cell] = row.count
                 row_cells.append(cell)
             groups.append(Group(people(scope), tuple(row_cells)))
+            # The broad groups: each the sum of its detailed rows, and all of them
+            # the category's total.
+            members = broad_members(MonitoringCategory(category.category))
+            broad_cells = []
+            for row in category.broad_rows:
+                cell = broad_diversity(scope, category.category, row.value)
+                values[cell] = row.count
+                broad_cells.append(cell)
+                if cell[0] == "broad_diversity":
+                    groups.append(
+                        Group(
+                            cell,
+                            tuple(
+                                diversity(scope, category.category, member)
+                                for member in members[row.value]
+                            ),
+                        )
+                    )
+            if broad_cells:
+                groups.append(Group(people(scope), tuple(broad_cells)))
         if scope is not None and not presence.by_level:
             left_out.add(people(scope))  # its level's row is left out
         values[decision_level(scope)] = presence.at_decision_making_level
@@ -678,6 +710,12 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
         ("diversity", category.value, value)
         for category in MonitoringCategory
         for value in [*(v.value for v in MONITORING_VALUES[category]), NOT_RECORDED]
+    ]
+    families += [
+        ("broad_diversity", category.value, group)
+        for category in MonitoringCategory
+        for group, members in broad_members(category).items()
+        if len(members) > 1
     ]
     families += [
         ("scores", kind, dimension) for kind in kinds for dimension in dimensions

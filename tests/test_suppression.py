@@ -15,17 +15,20 @@ from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.vocabulary import (
+    AgeBand,
     EthnicGroup,
     Gender,
     InvolvementKind,
     InvolvementLevel,
     InvolvementMethod,
     InvolvementRole,
+    MonitoringCategory,
     ParticipantKind,
     ProcessDimension,
     QuestionnaireStage,
     RespondentKind,
     SupportKind,
+    broad_members,
 )
 from fourpi.projections.disclosure import (
     STANDARD_BANDS,
@@ -305,7 +308,17 @@ people = st.lists(
             "decision_making": st.booleans(),
             "gender": st.sampled_from([None, Gender.WOMAN, Gender.MAN]),
             "ethnic_group": st.sampled_from(
-                [None, EthnicGroup.WHITE_BRITISH, EthnicGroup.ASIAN_INDIAN]
+                [
+                    None,
+                    EthnicGroup.WHITE_BRITISH,
+                    EthnicGroup.WHITE_IRISH,
+                    EthnicGroup.ASIAN_INDIAN,
+                    EthnicGroup.BLACK_AFRICAN,
+                    EthnicGroup.PREFER_NOT_TO_SAY,
+                ]
+            ),
+            "age_band": st.sampled_from(
+                [None, AgeBand.AGE_18_24, AgeBand.AGE_25_34, AgeBand.AGE_65_PLUS]
             ),
             "answers": st.booleans(),
             "scores": st.lists(st.integers(1, 5), min_size=6, max_size=6),
@@ -328,6 +341,7 @@ def someone(**fields: Any) -> dict[str, Any]:
         "decision_making": False,
         "gender": None,
         "ethnic_group": None,
+        "age_band": None,
         "answers": False,
         "scores": [1, 1, 1, 1, 1, 1],
         "meeting": None,
@@ -428,6 +442,7 @@ def record_history(
             monitoring={
                 "gender": person["gender"],
                 "ethnic_group": person["ethnic_group"],
+                "age_band": person.get("age_band"),
             },
             actor=ACTOR,
         )
@@ -502,6 +517,7 @@ query Figures($slice: SliceInput) {{
     diversity {{
       category total {COUNT}
       rows {{ value count {COUNT} share {{ numerator denominator }} }}
+      broadRows {{ value count {COUNT} share {{ numerator denominator }} }}
     }}
   }}
   processExperience(slice: $slice) {{
@@ -549,6 +565,22 @@ def learn(
             if row["share"] is not None:
                 assert None not in (knowledge.seen[cell], knowledge.seen[people])
         knowledge.total(people, rows)
+        # The broad groups: each the sum of its rows, all of them the total.
+        members = broad_members(MonitoringCategory(category["category"].lower()))
+        broad = []
+        for row in category["broadRows"]:
+            cell = ("broad", scope, category["category"], row["value"])
+            knowledge.see(cell, shown(row["count"]))
+            broad.append(cell)
+            knowledge.total(
+                cell,
+                [
+                    ("diversity", scope, category["category"], member)
+                    for member in members.get(row["value"], (row["value"],))
+                ],
+            )
+        if broad:
+            knowledge.total(people, broad)
     for entry in presence["byLevel"]:
         cell = people if scope != "all" else ("level", entry["key"])
         knowledge.see(cell, shown(entry["count"]))
