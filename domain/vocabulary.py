@@ -371,12 +371,12 @@ BROAD_GROUPS: dict[MonitoringCategory, tuple[type[StrEnum], dict[str, str]]] = {
             detailed.value: broad.value
             for detailed, broad in {
                 AgeBand.UNDER_18: BroadAgeBand.UNDER_18,
-            AgeBand.AGE_18_24: BroadAgeBand.AGE_18_64,
-            AgeBand.AGE_25_34: BroadAgeBand.AGE_18_64,
-            AgeBand.AGE_35_44: BroadAgeBand.AGE_18_64,
-            AgeBand.AGE_45_54: BroadAgeBand.AGE_18_64,
-            AgeBand.AGE_55_64: BroadAgeBand.AGE_18_64,
-            AgeBand.AGE_65_PLUS: BroadAgeBand.AGE_65_PLUS,
+                AgeBand.AGE_18_24: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_25_34: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_35_44: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_45_54: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_55_64: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_65_PLUS: BroadAgeBand.AGE_65_PLUS,
                 AgeBand.PREFER_NOT_TO_SAY: BroadAgeBand.PREFER_NOT_TO_SAY,
             }.items()
         },

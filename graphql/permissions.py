@@ -37,8 +37,7 @@ class Allow(BasePermission):
         if caller.role not in self.roles:
             raise client_error(
                 f"{_article(caller.role)} {caller.role} token may not do this; it "
-                "needs one of: "
-                + ", ".join(sorted(self.roles)),
+                "needs one of: " + ", ".join(sorted(self.roles)),
                 FORBIDDEN,
             )
         if self.personal_data and not caller.personal_data:

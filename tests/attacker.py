@@ -89,9 +89,7 @@ class Finding:
     most: int | None  # None: no upper bound
 
 
-def attack(
-    knowledge: Knowledge, cells: Iterable[Cell] | None = None
-) -> list[Finding]:
+def attack(knowledge: Knowledge, cells: Iterable[Cell] | None = None) -> list[Finding]:
     """The range of every suppressed count (or of those of `cells`)."""
     hidden = [cell for cell, value in knowledge.seen.items() if value is None]
     if not hidden:

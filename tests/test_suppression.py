@@ -841,7 +841,9 @@ def test_an_evaluator_cannot_recompute_a_suppressed_count(
             true_value = truth.seen[finding.cell]
             assert true_value is not None and finding.least <= true_value, finding
             assert finding.most is None or true_value <= finding.most, finding
-        assert recomputed(findings) == [] or beyond_design(knowledge, knowledge.told) == []
+        assert (
+            recomputed(findings) == [] or beyond_design(knowledge, knowledge.told) == []
+        )
 
 
 def test_past_moments_and_periods_are_withheld_from_evaluators(
