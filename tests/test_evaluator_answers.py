@@ -25,8 +25,7 @@ from fourpi.domain.vocabulary import (
     ParticipantKind,
     broad_members,
 )
-from fourpi.projections.answers import EarningsPeriodTotal
-from fourpi.projections.evaluate import NOT_RECORDED
+from fourpi.projections.answers import NOT_RECORDED, EarningsPeriodTotal
 from tests.api import api_store, client, data_of, errors_of, graphql
 from tests.helpers import ACTOR
 from tests.test_evaluate import Builder

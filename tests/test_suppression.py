@@ -831,7 +831,8 @@ def test_an_evaluator_cannot_recompute_a_suppressed_count(
         threshold = history["threshold"]
         for cell, value in truth.seen.items():
             assert value is not None
-            if 0 < value < threshold or (cell[0] == "meeting" and value < threshold):
+            kind = cast(tuple[Any, ...], cell)[0]
+            if 0 < value < threshold or (kind == "meeting" and value < threshold):
                 # A meeting of 0 looks like one of 1: both are suppressed.
                 assert knowledge.seen[cell] is None, f"{cell} = {value} is shown"
             else:
