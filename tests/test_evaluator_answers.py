@@ -18,17 +18,23 @@ from fourpi.domain.vocabulary import (
     BROAD_GROUPS,
     AgeBand,
     EthnicGroup,
-    InvolvementKind,
-    InvolvementMethod,
-    InvolvementRole,
     MonitoringCategory,
-    ParticipantKind,
     broad_members,
 )
 from fourpi.projections.answers import NOT_RECORDED, EarningsPeriodTotal
 from tests.api import api_store, client, data_of, errors_of, graphql
 from tests.helpers import ACTOR
 from tests.test_evaluate import Builder
+from tests.test_suppression import record_history, service_user_in
+
+ONE_INITIATIVE = {
+    "initiatives": 1,
+    "levels": ["strategic"] * 3,
+    "decision_meetings": [False] * 6,
+    "people": [],
+    "anonymous": [],
+    "threshold": 5,
+}
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "graphql" / "schema.graphql"
 
@@ -71,35 +77,9 @@ def test_an_evaluator_reads_diversity_against_the_census_broad_groups(
     groups += [EthnicGroup.BLACK_CARIBBEAN] * 5
     with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
         records = store.records
-        organisation = records.register_organisation(name="Mind", actor="admin")
-        initiative = records.launch_initiative(
-            organisation_id=organisation,
-            name="Listening",
-            level="strategic",
-            involvement_kind=InvolvementKind.CO_PRODUCTION,
-            methods=(InvolvementMethod.WORKSHOP,),
-            purpose="Hear from people.",
-            limits_of_influence="None stated.",
-            started_on=date(2024, 1, 1),
-            actor=ACTOR,
-        )
-        for number, group in enumerate(groups):
-            person = records.register_participant(
-                organisation_id=organisation,
-                pseudonym=f"Person {number}",
-                participant_kind=ParticipantKind.SERVICE_USER,
-                actor=ACTOR,
-            )
-            records.assign_role(
-                organisation_id=organisation,
-                initiative_id=initiative,
-                participant_id=person,
-                role=InvolvementRole.ADVISOR,
-                paid=False,
-                decision_making=False,
-                started_on=date(2024, 1, 1),
-                actor=ACTOR,
-            )
+        organisation, (initiative,) = record_history(records, ONE_INITIATIVE)
+        for group in groups:
+            person = service_user_in(records, organisation, initiative)
             records.declare_monitoring_data(
                 organisation_id=organisation,
                 participant_id=person,
@@ -257,18 +237,7 @@ OUTCOMES = """
 def test_the_deprecated_names_still_answer_beside_the_new_ones(tmp_path: Path) -> None:
     with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
         records = store.records
-        organisation = records.register_organisation(name="Mind", actor="admin")
-        initiative = records.launch_initiative(
-            organisation_id=organisation,
-            name="Listening",
-            level="strategic",
-            involvement_kind=InvolvementKind.CO_PRODUCTION,
-            methods=(InvolvementMethod.WORKSHOP,),
-            purpose="Hear from people.",
-            limits_of_influence="None stated.",
-            started_on=date(2024, 1, 1),
-            actor=ACTOR,
-        )
+        organisation, (initiative,) = record_history(records, ONE_INITIATIVE)
         for _ in range(3):
             records.record_intended_outcome(
                 organisation_id=organisation,

@@ -375,6 +375,29 @@ histories = st.fixed_dictionaries(
 )
 
 
+def service_user_in(
+    records: InvolvementRecords, organisation: UUID, initiative: UUID
+) -> UUID:
+    """A new service user holding a role in the initiative."""
+    person = records.register_participant(
+        organisation_id=organisation,
+        pseudonym="Someone",
+        participant_kind=ParticipantKind.SERVICE_USER,
+        actor=ACTOR,
+    )
+    records.assign_role(
+        organisation_id=organisation,
+        initiative_id=initiative,
+        participant_id=person,
+        role=InvolvementRole.ADVISOR,
+        paid=False,
+        decision_making=False,
+        started_on=date(2024, 1, 1),
+        actor=ACTOR,
+    )
+    return person
+
+
 def record_history(
     records: InvolvementRecords, history: dict[str, Any]
 ) -> tuple[UUID, list[UUID]]:
@@ -797,6 +820,42 @@ def organisation_against_initiatives(
         "threshold": 3,
     }
 )
+# Issue 13, item 3: no one scored one dimension, which gave every count of answers
+# away; the organisation's 7 less X's 6 was Y's 1.
+@example(
+    history={
+        "initiatives": 2,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [
+            (n, RespondentKind.SERVICE_USER, [3, 3, 3, 3, 3, None])
+            for n in [0] * 6 + [1]
+        ],
+        "threshold": 5,
+    }
+)
+# Issue 13, item 4: decision-making meetings of 0, 1, 2 and 3, one of them high-level
+# with a reserve named; the standard of each is shown, and nothing more.
+@example(
+    history={
+        "initiatives": 2,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [True] * 6,
+        "high_level_meetings": [True, False, False, False, False, False],
+        "people": [
+            someone(meeting=0, reserve=0),
+            someone(meeting=0, kind=ParticipantKind.CARER),
+            someone(meeting=1),
+            someone(initiative=1, meeting=0),
+            someone(initiative=1, meeting=0),
+            someone(initiative=1, meeting=0),
+            someone(initiative=1, kind=ParticipantKind.STAFF, meeting=1),
+        ],
+        "anonymous": [],
+        "threshold": 5,
+    }
+)
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
     tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
 ) -> None:
@@ -973,25 +1032,10 @@ def test_a_meeting_of_0_looks_like_a_meeting_of_1_and_3_like_4(
     with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
         records = store.records
         organisation, (initiative,) = record_history(records, history)
-        people = []
-        for number in range(sum(attendance)):
-            person = records.register_participant(
-                organisation_id=organisation,
-                pseudonym=f"Attendee {number}",
-                participant_kind=ParticipantKind.SERVICE_USER,
-                actor=ACTOR,
-            )
-            records.assign_role(
-                organisation_id=organisation,
-                initiative_id=initiative,
-                participant_id=person,
-                role=InvolvementRole.ADVISOR,
-                paid=False,
-                decision_making=False,
-                started_on=date(2024, 1, 1),
-                actor=ACTOR,
-            )
-            people.append(person)
+        people = [
+            service_user_in(records, organisation, initiative)
+            for _ in range(sum(attendance))
+        ]
         meetings: dict[str, int] = {}
         for number, count in enumerate(attendance):
             meeting = records.schedule_meeting(
