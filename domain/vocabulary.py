@@ -349,6 +349,15 @@ class BroadAgeBand(StrEnum):
     PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY
 
 
+class BroadSexualOrientation(StrEnum):
+    """The 2021 census's grouping: straight or heterosexual, and LGB+ (gay or
+    lesbian, bisexual, and all other sexual orientations)."""
+
+    STRAIGHT_OR_HETEROSEXUAL = "straight_or_heterosexual"
+    LGB_PLUS = "lgb_plus"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY
+
+
 def _by_prefix(values: type[StrEnum], broad: type[StrEnum]) -> dict[str, str]:
     """Each detailed value under the broad group its name begins with."""
     groups = {}
@@ -379,6 +388,18 @@ BROAD_GROUPS: dict[MonitoringCategory, tuple[type[StrEnum], dict[str, str]]] = {
                 AgeBand.AGE_65_PLUS: BroadAgeBand.AGE_65_PLUS,
                 AgeBand.PREFER_NOT_TO_SAY: BroadAgeBand.PREFER_NOT_TO_SAY,
             }.items()
+        },
+    ),
+    MonitoringCategory.SEXUAL_ORIENTATION: (
+        BroadSexualOrientation,
+        {
+            SexualOrientation.STRAIGHT_OR_HETEROSEXUAL.value: (
+                BroadSexualOrientation.STRAIGHT_OR_HETEROSEXUAL.value
+            ),
+            SexualOrientation.GAY_OR_LESBIAN.value: BroadSexualOrientation.LGB_PLUS.value,
+            SexualOrientation.BISEXUAL.value: BroadSexualOrientation.LGB_PLUS.value,
+            SexualOrientation.OTHER.value: BroadSexualOrientation.LGB_PLUS.value,
+            PREFER_NOT_TO_SAY: PREFER_NOT_TO_SAY,
         },
     ),
 }

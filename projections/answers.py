@@ -273,7 +273,8 @@ class CategoryDiversity:
     """rows: every value of the category's vocabulary in its order (including
     prefer_not_to_say), then "not_recorded", zeros included.
     broad_rows: for a category with an official grouping (ethnic group: the 2021
-    census's five broad groups; age band: under 18, 18 to 64, 65 and over), the same
+    census's five broad groups; age band: under 18, 18 to 64, 65 and over; sexual
+    orientation: the census's straight or heterosexual, and LGB+), the same
     people by broad group in its vocabulary's order (prefer_not_to_say among them),
     then "not_recorded": each the sum of its detailed rows. Its reference share is the
     reference population's share for the broad group when given at that level, else

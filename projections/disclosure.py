@@ -10,12 +10,18 @@ are and, when the total is visible, the suppressed parts add up to at least the
 threshold. Then no suppressed cell may be pinned to one value by the visible cells:
 bounds are tightened through every group, and the groups' equations are solved, and
 any cell found pinned opens up by suppressing a neighbour. A zero may be suppressed as
-a secondary cell, so a suppressed count is any whole number from 0.
+a secondary cell, so a suppressed count is any whole number from 0; all a suppressed
+count's own answer tells of it is its band, where it has one (a meeting's outcome
+against the 4PI standard: below 2, 2, or 3 or more; see `PeopleTable.bands`).
+A diversity category with an official grouping (the census's broad ethnic groups)
+counts the same people at both levels: each broad row is the sum of its detailed rows,
+and the pattern covers both levels at once.
 
 The groups are built conservatively: counts of distinct people are grouped as if no
 one were in two initiatives or two levels, and an initiative's process-experience
 answers as if every answer scored every dimension. That is the case in which the
-visible figures say the most. Where the true counts do not add up that way (someone
+visible figures say the most. Where an answer scored only some dimensions, the answers
+are only at least the scores given on one dimension (`Group.at_least`). Where the true counts do not add up that way (someone
 went to two meetings), a total is only at most the sum of its parts and at least each
 part, and a cell is judged pinned on what holds.
 

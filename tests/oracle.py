@@ -972,6 +972,11 @@ OFFICIAL_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "65_plus": ("65_plus",),
         "prefer_not_to_say": ("prefer_not_to_say",),
     },
+    "sexual_orientation": {
+        "straight_or_heterosexual": ("straight_or_heterosexual",),
+        "lgb_plus": ("gay_or_lesbian", "bisexual", "other"),
+        "prefer_not_to_say": ("prefer_not_to_say",),
+    },
 }
 """The 2021 census's broad ethnic groups, and age as NHS mental health services are
 organised, written out here as the census and the NHS publish them."""

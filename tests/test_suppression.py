@@ -27,6 +27,7 @@ from fourpi.domain.vocabulary import (
     ProcessDimension,
     QuestionnaireStage,
     RespondentKind,
+    SexualOrientation,
     SupportKind,
     broad_members,
 )
@@ -320,6 +321,14 @@ people = st.lists(
             "age_band": st.sampled_from(
                 [None, AgeBand.AGE_18_24, AgeBand.AGE_25_34, AgeBand.AGE_65_PLUS]
             ),
+            "sexual_orientation": st.sampled_from(
+                [
+                    None,
+                    SexualOrientation.GAY_OR_LESBIAN,
+                    SexualOrientation.BISEXUAL,
+                    SexualOrientation.STRAIGHT_OR_HETEROSEXUAL,
+                ]
+            ),
             "answers": st.booleans(),
             "scores": st.lists(st.integers(1, 5), min_size=6, max_size=6),
             "meeting": st.sampled_from([None, 0, 1]),
@@ -342,6 +351,7 @@ def someone(**fields: Any) -> dict[str, Any]:
         "gender": None,
         "ethnic_group": None,
         "age_band": None,
+        "sexual_orientation": None,
         "answers": False,
         "scores": [1, 1, 1, 1, 1, 1],
         "meeting": None,
@@ -466,6 +476,7 @@ def record_history(
                 "gender": person["gender"],
                 "ethnic_group": person["ethnic_group"],
                 "age_band": person.get("age_band"),
+                "sexual_orientation": person.get("sexual_orientation"),
             },
             actor=ACTOR,
         )
