@@ -20,10 +20,11 @@ and the pattern covers both levels at once.
 The groups are built conservatively: counts of distinct people are grouped as if no
 one were in two initiatives or two levels, and an initiative's process-experience
 answers as if every answer scored every dimension. That is the case in which the
-visible figures say the most. Where an answer scored only some dimensions, the answers
-are only at least the scores given on one dimension (`Group.at_least`). Where the true counts do not add up that way (someone
+visible figures say the most. Where the true counts do not add up that way (someone
 went to two meetings), a total is only at most the sum of its parts and at least each
-part, and a cell is judged pinned on what holds.
+part; where an answer scored only some dimensions, the answers are only at least the
+scores given on one dimension (`Group.at_least`); and a cell is judged pinned on what
+holds.
 
 The pattern is computed over the organisation and every initiative at once, so the
 same cell is suppressed in every answer that shows it and one slice cannot be
