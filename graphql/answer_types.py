@@ -747,7 +747,9 @@ class MeetingCheck:
         "even when the count is suppressed. It tells no more than its own range: for "
         "a caller without the personal-data grant a count below the threshold is "
         "suppressed even when it is 0, so a meeting with 0 and one with 1 look the "
-        "same, and so do 3 and 4 (with the default threshold of 5). Never null."
+        "same, and so do 3 and 4 (with the default threshold of 5). Null only for "
+        "such a caller in an answer as of a past moment: against the record now, a "
+        "past standard would tell how many attendances were recorded since."
     )
     meets_standard: bool = strawberry.field(
         description="At least 2 service users or carers (standard minimum or ideal), "
@@ -870,7 +872,7 @@ def meeting_check(answer: domain.MeetingCheck, disclosure: Disclosure) -> Meetin
             disclosure, cell, answer.service_users_and_carers
         ),
         reserve_named=answer.reserve_named,
-        standard=answer.standard,
+        standard=answer.standard if disclosure.tells_standards() else None,
         meets_standard=answer.meets_standard,
     )
 

@@ -771,11 +771,19 @@ class Disclosure:
     hidden: otherwise, the cells of the organisation's suppression pattern.
     withheld: figures narrowed by a past moment, a period or a cycle are not shown to
     a caller without the grant at all (every count of people is suppressed).
+    past: the answer is as of a past moment. Then a meeting's standard is withheld
+    too: against the record now (a visible 5), a past minimum would tell that exactly
+    3 attendances were recorded since.
     """
 
     exact: bool
     withheld: bool = False
     hidden: frozenset[Cell] = frozenset()
+    past: bool = False
+
+    def tells_standards(self) -> bool:
+        """Whether each meeting's outcome against the standard is shown."""
+        return self.exact or not self.past
 
     def hides(self, *cells: Cell) -> bool:
         """Whether any of these counts is suppressed (a share or mean computed from

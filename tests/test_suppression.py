@@ -952,6 +952,19 @@ def test_past_moments_and_periods_are_withheld_from_evaluators(
                 "peopleFigures": "WITHHELD",
                 "atDecisionMakingLevel": {"value": None, "suppressed": True},
             }
+        # A meeting's standard is the same in a period or cycle as now; as of a past
+        # moment it could be set against the record now, so it is withheld too.
+        standards = (
+            "query($slice: SliceInput, $asOf: AsOfInput) { presence(slice: $slice, "
+            "asOf: $asOf) { meetings { standard } } }"
+        )
+        for variables, standard in (
+            ({}, "below_minimum"),
+            ({"slice": {"periodFrom": "2024-01-01"}}, "below_minimum"),
+            ({"asOf": {"position": store.head()}}, None),
+        ):
+            meetings = call(store, standards, variables, token=evaluator)
+            assert meetings["presence"]["meetings"] == [{"standard": standard}] * 2
 
 
 def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> None:
