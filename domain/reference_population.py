@@ -6,25 +6,32 @@ from uuid import UUID, uuid5
 
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.record import OrganisationRecord, check_member, check_text
-from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
+from fourpi.domain.vocabulary import (
+    BROAD_GROUPS,
+    MONITORING_VALUES,
+    MonitoringCategory,
+)
 
 Shares = dict[MonitoringCategory, dict[str, Decimal]]
 ROUNDING_ALLOWANCE = Decimal("0.005")
 
 
 def check_shares(shares: Shares) -> Shares:
-    """Each category's shares are fractions of the population, adding up to at most 1."""
+    """Each category's shares are fractions of the population, adding up to at most 1,
+    given at one level: the category's values, or for a category with an official
+    grouping (ethnic group, age band) its broad groups (a value both levels share,
+    such as prefer_not_to_say, fits either)."""
     if not shares:
         raise InvalidInput("shares", "must describe at least one category")
     checked: Shares = {}
     for category, values in shares.items():
         category = check_member("shares", category, MonitoringCategory)
-        vocabulary = MONITORING_VALUES[category]
         if not values:
             raise InvalidInput(f"shares.{category}", "must give at least one share")
         category_shares: dict[str, Decimal] = {}
+        level = _level(category, list(values))
         for value, share in values.items():
-            key = check_member(f"shares.{category}", value, vocabulary)
+            key = check_member(f"shares.{category}", value, level)
             try:
                 fraction = Decimal(share)
             except (InvalidOperation, TypeError, ValueError):
@@ -44,6 +51,38 @@ def check_shares(shares: Shares) -> Shares:
             )
         checked[category] = category_shares
     return checked
+
+
+def _level(category: MonitoringCategory, values: list[Any]) -> Any:
+    """The vocabulary a category's shares are given in: its values, or its broad
+    groups when one of them is only a broad group."""
+    detailed = MONITORING_VALUES[category]
+    if category not in BROAD_GROUPS:
+        return detailed
+    broad = BROAD_GROUPS[category][0]
+    known = {v.value for v in detailed}
+    grouped = {v.value for v in broad}
+    only_broad = [v for v in values if v in grouped and v not in known]
+    only_detailed = [v for v in values if v in known and v not in grouped]
+    if only_broad and only_detailed:
+        raise InvalidInput(
+            f"shares.{category}",
+            "must give its shares at one level: the values "
+            f"({', '.join(map(str, only_detailed))}) or the broad groups "
+            f"({', '.join(map(str, only_broad))}), not both",
+        )
+    if only_broad:
+        return broad
+    if any(v not in known and v not in grouped for v in values):
+        allowed = ", ".join(v.value for v in detailed)
+        groups = ", ".join(v.value for v in broad)
+        bad = next(v for v in values if v not in known and v not in grouped)
+        raise InvalidInput(
+            f"shares.{category}",
+            f"{bad!r} must be one of: {allowed}; or, for the whole category, one of "
+            f"the broad groups: {groups}",
+        )
+    return detailed
 
 
 class ReferencePopulation(OrganisationRecord):

@@ -177,6 +177,14 @@ class EarningsPeriod(StrEnum):
     MONTH = "month"
 
 
+class EarningsStatus(StrEnum):
+    """Where a period's fees stand against a person's earnings limit."""
+
+    BELOW = "below"
+    NEAR = "near"
+    CROSSED = "crossed"
+
+
 class PaymentKind(StrEnum):
     """4PI Process: what a payment is for."""
 
@@ -309,3 +317,103 @@ MONITORING_VALUES: dict[MonitoringCategory, type[StrEnum]] = {
     MonitoringCategory.SEXUAL_ORIENTATION: SexualOrientation,
     MonitoringCategory.EDUCATION_LEVEL: EducationLevel,
 }
+
+
+# Official groupings above some categories' values, which evaluators compare with:
+# a reference population is often only published at the broad level.
+
+
+class BroadEthnicGroup(StrEnum):
+    """The five broad ethnic groups of the 2021 census for England and Wales, each
+    holding some of its 19 detailed groups."""
+
+    ASIAN = "asian"
+    """Asian, Asian British or Asian Welsh."""
+    BLACK = "black"
+    """Black, Black British, Black Welsh, Caribbean or African."""
+    MIXED = "mixed"
+    """Mixed or Multiple ethnic groups."""
+    WHITE = "white"
+    OTHER = "other"
+    """Other ethnic group."""
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY
+
+
+class BroadAgeBand(StrEnum):
+    """Age bands as NHS mental health services are organised: children and young
+    people's services, adult (working-age) services, older adults' services."""
+
+    UNDER_18 = "under_18"
+    AGE_18_64 = "18_64"
+    AGE_65_PLUS = "65_plus"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY
+
+
+class BroadSexualOrientation(StrEnum):
+    """The 2021 census's grouping: straight or heterosexual, and LGB+ (gay or
+    lesbian, bisexual, and all other sexual orientations)."""
+
+    STRAIGHT_OR_HETEROSEXUAL = "straight_or_heterosexual"
+    LGB_PLUS = "lgb_plus"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY
+
+
+def _by_prefix(values: type[StrEnum], broad: type[StrEnum]) -> dict[str, str]:
+    """Each detailed value under the broad group its name begins with."""
+    groups = {}
+    for value in values:
+        head = value.value.split("_")[0]
+        groups[value.value] = (
+            PREFER_NOT_TO_SAY if value.value == PREFER_NOT_TO_SAY else broad(head).value
+        )
+    return groups
+
+
+BROAD_GROUPS: dict[MonitoringCategory, tuple[type[StrEnum], dict[str, str]]] = {
+    MonitoringCategory.ETHNIC_GROUP: (
+        BroadEthnicGroup,
+        _by_prefix(EthnicGroup, BroadEthnicGroup),
+    ),
+    MonitoringCategory.AGE_BAND: (
+        BroadAgeBand,
+        {
+            detailed.value: broad.value
+            for detailed, broad in {
+                AgeBand.UNDER_18: BroadAgeBand.UNDER_18,
+                AgeBand.AGE_18_24: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_25_34: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_35_44: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_45_54: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_55_64: BroadAgeBand.AGE_18_64,
+                AgeBand.AGE_65_PLUS: BroadAgeBand.AGE_65_PLUS,
+                AgeBand.PREFER_NOT_TO_SAY: BroadAgeBand.PREFER_NOT_TO_SAY,
+            }.items()
+        },
+    ),
+    MonitoringCategory.SEXUAL_ORIENTATION: (
+        BroadSexualOrientation,
+        {
+            SexualOrientation.STRAIGHT_OR_HETEROSEXUAL.value: (
+                BroadSexualOrientation.STRAIGHT_OR_HETEROSEXUAL.value
+            ),
+            SexualOrientation.GAY_OR_LESBIAN.value: BroadSexualOrientation.LGB_PLUS.value,
+            SexualOrientation.BISEXUAL.value: BroadSexualOrientation.LGB_PLUS.value,
+            SexualOrientation.OTHER.value: BroadSexualOrientation.LGB_PLUS.value,
+            PREFER_NOT_TO_SAY: PREFER_NOT_TO_SAY,
+        },
+    ),
+}
+"""For a category with an official grouping: its broad values, and each detailed
+value's broad one (every detailed value has one)."""
+
+
+def broad_members(category: MonitoringCategory) -> dict[str, tuple[str, ...]]:
+    """Each broad value of the category, in its vocabulary's order, with its detailed
+    values in theirs; empty for a category with no grouping."""
+    if category not in BROAD_GROUPS:
+        return {}
+    broad, of = BROAD_GROUPS[category]
+    return {
+        group.value: tuple(value for value, b in of.items() if b == group.value)
+        for group in broad
+    }

@@ -75,7 +75,7 @@ def _disclosure(
     chosen = report.slice
     narrowed = chosen.period_from is not None or chosen.period_to is not None
     if not live or narrowed or chosen.cycle is not None:
-        return Disclosure(exact=False, withheld=True)
+        return Disclosure(exact=False, withheld=True, past=not live)
     organisation_id = chosen.organisation_id
     patterns = patterns_of(info.context.views)
     threshold = patterns.threshold(organisation_id, head)

@@ -16,14 +16,26 @@ SliceArgument = Annotated[
     SliceInput | None,
     strawberry.argument(
         description="Which facts to answer about; by default all of the caller's "
-        "organisation."
+        "organisation. A period (periodFrom, periodTo) narrows by the domain's own "
+        "dates: when a meeting was held, a contribution made, an answer given; it "
+        "says nothing of when those facts were recorded, so a meeting held in March "
+        "but logged in May is in a March period, in the record as it stands now. "
+        'Example: {periodFrom: "2024-01-01", periodTo: "2024-03-31"} is the '
+        "first quarter's meetings, contributions and answers, however late they were "
+        "logged. Contrast asOf."
     ),
 ]
 AsOfArgument = Annotated[
     AsOfInput | None,
     strawberry.argument(
         description="A past moment to answer as of; by default the record as it "
-        "stands now, including what this client has just written.",
+        "stands now, including what this client has just written. asOf is the record "
+        "as it stood when that moment was recorded: only the facts logged by then, "
+        "whatever dates they carry, and none of the corrections logged since. "
+        'Example: {time: "2024-04-01T09:00:00Z"} is what the answers said on the '
+        "morning of 1 April, before the March meeting logged in May; to ask about "
+        "March itself, give a period instead (see slice). The two combine: a period "
+        "as of a moment is that period as the record then told it.",
     ),
 ]
 TargetDaysArgument = Annotated[

@@ -2,7 +2,9 @@
 
 import datetime as dt
 from decimal import Decimal
+from enum import Enum
 from fractions import Fraction
+from typing import TypeVar
 from uuid import UUID
 
 import strawberry
@@ -11,6 +13,9 @@ from fourpi.graphql import enums
 from fourpi.projections import answers as domain
 from fourpi.projections import disclosure as cells
 from fourpi.projections.disclosure import Cell, Disclosure
+from fourpi.projections.evaluate import AWAITING_RESPONSE, NOT_ASSESSED
+
+E = TypeVar("E", bound=Enum)
 
 POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
@@ -110,12 +115,23 @@ class PeopleCount:
     suppressed: bool = strawberry.field(
         description="Whether the count is suppressed for this caller."
     )
+    reason: enums.SuppressionReason | None = strawberry.field(
+        description="Why the count is suppressed, so a page can say so; null when it "
+        "is shown. SMALL_NUMBERS does not say whether the count is a small number "
+        "itself or hidden to protect another: that would let small numbers be worked "
+        "out (see SuppressionReason)."
+    )
 
 
 def people_count(disclosure: Disclosure, cell: Cell, value: int) -> PeopleCount:
     if disclosure.hides(cell):
-        return PeopleCount(value=None, suppressed=True)
-    return PeopleCount(value=value, suppressed=False)
+        reason = (
+            enums.SuppressionReason.WITHHELD
+            if disclosure.withheld
+            else enums.SuppressionReason.SMALL_NUMBERS
+        )
+        return PeopleCount(value=None, suppressed=True, reason=reason)
+    return PeopleCount(value=value, suppressed=False, reason=None)
 
 
 def share_unless(
@@ -133,6 +149,71 @@ class PeopleByKey:
 
 def counts(counted: dict[str, int]) -> list[Count]:
     return [Count(key=key, count=count) for key, count in counted.items()]
+
+
+# Counts keyed by the API's enums (the Count lists beside them are keyed by the
+# lower-case strings of the domain, and kept for the clients that read them).
+
+
+@strawberry.type(description="How many intended outcomes have one latest assessment.")
+class AssessmentCount:
+    assessment: enums.OutcomeAssessment | None = strawberry.field(
+        description="The latest assessment; null for the outcomes not assessed yet."
+    )
+    count: int = strawberry.field(description="How many outcomes have it.")
+
+
+@strawberry.type(description="How many contributions have one latest response.")
+class ResponseCount:
+    outcome: enums.ResponseOutcome | None = strawberry.field(
+        description="The latest response's outcome; null for the contributions "
+        "awaiting a response."
+    )
+    count: int = strawberry.field(description="How many contributions have it.")
+
+
+@strawberry.type(description="How many changes have one scope.")
+class ScopeCount:
+    scope: enums.ChangeScope = strawberry.field(description="The change scope.")
+    count: int = strawberry.field(description="How many changes have it.")
+
+
+@strawberry.type(description="How many changes are in one impact area.")
+class AreaCount:
+    area: enums.ImpactArea = strawberry.field(description="The 4PI impact area.")
+    count: int = strawberry.field(description="How many changes are in it.")
+
+
+@strawberry.type(
+    description="How many intended outcomes have one involvement difference, by "
+    "their latest assessment."
+)
+class DifferenceCount:
+    difference: enums.InvolvementDifference = strawberry.field(
+        description="Whether involvement made a difference to them."
+    )
+    count: int = strawberry.field(description="How many outcomes have it.")
+
+
+@strawberry.type(description="How many service users and carers are at one level.")
+class LevelCount:
+    level: enums.InvolvementLevel = strawberry.field(
+        description="Where involvement happens."
+    )
+    count: PeopleCount = strawberry.field(
+        description="How many service users and carers are involved at it."
+        + SUPPRESSIBLE
+    )
+
+
+def keyed(
+    counted: dict[str, int], missing: str, enum: type[E]
+) -> list[tuple[E | None, int]]:
+    """The domain's counts keyed by the enum, with the key for none (not assessed,
+    awaiting response) as None."""
+    return [
+        (None if key == missing else enum(key), count) for key, count in counted.items()
+    ]
 
 
 def record_id(value: UUID) -> strawberry.ID:
@@ -188,13 +269,26 @@ class IntendedOutcomes(Answered):
     outcomes: list[OutcomeStatus] = strawberry.field(
         description="The intended outcomes, in the order they were recorded."
     )
+    assessment_counts: list[AssessmentCount] = strawberry.field(
+        description="The outcomes counted by their latest assessment, in the "
+        "vocabulary's order, then those not assessed (a null assessment); only "
+        "non-zero counts appear."
+    )
     by_assessment: list[Count] = strawberry.field(
         description="The outcomes counted by their latest assessment, with "
-        "not_assessed for the rest; only non-zero counts appear."
+        "not_assessed for the rest; only non-zero counts appear.",
+        deprecation_reason="Keyed by lower-case strings: use assessmentCounts, keyed by the "
+        "OutcomeAssessment enum.",
+    )
+    share_achieved_or_partly_achieved: Share | None = strawberry.field(
+        description="The intended outcomes whose latest assessment is achieved or "
+        "partly achieved, over all intended outcomes; null with no outcomes."
     )
     share_achieved: Share | None = strawberry.field(
         description="(Achieved + partly achieved) / all intended outcomes; null with "
-        "no outcomes."
+        "no outcomes. Despite its name it counts partly achieved outcomes too.",
+        deprecation_reason="Named for only half of what it counts: use "
+        "shareAchievedOrPartlyAchieved (the same value).",
     )
 
 
@@ -221,7 +315,14 @@ def intended_outcomes(report: domain.ImpactReport) -> IntendedOutcomes:
         position=report.position,
         moment=report.moment,
         outcomes=[outcome_status(outcome) for outcome in answer.outcomes],
+        assessment_counts=[
+            AssessmentCount(assessment=key, count=count)
+            for key, count in keyed(
+                answer.by_assessment, NOT_ASSESSED, enums.OutcomeAssessment
+            )
+        ],
         by_assessment=counts(answer.by_assessment),
+        share_achieved_or_partly_achieved=share_or_none(answer.share_achieved),
         share_achieved=share_or_none(answer.share_achieved),
     )
 
@@ -285,9 +386,16 @@ class Differences(Answered):
     contributions: int = strawberry.field(
         description="How many contributions are in the slice."
     )
+    response_counts: list[ResponseCount] = strawberry.field(
+        description="Those contributions counted by their latest response outcome, "
+        "in the vocabulary's order, then those awaiting a response (a null outcome); "
+        "only non-zero counts appear."
+    )
     by_response: list[Count] = strawberry.field(
         description="Those contributions counted by their latest response outcome, "
-        "with awaiting_response for those without one; only non-zero counts appear."
+        "with awaiting_response for those without one; only non-zero counts appear.",
+        deprecation_reason="Keyed by lower-case strings: use responseCounts, keyed by the "
+        "ResponseOutcome enum.",
     )
     share_adopted_or_adapted: Share | None = strawberry.field(
         description="Contributions whose latest response is adopted or adapted, over "
@@ -297,11 +405,21 @@ class Differences(Answered):
         description="The changes in the slice with at least one source contribution, "
         "in the order they were recorded."
     )
-    by_scope: list[Count] = strawberry.field(
+    scope_counts: list[ScopeCount] = strawberry.field(
         description="Those changes counted by scope; only non-zero counts appear."
     )
-    by_area: list[Count] = strawberry.field(
+    area_counts: list[AreaCount] = strawberry.field(
         description="Those changes counted by impact area; only non-zero counts appear."
+    )
+    by_scope: list[Count] = strawberry.field(
+        description="Those changes counted by scope; only non-zero counts appear.",
+        deprecation_reason="Keyed by lower-case strings: use scopeCounts, keyed by the "
+        "ChangeScope enum.",
+    )
+    by_area: list[Count] = strawberry.field(
+        description="Those changes counted by impact area; only non-zero counts appear.",
+        deprecation_reason="Keyed by lower-case strings: use areaCounts, keyed by the "
+        "ImpactArea enum.",
     )
     untraced_changes: int = strawberry.field(
         description="Changes in the slice with no source contribution."
@@ -342,9 +460,23 @@ def differences(report: domain.ImpactReport) -> Differences:
         position=report.position,
         moment=report.moment,
         contributions=answer.contributions,
+        response_counts=[
+            ResponseCount(outcome=key, count=count)
+            for key, count in keyed(
+                answer.by_response, AWAITING_RESPONSE, enums.ResponseOutcome
+            )
+        ],
         by_response=counts(answer.by_response),
         share_adopted_or_adapted=share_or_none(answer.share_adopted_or_adapted),
         changes=[change_chain(change) for change in answer.changes],
+        scope_counts=[
+            ScopeCount(scope=enums.ChangeScope(key), count=count)
+            for key, count in answer.by_scope.items()
+        ],
+        area_counts=[
+            AreaCount(area=enums.ImpactArea(key), count=count)
+            for key, count in answer.by_area.items()
+        ],
         by_scope=counts(answer.by_scope),
         by_area=counts(answer.by_area),
         untraced_changes=answer.untraced_changes,
@@ -495,10 +627,17 @@ class EndResult(Answered):
         description="Changes in the slice whose scope is the end result, in the order "
         "they were recorded."
     )
-    outcomes_by_difference: list[Count] = strawberry.field(
+    difference_counts: list[DifferenceCount] = strawberry.field(
         description="Intended outcomes (as in question 1) counted by whether "
         "involvement made a difference to them, by their latest assessment; only "
         "non-zero counts appear."
+    )
+    outcomes_by_difference: list[Count] = strawberry.field(
+        description="Intended outcomes (as in question 1) counted by whether "
+        "involvement made a difference to them, by their latest assessment; only "
+        "non-zero counts appear.",
+        deprecation_reason="Keyed by lower-case strings: use differenceCounts, keyed by the "
+        "InvolvementDifference enum.",
     )
     outcomes_changed_by_involvement: list[strawberry.ID] = strawberry.field(
         description="The intended outcomes where involvement made a significant or "
@@ -524,6 +663,10 @@ def end_result(report: domain.ImpactReport) -> EndResult:
         moment=report.moment,
         end_result_changes=[
             change_summary(change) for change in answer.end_result_changes
+        ],
+        difference_counts=[
+            DifferenceCount(difference=enums.InvolvementDifference(key), count=count)
+            for key, count in answer.outcomes_by_difference.items()
         ],
         outcomes_by_difference=counts(answer.outcomes_by_difference),
         outcomes_changed_by_involvement=[
@@ -600,11 +743,17 @@ class MeetingCheck:
     )
     standard: str | None = strawberry.field(
         description="below_minimum (fewer than 2 service users or carers), minimum (2) "
-        "or ideal (3 or more); null when the count is suppressed, as it would tell it."
+        "or ideal (3 or more): the 4PI Presence indicator, shown to every caller, "
+        "even when the count is suppressed. It tells no more than its own range: for "
+        "a caller without the personal-data grant a count below the threshold is "
+        "suppressed even when it is 0, so a meeting with 0 and one with 1 look the "
+        "same, and so do 3 and 4 (with the default threshold of 5). Null only for "
+        "such a caller in an answer as of a past moment: against the record now, a "
+        "past standard would tell how many attendances were recorded since."
     )
     meets_standard: bool = strawberry.field(
-        description="At least 2 service users or carers, and for a high-level meeting "
-        "a reserve named."
+        description="At least 2 service users or carers (standard minimum or ideal), "
+        "and for a high-level meeting a reserve named."
     )
 
 
@@ -646,6 +795,21 @@ class CategoryDiversity:
         description="How many service users and carers are counted in it."
         + SUPPRESSIBLE
     )
+    broad_rows: list[DiversityRow] = strawberry.field(
+        description="For a category with an official grouping, the same people by "
+        "broad group, each the sum of its rows (ETHNIC_GROUP: the 2021 census's five "
+        "broad groups, asian, black, mixed, white and other, then prefer_not_to_say; "
+        "AGE_BAND: under_18, 18_64 and 65_plus, as NHS mental health services are "
+        "organised, then prefer_not_to_say; SEXUAL_ORIENTATION: the census's "
+        "straight_or_heterosexual and lgb_plus, then prefer_not_to_say), then "
+        "not_recorded. Each compares with "
+        "the reference population at the level it was given: its referenceShare is "
+        "the broad group's share where the reference gives broad groups, else the sum "
+        "of its values' shares where the reference gives every one of them, else "
+        "null. Suppressed counts are chosen over both levels at once, so a broad "
+        "total less the visible rows under it never reveals a suppressed one. Empty "
+        "for a category with no grouping."
+    )
     rows: list[DiversityRow] = strawberry.field(
         description="Every value of the category's vocabulary in its order (including "
         "prefer_not_to_say), then not_recorded, zeros included."
@@ -661,9 +825,15 @@ class Presence(Answered):
     people_figures: enums.PeopleFigures = strawberry.field(
         description="How this answer's counts of people are shown to the caller."
     )
-    by_level: list[PeopleByKey] = strawberry.field(
+    level_counts: list[LevelCount] = strawberry.field(
         description="Distinct service users and carers involved, by the level of the "
         "initiative they hold a role in; only non-zero counts appear." + SUPPRESSIBLE
+    )
+    by_level: list[PeopleByKey] = strawberry.field(
+        description="Distinct service users and carers involved, by the level of the "
+        "initiative they hold a role in; only non-zero counts appear." + SUPPRESSIBLE,
+        deprecation_reason="Keyed by lower-case strings: use levelCounts, keyed by the "
+        "InvolvementLevel enum.",
     )
     at_decision_making_level: PeopleCount = strawberry.field(
         description="Distinct service users and carers holding a role, active in the "
@@ -702,7 +872,7 @@ def meeting_check(answer: domain.MeetingCheck, disclosure: Disclosure) -> Meetin
             disclosure, cell, answer.service_users_and_carers
         ),
         reserve_named=answer.reserve_named,
-        standard=None if disclosure.hides(cell) else answer.standard,
+        standard=answer.standard if disclosure.tells_standards() else None,
         meets_standard=answer.meets_standard,
     )
 
@@ -735,6 +905,15 @@ def category_diversity(
             )
             for row in answer.rows
         ],
+        broad_rows=[
+            diversity_row(
+                row,
+                cells.broad_diversity(scope, answer.category, row.value),
+                total,
+                disclosure,
+            )
+            for row in answer.broad_rows
+        ],
     )
 
 
@@ -751,6 +930,13 @@ def presence(
         position=report.position,
         moment=report.moment,
         people_figures=people_figures(disclosure),
+        level_counts=[
+            LevelCount(
+                level=enums.InvolvementLevel(level),
+                count=people_count(disclosure, by_level(level), n),
+            )
+            for level, n in answer.by_level.items()
+        ],
         by_level=[
             PeopleByKey(key=level, count=people_count(disclosure, by_level(level), n))
             for level, n in answer.by_level.items()
@@ -991,12 +1177,20 @@ class EarningsPeriodTotal:
     headroom: Decimal = strawberry.field(
         description="The earnings limit less what was paid; negative once crossed."
     )
+    status: enums.EarningsStatus = strawberry.field(
+        description="Where the period stands: BELOW the limit, NEAR it (not crossed, "
+        "yet paid and owed together are over it: the warning before it is crossed), "
+        "or CROSSED (what was paid is over it)."
+    )
     crossed: bool = strawberry.field(
-        description="Whether what was paid is over the earnings limit."
+        description="Whether what was paid is over the earnings limit.",
+        deprecation_reason="Use status, which is CROSSED exactly when this is true.",
     )
     would_cross: bool = strawberry.field(
         description="The warning before the limit is crossed: not crossed, yet paid "
-        "and owed together are over it."
+        "and owed together are over it. False once the limit is crossed.",
+        deprecation_reason="Use status, which is NEAR exactly when this is true "
+        "(and CROSSED once the limit is crossed, when this is false).",
     )
 
 
@@ -1037,6 +1231,7 @@ def earnings_period_total(answer: domain.EarningsPeriodTotal) -> EarningsPeriodT
         paid=answer.paid,
         owed_unpaid=answer.owed_unpaid,
         headroom=answer.headroom,
+        status=enums.EarningsStatus(answer.status),
         crossed=answer.crossed,
         would_cross=answer.would_cross,
     )

@@ -84,6 +84,13 @@ strawberry.enum(
     v.EarningsPeriod, description="The period an earnings limit applies to."
 )
 EarningsPeriod: TypeAlias = v.EarningsPeriod
+strawberry.enum(
+    v.EarningsStatus,
+    description="Where a period's fees stand against the earnings limit: BELOW it; "
+    "NEAR, not crossed yet but paid and owed together are over it (pay the owed "
+    "fees and it is crossed); CROSSED, paid alone is over it.",
+)
+EarningsStatus: TypeAlias = v.EarningsStatus
 strawberry.enum(v.PaymentKind, description="What a payment is for.")
 PaymentKind: TypeAlias = v.PaymentKind
 strawberry.enum(v.SupportKind, description="Support and training given (4PI).")
@@ -135,4 +142,26 @@ class PeopleFigures(Enum):
         "moment, a period or a cycle could be subtracted from their neighbours to "
         "reveal a small number, so only a caller granted personal data sees them. "
         "Ask for the record as it stands now, by organisation or initiative.",
+    )
+
+
+@strawberry.enum(description="Why a count of people is suppressed for the caller.")
+class SuppressionReason(Enum):
+    SMALL_NUMBERS = strawberry.enum_value(
+        "small_numbers",
+        description="The small-number rule: the count is from 1 to below the "
+        "organisation's threshold (default 5), or it is hidden so that such a count "
+        "cannot be worked out from the others (a total less its visible parts); a "
+        "meeting's count of service users and carers below the threshold is hidden "
+        "even when 0, so that 0 and 1 look the same. Which of these it is, is not "
+        "said, and cannot be: with a total of 4 and four rows under it each marked a "
+        "small number itself, every row would be 1 (each at least 1, adding up to "
+        "4). Marking the protecting counts instead would tell them as 0 or at least "
+        "the threshold, and pin their neighbours the same way.",
+    )
+    WITHHELD = strawberry.enum_value(
+        "withheld",
+        description="Every count of people of this answer is withheld: it is "
+        "narrowed by a past moment (asOf), a period or a cycle (peopleFigures "
+        "WITHHELD), so only a caller granted personal data sees it.",
     )

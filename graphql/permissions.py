@@ -33,8 +33,8 @@ class Allow(BasePermission):
         caller = caller_of(info)
         if caller.role not in self.roles:
             raise client_error(
-                f"a {caller.role} token may not do this; it needs one of: "
-                + ", ".join(sorted(self.roles)),
+                f"{_article(caller.role)} {caller.role} token may not do this; it "
+                "needs one of: " + ", ".join(sorted(self.roles)),
                 FORBIDDEN,
             )
         if self.personal_data and not caller.personal_data:
@@ -95,3 +95,8 @@ def organisation_of(info: FourPIInfo) -> UUID:
 
 
 __all__ = ["GraphQLError", "may_read_personal_data"]
+
+
+def _article(word: str) -> str:
+    """'an evaluator', 'an admin', 'a manager'."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -38,6 +38,8 @@ from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID
 
+from fourpi.domain.vocabulary import EarningsStatus
+
 DEFAULT_PAYMENT_TARGET_DAYS = 14
 NOT_RECORDED = "not_recorded"
 
@@ -269,11 +271,20 @@ class DiversityRow:
 @dataclass(frozen=True)
 class CategoryDiversity:
     """rows: every value of the category's vocabulary in its order (including
-    prefer_not_to_say), then "not_recorded", zeros included."""
+    prefer_not_to_say), then "not_recorded", zeros included.
+    broad_rows: for a category with an official grouping (ethnic group: the 2021
+    census's five broad groups; age band: under 18, 18 to 64, 65 and over; sexual
+    orientation: the census's straight or heterosexual, and LGB+), the same
+    people by broad group in its vocabulary's order (prefer_not_to_say among them),
+    then "not_recorded": each the sum of its detailed rows. Its reference share is the
+    reference population's share for the broad group when given at that level, else
+    the sum of its detailed values' shares when the reference gives every one of them.
+    Empty for a category with no grouping."""
 
     category: str
     total: int
     rows: tuple[DiversityRow, ...]
+    broad_rows: tuple[DiversityRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -403,6 +414,14 @@ class EarningsPeriodTotal:
     headroom: Decimal
     crossed: bool
     would_cross: bool
+
+    @property
+    def status(self) -> str:
+        """One status for both flags: "crossed" (paid is over the limit), "near"
+        (would_cross: paid and owed together are over it), else "below"."""
+        if self.crossed:
+            return EarningsStatus.CROSSED.value
+        return (EarningsStatus.NEAR if self.would_cross else EarningsStatus.BELOW).value
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,21 @@ are and, when the total is visible, the suppressed parts add up to at least the
 threshold. Then no suppressed cell may be pinned to one value by the visible cells:
 bounds are tightened through every group, and the groups' equations are solved, and
 any cell found pinned opens up by suppressing a neighbour. A zero may be suppressed as
-a secondary cell, so a suppressed count is any whole number from 0.
+a secondary cell, so a suppressed count is any whole number from 0; all a suppressed
+count's own answer tells of it is its band, where it has one (a meeting's outcome
+against the 4PI standard: below 2, 2, or 3 or more; see `PeopleTable.bands`).
+A diversity category with an official grouping (the census's broad ethnic groups)
+counts the same people at both levels: each broad row is the sum of its detailed rows,
+and the pattern covers both levels at once.
 
 The groups are built conservatively: counts of distinct people are grouped as if no
 one were in two initiatives or two levels, and an initiative's process-experience
 answers as if every answer scored every dimension. That is the case in which the
 visible figures say the most. Where the true counts do not add up that way (someone
 went to two meetings), a total is only at most the sum of its parts and at least each
-part, and a cell is judged pinned on what holds.
+part; where an answer scored only some dimensions, the answers are only at least the
+scores given on one dimension (`Group.at_least`); and a cell is judged pinned on what
+holds.
 
 The pattern is computed over the organisation and every initiative at once, so the
 same cell is suppressed in every answer that shows it and one slice cannot be
@@ -30,7 +37,7 @@ import heapq
 import math
 import random
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 from uuid import UUID
 
@@ -39,6 +46,7 @@ from fourpi.domain.vocabulary import (
     MonitoringCategory,
     ProcessDimension,
     RespondentKind,
+    broad_members,
 )
 from fourpi.projections.answers import NOT_RECORDED
 from fourpi.projections.evaluate import SCORES, PeopleFigures
@@ -55,6 +63,17 @@ def people(scope: UUID | None) -> Cell:
 
 def diversity(scope: UUID | None, category: str, value: str) -> Cell:
     return ("diversity", scope, category, value)
+
+
+def broad_diversity(scope: UUID | None, category: str, group: str) -> Cell:
+    """A broad group's row (see `CategoryDiversity.broad_rows`): the same cell as its
+    detailed row where it holds one value (prefer_not_to_say, under_18)."""
+    members = broad_members(MonitoringCategory(category)).get(group)
+    if members is None:  # not_recorded
+        return diversity(scope, category, group)
+    if len(members) == 1:
+        return diversity(scope, category, members[0])
+    return ("broad_diversity", scope, category, group)
 
 
 def level(level: str) -> Cell:
@@ -100,10 +119,26 @@ def support_people(scope: UUID | None, kind: str) -> Cell:
 
 @dataclass(frozen=True)
 class Group:
-    """A total and the parts it is the sum of (or for distinct people, at most)."""
+    """A total and the parts it is the sum of, where they add up; where they do not,
+    see `at_least`."""
 
     total: Cell
     parts: tuple[Cell, ...]
+    at_least: bool = False
+    """Where the parts do not add up to the total: False, the total is at most their
+    sum and at least each part (counts of distinct people: someone at two meetings is
+    counted at each); True, the total is at least their sum (process-experience
+    answers against the scores given on one dimension, since an answer need not score
+    every dimension; the organisation's support against its initiatives', since
+    support may be given outside any initiative)."""
+
+
+STANDARD_BANDS: dict[str, tuple[int, int | None]] = {
+    "below_minimum": (0, 1),
+    "minimum": (2, 2),
+    "ideal": (3, None),
+}
+"""The service users and carers a meeting's outcome against the standard tells."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +153,16 @@ class PeopleTable:
     who answered): (part, whole)."""
     left_out: frozenset[Cell] = frozenset()
     """Counts an answer leaves out when there is nothing to count (a process-experience
-    summary no one answered, a kind of support never given, a level no one is at):
-    leaving a row out shows it is 0, so these are never suppressed."""
+    summary no one answered, a kind of support never given, a level no one is at, an
+    initiative's level when no service user or carer holds a role in it): leaving a
+    row out shows it is 0, so these are never suppressed."""
+    bands: Mapping[Cell, tuple[int, int | None]] = field(default_factory=dict)
+    """What an onlooker knows of a count whatever else is shown: the least and the
+    most it can be (None: no most). A meeting's outcome against the 4PI standard is
+    shown to everyone, and tells whether its service users and carers were fewer than
+    2 (0 or 1), exactly 2, or 3 or more. Such a count below the threshold is
+    suppressed even when it is 0, so that 0 and 1 look the same; one whose band is a
+    single value (2) is known whatever is suppressed."""
 
 
 def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
@@ -130,7 +173,7 @@ def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
     cells = sorted(table.values, key=repr)
     number = {cell: n for n, cell in enumerate(cells)}
     sums = [
-        Sum(number[g.total], tuple(number[part] for part in g.parts))
+        Sum(number[g.total], tuple(number[part] for part in g.parts), g.at_least)
         for g in table.groups
     ]
     pattern = _Pattern(
@@ -139,8 +182,9 @@ def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
         threshold,
         {number[cell] for cell in table.left_out},
         [(number[part], number[whole]) for part, whole in table.at_most],
+        {number[cell]: band for cell, band in table.bands.items()},
     )
-    return frozenset(cells[n] for n in pattern.hidden)
+    return frozenset(cells[n] for n in pattern.suppressed)
 
 
 class Sum(NamedTuple):
@@ -148,6 +192,7 @@ class Sum(NamedTuple):
 
     total: int
     parts: tuple[int, ...]
+    at_least: bool = False
 
 
 class _Pattern:
@@ -161,16 +206,25 @@ class _Pattern:
         threshold: int,
         shown: set[int] | None = None,
         at_most: Sequence[tuple[int, int]] = (),
+        bands: Mapping[int, tuple[int, int | None]] | None = None,
     ) -> None:
         self.values = values
         self.sums = sums
         # Only what is true of the counts: a part no larger than its whole.
         self.pairs = [(p, w) for p, w in at_most if values[p] <= values[w]]
         self.threshold = threshold
+        self.bands = {
+            n: (low, math.inf if high is None else high)
+            for n, (low, high) in (bands or {}).items()
+        }
         self.shown = set(shown or ())
-        """Cells that cannot be suppressed: those left out (`PeopleTable.left_out`),
-        and those they give away (`_given_away`)."""
-        self.hidden = {n for n, value in enumerate(values) if 0 < value < threshold}
+        """Cells whose value an onlooker knows whatever is suppressed: those left out
+        (`PeopleTable.left_out`), those whose band is one value, and those they give
+        away (`_given_away`)."""
+        self.shown.update(n for n, (low, high) in self.bands.items() if low == high)
+        small = {n for n, value in enumerate(values) if 0 < value < threshold}
+        small.update(n for n in self.bands if values[n] < threshold)
+        self.hidden = set(small)
         self.containing: list[list[int]] = [[] for _ in values]
         for index, group in enumerate(sums):
             for member in dict.fromkeys((group.total, *group.parts)):
@@ -185,6 +239,10 @@ class _Pattern:
             values[g.total] == sum(values[part] for part in g.parts) for g in sums
         ]
         self._given_away()
+        # A small number the onlooker knows anyway (a meeting's 2, which its standard
+        # tells) is still shown as suppressed, but hides nothing: the pattern reasons
+        # with it as a visible cell.
+        self.hidden -= self.shown
         unsafe = set(range(len(sums)))
         while True:
             self._make_safe(unsafe)
@@ -197,6 +255,7 @@ class _Pattern:
                     loosened = True
             if not loosened:
                 # Nothing is pinned, or every cell is hidden already.
+                self.suppressed = self.hidden | small
                 return
 
     def _given_away(self) -> None:
@@ -204,7 +263,9 @@ class _Pattern:
         whatever else is shown: the one unknown member of a group that adds up, a
         total whose parts are all zeros, the parts of a total of 0. Suppressing such
         a cell (say an initiative's count of answers, when no one answered and so
-        every summary is left out) would hide nothing."""
+        every summary is left out) would hide nothing. A total that may be more than
+        its parts' sum (`Group.at_least`) is not given away by parts of 0: an
+        initiative's answers are not 0 because no one scored one dimension."""
         shown, values = self.shown, self.values
         changed = bool(shown)
         while changed:
@@ -221,8 +282,10 @@ class _Pattern:
                     given = unknown
                 elif group.total in shown and values[group.total] == 0:
                     given = unknown  # each part is at most the total
-                elif unknown == [group.total] and not any(
-                    values[part] for part in group.parts
+                elif (
+                    unknown == [group.total]
+                    and not group.at_least
+                    and not any(values[part] for part in group.parts)
                 ):
                     given = unknown  # at most the sum of parts that are all 0
                 else:
@@ -334,8 +397,10 @@ class _Pattern:
         tightened group by group and pair by pair; each is looked at again only when
         a bound of one of its members has changed."""
         hidden, values, touching = self.hidden, self.values, self.touching
-        low: dict[int, float] = dict.fromkeys(hidden, 0)
-        high: dict[int, float] = dict.fromkeys(hidden, math.inf)
+        low: dict[int, float] = {n: self.bands.get(n, (0, 0))[0] for n in hidden}
+        high: dict[int, float] = {
+            n: self.bands.get(n, (0, math.inf))[1] for n in hidden
+        }
         changed = set(relevant)
 
         def bounds(cell: int) -> tuple[float, float]:
@@ -370,9 +435,12 @@ class _Pattern:
                 parts_high = sum(b[1] for b in parts)
                 total_low, total_high = bounds(group.total)
                 exact = self.exact[index]
+                at_least = group.at_least and not exact
                 if group.total in hidden:
                     if exact:
                         tighten(group.total, parts_low, parts_high)
+                    elif at_least:  # at least the parts' sum
+                        tighten(group.total, parts_low, math.inf)
                     else:  # at most the parts' sum, at least each part
                         tighten(
                             group.total,
@@ -384,9 +452,9 @@ class _Pattern:
                     if part in hidden:
                         tighten(
                             part,
-                            total_low - (parts_high - part_high),
+                            0 if at_least else total_low - (parts_high - part_high),
                             total_high - (parts_low - part_low)
-                            if exact
+                            if exact or at_least
                             else total_high,
                         )
         return low, high
@@ -421,7 +489,8 @@ class _Pattern:
     def _loosening(self, pinned: int) -> int | None:
         """The visible cell to suppress next so the pinned one opens up: the
         smallest visible part of a group it is in, else a visible total of such a
-        group, else the largest visible total bounding any suppressed cell, else
+        group, else a visible 0 that bounds it (a total of such a group, or a whole
+        it is at most), else the largest visible total bounding any suppressed cell, else
         (only zeros left near it) a visible zero of a group it is in, else any
         visible cell; None when every cell is hidden already."""
         hidden, values = self.hidden, self.values
@@ -437,6 +506,13 @@ class _Pattern:
                 and values[group.total] > 0
             ):
                 return group.total
+        # A visible 0 around it pins it (a total of 0 pins each part to 0; so does a
+        # whole of 0): a meeting of 0 among decision-making meetings no one attended.
+        around = [group.total for group in near]
+        around += [whole for part, whole in self.pairs if part == pinned]
+        for cell in around:
+            if cell not in hidden and cell not in self.shown and values[cell] == 0:
+                return cell
         bounding = [
             (values[g.total], g.total)
             for g in self.sums
@@ -528,6 +604,7 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
     groups: list[Group] = []
     left_out: set[Cell] = set()
     at_most: list[tuple[Cell, Cell]] = []
+    bands: dict[Cell, tuple[int, int | None]] = {}
     initiatives = [scope for scope in figures if scope is not None]
     kinds = [kind.value for kind in RespondentKind]
     dimensions = [dimension.value for dimension in ProcessDimension]
@@ -543,10 +620,33 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
                 values[cell] = row.count
                 row_cells.append(cell)
             groups.append(Group(people(scope), tuple(row_cells)))
+            # The broad groups: each the sum of its detailed rows, and all of them
+            # the category's total.
+            members = broad_members(MonitoringCategory(category.category))
+            broad_cells = []
+            for row in category.broad_rows:
+                cell = broad_diversity(scope, category.category, row.value)
+                values[cell] = row.count
+                broad_cells.append(cell)
+                if cell[0] == "broad_diversity":
+                    groups.append(
+                        Group(
+                            cell,
+                            tuple(
+                                diversity(scope, category.category, member)
+                                for member in members[row.value]
+                            ),
+                        )
+                    )
+            if broad_cells:
+                groups.append(Group(people(scope), tuple(broad_cells)))
+        if scope is not None and not presence.by_level:
+            left_out.add(people(scope))  # its level's row is left out
         values[decision_level(scope)] = presence.at_decision_making_level
         values[decision_meetings(scope)] = presence.at_decision_making_meetings
         for check in presence.meetings:
             values[meeting(check.meeting_id)] = check.service_users_and_carers
+            bands[meeting(check.meeting_id)] = STANDARD_BANDS[check.standard]
         # Those at decision-making meetings, as if nobody went to two.
         groups.append(
             Group(
@@ -596,6 +696,7 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
                 Group(
                     answers(scope),
                     tuple(scores(scope, kind, dimension) for kind in kinds),
+                    at_least=True,
                 )
             )
         for kind in support_kinds:
@@ -618,6 +719,12 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
         for value in [*(v.value for v in MONITORING_VALUES[category]), NOT_RECORDED]
     ]
     families += [
+        ("broad_diversity", category.value, group)
+        for category in MonitoringCategory
+        for group, members in broad_members(category).items()
+        if len(members) > 1
+    ]
+    families += [
         ("scores", kind, dimension) for kind in kinds for dimension in dimensions
     ]
     families += [
@@ -633,6 +740,8 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
             Group(
                 (name, None, *rest),
                 tuple((name, scope, *rest) for scope in initiatives),
+                # Support may be given outside any initiative.
+                at_least=name == "support_people",
             )
         )
     # The organisation's levels, each against its initiatives.
@@ -649,7 +758,9 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
             left_out.add(level(name))
         groups.append(Group(level(name), tuple(levels.get(name, ()))))
     groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
-    return PeopleTable(values, tuple(groups), tuple(at_most), frozenset(left_out))
+    return PeopleTable(
+        values, tuple(groups), tuple(at_most), frozenset(left_out), bands
+    )
 
 
 @dataclass(frozen=True)
@@ -660,11 +771,19 @@ class Disclosure:
     hidden: otherwise, the cells of the organisation's suppression pattern.
     withheld: figures narrowed by a past moment, a period or a cycle are not shown to
     a caller without the grant at all (every count of people is suppressed).
+    past: the answer is as of a past moment. Then a meeting's standard is withheld
+    too: against the record now (a visible 5), a past minimum would tell that exactly
+    3 attendances were recorded since.
     """
 
     exact: bool
     withheld: bool = False
     hidden: frozenset[Cell] = frozenset()
+    past: bool = False
+
+    def tells_standards(self) -> bool:
+        """Whether each meeting's outcome against the standard is shown."""
+        return self.exact or not self.past
 
     def hides(self, *cells: Cell) -> bool:
         """Whether any of these counts is suppressed (a share or mean computed from

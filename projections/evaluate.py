@@ -38,6 +38,7 @@ from fourpi.domain.vocabulary import (
     RespondentKind,
     ResponseOutcome,
     SupportKind,
+    broad_members,
 )
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
@@ -819,18 +820,49 @@ def _category_diversity(
         for row in declarations
     )
     total = len(declarations)
-    rows = []
-    for value in [*_values(MONITORING_VALUES[category]), NOT_RECORDED]:
-        count = counted.get(value, 0)
+
+    def row(value: str, count: int, reference_share: Fraction | None) -> DiversityRow:
         share = _ratio(count, total)
-        reference_share = reference.get((column, value))
         ratio = (
             share / reference_share
             if share is not None and reference_share  # a zero share has no ratio
             else None
         )
-        rows.append(DiversityRow(value, count, share, reference_share, ratio))
-    return CategoryDiversity(category=column, total=total, rows=tuple(rows))
+        return DiversityRow(value, count, share, reference_share, ratio)
+
+    rows = tuple(
+        row(value, counted.get(value, 0), reference.get((column, value)))
+        for value in [*_values(MONITORING_VALUES[category]), NOT_RECORDED]
+    )
+    broad_rows = [
+        row(
+            group,
+            sum(counted.get(member, 0) for member in members),
+            _broad_reference(reference, column, group, members),
+        )
+        for group, members in broad_members(category).items()
+    ]
+    if broad_rows:
+        broad_rows.append(rows[-1])  # not recorded
+    return CategoryDiversity(
+        category=column, total=total, rows=rows, broad_rows=tuple(broad_rows)
+    )
+
+
+def _broad_reference(
+    reference: Mapping[tuple[str, str], Fraction],
+    column: str,
+    group: str,
+    members: Sequence[str],
+) -> Fraction | None:
+    """A broad group's reference share: as given at that level, else the sum of its
+    detailed values' shares when every one is given."""
+    if (column, group) in reference:
+        return reference[(column, group)]
+    given = [reference.get((column, member)) for member in members]
+    if any(share is None for share in given):
+        return None
+    return sum((share for share in given if share is not None), Fraction(0))
 
 
 def _presence(

@@ -26,6 +26,9 @@ class Knowledge:
     """sum(coefficient * cell) == constant."""
     at_most: list[tuple[dict[Cell, int], int]] = field(default_factory=list)
     """sum(coefficient * cell) <= constant."""
+    pending: list[tuple[Cell, tuple[Cell, ...], bool]] = field(default_factory=list)
+    told: set[Cell] = field(default_factory=set)
+    """Counts shown whatever is suppressed (a row left out shows a 0)."""
 
     def see(self, cell: Cell, value: int | None) -> None:
         earlier = self.seen.get(cell, value)
@@ -45,6 +48,39 @@ class Knowledge:
     def weighted(self, terms: Mapping[Cell, int], constant: int) -> None:
         self.equalities.append((dict(terms), constant))
 
+    def band(self, cell: Cell, least: int, most: int | None) -> None:
+        """The count is from least to most (None: no most), whatever is shown."""
+        self.at_most.append(({cell: -1}, -least))
+        if most is not None:
+            self.at_most.append(({cell: 1}, most))
+
+    def adds_up(
+        self, whole: Cell, parts: Iterable[Cell], *, at_least: bool = False
+    ) -> None:
+        """A whole and its parts, settled later against the true counts (`settle`):
+        at_least, the whole is at least the parts' sum (answers against one
+        dimension's scores); else at most their sum and at least each part (distinct
+        people)."""
+        self.pending.append((whole, tuple(parts), at_least))
+
+    def settle(self, truth: Mapping[Cell, int | None]) -> None:
+        """Each pending relation as what holds of the true counts: the sum where it
+        holds (an onlooker may guess it), else what always holds."""
+        for whole, parts, at_least in self.pending:
+            if truth.get(whole, 0) == sum(truth.get(part, 0) or 0 for part in parts):
+                self.total(whole, parts)
+                continue
+            terms: dict[Cell, int] = {whole: 1}
+            for part in parts:
+                terms[part] = terms.get(part, 0) - 1
+            if at_least:
+                self.at_most.append(({c: -v for c, v in terms.items()}, 0))
+            else:
+                self.at_most.append((terms, 0))
+                for part in parts:
+                    self.not_more(part, whole)
+        self.pending.clear()
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -53,11 +89,12 @@ class Finding:
     most: int | None  # None: no upper bound
 
 
-def attack(knowledge: Knowledge) -> list[Finding]:
-    """The range of every suppressed count that appears in some relation."""
+def attack(knowledge: Knowledge, cells: Iterable[Cell] | None = None) -> list[Finding]:
+    """The range of every suppressed count (or of those of `cells`)."""
     hidden = [cell for cell, value in knowledge.seen.items() if value is None]
     if not hidden:
         return []
+    asked = hidden if cells is None else [c for c in cells if c in set(hidden)]
     index = {cell: i for i, cell in enumerate(hidden)}
     rows: list[np.ndarray] = []
     lower: list[float] = []
@@ -93,7 +130,7 @@ def attack(knowledge: Knowledge) -> list[Finding]:
     integrality = np.ones(len(hidden))
     bounds = Bounds(np.zeros(len(hidden)), np.full(len(hidden), np.inf))
     findings = []
-    for cell in hidden:
+    for cell in asked:
         objective = np.zeros(len(hidden))
         objective[index[cell]] = 1.0
         least = _solve(objective, constraints, integrality, bounds)
@@ -126,3 +163,24 @@ def _solve(
 def recomputed(findings: Iterable[Finding]) -> list[Finding]:
     """The suppressed counts the attacker pinned to one value."""
     return [f for f in findings if f.most is not None and f.least == f.most]
+
+
+def beyond_design(knowledge: Knowledge, told: Iterable[Cell] = ()) -> list[Finding]:
+    """The suppressed counts the attacker pinned to one value that the answers do
+    not tell by design: those still pinned with every count suppressed but those in
+    `told` (known whatever is suppressed: a row left out shows a 0) are told by the
+    relations and bands alone (a meeting whose standard is minimum had 2)."""
+    pinned = recomputed(attack(knowledge))
+    if not pinned:
+        return []
+    told = set(told)
+    design = Knowledge(
+        seen={
+            cell: value if cell in told else None
+            for cell, value in knowledge.seen.items()
+        },
+        equalities=knowledge.equalities,
+        at_most=knowledge.at_most,
+    )
+    by_design = {f.cell for f in recomputed(attack(design, [f.cell for f in pinned]))}
+    return [f for f in pinned if f.cell not in by_design]

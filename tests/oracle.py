@@ -679,10 +679,14 @@ def oracle_report(
         ]
         total = len(declared)
         rows: list[DiversityRow] = []
-        for value in [*(str(v) for v in MONITORING_VALUES[category]), NOT_RECORDED]:
-            count = declared.count(value)
+
+        def diversity_row(
+            value: str,
+            count: int,
+            reference_share: Fraction | None,
+            total: int = total,
+        ) -> DiversityRow:
             value_share = share(count, total)
-            reference_share = Fraction(reference[value]) if value in reference else None
             ratio = None
             if (
                 value_share is not None
@@ -690,17 +694,43 @@ def oracle_report(
                 and reference_share > 0
             ):
                 ratio = value_share / reference_share
+            return DiversityRow(
+                value=value,
+                count=count,
+                share=value_share,
+                reference_share=reference_share,
+                ratio=ratio,
+            )
+
+        for value in [*(str(v) for v in MONITORING_VALUES[category]), NOT_RECORDED]:
             rows.append(
-                DiversityRow(
-                    value=value,
-                    count=count,
-                    share=value_share,
-                    reference_share=reference_share,
-                    ratio=ratio,
+                diversity_row(
+                    value,
+                    declared.count(value),
+                    Fraction(reference[value]) if value in reference else None,
                 )
             )
+        broad_rows: list[DiversityRow] = []
+        for group, members in OFFICIAL_GROUPS.get(str(category), {}).items():
+            if group in reference:
+                broad_share: Fraction | None = Fraction(reference[group])
+            elif all(m in reference for m in members):
+                broad_share = sum(
+                    (Fraction(reference[m]) for m in members), Fraction(0)
+                )
+            else:
+                broad_share = None
+            count = sum(declared.count(m) for m in members)
+            broad_rows.append(diversity_row(group, count, broad_share))
+        if broad_rows:
+            broad_rows.append(rows[-1])
         diversity.append(
-            CategoryDiversity(category=str(category), total=total, rows=tuple(rows))
+            CategoryDiversity(
+                category=str(category),
+                total=total,
+                rows=tuple(rows),
+                broad_rows=tuple(broad_rows),
+            )
         )
 
     presence = PresenceAnswer(
@@ -908,3 +938,45 @@ def oracle_report(
         payments_and_benefits=tuple(watches),
         cycles=tuple(cycles),
     )
+
+
+OFFICIAL_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ethnic_group": {
+        "asian": (
+            "asian_bangladeshi",
+            "asian_chinese",
+            "asian_indian",
+            "asian_pakistani",
+            "asian_other",
+        ),
+        "black": ("black_african", "black_caribbean", "black_other"),
+        "mixed": (
+            "mixed_white_and_asian",
+            "mixed_white_and_black_african",
+            "mixed_white_and_black_caribbean",
+            "mixed_other",
+        ),
+        "white": (
+            "white_british",
+            "white_irish",
+            "white_gypsy_or_irish_traveller",
+            "white_roma",
+            "white_other",
+        ),
+        "other": ("other_arab", "other_any_other"),
+        "prefer_not_to_say": ("prefer_not_to_say",),
+    },
+    "age_band": {
+        "under_18": ("under_18",),
+        "18_64": ("18_24", "25_34", "35_44", "45_54", "55_64"),
+        "65_plus": ("65_plus",),
+        "prefer_not_to_say": ("prefer_not_to_say",),
+    },
+    "sexual_orientation": {
+        "straight_or_heterosexual": ("straight_or_heterosexual",),
+        "lgb_plus": ("gay_or_lesbian", "bisexual", "other"),
+        "prefer_not_to_say": ("prefer_not_to_say",),
+    },
+}
+"""The 2021 census's broad ethnic groups, and age as NHS mental health services are
+organised, written out here as the census and the NHS publish them."""

@@ -15,19 +15,24 @@ from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.vocabulary import (
+    AgeBand,
     EthnicGroup,
     Gender,
     InvolvementKind,
     InvolvementLevel,
     InvolvementMethod,
     InvolvementRole,
+    MonitoringCategory,
     ParticipantKind,
     ProcessDimension,
     QuestionnaireStage,
     RespondentKind,
+    SexualOrientation,
     SupportKind,
+    broad_members,
 )
 from fourpi.projections.disclosure import (
+    STANDARD_BANDS,
     Group,
     PeopleTable,
     Sum,
@@ -36,7 +41,7 @@ from fourpi.projections.disclosure import (
     suppressed_cells,
 )
 from tests.api import ApiStore, api_store, client, data_of, graphql
-from tests.attacker import Knowledge, attack, recomputed
+from tests.attacker import Knowledge, attack, beyond_design, recomputed
 from tests.helpers import ACTOR
 
 
@@ -304,12 +309,32 @@ people = st.lists(
             "decision_making": st.booleans(),
             "gender": st.sampled_from([None, Gender.WOMAN, Gender.MAN]),
             "ethnic_group": st.sampled_from(
-                [None, EthnicGroup.WHITE_BRITISH, EthnicGroup.ASIAN_INDIAN]
+                [
+                    None,
+                    EthnicGroup.WHITE_BRITISH,
+                    EthnicGroup.WHITE_IRISH,
+                    EthnicGroup.ASIAN_INDIAN,
+                    EthnicGroup.BLACK_AFRICAN,
+                    EthnicGroup.PREFER_NOT_TO_SAY,
+                ]
+            ),
+            "age_band": st.sampled_from(
+                [None, AgeBand.AGE_18_24, AgeBand.AGE_25_34, AgeBand.AGE_65_PLUS]
+            ),
+            "sexual_orientation": st.sampled_from(
+                [
+                    None,
+                    SexualOrientation.GAY_OR_LESBIAN,
+                    SexualOrientation.BISEXUAL,
+                    SexualOrientation.STRAIGHT_OR_HETEROSEXUAL,
+                ]
             ),
             "answers": st.booleans(),
             "scores": st.lists(st.integers(1, 5), min_size=6, max_size=6),
             "meeting": st.sampled_from([None, 0, 1]),
+            "reserve": st.sampled_from([None, 0, 1]),
             "support": st.sampled_from([None, *SUPPORT]),
+            "support_outside": st.booleans(),
         }
     ),
     max_size=16,
@@ -325,10 +350,14 @@ def someone(**fields: Any) -> dict[str, Any]:
         "decision_making": False,
         "gender": None,
         "ethnic_group": None,
+        "age_band": None,
+        "sexual_orientation": None,
         "answers": False,
         "scores": [1, 1, 1, 1, 1, 1],
         "meeting": None,
+        "reserve": None,
         "support": None,
+        "support_outside": False,
         **fields,
     }
 
@@ -338,18 +367,45 @@ histories = st.fixed_dictionaries(
         "initiatives": st.integers(1, 3),
         "levels": st.lists(st.sampled_from(LEVELS), min_size=3, max_size=3),
         "decision_meetings": st.lists(st.booleans(), min_size=6, max_size=6),
+        "high_level_meetings": st.lists(st.booleans(), min_size=6, max_size=6),
         "people": people,
         "anonymous": st.lists(
             st.tuples(
                 st.integers(0, 2),
                 st.sampled_from(list(RespondentKind)),
-                st.lists(st.integers(1, 5), min_size=6, max_size=6),
+                # An answer need not score every dimension (None: not scored).
+                st.lists(
+                    st.one_of(st.none(), st.integers(1, 5)), min_size=6, max_size=6
+                ).filter(lambda scores: any(s is not None for s in scores)),
             ),
-            max_size=4,
+            max_size=8,
         ),
         "threshold": st.sampled_from([3, 5]),
     }
 )
+
+
+def service_user_in(
+    records: InvolvementRecords, organisation: UUID, initiative: UUID
+) -> UUID:
+    """A new service user holding a role in the initiative."""
+    person = records.register_participant(
+        organisation_id=organisation,
+        pseudonym="Someone",
+        participant_kind=ParticipantKind.SERVICE_USER,
+        actor=ACTOR,
+    )
+    records.assign_role(
+        organisation_id=organisation,
+        initiative_id=initiative,
+        participant_id=person,
+        role=InvolvementRole.ADVISOR,
+        paid=False,
+        decision_making=False,
+        started_on=date(2024, 1, 1),
+        actor=ACTOR,
+    )
+    return person
 
 
 def record_history(
@@ -385,7 +441,7 @@ def record_history(
                 initiative_id=initiative,
                 title=f"Meeting {m}",
                 held_at=datetime(2024, 2, 1 + m, 10, tzinfo=UTC),
-                high_level=False,
+                high_level=history.get("high_level_meetings", [False] * 6)[2 * n + m],
                 decision_making=history["decision_meetings"][2 * n + m],
                 actor=ACTOR,
             )
@@ -419,6 +475,8 @@ def record_history(
             monitoring={
                 "gender": person["gender"],
                 "ethnic_group": person["ethnic_group"],
+                "age_band": person.get("age_band"),
+                "sexual_orientation": person.get("sexual_orientation"),
             },
             actor=ACTOR,
         )
@@ -436,12 +494,20 @@ def record_history(
         if person["meeting"] is not None:
             meeting = meetings[n][person["meeting"]]
             attending.setdefault(meeting, []).append(participant)
+        if person["reserve"] is not None and person["kind"] != ParticipantKind.STAFF:
+            records.name_meeting_reserve(
+                organisation_id=organisation,
+                meeting_id=meetings[n][person["reserve"]],
+                participant_id=participant,
+                actor=ACTOR,
+            )
         if person["support"] is not None:
             records.record_support(
                 organisation_id=organisation,
                 support_kind=person["support"],
                 given_on=date(2024, 3, 2),
-                initiative_id=initiatives[n],
+                # Support may be given outside any initiative.
+                initiative_id=None if person["support_outside"] else initiatives[n],
                 participant_ids=[participant],
                 actor=ACTOR,
             )
@@ -458,7 +524,11 @@ def record_history(
             initiative_id=initiatives[n % len(initiatives)],
             respondent_kind=kind,
             stage=QuestionnaireStage.IN_FLIGHT,
-            scores=dict(zip(dimensions, scores, strict=True)),
+            scores={
+                dimension: score
+                for dimension, score in zip(dimensions, scores, strict=True)
+                if score is not None
+            },
             answered_on=date(2024, 3, 3),
             actor=ACTOR,
         )
@@ -473,10 +543,15 @@ query Figures($slice: SliceInput) {{
     byLevel {{ key count {COUNT} }}
     atDecisionMakingLevel {COUNT}
     atDecisionMakingMeetings {COUNT}
-    meetings {{ meetingId decisionMaking serviceUsersAndCarers {COUNT} standard }}
+    meetings {{
+      meetingId decisionMaking highLevel reserveNamed serviceUsersAndCarers {COUNT}
+      standard meetsStandard
+    }}
+    failingMeetings
     diversity {{
       category total {COUNT}
       rows {{ value count {COUNT} share {{ numerator denominator }} }}
+      broadRows {{ value count {COUNT} share {{ numerator denominator }} }}
     }}
   }}
   processExperience(slice: $slice) {{
@@ -524,9 +599,28 @@ def learn(
             if row["share"] is not None:
                 assert None not in (knowledge.seen[cell], knowledge.seen[people])
         knowledge.total(people, rows)
+        # The broad groups: each the sum of its rows, all of them the total.
+        members = broad_members(MonitoringCategory(category["category"].lower()))
+        broad = []
+        for row in category["broadRows"]:
+            cell = ("broad", scope, category["category"], row["value"])
+            knowledge.see(cell, shown(row["count"]))
+            broad.append(cell)
+            knowledge.total(
+                cell,
+                [
+                    ("diversity", scope, category["category"], member)
+                    for member in members.get(row["value"], (row["value"],))
+                ],
+            )
+        if broad:
+            knowledge.total(people, broad)
     for entry in presence["byLevel"]:
         cell = people if scope != "all" else ("level", entry["key"])
         knowledge.see(cell, shown(entry["count"]))
+    if scope != "all" and not presence["byLevel"]:
+        knowledge.see(people, 0)  # no row for its level: no one at it
+        knowledge.told.add(people)
     decision_level = ("decision_level", scope)
     decision_meetings = ("decision_meetings", scope)
     knowledge.see(decision_level, shown(presence["atDecisionMakingLevel"]))
@@ -534,15 +628,24 @@ def learn(
     knowledge.not_more(decision_level, people)
     meetings = {}
     decision_parts = []
+    failing = []
     for meeting in presence["meetings"]:
         cell = ("meeting", meeting["meetingId"])
         count = shown(meeting["serviceUsersAndCarers"])
         knowledge.see(cell, count)
-        assert (meeting["standard"] is None) == (count is None)
+        # The outcome against the standard is shown, and tells only its band.
+        knowledge.band(cell, *STANDARD_BANDS[meeting["standard"]])
+        assert meeting["meetsStandard"] == (
+            meeting["standard"] != "below_minimum"
+            and (meeting["reserveNamed"] or not meeting["highLevel"])
+        )
+        if not meeting["meetsStandard"]:
+            failing.append(meeting["meetingId"])
         knowledge.not_more(cell, people)
         if meeting["decisionMaking"]:
             decision_parts.append(cell)
         meetings[meeting["meetingId"]] = scope
+    assert presence["failingMeetings"] == failing
     # Nobody attends two meetings here, so the decision-making meetings' attendees
     # add up.
     knowledge.total(decision_meetings, decision_parts)
@@ -576,10 +679,12 @@ def learn(
                 {("score", scope, kind, dimension, s): s for s in range(1, 6)},
                 mean["numerator"] * total // mean["denominator"],
             )
-    # Every answer here scores every dimension.
+    # An answer need not score every dimension.
     for dimension in DIMENSIONS:
-        knowledge.total(
-            answers, [("scores", scope, kind, dimension) for kind in RESPONDENT_KINDS]
+        knowledge.adds_up(
+            answers,
+            [("scores", scope, kind, dimension) for kind in RESPONDENT_KINDS],
+            at_least=True,
         )
     for support in data["process"]["support"]:
         knowledge.see(("support", scope, support["kind"]), shown(support["people"]))
@@ -596,7 +701,11 @@ def organisation_against_initiatives(
         name, *rest = family
         if name in ("meeting", "level"):
             continue
-        knowledge.total((name, "all", *rest), [(name, s, *rest) for s in scopes])
+        whole, parts = (name, "all", *rest), [(name, s, *rest) for s in scopes]
+        if name == "support":  # support may be given outside any initiative
+            knowledge.adds_up(whole, parts, at_least=True)
+        else:
+            knowledge.total(whole, parts)
     for level in ("strategic", "operational"):
         at_level = [("people", s) for s in scopes if level_of[s] == level]
         knowledge.total(("level", level), at_level)
@@ -722,6 +831,42 @@ def organisation_against_initiatives(
         "threshold": 3,
     }
 )
+# Issue 13, item 3: no one scored one dimension, which gave every count of answers
+# away; the organisation's 7 less X's 6 was Y's 1.
+@example(
+    history={
+        "initiatives": 2,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [
+            (n, RespondentKind.SERVICE_USER, [3, 3, 3, 3, 3, None])
+            for n in [0] * 6 + [1]
+        ],
+        "threshold": 5,
+    }
+)
+# Issue 13, item 4: decision-making meetings of 0, 1, 2 and 3, one of them high-level
+# with a reserve named; the standard of each is shown, and nothing more.
+@example(
+    history={
+        "initiatives": 2,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [True] * 6,
+        "high_level_meetings": [True, False, False, False, False, False],
+        "people": [
+            someone(meeting=0, reserve=0),
+            someone(meeting=0, kind=ParticipantKind.CARER),
+            someone(meeting=1),
+            someone(initiative=1, meeting=0),
+            someone(initiative=1, meeting=0),
+            someone(initiative=1, meeting=0),
+            someone(initiative=1, kind=ParticipantKind.STAFF, meeting=1),
+        ],
+        "anonymous": [],
+        "threshold": 5,
+    }
+)
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
     tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
 ) -> None:
@@ -752,10 +897,13 @@ def test_an_evaluator_cannot_recompute_a_suppressed_count(
             learn(truth, exactly, scope, level_of)
         initiative_scopes = [str(i) for i in initiatives]
         organisation_against_initiatives(knowledge, initiative_scopes, level_of)
+        knowledge.settle(truth.seen)
         threshold = history["threshold"]
         for cell, value in truth.seen.items():
             assert value is not None
-            if 0 < value < threshold:
+            kind = cast(tuple[Any, ...], cell)[0]
+            if 0 < value < threshold or (kind == "meeting" and value < threshold):
+                # A meeting of 0 looks like one of 1: both are suppressed.
                 assert knowledge.seen[cell] is None, f"{cell} = {value} is shown"
             else:
                 assert knowledge.seen[cell] in (None, value)
@@ -764,7 +912,9 @@ def test_an_evaluator_cannot_recompute_a_suppressed_count(
             true_value = truth.seen[finding.cell]
             assert true_value is not None and finding.least <= true_value, finding
             assert finding.most is None or true_value <= finding.most, finding
-        assert recomputed(findings) == []
+        assert (
+            recomputed(findings) == [] or beyond_design(knowledge, knowledge.told) == []
+        )
 
 
 def test_past_moments_and_periods_are_withheld_from_evaluators(
@@ -802,6 +952,19 @@ def test_past_moments_and_periods_are_withheld_from_evaluators(
                 "peopleFigures": "WITHHELD",
                 "atDecisionMakingLevel": {"value": None, "suppressed": True},
             }
+        # A meeting's standard is the same in a period or cycle as now; as of a past
+        # moment it could be set against the record now, so it is withheld too.
+        standards = (
+            "query($slice: SliceInput, $asOf: AsOfInput) { presence(slice: $slice, "
+            "asOf: $asOf) { meetings { standard } } }"
+        )
+        for variables, standard in (
+            ({}, "below_minimum"),
+            ({"slice": {"periodFrom": "2024-01-01"}}, "below_minimum"),
+            ({"asOf": {"position": store.head()}}, None),
+        ):
+            meetings = call(store, standards, variables, token=evaluator)
+            assert meetings["presence"]["meetings"] == [{"standard": standard}] * 2
 
 
 def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> None:
@@ -817,3 +980,130 @@ def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> 
         organisation_id=organisation, threshold=10, actor=ACTOR
     )
     assert records.organisation(organisation).suppression_threshold == 10
+
+
+# Regressions found by a hostile test of the running service (issue 13).
+
+
+def test_a_small_initiative_is_not_the_organisation_less_a_larger_one(
+    tmp_path: Any,
+) -> None:
+    """Item 3: initiatives X (6 answers) and Y (1), no one scoring one dimension. The
+    organisation's 7 and X's 6 were both shown, while Y's was suppressed: so Y had 1.
+    The answers were taken to be at most the scores given on that dimension (0)."""
+    history = {
+        "initiatives": 2,
+        "levels": LEVELS * 2,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [
+            (n, RespondentKind.SERVICE_USER, [3, 3, 3, 3, 3, None])
+            for n in [0] * 6 + [1]
+        ],
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, (x, y) = record_history(store.records, history)
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        query = (
+            "query($slice: SliceInput) { processExperience(slice: $slice) { "
+            "answers { value suppressed } scores { dimension count { value } } } }"
+        )
+        seen = {
+            scope: call(store, query, {"slice": chosen}, token=evaluator)[
+                "processExperience"
+            ]
+            for scope, chosen in (
+                ("organisation", None),
+                ("x", {"initiativeId": str(x)}),
+                ("y", {"initiativeId": str(y)}),
+            )
+        }
+        assert seen["y"]["answers"] == {"value": None, "suppressed": True}
+        assert None in (
+            seen["organisation"]["answers"]["value"],
+            seen["x"]["answers"]["value"],
+        )
+        for dimension in DIMENSIONS[:5]:
+            counts = {
+                scope: next(
+                    s["count"]["value"]
+                    for s in answer["scores"]
+                    if s["dimension"] == dimension
+                )
+                for scope, answer in seen.items()
+            }
+            assert counts["y"] is None
+            assert None in (counts["organisation"], counts["x"]), dimension
+
+
+def test_a_meeting_of_0_looks_like_a_meeting_of_1_and_3_like_4(
+    tmp_path: Any,
+) -> None:
+    """Item 4: a meeting with one service user showed its count suppressed, but
+    failed the standard, while one with none showed 0: so it was exactly 1. Each
+    meeting's outcome against the standard is shown; nothing more."""
+    attendance = [0, 1, 3, 4, 5, 2]
+    history = {
+        "initiatives": 1,
+        "levels": LEVELS * 2,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [],
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        records = store.records
+        organisation, (initiative,) = record_history(records, history)
+        people = [
+            service_user_in(records, organisation, initiative)
+            for _ in range(sum(attendance))
+        ]
+        meetings: dict[str, int] = {}
+        for number, count in enumerate(attendance):
+            meeting = records.schedule_meeting(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                title="A meeting",
+                held_at=datetime(2024, 4, 1 + number, 10, tzinfo=UTC),
+                high_level=False,
+                decision_making=False,
+                actor=ACTOR,
+            )
+            if count:
+                records.record_attendance(
+                    organisation_id=organisation,
+                    meeting_id=meeting,
+                    participant_ids=people[:count],
+                    actor=ACTOR,
+                )
+            meetings[str(meeting)] = count
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        query = (
+            "query($slice: SliceInput) { presence(slice: $slice) { failingMeetings "
+            "meetings { meetingId title highLevel decisionMaking reserveNamed "
+            "serviceUsersAndCarers { value suppressed } standard meetsStandard } } }"
+        )
+        for chosen in (None, {"initiativeId": str(initiative)}):
+            presence = call(store, query, {"slice": chosen}, token=evaluator)[
+                "presence"
+            ]
+            seen: dict[int, dict[str, Any]] = {}
+            for entry in presence["meetings"]:
+                meeting = entry.pop("meetingId")
+                if meeting not in meetings:
+                    continue  # the history's own meetings, attended by no one
+                entry["failing"] = meeting in presence["failingMeetings"]
+                seen[meetings[meeting]] = entry
+            assert seen[0] == seen[1]
+            assert seen[0]["serviceUsersAndCarers"] == {
+                "value": None,
+                "suppressed": True,
+            }
+            assert (seen[0]["standard"], seen[0]["failing"]) == ("below_minimum", True)
+            assert seen[3] == seen[4]
+            assert seen[3]["standard"] == "ideal" and not seen[3]["failing"]
+            assert seen[2]["standard"] == "minimum"
+            assert seen[5]["serviceUsersAndCarers"]["value"] in (5, None)

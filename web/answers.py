@@ -23,8 +23,8 @@ from fourpi.domain.vocabulary import ImpactArea
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
-from fourpi.suppression import patterns_of
 from fourpi.projections.views import ImpactViews
+from fourpi.suppression import patterns_of
 
 JSON = dict[str, Any]
 
