@@ -166,13 +166,13 @@ class InvolvementRecords(Application[UUID]):
 
     name = "fourpi"
     keys: PersonalKeys
-    """Each person's key, apart from the events (fourpi.keystore)."""
+    """Each person's key, apart from the events (fourpi.privacy.keystore)."""
 
     def construct_mapper(self) -> Mapper[UUID]:
-        """Every store encrypts personal fields per person (fourpi.shredding); the key
+        """Every store encrypts personal fields per person (fourpi.privacy.shredding); the key
         store sits beside the events in the same database."""
-        from fourpi.keystore import open_key_store
-        from fourpi.shredding import PersonalDataMapper
+        from fourpi.privacy.keystore import open_key_store
+        from fourpi.privacy.shredding import PersonalDataMapper
 
         try:
             keys = open_key_store(self.env, self.factory)
@@ -190,7 +190,7 @@ class InvolvementRecords(Application[UUID]):
         )
 
     def construct_recorder(self) -> ApplicationRecorder:
-        """The sealing recorder (fourpi.sealing), committing concurrent saves together
+        """The sealing recorder (fourpi.storage.sealing), committing concurrent saves together
         unless $FOURPI_GROUP_COMMIT is off (fourpi.config.group_commit_enabled)."""
         from fourpi.config import group_commit_enabled
 
@@ -202,8 +202,8 @@ class InvolvementRecords(Application[UUID]):
 
     def construct_event_store(self) -> EventStore[UUID]:
         """Events are stored with the new personal keys they are encrypted under, in
-        one transaction (fourpi.shredding.PersonalEventStore)."""
-        from fourpi.shredding import PersonalDataMapper, PersonalEventStore
+        one transaction (fourpi.privacy.shredding.PersonalEventStore)."""
+        from fourpi.privacy.shredding import PersonalDataMapper, PersonalEventStore
 
         assert isinstance(self.mapper, PersonalDataMapper)
         return PersonalEventStore(mapper=self.mapper, recorder=self.recorder)

@@ -69,7 +69,7 @@ class Erasure:
 
 
 class PersonalKeys(Protocol):
-    """The key store the application service erases with (see fourpi.keystore)."""
+    """The key store the application service erases with (see fourpi.privacy.keystore)."""
 
     def destroy(self, participant_id: UUID, organisation_id: UUID) -> bool:
         """Destroy the person's key for good; True when a live key was destroyed."""

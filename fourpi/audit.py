@@ -12,7 +12,7 @@ import orjson
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
-from fourpi.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
+from fourpi.storage.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
 
 BATCH = 1_000
 SCAN_BATCH = 10_000

@@ -13,7 +13,7 @@ from fourpi.config import (
     master_key_source,
 )
 from fourpi.domain.application import InvolvementRecords
-from fourpi.store_access import (
+from fourpi.storage.store_access import (
     no_store_there,
     postgres_unreachable,
     sqlite_folder_unmade,

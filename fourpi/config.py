@@ -54,18 +54,18 @@ class Database:
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The settings eventsourcing's persistence modules read."""
-        common = {"TRANSCODER_TOPIC": "fourpi.transcoder:OrjsonTranscoder"}
+        common = {"TRANSCODER_TOPIC": "fourpi.storage.transcoder:OrjsonTranscoder"}
         if self.backend == "sqlite":
             return common | {
                 # The library's SQLite, with secure_delete on every connection.
-                "PERSISTENCE_MODULE": "fourpi.keystore:SecureSQLiteFactory",
-                "APPLICATION_RECORDER_TOPIC": "fourpi.sealing:SealingSQLiteRecorder",
+                "PERSISTENCE_MODULE": "fourpi.privacy.keystore:SecureSQLiteFactory",
+                "APPLICATION_RECORDER_TOPIC": "fourpi.storage.sealing:SealingSQLiteRecorder",
                 "SQLITE_DBNAME": self.sqlite_path,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return common | {
-            "PERSISTENCE_MODULE": "fourpi.postgres_factory:OptionsPostgresFactory",
-            "APPLICATION_RECORDER_TOPIC": "fourpi.sealing_postgres:SealingPostgresRecorder",
+            "PERSISTENCE_MODULE": "fourpi.storage.postgres_factory:OptionsPostgresFactory",
+            "APPLICATION_RECORDER_TOPIC": "fourpi.storage.sealing_postgres:SealingPostgresRecorder",
             # The library's database functions insert without the sealing hook.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_DBNAME": self.dbname,
@@ -75,7 +75,7 @@ class Database:
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_SCHEMA": self.schema,
             "POSTGRES_LOCK_TIMEOUT": "30",
-            # The URL's other parameters reach the driver (fourpi.postgres_factory).
+            # The URL's other parameters reach the driver (fourpi.storage.postgres_factory).
             "POSTGRES_CONNECTION_OPTIONS": urlencode(self.options),
         }
 

@@ -27,21 +27,21 @@ from strawberry.types import ExecutionResult
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
-from fourpi.graphiql import graphiql_page
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.errors import TOO_MANY_REQUESTS
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.memo import Memo
-from fourpi.observability import (
+from fourpi.operations.graphiql import graphiql_page
+from fourpi.operations.observability import (
     Metrics,
     RequestLog,
     note_role,
     readiness_endpoint,
 )
+from fourpi.operations.worker import ProjectionWorker
 from fourpi.projections.views import ImpactViews
-from fourpi.worker import ProjectionWorker
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("fourpi.serve")
@@ -414,7 +414,7 @@ def create_app(
 ) -> ASGIApp:
     """The whole HTTP interface; with run_projections, this process also keeps the
     views caught up (turn it off when a separate `fourpi projections run` does);
-    with metrics, /metrics serves them (fourpi.observability); with web, the web
+    with metrics, /metrics serves them (fourpi.operations.observability); with web, the web
     app's pages are served at / beside the API (fourpi.web.app)."""
     limits = limits or ApiLimits.from_environment()
     graphql = FourPIGraphQL(records, views, limits)

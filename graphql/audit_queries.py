@@ -24,7 +24,7 @@ from fourpi.graphql.permissions import (
     organisation_of,
 )
 from fourpi.graphql.reading import caught_up, parse_id
-from fourpi.redaction import (
+from fourpi.privacy.redaction import (
     REDACTED_DESCRIPTION,
     redacted_event,
     redacted_state,

@@ -1,4 +1,4 @@
-"""What every resolver can reach: the caller behind the bearer token (fourpi.visibility.Caller), and the services."""
+"""What every resolver can reach: the caller behind the bearer token (fourpi.privacy.visibility.Caller), and the services."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -7,10 +7,10 @@ from typing import Any
 from strawberry.types import Info
 
 from fourpi.domain.application import InvolvementRecords
+from fourpi.privacy.visibility import Caller
 from fourpi.projections.answers import ImpactReport
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ImpactViews
-from fourpi.visibility import Caller
 
 __all__ = ["Caller", "Context", "FourPIInfo", "Settings"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from fourpi.domain.errors import DomainError
-from fourpi.observability import note_error_id
+from fourpi.operations.observability import note_error_id
 from graphql import GraphQLError
 
 log = logging.getLogger("fourpi.graphql")

@@ -6,11 +6,11 @@ from uuid import UUID
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from fourpi import visibility
 from fourpi.domain.access import Role
 from fourpi.graphql.context import Caller, FourPIInfo
 from fourpi.graphql.errors import FORBIDDEN, UNAUTHENTICATED, client_error
-from fourpi.visibility import may_read_personal_data
+from fourpi.privacy import visibility
+from fourpi.privacy.visibility import may_read_personal_data
 from graphql import GraphQLError
 
 PERSONAL_DATA_REFUSED = (
@@ -57,7 +57,7 @@ MANAGERS = allow(*visibility.WRITERS_OF_RECORDS)
 READERS_OF_ANSWERS = allow(*visibility.READERS_OF_ANSWERS)
 READERS_OF_RECORDS = allow(*visibility.READERS_OF_RECORDS)
 """Histories and records: their personal fields are redacted for a token without the
-personal-data grant (see fourpi.redaction)."""
+personal-data grant (see fourpi.privacy.redaction)."""
 READERS_OF_PEOPLE = allow(*visibility.READERS_OF_RECORDS, personal_data=True)
 """Answers that are about named people: only tokens granted personal data."""
 AUDITORS = allow(*visibility.AUDITORS)

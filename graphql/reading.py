@@ -6,18 +6,18 @@ from uuid import UUID
 
 import strawberry
 
-from fourpi import visibility
 from fourpi.domain.initiative import Initiative
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.enums import ImpactArea
 from fourpi.graphql.errors import BAD_USER_INPUT, client_error
 from fourpi.graphql.permissions import organisation_of
+from fourpi.privacy import visibility
+from fourpi.privacy.suppression import disclosure_for
+from fourpi.privacy.visibility import log_head
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import InvalidMoment, ViewsNotReady
-from fourpi.suppression import disclosure_for
-from fourpi.visibility import log_head
 
 
 @strawberry.input(
@@ -106,7 +106,7 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
 
 async def caught_up(info: FourPIInfo) -> int:
     """The views' position once they reach the log as it stood when the request
-    arrived (fourpi.visibility.caught_up), so a client reads what it has just
+    arrived (fourpi.privacy.visibility.caught_up), so a client reads what it has just
     written."""
     return await visibility.caught_up(
         info.context.views,

@@ -10,7 +10,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from fourpi.keystore import vacuum_postgres
+from fourpi.privacy.keystore import vacuum_postgres
 from fourpi.projections.schema import ERASED_COLUMNS, ERASED_ROWS, TABLES, Table
 from fourpi.projections.store import VIEW_NAME, FactStore
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from fourpi.keystore import checkpoint_sqlite
+from fourpi.privacy.keystore import checkpoint_sqlite
 from fourpi.projections.codec import (
     CONVERTERS,
     SQL_TYPES,

@@ -249,7 +249,7 @@ class ImpactViews:
         progress: Progress | None = None,
     ) -> None:
         """Keep the views caught up until stop() is called, telling `progress` of
-        every batch applied (fourpi.worker logs them).
+        every batch applied (fourpi.operations.worker logs them).
 
         On PostgreSQL the library's subscription (LISTEN/NOTIFY) wakes the worker as
         soon as events are recorded; SQLite cannot notify, so the worker polls.

@@ -17,7 +17,7 @@ from fourpi.config import parse_database_url
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
 from fourpi.projections.answers import Slice
-from fourpi.sealing import chain_of, digest_of
+from fourpi.storage.sealing import chain_of, digest_of
 from tests.conftest import needs_postgres
 from tests.helpers import ACTOR, Store
 

@@ -13,7 +13,7 @@ from fourpi.audit import anchor_of, verify
 from fourpi.bootstrap import open_records
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
-from fourpi.sealing import chain_of, digest_of
+from fourpi.storage.sealing import chain_of, digest_of
 from tests.test_audit import Tamperer, as_uuid_text
 
 SMALL_BATCH = 10

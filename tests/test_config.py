@@ -50,7 +50,10 @@ def test_postgresql_urls() -> None:
         "postgresql://ann:s%40cret@db.example:6432/fourpi?schema=mind"
     )
     env = database.eventsourcing_env()
-    assert env["PERSISTENCE_MODULE"] == "fourpi.postgres_factory:OptionsPostgresFactory"
+    assert (
+        env["PERSISTENCE_MODULE"]
+        == "fourpi.storage.postgres_factory:OptionsPostgresFactory"
+    )
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
         "db.example",
         "6432",

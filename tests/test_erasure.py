@@ -55,15 +55,15 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.graphql.audit_queries import json_ready
 from fourpi.graphql.schema import build_schema
-from fourpi.keystore import (
+from fourpi.privacy.keystore import (
     MemoryKeyTable,
     PersonalKeyStore,
     load_master_key,
     new_master_key,
 )
+from fourpi.privacy.shredding import ENVELOPE, PersonalDataMapper
 from fourpi.projections.answers import Slice
-from fourpi.shredding import ENVELOPE, PersonalDataMapper
-from fourpi.transcoder import OrjsonTranscoder
+from fourpi.storage.transcoder import OrjsonTranscoder
 from tests.api import ApiStore, client, data_of, graphql
 from tests.conftest import needs_postgres
 from tests.helpers import ACTOR, POSTGRES_URL, TEST_MASTER_KEY, Store

@@ -21,7 +21,7 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.participant import MonitoringData, Participant
 from fourpi.domain.vocabulary import ParticipantKind
-from fourpi.group_commit import GroupCommit, Positions
+from fourpi.storage.group_commit import GroupCommit, Positions
 from tests.conftest import needs_postgres
 from tests.helpers import ACTOR, Store, log_position
 

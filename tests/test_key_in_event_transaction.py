@@ -24,8 +24,8 @@ from fourpi.domain.vocabulary import (
     QuestionnaireStage,
     RespondentKind,
 )
-from fourpi.keystore import KeyRow
-from fourpi.shredding import NewKeyStoredEvent
+from fourpi.privacy.keystore import KeyRow
+from fourpi.privacy.shredding import NewKeyStoredEvent
 from tests.helpers import ACTOR, log_position
 
 GROUP_COMMIT = pytest.mark.parametrize("group_commit", ["on", "off"])
@@ -282,7 +282,7 @@ def test_an_in_memory_store_stores_a_new_key_before_its_events() -> None:
     records = InvolvementRecords(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.popo",
-            "TRANSCODER_TOPIC": "fourpi.transcoder:OrjsonTranscoder",
+            "TRANSCODER_TOPIC": "fourpi.storage.transcoder:OrjsonTranscoder",
         }
     )
     organisation_id = records.register_organisation(name="In memory", actor="admin")

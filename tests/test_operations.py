@@ -14,11 +14,11 @@ import pytest
 
 from fourpi.bootstrap import open_records
 from fourpi.domain.access import Role
-from fourpi.graphiql import EXAMPLES, graphiql_page
 from fourpi.graphql.app import create_app
 from fourpi.graphql.schema import build_schema
-from fourpi.observability import HANDLER_NAME, configure_logging
-from fourpi.worker import ProjectionWorker, WorkerReports, describe_worker
+from fourpi.operations.graphiql import EXAMPLES, graphiql_page
+from fourpi.operations.observability import HANDLER_NAME, configure_logging
+from fourpi.operations.worker import ProjectionWorker, WorkerReports, describe_worker
 from graphql import parse, validate
 from tests.api import ApiStore, api_store, data_of, graphql
 from tests.helpers import ACTOR, register
@@ -356,7 +356,7 @@ def test_every_graphiql_example_is_valid_and_runs_for_its_roles(tmp_path) -> Non
 def test_the_app_factory_reads_the_environment(
     tmp_path, monkeypatch, caplog, restored_logging
 ) -> None:
-    from fourpi.serving import app_from_environment
+    from fourpi.operations.serving import app_from_environment
 
     url = f"sqlite:///{tmp_path}/factory.sqlite3"
     records = open_records(url)
@@ -395,7 +395,7 @@ def test_the_app_factory_reads_the_environment(
 
 
 def test_a_bad_serving_setting_is_named(monkeypatch) -> None:
-    from fourpi.serving import ServeSettings
+    from fourpi.operations.serving import ServeSettings
 
     with pytest.raises(ValueError, match=r"\$FOURPI_ROOT_PATH: must start with /"):
         ServeSettings.from_environment({"FOURPI_ROOT_PATH": "fourpi"})
@@ -407,7 +407,7 @@ def test_no_log_line_or_metric_label_carries_a_secret_from_a_path() -> None:
     import secrets
     from uuid import uuid4
 
-    from fourpi.observability import path_for_log, path_for_metrics
+    from fourpi.operations.observability import path_for_log, path_for_metrics
 
     secret = secrets.token_urlsafe(32)
     record = str(uuid4())

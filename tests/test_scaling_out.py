@@ -184,7 +184,7 @@ def test_uvicorn_loads_the_app_factory(tmp_path) -> None:
     with started(
         str(BIN / "uvicorn"),
         "--factory",
-        "fourpi.serving:app_from_environment",
+        "fourpi.operations.serving:app_from_environment",
         "--port",
         str(port),
         FOURPI_DATABASE_URL=url,

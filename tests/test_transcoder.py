@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fourpi.transcoder import OrjsonTranscoder
+from fourpi.storage.transcoder import OrjsonTranscoder
 
 
 class Colour(Enum):
@@ -248,7 +248,7 @@ class Ledger(Aggregate):
 ENV = {
     "PERSISTENCE_MODULE": "eventsourcing.sqlite",
     "SQLITE_DBNAME": ":memory:",
-    "TRANSCODER_TOPIC": "fourpi.transcoder:OrjsonTranscoder",
+    "TRANSCODER_TOPIC": "fourpi.storage.transcoder:OrjsonTranscoder",
 }
 
 

@@ -3,7 +3,7 @@
 Nothing here decides what a caller may see. Every figure is read by executing the
 API's own schema with the caller's role, organisation and personal-data grant: the
 same resolvers, the same permission checks and the same small-number suppression
-(fourpi.suppression) as a request over HTTP. A suppressed count reaches this
+(fourpi.privacy.suppression) as a request over HTTP. A suppressed count reaches this
 module without its value, so no table, chart, download or report can carry it; what is
 shown in its place is worded in one place, `hidden_text`.
 """
@@ -23,8 +23,8 @@ from fourpi.domain.vocabulary import ImpactArea
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
+from fourpi.privacy.suppression import patterns_of
 from fourpi.projections.views import ImpactViews
-from fourpi.suppression import patterns_of
 
 JSON = dict[str, Any]
 

@@ -23,10 +23,10 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
+from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
-from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
 from fourpi.web import reading, sessions
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
@@ -358,7 +358,7 @@ PAGES = [
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,
-account, and the Caller fourpi.visibility decides by) and renders a template that
+account, and the Caller fourpi.privacy.visibility decides by) and renders a template that
 extends layout.html (fourpi.web.pages.render). tests/test_web_http.py opens every
 page as another organisation's people would: a new kind of path parameter needs a
 sample there."""

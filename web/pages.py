@@ -10,8 +10,8 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fourpi.domain.access import Role
+from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS
 from fourpi.threads import in_thread
-from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
 from fourpi.web.sessions import (
     SignedIn,
     accounts_of,

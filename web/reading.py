@@ -1,4 +1,4 @@
-"""What the pages read, shown as fourpi.visibility decides for the caller: the organisation's initiatives, and one initiative with its purpose, outcomes, people, meetings and contributions ("you said, we did")."""
+"""What the pages read, shown as fourpi.privacy.visibility decides for the caller: the organisation's initiatives, and one initiative with its purpose, outcomes, people, meetings and contributions ("you said, we did")."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -8,13 +8,13 @@ from uuid import UUID
 
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.initiative import Initiative
+from fourpi.privacy.suppression import disclosure_for
+from fourpi.privacy.visibility import Caller, caught_up, may_read_personal_data
 from fourpi.projections import disclosure as cells
 from fourpi.projections.answers import ImpactReport, OutcomeStatus, Slice
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ImpactViews
-from fourpi.suppression import disclosure_for
 from fourpi.threads import in_thread
-from fourpi.visibility import Caller, caught_up, may_read_personal_data
 
 Row = dict[str, Any]
 Facts = dict[str, list[Row]]
@@ -22,7 +22,7 @@ Facts = dict[str, list[Row]]
 
 @dataclass
 class PageRequest:
-    """One page's request, as fourpi.visibility reads it (like the API's Context)."""
+    """One page's request, as fourpi.privacy.visibility reads it (like the API's Context)."""
 
     views: ImpactViews
     caller: Caller | None
@@ -34,7 +34,7 @@ class PageRequest:
 
 @dataclass
 class Asked:
-    """A page being answered: what fourpi.visibility.Asking asks for."""
+    """A page being answered: what fourpi.privacy.visibility.Asking asks for."""
 
     context: PageRequest
 

@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from fourpi.accounts import Accounts, Session, public_url
 from fourpi.domain.account import Account
+from fourpi.privacy.visibility import Caller
 from fourpi.threads import in_thread
-from fourpi.visibility import Caller
 
 SESSION_COOKIE = "fourpi_session"
 FORM_COOKIE = "fourpi_form"
@@ -53,7 +53,7 @@ async def signed_in(request: Request) -> SignedIn | None:
 async def caller_of(request: Request) -> Caller | None:
     """The signed-in caller of this request (role, organisation, personal-data
     grant), as the API would see a token of the same account; None when signed out.
-    Every page decides what to show from this, through fourpi.visibility."""
+    Every page decides what to show from this, through fourpi.privacy.visibility."""
     found = await signed_in(request)
     return None if found is None else found.caller
 

@@ -40,7 +40,12 @@ from fourpi.domain.personal import (
     erased_value,
     personal_fields_of,
 )
-from fourpi.keystore import NONCE_BYTES, KeyRow, PersonalKeyStore, PersonalKeyTaken
+from fourpi.privacy.keystore import (
+    NONCE_BYTES,
+    KeyRow,
+    PersonalKeyStore,
+    PersonalKeyTaken,
+)
 
 ENVELOPE = "_personal_"
 """An encrypted field is stored as {"_personal_": [subject id, base64 of nonce + ciphertext]}."""
@@ -224,7 +229,7 @@ class PersonalEventStore(EventStore[UUID]):
     def __init__(self, mapper: PersonalDataMapper, recorder: Any) -> None:
         super().__init__(mapper, recorder)
         self.keys_with_events = bool(getattr(recorder, "stores_new_keys", False))
-        """Whether the recorder stores NewKeyStoredEvent's keys (fourpi.sealing's
+        """Whether the recorder stores NewKeyStoredEvent's keys (fourpi.storage.sealing's
         do); with any other (the in-memory store's) a new key is stored first, on
         its own, as the mapper does for a lone event."""
 

@@ -648,7 +648,7 @@ class PersonalKeyStore:
     ) -> tuple[bytes, KeyRow | None]:
         """The person's key for events about to be stored, and, when they have none
         yet, the row of the key made now: that row must be inserted in the transaction
-        that stores the events encrypted under it (fourpi.sealing does), never alone,
+        that stores the events encrypted under it (fourpi.storage.sealing does), never alone,
         so no key outlives a failed write and no event is stored under an unstored key.
 
         `made` is the keys of one batch of events: every event of the batch about the

@@ -15,7 +15,7 @@ ROOT_PATH_VARIABLE = "FOURPI_ROOT_PATH"
 PROXY_HEADERS_VARIABLE = "FOURPI_PROXY_HEADERS"
 FORWARDED_ALLOW_IPS_VARIABLE = "FOURPI_FORWARDED_ALLOW_IPS"
 
-FACTORY = "fourpi.serving:app_from_environment"
+FACTORY = "fourpi.operations.serving:app_from_environment"
 """What `uvicorn --factory` and gunicorn's uvicorn worker load."""
 
 
@@ -111,7 +111,7 @@ def app_from_environment() -> ASGIApp:
     """The app factory: everything from the environment (FOURPI_DATABASE_URL, the
     master key, FOURPI_PROJECTIONS, FOURPI_METRICS, the proxy settings, the API's
     limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL)."""
-    from fourpi.observability import configure_logging
+    from fourpi.operations.observability import configure_logging
 
     configure_logging()
     return build_app(ServeSettings.from_environment())

@@ -249,7 +249,7 @@ class StoreCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        from fourpi.worker import WorkerReports
+        from fourpi.operations.worker import WorkerReports
 
         position = self.views.position()
         head = self.views.head()  # read second, so the lag is never negative
@@ -394,7 +394,7 @@ def readiness_checks(
     views: Any, max_lag: int, worker_alive: Callable[[], bool]
 ) -> dict[str, str]:
     """Each check's verdict: 'ok', or what is wrong (no count that reveals activity)."""
-    from fourpi.worker import ALIVE_WITHIN_SECONDS, WorkerReports
+    from fourpi.operations.worker import ALIVE_WITHIN_SECONDS, WorkerReports
 
     try:
         # The views' position first: the log's head read after it is never behind

@@ -1,4 +1,4 @@
-"""What a caller may see, decided in one place for the API and the web app alike: who is asking, which roles read what, the personal-data grant; redaction (fourpi.redaction) and small-number suppression (fourpi.suppression) build on it."""
+"""What a caller may see, decided in one place for the API and the web app alike: who is asking, which roles read what, the personal-data grant; redaction (fourpi.privacy.redaction) and small-number suppression (fourpi.privacy.suppression) build on it."""
 
 import asyncio
 import time

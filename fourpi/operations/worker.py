@@ -11,7 +11,7 @@ from typing import Any
 
 from fourpi.projections.views import DEFAULT_POLL_SECONDS, ImpactViews
 
-log = logging.getLogger("fourpi.worker")
+log = logging.getLogger("fourpi.operations.worker")
 
 REPORT_EVERY_SECONDS = 5.0
 """How often a running worker says it is alive."""

@@ -93,7 +93,7 @@ def graphiql_page() -> str:
     for old, new in REPLACEMENTS:
         if old not in page:
             raise UnexpectedGraphiQLPage(
-                f"strawberry's GraphiQL page has no {old!r}: update fourpi.graphiql"
+                f"strawberry's GraphiQL page has no {old!r}: update fourpi.operations.graphiql"
             )
         page = page.replace(old, new, 1)
     return page

@@ -1,4 +1,4 @@
-"""Tamper evidence on PostgreSQL: the sealing recorder for that backend, apart from fourpi.sealing so that a SQLite store never imports psycopg (a third of start-up)."""
+"""Tamper evidence on PostgreSQL: the sealing recorder for that backend, apart from fourpi.storage.sealing so that a SQLite store never imports psycopg (a third of start-up)."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -10,14 +10,15 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import retry
 
-from fourpi.group_commit import Positions
-from fourpi.keystore import (
+from fourpi.privacy.keystore import (
     KEYS_TABLE,
     check_new_keys_inserted,
     keys_table_statement,
     new_keys_statements,
 )
-from fourpi.sealing import (
+from fourpi.privacy.shredding import new_keys_of
+from fourpi.storage.group_commit import Positions
+from fourpi.storage.sealing import (
     SEALS_TABLE,
     EventRow,
     GroupCommitting,
@@ -27,7 +28,6 @@ from fourpi.sealing import (
     seals_for,
     split,
 )
-from fourpi.shredding import new_keys_of
 
 
 class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):

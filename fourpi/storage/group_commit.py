@@ -62,7 +62,7 @@ class GroupCommit:
     grouped: int = 0
     """Batches stored as part of a group of two or more."""
     observers: list[Callable[[int], None]] = field(default_factory=list)
-    """Told the number of batches in each transaction tried (fourpi.observability)."""
+    """Told the number of batches in each transaction tried (fourpi.operations.observability)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _queue: list[Batch] = field(default_factory=list)
     _leading: bool = False

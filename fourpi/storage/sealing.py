@@ -1,7 +1,7 @@
 """Tamper evidence: every stored event is sealed into a hash chain in log order, in the same transaction that stores it.
 
 The same transaction also stores the new personal keys the events are encrypted under
-(fourpi.shredding.NewKeyStoredEvent), and, with group commit (fourpi.group_commit), the
+(fourpi.privacy.shredding.NewKeyStoredEvent), and, with group commit (fourpi.storage.group_commit), the
 events, seals and keys of every caller saving at the same time.
 """
 
@@ -14,14 +14,14 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from fourpi.group_commit import GroupCommit, Positions
-from fourpi.keystore import (
+from fourpi.privacy.keystore import (
     KEYS_TABLE,
     check_new_keys_inserted,
     keys_table_statement,
     new_keys_statements,
 )
-from fourpi.shredding import new_keys_of
+from fourpi.privacy.shredding import new_keys_of
+from fourpi.storage.group_commit import GroupCommit, Positions
 
 GENESIS = bytes(32)
 """The chain value before the first event."""

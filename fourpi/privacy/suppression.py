@@ -6,6 +6,8 @@ import weakref
 from uuid import UUID
 
 from fourpi.memo import Memo
+from fourpi.privacy.visibility import Asking as FourPIInfo
+from fourpi.privacy.visibility import log_head, may_read_personal_data
 from fourpi.projections.answers import ImpactReport
 from fourpi.projections.disclosure import (
     EXACT,
@@ -17,8 +19,6 @@ from fourpi.projections.disclosure import (
 from fourpi.projections.evaluate import people_figures
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
-from fourpi.visibility import Asking as FourPIInfo
-from fourpi.visibility import log_head, may_read_personal_data
 
 PATTERNS_KEPT = 32
 

@@ -1,0 +1,45 @@
+"""The fourpi command line: thin commands over the application service, one module per group of commands."""
+
+from typing import Any
+
+import click
+
+from fourpi.config import MasterKeyError
+from fourpi.operations.observability import configure_logging
+from fourpi.storage.store_access import StoreUnavailable
+
+
+class FourPIGroup(click.Group):
+    """Every command: a master key problem, or a store that cannot be reached, made
+    or found, is told plainly in a line or three and exits 1, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            configure_logging(default_level="WARNING")
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        try:
+            return super().invoke(ctx)
+        except (MasterKeyError, StoreUnavailable) as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=FourPIGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fourpi")
+def main() -> None:
+    """fourpi: an event-sourced record of involving people with lived experience,
+    and of the difference it made, measured against the 4PI National Involvement
+    Standards (Principles, Purpose, Presence, Process, Impact)."""
+
+
+# Each module adds its commands to main.
+from fourpi.cli import (  # noqa: E402, F401
+    access,
+    answers,
+    audit,
+    demo,
+    participants,
+    projections,
+    serving,
+    workbook,
+)

@@ -1,0 +1,123 @@
+"""fourpi serve: the web app and the API, in one process or several."""
+
+import os
+from typing import Any
+
+import click
+
+from fourpi.bootstrap import open_records, open_views
+from fourpi.cli import main
+from fourpi.cli.common import (
+    chosen_database,
+    database_option,
+)
+from fourpi.config import (
+    DATABASE_URL_VARIABLE,
+    Database,
+)
+from fourpi.operations.observability import configure_logging
+
+
+@main.command()
+@database_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="The address to listen on."
+)
+@click.option("--port", default=8000, show_default=True, help="The port to listen on.")
+@click.option(
+    "--projections/--no-projections",
+    default=None,
+    help="Keep the impact views caught up in this process (the default, or "
+    "$FOURPI_PROJECTIONS). Turn it off for extra API processes when one "
+    "`fourpi projections run` worker serves the database.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="API processes on this port (PostgreSQL only). With projections on, this "
+    "process keeps the views and the API processes leave them to it.",
+)
+@click.option(
+    "--metrics/--no-metrics",
+    default=None,
+    help="Serve Prometheus metrics at /metrics (off by default, or $FOURPI_METRICS).",
+)
+def serve(
+    database_url: str | None,
+    host: str,
+    port: int,
+    projections: bool | None,
+    workers: int,
+    metrics: bool | None,
+) -> None:
+    """Serve the web app at / and the GraphQL API at /graphql (GraphiQL in a
+    browser), with liveness at /healthz and readiness at /readyz.
+
+    Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`.
+    The proxy settings and the API's limits come from the environment (README,
+    Configuration)."""
+    import dataclasses
+
+    import uvicorn
+
+    from fourpi.config import ApiLimits
+    from fourpi.operations.observability import ready_max_lag
+    from fourpi.operations.serving import ServeSettings, build_app
+
+    configure_logging()
+    database = chosen_database(database_url)
+    try:
+        settings = ServeSettings.from_environment()
+        ApiLimits.from_environment()
+        ready_max_lag()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if projections is not None:
+        settings = dataclasses.replace(settings, projections=projections)
+    if metrics is not None:
+        settings = dataclasses.replace(settings, metrics=metrics)
+    served = dict(host=host, port=port, log_config=None, proxy_headers=False)
+    if workers == 1:
+        app = build_app(settings, database.url)
+        click.echo(f"Serving {database.display}: the web app at http://{host}:{port}/")
+        click.echo(f"The API at http://{host}:{port}/graphql")
+        uvicorn.run(app, **served)  # type: ignore[arg-type]
+        return
+    if database.backend == "sqlite":
+        raise click.UsageError(
+            f"--workers {workers}: several API processes need PostgreSQL. On one "
+            "SQLite file they would queue behind its single writer, and an erasure "
+            "could not clear the write-ahead log while they hold it open."
+        )
+    serve_several(database, settings, workers, served)
+
+
+def serve_several(
+    database: Database, settings: Any, workers: int, served: dict[str, Any]
+) -> None:
+    """uvicorn's worker processes, each building the app from the environment, and
+    (with projections on) one projection worker in this process for them all."""
+    import uvicorn
+
+    from fourpi.operations.serving import FACTORY
+    from fourpi.operations.worker import ProjectionWorker
+
+    open_records(database).close()  # refuse here, plainly, a store that cannot be used
+    os.environ[DATABASE_URL_VARIABLE] = database.url
+    os.environ["FOURPI_PROJECTIONS"] = "off"
+    os.environ["FOURPI_METRICS"] = "on" if settings.metrics else "off"
+    worker = (
+        ProjectionWorker(open_views(database)).start() if settings.projections else None
+    )
+    click.echo(
+        f"Serving {database.display} at http://{served['host']}:{served['port']}/ "
+        f"with {workers} processes"
+        + (" and the projection worker in this one." if worker else ".")
+    )
+    try:
+        uvicorn.run(FACTORY, factory=True, workers=workers, **served)
+    finally:
+        if worker is not None:
+            worker.stop()

@@ -1,0 +1,1 @@
+"""Running fourpi: logging and metrics, the projection worker, serving with several processes, the GraphiQL page."""
