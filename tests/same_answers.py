@@ -16,6 +16,10 @@ from fourpi.projections.answers import Slice
 from fourpi.workbook.exporting import organisation_events
 
 MOMENT = date(2023, 1, 1)
+ADDED_SINCE_RECORDED = frozenset({"broad_rows"})
+"""Fields the answers gained after tests/data/demo_answers.json was recorded (the
+diversity answer's broad groups, issue 14): left out of the digests, so the demo
+is still checked against the answers the coded demo gave."""
 
 
 def workbook_names(records: Any, organisation_id: UUID) -> dict[UUID, str]:
@@ -36,6 +40,7 @@ def canonical(value: Any, names: dict[UUID, str]) -> Any:
         return {
             f.name: canonical(getattr(value, f.name), names)
             for f in dataclasses.fields(value)
+            if f.name not in ADDED_SINCE_RECORDED
         }
     if isinstance(value, dict):
         return sorted(
