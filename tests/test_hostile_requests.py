@@ -32,19 +32,11 @@ from tests.api import (
 )
 from tests.helpers import Store
 from tests.histories import days, play
+from tests.test_api_limits import LAUNCH
 
 LIMITS = ApiLimits(read_wait_seconds=5)
 FUZZ_EXAMPLES = int(os.environ.get("FOURPI_FUZZ_EXAMPLES") or 60)
 """How many random requests the fuzz test sends; raise it for a longer hunt."""
-LAUNCH = {
-    "name": "Peer support",
-    "level": "COMMUNITY",
-    "involvementKind": "PARTICIPATION",
-    "methods": ["FOCUS_GROUP"],
-    "purpose": "Shape peer support.",
-    "limitsOfInfluence": "None stated.",
-    "startedOn": "2024-02-01",
-}
 EVERY_ANSWER = """{
   intendedOutcomes { position shareAchieved { value } }
   differences { contributions changes { description } }
