@@ -191,9 +191,18 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(
 def sample_values(world: World) -> dict[str, str]:
     """A value of the other organisation for every path parameter a page has: a new
     kind of parameter needs an entry here."""
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    contribution_id = str(facts["contributions"][0]["contribution_id"])
     return {
         "initiative_id": str(world.mind.initiative_id),
         "account_id": str(world.people["manager@mind.example"]),
+        "participant_id": str(facts["participants"][0]["participant_id"]),
+        "contribution_id": contribution_id,
+        "record_id": contribution_id,
+        "meeting_id": contribution_id,
+        "change_id": contribution_id,
+        "payment_id": contribution_id,
+        "use_case": "logContribution",
     }
 
 
