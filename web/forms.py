@@ -184,6 +184,14 @@ def read_shares(text: str) -> dict[MonitoringCategory, dict[str, Decimal]]:
     return shares
 
 
+CHOSEN = (
+    FieldKind.CHOICE,
+    FieldKind.CHOICES,
+    FieldKind.REFERENCE,
+    FieldKind.REFERENCES,
+    FieldKind.YES_NO,
+)
+
 BLANK: dict[FieldKind, Any] = {
     FieldKind.TEXT: "",
     FieldKind.LONG_TEXT: "",
@@ -219,7 +227,7 @@ def arguments_of(
             if field.kind in BLANK:
                 arguments[field.name] = BLANK[field.kind]
             elif field.required:
-                verb = "Choose" if field.kind is not FieldKind.TEXT else "Enter"
+                verb = "Choose" if field.kind in CHOSEN else "Enter"
                 errors.append((field.name, f"{verb} {field.label.lower()}"))
             elif field.default is not None:
                 arguments[field.name] = field.default

@@ -9,20 +9,16 @@ from starlette.responses import Response
 
 from fourpi.domain.use_cases import (
     ADOPT_INVOLVEMENT_POLICY,
-    EVALUATE_CYCLE,
     GIVE_FEEDBACK,
-    LEARN_FROM_CYCLE,
     RECORD_PAYMENT_MADE,
-    REFLECT_ON_CYCLE,
     RESPOND_TO_CONTRIBUTION,
     REVIEW_INVOLVEMENT_POLICY,
     START_CYCLE,
-    UseCase,
 )
 from fourpi.projections.answers import ImpactReport, Slice
 from fourpi.threads import in_thread
 from fourpi.visibility import WRITERS_OF_RECORDS
-from fourpi.web.forms import form_path
+from fourpi.web.forms import form_path, recorded_notice
 from fourpi.web.page import Page
 from fourpi.web.pages import render
 from fourpi.web.reading import live_position
@@ -31,12 +27,6 @@ from fourpi.web.sessions import SignedIn
 
 POLICY_REVIEW_NOTICE_DAYS = 60
 """How long before a policy review is due the to-do page starts to show it."""
-
-NEXT_PHASE: dict[str, UseCase] = {
-    "act": EVALUATE_CYCLE,
-    "evaluate": REFLECT_ON_CYCLE,
-    "reflect": LEARN_FROM_CYCLE,
-}
 
 
 @dataclass(frozen=True)
@@ -170,21 +160,11 @@ def to_do(choices: Choices, report: ImpactReport) -> list[ToDoList]:
             cycle.number, latest_cycle.get(cycle.initiative_id, 0)
         )
     for cycle in report.cycles:
-        where = f"{names.get(cycle.initiative_id, '')}: cycle {cycle.number}"
-        option = f"{cycle.initiative_id}:{cycle.number}"
-        if cycle.phase in NEXT_PHASE:
-            use_case = NEXT_PHASE[cycle.phase]
+        if cycle.phase == "learn" and latest_cycle[cycle.initiative_id] == cycle.number:
             cycles.append(
                 ToDo(
-                    f"{where} is in {cycle.phase.capitalize()}",
-                    form_path(use_case, number=option),
-                    use_case.label,
-                )
-            )
-        elif latest_cycle[cycle.initiative_id] == cycle.number:
-            cycles.append(
-                ToDo(
-                    f"{where} has learned; the next cycle has not started",
+                    f"{names.get(cycle.initiative_id, '')}: cycle {cycle.number} has "
+                    "learned; its planned actions wait for the next Act",
                     form_path(START_CYCLE, initiative_id=cycle.initiative_id),
                     START_CYCLE.label,
                 )
@@ -243,7 +223,11 @@ async def todo_page(request: Request, live: SignedIn) -> Response:
     return await render(
         request,
         "todo.html",
-        {"lists": lists, "left": sum(len(t.items) for t in lists)},
+        {
+            "lists": lists,
+            "left": sum(len(t.items) for t in lists),
+            "notice": recorded_notice(request.query_params.get("recorded")),
+        },
     )
 
 
