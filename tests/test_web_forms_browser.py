@@ -228,7 +228,7 @@ def test_a_manager_keeps_a_whole_initiative_through_the_forms(site, page) -> Non
         },
     )
     contribution_id = last_part(contribution)
-    assert "Call back within the hour" in page.goto(meeting).text()  # type: ignore[union-attr]
+    assert "Call back within the hour" in page.goto(meeting).text()
     left = to_do_left(page, site)
     assert "Contributions awaiting a response (1)" in left
     page.get_by_role("link", name="Respond").first.click()

@@ -518,17 +518,15 @@ async def history_page(request: Request, live: SignedIn) -> Response:
         f"account:{a.id}": f"{a.display_name or a.email} ({a.email})" for a in people
     }
     kind = type(record).__name__
-    history = [
-        Recorded(
-            f"{kind}: {spaced(type(event).__name__)}",
-            names.get(
-                str(getattr(event, "recorded_by", "")),
-                str(getattr(event, "recorded_by", "")),
-            ),
-            event.timestamp,
+    history = []
+    for event in events:
+        actor = str(getattr(event, "recorded_by", ""))
+        at: datetime = getattr(event, "timestamp")  # noqa: B009 (the protocol lacks it)
+        history.append(
+            Recorded(
+                f"{kind}: {spaced(type(event).__name__)}", names.get(actor, actor), at
+            )
         )
-        for event in events
-    ]
     return await render(request, "history.html", {"history": history, "kind": kind})
 
 
