@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from fourpi.accounts import Accounts, digest
 from fourpi.bootstrap import open_records, open_views
+from fourpi.config import ApiLimits
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
@@ -40,7 +41,11 @@ class World:
     """Account ids by email."""
 
     def client(self, base_url: str = "http://testserver") -> TestClient:
-        app = create_app(self.records, self.views, run_projections=False, web=True)
+        # Nothing runs the projections here, so a page never waits for them.
+        limits = ApiLimits(read_wait_seconds=0)
+        app = create_app(
+            self.records, self.views, limits=limits, run_projections=False, web=True
+        )
         return TestClient(app, base_url=base_url)
 
     def caught_up(self) -> None:
