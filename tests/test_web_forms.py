@@ -1,11 +1,13 @@
 """A manager's forms over HTTP: every mutation a manager has in the API has its form, drawn from the one description of its use case; a write answers 303 to the record's page, which names what was recorded; a second submit of the same form records once; the domain's refusal is shown beside the field it names with what was typed kept; the to-do page empties as its items are done."""
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import openpyxl
 import pytest
 from strawberry.permission import PermissionExtension
 
@@ -13,6 +15,7 @@ from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
+from fourpi.graphql.errors import camel_case
 from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import Allow
 from fourpi.web.forms import FORMS
@@ -33,8 +36,7 @@ def manager_mutations() -> set[str]:
                     if isinstance(permission, Allow):
                         roles |= permission.roles
         if Role.MANAGER in roles:
-            first, *rest = field.python_name.split("_")
-            found.add(first + "".join(word.capitalize() for word in rest))
+            found.add(camel_case(field.python_name))
     return found
 
 
@@ -273,3 +275,41 @@ def test_contributors_offered_are_the_organisations_service_users_and_carers(
     assert "Carer Al" in contributors
     assert "Staff Jo" not in contributors
     assert "Elsewhere" not in page
+
+
+def test_a_workbook_is_checked_then_imported_from_the_upload_page(site) -> None:
+    template = site.client.get("/workbook/template")
+    assert template.status_code == 200
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
+
+    def send(content: bytes, action: str) -> Any:
+        return site.client.post(
+            "/workbook",
+            data={"csrf_token": csrf_token(site.client, "/workbook"), "action": action},
+            files={"workbook": ("filled.xlsx", content)},
+        )
+
+    checked = send(template.content, "check")
+    assert checked.status_code == 200
+    assert "No problem" in checked.text
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    book["People"].cell(row=2, column=1, value="p1")
+    book["People"].cell(row=2, column=2, value="Robin")
+    book["People"].cell(row=2, column=3, value="alien")
+    filled = io.BytesIO()
+    book.save(filled)
+    refused = send(filled.getvalue(), "import")
+    assert refused.status_code == 400
+    problem = re.search(r"<tr><td>People</td><td>2</td><td>([^<]*)</td>", refused.text)
+    assert problem is not None and problem.group(1) == "Kind of person"
+    book["People"].cell(row=2, column=3, value="Carer")
+    filled = io.BytesIO()
+    book.save(filled)
+    imported = send(filled.getvalue(), "import")
+    assert imported.status_code == 200
+    assert "Recorded: the workbook" in imported.text
+    assert "Robin (carer)" in site.client.get("/record/assignRole").text
+    unreadable = send(b"not a workbook", "import")
+    assert unreadable.status_code == 400
+    assert 'href="#workbook"' in unreadable.text
+    assert "could not be read" in unreadable.text

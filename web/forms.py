@@ -20,6 +20,7 @@ from fourpi.domain.use_cases import (
     label_of,
 )
 from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
+from fourpi.graphql.errors import camel_case
 from fourpi.threads import in_thread
 from fourpi.visibility import WRITERS_OF_RECORDS
 from fourpi.web.page import Page
@@ -34,8 +35,7 @@ KEY_PREFIX = "web:"
 
 def mutation_name(use_case: UseCase) -> str:
     """The API's name for a use case: logContribution for log_contribution."""
-    first, *rest = use_case.name.split("_")
-    return first + "".join(word.capitalize() for word in rest)
+    return camel_case(use_case.name)
 
 
 FORMS: dict[str, UseCase] = {mutation_name(u): u for u in MANAGER_USE_CASES}
