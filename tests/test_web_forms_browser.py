@@ -1,7 +1,8 @@
 """A manager keeps an initiative's whole 4PI record through the forms alone, in a real browser: from its purpose to feedback and a complete Act-Evaluate-Reflect-Learn cycle, after which the API's five answers show it; the to-do page empties as its items are done; a double submit records once; a journey by keyboard alone; and axe-core finds no WCAG 2.x A or AA violation on any form, empty, filled or with errors."""
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -9,6 +10,16 @@ import pytest
 
 from fourpi.bootstrap import open_records
 from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import (
+    ChangeScope,
+    ContributionNature,
+    ImpactArea,
+    InvolvementKind,
+    InvolvementLevel,
+    InvolvementMethod,
+    ParticipantKind,
+    PaymentKind,
+)
 from fourpi.web.forms import FORMS
 from tests.browser import assert_accessible, chromium, needs_browser, served, sign_in
 from tests.test_web_browser import Site
@@ -505,3 +516,86 @@ def test_a_person_is_registered_by_keyboard_alone(site, page) -> None:
     page.keyboard.press("Enter")
     assert page.locator(".notice").inner_text() == "Recorded: register a person."
     assert "Keys" in page.locator("h1").inner_text()
+
+
+def test_every_record_page_is_accessible(site, page) -> None:
+    """Each kind of record's page and its history, an initiative with its forms, the
+    forms' list, the to-do page, the policy and the workbook's page."""
+    paths = some_records(site)
+    for path in (*paths, "/record", "/to-do", "/workbook", "/policy"):
+        page.goto(f"{site.base}{path}")
+        assert page.locator("h1").is_visible(), path
+        assert_accessible(page, path)
+    page.goto(f"{site.base}/workbook")
+    page.get_by_role("button", name="Send the workbook").click()
+    assert page.locator(".error-summary").is_visible()
+    assert_accessible(page, "the workbook's page, with an error")
+
+
+def some_records(site: Site) -> list[str]:
+    """One record of each kind that has a page, recorded through the use cases."""
+    records = open_records(site.database_url)
+    try:
+        organisation_id = site.organisation_id
+        common = {"organisation_id": organisation_id, "actor": "test"}
+        initiative = records.launch_initiative(
+            **common,
+            name="Pages",
+            level=InvolvementLevel.STRATEGIC,
+            involvement_kind=InvolvementKind.INFLUENCE,
+            methods=(InvolvementMethod.SURVEY,),
+            purpose="Check every page",
+            limits_of_influence="None",
+            started_on=date(2025, 1, 1),
+        )
+        person = records.register_participant(
+            **common, pseudonym="Paged", participant_kind=ParticipantKind.CARER
+        )
+        meeting = records.schedule_meeting(
+            **common,
+            initiative_id=initiative,
+            title="Paged meeting",
+            held_at=datetime(2025, 2, 1, 10, tzinfo=UTC),
+            high_level=False,
+            decision_making=False,
+        )
+        contribution = records.log_contribution(
+            **common,
+            initiative_id=initiative,
+            contributor_ids=[person],
+            nature=ContributionNature.CONCERN,
+            summary="Paged concern",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2025, 2, 1),
+            meeting_id=meeting,
+        )
+        change = records.record_change(
+            **common,
+            initiative_id=initiative,
+            description="Paged change",
+            impact_area=ImpactArea.DELIVERY,
+            scope=ChangeScope.ACTIVITY,
+            beyond_kind=None,
+            evidence="Seen",
+            changed_on=date(2025, 3, 1),
+            contribution_ids=[contribution],
+        )
+        payment = records.record_payment_owed(
+            **common,
+            participant_id=person,
+            initiative_id=initiative,
+            payment_kind=PaymentKind.FEE,
+            amount=Decimal("20"),
+            owed_on=date(2025, 2, 1),
+        )
+    finally:
+        records.close()
+    return [
+        f"/initiatives/{initiative}",
+        f"/people/{person}",
+        f"/meetings/{meeting}",
+        f"/contributions/{contribution}",
+        f"/changes/{change}",
+        f"/payments/{payment}",
+        f"/history/{contribution}",
+    ]

@@ -213,7 +213,12 @@ async def initiative(request: Request, live: SignedIn) -> Response:
         await live_position(request),
     )
     notice = forms.recorded_notice(request.query_params.get("recorded"))
-    return await render(request, "initiative.html", {"page": page, "notice": notice})
+    actions = forms.initiative_actions(initiative_id, live.caller.role)
+    return await render(
+        request,
+        "initiative.html",
+        {"page": page, "notice": notice, "actions": actions},
+    )
 
 
 # People and accounts (admins)

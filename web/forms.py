@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from fourpi.domain.access import Role
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused, RecordNotFound
 from fourpi.domain.use_cases import (
     MANAGER_USE_CASES,
@@ -406,6 +407,19 @@ def recorded_notice(name: str | None) -> str | None:
     if name is None or name not in FORMS:
         return None
     return f"Recorded: {FORMS[name].label.lower()}."
+
+
+def initiative_actions(initiative_id: UUID, role: Role) -> list[tuple[str, str]]:
+    """For a manager, the forms of the use cases that name an initiative, each with
+    this one filled in; and the initiative's history."""
+    if role not in WRITERS_OF_RECORDS:
+        return []
+    actions = [
+        (u.label, form_path(u, initiative_id=initiative_id))
+        for u in MANAGER_USE_CASES
+        if any(f.name == "initiative_id" and f.implied_by is None for f in u.fields)
+    ]
+    return [*actions, ("History of this initiative", f"/history/{initiative_id}")]
 
 
 async def forms_list(request: Request, live: SignedIn) -> Response:
