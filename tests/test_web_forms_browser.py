@@ -472,7 +472,8 @@ def test_every_form_with_errors_shows_them_beside_the_fields_accessibly(
         assert summary.is_visible(), name
         first = summary.locator("a").first
         target = first.get_attribute("href")
-        assert page.locator(f"{target}-error").is_visible() or target == "#form", name
+        beside = page.locator(f".field--error:has({target}) .error-message")
+        assert beside.is_visible() or target == "#form", name
         assert_accessible(page, f"{name}, with errors")
 
 

@@ -69,6 +69,18 @@ class ShownField:
     def kind(self) -> str:
         return self.field.kind.name.lower()
 
+    @property
+    def anchor(self) -> str:
+        """Where the error summary's link leads: the field, or a group's first box."""
+        if self.field.kind is FieldKind.YES_NO:
+            return f"{self.id}-yes"
+        if (
+            self.field.kind in (FieldKind.CHOICES, FieldKind.REFERENCES)
+            and self.options
+        ):
+            return f"{self.id}-1"
+        return self.id
+
     def chosen(self, value: str) -> bool:
         if isinstance(self.given, tuple):
             return value in self.given
@@ -149,8 +161,6 @@ def read_value(field: Field, value: str | tuple[str, ...], choices: Choices) -> 
         return record_id(field, text)
     if field.kind is FieldKind.SHARES:
         return read_shares(text)
-    if field.kind is FieldKind.YES_NO:
-        return text == "yes"
     return read_cell(field, text)
 
 
@@ -290,7 +300,7 @@ async def form_context(
     choices = await choices_of(request, live)
     errors = errors or []
     fields = shown_fields(use_case, choices, given)
-    ids = {f.field.name: f.id for f in fields}
+    ids = {f.field.name: f.anchor for f in fields}
     return {
         "use_case": use_case,
         "mutation": mutation_name(use_case),
