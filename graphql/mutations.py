@@ -16,6 +16,36 @@ import fourpi.graphql.enums  # noqa: F401
 from fourpi.domain.access import Role, check_grant
 from fourpi.domain.errors import DomainError
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS
+from fourpi.domain.use_cases import (
+    ADOPT_INVOLVEMENT_POLICY,
+    ASSESS_INTENDED_OUTCOME,
+    ASSIGN_ROLE,
+    DECLARE_MONITORING_DATA,
+    DEFINE_REFERENCE_POPULATION,
+    END_ROLE,
+    EVALUATE_CYCLE,
+    GIVE_FEEDBACK,
+    LAUNCH_INITIATIVE,
+    LEARN_FROM_CYCLE,
+    LOG_CONTRIBUTION,
+    MAKE_REASONABLE_ADJUSTMENT,
+    NAME_MEETING_RESERVE,
+    RECORD_ATTENDANCE,
+    RECORD_CHANGE,
+    RECORD_INTENDED_OUTCOME,
+    RECORD_PAYMENT_MADE,
+    RECORD_PAYMENT_OWED,
+    RECORD_PROCESS_EXPERIENCE,
+    RECORD_SUPPORT,
+    REFLECT_ON_CYCLE,
+    REGISTER_PARTICIPANT,
+    RESPOND_TO_CONTRIBUTION,
+    REVIEW_INVOLVEMENT_POLICY,
+    SCHEDULE_MEETING,
+    SEND_MEETING_PAPERS,
+    SET_PAYMENT_PREFERENCE,
+    START_CYCLE,
+)
 from fourpi.domain.vocabulary import (
     AgeBand,
     BeyondKind,
@@ -47,6 +77,7 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.graphql.calls import in_thread_for_input
 from fourpi.graphql.context import Caller, FourPIInfo
+from fourpi.graphql.drawn import drawn_from, input_description
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error, from_domain
 from fourpi.graphql.permissions import ADMINS, MANAGERS, caller_of, organisation_of
 from fourpi.graphql.reading import parse_id
@@ -124,168 +155,125 @@ class SetSuppressionThresholdInput:
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Adopt the organisation's involvement policy, or a new version of it."
-)
+@strawberry.input(description=input_description(ADOPT_INVOLVEMENT_POLICY))
+@drawn_from(ADOPT_INVOLVEMENT_POLICY)
 class AdoptInvolvementPolicyInput:
-    version_label: str = strawberry.field(
-        description="The version of the policy, as the organisation names it."
-    )
-    adopted_on: dt.date = strawberry.field(
-        description="The day the policy was adopted; the review clock starts here."
-    )
-    summary: str = strawberry.field(default="", description="What the policy says.")
-    review_interval_months: int = strawberry.field(
-        default=DEFAULT_REVIEW_INTERVAL_MONTHS,
-        description="How often the policy is to be reviewed, in months.",
-    )
+    version_label: str
+    adopted_on: dt.date
+    summary: str = ""
+    review_interval_months: int = DEFAULT_REVIEW_INTERVAL_MONTHS
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record a review of the involvement policy.")
+@strawberry.input(description=input_description(REVIEW_INVOLVEMENT_POLICY))
+@drawn_from(REVIEW_INVOLVEMENT_POLICY)
 class ReviewInvolvementPolicyInput:
-    reviewed_on: dt.date = strawberry.field(description="The day it was reviewed.")
-    notes: str = strawberry.field(default="", description="What the review found.")
+    reviewed_on: dt.date
+    notes: str = ""
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Launch an initiative: an involvement activity, project or programme, "
-    "with its purpose agreed at the start and the limits of influence stated."
-)
+@strawberry.input(description=input_description(LAUNCH_INITIATIVE))
+@drawn_from(LAUNCH_INITIATIVE)
 class LaunchInitiativeInput:
-    name: str = strawberry.field(description="The initiative's name.")
-    level: InvolvementLevel = strawberry.field(
-        description="Where the involvement happens (4PI)."
-    )
-    involvement_kind: InvolvementKind = strawberry.field(
-        description="Influence, participation or co-production (Mind)."
-    )
-    methods: list[InvolvementMethod] = strawberry.field(
-        description="How people take part."
-    )
-    purpose: str = strawberry.field(description="The purpose agreed at the start.")
-    limits_of_influence: str = strawberry.field(
-        description="What involvement can and cannot change here."
-    )
-    started_on: dt.date = strawberry.field(description="The day it started.")
+    name: str
+    level: InvolvementLevel
+    involvement_kind: InvolvementKind
+    methods: list[InvolvementMethod]
+    purpose: str
+    limits_of_influence: str
+    started_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Record an intended outcome of an initiative (impact question 1)."
-)
+@strawberry.input(description=input_description(RECORD_INTENDED_OUTCOME))
+@drawn_from(RECORD_INTENDED_OUTCOME)
 class RecordIntendedOutcomeInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    description: str = strawberry.field(description="What the initiative hopes for.")
-    impact_areas: list[ImpactArea] = strawberry.field(
-        description="The 4PI impact areas it concerns."
-    )
+    initiative_id: strawberry.ID
+    description: str
+    impact_areas: list[ImpactArea]
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Assess how far an intended outcome was achieved.")
+@strawberry.input(description=input_description(ASSESS_INTENDED_OUTCOME))
+@drawn_from(ASSESS_INTENDED_OUTCOME)
 class AssessIntendedOutcomeInput:
-    initiative_id: strawberry.ID = strawberry.field(
-        description="The initiative the outcome belongs to."
-    )
-    outcome_id: strawberry.ID = strawberry.field(description="The intended outcome.")
-    assessment: OutcomeAssessment = strawberry.field(
-        description="Achieved, partly achieved, not achieved or too early to tell."
-    )
-    involvement_difference: InvolvementDifference = strawberry.field(
-        description="Whether involvement made a difference to it (impact question 4)."
-    )
-    evidence: str = strawberry.field(
-        description="What shows it (may be empty only when it is too early to tell)."
-    )
-    assessed_on: dt.date = strawberry.field(description="The day it was assessed.")
+    initiative_id: strawberry.ID
+    outcome_id: strawberry.ID
+    assessment: OutcomeAssessment
+    involvement_difference: InvolvementDifference
+    evidence: str
+    assessed_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Give a participant a role in an initiative (4PI).")
+@strawberry.input(description=input_description(ASSIGN_ROLE))
+@drawn_from(ASSIGN_ROLE)
 class AssignRoleInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    participant_id: strawberry.ID = strawberry.field(
-        description="The participant taking the role."
-    )
-    role: InvolvementRole = strawberry.field(description="The 4PI role.")
-    paid: bool = strawberry.field(description="Whether the role is paid.")
-    decision_making: bool = strawberry.field(
-        description="Whether the role is at a decision-making level."
-    )
-    started_on: dt.date = strawberry.field(description="The day the role started.")
+    initiative_id: strawberry.ID
+    participant_id: strawberry.ID
+    role: InvolvementRole
+    paid: bool
+    decision_making: bool
+    started_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="End a participant's role in an initiative.")
+@strawberry.input(description=input_description(END_ROLE))
+@drawn_from(END_ROLE)
 class EndRoleInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    role_id: strawberry.ID = strawberry.field(description="The role to end.")
-    ended_on: dt.date = strawberry.field(description="The day the role ended.")
+    initiative_id: strawberry.ID
+    role_id: strawberry.ID
+    ended_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Start a new Act-Evaluate-Reflect-Learn cycle of an initiative: it "
-    "enters Act. The previous cycle must have reached Learn."
-)
+@strawberry.input(description=input_description(START_CYCLE))
+@drawn_from(START_CYCLE)
 class StartCycleInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    focus_areas: list[ImpactArea] = strawberry.field(
-        description="The 4PI impact areas this cycle focuses on."
-    )
-    started_on: dt.date = strawberry.field(description="The day it entered Act.")
-    actions_taken_up: list[str] = strawberry.field(
-        default_factory=list,
-        description="Actions planned when the previous cycle learned, taken up now.",
-    )
+    initiative_id: strawberry.ID
+    focus_areas: list[ImpactArea]
+    started_on: dt.date
+    actions_taken_up: list[str] = strawberry.field(default_factory=list)
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Move a cycle from Act to Evaluate, with its findings.")
+@strawberry.input(description=input_description(EVALUATE_CYCLE))
+@drawn_from(EVALUATE_CYCLE)
 class EvaluateCycleInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    number: int = strawberry.field(description="The cycle's number.")
-    findings: str = strawberry.field(description="What the evaluation found.")
-    entered_on: dt.date = strawberry.field(description="The day it entered Evaluate.")
+    initiative_id: strawberry.ID
+    number: int
+    findings: str
+    entered_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Move a cycle from Evaluate to Reflect, with its reflections."
-)
+@strawberry.input(description=input_description(REFLECT_ON_CYCLE))
+@drawn_from(REFLECT_ON_CYCLE)
 class ReflectOnCycleInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    number: int = strawberry.field(description="The cycle's number.")
-    reflections: str = strawberry.field(description="What was reflected on.")
-    entered_on: dt.date = strawberry.field(description="The day it entered Reflect.")
+    initiative_id: strawberry.ID
+    number: int
+    reflections: str
+    entered_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Move a cycle from Reflect to Learn, with its lessons and the actions "
-    "planned for the next Act."
-)
+@strawberry.input(description=input_description(LEARN_FROM_CYCLE))
+@drawn_from(LEARN_FROM_CYCLE)
 class LearnFromCycleInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    number: int = strawberry.field(description="The cycle's number.")
-    lessons: str = strawberry.field(description="What was learned.")
-    planned_actions: list[str] = strawberry.field(
-        description="The actions planned for the next Act."
-    )
-    entered_on: dt.date = strawberry.field(description="The day it entered Learn.")
+    initiative_id: strawberry.ID
+    number: int
+    lessons: str
+    planned_actions: list[str]
+    entered_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Register a participant: a pseudonymous person.")
+@strawberry.input(description=input_description(REGISTER_PARTICIPANT))
+@drawn_from(REGISTER_PARTICIPANT)
 class RegisterParticipantInput:
-    pseudonym: str = strawberry.field(
-        description="A pseudonym, never the person's name."
-    )
-    participant_kind: ParticipantKind = strawberry.field(
-        description="Service user, carer, staff, trustee or board member, or other."
-    )
+    pseudonym: str
+    participant_kind: ParticipantKind
     idempotency_key: str | None = _idempotency_key()
 
 
@@ -314,35 +302,21 @@ class MonitoringDataInput:
     )
 
 
-@strawberry.input(
-    description="Record a participant's self-declared monitoring data, replacing any "
-    "earlier declaration."
-)
+@strawberry.input(description=input_description(DECLARE_MONITORING_DATA))
+@drawn_from(DECLARE_MONITORING_DATA)
 class DeclareMonitoringDataInput:
-    participant_id: strawberry.ID = strawberry.field(description="The participant.")
-    monitoring: MonitoringDataInput = strawberry.field(
-        description="What the person chose to declare."
-    )
+    participant_id: strawberry.ID
+    monitoring: MonitoringDataInput = strawberry.field()
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Record how a participant chooses to be paid (NSUN), and any earnings "
-    "limit they choose to stay under."
-)
+@strawberry.input(description=input_description(SET_PAYMENT_PREFERENCE))
+@drawn_from(SET_PAYMENT_PREFERENCE)
 class SetPaymentPreferenceInput:
-    participant_id: strawberry.ID = strawberry.field(description="The participant.")
-    payment_preference: PaymentPreference = strawberry.field(
-        description="Fees, expenses only, reduced fee, vouchers or no payment."
-    )
-    earnings_limit: Decimal | None = strawberry.field(
-        default=None,
-        description="The most they choose to earn per period, in pounds; given with "
-        "its period.",
-    )
-    earnings_period: EarningsPeriod | None = strawberry.field(
-        default=None, description="The period the earnings limit applies to."
-    )
+    participant_id: strawberry.ID
+    payment_preference: PaymentPreference
+    earnings_limit: Decimal | None = None
+    earnings_period: EarningsPeriod | None = None
     idempotency_key: str | None = _idempotency_key()
 
 
@@ -356,136 +330,93 @@ class EraseParticipantInput:
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Schedule a meeting of an initiative.")
+@strawberry.input(description=input_description(SCHEDULE_MEETING))
+@drawn_from(SCHEDULE_MEETING)
 class ScheduleMeetingInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    title: str = strawberry.field(description="The meeting's title.")
-    held_at: dt.datetime = strawberry.field(
-        description="When it is held, with its time zone."
-    )
-    high_level: bool = strawberry.field(
-        description="Whether it is a high-level meeting (4PI asks for a reserve)."
-    )
-    decision_making: bool = strawberry.field(
-        description="Whether decisions are made at it."
-    )
+    initiative_id: strawberry.ID
+    title: str
+    held_at: dt.datetime
+    high_level: bool
+    decision_making: bool
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record when a meeting's papers were sent.")
+@strawberry.input(description=input_description(SEND_MEETING_PAPERS))
+@drawn_from(SEND_MEETING_PAPERS)
 class SendMeetingPapersInput:
-    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
-    sent_at: dt.datetime = strawberry.field(
-        description="When the papers were sent, with its time zone; before the meeting."
-    )
+    meeting_id: strawberry.ID
+    sent_at: dt.datetime
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record who attended a meeting.")
+@strawberry.input(description=input_description(RECORD_ATTENDANCE))
+@drawn_from(RECORD_ATTENDANCE)
 class RecordAttendanceInput:
-    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
-    participant_ids: list[strawberry.ID] = strawberry.field(
-        description="The participants who attended."
-    )
+    meeting_id: strawberry.ID
+    participant_ids: list[strawberry.ID]
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Name a service user or carer as the reserve for a meeting (4PI: "
-    "high-level meetings have one)."
-)
+@strawberry.input(description=input_description(NAME_MEETING_RESERVE))
+@drawn_from(NAME_MEETING_RESERVE)
 class NameMeetingReserveInput:
-    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
-    participant_id: strawberry.ID = strawberry.field(
-        description="The service user or carer named as reserve."
-    )
+    meeting_id: strawberry.ID
+    participant_id: strawberry.ID
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record a reasonable adjustment made for a meeting.")
+@strawberry.input(description=input_description(MAKE_REASONABLE_ADJUSTMENT))
+@drawn_from(MAKE_REASONABLE_ADJUSTMENT)
 class MakeReasonableAdjustmentInput:
-    meeting_id: strawberry.ID = strawberry.field(description="The meeting.")
-    description: str = strawberry.field(description="The adjustment made.")
+    meeting_id: strawberry.ID
+    description: str
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Log a contribution: an idea, concern or recommendation from one or "
-    "more service users or carers."
-)
+@strawberry.input(description=input_description(LOG_CONTRIBUTION))
+@drawn_from(LOG_CONTRIBUTION)
 class LogContributionInput:
-    initiative_id: strawberry.ID = strawberry.field(
-        description="The initiative it was made in."
-    )
-    contributor_ids: list[strawberry.ID] = strawberry.field(
-        description="The service users or carers who made it."
-    )
-    nature: ContributionNature = strawberry.field(
-        description="Idea, concern or recommendation."
-    )
-    summary: str = strawberry.field(description="What was put forward.")
-    impact_areas: list[ImpactArea] = strawberry.field(
-        description="The 4PI impact areas it concerns."
-    )
-    made_on: dt.date = strawberry.field(description="The day it was made.")
-    meeting_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The meeting it was made at, if any."
-    )
+    initiative_id: strawberry.ID
+    contributor_ids: list[strawberry.ID]
+    nature: ContributionNature
+    summary: str
+    impact_areas: list[ImpactArea]
+    made_on: dt.date
+    meeting_id: strawberry.ID | None = None
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Record what the organisation decided to do with a contribution. A "
-    "decline must be explained; only a deferred contribution can be answered again."
-)
+@strawberry.input(description=input_description(RESPOND_TO_CONTRIBUTION))
+@drawn_from(RESPOND_TO_CONTRIBUTION)
 class RespondToContributionInput:
-    contribution_id: strawberry.ID = strawberry.field(description="The contribution.")
-    outcome: ResponseOutcome = strawberry.field(
-        description="Adopted, adapted, declined or deferred."
-    )
-    responded_on: dt.date = strawberry.field(description="The day it was decided.")
-    rationale: str = strawberry.field(
-        default="", description="Why; required when the contribution is declined."
-    )
+    contribution_id: strawberry.ID
+    outcome: ResponseOutcome
+    responded_on: dt.date
+    rationale: str = ""
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Record that contributors were told what became of their contribution "
-    "(you said, we did)."
-)
+@strawberry.input(description=input_description(GIVE_FEEDBACK))
+@drawn_from(GIVE_FEEDBACK)
 class GiveFeedbackInput:
-    contribution_id: strawberry.ID = strawberry.field(description="The contribution.")
-    given_on: dt.date = strawberry.field(description="The day they were told.")
-    method: FeedbackMethod = strawberry.field(description="How they were told.")
-    summary: str = strawberry.field(description="What they were told.")
+    contribution_id: strawberry.ID
+    given_on: dt.date
+    method: FeedbackMethod
+    summary: str
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(
-    description="Record a change: a difference made, with its scope, the contributions "
-    "it came from, and evidence."
-)
+@strawberry.input(description=input_description(RECORD_CHANGE))
+@drawn_from(RECORD_CHANGE)
 class RecordChangeInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    description: str = strawberry.field(description="What changed.")
-    impact_area: ImpactArea = strawberry.field(
-        description="The 4PI impact area of the change."
-    )
-    scope: ChangeScope = strawberry.field(
-        description="A difference to the activity (question 2), to its end result "
-        "(question 4), or beyond it (question 5)."
-    )
-    evidence: str = strawberry.field(description="What shows the change.")
-    changed_on: dt.date = strawberry.field(description="The day it changed.")
-    contribution_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list,
-        description="The contributions of service users or carers it came from.",
-    )
-    beyond_kind: BeyondKind | None = strawberry.field(
-        default=None,
-        description="For a change beyond the activity only: of what kind.",
-    )
+    initiative_id: strawberry.ID
+    description: str
+    impact_area: ImpactArea
+    scope: ChangeScope
+    evidence: str
+    changed_on: dt.date
+    contribution_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    beyond_kind: BeyondKind | None = None
     idempotency_key: str | None = _idempotency_key()
 
 
@@ -495,70 +426,48 @@ class ProcessScoreInput:
     score: int = strawberry.field(description="From 1 to 5.")
 
 
-@strawberry.input(
-    description="Record a process-experience questionnaire answer (impact question 3)."
-)
+@strawberry.input(description=input_description(RECORD_PROCESS_EXPERIENCE))
+@drawn_from(RECORD_PROCESS_EXPERIENCE)
 class RecordProcessExperienceInput:
-    initiative_id: strawberry.ID = strawberry.field(description="The initiative.")
-    respondent_kind: RespondentKind = strawberry.field(
-        description="Service user, carer or staff."
-    )
-    stage: QuestionnaireStage = strawberry.field(
-        description="In flight or at the end of involvement."
-    )
-    scores: list[ProcessScoreInput] = strawberry.field(
-        description="A score from 1 to 5 for each dimension answered, each at most once."
-    )
-    answered_on: dt.date = strawberry.field(description="The day it was answered.")
-    participant_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The participant who answered, when known."
-    )
-    free_text: str = strawberry.field(
-        default="", description="Anything else the respondent said."
-    )
+    initiative_id: strawberry.ID
+    respondent_kind: RespondentKind
+    stage: QuestionnaireStage
+    scores: list[ProcessScoreInput] = strawberry.field()
+    answered_on: dt.date
+    participant_id: strawberry.ID | None = None
+    free_text: str = ""
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record a payment owed to a participant.")
+@strawberry.input(description=input_description(RECORD_PAYMENT_OWED))
+@drawn_from(RECORD_PAYMENT_OWED)
 class RecordPaymentOwedInput:
-    participant_id: strawberry.ID = strawberry.field(
-        description="The participant owed it."
-    )
-    payment_kind: PaymentKind = strawberry.field(
-        description="Fee, expense, travel, childcare, carer or personal-assistant cost."
-    )
-    amount: Decimal = strawberry.field(description="In pounds and pence.")
-    owed_on: dt.date = strawberry.field(description="The day it became owed.")
-    initiative_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The initiative it is for, if any."
-    )
-    description: str = strawberry.field(default="", description="What it is for.")
+    participant_id: strawberry.ID
+    payment_kind: PaymentKind
+    amount: Decimal
+    owed_on: dt.date
+    initiative_id: strawberry.ID | None = None
+    description: str = ""
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record that a payment owed was paid.")
+@strawberry.input(description=input_description(RECORD_PAYMENT_MADE))
+@drawn_from(RECORD_PAYMENT_MADE)
 class RecordPaymentMadeInput:
-    payment_id: strawberry.ID = strawberry.field(description="The payment owed.")
-    paid_on: dt.date = strawberry.field(description="The day it was paid.")
+    payment_id: strawberry.ID
+    paid_on: dt.date
     idempotency_key: str | None = _idempotency_key()
 
 
-@strawberry.input(description="Record support or training given (4PI Process).")
+@strawberry.input(description=input_description(RECORD_SUPPORT))
+@drawn_from(RECORD_SUPPORT)
 class RecordSupportInput:
-    support_kind: SupportKind = strawberry.field(
-        description="The kind of support or training."
-    )
-    given_on: dt.date = strawberry.field(description="The day it was given.")
-    initiative_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The initiative it was given in, if any."
-    )
-    participant_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list, description="The participants it was given to."
-    )
-    hours: Decimal | None = strawberry.field(
-        default=None, description="How many hours it took, if known."
-    )
-    description: str = strawberry.field(default="", description="What was given.")
+    support_kind: SupportKind
+    given_on: dt.date
+    initiative_id: strawberry.ID | None = None
+    participant_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    hours: Decimal | None = None
+    description: str = ""
     idempotency_key: str | None = _idempotency_key()
 
 
@@ -579,21 +488,12 @@ class PopulationShareInput:
     )
 
 
-@strawberry.input(
-    description="Define the reference population (4PI Presence) of an initiative or of "
-    "the whole organisation, replacing any earlier definition."
-)
+@strawberry.input(description=input_description(DEFINE_REFERENCE_POPULATION))
+@drawn_from(DEFINE_REFERENCE_POPULATION)
 class DefineReferencePopulationInput:
-    description: str = strawberry.field(
-        description="Which population this is, and where the figures come from."
-    )
-    shares: list[PopulationShareInput] = strawberry.field(
-        description="Its make-up, each category and value given at most once."
-    )
-    initiative_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="The initiative it is for; absent for the whole organisation.",
-    )
+    description: str
+    shares: list[PopulationShareInput]
+    initiative_id: strawberry.ID | None = None
     idempotency_key: str | None = _idempotency_key()
 
 

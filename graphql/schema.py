@@ -23,6 +23,7 @@ from fourpi.graphql.limits import QueryLimits, limit_rule
 from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, caller_of, organisation_of
 from fourpi.graphql.reading import caught_up
+from fourpi.graphql.record_lists import RecordLists
 
 
 @strawberry.type(description="Who the bearer token belongs to.")
@@ -64,7 +65,7 @@ class InitiativeInfo:
     "indicators (evaluators, managers, auditors), histories and the event log "
     "(auditors), and the caller's own organisation."
 )
-class Query(AnswerQueries, AuditQueries):
+class Query(AnswerQueries, AuditQueries, RecordLists):
     @strawberry.field(description="Who the bearer token belongs to.")
     def me(self, info: FourPIInfo) -> Me:
         caller = caller_of(info)

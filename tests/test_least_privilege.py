@@ -124,6 +124,10 @@ RULES: dict[str, Rule] = {
     "paymentsAndBenefits": Rule(frozenset({MANAGER, AUDITOR}), needs_grant=True),
     "history": Rule(frozenset({MANAGER, AUDITOR})),
     "record": Rule(frozenset({MANAGER, AUDITOR})),
+    **{
+        name: Rule(frozenset({MANAGER, AUDITOR}))
+        for name in ("participants", "contributions", "meetings", "changes")
+    },
     "eventLog": Rule(frozenset({AUDITOR})),
     "integrity": Rule(frozenset({AUDITOR})),
     "me": Rule(frozenset(ROLES)),
@@ -180,6 +184,7 @@ SHOWN_WITH_THE_GRANT: dict[tuple[str, str], frozenset[str]] = {
         {PSEUDONYM_SEEN, LIMIT_SEEN, MONITORING_SEEN, FREE_TEXT_SEEN}
     ),
     ("paymentsAndBenefits", ""): frozenset({PSEUDONYM_SEEN, LIMIT_SEEN}),
+    ("participants", ""): frozenset({PSEUDONYM_SEEN}),
 }
 
 

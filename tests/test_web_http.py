@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from fourpi.accounts import Accounts, digest
 from fourpi.bootstrap import open_records, open_views
+from fourpi.config import ApiLimits
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
@@ -40,7 +41,11 @@ class World:
     """Account ids by email."""
 
     def client(self, base_url: str = "http://testserver") -> TestClient:
-        app = create_app(self.records, self.views, run_projections=False, web=True)
+        # Nothing runs the projections here, so a page never waits for them.
+        limits = ApiLimits(read_wait_seconds=0)
+        app = create_app(
+            self.records, self.views, limits=limits, run_projections=False, web=True
+        )
         return TestClient(app, base_url=base_url)
 
     def caught_up(self) -> None:
@@ -191,9 +196,18 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(
 def sample_values(world: World) -> dict[str, str]:
     """A value of the other organisation for every path parameter a page has: a new
     kind of parameter needs an entry here."""
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    contribution_id = str(facts["contributions"][0]["contribution_id"])
     return {
         "initiative_id": str(world.mind.initiative_id),
         "account_id": str(world.people["manager@mind.example"]),
+        "participant_id": str(facts["participants"][0]["participant_id"]),
+        "contribution_id": contribution_id,
+        "record_id": contribution_id,
+        "meeting_id": contribution_id,
+        "change_id": contribution_id,
+        "payment_id": contribution_id,
+        "use_case": "logContribution",
     }
 
 

@@ -1,7 +1,6 @@
 """The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -27,7 +26,15 @@ from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
-from fourpi.web import reading, sessions
+from fourpi.web import (
+    forms,
+    reading,
+    record_pages,
+    sessions,
+    todo,
+    workbook_upload,
+)
+from fourpi.web.page import Page
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -35,18 +42,6 @@ from fourpi.web.sessions import SignedIn, accounts_of, signed_in
 HERE = Path(__file__).resolve().parent
 SIGN_IN = "/sign-in"
 EVERYONE = frozenset(Role)
-
-Handler = Callable[[Request, SignedIn], Awaitable[Response]]
-
-
-@dataclass(frozen=True)
-class Page:
-    """A page behind sign-in: its path, the roles that may open it, and its handler."""
-
-    path: str
-    roles: frozenset[Role]
-    handler: Handler
-    methods: tuple[str, ...] = ("GET",)
 
 
 async def refused(request: Request) -> Response:
@@ -217,7 +212,13 @@ async def initiative(request: Request, live: SignedIn) -> Response:
         initiative_id,
         await live_position(request),
     )
-    return await render(request, "initiative.html", {"page": page})
+    notice = forms.recorded_notice(request.query_params.get("recorded"))
+    actions = forms.initiative_actions(initiative_id, live.caller.role)
+    return await render(
+        request,
+        "initiative.html",
+        {"page": page, "notice": notice, "actions": actions},
+    )
 
 
 # People and accounts (admins)
@@ -355,6 +356,10 @@ PAGES = [
     Page("/accounts/{account_id}/invite-again", ADMINS, invite_again, ("POST",)),
     Page("/accounts/{account_id}/disable", ADMINS, disable, ("POST",)),
     Page("/accounts/{account_id}/role", ADMINS, change_role, ("POST",)),
+    *forms.PAGES,
+    *record_pages.PAGES,
+    *todo.PAGES,
+    *workbook_upload.PAGES,
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,

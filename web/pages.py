@@ -10,7 +10,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fourpi.domain.access import Role
-from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS
+from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
 from fourpi.web.sessions import (
     SignedIn,
@@ -59,6 +59,8 @@ def navigation(role: Role) -> list[NavItem]:
     items = [NavItem("Home", "/")]
     if role in READERS_OF_ANSWERS:
         items.append(NavItem("Initiatives", "/organisation"))
+    if role in WRITERS_OF_RECORDS:
+        items += [NavItem("To do", "/to-do"), NavItem("Record something", "/record")]
     if role in ADMINS:
         items.append(NavItem("People and accounts", "/accounts"))
     return items

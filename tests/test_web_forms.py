@@ -1,0 +1,315 @@
+"""A manager's forms over HTTP: every mutation a manager has in the API has its form, drawn from the one description of its use case; a write answers 303 to the record's page, which names what was recorded; a second submit of the same form records once; the domain's refusal is shown beside the field it names with what was typed kept; the to-do page empties as its items are done."""
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import openpyxl
+import pytest
+from strawberry.permission import PermissionExtension
+
+from fourpi.accounts import Accounts
+from fourpi.bootstrap import open_records, open_views
+from fourpi.domain.access import Role
+from fourpi.graphql.app import create_app
+from fourpi.graphql.errors import camel_case
+from fourpi.graphql.mutations import Mutation
+from fourpi.graphql.permissions import Allow
+from fourpi.web.forms import FORMS
+from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
+
+KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+MANAGER = "manager@mind.example"
+
+
+def manager_mutations() -> set[str]:
+    """The API's mutations a manager's token may perform, read from the schema."""
+    found = set()
+    for field in Mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        roles: set[Role] = set()
+        for extension in field.extensions:
+            if isinstance(extension, PermissionExtension):
+                for permission in extension.permissions:
+                    if isinstance(permission, Allow):
+                        roles |= permission.roles
+        if Role.MANAGER in roles:
+            found.add(camel_case(field.python_name))
+    return found
+
+
+def test_every_mutation_a_manager_has_has_a_form() -> None:
+    mutations = manager_mutations()
+    assert len(mutations) >= 28
+    assert mutations - set(FORMS) == set(), "a manager's mutation with no form"
+
+
+@dataclass
+class Site:
+    records: Any
+    views: Any
+    client: TestClient
+    organisation_id: UUID
+
+    def form(self, name: str, query: str = "") -> str:
+        page = self.client.get(f"/record/{name}{query}")
+        assert page.status_code == 200, page.text
+        assert f'data-use-case="{name}"' in page.text
+        found = KEY.search(page.text)
+        assert found
+        return found.group(1)
+
+    def submit(self, name: str, data: dict[str, Any], *, key: str | None = None) -> Any:
+        sent = {
+            "csrf_token": csrf_token(self.client, "/"),
+            "idempotency_key": key or self.form(name),
+            **data,
+        }
+        return self.client.post(f"/record/{name}", data=sent, follow_redirects=False)
+
+    def record(self, name: str, data: dict[str, Any]) -> str:
+        """Submit a form that must be accepted; the record page's path."""
+        response = self.submit(name, data)
+        assert response.status_code == 303, response.text
+        location = response.headers["location"]
+        assert f"recorded={name}" in location
+        page = self.client.get(location)
+        assert page.status_code == 200
+        assert "Recorded:" in page.text
+        return str(location.split("?")[0])
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[Site]:
+    url = f"sqlite:///{tmp_path}/forms.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records)
+    accounts = Accounts(records)
+    mind = organisation_with_a_chain(records, "Mind")
+    person(accounts, mind.organisation_id, MANAGER, Role.MANAGER, personal_data=True)
+    app = create_app(records, views, web=True)
+    with TestClient(app) as client:
+        sign_in(client, MANAGER)
+        yield Site(records, views, client, mind.organisation_id)
+    views.close()
+    records.close()
+
+
+def record_id(path: str) -> str:
+    return path.rsplit("/", 1)[1]
+
+
+def test_every_form_is_drawn_with_its_use_case_and_an_idempotency_key(site) -> None:
+    for name in FORMS:
+        site.form(name)
+    assert site.client.get("/record/eraseParticipant").status_code == 404
+
+
+def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
+    initiative = site.record(
+        "launchInitiative",
+        {
+            "name": "Crisis line review",
+            "level": "operational",
+            "involvement_kind": "co_production",
+            "methods": ["workshop", "focus_group"],
+            "purpose": "Shape the crisis line with its callers.",
+            "limits_of_influence": "The budget is fixed.",
+            "started_on": "2025-01-06",
+        },
+    )
+    assert initiative.startswith("/initiatives/")
+    initiative_id = record_id(initiative)
+    person_page = site.record(
+        "registerParticipant",
+        {"pseudonym": "Robin", "participant_kind": "service_user"},
+    )
+    participant_id = record_id(person_page)
+    page = site.client.get(person_page).text
+    assert "Robin" in page
+    assert f'href="/people/{participant_id}/personal-link"' in page
+    assert "Make a personal link" in page
+    site.record(
+        "assignRole",
+        {
+            "initiative_id": initiative_id,
+            "participant_id": participant_id,
+            "role": "co_worker",
+            "paid": "yes",
+            "decision_making": "yes",
+            "started_on": "2025-01-06",
+        },
+    )
+    meeting = site.record(
+        "scheduleMeeting",
+        {
+            "initiative_id": initiative_id,
+            "title": "First workshop",
+            "held_at": "2025-02-03T10:00",
+            "high_level": "no",
+            "decision_making": "yes",
+        },
+    )
+    meeting_id = record_id(meeting)
+    meeting_page = site.client.get(meeting).text
+    assert 'data-use-case="recordAttendance"' in meeting_page
+    assert meeting_page.index("Robin") < meeting_page.index("Mind advisor")
+    after = site.record(
+        "recordAttendance",
+        {"meeting_id": meeting_id, "participant_ids": [participant_id]},
+    )
+    assert after == meeting
+    contribution = site.record(
+        "logContribution",
+        {
+            "initiative_id": initiative_id,
+            "contributor_ids": [participant_id],
+            "nature": "idea",
+            "summary": "Call back within the hour",
+            "impact_areas": ["delivery"],
+            "made_on": "2025-02-03",
+            "meeting_id": meeting_id,
+        },
+    )
+    contribution_id = record_id(contribution)
+    assert "Call back within the hour" in site.client.get(meeting).text
+    todo = site.client.get("/to-do").text
+    assert f"/record/respondToContribution?contribution_id={contribution_id}" in todo
+    site.record(
+        "respondToContribution",
+        {
+            "contribution_id": contribution_id,
+            "outcome": "adopted",
+            "rationale": "",
+            "responded_on": "2025-02-10",
+        },
+    )
+    todo = site.client.get("/to-do").text
+    assert (
+        f"/record/respondToContribution?contribution_id={contribution_id}" not in todo
+    )
+    assert f"/record/giveFeedback?contribution_id={contribution_id}" in todo
+    change = site.record(
+        "recordChange",
+        {
+            "initiative_id": initiative_id,
+            "description": "Callbacks within the hour",
+            "impact_area": "delivery",
+            "scope": "activity",
+            "evidence": "The rota",
+            "changed_on": "2025-03-01",
+            "contribution_ids": [contribution_id],
+        },
+    )
+    assert change.startswith("/changes/")
+    site.record(
+        "giveFeedback",
+        {
+            "contribution_id": contribution_id,
+            "given_on": "2025-03-02",
+            "method": "meeting",
+            "summary": "We did it",
+        },
+    )
+    todo = site.client.get("/to-do").text
+    assert f"/record/giveFeedback?contribution_id={contribution_id}" not in todo
+    history = site.client.get(f"/history/{contribution_id}")
+    assert history.status_code == 200
+    assert MANAGER in history.text
+    assert "Contribution: feedback given" in history.text
+
+
+def test_a_double_submit_records_once(site) -> None:
+    key = site.form("registerParticipant")
+    data = {"pseudonym": "Sam", "participant_kind": "carer"}
+    first = site.submit("registerParticipant", data, key=key)
+    second = site.submit("registerParticipant", data, key=key)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    site.views.catch_up()
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    assert [r["pseudonym"] for r in facts["participants"]].count("Sam") == 1
+
+
+def test_a_refusal_is_shown_beside_its_field_with_the_input_kept(site) -> None:
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    contribution_id = facts["contributions"][0]["contribution_id"]
+    refused = site.submit(
+        "respondToContribution",
+        {
+            "contribution_id": str(contribution_id),
+            "outcome": "declined",
+            "rationale": "",
+            "responded_on": "2025-02-10",
+        },
+    )
+    assert refused.status_code == 400
+    page = refused.text
+    assert 'href="#rationale"' in page
+    assert 'id="rationale-error"' in page
+    assert '<option value="declined" selected>' in page
+    assert 'value="2025-02-10"' in page
+    unreadable = site.submit(
+        "launchInitiative",
+        {"name": "Kept name", "started_on": "not a date", "methods": ["survey"]},
+    )
+    assert unreadable.status_code == 400
+    assert 'id="started-on-error"' in unreadable.text
+    assert 'value="Kept name"' in unreadable.text
+    assert 'value="survey" checked' in unreadable.text
+
+
+def test_contributors_offered_are_the_organisations_service_users_and_carers(
+    site,
+) -> None:
+    site.record(
+        "registerParticipant", {"pseudonym": "Staff Jo", "participant_kind": "staff"}
+    )
+    site.record(
+        "registerParticipant", {"pseudonym": "Carer Al", "participant_kind": "carer"}
+    )
+    page = site.client.get("/record/logContribution").text
+    contributors = page.split('id="contributor-ids"')[1].split("</fieldset>")[0]
+    assert "Carer Al" in contributors
+    assert "Staff Jo" not in contributors
+    assert "Elsewhere" not in page
+
+
+def test_a_workbook_is_checked_then_imported_from_the_upload_page(site) -> None:
+    template = site.client.get("/workbook/template")
+    assert template.status_code == 200
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
+
+    def send(content: bytes, action: str) -> Any:
+        return site.client.post(
+            "/workbook",
+            data={"csrf_token": csrf_token(site.client, "/workbook"), "action": action},
+            files={"workbook": ("filled.xlsx", content)},
+        )
+
+    checked = send(template.content, "check")
+    assert checked.status_code == 200
+    assert "No problem" in checked.text
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    book["People"].cell(row=2, column=1, value="p1")
+    book["People"].cell(row=2, column=2, value="Robin")
+    book["People"].cell(row=2, column=3, value="alien")
+    filled = io.BytesIO()
+    book.save(filled)
+    refused = send(filled.getvalue(), "import")
+    assert refused.status_code == 400
+    problem = re.search(r"<tr><td>People</td><td>2</td><td>([^<]*)</td>", refused.text)
+    assert problem is not None and problem.group(1) == "Kind of person"
+    book["People"].cell(row=2, column=3, value="Carer")
+    filled = io.BytesIO()
+    book.save(filled)
+    imported = send(filled.getvalue(), "import")
+    assert imported.status_code == 200
+    assert "Recorded: the workbook" in imported.text
+    assert "Robin (carer)" in site.client.get("/record/assignRole").text
+    unreadable = send(b"not a workbook", "import")
+    assert unreadable.status_code == 400
+    assert 'href="#workbook"' in unreadable.text
+    assert "could not be read" in unreadable.text

@@ -1,0 +1,118 @@
+"""The workbook's upload page: a manager downloads the template, uploads a filled .xlsx, sees every problem by sheet, row and column, and imports the rows through the use cases (all of them, or none)."""
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fourpi.privacy.visibility import WRITERS_OF_RECORDS
+from fourpi.threads import in_thread
+from fourpi.web.page import Page
+from fourpi.web.pages import render
+from fourpi.web.sessions import SignedIn, accounts_of
+from fourpi.workbook import ImportReport, import_path, write_template
+from fourpi.workbook.files import WorkbookUnreadable
+
+LARGEST_UPLOAD_BYTES = 10 * 1024 * 1024
+"""Far beyond an organisation's year of records; a larger upload is refused unread."""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def template_bytes() -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fourpi.xlsx"
+        write_template(path)
+        return path.read_bytes()
+
+
+async def template(request: Request, live: SignedIn) -> Response:
+    content = await in_thread(template_bytes)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"content-disposition": 'attachment; filename="fourpi-template.xlsx"'},
+    )
+
+
+async def upload_page(
+    request: Request,
+    live: SignedIn,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    report: ImportReport | None = None,
+    imported: bool = False,
+    status_code: int = 200,
+) -> Response:
+    return await render(
+        request,
+        "workbook.html",
+        {"errors": errors or [], "report": report, "imported": imported},
+        status_code=status_code,
+    )
+
+
+async def show_upload(request: Request, live: SignedIn) -> Response:
+    return await upload_page(request, live)
+
+
+def checked(
+    records: Any, organisation_id: Any, content: bytes, actor: str, dry_run: bool
+) -> ImportReport:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.xlsx"
+        path.write_bytes(content)
+        return import_path(records, organisation_id, path, actor=actor, dry_run=dry_run)
+
+
+async def upload(request: Request, live: SignedIn) -> Response:
+    form = await request.form()
+    sent = form.get("workbook")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return await upload_page(
+            request,
+            live,
+            errors=[("workbook", "Choose an .xlsx file")],
+            status_code=400,
+        )
+    content = await sent.read(LARGEST_UPLOAD_BYTES + 1)
+    if len(content) > LARGEST_UPLOAD_BYTES:
+        return await upload_page(
+            request,
+            live,
+            errors=[("workbook", "The file must be at most 10 MB")],
+            status_code=400,
+        )
+    dry_run = form.get("action") != "import"
+    try:
+        report = await in_thread(
+            checked,
+            accounts_of(request).records,
+            live.account.organisation_id,
+            content,
+            live.caller.actor,
+            dry_run,
+        )
+    except WorkbookUnreadable as error:
+        return await upload_page(
+            request,
+            live,
+            errors=[("workbook", f"The file could not be read: {error}")],
+            status_code=400,
+        )
+    return await upload_page(
+        request,
+        live,
+        report=report,
+        imported=not dry_run and not report.problems,
+        status_code=400 if report.problems else 200,
+    )
+
+
+PAGES = [
+    Page("/workbook", WRITERS_OF_RECORDS, show_upload),
+    Page("/workbook", WRITERS_OF_RECORDS, upload, ("POST",)),
+    Page("/workbook/template", WRITERS_OF_RECORDS, template),
+]
