@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fourpi.domain.application import InvolvementRecords
@@ -70,8 +70,7 @@ def write(
         )
     elif (
         name == "threshold"
-        and records.organisation(organisation).suppression_threshold
-        != given_values[0]
+        and records.organisation(organisation).suppression_threshold != given_values[0]
     ):
         records.set_suppression_threshold(
             organisation_id=organisation, threshold=given_values[0], actor=ACTOR
@@ -86,14 +85,15 @@ def assert_kept_is_full(store: ApiStore, organisation: UUID) -> None:
     threshold = store.records.organisation(organisation).suppression_threshold
     kept = patterns.of(organisation, position, threshold)
     facts = views.store.read_facts(organisation, position)
-    full = suppressed_cells(people_table(people_figures(facts, organisation)), threshold)
+    full = suppressed_cells(
+        people_table(people_figures(facts, organisation)), threshold
+    )
     assert kept == full
 
 
 @settings(
     max_examples=int(os.environ.get("FOURPI_SUPPRESSION_EXAMPLES", "12")),
     deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(history=histories, steps=writes)
