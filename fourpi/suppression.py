@@ -22,6 +22,10 @@ from fourpi.visibility import Asking as FourPIInfo
 from fourpi.visibility import log_head, may_read_personal_data
 
 PATTERNS_KEPT = 32
+TABLES_KEPT = 8
+"""Tables of counts kept to compare the next with: one per organisation and
+threshold, as many as the facts cache keeps organisations (a 100k-event
+organisation's is some 80,000 counts)."""
 
 
 class Patterns:
@@ -73,7 +77,7 @@ class Patterns:
             pattern = suppressed_cells(table, threshold)
             with self.lock:
                 self.latest[key] = (table, pattern)
-                while len(self.latest) > PATTERNS_KEPT:
+                while len(self.latest) > TABLES_KEPT:
                     del self.latest[next(iter(self.latest))]
             return pattern
 
