@@ -14,6 +14,7 @@ process (bench.load) on loopback, bounded in time.
 
 import argparse
 import json
+import math
 import os
 import random
 import secrets
@@ -273,10 +274,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def launch(url: str, port: int, projections: bool = True) -> subprocess.Popen[bytes]:
+def launch(
+    url: str, port: int, projections: bool = True, workers: int = 1
+) -> subprocess.Popen[bytes]:
     command = [FOURPI, "serve", "--database", url, "--port", str(port)]
     if not projections:
         command.append("--no-projections")
+    if workers > 1:
+        command += ["--workers", str(workers)]
     # The server's own log, kept for diagnosing errors counted by the load generator.
     log = Path(tempfile.gettempdir()) / f"fourpi-bench-serve-{port}.log"
     with log.open("wb") as out:
@@ -301,14 +306,23 @@ def wait_healthy(port: int, timeout: float = 60.0) -> float:
     raise TimeoutError(f"server on port {port} did not answer in {timeout} s")
 
 
-def drain(port: int, timeout: float = 120.0) -> None:
-    """Wait until the server has nothing left in hand: /healthz answers at once."""
+def drain(port: int, timeout: float = 120.0, quick: float = 0.05) -> None:
+    """Wait until the server has nothing left in hand: /healthz answers at once.
+
+    "At once" is within `quick` seconds or, from the fourth answer on, no slower
+    than half as much again as the quickest before it: on a loaded machine no
+    answer comes within 50 ms, and waiting for one would spend the whole timeout."""
     began = time.perf_counter()
+    quickest = math.inf
+    probes = 0
     while time.perf_counter() - began < timeout:
         asked = time.perf_counter()
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=timeout)
-        if time.perf_counter() - asked < 0.05:
+        took = time.perf_counter() - asked
+        probes += 1
+        if took < quick or (probes > 3 and took <= 1.5 * quickest):
             return
+        quickest = min(quickest, took)
         time.sleep(0.2)
 
 
@@ -464,8 +478,9 @@ def answers_workload(
         "s",
         after_write,
         higher_is_better=False,
-        target="(reported: the uncached cost)",
+        target="median <= 0.25 s",
     )
+    latency_cold.met = latency_cold.median <= 0.25
     return [throughput, latency_org, latency_one, latency_cold]
 
 
@@ -608,6 +623,54 @@ def writes_workload(
     return row
 
 
+def several_processes_workload(
+    backend: str, size: int, url: str, org: UUID, repeat: int, seconds: float
+) -> list[Row]:
+    """`fourpi serve --workers N` (N = 1, 2; projections on, so one projection worker
+    in the parent): durable writes and the five answers, 16 clients each. Only
+    PostgreSQL serves several processes."""
+    if backend != "postgresql":
+        return []
+    records = open_records(url)
+    _, manager = records.issue_token(
+        organisation_id=org, role=Role.MANAGER, actor="bench"
+    )
+    _, evaluator = records.issue_token(
+        organisation_id=org, role=Role.EVALUATOR, actor="bench"
+    )
+    records.close()
+    rows = []
+    for workers in (1, 2):
+        port = free_port()
+        server = launch(url, port, workers=workers)
+        writes, answers = [], []
+        try:
+            wait_healthy(port)
+            load(port, evaluator, "answers", 1.0, clients=1)  # warm
+            for _ in range(repeat):
+                drain(port)
+                writes.append(load(port, manager, "register", seconds))
+                drain(port)
+                # The first answers after the writes pay for the new position once.
+                load(port, evaluator, "answers", 1.0, clients=1)
+                answers.append(load(port, evaluator, "answers", seconds))
+        finally:
+            stop(server)
+        for name, runs in (("durable writes", writes), ("five answers", answers)):
+            unit = "mut/s" if name == "durable writes" else "req/s"
+            row = Row(
+                backend,
+                size,
+                f"8 serve --workers {workers}, {name}, 16 clients ({unit})",
+                unit,
+                [r["rps"] for r in runs],
+                target="(reported)",
+                extra={"errors": sum(r["errors"] for r in runs)},
+            )
+            rows.append(row)
+    return rows
+
+
 # Reporting
 
 
@@ -666,11 +729,7 @@ def growth_rows(rows: list[Row]) -> list[str]:
                 continue
             small, large = min(by_size), max(by_size)
             growth = by_size[large] / by_size[small]
-            verdict = (
-                "reported, no target: the uncached cost follows the organisation's facts"
-                if "first after a write" in name
-                else f"target <= 1.5x: {'met' if growth <= 1.5 else 'NOT met'}"
-            )
+            verdict = f"target <= 1.5x: {'met' if growth <= 1.5 else 'NOT met'}"
             lines.append(
                 f"{backend}: {name}: {format_number(by_size[large])} s at {large:,} "
                 f"/ {format_number(by_size[small])} s at {small:,} = {growth:.2f}x "
@@ -766,11 +825,12 @@ def workloads(
         lambda: [start_up_workload(backend, size, url)],
         lambda: answers_workload(backend, size, url, org, initiative, repeat, seconds),
         lambda: [writes_workload(backend, size, url, org, repeat, seconds)],
+        lambda: several_processes_workload(backend, size, url, org, repeat, seconds),
     ]
     if arguments.only is None:
         return chosen
     # The log workloads (3, 4, 6) come as one step; an HTTP-only run catches up first.
-    steps = {"3": 0, "4": 0, "6": 0, "5": 1, "7": 2, "2": 3, "1": 4}
+    steps = {"3": 0, "4": 0, "6": 0, "5": 1, "7": 2, "2": 3, "1": 4, "8": 5}
     wanted = sorted({steps[w] for w in arguments.only.split(",")})
 
     def catch_up() -> list[Row]:

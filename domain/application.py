@@ -168,6 +168,12 @@ class InvolvementRecords(Application[UUID]):
     keys: PersonalKeys
     """Each person's key, apart from the events (fourpi.privacy.keystore)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.organisations_known: set[UUID] = set()
+        """Organisations this process has loaded: an organisation is never removed,
+        so a command need not load it again to know it exists."""
+        super().__init__(*args, **kwargs)
+
     def construct_mapper(self) -> Mapper[UUID]:
         """Every store encrypts personal fields per person (fourpi.privacy.shredding); the key
         store sits beside the events in the same database."""
@@ -234,8 +240,9 @@ class InvolvementRecords(Application[UUID]):
                 return cast(
                     R, self._earlier_result(earlier, fingerprint, command, arguments)
                 )
-        if needs_organisation:
+        if needs_organisation and organisation_id not in self.organisations_known:
             self.organisation(organisation_id)
+            self.organisations_known.add(organisation_id)
         decision: Decision[R] = method(self, **arguments)
         records = list(decision.records)
         existing_ids = [r.id for r in records if r.version > len(r.pending_events)]

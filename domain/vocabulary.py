@@ -1,5 +1,6 @@
 """The controlled vocabularies of the 4PI record: every value a record may take from a fixed list."""
 
+import functools
 from enum import StrEnum
 
 
@@ -407,9 +408,12 @@ BROAD_GROUPS: dict[MonitoringCategory, tuple[type[StrEnum], dict[str, str]]] = {
 value's broad one (every detailed value has one)."""
 
 
+@functools.cache
 def broad_members(category: MonitoringCategory) -> dict[str, tuple[str, ...]]:
     """Each broad value of the category, in its vocabulary's order, with its detailed
-    values in theirs; empty for a category with no grouping."""
+    values in theirs; empty for a category with no grouping. Worked out once per
+    category (the answers ask for it per count): the same dict every call, never to
+    be changed by a caller."""
     if category not in BROAD_GROUPS:
         return {}
     broad, of = BROAD_GROUPS[category]

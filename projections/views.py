@@ -161,6 +161,8 @@ class ImpactViews:
         """Reports already computed: the same facts always give the same report."""
         self.erasures: Memo[int] = Memo(DEFAULT_CACHED_REPORTS)
         self._stopping = threading.Event()
+        self._behind = threading.Event()
+        """Set by a reader that found the views behind the log (see `nudge`)."""
 
     # Keeping up with the log
 
@@ -252,7 +254,8 @@ class ImpactViews:
         every batch applied (fourpi.operations.worker logs them).
 
         On PostgreSQL the library's subscription (LISTEN/NOTIFY) wakes the worker as
-        soon as events are recorded; SQLite cannot notify, so the worker polls.
+        soon as events are recorded; SQLite cannot notify, so the worker polls, and
+        a reader that finds the views behind wakes it at once (`nudge`).
         """
         self._stopping.clear()
         catch_up = partial(self.catch_up, progress=progress)
@@ -269,7 +272,11 @@ class ImpactViews:
                     if self._stopping.is_set():
                         break
             return
-        while not self._stopping.wait(poll_seconds):
+        while True:
+            self._behind.wait(poll_seconds)
+            self._behind.clear()
+            if self._stopping.is_set():
+                return
             catch_up()
 
     def _stop_on_request(self, subscription: Any) -> None:
@@ -278,6 +285,13 @@ class ImpactViews:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._behind.set()
+
+    def nudge(self) -> None:
+        """A reader has found the views behind the log: a worker polling in this
+        process (SQLite) catches up now rather than at its next poll. Nothing else
+        changes: a worker elsewhere, or one woken by PostgreSQL, is not affected."""
+        self._behind.set()
 
     def wait(self, position: int, *, timeout: float = 5.0) -> int:
         """Block until the views have applied the log up to `position` (read your writes)."""

@@ -13,6 +13,7 @@ from fourpi.projections.disclosure import (
     EXACT,
     Cell,
     Disclosure,
+    PeopleTable,
     people_table,
     suppressed_cells,
 )
@@ -21,16 +22,34 @@ from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
 
 PATTERNS_KEPT = 32
+TABLES_KEPT = 8
+"""Tables of counts kept to compare the next with: one per organisation and
+threshold, as many as the facts cache keeps organisations (a 100k-event
+organisation's is some 80,000 counts)."""
 
 
 class Patterns:
     """The suppression patterns one process has computed, by organisation, log
-    position and threshold: the same facts always give the same pattern."""
+    position and threshold: the same facts always give the same pattern.
+
+    Most writes change no count of people (a person registered before they take part,
+    a meeting's papers, a payment, an outcome's assessment). The pattern is a
+    deterministic function of the table of counts and the threshold alone, so when
+    the table at a new position is the table the last pattern was worked out from, in
+    every value, group, pair, band and left-out row and in the order of each, that
+    pattern is the pattern a full computation would give, and it is taken as it is.
+    """
 
     def __init__(self, views: ImpactViews) -> None:
         self.views = views
         self.memo: Memo[frozenset[Cell]] = Memo(PATTERNS_KEPT)
         self.thresholds: Memo[int] = Memo(PATTERNS_KEPT)
+        self.latest: dict[tuple[UUID, int], tuple[PeopleTable, frozenset[Cell]]] = {}
+        """The last table worked out for each organisation and threshold, and its
+        pattern."""
+        self.lock = threading.Lock()
+        self.reused = 0
+        """Patterns taken from the last table, as it was the same."""
 
     def threshold(self, organisation_id: UUID, head: int) -> int:
         """The organisation's threshold with the log at `head`: its record can only
@@ -47,11 +66,33 @@ class Patterns:
     ) -> frozenset[Cell]:
         def computed() -> frozenset[Cell]:
             facts = self.views.cache.facts(organisation_id, position)
-            return suppressed_cells(
-                people_table(people_figures(facts, organisation_id)), threshold
-            )
+            table = people_table(people_figures(facts, organisation_id))
+            key = (organisation_id, threshold)
+            with self.lock:
+                latest = self.latest.get(key)
+            if latest is not None and same_table(latest[0], table):
+                with self.lock:
+                    self.reused += 1
+                return latest[1]
+            pattern = suppressed_cells(table, threshold)
+            with self.lock:
+                self.latest[key] = (table, pattern)
+                while len(self.latest) > TABLES_KEPT:
+                    del self.latest[next(iter(self.latest))]
+            return pattern
 
         return self.memo.get((organisation_id, position, threshold), computed)
+
+
+def same_table(one: PeopleTable, other: PeopleTable) -> bool:
+    """Whether two tables are the same input to `suppressed_cells`: equal, and every
+    collection in the same order (so nothing, not even a tie, can come out another way)."""
+    return (
+        one == other
+        and list(one.values) == list(other.values)
+        and list(one.bands) == list(other.bands)
+        and list(one.left_out) == list(other.left_out)
+    )
 
 
 _PATTERNS: "weakref.WeakKeyDictionary[ImpactViews, Patterns]" = (

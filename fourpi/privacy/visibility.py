@@ -103,6 +103,7 @@ async def caught_up(views: "ImpactViews", head: int, wait_seconds: float) -> int
     deadline = time.monotonic() + wait_seconds
     # Polled from the event loop: a waiting request holds no worker thread.
     while (position := await in_thread(views.position)) < head:
+        views.nudge()
         if time.monotonic() >= deadline:
             break
         await asyncio.sleep(READ_WAIT_POLL_SECONDS)
