@@ -15,9 +15,9 @@ from fourpi.domain.vocabulary import (
     InvolvementLevel,
     ParticipantKind,
 )
+from fourpi.privacy.suppression import patterns_of
 from fourpi.projections.disclosure import people_table, suppressed_cells
 from fourpi.projections.evaluate import people_figures
-from fourpi.suppression import patterns_of
 from tests.api import ApiStore, api_store
 from tests.helpers import ACTOR
 from tests.test_suppression import histories, record_history, service_user_in
