@@ -35,7 +35,9 @@ them are withheld from such callers altogether (see `Disclosure`).
 
 import heapq
 import math
+import os
 import random
+import time
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -165,11 +167,47 @@ class PeopleTable:
     single value (2) is known whatever is suppressed."""
 
 
-def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
+PATTERN_SECONDS = 30.0
+"""FOURPI_SUPPRESSION_SECONDS: the longest the pattern may be worked out for before
+every count is suppressed instead (see `suppressed_cells`)."""
+
+
+class PatternTooSlow(Exception):
+    """The pattern was not worked out within its time."""
+
+
+def pattern_seconds() -> float:
+    raw = os.environ.get("FOURPI_SUPPRESSION_SECONDS") or ""
+    try:
+        return float(raw) if raw else PATTERN_SECONDS
+    except ValueError:
+        raise ValueError(
+            f"$FOURPI_SUPPRESSION_SECONDS: must be a number of seconds, not {raw!r}"
+        ) from None
+
+
+def suppressed_cells(
+    table: PeopleTable, threshold: int, seconds: float | None = None
+) -> frozenset[Cell]:
     """The cells to show as suppressed: primary, then secondary until every group is
     safe (see the module docstring) and no suppressed cell is pinned to one value by
     what the visible cells tell about it. Deterministic: the same table and threshold
-    always give the same cells (ties are broken by the cells' repr)."""
+    always give the same cells (ties are broken by the cells' repr).
+
+    A pattern not worked out within `seconds` (FOURPI_SUPPRESSION_SECONDS, default
+    30) gives way to suppressing every cell: hiding more never lets an onlooker work
+    out more, so the answer stays safe, and no caller waits minutes for it."""
+    try:
+        return _suppressed_cells(
+            table, threshold, pattern_seconds() if seconds is None else seconds
+        )
+    except PatternTooSlow:
+        return frozenset(table.values)
+
+
+def _suppressed_cells(
+    table: PeopleTable, threshold: int, seconds: float
+) -> frozenset[Cell]:
     cells = sorted(table.values, key=repr)
     number = {cell: n for n, cell in enumerate(cells)}
     sums = [
@@ -183,6 +221,7 @@ def suppressed_cells(table: PeopleTable, threshold: int) -> frozenset[Cell]:
         {number[cell] for cell in table.left_out},
         [(number[part], number[whole]) for part, whole in table.at_most],
         {number[cell]: band for cell, band in table.bands.items()},
+        deadline=time.monotonic() + seconds,
     )
     return frozenset(cells[n] for n in pattern.suppressed)
 
@@ -207,7 +246,9 @@ class _Pattern:
         shown: set[int] | None = None,
         at_most: Sequence[tuple[int, int]] = (),
         bands: Mapping[int, tuple[int, int | None]] | None = None,
+        deadline: float = math.inf,
     ) -> None:
+        self.deadline = deadline
         self.values = values
         self.sums = sums
         # Only what is true of the counts: a part no larger than its whole.
@@ -245,6 +286,7 @@ class _Pattern:
         self.hidden -= self.shown
         unsafe = set(range(len(sums)))
         while True:
+            self._in_time()
             self._make_safe(unsafe)
             loosened = False
             for cell in self._pinned():
@@ -348,6 +390,10 @@ class _Pattern:
         ]
         return min(candidates)[1] if candidates else None
 
+    def _in_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise PatternTooSlow
+
     def _pinned(self) -> list[int]:
         """For each connected part of the suppressed cells, the first whose value
         follows from the visible ones, if any: found by tightening each suppressed
@@ -385,6 +431,7 @@ class _Pattern:
             if component[cell] in equations:
                 members.setdefault(component[cell], []).append(cell)
         for root, cells in members.items():
+            self._in_time()
             solved = _solved(equations[root], cells)
             if solved is not None:
                 first[root] = solved
@@ -417,6 +464,7 @@ class _Pattern:
                 changed.update(touching[cell])
 
         for _ in range(MAX_TIGHTENING_ROUNDS):
+            self._in_time()
             if not changed:
                 break
             looking = sorted(changed)

@@ -1114,3 +1114,16 @@ def test_a_meeting_of_0_looks_like_a_meeting_of_1_and_3_like_4(
             assert seen[3]["standard"] == "ideal" and not seen[3]["failing"]
             assert seen[2]["standard"] == "minimum"
             assert seen[5]["serviceUsersAndCarers"]["value"] in (5, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(grid=grids, threshold=st.sampled_from([3, 5, 10]))
+def test_a_pattern_out_of_time_suppresses_every_count_and_so_stays_safe(
+    grid: list[list[int]], threshold: int
+) -> None:
+    """Past FOURPI_SUPPRESSION_SECONDS (here none at all), every count is suppressed:
+    no answer waits minutes for its pattern, and nothing can be worked out."""
+    table = grid_table(grid)
+    hidden = suppressed_cells(table, threshold, seconds=-1)
+    assert hidden == frozenset(table.values)
+    assert recomputed(attack(knowledge_of(table, hidden))) == []
