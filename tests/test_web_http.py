@@ -16,6 +16,7 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
+from fourpi.listing import participants_of
 from fourpi.web.app import PAGES, PUBLIC_PATHS, create_web_app
 from tests.helpers import log_position
 from tests.web import (
@@ -194,6 +195,9 @@ def sample_values(world: World) -> dict[str, str]:
     return {
         "initiative_id": str(world.mind.initiative_id),
         "account_id": str(world.people["manager@mind.example"]),
+        "participant_id": str(
+            participants_of(world.views, world.mind.organisation_id)[0].participant_id
+        ),
     }
 
 

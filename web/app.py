@@ -26,8 +26,8 @@ from fourpi.domain.errors import (
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
-from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
-from fourpi.web import reading, sessions
+from fourpi.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
+from fourpi.web import contributor, personal_links, reading, sessions
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -193,6 +193,10 @@ async def home(request: Request, live: SignedIn) -> Response:
         context["accounts"] = await in_thread(
             accounts_of(request).accounts_of, organisation_id
         )
+        await live_position(request)
+        context["erasure_requests"] = await personal_links.erasures_asked(
+            views, organisation_id
+        )
     return await render(request, f"home_{caller.role.value}.html", context)
 
 
@@ -355,6 +359,9 @@ PAGES = [
     Page("/accounts/{account_id}/invite-again", ADMINS, invite_again, ("POST",)),
     Page("/accounts/{account_id}/disable", ADMINS, disable, ("POST",)),
     Page("/accounts/{account_id}/role", ADMINS, change_role, ("POST",)),
+    Page(personal_links.PATH, WRITERS_OF_RECORDS, personal_links.show),
+    Page(personal_links.PATH, WRITERS_OF_RECORDS, personal_links.make, ("POST",)),
+    Page(f"{personal_links.PATH}/revoke", WRITERS_OF_RECORDS, personal_links.revoke, ("POST",)),
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,
@@ -366,7 +373,7 @@ sample there."""
 
 PUBLIC_PATHS = frozenset(
     {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
-)
+) | contributor.PATHS
 """The routes that need no sign-in (sign-out ends a session if there is one)."""
 
 
@@ -397,6 +404,7 @@ def create_web_app(
         by_path.setdefault(page.path, []).append(page)
     for path, pages in by_path.items():
         routes.append(Route(path, dispatch(pages), methods=methods_of(pages)))
+    routes += contributor.ROUTES  # a contributor's own page: the link is the key
     routes.append(Route("/{rest:path}", anything_else, methods=["GET", "POST"]))
     # Not a page: what answers a path no route knows.
     app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
