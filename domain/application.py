@@ -852,6 +852,7 @@ class InvolvementRecords(Application[UUID]):
         organisation_id: UUID,
         participant_id: UUID,
         notice_preference: NoticePreference,
+        email: str = "",
         actor: str,
         idempotency_key: str | None = None,
     ) -> Decision[None]:
@@ -859,7 +860,7 @@ class InvolvementRecords(Application[UUID]):
             Participant, participant_id, organisation_id, "participant_id"
         )
         participant.set_notice_preference(
-            notice_preference=notice_preference, recorded_by=actor
+            notice_preference=notice_preference, email=email, recorded_by=actor
         )
         return Decision((participant,), None)
 

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
+from fourpi.domain.account import check_email
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.record import (
     OrganisationRecord,
@@ -112,6 +113,7 @@ class Participant(OrganisationRecord):
         earnings_period: EarningsPeriod | None
         erased: bool
         notice_preference: NoticePreference | None
+        email: str
         erasure_requested_on: date | None
         personal_link_live: bool
 
@@ -129,6 +131,7 @@ class Participant(OrganisationRecord):
             aggregate.earnings_period = None
             aggregate.erased = False
             aggregate.notice_preference = None
+            aggregate.email = ""
             aggregate.erasure_requested_on = None
             aggregate.personal_link_live = False
 
@@ -161,6 +164,7 @@ class Participant(OrganisationRecord):
             aggregate.earnings_limit = None
             aggregate.earnings_period = None
             aggregate.notice_preference = None
+            aggregate.email = ""
             aggregate.personal_link_live = False
 
     class PersonalLinkMade(OrganisationRecord.Event):
@@ -178,12 +182,15 @@ class Participant(OrganisationRecord):
             aggregate.personal_link_live = False
 
     class NoticePreferenceSet(OrganisationRecord.Event):
-        """How the person would like to be told about outcomes."""
+        """How the person would like to be told about outcomes, and for email, the
+        address they gave (personal data: erased with the rest)."""
 
-        notice_preference: NoticePreference
+        notice_preference: NoticePreference | None
+        email: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.notice_preference = self.notice_preference
+            aggregate.email = self.email
 
     class ErasureRequested(OrganisationRecord.Event):
         """The person asked for their personal data to be erased: a request for an
@@ -290,15 +297,22 @@ class Participant(OrganisationRecord):
         self._record(self.PersonalLinkRevoked, recorded_by=recorded_by)
 
     def set_notice_preference(
-        self, *, notice_preference: NoticePreference, recorded_by: str
+        self, *, notice_preference: NoticePreference, email: str, recorded_by: str
     ) -> None:
+        """By email needs the address to write to; another way needs none."""
         refuse_if_erased(self, "notice_preference")
+        preference = check_member(
+            "notice_preference", notice_preference, NoticePreference
+        )
+        if preference is NoticePreference.EMAIL:
+            email = check_email("email", email)
+        elif email:
+            raise InvalidInput("email", "is only needed to be told by email")
         self._record(
             self.NoticePreferenceSet,
             recorded_by=recorded_by,
-            notice_preference=check_member(
-                "notice_preference", notice_preference, NoticePreference
-            ),
+            notice_preference=preference,
+            email=email,
         )
 
     def request_erasure(self, *, requested_on: date, recorded_by: str) -> None:

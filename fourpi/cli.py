@@ -191,6 +191,10 @@ def projections_run(database_url: str | None, poll_seconds: float) -> None:
     from fourpi.worker import ProjectionWorker
 
     configure_logging()
+    try:
+        check_contributor_settings()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     database = chosen_database(database_url)
     views = open_views(database)
     click.echo(
@@ -396,6 +400,7 @@ def serve(
         settings = ServeSettings.from_environment()
         ApiLimits.from_environment()
         ready_max_lag()
+        check_contributor_settings()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     if projections is not None:
@@ -954,6 +959,15 @@ def participants_erase(
         f"The impact views (at log position {reached}) no longer hold their "
         "personal data."
     )
+
+
+def check_contributor_settings() -> None:
+    """A bad personal-link or email setting, named before anything starts."""
+    from fourpi.notices import MailSettings
+    from fourpi.personal_links import link_days
+
+    link_days()
+    MailSettings.from_environment()
 
 
 @participants.command("link")

@@ -213,6 +213,7 @@ def notice_preference_set(e: Participant.NoticePreferenceSet) -> list[Fact]:
             {
                 "participant_id": e.originator_id,
                 "notice_preference": value(e.notice_preference),
+                "email": e.email,
             },
         )
     ]

@@ -96,7 +96,9 @@ TABLES: dict[str, Table] = {
             "earnings_limit:decimal",
             "earnings_period",
         ),
-        table("notice_preferences", "participant_id:uuid", "notice_preference"),
+        table(
+            "notice_preferences", "participant_id:uuid", "notice_preference", "email"
+        ),
         # Asked by the person on their own page, for an admin to act on.
         table("erasure_requests", "participant_id:uuid", "requested_on:date"),
         table(

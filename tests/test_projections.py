@@ -223,6 +223,7 @@ def test_every_kind_of_fact_has_a_rule() -> None:
     from fourpi.domain.access import AccessToken
     from fourpi.domain.account import Account
     from fourpi.domain.organisation import Organisation
+    from fourpi.domain.participant import Participant
     from fourpi.domain.receipt import CommandReceipt
     from fourpi.projections.facts import RULES
     from tests.test_upcasting import domain_event_classes
@@ -241,6 +242,9 @@ def test_every_kind_of_fact_has_a_rule() -> None:
         Account.RoleChanged,
         Account.Disabled,
         Organisation.SuppressionThresholdSet,
+        # A personal link's making and revoking: its page reads the link's table.
+        Participant.PersonalLinkMade,
+        Participant.PersonalLinkRevoked,
     }
 
 

@@ -60,6 +60,8 @@ MONITORING_QUESTIONS = {
     MonitoringCategory.SEXUAL_ORIENTATION: "Your sexual orientation",
     MonitoringCategory.EDUCATION_LEVEL: "Your highest education",
 }
+FIELDS = {"email": "telling_email"}
+"""A use case's field, by the name of the form's field that gave it."""
 DONE = {
     "questionnaire": "Thank you. Your answers are saved.",
     "telling": "Thank you. We will tell you that way.",
@@ -169,7 +171,9 @@ async def recorded(
     try:
         await in_thread(record)
     except InvalidInput as error:
-        field = error.field.replace(".", "_") if error.field.startswith(what) else what
+        field = FIELDS.get(error.field, error.field.replace(".", "_"))
+        if not field.startswith(what):
+            field = what
         return await page(
             request,
             holder,
@@ -266,6 +270,9 @@ async def telling(request: Request, holder: LinkHolder) -> Response:
             organisation_id=holder.organisation_id,
             participant_id=holder.participant_id,
             notice_preference=cast(NoticePreference, given.get("telling", "")),
+            email=given.get("telling_email", "").strip()
+            if given.get("telling") == NoticePreference.EMAIL.value
+            else "",
             actor=actor_of(holder),
         ),
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 from fourpi.projections.answers import EarningsPeriodTotal, Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
-from fourpi.web.reading import ChangeShown, ContributionShown, Facts, contributions_of
+from fourpi.web.reading import ContributionShown, Facts, contributions_of
 
 Row = dict[str, Any]
 
@@ -79,6 +79,7 @@ class PersonalPage:
     initiatives: tuple[tuple[UUID, str], ...]
     """Where they may answer the questionnaire: where they held a role or said something."""
     notice_preference: str | None
+    email: str
     monitoring: dict[str, str | None]
     erasure_requested_on: date | None
 
@@ -235,10 +236,11 @@ async def personal_page(
         earnings=earnings,
         answers=answers_of(facts, participant_id),
         initiatives=tuple((i, names.get(i, "")) for i in where),
-        notice_preference=None if notice is None else str(notice["notice_preference"]),
+        notice_preference=None
+        if notice is None or notice["notice_preference"] is None
+        else str(notice["notice_preference"]),
+        email="" if notice is None else str(notice["email"] or ""),
         monitoring={name: monitoring.get(name) for name in MONITORING},
         erasure_requested_on=None if asked is None else asked["requested_on"],
     )
 
-
-__all__ = ["ChangeShown", "PersonalPage", "personal_page"]
