@@ -224,14 +224,14 @@ class SecretTables:
                 cursor.execute(self.sql(statement))
 
     CREATE: tuple[str, ...] = (
-                "CREATE TABLE IF NOT EXISTS {passwords} (account_id TEXT PRIMARY KEY, "
-                "password_hash TEXT NOT NULL, set_at TEXT NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {invitations} (secret_hash TEXT PRIMARY "
-                "KEY, account_id TEXT NOT NULL, organisation_id TEXT NOT NULL, "
-                "expires_at TEXT NOT NULL, used_at TEXT)",
-                "CREATE TABLE IF NOT EXISTS {sessions} (id_hash TEXT PRIMARY KEY, "
-                "account_id TEXT NOT NULL, started_at TEXT NOT NULL, seen_at TEXT NOT "
-                "NULL, csrf_token TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {passwords} (account_id TEXT PRIMARY KEY, "
+        "password_hash TEXT NOT NULL, set_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {invitations} (secret_hash TEXT PRIMARY "
+        "KEY, account_id TEXT NOT NULL, organisation_id TEXT NOT NULL, "
+        "expires_at TEXT NOT NULL, used_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS {sessions} (id_hash TEXT PRIMARY KEY, "
+        "account_id TEXT NOT NULL, started_at TEXT NOT NULL, seen_at TEXT NOT "
+        "NULL, csrf_token TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {sign_in_failures} (subject TEXT NOT NULL, "
         "failed_at TEXT NOT NULL)",
     )

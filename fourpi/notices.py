@@ -71,7 +71,9 @@ class MailSettings:
         try:
             port = parts.port or (465 if parts.scheme == "smtps" else 587)
         except ValueError:
-            raise ValueError(f"{SMTP_URL_VARIABLE}: the port must be a number") from None
+            raise ValueError(
+                f"{SMTP_URL_VARIABLE}: the port must be a number"
+            ) from None
         return cls(
             parts.scheme,
             parts.hostname,
@@ -130,7 +132,7 @@ class OutcomeNotes:
         self.views = views
         self.records = views.records
         self.mail = mail
-        self.tables = NoteTables(self.records.factory.datastore)
+        self.tables = NoteTables(self.records.factory.datastore)  # type: ignore[attr-defined]
         self.links = PersonalLinks(self.records)
 
     @classmethod
@@ -311,7 +313,9 @@ class OutcomeNotes:
                 ),
             )
         except DomainError as error:
-            log.warning("feedback for %s not recorded: %s", outcome.contribution_id, error)
+            log.warning(
+                "feedback for %s not recorded: %s", outcome.contribution_id, error
+            )
 
 
 def is_duplicate(error: Exception) -> bool:

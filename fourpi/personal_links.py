@@ -106,7 +106,9 @@ class PersonalLinks:
         )
         return secret, expires
 
-    def revoke(self, *, organisation_id: UUID, participant_id: UUID, actor: str) -> None:
+    def revoke(
+        self, *, organisation_id: UUID, participant_id: UUID, actor: str
+    ) -> None:
         """The person's link stops working at once."""
         self.records.revoke_personal_link(
             organisation_id=organisation_id, participant_id=participant_id, actor=actor

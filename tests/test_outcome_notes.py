@@ -53,7 +53,7 @@ def inbox(monkeypatch) -> Iterator[Inbox]:
     controller.stop()
 
 
-def contribution_of(world: World, participant_id: Any) -> Any:
+def contribution_of(world: World, participant_id: Any) -> Any:  # noqa: F811
     facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
     return next(
         row["contribution_id"]
@@ -62,7 +62,7 @@ def contribution_of(world: World, participant_id: Any) -> Any:
     )
 
 
-def feedback_of(world: World, contribution_id: Any) -> list[dict[str, Any]]:
+def feedback_of(world: World, contribution_id: Any) -> list[dict[str, Any]]:  # noqa: F811
     world.views.catch_up()
     facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
     return [r for r in facts["feedback"] if r["contribution_id"] == contribution_id]
@@ -72,7 +72,10 @@ def test_no_email_is_sent_unless_both_settings_are_given() -> None:
     assert MailSettings.from_environment({}) is None
     assert MailSettings.from_environment({"FOURPI_SMTP_URL": "smtp://h"}) is None
     mail = MailSettings.from_environment(
-        {"FOURPI_SMTP_URL": "smtp://me:p%40ss@mail.example:2525", "FOURPI_MAIL_FROM": "a@b.c"}
+        {
+            "FOURPI_SMTP_URL": "smtp://me:p%40ss@mail.example:2525",
+            "FOURPI_MAIL_FROM": "a@b.c",
+        }
     )
     assert mail is not None
     assert (mail.host, mail.port, mail.username, mail.password) == (
@@ -88,7 +91,8 @@ def test_no_email_is_sent_unless_both_settings_are_given() -> None:
 
 
 def test_a_note_is_sent_once_per_response_and_feedback_recorded_once(
-    world, inbox
+    world,  # noqa: F811
+    inbox,
 ) -> None:
     world.link(world.neighbour, world.mind)
     world.records.set_notice_preference(
@@ -119,11 +123,13 @@ def test_a_note_is_sent_once_per_response_and_feedback_recorded_once(
     note = inbox.messages[0]
     assert note["To"] == "neighbour@people.example"
     assert note["From"] == "involvement@mind.example"
-    body = note.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    body = note.get_payload(decode=True).decode()
     link = next(line for line in body.splitlines() if PAGE_PATH in line)
     # The note's link opens their page, which shows the new decision.
     world.views.catch_up()
-    page = TestClient(create_app(world.records, world.views, run_projections=False, web=True))
+    page = TestClient(
+        create_app(world.records, world.views, run_projections=False, web=True)
+    )
     shown = page.get(link.removeprefix("http://127.0.0.1:8000")).text
     assert "Evening groups twice a month" in shown
     told = feedback_of(world, contribution)
@@ -141,7 +147,8 @@ def test_a_note_is_sent_once_per_response_and_feedback_recorded_once(
 
 
 def test_a_change_sends_a_note_and_people_who_chose_another_way_get_none(
-    world, inbox
+    world,  # noqa: F811
+    inbox,
 ) -> None:
     contribution = contribution_of(world, world.advisor)
     world.records.set_notice_preference(

@@ -94,7 +94,9 @@ def world(tmp_path) -> Iterator[World]:
             Role.MANAGER,
             personal_data=True,
         )
-        person(accounts, organisation.organisation_id, f"admin@{short}.example", Role.ADMIN)
+        person(
+            accounts, organisation.organisation_id, f"admin@{short}.example", Role.ADMIN
+        )
     neighbour = records.register_participant(
         organisation_id=mind.organisation_id,
         pseudonym="Neighbour",
@@ -464,13 +466,27 @@ def test_the_command_line_makes_and_revokes_a_link(world) -> None:
     assert client.get(path).status_code == 200
     revoked = runner.invoke(
         main,
-        ["participants", "link", str(world.advisor), "--revoke", "--database", world.url],
+        [
+            "participants",
+            "link",
+            str(world.advisor),
+            "--revoke",
+            "--database",
+            world.url,
+        ],
     )
     assert revoked.exit_code == 0, revoked.output
     assert client.get(path).status_code == 410
     again = runner.invoke(
         main,
-        ["participants", "link", str(world.advisor), "--revoke", "--database", world.url],
+        [
+            "participants",
+            "link",
+            str(world.advisor),
+            "--revoke",
+            "--database",
+            world.url,
+        ],
     )
     assert again.exit_code == 1
     assert "has no personal link to revoke" in again.output

@@ -361,7 +361,12 @@ PAGES = [
     Page("/accounts/{account_id}/role", ADMINS, change_role, ("POST",)),
     Page(personal_links.PATH, WRITERS_OF_RECORDS, personal_links.show),
     Page(personal_links.PATH, WRITERS_OF_RECORDS, personal_links.make, ("POST",)),
-    Page(f"{personal_links.PATH}/revoke", WRITERS_OF_RECORDS, personal_links.revoke, ("POST",)),
+    Page(
+        f"{personal_links.PATH}/revoke",
+        WRITERS_OF_RECORDS,
+        personal_links.revoke,
+        ("POST",),
+    ),
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,
@@ -371,9 +376,12 @@ page as another organisation's people would: a new kind of path parameter needs 
 sample there."""
 
 
-PUBLIC_PATHS = frozenset(
-    {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
-) | contributor.PATHS
+PUBLIC_PATHS = (
+    frozenset(
+        {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
+    )
+    | contributor.PATHS
+)
 """The routes that need no sign-in (sign-out ends a session if there is one)."""
 
 

@@ -157,7 +157,9 @@ async def show(request: Request, holder: LinkHolder) -> Response:
 
 def done(request: Request, what: str) -> Response:
     secret = request.path_params["secret"]
-    return RedirectResponse(f"{PAGE_PATH}/{secret}?done={what}#{what}-heading", status_code=303)
+    return RedirectResponse(
+        f"{PAGE_PATH}/{secret}?done={what}#{what}-heading", status_code=303
+    )
 
 
 async def recorded(
@@ -171,7 +173,8 @@ async def recorded(
     try:
         await in_thread(record)
     except InvalidInput as error:
-        field = FIELDS.get(error.field, error.field.replace(".", "_"))
+        named = error.field or what
+        field = FIELDS.get(named, named.replace(".", "_"))
         if not field.startswith(what):
             field = what
         return await page(
@@ -198,7 +201,8 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
     scores = {
         dimension: int(given[f"questionnaire_{dimension.value}"])
         for dimension in DIMENSIONS
-        if given.get(f"questionnaire_{dimension.value}", "") in {"1", "2", "3", "4", "5"}
+        if given.get(f"questionnaire_{dimension.value}", "")
+        in {"1", "2", "3", "4", "5"}
     }
     try:
         initiative_id = UUID(given.get("questionnaire_initiative", ""))

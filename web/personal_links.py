@@ -112,9 +112,7 @@ async def revoke(request: Request, live: "SignedIn") -> Response:
         return await link_page(
             request, live, errors=[("revoke", error.rule)], status_code=400
         )
-    return RedirectResponse(
-        f"/people/{participant_id}/personal-link", status_code=303
-    )
+    return RedirectResponse(f"/people/{participant_id}/personal-link", status_code=303)
 
 
 async def erasures_asked(

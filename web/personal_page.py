@@ -243,4 +243,3 @@ async def personal_page(
         monitoring={name: monitoring.get(name) for name in MONITORING},
         erasure_requested_on=None if asked is None else asked["requested_on"],
     )
-
