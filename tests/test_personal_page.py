@@ -3,24 +3,31 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fourpi.accounts import Accounts, now
 from fourpi.bootstrap import open_records, open_views
 from fourpi.cli import main
+from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.participant import Participant
 from fourpi.domain.vocabulary import (
     ChangeScope,
     ContributionNature,
+    EarningsPeriod,
     FeedbackMethod,
     ImpactArea,
     InvolvementRole,
     ParticipantKind,
+    PaymentKind,
+    PaymentPreference,
     ResponseOutcome,
 )
 from fourpi.graphql.app import create_app
@@ -52,9 +59,31 @@ class World:
     neighbour: UUID
     """Another Mind service user, with words of their own."""
 
-    def client(self) -> TestClient:
-        app = create_app(self.records, self.views, run_projections=False, web=True)
+    def client(self, read_wait_seconds: float = 5.0) -> TestClient:
+        limits = ApiLimits(read_wait_seconds=read_wait_seconds)
+        app = create_app(
+            self.records, self.views, limits=limits, run_projections=False, web=True
+        )
         return TestClient(app)
+
+    def signed_in(self, role: Role) -> TestClient:
+        """A client signed in as Mind's manager (granted personal data) or admin,
+        whose account is made when first asked for (argon2 takes its time)."""
+        email = f"{role.value}@mind.example"
+        if not any(
+            a.email == email
+            for a in self.accounts.accounts_of(self.mind.organisation_id)
+        ):
+            person(
+                self.accounts,
+                self.mind.organisation_id,
+                email,
+                role,
+                personal_data=role is Role.MANAGER,
+            )
+        client = self.client()
+        sign_in(client, email)
+        return client
 
     def link(self, participant_id: UUID, organisation: Organisation) -> str:
         secret, _ = self.links.make(
@@ -78,25 +107,14 @@ def participant_named(views: Any, organisation: Organisation, name: str) -> UUID
 
 
 @pytest.fixture
-def world(tmp_path) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path}/personal.sqlite3"
+def world(database_url) -> Iterator[World]:
+    """On SQLite and on PostgreSQL (the links' and notes' tables are the store's)."""
+    url = database_url
     records = open_records(url)
     views = open_views(url, records)
     accounts = Accounts(records)
     mind = organisation_with_a_chain(records, "Mind")
     other = organisation_with_a_chain(records, "Elsewhere")
-    for organisation in (mind, other):
-        short = organisation.name.lower()
-        person(
-            accounts,
-            organisation.organisation_id,
-            f"manager@{short}.example",
-            Role.MANAGER,
-            personal_data=True,
-        )
-        person(
-            accounts, organisation.organisation_id, f"admin@{short}.example", Role.ADMIN
-        )
     neighbour = records.register_participant(
         organisation_id=mind.organisation_id,
         pseudonym="Neighbour",
@@ -137,8 +155,7 @@ def form_token(client: TestClient, path: str) -> str:
 def test_a_manager_makes_a_link_and_the_person_reads_what_became_of_what_they_said(
     world,
 ) -> None:
-    manager = world.client()
-    sign_in(manager, "manager@mind.example")
+    manager = world.signed_in(Role.MANAGER)
     page = f"/people/{world.advisor}/personal-link"
     assert "Make a personal link" in manager.get(page).text
     made = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
@@ -286,8 +303,7 @@ def test_how_to_be_told_monitoring_data_and_asking_to_be_erased(world) -> None:
     assert person_record.erasure_requested_on == now().date()
     assert not person_record.erased
     # The admin sees the request, on their home page and on the command line.
-    admin = world.client()
-    sign_in(admin, "admin@mind.example")
+    admin = world.signed_in(Role.ADMIN)
     assert str(world.advisor) in admin.get("/").text
     listed = CliRunner().invoke(
         main,
@@ -354,8 +370,7 @@ def test_a_link_is_only_for_a_service_user_or_carer_and_never_once_erased(
         participant_kind=ParticipantKind.STAFF,
         actor=ACTOR,
     )
-    manager = world.client()
-    sign_in(manager, "manager@mind.example")
+    manager = world.signed_in(Role.MANAGER)
     page = f"/people/{staff}/personal-link"
     refused = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
     assert refused.status_code == 400
@@ -490,3 +505,105 @@ def test_the_command_line_makes_and_revokes_a_link(world) -> None:
     )
     assert again.exit_code == 1
     assert "has no personal link to revoke" in again.output
+
+
+def test_payments_the_earnings_limit_and_coming_meetings(world) -> None:
+    """NSUN: a warning before a payment owed would take them over the limit they
+    chose; and the meetings still to come where they hold a role."""
+    organisation_id = world.mind.organisation_id
+    world.records.set_payment_preference(
+        organisation_id=organisation_id,
+        participant_id=world.advisor,
+        payment_preference=PaymentPreference.FEES,
+        earnings_limit=Decimal("100"),
+        earnings_period=EarningsPeriod.MONTH,
+        actor=ACTOR,
+    )
+    today = now().date()
+    paid = world.records.record_payment_owed(
+        organisation_id=organisation_id,
+        participant_id=world.advisor,
+        payment_kind=PaymentKind.FEE,
+        amount=Decimal("60"),
+        owed_on=today,
+        initiative_id=world.mind.initiative_id,
+        actor=ACTOR,
+    )
+    world.records.record_payment_made(
+        organisation_id=organisation_id, payment_id=paid, paid_on=today, actor=ACTOR
+    )
+    world.records.schedule_meeting(
+        organisation_id=organisation_id,
+        initiative_id=world.mind.initiative_id,
+        title="Evening group review",
+        held_at=now() + timedelta(days=7),
+        high_level=False,
+        decision_making=False,
+        actor=ACTOR,
+    )
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    text = client.get(path).text
+    assert "under <strong>£100.00</strong> a month" in text
+    assert "£60.00 paid" in text
+    assert "Warning" not in text
+    assert "Evening group review" in text
+    world.records.record_payment_owed(
+        organisation_id=organisation_id,
+        participant_id=world.advisor,
+        payment_kind=PaymentKind.FEE,
+        amount=Decimal("50"),
+        owed_on=today,
+        initiative_id=world.mind.initiative_id,
+        actor=ACTOR,
+    )
+    world.views.catch_up()
+    text = client.get(path).text
+    assert "£50.00 still to pay" in text
+    assert "you will go over your limit" in text
+
+
+LINKS: dict[int, str] = {}
+"""One link per world the hostile forms are posted through."""
+FORM_FIELDS = st.dictionaries(
+    st.sampled_from(
+        [
+            "questionnaire_initiative",
+            "questionnaire_stage",
+            "questionnaire_listened_to",
+            "questionnaire_free_text",
+            "telling",
+            "telling_email",
+            "monitoring_age_band",
+            "monitoring_gender",
+            "erasure",
+        ]
+    ),
+    st.one_of(
+        st.text(max_size=300),
+        st.sampled_from(["5", "0", "letter", "email", "yes", "25_34", "-1", "1e9"]),
+    ),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    form=st.sampled_from(["questionnaire", "telling", "monitoring", "erasure"]),
+    fields=FORM_FIELDS,
+)
+def test_hostile_forms_are_answered_plainly_never_with_a_500(world, form, fields):
+    link = LINKS.get(id(world)) or LINKS.setdefault(
+        id(world), world.link(world.advisor, world.mind)
+    )
+    # Pages read the views as they are: no worker runs here to catch them up.
+    client = world.client(read_wait_seconds=0)
+    response = client.post(
+        f"{link}/{form}",
+        data={"csrf_token": form_token(client, link), **fields},
+        follow_redirects=False,
+    )
+    assert response.status_code in (303, 400), (form, fields, response.text[:200])

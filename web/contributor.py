@@ -60,6 +60,7 @@ MONITORING_QUESTIONS = {
     MonitoringCategory.SEXUAL_ORIENTATION: "Your sexual orientation",
     MonitoringCategory.EDUCATION_LEVEL: "Your highest education",
 }
+NOT_CHOSEN = ("questionnaire_initiative", "Choose what you took part in")
 FIELDS = {"email": "telling_email"}
 """A use case's field, by the name of the form's field that gave it."""
 DONE = {
@@ -162,6 +163,24 @@ def done(request: Request, what: str) -> Response:
     )
 
 
+async def refused(
+    request: Request,
+    holder: LinkHolder,
+    given: dict[str, Any],
+    field: str,
+    message: str,
+) -> Response:
+    """The page again with what they gave, and the problem beside its field: 400."""
+    return await page(
+        request, holder, errors=[(field, message)], given=given, status_code=400
+    )
+
+
+async def given_of(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items()}
+
+
 async def recorded(
     request: Request,
     holder: LinkHolder,
@@ -177,24 +196,15 @@ async def recorded(
         field = FIELDS.get(named, named.replace(".", "_"))
         if not field.startswith(what):
             field = what
-        return await page(
-            request,
-            holder,
-            errors=[(field, f"{error.rule}")],
-            given=given,
-            status_code=400,
-        )
+        return await refused(request, holder, given, field, error.rule)
     except DomainError as error:
-        return await page(
-            request, holder, errors=[(what, str(error))], given=given, status_code=400
-        )
+        return await refused(request, holder, given, what, str(error))
     return done(request, what)
 
 
 async def questionnaire(request: Request, holder: LinkHolder) -> Response:
-    form = await request.form()
+    given = await given_of(request)
     records = records_of(request)
-    given = {key: str(value) for key, value in form.items()}
     person = await in_thread(
         records.load, Participant, holder.participant_id, holder.organisation_id
     )
@@ -207,13 +217,7 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
     try:
         initiative_id = UUID(given.get("questionnaire_initiative", ""))
     except ValueError:
-        return await page(
-            request,
-            holder,
-            errors=[("questionnaire_initiative", "Choose what you took part in")],
-            given=given,
-            status_code=400,
-        )
+        return await refused(request, holder, given, *NOT_CHOSEN)
     shown = await personal_page(
         request.app.state.views,
         holder.organisation_id,
@@ -224,20 +228,10 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
     )
     if initiative_id not in {i for i, _ in shown.initiatives}:
         # Only where they took part: another initiative reads as not chosen.
-        return await page(
-            request,
-            holder,
-            errors=[("questionnaire_initiative", "Choose what you took part in")],
-            given=given,
-            status_code=400,
-        )
+        return await refused(request, holder, given, *NOT_CHOSEN)
     if not scores:
-        return await page(
-            request,
-            holder,
-            errors=[("questionnaire", "Answer at least one question")],
-            given=given,
-            status_code=400,
+        return await refused(
+            request, holder, given, "questionnaire", "Answer at least one question"
         )
     stage = given.get("questionnaire_stage") or QuestionnaireStage.IN_FLIGHT.value
     # A personal link is only ever made for a service user or carer.
@@ -262,8 +256,7 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
 
 
 async def telling(request: Request, holder: LinkHolder) -> Response:
-    form = await request.form()
-    given = {key: str(value) for key, value in form.items()}
+    given = await given_of(request)
     records = records_of(request)
     return await recorded(
         request,
@@ -283,8 +276,7 @@ async def telling(request: Request, holder: LinkHolder) -> Response:
 
 
 async def monitoring(request: Request, holder: LinkHolder) -> Response:
-    form = await request.form()
-    given = {key: str(value) for key, value in form.items()}
+    given = await given_of(request)
     records = records_of(request)
     declared = {
         category.value: given.get(f"monitoring_{category.value}") or None
@@ -305,15 +297,10 @@ async def monitoring(request: Request, holder: LinkHolder) -> Response:
 
 
 async def erasure(request: Request, holder: LinkHolder) -> Response:
-    form = await request.form()
-    given = {key: str(value) for key, value in form.items()}
+    given = await given_of(request)
     if given.get("erasure") != "yes":
-        return await page(
-            request,
-            holder,
-            errors=[("erasure", "Tick the box to say you are sure")],
-            given=given,
-            status_code=400,
+        return await refused(
+            request, holder, given, "erasure", "Tick the box to say you are sure"
         )
     records = records_of(request)
     return await recorded(
