@@ -55,6 +55,7 @@ from fourpi.domain.vocabulary import (
     InvolvementLevel,
     InvolvementMethod,
     InvolvementRole,
+    NoticePreference,
     OutcomeAssessment,
     ParticipantKind,
     PaymentKind,
@@ -816,6 +817,74 @@ class InvolvementRecords(Application[UUID]):
             Participant, participant_id, organisation_id, "participant_id"
         )
         participant.erase(recorded_by=actor)
+        return Decision((participant,), None)
+
+    # A service user's or carer's own page (fourpi.personal_links keeps the secret)
+
+    @use_case()
+    def make_personal_link(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        expires_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
+        participant.make_personal_link(expires_on=expires_on, recorded_by=actor)
+        return Decision((participant,), None)
+
+    @use_case()
+    def revoke_personal_link(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
+        participant.revoke_personal_link(recorded_by=actor)
+        return Decision((participant,), None)
+
+    @use_case()
+    def set_notice_preference(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        notice_preference: NoticePreference,
+        email: str = "",
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
+        participant.set_notice_preference(
+            notice_preference=notice_preference, email=email, recorded_by=actor
+        )
+        return Decision((participant,), None)
+
+    @use_case()
+    def request_erasure(
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        requested_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> Decision[None]:
+        participant = self.load(
+            Participant, participant_id, organisation_id, "participant_id"
+        )
+        participant.request_erasure(requested_on=requested_on, recorded_by=actor)
         return Decision((participant,), None)
 
     # Meetings

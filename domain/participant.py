@@ -1,12 +1,19 @@
 """A participant: a pseudonymous person, with optional self-declared monitoring data and a payment preference."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
+from fourpi.domain.account import check_email
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.record import OrganisationRecord, check_member, check_text
+from fourpi.domain.record import (
+    OrganisationRecord,
+    check_date,
+    check_member,
+    check_text,
+)
 from fourpi.domain.vocabulary import (
     AgeBand,
     Disability,
@@ -15,6 +22,7 @@ from fourpi.domain.vocabulary import (
     EthnicGroup,
     Gender,
     MonitoringCategory,
+    NoticePreference,
     ParticipantKind,
     PaymentPreference,
     SexualOrientation,
@@ -104,6 +112,10 @@ class Participant(OrganisationRecord):
         earnings_limit: Decimal | None
         earnings_period: EarningsPeriod | None
         erased: bool
+        notice_preference: NoticePreference | None
+        email: str
+        erasure_requested_on: date | None
+        personal_link_live: bool
 
     class Registered(OrganisationRecord.Created):
         pseudonym: str
@@ -118,6 +130,10 @@ class Participant(OrganisationRecord):
             aggregate.earnings_limit = None
             aggregate.earnings_period = None
             aggregate.erased = False
+            aggregate.notice_preference = None
+            aggregate.email = ""
+            aggregate.erasure_requested_on = None
+            aggregate.personal_link_live = False
 
     class MonitoringDataDeclared(OrganisationRecord.Event):
         monitoring: MonitoringData
@@ -147,6 +163,43 @@ class Participant(OrganisationRecord):
             aggregate.payment_preference = None
             aggregate.earnings_limit = None
             aggregate.earnings_period = None
+            aggregate.notice_preference = None
+            aggregate.email = ""
+            aggregate.personal_link_live = False
+
+    class PersonalLinkMade(OrganisationRecord.Event):
+        """A personal link was made for the person to open their own page, valid
+        until expires_on; any earlier link of theirs stops working. The secret is
+        kept apart from the log (fourpi.personal_links), never in it."""
+
+        expires_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.personal_link_live = True
+
+    class PersonalLinkRevoked(OrganisationRecord.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.personal_link_live = False
+
+    class NoticePreferenceSet(OrganisationRecord.Event):
+        """How the person would like to be told about outcomes, and for email, the
+        address they gave (personal data: erased with the rest)."""
+
+        notice_preference: NoticePreference | None
+        email: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.notice_preference = self.notice_preference
+            aggregate.email = self.email
+
+    class ErasureRequested(OrganisationRecord.Event):
+        """The person asked for their personal data to be erased: a request for an
+        admin to act on, not an erasure."""
+
+        requested_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.erasure_requested_on = self.requested_on
 
     @classmethod
     def register(
@@ -219,3 +272,59 @@ class Participant(OrganisationRecord):
             return False
         self._record(self.Erased, recorded_by=recorded_by)
         return True
+
+    def make_personal_link(self, *, expires_on: date, recorded_by: str) -> None:
+        """Only a service user or carer has a personal page, and never once erased."""
+        refuse_if_erased(self, "participant_id")
+        if not self.has_lived_experience_voice:
+            raise InvalidInput(
+                "participant_id",
+                f"participant {self.id} is a {self.participant_kind}: a personal "
+                "link is for a service user or carer",
+            )
+        self._record(
+            self.PersonalLinkMade,
+            recorded_by=recorded_by,
+            expires_on=check_date("expires_on", expires_on),
+        )
+
+    def revoke_personal_link(self, *, recorded_by: str) -> None:
+        if not self.personal_link_live:
+            raise InvalidInput(
+                "participant_id",
+                f"participant {self.id} has no personal link to revoke",
+            )
+        self._record(self.PersonalLinkRevoked, recorded_by=recorded_by)
+
+    def set_notice_preference(
+        self, *, notice_preference: NoticePreference, email: str, recorded_by: str
+    ) -> None:
+        """By email needs the address to write to; another way needs none."""
+        refuse_if_erased(self, "notice_preference")
+        preference = check_member(
+            "notice_preference", notice_preference, NoticePreference
+        )
+        if preference is NoticePreference.EMAIL:
+            email = check_email("email", email)
+        elif email:
+            raise InvalidInput("email", "is only needed to be told by email")
+        self._record(
+            self.NoticePreferenceSet,
+            recorded_by=recorded_by,
+            notice_preference=preference,
+            email=email,
+        )
+
+    def request_erasure(self, *, requested_on: date, recorded_by: str) -> None:
+        refuse_if_erased(self, "participant_id")
+        if self.erasure_requested_on is not None:
+            raise InvalidInput(
+                "participant_id",
+                f"participant {self.id} already asked to be erased on "
+                f"{self.erasure_requested_on}",
+            )
+        self._record(
+            self.ErasureRequested,
+            recorded_by=recorded_by,
+            requested_on=check_date("requested_on", requested_on),
+        )

@@ -15,6 +15,7 @@ PERSONAL_FIELDS: dict[type[Any], frozenset[str]] = {
         {"payment_preference", "earnings_limit", "earnings_period"}
     ),
     ProcessExperienceAnswer.Recorded: frozenset({"free_text"}),
+    Participant.NoticePreferenceSet: frozenset({"notice_preference", "email"}),
 }
 """Event classes that carry personal data, and the fields that hold it."""
 
@@ -25,6 +26,8 @@ ERASED_VALUES: dict[str, Any] = {
     "earnings_limit": None,
     "earnings_period": None,
     "free_text": "",
+    "notice_preference": None,
+    "email": "",
 }
 """What each personal field reads as once its person's key is destroyed: values the
 aggregates and the views take as they are, so replays and rebuilds keep working."""

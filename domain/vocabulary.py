@@ -225,6 +225,16 @@ class FeedbackMethod(StrEnum):
     REPORT = "report"
 
 
+class NoticePreference(StrEnum):
+    """How a service user or carer would like to be told what became of what they
+    said (each is also a way feedback is given: FeedbackMethod)."""
+
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+
+
 # Self-declared monitoring data. Every category offers "prefer not to say";
 # a category left out altogether is "not recorded", which is not the same.
 

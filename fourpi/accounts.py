@@ -201,12 +201,16 @@ class SecretTables:
     def name(self, table: str) -> str:
         return f"{self.prefix}fourpi_{table}"
 
+    TABLES: tuple[str, ...] = (
+        "passwords",
+        "invitations",
+        "sessions",
+        "sign_in_failures",
+    )
+
     def sql(self, statement: str) -> str:
         """A statement with {table} names and ? marks made right for the backend."""
-        names = {
-            t: self.name(t)
-            for t in ("passwords", "invitations", "sessions", "sign_in_failures")
-        }
+        names = {t: self.name(t) for t in self.TABLES}
         return statement.format(**names).replace("?", self.mark)
 
     @contextmanager
@@ -216,19 +220,21 @@ class SecretTables:
 
     def create(self) -> None:
         with self.cursor(commit=True) as cursor:
-            for statement in (
-                "CREATE TABLE IF NOT EXISTS {passwords} (account_id TEXT PRIMARY KEY, "
-                "password_hash TEXT NOT NULL, set_at TEXT NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {invitations} (secret_hash TEXT PRIMARY "
-                "KEY, account_id TEXT NOT NULL, organisation_id TEXT NOT NULL, "
-                "expires_at TEXT NOT NULL, used_at TEXT)",
-                "CREATE TABLE IF NOT EXISTS {sessions} (id_hash TEXT PRIMARY KEY, "
-                "account_id TEXT NOT NULL, started_at TEXT NOT NULL, seen_at TEXT NOT "
-                "NULL, csrf_token TEXT NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {sign_in_failures} (subject TEXT NOT NULL, "
-                "failed_at TEXT NOT NULL)",
-            ):
+            for statement in self.CREATE:
                 cursor.execute(self.sql(statement))
+
+    CREATE: tuple[str, ...] = (
+        "CREATE TABLE IF NOT EXISTS {passwords} (account_id TEXT PRIMARY KEY, "
+        "password_hash TEXT NOT NULL, set_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {invitations} (secret_hash TEXT PRIMARY "
+        "KEY, account_id TEXT NOT NULL, organisation_id TEXT NOT NULL, "
+        "expires_at TEXT NOT NULL, used_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS {sessions} (id_hash TEXT PRIMARY KEY, "
+        "account_id TEXT NOT NULL, started_at TEXT NOT NULL, seen_at TEXT NOT "
+        "NULL, csrf_token TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {sign_in_failures} (subject TEXT NOT NULL, "
+        "failed_at TEXT NOT NULL)",
+    )
 
     def run(self, statement: str, *values: Any) -> None:
         with self.cursor(commit=True) as cursor:

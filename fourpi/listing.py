@@ -1,6 +1,7 @@
 """What the command line lists so that a user can find the ids other commands take: an organisation's participants, its access tokens, and which organisation an initiative is of."""
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -19,10 +20,17 @@ class ParticipantLine:
     pseudonym: str
     participant_kind: str
     erased: bool
+    erasure_requested_on: date | None = None
+    """When the person asked, on their own page, to be erased (and is not yet)."""
 
     def __str__(self) -> str:
         name = "(erased)" if self.erased else self.pseudonym
-        return f"{self.participant_id}  {name}  ({self.participant_kind})"
+        asked = (
+            f"  asked to be erased on {self.erasure_requested_on}"
+            if self.erasure_requested_on is not None and not self.erased
+            else ""
+        )
+        return f"{self.participant_id}  {name}  ({self.participant_kind}){asked}"
 
 
 @dataclass(frozen=True)
@@ -83,14 +91,43 @@ def participants_of(views: ImpactViews, organisation_id: UUID) -> list[Participa
         str(organisation_id),
     ):
         latest[str(row["participant_id"])] = row
+    asked = {
+        str(row["participant_id"]): row["requested_on"]
+        for row in rows(
+            views,
+            "erasure_requests",
+            ("participant_id", "requested_on"),
+            "organisation_id = ?",
+            str(organisation_id),
+        )
+    }
     return [
         ParticipantLine(
             UUID(participant_id),
             row["pseudonym"] or "",
             row["participant_kind"] or "",
             participant_id in erased,
+            as_date(asked.get(participant_id)),
         )
         for participant_id, row in latest.items()
+    ]
+
+
+def as_date(value: Any) -> date | None:
+    """A date column as either store gives it back (SQLite keeps text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def erasure_requests(
+    views: ImpactViews, organisation_id: UUID
+) -> list[ParticipantLine]:
+    """The people who asked to be erased and are not yet, for an admin to act on."""
+    return [
+        line
+        for line in participants_of(views, organisation_id)
+        if line.erasure_requested_on is not None and not line.erased
     ]
 
 

@@ -206,6 +206,28 @@ def payment_preference_set(e: Participant.PaymentPreferenceSet) -> list[Fact]:
     ]
 
 
+def notice_preference_set(e: Participant.NoticePreferenceSet) -> list[Fact]:
+    return [
+        (
+            "notice_preferences",
+            {
+                "participant_id": e.originator_id,
+                "notice_preference": value(e.notice_preference),
+                "email": e.email,
+            },
+        )
+    ]
+
+
+def erasure_requested(e: Participant.ErasureRequested) -> list[Fact]:
+    return [
+        (
+            "erasure_requests",
+            {"participant_id": e.originator_id, "requested_on": e.requested_on},
+        )
+    ]
+
+
 def participant_erased(e: Participant.Erased) -> list[Fact]:
     """The store deletes the person's personal rows when it writes this one."""
     return [("erasures", {"participant_id": e.originator_id})]
@@ -422,6 +444,8 @@ RULES: dict[type, Rule] = {
     Participant.MonitoringDataDeclared: monitoring_declared,
     Participant.PaymentPreferenceSet: payment_preference_set,
     Participant.Erased: participant_erased,
+    Participant.NoticePreferenceSet: notice_preference_set,
+    Participant.ErasureRequested: erasure_requested,
     Meeting.Scheduled: meeting_scheduled,
     Meeting.PapersSent: papers_sent,
     Meeting.AttendanceRecorded: attendance_recorded,

@@ -97,6 +97,11 @@ TABLES: dict[str, Table] = {
             "earnings_period",
         ),
         table(
+            "notice_preferences", "participant_id:uuid", "notice_preference", "email"
+        ),
+        # Asked by the person on their own page, for an admin to act on.
+        table("erasure_requests", "participant_id:uuid", "requested_on:date"),
+        table(
             "roles",
             "initiative_id:uuid",
             "role_id:uuid",
@@ -203,7 +208,7 @@ TABLES: dict[str, Table] = {
     )
 }
 
-ERASED_ROWS = ("monitoring", "payment_preferences")
+ERASED_ROWS = ("monitoring", "payment_preferences", "notice_preferences")
 """Tables whose rows of a person are wholly personal data: an erasure deletes them."""
 ERASED_COLUMNS: dict[str, dict[str, object]] = {"participants": {"pseudonym": ""}}
 """Personal columns of a person's other rows, and what an erasure sets them to (what

@@ -3,11 +3,13 @@
 import os
 import tempfile
 from pathlib import Path
+from uuid import UUID
 
 from fourpi.accounts import Accounts
-from fourpi.bootstrap import open_records
+from fourpi.bootstrap import open_records, open_views
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
+from fourpi.listing import participants_of
 from tests.browser import chromium, served, sign_in
 from tests.helpers import TEST_MASTER_KEY
 from tests.web import PASSWORD, person
@@ -58,8 +60,41 @@ def main() -> None:
         evaluator.goto(f"{base}/initiatives/{first}#people")
         evaluator.evaluate("document.getElementById('people').scrollIntoView()")
         evaluator.screenshot(path=DOCS / "web-evaluator-counts.png")
+        contributor = a_contributor_of(url, summary.organisation_id)
+        page.set_viewport_size({"width": 375, "height": 760})
+        page.goto(f"{base}/people/{contributor}/personal-link")
+        page.get_by_role("button", name="Make a personal link").click()
+        page.screenshot(path=DOCS / "web-personal-link.png", full_page=True)
+        link = page.locator("#personal-link").inner_text().strip()
+        phone = browser.new_page(viewport={"width": 375, "height": 760})
+        phone.goto(link)
+        phone.evaluate("document.getElementById('said-heading').scrollIntoView()")
+        phone.screenshot(path=DOCS / "web-contributor.png")
     for png in sorted(DOCS.glob("web-*.png")):
         print(png.relative_to(DOCS.parent))
+
+
+def a_contributor_of(url: str, organisation_id: UUID) -> UUID:
+    """A service user of the demo who said something the organisation answered."""
+    records = open_records(url)
+    views = open_views(url, records)
+    try:
+        views.catch_up()
+        facts = views.cache.facts(organisation_id, views.position())
+        answered = {row["contribution_id"] for row in facts["responses"]}
+        said = {
+            row["participant_id"]
+            for row in facts["contributors"]
+            if row["contribution_id"] in answered
+        }
+        return next(
+            line.participant_id
+            for line in participants_of(views, organisation_id)
+            if line.participant_kind == "service_user" and line.participant_id in said
+        )
+    finally:
+        views.close()
+        records.close()
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from fourpi.domain.vocabulary import (
     InvolvementMethod,
     InvolvementRole,
     MonitoringCategory,
+    NoticePreference,
     OutcomeAssessment,
     ParticipantKind,
     PaymentKind,
@@ -233,6 +234,14 @@ def the_whole_story() -> list[OrganisationRecord]:
         earnings_period=EarningsPeriod.WEEK,
         recorded_by=ACTOR,
     )
+    service_user.make_personal_link(expires_on=date(2024, 6, 1), recorded_by=ACTOR)
+    service_user.revoke_personal_link(recorded_by=ACTOR)
+    service_user.set_notice_preference(
+        notice_preference=NoticePreference.EMAIL,
+        email="someone@example.org",
+        recorded_by=ACTOR,
+    )
+    service_user.request_erasure(requested_on=date(2024, 6, 1), recorded_by=ACTOR)
     outcome_id = uuid4()
     initiative.record_intended_outcome(
         outcome_id=outcome_id,
@@ -443,6 +452,10 @@ def test_event_class_names_are_past_tense(aggregate):
         "Participant.Registered",
         "Participant.MonitoringDataDeclared",
         "Participant.PaymentPreferenceSet",
+        "Participant.PersonalLinkMade",
+        "Participant.PersonalLinkRevoked",
+        "Participant.NoticePreferenceSet",
+        "Participant.ErasureRequested",
         "Meeting.Scheduled",
         "Meeting.PapersSent",
         "Meeting.AttendanceRecorded",

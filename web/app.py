@@ -22,12 +22,14 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
-from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS
+from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
 from fourpi.web import (
+    contributor,
     forms,
+    personal_links,
     reading,
     record_pages,
     sessions,
@@ -187,6 +189,10 @@ async def home(request: Request, live: SignedIn) -> Response:
     if caller.role in ADMINS:
         context["accounts"] = await in_thread(
             accounts_of(request).accounts_of, organisation_id
+        )
+        await live_position(request)
+        context["erasure_requests"] = await personal_links.erasures_asked(
+            views, organisation_id
         )
     return await render(request, f"home_{caller.role.value}.html", context)
 
@@ -360,6 +366,14 @@ PAGES = [
     *record_pages.PAGES,
     *todo.PAGES,
     *workbook_upload.PAGES,
+    Page(personal_links.PATH, WRITERS_OF_RECORDS, personal_links.show),
+    Page(personal_links.PATH, WRITERS_OF_RECORDS, personal_links.make, ("POST",)),
+    Page(
+        f"{personal_links.PATH}/revoke",
+        WRITERS_OF_RECORDS,
+        personal_links.revoke,
+        ("POST",),
+    ),
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,
@@ -369,8 +383,11 @@ page as another organisation's people would: a new kind of path parameter needs 
 sample there."""
 
 
-PUBLIC_PATHS = frozenset(
-    {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
+PUBLIC_PATHS = (
+    frozenset(
+        {SIGN_IN, "/sign-out", "/invitations/{secret}", "/static", "/{rest:path}"}
+    )
+    | contributor.PATHS
 )
 """The routes that need no sign-in (sign-out ends a session if there is one)."""
 
@@ -402,6 +419,7 @@ def create_web_app(
         by_path.setdefault(page.path, []).append(page)
     for path, pages in by_path.items():
         routes.append(Route(path, dispatch(pages), methods=methods_of(pages)))
+    routes += contributor.ROUTES  # a contributor's own page: the link is the key
     routes.append(Route("/{rest:path}", anything_else, methods=["GET", "POST"]))
     # Not a page: what answers a path no route knows.
     app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})

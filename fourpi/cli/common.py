@@ -211,3 +211,12 @@ def slice_options(command: F) -> F:
     ):
         command = option(command)
     return command
+
+
+def check_contributor_settings() -> None:
+    """A bad personal-link or email setting, named before anything starts."""
+    from fourpi.notices import MailSettings
+    from fourpi.personal_links import link_days
+
+    link_days()
+    MailSettings.from_environment()

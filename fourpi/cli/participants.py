@@ -107,3 +107,53 @@ def participants_erase(
         f"The impact views (at log position {reached}) no longer hold their "
         "personal data."
     )
+
+
+@participants.command("link")
+@database_option
+@click.argument("participant_id", type=click.UUID)
+@click.option(
+    "--revoke",
+    is_flag=True,
+    help="Stop the person's personal link working instead of making one.",
+)
+def participants_link(
+    database_url: str | None, participant_id: UUID, revoke: bool
+) -> None:
+    """Make a personal link for a service user or carer: the link to their own page
+    (what became of what they said, their questionnaire), printed once. Valid for
+    $FOURPI_PERSONAL_LINK_DAYS days (90); a new link stops the old one. With
+    --revoke, their link stops working at once."""
+    from fourpi.personal_links import PersonalLinks, personal_link
+
+    database = chosen_database(database_url)
+    records = open_records(database)
+    actor = "fourpi participants link"
+    try:
+        links = PersonalLinks(records)
+        organisation_id = records.organisation_of_participant(participant_id)
+        if revoke:
+            links.revoke(
+                organisation_id=organisation_id,
+                participant_id=participant_id,
+                actor=actor,
+            )
+        else:
+            secret, expires = links.make(
+                organisation_id=organisation_id,
+                participant_id=participant_id,
+                actor=actor,
+            )
+    except (DomainError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        records.close()
+    if revoke:
+        click.echo(f"The personal link of participant {participant_id} is revoked.")
+        return
+    click.echo(personal_link(secret))
+    click.echo(
+        f"Give this link to the person; it is not shown again. It works until "
+        f"{expires:%Y-%m-%d}.",
+        err=True,
+    )

@@ -4,7 +4,12 @@ import click
 
 from fourpi.bootstrap import open_views
 from fourpi.cli import main
-from fourpi.cli.common import chosen_database, database_option, position_bar
+from fourpi.cli.common import (
+    check_contributor_settings,
+    chosen_database,
+    database_option,
+    position_bar,
+)
 from fourpi.operations.observability import configure_logging
 
 
@@ -33,6 +38,10 @@ def projections_run(database_url: str | None, poll_seconds: float) -> None:
     from fourpi.operations.worker import ProjectionWorker
 
     configure_logging()
+    try:
+        check_contributor_settings()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     database = chosen_database(database_url)
     views = open_views(database)
     click.echo(

@@ -8,6 +8,7 @@ import click
 from fourpi.bootstrap import open_records, open_views
 from fourpi.cli import main
 from fourpi.cli.common import (
+    check_contributor_settings,
     chosen_database,
     database_option,
 )
@@ -72,6 +73,7 @@ def serve(
         settings = ServeSettings.from_environment()
         ApiLimits.from_environment()
         ready_max_lag()
+        check_contributor_settings()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     if projections is not None:

@@ -129,6 +129,10 @@ class ProjectionWorker:
         self.reports = WorkerReports(views)
         self.last_reported: float | None = None
         self._reached = views.position()
+        from fourpi.notices import OutcomeNotes
+
+        self.notes = OutcomeNotes.from_environment(views)
+        """Outcome notes by email, sent after each batch ($FOURPI_SMTP_URL)."""
         self._stopping = threading.Event()
         self._working = threading.Event()
         """Set while the views' catch-up loop runs: only then does it report."""
@@ -165,6 +169,8 @@ class ProjectionWorker:
     def _run(self) -> None:
         log.info("projection worker %s started at log position %d", *self._where())
         self._working.set()
+        if self.notes is not None:
+            self.notes.after(self.views.position())
         try:
             self.views.run(poll_seconds=self.poll_seconds, progress=self._applied)
         except Exception:
@@ -192,6 +198,8 @@ class ProjectionWorker:
             head,
         )
         self._reached = position
+        if self.notes is not None:
+            self.notes.after(position)
 
     def _report(self) -> None:
         while not self._stopping.is_set():

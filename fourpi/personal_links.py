@@ -1,0 +1,200 @@
+"""Personal links: the secret a service user or carer opens their own page with, kept as a hash in a table of its own beside the log (never in it), for one person, valid for a set number of days, revocable, and refused once revoked, expired or the person is erased; and the failed attempts that slow down anyone guessing links.
+
+Making and revoking a link are recorded in the log (Participant.PersonalLinkMade,
+PersonalLinkRevoked) with who did it; the secret itself only ever appears once, to
+the person who made it.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import EnvType
+
+from fourpi.accounts import SecretTables, digest, now, positive, public_url
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.participant import Participant
+
+LINK_DAYS_VARIABLE = "FOURPI_PERSONAL_LINK_DAYS"
+DEFAULT_LINK_DAYS = 90
+FAILED_ATTEMPTS_ALLOWED = 20
+"""Failed link attempts one address may make in a minute before it is refused (429)."""
+ATTEMPT_WINDOW = timedelta(minutes=1)
+PAGE_PATH = "/my-page"
+
+
+def link_days(environ: EnvType | None = None) -> float:
+    """How many days a new personal link is valid ($FOURPI_PERSONAL_LINK_DAYS, 90)."""
+    environ = os.environ if environ is None else environ
+    return positive(environ, LINK_DAYS_VARIABLE, DEFAULT_LINK_DAYS)
+
+
+def personal_link(secret: str, environ: EnvType | None = None) -> str:
+    """The link the person opens: on the public URL, holding the secret."""
+    return f"{public_url(environ)}{PAGE_PATH}/{secret}"
+
+
+class LinkTables(SecretTables):
+    """The personal links' and failed attempts' tables, in the event store's database."""
+
+    TABLES = ("personal_links", "link_failures")
+    CREATE = (
+        "CREATE TABLE IF NOT EXISTS {personal_links} (secret_hash TEXT PRIMARY KEY, "
+        "participant_id TEXT NOT NULL, organisation_id TEXT NOT NULL, made_at TEXT "
+        "NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS {link_failures} (subject TEXT NOT NULL, "
+        "failed_at TEXT NOT NULL)",
+    )
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Whose page a live link opens."""
+
+    organisation_id: UUID
+    participant_id: UUID
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LiveLink:
+    """A person's current link, as a manager sees it (never its secret)."""
+
+    made_at: datetime
+    expires_at: datetime
+
+
+GONE = "gone"
+"""A link that was real: revoked, expired, or its person erased (410)."""
+
+
+class PersonalLinks:
+    """Making, revoking and opening personal links; `actor` names who makes or
+    revokes one, as events do."""
+
+    def __init__(self, records: InvolvementRecords, days: float | None = None) -> None:
+        self.records = records
+        self.days = link_days() if days is None else days
+        self.tables = LinkTables(records.factory.datastore)  # type: ignore[attr-defined]
+
+    def make(
+        self, *, organisation_id: UUID, participant_id: UUID, actor: str
+    ) -> tuple[str, datetime]:
+        """A new link's secret and when it expires; the person's earlier links stop
+        working."""
+        made = now()
+        expires = made + timedelta(days=self.days)
+        self.records.make_personal_link(
+            organisation_id=organisation_id,
+            participant_id=participant_id,
+            expires_on=expires.date(),
+            actor=actor,
+        )
+        secret = secrets.token_urlsafe(32)
+        self.end_links_of(participant_id, made)
+        self.tables.run(
+            "INSERT INTO {personal_links} (secret_hash, participant_id, "
+            "organisation_id, made_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            digest(secret),
+            str(participant_id),
+            str(organisation_id),
+            made.isoformat(),
+            expires.isoformat(),
+        )
+        return secret, expires
+
+    def revoke(
+        self, *, organisation_id: UUID, participant_id: UUID, actor: str
+    ) -> None:
+        """The person's link stops working at once."""
+        self.records.revoke_personal_link(
+            organisation_id=organisation_id, participant_id=participant_id, actor=actor
+        )
+        self.end_links_of(participant_id, now())
+
+    def end_links_of(self, participant_id: UUID, at: datetime) -> None:
+        self.tables.run(
+            "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? AND "
+            "revoked_at IS NULL",
+            at.isoformat(),
+            str(participant_id),
+        )
+
+    def live_link(self, participant_id: UUID) -> LiveLink | None:
+        rows = self.tables.rows(
+            "SELECT made_at, expires_at FROM {personal_links} WHERE participant_id = ? "
+            "AND revoked_at IS NULL",
+            str(participant_id),
+        )
+        live = [
+            LiveLink(
+                datetime.fromisoformat(str(row["made_at"])),
+                datetime.fromisoformat(str(row["expires_at"])),
+            )
+            for row in rows
+        ]
+        current = [link for link in live if link.expires_at > now()]
+        return current[0] if current else None
+
+    def holder(self, secret: str) -> LinkHolder | str | None:
+        """Whose page the link opens; GONE when it was revoked, has expired or its
+        person is erased; None when no such link was ever made."""
+        if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+            return None
+        rows = self.tables.rows(
+            "SELECT participant_id, organisation_id, expires_at, revoked_at FROM "
+            "{personal_links} WHERE secret_hash = ?",
+            digest(secret),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        expires = datetime.fromisoformat(str(row["expires_at"]))
+        if row["revoked_at"] is not None or expires <= now():
+            return GONE
+        holder = LinkHolder(
+            UUID(str(row["organisation_id"])), UUID(str(row["participant_id"])), expires
+        )
+        person = self.records.load(
+            Participant, holder.participant_id, holder.organisation_id
+        )
+        return GONE if person.erased else holder
+
+    # Guessing
+
+    def refused(self, address: str) -> bool:
+        """Whether this address made 20 failed attempts within the last minute."""
+        rows = self.tables.rows(
+            "SELECT COUNT(*) AS failures FROM {link_failures} WHERE subject = ? AND "
+            "failed_at > ?",
+            subject_of(address),
+            (now() - ATTEMPT_WINDOW).isoformat(),
+        )
+        return int(rows[0]["failures"]) >= FAILED_ATTEMPTS_ALLOWED
+
+    def failed(self, address: str) -> None:
+        self.tables.run(
+            "DELETE FROM {link_failures} WHERE failed_at < ?",
+            (now() - 2 * ATTEMPT_WINDOW).isoformat(),
+        )
+        self.tables.run(
+            "INSERT INTO {link_failures} (subject, failed_at) VALUES (?, ?)",
+            subject_of(address),
+            now().isoformat(),
+        )
+
+
+def subject_of(address: str) -> str:
+    # Kept as a digest, as failed sign-ins are.
+    return "address:" + digest(str(address))
+
+
+def links_of(state: Any, records: InvolvementRecords) -> PersonalLinks:
+    """The app's personal links, made the first time a request needs them."""
+    found: PersonalLinks | None = getattr(state, "personal_links", None)
+    if found is None:
+        found = state.personal_links = PersonalLinks(records)
+    return found

@@ -1,0 +1,199 @@
+"""Outcome notes through a real SMTP server on localhost (aiosmtpd): a contributor who asked to be told by email gets one short note with a link to their page when their contribution is answered, and the record notes the feedback once, however often or in however many processes the sender runs; no email without the settings."""
+
+import socket
+from collections.abc import Iterator
+from datetime import date
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from fourpi.domain.vocabulary import (
+    ChangeScope,
+    ImpactArea,
+    NoticePreference,
+    ResponseOutcome,
+)
+from fourpi.graphql.app import create_app
+from fourpi.notices import MailSettings, OutcomeNotes
+from fourpi.personal_links import PAGE_PATH
+from tests.helpers import ACTOR
+from tests.test_personal_page import World, world  # noqa: F401 (the fixture)
+from tests.web import TestClient
+
+
+class Inbox:
+    """What the SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def inbox(monkeypatch) -> Iterator[Inbox]:
+    received = Inbox()
+    port = free_port()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("FOURPI_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("FOURPI_MAIL_FROM", "involvement@mind.example")
+    yield received
+    controller.stop()
+
+
+def contribution_of(world: World, participant_id: Any) -> Any:  # noqa: F811
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    return next(
+        row["contribution_id"]
+        for row in facts["contributors"]
+        if row["participant_id"] == participant_id
+    )
+
+
+def feedback_of(world: World, contribution_id: Any) -> list[dict[str, Any]]:  # noqa: F811
+    world.views.catch_up()
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    return [r for r in facts["feedback"] if r["contribution_id"] == contribution_id]
+
+
+def test_no_email_is_sent_unless_both_settings_are_given() -> None:
+    assert MailSettings.from_environment({}) is None
+    assert MailSettings.from_environment({"FOURPI_SMTP_URL": "smtp://h"}) is None
+    mail = MailSettings.from_environment(
+        {
+            "FOURPI_SMTP_URL": "smtp://me:p%40ss@mail.example:2525",
+            "FOURPI_MAIL_FROM": "a@b.c",
+        }
+    )
+    assert mail is not None
+    assert (mail.host, mail.port, mail.username, mail.password) == (
+        "mail.example",
+        2525,
+        "me",
+        "p@ss",
+    )
+    with pytest.raises(ValueError, match="FOURPI_SMTP_URL: must be like smtp://"):
+        MailSettings.from_environment(
+            {"FOURPI_SMTP_URL": "http://x", "FOURPI_MAIL_FROM": "a@b.c"}
+        )
+
+
+def test_a_note_is_sent_once_per_response_and_feedback_recorded_once(
+    world,  # noqa: F811
+    inbox,
+) -> None:
+    world.link(world.neighbour, world.mind)
+    world.records.set_notice_preference(
+        organisation_id=world.mind.organisation_id,
+        participant_id=world.neighbour,
+        notice_preference=NoticePreference.EMAIL,
+        email="neighbour@people.example",
+        actor="personal-link:test",
+    )
+    contribution = contribution_of(world, world.neighbour)
+    already = len(feedback_of(world, contribution))
+    # The server's own projection worker sends it: nothing here but the response.
+    with TestClient(create_app(world.records, world.views, web=True)) as client:
+        world.records.respond_to_contribution(
+            organisation_id=world.mind.organisation_id,
+            contribution_id=contribution,
+            outcome=ResponseOutcome.ADAPTED,
+            rationale="Evening groups twice a month",
+            responded_on=date(2024, 3, 1),
+            actor=ACTOR,
+        )
+        for _ in range(200):
+            if inbox.messages and len(feedback_of(world, contribution)) > already:
+                break
+            client.get("/healthz")
+            __import__("time").sleep(0.05)
+    assert len(inbox.messages) == 1
+    note = inbox.messages[0]
+    assert note["To"] == "neighbour@people.example"
+    assert note["From"] == "involvement@mind.example"
+    body = note.get_payload(decode=True).decode()
+    link = next(line for line in body.splitlines() if PAGE_PATH in line)
+    # The note's link opens their page, which shows the new decision.
+    world.views.catch_up()
+    page = TestClient(
+        create_app(world.records, world.views, run_projections=False, web=True)
+    )
+    shown = page.get(link.removeprefix("http://127.0.0.1:8000")).text
+    assert "Evening groups twice a month" in shown
+    told = feedback_of(world, contribution)
+    assert len(told) == already + 1
+    assert told[-1]["method"] == "email"
+    # Run again, and as a second process would: no second note, no second feedback.
+    position = world.views.position()
+    again = OutcomeNotes.from_environment(world.views)
+    assert again is not None
+    assert again.after(position) == 0
+    again.tables.run("DELETE FROM {outcome_notes_reached}")
+    assert again.after(position) == 0
+    assert len(inbox.messages) == 1
+    assert len(feedback_of(world, contribution)) == already + 1
+
+
+def test_a_change_sends_a_note_and_people_who_chose_another_way_get_none(
+    world,  # noqa: F811
+    inbox,
+) -> None:
+    contribution = contribution_of(world, world.advisor)
+    world.records.set_notice_preference(
+        organisation_id=world.mind.organisation_id,
+        participant_id=world.advisor,
+        notice_preference=NoticePreference.LETTER,
+        actor="personal-link:test",
+    )
+    world.views.catch_up()
+    notes = OutcomeNotes.from_environment(world.views)
+    assert notes is not None
+    notes.after(world.views.position())
+    world.records.record_change(
+        organisation_id=world.mind.organisation_id,
+        initiative_id=world.mind.initiative_id,
+        description="Groups now meet at 6pm",
+        impact_area=ImpactArea.DELIVERY,
+        scope=ChangeScope.ACTIVITY,
+        evidence="The timetable",
+        changed_on=date(2024, 3, 1),
+        contribution_ids=[contribution],
+        actor=ACTOR,
+    )
+    world.views.catch_up()
+    assert notes.after(world.views.position()) == 0
+    assert inbox.messages == []
+    world.records.set_notice_preference(
+        organisation_id=world.mind.organisation_id,
+        participant_id=world.advisor,
+        notice_preference=NoticePreference.EMAIL,
+        email="advisor@people.example",
+        actor="personal-link:test",
+    )
+    world.records.record_change(
+        organisation_id=world.mind.organisation_id,
+        initiative_id=world.mind.initiative_id,
+        description="Groups also meet on Saturdays",
+        impact_area=ImpactArea.DELIVERY,
+        scope=ChangeScope.ACTIVITY,
+        evidence="The timetable",
+        changed_on=date(2024, 4, 1),
+        contribution_ids=[contribution],
+        actor=ACTOR,
+    )
+    world.views.catch_up()
+    assert notes.after(world.views.position()) == 1
+    assert len(inbox.messages) == 1
+    assert "Something has changed" in str(inbox.messages[0].get_payload())

@@ -1,0 +1,609 @@
+"""A contributor's own page over HTTP: a manager makes a personal link, the person opens it and reads what became of what they said, answers the questionnaire and the rest for themselves; revocation, expiry and erasure end access with 410; guessing is slowed to 429; one person's link reads nothing of anyone else's."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fourpi.accounts import Accounts, now
+from fourpi.bootstrap import open_records, open_views
+from fourpi.cli import main
+from fourpi.config import ApiLimits
+from fourpi.domain.access import Role
+from fourpi.domain.participant import Participant
+from fourpi.domain.vocabulary import (
+    ChangeScope,
+    ContributionNature,
+    EarningsPeriod,
+    FeedbackMethod,
+    ImpactArea,
+    InvolvementRole,
+    ParticipantKind,
+    PaymentKind,
+    PaymentPreference,
+    ResponseOutcome,
+)
+from fourpi.graphql.app import create_app
+from fourpi.listing import participants_of
+from fourpi.personal_links import PAGE_PATH, PersonalLinks
+from fourpi.projections.answers import Slice
+from tests.helpers import ACTOR, log_position
+from tests.web import (
+    Organisation,
+    TestClient,
+    csrf_token,
+    organisation_with_a_chain,
+    person,
+    sign_in,
+)
+
+
+@dataclass
+class World:
+    url: str
+    records: Any
+    views: Any
+    accounts: Accounts
+    links: PersonalLinks
+    mind: Organisation
+    other: Organisation
+    advisor: UUID
+    """Mind's service user, who said "meet in the evening"."""
+    neighbour: UUID
+    """Another Mind service user, with words of their own."""
+
+    def client(self, read_wait_seconds: float = 5.0) -> TestClient:
+        limits = ApiLimits(read_wait_seconds=read_wait_seconds)
+        app = create_app(
+            self.records, self.views, limits=limits, run_projections=False, web=True
+        )
+        return TestClient(app)
+
+    def signed_in(self, role: Role) -> TestClient:
+        """A client signed in as Mind's manager (granted personal data) or admin,
+        whose account is made when first asked for (argon2 takes its time)."""
+        email = f"{role.value}@mind.example"
+        if not any(
+            a.email == email
+            for a in self.accounts.accounts_of(self.mind.organisation_id)
+        ):
+            person(
+                self.accounts,
+                self.mind.organisation_id,
+                email,
+                role,
+                personal_data=role is Role.MANAGER,
+            )
+        client = self.client()
+        sign_in(client, email)
+        return client
+
+    def link(self, participant_id: UUID, organisation: Organisation) -> str:
+        secret, _ = self.links.make(
+            organisation_id=organisation.organisation_id,
+            participant_id=participant_id,
+            actor=ACTOR,
+        )
+        self.views.catch_up()
+        return f"{PAGE_PATH}/{secret}"
+
+
+NEIGHBOUR_WORDS = "Neighbour said: put the minutes online"
+
+
+def participant_named(views: Any, organisation: Organisation, name: str) -> UUID:
+    return next(
+        line.participant_id
+        for line in participants_of(views, organisation.organisation_id)
+        if line.pseudonym == name
+    )
+
+
+@pytest.fixture
+def world(database_url) -> Iterator[World]:
+    """On SQLite and on PostgreSQL (the links' and notes' tables are the store's)."""
+    url = database_url
+    records = open_records(url)
+    views = open_views(url, records)
+    accounts = Accounts(records)
+    mind = organisation_with_a_chain(records, "Mind")
+    other = organisation_with_a_chain(records, "Elsewhere")
+    neighbour = records.register_participant(
+        organisation_id=mind.organisation_id,
+        pseudonym="Neighbour",
+        participant_kind=ParticipantKind.CARER,
+        actor=ACTOR,
+    )
+    records.log_contribution(
+        organisation_id=mind.organisation_id,
+        initiative_id=mind.initiative_id,
+        contributor_ids=[neighbour],
+        nature=ContributionNature.IDEA,
+        summary=NEIGHBOUR_WORDS,
+        impact_areas=(ImpactArea.DELIVERY,),
+        made_on=date(2024, 2, 2),
+        actor=ACTOR,
+    )
+    views.catch_up()
+    advisor = participant_named(views, mind, "Mind advisor")
+    yield World(
+        url,
+        records,
+        views,
+        accounts,
+        PersonalLinks(records),
+        mind,
+        other,
+        advisor,
+        neighbour,
+    )
+    views.close()
+    records.close()
+
+
+def form_token(client: TestClient, path: str) -> str:
+    return csrf_token(client, path)
+
+
+def test_a_manager_makes_a_link_and_the_person_reads_what_became_of_what_they_said(
+    world,
+) -> None:
+    manager = world.signed_in(Role.MANAGER)
+    page = f"/people/{world.advisor}/personal-link"
+    assert "Make a personal link" in manager.get(page).text
+    made = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
+    assert made.status_code == 200
+    link = made.text.split('<code id="personal-link">')[1].split("</code>")[0]
+    assert link.startswith("http://127.0.0.1:8000/my-page/")
+    assert "<svg" in made.text  # the QR code to print on a letter
+    # Shown once: the page never shows it again, and the log never holds it.
+    secret = link.rsplit("/", 1)[1]
+    assert secret not in manager.get(page).text
+    assert "works until" in manager.get(page).text
+    person_events = list(world.records.events.get(world.advisor))
+    assert any(isinstance(e, Participant.PersonalLinkMade) for e in person_events)
+    assert all(secret not in repr(vars(e)) for e in person_events)
+
+    world.views.catch_up()
+    contributor = world.client()
+    own = contributor.get(f"{PAGE_PATH}/{secret}")
+    assert own.status_code == 200
+    text = own.text
+    assert "Mind said: meet in the evening" in text
+    assert "We did what you suggested." in text
+    assert "Mind agreed" in text  # the rationale
+    assert "Not yet." in text  # not yet told
+    assert NEIGHBOUR_WORDS not in text
+    assert "Neighbour" not in text
+
+
+def test_a_response_a_change_and_feedback_appear_on_the_page_at_once(world) -> None:
+    path = world.link(world.advisor, world.mind)
+    contribution = next(
+        row["contribution_id"]
+        for row in world.views.cache.facts(
+            world.mind.organisation_id, world.views.position()
+        )["contributors"]
+        if row["participant_id"] == world.advisor
+    )
+    world.records.record_change(
+        organisation_id=world.mind.organisation_id,
+        initiative_id=world.mind.initiative_id,
+        description="Groups now meet at 6pm",
+        impact_area=ImpactArea.DELIVERY,
+        scope=ChangeScope.ACTIVITY,
+        evidence="The timetable",
+        changed_on=date(2024, 3, 1),
+        contribution_ids=[contribution],
+        actor=ACTOR,
+    )
+    world.records.give_feedback(
+        organisation_id=world.mind.organisation_id,
+        contribution_id=contribution,
+        given_on=date(2024, 3, 4),
+        method=FeedbackMethod.LETTER,
+        summary="We wrote to say",
+        actor=ACTOR,
+    )
+    # No catching up by hand: the server's projection worker keeps the views up,
+    # and the page waits for them to reach the log as it stood when asked.
+    app = create_app(world.records, world.views, web=True)
+    with TestClient(app) as client:
+        text = client.get(path).text
+    assert "Groups now meet at 6pm" in text
+    assert "4 March 2024" in text
+
+
+def test_the_person_answers_the_questionnaire_as_their_own_answer(world) -> None:
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    before = world.views.report(Slice(world.mind.organisation_id))
+    response = client.post(
+        f"{path}/questionnaire",
+        data={
+            "csrf_token": form_token(client, path),
+            "questionnaire_initiative": str(world.mind.initiative_id),
+            "questionnaire_stage": "end_of_involvement",
+            "questionnaire_listened_to": "5",
+            "questionnaire_would_take_part_again": "4",
+            "questionnaire_free_text": "Thank you for listening",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    world.views.catch_up()
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    mine = [r for r in facts["process_answers"] if r["participant_id"] == world.advisor]
+    assert len(mine) == 1
+    assert mine[0]["respondent_kind"] == "service_user"
+    assert mine[0]["stage"] == "end_of_involvement"
+    after = world.views.report(Slice(world.mind.organisation_id))
+    assert after.process_experience != before.process_experience
+    followed = client.get(response.headers["location"])
+    assert "Your answers are saved" in followed.text
+    assert "You have answered 1 time" in followed.text
+
+
+def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    before = log_position(world.records)
+    response = client.post(
+        f"{path}/questionnaire",
+        data={
+            "csrf_token": form_token(client, path),
+            "questionnaire_initiative": str(world.other.initiative_id),
+            "questionnaire_listened_to": "5",
+        },
+    )
+    assert response.status_code == 400
+    assert "Choose what you took part in" in response.text
+    for secret in world.other.secrets:
+        assert secret not in response.text
+    assert log_position(world.records) == before
+
+
+def test_how_to_be_told_monitoring_data_and_asking_to_be_erased(world) -> None:
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    token = form_token(client, path)
+
+    def post(form: str, **data: str) -> Any:
+        response = client.post(
+            f"{path}/{form}", data={"csrf_token": token, **data}, follow_redirects=False
+        )
+        world.views.catch_up()
+        if response.status_code == 303:
+            return client.get(response.headers["location"])
+        return response
+
+    told = post("telling", telling="letter")
+    assert told.status_code == 200 and "We will tell you that way" in told.text
+    assert 'value="letter" checked' in told.text
+    bad = post("telling", telling="pigeon")
+    assert bad.status_code == 400 and "must be one of" in bad.text
+    declared = post("monitoring", monitoring_age_band="25_34")
+    assert declared.status_code == 200
+    assert '<option value="25_34" selected>' in declared.text
+    unsure = post("erasure")
+    assert unsure.status_code == 400 and "Tick the box" in unsure.text
+    asked = post("erasure", erasure="yes")
+    assert "You asked us to erase your details" in asked.text
+    person_record = world.records.load(
+        Participant, world.advisor, world.mind.organisation_id
+    )
+    assert person_record.notice_preference == "letter"
+    assert person_record.erasure_requested_on == now().date()
+    assert not person_record.erased
+    # The admin sees the request, on their home page and on the command line.
+    admin = world.signed_in(Role.ADMIN)
+    assert str(world.advisor) in admin.get("/").text
+    listed = CliRunner().invoke(
+        main,
+        [
+            "participants",
+            "list",
+            "--database",
+            world.url,
+            "--organisation",
+            str(world.mind.organisation_id),
+        ],
+    )
+    assert "asked to be erased on" in listed.output
+
+
+def test_a_form_without_the_browsers_token_records_nothing(world) -> None:
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    client.get(path)
+    before = log_position(world.records)
+    for form in ("questionnaire", "telling", "monitoring", "erasure"):
+        response = client.post(f"{path}/{form}", data={"telling": "email"})
+        assert response.status_code == 403
+    assert log_position(world.records) == before
+
+
+def test_revocation_expiry_and_erasure_each_end_access(world) -> None:
+    client = world.client()
+    path = world.link(world.advisor, world.mind)
+    assert client.get(path).status_code == 200
+    world.links.revoke(
+        organisation_id=world.mind.organisation_id,
+        participant_id=world.advisor,
+        actor=ACTOR,
+    )
+    gone = client.get(path)
+    assert gone.status_code == 410 and "stopped working" in gone.text
+    # A new link stops the old one.
+    first = world.link(world.advisor, world.mind)
+    second = world.link(world.advisor, world.mind)
+    assert client.get(first).status_code == 410
+    assert client.get(second).status_code == 200
+    # Expiry
+    world.links.tables.run(
+        "UPDATE {personal_links} SET expires_at = ?",
+        (now() - timedelta(seconds=1)).isoformat(),
+    )
+    assert client.get(second).status_code == 410
+    # Erasure
+    third = world.link(world.advisor, world.mind)
+    assert client.get(third).status_code == 200
+    world.records.erase_participant(participant_id=world.advisor, actor=ACTOR)
+    world.views.catch_up()
+    assert client.get(third).status_code == 410
+    assert client.post(f"{third}/telling", data={}).status_code == 410
+
+
+def test_a_link_is_only_for_a_service_user_or_carer_and_never_once_erased(
+    world,
+) -> None:
+    staff = world.records.register_participant(
+        organisation_id=world.mind.organisation_id,
+        pseudonym="Staff member",
+        participant_kind=ParticipantKind.STAFF,
+        actor=ACTOR,
+    )
+    manager = world.signed_in(Role.MANAGER)
+    page = f"/people/{staff}/personal-link"
+    refused = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
+    assert refused.status_code == 400
+    assert "a personal link is for a service user or carer" in refused.text
+    revoke = manager.post(
+        f"{page}/revoke", data={"csrf_token": csrf_token(manager, page)}
+    )
+    assert revoke.status_code == 400 and "no personal link to revoke" in revoke.text
+
+
+def test_unknown_links_are_404_and_twenty_failures_a_minute_answer_429(world) -> None:
+    client = world.client()
+    path = world.link(world.advisor, world.mind)
+    for attempt in range(20):
+        assert client.get(f"{PAGE_PATH}/{'x' * 30}{attempt}").status_code == 404
+    assert client.get(f"{PAGE_PATH}/{'x' * 43}").status_code == 429
+    # Even the right link waits the minute out, from this address.
+    assert client.get(path).status_code == 429
+    world.links.tables.run(
+        "UPDATE {link_failures} SET failed_at = ?",
+        (now() - timedelta(minutes=1, seconds=1)).isoformat(),
+    )
+    assert client.get(path).status_code == 200
+
+
+def test_one_persons_link_reads_nothing_of_another_person_or_organisation(
+    world,
+) -> None:
+    """Every page and form of Mind's advisor's link: nothing of Elsewhere, nothing of
+    Mind's other contributor, even when a form names their records."""
+    world.records.assign_role(
+        organisation_id=world.other.organisation_id,
+        initiative_id=world.other.initiative_id,
+        participant_id=participant_named(world.views, world.other, "Elsewhere advisor"),
+        role=InvolvementRole.LEAD,
+        paid=False,
+        decision_making=True,
+        started_on=date(2024, 1, 9),
+        actor=ACTOR,
+    )
+    world.records.respond_to_contribution(
+        organisation_id=world.mind.organisation_id,
+        contribution_id=next(
+            row["contribution_id"]
+            for row in world.views.cache.facts(
+                world.mind.organisation_id, world.views.position()
+            )["contributions"]
+            if row["summary"] == NEIGHBOUR_WORDS
+        ),
+        outcome=ResponseOutcome.DECLINED,
+        rationale="Neighbour rationale: the trust's site cannot host them",
+        responded_on=date(2024, 2, 9),
+        actor=ACTOR,
+    )
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    token = form_token(client, path)
+    foreign = {
+        "questionnaire_initiative": str(world.other.initiative_id),
+        "questionnaire_listened_to": "3",
+        "telling": "email",
+        "monitoring_age_band": "25_34",
+        "erasure": "yes",
+        "participant_id": str(world.neighbour),
+        "organisation_id": str(world.other.organisation_id),
+    }
+    forbidden = (
+        *world.other.secrets,
+        "Elsewhere",
+        NEIGHBOUR_WORDS,
+        "Neighbour",
+        str(world.neighbour),
+    )
+    responses = [client.get(path)]
+    for form in ("questionnaire", "telling", "monitoring", "erasure"):
+        response = client.post(
+            f"{path}/{form}",
+            data={"csrf_token": token, **foreign},
+            follow_redirects=False,
+        )
+        world.views.catch_up()
+        if response.status_code == 303:
+            response = client.get(response.headers["location"])
+        responses.append(response)
+    for response in responses:
+        assert response.status_code in (200, 400), response.status_code
+        for words in forbidden:
+            assert words not in response.text, words
+    # What the forms recorded is the advisor's alone.
+    neighbour = world.records.load(
+        Participant, world.neighbour, world.mind.organisation_id
+    )
+    assert neighbour.notice_preference is None
+    assert neighbour.erasure_requested_on is None
+
+
+def test_the_command_line_makes_and_revokes_a_link(world) -> None:
+    runner = CliRunner()
+    made = runner.invoke(
+        main, ["participants", "link", str(world.advisor), "--database", world.url]
+    )
+    assert made.exit_code == 0, made.output
+    link = made.stdout.strip()
+    assert link.startswith("http://127.0.0.1:8000/my-page/")
+    world.views.catch_up()
+    client = world.client()
+    path = link.removeprefix("http://127.0.0.1:8000")
+    assert client.get(path).status_code == 200
+    revoked = runner.invoke(
+        main,
+        [
+            "participants",
+            "link",
+            str(world.advisor),
+            "--revoke",
+            "--database",
+            world.url,
+        ],
+    )
+    assert revoked.exit_code == 0, revoked.output
+    assert client.get(path).status_code == 410
+    again = runner.invoke(
+        main,
+        [
+            "participants",
+            "link",
+            str(world.advisor),
+            "--revoke",
+            "--database",
+            world.url,
+        ],
+    )
+    assert again.exit_code == 1
+    assert "has no personal link to revoke" in again.output
+
+
+def test_payments_the_earnings_limit_and_coming_meetings(world) -> None:
+    """NSUN: a warning before a payment owed would take them over the limit they
+    chose; and the meetings still to come where they hold a role."""
+    organisation_id = world.mind.organisation_id
+    world.records.set_payment_preference(
+        organisation_id=organisation_id,
+        participant_id=world.advisor,
+        payment_preference=PaymentPreference.FEES,
+        earnings_limit=Decimal("100"),
+        earnings_period=EarningsPeriod.MONTH,
+        actor=ACTOR,
+    )
+    today = now().date()
+    paid = world.records.record_payment_owed(
+        organisation_id=organisation_id,
+        participant_id=world.advisor,
+        payment_kind=PaymentKind.FEE,
+        amount=Decimal("60"),
+        owed_on=today,
+        initiative_id=world.mind.initiative_id,
+        actor=ACTOR,
+    )
+    world.records.record_payment_made(
+        organisation_id=organisation_id, payment_id=paid, paid_on=today, actor=ACTOR
+    )
+    world.records.schedule_meeting(
+        organisation_id=organisation_id,
+        initiative_id=world.mind.initiative_id,
+        title="Evening group review",
+        held_at=now() + timedelta(days=7),
+        high_level=False,
+        decision_making=False,
+        actor=ACTOR,
+    )
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    text = client.get(path).text
+    assert "under <strong>£100.00</strong> a month" in text
+    assert "£60.00 paid" in text
+    assert "Warning" not in text
+    assert "Evening group review" in text
+    world.records.record_payment_owed(
+        organisation_id=organisation_id,
+        participant_id=world.advisor,
+        payment_kind=PaymentKind.FEE,
+        amount=Decimal("50"),
+        owed_on=today,
+        initiative_id=world.mind.initiative_id,
+        actor=ACTOR,
+    )
+    world.views.catch_up()
+    text = client.get(path).text
+    assert "£50.00 still to pay" in text
+    assert "you will go over your limit" in text
+
+
+LINKS: dict[int, str] = {}
+"""One link per world the hostile forms are posted through."""
+FORM_FIELDS = st.dictionaries(
+    st.sampled_from(
+        [
+            "questionnaire_initiative",
+            "questionnaire_stage",
+            "questionnaire_listened_to",
+            "questionnaire_free_text",
+            "telling",
+            "telling_email",
+            "monitoring_age_band",
+            "monitoring_gender",
+            "erasure",
+        ]
+    ),
+    st.one_of(
+        st.text(max_size=300),
+        st.sampled_from(["5", "0", "letter", "email", "yes", "25_34", "-1", "1e9"]),
+    ),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    form=st.sampled_from(["questionnaire", "telling", "monitoring", "erasure"]),
+    fields=FORM_FIELDS,
+)
+def test_hostile_forms_are_answered_plainly_never_with_a_500(world, form, fields):
+    link = LINKS.get(id(world)) or LINKS.setdefault(
+        id(world), world.link(world.advisor, world.mind)
+    )
+    # Pages read the views as they are: no worker runs here to catch them up.
+    client = world.client(read_wait_seconds=0)
+    response = client.post(
+        f"{link}/{form}",
+        data={"csrf_token": form_token(client, link), **fields},
+        follow_redirects=False,
+    )
+    assert response.status_code in (303, 400), (form, fields, response.text[:200])

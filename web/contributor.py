@@ -1,0 +1,335 @@
+"""A service user's or carer's own page, opened by their personal link with no account: what became of what they said, and the forms they answer for themselves (the questionnaire, how they like to be told, their monitoring data, asking to be erased)."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import DomainError, InvalidInput
+from fourpi.domain.participant import Participant
+from fourpi.domain.process_experience import RESPONDENT_KIND_OF
+from fourpi.domain.vocabulary import (
+    MONITORING_VALUES,
+    MonitoringCategory,
+    NoticePreference,
+    ProcessDimension,
+    QuestionnaireStage,
+)
+from fourpi.personal_links import GONE, PAGE_PATH, LinkHolder, links_of
+from fourpi.threads import in_thread
+from fourpi.web import sessions
+from fourpi.web.pages import render
+from fourpi.web.personal_page import personal_page
+from fourpi.web.reading import live_position
+
+LinkHandler = Callable[[Request, LinkHolder], Awaitable[Response]]
+
+DIMENSIONS = {
+    ProcessDimension.LISTENED_TO: "I felt listened to",
+    ProcessDimension.VALUED_AND_RESPECTED: "I felt valued and respected",
+    ProcessDimension.SUPPORTED: "I got the support I needed",
+    ProcessDimension.INFORMATION_CLEAR_AND_IN_TIME: (
+        "Information was clear and came in good time"
+    ),
+    ProcessDimension.PAYMENT_CLEAR_AND_TIMELY: "Payment was clear and on time",
+    ProcessDimension.WOULD_TAKE_PART_AGAIN: "I would take part again",
+}
+SCORES = {
+    1: "Strongly disagree",
+    2: "Disagree",
+    3: "Neither",
+    4: "Agree",
+    5: "Strongly agree",
+}
+NOTICE_WORDS = {
+    NoticePreference.EMAIL: "By email",
+    NoticePreference.LETTER: "By letter",
+    NoticePreference.PHONE: "By phone",
+    NoticePreference.IN_PERSON: "In person",
+}
+MONITORING_QUESTIONS = {
+    MonitoringCategory.AGE_BAND: "Your age",
+    MonitoringCategory.GENDER: "Your gender",
+    MonitoringCategory.ETHNIC_GROUP: "Your ethnic group",
+    MonitoringCategory.DISABILITY: "Do you consider yourself disabled?",
+    MonitoringCategory.SEXUAL_ORIENTATION: "Your sexual orientation",
+    MonitoringCategory.EDUCATION_LEVEL: "Your highest education",
+}
+NOT_CHOSEN = ("questionnaire_initiative", "Choose what you took part in")
+FIELDS = {"email": "telling_email"}
+"""A use case's field, by the name of the form's field that gave it."""
+DONE = {
+    "questionnaire": "Thank you. Your answers are saved.",
+    "telling": "Thank you. We will tell you that way.",
+    "monitoring": "Thank you. Your details are saved.",
+    "erasure": "We have passed on your request to be erased.",
+}
+
+
+def actor_of(holder: LinkHolder) -> str:
+    """Events the person records themselves name them, through their link."""
+    return f"personal-link:{holder.participant_id}"
+
+
+def records_of(request: Request) -> InvolvementRecords:
+    records: InvolvementRecords = request.app.state.accounts.records
+    return records
+
+
+def address_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A live link: its person's page. Unknown: 404; revoked, expired or erased:
+    410; 20 failures from one address in a minute: 429 until the minute is over.
+    A form without this browser's token: 403."""
+
+    async def endpoint(request: Request) -> Response:
+        links = links_of(request.app.state, records_of(request))
+        address = address_of(request)
+        if await in_thread(links.refused, address):
+            return await render(
+                request,
+                "contributor/too_many.html",
+                status_code=429,
+            )
+        holder = await in_thread(links.holder, str(request.path_params["secret"]))
+        if not isinstance(holder, LinkHolder):
+            await in_thread(links.failed, address)
+            if holder == GONE:
+                return await render(request, "contributor/gone.html", status_code=410)
+            return await render(request, "not_found.html", status_code=404)
+        if request.method == "POST":
+            form = await request.form()
+            if not sessions.csrf_is_valid(
+                request, form.get(sessions.CSRF_FIELD), signed_out_form=True
+            ):
+                return await render(request, "refused.html", status_code=403)
+        return await handler(request, holder)
+
+    return endpoint
+
+
+async def page(
+    request: Request,
+    holder: LinkHolder,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    given: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    views = request.app.state.views
+    position = await live_position(views, request.app.state.read_wait_seconds)
+    shown = await personal_page(
+        views, holder.organisation_id, holder.participant_id, position
+    )
+    return await render(
+        request,
+        "contributor/page.html",
+        {
+            "page": shown,
+            "holder": holder,
+            "base": f"{PAGE_PATH}/{request.path_params['secret']}",
+            "done": DONE.get(str(request.query_params.get("done", ""))),
+            "dimensions": DIMENSIONS,
+            "scores": SCORES,
+            "stages": list(QuestionnaireStage),
+            "notice_words": NOTICE_WORDS,
+            "monitoring_questions": {
+                category.value: (question, list(MONITORING_VALUES[category]))
+                for category, question in MONITORING_QUESTIONS.items()
+            },
+            "errors": errors or [],
+            "given": given or {},
+        },
+        status_code=status_code,
+    )
+
+
+async def show(request: Request, holder: LinkHolder) -> Response:
+    return await page(request, holder)
+
+
+def done(request: Request, what: str) -> Response:
+    secret = request.path_params["secret"]
+    return RedirectResponse(
+        f"{PAGE_PATH}/{secret}?done={what}#{what}-heading", status_code=303
+    )
+
+
+async def refused(
+    request: Request,
+    holder: LinkHolder,
+    given: dict[str, Any],
+    field: str,
+    message: str,
+) -> Response:
+    """The page again with what they gave, and the problem beside its field: 400."""
+    return await page(
+        request, holder, errors=[(field, message)], given=given, status_code=400
+    )
+
+
+async def given_of(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items()}
+
+
+async def recorded(
+    request: Request,
+    holder: LinkHolder,
+    what: str,
+    given: dict[str, Any],
+    record: Callable[[], object],
+) -> Response:
+    """Record what the person gave; a refusal is shown beside its field, 400."""
+    try:
+        await in_thread(record)
+    except InvalidInput as error:
+        named = error.field or what
+        field = FIELDS.get(named, named.replace(".", "_"))
+        if not field.startswith(what):
+            field = what
+        return await refused(request, holder, given, field, error.rule)
+    except DomainError as error:
+        return await refused(request, holder, given, what, str(error))
+    return done(request, what)
+
+
+async def questionnaire(request: Request, holder: LinkHolder) -> Response:
+    given = await given_of(request)
+    records = records_of(request)
+    person = await in_thread(
+        records.load, Participant, holder.participant_id, holder.organisation_id
+    )
+    scores = {
+        dimension: int(given[f"questionnaire_{dimension.value}"])
+        for dimension in DIMENSIONS
+        if given.get(f"questionnaire_{dimension.value}", "")
+        in {"1", "2", "3", "4", "5"}
+    }
+    try:
+        initiative_id = UUID(given.get("questionnaire_initiative", ""))
+    except ValueError:
+        return await refused(request, holder, given, *NOT_CHOSEN)
+    shown = await personal_page(
+        request.app.state.views,
+        holder.organisation_id,
+        holder.participant_id,
+        await live_position(
+            request.app.state.views, request.app.state.read_wait_seconds
+        ),
+    )
+    if initiative_id not in {i for i, _ in shown.initiatives}:
+        # Only where they took part: another initiative reads as not chosen.
+        return await refused(request, holder, given, *NOT_CHOSEN)
+    if not scores:
+        return await refused(
+            request, holder, given, "questionnaire", "Answer at least one question"
+        )
+    stage = given.get("questionnaire_stage") or QuestionnaireStage.IN_FLIGHT.value
+    # A personal link is only ever made for a service user or carer.
+    respondent_kind = RESPONDENT_KIND_OF[person.participant_kind]
+    return await recorded(
+        request,
+        holder,
+        "questionnaire",
+        given,
+        lambda: records.record_process_experience(
+            organisation_id=holder.organisation_id,
+            initiative_id=initiative_id,
+            participant_id=holder.participant_id,
+            respondent_kind=respondent_kind,
+            stage=cast(QuestionnaireStage, stage),
+            scores=scores,
+            free_text=given.get("questionnaire_free_text", ""),
+            answered_on=datetime.now(UTC).date(),
+            actor=actor_of(holder),
+        ),
+    )
+
+
+async def telling(request: Request, holder: LinkHolder) -> Response:
+    given = await given_of(request)
+    records = records_of(request)
+    return await recorded(
+        request,
+        holder,
+        "telling",
+        given,
+        lambda: records.set_notice_preference(
+            organisation_id=holder.organisation_id,
+            participant_id=holder.participant_id,
+            notice_preference=cast(NoticePreference, given.get("telling", "")),
+            email=given.get("telling_email", "").strip()
+            if given.get("telling") == NoticePreference.EMAIL.value
+            else "",
+            actor=actor_of(holder),
+        ),
+    )
+
+
+async def monitoring(request: Request, holder: LinkHolder) -> Response:
+    given = await given_of(request)
+    records = records_of(request)
+    declared = {
+        category.value: given.get(f"monitoring_{category.value}") or None
+        for category in MONITORING_QUESTIONS
+    }
+    return await recorded(
+        request,
+        holder,
+        "monitoring",
+        given,
+        lambda: records.declare_monitoring_data(
+            organisation_id=holder.organisation_id,
+            participant_id=holder.participant_id,
+            monitoring=declared,
+            actor=actor_of(holder),
+        ),
+    )
+
+
+async def erasure(request: Request, holder: LinkHolder) -> Response:
+    given = await given_of(request)
+    if given.get("erasure") != "yes":
+        return await refused(
+            request, holder, given, "erasure", "Tick the box to say you are sure"
+        )
+    records = records_of(request)
+    return await recorded(
+        request,
+        holder,
+        "erasure",
+        given,
+        lambda: records.request_erasure(
+            organisation_id=holder.organisation_id,
+            participant_id=holder.participant_id,
+            requested_on=datetime.now(UTC).date(),
+            actor=actor_of(holder),
+        ),
+    )
+
+
+FORMS = {
+    "questionnaire": questionnaire,
+    "telling": telling,
+    "monitoring": monitoring,
+    "erasure": erasure,
+}
+
+ROUTES = [
+    Route(f"{PAGE_PATH}/{{secret}}", with_link(show), methods=["GET"]),
+    *(
+        Route(f"{PAGE_PATH}/{{secret}}/{name}", with_link(handler), methods=["POST"])
+        for name, handler in FORMS.items()
+    ),
+]
+"""The contributor's page and its forms: no sign-in, the link is the key."""
+PATHS = frozenset(route.path for route in ROUTES)
