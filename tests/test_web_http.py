@@ -194,6 +194,7 @@ def sample_values(world: World) -> dict[str, str]:
     return {
         "initiative_id": str(world.mind.initiative_id),
         "account_id": str(world.people["manager@mind.example"]),
+        "key": "meetings",  # an answer table's, in /answers/.../tables/{key}.csv
     }
 
 

@@ -28,6 +28,7 @@ from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
 from fourpi.visibility import ADMINS, READERS_OF_ANSWERS
 from fourpi.web import reading, sessions
+from fourpi.web.answer_routes import answer_pages
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -355,6 +356,7 @@ PAGES = [
     Page("/accounts/{account_id}/invite-again", ADMINS, invite_again, ("POST",)),
     Page("/accounts/{account_id}/disable", ADMINS, disable, ("POST",)),
     Page("/accounts/{account_id}/role", ADMINS, change_role, ("POST",)),
+    *(Page(path, READERS_OF_ANSWERS, handler) for path, handler in answer_pages()),
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,

@@ -59,6 +59,7 @@ def navigation(role: Role) -> list[NavItem]:
     items = [NavItem("Home", "/")]
     if role in READERS_OF_ANSWERS:
         items.append(NavItem("Initiatives", "/organisation"))
+        items.append(NavItem("Answers", "/answers"))
     if role in ADMINS:
         items.append(NavItem("People and accounts", "/accounts"))
     return items
