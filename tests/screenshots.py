@@ -50,6 +50,9 @@ def main() -> None:
         evaluator.goto(f"{base}/initiatives/{first}#people")
         evaluator.evaluate("document.getElementById('people').scrollIntoView()")
         evaluator.screenshot(path=DOCS / "web-evaluator-counts.png")
+        evaluator.set_viewport_size({"width": 1100, "height": 1500})
+        evaluator.goto(f"{base}/answers")
+        evaluator.screenshot(path=DOCS / "web-answers.png")
     for png in sorted(DOCS.glob("web-*.png")):
         print(png.relative_to(DOCS.parent))
 

@@ -34,7 +34,7 @@ from fourpi.web.downloads import csv_of, xlsx_of
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from tests.api import ApiStore, client, data_of, graphql
 from tests.conftest import IN_CI
-from tests.web import TestClient, person, sign_in
+from tests.web import TestClient, organisation_with_a_chain, person, sign_in
 
 ROLES = {
     "evaluator": (Role.EVALUATOR, False),
@@ -701,6 +701,14 @@ def test_signed_out_refused_roles_and_unknown_things_on_the_answer_pages(
     for path in (nothing, nothing + "/tables.xlsx", "/answers/initiatives/not-an-id"):
         response = mounted.get("evaluator", path)
         assert response.status_code == 404 and "Page not found" in response.text
+    other = organisation_with_a_chain(demo.store.records, "Elsewhere")
+    demo.store.views.catch_up()
+    theirs = f"/answers/initiatives/{other.initiative_id}"
+    for role in ROLES:
+        for path in (theirs, theirs + "/tables/meetings.csv", theirs + "/report.html"):
+            response = mounted.get(role, path)
+            assert response.status_code == 404 and "Page not found" in response.text
+            assert not any(secret in response.text for secret in other.secrets)
     missing = mounted.get("evaluator", "/answers/tables/nothing.csv")
     assert missing.status_code == 404 and "no table is named" in missing.text
     accounts = Accounts(demo.store.records)

@@ -160,7 +160,11 @@ def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
                 moment,
             )
         except AnswerError as error:
-            if error.code == "NOT_FOUND":
+            if error.code == "NOT_FOUND" or (
+                error.code == "FORBIDDEN" and chosen.initiative_id is not None
+            ):
+                # Another organisation's initiative reads exactly as one that
+                # does not exist (the API refuses it as forbidden).
                 raise RecordNotFound(
                     "initiative", UUID(int=0), field="initiative_id"
                 ) from None
