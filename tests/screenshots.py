@@ -51,7 +51,8 @@ def main() -> None:
         evaluator.evaluate("document.getElementById('people').scrollIntoView()")
         evaluator.screenshot(path=DOCS / "web-evaluator-counts.png")
         evaluator.set_viewport_size({"width": 1100, "height": 1500})
-        evaluator.goto(f"{base}/answers")
+        evaluator.goto(f"{base}/answers#differences")
+        evaluator.evaluate("document.getElementById('differences').scrollIntoView()")
         evaluator.screenshot(path=DOCS / "web-answers.png")
     for png in sorted(DOCS.glob("web-*.png")):
         print(png.relative_to(DOCS.parent))

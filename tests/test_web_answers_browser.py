@@ -64,7 +64,7 @@ def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
         page.get_by_role("link", name="Download CSV").first.click()
     assert csv_download.value.suggested_filename.endswith(".csv")
     with page.expect_download() as workbook:
-        page.get_by_role("link", name="Download every table (XLSX)").click()
+        page.get_by_role("link", name="Every table as one workbook (XLSX)").click()
     assert workbook.value.suggested_filename.endswith(".xlsx")
     with page.expect_download() as report:
         page.get_by_role("link", name="Impact report (PDF)").click()
