@@ -70,6 +70,10 @@ def main() -> None:
         phone.goto(link)
         phone.evaluate("document.getElementById('said-heading').scrollIntoView()")
         phone.screenshot(path=DOCS / "web-contributor.png")
+        evaluator.set_viewport_size({"width": 1100, "height": 1500})
+        evaluator.goto(f"{base}/answers#differences")
+        evaluator.evaluate("document.getElementById('differences').scrollIntoView()")
+        evaluator.screenshot(path=DOCS / "web-answers.png")
     for png in sorted(DOCS.glob("web-*.png")):
         print(png.relative_to(DOCS.parent))
 

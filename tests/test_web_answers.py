@@ -3,12 +3,15 @@
 import asyncio
 import copy
 import csv
+import datetime as dt
 import io
 import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +20,21 @@ import openpyxl
 import pypdf
 import pytest
 from click.testing import CliRunner
-from starlette.applications import Starlette
-from starlette.requests import Request
 
+from fourpi.accounts import Accounts
 from fourpi.audit import anchor_of
 from fourpi.cli import main
 from fourpi.demo import DemoSummary, create_demo
 from fourpi.domain.access import Role
+from fourpi.graphql.app import create_app
 from fourpi.graphql.context import Caller
 from fourpi.web import answers as web
-from fourpi.web.answer_routes import answer_routes
 from fourpi.web.charts import charts
 from fourpi.web.downloads import csv_of, xlsx_of
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from tests.api import ApiStore, client, data_of, graphql
 from tests.conftest import IN_CI
+from tests.web import TestClient, organisation_with_a_chain, person, sign_in
 
 ROLES = {
     "evaluator": (Role.EVALUATOR, False),
@@ -490,86 +493,252 @@ def test_the_report_of_a_past_moment_anchors_that_moment(demo: Demo) -> None:
     assert "log position 120" in html
 
 
-async def signed_in_as(request: Request) -> Caller | None:
-    secret = request.headers.get("x-test-token")
-    token = None if secret is None else STORE[0].records.authenticate(secret)
-    return None if token is None else Caller.of(token)
+# The pages mounted behind sign-in, over HTTP
 
 
-STORE: list[ApiStore] = []
+class Tables(HTMLParser):
+    """The tables of a page, by id (table-KEY): each body row's cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.table: str | None = None
+        self.cell: list[str] | None = None
+        self.in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = dict(attrs)
+        if tag == "table" and str(given.get("id", "")).startswith("table-"):
+            self.table = str(given["id"])[len("table-") :]
+            self.tables[self.table] = []
+        elif tag == "tbody":
+            self.in_body = True
+        elif tag == "tr" and self.table and self.in_body:
+            self.tables[self.table].append([])
+        elif tag in ("td", "th") and self.table and self.in_body:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None and self.table:
+            self.tables[self.table][-1].append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "tbody":
+            self.in_body = False
+        elif tag == "table":
+            self.table = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
 
 
-@pytest.fixture
-def site(demo: Demo) -> Iterator[httpx.AsyncClient]:
-    STORE[:] = [demo.store]
-    app = Starlette(
-        routes=answer_routes(demo.store.records, demo.store.views, signed_in_as)
+def tables_on(page: str) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+@dataclass
+class Mounted:
+    """The whole server (API and web app) on the demo, a signed-in session per role."""
+
+    demo: Demo
+    clients: dict[str, TestClient]
+
+    def get(self, role: str, path: str) -> httpx.Response:
+        return self.clients[role].get(path)
+
+
+@pytest.fixture(scope="module")
+def mounted(demo: Demo) -> Iterator[Mounted]:
+    accounts = Accounts(demo.store.records)
+    emails = {}
+    for number, (name, (role, granted)) in enumerate(ROLES.items()):
+        emails[name] = f"person{number}@answers.example"
+        person(
+            accounts,
+            demo.summary.organisation_id,
+            emails[name],
+            role,
+            personal_data=granted,
+        )
+    demo.store.views.catch_up()
+    app = create_app(
+        demo.store.records, demo.store.views, run_projections=False, web=True
     )
-    yield httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    clients = {}
+    for name, email in emails.items():
+        clients[name] = TestClient(app)
+        sign_in(clients[name], email)
+    yield Mounted(demo, clients)
+    for signed in clients.values():
+        signed.close()
 
 
-def test_the_routes_serve_pages_csv_xlsx_and_reports(
-    demo: Demo, site: httpx.AsyncClient
-) -> None:
+def mounted_slices(demo: Demo) -> dict[str, tuple[str, web.AnswerSlice, web.Moment]]:
     first = demo.summary.initiatives[0].initiative_id
-    evaluator = {"x-test-token": demo.tokens["evaluator"]}
+    return {
+        "organisation": ("/answers", web.AnswerSlice(), None),
+        "first initiative": (
+            f"/answers/initiatives/{first}",
+            web.AnswerSlice(first),
+            None,
+        ),
+        "an impact area and cycle": (
+            "/answers?area=diversity_and_equality&cycle=1",
+            web.AnswerSlice(impact_area="diversity_and_equality", cycle=1),
+            None,
+        ),
+        "a period": (
+            f"/answers/initiatives/{first}?from=2024-01-01&to=2024-12-31",
+            web.AnswerSlice(
+                first, period_from=dt.date(2024, 1, 1), period_to=dt.date(2024, 12, 31)
+            ),
+            None,
+        ),
+        "as it stood at position 300": ("/answers?as_of=300", web.AnswerSlice(), 300),
+    }
 
-    async def fetch() -> list[httpx.Response]:
-        async with site as http:
-            return [
-                await http.get("/answers", headers=evaluator),
-                await http.get(
-                    f"/answers/initiatives/{first}?area=delivery", headers=evaluator
-                ),
-                await http.get("/answers/tables/meetings.csv", headers=evaluator),
-                await http.get("/answers/tables.xlsx?as_of=300", headers=evaluator),
-                await http.get(
-                    "/answers/report.html?from=2021-01-01", headers=evaluator
-                ),
-                await http.get("/answers"),
-                await http.get("/answers?as_of=yesterday", headers=evaluator),
-                await http.get(
-                    "/answers?from=2022-01-01&to=2021-01-01", headers=evaluator
-                ),
-                await http.get("/answers?as_of=999999", headers=evaluator),
-                await http.get("/answers/tables/nothing.csv", headers=evaluator),
-                await http.get(
-                    "/answers/initiatives/00000000-0000-0000-0000-000000000000",
-                    headers=evaluator,
-                ),
-            ]
 
-    (
-        page,
-        narrowed,
-        meetings,
-        workbook,
-        report,
-        anonymous,
-        bad_moment,
-        backwards,
-        beyond,
-        no_table,
-        no_initiative,
-    ) = asyncio.run(fetch())
-    assert page.status_code == 200 and "Answers: Mind (demo)" in page.text
-    assert narrowed.status_code == 200 and "the impact area delivery" in narrowed.text
-    assert meetings.status_code == 200
-    assert meetings.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(meetings.text)))
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_figure_on_the_mounted_pages_is_the_apis_for_the_signed_in_role(
+    mounted: Mounted, role: str
+) -> None:
+    for scope, (path, chosen, moment) in mounted_slices(mounted.demo).items():
+        response = mounted.get(role, path)
+        assert response.status_code == 200, (scope, response.text)
+        page = tables_on(response.text)
+        answers = mounted.demo.gather(role, chosen, moment)
+        expected = {
+            t.key: [[web.shown(cell) for cell in row] for row in t.rows]
+            or [["Nothing recorded in this slice."]]
+            for t in (t.first(web.PAGE_ROWS) for t in web.all_tables(answers))
+        }
+        assert page == expected, scope
+        # And straight from the API over HTTP with a token of the same role:
+        api = mounted.demo.api(role, web.ANSWERS_QUERY, given(chosen, moment))
+        assert f"log position {api['intendedOutcomes']['position']} " in response.text
+        assert [int(row[1]) for row in page["outcomes-by-assessment"]] == [
+            c["count"] for c in api["intendedOutcomes"]["byAssessment"]
+        ], scope
+        meetings = api["presence"]["meetings"][: web.PAGE_ROWS]
+        assert [
+            None if not row[4].isdigit() else int(row[4])
+            for row in page["meetings"]
+            if len(row) > 1
+        ] == [people(m["serviceUsersAndCarers"]) for m in meetings], scope
+
+
+def test_the_answers_are_in_the_navigation_and_linked_from_each_initiative(
+    mounted: Mounted,
+) -> None:
+    first = mounted.demo.summary.initiatives[0].initiative_id
+    for role in ("evaluator", "manager", "auditor"):
+        home = mounted.get(role, "/").text
+        assert '<a href="/answers">Answers</a>' in home
+        initiative = mounted.get(role, f"/initiatives/{first}").text
+        assert f'href="/answers/initiatives/{first}"' in initiative
+    page = mounted.get("evaluator", "/answers").text
+    assert '<a href="/answers" aria-current="page">Answers</a>' in page
+    assert 'action="/sign-out"' in page  # in the frame, signed in
+    assert '<form method="get" action="/answers" class="slice">' in page
+
+
+def test_downloads_and_the_report_over_http(mounted: Mounted) -> None:
+    first = mounted.demo.summary.initiatives[0].initiative_id
+    answers = mounted.demo.gather("evaluator", web.AnswerSlice(first))
+    base = f"/answers/initiatives/{first}"
+    page = mounted.get("evaluator", base).text
+    for t in web.all_tables(answers):
+        link = f"{base}/tables/{t.key}.csv"
+        assert f'href="{link}"' in page
+        meetings = mounted.get("evaluator", link)
+        assert meetings.status_code == 200
+        assert meetings.headers["content-type"].startswith("text/csv")
+        assert "attachment" in meetings.headers["content-disposition"]
+        assert meetings.text == csv_of(t)
+    rows = list(
+        csv.reader(
+            io.StringIO(mounted.get("evaluator", f"{base}/tables/meetings.csv").text)
+        )
+    )
     assert rows[0][4] == "Service users and carers"
     assert any(row[4].startswith("fewer than 5") for row in rows[1:])
+
+    assert f'href="{base}/tables.xlsx"' in page
+    workbook = mounted.get("evaluator", f"{base}/tables.xlsx?as_of=300")
     assert workbook.status_code == 200
+    assert workbook.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
     sheets = openpyxl.load_workbook(io.BytesIO(workbook.content)).sheetnames
     assert "About" in sheets and "meetings" in sheets
+
+    assert f'href="{base}/report.pdf"' in page and f'href="{base}/report.html"' in page
+    head = mounted.demo.store.head()
+    pdf = mounted.get("evaluator", f"{base}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "GRIPP2" in pdf_text(pdf.content)
+    report = mounted.get("evaluator", "/answers/report.html?from=2021-01-01")
     assert report.status_code == 200 and "GRIPP2" in report.text
-    assert anonymous.status_code == 401
-    assert bad_moment.status_code == 400 and bad_moment.text.startswith("as_of:")
-    assert backwards.status_code == 400 and backwards.text.startswith("to:")
-    assert beyond.status_code == 400 and "beyond" in beyond.text
-    assert no_table.status_code == 404
-    assert no_initiative.status_code in (400, 404)
-    assert "does not exist" in no_initiative.text
+    assert '<link rel="stylesheet" href="/static/report.css">' in report.text
+    assert "<style>" not in report.text  # the pages' CSP allows no inline style
+    assert str(anchor_of(mounted.demo.store.records.recorder)) in report.text
+    assert mounted.demo.store.head() == head  # reading and reporting record nothing
+
+
+def test_signed_out_refused_roles_and_unknown_things_on_the_answer_pages(
+    mounted: Mounted,
+) -> None:
+    demo = mounted.demo
+    signed_out = TestClient(mounted.clients["evaluator"].app)
+    for path in ("/answers", "/answers/tables.xlsx", "/answers/report.pdf"):
+        response = signed_out.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/sign-in"
+    nothing = "/answers/initiatives/00000000-0000-0000-0000-000000000000"
+    for path in (nothing, nothing + "/tables.xlsx", "/answers/initiatives/not-an-id"):
+        response = mounted.get("evaluator", path)
+        assert response.status_code == 404 and "Page not found" in response.text
+    other = organisation_with_a_chain(demo.store.records, "Elsewhere")
+    demo.store.views.catch_up()
+    theirs = f"/answers/initiatives/{other.initiative_id}"
+    for role in ROLES:
+        for path in (theirs, theirs + "/tables/meetings.csv", theirs + "/report.html"):
+            response = mounted.get(role, path)
+            assert response.status_code == 404 and "Page not found" in response.text
+            assert not any(secret in response.text for secret in other.secrets)
+    missing = mounted.get("evaluator", "/answers/tables/nothing.csv")
+    assert missing.status_code == 404 and "no table is named" in missing.text
+    accounts = Accounts(demo.store.records)
+    person(accounts, demo.summary.organisation_id, "admin@answers.example", Role.ADMIN)
+    demo.store.views.catch_up()
+    admin = TestClient(mounted.clients["evaluator"].app)
+    sign_in(admin, "admin@answers.example")
+    assert admin.get("/answers").status_code == 403
+    assert '<a href="/answers">' not in admin.get("/").text
+
+
+def test_hostile_parameters_get_a_precise_refusal(mounted: Mounted) -> None:
+    asked = {
+        "/answers?cycle=abc": "cycle: must be",
+        "/answers?cycle=0": "cycle: must be",
+        "/answers?area=nowhere": "area: must be",
+        "/answers?from=2021-02-30": "from: must be a date",
+        "/answers?from=2022-01-01&to=2021-01-01": "to: must not be before from",
+        "/answers?as_of=-1": "as_of: must be",
+        "/answers?as_of=yesterday": "as_of: must be",
+        "/answers?as_of=2024-05-01T12:00:00": "as_of: a time must carry its zone",
+        "/answers?as_of=999999": "beyond",
+        "/answers?as_of=" + "9" * 40: "asOf",
+        "/answers/tables.xlsx?cycle=%00": "cycle: must be",
+    }
+    for path, said in asked.items():
+        response = mounted.get("evaluator", path)
+        assert response.status_code == 400, (path, response.text)
+        assert said in unescape(response.text), (path, response.text)
+        assert "Show the answers without narrowing" in response.text
 
 
 def test_fourpi_report_writes_html_and_pdf(demo: Demo, tmp_path: Path) -> None:
@@ -639,13 +808,16 @@ def test_hidden_figures_are_worded_in_one_place() -> None:
     assert web.hidden_text(hidden, "SMALL_NUMBERS_SUPPRESSED", 5) == (
         "fewer than 5, or hidden to protect a small number"
     )
-    assert web.hidden_text({**hidden, "reason": "SMALL_NUMBER"}, "X", 7) == (
-        "fewer than 7"
+    # SMALL_NUMBERS does not say whether a count is small itself or protects one
+    # (see the API's SuppressionReason), so the words claim neither.
+    assert web.hidden_text({**hidden, "reason": "SMALL_NUMBERS"}, "X", 7) == (
+        "fewer than 7, or hidden to protect a small number"
     )
-    assert web.hidden_text({**hidden, "reason": "PROTECTS_ANOTHER"}, "X", 7) == (
-        "hidden to protect a small number"
+    assert web.hidden_text({**hidden, "reason": "WITHHELD"}, "X", 7) == (
+        web.WITHHELD_WORDING
     )
     assert web.hidden_text(hidden, "WITHHELD", 5) == web.WITHHELD_WORDING
+    assert web.DERIVED_WORDING == "hidden to protect a small number"
 
 
 def test_a_long_table_is_cut_saying_how_long_and_many_meetings_draw_a_distribution(
@@ -691,28 +863,3 @@ def test_the_report_anchors_its_log_on_each_backend(database_url: str) -> None:
         assert str(anchor) in report_html(answers, store.records, anchor)
     finally:
         store.close()
-
-
-def test_hostile_parameters_get_a_precise_refusal(
-    demo: Demo, site: httpx.AsyncClient
-) -> None:
-    evaluator = {"x-test-token": demo.tokens["evaluator"]}
-    asked = {
-        "/answers?cycle=abc": "cycle:",
-        "/answers?cycle=0": "cycle:",
-        "/answers?area=nowhere": "area:",
-        "/answers?from=2021-02-30": "from:",
-        "/answers?as_of=-1": "as_of:",
-        "/answers?as_of=2024-05-01T12:00:00": "as_of:",
-        "/answers?as_of=" + "9" * 40: "asOf",
-    }
-
-    async def fetch() -> list[httpx.Response]:
-        async with site as http:
-            return [await http.get(path, headers=evaluator) for path in asked]
-
-    for (path, field), response in zip(
-        asked.items(), asyncio.run(fetch()), strict=True
-    ):
-        assert response.status_code == 400, (path, response.text)
-        assert field in response.text, (path, response.text)

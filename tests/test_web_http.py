@@ -208,6 +208,7 @@ def sample_values(world: World) -> dict[str, str]:
         "change_id": contribution_id,
         "payment_id": contribution_id,
         "use_case": "logContribution",
+        "key": "meetings",  # an answer table's, in /answers/.../tables/{key}.csv
     }
 
 

@@ -1,15 +1,18 @@
-"""Starlette routes for the answer pages, their downloads and the impact report, for mounting behind sign-in: who is asking comes from a function the mounting app gives.
+"""The answer pages behind sign-in, their downloads and the impact report: the handlers fourpi.web.app lists in PAGES, each answering as the signed-in caller.
 
-Routes, under the prefix given (e.g. /answers):
+Paths, for the organisation (`/answers`) and each initiative
+(`/answers/initiatives/{initiative_id}`):
 
-- `{prefix}` and `{prefix}/initiatives/{id}`: the answer page (HTML, for layout.html);
+- the page itself (in the frame, layout.html);
 - `.../tables/{key}.csv`: one table as CSV;
 - `.../tables.xlsx`: every table of the page as one workbook;
 - `.../report.pdf` and `.../report.html`: the 4PI impact report.
 
-Each takes the slice and moment from the query string: area, cycle, from, to (dates,
-YYYY-MM-DD) and as_of (a log position, or a time with its zone). A bad one gets 400
-naming the parameter and the rule; a refused question gets the API's message.
+Each takes the slice and moment from the query string (a plain GET form, so it
+works without script): area, cycle, from, to (dates, YYYY-MM-DD) and as_of (a log
+position, or a time with its zone). A bad one gets 400 naming the parameter and the
+rule; a refused question gets the API's message; another organisation's initiative
+reads as one that does not exist.
 """
 
 import datetime as dt
@@ -19,29 +22,34 @@ from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, Response
 
-from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import RecordNotFound
 from fourpi.domain.vocabulary import ImpactArea
-from fourpi.graphql.context import Caller
-from fourpi.projections.views import ImpactViews
 from fourpi.web.answers import (
     AnswerError,
     Answers,
     AnswerSlice,
+    Hidden,
     Links,
     Moment,
     all_tables,
     gather,
-    page_html,
+    page_context,
+    shown,
     subject,
 )
 from fourpi.web.downloads import CSV_TYPE, XLSX_TYPE, csv_of, xlsx_of
+from fourpi.web.pages import render, templates
 from fourpi.web.report import anchor_at, pdf_of, report_html
+from fourpi.web.sessions import SignedIn, accounts_of
 
-CallerOf = Callable[[Request], Awaitable[Caller | None]]
+PREFIX = "/answers"
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
+
+templates.env.globals.update(
+    shown=shown, is_hidden=lambda cell: isinstance(cell, Hidden)
+)
 
 
 class BadParameter(Exception):
@@ -82,8 +90,17 @@ def parse_moment(text: str | None) -> Moment:
     return moment
 
 
+def initiative_of(request: Request) -> UUID | None:
+    given = request.path_params.get("initiative_id")
+    if given is None:
+        return None
+    try:
+        return UUID(str(given))
+    except ValueError:
+        raise RecordNotFound("initiative", UUID(int=0), field="initiative_id") from None
+
+
 def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
-    initiative = request.path_params.get("initiative_id")
     area = text_of(request, "area")
     if area is not None and area not in {a.value for a in ImpactArea}:
         raise BadParameter(
@@ -99,7 +116,7 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
         raise BadParameter("to", "must not be before from")
     return (
         AnswerSlice(
-            initiative_id=None if initiative is None else UUID(str(initiative)),
+            initiative_id=initiative_of(request),
             impact_area=area,
             cycle=None if cycle_text is None else int(cycle_text),
             period_from=period_from,
@@ -122,92 +139,99 @@ def attachment(content: bytes | str, media_type: str, name: str) -> Response:
     )
 
 
-def answer_routes(
-    records: InvolvementRecords,
-    views: ImpactViews,
-    caller_of: CallerOf,
-    prefix: str = "/answers",
-) -> list[Route]:
-    """The routes, each answering as the caller `caller_of` finds for the request
-    (None: not signed in, 401)."""
+Make = Callable[[Request, Answers, Links], Awaitable[Response]]
 
-    async def answered(
-        request: Request, make: Callable[[Answers, Links], Awaitable[Response]]
-    ) -> Response:
-        caller = await caller_of(request)
-        if caller is None:
-            return PlainTextResponse("sign in to see the answers", status_code=401)
+
+def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
+    """A page handler: the slice and moment from the query string, the answers as
+    the API gives the signed-in caller, then `make`'s response."""
+
+    async def handler(request: Request, live: SignedIn) -> Response:
         try:
             chosen, moment = parse_slice(request)
         except BadParameter as error:
-            return PlainTextResponse(str(error), status_code=400)
+            return await problem(request, str(error))
         try:
-            answers = await gather(records, views, caller, chosen, moment)
+            answers = await gather(
+                accounts_of(request).records,
+                request.app.state.views,
+                live.caller,
+                chosen,
+                moment,
+            )
         except AnswerError as error:
-            status = (
-                403
-                if error.code == "FORBIDDEN"
-                else 404
-                if error.code == "NOT_FOUND"
-                else 400
+            if error.code == "NOT_FOUND" or (
+                error.code == "FORBIDDEN" and chosen.initiative_id is not None
+            ):
+                # Another organisation's initiative reads exactly as one that
+                # does not exist (the API refuses it as forbidden).
+                raise RecordNotFound(
+                    "initiative", UUID(int=0), field="initiative_id"
+                ) from None
+            return await problem(
+                request, str(error), 403 if error.code == "FORBIDDEN" else 400
             )
-            return PlainTextResponse(str(error), status_code=status)
-        return await make(answers, Links(prefix, chosen, moment))
+        return await make(request, answers, Links(PREFIX, chosen, moment))
 
-    async def page(request: Request) -> Response:
-        async def make(answers: Answers, links: Links) -> Response:
-            return HTMLResponse(await run_in_threadpool(page_html, answers, links))
+    return handler
 
-        return await answered(request, make)
 
-    async def table_csv(request: Request) -> Response:
-        key = str(request.path_params["key"])
+async def problem(request: Request, said: str, status_code: int = 400) -> Response:
+    return await render(
+        request,
+        "answers/problem.html",
+        {"problem": said, "back": request.url.path},
+        status_code=status_code,
+    )
 
-        async def make(answers: Answers, links: Links) -> Response:
-            found = [t for t in all_tables(answers) if t.key == key]
-            if not found:
-                return PlainTextResponse(
-                    f"table: no table is named {key!r}", status_code=404
-                )
-            return attachment(
-                csv_of(found[0]), CSV_TYPE, file_name(answers, f"{key}.csv")
-            )
 
-        return await answered(request, make)
+async def page(request: Request, answers: Answers, links: Links) -> Response:
+    context = await run_in_threadpool(page_context, answers, links)
+    return await render(request, "answers/page.html", context)
 
-    async def tables_xlsx(request: Request) -> Response:
-        async def make(answers: Answers, links: Links) -> Response:
-            workbook = await run_in_threadpool(xlsx_of, answers, all_tables(answers))
-            return attachment(workbook, XLSX_TYPE, file_name(answers, "xlsx"))
 
-        return await answered(request, make)
+async def table_csv(request: Request, answers: Answers, links: Links) -> Response:
+    key = str(request.path_params["key"])
+    found = [t for t in all_tables(answers) if t.key == key]
+    if not found:
+        return await problem(request, f"table: no table is named {key!r}", 404)
+    return attachment(csv_of(found[0]), CSV_TYPE, file_name(answers, f"{key}.csv"))
 
-    def report(form: str) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            async def make(answers: Answers, links: Links) -> Response:
-                def made() -> Any:
-                    anchor = anchor_at(records.recorder, answers.position)
-                    html = report_html(answers, records, anchor)
-                    return html if form == "html" else pdf_of(html)
 
-                document = await run_in_threadpool(made)
-                if form == "html":
-                    return HTMLResponse(document)
-                return attachment(
-                    document, "application/pdf", file_name(answers, "pdf")
-                )
+async def tables_xlsx(request: Request, answers: Answers, links: Links) -> Response:
+    workbook = await run_in_threadpool(xlsx_of, answers, all_tables(answers))
+    return attachment(workbook, XLSX_TYPE, file_name(answers, "xlsx"))
 
-            return await answered(request, make)
 
-        return endpoint
+def report(form: str) -> Make:
+    async def make(request: Request, answers: Answers, links: Links) -> Response:
+        records = accounts_of(request).records
 
-    routes = []
-    for base in (prefix, prefix + "/initiatives/{initiative_id:uuid}"):
-        routes += [
-            Route(base, page),
-            Route(base + "/tables/{key:str}.csv", table_csv),
-            Route(base + "/tables.xlsx", tables_xlsx),
-            Route(base + "/report.pdf", report("pdf")),
-            Route(base + "/report.html", report("html")),
+        def made() -> Any:
+            anchor = anchor_at(records.recorder, answers.position)
+            if form == "html":
+                return report_html(answers, records, anchor, linked=True)
+            return pdf_of(report_html(answers, records, anchor))
+
+        document = await run_in_threadpool(made)
+        if form == "html":
+            return HTMLResponse(document)
+        return attachment(document, "application/pdf", file_name(answers, "pdf"))
+
+    return make
+
+
+def answer_pages() -> list[
+    tuple[str, Callable[[Request, SignedIn], Awaitable[Response]]]
+]:
+    """(path, handler) of every answer page, for fourpi.web.app's PAGES."""
+    listed = []
+    for base in (PREFIX, PREFIX + "/initiatives/{initiative_id}"):
+        listed += [
+            (base, answered(page)),
+            (base + "/tables/{key}.csv", answered(table_csv)),
+            (base + "/tables.xlsx", answered(tables_xlsx)),
+            (base + "/report.pdf", answered(report("pdf"))),
+            (base + "/report.html", answered(report("html"))),
         ]
-    return routes
+    return listed

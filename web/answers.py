@@ -69,21 +69,20 @@ the API computes)."""
 
 WITHHELD_WORDING = "withheld for a past moment, a period or a cycle"
 PROTECTED_WORDING = "hidden to protect a small number"
-DERIVED_WORDING = "withheld: it is worked out from a hidden count"
+DERIVED_WORDING = PROTECTED_WORDING
+"""A share or mean worked out from a hidden count: hidden with it."""
 
 
 def hidden_text(count: JSON, figures: str, threshold: int) -> str:
     """What a suppressed count of people reads as, given how the answer shows its
-    figures (PeopleFigures) and the organisation's threshold. The API's count may
-    say why it is hidden (a `reason`); until it does, the wording does not pretend
-    to know which of the two it is."""
-    if figures == "WITHHELD":
-        return WITHHELD_WORDING
+    figures (PeopleFigures) and the organisation's threshold, by the count's
+    `reason` (SuppressionReason). SMALL_NUMBERS does not say whether the count is a
+    small number itself or hidden to protect one (saying so would let small numbers
+    be worked out), so neither does the wording: it never calls a hidden count of 12
+    "fewer than 5"."""
     reason = str(count.get("reason") or "").upper()
-    if "PROTECT" in reason or "SECONDARY" in reason or "COMPLEMENT" in reason:
-        return PROTECTED_WORDING
-    if "SMALL" in reason or "PRIMARY" in reason:
-        return f"fewer than {threshold}"
+    if figures == "WITHHELD" or reason == "WITHHELD":
+        return WITHHELD_WORDING
     return f"fewer than {threshold}, or {PROTECTED_WORDING}"
 
 
@@ -210,11 +209,12 @@ class AnswerError(Exception):
 
 # Reading the API
 
-PEOPLE = "{ value suppressed }"
+PEOPLE = "{ value suppressed reason }"
+"""A count of people, and why it is hidden when it is (hidden_text words it)."""
 SHARE = "{ value numerator denominator }"
 DAYS = f"{{ count median {SHARE} p90 longest }}"
 
-ANSWERS_DOCUMENT = f"""
+ANSWERS_QUERY = f"""
 query Answers($slice: SliceInput, $asOf: AsOfInput) {{
   organisation {{ id name }}
   intendedOutcomes(slice: $slice, asOf: $asOf) {{
@@ -289,18 +289,6 @@ query Payments($slice: SliceInput, $asOf: AsOfInput) {
 _SCHEMA = build_schema(ApiLimits(max_tokens=20_000, max_aliases=4 * FEEDBACK_BUCKETS))
 """The API's schema (the same types, resolvers, permissions and suppression) with
 room for the answer page's one large document."""
-
-
-def _with_reasons(document: str) -> str:
-    """Ask for why a count is hidden, once the API's PeopleCount says so."""
-    people = _SCHEMA.get_type_by_name("PeopleCount")
-    names = {f.python_name for f in getattr(people, "fields", [])}
-    if "reason" in names:
-        return document.replace(PEOPLE, "{ value suppressed reason }")
-    return document
-
-
-ANSWERS_QUERY = _with_reasons(ANSWERS_DOCUMENT)
 
 
 async def ask(
@@ -1262,21 +1250,28 @@ def cut(all_sections: list[Section], limit: int) -> list[Section]:
     ]
 
 
-def page_html(answers: Answers, links: Links) -> str:
-    """The answer page of an organisation or initiative, for the signed-in frame."""
+def page_context(answers: Answers, links: Links) -> dict[str, Any]:
+    """What templates/answers/page.html shows (charts drawn: call it in a thread)."""
     from fourpi.web.charts import charts
 
     whole = sections(answers)
     drawn = charts(answers, [t for s in whole for t in s.tables])
-    shown_sections = cut(whole, PAGE_ROWS)
+    return {
+        "answers": answers,
+        "subject": subject(answers),
+        "narrowed": narrowing(answers),
+        "chosen": answers.chosen,
+        "as_of_text": as_of_text(answers.moment),
+        "areas": [(area.value, words(area.value)) for area in ImpactArea],
+        "sections": cut(whole, PAGE_ROWS),
+        "charts": drawn,
+        "links": links,
+    }
+
+
+def page_html(answers: Answers, links: Links) -> str:
+    """The answer page of an organisation or initiative on its own, without the
+    signed-in frame's header (the app renders page_context in the frame)."""
     return TEMPLATES.get_template("answers/page.html").render(
-        answers=answers,
-        subject=subject(answers),
-        narrowed=narrowing(answers),
-        chosen=answers.chosen,
-        as_of_text=as_of_text(answers.moment),
-        areas=[(area.value, words(area.value)) for area in ImpactArea],
-        sections=shown_sections,
-        charts=drawn,
-        links=links,
+        page_context(answers, links)
     )

@@ -36,6 +36,7 @@ from fourpi.web import (
     todo,
     workbook_upload,
 )
+from fourpi.web.answer_routes import answer_pages
 from fourpi.web.page import Page
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
@@ -374,6 +375,7 @@ PAGES = [
         personal_links.revoke,
         ("POST",),
     ),
+    *(Page(path, READERS_OF_ANSWERS, handler) for path, handler in answer_pages()),
 ]
 """Every page behind sign-in, with the roles that may open it. A new page is added
 here: its handler gets the request and the signed-in person (SignedIn: session,

@@ -59,6 +59,7 @@ def navigation(role: Role) -> list[NavItem]:
     items = [NavItem("Home", "/")]
     if role in READERS_OF_ANSWERS:
         items.append(NavItem("Initiatives", "/organisation"))
+        items.append(NavItem("Answers", "/answers"))
     if role in WRITERS_OF_RECORDS:
         items += [NavItem("To do", "/to-do"), NavItem("Record something", "/record")]
     if role in ADMINS:

@@ -232,9 +232,15 @@ def stylesheet() -> str:
 
 
 def report_html(
-    answers: Answers, records: InvolvementRecords, anchor: Anchor | None
+    answers: Answers,
+    records: InvolvementRecords,
+    anchor: Anchor | None,
+    *,
+    linked: bool = False,
 ) -> str:
-    """The report as one self-contained HTML document (its stylesheet inlined)."""
+    """The report as one self-contained HTML document (its stylesheet inlined), or
+    `linked` to /static/report.css, as the web app serves it (its pages' content
+    security policy allows no inline style)."""
     all_sections = sections(answers)
     drawn = charts(answers, [t for s in all_sections for t in s.tables])
     return TEMPLATES.get_template("report/report.html").render(
@@ -249,7 +255,7 @@ def report_html(
             for section in cut(all_sections, REPORT_ROWS)
         ],
         charts=drawn,
-        stylesheet=stylesheet(),
+        stylesheet=None if linked else stylesheet(),
         made_on=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
 

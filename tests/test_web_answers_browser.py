@@ -1,0 +1,119 @@
+"""The answer pages in a real browser: an evaluator signs in, opens Answers from the navigation, narrows the answers with the form (no script needed), reads them as they stood at a past moment and downloads a table, the workbook and the report; axe-core finds no WCAG 2.x A or AA violation on any answer page, and each fits 320 px (400% zoom) with its charts scaled down."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fourpi.domain.access import Role
+from fourpi.web.answers import SECTION_TITLES
+from tests.browser import (
+    assert_accessible,
+    assert_fits,
+    chromium,
+    needs_browser,
+    sign_in,
+)
+from tests.test_web_browser import Site, demo_site
+from tests.web import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: Any) -> Iterator[Site]:
+    needs_browser()
+    with chromium() as browser:
+        yield from demo_site(tmp_path_factory, browser, "answers")
+
+
+def charts_fit(page: Any, state: str) -> None:
+    """Every chart is drawn no wider than the page's main column."""
+    widths = page.evaluate(
+        "[...document.querySelectorAll('.chart-drawing svg')].map(svg => "
+        "[svg.getBoundingClientRect().width, "
+        "document.querySelector('main').clientWidth])"
+    )
+    assert widths, f"{state}: no chart drawn"
+    assert all(drawn <= room for drawn, room in widths), (state, widths)
+
+
+def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
+    site: Site,
+) -> None:
+    site.person("evaluator@mind.example", Role.EVALUATOR)
+    page = site.page()
+    sign_in(page, site.base, "evaluator@mind.example", PASSWORD)
+    page.get_by_role("link", name="Answers", exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Mind (demo)"
+    for title in list(SECTION_TITLES.values())[:5]:  # as `fourpi answers` heads them
+        assert page.get_by_role("heading", name=title, exact=True).is_visible()
+    hidden = page.get_by_text("fewer than 5, or hidden to protect a small number")
+    assert hidden.count() > 0  # the evaluator has no personal-data grant
+    assert_accessible(page, "the organisation's answers, with suppressed counts")
+    assert_fits(page, 320, "the organisation's answers at 320 px")
+    charts_fit(page, "the organisation's answers at 320 px")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="Download CSV").first.click()
+    assert csv_download.value.suggested_filename.endswith(".csv")
+    with page.expect_download() as workbook:
+        page.get_by_role("link", name="Every table as one workbook (XLSX)").click()
+    assert workbook.value.suggested_filename.endswith(".xlsx")
+    with page.expect_download() as report:
+        page.get_by_role("link", name="Impact report (PDF)").click()
+    with open(report.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    page.get_by_label("Impact area", exact=True).select_option("delivery")
+    page.get_by_label("Cycle number", exact=True).fill("1")
+    page.get_by_role("button", name="Show answers").click()
+    assert "area=delivery" in page.url and "cycle=1" in page.url
+    assert page.get_by_text(
+        "narrowed to the impact area delivery, cycle 1"
+    ).is_visible()
+    assert_accessible(page, "the answers narrowed by impact area and cycle")
+
+    page.get_by_label("Impact area", exact=True).select_option("")
+    page.get_by_label("Cycle number", exact=True).fill("")
+    page.get_by_label("As it stood at", exact=True).fill("300")
+    page.get_by_role("button", name="Show answers").click()
+    assert page.get_by_text("As the record stood at log position 300").is_visible()
+    assert page.get_by_text("withheld for a past moment").count() > 0
+    assert_accessible(page, "the answers as they stood at a past moment")
+
+    page.get_by_label("As it stood at", exact=True).fill("yesterday")
+    page.get_by_role("button", name="Show answers").click()
+    assert page.get_by_text("as_of: must be a log position").is_visible()
+    assert_accessible(page, "the answers refused a bad moment")
+
+
+def test_each_initiatives_answers_and_its_report_are_accessible(site: Site) -> None:
+    site.person("auditor@mind.example", Role.AUDITOR, personal_data=True)
+    page = site.page()
+    sign_in(page, site.base, "auditor@mind.example", PASSWORD)
+    page.get_by_role("link", name="Initiatives", exact=True).click()
+    page.locator("main a[href^='/initiatives/']").first.click()
+    page.get_by_role("link", name="Answers for this initiative").click()
+    assert "/answers/initiatives/" in page.url
+    assert page.get_by_role("heading", name="Intended outcomes").is_visible()
+    assert_accessible(page, "an initiative's answers, granted personal data")
+    assert_fits(page, 320, "an initiative's answers at 320 px")
+    charts_fit(page, "an initiative's answers at 320 px")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_role("link", name="Impact report (HTML)").click()
+    assert page.get_by_text("GRIPP2").first.is_visible()
+    assert_accessible(page, "an initiative's impact report as HTML")
+
+
+def test_narrowing_works_with_script_turned_off(site: Site) -> None:
+    site.person("manager@mind.example", Role.MANAGER)
+    page = site.browser.new_context(java_script_enabled=False).new_page()
+    sign_in(page, site.base, "manager@mind.example", PASSWORD)
+    page.goto(f"{site.base}/answers")
+    page.get_by_label("From", exact=True).fill("2024-01-01")
+    page.get_by_label("To", exact=True).fill("2024-12-31")
+    page.get_by_role("button", name="Show answers").click()
+    assert "from=2024-01-01" in page.url and "to=2024-12-31" in page.url
+    assert page.get_by_text("the period 2024-01-01 to 2024-12-31").is_visible()
