@@ -106,7 +106,20 @@ def assert_fits(page: Any, width: int, state: str) -> None:
     """Nothing scrolls sideways at this width (320 px, or 1280 px at 400% zoom)."""
     page.set_viewport_size({"width": width, "height": 800})
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{state}: {scroll} px wide in a {width} px window"
+    if scroll > width:
+        wide = page.evaluate(
+            """(width) => [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > width + 1)
+              .sort((a, b) => b.getBoundingClientRect().right
+                              - a.getBoundingClientRect().right)
+              .slice(0, 5)
+              .map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.')
+                   + ' ' + Math.round(e.getBoundingClientRect().right))""",
+            width,
+        )
+        raise AssertionError(
+            f"{state}: {scroll} px wide in a {width} px window; past it: {wide}"
+        )
 
 
 def sign_in(page: Any, base: str, email: str, password: str) -> None:
