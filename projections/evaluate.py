@@ -1163,6 +1163,84 @@ def _cycle_views(index: _Index, narrowing: _Narrowing) -> tuple[CycleView, ...]:
     return tuple(_cycle_view(index, c) for c in kept)
 
 
+# What a report reads, so that rows recorded since one report was evaluated can be
+# seen to leave it as it was (see `leaves_as_it_was`).
+
+REPORT_TABLES = frozenset(
+    {
+        "attendance",
+        "change_sources",
+        "changes",
+        "contributions",
+        "cycle_phases",
+        "erasures",
+        "feedback",
+        "initiatives",
+        "intended_outcomes",
+        "meeting_papers",
+        "meeting_reserves",
+        "meetings",
+        "monitoring",
+        "outcome_assessments",
+        "participants",
+        "payment_preferences",
+        "payments",
+        "payments_made",
+        "policies",
+        "policy_reviews",
+        "process_answers",
+        "process_scores",
+        "reference_shares",
+        "responses",
+        "role_endings",
+        "roles",
+        "support",
+    }
+)
+"""The tables `evaluate` and `people_figures` read (and erasures, which delete rows
+at every position). The rest (the log, the organisation's name, contributors,
+adjustments, erasure requests, notice preferences) no answer reads."""
+
+PEOPLE_TABLES = frozenset(
+    {
+        "attendance",
+        "erasures",
+        "initiatives",
+        "meetings",
+        "monitoring",
+        "participants",
+        "process_answers",
+        "process_scores",
+        "reference_shares",
+        "role_endings",
+        "roles",
+        "support",
+    }
+)
+"""The tables whose rows can change a count of people (`people_figures` as
+`fourpi.projections.disclosure.people_table` reads it): who is involved and at
+what level, at which meetings, what they declared, who answered a questionnaire,
+the support given, and the initiatives themselves. Outcomes, contributions,
+changes, responses, payments, papers, policies and cycles count nobody."""
+
+
+def leaves_as_it_was(
+    new: Mapping[str, Sequence[Fields]], tables: frozenset[str]
+) -> bool:
+    """Whether rows recorded since a position (`new`, by table) leave what is worked
+    out from `tables` exactly as it was there.
+
+    They do when every new row is in a table not read, or is a newly registered
+    participant: a participant's id is made when they are registered, so every row
+    that names them (a role, an attendance, a declaration, a preference) comes after
+    their registration, and while no such row is new there is nothing the newcomer
+    takes part in to count. Any new row of another table read, however small, is
+    taken to change the answers."""
+    return not any(
+        rows and name in tables and name != "participants" for name, rows in new.items()
+    )
+
+
 # The report
 
 

@@ -4,8 +4,8 @@ import threading
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -22,7 +22,7 @@ from fourpi.projections.answers import (
     ImpactReport,
     Slice,
 )
-from fourpi.projections.evaluate import evaluate
+from fourpi.projections.evaluate import REPORT_TABLES, evaluate, leaves_as_it_was
 from fourpi.projections.facts import Fact, facts_of
 from fourpi.projections.schema import Facts, Row
 from fourpi.projections.store import (
@@ -63,6 +63,31 @@ class FactsCache:
     ) -> Facts:
         """The organisation's facts up to the position; `erasure`, when the caller has
         just read it, is the position of the organisation's latest erasure."""
+        reached, facts = self._entry(organisation_id, position, erasure)
+        if reached == position:
+            return facts
+        return {name: up_to(rows, position) for name, rows in facts.items()}
+
+    def between(
+        self, organisation_id: UUID, low: int, high: int, erasure: int | None = None
+    ) -> Facts:
+        """The organisation's rows above `low` and at or below `high`, by table:
+        what was recorded between two positions, found without copying the rest."""
+        _, facts = self._entry(organisation_id, high, erasure)
+        return {
+            name: rows[
+                bisect_right(rows, low, key=position_of) : bisect_right(
+                    rows, high, key=position_of
+                )
+            ]
+            for name, rows in facts.items()
+        }
+
+    def _entry(
+        self, organisation_id: UUID, position: int, erasure: int | None
+    ) -> tuple[int, Facts]:
+        """The organisation's facts up to the position or further (never to be
+        changed: they may be kept), reading only what is new since those kept."""
         facts: Facts
         with self.lock:
             entry = self.entries.get(organisation_id)
@@ -74,7 +99,7 @@ class FactsCache:
             self.forget(organisation_id)
             entry = None
         if entry is not None and entry[0] >= position:
-            return {name: up_to(rows, position) for name, rows in entry[1].items()}
+            return entry
         if entry is None:
             facts = self.store.read_facts(organisation_id, position)
         else:
@@ -91,7 +116,7 @@ class FactsCache:
                 self.entries.move_to_end(organisation_id)
             while len(self.entries) > self.capacity:
                 self.entries.popitem(last=False)
-        return facts
+        return position, facts
 
     def clear(self) -> None:
         with self.lock:
@@ -160,6 +185,12 @@ class ImpactViews:
         self.reports: Memo[ImpactReport] = Memo(DEFAULT_CACHED_REPORTS)
         """Reports already computed: the same facts always give the same report."""
         self.erasures: Memo[int] = Memo(DEFAULT_CACHED_REPORTS)
+        self.latest_reports: OrderedDict[Hashable, ImpactReport] = OrderedDict()
+        """The report last worked out for each question (slice, moment, target days
+        and latest erasure), at whatever position: see `_evaluated`."""
+        self.latest_lock = threading.Lock()
+        self.moved = 0
+        """Reports taken from an earlier position, as nothing they read had changed."""
         self._stopping = threading.Event()
         self._behind = threading.Event()
         """Set by a reader that found the views behind the log (see `nudge`)."""
@@ -315,6 +346,8 @@ class ImpactViews:
         self.cache.clear()
         self.reports.clear()
         self.erasures.clear()
+        with self.latest_lock:
+            self.latest_reports.clear()
         return self.catch_up(batch_size=batch_size, progress=progress)
 
     # Answering
@@ -368,14 +401,44 @@ class ImpactViews:
         erasure = self.last_erasure(slice.organisation_id, live)
         return self.reports.get(
             (slice, position, moment, target_days, erasure),
-            lambda: evaluate(
-                self.cache.facts(slice.organisation_id, position, erasure),
+            lambda: self._evaluated(slice, position, moment, target_days, erasure),
+        )
+
+    def _evaluated(
+        self, slice: Slice, position: int, moment: date, target_days: int, erasure: int
+    ) -> ImpactReport:
+        """The report at a position: the last one worked out for the same question,
+        moved to the position, when nothing recorded between the two is read by any
+        answer (a person registered who takes no part yet, another organisation's
+        writes, an account's); else evaluated from the facts."""
+        question = (slice, moment, target_days, erasure)
+        organisation_id = slice.organisation_id
+        with self.latest_lock:
+            earlier = self.latest_reports.get(question)
+        report = None
+        if earlier is not None:
+            low, high = sorted((earlier.position, position))
+            if leaves_as_it_was(
+                self.cache.between(organisation_id, low, high, erasure), REPORT_TABLES
+            ):
+                report = replace(earlier, position=position)
+                self.moved += 1
+        if report is None:
+            report = evaluate(
+                self.cache.facts(organisation_id, position, erasure),
                 slice,
                 position=position,
                 moment=moment,
                 target_days=target_days,
-            ),
-        )
+            )
+        with self.latest_lock:
+            kept = self.latest_reports.get(question)
+            if kept is None or kept.position <= position:
+                self.latest_reports[question] = report
+                self.latest_reports.move_to_end(question)
+            while len(self.latest_reports) > DEFAULT_CACHED_REPORTS:
+                self.latest_reports.popitem(last=False)
+        return report
 
     def last_erasure(self, organisation_id: UUID, live: int) -> int:
         """The position of the organisation's latest erasure, with the views at `live`.

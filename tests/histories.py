@@ -84,23 +84,33 @@ def play(
         ):
             registry[organisation] = []
     for _ in range(steps):
-        organisation = data.draw(st.sampled_from(known.organisations))
-        step = data.draw(st.sampled_from(STEPS))
-        arguments = step(known, organisation, data)
-        if arguments is None:
-            continue
-        use_case, kwargs, remember = arguments
-        try:
-            result = getattr(records, use_case)(
-                organisation_id=organisation, actor=ACTOR, **kwargs
-            )
-        except DomainError:
-            known.refused += 1
-            continue
-        known.recorded += 1
-        if remember is not None:
-            remember(result)
+        play_one(records, data, known)
     return known
+
+
+def play_one(
+    records: InvolvementRecords,
+    data: st.DataObject,
+    known: Known,
+    steps: tuple[Any, ...] | None = None,
+) -> None:
+    """One random use case of `steps` (by default any), against either organisation."""
+    organisation = data.draw(st.sampled_from(known.organisations))
+    step = data.draw(st.sampled_from(steps or STEPS))
+    arguments = step(known, organisation, data)
+    if arguments is None:
+        return
+    use_case, kwargs, remember = arguments
+    try:
+        result = getattr(records, use_case)(
+            organisation_id=organisation, actor=ACTOR, **kwargs
+        )
+    except DomainError:
+        known.refused += 1
+        return
+    known.recorded += 1
+    if remember is not None:
+        remember(result)
 
 
 Arguments = tuple[str, dict[str, Any], Any] | None

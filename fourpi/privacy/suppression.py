@@ -17,7 +17,7 @@ from fourpi.projections.disclosure import (
     people_table,
     suppressed_cells,
 )
-from fourpi.projections.evaluate import people_figures
+from fourpi.projections.evaluate import PEOPLE_TABLES, leaves_as_it_was, people_figures
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
 
@@ -44,9 +44,11 @@ class Patterns:
         self.views = views
         self.memo: Memo[frozenset[Cell]] = Memo(PATTERNS_KEPT)
         self.thresholds: Memo[int] = Memo(PATTERNS_KEPT)
-        self.latest: dict[tuple[UUID, int], tuple[PeopleTable, frozenset[Cell]]] = {}
-        """The last table worked out for each organisation and threshold, and its
-        pattern."""
+        self.latest: dict[
+            tuple[UUID, int], tuple[PeopleTable, frozenset[Cell], int]
+        ] = {}
+        """The last table worked out for each organisation and threshold, its
+        pattern, and the position it was last known to hold at."""
         self.lock = threading.Lock()
         self.reused = 0
         """Patterns taken from the last table, as it was the same."""
@@ -65,18 +67,35 @@ class Patterns:
         self, organisation_id: UUID, position: int, threshold: int
     ) -> frozenset[Cell]:
         def computed() -> frozenset[Cell]:
-            facts = self.views.cache.facts(organisation_id, position)
-            table = people_table(people_figures(facts, organisation_id))
             key = (organisation_id, threshold)
+            cache = self.views.cache
             with self.lock:
                 latest = self.latest.get(key)
+            if latest is not None:
+                table, pattern, at = latest
+                low, high = sorted((at, position))
+                if leaves_as_it_was(
+                    cache.between(organisation_id, low, high), PEOPLE_TABLES
+                ):
+                    # Nothing recorded between counts anyone: the same table.
+                    with self.lock:
+                        self.reused += 1
+                        if self.latest.get(key) is latest and at < position:
+                            self.latest[key] = (table, pattern, position)
+                    return pattern
+            facts = cache.facts(organisation_id, position)
+            table = people_table(people_figures(facts, organisation_id))
             if latest is not None and same_table(latest[0], table):
+                pattern = latest[1]
                 with self.lock:
                     self.reused += 1
-                return latest[1]
-            pattern = suppressed_cells(table, threshold)
+            else:
+                pattern = suppressed_cells(table, threshold)
             with self.lock:
-                self.latest[key] = (table, pattern)
+                kept = self.latest.get(key)
+                if kept is None or kept[2] <= position:
+                    self.latest.pop(key, None)
+                    self.latest[key] = (table, pattern, position)
                 while len(self.latest) > TABLES_KEPT:
                     del self.latest[next(iter(self.latest))]
             return pattern
