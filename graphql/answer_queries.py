@@ -2,6 +2,7 @@
 
 import weakref
 from collections.abc import Callable
+from dataclasses import fields, replace
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -49,26 +50,44 @@ TargetDaysArgument = Annotated[
 
 T = TypeVar("T")
 
-_CONVERTED: dict[int, dict[tuple[Any, ...], Any]] = {}
-"""Answers already converted for the API, by report (its id, while it lives)."""
+_CONVERTED: dict[tuple[int, ...], dict[tuple[Any, ...], Any]] = {}
+"""Answers already converted for the API, by what a report holds (see `_held`)."""
+
+
+def _held(report: ImpactReport) -> tuple[int, ...]:
+    """What a report holds, by identity, but for its position: the same for a report
+    moved on to a later position because nothing read had changed
+    (`ImpactViews._evaluated`), which shares every answer of the one it came from."""
+    return tuple(
+        id(getattr(report, field.name))
+        for field in fields(report)
+        if field.name != "position"
+    )
 
 
 def once_per_report(convert: Callable[..., T], report: ImpactReport, *how: Any) -> T:
     """An answer converted from a report for the API, converted once and then shared
-    by every request that gets the same report (reports are kept per log position,
-    so the busy case is many evaluators asking at one position). The converted
-    answers are never changed after they are made; `how` is the rest of what the
-    conversion depends on (how people are disclosed)."""
-    of_report = _CONVERTED.get(id(report))
+    by every request that gets the same report, or one moved on from it (reports are
+    kept per log position, so the busy case is many evaluators asking at one
+    position, and the next is the first answer after a write that changed nothing
+    read). The converted answers are never changed after they are made; `how` is the
+    rest of what the conversion depends on (how people are disclosed)."""
+    held = _held(report)
+    of_report = _CONVERTED.get(held)
     if of_report is None:
-        of_report = _CONVERTED[id(report)] = {}
-        # Forgotten with the report, before its id can be reused.
-        weakref.finalize(report, _CONVERTED.pop, id(report), None)
+        of_report = _CONVERTED[held] = {}
+        # Forgotten with what the reports hold, before an id of it can be reused:
+        # every report holding it holds all of it.
+        weakref.finalize(report.intended_outcomes, _CONVERTED.pop, held, None)
     key = (convert, *how)
-    found = of_report.get(key)
+    found: Any = of_report.get(key)
     if found is None:
         found = of_report[key] = convert(report, *how)
-    return found
+    if found.position != report.position:
+        # A shallow copy: the converted lists are shared, never changed.
+        found = replace(found, position=report.position)
+    converted: T = found
+    return converted
 
 
 async def resolve_intended_outcomes(

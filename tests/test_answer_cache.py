@@ -65,6 +65,24 @@ def test_an_answer_after_a_write_is_worked_out_again(store: ApiStore) -> None:
     assert after["presence"]["position"] >= store.head() - 1
 
 
+def test_an_answer_moved_on_past_a_newcomer_is_the_same_at_the_new_position(
+    store: ApiStore,
+) -> None:
+    """A person registered who takes no part yet changes no answer: the answers
+    after it are those before, at the new position (the converted answers are
+    shared, their positions are not)."""
+    organisation = store.records.register_organisation(name="Mind", actor=ACTOR)
+    evaluator = store.token(organisation, Role.EVALUATOR)
+    before = data_of(ask(store, evaluator))
+    register(store.records, organisation)
+    after = data_of(ask(store, evaluator))
+    for name in ("presence", "differences"):
+        assert after[name]["position"] == store.head()
+        assert after[name] | {"position": 0} == before[name] | {"position": 0}
+    again = data_of(ask(store, evaluator))
+    assert again == after
+
+
 def test_different_variables_are_different_answers(store: ApiStore) -> None:
     organisation = store.records.register_organisation(name="Mind", actor=ACTOR)
     evaluator = store.token(organisation, Role.EVALUATOR)
