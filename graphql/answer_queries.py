@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from fourpi.collection import collection_paused
 from fourpi.graphql import answer_types as answers
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
@@ -82,7 +83,8 @@ def once_per_report(convert: Callable[..., T], report: ImpactReport, *how: Any) 
     key = (convert, *how)
     found: Any = of_report.get(key)
     if found is None:
-        found = of_report[key] = convert(report, *how)
+        with collection_paused():
+            found = of_report[key] = convert(report, *how)
     if found.position != report.position:
         # A shallow copy: the converted lists are shared, never changed.
         found = replace(found, position=report.position)

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactory, Notification
 from eventsourcing.utils import Environment
 
+from fourpi.collection import collection_paused
 from fourpi.config import Database
 from fourpi.domain.application import InvolvementRecords
 from fourpi.memo import Memo
@@ -424,13 +425,15 @@ class ImpactViews:
                 report = replace(earlier, position=position)
                 self.moved += 1
         if report is None:
-            report = evaluate(
-                self.cache.facts(organisation_id, position, erasure),
-                slice,
-                position=position,
-                moment=moment,
-                target_days=target_days,
-            )
+            facts = self.cache.facts(organisation_id, position, erasure)
+            with collection_paused():
+                report = evaluate(
+                    facts,
+                    slice,
+                    position=position,
+                    moment=moment,
+                    target_days=target_days,
+                )
         with self.latest_lock:
             kept = self.latest_reports.get(question)
             if kept is None or kept.position <= position:

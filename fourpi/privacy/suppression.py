@@ -5,6 +5,7 @@ import threading
 import weakref
 from uuid import UUID
 
+from fourpi.collection import collection_paused
 from fourpi.memo import Memo
 from fourpi.privacy.visibility import Asking as FourPIInfo
 from fourpi.privacy.visibility import log_head, may_read_personal_data
@@ -84,13 +85,16 @@ class Patterns:
                             self.latest[key] = (table, pattern, position)
                     return pattern
             facts = cache.facts(organisation_id, position)
-            table = people_table(people_figures(facts, organisation_id))
-            if latest is not None and same_table(latest[0], table):
-                pattern = latest[1]
+            with collection_paused():
+                table = people_table(people_figures(facts, organisation_id))
+                same = latest is not None and same_table(latest[0], table)
+                if latest is not None and same:
+                    pattern = latest[1]
+                else:
+                    pattern = suppressed_cells(table, threshold)
+            if same:
                 with self.lock:
                     self.reused += 1
-            else:
-                pattern = suppressed_cells(table, threshold)
             with self.lock:
                 kept = self.latest.get(key)
                 if kept is None or kept[2] <= position:
