@@ -36,6 +36,9 @@ from fourpi.projections.store import (
 DEFAULT_BATCH_SIZE = 2000
 DEFAULT_CACHED_ORGANISATIONS = 8
 DEFAULT_CACHED_REPORTS = 256
+LATEST_REPORTS_KEPT = 64
+"""Questions whose last report is kept to be moved on (see `ImpactViews._evaluated`):
+fewer than the reports kept, as each may outlive them."""
 DEFAULT_POLL_SECONDS = 0.2
 
 Progress = Callable[[int, int], None]
@@ -439,7 +442,7 @@ class ImpactViews:
             if kept is None or kept.position <= position:
                 self.latest_reports[question] = report
                 self.latest_reports.move_to_end(question)
-            while len(self.latest_reports) > DEFAULT_CACHED_REPORTS:
+            while len(self.latest_reports) > LATEST_REPORTS_KEPT:
                 self.latest_reports.popitem(last=False)
         return report
 
