@@ -284,21 +284,69 @@ class _Pattern:
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
         # with it as a visible cell.
         self.hidden -= self.shown
+        # What the rounds keep from one to the next, so each costs what changed.
+        self.fresh: list[int] = sorted(self.hidden)
+        """Cells hidden since `_pinned` last looked."""
+        self.parent: dict[int, int] = {}
+        """The suppressed cells' connected parts, as a union-find: the hidden cells only
+        grow, so parts only merge."""
+        self.members: dict[int, list[int]] = {}
+        """Each part's cells, by its root in `parent`."""
+        self.first: dict[int, int] = {}
+        """Each pinned part's first pinned cell, by its root: a part's own cells, the
+        groups touching them and their visible members' values decide it, so it stands
+        until the part takes in a new cell."""
+        self.holding: list[list[int]] = [[] for _ in values]
+        """The groups each cell is a part of."""
+        for index, group in enumerate(sums):
+            for part in dict.fromkeys(group.parts):
+                self.holding[part].append(index)
+        self.wholes: list[list[int]] = [[] for _ in values]
+        """The wholes each cell is at most, in the pairs' order."""
+        for part, whole in self.pairs:
+            self.wholes[part].append(whole)
+        self.bounding: list[tuple[int, int]] = []
+        """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
+        (and totals since suppressed, left for `_largest_bounding` to drop)."""
+        for cell in self.fresh:
+            self._bounds_one(cell)
+        self.rounds = 0
         unsafe = set(range(len(sums)))
         while True:
             self._in_time()
             self._make_safe(unsafe)
             loosened = False
+            self.rounds += 1
             for cell in self._pinned():
                 loosening = self._loosening(cell)
                 if loosening is not None:
-                    self.hidden.add(loosening)
+                    self._hide(loosening)
                     unsafe.update(self.containing[loosening])
                     loosened = True
             if not loosened:
                 # Nothing is pinned, or every cell is hidden already.
                 self.suppressed = self.hidden | small
                 return
+
+    def _hide(self, cell: int) -> None:
+        self.hidden.add(cell)
+        self.fresh.append(cell)
+        self._bounds_one(cell)
+
+    def _bounds_one(self, part: int) -> None:
+        """Note the totals this newly suppressed part makes bound a suppressed cell."""
+        for index in self.holding[part]:
+            total = self.sums[index].total
+            if total not in self.shown and self.values[total] > 0:
+                heapq.heappush(self.bounding, (-self.values[total], -total))
+
+    def _largest_bounding(self) -> int | None:
+        """The visible total above 0 with a suppressed part that is largest (the larger
+        cell on a tie), if any."""
+        bounding = self.bounding
+        while bounding and -bounding[0][1] in self.hidden:
+            heapq.heappop(bounding)
+        return -bounding[0][1] if bounding else None
 
     def _given_away(self) -> None:
         """Add to `shown` every cell the cells left out determine through the groups
@@ -348,7 +396,7 @@ class _Pattern:
                 unsafe.discard(index)
                 extra = self._one_more(self.sums[index])
                 if extra is not None:
-                    self.hidden.add(extra)
+                    self._hide(extra)
                     unsafe.update(self.containing[extra])
 
     def _one_more(self, group: Sum) -> int | None:
@@ -405,49 +453,96 @@ class _Pattern:
         parts (someone at two meetings), and then all that holds, and all an onlooker
         can rely on, is that the total is at most that sum and each part at most the
         total. An equation that does not hold cannot pin a true value; assuming it
-        would contradict the counts and push the bounds apart without end."""
-        hidden = self.hidden
-        relevant = sorted({i for cell in hidden for i in self.touching[cell]})
-        low, high = self._bounds(relevant)
-        component = self._components(relevant)
-        ordered = sorted(hidden)
-        first: dict[int, int] = {}
-        for cell in ordered:
-            if low[cell] == high[cell]:
-                first.setdefault(component[cell], cell)
-        equations: dict[int, list[Sum]] = {}
-        for index in relevant:
-            if index >= len(self.sums) or not self.exact[index]:
-                continue
-            group = self.sums[index]
-            for member in (group.total, *group.parts):
-                if member in hidden:
-                    root = component[member]
-                    if root not in first:
-                        equations.setdefault(root, []).append(group)
-                    break
-        members: dict[int, list[int]] = {}
-        for cell in ordered:
-            if component[cell] in equations:
-                members.setdefault(component[cell], []).append(cell)
-        for root, cells in members.items():
+        would contradict the counts and push the bounds apart without end.
+
+        Only the parts that took in a cell hidden since the last call are looked at
+        again: what is found in a part depends on nothing outside it (see
+        `_first_pinned`)."""
+        fresh, self.fresh = self.fresh, []
+        changed = self._join(fresh)
+        for root in sorted(changed):
             self._in_time()
-            solved = _solved(equations[root], cells)
-            if solved is not None:
-                first[root] = solved
-        return sorted(first.values())
+            self.first.pop(root, None)
+            found = self._first_pinned(self.members[root])
+            if found is not None:
+                self.first[root] = found
+        return sorted(self.first.values())
+
+    def _join(self, fresh: Sequence[int]) -> set[int]:
+        """Add newly hidden cells to the connected parts (two suppressed cells are
+        connected when a group or a pair holds both); the roots of the parts that
+        took them in."""
+        hidden, parent, members = self.hidden, self.parent, self.members
+
+        def root(cell: int) -> int:
+            while parent[cell] != cell:
+                parent[cell] = parent[parent[cell]]
+                cell = parent[cell]
+            return cell
+
+        for cell in fresh:
+            parent[cell] = cell
+            members[cell] = [cell]
+        looked: set[int] = set()
+        for cell in fresh:
+            for index in self.touching[cell]:
+                if index in looked:
+                    continue
+                looked.add(index)
+                for member in self._members(index):
+                    if member not in hidden:
+                        continue
+                    one, other = root(cell), root(member)
+                    if one == other:
+                        continue
+                    if len(members[one]) < len(members[other]):
+                        one, other = other, one
+                    parent[other] = one
+                    members[one] += members.pop(other)
+                    self.first.pop(other, None)
+        return {root(cell) for cell in fresh}
+
+    def _members(self, index: int) -> tuple[int, ...]:
+        """The cells of a group, or of a pair (numbered after the groups)."""
+        if index >= len(self.sums):
+            return self.pairs[index - len(self.sums)]
+        return (self.sums[index].total, *self.sums[index].parts)
+
+    def _first_pinned(self, cells: list[int]) -> int | None:
+        """The first of one connected part's cells pinned by the bounds, else by the
+        equations of the groups that add up. The part's cells, the groups and pairs
+        touching them and their visible members alone decide it: no group or pair
+        holds a cell of two parts, so the bounds of one part are tightened by the
+        same steps, round by round, whether or not other parts are tightened
+        alongside."""
+        cells.sort()
+        relevant = sorted({i for cell in cells for i in self.touching[cell]})
+        low, high = self._bounds(relevant, cells)
+        for cell in cells:
+            if low[cell] == high[cell]:
+                return cell
+        equations = [
+            self.sums[index]
+            for index in relevant
+            if index < len(self.sums) and self.exact[index]
+        ]
+        if not equations:
+            return None
+        self._in_time()
+        return _solved(equations, cells)
 
     def _bounds(
-        self, relevant: Sequence[int]
+        self, relevant: Sequence[int], cells: Iterable[int]
     ) -> tuple[dict[int, float], dict[int, float]]:
-        """The least and most each suppressed cell can be given the visible cells,
-        tightened group by group and pair by pair; each is looked at again only when
-        a bound of one of its members has changed."""
+        """The least and most each of these suppressed cells can be given the visible
+        cells, tightened through the groups and pairs touching them (`relevant`), in
+        rounds: each is looked at again only when a bound of one of its members has
+        changed."""
         hidden, values, touching = self.hidden, self.values, self.touching
-        low: dict[int, float] = {n: self.bands.get(n, (0, 0))[0] for n in hidden}
-        high: dict[int, float] = {
-            n: self.bands.get(n, (0, math.inf))[1] for n in hidden
-        }
+        low: dict[int, float] = {}
+        high: dict[int, float] = {}
+        for n in cells:
+            low[n], high[n] = self.bands.get(n, (0, math.inf))
         changed = set(relevant)
 
         def bounds(cell: int) -> tuple[float, float]:
@@ -507,33 +602,6 @@ class _Pattern:
                         )
         return low, high
 
-    def _components(self, relevant: Sequence[int]) -> dict[int, int]:
-        """Each suppressed cell's connected part, named by one of its cells: two
-        suppressed cells are connected when a group or a pair holds both. What is visible
-        about one part tells nothing about another."""
-        hidden = self.hidden
-        parent = {cell: cell for cell in hidden}
-
-        def root(cell: int) -> int:
-            while parent[cell] != cell:
-                parent[cell] = parent[parent[cell]]
-                cell = parent[cell]
-            return cell
-
-        for index in relevant:
-            both: tuple[int, ...]
-            if index >= len(self.sums):
-                both = self.pairs[index - len(self.sums)]
-            else:
-                both = (self.sums[index].total, *self.sums[index].parts)
-            members = [m for m in both if m in hidden]
-            first = root(members[0])
-            for member in members[1:]:
-                other = root(member)
-                if other != first:
-                    parent[other] = first
-        return {cell: root(cell) for cell in hidden}
-
     def _loosening(self, pinned: int) -> int | None:
         """The visible cell to suppress next so the pinned one opens up: the
         smallest visible part of a group it is in, else a visible total of such a
@@ -557,20 +625,13 @@ class _Pattern:
         # A visible 0 around it pins it (a total of 0 pins each part to 0; so does a
         # whole of 0): a meeting of 0 among decision-making meetings no one attended.
         around = [group.total for group in near]
-        around += [whole for part, whole in self.pairs if part == pinned]
+        around += self.wholes[pinned]
         for cell in around:
             if cell not in hidden and cell not in self.shown and values[cell] == 0:
                 return cell
-        bounding = [
-            (values[g.total], g.total)
-            for g in self.sums
-            if g.total not in hidden
-            and g.total not in self.shown
-            and values[g.total] > 0
-            and any(p in hidden for p in g.parts)
-        ]
-        if bounding:
-            return max(bounding)[1]
+        bounding = self._largest_bounding()
+        if bounding is not None:
+            return bounding
         # Nothing non-zero is left to hide near it: a visible zero pins it (a total
         # of 0 pins every part to 0), so hide a zero next to it, else any visible
         # cell at all.
