@@ -210,12 +210,13 @@ def _suppressed_cells(
 ) -> frozenset[Cell]:
     cells = sorted(table.values, key=repr)
     number = {cell: n for n, cell in enumerate(cells)}
+    numbered = number.__getitem__
     sums = [
-        Sum(number[g.total], tuple(number[part] for part in g.parts), g.at_least)
+        Sum(numbered(g.total), tuple(map(numbered, g.parts)), g.at_least)
         for g in table.groups
     ]
     pattern = _Pattern(
-        [table.values[cell] for cell in cells],
+        list(map(table.values.__getitem__, cells)),
         sums,
         threshold,
         {number[cell] for cell in table.left_out},
@@ -232,6 +233,53 @@ class Sum(NamedTuple):
     total: int
     parts: tuple[int, ...]
     at_least: bool = False
+
+
+class _Parts:
+    """Cells in parts that only ever merge (a union-find), with each part's cells."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.grown: dict[int, list[int]] = {}
+        """The cells of each part of more than one, by its root."""
+
+    def add(self, cell: int) -> None:
+        self.parent[cell] = cell
+
+    def root(self, cell: int) -> int:
+        parent = self.parent
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    def members(self, root: int) -> list[int]:
+        return self.grown.get(root) or [root]
+
+    def roots(self) -> list[int]:
+        return [cell for cell, parent in self.parent.items() if cell == parent]
+
+    def join(self, cells: Sequence[int]) -> tuple[int, list[int]]:
+        """Merge the parts of these cells into one: its root, and the roots merged
+        away."""
+        parent, grown = self.parent, self.grown
+        kept = self.root(cells[0])
+        merged = []
+        for other in cells[1:]:
+            while parent[other] != other:  # root(), written out
+                parent[other] = parent[parent[other]]
+                other = parent[other]
+            if other == kept:
+                continue
+            if len(grown.get(kept, ())) < len(grown.get(other, ())):
+                kept, other = other, kept
+            parent[other] = kept
+            into = grown.get(kept)
+            if into is None:
+                into = grown[kept] = [kept]
+            into += grown.pop(other, [other])
+            merged.append(other)
+        return kept, merged
 
 
 class _Pattern:
@@ -271,10 +319,13 @@ class _Pattern:
             for member in dict.fromkeys((group.total, *group.parts)):
                 self.containing[member].append(index)
         # Groups, then pairs (numbered after the groups): what bounds each cell.
-        self.touching = [list(groups) for groups in self.containing]
+        self.touching = list(self.containing)
+        in_pairs: dict[int, list[int]] = {}
         for number, (part, whole) in enumerate(self.pairs, start=len(sums)):
-            self.touching[part].append(number)
-            self.touching[whole].append(number)
+            in_pairs.setdefault(part, []).append(number)
+            in_pairs.setdefault(whole, []).append(number)
+        for cell, numbers in in_pairs.items():
+            self.touching[cell] = self.containing[cell] + numbers
         # Where the true counts satisfy total == sum of parts (see `_pinned`).
         self.exact = [
             values[g.total] == sum(values[part] for part in g.parts) for g in sums
@@ -287,24 +338,24 @@ class _Pattern:
         # What the rounds keep from one to the next, so each costs what changed.
         self.fresh: list[int] = sorted(self.hidden)
         """Cells hidden since `_pinned` last looked."""
-        self.parent: dict[int, int] = {}
-        """The suppressed cells' connected parts, as a union-find: the hidden cells only
-        grow, so parts only merge."""
-        self.members: dict[int, list[int]] = {}
-        """Each part's cells, by its root in `parent`."""
-        self.first: dict[int, int] = {}
-        """Each pinned part's first pinned cell, by its root: a part's own cells, the
-        groups touching them and their visible members' values decide it, so it stands
-        until the part takes in a new cell."""
-        self.holding: list[list[int]] = [[] for _ in values]
-        """The groups each cell is a part of."""
-        for index, group in enumerate(sums):
-            for part in dict.fromkeys(group.parts):
-                self.holding[part].append(index)
-        self.wholes: list[list[int]] = [[] for _ in values]
+        self.connected = _Parts()
+        """The suppressed cells' connected parts: two are connected when a group or a
+        pair holds both. What is visible about one part tells nothing about another."""
+        self.tied = _Parts()
+        """The suppressed cells whose bounds are tightened together: connected through
+        groups and pairs other than those that only ever bound each part by their
+        total (`slack`)."""
+        self.pinned_by_bounds: dict[int, int] = {}
+        """The first cell pinned by its bounds in each tied part that has one, by the
+        part's root."""
+        self.pinned_by_equations: dict[int, int] = {}
+        """The first cell the equations pin in each connected part that has one and
+        has no cell pinned by its bounds, by the part's root."""
+        self.slack = self._slack()
+        self.wholes: dict[int, list[int]] = {}
         """The wholes each cell is at most, in the pairs' order."""
         for part, whole in self.pairs:
-            self.wholes[part].append(whole)
+            self.wholes.setdefault(part, []).append(whole)
         self.bounding: list[tuple[int, int]] = []
         """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
         (and totals since suppressed, left for `_largest_bounding` to drop)."""
@@ -335,8 +386,10 @@ class _Pattern:
 
     def _bounds_one(self, part: int) -> None:
         """Note the totals this newly suppressed part makes bound a suppressed cell."""
-        for index in self.holding[part]:
+        for index in self.containing[part]:
             total = self.sums[index].total
+            if total == part and part not in self.sums[index].parts:
+                continue
             if total not in self.shown and self.values[total] > 0:
                 heapq.heappush(self.bounding, (-self.values[total], -total))
 
@@ -455,52 +508,68 @@ class _Pattern:
         total. An equation that does not hold cannot pin a true value; assuming it
         would contradict the counts and push the bounds apart without end.
 
-        Only the parts that took in a cell hidden since the last call are looked at
-        again: what is found in a part depends on nothing outside it (see
-        `_first_pinned`)."""
+        What is found in a part is decided by its own cells (see `_bounds`), and the
+        suppressed cells only grow, so parts only merge: only the parts that took in
+        a cell suppressed since the last call are looked at again."""
         fresh, self.fresh = self.fresh, []
-        changed = self._join(fresh)
-        for root in sorted(changed):
+        grown, tightened = self._join(fresh)
+        for root in sorted(tightened):
             self._in_time()
-            self.first.pop(root, None)
-            found = self._first_pinned(self.members[root])
-            if found is not None:
-                self.first[root] = found
-        return sorted(self.first.values())
+            cells = self.tied.members(root)
+            cells.sort()
+            low, high = self._bounds(self._touching(cells), cells)
+            found = next((cell for cell in cells if low[cell] == high[cell]), None)
+            if found is None:
+                self.pinned_by_bounds.pop(root, None)
+            else:
+                self.pinned_by_bounds[root] = found
+        first: dict[int, int] = {}
+        for cell in self.pinned_by_bounds.values():
+            root = self.connected.root(cell)
+            first[root] = min(cell, first.get(root, cell))
+        for root in sorted(grown):
+            self.pinned_by_equations.pop(root, None)
+            if root not in first:
+                self._in_time()
+                solved = self._by_equations(self.connected.members(root))
+                if solved is not None:
+                    self.pinned_by_equations[root] = solved
+        for root, cell in self.pinned_by_equations.items():
+            first.setdefault(root, cell)
+        return sorted(first.values())
 
-    def _join(self, fresh: Sequence[int]) -> set[int]:
-        """Add newly hidden cells to the connected parts (two suppressed cells are
-        connected when a group or a pair holds both); the roots of the parts that
-        took them in."""
-        hidden, parent, members = self.hidden, self.parent, self.members
-
-        def root(cell: int) -> int:
-            while parent[cell] != cell:
-                parent[cell] = parent[parent[cell]]
-                cell = parent[cell]
-            return cell
-
+    def _join(self, fresh: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Add newly hidden cells to the connected and the tied parts; the roots of
+        the parts of each that took them in."""
+        hidden, connected, tied = self.hidden, self.connected, self.tied
         for cell in fresh:
-            parent[cell] = cell
-            members[cell] = [cell]
+            connected.add(cell)
+            tied.add(cell)
         looked: set[int] = set()
         for cell in fresh:
             for index in self.touching[cell]:
                 if index in looked:
                     continue
                 looked.add(index)
-                for member in self._members(index):
-                    if member not in hidden:
-                        continue
-                    one, other = root(cell), root(member)
-                    if one == other:
-                        continue
-                    if len(members[one]) < len(members[other]):
-                        one, other = other, one
-                    parent[other] = one
-                    members[one] += members.pop(other)
-                    self.first.pop(other, None)
-        return {root(cell) for cell in fresh}
+                members = [m for m in self._members(index) if m in hidden]
+                if len(members) < 2:
+                    continue
+                if self._slack_now(index):
+                    self._connect(members)
+                    continue
+                kept, merged = tied.join(members)
+                for other in merged:
+                    self.pinned_by_bounds.pop(other, None)
+                    # Every tied part lies in one connected part.
+                    self._connect((kept, other))
+        return (
+            {connected.root(cell) for cell in fresh},
+            {tied.root(cell) for cell in fresh},
+        )
+
+    def _connect(self, cells: Sequence[int]) -> None:
+        for other in self.connected.join(cells)[1]:
+            self.pinned_by_equations.pop(other, None)
 
     def _members(self, index: int) -> tuple[int, ...]:
         """The cells of a group, or of a pair (numbered after the groups)."""
@@ -508,28 +577,63 @@ class _Pattern:
             return self.pairs[index - len(self.sums)]
         return (self.sums[index].total, *self.sums[index].parts)
 
-    def _first_pinned(self, cells: list[int]) -> int | None:
-        """The first of one connected part's cells pinned by the bounds, else by the
-        equations of the groups that add up. The part's cells, the groups and pairs
-        touching them and their visible members alone decide it: no group or pair
-        holds a cell of two parts, so the bounds of one part are tightened by the
-        same steps, round by round, whether or not other parts are tightened
-        alongside."""
+    def _touching(self, cells: Iterable[int]) -> list[int]:
+        """The groups and pairs holding any of these cells, in order."""
+        return sorted({index for cell in cells for index in self.touching[cell]})
+
+    def _slack(self) -> list[bool]:
+        """Which groups, while their total is visible, bound each suppressed part by
+        the total alone, whatever the other parts' bounds: those whose total is at
+        most the sum of their parts but not equal to it (counts of distinct people)
+        and is no more than the parts' sum less the largest part (people counted at
+        two meetings at least as often as the largest meeting's), so the total less
+        the other parts' sum never lifts a part above 0. That holds only where every
+        bound holds the true counts: where every group, pair and band the table
+        gives is true of them (as `people_table` makes them), else no group is slack."""
+        values = self.values
+        for index, group in enumerate(self.sums):
+            parts = [values[part] for part in group.parts]
+            total = values[group.total]
+            if self.exact[index]:
+                continue
+            if group.at_least and total < sum(parts):
+                return [False] * len(self.sums)
+            if not group.at_least and (
+                total > sum(parts) or total < max(parts, default=0)
+            ):
+                return [False] * len(self.sums)
+        if any(value < 0 for value in values) or any(
+            not 0 <= low <= values[n] <= high for n, (low, high) in self.bands.items()
+        ):
+            return [False] * len(self.sums)
+        slack = []
+        for index, group in enumerate(self.sums):
+            parts = [values[part] for part in group.parts]
+            slack.append(
+                not self.exact[index]
+                and not group.at_least
+                and sum(parts) - max(parts, default=0) >= values[group.total]
+            )
+        return slack
+
+    def _slack_now(self, index: int) -> bool:
+        """Whether a group or pair bounds each suppressed member by visible cells alone."""
+        return (
+            index < len(self.sums)
+            and self.slack[index]
+            and self.sums[index].total not in self.hidden
+        )
+
+    def _by_equations(self, cells: list[int]) -> int | None:
+        """The first of one connected part's cells the equations of its groups that
+        add up pin, if any."""
         cells.sort()
-        relevant = sorted({i for cell in cells for i in self.touching[cell]})
-        low, high = self._bounds(relevant, cells)
-        for cell in cells:
-            if low[cell] == high[cell]:
-                return cell
         equations = [
             self.sums[index]
-            for index in relevant
+            for index in self._touching(cells)
             if index < len(self.sums) and self.exact[index]
         ]
-        if not equations:
-            return None
-        self._in_time()
-        return _solved(equations, cells)
+        return _solved(equations, cells) if equations else None
 
     def _bounds(
         self, relevant: Sequence[int], cells: Iterable[int]
@@ -537,12 +641,26 @@ class _Pattern:
         """The least and most each of these suppressed cells can be given the visible
         cells, tightened through the groups and pairs touching them (`relevant`), in
         rounds: each is looked at again only when a bound of one of its members has
-        changed."""
+        changed.
+
+        The cells are a tied part (or several): every suppressed member of every
+        group and pair touching them is among them, but for the parts of a slack
+        group, which is applied as what it then is, each part at most the total.
+        So each group and pair is looked at in the same rounds, on the same bounds,
+        as when every suppressed cell is tightened at once, and the bounds are the
+        same even when they have not settled by MAX_TIGHTENING_ROUNDS."""
         hidden, values, touching = self.hidden, self.values, self.touching
+        sums, slack = self.sums, self.slack
         low: dict[int, float] = {}
         high: dict[int, float] = {}
+        slack_parts: dict[int, list[int]] = {}
         for n in cells:
             low[n], high[n] = self.bands.get(n, (0, math.inf))
+            for index in self.containing[n]:
+                if slack[index] and sums[index].total not in hidden:
+                    slack_parts.setdefault(index, []).append(n)  # n is a part
+        # Each group's suppressed parts, and its visible parts' sum and largest.
+        shapes: dict[int, tuple[list[int], int, int | None]] = {}
         changed = set(relevant)
 
         def bounds(cell: int) -> tuple[float, float]:
@@ -573,9 +691,24 @@ class _Pattern:
                         tighten(part, 0, bounds(whole)[1])
                     continue
                 group = self.sums[index]
-                parts = [bounds(part) for part in group.parts]
-                parts_low = sum(b[0] for b in parts)
-                parts_high = sum(b[1] for b in parts)
+                if index in slack_parts:
+                    # Each part at most the total: the total less the other parts'
+                    # most is never above 0.
+                    for part in slack_parts[index]:
+                        tighten(part, 0, values[group.total])
+                    continue
+                shape = shapes.get(index)
+                if shape is None:
+                    seen = [values[p] for p in group.parts if p not in hidden]
+                    shape = shapes[index] = (
+                        [p for p in group.parts if p in hidden],
+                        sum(seen),
+                        max(seen, default=None),
+                    )
+                suppressed, seen_sum, seen_most = shape
+                parts = [(low[part], high[part]) for part in suppressed]
+                parts_low = seen_sum + sum(b[0] for b in parts)
+                parts_high = seen_sum + sum(b[1] for b in parts)
                 total_low, total_high = bounds(group.total)
                 exact = self.exact[index]
                 at_least = group.at_least and not exact
@@ -585,21 +718,25 @@ class _Pattern:
                     elif at_least:  # at least the parts' sum
                         tighten(group.total, parts_low, math.inf)
                     else:  # at most the parts' sum, at least each part
-                        tighten(
-                            group.total,
-                            max((b[0] for b in parts), default=0),
-                            parts_high,
-                        )
+                        lows = [b[0] for b in parts]
+                        if seen_most is not None:
+                            lows.append(seen_most)
+                        tighten(group.total, max(lows, default=0), parts_high)
                     total_low, total_high = bounds(group.total)
-                for part, (part_low, part_high) in zip(group.parts, parts, strict=True):
-                    if part in hidden:
-                        tighten(
-                            part,
-                            0 if at_least else total_low - (parts_high - part_high),
-                            total_high - (parts_low - part_low)
-                            if exact or at_least
-                            else total_high,
-                        )
+                for part, (part_low, part_high) in zip(suppressed, parts, strict=True):
+                    # tighten(), written out: this is where the time goes.
+                    least = 0 if at_least else total_low - (parts_high - part_high)
+                    if least > low[part]:
+                        low[part] = least
+                        changed.update(touching[part])
+                    most = (
+                        total_high - (parts_low - part_low)
+                        if exact or at_least
+                        else total_high
+                    )
+                    if most < high[part]:
+                        high[part] = most
+                        changed.update(touching[part])
         return low, high
 
     def _loosening(self, pinned: int) -> int | None:
@@ -625,7 +762,7 @@ class _Pattern:
         # A visible 0 around it pins it (a total of 0 pins each part to 0; so does a
         # whole of 0): a meeting of 0 among decision-making meetings no one attended.
         around = [group.total for group in near]
-        around += self.wholes[pinned]
+        around += self.wholes.get(pinned, [])
         for cell in around:
             if cell not in hidden and cell not in self.shown and values[cell] == 0:
                 return cell
@@ -685,8 +822,14 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
         if not row:
             continue
         pivot = min(row)
-        inverse = pow(row[pivot], PRIME - 2, PRIME)
-        pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
+        leading = row[pivot]
+        if leading == 1:
+            pivots[pivot] = row
+        else:
+            inverse = (
+                PRIME - 1 if leading == PRIME - 1 else pow(leading, PRIME - 2, PRIME)
+            )
+            pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
         made[pivot] = len(made)
     randomness = random.Random(len(order))
     solution = {
