@@ -360,14 +360,12 @@ class _Pattern:
         """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
         (and totals since suppressed, left for `_largest_bounding` to drop)."""
         for cell in self.fresh:
-            self._bounds_one(cell)
-        self.rounds = 0
+            self._note_bounding(cell)
         unsafe = set(range(len(sums)))
         while True:
             self._in_time()
             self._make_safe(unsafe)
             loosened = False
-            self.rounds += 1
             for cell in self._pinned():
                 loosening = self._loosening(cell)
                 if loosening is not None:
@@ -382,9 +380,9 @@ class _Pattern:
     def _hide(self, cell: int) -> None:
         self.hidden.add(cell)
         self.fresh.append(cell)
-        self._bounds_one(cell)
+        self._note_bounding(cell)
 
-    def _bounds_one(self, part: int) -> None:
+    def _note_bounding(self, part: int) -> None:
         """Note the totals this newly suppressed part makes bound a suppressed cell."""
         for index in self.containing[part]:
             total = self.sums[index].total
@@ -587,32 +585,29 @@ class _Pattern:
         most the sum of their parts but not equal to it (counts of distinct people)
         and is no more than the parts' sum less the largest part (people counted at
         two meetings at least as often as the largest meeting's), so the total less
-        the other parts' sum never lifts a part above 0. That holds only where every
-        bound holds the true counts: where every group, pair and band the table
-        gives is true of them (as `people_table` makes them), else no group is slack."""
-        values = self.values
-        for index, group in enumerate(self.sums):
-            parts = [values[part] for part in group.parts]
-            total = values[group.total]
-            if self.exact[index]:
-                continue
-            if group.at_least and total < sum(parts):
-                return [False] * len(self.sums)
-            if not group.at_least and (
-                total > sum(parts) or total < max(parts, default=0)
-            ):
-                return [False] * len(self.sums)
+        the other parts' most is never above 0. That holds only where every bound
+        holds the true count, so where every group and band the table gives is true
+        of the counts (as `people_table` makes them); else no group is slack."""
+        values, none = self.values, [False] * len(self.sums)
         if any(value < 0 for value in values) or any(
             not 0 <= low <= values[n] <= high for n, (low, high) in self.bands.items()
         ):
-            return [False] * len(self.sums)
+            return none
         slack = []
         for index, group in enumerate(self.sums):
             parts = [values[part] for part in group.parts]
+            total, counted, largest = (
+                values[group.total],
+                sum(parts),
+                max(parts, default=0),
+            )
+            exact = self.exact[index]
+            if not exact and (
+                total < counted if group.at_least else not largest <= total <= counted
+            ):
+                return none  # a group that is not true of the counts
             slack.append(
-                not self.exact[index]
-                and not group.at_least
-                and sum(parts) - max(parts, default=0) >= values[group.total]
+                not exact and not group.at_least and counted - largest >= total
             )
         return slack
 
@@ -797,10 +792,13 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
     made: dict[int, int] = {}
     for group in groups:
         row: dict[int, int] = {}
-        for member, sign in ((group.total, 1), *((p, -1) for p in group.parts)):
-            key = column.get(member)
+        key = column.get(group.total)
+        if key is not None:
+            row[key] = 1
+        for part in group.parts:
+            key = column.get(part)
             if key is not None:
-                row[key] = (row.get(key, 0) + sign) % PRIME
+                row[key] = (row.get(key, 0) - 1) % PRIME
         row = {k: v for k, v in row.items() if v}
         # Reduce by the pivots in the order they were made: reducing by one brings
         # in only columns of pivots made after it.
