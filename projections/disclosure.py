@@ -462,7 +462,7 @@ class _Pattern:
                 return None
             # A hidden total with every part visible is their sum.
             return self._smallest_visible(group.parts, zeros=True)
-        if sum(values[p] for p in hidden_parts) < self.threshold:
+        if sum(map(values.__getitem__, hidden_parts)) < self.threshold:
             # The visible total less the visible parts gives the hidden parts' sum:
             # it must not itself be a small number.
             part = self._smallest_visible(group.parts)
@@ -538,11 +538,18 @@ class _Pattern:
 
     def _join(self, fresh: Sequence[int]) -> tuple[set[int], set[int]]:
         """Add newly hidden cells to the connected and the tied parts; the roots of
-        the parts of each that took them in."""
+        the parts of each that took them in.
+
+        Every group's and pair's suppressed members already lie in one connected
+        part, and in one tied part where it ties them, so a new cell need only join
+        one of them; but a slack group whose total is newly suppressed ties all its
+        suppressed parts from then on."""
         hidden, connected, tied = self.hidden, self.connected, self.tied
+        sums, slack = self.sums, self.slack
         for cell in fresh:
             connected.add(cell)
             tied.add(cell)
+        new = set(fresh)
         looked: set[int] = set()
         for cell in fresh:
             for index in self.touching[cell]:
@@ -552,17 +559,24 @@ class _Pattern:
                 members = [m for m in self._members(index) if m in hidden]
                 if len(members) < 2:
                     continue
-                if self._slack_now(index):
-                    self._connect(members)
+                old = next((m for m in members if m not in new), None)
+                joining = members
+                if old is not None:
+                    joining = [old, *(m for m in members if m in new)]
+                slack_group = index < len(sums) and slack[index]
+                if slack_group and sums[index].total not in hidden:
+                    self._connect(joining)
                     continue
-                kept, merged = tied.join(members)
+                if slack_group and sums[index].total in new:
+                    joining = members
+                kept, merged = tied.join(joining)
                 for other in merged:
                     self.pinned_by_bounds.pop(other, None)
                     # Every tied part lies in one connected part.
                     self._connect((kept, other))
         return (
-            {connected.root(cell) for cell in fresh},
-            {tied.root(cell) for cell in fresh},
+            {connected.root(cell) for cell in new},
+            {tied.root(cell) for cell in new},
         )
 
     def _connect(self, cells: Sequence[int]) -> None:
@@ -701,9 +715,10 @@ class _Pattern:
                         max(seen, default=None),
                     )
                 suppressed, seen_sum, seen_most = shape
-                parts = [(low[part], high[part]) for part in suppressed]
-                parts_low = seen_sum + sum(b[0] for b in parts)
-                parts_high = seen_sum + sum(b[1] for b in parts)
+                lows = list(map(low.__getitem__, suppressed))
+                highs = list(map(high.__getitem__, suppressed))
+                parts_low = seen_sum + sum(lows)
+                parts_high = seen_sum + sum(highs)
                 total_low, total_high = bounds(group.total)
                 exact = self.exact[index]
                 at_least = group.at_least and not exact
@@ -713,12 +728,12 @@ class _Pattern:
                     elif at_least:  # at least the parts' sum
                         tighten(group.total, parts_low, math.inf)
                     else:  # at most the parts' sum, at least each part
-                        lows = [b[0] for b in parts]
-                        if seen_most is not None:
-                            lows.append(seen_most)
-                        tighten(group.total, max(lows, default=0), parts_high)
+                        each = lows if seen_most is None else [*lows, seen_most]
+                        tighten(group.total, max(each, default=0), parts_high)
                     total_low, total_high = bounds(group.total)
-                for part, (part_low, part_high) in zip(suppressed, parts, strict=True):
+                for part, part_low, part_high in zip(
+                    suppressed, lows, highs, strict=True
+                ):
                     # tighten(), written out: this is where the time goes.
                     least = 0 if at_least else total_low - (parts_high - part_high)
                     if least > low[part]:
