@@ -380,3 +380,51 @@ def test_each_parts_bounds_are_those_of_tightening_every_part_at_once(
         low.update(one_low)
         high.update(one_high)
     assert (low, high) == whole
+
+
+def parts_of(
+    cells: Sequence[int], links: Sequence[Sequence[int]]
+) -> set[tuple[int, ...]]:
+    """The parts these cells fall into when each link joins its cells among them."""
+    part = {cell: frozenset([cell]) for cell in cells}
+    for link in links:
+        linked = [cell for cell in link if cell in part]
+        joined = frozenset().union(*(part[cell] for cell in linked))
+        for cell in joined:
+            part[cell] = joined
+    return {tuple(sorted(cells)) for cells in part.values()}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    table=st.one_of(tables(), sound_tables()),
+    threshold=st.sampled_from([3, 5]),
+    data=st.data(),
+)
+def test_parts_grown_a_few_cells_at_a_time_are_the_parts_of_all_of_them(
+    table: PeopleTable, threshold: int, data: st.DataObject
+) -> None:
+    """Suppressed cells join the connected and tied parts a few at a time, each
+    round's loosenings after the last: the parts are those of all of them at once,
+    where a slack group ties its parts once its total is suppressed."""
+    pattern = whole_pattern(table, threshold)
+    hidden = data.draw(st.permutations(sorted(pattern.hidden)))
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(hidden)), max_size=4)))
+    pattern.hidden = set()
+    pattern.connected = type(pattern.connected)()
+    pattern.tied = type(pattern.tied)()
+    for start, end in zip([0, *cuts], [*cuts, len(hidden)], strict=True):
+        pattern.hidden.update(hidden[start:end])
+        pattern._join(hidden[start:end])
+    everything = [
+        pattern._members(i) for i in range(len(pattern.sums) + len(pattern.pairs))
+    ]
+    ties = [
+        members
+        for index, members in enumerate(everything)
+        if not pattern._slack_now(index)
+    ]
+    for found, links in ((pattern.connected, everything), (pattern.tied, ties)):
+        assert {tuple(sorted(found.members(r))) for r in found.roots()} == parts_of(
+            hidden, links
+        )
