@@ -508,7 +508,8 @@ class _Pattern:
 
         What is found in a part is decided by its own cells (see `_bounds`), and the
         suppressed cells only grow, so parts only merge: only the parts that took in
-        a cell suppressed since the last call are looked at again."""
+        a cell suppressed since the last call are looked at again, and their bounds
+        are tightened tied part by tied part (see `_slack`)."""
         fresh, self.fresh = self.fresh, []
         grown, tightened = self._join(fresh)
         for root in sorted(tightened):
