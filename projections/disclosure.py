@@ -210,12 +210,13 @@ def _suppressed_cells(
 ) -> frozenset[Cell]:
     cells = sorted(table.values, key=repr)
     number = {cell: n for n, cell in enumerate(cells)}
+    numbered = number.__getitem__
     sums = [
-        Sum(number[g.total], tuple(number[part] for part in g.parts), g.at_least)
+        Sum(numbered(g.total), tuple(map(numbered, g.parts)), g.at_least)
         for g in table.groups
     ]
     pattern = _Pattern(
-        [table.values[cell] for cell in cells],
+        list(map(table.values.__getitem__, cells)),
         sums,
         threshold,
         {number[cell] for cell in table.left_out},
@@ -232,6 +233,53 @@ class Sum(NamedTuple):
     total: int
     parts: tuple[int, ...]
     at_least: bool = False
+
+
+class _Parts:
+    """Cells in parts that only ever merge (a union-find), with each part's cells."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.grown: dict[int, list[int]] = {}
+        """The cells of each part of more than one, by its root."""
+
+    def add(self, cell: int) -> None:
+        self.parent[cell] = cell
+
+    def root(self, cell: int) -> int:
+        parent = self.parent
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    def members(self, root: int) -> list[int]:
+        return self.grown.get(root) or [root]
+
+    def roots(self) -> list[int]:
+        return [cell for cell, parent in self.parent.items() if cell == parent]
+
+    def join(self, cells: Sequence[int]) -> tuple[int, list[int]]:
+        """Merge the parts of these cells into one: its root, and the roots merged
+        away."""
+        parent, grown = self.parent, self.grown
+        kept = self.root(cells[0])
+        merged = []
+        for other in cells[1:]:
+            while parent[other] != other:  # root(), written out
+                parent[other] = parent[parent[other]]
+                other = parent[other]
+            if other == kept:
+                continue
+            if len(grown.get(kept, ())) < len(grown.get(other, ())):
+                kept, other = other, kept
+            parent[other] = kept
+            into = grown.get(kept)
+            if into is None:
+                into = grown[kept] = [kept]
+            into += grown.pop(other, [other])
+            merged.append(other)
+        return kept, merged
 
 
 class _Pattern:
@@ -271,10 +319,13 @@ class _Pattern:
             for member in dict.fromkeys((group.total, *group.parts)):
                 self.containing[member].append(index)
         # Groups, then pairs (numbered after the groups): what bounds each cell.
-        self.touching = [list(groups) for groups in self.containing]
+        self.touching = list(self.containing)
+        in_pairs: dict[int, list[int]] = {}
         for number, (part, whole) in enumerate(self.pairs, start=len(sums)):
-            self.touching[part].append(number)
-            self.touching[whole].append(number)
+            in_pairs.setdefault(part, []).append(number)
+            in_pairs.setdefault(whole, []).append(number)
+        for cell, numbers in in_pairs.items():
+            self.touching[cell] = self.containing[cell] + numbers
         # Where the true counts satisfy total == sum of parts (see `_pinned`).
         self.exact = [
             values[g.total] == sum(values[part] for part in g.parts) for g in sums
@@ -284,6 +335,32 @@ class _Pattern:
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
         # with it as a visible cell.
         self.hidden -= self.shown
+        # What the rounds keep from one to the next, so each costs what changed.
+        self.fresh: list[int] = sorted(self.hidden)
+        """Cells hidden since `_pinned` last looked."""
+        self.connected = _Parts()
+        """The suppressed cells' connected parts: two are connected when a group or a
+        pair holds both. What is visible about one part tells nothing about another."""
+        self.tied = _Parts()
+        """The suppressed cells whose bounds are tightened together: connected through
+        groups and pairs other than those that only ever bound each part by their
+        total (`slack`)."""
+        self.pinned_by_bounds: dict[int, int] = {}
+        """The first cell pinned by its bounds in each tied part that has one, by the
+        part's root."""
+        self.pinned_by_equations: dict[int, int] = {}
+        """The first cell the equations pin in each connected part that has one and
+        has no cell pinned by its bounds, by the part's root."""
+        self.slack = self._slack()
+        self.wholes: dict[int, list[int]] = {}
+        """The wholes each cell is at most, in the pairs' order."""
+        for part, whole in self.pairs:
+            self.wholes.setdefault(part, []).append(whole)
+        self.bounding: list[tuple[int, int]] = []
+        """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
+        (and totals since suppressed, left for `_largest_bounding` to drop)."""
+        for cell in self.fresh:
+            self._note_bounding(cell)
         unsafe = set(range(len(sums)))
         while True:
             self._in_time()
@@ -292,13 +369,35 @@ class _Pattern:
             for cell in self._pinned():
                 loosening = self._loosening(cell)
                 if loosening is not None:
-                    self.hidden.add(loosening)
+                    self._hide(loosening)
                     unsafe.update(self.containing[loosening])
                     loosened = True
             if not loosened:
                 # Nothing is pinned, or every cell is hidden already.
                 self.suppressed = self.hidden | small
                 return
+
+    def _hide(self, cell: int) -> None:
+        self.hidden.add(cell)
+        self.fresh.append(cell)
+        self._note_bounding(cell)
+
+    def _note_bounding(self, part: int) -> None:
+        """Note the totals this newly suppressed part makes bound a suppressed cell."""
+        for index in self.containing[part]:
+            total = self.sums[index].total
+            if total == part and part not in self.sums[index].parts:
+                continue
+            if total not in self.shown and self.values[total] > 0:
+                heapq.heappush(self.bounding, (-self.values[total], -total))
+
+    def _largest_bounding(self) -> int | None:
+        """The visible total above 0 with a suppressed part that is largest (the larger
+        cell on a tie), if any."""
+        bounding = self.bounding
+        while bounding and -bounding[0][1] in self.hidden:
+            heapq.heappop(bounding)
+        return -bounding[0][1] if bounding else None
 
     def _given_away(self) -> None:
         """Add to `shown` every cell the cells left out determine through the groups
@@ -348,7 +447,7 @@ class _Pattern:
                 unsafe.discard(index)
                 extra = self._one_more(self.sums[index])
                 if extra is not None:
-                    self.hidden.add(extra)
+                    self._hide(extra)
                     unsafe.update(self.containing[extra])
 
     def _one_more(self, group: Sum) -> int | None:
@@ -363,7 +462,7 @@ class _Pattern:
                 return None
             # A hidden total with every part visible is their sum.
             return self._smallest_visible(group.parts, zeros=True)
-        if sum(values[p] for p in hidden_parts) < self.threshold:
+        if sum(map(values.__getitem__, hidden_parts)) < self.threshold:
             # The visible total less the visible parts gives the hidden parts' sum:
             # it must not itself be a small number.
             part = self._smallest_visible(group.parts)
@@ -405,49 +504,173 @@ class _Pattern:
         parts (someone at two meetings), and then all that holds, and all an onlooker
         can rely on, is that the total is at most that sum and each part at most the
         total. An equation that does not hold cannot pin a true value; assuming it
-        would contradict the counts and push the bounds apart without end."""
-        hidden = self.hidden
-        relevant = sorted({i for cell in hidden for i in self.touching[cell]})
-        low, high = self._bounds(relevant)
-        component = self._components(relevant)
-        ordered = sorted(hidden)
-        first: dict[int, int] = {}
-        for cell in ordered:
-            if low[cell] == high[cell]:
-                first.setdefault(component[cell], cell)
-        equations: dict[int, list[Sum]] = {}
-        for index in relevant:
-            if index >= len(self.sums) or not self.exact[index]:
-                continue
-            group = self.sums[index]
-            for member in (group.total, *group.parts):
-                if member in hidden:
-                    root = component[member]
-                    if root not in first:
-                        equations.setdefault(root, []).append(group)
-                    break
-        members: dict[int, list[int]] = {}
-        for cell in ordered:
-            if component[cell] in equations:
-                members.setdefault(component[cell], []).append(cell)
-        for root, cells in members.items():
+        would contradict the counts and push the bounds apart without end.
+
+        What is found in a part is decided by its own cells (see `_bounds`), and the
+        suppressed cells only grow, so parts only merge: only the parts that took in
+        a cell suppressed since the last call are looked at again, and their bounds
+        are tightened tied part by tied part (see `_slack`)."""
+        fresh, self.fresh = self.fresh, []
+        grown, tightened = self._join(fresh)
+        for root in sorted(tightened):
             self._in_time()
-            solved = _solved(equations[root], cells)
-            if solved is not None:
-                first[root] = solved
+            cells = self.tied.members(root)
+            cells.sort()
+            low, high = self._bounds(self._touching(cells), cells)
+            found = next((cell for cell in cells if low[cell] == high[cell]), None)
+            if found is None:
+                self.pinned_by_bounds.pop(root, None)
+            else:
+                self.pinned_by_bounds[root] = found
+        first: dict[int, int] = {}
+        for cell in self.pinned_by_bounds.values():
+            root = self.connected.root(cell)
+            first[root] = min(cell, first.get(root, cell))
+        for root in sorted(grown):
+            self.pinned_by_equations.pop(root, None)
+            if root not in first:
+                self._in_time()
+                solved = self._by_equations(self.connected.members(root))
+                if solved is not None:
+                    self.pinned_by_equations[root] = solved
+        for root, cell in self.pinned_by_equations.items():
+            first.setdefault(root, cell)
         return sorted(first.values())
 
+    def _join(self, fresh: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Add newly hidden cells to the connected and the tied parts; the roots of
+        the parts of each that took them in.
+
+        Every group's and pair's suppressed members already lie in one connected
+        part, and in one tied part where it ties them, so a new cell need only join
+        one of them; but a slack group whose total is newly suppressed ties all its
+        suppressed parts from then on."""
+        hidden, connected, tied = self.hidden, self.connected, self.tied
+        sums, slack = self.sums, self.slack
+        for cell in fresh:
+            connected.add(cell)
+            tied.add(cell)
+        new = set(fresh)
+        looked: set[int] = set()
+        for cell in fresh:
+            for index in self.touching[cell]:
+                if index in looked:
+                    continue
+                looked.add(index)
+                members = [m for m in self._members(index) if m in hidden]
+                if len(members) < 2:
+                    continue
+                old = next((m for m in members if m not in new), None)
+                joining = members
+                if old is not None:
+                    joining = [old, *(m for m in members if m in new)]
+                slack_group = index < len(sums) and slack[index]
+                if slack_group and sums[index].total not in hidden:
+                    self._connect(joining)
+                    continue
+                if slack_group and sums[index].total in new:
+                    joining = members
+                kept, merged = tied.join(joining)
+                for other in merged:
+                    self.pinned_by_bounds.pop(other, None)
+                    # Every tied part lies in one connected part.
+                    self._connect((kept, other))
+        return (
+            {connected.root(cell) for cell in new},
+            {tied.root(cell) for cell in new},
+        )
+
+    def _connect(self, cells: Sequence[int]) -> None:
+        for other in self.connected.join(cells)[1]:
+            self.pinned_by_equations.pop(other, None)
+
+    def _members(self, index: int) -> tuple[int, ...]:
+        """The cells of a group, or of a pair (numbered after the groups)."""
+        if index >= len(self.sums):
+            return self.pairs[index - len(self.sums)]
+        return (self.sums[index].total, *self.sums[index].parts)
+
+    def _touching(self, cells: Iterable[int]) -> list[int]:
+        """The groups and pairs holding any of these cells, in order."""
+        return sorted({index for cell in cells for index in self.touching[cell]})
+
+    def _slack(self) -> list[bool]:
+        """Which groups, while their total is visible, bound each suppressed part by
+        the total alone, whatever the other parts' bounds: those whose total is at
+        most the sum of their parts but not equal to it (counts of distinct people)
+        and is no more than the parts' sum less the largest part (people counted at
+        two meetings at least as often as the largest meeting's), so the total less
+        the other parts' most is never above 0. That holds only where every bound
+        holds the true count, so where every group and band the table gives is true
+        of the counts (as `people_table` makes them); else no group is slack."""
+        values, none = self.values, [False] * len(self.sums)
+        if any(value < 0 for value in values) or any(
+            not 0 <= low <= values[n] <= high for n, (low, high) in self.bands.items()
+        ):
+            return none
+        slack = []
+        for index, group in enumerate(self.sums):
+            parts = [values[part] for part in group.parts]
+            total, counted, largest = (
+                values[group.total],
+                sum(parts),
+                max(parts, default=0),
+            )
+            exact = self.exact[index]
+            if not exact and (
+                total < counted if group.at_least else not largest <= total <= counted
+            ):
+                return none  # a group that is not true of the counts
+            slack.append(
+                not exact and not group.at_least and counted - largest >= total
+            )
+        return slack
+
+    def _slack_now(self, index: int) -> bool:
+        """Whether a group or pair bounds each suppressed member by visible cells alone."""
+        return (
+            index < len(self.sums)
+            and self.slack[index]
+            and self.sums[index].total not in self.hidden
+        )
+
+    def _by_equations(self, cells: list[int]) -> int | None:
+        """The first of one connected part's cells the equations of its groups that
+        add up pin, if any."""
+        cells.sort()
+        equations = [
+            self.sums[index]
+            for index in self._touching(cells)
+            if index < len(self.sums) and self.exact[index]
+        ]
+        return _solved(equations, cells) if equations else None
+
     def _bounds(
-        self, relevant: Sequence[int]
+        self, relevant: Sequence[int], cells: Iterable[int]
     ) -> tuple[dict[int, float], dict[int, float]]:
-        """The least and most each suppressed cell can be given the visible cells,
-        tightened group by group and pair by pair; each is looked at again only when
-        a bound of one of its members has changed."""
+        """The least and most each of these suppressed cells can be given the visible
+        cells, tightened through the groups and pairs touching them (`relevant`), in
+        rounds: each is looked at again only when a bound of one of its members has
+        changed.
+
+        The cells are a tied part (or several): every suppressed member of every
+        group and pair touching them is among them, but for the parts of a slack
+        group, which is applied as what it then is, each part at most the total.
+        So each group and pair is looked at in the same rounds, on the same bounds,
+        as when every suppressed cell is tightened at once, and the bounds are the
+        same even when they have not settled by MAX_TIGHTENING_ROUNDS."""
         hidden, values, touching = self.hidden, self.values, self.touching
-        low: dict[int, float] = {n: self.bands.get(n, (0, 0))[0] for n in hidden}
-        high: dict[int, float] = {
-            n: self.bands.get(n, (0, math.inf))[1] for n in hidden
-        }
+        sums, slack = self.sums, self.slack
+        low: dict[int, float] = {}
+        high: dict[int, float] = {}
+        slack_parts: dict[int, list[int]] = {}
+        for n in cells:
+            low[n], high[n] = self.bands.get(n, (0, math.inf))
+            for index in self.containing[n]:
+                if slack[index] and sums[index].total not in hidden:
+                    slack_parts.setdefault(index, []).append(n)  # n is a part
+        # Each group's suppressed parts, and its visible parts' sum and largest.
+        shapes: dict[int, tuple[list[int], int, int | None]] = {}
         changed = set(relevant)
 
         def bounds(cell: int) -> tuple[float, float]:
@@ -478,9 +701,25 @@ class _Pattern:
                         tighten(part, 0, bounds(whole)[1])
                     continue
                 group = self.sums[index]
-                parts = [bounds(part) for part in group.parts]
-                parts_low = sum(b[0] for b in parts)
-                parts_high = sum(b[1] for b in parts)
+                if index in slack_parts:
+                    # Each part at most the total: the total less the other parts'
+                    # most is never above 0.
+                    for part in slack_parts[index]:
+                        tighten(part, 0, values[group.total])
+                    continue
+                shape = shapes.get(index)
+                if shape is None:
+                    seen = [values[p] for p in group.parts if p not in hidden]
+                    shape = shapes[index] = (
+                        [p for p in group.parts if p in hidden],
+                        sum(seen),
+                        max(seen, default=None),
+                    )
+                suppressed, seen_sum, seen_most = shape
+                lows = list(map(low.__getitem__, suppressed))
+                highs = list(map(high.__getitem__, suppressed))
+                parts_low = seen_sum + sum(lows)
+                parts_high = seen_sum + sum(highs)
                 total_low, total_high = bounds(group.total)
                 exact = self.exact[index]
                 at_least = group.at_least and not exact
@@ -490,49 +729,26 @@ class _Pattern:
                     elif at_least:  # at least the parts' sum
                         tighten(group.total, parts_low, math.inf)
                     else:  # at most the parts' sum, at least each part
-                        tighten(
-                            group.total,
-                            max((b[0] for b in parts), default=0),
-                            parts_high,
-                        )
+                        each = lows if seen_most is None else [*lows, seen_most]
+                        tighten(group.total, max(each, default=0), parts_high)
                     total_low, total_high = bounds(group.total)
-                for part, (part_low, part_high) in zip(group.parts, parts, strict=True):
-                    if part in hidden:
-                        tighten(
-                            part,
-                            0 if at_least else total_low - (parts_high - part_high),
-                            total_high - (parts_low - part_low)
-                            if exact or at_least
-                            else total_high,
-                        )
+                for part, part_low, part_high in zip(
+                    suppressed, lows, highs, strict=True
+                ):
+                    # tighten(), written out: this is where the time goes.
+                    least = 0 if at_least else total_low - (parts_high - part_high)
+                    if least > low[part]:
+                        low[part] = least
+                        changed.update(touching[part])
+                    most = (
+                        total_high - (parts_low - part_low)
+                        if exact or at_least
+                        else total_high
+                    )
+                    if most < high[part]:
+                        high[part] = most
+                        changed.update(touching[part])
         return low, high
-
-    def _components(self, relevant: Sequence[int]) -> dict[int, int]:
-        """Each suppressed cell's connected part, named by one of its cells: two
-        suppressed cells are connected when a group or a pair holds both. What is visible
-        about one part tells nothing about another."""
-        hidden = self.hidden
-        parent = {cell: cell for cell in hidden}
-
-        def root(cell: int) -> int:
-            while parent[cell] != cell:
-                parent[cell] = parent[parent[cell]]
-                cell = parent[cell]
-            return cell
-
-        for index in relevant:
-            both: tuple[int, ...]
-            if index >= len(self.sums):
-                both = self.pairs[index - len(self.sums)]
-            else:
-                both = (self.sums[index].total, *self.sums[index].parts)
-            members = [m for m in both if m in hidden]
-            first = root(members[0])
-            for member in members[1:]:
-                other = root(member)
-                if other != first:
-                    parent[other] = first
-        return {cell: root(cell) for cell in hidden}
 
     def _loosening(self, pinned: int) -> int | None:
         """The visible cell to suppress next so the pinned one opens up: the
@@ -557,20 +773,13 @@ class _Pattern:
         # A visible 0 around it pins it (a total of 0 pins each part to 0; so does a
         # whole of 0): a meeting of 0 among decision-making meetings no one attended.
         around = [group.total for group in near]
-        around += [whole for part, whole in self.pairs if part == pinned]
+        around += self.wholes.get(pinned, [])
         for cell in around:
             if cell not in hidden and cell not in self.shown and values[cell] == 0:
                 return cell
-        bounding = [
-            (values[g.total], g.total)
-            for g in self.sums
-            if g.total not in hidden
-            and g.total not in self.shown
-            and values[g.total] > 0
-            and any(p in hidden for p in g.parts)
-        ]
-        if bounding:
-            return max(bounding)[1]
+        bounding = self._largest_bounding()
+        if bounding is not None:
+            return bounding
         # Nothing non-zero is left to hide near it: a visible zero pins it (a total
         # of 0 pins every part to 0), so hide a zero next to it, else any visible
         # cell at all.
@@ -599,10 +808,13 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
     made: dict[int, int] = {}
     for group in groups:
         row: dict[int, int] = {}
-        for member, sign in ((group.total, 1), *((p, -1) for p in group.parts)):
-            key = column.get(member)
+        key = column.get(group.total)
+        if key is not None:
+            row[key] = 1
+        for part in group.parts:
+            key = column.get(part)
             if key is not None:
-                row[key] = (row.get(key, 0) + sign) % PRIME
+                row[key] = (row.get(key, 0) - 1) % PRIME
         row = {k: v for k, v in row.items() if v}
         # Reduce by the pivots in the order they were made: reducing by one brings
         # in only columns of pivots made after it.
@@ -624,8 +836,14 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
         if not row:
             continue
         pivot = min(row)
-        inverse = pow(row[pivot], PRIME - 2, PRIME)
-        pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
+        leading = row[pivot]
+        if leading == 1:
+            pivots[pivot] = row
+        else:
+            inverse = (
+                PRIME - 1 if leading == PRIME - 1 else pow(leading, PRIME - 2, PRIME)
+            )
+            pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
         made[pivot] = len(made)
     randomness = random.Random(len(order))
     solution = {

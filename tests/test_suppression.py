@@ -219,7 +219,7 @@ def test_the_bounds_the_pattern_reasons_with_hold_the_true_counts(
     values = [table.values[cell] for cell in cells]
     pattern = _Pattern(values, sums, threshold)
     relevant = sorted({i for c in pattern.hidden for i in pattern.touching[c]})
-    low, high = pattern._bounds(relevant)
+    low, high = pattern._bounds(relevant, pattern.hidden)
     for cell in pattern.hidden:
         assert low[cell] <= values[cell] <= high[cell], cells[cell]
 

@@ -1,0 +1,430 @@
+"""The suppression pattern worked out round by round, looking again only at what changed, is exactly the pattern of looking again at everything each round: the same cells, whatever the table."""
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fourpi.projections.disclosure import (
+    MAX_TIGHTENING_ROUNDS,
+    STANDARD_BANDS,
+    Cell,
+    Group,
+    PeopleTable,
+    Sum,
+    _Pattern,
+    _solved,
+    people_table,
+    suppressed_cells,
+)
+from fourpi.projections.evaluate import people_figures
+from tests.api import api_store
+from tests.test_suppression import (
+    attendance_table,
+    attendances,
+    grid_table,
+    grids,
+    histories,
+    record_history,
+)
+
+
+class WholePattern(_Pattern):
+    """The pattern as it was worked out before it kept anything from one round to the
+    next: every round tightens the bounds of every suppressed cell, finds every
+    connected part and solves the equations of every part not pinned by its bounds,
+    and a loosening scans every group for the largest total bounding a suppressed
+    cell. Copied from the code it replaced, to compare with."""
+
+    def _pinned(self) -> list[int]:
+        hidden = self.hidden
+        relevant = sorted({i for cell in hidden for i in self.touching[cell]})
+        low, high = self._whole_bounds(relevant)
+        component = self._components(relevant)
+        ordered = sorted(hidden)
+        first: dict[int, int] = {}
+        for cell in ordered:
+            if low[cell] == high[cell]:
+                first.setdefault(component[cell], cell)
+        equations: dict[int, list[Sum]] = {}
+        for index in relevant:
+            if index >= len(self.sums) or not self.exact[index]:
+                continue
+            group = self.sums[index]
+            for member in (group.total, *group.parts):
+                if member in hidden:
+                    root = component[member]
+                    if root not in first:
+                        equations.setdefault(root, []).append(group)
+                    break
+        members: dict[int, list[int]] = {}
+        for cell in ordered:
+            if component[cell] in equations:
+                members.setdefault(component[cell], []).append(cell)
+        for root, cells in members.items():
+            self._in_time()
+            solved = _solved(equations[root], cells)
+            if solved is not None:
+                first[root] = solved
+        return sorted(first.values())
+
+    def _whole_bounds(
+        self, relevant: Sequence[int]
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        hidden, values, touching = self.hidden, self.values, self.touching
+        low: dict[int, float] = {n: self.bands.get(n, (0, 0))[0] for n in hidden}
+        high: dict[int, float] = {
+            n: self.bands.get(n, (0, math.inf))[1] for n in hidden
+        }
+        changed = set(relevant)
+
+        def bounds(cell: int) -> tuple[float, float]:
+            if cell in hidden:
+                return low[cell], high[cell]
+            return values[cell], values[cell]
+
+        def tighten(cell: int, at_least: float, at_most: float) -> None:
+            if at_least > low[cell]:
+                low[cell] = at_least
+                changed.update(touching[cell])
+            if at_most < high[cell]:
+                high[cell] = at_most
+                changed.update(touching[cell])
+
+        for _ in range(MAX_TIGHTENING_ROUNDS):
+            self._in_time()
+            if not changed:
+                break
+            looking = sorted(changed)
+            changed.clear()
+            for index in looking:
+                if index >= len(self.sums):
+                    part, whole = self.pairs[index - len(self.sums)]
+                    if whole in hidden:
+                        tighten(whole, bounds(part)[0], math.inf)
+                    if part in hidden:
+                        tighten(part, 0, bounds(whole)[1])
+                    continue
+                group = self.sums[index]
+                parts = [bounds(part) for part in group.parts]
+                parts_low = sum(b[0] for b in parts)
+                parts_high = sum(b[1] for b in parts)
+                total_low, total_high = bounds(group.total)
+                exact = self.exact[index]
+                at_least = group.at_least and not exact
+                if group.total in hidden:
+                    if exact:
+                        tighten(group.total, parts_low, parts_high)
+                    elif at_least:
+                        tighten(group.total, parts_low, math.inf)
+                    else:
+                        tighten(
+                            group.total,
+                            max((b[0] for b in parts), default=0),
+                            parts_high,
+                        )
+                    total_low, total_high = bounds(group.total)
+                for part, (part_low, part_high) in zip(group.parts, parts, strict=True):
+                    if part in hidden:
+                        tighten(
+                            part,
+                            0 if at_least else total_low - (parts_high - part_high),
+                            total_high - (parts_low - part_low)
+                            if exact or at_least
+                            else total_high,
+                        )
+        return low, high
+
+    def _components(self, relevant: Sequence[int]) -> dict[int, int]:
+        hidden = self.hidden
+        parent = {cell: cell for cell in hidden}
+
+        def root(cell: int) -> int:
+            while parent[cell] != cell:
+                parent[cell] = parent[parent[cell]]
+                cell = parent[cell]
+            return cell
+
+        for index in relevant:
+            both: tuple[int, ...]
+            if index >= len(self.sums):
+                both = self.pairs[index - len(self.sums)]
+            else:
+                both = (self.sums[index].total, *self.sums[index].parts)
+            members = [m for m in both if m in hidden]
+            first = root(members[0])
+            for member in members[1:]:
+                other = root(member)
+                if other != first:
+                    parent[other] = first
+        return {cell: root(cell) for cell in hidden}
+
+    def _loosening(self, pinned: int) -> int | None:
+        hidden, values = self.hidden, self.values
+        near = [self.sums[index] for index in self.containing[pinned]]
+        for group in near:
+            part = self._smallest_visible(group.parts)
+            if part is not None:
+                return part
+        for group in near:
+            if (
+                group.total not in hidden
+                and group.total not in self.shown
+                and values[group.total] > 0
+            ):
+                return group.total
+        around = [group.total for group in near]
+        around += [whole for part, whole in self.pairs if part == pinned]
+        for cell in around:
+            if cell not in hidden and cell not in self.shown and values[cell] == 0:
+                return cell
+        bounding = [
+            (values[g.total], g.total)
+            for g in self.sums
+            if g.total not in hidden
+            and g.total not in self.shown
+            and values[g.total] > 0
+            and any(p in hidden for p in g.parts)
+        ]
+        if bounding:
+            return max(bounding)[1]
+        for group in near:
+            member = self._smallest_visible((group.total, *group.parts), zeros=True)
+            if member is not None:
+                return member
+        return self._smallest_visible(range(len(values)), zeros=True)
+
+
+def whole_pattern(table: PeopleTable, threshold: int) -> WholePattern:
+    """The whole computation's pattern, on cells numbered as `suppressed_cells`
+    numbers them."""
+    cells = sorted(table.values, key=repr)
+    number = {cell: n for n, cell in enumerate(cells)}
+    return WholePattern(
+        [table.values[cell] for cell in cells],
+        [
+            Sum(number[g.total], tuple(number[p] for p in g.parts), g.at_least)
+            for g in table.groups
+        ],
+        threshold,
+        {number[cell] for cell in table.left_out},
+        [(number[part], number[whole]) for part, whole in table.at_most],
+        {number[cell]: band for cell, band in table.bands.items()},
+    )
+
+
+def assert_same_pattern(table: PeopleTable, threshold: int) -> None:
+    cells = sorted(table.values, key=repr)
+    whole = whole_pattern(table, threshold).suppressed
+    assert suppressed_cells(table, threshold, seconds=math.inf) == frozenset(
+        cells[n] for n in whole
+    )
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> PeopleTable:
+    """Any cells and any groups, pairs, bands and left-out rows among them, true of
+    the counts or not: many connected parts that merge as the pattern grows, and
+    bounds that need not settle within MAX_TIGHTENING_ROUNDS."""
+    size = draw(st.integers(1, 16))
+    values = {
+        ("cell", n): v
+        for n, v in enumerate(
+            draw(st.lists(st.integers(0, 9), min_size=size, max_size=size))
+        )
+    }
+    cells = list(values)
+    groups = [
+        Group(total, tuple(part for part in parts if part != total), at_least)
+        for total, parts, at_least in draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(cells),
+                    st.lists(st.sampled_from(cells), max_size=5, unique=True),
+                    st.booleans(),
+                ),
+                max_size=10,
+            )
+        )
+    ]
+    at_most = draw(
+        st.lists(st.tuples(st.sampled_from(cells), st.sampled_from(cells)), max_size=6)
+    )
+    banded = draw(st.sets(st.sampled_from(cells), max_size=4))
+    bands = {}
+    for cell in banded:
+        band = "below_minimum" if values[cell] < 2 else "minimum"
+        bands[cell] = STANDARD_BANDS["ideal" if values[cell] > 2 else band]
+    left_out = draw(st.frozensets(st.sampled_from(cells), max_size=3))
+    return PeopleTable(values, tuple(groups), tuple(at_most), left_out, bands)
+
+
+@st.composite
+def sound_tables(draw: st.DrawFn) -> PeopleTable:
+    """Tables whose every group is true of the counts, as `people_table` makes them:
+    each total the sum of its parts, or at most that sum and at least each part
+    (people in two parts), or at least that sum (`Group.at_least`), nested. The
+    first two kinds often with people in two parts at least as often as the
+    largest part holds, so their groups are slack while their total is visible."""
+    values: dict[Cell, int] = {
+        ("cell", n): v
+        for n, v in enumerate(
+            draw(st.lists(st.integers(0, 9), min_size=1, max_size=10))
+        )
+    }
+    groups = []
+    for _ in range(draw(st.integers(0, 8))):
+        cells = list(values)
+        parts = draw(
+            st.lists(st.sampled_from(cells), min_size=1, max_size=5, unique=True)
+        )
+        counted = [values[part] for part in parts]
+        kind = draw(st.sampled_from(["sum", "at_most", "at_most", "at_least"]))
+        total = sum(counted)
+        if kind == "at_most":
+            # At least the largest part twice over is slack; one fewer is not.
+            most = total - max(counted)
+            edges = [
+                n for n in (most, max(counted), max(counted) - 1) if 0 <= n <= most
+            ]
+            total -= draw(st.one_of(st.sampled_from(edges), st.integers(0, most)))
+        elif kind == "at_least":
+            total += draw(st.integers(0, 5))
+        counting: Cell = ("cell", len(values))
+        values[counting] = total
+        groups.append(Group(counting, tuple(parts), at_least=kind == "at_least"))
+    cells = list(values)
+    at_most = draw(
+        st.lists(st.tuples(st.sampled_from(cells), st.sampled_from(cells)), max_size=6)
+    )
+    banded = draw(st.sets(st.sampled_from(cells), max_size=4))
+    bands = {}
+    for cell in banded:
+        band = "below_minimum" if values[cell] < 2 else "minimum"
+        bands[cell] = STANDARD_BANDS["ideal" if values[cell] > 2 else band]
+    left_out = draw(st.frozensets(st.sampled_from(cells), max_size=3))
+    return PeopleTable(values, tuple(groups), tuple(at_most), left_out, bands)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_any_table_gets_the_whole_computations_pattern(
+    table: PeopleTable, threshold: int
+) -> None:
+    assert_same_pattern(table, threshold)
+
+
+@settings(max_examples=300, deadline=None)
+@given(grid=grids, threshold=st.sampled_from([3, 5, 10]))
+def test_a_tables_pattern_is_the_whole_computations(
+    grid: list[list[int]], threshold: int
+) -> None:
+    assert_same_pattern(grid_table(grid), threshold)
+
+
+@settings(max_examples=200, deadline=None)
+@given(initiatives=attendances, threshold=st.sampled_from([3, 5]))
+def test_overlapping_counts_get_the_whole_computations_pattern(
+    initiatives: list[list[list[bool]]], threshold: int
+) -> None:
+    assert_same_pattern(attendance_table(initiatives), threshold)
+
+
+@settings(
+    max_examples=int(os.environ.get("FOURPI_SUPPRESSION_EXAMPLES", "12")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(history=histories)
+def test_an_organisations_pattern_is_the_whole_computations(
+    tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
+) -> None:
+    folder = tmp_path_factory.mktemp("rounds")
+    with api_store(f"sqlite:///{folder}/fourpi.sqlite3") as store:
+        organisation, _ = record_history(store.records, history)
+        position = store.views.catch_up()
+        facts = store.views.store.read_facts(organisation, position)
+        table = people_table(people_figures(facts, organisation))
+    assert_same_pattern(table, history["threshold"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_each_parts_bounds_are_those_of_tightening_every_part_at_once(
+    table: PeopleTable, threshold: int
+) -> None:
+    """Tightening one tied part alone takes the same steps as tightening every
+    suppressed cell at once, round by round, so it ends where they do even where the
+    bounds have not settled by MAX_TIGHTENING_ROUNDS (relations that do not hold of
+    the counts push them apart without end); the connected parts are those of every
+    group and pair."""
+    pattern = whole_pattern(table, threshold)
+    hidden = sorted(pattern.hidden)
+    relevant = sorted({i for c in hidden for i in pattern.touching[c]})
+    whole = pattern._whole_bounds(relevant)
+    component = pattern._components(relevant)
+    pattern._join(hidden)
+    connected = pattern.connected
+    assert {tuple(sorted(connected.members(r))) for r in connected.roots()} == {
+        tuple(c for c in hidden if component[c] == root)
+        for root in set(component.values())
+    }
+    low: dict[int, float] = {}
+    high: dict[int, float] = {}
+    for cells in map(pattern.tied.members, pattern.tied.roots()):
+        one_low, one_high = pattern._bounds(pattern._touching(cells), cells)
+        low.update(one_low)
+        high.update(one_high)
+    assert (low, high) == whole
+
+
+def parts_of(
+    cells: Sequence[int], links: Sequence[Sequence[int]]
+) -> set[tuple[int, ...]]:
+    """The parts these cells fall into when each link joins its cells among them."""
+    part = {cell: frozenset([cell]) for cell in cells}
+    for link in links:
+        linked = [cell for cell in link if cell in part]
+        joined = frozenset().union(*(part[cell] for cell in linked))
+        for cell in joined:
+            part[cell] = joined
+    return {tuple(sorted(cells)) for cells in part.values()}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    table=st.one_of(tables(), sound_tables()),
+    threshold=st.sampled_from([3, 5]),
+    data=st.data(),
+)
+def test_parts_grown_a_few_cells_at_a_time_are_the_parts_of_all_of_them(
+    table: PeopleTable, threshold: int, data: st.DataObject
+) -> None:
+    """Suppressed cells join the connected and tied parts a few at a time, each
+    round's loosenings after the last: the parts are those of all of them at once,
+    where a slack group ties its parts once its total is suppressed."""
+    pattern = whole_pattern(table, threshold)
+    hidden = data.draw(st.permutations(sorted(pattern.hidden)))
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(hidden)), max_size=4)))
+    pattern.hidden = set()
+    pattern.connected = type(pattern.connected)()
+    pattern.tied = type(pattern.tied)()
+    for start, end in zip([0, *cuts], [*cuts, len(hidden)], strict=True):
+        pattern.hidden.update(hidden[start:end])
+        pattern._join(hidden[start:end])
+    everything = [
+        pattern._members(i) for i in range(len(pattern.sums) + len(pattern.pairs))
+    ]
+    ties = [
+        members
+        for index, members in enumerate(everything)
+        if not pattern._slack_now(index)
+    ]
+    for found, links in ((pattern.connected, everything), (pattern.tied, ties)):
+        assert {tuple(sorted(found.members(r))) for r in found.roots()} == parts_of(
+            hidden, links
+        )
