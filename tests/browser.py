@@ -127,3 +127,21 @@ def sign_in(page: Any, base: str, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def shown(locator: Any) -> None:
+    """The element is visible once the page has drawn it. A click that sends a form
+    returns when the next page starts to arrive, so `is_visible()`, which answers at
+    once, may look before the page is drawn; this waits (up to Playwright's 5 s).
+    A failure says where the page was and what its main part held."""
+    from playwright.sync_api import expect
+
+    try:
+        expect(locator).to_be_visible()
+    except AssertionError as error:
+        page = locator.page
+        main = page.locator("main")
+        held = main.first.inner_text(timeout=2000) if main.count() else ""
+        raise AssertionError(
+            f"{error}\nat {page.url}, whose main part holds:\n{held}"
+        ) from None

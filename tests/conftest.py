@@ -1,4 +1,10 @@
-"""Shared fixtures: the same tests run on SQLite and on a real PostgreSQL, each in a store of its own."""
+"""Shared fixtures: the same tests run on SQLite and on a real PostgreSQL, each in a store of its own.
+
+The README's test command runs the tests in one process per core (pytest-xdist's
+`-n auto`), so a test keeps to its own temporary folder, PostgreSQL schema (a random
+name) and free port, builds nothing in the tree, and names its parameters the same
+in every process (no uuid4() in a parametrize list: each process collects the tests
+and they must agree). Session and module fixtures run once in each process."""
 
 import os
 from collections.abc import Iterator

@@ -10,7 +10,7 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.listing import participants_of
 from fourpi.projections.answers import Slice
-from tests.browser import assert_accessible, assert_fits, sign_in
+from tests.browser import assert_accessible, assert_fits, shown, sign_in
 from tests.test_web_browser import Site, browser, demo_site  # noqa: F401
 from tests.web import PASSWORD
 
@@ -66,7 +66,7 @@ def make_link(site: Site, participant_id: UUID) -> tuple[Any, str]:
     manager.get_by_role("button", name="Make a personal link").click()
     link = manager.locator("#personal-link").inner_text().strip()
     assert link.startswith(f"{site.base}/my-page/")
-    assert manager.locator(".qr-code svg").is_visible()
+    shown(manager.locator(".qr-code svg"))
     fits_a_phone(manager, "personal link made, with its QR code")
     return manager, link
 
@@ -81,11 +81,11 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
     person = phone(site)
     person.goto(link)
     assert person.get_by_role("heading", level=1).inner_text() == "Your involvement"
-    assert person.get_by_text("What we decided").first.is_visible()
+    shown(person.get_by_text("What we decided").first)
     fits_a_phone(person, "contributor's page")
 
     person.get_by_role("button", name="Send my answers").click()
-    assert person.get_by_text("There is a problem").is_visible()
+    shown(person.get_by_text("There is a problem"))
     fits_a_phone(person, "contributor's page, questionnaire with an error")
     person.get_by_role("group", name="I felt listened to").get_by_label(
         "Strongly agree"
@@ -97,24 +97,24 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
         "The evening meetings suit me"
     )
     person.get_by_role("button", name="Send my answers").click()
-    assert person.get_by_text("Your answers are saved").is_visible()
+    shown(person.get_by_text("Your answers are saved"))
     fits_a_phone(person, "contributor's page, answers saved")
 
     person.get_by_label("By email").check()
     person.get_by_role("button", name="Save how to tell me").click()
-    assert person.get_by_text("must not be blank").first.is_visible()
+    shown(person.get_by_text("must not be blank").first)
     fits_a_phone(person, "contributor's page, email missing")
     person.get_by_label("Your email address, if you chose email").fill(
         "me@people.example"
     )
     person.get_by_role("button", name="Save how to tell me").click()
-    assert person.get_by_text("We will tell you that way").is_visible()
+    shown(person.get_by_text("We will tell you that way"))
 
     person.get_by_role("button", name="Ask to be erased").click()
-    assert person.get_by_text("Tick the box").first.is_visible()
+    shown(person.get_by_text("Tick the box").first)
     person.get_by_label("I am sure I want my details erased").check()
     person.get_by_role("button", name="Ask to be erased").click()
-    assert person.get_by_text("You asked us to erase your details").is_visible()
+    shown(person.get_by_text("You asked us to erase your details"))
     fits_a_phone(person, "contributor's page, erasure asked")
 
     # The evaluator's answers count the new answer.
@@ -130,10 +130,10 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
     # The admin sees the request; the manager stops the link and it is gone.
     admin = phone(site)
     sign_in(admin, site.base, "admin@mind.example", PASSWORD)
-    assert admin.get_by_text(str(participant_id)).is_visible()
+    shown(admin.get_by_text(str(participant_id)))
     manager.goto(f"{site.base}/people/{participant_id}/personal-link")
     manager.get_by_role("button", name="Stop the link working").click()
-    assert manager.get_by_text("They have no link that works now").is_visible()
+    shown(manager.get_by_text("They have no link that works now"))
     assert person.goto(link).status == 410
     assert person.get_by_role("heading", level=1).inner_text() == (
         "This link has stopped working"

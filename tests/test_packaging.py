@@ -1,5 +1,6 @@
 """Packaging guards: one import package, fourpi, whose subpackages are the top-level folders, and no shadowed graphql."""
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -86,27 +87,50 @@ def test_the_command_line_works_from_any_directory(tmp_path: Path) -> None:
     assert "demo" in result.stdout
 
 
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The names in the project's wheel, built once for the tests that read it."""
+    return set(
+        zipfile.ZipFile(built_wheel(tmp_path_factory.mktemp("wheel"))).namelist()
+    )
+
+
 @pytest.mark.slow
-def test_the_wheel_holds_every_module(tmp_path: Path) -> None:
+def test_the_wheel_holds_every_module(wheel_names: set[str]) -> None:
     """An editable install imports folders setuptools would drop; the wheel shows the truth."""
-    names = set(zipfile.ZipFile(built_wheel(tmp_path)).namelist())
     for folder, package in SUBPACKAGE_FOLDERS.items():
         for module in (ROOT / folder).rglob("*.py"):
             inside = module.relative_to(ROOT / folder)
             expected = "/".join((*package.split("."), *inside.parts))
-            assert expected in names, f"{expected} is missing from the wheel"
+            assert expected in wheel_names, f"{expected} is missing from the wheel"
 
 
 @pytest.mark.slow
-def test_the_wheel_holds_the_demo_workbook(tmp_path: Path) -> None:
+def test_the_wheel_holds_the_demo_workbook(wheel_names: set[str]) -> None:
     """fourpi demo imports the workbook shipped as package data."""
-    names = set(zipfile.ZipFile(built_wheel(tmp_path)).namelist())
     for sheet in (ROOT / "fourpi" / "demo_workbook").glob("*.csv"):
-        assert f"fourpi/demo_workbook/{sheet.name}" in names
+        assert f"fourpi/demo_workbook/{sheet.name}" in wheel_names
 
 
 def built_wheel(folder: Path) -> Path:
-    """The project's wheel, built into folder."""
+    """The project's wheel, built into folder from a copy of the tree: setuptools
+    writes build/ and *.egg-info beside the sources, and tests run in several
+    processes at once (pytest -n), so two builds must not share them."""
+    source = folder / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "build",
+            "dist",
+            "*.egg-info",
+            "__pycache__",
+            ".*cache",
+            ".hypothesis",
+        ),
+    )
     subprocess.run(
         [
             sys.executable,
@@ -118,7 +142,7 @@ def built_wheel(folder: Path) -> Path:
             "-q",
             "-w",
             str(folder),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from threading import Barrier
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from click.testing import CliRunner
@@ -67,8 +68,10 @@ def test_two_workers_never_apply_an_event_twice(records, database_url) -> None:
     with ThreadPoolExecutor(len(workers)) as pool:
         reached = list(pool.map(work, workers))
     assert reached == [records.recorder.max_notification_id()] * len(workers)
+    # A schema of its own: tests run in several processes at once (pytest -n).
+    alone_schema = f"alone_{uuid4().hex[:12]}"
     alone = open_views(
-        f"{database_url.split('?')[0]}?schema=alone_{id(records)}"
+        f"{database_url.split('?')[0]}?schema={alone_schema}"
         if "postgresql" in database_url
         else database_url.replace("fourpi.sqlite3", "alone.sqlite3")
     )
@@ -82,7 +85,7 @@ def test_two_workers_never_apply_an_event_twice(records, database_url) -> None:
         import psycopg
 
         with psycopg.connect(database_url.split("?")[0], autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA IF EXISTS alone_{id(records)} CASCADE")
+            connection.execute(f"DROP SCHEMA IF EXISTS {alone_schema} CASCADE")
 
 
 def test_read_your_writes(

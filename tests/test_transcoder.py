@@ -200,6 +200,11 @@ def test_any_value_round_trips_with_identical_types(value: Any) -> None:
     assert same(roundtrip({"state": value}), {"state": value})
 
 
+# Fixed, not uuid4(): each process of pytest -n collects the same tests by their ids.
+SOME_ID = UUID("5d0f7a3e-9b2c-4e81-a6d4-3f17c0b8e952")
+OTHER_ID = UUID("c2a94e17-08d3-4b6f-9e5a-71b3d6f0a248")
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -215,12 +220,12 @@ def test_any_value_round_trips_with_identical_types(value: Any) -> None:
         Decimal("1E+3"),
         {"_type_": "x"},
         {"_type_": "uuid", "_data_": "0" * 32},
-        {uuid4(): Area.A, Colour.PAIR: (1,), 3: date(2024, 1, 2), (1, 2): None},
+        {SOME_ID: Area.A, Colour.PAIR: (1,), 3: date(2024, 1, 2), (1, 2): None},
         datetime(2024, 3, 1, 9, 30, 0, 123456, tzinfo=timezone(timedelta(hours=5.5))),
         datetime(2024, 3, 1, 9, 30),
         datetime(2024, 10, 27, 1, 30, fold=1, tzinfo=ZoneInfo("Europe/London")),
         time(23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-3), "BRT")),
-        Box(items=[{"k": {uuid4()}}], owner=uuid4(), point=None),
+        Box(items=[{"k": {SOME_ID}}], owner=OTHER_ID, point=None),
     ],
     ids=repr,
 )

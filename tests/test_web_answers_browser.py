@@ -12,6 +12,7 @@ from tests.browser import (
     assert_fits,
     chromium,
     needs_browser,
+    shown,
     sign_in,
 )
 from tests.test_web_browser import Site, demo_site
@@ -47,7 +48,7 @@ def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
     page.get_by_role("link", name="Answers", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Mind (demo)"
     for title in list(SECTION_TITLES.values())[:5]:  # as `fourpi answers` heads them
-        assert page.get_by_role("heading", name=title, exact=True).is_visible()
+        shown(page.get_by_role("heading", name=title, exact=True))
     hidden = page.get_by_text("fewer than 5, or hidden to protect a small number")
     assert hidden.count() > 0  # the evaluator has no personal-data grant
     assert_accessible(page, "the organisation's answers, with suppressed counts")
@@ -70,22 +71,20 @@ def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
     page.get_by_label("Cycle number", exact=True).fill("1")
     page.get_by_role("button", name="Show answers").click()
     assert "area=delivery" in page.url and "cycle=1" in page.url
-    assert page.get_by_text(
-        "narrowed to the impact area delivery, cycle 1"
-    ).is_visible()
+    shown(page.get_by_text("narrowed to the impact area delivery, cycle 1"))
     assert_accessible(page, "the answers narrowed by impact area and cycle")
 
     page.get_by_label("Impact area", exact=True).select_option("")
     page.get_by_label("Cycle number", exact=True).fill("")
     page.get_by_label("As it stood at", exact=True).fill("300")
     page.get_by_role("button", name="Show answers").click()
-    assert page.get_by_text("As the record stood at log position 300").is_visible()
+    shown(page.get_by_text("As the record stood at log position 300"))
     assert page.get_by_text("withheld for a past moment").count() > 0
     assert_accessible(page, "the answers as they stood at a past moment")
 
     page.get_by_label("As it stood at", exact=True).fill("yesterday")
     page.get_by_role("button", name="Show answers").click()
-    assert page.get_by_text("as_of: must be a log position").is_visible()
+    shown(page.get_by_text("as_of: must be a log position"))
     assert_accessible(page, "the answers refused a bad moment")
 
 
@@ -97,13 +96,13 @@ def test_each_initiatives_answers_and_its_report_are_accessible(site: Site) -> N
     page.locator("main a[href^='/initiatives/']").first.click()
     page.get_by_role("link", name="Answers for this initiative").click()
     assert "/answers/initiatives/" in page.url
-    assert page.get_by_role("heading", name="Intended outcomes").is_visible()
+    shown(page.get_by_role("heading", name="Intended outcomes"))
     assert_accessible(page, "an initiative's answers, granted personal data")
     assert_fits(page, 320, "an initiative's answers at 320 px")
     charts_fit(page, "an initiative's answers at 320 px")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("link", name="Impact report (HTML)").click()
-    assert page.get_by_text("GRIPP2").first.is_visible()
+    shown(page.get_by_text("GRIPP2").first)
     assert_accessible(page, "an initiative's impact report as HTML")
 
 
@@ -116,4 +115,4 @@ def test_narrowing_works_with_script_turned_off(site: Site) -> None:
     page.get_by_label("To", exact=True).fill("2024-12-31")
     page.get_by_role("button", name="Show answers").click()
     assert "from=2024-01-01" in page.url and "to=2024-12-31" in page.url
-    assert page.get_by_text("the period 2024-01-01 to 2024-12-31").is_visible()
+    shown(page.get_by_text("the period 2024-01-01 to 2024-12-31"))

@@ -17,6 +17,7 @@ from tests.browser import (
     chromium,
     needs_browser,
     served,
+    shown,
     sign_in,
 )
 from tests.web import PASSWORD, person
@@ -98,7 +99,7 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     assert_fits(admin, 320, "people and accounts at 320 px")
     admin.set_viewport_size({"width": 1280, "height": 800})
     admin.get_by_role("button", name="Invite", exact=True).click()
-    assert admin.get_by_text("There is a problem").is_visible()
+    shown(admin.get_by_text("There is a problem"))
     assert_accessible(admin, "people and accounts, with an error")
     admin.get_by_label("Email address").fill("new.manager@mind.example")
     admin.get_by_label("Project manager").check()
@@ -116,19 +117,19 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     manager.get_by_label("Choose a password").fill(PASSWORD)
     manager.get_by_label("Type the password again").fill(PASSWORD + " typo")
     manager.get_by_role("button", name="Create account and sign in").click()
-    assert manager.get_by_text("must be the same as the password").first.is_visible()
+    shown(manager.get_by_text("must be the same as the password").first)
     assert_accessible(manager, "invitation, with an error")
     manager.get_by_label("Choose a password").fill(PASSWORD)
     manager.get_by_label("Type the password again").fill(PASSWORD)
     manager.get_by_role("button", name="Create account and sign in").click()
     assert manager.get_by_role("heading", level=1).inner_text() == "Your initiatives"
-    assert manager.get_by_text("Signed in as Nadia").is_visible()
+    shown(manager.get_by_text("Signed in as Nadia"))
     assert_accessible(manager, "manager's home page")
 
     manager.get_by_role("link", name="Diversifying who we involve").first.click()
-    assert manager.get_by_role("heading", name="You said, we did").is_visible()
-    assert manager.get_by_text("What we decided").first.is_visible()
-    assert manager.get_by_text("Advisor 1").first.is_visible()  # granted personal data
+    shown(manager.get_by_role("heading", name="You said, we did"))
+    shown(manager.get_by_text("What we decided").first)
+    shown(manager.get_by_text("Advisor 1").first)  # granted personal data
     assert_accessible(manager, "initiative page, manager")
     assert_fits(manager, 320, "initiative page at 320 px")
     assert_fits(manager, 1280 // 4, "initiative page at 400% zoom")
@@ -146,7 +147,7 @@ def test_a_disabled_account_is_refused_at_its_next_request(site) -> None:
     site.person("leaving@mind.example", Role.EVALUATOR)
     leaving = site.page()
     sign_in(leaving, site.base, "leaving@mind.example", PASSWORD)
-    assert leaving.get_by_role("heading", level=1).is_visible()
+    shown(leaving.get_by_role("heading", level=1))
     admin = site.page()
     sign_in(admin, site.base, "admin@mind.example", PASSWORD)
     admin.goto(f"{site.base}/accounts")
@@ -156,7 +157,7 @@ def test_a_disabled_account_is_refused_at_its_next_request(site) -> None:
     leaving.reload()
     assert leaving.url == f"{site.base}/sign-in"
     sign_in(leaving, site.base, "leaving@mind.example", PASSWORD)
-    assert leaving.get_by_text("Email or password is wrong").first.is_visible()
+    shown(leaving.get_by_text("Email or password is wrong").first)
 
 
 def test_a_used_or_expired_invitation_is_refused(site) -> None:
@@ -167,7 +168,7 @@ def test_a_used_or_expired_invitation_is_refused(site) -> None:
     page.get_by_label("Choose a password").fill(PASSWORD)
     page.get_by_label("Type the password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account and sign in").click()
-    assert page.get_by_role("heading", level=1).is_visible()
+    shown(page.get_by_role("heading", level=1))
     for state, url in [("used", link), ("expired", expired(site))]:
         response = site.page().goto(url)
         assert response.status == 410, state
@@ -194,7 +195,7 @@ def test_every_other_page_and_state_has_no_wcag_a_or_aa_violation(site) -> None:
     assert_fits(page, 320, "sign-in at 320 px")
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, site.base, "nobody@mind.example", "wrong password")
-    assert page.get_by_text("Email or password is wrong").first.is_visible()
+    shown(page.get_by_text("Email or password is wrong").first)
     assert_accessible(page, "sign-in, failed")
     for email, role in [
         ("evaluator@mind.example", Role.EVALUATOR),
@@ -207,7 +208,7 @@ def test_every_other_page_and_state_has_no_wcag_a_or_aa_violation(site) -> None:
         page.get_by_role("link", name="Initiatives").click()
         assert_accessible(page, f"initiatives, {role}")
         page.locator("main a[href^='/initiatives/']").last.click()
-        assert page.get_by_role("heading", name="You said, we did").is_visible()
+        shown(page.get_by_role("heading", name="You said, we did"))
         assert_accessible(page, f"initiative page, {role}")
     assert page.goto(f"{site.base}/accounts").status == 403
     assert_accessible(page, "refused")
@@ -226,12 +227,12 @@ def test_five_failed_sign_ins_lock_sign_in_for_15_minutes(
         page = site.page()
         for _ in range(4):
             sign_in(page, site.base, "pm@mind.example", "not my password")
-            assert page.get_by_text("Email or password is wrong").first.is_visible()
+            shown(page.get_by_text("Email or password is wrong").first)
         sign_in(page, site.base, "pm@mind.example", "not my password")
-        assert page.get_by_text("Sign-in is locked for 15 minutes").first.is_visible()
+        shown(page.get_by_text("Sign-in is locked for 15 minutes").first)
         assert_accessible(page, "sign-in, locked")
         sign_in(page, site.base, "pm@mind.example", PASSWORD)
-        assert page.get_by_text("Sign-in is locked for 15 minutes").first.is_visible()
+        shown(page.get_by_text("Sign-in is locked for 15 minutes").first)
         assert page.url == f"{site.base}/sign-in"
 
 

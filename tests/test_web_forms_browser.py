@@ -21,7 +21,14 @@ from fourpi.domain.vocabulary import (
     PaymentKind,
 )
 from fourpi.web.forms import FORMS
-from tests.browser import assert_accessible, chromium, needs_browser, served, sign_in
+from tests.browser import (
+    assert_accessible,
+    chromium,
+    needs_browser,
+    served,
+    shown,
+    sign_in,
+)
 from tests.test_web_browser import Site
 from tests.web import PASSWORD
 
@@ -81,7 +88,7 @@ def record(
     assert_accessible(page, f"{name}, filled")
     page.locator(f'form[data-use-case="{name}"] button[type="submit"]').click()
     notice = page.locator(".notice")
-    assert notice.is_visible(), page.locator("main").inner_text()
+    shown(notice)
     assert notice.inner_text() == f"Recorded: {FORMS[name].label.lower()}."
     return str(page.url.split("?")[0])
 
@@ -426,7 +433,7 @@ def record_here(page: Any, name: str, values: dict[str, Any]) -> str:
     fill(page, name, values)
     assert_accessible(page, f"{name}, filled from a link")
     page.locator(f'form[data-use-case="{name}"] button[type="submit"]').click()
-    assert page.locator(".notice").is_visible(), page.locator("main").inner_text()
+    shown(page.locator(".notice"))
     return str(page.url.split("?")[0])
 
 
@@ -469,7 +476,7 @@ def test_every_form_with_errors_shows_them_beside_the_fields_accessibly(
         page.goto(f"{site.base}/record/{name}")
         page.locator(f'form[data-use-case="{name}"] button[type="submit"]').click()
         summary = page.locator(".error-summary")
-        assert summary.is_visible(), name
+        shown(summary)
         first = summary.locator("a").first
         target = first.get_attribute("href")
         beside = page.locator(f".field--error:has({target}) .error-message")
@@ -525,11 +532,11 @@ def test_every_record_page_is_accessible(site, page) -> None:
     paths = some_records(site)
     for path in (*paths, "/record", "/to-do", "/workbook", "/policy"):
         page.goto(f"{site.base}{path}")
-        assert page.locator("h1").is_visible(), path
+        shown(page.locator("h1"))
         assert_accessible(page, path)
     page.goto(f"{site.base}/workbook")
     page.get_by_role("button", name="Send the workbook").click()
-    assert page.locator(".error-summary").is_visible()
+    shown(page.locator(".error-summary"))
     assert_accessible(page, "the workbook's page, with an error")
 
 
