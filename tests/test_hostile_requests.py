@@ -124,9 +124,12 @@ def test_a_fragment_bomb_is_refused_at_once_and_others_are_answered_meanwhile(
                 )
             message = refused_as(bomb, "QUERY_TOO_COSTLY")
             assert "budget of 1000" in message
-            assert bomb_took < 1, bomb_took
+            # Expanded, the bomb took minutes (15 s at 4 levels, times 4 a level);
+            # refused by its weight, well under a second. The bound is loose so
+            # that a loaded machine (tests run one process per core) cannot fail it.
+            assert bomb_took < 10, bomb_took
             assert data_of(me) == {"me": {"role": "MANAGER"}}
-            assert me_took < 1, me_took
+            assert me_took < 10, me_took
 
         asyncio.run(scenario())
 

@@ -393,20 +393,20 @@ class SQLKeyTable(KeyTable):
             )
 
     def replace(self, row: KeyRow) -> KeyRow | None:
+        """Put the row in place of the person's, returning the one replaced.
+
+        Deleted and inserted again, never updated in place: on SQLite the deleted
+        cell is overwritten with zeros (secure_delete). The delete comes first and
+        hands back the old row: a transaction that read first and wrote after would,
+        on SQLite, fail at once with "database is locked" whenever another writer
+        committed in between, where one that writes first waits its turn."""
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
-                f"SELECT {COLUMNS} FROM {self.keys_table()} "
-                f"WHERE participant_id = {self.placeholder}",
+                f"DELETE FROM {self.keys_table()} "
+                f"WHERE participant_id = {self.placeholder} RETURNING {COLUMNS}",
                 (str(row.participant_id),),
             )
             found = cursor.fetchone()
-            # Deleted and inserted again, never updated in place: on SQLite the
-            # deleted cell is overwritten with zeros (secure_delete).
-            cursor.execute(
-                f"DELETE FROM {self.keys_table()} "
-                f"WHERE participant_id = {self.placeholder}",
-                (str(row.participant_id),),
-            )
             cursor.execute(self.insert_statement(), values_of(row))
         return None if found is None else row_of(found)
 
