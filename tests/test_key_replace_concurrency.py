@@ -5,6 +5,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from fourpi.domain.vocabulary import ParticipantKind
+from fourpi.privacy.keystore import PersonalKeyStore
 from tests.helpers import ACTOR, Store
 
 
@@ -53,7 +54,8 @@ def test_keys_destroyed_while_others_write_all_take_their_turn(tmp_path: Path) -
         for thread in threads:
             thread.join()
         assert failures == []
-        assert all(eraser.keys.is_destroyed(person) for person in people)
+        keys: PersonalKeyStore = eraser.keys  # type: ignore[assignment]
+        assert all(keys.is_destroyed(person) for person in people)
     finally:
         writer.close()
         eraser.close()

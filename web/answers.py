@@ -300,7 +300,11 @@ async def ask(
 ) -> tuple[JSON | None, list[JSON]]:
     """Execute a document through the API's schema as the caller: its data and its
     errors (each with its message and extensions), as the API would answer."""
-    context = Context(records=records, views=views, settings=Settings(), caller=caller)
+    # The pages wait for the views as long as the API does (FOURPI_READ_WAIT_SECONDS).
+    settings = Settings(
+        read_wait_seconds=ApiLimits.from_environment().read_wait_seconds
+    )
+    context = Context(records=records, views=views, settings=settings, caller=caller)
     result = await _SCHEMA.execute(
         document, variable_values=variables, context_value=context
     )
