@@ -554,14 +554,11 @@ def _shares(given: list[PopulationShareInput]) -> dict[Any, dict[str, Decimal]]:
 async def _written(
     info: FourPIInfo, use_case: Callable[..., object], **arguments: Any
 ) -> Recorded:
-    """Runs the use case and reads the log's head in the same worker thread."""
+    """Runs the use case in a worker thread; the log position is that of its save."""
     records = info.context.records
-
-    def write() -> tuple[object, int]:
-        result = use_case(**arguments)
-        return result, records.recorder.max_notification_id() or 0
-
-    result, position = await in_thread_for_input(write)
+    result, position = await in_thread_for_input(
+        partial(records.with_position, partial(use_case, **arguments))
+    )
     return Recorded(
         id=strawberry.ID(str(result)) if isinstance(result, UUID) else None,
         cycle_number=result if isinstance(result, int) else None,
