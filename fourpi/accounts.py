@@ -200,10 +200,11 @@ class SecretTables:
         from eventsourcing.sqlite import SQLiteDatastore
 
         self.datastore = datastore
-        if isinstance(datastore, SQLiteDatastore):
-            self.mark, self.prefix = "?", ""
-        else:
+        self.postgres = not isinstance(datastore, SQLiteDatastore)
+        if self.postgres:
             self.mark, self.prefix = "%s", f'"{datastore.schema}".'
+        else:
+            self.mark, self.prefix = "?", ""
         self.create()
 
     def name(self, table: str) -> str:
@@ -249,6 +250,12 @@ class SecretTables:
             cursor.execute(self.sql(statement), values)
 
     def rows(self, statement: str, *values: Any, commit: bool = False) -> list[Any]:
+        if self.postgres and not commit:
+            # A read is one statement, prepared, in autocommit: a single round trip
+            # (a transaction around it would add two; every session's request reads).
+            with self.datastore.get_connection() as connection:
+                found = connection.execute(self.sql(statement), values, prepare=True)
+                return list(found.fetchall())
         with self.cursor(commit=commit) as cursor:
             cursor.execute(self.sql(statement), values)
             return list(cursor.fetchall())
