@@ -3,9 +3,14 @@
 Usage: python -m bench.load --url http://127.0.0.1:PORT/graphql --token SECRET
        --workload register|answers|typename [--clients 16] [--seconds 5]
        [--generator wrk|python]
+       python -m bench.load --url http://127.0.0.1:PORT/record/registerParticipant
+       --session SESSION_ID --csrf CSRF_TOKEN --workload form [...]
 
 Prints one JSON object: requests, errors, requests per second, p50 and p99 latency.
-A request counts as an error if the status is not 200 or the body carries "errors".
+A request counts as an error if the status is not 200 or the body carries "errors";
+for the web form (`form`: the form that registers a person, posted as a browser
+posts it, with the session's cookie, its CSRF token and a new idempotency key each
+time), if the answer is not 303 (the redirect to the record's page).
 
 The load comes from wrk (a C load generator, `apt install wrk`) with a Lua script
 that makes each request's body, when wrk is installed; otherwise from Python threads
@@ -33,6 +38,7 @@ REGISTER = (
     "{ registerParticipant(input: $input) { id logPosition } }"
 )
 KINDS = ["SERVICE_USER", "CARER", "STAFF", "TRUSTEE_OR_BOARD_MEMBER", "OTHER"]
+SESSION_COOKIE = "fourpi_session"
 ANSWERS = """
 query($slice: SliceInput) {
   intendedOutcomes(slice: $slice) {
@@ -51,6 +57,17 @@ query($slice: SliceInput) {
 }
 """
 TYPENAME = "{ __typename }"
+
+
+def form_of(rng: random.Random, csrf: str) -> dict[str, str]:
+    """The register-a-person form as a browser posts it (each post a new form, so a
+    new idempotency key)."""
+    return {
+        "csrf_token": csrf,
+        "idempotency_key": uuid.UUID(int=rng.getrandbits(128)).hex,
+        "pseudonym": f"W-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}",
+        "participant_kind": rng.choice(KINDS).lower(),
+    }
 
 
 def body_of(workload: str, rng: random.Random, initiative: str | None) -> Any:
@@ -77,6 +94,7 @@ def drive(
     clients: int,
     seconds: float,
     initiative: str | None = None,
+    csrf: str = "",
 ) -> dict[str, Any]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -86,14 +104,25 @@ def drive(
 
     def client(number: int) -> None:
         rng = random.Random(number)
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(headers=headers, timeout=90.0) as http:
+        form = workload == "form"
+        headers = {} if form else {"Authorization": f"Bearer {token}"}
+        cookies = {SESSION_COOKIE: token} if form else {}
+        with httpx.Client(headers=headers, cookies=cookies, timeout=90.0) as http:
             start.wait()
             while time.perf_counter() < deadline[0]:
                 began = time.perf_counter()
                 try:
-                    response = http.post(url, json=body_of(workload, rng, initiative))
-                    ok = response.status_code == 200 and "errors" not in response.json()
+                    if form:
+                        response = http.post(url, data=form_of(rng, csrf))
+                        ok = response.status_code == 303
+                    else:
+                        response = http.post(
+                            url, json=body_of(workload, rng, initiative)
+                        )
+                        ok = (
+                            response.status_code == 200
+                            and "errors" not in response.json()
+                        )
                     if not ok and not first_error:
                         first_error.append(response.text[:300])
                 except Exception as error:  # every failure is counted, none hidden
@@ -134,9 +163,16 @@ def drive(
 WRK_SCRIPT = """
 local workload, token, initiative = %(workload)s, %(token)s, %(initiative)s
 local register, answers, typename = %(register)s, %(answers)s, %(typename)s
+local csrf = %(csrf)s
 local kinds = {"SERVICE_USER", "CARER", "STAFF", "TRUSTEE_OR_BOARD_MEMBER", "OTHER"}
 local headers = {["Content-Type"] = "application/json",
                  ["Authorization"] = "Bearer " .. token}
+local expected = 200
+if workload == "form" then
+  headers = {["Content-Type"] = "application/x-www-form-urlencoded",
+             ["Cookie"] = "%(cookie)s=" .. token}
+  expected = 303
+end
 local threads = {}
 local fixed = nil
 
@@ -159,7 +195,14 @@ end
 
 function request()
   local body = fixed
-  if body == nil then
+  if workload == "form" then
+    sent = sent + 1
+    body = string.format(
+      "csrf_token=%%s&idempotency_key=k-%%d-%%d-%%d&pseudonym=W-%%d-%%d-%%d" ..
+      "&participant_kind=%%s",
+      csrf, number, sent, math.random(1, 1000000000), number, sent,
+      math.random(1, 1000000000), string.lower(kinds[math.random(1, 5)]))
+  elseif body == nil then
     sent = sent + 1
     body = string.format(
       '{"query":%%s,"variables":{"input":{"pseudonym":"L-%%d-%%d-%%d",' ..
@@ -170,7 +213,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+  if status ~= expected or string.find(body, '"errors"', 1, true) then
     errors = errors + 1
     if first_error == "" then first_error = status .. " " .. string.sub(body, 1, 300) end
   end
@@ -206,11 +249,14 @@ def drive_wrk(
     clients: int,
     seconds: float,
     initiative: str | None = None,
+    csrf: str = "",
 ) -> dict[str, Any]:
     script = WRK_SCRIPT % {
         "workload": json.dumps(workload),
         "token": json.dumps(token),
         "initiative": json.dumps(initiative or ""),
+        "csrf": json.dumps(csrf),
+        "cookie": SESSION_COOKIE,
         "register": lua_string(REGISTER),
         "answers": lua_string(ANSWERS),
         "typename": lua_string(TYPENAME),
@@ -259,9 +305,13 @@ def drive_wrk(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
-    parser.add_argument("--token", required=True)
+    parser.add_argument("--token", help="the bearer token (the API's workloads)")
+    parser.add_argument("--session", help="the session's id (the web form)")
+    parser.add_argument("--csrf", default="", help="the session's CSRF token")
     parser.add_argument(
-        "--workload", choices=["register", "answers", "typename"], required=True
+        "--workload",
+        choices=["register", "answers", "typename", "form"],
+        required=True,
     )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -273,13 +323,17 @@ def main() -> None:
         help="wrk when installed, else Python threads",
     )
     arguments = parser.parse_args()
+    credential = arguments.session if arguments.workload == "form" else arguments.token
+    if not credential:
+        parser.error("--session (the web form) or --token (the API) is required")
     result = (drive_wrk if arguments.generator == "wrk" else drive)(
         arguments.url,
-        arguments.token,
+        credential,
         arguments.workload,
         arguments.clients,
         arguments.seconds,
         arguments.initiative,
+        arguments.csrf,
     )
     print(json.dumps(result))
 

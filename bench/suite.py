@@ -42,6 +42,7 @@ from eventsourcing.domain import Aggregate, event
 from bench.answers import peak_memory_mb
 from bench.load import body_of
 from bench.synthetic import grow, organisation
+from fourpi.accounts import Accounts
 from fourpi.audit import verify
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
@@ -341,6 +342,10 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
+FORM_PATH = "/record/registerParticipant"
+"""The web app's form that registers a person (the form of registerParticipant)."""
+
+
 def load(
     port: int,
     token: str,
@@ -348,15 +353,20 @@ def load(
     seconds: float,
     clients: int = 16,
     initiative: UUID | None = None,
+    csrf: str = "",
 ) -> dict[str, Any]:
+    """Load from bench.load; for the web form, `token` is the session's id."""
+    if workload == "form":
+        target = [f"http://127.0.0.1:{port}{FORM_PATH}", "--session", token]
+        target += ["--csrf", csrf]
+    else:
+        target = [f"http://127.0.0.1:{port}/graphql", "--token", token]
     command = [
         sys.executable,
         "-m",
         "bench.load",
         "--url",
-        f"http://127.0.0.1:{port}/graphql",
-        "--token",
-        token,
+        *target,
         "--workload",
         workload,
         "--clients",
@@ -660,22 +670,48 @@ def bare_rate(backend: str, seconds: float, clients: int = 16) -> float:
     return sum(counts) / took
 
 
+def signed_in_manager(url: str, org: UUID) -> tuple[str, str]:
+    """A manager of the organisation signed in to the web app: the session's id
+    (its cookie) and the CSRF token its forms carry."""
+    records = open_records(url)
+    accounts = Accounts(records)
+    _, secret = accounts.invite(
+        organisation_id=org,
+        email=f"bench-{secrets.token_hex(4)}@bench.example",
+        role=Role.MANAGER,
+        actor="bench",
+    )
+    password = secrets.token_urlsafe(18)
+    session_id, session = accounts.join(
+        secret=secret, display_name="Bench", password=password, confirmation=password
+    )
+    records.close()
+    return session_id, session.csrf_token
+
+
 def writes_workload(
     backend: str, size: int, url: str, org: UUID, repeat: int, seconds: float
-) -> Row:
+) -> list[Row]:
+    """Durable writes over HTTP, 16 clients, against the bare library's saves in the
+    same run: registerParticipant through the API, and the web app's form that
+    registers a person, posted as a browser posts it (signed in, its CSRF token, a
+    new idempotency key each time)."""
     records = open_records(url)
     _, token = records.issue_token(
         organisation_id=org, role=Role.MANAGER, actor="bench"
     )
     records.close()
+    session, csrf = signed_in_manager(url, org)
     port = free_port()
     server = launch(url, port, projections=False)
-    runs, ceiling = [], []
+    runs, posts, ceiling = [], [], []
     try:
         wait_healthy(port)
         load(port, token, "register", 1.0)  # warm
+        load(port, session, "form", 1.0, csrf=csrf)
         for _ in range(repeat):
             runs.append(load(port, token, "register", seconds))
+            posts.append(load(port, session, "form", seconds, csrf=csrf))
             ceiling.append(bare_rate(backend, seconds))
     finally:
         stop(server)
@@ -696,7 +732,25 @@ def writes_workload(
         },
     )
     row.met = invalid == 0 and (row.ratio or 0) >= 0.5
-    return row
+    refused = sum(r["errors"] for r in posts)
+    form = Row(
+        backend,
+        size,
+        "1 web form posts, 16 clients (posts/s)",
+        "posts/s",
+        [r["rps"] for r in posts],
+        ceiling,
+        "bare library saves/s",
+        target="ratio >= 0.5, rate >= the mutation's",
+        extra={
+            "errors": refused,
+            "of_mutation": statistics.median(r["rps"] for r in posts) / row.median,
+            "p50": [r["p50"] for r in posts],
+            "p99": [r["p99"] for r in posts],
+        },
+    )
+    form.met = refused == 0 and (form.ratio or 0) >= 0.5 and form.median >= row.median
+    return [row, form]
 
 
 def several_processes_workload(
@@ -772,6 +826,8 @@ def table_line(row: Row) -> str:
         extra = f", peak {row.extra['peak_mb']:.0f} MB"
     if "position" in row.extra:
         extra = f", position {row.extra['position']}"
+    if "of_mutation" in row.extra:
+        extra = f", {row.extra['of_mutation']:.2f}x the mutation's"
     if row.extra.get("errors"):
         extra += f", {row.extra['errors']} ERRORS"
     met = {True: "met", False: "NOT met", None: ""}[row.met]
@@ -900,7 +956,7 @@ def workloads(
         lambda: as_of_workload(backend, size, url, org, initiative, repeat),
         lambda: [start_up_workload(backend, size, url)],
         lambda: answers_workload(backend, size, url, org, initiative, repeat, seconds),
-        lambda: [writes_workload(backend, size, url, org, repeat, seconds)],
+        lambda: writes_workload(backend, size, url, org, repeat, seconds),
         lambda: several_processes_workload(backend, size, url, org, repeat, seconds),
     ]
     if arguments.only is None:

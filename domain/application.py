@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import hmac
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
@@ -13,12 +14,17 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import (
+    Aggregate,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+)
 from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
     IntegrityError,
     Mapper,
+    Recording,
 )
 
 from fourpi.domain.access import AccessToken, Role, new_secret, token_id_for
@@ -69,6 +75,7 @@ from fourpi.domain.vocabulary import (
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=CommandResult)
+T = TypeVar("T")
 K = TypeVar("K", bound=OrganisationRecord)
 
 # Organisations are registered before they exist, so their keys live here.
@@ -173,6 +180,8 @@ class InvolvementRecords(Application[UUID]):
         self.organisations_known: set[UUID] = set()
         """Organisations this process has loaded: an organisation is never removed,
         so a command need not load it again to know it exists."""
+        self._saved = threading.local()
+        """The log position of the last event each thread saved (see with_position)."""
         super().__init__(*args, **kwargs)
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -216,6 +225,29 @@ class InvolvementRecords(Application[UUID]):
         return PersonalEventStore(mapper=self.mapper, recorder=self.recorder)
 
     # Running commands
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            self._saved.position = max(r.notification.id for r in recordings)
+        return recordings
+
+    def with_position(self, command: Callable[[], T]) -> tuple[T, int]:
+        """Runs a command in this thread: its result, and the log position just after
+        it, which is that of the last event it saved (read from the save, with no
+        second query), or the log's head when it saved nothing (a command repeated
+        under its idempotency key). Answers asked for as of that position include
+        the command's events."""
+        self._saved.position = None
+        result = command()
+        position: int | None = self._saved.position
+        if position is None:
+            position = self.recorder.max_notification_id() or 0
+        return result, position
 
     def _run(
         self,

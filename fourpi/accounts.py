@@ -7,6 +7,8 @@ database cannot be used, and a password is hashed with argon2id.
 import hashlib
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +39,12 @@ SESSION_IDLE_VARIABLE = "FOURPI_SESSION_IDLE_MINUTES"
 SESSION_LIMIT_VARIABLE = "FOURPI_SESSION_HOURS"
 DEFAULT_SESSION_IDLE_MINUTES = 30
 DEFAULT_SESSION_HOURS = 12
+SEEN_EVERY = timedelta(minutes=1)
+"""A session's last-seen time is written at most this often (a tenth of the idle
+limit if that is shorter), not at every request: a form post then writes only its
+events. The idle limit is measured from a last-seen time at most this old, so a
+session ends up to this much sooner than the limit, never later."""
+ACCOUNTS_KEPT = 1024
 
 COMMONEST_PASSWORDS = frozenset(
     {
@@ -192,10 +200,11 @@ class SecretTables:
         from eventsourcing.sqlite import SQLiteDatastore
 
         self.datastore = datastore
-        if isinstance(datastore, SQLiteDatastore):
-            self.mark, self.prefix = "?", ""
-        else:
+        self.postgres = not isinstance(datastore, SQLiteDatastore)
+        if self.postgres:
             self.mark, self.prefix = "%s", f'"{datastore.schema}".'
+        else:
+            self.mark, self.prefix = "?", ""
         self.create()
 
     def name(self, table: str) -> str:
@@ -241,6 +250,12 @@ class SecretTables:
             cursor.execute(self.sql(statement), values)
 
     def rows(self, statement: str, *values: Any, commit: bool = False) -> list[Any]:
+        if self.postgres and not commit:
+            # A read is one statement, prepared, in autocommit: a single round trip
+            # (a transaction around it would add two; every session's request reads).
+            with self.datastore.get_connection() as connection:
+                found = connection.execute(self.sql(statement), values, prepare=True)
+                return list(found.fetchall())
         with self.cursor(commit=commit) as cursor:
             cursor.execute(self.sql(statement), values)
             return list(cursor.fetchall())
@@ -255,6 +270,10 @@ class Accounts:
         self.records = records
         self.limits = limits or SessionLimits()
         self.tables = SecretTables(records.factory.datastore)  # type: ignore[attr-defined]
+        self.signed_in: OrderedDict[UUID, tuple[Account, int]] = OrderedDict()
+        """The accounts of live sessions as last read, with their versions (see
+        live_account); never handed to a use case that changes an account."""
+        self.lock = threading.Lock()
 
     # Records
 
@@ -533,7 +552,7 @@ class Accounts:
             str(row["csrf_token"]),
         )
         moment = now()
-        account = self.account(session.account_id)
+        account = self.live_account(session.account_id)
         if (
             moment - session.seen_at > self.limits.idle
             or moment - session.started_at > self.limits.absolute
@@ -541,12 +560,32 @@ class Accounts:
         ):
             self.end_session(session_id)
             return None
-        self.tables.run(
-            "UPDATE {sessions} SET seen_at = ? WHERE id_hash = ?",
-            moment.isoformat(),
-            digest(session_id),
-        )
+        if moment - session.seen_at >= min(SEEN_EVERY, self.limits.idle / 10):
+            self.tables.run(
+                "UPDATE {sessions} SET seen_at = ? WHERE id_hash = ?",
+                moment.isoformat(),
+                digest(session_id),
+            )
         return session, account
+
+    def live_account(self, account_id: UUID) -> Account:
+        """The account as the store says now, for a session: kept from the last
+        read with its version, and read again only when an event followed that
+        version (disabled, a new role), so a request asks the store one question
+        that finds nothing rather than reading and rebuilding the account."""
+        with self.lock:
+            known = self.signed_in.get(account_id)
+        if known is not None:
+            account, version = known
+            if not self.records.recorder.select_events(account_id, gt=version, limit=1):
+                return account
+        account = self.account(account_id)
+        with self.lock:
+            self.signed_in[account_id] = (account, account.version)
+            self.signed_in.move_to_end(account_id)
+            while len(self.signed_in) > ACCOUNTS_KEPT:
+                self.signed_in.popitem(last=False)
+        return account
 
     def end_session(self, session_id: str) -> None:
         self.tables.run("DELETE FROM {sessions} WHERE id_hash = ?", digest(session_id))

@@ -20,9 +20,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.types import HTTPMethod
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
@@ -93,28 +99,32 @@ class FourPIGraphQL(GraphQL[Context, None]):
             read_wait_seconds=limits.read_wait_seconds,
         )
         self.bad_tokens = BadTokenCounter(limits.max_bad_tokens)
+        self.tokens = KnownTokens(records, CALLERS_KEPT)
 
     @property
     def graphql_ide_html(self) -> str:
         return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        given = secret.strip() if scheme.lower() == "bearer" else ""
-        head, caller = await run_in_thread(partial(self.caller_at_head, given))
-        if given and caller is None:
-            self.bad_tokens.failed(client_address(request))
-        note_role(caller.role if caller else None)
+        """The request's context; who the caller is is worked out with the request
+        (execute_single), in the worker thread that runs it."""
         return Context(
             records=self.records,
             views=self.views,
             settings=self.settings,
-            caller=caller,
-            head=head,
+            caller=None,
             request=request,
             response=response,
-            bearer_given=bool(given),
+            bearer_given=bool(bearer_secret(request)),
         )
+
+    def identified(
+        self, context: Context, head: int | None, caller: Caller | None
+    ) -> None:
+        context.head, context.caller = head, caller
+        if context.bearer_given and caller is None:
+            self.bad_tokens.failed(client_address(context.request))
+        note_role(caller.role if caller else None)
 
     def caller_at_head(self, secret: str) -> tuple[int, Caller | None]:
         """The log's head, and who the secret belongs to with the log there.
@@ -180,11 +190,31 @@ class FourPIGraphQL(GraphQL[Context, None]):
         )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        key = self.answer_key(kwargs["context"], kwargs["request_data"])
-        if key is not None and key in self.answered:
-            self.answered.move_to_end(key)
-            return self.answered[key]
+        context: Context = kwargs["context"]
+        request_data: GraphQLRequestData = kwargs["request_data"]
+        secret = bearer_secret(kwargs["request"])
         try:
+            if self.operation_of(request_data) is OperationType.MUTATION:
+                # A write: who the caller is, the whole execution and the use case
+                # itself in one worker thread, one hand-off from the event loop.
+                result, caller = await run_in_thread(
+                    partial(
+                        self.execute_write,
+                        context,
+                        secret,
+                        request_data,
+                        kwargs["request_adapter"].method,
+                        kwargs["root_value"],
+                    )
+                )
+                self.identified(context, None, caller)
+                return result
+            head, caller = await run_in_thread(partial(self.caller_at_head, secret))
+            self.identified(context, head, caller)
+            key = self.answer_key(context, request_data)
+            if key is not None and key in self.answered:
+                self.answered.move_to_end(key)
+                return self.answered[key]
             result = await super().execute_single(*args, **kwargs)
         except HTTPException as error:
             if "not allowed when using GET" in error.reason:
@@ -196,6 +226,50 @@ class FourPIGraphQL(GraphQL[Context, None]):
             while len(self.answered) > ANSWERS_KEPT:
                 self.answered.popitem(last=False)
         return result
+
+    def execute_write(
+        self,
+        context: Context,
+        secret: str,
+        request_data: GraphQLRequestData,
+        method: HTTPMethod,
+        root_value: Any,
+    ) -> tuple[ExecutionResult, Caller | None]:
+        """A mutation, run synchronously in this worker thread: the caller is the
+        token's holder as the store says now (KnownTokens: a token revoked a moment
+        ago writes nothing), then strawberry executes it with every extension, as it
+        does a query (parser and validation caches, the request limits, the error
+        mask), and the resolvers run the use case where they are.
+
+        Measured in instructions per write (SQLite): a hand-off for the caller and
+        another for the use case, with the async execution, cost 5% more than this
+        one hand-off; reading and rebuilding the token for each write, 9% more than
+        KnownTokens' check."""
+        context.caller = self.tokens.caller(secret) if secret else None
+        allowed = StrawberryOperation.from_http(method)
+        try:
+            result = self.schema.execute_sync(
+                request_data.query,
+                variable_values=request_data.variables,
+                context_value=context,
+                root_value=root_value,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason(method)) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
+        return result, context.caller
+
+    def operation_of(self, request: GraphQLRequestData) -> OperationType | None:
+        query, name = request.query, request.operation_name
+        if not isinstance(query, str):
+            return None
+        return self.operations.get((query, name), partial(operation_type, query, name))
 
     def answer_key(self, context: Context, request: Any) -> Hashable | None:
         """What an evaluator's query result is a function of, or None if it is not
@@ -213,12 +287,9 @@ class FourPIGraphQL(GraphQL[Context, None]):
         caller = context.caller
         if caller is None or caller.role is not Role.EVALUATOR or context.head is None:
             return None
+        if self.operation_of(request) is not OperationType.QUERY:
+            return None
         query, name = request.query, request.operation_name
-        if not isinstance(query, str):
-            return None
-        kind = self.operations.get((query, name), partial(operation_type, query, name))
-        if kind is not OperationType.QUERY:
-            return None
         try:
             variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
         except TypeError:
@@ -279,6 +350,12 @@ def operation_type(query: str, name: str | None) -> OperationType | None:
     return operations[0].operation if len(operations) == 1 else None
 
 
+def bearer_secret(request: Any) -> str:
+    """The bearer token a request sends ('' for none)."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
 def refusal(
     status_code: int,
     reason: str,
@@ -302,6 +379,47 @@ def client_address(request: Any) -> str:
     """Where a request came from (behind a trusted proxy, what it forwarded)."""
     client = request.client
     return client.host if client is not None else "unknown"
+
+
+class KnownTokens:
+    """Who each bearer secret belongs to, as a write needs to know it: the token's
+    record as last read, kept with its version. A token changes only by an event on
+    its own record (revoked), so for each write the store is asked only whether any
+    event followed that version (one indexed read that finds nothing, rather than
+    the record read and rebuilt); if one did, the token is read again. Kept by a
+    hash of the secret, so one caller's token never answers for another's."""
+
+    def __init__(self, records: InvolvementRecords, capacity: int) -> None:
+        self.records = records
+        self.capacity = capacity
+        self.known: OrderedDict[bytes, tuple[Caller, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def caller(self, secret: str) -> Caller | None:
+        """The live token's caller, as the store says now; None if there is none."""
+        digest = hashlib.sha256(secret.encode()).digest()
+        with self.lock:
+            known = self.known.get(digest)
+        if known is not None:
+            caller, version = known
+            if not self.records.recorder.select_events(
+                caller.token_id, gt=version, limit=1
+            ):
+                with self.lock:
+                    if digest in self.known:
+                        self.known.move_to_end(digest)
+                return caller
+        token = self.records.authenticate(secret)
+        with self.lock:
+            if token is None:
+                self.known.pop(digest, None)
+                return None
+            caller = Caller.of(token)
+            self.known[digest] = (caller, token.version)
+            self.known.move_to_end(digest)
+            while len(self.known) > self.capacity:
+                self.known.popitem(last=False)
+        return caller
 
 
 class BadTokenCounter:

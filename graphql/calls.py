@@ -10,7 +10,7 @@ from fourpi.threads import database_calls, run_in_thread
 
 T = TypeVar("T")
 
-__all__ = ["database_calls", "in_thread", "in_thread_for_input", "run_in_thread"]
+__all__ = ["database_calls", "for_input", "in_thread", "run_in_thread"]
 
 
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -20,9 +20,10 @@ async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) ->
         raise from_domain(error) from error
 
 
-async def in_thread_for_input(function: Callable[[], T]) -> T:
-    """As in_thread, for a mutation: an error names its field inside the `input` argument."""
+def for_input(function: Callable[[], T]) -> T:
+    """Runs a mutation's use case (already in a worker thread): an error names its
+    field inside the `input` argument."""
     try:
-        return await run_in_thread(function)
+        return function()
     except DomainError as error:
         raise from_domain(error, under="input") from error

@@ -75,7 +75,7 @@ from fourpi.domain.vocabulary import (
     SexualOrientation,
     SupportKind,
 )
-from fourpi.graphql.calls import in_thread_for_input
+from fourpi.graphql.calls import for_input
 from fourpi.graphql.context import Caller, FourPIInfo
 from fourpi.graphql.drawn import drawn_from, input_description
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error, from_domain
@@ -551,17 +551,15 @@ def _shares(given: list[PopulationShareInput]) -> dict[Any, dict[str, Decimal]]:
     return shares
 
 
-async def _written(
+def _written(
     info: FourPIInfo, use_case: Callable[..., object], **arguments: Any
 ) -> Recorded:
-    """Runs the use case and reads the log's head in the same worker thread."""
+    """Runs the use case (in the request's worker thread, see fourpi.graphql.app);
+    the log position is that of its save."""
     records = info.context.records
-
-    def write() -> tuple[object, int]:
-        result = use_case(**arguments)
-        return result, records.recorder.max_notification_id() or 0
-
-    result, position = await in_thread_for_input(write)
+    result, position = for_input(
+        partial(records.with_position, partial(use_case, **arguments))
+    )
     return Recorded(
         id=strawberry.ID(str(result)) if isinstance(result, UUID) else None,
         cycle_number=result if isinstance(result, int) else None,
@@ -569,11 +567,11 @@ async def _written(
     )
 
 
-async def _recorded(
+def _recorded(
     info: FourPIInfo, use_case: Callable[..., object], **arguments: Any
 ) -> Recorded:
     """Runs a use case of the 4PI record for the caller's own organisation."""
-    return await _written(
+    return _written(
         info,
         use_case,
         organisation_id=organisation_of(info),
@@ -606,11 +604,11 @@ def _token_organisation(caller: Caller, given: UUID | None) -> UUID | None:
 # Resolvers: each maps its input to the arguments of one use case
 
 
-async def _register_organisation(
+def _register_organisation(
     info: FourPIInfo, input: Annotated[RegisterOrganisationInput, INPUT]
 ) -> Recorded:
     caller = _global_admin(info)
-    return await _written(
+    return _written(
         info,
         info.context.records.register_organisation,
         name=input.name,
@@ -619,7 +617,7 @@ async def _register_organisation(
     )
 
 
-async def _issue_token(
+def _issue_token(
     info: FourPIInfo, input: Annotated[IssueTokenInput, INPUT]
 ) -> TokenIssued:
     caller = caller_of(info)
@@ -638,7 +636,7 @@ async def _issue_token(
             FORBIDDEN,
             "input.personalData",
         )
-    token_id, secret = await in_thread_for_input(
+    token_id, secret = for_input(
         partial(
             info.context.records.issue_token,
             organisation_id=organisation,
@@ -656,11 +654,11 @@ async def _issue_token(
     )
 
 
-async def _revoke_token(
+def _revoke_token(
     info: FourPIInfo, input: Annotated[RevokeTokenInput, INPUT]
 ) -> Recorded:
     caller = caller_of(info)
-    return await _written(
+    return _written(
         info,
         info.context.records.revoke_token,
         token_id=parse_id(input.token_id, "input.tokenId"),
@@ -669,10 +667,10 @@ async def _revoke_token(
     )
 
 
-async def _set_suppression_threshold(
+def _set_suppression_threshold(
     info: FourPIInfo, input: Annotated[SetSuppressionThresholdInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.set_suppression_threshold,
         threshold=input.threshold,
@@ -680,10 +678,10 @@ async def _set_suppression_threshold(
     )
 
 
-async def _adopt_involvement_policy(
+def _adopt_involvement_policy(
     info: FourPIInfo, input: Annotated[AdoptInvolvementPolicyInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.adopt_involvement_policy,
         version_label=input.version_label,
@@ -694,10 +692,10 @@ async def _adopt_involvement_policy(
     )
 
 
-async def _review_involvement_policy(
+def _review_involvement_policy(
     info: FourPIInfo, input: Annotated[ReviewInvolvementPolicyInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.review_involvement_policy,
         reviewed_on=input.reviewed_on,
@@ -706,10 +704,10 @@ async def _review_involvement_policy(
     )
 
 
-async def _launch_initiative(
+def _launch_initiative(
     info: FourPIInfo, input: Annotated[LaunchInitiativeInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.launch_initiative,
         name=input.name,
@@ -723,10 +721,10 @@ async def _launch_initiative(
     )
 
 
-async def _record_intended_outcome(
+def _record_intended_outcome(
     info: FourPIInfo, input: Annotated[RecordIntendedOutcomeInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_intended_outcome,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -736,10 +734,10 @@ async def _record_intended_outcome(
     )
 
 
-async def _assess_intended_outcome(
+def _assess_intended_outcome(
     info: FourPIInfo, input: Annotated[AssessIntendedOutcomeInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.assess_intended_outcome,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -752,10 +750,10 @@ async def _assess_intended_outcome(
     )
 
 
-async def _assign_role(
+def _assign_role(
     info: FourPIInfo, input: Annotated[AssignRoleInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.assign_role,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -768,10 +766,8 @@ async def _assign_role(
     )
 
 
-async def _end_role(
-    info: FourPIInfo, input: Annotated[EndRoleInput, INPUT]
-) -> Recorded:
-    return await _recorded(
+def _end_role(info: FourPIInfo, input: Annotated[EndRoleInput, INPUT]) -> Recorded:
+    return _recorded(
         info,
         info.context.records.end_role,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -781,10 +777,10 @@ async def _end_role(
     )
 
 
-async def _start_cycle(
+def _start_cycle(
     info: FourPIInfo, input: Annotated[StartCycleInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.start_cycle,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -795,10 +791,10 @@ async def _start_cycle(
     )
 
 
-async def _evaluate_cycle(
+def _evaluate_cycle(
     info: FourPIInfo, input: Annotated[EvaluateCycleInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.evaluate_cycle,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -809,10 +805,10 @@ async def _evaluate_cycle(
     )
 
 
-async def _reflect_on_cycle(
+def _reflect_on_cycle(
     info: FourPIInfo, input: Annotated[ReflectOnCycleInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.reflect_on_cycle,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -823,10 +819,10 @@ async def _reflect_on_cycle(
     )
 
 
-async def _learn_from_cycle(
+def _learn_from_cycle(
     info: FourPIInfo, input: Annotated[LearnFromCycleInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.learn_from_cycle,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -838,10 +834,10 @@ async def _learn_from_cycle(
     )
 
 
-async def _register_participant(
+def _register_participant(
     info: FourPIInfo, input: Annotated[RegisterParticipantInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.register_participant,
         pseudonym=input.pseudonym,
@@ -850,10 +846,10 @@ async def _register_participant(
     )
 
 
-async def _declare_monitoring_data(
+def _declare_monitoring_data(
     info: FourPIInfo, input: Annotated[DeclareMonitoringDataInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.declare_monitoring_data,
         participant_id=parse_id(input.participant_id, "input.participantId"),
@@ -862,10 +858,10 @@ async def _declare_monitoring_data(
     )
 
 
-async def _set_payment_preference(
+def _set_payment_preference(
     info: FourPIInfo, input: Annotated[SetPaymentPreferenceInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.set_payment_preference,
         participant_id=parse_id(input.participant_id, "input.participantId"),
@@ -876,13 +872,13 @@ async def _set_payment_preference(
     )
 
 
-async def _erase_participant(
+def _erase_participant(
     info: FourPIInfo, input: Annotated[EraseParticipantInput, INPUT]
 ) -> Recorded:
     caller = caller_of(info)
     # A global admin erases in the participant's own organisation; an
     # organisation's admin only among its own participants (else FORBIDDEN).
-    return await _written(
+    return _written(
         info,
         info.context.records.erase_participant,
         participant_id=parse_id(input.participant_id, "input.participantId"),
@@ -892,10 +888,10 @@ async def _erase_participant(
     )
 
 
-async def _schedule_meeting(
+def _schedule_meeting(
     info: FourPIInfo, input: Annotated[ScheduleMeetingInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.schedule_meeting,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -907,10 +903,10 @@ async def _schedule_meeting(
     )
 
 
-async def _send_meeting_papers(
+def _send_meeting_papers(
     info: FourPIInfo, input: Annotated[SendMeetingPapersInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.send_meeting_papers,
         meeting_id=parse_id(input.meeting_id, "input.meetingId"),
@@ -919,10 +915,10 @@ async def _send_meeting_papers(
     )
 
 
-async def _record_attendance(
+def _record_attendance(
     info: FourPIInfo, input: Annotated[RecordAttendanceInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_attendance,
         meeting_id=parse_id(input.meeting_id, "input.meetingId"),
@@ -931,10 +927,10 @@ async def _record_attendance(
     )
 
 
-async def _name_meeting_reserve(
+def _name_meeting_reserve(
     info: FourPIInfo, input: Annotated[NameMeetingReserveInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.name_meeting_reserve,
         meeting_id=parse_id(input.meeting_id, "input.meetingId"),
@@ -943,10 +939,10 @@ async def _name_meeting_reserve(
     )
 
 
-async def _make_reasonable_adjustment(
+def _make_reasonable_adjustment(
     info: FourPIInfo, input: Annotated[MakeReasonableAdjustmentInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.make_reasonable_adjustment,
         meeting_id=parse_id(input.meeting_id, "input.meetingId"),
@@ -955,10 +951,10 @@ async def _make_reasonable_adjustment(
     )
 
 
-async def _log_contribution(
+def _log_contribution(
     info: FourPIInfo, input: Annotated[LogContributionInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.log_contribution,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -972,10 +968,10 @@ async def _log_contribution(
     )
 
 
-async def _respond_to_contribution(
+def _respond_to_contribution(
     info: FourPIInfo, input: Annotated[RespondToContributionInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.respond_to_contribution,
         contribution_id=parse_id(input.contribution_id, "input.contributionId"),
@@ -986,10 +982,10 @@ async def _respond_to_contribution(
     )
 
 
-async def _give_feedback(
+def _give_feedback(
     info: FourPIInfo, input: Annotated[GiveFeedbackInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.give_feedback,
         contribution_id=parse_id(input.contribution_id, "input.contributionId"),
@@ -1000,10 +996,10 @@ async def _give_feedback(
     )
 
 
-async def _record_change(
+def _record_change(
     info: FourPIInfo, input: Annotated[RecordChangeInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_change,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -1018,10 +1014,10 @@ async def _record_change(
     )
 
 
-async def _record_process_experience(
+def _record_process_experience(
     info: FourPIInfo, input: Annotated[RecordProcessExperienceInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_process_experience,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
@@ -1035,10 +1031,10 @@ async def _record_process_experience(
     )
 
 
-async def _record_payment_owed(
+def _record_payment_owed(
     info: FourPIInfo, input: Annotated[RecordPaymentOwedInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_payment_owed,
         participant_id=parse_id(input.participant_id, "input.participantId"),
@@ -1051,10 +1047,10 @@ async def _record_payment_owed(
     )
 
 
-async def _record_payment_made(
+def _record_payment_made(
     info: FourPIInfo, input: Annotated[RecordPaymentMadeInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_payment_made,
         payment_id=parse_id(input.payment_id, "input.paymentId"),
@@ -1063,10 +1059,10 @@ async def _record_payment_made(
     )
 
 
-async def _record_support(
+def _record_support(
     info: FourPIInfo, input: Annotated[RecordSupportInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.record_support,
         support_kind=input.support_kind,
@@ -1079,10 +1075,10 @@ async def _record_support(
     )
 
 
-async def _define_reference_population(
+def _define_reference_population(
     info: FourPIInfo, input: Annotated[DefineReferencePopulationInput, INPUT]
 ) -> Recorded:
-    return await _recorded(
+    return _recorded(
         info,
         info.context.records.define_reference_population,
         description=input.description,

@@ -1,6 +1,6 @@
 """People's accounts: invitations work once and for 72 hours, passwords are chosen well and kept as argon2id hashes outside the log, sign-in locks after 5 failures, and sessions end when idle, when too old, at sign-out and when the account is disabled."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -203,6 +203,56 @@ def test_a_session_ends_when_idle_too_long_too_old_signed_out_or_disabled(
     assert accounts.session(first) is None and accounts.session(second) is None
     with pytest.raises(SignInRefused):
         signed_in()
+
+
+def test_a_session_is_kept_alive_by_use_and_sees_its_account_change_at_once(
+    records, organisation_id
+) -> None:
+    """A session's last-seen time moves when it is used, at most once a minute (so
+    a request writes nothing else): within the minute it stays, past it it moves
+    to now. The session's account is read as it is now: a new role shows at the
+    session's next request."""
+    accounts = Accounts(
+        records, SessionLimits(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    )
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    session_id, _ = accounts.sign_in(
+        email="pm@mind.example", password=PASSWORD, address="1"
+    )
+
+    def seen_at() -> datetime:
+        (row,) = accounts.tables.rows(
+            "SELECT seen_at FROM {sessions} WHERE id_hash = ?", digest(session_id)
+        )
+        return datetime.fromisoformat(str(row["seen_at"]))
+
+    def seen(ago: timedelta) -> datetime:
+        moment = datetime.now(UTC) - ago
+        accounts.tables.run(
+            "UPDATE {sessions} SET seen_at = ? WHERE id_hash = ?",
+            moment.isoformat(),
+            digest(session_id),
+        )
+        return moment
+
+    recently = seen(timedelta(seconds=20))
+    live = accounts.session(session_id)
+    assert live is not None and live[1].role is Role.MANAGER
+    assert seen_at() == recently
+    a_while_ago = seen(timedelta(minutes=25))
+    assert accounts.session(session_id) is not None
+    assert seen_at() > a_while_ago + timedelta(minutes=24)
+    accounts.change_role(
+        organisation_id=organisation_id,
+        account_id=account_id,
+        role=Role.EVALUATOR,
+        personal_data=False,
+        actor="admin",
+    )
+    live = accounts.session(session_id)
+    assert live is not None and live[1].role is Role.EVALUATOR
+    seen(timedelta(minutes=31))
+    assert accounts.session(session_id) is None
 
 
 def test_an_account_belongs_to_one_organisation(

@@ -804,6 +804,37 @@ def test_no_token_a_wrong_token_and_a_revoked_token_are_unauthenticated(
     asyncio.run(check())
 
 
+def test_a_token_revoked_between_two_of_its_writes_writes_nothing_more(
+    world: World,
+) -> None:
+    """Who a token belongs to is kept between writes, but never past its revocation:
+    revoked beside the API (as `fourpi tokens revoke` does, in another process), the
+    token's next write is refused at once and records nothing."""
+    token_id, secret = world.store.records.issue_token(
+        organisation_id=world.a.id, role=Role.MANAGER, actor=ACTOR
+    )
+    register = write_input("registerParticipant")
+
+    def person(name: str) -> dict[str, Any]:
+        return {"input": {"pseudonym": name, "participantKind": "CARER"}}
+
+    async def check() -> None:
+        async with client(world.store) as http:
+            for name in ("First", "Second"):
+                data_of(await graphql(http, register, person(name), secret))
+            world.store.records.revoke_token(token_id=token_id, actor=ACTOR)
+            before = world.store.head()
+            refused = await graphql(http, register, person("Third"), secret)
+            assert code_of(refused) == "UNAUTHENTICATED"
+            assert world.store.head() == before
+            # Another manager's token, known to the API as well, still writes.
+            data_of(
+                await graphql(http, register, person("Fourth"), world.a.tokens[MANAGER])
+            )
+
+    asyncio.run(check())
+
+
 def with_id(variables: dict[str, Any], path: str, record_id: str) -> dict[str, Any]:
     """The variables with the id at `path` replaced (in a list: the list of that id)."""
     changed = copy.deepcopy(variables)

@@ -9,7 +9,7 @@ import pytest
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
-from fourpi.domain.vocabulary import ContributionNature, ImpactArea
+from fourpi.domain.vocabulary import ContributionNature, ImpactArea, InvolvementRole
 from tests.helpers import ACTOR, log_position, register
 
 
@@ -61,6 +61,48 @@ def test_a_repeated_update_is_applied_once(
         )
     contribution = records.load(Contribution, contribution_id, organisation_id)
     assert len(contribution.responses) == 1
+
+
+def test_a_repeat_the_record_would_now_refuse_returns_the_original_result(
+    records: InvolvementRecords, organisation_id, initiative_id
+) -> None:
+    """Sent again once what it did is done (the role it ended has ended), a command
+    under its key returns what it returned the first time, not the refusal the
+    same command without a key now gets; under another command's key it is refused
+    as a reused key."""
+    advisor = register(records, organisation_id)
+    role_id = records.assign_role(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        participant_id=advisor,
+        role=InvolvementRole.ADVISOR,
+        paid=False,
+        decision_making=False,
+        started_on=date(2021, 1, 4),
+        actor=ACTOR,
+    )
+
+    def end(key: str | None, on: date = date(2021, 6, 1)) -> object:
+        return records.end_role(
+            organisation_id=organisation_id,
+            initiative_id=initiative_id,
+            role_id=role_id,
+            ended_on=on,
+            actor=ACTOR,
+            idempotency_key=key,
+        )
+
+    first = end("end-it")
+    position = log_position(records)
+    assert end("end-it") == first
+    with pytest.raises(InvalidInput, match="already ended"):
+        end(None)
+    with pytest.raises(IdempotencyKeyReused):
+        end("end-it", on=date(2021, 7, 1))
+    log_idea(records, organisation_id, initiative_id, advisor, "an-idea")
+    with pytest.raises(IdempotencyKeyReused):
+        end("an-idea")
+    assert log_position(records) == position + 2  # the idea and its receipt
 
 
 def test_without_a_key_the_same_command_records_twice(

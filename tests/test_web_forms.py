@@ -313,3 +313,64 @@ def test_a_workbook_is_checked_then_imported_from_the_upload_page(site) -> None:
     assert unreadable.status_code == 400
     assert 'href="#workbook"' in unreadable.text
     assert "could not be read" in unreadable.text
+
+
+def test_a_form_naming_no_record_is_recorded_without_reading_the_views(
+    tmp_path,
+) -> None:
+    """A post is read from what was sent, and the use case checks every record it
+    names: the organisation's records are read from the views (after waiting for
+    them to reach the log's head) only for a form that needs them, to find the
+    initiative of a record chosen. Registering a person reads nothing there, as the
+    API's mutation does."""
+    url = f"sqlite:///{tmp_path}/reads.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records)
+    mind = organisation_with_a_chain(records, "Mind")
+    person(Accounts(records), mind.organisation_id, MANAGER, Role.MANAGER)
+    views.catch_up()
+    reads: list[str] = []
+    position, facts = views.position, views.cache.facts
+
+    def counted_position() -> int:
+        reads.append("position")
+        return int(position())
+
+    def counted_facts(*args: Any, **kwargs: Any) -> Any:
+        reads.append("facts")
+        return facts(*args, **kwargs)
+
+    # No projection worker here, so only the requests read the views.
+    app = create_app(records, views, web=True, run_projections=False)
+    with TestClient(app) as client:
+        sign_in(client, MANAGER)
+        sent = {
+            "csrf_token": csrf_token(client, "/record"),
+            "idempotency_key": "the-form-shown",
+            "pseudonym": "Robin",
+            "participant_kind": "carer",
+        }
+        views.position = counted_position  # type: ignore[method-assign]
+        views.cache.facts = counted_facts  # type: ignore[method-assign]
+        response = client.post(
+            "/record/registerParticipant", data=sent, follow_redirects=False
+        )
+        assert response.status_code == 303, response.text
+        assert reads == []
+        participant_id = UUID(response.headers["location"].split("/")[2][:36])
+        assert records.repository.get(participant_id).pseudonym == "Robin"
+        # A form that names a record elsewhere reads the views to find its initiative.
+        views.catch_up()
+        client.post(
+            "/record/endRole",
+            data={
+                "csrf_token": sent["csrf_token"],
+                "idempotency_key": "another-form",
+                "role_id": str(UUID(int=1)),
+                "ended_on": "2025-01-06",
+            },
+            follow_redirects=False,
+        )
+        assert "facts" in reads
+    views.close()
+    records.close()

@@ -145,7 +145,7 @@ class FormError(Exception):
         self.rule = rule
 
 
-def read_value(field: Field, value: str | tuple[str, ...], choices: Choices) -> Any:
+def read_value(field: Field, value: str | tuple[str, ...]) -> Any:
     """A field's value as its use case takes it; None when left blank."""
     if isinstance(value, tuple):
         if field.kind is FieldKind.REFERENCES:
@@ -157,7 +157,7 @@ def read_value(field: Field, value: str | tuple[str, ...], choices: Choices) -> 
         return None
     if field.kind is FieldKind.REFERENCE:
         if field.refers_to is RecordKind.CYCLE:
-            return choices.cycle_number(text)
+            return Choices.cycle_number(text)
         return record_id(field, text)
     if field.kind is FieldKind.SHARES:
         return read_shares(text)
@@ -214,17 +214,29 @@ BLANK: dict[FieldKind, Any] = {
 blank will do)."""
 
 
+def reads_records(use_case: UseCase) -> bool:
+    """Whether reading a post of this form needs the organisation's records (the
+    views): only to find the initiative of a record chosen, for a field the form
+    never asks (a meeting's initiative). Every other field is read from what was
+    sent, and the use case itself checks each record named."""
+    return any(
+        f.implied_by is not None and f.refers_to is RecordKind.INITIATIVE
+        for f in use_case.fields
+    )
+
+
 def arguments_of(
     use_case: UseCase,
     given: dict[str, str | tuple[str, ...]],
-    choices: Choices,
+    choices: Choices | None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The use case's keyword arguments, and what could not be read, by field."""
+    """The use case's keyword arguments, and what could not be read, by field
+    (`choices` is needed only when the form reads_records)."""
     arguments: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
     for field in asked(use_case):
         try:
-            value = read_value(field, given.get(field.name, ""), choices)
+            value = read_value(field, given.get(field.name, ""))
         except CellError as error:
             errors.append((field.name, f"{field.label}: {error.rule}"))
             continue
@@ -250,6 +262,7 @@ def arguments_of(
             and field.implied_by in arguments
             and field.refers_to is RecordKind.INITIATIVE
         ):
+            assert choices is not None, "reads_records: the form needs the records"
             initiative = choices.initiative_of(given.get(field.implied_by, ""))
             if initiative is None:
                 errors.append(
@@ -344,7 +357,9 @@ async def submit_form(request: Request, live: SignedIn) -> Response:
     form: FormData = await request.form()
     given = given_of(use_case, form)
     key = str(form.get(KEY_FIELD) or "") or secrets.token_urlsafe(18)
-    choices = await choices_of(request, live)
+    # A post costs no more than the API's mutation: the records are read from the
+    # views (waiting for them to reach the log's head) only when the form needs them.
+    choices = await choices_of(request, live) if reads_records(use_case) else None
     arguments, errors = arguments_of(use_case, given, choices)
     if errors:
         return await form_page(
