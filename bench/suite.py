@@ -357,10 +357,11 @@ def load(
 ) -> dict[str, Any]:
     """Load from bench.load; for the web form, `token` is the session's id."""
     if workload == "form":
-        target = [f"http://127.0.0.1:{port}{FORM_PATH}", "--session", token]
-        target += ["--csrf", csrf]
+        # name=value: a secret may begin with "-", which would read as an option.
+        target = [f"http://127.0.0.1:{port}{FORM_PATH}", f"--session={token}"]
+        target += [f"--csrf={csrf}"]
     else:
-        target = [f"http://127.0.0.1:{port}/graphql", "--token", token]
+        target = [f"http://127.0.0.1:{port}/graphql", f"--token={token}"]
     command = [
         sys.executable,
         "-m",
