@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory, Notification
@@ -131,6 +131,68 @@ class FactsCache:
             self.entries.pop(organisation_id, None)
 
 
+V = TypeVar("V")
+
+
+class LastWorkedOut(Generic[V]):
+    """The value last worked out for each question about an organisation, with the
+    position it holds at: what the reports and the suppression patterns keep from
+    one write to the next.
+
+    Asked at another position, the last value is the value there when every row
+    recorded between the two is of a table it is not worked out from (see
+    `leaves_as_it_was`): finding that out costs a bisection of each kept table,
+    not the organisation's size."""
+
+    def __init__(self, cache: FactsCache, tables: frozenset[str], capacity: int):
+        self.cache = cache
+        self.tables = tables
+        self.capacity = capacity
+        self.entries: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.moved = 0
+        """Values taken as they were, as nothing they are worked out from changed."""
+
+    def get(
+        self,
+        question: Hashable,
+        organisation_id: UUID,
+        position: int,
+        work_out: Callable[[V | None], V],
+        erasure: int | None = None,
+    ) -> tuple[V, bool]:
+        """The value at the position, and whether it is the last one moved on;
+        otherwise `work_out` makes it, given the last value (None if there is
+        none)."""
+        with self.lock:
+            last = self.entries.get(question)
+        if last is not None:
+            value, at = last
+            low, high = sorted((at, position))
+            if leaves_as_it_was(
+                self.cache.between(organisation_id, low, high, erasure), self.tables
+            ):
+                self._keep(question, value, position, moved=True)
+                return value, True
+        value = work_out(None if last is None else last[0])
+        self._keep(question, value, position, moved=False)
+        return value, False
+
+    def _keep(self, question: Hashable, value: V, position: int, moved: bool) -> None:
+        with self.lock:
+            self.moved += moved
+            kept = self.entries.get(question)
+            if kept is None or kept[1] <= position:
+                self.entries[question] = (value, position)
+                self.entries.move_to_end(question)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
 def up_to(rows: list[Row], position: int) -> list[Row]:
     """The rows at or below a position: a prefix, as rows are in log order."""
     return rows[: bisect_right(rows, position, key=position_of)]
@@ -189,12 +251,11 @@ class ImpactViews:
         self.reports: Memo[ImpactReport] = Memo(DEFAULT_CACHED_REPORTS)
         """Reports already computed: the same facts always give the same report."""
         self.erasures: Memo[int] = Memo(DEFAULT_CACHED_REPORTS)
-        self.latest_reports: OrderedDict[Hashable, ImpactReport] = OrderedDict()
+        self.latest_reports: LastWorkedOut[ImpactReport] = LastWorkedOut(
+            self.cache, REPORT_TABLES, LATEST_REPORTS_KEPT
+        )
         """The report last worked out for each question (slice, moment, target days
         and latest erasure), at whatever position: see `_evaluated`."""
-        self.latest_lock = threading.Lock()
-        self.moved = 0
-        """Reports taken from an earlier position, as nothing they read had changed."""
         self._stopping = threading.Event()
         self._behind = threading.Event()
         """Set by a reader that found the views behind the log (see `nudge`)."""
@@ -350,8 +411,7 @@ class ImpactViews:
         self.cache.clear()
         self.reports.clear()
         self.erasures.clear()
-        with self.latest_lock:
-            self.latest_reports.clear()
+        self.latest_reports.clear()
         return self.catch_up(batch_size=batch_size, progress=progress)
 
     # Answering
@@ -415,36 +475,32 @@ class ImpactViews:
         moved to the position, when nothing recorded between the two is read by any
         answer (a person registered who takes no part yet, another organisation's
         writes, an account's); else evaluated from the facts."""
-        question = (slice, moment, target_days, erasure)
         organisation_id = slice.organisation_id
-        with self.latest_lock:
-            earlier = self.latest_reports.get(question)
-        report = None
-        if earlier is not None:
-            low, high = sorted((earlier.position, position))
-            if leaves_as_it_was(
-                self.cache.between(organisation_id, low, high, erasure), REPORT_TABLES
-            ):
-                report = replace(earlier, position=position)
-                self.moved += 1
-        if report is None:
+
+        def evaluated(_: ImpactReport | None) -> ImpactReport:
             facts = self.cache.facts(organisation_id, position, erasure)
             with collection_paused():
-                report = evaluate(
+                return evaluate(
                     facts,
                     slice,
                     position=position,
                     moment=moment,
                     target_days=target_days,
                 )
-        with self.latest_lock:
-            kept = self.latest_reports.get(question)
-            if kept is None or kept.position <= position:
-                self.latest_reports[question] = report
-                self.latest_reports.move_to_end(question)
-            while len(self.latest_reports) > LATEST_REPORTS_KEPT:
-                self.latest_reports.popitem(last=False)
-        return report
+
+        report, moved = self.latest_reports.get(
+            (slice, moment, target_days, erasure),
+            organisation_id,
+            position,
+            evaluated,
+            erasure,
+        )
+        return replace(report, position=position) if moved else report
+
+    @property
+    def moved(self) -> int:
+        """Reports taken from another position, as nothing they read had changed."""
+        return self.latest_reports.moved
 
     def last_erasure(self, organisation_id: UUID, live: int) -> int:
         """The position of the organisation's latest erasure, with the views at `live`.

@@ -18,8 +18,8 @@ from fourpi.projections.disclosure import (
     people_table,
     suppressed_cells,
 )
-from fourpi.projections.evaluate import PEOPLE_TABLES, leaves_as_it_was, people_figures
-from fourpi.projections.views import ImpactViews
+from fourpi.projections.evaluate import PEOPLE_TABLES, people_figures
+from fourpi.projections.views import ImpactViews, LastWorkedOut
 from fourpi.threads import in_thread
 
 PATTERNS_KEPT = 32
@@ -45,11 +45,11 @@ class Patterns:
         self.views = views
         self.memo: Memo[frozenset[Cell]] = Memo(PATTERNS_KEPT)
         self.thresholds: Memo[int] = Memo(PATTERNS_KEPT)
-        self.latest: dict[
-            tuple[UUID, int], tuple[PeopleTable, frozenset[Cell], int]
-        ] = {}
-        """The last table worked out for each organisation and threshold, its
-        pattern, and the position it was last known to hold at."""
+        self.latest: LastWorkedOut[tuple[PeopleTable, frozenset[Cell]]] = LastWorkedOut(
+            views.cache, PEOPLE_TABLES, TABLES_KEPT
+        )
+        """The last table worked out for each organisation and threshold, and its
+        pattern."""
         self.lock = threading.Lock()
         self.reused = 0
         """Patterns taken from the last table, as it was the same."""
@@ -67,41 +67,26 @@ class Patterns:
     def of(
         self, organisation_id: UUID, position: int, threshold: int
     ) -> frozenset[Cell]:
-        def computed() -> frozenset[Cell]:
-            key = (organisation_id, threshold)
-            cache = self.views.cache
-            with self.lock:
-                latest = self.latest.get(key)
-            if latest is not None:
-                table, pattern, at = latest
-                low, high = sorted((at, position))
-                if leaves_as_it_was(
-                    cache.between(organisation_id, low, high), PEOPLE_TABLES
-                ):
-                    # Nothing recorded between counts anyone: the same table.
-                    with self.lock:
-                        self.reused += 1
-                        if self.latest.get(key) is latest and at < position:
-                            self.latest[key] = (table, pattern, position)
-                    return pattern
-            facts = cache.facts(organisation_id, position)
+        def worked_out(
+            last: tuple[PeopleTable, frozenset[Cell]] | None,
+        ) -> tuple[PeopleTable, frozenset[Cell]]:
+            facts = self.views.cache.facts(organisation_id, position)
             with collection_paused():
                 table = people_table(people_figures(facts, organisation_id))
-                same = latest is not None and same_table(latest[0], table)
-                if latest is not None and same:
-                    pattern = latest[1]
-                else:
-                    pattern = suppressed_cells(table, threshold)
-            if same:
+                if last is not None and same_table(last[0], table):
+                    with self.lock:
+                        self.reused += 1
+                    return table, last[1]
+                return table, suppressed_cells(table, threshold)
+
+        def computed() -> frozenset[Cell]:
+            (_, pattern), moved = self.latest.get(
+                (organisation_id, threshold), organisation_id, position, worked_out
+            )
+            if moved:
+                # Nothing recorded between counts anyone: the same table.
                 with self.lock:
                     self.reused += 1
-            with self.lock:
-                kept = self.latest.get(key)
-                if kept is None or kept[2] <= position:
-                    self.latest.pop(key, None)
-                    self.latest[key] = (table, pattern, position)
-                while len(self.latest) > TABLES_KEPT:
-                    del self.latest[next(iter(self.latest))]
             return pattern
 
         return self.memo.get((organisation_id, position, threshold), computed)
