@@ -1,6 +1,9 @@
 """The composition root: builds the application service on the configured event store."""
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +73,33 @@ def prepare_storage(database: Database) -> None:
         )
 
 
+@contextmanager
+def making_tables_alone(database: Database) -> Iterator[None]:
+    """On PostgreSQL, hold the schema's advisory lock while the store's tables are
+    made or checked: processes started together (`fourpi serve --workers N`) would
+    otherwise change the same catalog rows at once, and one of them fail ("tuple
+    concurrently updated", or a duplicate type for a table made twice). SQLite needs
+    nothing: its writes are one at a time. Taken again further in, it is held once."""
+    held = _tables_locks.__dict__.setdefault("held", set())
+    if database.backend == "sqlite" or database.schema in held:
+        yield  # held already by this thread, further out: taken once
+        return
+    with postgres_connection(database) as connection:
+        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (database.schema,))
+        held.add(database.schema)
+        try:
+            yield
+        finally:
+            held.discard(database.schema)
+            connection.execute(
+                "SELECT pg_advisory_unlock(hashtext(%s))", (database.schema,)
+            )
+
+
+_tables_locks = threading.local()
+"""The schemas whose advisory lock this thread holds (see `making_tables_alone`)."""
+
+
 def store_exists(database: Database) -> bool:
     """Whether anything was ever recorded there: the SQLite file, or the log's table
     in the PostgreSQL schema. Asking makes nothing."""
@@ -102,7 +132,8 @@ def open_records(
     prepare_storage(database)
     new_key_file = master_key_file_to_be_made(database)
     try:
-        records = InvolvementRecords(env=database.eventsourcing_env())
+        with making_tables_alone(database):
+            records = InvolvementRecords(env=database.eventsourcing_env())
     except PersistenceError as error:
         if database.backend == "sqlite":
             raise sqlite_unopened(database, error) from None
@@ -143,4 +174,5 @@ def open_views(
         database = database_from_environment(database)
     if records is None:
         records = open_records(database, existing=existing)
-    return ImpactViews(database, records)
+    with making_tables_alone(database):
+        return ImpactViews(database, records)

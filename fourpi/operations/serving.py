@@ -90,20 +90,23 @@ def behind_proxy(app: ASGIApp, settings: ServeSettings) -> ASGIApp:
 
 def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIApp:
     """The web app and the API on the configured store, as the settings say."""
-    from fourpi.bootstrap import open_records, open_views
+    from fourpi.bootstrap import making_tables_alone, open_records, open_views
     from fourpi.config import database_from_environment
     from fourpi.graphql.app import create_app
 
     database = database_from_environment(database_url)
-    records = open_records(database)
-    views = open_views(database, records)
-    app = create_app(
-        records,
-        views,
-        run_projections=settings.projections,
-        metrics=settings.metrics,
-        web=True,
-    )
+    # Every table this process makes (the log's, the views', the accounts' and the
+    # personal links'), one process at a time.
+    with making_tables_alone(database):
+        records = open_records(database)
+        views = open_views(database, records)
+        app = create_app(
+            records,
+            views,
+            run_projections=settings.projections,
+            metrics=settings.metrics,
+            web=True,
+        )
     return behind_proxy(app, settings)
 
 
