@@ -416,6 +416,12 @@ class _Pattern:
         self.containing = (
             _containing(sums, len(values)) if containing is None else containing
         )
+        self.lonely = [
+            index
+            for index, group in enumerate(sums)
+            if all(part == group.total for part in group.parts)
+        ]
+        """The groups of one member (a total with no parts but itself)."""
         self._weigh(values)
         # A small number the onlooker knows anyway (a meeting's 2, which its standard
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
@@ -545,6 +551,7 @@ class _Pattern:
         new.deadline = deadline
         new.sums, new.at_most, new.threshold = self.sums, self.at_most, self.threshold
         new.bands, new.known, new.containing = self.bands, self.known, self.containing
+        new.lonely = self.lonely
         new.values = values
         new.pairs = [(p, w) for p, w in self.at_most if values[p] <= values[w]]
         same_pairs = new.pairs == self.pairs
@@ -645,36 +652,52 @@ class _Pattern:
         every summary is left out) would hide nothing. A total that may be more than
         its parts' sum (`Group.at_least`) is not given away by parts of 0: an
         initiative's answers are not 0 because no one scored one dimension."""
-        shown, values = self.shown, self.values
-        changed = bool(shown)
-        while changed:
-            changed = False
-            for index, group in enumerate(self.sums):
-                unknown = [
-                    m
-                    for m in dict.fromkeys((group.total, *group.parts))
-                    if m not in shown
-                ]
-                if not unknown:
-                    continue
-                if self.exact[index] and len(unknown) == 1:
-                    given = unknown
-                elif group.total in shown and values[group.total] == 0:
-                    given = unknown  # each part is at most the total
-                elif (
-                    unknown == [group.total]
-                    and not group.at_least
-                    and not any(values[part] for part in group.parts)
-                ):
-                    given = unknown  # at most the sum of parts that are all 0
-                else:
-                    continue
-                shown.update(given)
-                changed = True
-            for part, whole in self.pairs:
-                if part not in shown and whole in shown and values[whole] == 0:
-                    shown.add(part)
-                    changed = True
+        shown = self.shown
+        if not shown:
+            return
+        parts_of: dict[int, list[int]] = {}
+        """The parts each cell is a whole of."""
+        for part, whole in self.pairs:
+            parts_of.setdefault(whole, []).append(part)
+        # Only a group with a member shown, or with one member, can give one away;
+        # then again only when another of its members is shown.
+        waiting = {index for cell in shown for index in self.containing[cell]}
+        waiting.update(self.lonely)
+        newly = list(shown)
+        while waiting or newly:
+            while newly:
+                cell = newly.pop()
+                if self.values[cell] == 0:
+                    for part in parts_of.get(cell, ()):
+                        if part not in shown:
+                            shown.add(part)
+                            newly.append(part)
+                            waiting.update(self.containing[part])
+            if waiting:
+                for cell in self._gives_away(waiting.pop()):
+                    shown.add(cell)
+                    newly.append(cell)
+                    waiting.update(self.containing[cell])
+
+    def _gives_away(self, index: int) -> list[int]:
+        """The members of a group not shown that the shown ones give away."""
+        shown, values, group = self.shown, self.values, self.sums[index]
+        unknown = [
+            m for m in dict.fromkeys((group.total, *group.parts)) if m not in shown
+        ]
+        if not unknown:
+            return []
+        if self.exact[index] and len(unknown) == 1:
+            return unknown
+        if group.total in shown and values[group.total] == 0:
+            return unknown  # each part is at most the total
+        if (
+            unknown == [group.total]
+            and not group.at_least
+            and not any(values[part] for part in group.parts)
+        ):
+            return unknown  # at most the sum of parts that are all 0
+        return []
 
     def _make_safe(self, unsafe: set[int]) -> None:
         """Secondary suppression until every group is safe; `unsafe` names the
