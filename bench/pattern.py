@@ -24,11 +24,11 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import fourpi.privacy.suppression
 from bench.synthetic import grow, organisation
@@ -66,11 +66,11 @@ def table_of(events: int) -> PeopleTable:
 
 def after_roles(events: int, writes: int) -> None:
     """Time the pattern handed out right after each of `writes` roles given."""
+    steps = ("people_figures", "people_table", "suppression_pattern")
     os.environ.setdefault(
         "FOURPI_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )
-    spent: Counter[str] = Counter()
-    steps = ("people_figures", "people_table", "suppression_pattern")
+    spent: dict[str, float] = dict.fromkeys(steps, 0.0)
     for name in steps:
         setattr(fourpi.privacy.suppression, name, _timed(spent, name))
     folder = tempfile.mkdtemp(prefix="fourpi-pattern-")
@@ -85,7 +85,7 @@ def after_roles(events: int, writes: int) -> None:
         threshold = patterns.threshold(main, position)
         patterns.of(main, position, threshold)
         facts = views.cache.facts(main, position)
-        initiatives = [row["initiative_id"] for row in facts["initiatives"]]
+        initiatives = [UUID(str(row["initiative_id"])) for row in facts["initiatives"]]
         took = []
         for number in range(writes):
             person = records.register_participant(
@@ -106,7 +106,7 @@ def after_roles(events: int, writes: int) -> None:
             )
             position = views.catch_up()
             facts = views.cache.facts(main, position)
-            spent.clear()
+            spent.update(dict.fromkeys(steps, 0.0))
             started = time.perf_counter()
             handed_out = patterns.of(main, position, threshold)
             took.append(time.perf_counter() - started)
@@ -130,7 +130,7 @@ def after_roles(events: int, writes: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _timed(spent: Counter[str], name: str) -> Callable[..., Any]:
+def _timed(spent: dict[str, float], name: str) -> Callable[..., Any]:
     """The module's function of that name, adding the seconds each call takes."""
     original = getattr(fourpi.privacy.suppression, name)
 
