@@ -491,15 +491,14 @@ class _Pattern:
         self.pinned_by_equations: dict[int, int] = {}
         """The first cell the equations pin in each connected part that has one and
         has no cell pinned by its bounds, by the part's root."""
-        self.bounding: list[tuple[int, int]] = []
+        self.bounding: list[tuple[int, int]] | None = None
         """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
-        (and totals since suppressed, left for `_largest_bounding` to drop)."""
+        (and totals since suppressed, left for `_largest_bounding` to drop), made
+        when first needed (seldom: see `_loosening`)."""
         self.beyond = False
         """Whether a loosening was looked for beyond the groups and pairs of the
         pinned cell (`_loosening`): then one part's rounds may hide a cell of
         another, and the parts cannot be solved apart (see `again`)."""
-        for cell in self.fresh:
-            self._note_bounding(cell)
         if in_order:
             self._make_safe_in_order(unsafe)
         while True:
@@ -625,21 +624,26 @@ class _Pattern:
     def _hide(self, cell: int) -> None:
         self.hidden.add(cell)
         self.fresh.append(cell)
-        self._note_bounding(cell)
+        if self.bounding is not None:
+            self._note_bounding(self.bounding, cell)
 
-    def _note_bounding(self, part: int) -> None:
+    def _note_bounding(self, bounding: list[tuple[int, int]], part: int) -> None:
         """Note the totals this newly suppressed part makes bound a suppressed cell."""
         for index in self.containing[part]:
             total = self.sums[index].total
             if total == part and part not in self.sums[index].parts:
                 continue
             if total not in self.shown and self.values[total] > 0:
-                heapq.heappush(self.bounding, (-self.values[total], -total))
+                heapq.heappush(bounding, (-self.values[total], -total))
 
     def _largest_bounding(self) -> int | None:
         """The visible total above 0 with a suppressed part that is largest (the larger
         cell on a tie), if any."""
         bounding = self.bounding
+        if bounding is None:
+            bounding = self.bounding = []
+            for cell in self.hidden:
+                self._note_bounding(bounding, cell)
         while bounding and -bounding[0][1] in self.hidden:
             heapq.heappop(bounding)
         return -bounding[0][1] if bounding else None
