@@ -537,8 +537,9 @@ class _Pattern:
         known, changed) go through the same rounds as last time and end as they
         did; the rest are solved again from their primary cells. Their new parts
         must share no group or pair with a part kept: else the kept parts they
-        reach are solved again with them. A table no longer true of its counts
-        changes which groups are slack everywhere, and is solved whole."""
+        reach are solved again with them (and where that comes to most of the
+        suppressed cells, the table is solved whole). A table no longer true of its
+        counts changes which groups are slack everywhere, and is solved whole."""
         if self.beyond or not self.sound:
             return None
         changed = [
@@ -613,6 +614,8 @@ class _Pattern:
             if not kept_reached:
                 break
             again |= kept_reached
+            if sum(len(members[root]) for root in again) * 2 > len(self.hidden):
+                return None  # solving it all costs as little
         new.hidden = {c for c in self.hidden if self.part[c] not in again}
         new.hidden |= new.solved_again
         new.suppressed = new.hidden | new.small
