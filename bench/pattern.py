@@ -1,12 +1,18 @@
 """The small-number suppression pattern of a synthetic organisation, timed on its own.
 
 Usage: python -m bench.pattern [--events 100000] [--table /tmp/fourpi-pattern-100000.pickle]
-       [--threshold 5] [--seconds 3600] [--repeat 3]
+       [--threshold 5] [--seconds 3600] [--repeat 3] [--after-roles N]
 
 The table of counts of people is built once, as `fourpi.privacy.suppression` builds it
 (`people_table(people_figures(facts, organisation))`), from a fresh SQLite store grown
 by `bench.synthetic`, and pickled to --table; later runs read the pickle, so only the
 pattern is timed.
+
+--after-roles N: instead, on a fresh store of that size, give a newly registered
+service user a role N times (the suite's "first answer after a role"), and time the
+pattern the views hand out right after each (`Patterns.of`: the figures, the table,
+and the pattern worked out again from the last), against the same pattern worked out
+from nothing.
 """
 
 import argparse
@@ -18,10 +24,18 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
+import fourpi.privacy.suppression
 from bench.synthetic import grow, organisation
 from fourpi.bootstrap import open_records, open_views
+from fourpi.collection import collection_paused
+from fourpi.domain.vocabulary import InvolvementRole, ParticipantKind
+from fourpi.privacy.suppression import Patterns
 from fourpi.projections.disclosure import (
     PATTERN_SECONDS,
     PeopleTable,
@@ -50,6 +64,86 @@ def table_of(events: int) -> PeopleTable:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def after_roles(events: int, writes: int) -> None:
+    """Time the pattern handed out right after each of `writes` roles given."""
+    steps = ("people_figures", "people_table", "suppression_pattern")
+    os.environ.setdefault(
+        "FOURPI_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+    spent: dict[str, float] = dict.fromkeys(steps, 0.0)
+    for name in steps:
+        setattr(fourpi.privacy.suppression, name, _timed(spent, name))
+    folder = tempfile.mkdtemp(prefix="fourpi-pattern-")
+    try:
+        url = f"sqlite:///{folder}/bench.sqlite3"
+        records = open_records(url)
+        main = organisation(records)
+        grow(records, main, events)
+        views = open_views(url, records)
+        position = views.catch_up()
+        patterns = Patterns(views)
+        threshold = patterns.threshold(main, position)
+        patterns.of(main, position, threshold)
+        facts = views.cache.facts(main, position)
+        initiatives = [UUID(str(row["initiative_id"])) for row in facts["initiatives"]]
+        took = []
+        for number in range(writes):
+            person = records.register_participant(
+                organisation_id=main,
+                pseudonym=f"after-role-{number}",
+                participant_kind=ParticipantKind.SERVICE_USER,
+                actor="bench",
+            )
+            records.assign_role(
+                organisation_id=main,
+                initiative_id=initiatives[number * 37 % len(initiatives)],
+                participant_id=person,
+                role=InvolvementRole.CO_WORKER,
+                paid=False,
+                decision_making=False,
+                started_on=date(2024, 1, 8),
+                actor="bench",
+            )
+            position = views.catch_up()
+            facts = views.cache.facts(main, position)
+            spent.update(dict.fromkeys(steps, 0.0))
+            started = time.perf_counter()
+            handed_out = patterns.of(main, position, threshold)
+            took.append(time.perf_counter() - started)
+            parts = ", ".join(f"{name} {spent[name]:.3f}" for name in steps)
+            with collection_paused():
+                started = time.perf_counter()
+                afresh = suppressed_cells(
+                    people_table(people_figures(facts, main)), threshold
+                )
+                whole = time.perf_counter() - started
+            print(
+                f"after a role: {took[-1]:.3f} s ({parts}); from nothing {whole:.3f} s;"
+                f" {len(handed_out)} suppressed, the same: {handed_out == afresh}"
+            )
+        print(
+            f"median {statistics.median(took):.3f} s, min {min(took):.3f}; patterns"
+            f" worked out again in part: {patterns.solved_in_part} of {writes}"
+        )
+        records.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _timed(spent: dict[str, float], name: str) -> Callable[..., Any]:
+    """The module's function of that name, adding the seconds each call takes."""
+    original = getattr(fourpi.privacy.suppression, name)
+
+    def timed(*args: Any, **named: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **named)
+        finally:
+            spent[name] += time.perf_counter() - started
+
+    return timed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -57,7 +151,11 @@ def main() -> None:
     parser.add_argument("--threshold", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3600.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--after-roles", type=int, default=0)
     chosen = parser.parse_args()
+    if chosen.after_roles:
+        after_roles(chosen.events, chosen.after_roles)
+        return
     path = chosen.table or Path(f"/tmp/fourpi-pattern-{chosen.events}.pickle")
     if path.exists():
         table = pickle.loads(path.read_bytes())

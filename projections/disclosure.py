@@ -197,34 +197,138 @@ def suppressed_cells(
     A pattern not worked out within `seconds` (FOURPI_SUPPRESSION_SECONDS, default
     30) gives way to suppressing every cell: hiding more never lets an onlooker work
     out more, so the answer stays safe, and no caller waits minutes for it."""
+    return suppression_pattern(table, threshold, seconds).cells
+
+
+@dataclass(frozen=True, eq=False)
+class SuppressionPattern:
+    """The cells suppressed in one table at one threshold, with what working them out
+    keeps for the next table of the same organisation (see `suppression_pattern`)."""
+
+    cells: frozenset[Cell]
+    threshold: int
+    frame: "_Frame | None" = None
+    solved: "_Pattern | None" = None
+    """None where the pattern was not worked out in time (every cell suppressed)."""
+    in_part: bool = False
+    """Whether it was worked out again only where the last table's values changed."""
+
+
+def suppression_pattern(
+    table: PeopleTable,
+    threshold: int,
+    seconds: float | None = None,
+    last: SuppressionPattern | None = None,
+) -> SuppressionPattern:
+    """The pattern of `suppressed_cells`, worked out from what the last pattern of
+    the same organisation kept where that gives the same cells.
+
+    A write that changes a count of people changes a few values of a table whose
+    cells, groups, pairs, bands and left-out rows are as they were. Then only the
+    connected parts of suppressed cells that a changed value bears on are solved
+    again, and every other part is kept as it was (see `_Pattern.again`); where the
+    values are all the same, so is the pattern."""
+    seconds = pattern_seconds() if seconds is None else seconds
+    deadline = time.monotonic() + seconds
     try:
-        return _suppressed_cells(
-            table, threshold, pattern_seconds() if seconds is None else seconds
+        frame = None if last is None else last.frame
+        if frame is not None and not frame.fits(table):
+            frame = None
+        if frame is not None and last is not None and last.solved is not None:
+            values = frame.values_of(table)
+            if last.threshold == threshold and values == last.solved.values:
+                return last
+            again = None
+            if last.threshold == threshold:
+                again = last.solved.again(values, deadline)
+            if again is not None:
+                cells = _moved_cells(frame, last.cells, last.solved, again)
+                return SuppressionPattern(cells, threshold, frame, again, in_part=True)
+        if frame is None:
+            frame = _Frame(table)
+        solved = _Pattern(
+            frame.values_of(table),
+            frame.sums,
+            threshold,
+            frame.left_out_numbers,
+            frame.pairs,
+            frame.band_numbers,
+            deadline=deadline,
+            containing=frame.containing,
+        )
+        return SuppressionPattern(
+            frozenset(map(frame.cells.__getitem__, solved.suppressed)),
+            threshold,
+            frame,
+            solved,
         )
     except PatternTooSlow:
-        return frozenset(table.values)
+        return SuppressionPattern(frozenset(table.values), threshold)
 
 
-def _suppressed_cells(
-    table: PeopleTable, threshold: int, seconds: float
+def _moved_cells(
+    frame: "_Frame", cells: frozenset[Cell], last: "_Pattern", now: "_Pattern"
 ) -> frozenset[Cell]:
-    cells = sorted(table.values, key=repr)
-    number = {cell: n for n, cell in enumerate(cells)}
-    numbered = number.__getitem__
-    sums = [
-        Sum(numbered(g.total), tuple(map(numbered, g.parts)), g.at_least)
-        for g in table.groups
-    ]
-    pattern = _Pattern(
-        list(map(table.values.__getitem__, cells)),
-        sums,
-        threshold,
-        {number[cell] for cell in table.left_out},
-        [(number[part], number[whole]) for part, whole in table.at_most],
-        {number[cell]: band for cell, band in table.bands.items()},
-        deadline=time.monotonic() + seconds,
+    """The cells of the last pattern, with those no longer suppressed taken out and
+    those newly suppressed put in (without hashing every cell again)."""
+    named = frame.cells.__getitem__
+    return cells.difference(map(named, last.suppressed - now.suppressed)).union(
+        map(named, now.suppressed - last.suppressed)
     )
-    return frozenset(cells[n] for n in pattern.suppressed)
+
+
+class _Frame:
+    """All of a table but its values, on cells numbered in repr order: what the next
+    table of the same organisation mostly shares (a write changes values, seldom
+    which cells there are or how they add up)."""
+
+    def __init__(self, table: PeopleTable) -> None:
+        self.keys = list(table.values)
+        self.groups = table.groups
+        self.at_most = table.at_most
+        self.left_out = table.left_out
+        self.bands = table.bands
+        keys = self.keys
+        self.order = sorted(range(len(keys)), key=lambda n: repr(keys[n]))
+        """The position in the table of each cell, in repr order."""
+        self.cells = [keys[n] for n in self.order]
+        number = {cell: n for n, cell in enumerate(self.cells)}
+        numbered = number.__getitem__
+        self.sums = [
+            Sum(numbered(g.total), tuple(map(numbered, g.parts)), g.at_least)
+            for g in table.groups
+        ]
+        self.pairs = [(number[part], number[whole]) for part, whole in table.at_most]
+        self.left_out_numbers = {number[cell] for cell in table.left_out}
+        self.band_numbers = {number[cell]: band for cell, band in table.bands.items()}
+        self.containing = _containing(self.sums, len(self.cells))
+
+    def fits(self, table: PeopleTable) -> bool:
+        """Whether the table has these cells in this order, these groups and pairs in
+        theirs, these bands and these left-out rows: then it differs at most in
+        values."""
+        return (
+            len(table.values) == len(self.keys)
+            and table.groups == self.groups
+            and table.at_most == self.at_most
+            and table.left_out == self.left_out
+            and table.bands == self.bands
+            and list(table.values) == self.keys
+        )
+
+    def values_of(self, table: PeopleTable) -> list[int]:
+        """The table's values in repr order of their cells."""
+        values = list(table.values.values())
+        return list(map(values.__getitem__, self.order))
+
+
+def _containing(sums: Sequence["Sum"], cells: int) -> list[list[int]]:
+    """The groups each cell is a member of, in order."""
+    containing: list[list[int]] = [[] for _ in range(cells)]
+    for index, group in enumerate(sums):
+        for member in dict.fromkeys((group.total, *group.parts)):
+            containing[member].append(index)
+    return containing
 
 
 class Sum(NamedTuple):
@@ -295,46 +399,82 @@ class _Pattern:
         at_most: Sequence[tuple[int, int]] = (),
         bands: Mapping[int, tuple[int, int | None]] | None = None,
         deadline: float = math.inf,
+        containing: list[list[int]] | None = None,
     ) -> None:
         self.deadline = deadline
-        self.values = values
         self.sums = sums
-        # Only what is true of the counts: a part no larger than its whole.
-        self.pairs = [(p, w) for p, w in at_most if values[p] <= values[w]]
+        self.at_most = at_most
         self.threshold = threshold
         self.bands = {
             n: (low, math.inf if high is None else high)
             for n, (low, high) in (bands or {}).items()
         }
-        self.shown = set(shown or ())
-        """Cells whose value an onlooker knows whatever is suppressed: those left out
-        (`PeopleTable.left_out`), those whose band is one value, and those they give
-        away (`_given_away`)."""
-        self.shown.update(n for n, (low, high) in self.bands.items() if low == high)
-        small = {n for n, value in enumerate(values) if 0 < value < threshold}
-        small.update(n for n in self.bands if values[n] < threshold)
-        self.hidden = set(small)
-        self.containing: list[list[int]] = [[] for _ in values]
-        for index, group in enumerate(sums):
-            for member in dict.fromkeys((group.total, *group.parts)):
-                self.containing[member].append(index)
-        # Groups, then pairs (numbered after the groups): what bounds each cell.
-        self.touching = list(self.containing)
-        in_pairs: dict[int, list[int]] = {}
-        for number, (part, whole) in enumerate(self.pairs, start=len(sums)):
-            in_pairs.setdefault(part, []).append(number)
-            in_pairs.setdefault(whole, []).append(number)
-        for cell, numbers in in_pairs.items():
-            self.touching[cell] = self.containing[cell] + numbers
-        # Where the true counts satisfy total == sum of parts (see `_pinned`).
-        self.exact = [
-            values[g.total] == sum(values[part] for part in g.parts) for g in sums
+        self.known = set(shown or ())
+        """Cells whose value an onlooker knows whatever the values: those left out
+        (`PeopleTable.left_out`) and those whose band is one value."""
+        self.known.update(n for n, (low, high) in self.bands.items() if low == high)
+        self.containing = (
+            _containing(sums, len(values)) if containing is None else containing
+        )
+        self.lonely = [
+            index
+            for index, group in enumerate(sums)
+            if all(part == group.total for part in group.parts)
         ]
-        self._given_away()
+        """The groups of one member (a total with no parts but itself)."""
+        self._weigh(values)
         # A small number the onlooker knows anyway (a meeting's 2, which its standard
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
         # with it as a visible cell.
-        self.hidden -= self.shown
+        self._solve(self.small - self.shown, set(range(len(sums))))
+
+    def _weigh(self, values: list[int]) -> None:
+        """What the pattern reasons with that follows from the values."""
+        self.values = values
+        # Only what is true of the counts: a part no larger than its whole.
+        self.pairs = [(p, w) for p, w in self.at_most if values[p] <= values[w]]
+        self.shown = set(self.known)
+        """Cells whose value an onlooker knows whatever is suppressed: those known
+        and those they give away (`_given_away`)."""
+        threshold = self.threshold
+        self.small = {n for n, value in enumerate(values) if 0 < value < threshold}
+        """The primary cells: small numbers, and banded counts below the threshold."""
+        self.small.update(n for n in self.bands if values[n] < threshold)
+        self.touching = self._touching_of()
+        # Where the true counts satisfy total == sum of parts (see `_pinned`).
+        self.exact = [
+            values[g.total] == sum(values[part] for part in g.parts) for g in self.sums
+        ]
+        self._given_away()
+        self.slack = self._slack()
+        self.wholes = self._wholes_of()
+
+    def _touching_of(self) -> list[list[int]]:
+        """Groups, then pairs (numbered after the groups): what bounds each cell."""
+        touching = list(self.containing)
+        in_pairs: dict[int, list[int]] = {}
+        for number, (part, whole) in enumerate(self.pairs, start=len(self.sums)):
+            in_pairs.setdefault(part, []).append(number)
+            in_pairs.setdefault(whole, []).append(number)
+        for cell, numbers in in_pairs.items():
+            touching[cell] = self.containing[cell] + numbers
+        return touching
+
+    def _wholes_of(self) -> dict[int, list[int]]:
+        """The wholes each cell is at most, in the pairs' order."""
+        wholes: dict[int, list[int]] = {}
+        for part, whole in self.pairs:
+            wholes.setdefault(part, []).append(whole)
+        return wholes
+
+    def _solve(
+        self, hidden: set[int], unsafe: set[int], in_order: bool = False
+    ) -> None:
+        """Secondary suppression from these primary cells, round by round, until no
+        suppressed cell is pinned. `unsafe`: the groups to make safe first; with
+        `in_order`, those holding a primary cell, made safe as one pass over every
+        group in order would (see `_make_safe_in_order`)."""
+        self.hidden = hidden
         # What the rounds keep from one to the next, so each costs what changed.
         self.fresh: list[int] = sorted(self.hidden)
         """Cells hidden since `_pinned` last looked."""
@@ -351,17 +491,16 @@ class _Pattern:
         self.pinned_by_equations: dict[int, int] = {}
         """The first cell the equations pin in each connected part that has one and
         has no cell pinned by its bounds, by the part's root."""
-        self.slack = self._slack()
-        self.wholes: dict[int, list[int]] = {}
-        """The wholes each cell is at most, in the pairs' order."""
-        for part, whole in self.pairs:
-            self.wholes.setdefault(part, []).append(whole)
-        self.bounding: list[tuple[int, int]] = []
+        self.bounding: list[tuple[int, int]] | None = None
         """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
-        (and totals since suppressed, left for `_largest_bounding` to drop)."""
-        for cell in self.fresh:
-            self._note_bounding(cell)
-        unsafe = set(range(len(sums)))
+        (and totals since suppressed, left for `_largest_bounding` to drop), made
+        when first needed (seldom: see `_loosening`)."""
+        self.beyond = False
+        """Whether a loosening was looked for beyond the groups and pairs of the
+        pinned cell (`_loosening`): then one part's rounds may hide a cell of
+        another, and the parts cannot be solved apart (see `again`)."""
+        if in_order:
+            self._make_safe_in_order(unsafe)
         while True:
             self._in_time()
             self._make_safe(unsafe)
@@ -374,27 +513,140 @@ class _Pattern:
                     loosened = True
             if not loosened:
                 # Nothing is pinned, or every cell is hidden already.
-                self.suppressed = self.hidden | small
+                self.suppressed = self.hidden | self.small
+                self.solved_again = self.hidden
+                """The suppressed cells worked out here, not kept from the last
+                pattern (see `again`)."""
+                root = self.connected.root
+                self.part = {cell: root(cell) for cell in self.connected.parent}
+                """The connected part of each suppressed cell, by its root."""
                 return
+
+    def again(self, values: list[int], deadline: float) -> "_Pattern | None":
+        """The pattern of the same table with other values, worked out again only in
+        the connected parts of suppressed cells that a changed value bears on; None
+        where that cannot be shown to be the pattern of solving it all.
+
+        A part's rounds look only at its own cells and at the groups and pairs that
+        hold them (`_make_safe` makes a group safe by hiding one of its members,
+        `_pinned` and `_loosening` look at a part's own groups and pairs), unless a
+        loosening is looked for beyond them (`beyond`). Two parts that never share a
+        group or pair so go through their rounds apart, each as if the other were not
+        there. So where the values change, the parts of the last pattern that no
+        group or pair joins to a changed cell (one whose value, or whether it is
+        known, changed) go through the same rounds as last time and end as they
+        did; the rest are solved again from their primary cells. Their new parts
+        must share no group or pair with a part kept: else the kept parts they
+        reach are solved again with them (and where that comes to most of the
+        suppressed cells, the table is solved whole). A table no longer true of its
+        counts changes which groups are slack everywhere, and is solved whole."""
+        if self.beyond or not self.sound:
+            return None
+        changed = [
+            n
+            for n, (was, now) in enumerate(zip(self.values, values, strict=True))
+            if was != now
+        ]
+        new = object.__new__(type(self))
+        new.deadline = deadline
+        new.sums, new.at_most, new.threshold = self.sums, self.at_most, self.threshold
+        new.bands, new.known, new.containing = self.bands, self.known, self.containing
+        new.lonely = self.lonely
+        new.values = values
+        new.pairs = [(p, w) for p, w in self.at_most if values[p] <= values[w]]
+        same_pairs = new.pairs == self.pairs
+        new.touching = self.touching if same_pairs else new._touching_of()
+        new.wholes = self.wholes if same_pairs else new._wholes_of()
+        new.small = set(self.small)
+        for n in changed:
+            new.small.discard(n)
+            if 0 < values[n] < self.threshold or (
+                n in self.bands and values[n] < self.threshold
+            ):
+                new.small.add(n)
+        regrouped = sorted({index for n in changed for index in self.containing[n]})
+        new.exact = list(self.exact)
+        for index in regrouped:
+            group = self.sums[index]
+            new.exact[index] = values[group.total] == sum(
+                values[part] for part in group.parts
+            )
+        new.shown = set(new.known)
+        new._given_away()
+        new.slack = list(self.slack)
+        new.sound = True
+        if not all(new._true(n) for n in changed) or not all(
+            new._group_true(index) for index in regrouped
+        ):
+            return None  # no longer sound: no group is slack anywhere
+        for index in regrouped:
+            new.slack[index] = new._slack_group(index)
+        bearing = set(changed) | (new.shown ^ self.shown)
+        near: set[int] = set(bearing)
+        for cell in bearing:
+            for index in self.touching[cell]:
+                near.update(self._members(index))
+            for index in new.touching[cell]:
+                near.update(new._members(index))
+        again = {self.part[cell] for cell in near if cell in self.part}
+        members: dict[int, list[int]] = {}
+        for cell, root in self.part.items():
+            members.setdefault(root, []).append(cell)
+        while True:
+            region = set(bearing)
+            for root in again:
+                region.update(members[root])
+            primary = {n for n in region if n in new.small and n not in new.shown}
+            new._solve(
+                primary,
+                {index for n in primary for index in self.containing[n]},
+                in_order=True,
+            )
+            if new.beyond:
+                return None
+            reached = {index for cell in new.hidden for index in new.touching[cell]}
+            kept_reached = {
+                kept
+                for index in reached
+                for cell in new._members(index)
+                if (kept := self.part.get(cell)) is not None and kept not in again
+            }
+            if not kept_reached:
+                break
+            again |= kept_reached
+            if sum(len(members[root]) for root in again) * 2 > len(self.hidden):
+                return None  # solving it all costs as little
+        new.hidden = {c for c in self.hidden if self.part[c] not in again}
+        new.hidden |= new.solved_again
+        new.suppressed = new.hidden | new.small
+        part = {c: root for c, root in self.part.items() if root not in again}
+        part.update(new.part)
+        new.part = part
+        return new
 
     def _hide(self, cell: int) -> None:
         self.hidden.add(cell)
         self.fresh.append(cell)
-        self._note_bounding(cell)
+        if self.bounding is not None:
+            self._note_bounding(self.bounding, cell)
 
-    def _note_bounding(self, part: int) -> None:
+    def _note_bounding(self, bounding: list[tuple[int, int]], part: int) -> None:
         """Note the totals this newly suppressed part makes bound a suppressed cell."""
         for index in self.containing[part]:
             total = self.sums[index].total
             if total == part and part not in self.sums[index].parts:
                 continue
             if total not in self.shown and self.values[total] > 0:
-                heapq.heappush(self.bounding, (-self.values[total], -total))
+                heapq.heappush(bounding, (-self.values[total], -total))
 
     def _largest_bounding(self) -> int | None:
         """The visible total above 0 with a suppressed part that is largest (the larger
         cell on a tie), if any."""
         bounding = self.bounding
+        if bounding is None:
+            bounding = self.bounding = []
+            for cell in self.hidden:
+                self._note_bounding(bounding, cell)
         while bounding and -bounding[0][1] in self.hidden:
             heapq.heappop(bounding)
         return -bounding[0][1] if bounding else None
@@ -407,36 +659,52 @@ class _Pattern:
         every summary is left out) would hide nothing. A total that may be more than
         its parts' sum (`Group.at_least`) is not given away by parts of 0: an
         initiative's answers are not 0 because no one scored one dimension."""
-        shown, values = self.shown, self.values
-        changed = bool(shown)
-        while changed:
-            changed = False
-            for index, group in enumerate(self.sums):
-                unknown = [
-                    m
-                    for m in dict.fromkeys((group.total, *group.parts))
-                    if m not in shown
-                ]
-                if not unknown:
-                    continue
-                if self.exact[index] and len(unknown) == 1:
-                    given = unknown
-                elif group.total in shown and values[group.total] == 0:
-                    given = unknown  # each part is at most the total
-                elif (
-                    unknown == [group.total]
-                    and not group.at_least
-                    and not any(values[part] for part in group.parts)
-                ):
-                    given = unknown  # at most the sum of parts that are all 0
-                else:
-                    continue
-                shown.update(given)
-                changed = True
-            for part, whole in self.pairs:
-                if part not in shown and whole in shown and values[whole] == 0:
-                    shown.add(part)
-                    changed = True
+        shown = self.shown
+        if not shown:
+            return
+        parts_of: dict[int, list[int]] = {}
+        """The parts each cell is a whole of."""
+        for part, whole in self.pairs:
+            parts_of.setdefault(whole, []).append(part)
+        # Only a group with a member shown, or with one member, can give one away;
+        # then again only when another of its members is shown.
+        waiting = {index for cell in shown for index in self.containing[cell]}
+        waiting.update(self.lonely)
+        newly = list(shown)
+        while waiting or newly:
+            while newly:
+                cell = newly.pop()
+                if self.values[cell] == 0:
+                    for part in parts_of.get(cell, ()):
+                        if part not in shown:
+                            shown.add(part)
+                            newly.append(part)
+                            waiting.update(self.containing[part])
+            if waiting:
+                for cell in self._gives_away(waiting.pop()):
+                    shown.add(cell)
+                    newly.append(cell)
+                    waiting.update(self.containing[cell])
+
+    def _gives_away(self, index: int) -> list[int]:
+        """The members of a group not shown that the shown ones give away."""
+        shown, values, group = self.shown, self.values, self.sums[index]
+        unknown = [
+            m for m in dict.fromkeys((group.total, *group.parts)) if m not in shown
+        ]
+        if not unknown:
+            return []
+        if self.exact[index] and len(unknown) == 1:
+            return unknown
+        if group.total in shown and values[group.total] == 0:
+            return unknown  # each part is at most the total
+        if (
+            unknown == [group.total]
+            and not group.at_least
+            and not any(values[part] for part in group.parts)
+        ):
+            return unknown  # at most the sum of parts that are all 0
+        return []
 
     def _make_safe(self, unsafe: set[int]) -> None:
         """Secondary suppression until every group is safe; `unsafe` names the
@@ -449,6 +717,29 @@ class _Pattern:
                 if extra is not None:
                     self._hide(extra)
                     unsafe.update(self.containing[extra])
+
+    def _make_safe_in_order(self, unsafe: set[int]) -> None:
+        """The first pass `_make_safe` makes over every group in order, where
+        `unsafe` names every group holding a suppressed cell: a group holding none is
+        safe however far the pass has got, so only those are looked at, and those a
+        cell hidden on the way puts in ahead of the pass. Leaves in `unsafe` the
+        groups the next pass looks at (those it puts in behind)."""
+        waiting = sorted(unsafe)  # a sorted list is a heap
+        unsafe.clear()
+        last = -1
+        while waiting:
+            index = heapq.heappop(waiting)
+            if index == last:
+                continue
+            last = index
+            extra = self._one_more(self.sums[index])
+            if extra is not None:
+                self._hide(extra)
+                for other in self.containing[extra]:
+                    if other > index:
+                        heapq.heappush(waiting, other)
+                    else:
+                        unsafe.add(other)
 
     def _one_more(self, group: Sum) -> int | None:
         """The next cell this group needs suppressed to be safe, or None if it is."""
@@ -603,28 +894,41 @@ class _Pattern:
         the other parts' most is never above 0. That holds only where every bound
         holds the true count, so where every group and band the table gives is true
         of the counts (as `people_table` makes them); else no group is slack."""
-        values, none = self.values, [False] * len(self.sums)
-        if any(value < 0 for value in values) or any(
-            not 0 <= low <= values[n] <= high for n, (low, high) in self.bands.items()
-        ):
-            return none
-        slack = []
-        for index, group in enumerate(self.sums):
-            parts = [values[part] for part in group.parts]
-            total, counted, largest = (
-                values[group.total],
-                sum(parts),
-                max(parts, default=0),
-            )
-            exact = self.exact[index]
-            if not exact and (
-                total < counted if group.at_least else not largest <= total <= counted
-            ):
-                return none  # a group that is not true of the counts
-            slack.append(
-                not exact and not group.at_least and counted - largest >= total
-            )
-        return slack
+        self.sound = all(map(self._true, range(len(self.values)))) and all(
+            map(self._group_true, range(len(self.sums)))
+        )
+        """Whether every count, band and group is true of the counts."""
+        if not self.sound:
+            return [False] * len(self.sums)
+        return list(map(self._slack_group, range(len(self.sums))))
+
+    def _true(self, cell: int) -> bool:
+        """Whether a count is a count and its band holds it."""
+        value = self.values[cell]
+        band = self.bands.get(cell)
+        return value >= 0 and (band is None or 0 <= band[0] <= value <= band[1])
+
+    def _group_true(self, index: int) -> bool:
+        """Whether a group holds of the counts: its total the sum of its parts, or
+        else at least their sum (`Group.at_least`) or at least each part and at most
+        their sum."""
+        if self.exact[index]:
+            return True
+        values, group = self.values, self.sums[index]
+        counted = sum(values[part] for part in group.parts)
+        total = values[group.total]
+        if group.at_least:
+            return total >= counted
+        return (
+            max((values[part] for part in group.parts), default=0) <= total <= counted
+        )
+
+    def _slack_group(self, index: int) -> bool:
+        group = self.sums[index]
+        if self.exact[index] or group.at_least:
+            return False
+        parts = [self.values[part] for part in group.parts]
+        return sum(parts) - max(parts, default=0) >= self.values[group.total]
 
     def _slack_now(self, index: int) -> bool:
         """Whether a group or pair bounds each suppressed member by visible cells alone."""
@@ -777,6 +1081,7 @@ class _Pattern:
         for cell in around:
             if cell not in hidden and cell not in self.shown and values[cell] == 0:
                 return cell
+        self.beyond = True
         bounding = self._largest_bounding()
         if bounding is not None:
             return bounding

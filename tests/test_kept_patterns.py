@@ -139,3 +139,41 @@ def test_a_write_that_changes_no_count_reuses_the_pattern(tmp_path: Any) -> None
         )
         assert_kept_is_full(store, organisation)
         assert patterns.reused == before + 1
+
+
+def test_a_role_given_works_out_again_only_part_of_the_pattern(tmp_path: Any) -> None:
+    """A service user given a role changes a few counts of people and nothing else
+    of the table: the pattern is worked out again only where they bear on it, and
+    is the full pattern."""
+    person = {
+        "kind": ParticipantKind.SERVICE_USER,
+        "decision_making": False,
+        "gender": Gender.WOMAN,
+        "ethnic_group": EthnicGroup.WHITE_BRITISH,
+        "age_band": None,
+        "sexual_orientation": None,
+        "answers": False,
+        "scores": [3] * 6,
+        "meeting": None,
+        "reserve": None,
+        "support": None,
+        "support_outside": False,
+    }
+    history = {
+        "initiatives": 3,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "high_level_meetings": [False] * 6,
+        "people": [{**person, "initiative": n % 3} for n in range(20)],
+        "anonymous": [],
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, initiatives = record_history(store.records, history)
+        people: list[UUID] = []
+        assert_kept_is_full(store, organisation)
+        patterns = patterns_of(store.views)
+        before = patterns.solved_in_part
+        write(store.records, organisation, initiatives, people, ("involve", 1))
+        assert_kept_is_full(store, organisation)
+        assert patterns.solved_in_part == before + 1

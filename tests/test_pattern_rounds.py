@@ -3,7 +3,7 @@
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,13 +32,48 @@ from tests.test_suppression import (
     record_history,
 )
 
+P = TypeVar("P", bound=_Pattern)
+
 
 class WholePattern(_Pattern):
     """The pattern as it was worked out before it kept anything from one round to the
     next: every round tightens the bounds of every suppressed cell, finds every
     connected part and solves the equations of every part not pinned by its bounds,
     and a loosening scans every group for the largest total bounding a suppressed
-    cell. Copied from the code it replaced, to compare with."""
+    cell; the cells given away are found by looking at every group again until
+    none gives one away. Copied from the code it replaced, to compare with."""
+
+    def _given_away(self) -> None:
+        shown, values = self.shown, self.values
+        changed = bool(shown)
+        while changed:
+            changed = False
+            for index, group in enumerate(self.sums):
+                unknown = [
+                    m
+                    for m in dict.fromkeys((group.total, *group.parts))
+                    if m not in shown
+                ]
+                if not unknown:
+                    continue
+                if self.exact[index] and len(unknown) == 1:
+                    given = unknown
+                elif group.total in shown and values[group.total] == 0:
+                    given = unknown  # each part is at most the total
+                elif (
+                    unknown == [group.total]
+                    and not group.at_least
+                    and not any(values[part] for part in group.parts)
+                ):
+                    given = unknown  # at most the sum of parts that are all 0
+                else:
+                    continue
+                shown.update(given)
+                changed = True
+            for part, whole in self.pairs:
+                if part not in shown and whole in shown and values[whole] == 0:
+                    shown.add(part)
+                    changed = True
 
     def _pinned(self) -> list[int]:
         hidden = self.hidden
@@ -202,9 +237,13 @@ class WholePattern(_Pattern):
 def whole_pattern(table: PeopleTable, threshold: int) -> WholePattern:
     """The whole computation's pattern, on cells numbered as `suppressed_cells`
     numbers them."""
+    return pattern_of(WholePattern, table, threshold)
+
+
+def pattern_of(kind: type[P], table: PeopleTable, threshold: int) -> P:
     cells = sorted(table.values, key=repr)
     number = {cell: n for n, cell in enumerate(cells)}
-    return WholePattern(
+    return kind(
         [table.values[cell] for cell in cells],
         [
             Sum(number[g.total], tuple(number[p] for p in g.parts), g.at_least)
@@ -428,3 +467,15 @@ def test_parts_grown_a_few_cells_at_a_time_are_the_parts_of_all_of_them(
         assert {tuple(sorted(found.members(r))) for r in found.roots()} == parts_of(
             hidden, links
         )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_the_cells_given_away_are_those_of_looking_at_every_group_again(
+    table: PeopleTable, threshold: int
+) -> None:
+    """Looking again only at the groups of a cell just found given away finds the
+    cells that looking at every group again and again does."""
+    assert pattern_of(_Pattern, table, threshold).shown == (
+        whole_pattern(table, threshold).shown
+    )

@@ -15,8 +15,9 @@ from fourpi.projections.disclosure import (
     Cell,
     Disclosure,
     PeopleTable,
+    SuppressionPattern,
     people_table,
-    suppressed_cells,
+    suppression_pattern,
 )
 from fourpi.projections.evaluate import PEOPLE_TABLES, people_figures
 from fourpi.projections.views import ImpactViews, LastWorkedOut
@@ -39,20 +40,25 @@ class Patterns:
     the table at a new position is the table the last pattern was worked out from, in
     every value, group, pair, band and left-out row and in the order of each, that
     pattern is the pattern a full computation would give, and it is taken as it is.
+    A write that does change counts (a role, a declaration) mostly changes a few
+    values of the same table: then only the parts of the pattern those values bear
+    on are worked out again (see `suppression_pattern`).
     """
 
     def __init__(self, views: ImpactViews) -> None:
         self.views = views
         self.memo: Memo[frozenset[Cell]] = Memo(PATTERNS_KEPT)
         self.thresholds: Memo[int] = Memo(PATTERNS_KEPT)
-        self.latest: LastWorkedOut[tuple[PeopleTable, frozenset[Cell]]] = LastWorkedOut(
+        self.latest: LastWorkedOut[SuppressionPattern] = LastWorkedOut(
             views.cache, PEOPLE_TABLES, TABLES_KEPT
         )
-        """The last table worked out for each organisation and threshold, and its
-        pattern."""
+        """The last pattern worked out for each organisation and threshold, with
+        what it keeps of its table."""
         self.lock = threading.Lock()
         self.reused = 0
         """Patterns taken from the last table, as it was the same."""
+        self.solved_in_part = 0
+        """Patterns worked out again only where the values changed."""
 
     def threshold(self, organisation_id: UUID, head: int) -> int:
         """The organisation's threshold with the log at `head`: its record can only
@@ -67,27 +73,28 @@ class Patterns:
     def of(
         self, organisation_id: UUID, position: int, threshold: int
     ) -> frozenset[Cell]:
-        def worked_out(
-            last: tuple[PeopleTable, frozenset[Cell]] | None,
-        ) -> tuple[PeopleTable, frozenset[Cell]]:
+        def worked_out(last: SuppressionPattern | None) -> SuppressionPattern:
             facts = self.views.cache.facts(organisation_id, position)
             with collection_paused():
                 table = people_table(people_figures(facts, organisation_id))
-                if last is not None and same_table(last[0], table):
-                    with self.lock:
+                pattern = suppression_pattern(table, threshold, last=last)
+            if last is not None and pattern.solved is not None:
+                with self.lock:
+                    if pattern is last:
                         self.reused += 1
-                    return table, last[1]
-                return table, suppressed_cells(table, threshold)
+                    elif pattern.in_part:
+                        self.solved_in_part += 1
+            return pattern
 
         def computed() -> frozenset[Cell]:
-            (_, pattern), moved = self.latest.get(
+            pattern, moved = self.latest.get(
                 (organisation_id, threshold), organisation_id, position, worked_out
             )
             if moved:
                 # Nothing recorded between counts anyone: the same table.
                 with self.lock:
                     self.reused += 1
-            return pattern
+            return pattern.cells
 
         return self.memo.get((organisation_id, position, threshold), computed)
 
