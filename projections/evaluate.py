@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from fourpi.domain.calendar import add_months
@@ -375,10 +375,33 @@ class _Narrowing:
         )
 
 
-@dataclass(frozen=True)
-class _Sliced:
+class _SlicedFacts(Protocol):
     """The facts of the slice, each list in log order (meetings by held_at). Lists
     the slice does not narrow are the facts' own lists: never change them."""
+
+    @property
+    def outcomes(self) -> list[Fields]: ...
+    @property
+    def assessments(self) -> dict[UUID, Fields]: ...
+    @property
+    def contributions(self) -> list[Fields]: ...
+    @property
+    def changes(self) -> list[Fields]: ...
+    @property
+    def answers(self) -> list[Fields]: ...
+    @property
+    def meetings(self) -> list[Fields]: ...
+    @property
+    def roles(self) -> list[Fields]: ...
+    @property
+    def payments(self) -> list[Fields]: ...
+    @property
+    def support(self) -> list[Fields]: ...
+
+
+@dataclass(frozen=True)
+class _Sliced:
+    """The facts of the slice, every list narrowed at once (see `_SlicedFacts`)."""
 
     outcomes: list[Fields]
     assessments: dict[UUID, Fields]
@@ -391,67 +414,96 @@ class _Sliced:
     support: list[Fields]
 
 
-def _narrow(facts: Tables, narrowing: _Narrowing) -> _Sliced:
-    outcomes = narrowing.tagged(
-        narrowing.of_initiative(facts["intended_outcomes"]), "impact_areas"
-    )
-    wanted_outcomes = {row["outcome_id"] for row in outcomes}
-    assessments = _latest(
-        (
-            row
-            for row in narrowing.dated(
-                facts["outcome_assessments"], itemgetter("assessed_on")
-            )
-            if row["outcome_id"] in wanted_outcomes
-        ),
-        "outcome_id",
-    )
-    role_ended_on = {row["role_id"]: row["ended_on"] for row in facts["role_endings"]}
-    return _Sliced(
-        outcomes=outcomes,
-        assessments=assessments,
-        contributions=narrowing.tagged(
-            narrowing.dated(facts["contributions"], itemgetter("made_on")),
+class _Narrowed:
+    """The facts of the slice, each list narrowed when it is first asked for, so an
+    answer worked out alone reads only the tables it needs (see `_PARTS`)."""
+
+    def __init__(self, facts: Tables, narrowing: _Narrowing) -> None:
+        self.facts = facts
+        self.narrowing = narrowing
+
+    @cached_property
+    def outcomes(self) -> list[Fields]:
+        narrowing = self.narrowing
+        return narrowing.tagged(
+            narrowing.of_initiative(self.facts["intended_outcomes"]), "impact_areas"
+        )
+
+    @cached_property
+    def assessments(self) -> dict[UUID, Fields]:
+        wanted_outcomes = {row["outcome_id"] for row in self.outcomes}
+        return _latest(
+            (
+                row
+                for row in self.narrowing.dated(
+                    self.facts["outcome_assessments"], itemgetter("assessed_on")
+                )
+                if row["outcome_id"] in wanted_outcomes
+            ),
+            "outcome_id",
+        )
+
+    @cached_property
+    def contributions(self) -> list[Fields]:
+        narrowing = self.narrowing
+        return narrowing.tagged(
+            narrowing.dated(self.facts["contributions"], itemgetter("made_on")),
             "impact_areas",
-        ),
-        changes=narrowing.of_area(
-            narrowing.dated(facts["changes"], itemgetter("changed_on"))
-        ),
-        answers=narrowing.dated(facts["process_answers"], itemgetter("answered_on")),
-        meetings=sorted(
-            narrowing.dated(facts["meetings"], _held_on),
+        )
+
+    @cached_property
+    def changes(self) -> list[Fields]:
+        narrowing = self.narrowing
+        return narrowing.of_area(
+            narrowing.dated(self.facts["changes"], itemgetter("changed_on"))
+        )
+
+    @cached_property
+    def answers(self) -> list[Fields]:
+        return self.narrowing.dated(
+            self.facts["process_answers"], itemgetter("answered_on")
+        )
+
+    @cached_property
+    def meetings(self) -> list[Fields]:
+        return sorted(
+            self.narrowing.dated(self.facts["meetings"], _held_on),
             key=lambda row: (row["held_at"], row["position"]),
-        ),
-        roles=narrowing.active(facts["roles"], role_ended_on),
-        payments=narrowing.dated(facts["payments"], itemgetter("owed_on")),
-        support=narrowing.dated(facts["support"], itemgetter("given_on")),
+        )
+
+    @cached_property
+    def roles(self) -> list[Fields]:
+        role_ended_on = {
+            row["role_id"]: row["ended_on"] for row in self.facts["role_endings"]
+        }
+        return self.narrowing.active(self.facts["roles"], role_ended_on)
+
+    @cached_property
+    def payments(self) -> list[Fields]:
+        return self.narrowing.dated(self.facts["payments"], itemgetter("owed_on"))
+
+    @cached_property
+    def support(self) -> list[Fields]:
+        return self.narrowing.dated(self.facts["support"], itemgetter("given_on"))
+
+
+def _narrow(facts: Tables, narrowing: _Narrowing) -> _Sliced:
+    narrowed = _Narrowed(facts, narrowing)
+    return _Sliced(
+        outcomes=narrowed.outcomes,
+        assessments=narrowed.assessments,
+        contributions=narrowed.contributions,
+        changes=narrowed.changes,
+        answers=narrowed.answers,
+        meetings=narrowed.meetings,
+        roles=narrowed.roles,
+        payments=narrowed.payments,
+        support=narrowed.support,
     )
 
 
 # What the slice's facts refer to, looked up by id, built once so that no answer
 # scans a table twice.
-
-
-@dataclass(frozen=True)
-class _Index:
-    """voices: the participants, of those looked up, who are service users or
-    carers."""
-
-    initiatives: dict[UUID, Fields]
-    voices: frozenset[UUID]
-    monitoring: dict[UUID, Fields]
-    papers_sent_at: dict[UUID, datetime]
-    reserved_meetings: frozenset[UUID]
-    attendees: dict[UUID, list[UUID]]
-    contributions: dict[UUID, Fields]
-    latest_response: dict[UUID, Fields]
-    first_response_on: dict[UUID, date]
-    first_feedback_on: dict[UUID, date]
-    sources: dict[UUID, list[UUID]]
-    contributions_with_change: frozenset[UUID]
-    paid_on: dict[UUID, date]
-    cycles: dict[tuple[UUID, int], _Cycle]
-    reference_shares: dict[UUID | None, dict[tuple[str, str], Fraction]]
 
 
 def _ids(rows: Iterable[Fields], column: str, whole: bool) -> set[UUID] | None:
@@ -467,85 +519,179 @@ def _kept(rows: list[Fields], column: str, ids: Container[UUID] | None) -> list[
     return [row for row in rows if row[column] in ids]
 
 
-def _index(
-    facts: Tables,
-    sliced: _Sliced,
-    cycles: dict[tuple[UUID, int], _Cycle],
-    whole: bool,
-) -> _Index:
+class _Index:
     """Each table indexed for the ids the slice's facts refer to, so that a narrow
-    slice looks up only its own (whole: the slice is the whole organisation)."""
-    meetings = _ids(sliced.meetings, "meeting_id", whole)
-    attendees = _group(
-        _kept(facts["attendance"], "meeting_id", meetings),
-        "meeting_id",
-        "participant_id",
-    )
-    change_sources = facts["change_sources"]
-    sources = _group(
-        _kept(change_sources, "change_id", _ids(sliced.changes, "change_id", whole)),
-        "change_id",
-        "contribution_id",
-    )
-    # The contributions of the slice, and those its changes came from.
-    contributions = _ids(sliced.contributions, "contribution_id", whole)
-    contributions_with_change = frozenset(
-        row["contribution_id"]
-        for row in _kept(change_sources, "contribution_id", contributions)
-    )
-    if contributions is not None:
-        contributions.update(c for ids in sources.values() for c in ids)
-    responses = _kept(facts["responses"], "contribution_id", contributions)
-    # Those involved, and those at the slice's meetings.
-    people = _ids(sliced.roles, "participant_id", whole)
-    if people is not None:
-        people.update(p for ids in attendees.values() for p in ids)
-    participants = _by(
-        _kept(facts["participants"], "participant_id", people), "participant_id"
-    )
-    return _Index(
-        initiatives=_by(facts["initiatives"], "initiative_id"),
-        voices=frozenset(
+    slice looks up only its own (whole: the slice is the whole organisation). Each
+    index is built when first asked for, so an answer worked out alone reads only
+    the tables it needs (see `_PARTS`).
+
+    voices: the participants, of those looked up, who are service users or carers."""
+
+    def __init__(
+        self,
+        facts: Tables,
+        sliced: _SlicedFacts,
+        whole: bool,
+        cycles: dict[tuple[UUID, int], _Cycle] | None = None,
+    ) -> None:
+        self.facts = facts
+        self.sliced = sliced
+        self.whole = whole
+        if cycles is not None:
+            self.cycles = cycles
+
+    @cached_property
+    def meeting_ids(self) -> set[UUID] | None:
+        return _ids(self.sliced.meetings, "meeting_id", self.whole)
+
+    @cached_property
+    def attendees(self) -> dict[UUID, list[UUID]]:
+        return _group(
+            _kept(self.facts["attendance"], "meeting_id", self.meeting_ids),
+            "meeting_id",
+            "participant_id",
+        )
+
+    @cached_property
+    def sources(self) -> dict[UUID, list[UUID]]:
+        return _group(
+            _kept(
+                self.facts["change_sources"],
+                "change_id",
+                _ids(self.sliced.changes, "change_id", self.whole),
+            ),
+            "change_id",
+            "contribution_id",
+        )
+
+    @cached_property
+    def contributions_of_slice(self) -> set[UUID] | None:
+        return _ids(self.sliced.contributions, "contribution_id", self.whole)
+
+    @cached_property
+    def contribution_ids(self) -> set[UUID] | None:
+        """The contributions of the slice, and those its changes came from."""
+        contributions = self.contributions_of_slice
+        if contributions is None:
+            return None
+        return contributions.union(c for ids in self.sources.values() for c in ids)
+
+    @cached_property
+    def contributions_with_change(self) -> frozenset[UUID]:
+        return frozenset(
+            row["contribution_id"]
+            for row in _kept(
+                self.facts["change_sources"],
+                "contribution_id",
+                self.contributions_of_slice,
+            )
+        )
+
+    @cached_property
+    def responses(self) -> list[Fields]:
+        return _kept(self.facts["responses"], "contribution_id", self.contribution_ids)
+
+    @cached_property
+    def people(self) -> set[UUID] | None:
+        """Those involved, and those at the slice's meetings."""
+        people = _ids(self.sliced.roles, "participant_id", self.whole)
+        if people is not None:
+            people.update(p for ids in self.attendees.values() for p in ids)
+        return people
+
+    @cached_property
+    def initiatives(self) -> dict[UUID, Fields]:
+        return _by(self.facts["initiatives"], "initiative_id")
+
+    @cached_property
+    def voices(self) -> frozenset[UUID]:
+        participants = _by(
+            _kept(self.facts["participants"], "participant_id", self.people),
+            "participant_id",
+        )
+        return frozenset(
             participant_id
             for participant_id, row in participants.items()
             if row["participant_kind"] in VOICES
-        ),
-        monitoring=_latest(
-            _kept(facts["monitoring"], "participant_id", people), "participant_id"
-        ),
-        papers_sent_at={
+        )
+
+    @cached_property
+    def monitoring(self) -> dict[UUID, Fields]:
+        return _latest(
+            _kept(self.facts["monitoring"], "participant_id", self.people),
+            "participant_id",
+        )
+
+    @cached_property
+    def papers_sent_at(self) -> dict[UUID, datetime]:
+        return {
             row["meeting_id"]: row["sent_at"]
-            for row in _kept(facts["meeting_papers"], "meeting_id", meetings)
-        },
-        reserved_meetings=frozenset(
+            for row in _kept(
+                self.facts["meeting_papers"], "meeting_id", self.meeting_ids
+            )
+        }
+
+    @cached_property
+    def reserved_meetings(self) -> frozenset[UUID]:
+        return frozenset(
             row["meeting_id"]
-            for row in _kept(facts["meeting_reserves"], "meeting_id", meetings)
-        ),
-        attendees=attendees,
-        contributions=_by(
-            _kept(facts["contributions"], "contribution_id", contributions),
+            for row in _kept(
+                self.facts["meeting_reserves"], "meeting_id", self.meeting_ids
+            )
+        )
+
+    @cached_property
+    def contributions(self) -> dict[UUID, Fields]:
+        return _by(
+            _kept(
+                self.facts["contributions"], "contribution_id", self.contribution_ids
+            ),
             "contribution_id",
-        ),
-        latest_response=_latest(responses, "contribution_id"),
-        first_response_on=_earliest_day(responses, "contribution_id", "responded_on"),
-        first_feedback_on=_earliest_day(
-            _kept(facts["feedback"], "contribution_id", contributions),
+        )
+
+    @cached_property
+    def latest_response(self) -> dict[UUID, Fields]:
+        return _latest(self.responses, "contribution_id")
+
+    @cached_property
+    def first_response_on(self) -> dict[UUID, date]:
+        return _earliest_day(self.responses, "contribution_id", "responded_on")
+
+    @cached_property
+    def first_feedback_on(self) -> dict[UUID, date]:
+        return _earliest_day(
+            _kept(self.facts["feedback"], "contribution_id", self.contribution_ids),
             "contribution_id",
             "given_on",
-        ),
-        sources=sources,
-        contributions_with_change=contributions_with_change,
-        paid_on={
+        )
+
+    @cached_property
+    def paid_on(self) -> dict[UUID, date]:
+        return {
             row["payment_id"]: row["paid_on"]
             for row in _kept(
-                facts["payments_made"],
+                self.facts["payments_made"],
                 "payment_id",
-                _ids(sliced.payments, "payment_id", whole),
+                _ids(self.sliced.payments, "payment_id", self.whole),
             )
-        },
-        cycles=cycles,
-        reference_shares=_reference_shares(facts["reference_shares"]),
-    )
+        }
+
+    @cached_property
+    def cycles(self) -> dict[tuple[UUID, int], _Cycle]:
+        return _cycles(self.facts["cycle_phases"])
+
+    @cached_property
+    def reference_shares(self) -> dict[UUID | None, dict[tuple[str, str], Fraction]]:
+        return _reference_shares(self.facts["reference_shares"])
+
+
+def _index(
+    facts: Tables,
+    sliced: _SlicedFacts,
+    cycles: dict[tuple[UUID, int], _Cycle],
+    whole: bool,
+) -> _Index:
+    return _Index(facts, sliced, whole, cycles)
 
 
 # 1. What were the intended outcomes?
@@ -575,7 +721,7 @@ def _outcome_status(outcome: Fields, assessment: Fields | None) -> OutcomeStatus
     )
 
 
-def _outcome_statuses(sliced: _Sliced) -> tuple[OutcomeStatus, ...]:
+def _outcome_statuses(sliced: _SlicedFacts) -> tuple[OutcomeStatus, ...]:
     assessments = sliced.assessments
     return tuple(
         _outcome_status(row, assessments.get(row["outcome_id"]))
@@ -625,7 +771,7 @@ def _chain(index: _Index, change: Fields, sources: list[UUID]) -> ChangeChain:
     )
 
 
-def _differences(index: _Index, sliced: _Sliced) -> DifferencesAnswer:
+def _differences(index: _Index, sliced: _SlicedFacts) -> DifferencesAnswer:
     latest_response = index.latest_response
     outcomes: list[str] = []
     for row in sliced.contributions:
@@ -699,7 +845,7 @@ def _scores_by_kind(
 
 
 def _process_experience(
-    sliced: _Sliced, scores: Mapping[tuple[str, str], list[int]]
+    sliced: _SlicedFacts, scores: Mapping[tuple[str, str], list[int]]
 ) -> ProcessExperienceAnswer:
     """scores: those given in the slice's answers, by respondent kind and dimension."""
     involved = {row["participant_id"] for row in sliced.roles}
@@ -733,7 +879,7 @@ def _change_summary(index: _Index, change: Fields) -> ChangeSummary:
 
 
 def _end_result(
-    index: _Index, sliced: _Sliced, statuses: Sequence[OutcomeStatus]
+    index: _Index, sliced: _SlicedFacts, statuses: Sequence[OutcomeStatus]
 ) -> EndResultAnswer:
     differences_made = [
         s.involvement_difference for s in statuses if s.involvement_difference
@@ -755,7 +901,7 @@ def _end_result(
     )
 
 
-def _beyond(index: _Index, sliced: _Sliced) -> BeyondAnswer:
+def _beyond(index: _Index, sliced: _SlicedFacts) -> BeyondAnswer:
     grouped: dict[str, list[ChangeSummary]] = defaultdict(list)
     for row in sliced.changes:
         kind = row["beyond_kind"]
@@ -866,7 +1012,7 @@ def _broad_reference(
 
 
 def _presence(
-    index: _Index, sliced: _Sliced, slice: Slice, checks: Sequence[MeetingCheck]
+    index: _Index, sliced: _SlicedFacts, slice: Slice, checks: Sequence[MeetingCheck]
 ) -> PresenceAnswer:
     voices = index.voices
     initiatives = index.initiatives
@@ -939,19 +1085,36 @@ def _support_totals(rows: Iterable[Fields]) -> dict[str, SupportTotal]:
     }
 
 
-def _process(
-    index: _Index,
-    sliced: _Sliced,
-    checks: Sequence[MeetingCheck],
-    target_days: int,
-) -> ProcessAnswer:
+def _papers(index: _Index, checks: Sequence[MeetingCheck]) -> dict[str, Any]:
     papers = tuple(_papers_notice(index, check) for check in checks)
+    return {
+        "papers": papers,
+        "papers_spread": _day_spread(
+            p.days_in_advance for p in papers if p.days_in_advance is not None
+        ),
+    }
+
+
+def _payment_timeliness(
+    index: _Index, sliced: _SlicedFacts, target_days: int
+) -> dict[str, Any]:
     paid_on = index.paid_on
     payment_days = [
         (paid - row["owed_on"]).days
         for row in sliced.payments
         if (paid := paid_on.get(row["payment_id"])) is not None
     ]
+    return {
+        "target_days": target_days,
+        "payment_days": _day_spread(payment_days),
+        "paid_within_target": _ratio(
+            sum(1 for days in payment_days if days <= target_days), len(payment_days)
+        ),
+        "unpaid": len(sliced.payments) - len(payment_days),
+    }
+
+
+def _feedback_loop(index: _Index, sliced: _SlicedFacts) -> dict[str, Any]:
     contribution_ids = [row["contribution_id"] for row in sliced.contributions]
     made_on: dict[UUID, date] = {
         row["contribution_id"]: row["made_on"] for row in sliced.contributions
@@ -968,23 +1131,12 @@ def _process(
         for c in contribution_ids
         if (responded_on := first_response_on.get(c)) is not None
     ]
-    return ProcessAnswer(
-        papers=papers,
-        papers_spread=_day_spread(
-            p.days_in_advance for p in papers if p.days_in_advance is not None
-        ),
-        target_days=target_days,
-        payment_days=_day_spread(payment_days),
-        paid_within_target=_ratio(
-            sum(1 for days in payment_days if days <= target_days), len(payment_days)
-        ),
-        unpaid=len(sliced.payments) - len(payment_days),
-        feedback_closure=_ratio(len(feedback_days), len(contribution_ids)),
-        feedback_days=_day_spread(feedback_days),
-        response_days=_day_spread(response_days),
-        awaiting_response=len(contribution_ids) - len(response_days),
-        support=_support_totals(sliced.support),
-    )
+    return {
+        "feedback_closure": _ratio(len(feedback_days), len(contribution_ids)),
+        "feedback_days": _day_spread(feedback_days),
+        "response_days": _day_spread(response_days),
+        "awaiting_response": len(contribution_ids) - len(response_days),
+    }
 
 
 # Principles
@@ -1018,7 +1170,7 @@ def _policy_status(facts: Tables, moment: date) -> PolicyStatus | None:
 
 
 def _principles(
-    index: _Index, sliced: _Sliced, facts: Tables, moment: date
+    index: _Index, sliced: _SlicedFacts, facts: Tables, moment: date
 ) -> PrinciplesAnswer:
     contributions = [row["contribution_id"] for row in sliced.contributions]
     with_change = index.contributions_with_change
@@ -1241,7 +1393,170 @@ def leaves_as_it_was(
     )
 
 
-# The report
+# The report, answer by answer
+
+
+class _Evaluation:
+    """What the answers for one slice are worked out from, each piece when first
+    asked for: an answer worked out alone reads only the tables it needs."""
+
+    def __init__(
+        self, facts: Tables, slice: Slice, moment: date, target_days: int
+    ) -> None:
+        self.facts = facts
+        self.slice = slice
+        self.moment = moment
+        self.target_days = target_days
+        windows = None
+        if slice.cycle is not None:
+            windows = _cycle_windows(_cycles(facts["cycle_phases"]), slice.cycle)
+        self.narrowing = _Narrowing(slice, windows)
+        self.sliced = _Narrowed(facts, self.narrowing)
+        self.index = _Index(facts, self.sliced, self.narrowing.whole)
+
+    @cached_property
+    def statuses(self) -> tuple[OutcomeStatus, ...]:
+        return _outcome_statuses(self.sliced)
+
+    @cached_property
+    def checks(self) -> tuple[MeetingCheck, ...]:
+        return tuple(_meeting_check(self.index, row) for row in self.sliced.meetings)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Some fields of the report (of its process answer, `in_process`), worked out
+    from the tables named and nothing else (beside the slice, the moment and the
+    payment target, which a question fixes)."""
+
+    tables: frozenset[str]
+    fields: tuple[str, ...]
+    work_out: Callable[[_Evaluation], dict[str, Any]]
+    in_process: bool = False
+
+
+_MEETING_CHECKS = frozenset(
+    {"meetings", "attendance", "meeting_reserves", "participants"}
+    # who is looked up, for a narrow slice: those at its meetings and in its roles
+    | {"roles", "role_endings"}
+)
+_FEEDBACK_LOOP = frozenset(
+    {"contributions", "responses", "feedback", "changes", "change_sources"}
+)
+
+_PARTS: dict[str, _Part] = {
+    "intended_outcomes": _Part(
+        frozenset({"intended_outcomes", "outcome_assessments"}),
+        ("intended_outcomes",),
+        lambda e: {"intended_outcomes": _intended_outcomes(e.statuses)},
+    ),
+    "differences": _Part(
+        _FEEDBACK_LOOP,
+        ("differences",),
+        lambda e: {"differences": _differences(e.index, e.sliced)},
+    ),
+    "process_experience": _Part(
+        frozenset({"roles", "role_endings", "process_answers", "process_scores"}),
+        ("process_experience",),
+        lambda e: {
+            "process_experience": _process_experience(
+                e.sliced,
+                _scores_by_kind(e.sliced.answers, e.facts["process_scores"]),
+            )
+        },
+    ),
+    "end_result": _Part(
+        frozenset(
+            {"intended_outcomes", "outcome_assessments", "changes", "change_sources"}
+        ),
+        ("end_result",),
+        lambda e: {"end_result": _end_result(e.index, e.sliced, e.statuses)},
+    ),
+    "beyond": _Part(
+        frozenset({"changes", "change_sources"}),
+        ("beyond",),
+        lambda e: {"beyond": _beyond(e.index, e.sliced)},
+    ),
+    "presence": _Part(
+        _MEETING_CHECKS | {"initiatives", "monitoring", "reference_shares"},
+        ("presence",),
+        lambda e: {"presence": _presence(e.index, e.sliced, e.slice, e.checks)},
+    ),
+    "papers": _Part(
+        _MEETING_CHECKS | {"meeting_papers"},
+        ("papers", "papers_spread"),
+        lambda e: _papers(e.index, e.checks),
+        in_process=True,
+    ),
+    "payment_timeliness": _Part(
+        frozenset({"payments", "payments_made"}),
+        ("payment_days", "paid_within_target", "unpaid"),
+        lambda e: _payment_timeliness(e.index, e.sliced, e.target_days),
+        in_process=True,
+    ),
+    "feedback_loop": _Part(
+        _FEEDBACK_LOOP,
+        ("feedback_closure", "feedback_days", "response_days", "awaiting_response"),
+        lambda e: _feedback_loop(e.index, e.sliced),
+        in_process=True,
+    ),
+    "support": _Part(
+        frozenset({"support"}),
+        ("support",),
+        lambda e: {"support": _support_totals(e.sliced.support)},
+        in_process=True,
+    ),
+    "principles": _Part(
+        _FEEDBACK_LOOP | {"policies", "policy_reviews"},
+        ("principles",),
+        lambda e: {"principles": _principles(e.index, e.sliced, e.facts, e.moment)},
+    ),
+    "payments_and_benefits": _Part(
+        frozenset({"participants", "payment_preferences", "payments", "payments_made"}),
+        ("payments_and_benefits",),
+        lambda e: {"payments_and_benefits": _payments_and_benefits(e.facts, e.slice)},
+    ),
+    "cycles": _Part(
+        frozenset({"cycle_phases"}),
+        ("cycles",),
+        lambda e: {"cycles": _cycle_views(e.index, e.narrowing)},
+    ),
+}
+"""The report in parts, each with the tables it reads (tests/test_moved_answers.py
+checks that it reads no other): after a write, a part whose tables took no new row
+is the last report's part as it was."""
+
+
+def _part_tables(name: str, slice: Slice) -> frozenset[str]:
+    """The tables a part reads for a slice: a cycle's window is read from the
+    cycles, and an erasure deletes rows of any table."""
+    tables = _PARTS[name].tables | {"erasures"}
+    return tables | {"cycle_phases"} if slice.cycle is not None else tables
+
+
+def _kept_from(
+    last: ImpactReport | None,
+    between: Mapping[str, Sequence[Fields]] | None,
+    slice: Slice,
+    moment: date,
+    target_days: int,
+) -> dict[str, Any]:
+    """The fields of the last report (for the same question at another position)
+    that the rows recorded between the two positions leave as they were, by name
+    (those of the process answer among them)."""
+    if (
+        last is None
+        or between is None
+        or (last.slice, last.moment, last.process.target_days)
+        != (slice, moment, target_days)
+    ):
+        return {}
+    kept: dict[str, Any] = {}
+    for name, part in _PARTS.items():
+        if leaves_as_it_was(between, _part_tables(name, slice)):
+            answer = last.process if part.in_process else last
+            kept.update((field, getattr(answer, field)) for field in part.fields)
+    return kept
 
 
 def evaluate(
@@ -1251,30 +1566,32 @@ def evaluate(
     position: int,
     moment: date,
     target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+    last: ImpactReport | None = None,
+    between: Mapping[str, Sequence[Fields]] | None = None,
 ) -> ImpactReport:
-    """Every answer for `slice` from facts already bounded at `position`."""
-    cycles = _cycles(facts["cycle_phases"])
-    windows = None if slice.cycle is None else _cycle_windows(cycles, slice.cycle)
-    narrowing = _Narrowing(slice, windows)
-    sliced = _narrow(facts, narrowing)
-    index = _index(facts, sliced, cycles, narrowing.whole)
-    statuses = _outcome_statuses(sliced)
-    checks = tuple(_meeting_check(index, row) for row in sliced.meetings)
-    scores = _scores_by_kind(sliced.answers, facts["process_scores"])
+    """Every answer for `slice` from facts already bounded at `position`.
+
+    last, between: the report for the same slice, moment and payment target at
+    another position, and the rows recorded between that position and this one (by
+    table): the parts of the report that read none of those rows are taken from it
+    as they are (the same objects), and only the rest is worked out."""
+    evaluation = _Evaluation(facts, slice, moment, target_days)
+    kept = _kept_from(last, between, slice, moment, target_days)
+    report: dict[str, Any] = {}
+    process: dict[str, Any] = {"target_days": target_days}
+    for part in _PARTS.values():
+        fields = (
+            {field: kept[field] for field in part.fields}
+            if part.fields[0] in kept
+            else part.work_out(evaluation)
+        )
+        (process if part.in_process else report).update(fields)
     return ImpactReport(
         slice=slice,
         position=position,
         moment=moment,
-        intended_outcomes=_intended_outcomes(statuses),
-        differences=_differences(index, sliced),
-        process_experience=_process_experience(sliced, scores),
-        end_result=_end_result(index, sliced, statuses),
-        beyond=_beyond(index, sliced),
-        presence=_presence(index, sliced, slice, checks),
-        process=_process(index, sliced, checks, target_days),
-        principles=_principles(index, sliced, facts, moment),
-        payments_and_benefits=_payments_and_benefits(facts, slice),
-        cycles=_cycle_views(index, narrowing),
+        process=ProcessAnswer(**process),
+        **report,
     )
 
 
