@@ -1,10 +1,11 @@
 """The 4PI answers as GraphQL output types, each with the plain function that maps a domain answer onto it."""
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -16,6 +17,7 @@ from fourpi.projections.disclosure import Cell, Disclosure
 from fourpi.projections.evaluate import AWAITING_RESPONSE, NOT_ASSESSED
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
@@ -27,6 +29,18 @@ MOMENT = (
 
 
 # Pieces shared by several answers
+
+
+def listed_once(root: Any, name: str, convert: Callable[[], list[T]]) -> list[T]:
+    """A long list of an answer (its outcomes, its changes), converted the first
+    time a query selects it and kept with the converted answer, whose copies moved
+    to later positions share it (`lists`): a query that does not select the list
+    costs nothing for it, however long it is."""
+    lists: dict[str, Any] = root.lists
+    found: list[T] | None = lists.get(name)
+    if found is None:
+        found = lists[name] = convert()
+    return found
 
 
 @strawberry.type(description="An answer, and the moment of the record it answers from.")
@@ -267,7 +281,12 @@ class OutcomeStatus:
 )
 class IntendedOutcomes(Answered):
     outcomes: list[OutcomeStatus] = strawberry.field(
-        description="The intended outcomes, in the order they were recorded."
+        description="The intended outcomes, in the order they were recorded.",
+        resolver=lambda root: listed_once(
+            root,
+            "outcomes",
+            lambda: [outcome_status(outcome) for outcome in root.answer.outcomes],
+        ),
     )
     assessment_counts: list[AssessmentCount] = strawberry.field(
         description="The outcomes counted by their latest assessment, in the "
@@ -290,6 +309,8 @@ class IntendedOutcomes(Answered):
         deprecation_reason="Named for only half of what it counts: use "
         "shareAchievedOrPartlyAchieved (the same value).",
     )
+    answer: strawberry.Private[domain.IntendedOutcomesAnswer]
+    lists: strawberry.Private[dict[str, Any]]
 
 
 def outcome_status(answer: domain.OutcomeStatus) -> OutcomeStatus:
@@ -314,7 +335,8 @@ def intended_outcomes(report: domain.ImpactReport) -> IntendedOutcomes:
     return IntendedOutcomes(
         position=report.position,
         moment=report.moment,
-        outcomes=[outcome_status(outcome) for outcome in answer.outcomes],
+        answer=answer,
+        lists={},
         assessment_counts=[
             AssessmentCount(assessment=key, count=count)
             for key, count in keyed(
@@ -403,7 +425,12 @@ class Differences(Answered):
     )
     changes: list[ChangeChain] = strawberry.field(
         description="The changes in the slice with at least one source contribution, "
-        "in the order they were recorded."
+        "in the order they were recorded.",
+        resolver=lambda root: listed_once(
+            root,
+            "changes",
+            lambda: [change_chain(change) for change in root.answer.changes],
+        ),
     )
     scope_counts: list[ScopeCount] = strawberry.field(
         description="Those changes counted by scope; only non-zero counts appear."
@@ -424,6 +451,8 @@ class Differences(Answered):
     untraced_changes: int = strawberry.field(
         description="Changes in the slice with no source contribution."
     )
+    answer: strawberry.Private[domain.DifferencesAnswer]
+    lists: strawberry.Private[dict[str, Any]]
 
 
 def contribution_link(answer: domain.ContributionLink) -> ContributionLink:
@@ -468,7 +497,8 @@ def differences(report: domain.ImpactReport) -> Differences:
         ],
         by_response=counts(answer.by_response),
         share_adopted_or_adapted=share_or_none(answer.share_adopted_or_adapted),
-        changes=[change_chain(change) for change in answer.changes],
+        answer=answer,
+        lists={},
         scope_counts=[
             ScopeCount(scope=enums.ChangeScope(key), count=count)
             for key, count in answer.by_scope.items()
@@ -625,7 +655,14 @@ class ChangeSummary:
 class EndResult(Answered):
     end_result_changes: list[ChangeSummary] = strawberry.field(
         description="Changes in the slice whose scope is the end result, in the order "
-        "they were recorded."
+        "they were recorded.",
+        resolver=lambda root: listed_once(
+            root,
+            "end_result_changes",
+            lambda: [
+                change_summary(change) for change in root.answer.end_result_changes
+            ],
+        ),
     )
     difference_counts: list[DifferenceCount] = strawberry.field(
         description="Intended outcomes (as in question 1) counted by whether "
@@ -643,6 +680,8 @@ class EndResult(Answered):
         description="The intended outcomes where involvement made a significant or "
         "some difference, in the order they were recorded."
     )
+    answer: strawberry.Private[domain.EndResultAnswer]
+    lists: strawberry.Private[dict[str, Any]]
 
 
 def change_summary(answer: domain.ChangeSummary) -> ChangeSummary:
@@ -661,9 +700,8 @@ def end_result(report: domain.ImpactReport) -> EndResult:
     return EndResult(
         position=report.position,
         moment=report.moment,
-        end_result_changes=[
-            change_summary(change) for change in answer.end_result_changes
-        ],
+        answer=answer,
+        lists={},
         difference_counts=[
             DifferenceCount(difference=enums.InvolvementDifference(key), count=count)
             for key, count in answer.outcomes_by_difference.items()
@@ -696,8 +734,21 @@ class BeyondKindChanges:
 class Beyond(Answered):
     by_kind: list[BeyondKindChanges] = strawberry.field(
         description="Beyond-scope changes in the slice by their kind; only kinds with "
-        "changes appear."
+        "changes appear.",
+        resolver=lambda root: listed_once(
+            root,
+            "by_kind",
+            lambda: [
+                BeyondKindChanges(
+                    kind=enums.BeyondKind(kind),
+                    changes=[change_summary(change) for change in changes],
+                )
+                for kind, changes in root.answer.by_kind.items()
+            ],
+        ),
     )
+    answer: strawberry.Private[domain.BeyondAnswer]
+    lists: strawberry.Private[dict[str, Any]]
 
 
 def beyond(report: domain.ImpactReport) -> Beyond:
@@ -705,13 +756,8 @@ def beyond(report: domain.ImpactReport) -> Beyond:
     return Beyond(
         position=report.position,
         moment=report.moment,
-        by_kind=[
-            BeyondKindChanges(
-                kind=enums.BeyondKind(kind),
-                changes=[change_summary(change) for change in changes],
-            )
-            for kind, changes in answer.by_kind.items()
-        ],
+        answer=answer,
+        lists={},
     )
 
 
