@@ -416,7 +416,7 @@ class _Sliced:
 
 class _Narrowed:
     """The facts of the slice, each list narrowed when it is first asked for, so an
-    answer worked out alone reads only the tables it needs (see `_PARTS`)."""
+    answer worked out alone reads only the tables it needs (see `REPORT_PARTS`)."""
 
     def __init__(self, facts: Tables, narrowing: _Narrowing) -> None:
         self.facts = facts
@@ -523,7 +523,7 @@ class _Index:
     """Each table indexed for the ids the slice's facts refer to, so that a narrow
     slice looks up only its own (whole: the slice is the whole organisation). Each
     index is built when first asked for, so an answer worked out alone reads only
-    the tables it needs (see `_PARTS`).
+    the tables it needs (see `REPORT_PARTS`).
 
     voices: the participants, of those looked up, who are service users or carers."""
 
@@ -1105,7 +1105,6 @@ def _payment_timeliness(
         if (paid := paid_on.get(row["payment_id"])) is not None
     ]
     return {
-        "target_days": target_days,
         "payment_days": _day_spread(payment_days),
         "paid_within_target": _ratio(
             sum(1 for days in payment_days if days <= target_days), len(payment_days)
@@ -1396,7 +1395,7 @@ def leaves_as_it_was(
 # The report, answer by answer
 
 
-class _Evaluation:
+class Evaluation:
     """What the answers for one slice are worked out from, each piece when first
     asked for: an answer worked out alone reads only the tables it needs."""
 
@@ -1424,14 +1423,14 @@ class _Evaluation:
 
 
 @dataclass(frozen=True)
-class _Part:
+class ReportPart:
     """Some fields of the report (of its process answer, `in_process`), worked out
     from the tables named and nothing else (beside the slice, the moment and the
     payment target, which a question fixes)."""
 
     tables: frozenset[str]
     fields: tuple[str, ...]
-    work_out: Callable[[_Evaluation], dict[str, Any]]
+    work_out: Callable[[Evaluation], dict[str, Any]]
     in_process: bool = False
 
 
@@ -1444,18 +1443,18 @@ _FEEDBACK_LOOP = frozenset(
     {"contributions", "responses", "feedback", "changes", "change_sources"}
 )
 
-_PARTS: dict[str, _Part] = {
-    "intended_outcomes": _Part(
+REPORT_PARTS: dict[str, ReportPart] = {
+    "intended_outcomes": ReportPart(
         frozenset({"intended_outcomes", "outcome_assessments"}),
         ("intended_outcomes",),
         lambda e: {"intended_outcomes": _intended_outcomes(e.statuses)},
     ),
-    "differences": _Part(
+    "differences": ReportPart(
         _FEEDBACK_LOOP,
         ("differences",),
         lambda e: {"differences": _differences(e.index, e.sliced)},
     ),
-    "process_experience": _Part(
+    "process_experience": ReportPart(
         frozenset({"roles", "role_endings", "process_answers", "process_scores"}),
         ("process_experience",),
         lambda e: {
@@ -1465,58 +1464,58 @@ _PARTS: dict[str, _Part] = {
             )
         },
     ),
-    "end_result": _Part(
+    "end_result": ReportPart(
         frozenset(
             {"intended_outcomes", "outcome_assessments", "changes", "change_sources"}
         ),
         ("end_result",),
         lambda e: {"end_result": _end_result(e.index, e.sliced, e.statuses)},
     ),
-    "beyond": _Part(
+    "beyond": ReportPart(
         frozenset({"changes", "change_sources"}),
         ("beyond",),
         lambda e: {"beyond": _beyond(e.index, e.sliced)},
     ),
-    "presence": _Part(
+    "presence": ReportPart(
         _MEETING_CHECKS | {"initiatives", "monitoring", "reference_shares"},
         ("presence",),
         lambda e: {"presence": _presence(e.index, e.sliced, e.slice, e.checks)},
     ),
-    "papers": _Part(
+    "papers": ReportPart(
         _MEETING_CHECKS | {"meeting_papers"},
         ("papers", "papers_spread"),
         lambda e: _papers(e.index, e.checks),
         in_process=True,
     ),
-    "payment_timeliness": _Part(
+    "payment_timeliness": ReportPart(
         frozenset({"payments", "payments_made"}),
         ("payment_days", "paid_within_target", "unpaid"),
         lambda e: _payment_timeliness(e.index, e.sliced, e.target_days),
         in_process=True,
     ),
-    "feedback_loop": _Part(
+    "feedback_loop": ReportPart(
         _FEEDBACK_LOOP,
         ("feedback_closure", "feedback_days", "response_days", "awaiting_response"),
         lambda e: _feedback_loop(e.index, e.sliced),
         in_process=True,
     ),
-    "support": _Part(
+    "support": ReportPart(
         frozenset({"support"}),
         ("support",),
         lambda e: {"support": _support_totals(e.sliced.support)},
         in_process=True,
     ),
-    "principles": _Part(
+    "principles": ReportPart(
         _FEEDBACK_LOOP | {"policies", "policy_reviews"},
         ("principles",),
         lambda e: {"principles": _principles(e.index, e.sliced, e.facts, e.moment)},
     ),
-    "payments_and_benefits": _Part(
+    "payments_and_benefits": ReportPart(
         frozenset({"participants", "payment_preferences", "payments", "payments_made"}),
         ("payments_and_benefits",),
         lambda e: {"payments_and_benefits": _payments_and_benefits(e.facts, e.slice)},
     ),
-    "cycles": _Part(
+    "cycles": ReportPart(
         frozenset({"cycle_phases"}),
         ("cycles",),
         lambda e: {"cycles": _cycle_views(e.index, e.narrowing)},
@@ -1527,10 +1526,10 @@ checks that it reads no other): after a write, a part whose tables took no new r
 is the last report's part as it was."""
 
 
-def _part_tables(name: str, slice: Slice) -> frozenset[str]:
+def part_tables(name: str, slice: Slice) -> frozenset[str]:
     """The tables a part reads for a slice: a cycle's window is read from the
     cycles, and an erasure deletes rows of any table."""
-    tables = _PARTS[name].tables | {"erasures"}
+    tables = REPORT_PARTS[name].tables | {"erasures"}
     return tables | {"cycle_phases"} if slice.cycle is not None else tables
 
 
@@ -1552,8 +1551,8 @@ def _kept_from(
     ):
         return {}
     kept: dict[str, Any] = {}
-    for name, part in _PARTS.items():
-        if leaves_as_it_was(between, _part_tables(name, slice)):
+    for name, part in REPORT_PARTS.items():
+        if leaves_as_it_was(between, part_tables(name, slice)):
             answer = last.process if part.in_process else last
             kept.update((field, getattr(answer, field)) for field in part.fields)
     return kept
@@ -1575,11 +1574,11 @@ def evaluate(
     another position, and the rows recorded between that position and this one (by
     table): the parts of the report that read none of those rows are taken from it
     as they are (the same objects), and only the rest is worked out."""
-    evaluation = _Evaluation(facts, slice, moment, target_days)
+    evaluation = Evaluation(facts, slice, moment, target_days)
     kept = _kept_from(last, between, slice, moment, target_days)
     report: dict[str, Any] = {}
     process: dict[str, Any] = {"target_days": target_days}
-    for part in _PARTS.values():
+    for part in REPORT_PARTS.values():
         fields = (
             {field: kept[field] for field in part.fields}
             if part.fields[0] in kept

@@ -1,6 +1,6 @@
-"""An answer after a write that no answer reads (a person registered who takes no part yet, another organisation's write) is the last answer moved to the new position, and it is exactly what evaluating every fact again gives; so is the suppression pattern."""
+"""An answer after a write that no answer reads (a person registered who takes no part yet, another organisation's write) is the last answer moved to the new position, and it is exactly what evaluating every fact again gives; so is the suppression pattern. After a write that some answers read, the others are the last report's as they were, and the report is still exactly what evaluating every fact again gives."""
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -9,15 +9,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
-from fourpi.domain.vocabulary import ParticipantKind
+from fourpi.demo import create_demo
+from fourpi.domain.vocabulary import ContributionNature, ImpactArea, ParticipantKind
 from fourpi.privacy.suppression import patterns_of, same_table
-from fourpi.projections.answers import Slice
+from fourpi.projections.answers import (
+    DEFAULT_PAYMENT_TARGET_DAYS,
+    ImpactReport,
+    ProcessAnswer,
+    Slice,
+)
 from fourpi.projections.disclosure import people_table, suppressed_cells
 from fourpi.projections.evaluate import (
     PEOPLE_TABLES,
+    REPORT_PARTS,
     REPORT_TABLES,
+    Evaluation,
     evaluate,
     leaves_as_it_was,
+    part_tables,
     people_figures,
 )
 from fourpi.projections.schema import TABLES
@@ -223,6 +232,157 @@ def test_registering_a_newcomer_moves_the_last_answers_on() -> None:
         patterns.of(organisation, position, 5)
         assert report.position == position > first.position
         assert (views.moved, patterns.reused) == (moved + 1, reused + 1)
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+# After a write some answers read: the report in parts
+
+
+def test_the_parts_of_a_report_make_up_the_whole_of_it() -> None:
+    """Every answer of a report (and of its process answer) is worked out by
+    exactly one part, so a report put together from parts misses none."""
+    given = [field for part in REPORT_PARTS.values() for field in part.fields]
+    assert len(given) == len(set(given))
+    assert set(given) == {
+        field.name
+        for field in fields(ImpactReport)
+        if field.name not in {"slice", "position", "moment", "process"}
+    } | {field.name for field in fields(ProcessAnswer) if field.name != "target_days"}
+    for part in REPORT_PARTS.values():
+        assert part.tables <= REPORT_TABLES
+
+
+@SETTINGS
+@given(data=st.data())
+def test_each_part_of_a_report_reads_only_the_tables_it_names(
+    data: st.DataObject,
+) -> None:
+    """Worked out alone, for any slice, each part of a report reads no table but
+    those it names (so a row of any other table leaves it as it was)."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        known = play(records, data, steps=data.draw(st.integers(10, 60)))
+        views = open_views(store.url, records)
+        position = views.catch_up()
+        pieces = data.draw(st.lists(histories.slices(known), min_size=1, max_size=4))
+        for piece in pieces:
+            for name, part in REPORT_PARTS.items():
+                facts = Reads(fresh(views, piece.organisation_id, position))
+                evaluation = Evaluation(
+                    facts, piece, MOMENT, DEFAULT_PAYMENT_TARGET_DAYS
+                )
+                assert set(part.work_out(evaluation)) == set(part.fields)
+                assert facts.read <= part_tables(name, piece), name
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+RECORDED = (histories.outcome, histories.contribute, histories.schedule, histories.owe)
+"""Steps that give a history records for later writes to answer (an outcome to
+assess, a contribution to respond to, a meeting to send papers for, a payment)."""
+ONE_ANSWER = (
+    histories.contribute,
+    histories.respond,
+    histories.respond,
+    histories.respond,
+    histories.feedback,
+    histories.change,
+    histories.assess,
+    histories.assess,
+    histories.papers,
+    histories.reserve,
+    histories.pay,
+    histories.pay,
+    histories.support,
+    histories.review,
+    histories.cycle,
+    histories.prefer,
+)
+"""Writes each read by some answers and not by others (those often refused, such as
+a second response, more often)."""
+
+
+@settings(SETTINGS, max_examples=40)
+@given(data=st.data())
+def test_reports_after_each_write_are_those_of_every_fact(
+    data: st.DataObject,
+) -> None:
+    """Write after write, the report the views hand out for each of a few slices,
+    live or as of an earlier position (worked out from the last report of the same
+    question, keeping the parts the write left as they were), is the report
+    evaluated from every fact read afresh."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        known = play(records, data, steps=data.draw(st.integers(5, 40)))
+        involving(records, data, known)
+        for _ in range(data.draw(st.integers(4, 12))):
+            play_one(records, data, known, RECORDED)
+        views = open_views(store.url, records)
+        pieces = [Slice(organisation) for organisation in known.organisations]
+        pieces += data.draw(st.lists(histories.slices(known), max_size=3))
+        positions: list[int] = []
+        for _ in range(data.draw(st.integers(2, 12))):
+            positions.append(views.catch_up())
+            for piece in pieces:
+                as_of = data.draw(st.none() | st.sampled_from(positions))
+                at = positions[-1] if as_of is None else as_of
+                facts = fresh(views, piece.organisation_id, at)
+                assert views.report(piece, as_of=as_of, moment=MOMENT) == evaluate(
+                    facts, piece, position=at, moment=MOMENT
+                )
+            kind = data.draw(st.sampled_from(["one answer", "any"]))
+            play_one(records, data, known, ONE_ANSWER if kind == "one answer" else None)
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> None:
+    """After a contribution, the answers no contribution is part of are the last
+    report's (the same objects); the others are worked out again, and all of them
+    are what evaluating every fact gives."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        views = open_views(store.url, records)
+        views.catch_up()
+        before = views.report(Slice(organisation), moment=MOMENT)
+        records.log_contribution(
+            organisation_id=organisation,
+            initiative_id=initiative.initiative_id,
+            contributor_ids=[initiative.participant_ids[0]],
+            nature=ContributionNature.IDEA,
+            summary="Hold the group in the evening",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2024, 1, 8),
+            actor=ACTOR,
+        )
+        position = views.catch_up()
+        after = views.report(Slice(organisation), moment=MOMENT)
+        assert after == evaluate(
+            fresh(views, organisation, position),
+            Slice(organisation),
+            position=position,
+            moment=MOMENT,
+        )
+        assert after.differences.contributions == before.differences.contributions + 1
+        assert after.differences is not before.differences
+        assert after.principles is not before.principles
+        assert after.process.feedback_days is not before.process.feedback_days
+        for kept in ("intended_outcomes", "presence", "process_experience", "cycles"):
+            assert getattr(after, kept) is getattr(before, kept), kept
+        assert after.process.papers is before.process.papers
         views.close()
     finally:
         records.close()
