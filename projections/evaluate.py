@@ -588,6 +588,14 @@ class _Index:
         )
 
     @cached_property
+    def sourced(self) -> frozenset[UUID]:
+        """The contributions the slice's changes came from."""
+        if self.whole:
+            # Every change is in the slice: those a change came from.
+            return self.contributions_with_change
+        return frozenset(c for ids in self.sources.values() for c in ids)
+
+    @cached_property
     def responses(self) -> list[Fields]:
         return _kept(self.facts["responses"], "contribution_id", self.contribution_ids)
 
@@ -771,7 +779,7 @@ def _chain(index: _Index, change: Fields, sources: list[UUID]) -> ChangeChain:
     )
 
 
-def _differences(index: _Index, sliced: _SlicedFacts) -> DifferencesAnswer:
+def _responses_to_contributions(index: _Index, sliced: _SlicedFacts) -> dict[str, Any]:
     latest_response = index.latest_response
     outcomes: list[str] = []
     for row in sliced.contributions:
@@ -779,23 +787,32 @@ def _differences(index: _Index, sliced: _SlicedFacts) -> DifferencesAnswer:
         outcomes.append(
             (None if response is None else response["outcome"]) or AWAITING_RESPONSE
         )
+    return {
+        "contributions": len(outcomes),
+        "by_response": _counts(
+            outcomes, [*_values(ResponseOutcome), AWAITING_RESPONSE]
+        ),
+        "share_adopted_or_adapted": _ratio(
+            sum(1 for o in outcomes if o in TAKEN_ON), len(outcomes)
+        ),
+    }
+
+
+def _traced_changes(index: _Index, sliced: _SlicedFacts) -> dict[str, Any]:
     all_sources = index.sources
     traced = [
         (row, sources)
         for row in sliced.changes
         if (sources := all_sources.get(row["change_id"]))
     ]
-    return DifferencesAnswer(
-        contributions=len(outcomes),
-        by_response=_counts(outcomes, [*_values(ResponseOutcome), AWAITING_RESPONSE]),
-        share_adopted_or_adapted=_ratio(
-            sum(1 for o in outcomes if o in TAKEN_ON), len(outcomes)
+    return {
+        "changes": tuple(_chain(index, row, sources) for row, sources in traced),
+        "by_scope": _counts((row["scope"] for row, _ in traced), _values(ChangeScope)),
+        "by_area": _counts(
+            (row["impact_area"] for row, _ in traced), _values(ImpactArea)
         ),
-        changes=tuple(_chain(index, row, sources) for row, sources in traced),
-        by_scope=_counts((row["scope"] for row, _ in traced), _values(ChangeScope)),
-        by_area=_counts((row["impact_area"] for row, _ in traced), _values(ImpactArea)),
-        untraced_changes=len(sliced.changes) - len(traced),
-    )
+        "untraced_changes": len(sliced.changes) - len(traced),
+    }
 
 
 # 3. How did everyone feel about the process?
@@ -1424,14 +1441,19 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class ReportPart:
-    """Some fields of the report (of its process answer, `in_process`), worked out
-    from the tables named and nothing else (beside the slice, the moment and the
-    payment target, which a question fixes)."""
+    """Some fields of the report, or of one of its answers (`answer`: "process",
+    "differences"), worked out from the tables named and nothing else (beside the
+    slice, the moment and the payment target, which a question fixes).
+
+    unless_sourced: tables among those whose rows change the part only through a
+    contribution that one of the slice's changes came from (a response, feedback
+    or the contribution itself changes only the chains of those changes)."""
 
     tables: frozenset[str]
     fields: tuple[str, ...]
     work_out: Callable[[Evaluation], dict[str, Any]]
-    in_process: bool = False
+    answer: str | None = None
+    unless_sourced: frozenset[str] = frozenset()
 
 
 _MEETING_CHECKS = frozenset(
@@ -1439,9 +1461,8 @@ _MEETING_CHECKS = frozenset(
     # who is looked up, for a narrow slice: those at its meetings and in its roles
     | {"roles", "role_endings"}
 )
-_FEEDBACK_LOOP = frozenset(
-    {"contributions", "responses", "feedback", "changes", "change_sources"}
-)
+_CONTRIBUTION_FACTS = frozenset({"contributions", "responses", "feedback"})
+_FEEDBACK_LOOP = _CONTRIBUTION_FACTS | {"changes", "change_sources"}
 
 REPORT_PARTS: dict[str, ReportPart] = {
     "intended_outcomes": ReportPart(
@@ -1449,10 +1470,19 @@ REPORT_PARTS: dict[str, ReportPart] = {
         ("intended_outcomes",),
         lambda e: {"intended_outcomes": _intended_outcomes(e.statuses)},
     ),
-    "differences": ReportPart(
+    "responses_to_contributions": ReportPart(
+        # the contributions a narrow slice's changes came from are looked up too
+        _FEEDBACK_LOOP - {"feedback"},
+        ("contributions", "by_response", "share_adopted_or_adapted"),
+        lambda e: _responses_to_contributions(e.index, e.sliced),
+        answer="differences",
+    ),
+    "traced_changes": ReportPart(
         _FEEDBACK_LOOP,
-        ("differences",),
-        lambda e: {"differences": _differences(e.index, e.sliced)},
+        ("changes", "by_scope", "by_area", "untraced_changes"),
+        lambda e: _traced_changes(e.index, e.sliced),
+        answer="differences",
+        unless_sourced=_CONTRIBUTION_FACTS,
     ),
     "process_experience": ReportPart(
         frozenset({"roles", "role_endings", "process_answers", "process_scores"}),
@@ -1485,25 +1515,25 @@ REPORT_PARTS: dict[str, ReportPart] = {
         _MEETING_CHECKS | {"meeting_papers"},
         ("papers", "papers_spread"),
         lambda e: _papers(e.index, e.checks),
-        in_process=True,
+        answer="process",
     ),
     "payment_timeliness": ReportPart(
         frozenset({"payments", "payments_made"}),
         ("payment_days", "paid_within_target", "unpaid"),
         lambda e: _payment_timeliness(e.index, e.sliced, e.target_days),
-        in_process=True,
+        answer="process",
     ),
     "feedback_loop": ReportPart(
         _FEEDBACK_LOOP,
         ("feedback_closure", "feedback_days", "response_days", "awaiting_response"),
         lambda e: _feedback_loop(e.index, e.sliced),
-        in_process=True,
+        answer="process",
     ),
     "support": ReportPart(
         frozenset({"support"}),
         ("support",),
         lambda e: {"support": _support_totals(e.sliced.support)},
-        in_process=True,
+        answer="process",
     ),
     "principles": ReportPart(
         _FEEDBACK_LOOP | {"policies", "policy_reviews"},
@@ -1533,29 +1563,25 @@ def part_tables(name: str, slice: Slice) -> frozenset[str]:
     return tables | {"cycle_phases"} if slice.cycle is not None else tables
 
 
-def _kept_from(
-    last: ImpactReport | None,
-    between: Mapping[str, Sequence[Fields]] | None,
-    slice: Slice,
-    moment: date,
-    target_days: int,
-) -> dict[str, Any]:
-    """The fields of the last report (for the same question at another position)
-    that the rows recorded between the two positions leave as they were, by name
-    (those of the process answer among them)."""
-    if (
-        last is None
-        or between is None
-        or (last.slice, last.moment, last.process.target_days)
-        != (slice, moment, target_days)
+def _left_as_it_was(
+    name: str, evaluation: Evaluation, between: Mapping[str, Sequence[Fields]]
+) -> bool:
+    """Whether the rows recorded between two positions leave a part as it was."""
+    part = REPORT_PARTS[name]
+    if not leaves_as_it_was(
+        between, part_tables(name, evaluation.slice) - part.unless_sourced
     ):
-        return {}
-    kept: dict[str, Any] = {}
-    for name, part in REPORT_PARTS.items():
-        if leaves_as_it_was(between, part_tables(name, slice)):
-            answer = last.process if part.in_process else last
-            kept.update((field, getattr(answer, field)) for field in part.fields)
-    return kept
+        return False
+    if not any(between.get(table) for table in part.unless_sourced):
+        return True
+    # Only rows of changes and their sources, none of them new, say which
+    # contributions the slice's changes came from: the same at both positions.
+    sourced = evaluation.index.sourced
+    return not any(
+        row["contribution_id"] in sourced
+        for table in part.unless_sourced
+        for row in between.get(table, ())
+    )
 
 
 def evaluate(
@@ -1572,26 +1598,41 @@ def evaluate(
 
     last, between: the report for the same slice, moment and payment target at
     another position, and the rows recorded between that position and this one (by
-    table): the parts of the report that read none of those rows are taken from it
-    as they are (the same objects), and only the rest is worked out."""
+    table): the parts of the report that those rows leave as they were are taken
+    from it as they are (the same objects), and only the rest is worked out."""
     evaluation = Evaluation(facts, slice, moment, target_days)
-    kept = _kept_from(last, between, slice, moment, target_days)
-    report: dict[str, Any] = {}
-    process: dict[str, Any] = {"target_days": target_days}
-    for part in REPORT_PARTS.values():
-        fields = (
-            {field: kept[field] for field in part.fields}
-            if part.fields[0] in kept
-            else part.work_out(evaluation)
+    if last is not None and (last.slice, last.moment, last.process.target_days) != (
+        slice,
+        moment,
+        target_days,
+    ):
+        last = None
+    answers: dict[str | None, dict[str, Any]] = {
+        None: {},
+        "process": {"target_days": target_days},
+        "differences": {},
+    }
+    worked_out: set[str | None] = set()
+    for name, part in REPORT_PARTS.items():
+        if (
+            last is not None
+            and between is not None
+            and _left_as_it_was(name, evaluation, between)
+        ):
+            answer = last if part.answer is None else getattr(last, part.answer)
+            fields = {field: getattr(answer, field) for field in part.fields}
+        else:
+            fields = part.work_out(evaluation)
+            worked_out.add(part.answer)
+        answers[part.answer].update(fields)
+    for name, kind in (("process", ProcessAnswer), ("differences", DifferencesAnswer)):
+        # An answer all of whose parts were left as they were is the last one.
+        answers[None][name] = (
+            kind(**answers[name])
+            if last is None or name in worked_out
+            else getattr(last, name)
         )
-        (process if part.in_process else report).update(fields)
-    return ImpactReport(
-        slice=slice,
-        position=position,
-        moment=moment,
-        process=ProcessAnswer(**process),
-        **report,
-    )
+    return ImpactReport(slice=slice, position=position, moment=moment, **answers[None])
 
 
 # Figures about people, for every scope at once

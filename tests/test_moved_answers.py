@@ -10,10 +10,18 @@ from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
 from fourpi.demo import create_demo
-from fourpi.domain.vocabulary import ContributionNature, ImpactArea, ParticipantKind
+from fourpi.domain.vocabulary import (
+    ChangeScope,
+    ContributionNature,
+    FeedbackMethod,
+    ImpactArea,
+    ParticipantKind,
+    ResponseOutcome,
+)
 from fourpi.privacy.suppression import patterns_of, same_table
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
+    DifferencesAnswer,
     ImpactReport,
     ProcessAnswer,
     Slice,
@@ -244,13 +252,19 @@ def test_registering_a_newcomer_moves_the_last_answers_on() -> None:
 def test_the_parts_of_a_report_make_up_the_whole_of_it() -> None:
     """Every answer of a report (and of its process answer) is worked out by
     exactly one part, so a report put together from parts misses none."""
-    given = [field for part in REPORT_PARTS.values() for field in part.fields]
+    given = [
+        (part.answer, field) for part in REPORT_PARTS.values() for field in part.fields
+    ]
     assert len(given) == len(set(given))
     assert set(given) == {
-        field.name
+        (None, field.name)
         for field in fields(ImpactReport)
-        if field.name not in {"slice", "position", "moment", "process"}
-    } | {field.name for field in fields(ProcessAnswer) if field.name != "target_days"}
+        if field.name not in {"slice", "position", "moment", "process", "differences"}
+    } | {
+        ("process", field.name)
+        for field in fields(ProcessAnswer)
+        if field.name != "target_days"
+    } | {("differences", field.name) for field in fields(DifferencesAnswer)}
     for part in REPORT_PARTS.values():
         assert part.tables <= REPORT_TABLES
 
@@ -283,14 +297,24 @@ def test_each_part_of_a_report_reads_only_the_tables_it_names(
         store.remove()
 
 
-RECORDED = (histories.outcome, histories.contribute, histories.schedule, histories.owe)
+RECORDED = (
+    histories.outcome,
+    histories.contribute,
+    histories.contribute,
+    histories.change,
+    histories.change,
+    histories.schedule,
+    histories.owe,
+)
 """Steps that give a history records for later writes to answer (an outcome to
-assess, a contribution to respond to, a meeting to send papers for, a payment)."""
+assess, a contribution to respond to, a change it led to, a meeting to send papers
+for, a payment)."""
 ONE_ANSWER = (
     histories.contribute,
     histories.respond,
     histories.respond,
     histories.respond,
+    histories.feedback,
     histories.feedback,
     histories.change,
     histories.assess,
@@ -322,7 +346,7 @@ def test_reports_after_each_write_are_those_of_every_fact(
     try:
         known = play(records, data, steps=data.draw(st.integers(5, 40)))
         involving(records, data, known)
-        for _ in range(data.draw(st.integers(4, 12))):
+        for _ in range(data.draw(st.integers(6, 16))):
             play_one(records, data, known, RECORDED)
         views = open_views(store.url, records)
         pieces = [Slice(organisation) for organisation in known.organisations]
@@ -377,12 +401,84 @@ def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> N
             moment=MOMENT,
         )
         assert after.differences.contributions == before.differences.contributions + 1
-        assert after.differences is not before.differences
         assert after.principles is not before.principles
         assert after.process.feedback_days is not before.process.feedback_days
         for kept in ("intended_outcomes", "presence", "process_experience", "cycles"):
             assert getattr(after, kept) is getattr(before, kept), kept
         assert after.process.papers is before.process.papers
+        # No change came from the new contribution: the chains are as they were.
+        assert after.differences.changes is before.differences.changes
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_a_response_or_feedback_to_a_contribution_a_change_came_from_changes_its_chain() -> (
+    None
+):
+    """The chains of changes are left as they were by a new contribution, but not
+    by a response to, or feedback on, a contribution that a change came from."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        contribution = records.log_contribution(
+            organisation_id=organisation,
+            initiative_id=initiative.initiative_id,
+            contributor_ids=[initiative.participant_ids[0]],
+            nature=ContributionNature.IDEA,
+            summary="Hold the group in the evening",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2024, 1, 8),
+            actor=ACTOR,
+        )
+        records.record_change(
+            organisation_id=organisation,
+            initiative_id=initiative.initiative_id,
+            description="The group meets in the evening",
+            impact_area=ImpactArea.DELIVERY,
+            scope=ChangeScope.ACTIVITY,
+            evidence="The timetable",
+            changed_on=date(2024, 1, 9),
+            contribution_ids=[contribution],
+            actor=ACTOR,
+        )
+        views = open_views(store.url, records)
+        views.catch_up()
+        writes = [
+            lambda: records.respond_to_contribution(
+                organisation_id=organisation,
+                contribution_id=contribution,
+                outcome=ResponseOutcome.ADOPTED,
+                rationale="We can",
+                responded_on=date(2024, 1, 9),
+                actor=ACTOR,
+            ),
+            lambda: records.give_feedback(
+                organisation_id=organisation,
+                contribution_id=contribution,
+                given_on=date(2024, 1, 10),
+                method=FeedbackMethod.EMAIL,
+                summary="You said, we did",
+                actor=ACTOR,
+            ),
+        ]
+        for write in writes:
+            before = views.report(Slice(organisation), moment=MOMENT)
+            write()
+            position = views.catch_up()
+            after = views.report(Slice(organisation), moment=MOMENT)
+            assert after == evaluate(
+                fresh(views, organisation, position),
+                Slice(organisation),
+                position=position,
+                moment=MOMENT,
+            )
+            assert after.differences.changes != before.differences.changes
+            assert after.presence is before.presence
         views.close()
     finally:
         records.close()
