@@ -8,9 +8,11 @@ are read by column: the projection has already typed every value (see schema.py)
 a row here is a `Fields`, and the names its values are bound to say what they hold.
 """
 
-from collections import Counter, defaultdict
+import threading
+import weakref
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -173,21 +175,34 @@ def _values(vocabulary: type[StrEnum]) -> tuple[str, ...]:
 
 def _day_spread(days: Iterable[int]) -> DaySpread:
     """Count, median, nearest-rank 90th percentile and longest of whole days."""
-    values = sorted(days)
-    count = len(values)
+    return _spread_of(Counter(days))
+
+
+def _spread_of(counted: Mapping[int, int]) -> DaySpread:
+    """The spread of whole days given how many times each occurs (see
+    `_day_spread`): its cost grows with the distinct days, not the facts."""
+    ordered = sorted(day for day, times in counted.items() if times)
+    count = sum(counted[day] for day in ordered)
     if not count:
         return DaySpread(count=0, median=None, p90=None, longest=None)
+
+    def nth(rank: int) -> int:
+        """The value at index `rank` of the sorted values."""
+        for day in ordered:
+            rank -= counted[day]
+            if rank < 0:
+                return day
+        raise IndexError(rank)
+
     middle = count // 2
     median = (
-        Fraction(values[middle])
+        Fraction(nth(middle))
         if count % 2
-        else Fraction(values[middle - 1] + values[middle], 2)
+        else Fraction(nth(middle - 1) + nth(middle), 2)
     )
     # ceil(0.9 * n) in integers, so no float rounding can move the rank.
     rank = -(-9 * count // 10)
-    return DaySpread(
-        count=count, median=median, p90=values[rank - 1], longest=values[-1]
-    )
+    return DaySpread(count=count, median=median, p90=nth(rank - 1), longest=ordered[-1])
 
 
 # Cycles and reference populations: small tables, read whole.
@@ -590,9 +605,6 @@ class _Index:
     @cached_property
     def sourced(self) -> frozenset[UUID]:
         """The contributions the slice's changes came from."""
-        if self.whole:
-            # Every change is in the slice: those a change came from.
-            return self.contributions_with_change
         return frozenset(c for ids in self.sources.values() for c in ids)
 
     @cached_property
@@ -779,22 +791,178 @@ def _chain(index: _Index, change: Fields, sources: list[UUID]) -> ChangeChain:
     )
 
 
-def _responses_to_contributions(index: _Index, sliced: _SlicedFacts) -> dict[str, Any]:
-    latest_response = index.latest_response
-    outcomes: list[str] = []
-    for row in sliced.contributions:
-        response = latest_response.get(row["contribution_id"])
-        outcomes.append(
-            (None if response is None else response["outcome"]) or AWAITING_RESPONSE
+# What became of each contribution of the slice, kept from one report to the next
+
+
+@dataclass(frozen=True)
+class _BecameOf:
+    """What the answers read of one contribution of the slice: when it was made,
+    its latest response, its earliest response and feedback, and whether any
+    change came from it."""
+
+    made_on: date
+    latest_response: Fields | None
+    first_response_on: date | None
+    first_feedback_on: date | None
+    led_to_change: bool
+
+    @property
+    def outcome(self) -> str:
+        response = self.latest_response
+        return (None if response is None else response["outcome"]) or AWAITING_RESPONSE
+
+    @property
+    def declined(self) -> bool:
+        response = self.latest_response
+        return (
+            response is not None
+            and response["outcome"] == ResponseOutcome.DECLINED.value
         )
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """What became of each contribution of a slice at a position, and the counts
+    the answers are made of, so that after a write only the contributions it
+    names are looked at again (`_extended`)."""
+
+    position: int
+    contributions: dict[UUID, _BecameOf]
+    outcomes: Counter[str]
+    feedback_days: Counter[int]
+    response_days: Counter[int]
+    led_to_change: int
+    declined: int
+    declines_explained: int
+
+
+def _counted(ledger: _Ledger, became: _BecameOf, times: int) -> _Ledger:
+    """The ledger with one contribution's part of the counts added (times 1) or
+    taken away (times -1); its counters are changed in place."""
+    ledger.outcomes[became.outcome] += times
+    if became.first_feedback_on is not None:
+        ledger.feedback_days[(became.first_feedback_on - became.made_on).days] += times
+    if became.first_response_on is not None:
+        ledger.response_days[(became.first_response_on - became.made_on).days] += times
+    declined = became.declined
+    explained = declined and bool(
+        ((became.latest_response or {})["rationale"] or "").strip()
+    )
+    return replace(
+        ledger,
+        led_to_change=ledger.led_to_change + times * became.led_to_change,
+        declined=ledger.declined + times * declined,
+        declines_explained=ledger.declines_explained + times * explained,
+    )
+
+
+def _ledger(evaluation: "Evaluation", position: int) -> _Ledger:
+    index = evaluation.index
+    latest_response = index.latest_response
+    first_response_on = index.first_response_on
+    first_feedback_on = index.first_feedback_on
+    with_change = index.contributions_with_change
+    ledger = _Ledger(position, {}, Counter(), Counter(), Counter(), 0, 0, 0)
+    for row in evaluation.sliced.contributions:
+        c = row["contribution_id"]
+        became = _BecameOf(
+            made_on=row["made_on"],
+            latest_response=latest_response.get(c),
+            first_response_on=first_response_on.get(c),
+            first_feedback_on=first_feedback_on.get(c),
+            led_to_change=c in with_change,
+        )
+        ledger.contributions[c] = became
+        ledger = _counted(ledger, became, 1)
+    return ledger
+
+
+def _extended(
+    ledger: _Ledger,
+    evaluation: "Evaluation",
+    position: int,
+    between: Mapping[str, Sequence[Fields]],
+) -> _Ledger | None:
+    """The ledger moved on to a later position by the rows recorded between,
+    looking only at the contributions they name; None when they are not only
+    new contributions, responses, feedback and sources of changes."""
+    if position <= ledger.position or between.get("erasures"):
+        return None
+    if evaluation.slice.cycle is not None and between.get("cycle_phases"):
+        return None
+    narrowing = evaluation.narrowing
+    became_of = dict(ledger.contributions)
+    ledger = replace(
+        ledger,
+        position=position,
+        contributions=became_of,
+        outcomes=Counter(ledger.outcomes),
+        feedback_days=Counter(ledger.feedback_days),
+        response_days=Counter(ledger.response_days),
+    )
+    for row in between.get("contributions", ()):
+        c = row["contribution_id"]
+        if c in became_of:
+            return None
+        if narrowing.tagged(
+            narrowing.dated([row], itemgetter("made_on")), "impact_areas"
+        ):
+            became_of[c] = _BecameOf(row["made_on"], None, None, None, False)
+            ledger = _counted(ledger, became_of[c], 1)
+    # A response, feedback or source names a contribution recorded before it.
+    for table, update in (
+        ("responses", _responded),
+        ("feedback", _fed_back),
+        ("change_sources", _led_to_change),
+    ):
+        for row in between.get(table, ()):
+            old = became_of.get(row["contribution_id"])
+            if old is None:
+                continue  # not a contribution of the slice
+            new = update(old, row)
+            became_of[row["contribution_id"]] = new
+            ledger = _counted(_counted(ledger, old, -1), new, 1)
+    return ledger
+
+
+def _responded(became: _BecameOf, response: Fields) -> _BecameOf:
+    first: date | None = became.first_response_on
+    day: date = response["responded_on"]
+    latest = became.latest_response
+    return replace(
+        became,
+        latest_response=response
+        if latest is None or response["position"] > latest["position"]
+        else latest,
+        first_response_on=day if first is None or day < first else first,
+    )
+
+
+def _fed_back(became: _BecameOf, feedback: Fields) -> _BecameOf:
+    first: date | None = became.first_feedback_on
+    day: date = feedback["given_on"]
+    return replace(
+        became, first_feedback_on=day if first is None or day < first else first
+    )
+
+
+def _led_to_change(became: _BecameOf, _: Fields) -> _BecameOf:
+    return replace(became, led_to_change=True)
+
+
+def _responses_to_contributions(ledger: _Ledger) -> dict[str, Any]:
+    counted = len(ledger.contributions)
+    outcomes = ledger.outcomes
     return {
-        "contributions": len(outcomes),
-        "by_response": _counts(
-            outcomes, [*_values(ResponseOutcome), AWAITING_RESPONSE]
-        ),
-        "share_adopted_or_adapted": _ratio(
-            sum(1 for o in outcomes if o in TAKEN_ON), len(outcomes)
-        ),
+        "contributions": counted,
+        "by_response": {
+            outcome: outcomes[outcome]
+            for outcome in _in_order(
+                (o for o, times in outcomes.items() if times),
+                [*_values(ResponseOutcome), AWAITING_RESPONSE],
+            )
+        },
+        "share_adopted_or_adapted": _ratio(sum(outcomes[o] for o in TAKEN_ON), counted),
     }
 
 
@@ -1130,28 +1298,14 @@ def _payment_timeliness(
     }
 
 
-def _feedback_loop(index: _Index, sliced: _SlicedFacts) -> dict[str, Any]:
-    contribution_ids = [row["contribution_id"] for row in sliced.contributions]
-    made_on: dict[UUID, date] = {
-        row["contribution_id"]: row["made_on"] for row in sliced.contributions
-    }
-    first_feedback_on = index.first_feedback_on
-    feedback_days = [
-        (given_on - made_on[c]).days
-        for c in contribution_ids
-        if (given_on := first_feedback_on.get(c)) is not None
-    ]
-    first_response_on = index.first_response_on
-    response_days = [
-        (responded_on - made_on[c]).days
-        for c in contribution_ids
-        if (responded_on := first_response_on.get(c)) is not None
-    ]
+def _feedback_loop(ledger: _Ledger) -> dict[str, Any]:
+    counted = len(ledger.contributions)
+    fed_back = sum(ledger.feedback_days.values())
     return {
-        "feedback_closure": _ratio(len(feedback_days), len(contribution_ids)),
-        "feedback_days": _day_spread(feedback_days),
-        "response_days": _day_spread(response_days),
-        "awaiting_response": len(contribution_ids) - len(response_days),
+        "feedback_closure": _ratio(fed_back, counted),
+        "feedback_days": _spread_of(ledger.feedback_days),
+        "response_days": _spread_of(ledger.response_days),
+        "awaiting_response": counted - sum(ledger.response_days.values()),
     }
 
 
@@ -1185,27 +1339,13 @@ def _policy_status(facts: Tables, moment: date) -> PolicyStatus | None:
     )
 
 
-def _principles(
-    index: _Index, sliced: _SlicedFacts, facts: Tables, moment: date
-) -> PrinciplesAnswer:
-    contributions = [row["contribution_id"] for row in sliced.contributions]
-    with_change = index.contributions_with_change
-    led_to_change = sum(1 for c in contributions if c in with_change)
-    latest_response = index.latest_response
-    declines = [
-        response
-        for c in contributions
-        if (response := latest_response.get(c)) is not None
-        and response["outcome"] == ResponseOutcome.DECLINED.value
-    ]
-    explained = sum(1 for r in declines if (r["rationale"] or "").strip())
-    return PrinciplesAnswer(
-        responsiveness=_ratio(led_to_change, len(contributions)),
-        declined=len(declines),
-        declines_explained=explained,
-        transparency=_ratio(explained, len(declines)),
-        policy=_policy_status(facts, moment),
-    )
+def _responsiveness(ledger: _Ledger) -> dict[str, Any]:
+    return {
+        "responsiveness": _ratio(ledger.led_to_change, len(ledger.contributions)),
+        "declined": ledger.declined,
+        "declines_explained": ledger.declines_explained,
+        "transparency": _ratio(ledger.declines_explained, ledger.declined),
+    }
 
 
 # Payments and benefits
@@ -1417,12 +1557,23 @@ class Evaluation:
     asked for: an answer worked out alone reads only the tables it needs."""
 
     def __init__(
-        self, facts: Tables, slice: Slice, moment: date, target_days: int
+        self,
+        facts: Tables,
+        slice: Slice,
+        moment: date,
+        target_days: int,
+        *,
+        position: int = 0,
+        last: ImpactReport | None = None,
+        between: Mapping[str, Sequence[Fields]] | None = None,
     ) -> None:
         self.facts = facts
         self.slice = slice
         self.moment = moment
         self.target_days = target_days
+        self.position = position
+        self.last = last
+        self.between = between
         windows = None
         if slice.cycle is not None:
             windows = _cycle_windows(_cycles(facts["cycle_phases"]), slice.cycle)
@@ -1437,6 +1588,49 @@ class Evaluation:
     @cached_property
     def checks(self) -> tuple[MeetingCheck, ...]:
         return tuple(_meeting_check(self.index, row) for row in self.sliced.meetings)
+
+    def changes_came_from(self, contribution_id: UUID) -> bool:
+        """Whether any of the slice's changes came from the contribution."""
+        if self.narrowing.whole:
+            # Every change and contribution is in the slice: the ledger knows.
+            became = self.ledger.contributions.get(contribution_id)
+            return became is not None and became.led_to_change
+        return contribution_id in self.index.sourced
+
+    @cached_property
+    def ledger(self) -> _Ledger:
+        """What became of each contribution of the slice: the last report's ledger
+        moved on by the rows recorded since, when it can be, else worked out from
+        every fact."""
+        kept = None if self.last is None else _ledger_of(self.last)
+        if kept is not None and self.between is not None:
+            extended = _extended(kept, self, self.position, self.between)
+            if extended is not None:
+                return extended
+        return _ledger(self, self.position)
+
+
+LEDGERS_KEPT = 64
+"""Reports whose ledger is kept to be moved on: as many as the views keep last
+reports (`fourpi.projections.views.LATEST_REPORTS_KEPT`)."""
+_LEDGERS: OrderedDict[int, tuple["weakref.ref[ImpactReport]", _Ledger]] = OrderedDict()
+_LEDGERS_LOCK = threading.Lock()
+
+
+def _ledger_of(report: ImpactReport) -> _Ledger | None:
+    with _LEDGERS_LOCK:
+        kept = _LEDGERS.get(id(report))
+    if kept is None or kept[0]() is not report or kept[1].position != report.position:
+        return None
+    return kept[1]
+
+
+def _keep_ledger(report: ImpactReport, ledger: _Ledger) -> None:
+    with _LEDGERS_LOCK:
+        _LEDGERS[id(report)] = (weakref.ref(report), ledger)
+        _LEDGERS.move_to_end(id(report))
+        while len(_LEDGERS) > LEDGERS_KEPT:
+            _LEDGERS.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -1471,10 +1665,9 @@ REPORT_PARTS: dict[str, ReportPart] = {
         lambda e: {"intended_outcomes": _intended_outcomes(e.statuses)},
     ),
     "responses_to_contributions": ReportPart(
-        # the contributions a narrow slice's changes came from are looked up too
-        _FEEDBACK_LOOP - {"feedback"},
+        _FEEDBACK_LOOP,
         ("contributions", "by_response", "share_adopted_or_adapted"),
-        lambda e: _responses_to_contributions(e.index, e.sliced),
+        lambda e: _responses_to_contributions(e.ledger),
         answer="differences",
     ),
     "traced_changes": ReportPart(
@@ -1526,7 +1719,7 @@ REPORT_PARTS: dict[str, ReportPart] = {
     "feedback_loop": ReportPart(
         _FEEDBACK_LOOP,
         ("feedback_closure", "feedback_days", "response_days", "awaiting_response"),
-        lambda e: _feedback_loop(e.index, e.sliced),
+        lambda e: _feedback_loop(e.ledger),
         answer="process",
     ),
     "support": ReportPart(
@@ -1535,10 +1728,17 @@ REPORT_PARTS: dict[str, ReportPart] = {
         lambda e: {"support": _support_totals(e.sliced.support)},
         answer="process",
     ),
-    "principles": ReportPart(
-        _FEEDBACK_LOOP | {"policies", "policy_reviews"},
-        ("principles",),
-        lambda e: {"principles": _principles(e.index, e.sliced, e.facts, e.moment)},
+    "responsiveness": ReportPart(
+        _FEEDBACK_LOOP,
+        ("responsiveness", "declined", "declines_explained", "transparency"),
+        lambda e: _responsiveness(e.ledger),
+        answer="principles",
+    ),
+    "policy": ReportPart(
+        frozenset({"policies", "policy_reviews"}),
+        ("policy",),
+        lambda e: {"policy": _policy_status(e.facts, e.moment)},
+        answer="principles",
     ),
     "payments_and_benefits": ReportPart(
         frozenset({"participants", "payment_preferences", "payments", "payments_made"}),
@@ -1576,9 +1776,8 @@ def _left_as_it_was(
         return True
     # Only rows of changes and their sources, none of them new, say which
     # contributions the slice's changes came from: the same at both positions.
-    sourced = evaluation.index.sourced
     return not any(
-        row["contribution_id"] in sourced
+        evaluation.changes_came_from(row["contribution_id"])
         for table in part.unless_sourced
         for row in between.get(table, ())
     )
@@ -1600,19 +1799,29 @@ def evaluate(
     another position, and the rows recorded between that position and this one (by
     table): the parts of the report that those rows leave as they were are taken
     from it as they are (the same objects), and only the rest is worked out."""
-    evaluation = Evaluation(facts, slice, moment, target_days)
     if last is not None and (last.slice, last.moment, last.process.target_days) != (
         slice,
         moment,
         target_days,
     ):
         last = None
+    evaluation = Evaluation(
+        facts,
+        slice,
+        moment,
+        target_days,
+        position=position,
+        last=last,
+        between=between,
+    )
     answers: dict[str | None, dict[str, Any]] = {
         None: {},
         "process": {"target_days": target_days},
         "differences": {},
+        "principles": {},
     }
     worked_out: set[str | None] = set()
+    kept: set[str] = set()
     for name, part in REPORT_PARTS.items():
         if (
             last is not None
@@ -1621,18 +1830,33 @@ def evaluate(
         ):
             answer = last if part.answer is None else getattr(last, part.answer)
             fields = {field: getattr(answer, field) for field in part.fields}
+            kept.add(name)
         else:
             fields = part.work_out(evaluation)
             worked_out.add(part.answer)
         answers[part.answer].update(fields)
-    for name, kind in (("process", ProcessAnswer), ("differences", DifferencesAnswer)):
+    for name, kind in (
+        ("process", ProcessAnswer),
+        ("differences", DifferencesAnswer),
+        ("principles", PrinciplesAnswer),
+    ):
         # An answer all of whose parts were left as they were is the last one.
         answers[None][name] = (
             kind(**answers[name])
             if last is None or name in worked_out
             else getattr(last, name)
         )
-    return ImpactReport(slice=slice, position=position, moment=moment, **answers[None])
+    report = ImpactReport(
+        slice=slice, position=position, moment=moment, **answers[None]
+    )
+    ledger: _Ledger | None = evaluation.__dict__.get("ledger")
+    if ledger is None and last is not None and "feedback_loop" in kept:
+        # The feedback loop was left as it was: so was the ledger.
+        left = _ledger_of(last)
+        ledger = None if left is None else replace(left, position=position)
+    if ledger is not None:
+        _keep_ledger(report, ledger)
+    return report
 
 
 # Figures about people, for every scope at once

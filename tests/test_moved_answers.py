@@ -1,7 +1,7 @@
 """An answer after a write that no answer reads (a person registered who takes no part yet, another organisation's write) is the last answer moved to the new position, and it is exactly what evaluating every fact again gives; so is the suppression pattern. After a write that some answers read, the others are the last report's as they were, and the report is still exactly what evaluating every fact again gives."""
 
 from dataclasses import fields, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
     DifferencesAnswer,
     ImpactReport,
+    PrinciplesAnswer,
     ProcessAnswer,
     Slice,
 )
@@ -256,15 +257,21 @@ def test_the_parts_of_a_report_make_up_the_whole_of_it() -> None:
         (part.answer, field) for part in REPORT_PARTS.values() for field in part.fields
     ]
     assert len(given) == len(set(given))
+    in_parts: dict[str, type[Any]] = {
+        "process": ProcessAnswer,
+        "differences": DifferencesAnswer,
+        "principles": PrinciplesAnswer,
+    }
     assert set(given) == {
         (None, field.name)
         for field in fields(ImpactReport)
-        if field.name not in {"slice", "position", "moment", "process", "differences"}
+        if field.name not in {"slice", "position", "moment", *in_parts}
     } | {
-        ("process", field.name)
-        for field in fields(ProcessAnswer)
+        (answer, field.name)
+        for answer, kind in in_parts.items()
+        for field in fields(kind)
         if field.name != "target_days"
-    } | {("differences", field.name) for field in fields(DifferencesAnswer)}
+    }
     for part in REPORT_PARTS.values():
         assert part.tables <= REPORT_TABLES
 
@@ -332,6 +339,48 @@ ONE_ANSWER = (
 a second response, more often)."""
 
 
+def feedback_loop() -> tuple[Any, ...]:
+    """Writes of what became of contributions, which the answers keep track of
+    contribution by contribution: responses that are taken (each contribution's
+    first) and feedback on the contributions answered so."""
+    answered: list[tuple[UUID, UUID]] = []
+
+    def adopt(known: Known, org: UUID, data: st.DataObject) -> histories.Arguments:
+        chosen = histories.pick(data, known.contributions[org])
+        if chosen is None:
+            return None
+        return (
+            "respond_to_contribution",
+            {
+                "contribution_id": chosen[1],
+                "outcome": data.draw(
+                    st.sampled_from([ResponseOutcome.ADOPTED, ResponseOutcome.DEFERRED])
+                ),
+                "rationale": "We can",
+                "responded_on": data.draw(known.days),
+            },
+            lambda _: answered.append((org, chosen[1])),
+        )
+
+    def tell(known: Known, org: UUID, data: st.DataObject) -> histories.Arguments:
+        chosen = histories.pick(data, [c for o, c in answered if o == org])
+        if chosen is None:
+            return None
+        return (
+            "give_feedback",
+            {
+                "contribution_id": chosen,
+                # on or after any response (the history's days end there)
+                "given_on": histories.EPOCH + timedelta(days=histories.DAYS),
+                "method": FeedbackMethod.EMAIL,
+                "summary": "You said, we did",
+            },
+            None,
+        )
+
+    return (histories.contribute, histories.change, adopt, adopt, tell, tell)
+
+
 @settings(SETTINGS, max_examples=40)
 @given(data=st.data())
 def test_reports_after_each_write_are_those_of_every_fact(
@@ -346,8 +395,10 @@ def test_reports_after_each_write_are_those_of_every_fact(
     try:
         known = play(records, data, steps=data.draw(st.integers(5, 40)))
         involving(records, data, known)
+        loop = feedback_loop()
         for _ in range(data.draw(st.integers(6, 16))):
-            play_one(records, data, known, RECORDED)
+            play_one(records, data, known, RECORDED + loop)
+        writes = (ONE_ANSWER, loop, loop, None)
         views = open_views(store.url, records)
         pieces = [Slice(organisation) for organisation in known.organisations]
         pieces += data.draw(st.lists(histories.slices(known), max_size=3))
@@ -361,8 +412,7 @@ def test_reports_after_each_write_are_those_of_every_fact(
                 assert views.report(piece, as_of=as_of, moment=MOMENT) == evaluate(
                     facts, piece, position=at, moment=MOMENT
                 )
-            kind = data.draw(st.sampled_from(["one answer", "any"]))
-            play_one(records, data, known, ONE_ANSWER if kind == "one answer" else None)
+            play_one(records, data, known, data.draw(st.sampled_from(writes)))
         views.close()
     finally:
         records.close()
@@ -479,6 +529,98 @@ def test_a_response_or_feedback_to_a_contribution_a_change_came_from_changes_its
             )
             assert after.differences.changes != before.differences.changes
             assert after.presence is before.presence
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_what_became_of_each_contribution_is_kept_exactly_write_after_write() -> None:
+    """A contribution, a deferral, its later adoption, feedback, a change that came
+    from it and a decline explained: after each, the reports for the organisation,
+    the initiative and a period are those evaluated from every fact."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        pieces = [
+            Slice(organisation),
+            Slice(organisation, initiative.initiative_id),
+            Slice(organisation, period_from=date(2024, 1, 1)),
+        ]
+        views = open_views(store.url, records)
+        contributions: list[UUID] = []
+
+        def contribute() -> None:
+            contributions.append(
+                records.log_contribution(
+                    organisation_id=organisation,
+                    initiative_id=initiative.initiative_id,
+                    contributor_ids=[initiative.participant_ids[0]],
+                    nature=ContributionNature.IDEA,
+                    summary="Hold the group in the evening",
+                    impact_areas=(ImpactArea.DELIVERY,),
+                    made_on=date(2024, 1, 8),
+                    actor=ACTOR,
+                )
+            )
+
+        def respond(outcome: ResponseOutcome, day: int, which: int = -1) -> None:
+            records.respond_to_contribution(
+                organisation_id=organisation,
+                contribution_id=contributions[which],
+                outcome=outcome,
+                rationale="Because",
+                responded_on=date(2024, 1, day),
+                actor=ACTOR,
+            )
+
+        def tell(day: int) -> None:
+            records.give_feedback(
+                organisation_id=organisation,
+                contribution_id=contributions[0],
+                given_on=date(2024, 1, day),
+                method=FeedbackMethod.EMAIL,
+                summary="You said, we did",
+                actor=ACTOR,
+            )
+
+        def change() -> None:
+            records.record_change(
+                organisation_id=organisation,
+                initiative_id=initiative.initiative_id,
+                description="The group meets in the evening",
+                impact_area=ImpactArea.DELIVERY,
+                scope=ChangeScope.ACTIVITY,
+                evidence="The timetable",
+                changed_on=date(2024, 1, 20),
+                contribution_ids=[contributions[0]],
+                actor=ACTOR,
+            )
+
+        writes = [
+            contribute,
+            lambda: respond(ResponseOutcome.DEFERRED, 10),
+            lambda: respond(ResponseOutcome.ADOPTED, 15, 0),
+            lambda: tell(18),
+            lambda: tell(16),
+            change,
+            contribute,
+            lambda: respond(ResponseOutcome.DECLINED, 9),
+            lambda: tell(25),
+        ]
+        for write in [lambda: None, *writes]:
+            write()
+            position = views.catch_up()
+            for piece in pieces:
+                assert views.report(piece, moment=MOMENT) == evaluate(
+                    fresh(views, organisation, position),
+                    piece,
+                    position=position,
+                    moment=MOMENT,
+                )
         views.close()
     finally:
         records.close()
