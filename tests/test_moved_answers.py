@@ -1,16 +1,21 @@
 """An answer after a write that no answer reads (a person registered who takes no part yet, another organisation's write) is the last answer moved to the new position, and it is exactly what evaluating every fact again gives; so is the suppression pattern. After a write that some answers read, the others are the last report's as they were, and the report is still exactly what evaluating every fact again gives."""
 
+import asyncio
 from dataclasses import fields, replace
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import pytest
+import strawberry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
 from fourpi.demo import create_demo
+from fourpi.domain.access import Role
 from fourpi.domain.vocabulary import (
+    BeyondKind,
     ChangeScope,
     ContributionNature,
     FeedbackMethod,
@@ -18,6 +23,10 @@ from fourpi.domain.vocabulary import (
     ParticipantKind,
     ResponseOutcome,
 )
+from fourpi.graphql import answer_queries
+from fourpi.graphql.answer_queries import AnswerQueries
+from fourpi.graphql.context import Caller, Context, Settings
+from fourpi.memo import Memo
 from fourpi.privacy.suppression import patterns_of, same_table
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
@@ -43,6 +52,7 @@ from fourpi.projections.views import ImpactViews
 from tests import histories
 from tests.helpers import ACTOR, Store
 from tests.histories import Known, play, play_one
+from tests.test_graphql_answers import whole_answers_query
 
 MOMENT = date(2022, 6, 1)
 SETTINGS = settings(
@@ -622,6 +632,78 @@ def test_what_became_of_each_contribution_is_kept_exactly_write_after_write() ->
                     moment=MOMENT,
                 )
         views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_the_api_answers_after_a_write_as_a_process_that_evaluates_everything() -> None:
+    """Every answer of the API, every field selected, asked write after write of
+    views that keep their last answers (and the conversions of them) is what views
+    opened afresh, which evaluate every fact, answer."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        kept = open_views(store.url, records)
+        schema = strawberry.Schema(query=AnswerQueries)
+        query = whole_answers_query()
+
+        def answers(views: Any) -> Any:
+            caller = Caller(
+                token_id=uuid4(),
+                role=Role.MANAGER,
+                organisation_id=organisation,
+                personal_data=True,
+            )
+            context = Context(
+                records=records, views=views, settings=Settings(), caller=caller
+            )
+            result = asyncio.run(
+                schema.execute(query, {"slice": None}, context_value=context)
+            )
+            assert result.errors is None, result.errors
+            return result.data
+
+        writes = [
+            lambda: None,
+            lambda: records.log_contribution(
+                organisation_id=organisation,
+                initiative_id=initiative.initiative_id,
+                contributor_ids=[initiative.participant_ids[0]],
+                nature=ContributionNature.IDEA,
+                summary="Hold the group in the evening",
+                impact_areas=(ImpactArea.DELIVERY,),
+                made_on=date(2024, 1, 8),
+                actor=ACTOR,
+            ),
+            lambda: records.record_change(
+                organisation_id=organisation,
+                initiative_id=initiative.initiative_id,
+                description="The group meets in the evening",
+                impact_area=ImpactArea.DELIVERY,
+                scope=ChangeScope.BEYOND,
+                beyond_kind=BeyondKind.SERVICE_DELIVERY,
+                evidence="The timetable",
+                changed_on=date(2024, 1, 20),
+                contribution_ids=list(initiative.contribution_ids[:1]),
+                actor=ACTOR,
+            ),
+        ]
+        for write in writes:
+            write()
+            kept.catch_up()
+            given = answers(kept)
+            afresh = open_views(store.url, records)
+            afresh.catch_up()
+            with pytest.MonkeyPatch.context() as patched:
+                # and converted afresh, sharing nothing kept
+                patched.setattr(answer_queries, "_CONVERTED", Memo(64))
+                assert given == answers(afresh)
+            afresh.close()
+        kept.close()
     finally:
         records.close()
         store.remove()
