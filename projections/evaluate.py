@@ -6,6 +6,13 @@ slice's facts refer to (for a narrow slice, only that: an initiative's answers l
 only its own rows), and builds every answer from those, each table scanned once. Rows
 are read by column: the projection has already typed every value (see schema.py), so
 a row here is a `Fields`, and the names its values are bound to say what they hold.
+
+The report is worked out in parts (`REPORT_PARTS`), each reading only the tables it
+names, and each narrowed list and index is built when a part first asks for it. Given
+the last report for the same question and the rows recorded since, a part those rows
+leave as it was is taken from it as it is, and what became of each contribution
+(`_Ledger`) is moved on by the rows that name it: after a write, the report costs
+what the write touched rather than the organisation's size.
 """
 
 import threading
