@@ -10,7 +10,9 @@ from uuid import UUID
 
 import strawberry
 
+from fourpi.collection import collection_paused
 from fourpi.graphql import enums
+from fourpi.memo import Memo
 from fourpi.projections import answers as domain
 from fourpi.projections import disclosure as cells
 from fourpi.projections.disclosure import Cell, Disclosure
@@ -18,6 +20,7 @@ from fourpi.projections.evaluate import AWAITING_RESPONSE, NOT_ASSESSED
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
+S = TypeVar("S")
 
 POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
@@ -31,16 +34,28 @@ MOMENT = (
 # Pieces shared by several answers
 
 
-def listed_once(root: Any, name: str, convert: Callable[[], list[T]]) -> list[T]:
+CONVERTED_LISTS_KEPT = 256
+_LISTS: Memo[tuple[Any, list[Any]]] = Memo(CONVERTED_LISTS_KEPT)
+"""Long lists already converted, each with the answer's list it was converted from
+(kept with it, so that no other list can take its id while the conversion is kept)."""
+
+
+def listed_once(convert: Callable[[S], list[T]], source: S) -> list[T]:
     """A long list of an answer (its outcomes, its changes), converted the first
-    time a query selects it and kept with the converted answer, whose copies moved
-    to later positions share it (`lists`): a query that does not select the list
-    costs nothing for it, however long it is."""
-    lists: dict[str, Any] = root.lists
-    found: list[T] | None = lists.get(name)
-    if found is None:
-        found = lists[name] = convert()
-    return found
+    time a query selects it and then shared by every answer holding the same list:
+    of the same report, or of a later one that took the list as it was (see
+    `fourpi.projections.evaluate.REPORT_PARTS`). A query that does not select the
+    list costs nothing for it, however long it is. The converted lists are never
+    changed after they are made."""
+
+    def converted_now() -> tuple[S, list[T]]:
+        with collection_paused():
+            return source, convert(source)
+
+    kept, converted = _LISTS.get((convert, id(source)), converted_now)
+    assert kept is source
+    result: list[T] = converted
+    return result
 
 
 @strawberry.type(description="An answer, and the moment of the record it answers from.")
@@ -282,11 +297,7 @@ class OutcomeStatus:
 class IntendedOutcomes(Answered):
     outcomes: list[OutcomeStatus] = strawberry.field(
         description="The intended outcomes, in the order they were recorded.",
-        resolver=lambda root: listed_once(
-            root,
-            "outcomes",
-            lambda: [outcome_status(outcome) for outcome in root.answer.outcomes],
-        ),
+        resolver=lambda root: listed_once(outcome_statuses, root.answer.outcomes),
     )
     assessment_counts: list[AssessmentCount] = strawberry.field(
         description="The outcomes counted by their latest assessment, in the "
@@ -310,7 +321,6 @@ class IntendedOutcomes(Answered):
         "shareAchievedOrPartlyAchieved (the same value).",
     )
     answer: strawberry.Private[domain.IntendedOutcomesAnswer]
-    lists: strawberry.Private[dict[str, Any]]
 
 
 def outcome_status(answer: domain.OutcomeStatus) -> OutcomeStatus:
@@ -330,13 +340,18 @@ def outcome_status(answer: domain.OutcomeStatus) -> OutcomeStatus:
     )
 
 
+def outcome_statuses(
+    outcomes: tuple[domain.OutcomeStatus, ...],
+) -> list[OutcomeStatus]:
+    return [outcome_status(outcome) for outcome in outcomes]
+
+
 def intended_outcomes(report: domain.ImpactReport) -> IntendedOutcomes:
     answer = report.intended_outcomes
     return IntendedOutcomes(
         position=report.position,
         moment=report.moment,
         answer=answer,
-        lists={},
         assessment_counts=[
             AssessmentCount(assessment=key, count=count)
             for key, count in keyed(
@@ -426,11 +441,7 @@ class Differences(Answered):
     changes: list[ChangeChain] = strawberry.field(
         description="The changes in the slice with at least one source contribution, "
         "in the order they were recorded.",
-        resolver=lambda root: listed_once(
-            root,
-            "changes",
-            lambda: [change_chain(change) for change in root.answer.changes],
-        ),
+        resolver=lambda root: listed_once(change_chains, root.answer.changes),
     )
     scope_counts: list[ScopeCount] = strawberry.field(
         description="Those changes counted by scope; only non-zero counts appear."
@@ -452,7 +463,6 @@ class Differences(Answered):
         description="Changes in the slice with no source contribution."
     )
     answer: strawberry.Private[domain.DifferencesAnswer]
-    lists: strawberry.Private[dict[str, Any]]
 
 
 def contribution_link(answer: domain.ContributionLink) -> ContributionLink:
@@ -483,6 +493,10 @@ def change_chain(answer: domain.ChangeChain) -> ChangeChain:
     )
 
 
+def change_chains(changes: tuple[domain.ChangeChain, ...]) -> list[ChangeChain]:
+    return [change_chain(change) for change in changes]
+
+
 def differences(report: domain.ImpactReport) -> Differences:
     answer = report.differences
     return Differences(
@@ -498,7 +512,6 @@ def differences(report: domain.ImpactReport) -> Differences:
         by_response=counts(answer.by_response),
         share_adopted_or_adapted=share_or_none(answer.share_adopted_or_adapted),
         answer=answer,
-        lists={},
         scope_counts=[
             ScopeCount(scope=enums.ChangeScope(key), count=count)
             for key, count in answer.by_scope.items()
@@ -657,11 +670,7 @@ class EndResult(Answered):
         description="Changes in the slice whose scope is the end result, in the order "
         "they were recorded.",
         resolver=lambda root: listed_once(
-            root,
-            "end_result_changes",
-            lambda: [
-                change_summary(change) for change in root.answer.end_result_changes
-            ],
+            change_summaries, root.answer.end_result_changes
         ),
     )
     difference_counts: list[DifferenceCount] = strawberry.field(
@@ -681,7 +690,6 @@ class EndResult(Answered):
         "some difference, in the order they were recorded."
     )
     answer: strawberry.Private[domain.EndResultAnswer]
-    lists: strawberry.Private[dict[str, Any]]
 
 
 def change_summary(answer: domain.ChangeSummary) -> ChangeSummary:
@@ -695,13 +703,18 @@ def change_summary(answer: domain.ChangeSummary) -> ChangeSummary:
     )
 
 
+def change_summaries(
+    changes: tuple[domain.ChangeSummary, ...],
+) -> list[ChangeSummary]:
+    return [change_summary(change) for change in changes]
+
+
 def end_result(report: domain.ImpactReport) -> EndResult:
     answer = report.end_result
     return EndResult(
         position=report.position,
         moment=report.moment,
         answer=answer,
-        lists={},
         difference_counts=[
             DifferenceCount(difference=enums.InvolvementDifference(key), count=count)
             for key, count in answer.outcomes_by_difference.items()
@@ -735,20 +748,20 @@ class Beyond(Answered):
     by_kind: list[BeyondKindChanges] = strawberry.field(
         description="Beyond-scope changes in the slice by their kind; only kinds with "
         "changes appear.",
-        resolver=lambda root: listed_once(
-            root,
-            "by_kind",
-            lambda: [
-                BeyondKindChanges(
-                    kind=enums.BeyondKind(kind),
-                    changes=[change_summary(change) for change in changes],
-                )
-                for kind, changes in root.answer.by_kind.items()
-            ],
-        ),
+        resolver=lambda root: listed_once(beyond_kinds, root.answer.by_kind),
     )
     answer: strawberry.Private[domain.BeyondAnswer]
-    lists: strawberry.Private[dict[str, Any]]
+
+
+def beyond_kinds(
+    by_kind: dict[str, tuple[domain.ChangeSummary, ...]],
+) -> list[BeyondKindChanges]:
+    return [
+        BeyondKindChanges(
+            kind=enums.BeyondKind(kind), changes=change_summaries(changes)
+        )
+        for kind, changes in by_kind.items()
+    ]
 
 
 def beyond(report: domain.ImpactReport) -> Beyond:
@@ -757,7 +770,6 @@ def beyond(report: domain.ImpactReport) -> Beyond:
         position=report.position,
         moment=report.moment,
         answer=answer,
-        lists={},
     )
 
 

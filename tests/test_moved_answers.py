@@ -23,7 +23,7 @@ from fourpi.domain.vocabulary import (
     ParticipantKind,
     ResponseOutcome,
 )
-from fourpi.graphql import answer_queries
+from fourpi.graphql import answer_queries, answer_types
 from fourpi.graphql.answer_queries import AnswerQueries
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.memo import Memo
@@ -701,6 +701,7 @@ def test_the_api_answers_after_a_write_as_a_process_that_evaluates_everything() 
             with pytest.MonkeyPatch.context() as patched:
                 # and converted afresh, sharing nothing kept
                 patched.setattr(answer_queries, "_CONVERTED", Memo(64))
+                patched.setattr(answer_types, "_LISTS", Memo(64))
                 assert given == answers(afresh)
             afresh.close()
         kept.close()
