@@ -1,8 +1,7 @@
 """The query fields that answer the five 4PI impact questions and the indicators around them, for any slice and past moment."""
 
-import weakref
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -12,6 +11,7 @@ from fourpi.graphql import answer_types as answers
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, READERS_OF_PEOPLE
 from fourpi.graphql.reading import AsOfInput, SliceInput, disclosed, report_for
+from fourpi.memo import Memo
 from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport
 
 SliceArgument = Annotated[
@@ -51,45 +51,39 @@ TargetDaysArgument = Annotated[
 
 T = TypeVar("T")
 
-_CONVERTED: dict[tuple[int, ...], dict[tuple[Any, ...], Any]] = {}
-"""Answers already converted for the API, by what a report holds (see `_held`)."""
-
-
-def _held(report: ImpactReport) -> tuple[int, ...]:
-    """What a report holds, by identity, but for its position: the same for a report
-    moved on to a later position because nothing read had changed
-    (`ImpactViews._evaluated`), which shares every answer of the one it came from."""
-    return tuple(
-        id(getattr(report, field.name))
-        for field in fields(report)
-        if field.name != "position"
-    )
+CONVERTED_ANSWERS_KEPT = 1024
+_CONVERTED: Memo[tuple[Any, Any]] = Memo(CONVERTED_ANSWERS_KEPT)
+"""Answers already converted for the API, each with the report's answer it was
+converted from (kept with it, so that no other answer can take its id while the
+conversion is kept)."""
 
 
 def once_per_report(convert: Callable[..., T], report: ImpactReport, *how: Any) -> T:
     """An answer converted from a report for the API, converted once and then shared
-    by every request that gets the same report, or one moved on from it (reports are
-    kept per log position, so the busy case is many evaluators asking at one
-    position, and the next is the first answer after a write that changed nothing
-    read). The converted answers are never changed after they are made; `how` is the
-    rest of what the conversion depends on (how people are disclosed)."""
-    held = _held(report)
-    of_report = _CONVERTED.get(held)
-    if of_report is None:
-        of_report = _CONVERTED[held] = {}
-        # Forgotten with what the reports hold, before an id of it can be reused:
-        # every report holding it holds all of it.
-        weakref.finalize(report.intended_outcomes, _CONVERTED.pop, held, None)
-    key = (convert, *how)
-    found: Any = of_report.get(key)
-    if found is None:
+    by every request that gets the same answer: of the same report, of one moved on
+    from it (reports are kept per log position, so the busy case is many evaluators
+    asking at one position, and the next is the first answer after a write that
+    changed nothing read), or of a report after a write that left this answer as it
+    was (`evaluate` takes such answers from the last report as they are). Each
+    conversion is named after the report's field it converts and reads nothing else
+    of the report but its slice, moment and position; `how` is the rest of what it
+    depends on (how people are disclosed). The converted answers are never changed
+    after they are made."""
+    answer = getattr(report, convert.__name__)
+
+    def converted() -> tuple[Any, Any]:
         with collection_paused():
-            found = of_report[key] = convert(report, *how)
+            return answer, convert(report, *how)
+
+    kept, found = _CONVERTED.get(
+        (convert, id(answer), report.slice, report.moment, *how), converted
+    )
+    assert kept is answer
     if found.position != report.position:
         # A shallow copy: the converted lists are shared, never changed.
         found = replace(found, position=report.position)
-    converted: T = found
-    return converted
+    result: T = found
+    return result
 
 
 async def resolve_intended_outcomes(

@@ -1,21 +1,26 @@
 """The 4PI answers as GraphQL output types, each with the plain function that maps a domain answer onto it."""
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
 
+from fourpi.collection import collection_paused
 from fourpi.graphql import enums
+from fourpi.memo import Memo
 from fourpi.projections import answers as domain
 from fourpi.projections import disclosure as cells
 from fourpi.projections.disclosure import Cell, Disclosure
 from fourpi.projections.evaluate import AWAITING_RESPONSE, NOT_ASSESSED
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
+S = TypeVar("S")
 
 POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
@@ -27,6 +32,30 @@ MOMENT = (
 
 
 # Pieces shared by several answers
+
+
+CONVERTED_LISTS_KEPT = 256
+_LISTS: Memo[tuple[Any, list[Any]]] = Memo(CONVERTED_LISTS_KEPT)
+"""Long lists already converted, each with the answer's list it was converted from
+(kept with it, so that no other list can take its id while the conversion is kept)."""
+
+
+def listed_once(convert: Callable[[S], list[T]], source: S) -> list[T]:
+    """A long list of an answer (its outcomes, its changes), converted the first
+    time a query selects it and then shared by every answer holding the same list:
+    of the same report, or of a later one that took the list as it was (see
+    `fourpi.projections.evaluate.REPORT_PARTS`). A query that does not select the
+    list costs nothing for it, however long it is. The converted lists are never
+    changed after they are made."""
+
+    def converted_now() -> tuple[S, list[T]]:
+        with collection_paused():
+            return source, convert(source)
+
+    kept, converted = _LISTS.get((convert, id(source)), converted_now)
+    assert kept is source
+    result: list[T] = converted
+    return result
 
 
 @strawberry.type(description="An answer, and the moment of the record it answers from.")
@@ -267,7 +296,8 @@ class OutcomeStatus:
 )
 class IntendedOutcomes(Answered):
     outcomes: list[OutcomeStatus] = strawberry.field(
-        description="The intended outcomes, in the order they were recorded."
+        description="The intended outcomes, in the order they were recorded.",
+        resolver=lambda root: listed_once(outcome_statuses, root.answer.outcomes),
     )
     assessment_counts: list[AssessmentCount] = strawberry.field(
         description="The outcomes counted by their latest assessment, in the "
@@ -290,6 +320,7 @@ class IntendedOutcomes(Answered):
         deprecation_reason="Named for only half of what it counts: use "
         "shareAchievedOrPartlyAchieved (the same value).",
     )
+    answer: strawberry.Private[domain.IntendedOutcomesAnswer]
 
 
 def outcome_status(answer: domain.OutcomeStatus) -> OutcomeStatus:
@@ -309,12 +340,18 @@ def outcome_status(answer: domain.OutcomeStatus) -> OutcomeStatus:
     )
 
 
+def outcome_statuses(
+    outcomes: tuple[domain.OutcomeStatus, ...],
+) -> list[OutcomeStatus]:
+    return [outcome_status(outcome) for outcome in outcomes]
+
+
 def intended_outcomes(report: domain.ImpactReport) -> IntendedOutcomes:
     answer = report.intended_outcomes
     return IntendedOutcomes(
         position=report.position,
         moment=report.moment,
-        outcomes=[outcome_status(outcome) for outcome in answer.outcomes],
+        answer=answer,
         assessment_counts=[
             AssessmentCount(assessment=key, count=count)
             for key, count in keyed(
@@ -403,7 +440,8 @@ class Differences(Answered):
     )
     changes: list[ChangeChain] = strawberry.field(
         description="The changes in the slice with at least one source contribution, "
-        "in the order they were recorded."
+        "in the order they were recorded.",
+        resolver=lambda root: listed_once(change_chains, root.answer.changes),
     )
     scope_counts: list[ScopeCount] = strawberry.field(
         description="Those changes counted by scope; only non-zero counts appear."
@@ -424,6 +462,7 @@ class Differences(Answered):
     untraced_changes: int = strawberry.field(
         description="Changes in the slice with no source contribution."
     )
+    answer: strawberry.Private[domain.DifferencesAnswer]
 
 
 def contribution_link(answer: domain.ContributionLink) -> ContributionLink:
@@ -454,6 +493,10 @@ def change_chain(answer: domain.ChangeChain) -> ChangeChain:
     )
 
 
+def change_chains(changes: tuple[domain.ChangeChain, ...]) -> list[ChangeChain]:
+    return [change_chain(change) for change in changes]
+
+
 def differences(report: domain.ImpactReport) -> Differences:
     answer = report.differences
     return Differences(
@@ -468,7 +511,7 @@ def differences(report: domain.ImpactReport) -> Differences:
         ],
         by_response=counts(answer.by_response),
         share_adopted_or_adapted=share_or_none(answer.share_adopted_or_adapted),
-        changes=[change_chain(change) for change in answer.changes],
+        answer=answer,
         scope_counts=[
             ScopeCount(scope=enums.ChangeScope(key), count=count)
             for key, count in answer.by_scope.items()
@@ -625,7 +668,10 @@ class ChangeSummary:
 class EndResult(Answered):
     end_result_changes: list[ChangeSummary] = strawberry.field(
         description="Changes in the slice whose scope is the end result, in the order "
-        "they were recorded."
+        "they were recorded.",
+        resolver=lambda root: listed_once(
+            change_summaries, root.answer.end_result_changes
+        ),
     )
     difference_counts: list[DifferenceCount] = strawberry.field(
         description="Intended outcomes (as in question 1) counted by whether "
@@ -643,6 +689,7 @@ class EndResult(Answered):
         description="The intended outcomes where involvement made a significant or "
         "some difference, in the order they were recorded."
     )
+    answer: strawberry.Private[domain.EndResultAnswer]
 
 
 def change_summary(answer: domain.ChangeSummary) -> ChangeSummary:
@@ -656,14 +703,18 @@ def change_summary(answer: domain.ChangeSummary) -> ChangeSummary:
     )
 
 
+def change_summaries(
+    changes: tuple[domain.ChangeSummary, ...],
+) -> list[ChangeSummary]:
+    return [change_summary(change) for change in changes]
+
+
 def end_result(report: domain.ImpactReport) -> EndResult:
     answer = report.end_result
     return EndResult(
         position=report.position,
         moment=report.moment,
-        end_result_changes=[
-            change_summary(change) for change in answer.end_result_changes
-        ],
+        answer=answer,
         difference_counts=[
             DifferenceCount(difference=enums.InvolvementDifference(key), count=count)
             for key, count in answer.outcomes_by_difference.items()
@@ -696,8 +747,21 @@ class BeyondKindChanges:
 class Beyond(Answered):
     by_kind: list[BeyondKindChanges] = strawberry.field(
         description="Beyond-scope changes in the slice by their kind; only kinds with "
-        "changes appear."
+        "changes appear.",
+        resolver=lambda root: listed_once(beyond_kinds, root.answer.by_kind),
     )
+    answer: strawberry.Private[domain.BeyondAnswer]
+
+
+def beyond_kinds(
+    by_kind: dict[str, tuple[domain.ChangeSummary, ...]],
+) -> list[BeyondKindChanges]:
+    return [
+        BeyondKindChanges(
+            kind=enums.BeyondKind(kind), changes=change_summaries(changes)
+        )
+        for kind, changes in by_kind.items()
+    ]
 
 
 def beyond(report: domain.ImpactReport) -> Beyond:
@@ -705,13 +769,7 @@ def beyond(report: domain.ImpactReport) -> Beyond:
     return Beyond(
         position=report.position,
         moment=report.moment,
-        by_kind=[
-            BeyondKindChanges(
-                kind=enums.BeyondKind(kind),
-                changes=[change_summary(change) for change in changes],
-            )
-            for kind, changes in answer.by_kind.items()
-        ],
+        answer=answer,
     )
 
 

@@ -6,18 +6,27 @@ slice's facts refer to (for a narrow slice, only that: an initiative's answers l
 only its own rows), and builds every answer from those, each table scanned once. Rows
 are read by column: the projection has already typed every value (see schema.py), so
 a row here is a `Fields`, and the names its values are bound to say what they hold.
+
+The report is worked out in parts (`REPORT_PARTS`), each reading only the tables it
+names, and each narrowed list and index is built when a part first asks for it. Given
+the last report for the same question and the rows recorded since, a part those rows
+leave as it was is taken from it as it is, and what became of each contribution
+(`_Ledger`) is moved on by the rows that name it: after a write, the report costs
+what the write touched rather than the organisation's size.
 """
 
-from collections import Counter, defaultdict
+import threading
+import weakref
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from fourpi.domain.calendar import add_months
@@ -173,21 +182,34 @@ def _values(vocabulary: type[StrEnum]) -> tuple[str, ...]:
 
 def _day_spread(days: Iterable[int]) -> DaySpread:
     """Count, median, nearest-rank 90th percentile and longest of whole days."""
-    values = sorted(days)
-    count = len(values)
+    return _spread_of(Counter(days))
+
+
+def _spread_of(counted: Mapping[int, int]) -> DaySpread:
+    """The spread of whole days given how many times each occurs (see
+    `_day_spread`): its cost grows with the distinct days, not the facts."""
+    ordered = sorted(day for day, times in counted.items() if times)
+    count = sum(counted[day] for day in ordered)
     if not count:
         return DaySpread(count=0, median=None, p90=None, longest=None)
+
+    def nth(rank: int) -> int:
+        """The value at index `rank` of the sorted values."""
+        for day in ordered:
+            rank -= counted[day]
+            if rank < 0:
+                return day
+        raise IndexError(rank)
+
     middle = count // 2
     median = (
-        Fraction(values[middle])
+        Fraction(nth(middle))
         if count % 2
-        else Fraction(values[middle - 1] + values[middle], 2)
+        else Fraction(nth(middle - 1) + nth(middle), 2)
     )
     # ceil(0.9 * n) in integers, so no float rounding can move the rank.
     rank = -(-9 * count // 10)
-    return DaySpread(
-        count=count, median=median, p90=values[rank - 1], longest=values[-1]
-    )
+    return DaySpread(count=count, median=median, p90=nth(rank - 1), longest=ordered[-1])
 
 
 # Cycles and reference populations: small tables, read whole.
@@ -375,10 +397,33 @@ class _Narrowing:
         )
 
 
-@dataclass(frozen=True)
-class _Sliced:
+class _SlicedFacts(Protocol):
     """The facts of the slice, each list in log order (meetings by held_at). Lists
     the slice does not narrow are the facts' own lists: never change them."""
+
+    @property
+    def outcomes(self) -> list[Fields]: ...
+    @property
+    def assessments(self) -> dict[UUID, Fields]: ...
+    @property
+    def contributions(self) -> list[Fields]: ...
+    @property
+    def changes(self) -> list[Fields]: ...
+    @property
+    def answers(self) -> list[Fields]: ...
+    @property
+    def meetings(self) -> list[Fields]: ...
+    @property
+    def roles(self) -> list[Fields]: ...
+    @property
+    def payments(self) -> list[Fields]: ...
+    @property
+    def support(self) -> list[Fields]: ...
+
+
+@dataclass(frozen=True)
+class _Sliced:
+    """The facts of the slice, every list narrowed at once (see `_SlicedFacts`)."""
 
     outcomes: list[Fields]
     assessments: dict[UUID, Fields]
@@ -391,67 +436,96 @@ class _Sliced:
     support: list[Fields]
 
 
-def _narrow(facts: Tables, narrowing: _Narrowing) -> _Sliced:
-    outcomes = narrowing.tagged(
-        narrowing.of_initiative(facts["intended_outcomes"]), "impact_areas"
-    )
-    wanted_outcomes = {row["outcome_id"] for row in outcomes}
-    assessments = _latest(
-        (
-            row
-            for row in narrowing.dated(
-                facts["outcome_assessments"], itemgetter("assessed_on")
-            )
-            if row["outcome_id"] in wanted_outcomes
-        ),
-        "outcome_id",
-    )
-    role_ended_on = {row["role_id"]: row["ended_on"] for row in facts["role_endings"]}
-    return _Sliced(
-        outcomes=outcomes,
-        assessments=assessments,
-        contributions=narrowing.tagged(
-            narrowing.dated(facts["contributions"], itemgetter("made_on")),
+class _Narrowed:
+    """The facts of the slice, each list narrowed when it is first asked for, so an
+    answer worked out alone reads only the tables it needs (see `REPORT_PARTS`)."""
+
+    def __init__(self, facts: Tables, narrowing: _Narrowing) -> None:
+        self.facts = facts
+        self.narrowing = narrowing
+
+    @cached_property
+    def outcomes(self) -> list[Fields]:
+        narrowing = self.narrowing
+        return narrowing.tagged(
+            narrowing.of_initiative(self.facts["intended_outcomes"]), "impact_areas"
+        )
+
+    @cached_property
+    def assessments(self) -> dict[UUID, Fields]:
+        wanted_outcomes = {row["outcome_id"] for row in self.outcomes}
+        return _latest(
+            (
+                row
+                for row in self.narrowing.dated(
+                    self.facts["outcome_assessments"], itemgetter("assessed_on")
+                )
+                if row["outcome_id"] in wanted_outcomes
+            ),
+            "outcome_id",
+        )
+
+    @cached_property
+    def contributions(self) -> list[Fields]:
+        narrowing = self.narrowing
+        return narrowing.tagged(
+            narrowing.dated(self.facts["contributions"], itemgetter("made_on")),
             "impact_areas",
-        ),
-        changes=narrowing.of_area(
-            narrowing.dated(facts["changes"], itemgetter("changed_on"))
-        ),
-        answers=narrowing.dated(facts["process_answers"], itemgetter("answered_on")),
-        meetings=sorted(
-            narrowing.dated(facts["meetings"], _held_on),
+        )
+
+    @cached_property
+    def changes(self) -> list[Fields]:
+        narrowing = self.narrowing
+        return narrowing.of_area(
+            narrowing.dated(self.facts["changes"], itemgetter("changed_on"))
+        )
+
+    @cached_property
+    def answers(self) -> list[Fields]:
+        return self.narrowing.dated(
+            self.facts["process_answers"], itemgetter("answered_on")
+        )
+
+    @cached_property
+    def meetings(self) -> list[Fields]:
+        return sorted(
+            self.narrowing.dated(self.facts["meetings"], _held_on),
             key=lambda row: (row["held_at"], row["position"]),
-        ),
-        roles=narrowing.active(facts["roles"], role_ended_on),
-        payments=narrowing.dated(facts["payments"], itemgetter("owed_on")),
-        support=narrowing.dated(facts["support"], itemgetter("given_on")),
+        )
+
+    @cached_property
+    def roles(self) -> list[Fields]:
+        role_ended_on = {
+            row["role_id"]: row["ended_on"] for row in self.facts["role_endings"]
+        }
+        return self.narrowing.active(self.facts["roles"], role_ended_on)
+
+    @cached_property
+    def payments(self) -> list[Fields]:
+        return self.narrowing.dated(self.facts["payments"], itemgetter("owed_on"))
+
+    @cached_property
+    def support(self) -> list[Fields]:
+        return self.narrowing.dated(self.facts["support"], itemgetter("given_on"))
+
+
+def _narrow(facts: Tables, narrowing: _Narrowing) -> _Sliced:
+    narrowed = _Narrowed(facts, narrowing)
+    return _Sliced(
+        outcomes=narrowed.outcomes,
+        assessments=narrowed.assessments,
+        contributions=narrowed.contributions,
+        changes=narrowed.changes,
+        answers=narrowed.answers,
+        meetings=narrowed.meetings,
+        roles=narrowed.roles,
+        payments=narrowed.payments,
+        support=narrowed.support,
     )
 
 
 # What the slice's facts refer to, looked up by id, built once so that no answer
 # scans a table twice.
-
-
-@dataclass(frozen=True)
-class _Index:
-    """voices: the participants, of those looked up, who are service users or
-    carers."""
-
-    initiatives: dict[UUID, Fields]
-    voices: frozenset[UUID]
-    monitoring: dict[UUID, Fields]
-    papers_sent_at: dict[UUID, datetime]
-    reserved_meetings: frozenset[UUID]
-    attendees: dict[UUID, list[UUID]]
-    contributions: dict[UUID, Fields]
-    latest_response: dict[UUID, Fields]
-    first_response_on: dict[UUID, date]
-    first_feedback_on: dict[UUID, date]
-    sources: dict[UUID, list[UUID]]
-    contributions_with_change: frozenset[UUID]
-    paid_on: dict[UUID, date]
-    cycles: dict[tuple[UUID, int], _Cycle]
-    reference_shares: dict[UUID | None, dict[tuple[str, str], Fraction]]
 
 
 def _ids(rows: Iterable[Fields], column: str, whole: bool) -> set[UUID] | None:
@@ -467,85 +541,184 @@ def _kept(rows: list[Fields], column: str, ids: Container[UUID] | None) -> list[
     return [row for row in rows if row[column] in ids]
 
 
-def _index(
-    facts: Tables,
-    sliced: _Sliced,
-    cycles: dict[tuple[UUID, int], _Cycle],
-    whole: bool,
-) -> _Index:
+class _Index:
     """Each table indexed for the ids the slice's facts refer to, so that a narrow
-    slice looks up only its own (whole: the slice is the whole organisation)."""
-    meetings = _ids(sliced.meetings, "meeting_id", whole)
-    attendees = _group(
-        _kept(facts["attendance"], "meeting_id", meetings),
-        "meeting_id",
-        "participant_id",
-    )
-    change_sources = facts["change_sources"]
-    sources = _group(
-        _kept(change_sources, "change_id", _ids(sliced.changes, "change_id", whole)),
-        "change_id",
-        "contribution_id",
-    )
-    # The contributions of the slice, and those its changes came from.
-    contributions = _ids(sliced.contributions, "contribution_id", whole)
-    contributions_with_change = frozenset(
-        row["contribution_id"]
-        for row in _kept(change_sources, "contribution_id", contributions)
-    )
-    if contributions is not None:
-        contributions.update(c for ids in sources.values() for c in ids)
-    responses = _kept(facts["responses"], "contribution_id", contributions)
-    # Those involved, and those at the slice's meetings.
-    people = _ids(sliced.roles, "participant_id", whole)
-    if people is not None:
-        people.update(p for ids in attendees.values() for p in ids)
-    participants = _by(
-        _kept(facts["participants"], "participant_id", people), "participant_id"
-    )
-    return _Index(
-        initiatives=_by(facts["initiatives"], "initiative_id"),
-        voices=frozenset(
+    slice looks up only its own (whole: the slice is the whole organisation). Each
+    index is built when first asked for, so an answer worked out alone reads only
+    the tables it needs (see `REPORT_PARTS`).
+
+    voices: the participants, of those looked up, who are service users or carers."""
+
+    def __init__(
+        self,
+        facts: Tables,
+        sliced: _SlicedFacts,
+        whole: bool,
+        cycles: dict[tuple[UUID, int], _Cycle] | None = None,
+    ) -> None:
+        self.facts = facts
+        self.sliced = sliced
+        self.whole = whole
+        if cycles is not None:
+            self.cycles = cycles
+
+    @cached_property
+    def meeting_ids(self) -> set[UUID] | None:
+        return _ids(self.sliced.meetings, "meeting_id", self.whole)
+
+    @cached_property
+    def attendees(self) -> dict[UUID, list[UUID]]:
+        return _group(
+            _kept(self.facts["attendance"], "meeting_id", self.meeting_ids),
+            "meeting_id",
+            "participant_id",
+        )
+
+    @cached_property
+    def sources(self) -> dict[UUID, list[UUID]]:
+        return _group(
+            _kept(
+                self.facts["change_sources"],
+                "change_id",
+                _ids(self.sliced.changes, "change_id", self.whole),
+            ),
+            "change_id",
+            "contribution_id",
+        )
+
+    @cached_property
+    def contributions_of_slice(self) -> set[UUID] | None:
+        return _ids(self.sliced.contributions, "contribution_id", self.whole)
+
+    @cached_property
+    def contribution_ids(self) -> set[UUID] | None:
+        """The contributions of the slice, and those its changes came from."""
+        contributions = self.contributions_of_slice
+        if contributions is None:
+            return None
+        return contributions.union(c for ids in self.sources.values() for c in ids)
+
+    @cached_property
+    def contributions_with_change(self) -> frozenset[UUID]:
+        return frozenset(
+            row["contribution_id"]
+            for row in _kept(
+                self.facts["change_sources"],
+                "contribution_id",
+                self.contributions_of_slice,
+            )
+        )
+
+    @cached_property
+    def sourced(self) -> frozenset[UUID]:
+        """The contributions the slice's changes came from."""
+        return frozenset(c for ids in self.sources.values() for c in ids)
+
+    @cached_property
+    def responses(self) -> list[Fields]:
+        return _kept(self.facts["responses"], "contribution_id", self.contribution_ids)
+
+    @cached_property
+    def people(self) -> set[UUID] | None:
+        """Those involved, and those at the slice's meetings."""
+        people = _ids(self.sliced.roles, "participant_id", self.whole)
+        if people is not None:
+            people.update(p for ids in self.attendees.values() for p in ids)
+        return people
+
+    @cached_property
+    def initiatives(self) -> dict[UUID, Fields]:
+        return _by(self.facts["initiatives"], "initiative_id")
+
+    @cached_property
+    def voices(self) -> frozenset[UUID]:
+        participants = _by(
+            _kept(self.facts["participants"], "participant_id", self.people),
+            "participant_id",
+        )
+        return frozenset(
             participant_id
             for participant_id, row in participants.items()
             if row["participant_kind"] in VOICES
-        ),
-        monitoring=_latest(
-            _kept(facts["monitoring"], "participant_id", people), "participant_id"
-        ),
-        papers_sent_at={
+        )
+
+    @cached_property
+    def monitoring(self) -> dict[UUID, Fields]:
+        return _latest(
+            _kept(self.facts["monitoring"], "participant_id", self.people),
+            "participant_id",
+        )
+
+    @cached_property
+    def papers_sent_at(self) -> dict[UUID, datetime]:
+        return {
             row["meeting_id"]: row["sent_at"]
-            for row in _kept(facts["meeting_papers"], "meeting_id", meetings)
-        },
-        reserved_meetings=frozenset(
+            for row in _kept(
+                self.facts["meeting_papers"], "meeting_id", self.meeting_ids
+            )
+        }
+
+    @cached_property
+    def reserved_meetings(self) -> frozenset[UUID]:
+        return frozenset(
             row["meeting_id"]
-            for row in _kept(facts["meeting_reserves"], "meeting_id", meetings)
-        ),
-        attendees=attendees,
-        contributions=_by(
-            _kept(facts["contributions"], "contribution_id", contributions),
+            for row in _kept(
+                self.facts["meeting_reserves"], "meeting_id", self.meeting_ids
+            )
+        )
+
+    @cached_property
+    def contributions(self) -> dict[UUID, Fields]:
+        return _by(
+            _kept(
+                self.facts["contributions"], "contribution_id", self.contribution_ids
+            ),
             "contribution_id",
-        ),
-        latest_response=_latest(responses, "contribution_id"),
-        first_response_on=_earliest_day(responses, "contribution_id", "responded_on"),
-        first_feedback_on=_earliest_day(
-            _kept(facts["feedback"], "contribution_id", contributions),
+        )
+
+    @cached_property
+    def latest_response(self) -> dict[UUID, Fields]:
+        return _latest(self.responses, "contribution_id")
+
+    @cached_property
+    def first_response_on(self) -> dict[UUID, date]:
+        return _earliest_day(self.responses, "contribution_id", "responded_on")
+
+    @cached_property
+    def first_feedback_on(self) -> dict[UUID, date]:
+        return _earliest_day(
+            _kept(self.facts["feedback"], "contribution_id", self.contribution_ids),
             "contribution_id",
             "given_on",
-        ),
-        sources=sources,
-        contributions_with_change=contributions_with_change,
-        paid_on={
+        )
+
+    @cached_property
+    def paid_on(self) -> dict[UUID, date]:
+        return {
             row["payment_id"]: row["paid_on"]
             for row in _kept(
-                facts["payments_made"],
+                self.facts["payments_made"],
                 "payment_id",
-                _ids(sliced.payments, "payment_id", whole),
+                _ids(self.sliced.payments, "payment_id", self.whole),
             )
-        },
-        cycles=cycles,
-        reference_shares=_reference_shares(facts["reference_shares"]),
-    )
+        }
+
+    @cached_property
+    def cycles(self) -> dict[tuple[UUID, int], _Cycle]:
+        return _cycles(self.facts["cycle_phases"])
+
+    @cached_property
+    def reference_shares(self) -> dict[UUID | None, dict[tuple[str, str], Fraction]]:
+        return _reference_shares(self.facts["reference_shares"])
+
+
+def _index(
+    facts: Tables,
+    sliced: _SlicedFacts,
+    cycles: dict[tuple[UUID, int], _Cycle],
+    whole: bool,
+) -> _Index:
+    return _Index(facts, sliced, whole, cycles)
 
 
 # 1. What were the intended outcomes?
@@ -575,7 +748,7 @@ def _outcome_status(outcome: Fields, assessment: Fields | None) -> OutcomeStatus
     )
 
 
-def _outcome_statuses(sliced: _Sliced) -> tuple[OutcomeStatus, ...]:
+def _outcome_statuses(sliced: _SlicedFacts) -> tuple[OutcomeStatus, ...]:
     assessments = sliced.assessments
     return tuple(
         _outcome_status(row, assessments.get(row["outcome_id"]))
@@ -625,31 +798,196 @@ def _chain(index: _Index, change: Fields, sources: list[UUID]) -> ChangeChain:
     )
 
 
-def _differences(index: _Index, sliced: _Sliced) -> DifferencesAnswer:
-    latest_response = index.latest_response
-    outcomes: list[str] = []
-    for row in sliced.contributions:
-        response = latest_response.get(row["contribution_id"])
-        outcomes.append(
-            (None if response is None else response["outcome"]) or AWAITING_RESPONSE
+# What became of each contribution of the slice, kept from one report to the next
+
+
+@dataclass(frozen=True)
+class _BecameOf:
+    """What the answers read of one contribution of the slice: when it was made,
+    its latest response, its earliest response and feedback, and whether any
+    change came from it."""
+
+    made_on: date
+    latest_response: Fields | None
+    first_response_on: date | None
+    first_feedback_on: date | None
+    led_to_change: bool
+
+    @property
+    def outcome(self) -> str:
+        response = self.latest_response
+        return (None if response is None else response["outcome"]) or AWAITING_RESPONSE
+
+    @property
+    def declined(self) -> bool:
+        response = self.latest_response
+        return (
+            response is not None
+            and response["outcome"] == ResponseOutcome.DECLINED.value
         )
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """What became of each contribution of a slice at a position, and the counts
+    the answers are made of, so that after a write only the contributions it
+    names are looked at again (`_extended`)."""
+
+    position: int
+    contributions: dict[UUID, _BecameOf]
+    outcomes: Counter[str]
+    feedback_days: Counter[int]
+    response_days: Counter[int]
+    led_to_change: int
+    declined: int
+    declines_explained: int
+
+
+def _counted(ledger: _Ledger, became: _BecameOf, times: int) -> _Ledger:
+    """The ledger with one contribution's part of the counts added (times 1) or
+    taken away (times -1); its counters are changed in place."""
+    ledger.outcomes[became.outcome] += times
+    if became.first_feedback_on is not None:
+        ledger.feedback_days[(became.first_feedback_on - became.made_on).days] += times
+    if became.first_response_on is not None:
+        ledger.response_days[(became.first_response_on - became.made_on).days] += times
+    declined = became.declined
+    explained = declined and bool(
+        ((became.latest_response or {})["rationale"] or "").strip()
+    )
+    return replace(
+        ledger,
+        led_to_change=ledger.led_to_change + times * became.led_to_change,
+        declined=ledger.declined + times * declined,
+        declines_explained=ledger.declines_explained + times * explained,
+    )
+
+
+def _ledger(evaluation: "Evaluation", position: int) -> _Ledger:
+    index = evaluation.index
+    latest_response = index.latest_response
+    first_response_on = index.first_response_on
+    first_feedback_on = index.first_feedback_on
+    with_change = index.contributions_with_change
+    ledger = _Ledger(position, {}, Counter(), Counter(), Counter(), 0, 0, 0)
+    for row in evaluation.sliced.contributions:
+        c = row["contribution_id"]
+        became = _BecameOf(
+            made_on=row["made_on"],
+            latest_response=latest_response.get(c),
+            first_response_on=first_response_on.get(c),
+            first_feedback_on=first_feedback_on.get(c),
+            led_to_change=c in with_change,
+        )
+        ledger.contributions[c] = became
+        ledger = _counted(ledger, became, 1)
+    return ledger
+
+
+def _extended(
+    ledger: _Ledger,
+    evaluation: "Evaluation",
+    position: int,
+    between: Mapping[str, Sequence[Fields]],
+) -> _Ledger | None:
+    """The ledger moved on to a later position by the rows recorded between,
+    looking only at the contributions they name; None when they are not only
+    new contributions, responses, feedback and sources of changes."""
+    if position <= ledger.position or between.get("erasures"):
+        return None
+    if evaluation.slice.cycle is not None and between.get("cycle_phases"):
+        return None
+    narrowing = evaluation.narrowing
+    became_of = dict(ledger.contributions)
+    ledger = replace(
+        ledger,
+        position=position,
+        contributions=became_of,
+        outcomes=Counter(ledger.outcomes),
+        feedback_days=Counter(ledger.feedback_days),
+        response_days=Counter(ledger.response_days),
+    )
+    for row in between.get("contributions", ()):
+        c = row["contribution_id"]
+        if c in became_of:
+            return None
+        if narrowing.tagged(
+            narrowing.dated([row], itemgetter("made_on")), "impact_areas"
+        ):
+            became_of[c] = _BecameOf(row["made_on"], None, None, None, False)
+            ledger = _counted(ledger, became_of[c], 1)
+    # A response, feedback or source names a contribution recorded before it.
+    for table, update in (
+        ("responses", _responded),
+        ("feedback", _fed_back),
+        ("change_sources", _led_to_change),
+    ):
+        for row in between.get(table, ()):
+            old = became_of.get(row["contribution_id"])
+            if old is None:
+                continue  # not a contribution of the slice
+            new = update(old, row)
+            became_of[row["contribution_id"]] = new
+            ledger = _counted(_counted(ledger, old, -1), new, 1)
+    return ledger
+
+
+def _responded(became: _BecameOf, response: Fields) -> _BecameOf:
+    first: date | None = became.first_response_on
+    day: date = response["responded_on"]
+    latest = became.latest_response
+    return replace(
+        became,
+        latest_response=response
+        if latest is None or response["position"] > latest["position"]
+        else latest,
+        first_response_on=day if first is None or day < first else first,
+    )
+
+
+def _fed_back(became: _BecameOf, feedback: Fields) -> _BecameOf:
+    first: date | None = became.first_feedback_on
+    day: date = feedback["given_on"]
+    return replace(
+        became, first_feedback_on=day if first is None or day < first else first
+    )
+
+
+def _led_to_change(became: _BecameOf, _: Fields) -> _BecameOf:
+    return replace(became, led_to_change=True)
+
+
+def _responses_to_contributions(ledger: _Ledger) -> dict[str, Any]:
+    counted = len(ledger.contributions)
+    outcomes = ledger.outcomes
+    return {
+        "contributions": counted,
+        "by_response": {
+            outcome: outcomes[outcome]
+            for outcome in _in_order(
+                (o for o, times in outcomes.items() if times),
+                [*_values(ResponseOutcome), AWAITING_RESPONSE],
+            )
+        },
+        "share_adopted_or_adapted": _ratio(sum(outcomes[o] for o in TAKEN_ON), counted),
+    }
+
+
+def _traced_changes(index: _Index, sliced: _SlicedFacts) -> dict[str, Any]:
     all_sources = index.sources
     traced = [
         (row, sources)
         for row in sliced.changes
         if (sources := all_sources.get(row["change_id"]))
     ]
-    return DifferencesAnswer(
-        contributions=len(outcomes),
-        by_response=_counts(outcomes, [*_values(ResponseOutcome), AWAITING_RESPONSE]),
-        share_adopted_or_adapted=_ratio(
-            sum(1 for o in outcomes if o in TAKEN_ON), len(outcomes)
+    return {
+        "changes": tuple(_chain(index, row, sources) for row, sources in traced),
+        "by_scope": _counts((row["scope"] for row, _ in traced), _values(ChangeScope)),
+        "by_area": _counts(
+            (row["impact_area"] for row, _ in traced), _values(ImpactArea)
         ),
-        changes=tuple(_chain(index, row, sources) for row, sources in traced),
-        by_scope=_counts((row["scope"] for row, _ in traced), _values(ChangeScope)),
-        by_area=_counts((row["impact_area"] for row, _ in traced), _values(ImpactArea)),
-        untraced_changes=len(sliced.changes) - len(traced),
-    )
+        "untraced_changes": len(sliced.changes) - len(traced),
+    }
 
 
 # 3. How did everyone feel about the process?
@@ -699,7 +1037,7 @@ def _scores_by_kind(
 
 
 def _process_experience(
-    sliced: _Sliced, scores: Mapping[tuple[str, str], list[int]]
+    sliced: _SlicedFacts, scores: Mapping[tuple[str, str], list[int]]
 ) -> ProcessExperienceAnswer:
     """scores: those given in the slice's answers, by respondent kind and dimension."""
     involved = {row["participant_id"] for row in sliced.roles}
@@ -733,7 +1071,7 @@ def _change_summary(index: _Index, change: Fields) -> ChangeSummary:
 
 
 def _end_result(
-    index: _Index, sliced: _Sliced, statuses: Sequence[OutcomeStatus]
+    index: _Index, sliced: _SlicedFacts, statuses: Sequence[OutcomeStatus]
 ) -> EndResultAnswer:
     differences_made = [
         s.involvement_difference for s in statuses if s.involvement_difference
@@ -755,7 +1093,7 @@ def _end_result(
     )
 
 
-def _beyond(index: _Index, sliced: _Sliced) -> BeyondAnswer:
+def _beyond(index: _Index, sliced: _SlicedFacts) -> BeyondAnswer:
     grouped: dict[str, list[ChangeSummary]] = defaultdict(list)
     for row in sliced.changes:
         kind = row["beyond_kind"]
@@ -866,7 +1204,7 @@ def _broad_reference(
 
 
 def _presence(
-    index: _Index, sliced: _Sliced, slice: Slice, checks: Sequence[MeetingCheck]
+    index: _Index, sliced: _SlicedFacts, slice: Slice, checks: Sequence[MeetingCheck]
 ) -> PresenceAnswer:
     voices = index.voices
     initiatives = index.initiatives
@@ -939,52 +1277,43 @@ def _support_totals(rows: Iterable[Fields]) -> dict[str, SupportTotal]:
     }
 
 
-def _process(
-    index: _Index,
-    sliced: _Sliced,
-    checks: Sequence[MeetingCheck],
-    target_days: int,
-) -> ProcessAnswer:
+def _papers(index: _Index, checks: Sequence[MeetingCheck]) -> dict[str, Any]:
     papers = tuple(_papers_notice(index, check) for check in checks)
+    return {
+        "papers": papers,
+        "papers_spread": _day_spread(
+            p.days_in_advance for p in papers if p.days_in_advance is not None
+        ),
+    }
+
+
+def _payment_timeliness(
+    index: _Index, sliced: _SlicedFacts, target_days: int
+) -> dict[str, Any]:
     paid_on = index.paid_on
     payment_days = [
         (paid - row["owed_on"]).days
         for row in sliced.payments
         if (paid := paid_on.get(row["payment_id"])) is not None
     ]
-    contribution_ids = [row["contribution_id"] for row in sliced.contributions]
-    made_on: dict[UUID, date] = {
-        row["contribution_id"]: row["made_on"] for row in sliced.contributions
-    }
-    first_feedback_on = index.first_feedback_on
-    feedback_days = [
-        (given_on - made_on[c]).days
-        for c in contribution_ids
-        if (given_on := first_feedback_on.get(c)) is not None
-    ]
-    first_response_on = index.first_response_on
-    response_days = [
-        (responded_on - made_on[c]).days
-        for c in contribution_ids
-        if (responded_on := first_response_on.get(c)) is not None
-    ]
-    return ProcessAnswer(
-        papers=papers,
-        papers_spread=_day_spread(
-            p.days_in_advance for p in papers if p.days_in_advance is not None
-        ),
-        target_days=target_days,
-        payment_days=_day_spread(payment_days),
-        paid_within_target=_ratio(
+    return {
+        "payment_days": _day_spread(payment_days),
+        "paid_within_target": _ratio(
             sum(1 for days in payment_days if days <= target_days), len(payment_days)
         ),
-        unpaid=len(sliced.payments) - len(payment_days),
-        feedback_closure=_ratio(len(feedback_days), len(contribution_ids)),
-        feedback_days=_day_spread(feedback_days),
-        response_days=_day_spread(response_days),
-        awaiting_response=len(contribution_ids) - len(response_days),
-        support=_support_totals(sliced.support),
-    )
+        "unpaid": len(sliced.payments) - len(payment_days),
+    }
+
+
+def _feedback_loop(ledger: _Ledger) -> dict[str, Any]:
+    counted = len(ledger.contributions)
+    fed_back = sum(ledger.feedback_days.values())
+    return {
+        "feedback_closure": _ratio(fed_back, counted),
+        "feedback_days": _spread_of(ledger.feedback_days),
+        "response_days": _spread_of(ledger.response_days),
+        "awaiting_response": counted - sum(ledger.response_days.values()),
+    }
 
 
 # Principles
@@ -1017,27 +1346,13 @@ def _policy_status(facts: Tables, moment: date) -> PolicyStatus | None:
     )
 
 
-def _principles(
-    index: _Index, sliced: _Sliced, facts: Tables, moment: date
-) -> PrinciplesAnswer:
-    contributions = [row["contribution_id"] for row in sliced.contributions]
-    with_change = index.contributions_with_change
-    led_to_change = sum(1 for c in contributions if c in with_change)
-    latest_response = index.latest_response
-    declines = [
-        response
-        for c in contributions
-        if (response := latest_response.get(c)) is not None
-        and response["outcome"] == ResponseOutcome.DECLINED.value
-    ]
-    explained = sum(1 for r in declines if (r["rationale"] or "").strip())
-    return PrinciplesAnswer(
-        responsiveness=_ratio(led_to_change, len(contributions)),
-        declined=len(declines),
-        declines_explained=explained,
-        transparency=_ratio(explained, len(declines)),
-        policy=_policy_status(facts, moment),
-    )
+def _responsiveness(ledger: _Ledger) -> dict[str, Any]:
+    return {
+        "responsiveness": _ratio(ledger.led_to_change, len(ledger.contributions)),
+        "declined": ledger.declined,
+        "declines_explained": ledger.declines_explained,
+        "transparency": _ratio(ledger.declines_explained, ledger.declined),
+    }
 
 
 # Payments and benefits
@@ -1241,7 +1556,238 @@ def leaves_as_it_was(
     )
 
 
-# The report
+# The report, answer by answer
+
+
+class Evaluation:
+    """What the answers for one slice are worked out from, each piece when first
+    asked for: an answer worked out alone reads only the tables it needs."""
+
+    def __init__(
+        self,
+        facts: Tables,
+        slice: Slice,
+        moment: date,
+        target_days: int,
+        *,
+        position: int = 0,
+        last: ImpactReport | None = None,
+        between: Mapping[str, Sequence[Fields]] | None = None,
+    ) -> None:
+        self.facts = facts
+        self.slice = slice
+        self.moment = moment
+        self.target_days = target_days
+        self.position = position
+        self.last = last
+        self.between = between
+        windows = None
+        if slice.cycle is not None:
+            windows = _cycle_windows(_cycles(facts["cycle_phases"]), slice.cycle)
+        self.narrowing = _Narrowing(slice, windows)
+        self.sliced = _Narrowed(facts, self.narrowing)
+        self.index = _Index(facts, self.sliced, self.narrowing.whole)
+
+    @cached_property
+    def statuses(self) -> tuple[OutcomeStatus, ...]:
+        return _outcome_statuses(self.sliced)
+
+    @cached_property
+    def checks(self) -> tuple[MeetingCheck, ...]:
+        return tuple(_meeting_check(self.index, row) for row in self.sliced.meetings)
+
+    def changes_came_from(self, contribution_id: UUID) -> bool:
+        """Whether any of the slice's changes came from the contribution."""
+        if self.narrowing.whole:
+            # Every change and contribution is in the slice: the ledger knows.
+            became = self.ledger.contributions.get(contribution_id)
+            return became is not None and became.led_to_change
+        return contribution_id in self.index.sourced
+
+    @cached_property
+    def ledger(self) -> _Ledger:
+        """What became of each contribution of the slice: the last report's ledger
+        moved on by the rows recorded since, when it can be, else worked out from
+        every fact."""
+        kept = None if self.last is None else _ledger_of(self.last)
+        if kept is not None and self.between is not None:
+            extended = _extended(kept, self, self.position, self.between)
+            if extended is not None:
+                return extended
+        return _ledger(self, self.position)
+
+
+LEDGERS_KEPT = 64
+"""Reports whose ledger is kept to be moved on: as many as the views keep last
+reports (`fourpi.projections.views.LATEST_REPORTS_KEPT`)."""
+_LEDGERS: OrderedDict[int, tuple["weakref.ref[ImpactReport]", _Ledger]] = OrderedDict()
+_LEDGERS_LOCK = threading.Lock()
+
+
+def _ledger_of(report: ImpactReport) -> _Ledger | None:
+    with _LEDGERS_LOCK:
+        kept = _LEDGERS.get(id(report))
+    if kept is None or kept[0]() is not report or kept[1].position != report.position:
+        return None
+    return kept[1]
+
+
+def _keep_ledger(report: ImpactReport, ledger: _Ledger) -> None:
+    with _LEDGERS_LOCK:
+        _LEDGERS[id(report)] = (weakref.ref(report), ledger)
+        _LEDGERS.move_to_end(id(report))
+        while len(_LEDGERS) > LEDGERS_KEPT:
+            _LEDGERS.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class ReportPart:
+    """Some fields of the report, or of one of its answers (`answer`: "process",
+    "differences"), worked out from the tables named and nothing else (beside the
+    slice, the moment and the payment target, which a question fixes).
+
+    unless_sourced: tables among those whose rows change the part only through a
+    contribution that one of the slice's changes came from (a response, feedback
+    or the contribution itself changes only the chains of those changes)."""
+
+    tables: frozenset[str]
+    fields: tuple[str, ...]
+    work_out: Callable[[Evaluation], dict[str, Any]]
+    answer: str | None = None
+    unless_sourced: frozenset[str] = frozenset()
+
+
+_MEETING_CHECKS = frozenset(
+    {"meetings", "attendance", "meeting_reserves", "participants"}
+    # who is looked up, for a narrow slice: those at its meetings and in its roles
+    | {"roles", "role_endings"}
+)
+_CONTRIBUTION_FACTS = frozenset({"contributions", "responses", "feedback"})
+_FEEDBACK_LOOP = _CONTRIBUTION_FACTS | {"changes", "change_sources"}
+
+REPORT_PARTS: dict[str, ReportPart] = {
+    "intended_outcomes": ReportPart(
+        frozenset({"intended_outcomes", "outcome_assessments"}),
+        ("intended_outcomes",),
+        lambda e: {"intended_outcomes": _intended_outcomes(e.statuses)},
+    ),
+    "responses_to_contributions": ReportPart(
+        _FEEDBACK_LOOP,
+        ("contributions", "by_response", "share_adopted_or_adapted"),
+        lambda e: _responses_to_contributions(e.ledger),
+        answer="differences",
+    ),
+    "traced_changes": ReportPart(
+        _FEEDBACK_LOOP,
+        ("changes", "by_scope", "by_area", "untraced_changes"),
+        lambda e: _traced_changes(e.index, e.sliced),
+        answer="differences",
+        unless_sourced=_CONTRIBUTION_FACTS,
+    ),
+    "process_experience": ReportPart(
+        frozenset({"roles", "role_endings", "process_answers", "process_scores"}),
+        ("process_experience",),
+        lambda e: {
+            "process_experience": _process_experience(
+                e.sliced,
+                _scores_by_kind(e.sliced.answers, e.facts["process_scores"]),
+            )
+        },
+    ),
+    "end_result": ReportPart(
+        frozenset(
+            {"intended_outcomes", "outcome_assessments", "changes", "change_sources"}
+        ),
+        ("end_result",),
+        lambda e: {"end_result": _end_result(e.index, e.sliced, e.statuses)},
+    ),
+    "beyond": ReportPart(
+        frozenset({"changes", "change_sources"}),
+        ("beyond",),
+        lambda e: {"beyond": _beyond(e.index, e.sliced)},
+    ),
+    "presence": ReportPart(
+        _MEETING_CHECKS | {"initiatives", "monitoring", "reference_shares"},
+        ("presence",),
+        lambda e: {"presence": _presence(e.index, e.sliced, e.slice, e.checks)},
+    ),
+    "papers": ReportPart(
+        _MEETING_CHECKS | {"meeting_papers"},
+        ("papers", "papers_spread"),
+        lambda e: _papers(e.index, e.checks),
+        answer="process",
+    ),
+    "payment_timeliness": ReportPart(
+        frozenset({"payments", "payments_made"}),
+        ("payment_days", "paid_within_target", "unpaid"),
+        lambda e: _payment_timeliness(e.index, e.sliced, e.target_days),
+        answer="process",
+    ),
+    "feedback_loop": ReportPart(
+        _FEEDBACK_LOOP,
+        ("feedback_closure", "feedback_days", "response_days", "awaiting_response"),
+        lambda e: _feedback_loop(e.ledger),
+        answer="process",
+    ),
+    "support": ReportPart(
+        frozenset({"support"}),
+        ("support",),
+        lambda e: {"support": _support_totals(e.sliced.support)},
+        answer="process",
+    ),
+    "responsiveness": ReportPart(
+        _FEEDBACK_LOOP,
+        ("responsiveness", "declined", "declines_explained", "transparency"),
+        lambda e: _responsiveness(e.ledger),
+        answer="principles",
+    ),
+    "policy": ReportPart(
+        frozenset({"policies", "policy_reviews"}),
+        ("policy",),
+        lambda e: {"policy": _policy_status(e.facts, e.moment)},
+        answer="principles",
+    ),
+    "payments_and_benefits": ReportPart(
+        frozenset({"participants", "payment_preferences", "payments", "payments_made"}),
+        ("payments_and_benefits",),
+        lambda e: {"payments_and_benefits": _payments_and_benefits(e.facts, e.slice)},
+    ),
+    "cycles": ReportPart(
+        frozenset({"cycle_phases"}),
+        ("cycles",),
+        lambda e: {"cycles": _cycle_views(e.index, e.narrowing)},
+    ),
+}
+"""The report in parts, each with the tables it reads (tests/test_moved_answers.py
+checks that it reads no other): after a write, a part whose tables took no new row
+is the last report's part as it was."""
+
+
+def part_tables(name: str, slice: Slice) -> frozenset[str]:
+    """The tables a part reads for a slice: a cycle's window is read from the
+    cycles, and an erasure deletes rows of any table."""
+    tables = REPORT_PARTS[name].tables | {"erasures"}
+    return tables | {"cycle_phases"} if slice.cycle is not None else tables
+
+
+def _left_as_it_was(
+    name: str, evaluation: Evaluation, between: Mapping[str, Sequence[Fields]]
+) -> bool:
+    """Whether the rows recorded between two positions leave a part as it was."""
+    part = REPORT_PARTS[name]
+    if not leaves_as_it_was(
+        between, part_tables(name, evaluation.slice) - part.unless_sourced
+    ):
+        return False
+    if not any(between.get(table) for table in part.unless_sourced):
+        return True
+    # Only rows of changes and their sources, none of them new, say which
+    # contributions the slice's changes came from: the same at both positions.
+    return not any(
+        evaluation.changes_came_from(row["contribution_id"])
+        for table in part.unless_sourced
+        for row in between.get(table, ())
+    )
 
 
 def evaluate(
@@ -1251,31 +1797,73 @@ def evaluate(
     position: int,
     moment: date,
     target_days: int = DEFAULT_PAYMENT_TARGET_DAYS,
+    last: ImpactReport | None = None,
+    between: Mapping[str, Sequence[Fields]] | None = None,
 ) -> ImpactReport:
-    """Every answer for `slice` from facts already bounded at `position`."""
-    cycles = _cycles(facts["cycle_phases"])
-    windows = None if slice.cycle is None else _cycle_windows(cycles, slice.cycle)
-    narrowing = _Narrowing(slice, windows)
-    sliced = _narrow(facts, narrowing)
-    index = _index(facts, sliced, cycles, narrowing.whole)
-    statuses = _outcome_statuses(sliced)
-    checks = tuple(_meeting_check(index, row) for row in sliced.meetings)
-    scores = _scores_by_kind(sliced.answers, facts["process_scores"])
-    return ImpactReport(
-        slice=slice,
+    """Every answer for `slice` from facts already bounded at `position`.
+
+    last, between: the report for the same slice, moment and payment target at
+    another position, and the rows recorded between that position and this one (by
+    table): the parts of the report that those rows leave as they were are taken
+    from it as they are (the same objects), and only the rest is worked out."""
+    if last is not None and (last.slice, last.moment, last.process.target_days) != (
+        slice,
+        moment,
+        target_days,
+    ):
+        last = None
+    evaluation = Evaluation(
+        facts,
+        slice,
+        moment,
+        target_days,
         position=position,
-        moment=moment,
-        intended_outcomes=_intended_outcomes(statuses),
-        differences=_differences(index, sliced),
-        process_experience=_process_experience(sliced, scores),
-        end_result=_end_result(index, sliced, statuses),
-        beyond=_beyond(index, sliced),
-        presence=_presence(index, sliced, slice, checks),
-        process=_process(index, sliced, checks, target_days),
-        principles=_principles(index, sliced, facts, moment),
-        payments_and_benefits=_payments_and_benefits(facts, slice),
-        cycles=_cycle_views(index, narrowing),
+        last=last,
+        between=between,
     )
+    answers: dict[str | None, dict[str, Any]] = {
+        None: {},
+        "process": {"target_days": target_days},
+        "differences": {},
+        "principles": {},
+    }
+    worked_out: set[str | None] = set()
+    kept: set[str] = set()
+    for name, part in REPORT_PARTS.items():
+        if (
+            last is not None
+            and between is not None
+            and _left_as_it_was(name, evaluation, between)
+        ):
+            answer = last if part.answer is None else getattr(last, part.answer)
+            fields = {field: getattr(answer, field) for field in part.fields}
+            kept.add(name)
+        else:
+            fields = part.work_out(evaluation)
+            worked_out.add(part.answer)
+        answers[part.answer].update(fields)
+    for name, kind in (
+        ("process", ProcessAnswer),
+        ("differences", DifferencesAnswer),
+        ("principles", PrinciplesAnswer),
+    ):
+        # An answer all of whose parts were left as they were is the last one.
+        answers[None][name] = (
+            kind(**answers[name])
+            if last is None or name in worked_out
+            else getattr(last, name)
+        )
+    report = ImpactReport(
+        slice=slice, position=position, moment=moment, **answers[None]
+    )
+    ledger: _Ledger | None = evaluation.__dict__.get("ledger")
+    if ledger is None and last is not None and "feedback_loop" in kept:
+        # The feedback loop was left as it was: so was the ledger.
+        left = _ledger_of(last)
+        ledger = None if left is None else replace(left, position=position)
+    if ledger is not None:
+        _keep_ledger(report, ledger)
+    return report
 
 
 # Figures about people, for every scope at once

@@ -474,11 +474,16 @@ class ImpactViews:
         """The report at a position: the last one worked out for the same question,
         moved to the position, when nothing recorded between the two is read by any
         answer (a person registered who takes no part yet, another organisation's
-        writes, an account's); else evaluated from the facts."""
+        writes, an account's); else evaluated from the facts, but for the parts of
+        the last one that read nothing recorded between (see `evaluate`)."""
         organisation_id = slice.organisation_id
 
-        def evaluated(_: ImpactReport | None) -> ImpactReport:
+        def evaluated(last: ImpactReport | None) -> ImpactReport:
             facts = self.cache.facts(organisation_id, position, erasure)
+            between = None
+            if last is not None:
+                low, high = sorted((last.position, position))
+                between = self.cache.between(organisation_id, low, high, erasure)
             with collection_paused():
                 return evaluate(
                     facts,
@@ -486,6 +491,8 @@ class ImpactViews:
                     position=position,
                     moment=moment,
                     target_days=target_days,
+                    last=last,
+                    between=between,
                 )
 
         report, moved = self.latest_reports.get(

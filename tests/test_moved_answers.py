@@ -1,23 +1,50 @@
-"""An answer after a write that no answer reads (a person registered who takes no part yet, another organisation's write) is the last answer moved to the new position, and it is exactly what evaluating every fact again gives; so is the suppression pattern."""
+"""An answer after a write that no answer reads (a person registered who takes no part yet, another organisation's write) is the last answer moved to the new position, and it is exactly what evaluating every fact again gives; so is the suppression pattern. After a write that some answers read, the others are the last report's as they were, and the report is still exactly what evaluating every fact again gives."""
 
-from dataclasses import replace
-from datetime import date
+import asyncio
+from dataclasses import fields, replace
+from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import pytest
+import strawberry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
-from fourpi.domain.vocabulary import ParticipantKind
+from fourpi.demo import create_demo
+from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import (
+    BeyondKind,
+    ChangeScope,
+    ContributionNature,
+    FeedbackMethod,
+    ImpactArea,
+    ParticipantKind,
+    ResponseOutcome,
+)
+from fourpi.graphql import answer_queries, answer_types
+from fourpi.graphql.answer_queries import AnswerQueries
+from fourpi.graphql.context import Caller, Context, Settings
+from fourpi.memo import Memo
 from fourpi.privacy.suppression import patterns_of, same_table
-from fourpi.projections.answers import Slice
+from fourpi.projections.answers import (
+    DEFAULT_PAYMENT_TARGET_DAYS,
+    DifferencesAnswer,
+    ImpactReport,
+    PrinciplesAnswer,
+    ProcessAnswer,
+    Slice,
+)
 from fourpi.projections.disclosure import people_table, suppressed_cells
 from fourpi.projections.evaluate import (
     PEOPLE_TABLES,
+    REPORT_PARTS,
     REPORT_TABLES,
+    Evaluation,
     evaluate,
     leaves_as_it_was,
+    part_tables,
     people_figures,
 )
 from fourpi.projections.schema import TABLES
@@ -25,6 +52,7 @@ from fourpi.projections.views import ImpactViews
 from tests import histories
 from tests.helpers import ACTOR, Store
 from tests.histories import Known, play, play_one
+from tests.test_graphql_answers import whole_answers_query
 
 MOMENT = date(2022, 6, 1)
 SETTINGS = settings(
@@ -224,6 +252,459 @@ def test_registering_a_newcomer_moves_the_last_answers_on() -> None:
         assert report.position == position > first.position
         assert (views.moved, patterns.reused) == (moved + 1, reused + 1)
         views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+# After a write some answers read: the report in parts
+
+
+def test_the_parts_of_a_report_make_up_the_whole_of_it() -> None:
+    """Every answer of a report (and of its process answer) is worked out by
+    exactly one part, so a report put together from parts misses none."""
+    given = [
+        (part.answer, field) for part in REPORT_PARTS.values() for field in part.fields
+    ]
+    assert len(given) == len(set(given))
+    in_parts: dict[str, type[Any]] = {
+        "process": ProcessAnswer,
+        "differences": DifferencesAnswer,
+        "principles": PrinciplesAnswer,
+    }
+    assert set(given) == {
+        (None, field.name)
+        for field in fields(ImpactReport)
+        if field.name not in {"slice", "position", "moment", *in_parts}
+    } | {
+        (answer, field.name)
+        for answer, kind in in_parts.items()
+        for field in fields(kind)
+        if field.name != "target_days"
+    }
+    for part in REPORT_PARTS.values():
+        assert part.tables <= REPORT_TABLES
+
+
+@SETTINGS
+@given(data=st.data())
+def test_each_part_of_a_report_reads_only_the_tables_it_names(
+    data: st.DataObject,
+) -> None:
+    """Worked out alone, for any slice, each part of a report reads no table but
+    those it names (so a row of any other table leaves it as it was)."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        known = play(records, data, steps=data.draw(st.integers(10, 60)))
+        views = open_views(store.url, records)
+        position = views.catch_up()
+        pieces = data.draw(st.lists(histories.slices(known), min_size=1, max_size=4))
+        for piece in pieces:
+            for name, part in REPORT_PARTS.items():
+                facts = Reads(fresh(views, piece.organisation_id, position))
+                evaluation = Evaluation(
+                    facts, piece, MOMENT, DEFAULT_PAYMENT_TARGET_DAYS
+                )
+                assert set(part.work_out(evaluation)) == set(part.fields)
+                assert facts.read <= part_tables(name, piece), name
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+RECORDED = (
+    histories.outcome,
+    histories.contribute,
+    histories.contribute,
+    histories.change,
+    histories.change,
+    histories.schedule,
+    histories.owe,
+)
+"""Steps that give a history records for later writes to answer (an outcome to
+assess, a contribution to respond to, a change it led to, a meeting to send papers
+for, a payment)."""
+ONE_ANSWER = (
+    histories.contribute,
+    histories.respond,
+    histories.respond,
+    histories.respond,
+    histories.feedback,
+    histories.feedback,
+    histories.change,
+    histories.assess,
+    histories.assess,
+    histories.papers,
+    histories.reserve,
+    histories.pay,
+    histories.pay,
+    histories.support,
+    histories.review,
+    histories.cycle,
+    histories.prefer,
+)
+"""Writes each read by some answers and not by others (those often refused, such as
+a second response, more often)."""
+
+
+def feedback_loop() -> tuple[Any, ...]:
+    """Writes of what became of contributions, which the answers keep track of
+    contribution by contribution: responses that are taken (each contribution's
+    first) and feedback on the contributions answered so."""
+    answered: list[tuple[UUID, UUID]] = []
+
+    def adopt(known: Known, org: UUID, data: st.DataObject) -> histories.Arguments:
+        chosen = histories.pick(data, known.contributions[org])
+        if chosen is None:
+            return None
+        return (
+            "respond_to_contribution",
+            {
+                "contribution_id": chosen[1],
+                "outcome": data.draw(
+                    st.sampled_from([ResponseOutcome.ADOPTED, ResponseOutcome.DEFERRED])
+                ),
+                "rationale": "We can",
+                "responded_on": data.draw(known.days),
+            },
+            lambda _: answered.append((org, chosen[1])),
+        )
+
+    def tell(known: Known, org: UUID, data: st.DataObject) -> histories.Arguments:
+        chosen = histories.pick(data, [c for o, c in answered if o == org])
+        if chosen is None:
+            return None
+        return (
+            "give_feedback",
+            {
+                "contribution_id": chosen,
+                # on or after any response (the history's days end there)
+                "given_on": histories.EPOCH + timedelta(days=histories.DAYS),
+                "method": FeedbackMethod.EMAIL,
+                "summary": "You said, we did",
+            },
+            None,
+        )
+
+    return (histories.contribute, histories.change, adopt, adopt, tell, tell)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(data=st.data())
+def test_reports_after_each_write_are_those_of_every_fact(
+    data: st.DataObject,
+) -> None:
+    """Write after write, the report the views hand out for each of a few slices,
+    live or as of an earlier position (worked out from the last report of the same
+    question, keeping the parts the write left as they were), is the report
+    evaluated from every fact read afresh."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        known = play(records, data, steps=data.draw(st.integers(5, 40)))
+        involving(records, data, known)
+        loop = feedback_loop()
+        for _ in range(data.draw(st.integers(6, 16))):
+            play_one(records, data, known, RECORDED + loop)
+        writes = (ONE_ANSWER, loop, loop, None)
+        views = open_views(store.url, records)
+        pieces = [Slice(organisation) for organisation in known.organisations]
+        pieces += data.draw(st.lists(histories.slices(known), max_size=3))
+        positions: list[int] = []
+        for _ in range(data.draw(st.integers(2, 12))):
+            positions.append(views.catch_up())
+            for piece in pieces:
+                as_of = data.draw(st.none() | st.sampled_from(positions))
+                at = positions[-1] if as_of is None else as_of
+                facts = fresh(views, piece.organisation_id, at)
+                assert views.report(piece, as_of=as_of, moment=MOMENT) == evaluate(
+                    facts, piece, position=at, moment=MOMENT
+                )
+            play_one(records, data, known, data.draw(st.sampled_from(writes)))
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> None:
+    """After a contribution, the answers no contribution is part of are the last
+    report's (the same objects); the others are worked out again, and all of them
+    are what evaluating every fact gives."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        views = open_views(store.url, records)
+        views.catch_up()
+        before = views.report(Slice(organisation), moment=MOMENT)
+        records.log_contribution(
+            organisation_id=organisation,
+            initiative_id=initiative.initiative_id,
+            contributor_ids=[initiative.participant_ids[0]],
+            nature=ContributionNature.IDEA,
+            summary="Hold the group in the evening",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2024, 1, 8),
+            actor=ACTOR,
+        )
+        position = views.catch_up()
+        after = views.report(Slice(organisation), moment=MOMENT)
+        assert after == evaluate(
+            fresh(views, organisation, position),
+            Slice(organisation),
+            position=position,
+            moment=MOMENT,
+        )
+        assert after.differences.contributions == before.differences.contributions + 1
+        assert after.principles is not before.principles
+        assert after.process.feedback_days is not before.process.feedback_days
+        for kept in ("intended_outcomes", "presence", "process_experience", "cycles"):
+            assert getattr(after, kept) is getattr(before, kept), kept
+        assert after.process.papers is before.process.papers
+        # No change came from the new contribution: the chains are as they were.
+        assert after.differences.changes is before.differences.changes
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_a_response_or_feedback_to_a_contribution_a_change_came_from_changes_its_chain() -> (
+    None
+):
+    """The chains of changes are left as they were by a new contribution, but not
+    by a response to, or feedback on, a contribution that a change came from."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        contribution = records.log_contribution(
+            organisation_id=organisation,
+            initiative_id=initiative.initiative_id,
+            contributor_ids=[initiative.participant_ids[0]],
+            nature=ContributionNature.IDEA,
+            summary="Hold the group in the evening",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2024, 1, 8),
+            actor=ACTOR,
+        )
+        records.record_change(
+            organisation_id=organisation,
+            initiative_id=initiative.initiative_id,
+            description="The group meets in the evening",
+            impact_area=ImpactArea.DELIVERY,
+            scope=ChangeScope.ACTIVITY,
+            evidence="The timetable",
+            changed_on=date(2024, 1, 9),
+            contribution_ids=[contribution],
+            actor=ACTOR,
+        )
+        views = open_views(store.url, records)
+        views.catch_up()
+        writes = [
+            lambda: records.respond_to_contribution(
+                organisation_id=organisation,
+                contribution_id=contribution,
+                outcome=ResponseOutcome.ADOPTED,
+                rationale="We can",
+                responded_on=date(2024, 1, 9),
+                actor=ACTOR,
+            ),
+            lambda: records.give_feedback(
+                organisation_id=organisation,
+                contribution_id=contribution,
+                given_on=date(2024, 1, 10),
+                method=FeedbackMethod.EMAIL,
+                summary="You said, we did",
+                actor=ACTOR,
+            ),
+        ]
+        for write in writes:
+            before = views.report(Slice(organisation), moment=MOMENT)
+            write()
+            position = views.catch_up()
+            after = views.report(Slice(organisation), moment=MOMENT)
+            assert after == evaluate(
+                fresh(views, organisation, position),
+                Slice(organisation),
+                position=position,
+                moment=MOMENT,
+            )
+            assert after.differences.changes != before.differences.changes
+            assert after.presence is before.presence
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_what_became_of_each_contribution_is_kept_exactly_write_after_write() -> None:
+    """A contribution, a deferral, its later adoption, feedback, a change that came
+    from it and a decline explained: after each, the reports for the organisation,
+    the initiative and a period are those evaluated from every fact."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        pieces = [
+            Slice(organisation),
+            Slice(organisation, initiative.initiative_id),
+            Slice(organisation, period_from=date(2024, 1, 1)),
+        ]
+        views = open_views(store.url, records)
+        contributions: list[UUID] = []
+
+        def contribute() -> None:
+            contributions.append(
+                records.log_contribution(
+                    organisation_id=organisation,
+                    initiative_id=initiative.initiative_id,
+                    contributor_ids=[initiative.participant_ids[0]],
+                    nature=ContributionNature.IDEA,
+                    summary="Hold the group in the evening",
+                    impact_areas=(ImpactArea.DELIVERY,),
+                    made_on=date(2024, 1, 8),
+                    actor=ACTOR,
+                )
+            )
+
+        def respond(outcome: ResponseOutcome, day: int, which: int = -1) -> None:
+            records.respond_to_contribution(
+                organisation_id=organisation,
+                contribution_id=contributions[which],
+                outcome=outcome,
+                rationale="Because",
+                responded_on=date(2024, 1, day),
+                actor=ACTOR,
+            )
+
+        def tell(day: int) -> None:
+            records.give_feedback(
+                organisation_id=organisation,
+                contribution_id=contributions[0],
+                given_on=date(2024, 1, day),
+                method=FeedbackMethod.EMAIL,
+                summary="You said, we did",
+                actor=ACTOR,
+            )
+
+        def change() -> None:
+            records.record_change(
+                organisation_id=organisation,
+                initiative_id=initiative.initiative_id,
+                description="The group meets in the evening",
+                impact_area=ImpactArea.DELIVERY,
+                scope=ChangeScope.ACTIVITY,
+                evidence="The timetable",
+                changed_on=date(2024, 1, 20),
+                contribution_ids=[contributions[0]],
+                actor=ACTOR,
+            )
+
+        writes = [
+            contribute,
+            lambda: respond(ResponseOutcome.DEFERRED, 10),
+            lambda: respond(ResponseOutcome.ADOPTED, 15, 0),
+            lambda: tell(18),
+            lambda: tell(16),
+            change,
+            contribute,
+            lambda: respond(ResponseOutcome.DECLINED, 9),
+            lambda: tell(25),
+        ]
+        for write in [lambda: None, *writes]:
+            write()
+            position = views.catch_up()
+            for piece in pieces:
+                assert views.report(piece, moment=MOMENT) == evaluate(
+                    fresh(views, organisation, position),
+                    piece,
+                    position=position,
+                    moment=MOMENT,
+                )
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
+def test_the_api_answers_after_a_write_as_a_process_that_evaluates_everything() -> None:
+    """Every answer of the API, every field selected, asked write after write of
+    views that keep their last answers (and the conversions of them) is what views
+    opened afresh, which evaluate every fact, answer."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        demo = create_demo(records)
+        organisation = demo.organisation_id
+        initiative = demo.initiatives[0]
+        kept = open_views(store.url, records)
+        schema = strawberry.Schema(query=AnswerQueries)
+        query = whole_answers_query()
+
+        def answers(views: Any) -> Any:
+            caller = Caller(
+                token_id=uuid4(),
+                role=Role.MANAGER,
+                organisation_id=organisation,
+                personal_data=True,
+            )
+            context = Context(
+                records=records, views=views, settings=Settings(), caller=caller
+            )
+            result = asyncio.run(
+                schema.execute(query, {"slice": None}, context_value=context)
+            )
+            assert result.errors is None, result.errors
+            return result.data
+
+        writes = [
+            lambda: None,
+            lambda: records.log_contribution(
+                organisation_id=organisation,
+                initiative_id=initiative.initiative_id,
+                contributor_ids=[initiative.participant_ids[0]],
+                nature=ContributionNature.IDEA,
+                summary="Hold the group in the evening",
+                impact_areas=(ImpactArea.DELIVERY,),
+                made_on=date(2024, 1, 8),
+                actor=ACTOR,
+            ),
+            lambda: records.record_change(
+                organisation_id=organisation,
+                initiative_id=initiative.initiative_id,
+                description="The group meets in the evening",
+                impact_area=ImpactArea.DELIVERY,
+                scope=ChangeScope.BEYOND,
+                beyond_kind=BeyondKind.SERVICE_DELIVERY,
+                evidence="The timetable",
+                changed_on=date(2024, 1, 20),
+                contribution_ids=list(initiative.contribution_ids[:1]),
+                actor=ACTOR,
+            ),
+        ]
+        for write in writes:
+            write()
+            kept.catch_up()
+            given = answers(kept)
+            afresh = open_views(store.url, records)
+            afresh.catch_up()
+            with pytest.MonkeyPatch.context() as patched:
+                # and converted afresh, sharing nothing kept
+                patched.setattr(answer_queries, "_CONVERTED", Memo(64))
+                patched.setattr(answer_types, "_LISTS", Memo(64))
+                assert given == answers(afresh)
+            afresh.close()
+        kept.close()
     finally:
         records.close()
         store.remove()
