@@ -30,6 +30,10 @@ class StagedRecords(InvolvementRecords):
     stores every kept event, in the order the use cases made them, in one
     transaction. Nothing is stored before it."""
 
+    saves_refuse_a_repeat = False
+    """A held-back save refuses nothing, so a row already imported under its key is
+    found by its receipt before its use case runs."""
+
     def __init__(self, records: InvolvementRecords) -> None:
         # Share everything the real application was built with; only saving and
         # reading records differ.
