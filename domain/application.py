@@ -174,12 +174,12 @@ class InvolvementRecords(Application[UUID]):
 
     name = "fourpi"
     keys: PersonalKeys
+    """Each person's key, apart from the events (fourpi.privacy.keystore)."""
     saves_refuse_a_repeat: ClassVar[bool] = True
     """Whether saving what a command already run under its idempotency key decided
     fails (its receipt is in the store), so that the receipt need be looked for only
     when a command fails. An application whose saves are held back (the workbook's
     StagedRecords) looks for it first."""
-    """Each person's key, apart from the events (fourpi.privacy.keystore)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.organisations_known: set[UUID] = set()
