@@ -71,7 +71,13 @@ from fourpi.projections.answers import (
 )
 from fourpi.projections.schema import Facts
 
-__all__ = ["PeopleFigures", "evaluate", "people_figures"]
+__all__ = [
+    "KeptFigures",
+    "PeopleFigures",
+    "evaluate",
+    "kept_people_figures",
+    "people_figures",
+]
 
 Fields = dict[str, Any]
 """One row of the facts, its values typed by the projection as schema.py declares."""
@@ -1333,10 +1339,94 @@ def people_figures(
     """The figures about people of the organisation (key None) and of each of its
     initiatives, from facts already bounded at a position: exactly what `evaluate`
     gives for a slice naming only the organisation or only that initiative."""
+    return kept_people_figures(facts, organisation_id).figures
+
+
+@dataclass(frozen=True)
+class KeptFigures:
+    """The figures about people at a position, with each initiative's facts, kept
+    so that the next position's figures work out again only the initiatives the
+    rows recorded between touch (see `kept_people_figures`). Never changed."""
+
+    position: int
+    figures: dict[UUID | None, PeopleFigures]
+    parts: dict[UUID, _Sliced]
+
+
+FIGURES_BY_INITIATIVE = {
+    "roles": "roles",
+    "meetings": "meetings",
+    "process_answers": "answers",
+    "support": "support",
+}
+"""The tables whose rows `people_figures` takes initiative by initiative, and the
+list of `_Sliced` each goes to."""
+
+FIGURES_READ = PEOPLE_TABLES | {"meeting_reserves"}
+"""Every table whose rows can change a figure about people (a meeting's reserve
+changes whether it meets the standard, though no count)."""
+
+
+def _touched(new: Mapping[str, Sequence[Fields]], sliced: _Sliced) -> set[UUID] | None:
+    """The initiatives whose figures the rows recorded since a position (`new`, by
+    table) can change; None when they can change any figure however they are taken
+    (a declaration, an initiative, an erasure, a reference share, a reserve: the
+    figures are then worked out from nothing).
+
+    The organisation's figures count every role, ended or not, so an ending changes
+    none; a registration brings in someone no older row names (see
+    `leaves_as_it_was`), so it changes only what the new rows naming them touch."""
+    touched: set[UUID | None] = set()
+    for name, rows in new.items():
+        if (
+            not rows
+            or name not in FIGURES_READ
+            or name in ("participants", "role_endings")
+        ):
+            continue
+        if name in FIGURES_BY_INITIATIVE:
+            touched.update(row["initiative_id"] for row in rows)
+        elif name == "attendance":
+            held_in = {
+                row["meeting_id"]: row["initiative_id"] for row in sliced.meetings
+            }
+            touched.update(held_in.get(row["meeting_id"]) for row in rows)
+        elif name == "process_scores":
+            answered_in = {
+                row["answer_id"]: row["initiative_id"] for row in sliced.answers
+            }
+            touched.update(answered_in.get(row["answer_id"]) for row in rows)
+        else:
+            return None
+    return {initiative_id for initiative_id in touched if initiative_id is not None}
+
+
+def kept_people_figures(
+    facts: Facts,
+    organisation_id: UUID,
+    position: int = 0,
+    last: KeptFigures | None = None,
+    new: Mapping[str, Sequence[Fields]] | None = None,
+) -> KeptFigures:
+    """The figures of `people_figures` at the position, kept with each initiative's
+    facts. Given the last ones kept, from an earlier position, and the rows recorded
+    between (`new`), only the organisation's figures and those of the initiatives
+    the new rows touch are worked out again; every other initiative's are the last
+    ones, the same objects."""
     whole = Slice(organisation_id)
     sliced = _narrow(facts, _Narrowing(whole, None))
     index = _index(facts, sliced, _cycles(facts["cycle_phases"]), whole=True)
-    parts = _split(sliced)
+    touched = (
+        None
+        if last is None or new is None or last.position > position
+        else _touched(new, sliced)
+    )
+    if last is None or new is None or touched is None:
+        parts = _split(sliced)
+    else:
+        parts = dict(last.parts)
+        for initiative_id in touched:
+            parts[initiative_id] = _grown(parts.get(initiative_id), new, initiative_id)
     empty = _Sliced([], {}, [], [], [], [], [], [], [])
     scopes: dict[UUID | None, tuple[Slice, _Sliced, str | None]] = {
         None: (whole, sliced, None)
@@ -1359,6 +1449,15 @@ def people_figures(
         checks_of[check.initiative_id].append(check)
     figures: dict[UUID | None, PeopleFigures] = {}
     for scope, (slice, part, level) in scopes.items():
+        if (
+            touched is not None
+            and last is not None
+            and scope is not None
+            and scope not in touched
+            and scope in last.figures
+        ):
+            figures[scope] = last.figures[scope]
+            continue
         checks = every_check if scope is None else tuple(checks_of.get(scope, ()))
         answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
         scores = _scores_by_kind(
@@ -1371,4 +1470,34 @@ def people_figures(
             process_experience=_process_experience(part, scores),
             support=_support_totals(part.support),
         )
-    return figures
+    return KeptFigures(position, figures, parts)
+
+
+def _grown(
+    part: _Sliced | None, new: Mapping[str, Sequence[Fields]], initiative_id: UUID
+) -> _Sliced:
+    """An initiative's facts (as `_split` gives them) with its new rows added."""
+    lists = {
+        name: [] if part is None else getattr(part, name)
+        for name in (
+            "outcomes",
+            "contributions",
+            "changes",
+            "answers",
+            "meetings",
+            "roles",
+            "payments",
+            "support",
+        )
+    }
+    for table, name in FIGURES_BY_INITIATIVE.items():
+        mine = [
+            row for row in new.get(table, ()) if row["initiative_id"] == initiative_id
+        ]
+        if mine:
+            lists[name] = [*lists[name], *mine]
+    if any(row["initiative_id"] == initiative_id for row in new.get("meetings", ())):
+        lists["meetings"] = sorted(
+            lists["meetings"], key=lambda row: (row["held_at"], row["position"])
+        )
+    return _Sliced(assessments={}, **lists)
