@@ -1415,7 +1415,7 @@ def kept_people_figures(
     ones, the same objects."""
     whole = Slice(organisation_id)
     sliced = _narrow(facts, _Narrowing(whole, None))
-    index = _index(facts, sliced, _cycles(facts["cycle_phases"]), whole=True)
+    index = _people_index(facts)
     touched = (
         None
         if last is None or new is None or last.position > position
@@ -1471,6 +1471,38 @@ def kept_people_figures(
             support=_support_totals(part.support),
         )
     return KeptFigures(position, figures, parts)
+
+
+def _people_index(facts: Tables) -> _Index:
+    """What `_index` gives the whole organisation of what the figures about people
+    read (who is a service user or carer, their latest declarations, who attended,
+    the reserves named, the initiatives, the reference shares); nothing of the
+    contributions, responses, feedback, changes, papers, payments or cycles, which
+    they do not read."""
+    participants = _by(facts["participants"], "participant_id")
+    return _Index(
+        initiatives=_by(facts["initiatives"], "initiative_id"),
+        voices=frozenset(
+            participant_id
+            for participant_id, row in participants.items()
+            if row["participant_kind"] in VOICES
+        ),
+        monitoring=_latest(facts["monitoring"], "participant_id"),
+        papers_sent_at={},
+        reserved_meetings=frozenset(
+            row["meeting_id"] for row in facts["meeting_reserves"]
+        ),
+        attendees=_group(facts["attendance"], "meeting_id", "participant_id"),
+        contributions={},
+        latest_response={},
+        first_response_on={},
+        first_feedback_on={},
+        sources={},
+        contributions_with_change=frozenset(),
+        paid_on={},
+        cycles={},
+        reference_shares=_reference_shares(facts["reference_shares"]),
+    )
 
 
 def _grown(
