@@ -10,7 +10,7 @@ a row here is a `Fields`, and the names its values are bound to say what they ho
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -1351,6 +1351,7 @@ class KeptFigures:
     position: int
     figures: dict[UUID | None, PeopleFigures]
     parts: dict[UUID, _Sliced]
+    index: _Index
 
 
 FIGURES_BY_INITIATIVE = {
@@ -1415,18 +1416,27 @@ def kept_people_figures(
     ones, the same objects."""
     whole = Slice(organisation_id)
     sliced = _narrow(facts, _Narrowing(whole, None))
-    index = _people_index(facts)
     touched = (
         None
         if last is None or new is None or last.position > position
         else _touched(new, sliced)
     )
+    kept_checks: dict[UUID, MeetingCheck] = {}
     if last is None or new is None or touched is None:
+        index = _people_index(facts)
         parts = _split(sliced)
     else:
+        index = _index_grown(last.index, new)
         parts = dict(last.parts)
         for initiative_id in touched:
             parts[initiative_id] = _grown(parts.get(initiative_id), new, initiative_id)
+        # A meeting of an untouched initiative has the attendees, reserve and row
+        # it had: its check is the last one.
+        kept_checks = {
+            check.meeting_id: check
+            for check in last.figures[None].presence.meetings
+            if check.initiative_id is not None and check.initiative_id not in touched
+        }
     empty = _Sliced([], {}, [], [], [], [], [], [], [])
     scopes: dict[UUID | None, tuple[Slice, _Sliced, str | None]] = {
         None: (whole, sliced, None)
@@ -1443,7 +1453,12 @@ def kept_people_figures(
         scores_of[row["answer_id"]].append(row)
     # Each meeting is checked once: an initiative's checks are the organisation's of
     # its meetings, in the same order.
-    every_check = tuple(_meeting_check(index, row) for row in sliced.meetings)
+    every_check = tuple(
+        _meeting_check(index, row)
+        if (check := kept_checks.get(row["meeting_id"])) is None
+        else check
+        for row in sliced.meetings
+    )
     checks_of: dict[UUID | None, list[MeetingCheck]] = defaultdict(list)
     for check in every_check:
         checks_of[check.initiative_id].append(check)
@@ -1470,7 +1485,7 @@ def kept_people_figures(
             process_experience=_process_experience(part, scores),
             support=_support_totals(part.support),
         )
-    return KeptFigures(position, figures, parts)
+    return KeptFigures(position, figures, parts, index)
 
 
 def _people_index(facts: Tables) -> _Index:
@@ -1502,6 +1517,31 @@ def _people_index(facts: Tables) -> _Index:
         paid_on={},
         cycles={},
         reference_shares=_reference_shares(facts["reference_shares"]),
+    )
+
+
+def _index_grown(index: _Index, new: Mapping[str, Sequence[Fields]]) -> _Index:
+    """The index of `_people_index` with the new rows taken in, when they are
+    registrations and rows of the tables `_touched` takes initiative by initiative:
+    of what it holds, only who is a service user or carer and who attended grow."""
+    voices = {
+        row["participant_id"]
+        for row in new.get("participants", ())
+        if row["participant_kind"] in VOICES
+    }
+    attendees = index.attendees
+    if new.get("attendance"):
+        attendees = dict(attendees)
+        for row in new["attendance"]:
+            meeting_id = row["meeting_id"]
+            attendees[meeting_id] = [
+                *attendees.get(meeting_id, ()),
+                row["participant_id"],
+            ]
+    return replace(
+        index,
+        voices=index.voices | voices if voices else index.voices,
+        attendees=attendees,
     )
 
 
