@@ -66,7 +66,7 @@ def table_of(events: int) -> PeopleTable:
 
 def after_roles(events: int, writes: int) -> None:
     """Time the pattern handed out right after each of `writes` roles given."""
-    steps = ("people_figures", "people_table", "suppression_pattern")
+    steps = ("kept_people_figures", "kept_people_table", "suppression_pattern")
     os.environ.setdefault(
         "FOURPI_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )

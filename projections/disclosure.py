@@ -1171,110 +1171,201 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
 
 def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
     """The counts of people of an organisation and its initiatives, and their groups."""
+    return kept_people_table(figures).table
+
+
+@dataclass(frozen=True)
+class _ScopeCounts:
+    """One scope's share of a table, in the order `people_table` makes it; left_out
+    in the order its cells are added."""
+
+    values: dict[Cell, int]
+    groups: list[Group]
+    at_most: list[tuple[Cell, Cell]]
+    left_out: list[Cell]
+    bands: dict[Cell, tuple[int, int | None]]
+
+
+@dataclass(frozen=True)
+class KeptTable:
+    """A table of counts with what it was made from, kept so that the next one
+    makes again only the scopes whose figures are not the same objects (see
+    `kept_people_table`). Never changed."""
+
+    table: PeopleTable
+    figures: Mapping[UUID | None, PeopleFigures]
+    support_kinds: list[str]
+    scopes: dict[UUID | None, _ScopeCounts]
+    initiatives: list[UUID | None]
+    families: list[Group]
+
+
+def kept_people_table(
+    figures: Mapping[UUID | None, PeopleFigures], last: KeptTable | None = None
+) -> KeptTable:
+    """The table of `people_table`, kept with each scope's share of it. Given the
+    last one kept, the share of a scope whose figures are the very object the last
+    table was made from (`fourpi.projections.evaluate.kept_people_figures` keeps
+    those of untouched initiatives) is the last share, and the groups of the
+    organisation against its initiatives are the last ones when the initiatives and
+    kinds of support are the same; everything is put together in the same order."""
     values: dict[Cell, int] = {}
     groups: list[Group] = []
     left_out: set[Cell] = set()
     at_most: list[tuple[Cell, Cell]] = []
     bands: dict[Cell, tuple[int, int | None]] = {}
-    initiatives = [scope for scope in figures if scope is not None]
+    initiatives: list[UUID | None] = [scope for scope in figures if scope is not None]
+    support_kinds = sorted({kind for f in figures.values() for kind in f.support})
+    same_kinds = last is not None and last.support_kinds == support_kinds
+    scopes: dict[UUID | None, _ScopeCounts] = {}
+    for scope, figure in figures.items():
+        counts = None
+        if same_kinds and last is not None and last.figures.get(scope) is figure:
+            counts = last.scopes.get(scope)
+        if counts is None:
+            counts = _scope_counts(scope, figure, support_kinds)
+        scopes[scope] = counts
+        values.update(counts.values)
+        groups += counts.groups
+        at_most += counts.at_most
+        left_out.update(counts.left_out)
+        bands.update(counts.bands)
+    if same_kinds and last is not None and last.initiatives == initiatives:
+        families = last.families
+    else:
+        families = _families(initiatives, support_kinds)
+    groups += families
+    # The organisation's levels, each against its initiatives.
+    levels: dict[str, list[Cell]] = {}
+    for scope in initiatives:
+        initiative_level = figures[scope].level
+        if initiative_level is not None:
+            levels.setdefault(initiative_level, []).append(people(scope))
+    organisation = figures.get(None)
+    by_level = {} if organisation is None else organisation.presence.by_level
+    for name in sorted(set(levels) | set(by_level)):
+        values[level(name)] = by_level.get(name, 0)
+        if name not in by_level:
+            left_out.add(level(name))
+        groups.append(Group(level(name), tuple(levels.get(name, ()))))
+    groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
+    table = PeopleTable(
+        values, tuple(groups), tuple(at_most), frozenset(left_out), bands
+    )
+    return KeptTable(table, figures, support_kinds, scopes, initiatives, families)
+
+
+def _scope_counts(
+    scope: UUID | None, figure: PeopleFigures, support_kinds: list[str]
+) -> _ScopeCounts:
+    """One scope's counts of people, and the groups, pairs, bands and left-out rows
+    within it."""
+    values: dict[Cell, int] = {}
+    groups: list[Group] = []
+    left_out: list[Cell] = []
+    at_most: list[tuple[Cell, Cell]] = []
+    bands: dict[Cell, tuple[int, int | None]] = {}
     kinds = [kind.value for kind in RespondentKind]
     dimensions = [dimension.value for dimension in ProcessDimension]
-    support_kinds = sorted({kind for f in figures.values() for kind in f.support})
-    for scope, figure in figures.items():
-        presence = figure.presence
-        experience = figure.process_experience
-        values[people(scope)] = presence.diversity[0].total if presence.diversity else 0
-        for category in presence.diversity:
-            row_cells = []
-            for row in category.rows:
-                cell = diversity(scope, category.category, row.value)
-                values[cell] = row.count
-                row_cells.append(cell)
-            groups.append(Group(people(scope), tuple(row_cells)))
-            # The broad groups: each the sum of its detailed rows, and all of them
-            # the category's total.
-            members = broad_members(MonitoringCategory(category.category))
-            broad_cells = []
-            for row in category.broad_rows:
-                cell = broad_diversity(scope, category.category, row.value)
-                values[cell] = row.count
-                broad_cells.append(cell)
-                if cell[0] == "broad_diversity":
-                    groups.append(
-                        Group(
-                            cell,
-                            tuple(
-                                diversity(scope, category.category, member)
-                                for member in members[row.value]
-                            ),
-                        )
-                    )
-            if broad_cells:
-                groups.append(Group(people(scope), tuple(broad_cells)))
-        if scope is not None and not presence.by_level:
-            left_out.add(people(scope))  # its level's row is left out
-        values[decision_level(scope)] = presence.at_decision_making_level
-        values[decision_meetings(scope)] = presence.at_decision_making_meetings
-        for check in presence.meetings:
-            values[meeting(check.meeting_id)] = check.service_users_and_carers
-            bands[meeting(check.meeting_id)] = STANDARD_BANDS[check.standard]
-        # Those at decision-making meetings, as if nobody went to two.
-        groups.append(
-            Group(
-                decision_meetings(scope),
-                tuple(
-                    meeting(check.meeting_id)
-                    for check in presence.meetings
-                    if check.decision_making
-                ),
-            )
-        )
-        values[answers(scope)] = experience.answers
-        values[involved(scope)] = experience.involved
-        values[respondents(scope)] = experience.respondents
-        at_most += [
-            (decision_level(scope), people(scope)),
-            *(
-                (meeting(check.meeting_id), people(scope))
-                for check in presence.meetings
-            ),
-            (respondents(scope), involved(scope)),
-            (respondents(scope), answers(scope)),
-            (people(scope), involved(scope)),
-        ]
-        counted = {(s.respondent_kind, s.dimension): s for s in experience.scores}
-        for kind in kinds:
-            for dimension in dimensions:
-                summary = counted.get((kind, dimension))
-                if summary is None:
-                    left_out.add(scores(scope, kind, dimension))
-                    left_out.update(score(scope, kind, dimension, v) for v in SCORES)
-                values[scores(scope, kind, dimension)] = (
-                    0 if summary is None else summary.count
-                )
-                for value in SCORES:
-                    values[score(scope, kind, dimension, value)] = (
-                        0 if summary is None else summary.distribution.get(value, 0)
-                    )
+    presence = figure.presence
+    experience = figure.process_experience
+    values[people(scope)] = presence.diversity[0].total if presence.diversity else 0
+    for category in presence.diversity:
+        row_cells = []
+        for row in category.rows:
+            cell = diversity(scope, category.category, row.value)
+            values[cell] = row.count
+            row_cells.append(cell)
+        groups.append(Group(people(scope), tuple(row_cells)))
+        # The broad groups: each the sum of its detailed rows, and all of them
+        # the category's total.
+        members = broad_members(MonitoringCategory(category.category))
+        broad_cells = []
+        for row in category.broad_rows:
+            cell = broad_diversity(scope, category.category, row.value)
+            values[cell] = row.count
+            broad_cells.append(cell)
+            if cell[0] == "broad_diversity":
                 groups.append(
                     Group(
-                        scores(scope, kind, dimension),
-                        tuple(score(scope, kind, dimension, v) for v in SCORES),
+                        cell,
+                        tuple(
+                            diversity(scope, category.category, member)
+                            for member in members[row.value]
+                        ),
                     )
                 )
+        if broad_cells:
+            groups.append(Group(people(scope), tuple(broad_cells)))
+    if scope is not None and not presence.by_level:
+        left_out.append(people(scope))  # its level's row is left out
+    values[decision_level(scope)] = presence.at_decision_making_level
+    values[decision_meetings(scope)] = presence.at_decision_making_meetings
+    for check in presence.meetings:
+        values[meeting(check.meeting_id)] = check.service_users_and_carers
+        bands[meeting(check.meeting_id)] = STANDARD_BANDS[check.standard]
+    # Those at decision-making meetings, as if nobody went to two.
+    groups.append(
+        Group(
+            decision_meetings(scope),
+            tuple(
+                meeting(check.meeting_id)
+                for check in presence.meetings
+                if check.decision_making
+            ),
+        )
+    )
+    values[answers(scope)] = experience.answers
+    values[involved(scope)] = experience.involved
+    values[respondents(scope)] = experience.respondents
+    at_most += [
+        (decision_level(scope), people(scope)),
+        *((meeting(check.meeting_id), people(scope)) for check in presence.meetings),
+        (respondents(scope), involved(scope)),
+        (respondents(scope), answers(scope)),
+        (people(scope), involved(scope)),
+    ]
+    counted = {(s.respondent_kind, s.dimension): s for s in experience.scores}
+    for kind in kinds:
         for dimension in dimensions:
+            summary = counted.get((kind, dimension))
+            if summary is None:
+                left_out.append(scores(scope, kind, dimension))
+                left_out.extend(score(scope, kind, dimension, v) for v in SCORES)
+            values[scores(scope, kind, dimension)] = (
+                0 if summary is None else summary.count
+            )
+            for value in SCORES:
+                values[score(scope, kind, dimension, value)] = (
+                    0 if summary is None else summary.distribution.get(value, 0)
+                )
             groups.append(
                 Group(
-                    answers(scope),
-                    tuple(scores(scope, kind, dimension) for kind in kinds),
-                    at_least=True,
+                    scores(scope, kind, dimension),
+                    tuple(score(scope, kind, dimension, v) for v in SCORES),
                 )
             )
-        for kind in support_kinds:
-            total = figure.support.get(kind)
-            if total is None:
-                left_out.add(support_people(scope, kind))
-            values[support_people(scope, kind)] = 0 if total is None else total.people
+    for dimension in dimensions:
+        groups.append(
+            Group(
+                answers(scope),
+                tuple(scores(scope, kind, dimension) for kind in kinds),
+                at_least=True,
+            )
+        )
+    for kind in support_kinds:
+        total = figure.support.get(kind)
+        if total is None:
+            left_out.append(support_people(scope, kind))
+        values[support_people(scope, kind)] = 0 if total is None else total.people
+    return _ScopeCounts(values, groups, at_most, left_out, bands)
+
+
+def _families(initiatives: list[UUID | None], support_kinds: list[str]) -> list[Group]:
+    """The groups of the organisation's counts against its initiatives'."""
+    groups: list[Group] = []
+    kinds = [kind.value for kind in RespondentKind]
+    dimensions = [dimension.value for dimension in ProcessDimension]
     # The organisation against its initiatives.
     families: list[Sequence[Hashable]] = [
         ("people",),
@@ -1315,23 +1406,7 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
                 at_least=name == "support_people",
             )
         )
-    # The organisation's levels, each against its initiatives.
-    levels: dict[str, list[Cell]] = {}
-    for scope in initiatives:
-        initiative_level = figures[scope].level
-        if initiative_level is not None:
-            levels.setdefault(initiative_level, []).append(people(scope))
-    organisation = figures.get(None)
-    by_level = {} if organisation is None else organisation.presence.by_level
-    for name in sorted(set(levels) | set(by_level)):
-        values[level(name)] = by_level.get(name, 0)
-        if name not in by_level:
-            left_out.add(level(name))
-        groups.append(Group(level(name), tuple(levels.get(name, ()))))
-    groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
-    return PeopleTable(
-        values, tuple(groups), tuple(at_most), frozenset(left_out), bands
-    )
+    return groups
 
 
 @dataclass(frozen=True)

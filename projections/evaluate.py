@@ -80,7 +80,13 @@ from fourpi.projections.answers import (
 )
 from fourpi.projections.schema import Facts
 
-__all__ = ["PeopleFigures", "evaluate", "people_figures"]
+__all__ = [
+    "KeptFigures",
+    "PeopleFigures",
+    "evaluate",
+    "kept_people_figures",
+    "people_figures",
+]
 
 Fields = dict[str, Any]
 """One row of the facts, its values typed by the projection as schema.py declares."""
@@ -1921,10 +1927,104 @@ def people_figures(
     """The figures about people of the organisation (key None) and of each of its
     initiatives, from facts already bounded at a position: exactly what `evaluate`
     gives for a slice naming only the organisation or only that initiative."""
+    return kept_people_figures(facts, organisation_id).figures
+
+
+@dataclass(frozen=True)
+class KeptFigures:
+    """The figures about people at a position, with each initiative's facts, kept
+    so that the next position's figures work out again only the initiatives the
+    rows recorded between touch (see `kept_people_figures`). Never changed."""
+
+    position: int
+    figures: dict[UUID | None, PeopleFigures]
+    parts: dict[UUID, _Sliced]
+    index: _Index
+
+
+FIGURES_BY_INITIATIVE = {
+    "roles": "roles",
+    "meetings": "meetings",
+    "process_answers": "answers",
+    "support": "support",
+}
+"""The tables whose rows `people_figures` takes initiative by initiative, and the
+list of `_Sliced` each goes to."""
+
+FIGURES_READ = PEOPLE_TABLES | {"meeting_reserves"}
+"""Every table whose rows can change a figure about people (a meeting's reserve
+changes whether it meets the standard, though no count)."""
+
+
+def _touched(new: Mapping[str, Sequence[Fields]], sliced: _Sliced) -> set[UUID] | None:
+    """The initiatives whose figures the rows recorded since a position (`new`, by
+    table) can change; None when they can change any figure however they are taken
+    (a declaration, an initiative, an erasure, a reference share, a reserve: the
+    figures are then worked out from nothing).
+
+    The organisation's figures count every role, ended or not, so an ending changes
+    none; a registration brings in someone no older row names (see
+    `leaves_as_it_was`), so it changes only what the new rows naming them touch."""
+    touched: set[UUID | None] = set()
+    for name, rows in new.items():
+        if (
+            not rows
+            or name not in FIGURES_READ
+            or name in ("participants", "role_endings")
+        ):
+            continue
+        if name in FIGURES_BY_INITIATIVE:
+            touched.update(row["initiative_id"] for row in rows)
+        elif name == "attendance":
+            held_in = {
+                row["meeting_id"]: row["initiative_id"] for row in sliced.meetings
+            }
+            touched.update(held_in.get(row["meeting_id"]) for row in rows)
+        elif name == "process_scores":
+            answered_in = {
+                row["answer_id"]: row["initiative_id"] for row in sliced.answers
+            }
+            touched.update(answered_in.get(row["answer_id"]) for row in rows)
+        else:
+            return None
+    return {initiative_id for initiative_id in touched if initiative_id is not None}
+
+
+def kept_people_figures(
+    facts: Facts,
+    organisation_id: UUID,
+    position: int = 0,
+    last: KeptFigures | None = None,
+    new: Mapping[str, Sequence[Fields]] | None = None,
+) -> KeptFigures:
+    """The figures of `people_figures` at the position, kept with each initiative's
+    facts. Given the last ones kept, from an earlier position, and the rows recorded
+    between (`new`), only the organisation's figures and those of the initiatives
+    the new rows touch are worked out again; every other initiative's are the last
+    ones, the same objects."""
     whole = Slice(organisation_id)
     sliced = _narrow(facts, _Narrowing(whole, None))
-    index = _index(facts, sliced, _cycles(facts["cycle_phases"]), whole=True)
-    parts = _split(sliced)
+    touched = (
+        None
+        if last is None or new is None or last.position > position
+        else _touched(new, sliced)
+    )
+    kept_checks: dict[UUID, MeetingCheck] = {}
+    if last is None or new is None or touched is None:
+        index = _people_index(facts)
+        parts = _split(sliced)
+    else:
+        index = _index_grown(last.index, new)
+        parts = dict(last.parts)
+        for initiative_id in touched:
+            parts[initiative_id] = _grown(parts.get(initiative_id), new, initiative_id)
+        # A meeting of an untouched initiative has the attendees, reserve and row
+        # it had: its check is the last one.
+        kept_checks = {
+            check.meeting_id: check
+            for check in last.figures[None].presence.meetings
+            if check.initiative_id is not None and check.initiative_id not in touched
+        }
     empty = _Sliced([], {}, [], [], [], [], [], [], [])
     scopes: dict[UUID | None, tuple[Slice, _Sliced, str | None]] = {
         None: (whole, sliced, None)
@@ -1941,12 +2041,26 @@ def people_figures(
         scores_of[row["answer_id"]].append(row)
     # Each meeting is checked once: an initiative's checks are the organisation's of
     # its meetings, in the same order.
-    every_check = tuple(_meeting_check(index, row) for row in sliced.meetings)
+    every_check = tuple(
+        _meeting_check(index, row)
+        if (check := kept_checks.get(row["meeting_id"])) is None
+        else check
+        for row in sliced.meetings
+    )
     checks_of: dict[UUID | None, list[MeetingCheck]] = defaultdict(list)
     for check in every_check:
         checks_of[check.initiative_id].append(check)
     figures: dict[UUID | None, PeopleFigures] = {}
     for scope, (slice, part, level) in scopes.items():
+        if (
+            touched is not None
+            and last is not None
+            and scope is not None
+            and scope not in touched
+            and scope in last.figures
+        ):
+            figures[scope] = last.figures[scope]
+            continue
         checks = every_check if scope is None else tuple(checks_of.get(scope, ()))
         answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
         scores = _scores_by_kind(
@@ -1959,4 +2073,91 @@ def people_figures(
             process_experience=_process_experience(part, scores),
             support=_support_totals(part.support),
         )
-    return figures
+    return KeptFigures(position, figures, parts, index)
+
+
+def _people_index(facts: Tables) -> _Index:
+    """What `_index` gives the whole organisation of what the figures about people
+    read (who is a service user or carer, their latest declarations, who attended,
+    the reserves named, the initiatives, the reference shares); nothing of the
+    contributions, responses, feedback, changes, papers, payments or cycles, which
+    they do not read."""
+    participants = _by(facts["participants"], "participant_id")
+    return _Index(
+        initiatives=_by(facts["initiatives"], "initiative_id"),
+        voices=frozenset(
+            participant_id
+            for participant_id, row in participants.items()
+            if row["participant_kind"] in VOICES
+        ),
+        monitoring=_latest(facts["monitoring"], "participant_id"),
+        papers_sent_at={},
+        reserved_meetings=frozenset(
+            row["meeting_id"] for row in facts["meeting_reserves"]
+        ),
+        attendees=_group(facts["attendance"], "meeting_id", "participant_id"),
+        contributions={},
+        latest_response={},
+        first_response_on={},
+        first_feedback_on={},
+        sources={},
+        contributions_with_change=frozenset(),
+        paid_on={},
+        cycles={},
+        reference_shares=_reference_shares(facts["reference_shares"]),
+    )
+
+
+def _index_grown(index: _Index, new: Mapping[str, Sequence[Fields]]) -> _Index:
+    """The index of `_people_index` with the new rows taken in, when they are
+    registrations and rows of the tables `_touched` takes initiative by initiative:
+    of what it holds, only who is a service user or carer and who attended grow."""
+    voices = {
+        row["participant_id"]
+        for row in new.get("participants", ())
+        if row["participant_kind"] in VOICES
+    }
+    attendees = index.attendees
+    if new.get("attendance"):
+        attendees = dict(attendees)
+        for row in new["attendance"]:
+            meeting_id = row["meeting_id"]
+            attendees[meeting_id] = [
+                *attendees.get(meeting_id, ()),
+                row["participant_id"],
+            ]
+    return replace(
+        index,
+        voices=index.voices | voices if voices else index.voices,
+        attendees=attendees,
+    )
+
+
+def _grown(
+    part: _Sliced | None, new: Mapping[str, Sequence[Fields]], initiative_id: UUID
+) -> _Sliced:
+    """An initiative's facts (as `_split` gives them) with its new rows added."""
+    lists = {
+        name: [] if part is None else getattr(part, name)
+        for name in (
+            "outcomes",
+            "contributions",
+            "changes",
+            "answers",
+            "meetings",
+            "roles",
+            "payments",
+            "support",
+        )
+    }
+    for table, name in FIGURES_BY_INITIATIVE.items():
+        mine = [
+            row for row in new.get(table, ()) if row["initiative_id"] == initiative_id
+        ]
+        if mine:
+            lists[name] = [*lists[name], *mine]
+    if any(row["initiative_id"] == initiative_id for row in new.get("meetings", ())):
+        lists["meetings"] = sorted(
+            lists["meetings"], key=lambda row: (row["held_at"], row["position"])
+        )
+    return _Sliced(assessments={}, **lists)

@@ -3,6 +3,7 @@
 import asyncio
 import threading
 import weakref
+from collections import OrderedDict
 from uuid import UUID
 
 from fourpi.collection import collection_paused
@@ -14,12 +15,18 @@ from fourpi.projections.disclosure import (
     EXACT,
     Cell,
     Disclosure,
+    KeptTable,
     PeopleTable,
     SuppressionPattern,
-    people_table,
+    kept_people_table,
     suppression_pattern,
 )
-from fourpi.projections.evaluate import PEOPLE_TABLES, people_figures
+from fourpi.projections.evaluate import (
+    PEOPLE_TABLES,
+    KeptFigures,
+    kept_people_figures,
+)
+from fourpi.projections.schema import Facts
 from fourpi.projections.views import ImpactViews, LastWorkedOut
 from fourpi.threads import in_thread
 
@@ -54,6 +61,9 @@ class Patterns:
         )
         """The last pattern worked out for each organisation and threshold, with
         what it keeps of its table."""
+        self.tables: OrderedDict[UUID, tuple[KeptFigures, KeptTable]] = OrderedDict()
+        """The last figures about people and table of counts worked out for each
+        organisation."""
         self.lock = threading.Lock()
         self.reused = 0
         """Patterns taken from the last table, as it was the same."""
@@ -76,7 +86,7 @@ class Patterns:
         def worked_out(last: SuppressionPattern | None) -> SuppressionPattern:
             facts = self.views.cache.facts(organisation_id, position)
             with collection_paused():
-                table = people_table(people_figures(facts, organisation_id))
+                table = self.people_table(organisation_id, position, facts)
                 pattern = suppression_pattern(table, threshold, last=last)
             if last is not None and pattern.solved is not None:
                 with self.lock:
@@ -97,6 +107,39 @@ class Patterns:
             return pattern.cells
 
         return self.memo.get((organisation_id, position, threshold), computed)
+
+    def people_table(
+        self, organisation_id: UUID, position: int, facts: Facts
+    ) -> PeopleTable:
+        """The organisation's table of counts at the position (`facts`): from the
+        last figures and table kept, with only what the rows recorded since touch
+        worked out again, when they are from an earlier position and no erasure has
+        been applied since (an erasure deletes rows at every position); else from
+        nothing."""
+        with self.lock:
+            last = self.tables.get(organisation_id)
+        if last is not None and (
+            last[0].position > position
+            or self.views.store.last_erasure(organisation_id) > last[0].position
+        ):
+            last = None
+        if last is None:
+            figures = kept_people_figures(facts, organisation_id, position)
+            table = kept_people_table(figures.figures)
+        else:
+            new = self.views.cache.between(organisation_id, last[0].position, position)
+            figures = kept_people_figures(
+                facts, organisation_id, position, last[0], new
+            )
+            table = kept_people_table(figures.figures, last[1])
+        with self.lock:
+            kept = self.tables.get(organisation_id)
+            if kept is None or kept[0].position <= position:
+                self.tables[organisation_id] = (figures, table)
+                self.tables.move_to_end(organisation_id)
+            while len(self.tables) > TABLES_KEPT:
+                self.tables.popitem(last=False)
+        return table.table
 
 
 def same_table(one: PeopleTable, other: PeopleTable) -> bool:
