@@ -2011,10 +2011,10 @@ def kept_people_figures(
     )
     kept_checks: dict[UUID, MeetingCheck] = {}
     if last is None or new is None or touched is None:
-        index = _people_index(facts)
+        index = _people_index(facts, sliced)
         parts = _split(sliced)
     else:
-        index = _index_grown(last.index, new)
+        index = _index_grown(last.index, facts, sliced, new)
         parts = dict(last.parts)
         for initiative_id in touched:
             parts[initiative_id] = _grown(parts.get(initiative_id), new, initiative_id)
@@ -2076,39 +2076,32 @@ def kept_people_figures(
     return KeptFigures(position, figures, parts, index)
 
 
-def _people_index(facts: Tables) -> _Index:
-    """What `_index` gives the whole organisation of what the figures about people
-    read (who is a service user or carer, their latest declarations, who attended,
-    the reserves named, the initiatives, the reference shares); nothing of the
-    contributions, responses, feedback, changes, papers, payments or cycles, which
-    they do not read."""
-    participants = _by(facts["participants"], "participant_id")
-    return _Index(
-        initiatives=_by(facts["initiatives"], "initiative_id"),
-        voices=frozenset(
-            participant_id
-            for participant_id, row in participants.items()
-            if row["participant_kind"] in VOICES
-        ),
-        monitoring=_latest(facts["monitoring"], "participant_id"),
-        papers_sent_at={},
-        reserved_meetings=frozenset(
-            row["meeting_id"] for row in facts["meeting_reserves"]
-        ),
-        attendees=_group(facts["attendance"], "meeting_id", "participant_id"),
-        contributions={},
-        latest_response={},
-        first_response_on={},
-        first_feedback_on={},
-        sources={},
-        contributions_with_change=frozenset(),
-        paid_on={},
-        cycles={},
-        reference_shares=_reference_shares(facts["reference_shares"]),
-    )
+PEOPLE_INDEXED = (
+    "initiatives",
+    "voices",
+    "monitoring",
+    "reserved_meetings",
+    "attendees",
+    "reference_shares",
+)
+"""What the figures about people look up in the whole organisation's `_Index` (who
+is a service user or carer, their latest declarations, who attended, the reserves
+named, the initiatives, the reference shares); nothing of the contributions,
+responses, feedback, changes, papers, payments or cycles, which they do not read."""
 
 
-def _index_grown(index: _Index, new: Mapping[str, Sequence[Fields]]) -> _Index:
+def _people_index(facts: Tables, sliced: _Sliced) -> _Index:
+    """The whole organisation's index with what the figures read built now, so a
+    copy of it (`_index_grown`) carries every value and reads no facts again."""
+    index = _Index(facts, sliced, whole=True)
+    for name in PEOPLE_INDEXED:
+        getattr(index, name)
+    return index
+
+
+def _index_grown(
+    index: _Index, facts: Tables, sliced: _Sliced, new: Mapping[str, Sequence[Fields]]
+) -> _Index:
     """The index of `_people_index` with the new rows taken in, when they are
     registrations and rows of the tables `_touched` takes initiative by initiative:
     of what it holds, only who is a service user or carer and who attended grow."""
@@ -2126,11 +2119,13 @@ def _index_grown(index: _Index, new: Mapping[str, Sequence[Fields]]) -> _Index:
                 *attendees.get(meeting_id, ()),
                 row["participant_id"],
             ]
-    return replace(
-        index,
-        voices=index.voices | voices if voices else index.voices,
-        attendees=attendees,
-    )
+    grown = _Index(facts, sliced, whole=True)
+    kept = {name: getattr(index, name) for name in PEOPLE_INDEXED}
+    kept["voices"] = index.voices | voices if voices else index.voices
+    kept["attendees"] = attendees
+    # The values of cached properties, as if worked out from these facts.
+    vars(grown).update(kept)
+    return grown
 
 
 def _grown(
