@@ -1654,19 +1654,24 @@ class ReportPart:
 
     unless_sourced: tables among those whose rows change the part only through a
     contribution that one of the slice's changes came from (a response, feedback
-    or the contribution itself changes only the chains of those changes)."""
+    or the contribution itself changes only the chains of those changes).
+    narrow_only: tables among those read only for a slice narrower than the whole
+    organisation (whose index looks up only the people in the slice's roles)."""
 
     tables: frozenset[str]
     fields: tuple[str, ...]
     work_out: Callable[[Evaluation], dict[str, Any]]
     answer: str | None = None
     unless_sourced: frozenset[str] = frozenset()
+    narrow_only: frozenset[str] = frozenset()
 
 
-_MEETING_CHECKS = frozenset(
-    {"meetings", "attendance", "meeting_reserves", "participants"}
-    # who is looked up, for a narrow slice: those at its meetings and in its roles
-    | {"roles", "role_endings"}
+_LOOKED_UP = frozenset({"roles", "role_endings"})
+"""Who is looked up, for a narrow slice: those at its meetings and in its roles (the
+whole organisation's index looks up everyone)."""
+_MEETING_CHECKS = (
+    frozenset({"meetings", "attendance", "meeting_reserves", "participants"})
+    | _LOOKED_UP
 )
 _CONTRIBUTION_FACTS = frozenset({"contributions", "responses", "feedback"})
 _FEEDBACK_LOOP = _CONTRIBUTION_FACTS | {"changes", "change_sources"}
@@ -1722,6 +1727,7 @@ REPORT_PARTS: dict[str, ReportPart] = {
         ("papers", "papers_spread"),
         lambda e: _papers(e.index, e.checks),
         answer="process",
+        narrow_only=_LOOKED_UP,
     ),
     "payment_timeliness": ReportPart(
         frozenset({"payments", "payments_made"}),
@@ -1771,8 +1777,13 @@ is the last report's part as it was."""
 
 def part_tables(name: str, slice: Slice) -> frozenset[str]:
     """The tables a part reads for a slice: a cycle's window is read from the
-    cycles, and an erasure deletes rows of any table."""
-    tables = REPORT_PARTS[name].tables | {"erasures"}
+    cycles, an erasure deletes rows of any table, and the whole organisation reads
+    none of the part's `narrow_only` (so a role given leaves its papers as they
+    were)."""
+    part = REPORT_PARTS[name]
+    tables = part.tables | {"erasures"}
+    if slice == Slice(slice.organisation_id):
+        return tables - part.narrow_only
     return tables | {"cycle_phases"} if slice.cycle is not None else tables
 
 

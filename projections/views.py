@@ -112,7 +112,12 @@ class FactsCache:
                 # An erasure since the entry deleted rows it holds: read them afresh.
                 facts = self.store.read_facts(organisation_id, position)
             else:
-                facts = {name: rows + newer[name] for name, rows in entry[1].items()}
+                # A table with no new row is the entry's own list (never changed),
+                # not a copy: a write costs the tables it adds to.
+                facts = {
+                    name: rows + newer[name] if newer[name] else rows
+                    for name, rows in entry[1].items()
+                }
         with self.lock:
             current = self.entries.get(organisation_id)
             if current is None or current[0] < position:
