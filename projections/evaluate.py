@@ -1043,18 +1043,46 @@ def _scores_by_kind(
 
 
 def _process_experience(
-    sliced: _SlicedFacts, scores: Mapping[tuple[str, str], list[int]]
+    sliced: _SlicedFacts,
+    scores: Mapping[tuple[str, str], list[int]],
 ) -> ProcessExperienceAnswer:
     """scores: those given in the slice's answers, by respondent kind and dimension."""
+    return _process_experience_scored(
+        sliced,
+        tuple(
+            _score_summary(kind, dimension, scores[(kind, dimension)])
+            for kind, dimension in sorted(scores, key=_score_order)
+        ),
+    )
+
+
+SCORED = frozenset({"process_answers", "process_scores", "cycle_phases", "erasures"})
+"""What the summaries of the scores given in a slice's answers are worked out from
+(beside the slice): rows of no other table leave them as they were."""
+
+
+def _scores_kept(
+    last: ProcessExperienceAnswer | None,
+    between: Mapping[str, Sequence[Fields]] | None,
+) -> tuple[ScoreSummary, ...] | None:
+    """The last answer's summaries of the scores, when the rows recorded between
+    leave them as they were (a role given or ended changes who is involved, not
+    the scores given); else None."""
+    if last is None or between is None or any(between.get(t) for t in SCORED):
+        return None
+    return last.scores
+
+
+def _process_experience_scored(
+    sliced: _SlicedFacts, summaries: tuple[ScoreSummary, ...]
+) -> ProcessExperienceAnswer:
+    """summaries: those of `_process_experience` for the slice's answers."""
     involved = {row["participant_id"] for row in sliced.roles}
     answered = {row["participant_id"] for row in sliced.answers}
     answered.discard(None)
     respondents = len(answered & involved)
     return ProcessExperienceAnswer(
-        scores=tuple(
-            _score_summary(kind, dimension, scores[(kind, dimension)])
-            for kind, dimension in sorted(scores, key=_score_order)
-        ),
+        scores=summaries,
         answers=len(sliced.answers),
         involved=len(involved),
         respondents=respondents,
@@ -1600,7 +1628,29 @@ class Evaluation:
 
     @cached_property
     def checks(self) -> tuple[MeetingCheck, ...]:
+        if (
+            self.narrowing.whole
+            and self.last is not None
+            and self.between is not None
+            and leaves_as_it_was(self.between, WHOLE_CHECKS)
+        ):
+            # The whole organisation's checks read no roles: after a role given,
+            # they are the last report's.
+            return self.last.presence.meetings
         return tuple(_meeting_check(self.index, row) for row in self.sliced.meetings)
+
+    def process_experience(self) -> ProcessExperienceAnswer:
+        """The slice's process experience, with the last report's summaries of the
+        scores when the rows recorded since leave them as they were."""
+        kept = _scores_kept(
+            None if self.last is None else self.last.process_experience, self.between
+        )
+        if kept is not None:
+            return _process_experience_scored(self.sliced, kept)
+        return _process_experience(
+            self.sliced,
+            _scores_by_kind(self.sliced.answers, self.facts["process_scores"]),
+        )
 
     def changes_came_from(self, contribution_id: UUID) -> bool:
         """Whether any of the slice's changes came from the contribution."""
@@ -1673,6 +1723,10 @@ _MEETING_CHECKS = (
     frozenset({"meetings", "attendance", "meeting_reserves", "participants"})
     | _LOOKED_UP
 )
+WHOLE_CHECKS = frozenset(
+    {"meetings", "attendance", "meeting_reserves", "participants", "erasures"}
+)
+"""What the whole organisation's meeting checks are worked out from."""
 _CONTRIBUTION_FACTS = frozenset({"contributions", "responses", "feedback"})
 _FEEDBACK_LOOP = _CONTRIBUTION_FACTS | {"changes", "change_sources"}
 
@@ -1698,12 +1752,7 @@ REPORT_PARTS: dict[str, ReportPart] = {
     "process_experience": ReportPart(
         frozenset({"roles", "role_endings", "process_answers", "process_scores"}),
         ("process_experience",),
-        lambda e: {
-            "process_experience": _process_experience(
-                e.sliced,
-                _scores_by_kind(e.sliced.answers, e.facts["process_scores"]),
-            )
-        },
+        lambda e: {"process_experience": e.process_experience()},
     ),
     "end_result": ReportPart(
         frozenset(
@@ -2046,10 +2095,7 @@ def kept_people_figures(
             parts.get(initiative_id, empty),
             initiative["level"],
         )
-    score_rows: list[Fields] = facts["process_scores"]
-    scores_of: dict[UUID, list[Fields]] = defaultdict(list)
-    for row in score_rows:
-        scores_of[row["answer_id"]].append(row)
+    scores_of: dict[UUID, list[Fields]] | None = None
     # Each meeting is checked once: an initiative's checks are the organisation's of
     # its meetings, in the same order.
     every_check = tuple(
@@ -2073,15 +2119,30 @@ def kept_people_figures(
             figures[scope] = last.figures[scope]
             continue
         checks = every_check if scope is None else tuple(checks_of.get(scope, ()))
-        answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
-        scores = _scores_by_kind(
-            part.answers,
-            (row for answer_id in answer_ids for row in scores_of.get(answer_id, ())),
-        )
+        was = None if touched is None or last is None else last.figures.get(scope)
+        kept_scores = _scores_kept(None if was is None else was.process_experience, new)
+        if kept_scores is not None:
+            # No answer or score is new: the scores' summaries are the last ones.
+            experience = _process_experience_scored(part, kept_scores)
+        else:
+            if scores_of is None:
+                scores_of = defaultdict(list)
+                for row in facts["process_scores"]:
+                    scores_of[row["answer_id"]].append(row)
+            answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
+            scores = _scores_by_kind(
+                part.answers,
+                (
+                    row
+                    for answer_id in answer_ids
+                    for row in scores_of.get(answer_id, ())
+                ),
+            )
+            experience = _process_experience(part, scores)
         figures[scope] = PeopleFigures(
             level=level,
             presence=_presence(index, part, slice, checks),
-            process_experience=_process_experience(part, scores),
+            process_experience=experience,
             support=_support_totals(part.support),
         )
     return KeptFigures(position, figures, parts, index)
