@@ -2126,8 +2126,9 @@ def kept_people_figures(
             experience = _process_experience_scored(part, kept_scores)
         else:
             if scores_of is None:
+                score_rows: list[Fields] = facts["process_scores"]
                 scores_of = defaultdict(list)
-                for row in facts["process_scores"]:
+                for row in score_rows:
                     scores_of[row["answer_id"]].append(row)
             answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
             scores = _scores_by_kind(
