@@ -476,6 +476,8 @@ class _Pattern:
         group in order would (see `_make_safe_in_order`)."""
         self.hidden = hidden
         # What the rounds keep from one to the next, so each costs what changed.
+        self.crowds: dict[int, _Crowd] = {}
+        """The groups of many parts looked at so far, by number (see `_crowd`)."""
         self.fresh: list[int] = sorted(self.hidden)
         """Cells hidden since `_pinned` last looked."""
         self.connected = _Parts()
@@ -604,7 +606,11 @@ class _Pattern:
             )
             if new.beyond:
                 return None
-            reached = {index for cell in new.hidden for index in new.touching[cell]}
+            # A cell hidden last time lies in a part solved again, and no group or
+            # pair that held it held a cell of a kept part (they would have been one
+            # part): with the same pairs, only the cells hidden anew can reach one.
+            looking = new.hidden - self.hidden if same_pairs else new.hidden
+            reached = {index for cell in looking for index in new.touching[cell]}
             kept_reached = {
                 kept
                 for index in reached
@@ -625,6 +631,11 @@ class _Pattern:
         return new
 
     def _hide(self, cell: int) -> None:
+        if cell not in self.hidden:
+            for index in self.containing[cell]:
+                crowd = self.crowds.get(index)
+                if crowd is not None:
+                    crowd.hide(cell, self.values[cell])
         self.hidden.add(cell)
         self.fresh.append(cell)
         if self.bounding is not None:
@@ -713,7 +724,7 @@ class _Pattern:
         while unsafe:
             for index in sorted(unsafe):
                 unsafe.discard(index)
-                extra = self._one_more(self.sums[index])
+                extra = self._one_more(index)
                 if extra is not None:
                     self._hide(extra)
                     unsafe.update(self.containing[extra])
@@ -732,7 +743,7 @@ class _Pattern:
             if index == last:
                 continue
             last = index
-            extra = self._one_more(self.sums[index])
+            extra = self._one_more(index)
             if extra is not None:
                 self._hide(extra)
                 for other in self.containing[extra]:
@@ -741,28 +752,55 @@ class _Pattern:
                     else:
                         unsafe.add(other)
 
-    def _one_more(self, group: Sum) -> int | None:
+    def _one_more(self, index: int) -> int | None:
         """The next cell this group needs suppressed to be safe, or None if it is."""
-        hidden, values = self.hidden, self.values
-        hidden_parts = [part for part in group.parts if part in hidden]
-        total_hidden = group.total in hidden
-        if not hidden_parts and not total_hidden:
+        group = self.sums[index]
+        crowd = self._crowd(index)
+        if crowd is None:
+            hidden, values = self.hidden, self.values
+            hidden_parts = [part for part in group.parts if part in hidden]
+            count = len(hidden_parts)
+            counted = sum(map(values.__getitem__, hidden_parts))
+        else:
+            count, counted = crowd.hidden, crowd.counted
+        total_hidden = group.total in self.hidden
+        if not count and not total_hidden:
             return None
         if total_hidden:
-            if hidden_parts:
+            if count:
                 return None
             # A hidden total with every part visible is their sum.
-            return self._smallest_visible(group.parts, zeros=True)
-        if sum(map(values.__getitem__, hidden_parts)) < self.threshold:
+            return self._smallest_visible_part(index, zeros=True)
+        if counted < self.threshold:
             # The visible total less the visible parts gives the hidden parts' sum:
             # it must not itself be a small number.
-            part = self._smallest_visible(group.parts)
+            part = self._smallest_visible_part(index)
             return self._or_total(group, part)
-        if len(hidden_parts) < 2:
+        if count < 2:
             # One hidden part would be that sum; a second, even a zero, opens it up.
-            part = self._smallest_visible(group.parts, zeros=True)
+            part = self._smallest_visible_part(index, zeros=True)
             return self._or_total(group, part)
         return None
+
+    def _crowd(self, index: int) -> "_Crowd | None":
+        """A group of many parts (CROWDED) as this solve's rounds have hidden them,
+        made when first looked at; None for a group of fewer."""
+        crowd = self.crowds.get(index)
+        if crowd is None:
+            parts = self.sums[index].parts
+            if len(parts) < CROWDED:
+                return None
+            crowd = self.crowds[index] = _Crowd(
+                parts, self.hidden, self.shown, self.values
+            )
+        return crowd
+
+    def _smallest_visible_part(self, index: int, *, zeros: bool = False) -> int | None:
+        """`_smallest_visible` of the group's parts."""
+        crowd = self._crowd(index)
+        if crowd is None:
+            return self._smallest_visible(self.sums[index].parts, zeros=zeros)
+        return crowd.smallest(self.hidden, zeros=zeros)
 
     def _or_total(self, group: Sum, part: int | None) -> int | None:
         if part is not None:
@@ -1063,8 +1101,8 @@ class _Pattern:
         visible cell; None when every cell is hidden already."""
         hidden, values = self.hidden, self.values
         near = [self.sums[index] for index in self.containing[pinned]]
-        for group in near:
-            part = self._smallest_visible(group.parts)
+        for index in self.containing[pinned]:
+            part = self._smallest_visible_part(index)
             if part is not None:
                 return part
         for group in near:
@@ -1093,6 +1131,59 @@ class _Pattern:
             if member is not None:
                 return member
         return self._smallest_visible(range(len(values)), zeros=True)
+
+
+CROWDED = 64
+"""The fewest parts of a group whose parts a solve keeps in order (see `_Crowd`)."""
+
+
+class _Crowd:
+    """One group's parts as a solve's rounds hide them: how many are hidden and
+    their sum (a part listed twice counted twice), and the visible ones not shown,
+    smallest (value, then number) first. Cells are only ever hidden in a solve, and
+    which are shown does not change in it, so the smallest visible part is the
+    first of them not hidden since. A round that hides one part of a group of
+    1,356 decision-making meetings then costs that part, not the group: at 100k,
+    a meeting an initiative's two meetings pin takes 330 rounds to open up, each
+    hiding the next smallest meeting of the organisation."""
+
+    def __init__(
+        self,
+        parts: Sequence[int],
+        hidden: set[int],
+        shown: set[int],
+        values: Sequence[int],
+    ) -> None:
+        self.times: dict[int, int] = {}
+        for part in parts:
+            self.times[part] = self.times.get(part, 0) + 1
+        self.hidden = 0
+        self.counted = 0
+        for part, times in self.times.items():
+            if part in hidden:
+                self.hidden += times
+                self.counted += values[part] * times
+        visible = sorted(
+            ((values[part], part) for part in self.times if part not in shown),
+            reverse=True,
+        )
+        self.visible = [(value, part) for value, part in visible if part not in hidden]
+        """Largest first, so the smallest is popped off the end."""
+        self.above_zero = [pair for pair in self.visible if pair[0] > 0]
+
+    def hide(self, cell: int, value: int) -> None:
+        """Count a cell newly hidden (one of the parts or not)."""
+        times = self.times.get(cell)
+        if times:
+            self.hidden += times
+            self.counted += value * times
+
+    def smallest(self, hidden: set[int], *, zeros: bool) -> int | None:
+        """The smallest part neither hidden nor shown (above 0 unless `zeros`)."""
+        waiting = self.visible if zeros else self.above_zero
+        while waiting and waiting[-1][1] in hidden:
+            waiting.pop()
+        return waiting[-1][1] if waiting else None
 
 
 MAX_TIGHTENING_ROUNDS = 100

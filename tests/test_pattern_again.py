@@ -1,13 +1,16 @@
 """A suppression pattern worked out again only where a table's values changed (`suppression_pattern` given the last pattern) is exactly the pattern of solving the whole table afresh, after any sequence of changes."""
 
 import math
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+import fourpi.projections.disclosure
 from fourpi.projections.disclosure import (
     STANDARD_BANDS,
     Cell,
@@ -19,6 +22,16 @@ from fourpi.projections.disclosure import (
 )
 from tests.test_pattern_rounds import tables
 from tests.test_suppression import attendance_table, grid_table
+
+
+@pytest.fixture(autouse=True, scope="module")
+def crowded_from_three_parts() -> Iterator[None]:
+    """Groups of three parts or more kept as crowds (`_Crowd`), fewer scanned, so
+    the small tables drawn here go both ways, solved whole and in part."""
+    kept = fourpi.projections.disclosure.CROWDED
+    fourpi.projections.disclosure.CROWDED = 3
+    yield
+    fourpi.projections.disclosure.CROWDED = kept
 
 
 def assert_again_is_afresh(
