@@ -432,6 +432,20 @@ def test_reports_after_each_write_are_those_of_every_fact(
         store.remove()
 
 
+def an_idea(records: Any, organisation: UUID, initiative: Any) -> UUID:
+    """A contribution (an idea) by the first person of one of the demo's initiatives."""
+    return records.log_contribution(
+        organisation_id=organisation,
+        initiative_id=initiative.initiative_id,
+        contributor_ids=[initiative.participant_ids[0]],
+        nature=ContributionNature.IDEA,
+        summary="Hold the group in the evening",
+        impact_areas=(ImpactArea.DELIVERY,),
+        made_on=date(2024, 1, 8),
+        actor=ACTOR,
+    )
+
+
 def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> None:
     """After a contribution, the answers no contribution is part of are the last
     report's (the same objects); the others are worked out again, and all of them
@@ -445,16 +459,7 @@ def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> N
         views = open_views(store.url, records)
         views.catch_up()
         before = views.report(Slice(organisation), moment=MOMENT)
-        records.log_contribution(
-            organisation_id=organisation,
-            initiative_id=initiative.initiative_id,
-            contributor_ids=[initiative.participant_ids[0]],
-            nature=ContributionNature.IDEA,
-            summary="Hold the group in the evening",
-            impact_areas=(ImpactArea.DELIVERY,),
-            made_on=date(2024, 1, 8),
-            actor=ACTOR,
-        )
+        an_idea(records, organisation, initiative)
         position = views.catch_up()
         after = views.report(Slice(organisation), moment=MOMENT)
         assert after == evaluate(
@@ -488,16 +493,7 @@ def test_a_response_or_feedback_to_a_contribution_a_change_came_from_changes_its
         demo = create_demo(records)
         organisation = demo.organisation_id
         initiative = demo.initiatives[0]
-        contribution = records.log_contribution(
-            organisation_id=organisation,
-            initiative_id=initiative.initiative_id,
-            contributor_ids=[initiative.participant_ids[0]],
-            nature=ContributionNature.IDEA,
-            summary="Hold the group in the evening",
-            impact_areas=(ImpactArea.DELIVERY,),
-            made_on=date(2024, 1, 8),
-            actor=ACTOR,
-        )
+        contribution = an_idea(records, organisation, initiative)
         records.record_change(
             organisation_id=organisation,
             initiative_id=initiative.initiative_id,
@@ -567,18 +563,7 @@ def test_what_became_of_each_contribution_is_kept_exactly_write_after_write() ->
         contributions: list[UUID] = []
 
         def contribute() -> None:
-            contributions.append(
-                records.log_contribution(
-                    organisation_id=organisation,
-                    initiative_id=initiative.initiative_id,
-                    contributor_ids=[initiative.participant_ids[0]],
-                    nature=ContributionNature.IDEA,
-                    summary="Hold the group in the evening",
-                    impact_areas=(ImpactArea.DELIVERY,),
-                    made_on=date(2024, 1, 8),
-                    actor=ACTOR,
-                )
-            )
+            contributions.append(an_idea(records, organisation, initiative))
 
         def respond(outcome: ResponseOutcome, day: int, which: int = -1) -> None:
             records.respond_to_contribution(
@@ -672,16 +657,7 @@ def test_the_api_answers_after_a_write_as_a_process_that_evaluates_everything() 
 
         writes = [
             lambda: None,
-            lambda: records.log_contribution(
-                organisation_id=organisation,
-                initiative_id=initiative.initiative_id,
-                contributor_ids=[initiative.participant_ids[0]],
-                nature=ContributionNature.IDEA,
-                summary="Hold the group in the evening",
-                impact_areas=(ImpactArea.DELIVERY,),
-                made_on=date(2024, 1, 8),
-                actor=ACTOR,
-            ),
+            lambda: an_idea(records, organisation, initiative),
             lambda: records.record_change(
                 organisation_id=organisation,
                 initiative_id=initiative.initiative_id,
