@@ -24,17 +24,18 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import fourpi.privacy.suppression
+from bench.suite import write_one
 from bench.synthetic import grow, organisation
 from fourpi.bootstrap import open_records, open_views
 from fourpi.collection import collection_paused
-from fourpi.domain.vocabulary import InvolvementRole, ParticipantKind
+from fourpi.domain.vocabulary import ParticipantKind
 from fourpi.privacy.suppression import Patterns
 from fourpi.projections.disclosure import (
     PATTERN_SECONDS,
@@ -45,8 +46,10 @@ from fourpi.projections.disclosure import (
 from fourpi.projections.evaluate import people_figures
 
 
-def table_of(events: int) -> PeopleTable:
-    """The table of a fresh organisation of about `events` events."""
+@contextmanager
+def grown(events: int) -> Iterator[tuple[Any, Any, UUID, int]]:
+    """A fresh SQLite store holding an organisation of about `events` events, its
+    views caught up: (records, views, the organisation, the position)."""
     os.environ.setdefault(
         "FOURPI_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )
@@ -57,30 +60,26 @@ def table_of(events: int) -> PeopleTable:
         main = organisation(records)
         grow(records, main, events)
         views = open_views(url, records)
-        position = views.catch_up()
-        facts = views.store.read_facts(main, position)
-        return people_table(people_figures(facts, main))
+        yield records, views, main, views.catch_up()
+        records.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def table_of(events: int) -> PeopleTable:
+    """The table of a fresh organisation of about `events` events."""
+    with grown(events) as (_, views, main, position):
+        facts = views.store.read_facts(main, position)
+        return people_table(people_figures(facts, main))
 
 
 def after_roles(events: int, writes: int) -> None:
     """Time the pattern handed out right after each of `writes` roles given."""
     steps = ("kept_people_figures", "kept_people_table", "suppression_pattern")
-    os.environ.setdefault(
-        "FOURPI_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    )
     spent: dict[str, float] = dict.fromkeys(steps, 0.0)
     for name in steps:
         setattr(fourpi.privacy.suppression, name, _timed(spent, name))
-    folder = tempfile.mkdtemp(prefix="fourpi-pattern-")
-    try:
-        url = f"sqlite:///{folder}/bench.sqlite3"
-        records = open_records(url)
-        main = organisation(records)
-        grow(records, main, events)
-        views = open_views(url, records)
-        position = views.catch_up()
+    with grown(events) as (records, views, main, position):
         patterns = Patterns(views)
         threshold = patterns.threshold(main, position)
         patterns.of(main, position, threshold)
@@ -94,16 +93,8 @@ def after_roles(events: int, writes: int) -> None:
                 participant_kind=ParticipantKind.SERVICE_USER,
                 actor="bench",
             )
-            records.assign_role(
-                organisation_id=main,
-                initiative_id=initiatives[number * 37 % len(initiatives)],
-                participant_id=person,
-                role=InvolvementRole.CO_WORKER,
-                paid=False,
-                decision_making=False,
-                started_on=date(2024, 1, 8),
-                actor="bench",
-            )
+            initiative = initiatives[number * 37 % len(initiatives)]
+            write_one(records, "a role", main, initiative, person)
             position = views.catch_up()
             facts = views.cache.facts(main, position)
             spent.update(dict.fromkeys(steps, 0.0))
@@ -125,9 +116,6 @@ def after_roles(events: int, writes: int) -> None:
             f"median {statistics.median(took):.3f} s, min {min(took):.3f}; patterns"
             f" worked out again in part: {patterns.solved_in_part} of {writes}"
         )
-        records.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _timed(spent: dict[str, float], name: str) -> Callable[..., Any]:
