@@ -306,6 +306,15 @@ def tables(draw: st.DrawFn) -> PeopleTable:
             )
         )
     ]
+    return _with_pairs_bands_and_left_out(draw, values, groups)
+
+
+def _with_pairs_bands_and_left_out(
+    draw: st.DrawFn, values: dict[Cell, int], groups: list[Group]
+) -> PeopleTable:
+    """The table of these cells and groups, with random pairs (one at most the
+    other), standards' bands true of their cells, and cells left out."""
+    cells = list(values)
     at_most = draw(
         st.lists(st.tuples(st.sampled_from(cells), st.sampled_from(cells)), max_size=6)
     )
@@ -352,17 +361,7 @@ def sound_tables(draw: st.DrawFn) -> PeopleTable:
         counting: Cell = ("cell", len(values))
         values[counting] = total
         groups.append(Group(counting, tuple(parts), at_least=kind == "at_least"))
-    cells = list(values)
-    at_most = draw(
-        st.lists(st.tuples(st.sampled_from(cells), st.sampled_from(cells)), max_size=6)
-    )
-    banded = draw(st.sets(st.sampled_from(cells), max_size=4))
-    bands = {}
-    for cell in banded:
-        band = "below_minimum" if values[cell] < 2 else "minimum"
-        bands[cell] = STANDARD_BANDS["ideal" if values[cell] > 2 else band]
-    left_out = draw(st.frozensets(st.sampled_from(cells), max_size=3))
-    return PeopleTable(values, tuple(groups), tuple(at_most), left_out, bands)
+    return _with_pairs_bands_and_left_out(draw, values, groups)
 
 
 @settings(max_examples=1000, deadline=None)
