@@ -446,6 +446,24 @@ def an_idea(records: Any, organisation: UUID, initiative: Any) -> UUID:
     )
 
 
+def a_change_from(
+    records: Any, organisation: UUID, initiative: Any, contribution: UUID, day: int
+) -> UUID:
+    """A change to the initiative's activity that came from the contribution, made on
+    that day of January 2024."""
+    return records.record_change(
+        organisation_id=organisation,
+        initiative_id=initiative.initiative_id,
+        description="The group meets in the evening",
+        impact_area=ImpactArea.DELIVERY,
+        scope=ChangeScope.ACTIVITY,
+        evidence="The timetable",
+        changed_on=date(2024, 1, day),
+        contribution_ids=[contribution],
+        actor=ACTOR,
+    )
+
+
 def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> None:
     """After a contribution, the answers no contribution is part of are the last
     report's (the same objects); the others are worked out again, and all of them
@@ -494,17 +512,7 @@ def test_a_response_or_feedback_to_a_contribution_a_change_came_from_changes_its
         organisation = demo.organisation_id
         initiative = demo.initiatives[0]
         contribution = an_idea(records, organisation, initiative)
-        records.record_change(
-            organisation_id=organisation,
-            initiative_id=initiative.initiative_id,
-            description="The group meets in the evening",
-            impact_area=ImpactArea.DELIVERY,
-            scope=ChangeScope.ACTIVITY,
-            evidence="The timetable",
-            changed_on=date(2024, 1, 9),
-            contribution_ids=[contribution],
-            actor=ACTOR,
-        )
+        a_change_from(records, organisation, initiative, contribution, day=9)
         views = open_views(store.url, records)
         views.catch_up()
         writes = [
@@ -586,17 +594,7 @@ def test_what_became_of_each_contribution_is_kept_exactly_write_after_write() ->
             )
 
         def change() -> None:
-            records.record_change(
-                organisation_id=organisation,
-                initiative_id=initiative.initiative_id,
-                description="The group meets in the evening",
-                impact_area=ImpactArea.DELIVERY,
-                scope=ChangeScope.ACTIVITY,
-                evidence="The timetable",
-                changed_on=date(2024, 1, 20),
-                contribution_ids=[contributions[0]],
-                actor=ACTOR,
-            )
+            a_change_from(records, organisation, initiative, contributions[0], day=20)
 
         writes = [
             contribute,
