@@ -493,6 +493,10 @@ class _Pattern:
         self.pinned_by_equations: dict[int, int] = {}
         """The first cell the equations pin in each connected part that has one and
         has no cell pinned by its bounds, by the part's root."""
+        self.joined: dict[int, int] = {}
+        """A cell of each group and pair holding one that `_join` has taken in: all
+        those it took in lie in one connected part, and in one tied part where the
+        group or pair ties them."""
         self.bounding: list[tuple[int, int]] | None = None
         """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
         (and totals since suppressed, left for `_largest_bounding` to drop), made
@@ -875,35 +879,32 @@ class _Pattern:
         one of them; but a slack group whose total is newly suppressed ties all its
         suppressed parts from then on."""
         hidden, connected, tied = self.hidden, self.connected, self.tied
-        sums, slack = self.sums, self.slack
+        sums, slack, joined = self.sums, self.slack, self.joined
+        arriving: dict[int, list[int]] = {}
+        """The new cells of each group and pair holding one (a cell twice joins
+        nothing more)."""
         for cell in fresh:
             connected.add(cell)
             tied.add(cell)
-        new = set(fresh)
-        looked: set[int] = set()
-        for cell in fresh:
             for index in self.touching[cell]:
-                if index in looked:
-                    continue
-                looked.add(index)
-                members = [m for m in self._members(index) if m in hidden]
-                if len(members) < 2:
-                    continue
-                old = next((m for m in members if m not in new), None)
-                joining = members
-                if old is not None:
-                    joining = [old, *(m for m in members if m in new)]
-                slack_group = index < len(sums) and slack[index]
-                if slack_group and sums[index].total not in hidden:
-                    self._connect(joining)
-                    continue
-                if slack_group and sums[index].total in new:
-                    joining = members
-                kept, merged = tied.join(joining)
-                for other in merged:
-                    self.pinned_by_bounds.pop(other, None)
-                    # Every tied part lies in one connected part.
-                    self._connect((kept, other))
+                arriving.setdefault(index, []).append(cell)
+        new = set(fresh)
+        for index, cells in arriving.items():
+            old = joined.setdefault(index, cells[0])
+            joining = cells if old in new else [old, *cells]
+            if len(joining) < 2:
+                continue
+            slack_group = index < len(sums) and slack[index]
+            if slack_group and sums[index].total not in hidden:
+                self._connect(joining)
+                continue
+            if slack_group and sums[index].total in new:
+                joining = [m for m in self._members(index) if m in hidden]
+            kept, merged = tied.join(joining)
+            for other in merged:
+                self.pinned_by_bounds.pop(other, None)
+                # Every tied part lies in one connected part.
+                self._connect((kept, other))
         return (
             {connected.root(cell) for cell in new},
             {tied.root(cell) for cell in new},
