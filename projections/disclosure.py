@@ -40,6 +40,8 @@ import random
 import time
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
+from operator import ne
 from typing import NamedTuple
 from uuid import UUID
 
@@ -423,6 +425,10 @@ class _Pattern:
         ]
         """The groups of one member (a total with no parts but itself)."""
         self._weigh(values)
+        self.ordered: dict[int, list[tuple[int, int]]] = {}
+        """The parts not shown of each group of many parts (CROWDED) looked at, as
+        (value, part), largest first: kept from one pattern to the next for the
+        groups whose parts' values and whether they are shown are as they were."""
         # A small number the onlooker knows anyway (a meeting's 2, which its standard
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
         # with it as a visible cell.
@@ -548,11 +554,9 @@ class _Pattern:
         counts changes which groups are slack everywhere, and is solved whole."""
         if self.beyond or not self.sound:
             return None
-        changed = [
-            n
-            for n, (was, now) in enumerate(zip(self.values, values, strict=True))
-            if was != now
-        ]
+        if len(values) != len(self.values):
+            raise ValueError("values of another table's cells")
+        changed = list(compress(count(), map(ne, self.values, values)))
         new = object.__new__(type(self))
         new.deadline = deadline
         new.sums, new.at_most, new.threshold = self.sums, self.at_most, self.threshold
@@ -588,6 +592,12 @@ class _Pattern:
         for index in regrouped:
             new.slack[index] = new._slack_group(index)
         bearing = set(changed) | (new.shown ^ self.shown)
+        reordered = {index for cell in bearing for index in self.containing[cell]}
+        new.ordered = {
+            index: ordered
+            for index, ordered in self.ordered.items()
+            if index not in reordered
+        }
         near: set[int] = set(bearing)
         for cell in bearing:
             for index in self.touching[cell]:
@@ -794,8 +804,18 @@ class _Pattern:
             parts = self.sums[index].parts
             if len(parts) < CROWDED:
                 return None
+            ordered = self.ordered.get(index)
+            if ordered is None:
+                ordered = self.ordered[index] = sorted(
+                    (
+                        (self.values[part], part)
+                        for part in dict.fromkeys(parts)
+                        if part not in self.shown
+                    ),
+                    reverse=True,
+                )
             crowd = self.crowds[index] = _Crowd(
-                parts, self.hidden, self.shown, self.values
+                parts, self.hidden, self.values, ordered
             )
         return crowd
 
@@ -1152,9 +1172,11 @@ class _Crowd:
         self,
         parts: Sequence[int],
         hidden: set[int],
-        shown: set[int],
         values: Sequence[int],
+        ordered: Sequence[tuple[int, int]],
     ) -> None:
+        """`ordered`: the parts not shown, as (value, part), largest first (see
+        `_Pattern.ordered`)."""
         self.times: dict[int, int] = {}
         for part in parts:
             self.times[part] = self.times.get(part, 0) + 1
@@ -1164,11 +1186,7 @@ class _Crowd:
             if part in hidden:
                 self.hidden += times
                 self.counted += values[part] * times
-        visible = sorted(
-            ((values[part], part) for part in self.times if part not in shown),
-            reverse=True,
-        )
-        self.visible = [(value, part) for value, part in visible if part not in hidden]
+        self.visible = [(value, part) for value, part in ordered if part not in hidden]
         """Largest first, so the smallest is popped off the end."""
         self.above_zero = [pair for pair in self.visible if pair[0] > 0]
 
