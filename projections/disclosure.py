@@ -529,9 +529,13 @@ class _Pattern:
                 self.solved_again = self.hidden
                 """The suppressed cells worked out here, not kept from the last
                 pattern (see `again`)."""
-                root = self.connected.root
-                self.part = {cell: root(cell) for cell in self.connected.parent}
+                connected = self.connected
+                self.part = {cell: connected.root(cell) for cell in connected.parent}
                 """The connected part of each suppressed cell, by its root."""
+                self.members = {
+                    root: connected.members(root) for root in connected.roots()
+                }
+                """The cells of each connected part, by its root."""
                 return
 
     def again(self, values: list[int], deadline: float) -> "_Pattern | None":
@@ -605,9 +609,7 @@ class _Pattern:
             for index in new.touching[cell]:
                 near.update(new._members(index))
         again = {self.part[cell] for cell in near if cell in self.part}
-        members: dict[int, list[int]] = {}
-        for cell, root in self.part.items():
-            members.setdefault(root, []).append(cell)
+        members = self.members
         while True:
             region = set(bearing)
             for root in again:
@@ -636,12 +638,18 @@ class _Pattern:
             again |= kept_reached
             if sum(len(members[root]) for root in again) * 2 > len(self.hidden):
                 return None  # solving it all costs as little
-        new.hidden = {c for c in self.hidden if self.part[c] not in again}
+        # The parts kept and those solved again share no cell and no root.
+        new.hidden = self.hidden.difference(*map(members.__getitem__, again))
         new.hidden |= new.solved_again
         new.suppressed = new.hidden | new.small
-        part = {c: root for c, root in self.part.items() if root not in again}
+        part = dict(self.part)
+        kept = dict(members)
+        for root in again:
+            for cell in kept.pop(root):
+                del part[cell]
         part.update(new.part)
-        new.part = part
+        kept.update(new.members)
+        new.part, new.members = part, kept
         return new
 
     def _hide(self, cell: int) -> None:
