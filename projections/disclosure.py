@@ -38,6 +38,7 @@ import math
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, count
@@ -1040,9 +1041,12 @@ class _Pattern:
             for index in self.containing[n]:
                 if slack[index] and sums[index].total not in hidden:
                     slack_parts.setdefault(index, []).append(n)  # n is a part
-        # Each group's suppressed parts, and its visible parts' sum and largest.
-        shapes: dict[int, tuple[list[int], int, int | None]] = {}
+        # Each group's suppressed parts, its visible parts' sum and largest, its
+        # total where suppressed, and whether it adds up or is at least its parts.
+        shapes: dict[int, tuple[list[int], int, int | None, int | None, bool, bool]]
+        shapes = {}
         changed = set(relevant)
+        grouped, exacts = len(sums), self.exact
 
         def bounds(cell: int) -> tuple[float, float]:
             if cell in hidden:
@@ -1064,45 +1068,48 @@ class _Pattern:
             looking = sorted(changed)
             changed.clear()
             for index in looking:
-                if index >= len(self.sums):
-                    part, whole = self.pairs[index - len(self.sums)]
+                if index >= grouped:
+                    part, whole = self.pairs[index - grouped]
                     if whole in hidden:
                         tighten(whole, bounds(part)[0], math.inf)
                     if part in hidden:
                         tighten(part, 0, bounds(whole)[1])
                     continue
-                group = self.sums[index]
                 if index in slack_parts:
                     # Each part at most the total: the total less the other parts'
                     # most is never above 0.
                     for part in slack_parts[index]:
-                        tighten(part, 0, values[group.total])
+                        tighten(part, 0, values[sums[index].total])
                     continue
                 shape = shapes.get(index)
                 if shape is None:
+                    group = sums[index]
                     seen = [values[p] for p in group.parts if p not in hidden]
+                    exact = exacts[index]
                     shape = shapes[index] = (
                         [p for p in group.parts if p in hidden],
                         sum(seen),
                         max(seen, default=None),
+                        group.total if group.total in hidden else None,
+                        exact,
+                        group.at_least and not exact,
                     )
-                suppressed, seen_sum, seen_most = shape
+                suppressed, seen_sum, seen_most, total, exact, at_least = shape
                 lows = list(map(low.__getitem__, suppressed))
                 highs = list(map(high.__getitem__, suppressed))
                 parts_low = seen_sum + sum(lows)
                 parts_high = seen_sum + sum(highs)
-                total_low, total_high = bounds(group.total)
-                exact = self.exact[index]
-                at_least = group.at_least and not exact
-                if group.total in hidden:
+                if total is None:
+                    total_low = total_high = values[sums[index].total]
+                else:
                     if exact:
-                        tighten(group.total, parts_low, parts_high)
+                        tighten(total, parts_low, parts_high)
                     elif at_least:  # at least the parts' sum
-                        tighten(group.total, parts_low, math.inf)
+                        tighten(total, parts_low, math.inf)
                     else:  # at most the parts' sum, at least each part
                         each = lows if seen_most is None else [*lows, seen_most]
-                        tighten(group.total, max(each, default=0), parts_high)
-                    total_low, total_high = bounds(group.total)
+                        tighten(total, max(each, default=0), parts_high)
+                    total_low, total_high = low[total], high[total]
                 for part, part_low, part_high in zip(
                     suppressed, lows, highs, strict=True
                 ):
@@ -1185,15 +1192,13 @@ class _Crowd:
     ) -> None:
         """`ordered`: the parts not shown, as (value, part), largest first (see
         `_Pattern.ordered`)."""
-        self.times: dict[int, int] = {}
-        for part in parts:
-            self.times[part] = self.times.get(part, 0) + 1
+        self.times = Counter(parts)
         self.hidden = 0
         self.counted = 0
-        for part, times in self.times.items():
-            if part in hidden:
-                self.hidden += times
-                self.counted += values[part] * times
+        for part in hidden.intersection(self.times):
+            times = self.times[part]
+            self.hidden += times
+            self.counted += values[part] * times
         self.visible = [(value, part) for value, part in ordered if part not in hidden]
         """Largest first, so the smallest is popped off the end."""
         self.above_zero = [pair for pair in self.visible if pair[0] > 0]
