@@ -909,6 +909,7 @@ class _Pattern:
         suppressed parts from then on."""
         hidden, connected, tied = self.hidden, self.connected, self.tied
         sums, slack, joined = self.sums, self.slack, self.joined
+        grouped, pinned = len(sums), self.pinned_by_bounds
         arriving: dict[int, list[int]] = {}
         """The new cells of each group and pair holding one (a cell twice joins
         nothing more)."""
@@ -923,17 +924,18 @@ class _Pattern:
             joining = cells if old in new else [old, *cells]
             if len(joining) < 2:
                 continue
-            slack_group = index < len(sums) and slack[index]
+            slack_group = index < grouped and slack[index]
             if slack_group and sums[index].total not in hidden:
                 self._connect(joining)
                 continue
             if slack_group and sums[index].total in new:
                 joining = [m for m in self._members(index) if m in hidden]
-            kept, merged = tied.join(joining)
-            for other in merged:
-                self.pinned_by_bounds.pop(other, None)
+            merged = tied.join(joining)[1]
+            if merged:
+                for other in merged:
+                    pinned.pop(other, None)
                 # Every tied part lies in one connected part.
-                self._connect((kept, other))
+                self._connect(joining)
         return (
             {connected.root(cell) for cell in new},
             {tied.root(cell) for cell in new},
