@@ -644,13 +644,13 @@ class _Pattern:
         new.hidden |= new.solved_again
         new.suppressed = new.hidden | new.small
         part = dict(self.part)
-        kept = dict(members)
+        parts = dict(members)
         for root in again:
-            for cell in kept.pop(root):
+            for cell in parts.pop(root):
                 del part[cell]
         part.update(new.part)
-        kept.update(new.members)
-        new.part, new.members = part, kept
+        parts.update(new.members)
+        new.part, new.members = part, parts
         return new
 
     def _hide(self, cell: int) -> None:
@@ -1049,6 +1049,8 @@ class _Pattern:
         shapes = {}
         changed = set(relevant)
         grouped, exacts = len(sums), self.exact
+        total_low: float
+        total_high: float
 
         def bounds(cell: int) -> tuple[float, float]:
             if cell in hidden:
