@@ -38,8 +38,11 @@ import math
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count
+from operator import ne
 from typing import NamedTuple
 from uuid import UUID
 
@@ -423,6 +426,10 @@ class _Pattern:
         ]
         """The groups of one member (a total with no parts but itself)."""
         self._weigh(values)
+        self.ordered: dict[int, list[tuple[int, int]]] = {}
+        """The parts not shown of each group of many parts (CROWDED) looked at, as
+        (value, part), largest first: kept from one pattern to the next for the
+        groups whose parts' values and whether they are shown are as they were."""
         # A small number the onlooker knows anyway (a meeting's 2, which its standard
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
         # with it as a visible cell.
@@ -493,6 +500,10 @@ class _Pattern:
         self.pinned_by_equations: dict[int, int] = {}
         """The first cell the equations pin in each connected part that has one and
         has no cell pinned by its bounds, by the part's root."""
+        self.joined: dict[int, int] = {}
+        """A cell of each group and pair holding one that `_join` has taken in: all
+        those it took in lie in one connected part, and in one tied part where the
+        group or pair ties them."""
         self.bounding: list[tuple[int, int]] | None = None
         """A heap of (-value, -cell) of visible totals above 0 with a suppressed part
         (and totals since suppressed, left for `_largest_bounding` to drop), made
@@ -519,9 +530,13 @@ class _Pattern:
                 self.solved_again = self.hidden
                 """The suppressed cells worked out here, not kept from the last
                 pattern (see `again`)."""
-                root = self.connected.root
-                self.part = {cell: root(cell) for cell in self.connected.parent}
+                connected = self.connected
+                self.part = {cell: connected.root(cell) for cell in connected.parent}
                 """The connected part of each suppressed cell, by its root."""
+                self.members = {
+                    root: connected.members(root) for root in connected.roots()
+                }
+                """The cells of each connected part, by its root."""
                 return
 
     def again(self, values: list[int], deadline: float) -> "_Pattern | None":
@@ -544,11 +559,9 @@ class _Pattern:
         counts changes which groups are slack everywhere, and is solved whole."""
         if self.beyond or not self.sound:
             return None
-        changed = [
-            n
-            for n, (was, now) in enumerate(zip(self.values, values, strict=True))
-            if was != now
-        ]
+        if len(values) != len(self.values):
+            raise ValueError("values of another table's cells")
+        changed = list(compress(count(), map(ne, self.values, values)))
         new = object.__new__(type(self))
         new.deadline = deadline
         new.sums, new.at_most, new.threshold = self.sums, self.at_most, self.threshold
@@ -584,6 +597,12 @@ class _Pattern:
         for index in regrouped:
             new.slack[index] = new._slack_group(index)
         bearing = set(changed) | (new.shown ^ self.shown)
+        reordered = {index for cell in bearing for index in self.containing[cell]}
+        new.ordered = {
+            index: ordered
+            for index, ordered in self.ordered.items()
+            if index not in reordered
+        }
         near: set[int] = set(bearing)
         for cell in bearing:
             for index in self.touching[cell]:
@@ -591,9 +610,7 @@ class _Pattern:
             for index in new.touching[cell]:
                 near.update(new._members(index))
         again = {self.part[cell] for cell in near if cell in self.part}
-        members: dict[int, list[int]] = {}
-        for cell, root in self.part.items():
-            members.setdefault(root, []).append(cell)
+        members = self.members
         while True:
             region = set(bearing)
             for root in again:
@@ -622,12 +639,18 @@ class _Pattern:
             again |= kept_reached
             if sum(len(members[root]) for root in again) * 2 > len(self.hidden):
                 return None  # solving it all costs as little
-        new.hidden = {c for c in self.hidden if self.part[c] not in again}
+        # The parts kept and those solved again share no cell and no root.
+        new.hidden = self.hidden.difference(*map(members.__getitem__, again))
         new.hidden |= new.solved_again
         new.suppressed = new.hidden | new.small
-        part = {c: root for c, root in self.part.items() if root not in again}
+        part = dict(self.part)
+        parts = dict(members)
+        for root in again:
+            for cell in parts.pop(root):
+                del part[cell]
         part.update(new.part)
-        new.part = part
+        parts.update(new.members)
+        new.part, new.members = part, parts
         return new
 
     def _hide(self, cell: int) -> None:
@@ -790,8 +813,18 @@ class _Pattern:
             parts = self.sums[index].parts
             if len(parts) < CROWDED:
                 return None
+            ordered = self.ordered.get(index)
+            if ordered is None:
+                ordered = self.ordered[index] = sorted(
+                    (
+                        (self.values[part], part)
+                        for part in dict.fromkeys(parts)
+                        if part not in self.shown
+                    ),
+                    reverse=True,
+                )
             crowd = self.crowds[index] = _Crowd(
-                parts, self.hidden, self.shown, self.values
+                parts, self.hidden, self.values, ordered
             )
         return crowd
 
@@ -875,35 +908,34 @@ class _Pattern:
         one of them; but a slack group whose total is newly suppressed ties all its
         suppressed parts from then on."""
         hidden, connected, tied = self.hidden, self.connected, self.tied
-        sums, slack = self.sums, self.slack
+        sums, slack, joined = self.sums, self.slack, self.joined
+        grouped, pinned = len(sums), self.pinned_by_bounds
+        arriving: dict[int, list[int]] = {}
+        """The new cells of each group and pair holding one (a cell twice joins
+        nothing more)."""
         for cell in fresh:
             connected.add(cell)
             tied.add(cell)
-        new = set(fresh)
-        looked: set[int] = set()
-        for cell in fresh:
             for index in self.touching[cell]:
-                if index in looked:
-                    continue
-                looked.add(index)
-                members = [m for m in self._members(index) if m in hidden]
-                if len(members) < 2:
-                    continue
-                old = next((m for m in members if m not in new), None)
-                joining = members
-                if old is not None:
-                    joining = [old, *(m for m in members if m in new)]
-                slack_group = index < len(sums) and slack[index]
-                if slack_group and sums[index].total not in hidden:
-                    self._connect(joining)
-                    continue
-                if slack_group and sums[index].total in new:
-                    joining = members
-                kept, merged = tied.join(joining)
+                arriving.setdefault(index, []).append(cell)
+        new = set(fresh)
+        for index, cells in arriving.items():
+            old = joined.setdefault(index, cells[0])
+            joining = cells if old in new else [old, *cells]
+            if len(joining) < 2:
+                continue
+            slack_group = index < grouped and slack[index]
+            if slack_group and sums[index].total not in hidden:
+                self._connect(joining)
+                continue
+            if slack_group and sums[index].total in new:
+                joining = [m for m in self._members(index) if m in hidden]
+            merged = tied.join(joining)[1]
+            if merged:
                 for other in merged:
-                    self.pinned_by_bounds.pop(other, None)
-                    # Every tied part lies in one connected part.
-                    self._connect((kept, other))
+                    pinned.pop(other, None)
+                # Every tied part lies in one connected part.
+                self._connect(joining)
         return (
             {connected.root(cell) for cell in new},
             {tied.root(cell) for cell in new},
@@ -1011,9 +1043,14 @@ class _Pattern:
             for index in self.containing[n]:
                 if slack[index] and sums[index].total not in hidden:
                     slack_parts.setdefault(index, []).append(n)  # n is a part
-        # Each group's suppressed parts, and its visible parts' sum and largest.
-        shapes: dict[int, tuple[list[int], int, int | None]] = {}
+        # Each group's suppressed parts, its visible parts' sum and largest, its
+        # total where suppressed, and whether it adds up or is at least its parts.
+        shapes: dict[int, tuple[list[int], int, int | None, int | None, bool, bool]]
+        shapes = {}
         changed = set(relevant)
+        grouped, exacts = len(sums), self.exact
+        total_low: float
+        total_high: float
 
         def bounds(cell: int) -> tuple[float, float]:
             if cell in hidden:
@@ -1035,45 +1072,48 @@ class _Pattern:
             looking = sorted(changed)
             changed.clear()
             for index in looking:
-                if index >= len(self.sums):
-                    part, whole = self.pairs[index - len(self.sums)]
+                if index >= grouped:
+                    part, whole = self.pairs[index - grouped]
                     if whole in hidden:
                         tighten(whole, bounds(part)[0], math.inf)
                     if part in hidden:
                         tighten(part, 0, bounds(whole)[1])
                     continue
-                group = self.sums[index]
                 if index in slack_parts:
                     # Each part at most the total: the total less the other parts'
                     # most is never above 0.
                     for part in slack_parts[index]:
-                        tighten(part, 0, values[group.total])
+                        tighten(part, 0, values[sums[index].total])
                     continue
                 shape = shapes.get(index)
                 if shape is None:
+                    group = sums[index]
                     seen = [values[p] for p in group.parts if p not in hidden]
+                    exact = exacts[index]
                     shape = shapes[index] = (
                         [p for p in group.parts if p in hidden],
                         sum(seen),
                         max(seen, default=None),
+                        group.total if group.total in hidden else None,
+                        exact,
+                        group.at_least and not exact,
                     )
-                suppressed, seen_sum, seen_most = shape
+                suppressed, seen_sum, seen_most, total, exact, at_least = shape
                 lows = list(map(low.__getitem__, suppressed))
                 highs = list(map(high.__getitem__, suppressed))
                 parts_low = seen_sum + sum(lows)
                 parts_high = seen_sum + sum(highs)
-                total_low, total_high = bounds(group.total)
-                exact = self.exact[index]
-                at_least = group.at_least and not exact
-                if group.total in hidden:
+                if total is None:
+                    total_low = total_high = values[sums[index].total]
+                else:
                     if exact:
-                        tighten(group.total, parts_low, parts_high)
+                        tighten(total, parts_low, parts_high)
                     elif at_least:  # at least the parts' sum
-                        tighten(group.total, parts_low, math.inf)
+                        tighten(total, parts_low, math.inf)
                     else:  # at most the parts' sum, at least each part
                         each = lows if seen_most is None else [*lows, seen_most]
-                        tighten(group.total, max(each, default=0), parts_high)
-                    total_low, total_high = bounds(group.total)
+                        tighten(total, max(each, default=0), parts_high)
+                    total_low, total_high = low[total], high[total]
                 for part, part_low, part_high in zip(
                     suppressed, lows, highs, strict=True
                 ):
@@ -1151,23 +1191,19 @@ class _Crowd:
         self,
         parts: Sequence[int],
         hidden: set[int],
-        shown: set[int],
         values: Sequence[int],
+        ordered: Sequence[tuple[int, int]],
     ) -> None:
-        self.times: dict[int, int] = {}
-        for part in parts:
-            self.times[part] = self.times.get(part, 0) + 1
+        """`ordered`: the parts not shown, as (value, part), largest first (see
+        `_Pattern.ordered`)."""
+        self.times = Counter(parts)
         self.hidden = 0
         self.counted = 0
-        for part, times in self.times.items():
-            if part in hidden:
-                self.hidden += times
-                self.counted += values[part] * times
-        visible = sorted(
-            ((values[part], part) for part in self.times if part not in shown),
-            reverse=True,
-        )
-        self.visible = [(value, part) for value, part in visible if part not in hidden]
+        for part in hidden.intersection(self.times):
+            times = self.times[part]
+            self.hidden += times
+            self.counted += values[part] * times
+        self.visible = [(value, part) for value, part in ordered if part not in hidden]
         """Largest first, so the smallest is popped off the end."""
         self.above_zero = [pair for pair in self.visible if pair[0] > 0]
 

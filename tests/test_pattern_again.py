@@ -39,9 +39,29 @@ def assert_again_is_afresh(
 ) -> SuppressionPattern:
     now = suppression_pattern(table, threshold, seconds=math.inf, last=last)
     assert now.cells == suppressed_cells(table, threshold, seconds=math.inf)
+    assert_kept_as_afresh(now)
     if currently_in_test_context():
         event("worked out again in part" if now.in_part else "the same or afresh")
     return now
+
+
+def assert_kept_as_afresh(pattern: SuppressionPattern) -> None:
+    """What a pattern keeps for the next one is what its own table gives: the
+    cells of each connected part are those the part of each cell names, and each
+    crowd's parts not shown are in the order of their values now."""
+    solved = pattern.solved
+    if solved is None:
+        return
+    cells_of: dict[int, set[int]] = {}
+    for cell, root in solved.part.items():
+        cells_of.setdefault(root, set()).add(cell)
+    assert {root: set(cells) for root, cells in solved.members.items()} == cells_of
+    for index, ordered in solved.ordered.items():
+        parts = dict.fromkeys(solved.sums[index].parts)
+        values = solved.values
+        assert ordered == sorted(
+            ((values[p], p) for p in parts if p not in solved.shown), reverse=True
+        )
 
 
 # A table true of its counts, built from a recipe and the values of its first cells
