@@ -103,7 +103,9 @@ def test_writers_at_once_each_get_the_position_of_their_own_event(tmp_path) -> N
         assert verify(store.records.recorder).intact
 
 
-def test_a_check_asked_while_the_same_runs_waits_for_a_fresh_one_and_shares_it() -> None:
+def test_a_check_asked_while_the_same_runs_waits_for_a_fresh_one_and_shares_it() -> (
+    None
+):
     """How a write learns its token is not revoked (SharedQueries): callers asking
     while the same query runs never take its answer, which may predate a revocation
     made as they asked, but wait for the next query, one for them all."""
