@@ -6,11 +6,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Hashable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import orjson
 from cross_web import HTTPException
@@ -52,7 +51,6 @@ from fourpi.projections.views import ImpactViews
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("fourpi.serve")
-T = TypeVar("T")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -383,79 +381,12 @@ def client_address(request: Any) -> str:
     return client.host if client is not None else "unknown"
 
 
-@dataclass(eq=False)
-class SharedAnswer:
-    """One query's answer, shared by the callers that wait for it."""
-
-    turn: threading.Event = field(default_factory=threading.Event)
-    """Set when the query may begin (the one before it has ended)."""
-    done: threading.Event = field(default_factory=threading.Event)
-    claimed: bool = False
-    """One of its callers has begun the query."""
-    callers: int = 1
-    value: Any = None
-    error: BaseException | None = None
-
-    def outcome(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-class SharedQueries:
-    """Callers asking the store the same question at the same time share one query.
-
-    A caller never takes the answer of a query that began before it asked (that
-    answer may miss what changed just before): while a query runs, the callers who
-    ask the same wait for the next one, which one of them runs when the first ends,
-    for them all. So every answer is as fresh as the caller's own query would be,
-    and under load one query answers many callers rather than each its own."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.running: set[Hashable] = set()
-        self.waiting: dict[Hashable, SharedAnswer] = {}
-
-    def answer(self, key: Hashable, query: Callable[[], T]) -> T:
-        with self.lock:
-            runs = key not in self.running
-            if runs:
-                self.running.add(key)
-                shared = SharedAnswer(claimed=True)
-            elif key in self.waiting:
-                shared = self.waiting[key]
-                shared.callers += 1
-            else:
-                shared = self.waiting[key] = SharedAnswer()
-        if not runs:
-            shared.turn.wait()
-            with self.lock:
-                runs, shared.claimed = not shared.claimed, True
-            if not runs:
-                shared.done.wait()
-                return cast(T, shared.outcome())
-        try:
-            shared.value = query()
-        except BaseException as error:
-            shared.error = error
-        finally:
-            with self.lock:
-                following = self.waiting.pop(key, None)
-                if following is None:
-                    self.running.discard(key)
-            if following is not None:
-                following.turn.set()
-            shared.done.set()
-        return cast(T, shared.outcome())
-
-
 class KnownTokens:
     """Who each bearer secret belongs to, as a write needs to know it: the token's
     record as last read, kept with its version. A token changes only by an event on
     its own record (revoked), so for each write the store is asked only whether any
     event followed that version (one indexed read that finds nothing, rather than
-    the record read and rebuilt), a question the writes of the same token at the
-    same time share (SharedQueries); if one did, the token is read again. Kept by a
+    the record read and rebuilt); if one did, the token is read again. Kept by a
     hash of the secret, so one caller's token never answers for another's."""
 
     def __init__(self, records: InvolvementRecords, capacity: int) -> None:
@@ -463,7 +394,6 @@ class KnownTokens:
         self.capacity = capacity
         self.known: OrderedDict[bytes, tuple[Caller, int]] = OrderedDict()
         self.lock = threading.Lock()
-        self.changes = SharedQueries()
 
     def caller(self, secret: str) -> Caller | None:
         """The live token's caller, as the store says now; None if there is none."""
@@ -472,13 +402,9 @@ class KnownTokens:
             known = self.known.get(digest)
         if known is not None:
             caller, version = known
-            later = partial(
-                self.records.recorder.select_events,
-                caller.token_id,
-                gt=version,
-                limit=1,
-            )
-            if not self.changes.answer((caller.token_id, version), later):
+            if not self.records.recorder.select_events(
+                caller.token_id, gt=version, limit=1
+            ):
                 with self.lock:
                     if digest in self.known:
                         self.known.move_to_end(digest)

@@ -1,14 +1,11 @@
 """Many requests at once: one report per request however many answers it asks, no request fails for want of a connection, and each of many writes at once learns the position of its own event."""
 
 import asyncio
-import threading
-import time
 from typing import Any
 
 from fourpi.audit import verify
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
-from fourpi.graphql.app import SharedQueries
 from tests.api import api_store, client, data_of, graphql, write_input
 
 FIVE_ANSWERS = """{
@@ -101,41 +98,3 @@ def test_writers_at_once_each_get_the_position_of_their_own_event(tmp_path) -> N
             assert str(event.originator_id) == recorded["id"]
         assert max(positions) == store.head()
         assert verify(store.records.recorder).intact
-
-
-def test_a_check_asked_while_the_same_runs_waits_for_a_fresh_one_and_shares_it() -> (
-    None
-):
-    """How a write learns its token is not revoked (SharedQueries): callers asking
-    while the same query runs never take its answer, which may predate a revocation
-    made as they asked, but wait for the next query, one for them all."""
-    checks = SharedQueries()
-    queries: list[int] = []
-    first_may_end = threading.Event()
-    answers: dict[str, int] = {}
-
-    def query() -> int:
-        queries.append(len(queries) + 1)
-        if len(queries) == 1:
-            first_may_end.wait(30)
-        return len(queries)
-
-    def ask(name: str) -> None:
-        answers[name] = checks.answer("token", query)
-
-    first = threading.Thread(target=ask, args=("first",))
-    first.start()
-    while not queries:  # the first query is running
-        time.sleep(0.001)
-    later = [threading.Thread(target=ask, args=(n,)) for n in ("second", "third")]
-    for thread in later:
-        thread.start()
-    for _ in range(10_000):  # until both have asked and wait (at most 10 s)
-        if "token" in checks.waiting and checks.waiting["token"].callers == 2:
-            break
-        time.sleep(0.001)
-    first_may_end.set()
-    for thread in (first, *later):
-        thread.join(30)
-    assert answers == {"first": 1, "second": 2, "third": 2}
-    assert queries == [1, 2]
