@@ -289,7 +289,8 @@ def test_a_person_registered_under_an_id_that_has_a_key_is_stored_under_that_key
     records = open_app(group_commit)
     organisation_id = records.register_organisation(name="Reused", actor=ACTOR)
     person = unsaved_person(organisation_id)
-    records.keys.key_for_writing(person.id, organisation_id)
+    keys: Any = records.keys
+    keys.key_for_writing(person.id, organisation_id)
     before = stored_row(records, person.id)
     records.save(person)
     assert stored_row(records, person.id) == before
