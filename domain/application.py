@@ -264,10 +264,11 @@ class InvolvementRecords(Application[UUID]):
         actor = arguments.get("actor")
         if not isinstance(actor, str) or not actor.strip():
             raise InvalidInput("actor", "must name who is recording this")
-        # Before an organisation exists, its registering actor scopes the key.
-        organisation_id = arguments.get(
-            "organisation_id", uuid5(NO_ORGANISATION, str(arguments.get("actor")))
-        )
+        if "organisation_id" in arguments:
+            organisation_id = arguments["organisation_id"]
+        else:
+            # Before an organisation exists, its registering actor scopes the key.
+            organisation_id = uuid5(NO_ORGANISATION, actor)
         key = arguments.get("idempotency_key")
         fingerprint = ""
         if key is not None:

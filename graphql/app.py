@@ -391,6 +391,8 @@ class KnownTokens:
 
     def __init__(self, records: InvolvementRecords, capacity: int) -> None:
         self.records = records
+        self.recorder: Any = records.recorder
+        """A sealing recorder (fourpi.storage.sealing), which answers has_events_after."""
         self.capacity = capacity
         self.known: OrderedDict[bytes, tuple[Caller, int]] = OrderedDict()
         self.lock = threading.Lock()
@@ -402,9 +404,7 @@ class KnownTokens:
             known = self.known.get(digest)
         if known is not None:
             caller, version = known
-            if not self.records.recorder.select_events(
-                caller.token_id, gt=version, limit=1
-            ):
+            if not self.recorder.has_events_after(caller.token_id, version):
                 with self.lock:
                     if digest in self.known:
                         self.known.move_to_end(digest)

@@ -93,9 +93,12 @@ def new_keys_made(
     made: list[KeyRow] = []
 
     def key_for_event(
-        participant_id: UUID, organisation_id: UUID, batch: dict[UUID, bytes]
+        participant_id: UUID,
+        organisation_id: UUID,
+        batch: dict[UUID, bytes],
+        **presumed: bool,
     ) -> tuple[bytes, KeyRow | None]:
-        key, row = original(participant_id, organisation_id, batch)
+        key, row = original(participant_id, organisation_id, batch, **presumed)
         if row is not None:
             made.append(row)
             then(row)
@@ -125,8 +128,8 @@ def test_a_new_persons_key_travels_with_their_first_events_and_is_stored_with_th
     stored_before = records.mapper.to_stored_events  # type: ignore[attr-defined]
     seen: list[Any] = []
 
-    def to_stored_events(events: Any) -> Any:
-        stored = stored_before(events)
+    def to_stored_events(events: Any, **presumed: bool) -> Any:
+        stored = stored_before(events, **presumed)
         seen.extend(stored)
         # Encrypted, not yet stored: the key is nowhere in the database.
         assert stored_row(records, person.id) is None
@@ -271,6 +274,41 @@ def test_an_erased_person_never_gets_a_key_again(
     with new_keys_made(records) as made, pytest.raises(InvalidInput, match="is erased"):
         records.save(answer_by(records, person, initiative_id, "After erasure"))
     assert made == []
+    row = stored_row(records, person.id)
+    assert row is not None and row.wrapped_key is None
+    assert log_position(records) == head
+
+
+@GROUP_COMMIT
+def test_a_person_registered_under_an_id_that_has_a_key_is_stored_under_that_key(
+    open_app: Callable[[str], InvolvementRecords], group_commit: str
+) -> None:
+    """A registration presumes its person has no key and reads none; when one is
+    stored after all (here made beforehand, as by a writer that lost no race), the
+    new key is refused and the registration is stored under the stored key."""
+    records = open_app(group_commit)
+    organisation_id = records.register_organisation(name="Reused", actor=ACTOR)
+    person = unsaved_person(organisation_id)
+    keys: Any = records.keys
+    keys.key_for_writing(person.id, organisation_id)
+    before = stored_row(records, person.id)
+    records.save(person)
+    assert stored_row(records, person.id) == before
+    saved: Any = open_app(group_commit).repository.get(person.id)
+    assert saved.pseudonym == "Wren Oakhollow-5512"
+
+
+@GROUP_COMMIT
+def test_a_person_registered_under_an_erased_id_is_refused(
+    open_app: Callable[[str], InvolvementRecords], group_commit: str
+) -> None:
+    records = open_app(group_commit)
+    organisation_id = records.register_organisation(name="Erased", actor=ACTOR)
+    person = unsaved_person(organisation_id)
+    assert records.keys.destroy(person.id, organisation_id) is False  # a tombstone
+    head = log_position(records)
+    with pytest.raises(InvalidInput, match="is erased"):
+        records.save(person)
     row = stored_row(records, person.id)
     assert row is not None and row.wrapped_key is None
     assert log_position(records) == head

@@ -644,7 +644,12 @@ class PersonalKeyStore:
         return self.live_key(row)
 
     def key_for_event(
-        self, participant_id: UUID, organisation_id: UUID, made: dict[UUID, bytes]
+        self,
+        participant_id: UUID,
+        organisation_id: UUID,
+        made: dict[UUID, bytes],
+        *,
+        presumed_new: bool = False,
     ) -> tuple[bytes, KeyRow | None]:
         """The person's key for events about to be stored, and, when they have none
         yet, the row of the key made now: that row must be inserted in the transaction
@@ -653,11 +658,17 @@ class PersonalKeyStore:
 
         `made` is the keys of one batch of events: every event of the batch about the
         same person uses the same key, and only the first carries its new row.
-        Refused (SubjectErased) once the person's key is destroyed."""
+        Refused (SubjectErased) once the person's key is destroyed.
+
+        `presumed_new`: the person is presumed to have no key, and none is read (the
+        batch registers them under a new id). Should one be stored after all (an id
+        used again, a tombstone), the insert of the new row is refused
+        (PersonalKeyTaken) and the batch is encrypted again, reading the key then
+        (fourpi.privacy.shredding.PersonalEventStore)."""
         key = made.get(participant_id)
         if key is not None:
             return key, None
-        row = self.table.row(participant_id)
+        row = None if presumed_new else self.table.row(participant_id)
         new: KeyRow | None = None
         if row is None:
             key, new = self.new_key(participant_id, organisation_id)

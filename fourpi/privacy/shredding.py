@@ -104,16 +104,32 @@ class PersonalDataMapper(Mapper[UUID]):
         return self.encoded(domain_event, None)
 
     def to_stored_events(
-        self, domain_events: Iterable[DomainEventProtocol[UUID]]
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        *,
+        presume_registered_new: bool = True,
     ) -> list[StoredEvent]:
         """Events to be stored in one transaction: a person with no key gets one made
         for this batch, whose row travels with the first event under it
-        (NewKeyStoredEvent) and is stored in the events' transaction, or not at all."""
+        (NewKeyStoredEvent) and is stored in the events' transaction, or not at all.
+
+        With `presume_registered_new`, a person whose own record begins in the batch
+        (they are being registered, under a new id) is presumed to have no key, and
+        none is read (measured: one query of the four a registration's write makes
+        besides its transaction); see PersonalKeyStore.key_for_event."""
         made: dict[UUID, bytes] = {}
-        return [self.encoded(event, made) for event in domain_events]
+        registered = (
+            {e.originator_id for e in domain_events if e.originator_version == 1}
+            if presume_registered_new
+            else set()
+        )
+        return [self.encoded(event, made, registered) for event in domain_events]
 
     def encoded(
-        self, domain_event: DomainEventProtocol[UUID], made: dict[UUID, bytes] | None
+        self,
+        domain_event: DomainEventProtocol[UUID],
+        made: dict[UUID, bytes] | None,
+        registered: set[UUID] | frozenset[UUID] = frozenset(),
     ) -> StoredEvent:
         fields = personal_fields_of(type(domain_event))
         subject = data_subject_of(domain_event) if fields else None
@@ -130,7 +146,9 @@ class PersonalDataMapper(Mapper[UUID]):
         if made is None:
             key = self.keys.key_for_writing(subject, organisation_id)
         else:
-            key, new_key = self.keys.key_for_event(subject, organisation_id, made)
+            key, new_key = self.keys.key_for_event(
+                subject, organisation_id, made, presumed_new=subject in registered
+            )
         aead = AESGCM(key)
         for field in sorted(fields):
             if field not in event_state:
@@ -238,7 +256,10 @@ class PersonalEventStore(EventStore[UUID]):
     ) -> list[Recording[UUID]]:
         for attempt in range(1, KEY_RACE_ATTEMPTS + 1):
             stored_events = (
-                self.mapper.to_stored_events(domain_events)
+                # After a refused key, the batch's keys are read, none presumed.
+                self.mapper.to_stored_events(
+                    domain_events, presume_registered_new=attempt == 1
+                )
                 if self.keys_with_events
                 else [self.mapper.to_stored_event(event) for event in domain_events]
             )

@@ -225,6 +225,19 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
             )
             self._write_seals(c, [i.seal for i in items])
 
+    def has_events_after(self, originator_id: UUID, version: int) -> bool:
+        """Whether the record has an event after this version: one statement on its
+        own (the library's select_events also begins and rolls back a transaction,
+        and builds the events it finds)."""
+        with self.datastore.get_connection(commit=False) as connection:
+            cursor = connection.cursor()
+            cursor.execute(
+                f"SELECT 1 FROM {self.events_table_name} "
+                "WHERE originator_id = ? AND originator_version > ? LIMIT 1",
+                (originator_id.hex, version),
+            )
+            return cursor.fetchone() is not None
+
     def select_seals(self, after: int, limit: int) -> list[Seal]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import (
@@ -68,6 +69,13 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
             "SELECT position, previous_position, digest, chain FROM {} "
             "ORDER BY position DESC LIMIT 1"
         ).format(self.seals_table)
+        self.has_events_after_statement = sql.SQL(
+            "SELECT 1 FROM {}.{} WHERE originator_id = %s AND originator_version > %s "
+            "LIMIT 1"
+        ).format(
+            sql.Identifier(self.datastore.schema),
+            sql.Identifier(self.events_table_name),
+        )
         self.select_event_rows_statement = sql.SQL(
             "SELECT notification_id, topic, originator_id::text, originator_version, "
             "state FROM {}.{} WHERE notification_id > %s "
@@ -157,6 +165,16 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
     def last_seal(self) -> Seal | None:
         with self.datastore.transaction(commit=False) as curs:
             return self._last_seal(curs)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def has_events_after(self, originator_id: UUID, version: int) -> bool:
+        """Whether the record has an event after this version, without building the
+        events the library's select_events would."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.has_events_after_statement, (originator_id, version), prepare=True
+            )
+            return curs.fetchone() is not None
 
     def import_events(self, items: Sequence[Any]) -> None:
         """Store exported events at their own positions with their own seals."""
