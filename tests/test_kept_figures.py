@@ -75,9 +75,9 @@ def test_kept_figures_and_table_are_those_of_every_fact(data: st.DataObject) -> 
             for organisation in known.organisations:
                 facts = fresh(views, organisation, position)
                 full = people_figures(facts, organisation)
-                table = patterns.people_table(
+                table = patterns.kept_table(
                     organisation, position, views.cache.facts(organisation, position)
-                )
+                ).table
                 kept, _ = patterns.tables[organisation]
                 assert kept.figures == full
                 assert list(kept.figures) == list(full)

@@ -86,11 +86,13 @@ class Patterns:
         def worked_out(last: SuppressionPattern | None) -> SuppressionPattern:
             facts = self.views.cache.facts(organisation_id, position)
             with collection_paused():
-                table = self.people_table(organisation_id, position, facts)
-                pattern = suppression_pattern(table, threshold, last=last)
+                kept = self.kept_table(organisation_id, position, facts)
+                pattern = suppression_pattern(
+                    kept.table, threshold, last=last, changed=kept.changed
+                )
             if last is not None and pattern.solved is not None:
                 with self.lock:
-                    if pattern is last:
+                    if pattern.solved is last.solved:
                         self.reused += 1
                     elif pattern.in_part:
                         self.solved_in_part += 1
@@ -108,9 +110,9 @@ class Patterns:
 
         return self.memo.get((organisation_id, position, threshold), computed)
 
-    def people_table(
+    def kept_table(
         self, organisation_id: UUID, position: int, facts: Facts
-    ) -> PeopleTable:
+    ) -> KeptTable:
         """The organisation's table of counts at the position (`facts`): from the
         last figures and table kept, with only what the rows recorded since touch
         worked out again, when they are from an earlier position and no erasure has
@@ -139,7 +141,7 @@ class Patterns:
                 self.tables.move_to_end(organisation_id)
             while len(self.tables) > TABLES_KEPT:
                 self.tables.popitem(last=False)
-        return table.table
+        return table
 
 
 def same_table(one: PeopleTable, other: PeopleTable) -> bool:
