@@ -1393,10 +1393,17 @@ def _presence(
 
 
 def _presence_tallied(
-    index: _Index, tally: _Tally, slice: Slice, checks: Sequence[MeetingCheck]
+    index: _Index,
+    tally: _Tally,
+    slice: Slice,
+    checks: Sequence[MeetingCheck],
+    was: PresenceAnswer | None = None,
 ) -> PresenceAnswer:
+    """was: the scope's last presence, whose failing meetings are these checks'
+    when they are its very checks."""
     reference = _reference_population(index, slice)
     total = len(tally.people)
+    meetings = tuple(checks)
     return PresenceAnswer(
         by_level={
             name: len(tally.levels[name])
@@ -1404,8 +1411,10 @@ def _presence_tallied(
         },
         at_decision_making_level=len(tally.decision_makers),
         at_decision_making_meetings=len(tally.at_meetings),
-        meetings=tuple(checks),
-        failing_meetings=tuple(c.meeting_id for c in checks if not c.meets_standard),
+        meetings=meetings,
+        failing_meetings=was.failing_meetings
+        if was is not None and was.meetings is meetings
+        else tuple(c.meeting_id for c in meetings if not c.meets_standard),
         diversity=tuple(
             _category_diversity(
                 tally.declared[category.value], total, category, reference
@@ -2242,12 +2251,15 @@ def _figures_of(
     checks: Sequence[MeetingCheck],
     summaries: tuple[ScoreSummary, ...],
     support: dict[str, SupportTotal],
+    was: PeopleFigures | None = None,
 ) -> PeopleFigures:
     """One scope's figures, from who they count (`tally`), its meetings' checks,
-    the summaries of its scores and its support."""
+    the summaries of its scores and its support (was: its last figures)."""
     return PeopleFigures(
         level=level,
-        presence=_presence_tallied(index, tally, slice, checks),
+        presence=_presence_tallied(
+            index, tally, slice, checks, None if was is None else was.presence
+        ),
         process_experience=_process_experience_tallied(
             summaries, tally.answers, tally.involved, tally.answered
         ),
@@ -2361,6 +2373,7 @@ def _figures_grown(
         checks,
         scores.of(sliced.answers, was),
         _support_totals(sliced.support) if new.get("support") else was.support,
+        was,
     )
     for initiative_id in touched.intersection(index.initiatives):
         part = parts[initiative_id]
