@@ -243,7 +243,12 @@ def suppression_pattern(
                 values = frame.values_changed(last.solved.values, table, changed.cells)
             elif frame.fits(table):
                 values = frame.values_of(table)
-        if values is not None and last is not None and last.solved is not None:
+        if (
+            values is not None
+            and frame is not None
+            and last is not None
+            and last.solved is not None
+        ):
             if last.threshold == threshold and (
                 values is last.solved.values or values == last.solved.values
             ):
@@ -1372,15 +1377,14 @@ def kept_people_table(
     together in the same order."""
     initiatives: list[UUID | None] = [scope for scope in figures if scope is not None]
     support_kinds = sorted({kind for f in figures.values() for kind in f.support})
-    if last is None or last.support_kinds != support_kinds:
-        scopes = {
-            scope: _scope_counts(scope, figure, support_kinds)
-            for scope, figure in figures.items()
-        }
-        return _assembled(figures, support_kinds, scopes, initiatives, None)
     scopes: dict[UUID | None, _ScopeCounts] = {}
-    made: list[tuple[_ScopeCounts, _ScopeCounts | None]] = []
-    levels_as_they_were = True
+    if last is None or last.support_kinds != support_kinds:
+        for scope, figure in figures.items():
+            scopes[scope] = _scope_counts(scope, figure, support_kinds)
+        return _assembled(figures, support_kinds, scopes, initiatives, None)
+    made: list[tuple[_ScopeCounts, _ScopeCounts]] = []
+    # Whether every share made again differs from the last only in values.
+    values_only = list(figures) == list(last.figures)
     for scope, figure in figures.items():
         was = last.figures.get(scope)
         kept = last.scopes.get(scope)
@@ -1388,27 +1392,23 @@ def kept_people_table(
             scopes[scope] = kept
             continue
         scopes[scope] = counts = _scope_counts(scope, figure, support_kinds, was, kept)
-        made.append((counts, kept))
-        if was is None or was.level != figure.level:
-            levels_as_they_were = False
+        if kept is None or was is None or was.level != figure.level:
+            values_only = False
+        elif values_only:
+            values_only = all(
+                now.same_but_values(then)
+                for now, then in zip(counts.parts(), kept.parts(), strict=True)
+            )
+            made.append((counts, kept))
     families = last.families if last.initiatives == initiatives else None
     organisation = figures.get(None)
     was = last.figures.get(None)
     if (
         families is None
-        or not levels_as_they_were
-        or list(figures) != list(last.figures)
+        or not values_only
         or organisation is None
         or was is None
         or organisation.presence.by_level.keys() != was.presence.by_level.keys()
-        or not all(
-            kept is not None
-            and all(
-                now.same_but_values(then)
-                for now, then in zip(counts.parts(), kept.parts(), strict=True)
-            )
-            for counts, kept in made
-        )
     ):
         return _assembled(figures, support_kinds, scopes, initiatives, families)
     values = last.table.values.copy()

@@ -2092,7 +2092,7 @@ class PeopleFigures:
     support: dict[str, SupportTotal]
 
 
-def _split(sliced: _Sliced) -> dict[UUID, _Sliced]:
+def _split(sliced: _SlicedFacts) -> dict[UUID, _Sliced]:
     """The slice's facts, initiative by initiative, in one pass over each list."""
 
     def by_initiative(rows: Iterable[Fields]) -> dict[UUID, list[Fields]]:
@@ -2306,7 +2306,7 @@ def _figures_afresh(
     for check in checks:
         checks_of[check.initiative_id].append(check)
     tally = _tally(index, sliced)
-    figures = {
+    figures: dict[UUID | None, PeopleFigures] = {
         None: _figures_of(
             index,
             Slice(organisation_id),
@@ -2435,7 +2435,7 @@ named, the initiatives, the reference shares); nothing of the contributions,
 responses, feedback, changes, papers, payments or cycles, which they do not read."""
 
 
-def _people_index(facts: Tables, sliced: _Sliced) -> _Index:
+def _people_index(facts: Tables, sliced: _SlicedFacts) -> _Index:
     """The whole organisation's index with what the figures read built now, so a
     copy of it (`_index_grown`) carries every value and reads no facts again."""
     index = _Index(facts, sliced, whole=True)
@@ -2445,7 +2445,10 @@ def _people_index(facts: Tables, sliced: _Sliced) -> _Index:
 
 
 def _index_grown(
-    index: _Index, facts: Tables, sliced: _Sliced, new: Mapping[str, Sequence[Fields]]
+    index: _Index,
+    facts: Tables,
+    sliced: _SlicedFacts,
+    new: Mapping[str, Sequence[Fields]],
 ) -> _Index:
     """The index of `_people_index` with the new rows taken in, when they are
     registrations and rows of the tables `_touched` takes initiative by initiative:

@@ -1,5 +1,6 @@
 """The figures about people and the table of counts kept from one write to the next, with only what a write touched worked out again, are exactly those worked out from every fact, after any history and any write."""
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -92,7 +93,7 @@ def assert_kept_is_afresh(views: Any, organisation: UUID, position: int) -> None
     assert patterns.of(organisation, position, threshold) == (
         suppressed_cells(people_table(full), threshold)
     )
-    now = patterns.tables.get(organisation)
+    now = patterns.tables[organisation]
     if last is not None and now is not last:
         assert_only_values_changed(now[1], last[1].table)
     table = patterns.kept_table(
@@ -107,6 +108,33 @@ def assert_kept_is_afresh(views: Any, organisation: UUID, position: int) -> None
     assert same_table(table.table, people_table(full))
 
 
+def assert_kept_after_each_write(
+    data: st.DataObject,
+    history: st.SearchStrategy[int],
+    writes: st.SearchStrategy[int],
+    write: Callable[[Any, st.DataObject, Known], None],
+) -> None:
+    """A random history of `history` steps with initiatives, people and meetings,
+    then `writes` writes: what the process keeps is what is worked out afresh
+    before each one and after the last but one."""
+    store = Store("sqlite")
+    records = store.open()
+    try:
+        known = play(records, data, steps=data.draw(history))
+        for _ in range(data.draw(st.integers(4, 16))):
+            play_one(records, data, known, SETTING_UP)
+        views = open_views(store.url, records)
+        for _ in range(data.draw(writes)):
+            position = views.catch_up()
+            for organisation in known.organisations:
+                assert_kept_is_afresh(views, organisation, position)
+            write(records, data, known)
+        views.close()
+    finally:
+        records.close()
+        store.remove()
+
+
 @settings(
     max_examples=30,
     deadline=None,
@@ -117,22 +145,13 @@ def test_kept_figures_and_table_are_those_of_every_fact(data: st.DataObject) -> 
     """Write after write (a newcomer, a role, a declaration, an attendance, an
     answer, or any use case: an erasure, a meeting, support, a reserve...), what
     the process keeps is what is worked out afresh (`assert_kept_is_afresh`)."""
-    store = Store("sqlite")
-    records = store.open()
-    try:
-        known = play(records, data, steps=data.draw(st.integers(5, 40)))
-        for _ in range(data.draw(st.integers(4, 16))):
-            play_one(records, data, known, SETTING_UP)
-        views = open_views(store.url, records)
-        for _ in range(data.draw(st.integers(2, 10))):
-            position = views.catch_up()
-            for organisation in known.organisations:
-                assert_kept_is_afresh(views, organisation, position)
-            next_write(records, data, known)
-        views.close()
-    finally:
-        records.close()
-        store.remove()
+    assert_kept_after_each_write(
+        data, st.integers(5, 40), st.integers(2, 10), next_write
+    )
+
+
+def taken_by_initiative(records: Any, data: st.DataObject, known: Known) -> None:
+    play_one(records, data, known, TAKEN_BY_INITIATIVE)
 
 
 @settings(
@@ -148,19 +167,6 @@ def test_figures_grown_write_by_write_are_those_of_every_fact(
     (roles, endings, meetings, attendances, answers, support, registrations), each
     added to the organisation's tally and the last table's values: what the process
     keeps is what is worked out afresh after every one."""
-    store = Store("sqlite")
-    records = store.open()
-    try:
-        known = play(records, data, steps=data.draw(st.integers(5, 20)))
-        for _ in range(data.draw(st.integers(6, 16))):
-            play_one(records, data, known, SETTING_UP)
-        views = open_views(store.url, records)
-        for _ in range(data.draw(st.integers(8, 24))):
-            position = views.catch_up()
-            for organisation in known.organisations:
-                assert_kept_is_afresh(views, organisation, position)
-            play_one(records, data, known, TAKEN_BY_INITIATIVE)
-        views.close()
-    finally:
-        records.close()
-        store.remove()
+    assert_kept_after_each_write(
+        data, st.integers(5, 20), st.integers(8, 24), taken_by_initiative
+    )
