@@ -1369,8 +1369,9 @@ def _tallied(
     )
 
 
-def _tally(index: _Index, sliced: _SlicedFacts) -> _Tally:
-    """Who the slice's figures about people count."""
+def _tally(index: _Index, sliced: _SlicedFacts, answers: Sequence[Fields]) -> _Tally:
+    """Who the slice's figures about people count, with these of its answers (none
+    for its presence alone, which reads no answer)."""
     attendees = index.attendees
     return _tallied(
         index,
@@ -1382,14 +1383,14 @@ def _tally(index: _Index, sliced: _SlicedFacts) -> _Tally:
             if meeting["decision_making"]
             for person in attendees.get(meeting["meeting_id"], ())
         ),
-        sliced.answers,
+        answers,
     )
 
 
 def _presence(
     index: _Index, sliced: _SlicedFacts, slice: Slice, checks: Sequence[MeetingCheck]
 ) -> PresenceAnswer:
-    return _presence_tallied(index, _tally(index, sliced), slice, checks)
+    return _presence_tallied(index, _tally(index, sliced, ()), slice, checks)
 
 
 def _presence_tallied(
@@ -2305,7 +2306,7 @@ def _figures_afresh(
     checks_of: dict[UUID | None, list[MeetingCheck]] = defaultdict(list)
     for check in checks:
         checks_of[check.initiative_id].append(check)
-    tally = _tally(index, sliced)
+    tally = _tally(index, sliced, sliced.answers)
     figures: dict[UUID | None, PeopleFigures] = {
         None: _figures_of(
             index,
@@ -2324,7 +2325,7 @@ def _figures_afresh(
             index,
             Slice(organisation_id, initiative_id),
             initiative["level"],
-            _tally(index, part),
+            _tally(index, part, part.answers),
             checks_of.get(initiative_id, ()),
             scores.of(part.answers, None),
             _support_totals(part.support),
@@ -2381,7 +2382,7 @@ def _figures_grown(
             index,
             Slice(organisation_id, initiative_id),
             index.initiatives[initiative_id]["level"],
-            _tally(index, part),
+            _tally(index, part, part.answers),
             tuple(checks[check_at[row["meeting_id"]]] for row in part.meetings),
             scores.of(part.answers, last.figures.get(initiative_id)),
             _support_totals(part.support),
