@@ -289,11 +289,12 @@ def _moved_cells(
     frame: "_Frame", cells: frozenset[Cell], last: "_Pattern", now: "_Pattern"
 ) -> frozenset[Cell]:
     """The cells of the last pattern, with those no longer suppressed taken out and
-    those newly suppressed put in (without hashing every cell again)."""
-    named = frame.cells.__getitem__
-    return cells.difference(map(named, last.suppressed - now.suppressed)).union(
-        map(named, now.suppressed - last.suppressed)
-    )
+    those newly suppressed put in: each is in one of the two patterns only, so one
+    pass over the last cells does both (without hashing any cell again)."""
+    moved = last.suppressed ^ now.suppressed
+    if not moved:
+        return cells
+    return cells.symmetric_difference(map(frame.cells.__getitem__, moved))
 
 
 class _Frame:
