@@ -88,18 +88,19 @@ def assert_kept_is_afresh(views: Any, organisation: UUID, position: int) -> None
     patterns = patterns_of(views)
     facts = fresh(views, organisation, position)
     full = people_figures(facts, organisation)
-    last = patterns.tables.get(organisation)
+    question = (organisation, views.store.last_erasure(organisation))
+    last = patterns.tables.entries.get(question)
     threshold = patterns.threshold(organisation, position)
     assert patterns.of(organisation, position, threshold) == (
         suppressed_cells(people_table(full), threshold)
     )
-    now = patterns.tables[organisation]
-    if last is not None and now is not last:
-        assert_only_values_changed(now[1], last[1].table)
+    now = patterns.tables.entries[question]
+    if last is not None and now[0] is not last[0]:
+        assert_only_values_changed(now[0][1], last[0][1].table)
     table = patterns.kept_table(
         organisation, position, views.cache.facts(organisation, position)
     )
-    kept, _ = patterns.tables[organisation]
+    (kept, _), _ = patterns.tables.entries[question]
     afresh = kept_people_figures(facts, organisation, position)
     assert kept.figures == full
     assert list(kept.figures) == list(full)
