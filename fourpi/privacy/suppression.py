@@ -137,6 +137,10 @@ class Patterns:
             )
             return figures, kept_people_table(figures.figures, last[1])
 
+        if position < erasure:
+            # The views at a position before the latest erasure: what is kept is
+            # only ever worked out after it.
+            return worked_out(None)[1]
         (_, table), _ = self.tables.get(
             (organisation_id, erasure), organisation_id, position, worked_out, erasure
         )
