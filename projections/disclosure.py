@@ -40,7 +40,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress, count
 from operator import ne
 from typing import NamedTuple
@@ -53,7 +53,7 @@ from fourpi.domain.vocabulary import (
     RespondentKind,
     broad_members,
 )
-from fourpi.projections.answers import NOT_RECORDED
+from fourpi.projections.answers import NOT_RECORDED, PresenceAnswer
 from fourpi.projections.evaluate import SCORES, PeopleFigures
 
 Cell = tuple[Hashable, ...]
@@ -215,6 +215,8 @@ class SuppressionPattern:
     """None where the pattern was not worked out in time (every cell suppressed)."""
     in_part: bool = False
     """Whether it was worked out again only where the last table's values changed."""
+    table: PeopleTable | None = None
+    """The table it was worked out from, which its frame fits."""
 
 
 def suppression_pattern(
@@ -222,6 +224,7 @@ def suppression_pattern(
     threshold: int,
     seconds: float | None = None,
     last: SuppressionPattern | None = None,
+    changed: "ValuesChanged | None" = None,
 ) -> SuppressionPattern:
     """The pattern of `suppressed_cells`, worked out from what the last pattern of
     the same organisation kept where that gives the same cells.
@@ -230,27 +233,42 @@ def suppression_pattern(
     cells, groups, pairs, bands and left-out rows are as they were. Then only the
     connected parts of suppressed cells that a changed value bears on are solved
     again, and every other part is kept as it was (see `_Pattern.again`); where the
-    values are all the same, so is the pattern."""
+    values are all the same, so is the pattern. Where the table is known to be the
+    last pattern's table with only some values changed (`changed`), neither the
+    table's frame nor its values are compared with the last ones."""
     seconds = pattern_seconds() if seconds is None else seconds
     deadline = time.monotonic() + seconds
     try:
         frame = None if last is None else last.frame
-        if frame is not None and not frame.fits(table):
-            frame = None
+        values = None
         if frame is not None and last is not None and last.solved is not None:
-            values = frame.values_of(table)
-            if last.threshold == threshold and values == last.solved.values:
-                return last
+            if changed is not None and changed.since is last.table:
+                values = frame.values_changed(last.solved.values, table, changed.cells)
+            elif frame.fits(table):
+                values = frame.values_of(table)
+        if (
+            values is not None
+            and frame is not None
+            and last is not None
+            and last.solved is not None
+        ):
+            if last.threshold == threshold and (
+                values is last.solved.values or values == last.solved.values
+            ):
+                return last if last.table is table else replace(last, table=table)
             again = None
             if last.threshold == threshold:
                 again = last.solved.again(values, deadline)
             if again is not None:
                 cells = _moved_cells(frame, last.cells, last.solved, again)
-                return SuppressionPattern(cells, threshold, frame, again, in_part=True)
-        if frame is None:
+                return SuppressionPattern(
+                    cells, threshold, frame, again, in_part=True, table=table
+                )
+        if values is None or frame is None:
             frame = _Frame(table)
+            values = frame.values_of(table)
         solved = _Pattern(
-            frame.values_of(table),
+            values,
             frame.sums,
             threshold,
             frame.left_out_numbers,
@@ -264,6 +282,7 @@ def suppression_pattern(
             threshold,
             frame,
             solved,
+            table=table,
         )
     except PatternTooSlow:
         return SuppressionPattern(frozenset(table.values), threshold)
@@ -273,11 +292,12 @@ def _moved_cells(
     frame: "_Frame", cells: frozenset[Cell], last: "_Pattern", now: "_Pattern"
 ) -> frozenset[Cell]:
     """The cells of the last pattern, with those no longer suppressed taken out and
-    those newly suppressed put in (without hashing every cell again)."""
-    named = frame.cells.__getitem__
-    return cells.difference(map(named, last.suppressed - now.suppressed)).union(
-        map(named, now.suppressed - last.suppressed)
-    )
+    those newly suppressed put in: each is in one of the two patterns only, so one
+    pass over the last cells does both (without hashing any cell again)."""
+    moved = last.suppressed ^ now.suppressed
+    if not moved:
+        return cells
+    return cells.symmetric_difference(map(frame.cells.__getitem__, moved))
 
 
 class _Frame:
@@ -295,7 +315,8 @@ class _Frame:
         self.order = sorted(range(len(keys)), key=lambda n: repr(keys[n]))
         """The position in the table of each cell, in repr order."""
         self.cells = [keys[n] for n in self.order]
-        number = {cell: n for n, cell in enumerate(self.cells)}
+        self.number = number = {cell: n for n, cell in enumerate(self.cells)}
+        """The number of each cell."""
         numbered = number.__getitem__
         self.sums = [
             Sum(numbered(g.total), tuple(map(numbered, g.parts)), g.at_least)
@@ -312,10 +333,10 @@ class _Frame:
         values."""
         return (
             len(table.values) == len(self.keys)
-            and table.groups == self.groups
-            and table.at_most == self.at_most
-            and table.left_out == self.left_out
-            and table.bands == self.bands
+            and (table.groups is self.groups or table.groups == self.groups)
+            and (table.at_most is self.at_most or table.at_most == self.at_most)
+            and (table.left_out is self.left_out or table.left_out == self.left_out)
+            and (table.bands is self.bands or table.bands == self.bands)
             and list(table.values) == self.keys
         )
 
@@ -323,6 +344,19 @@ class _Frame:
         """The table's values in repr order of their cells."""
         values = list(table.values.values())
         return list(map(values.__getitem__, self.order))
+
+    def values_changed(
+        self, values: list[int], table: PeopleTable, cells: Sequence[Cell]
+    ) -> list[int]:
+        """The values in repr order of a table that fits, from those of an earlier
+        one (`values`) and the cells whose values changed since."""
+        if not cells:
+            return values
+        changed = list(values)
+        number = self.number
+        for cell in cells:
+            changed[number[cell]] = table.values[cell]
+        return changed
 
 
 def _containing(sums: Sequence["Sum"], cells: int) -> list[list[int]]:
@@ -1302,15 +1336,52 @@ def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:
 
 
 @dataclass(frozen=True)
-class _ScopeCounts:
-    """One scope's share of a table, in the order `people_table` makes it; left_out
-    in the order its cells are added."""
+class _Counts:
+    """Some of a scope's counts, with the groups, pairs, bands and left-out rows
+    among them, in the order `people_table` makes them; left_out in the order its
+    cells are added."""
 
     values: dict[Cell, int]
     groups: list[Group]
     at_most: list[tuple[Cell, Cell]]
     left_out: list[Cell]
     bands: dict[Cell, tuple[int, int | None]]
+
+    def same_but_values(self, other: "_Counts") -> bool:
+        """Whether the other counts are of these cells, in this order, with these
+        groups, pairs, bands and left-out rows."""
+        return self is other or (
+            self.groups == other.groups
+            and self.at_most == other.at_most
+            and self.left_out == other.left_out
+            and self.bands == other.bands
+            and list(self.values) == list(other.values)
+        )
+
+
+@dataclass(frozen=True)
+class _ScopeCounts:
+    """One scope's share of a table: its people and their diversity, its meetings,
+    and its process experience and support, in that order. A scope's meetings are
+    most of the organisation's share, and a role given leaves them as they were."""
+
+    people: _Counts
+    meetings: _Counts
+    experience: _Counts
+
+    def parts(self) -> tuple[_Counts, _Counts, _Counts]:
+        return (self.people, self.meetings, self.experience)
+
+
+@dataclass(frozen=True)
+class ValuesChanged:
+    """How a table differs from an earlier one of the same organisation when only
+    values do: its groups, pairs, left-out rows and bands are the earlier table's,
+    the same objects, and its cells are the earlier table's in the same order."""
+
+    since: PeopleTable
+    cells: tuple[Cell, ...]
+    """The cells whose values differ."""
 
 
 @dataclass(frozen=True)
@@ -1325,6 +1396,8 @@ class KeptTable:
     scopes: dict[UUID | None, _ScopeCounts]
     initiatives: list[UUID | None]
     families: list[Group]
+    changed: ValuesChanged | None = None
+    """How the table differs from the last one kept, where only in values."""
 
 
 def kept_people_table(
@@ -1333,33 +1406,99 @@ def kept_people_table(
     """The table of `people_table`, kept with each scope's share of it. Given the
     last one kept, the share of a scope whose figures are the very object the last
     table was made from (`fourpi.projections.evaluate.kept_people_figures` keeps
-    those of untouched initiatives) is the last share, and the groups of the
-    organisation against its initiatives are the last ones when the initiatives and
-    kinds of support are the same; everything is put together in the same order."""
+    those of untouched initiatives) is the last share, and so is the part for its
+    meetings of a scope whose meetings' checks are the very same. Where the
+    initiatives, the kinds of support, the levels and every share but for its
+    values are as they were, the table is the last one with the values of the
+    shares made again put in (`KeptTable.changed`); else everything is put
+    together in the same order."""
+    initiatives: list[UUID | None] = [scope for scope in figures if scope is not None]
+    support_kinds = sorted({kind for f in figures.values() for kind in f.support})
+    scopes: dict[UUID | None, _ScopeCounts] = {}
+    if last is None or last.support_kinds != support_kinds:
+        for scope, figure in figures.items():
+            scopes[scope] = _scope_counts(scope, figure, support_kinds)
+        return _assembled(figures, support_kinds, scopes, initiatives, None)
+    made: list[tuple[_ScopeCounts, _ScopeCounts]] = []
+    # Whether every share made again differs from the last only in values.
+    values_only = list(figures) == list(last.figures)
+    for scope, figure in figures.items():
+        was = last.figures.get(scope)
+        kept = last.scopes.get(scope)
+        if was is figure and kept is not None:
+            scopes[scope] = kept
+            continue
+        scopes[scope] = counts = _scope_counts(scope, figure, support_kinds, was, kept)
+        if kept is None or was is None or was.level != figure.level:
+            values_only = False
+        elif values_only:
+            values_only = all(
+                now.same_but_values(then)
+                for now, then in zip(counts.parts(), kept.parts(), strict=True)
+            )
+            made.append((counts, kept))
+    families = last.families if last.initiatives == initiatives else None
+    organisation = figures.get(None)
+    was = last.figures.get(None)
+    if (
+        families is None
+        or not values_only
+        or organisation is None
+        or was is None
+        or organisation.presence.by_level.keys() != was.presence.by_level.keys()
+    ):
+        return _assembled(figures, support_kinds, scopes, initiatives, families)
+    values = last.table.values.copy()
+    changed = []
+    for counts, kept in made:
+        for now, then in zip(counts.parts(), kept.parts(), strict=True):
+            if now is then:
+                continue
+            for cell, value in now.values.items():
+                if values[cell] != value:
+                    values[cell] = value
+                    changed.append(cell)
+    for name, at_level in organisation.presence.by_level.items():
+        if values[level(name)] != at_level:
+            values[level(name)] = at_level
+            changed.append(level(name))
+    table = last.table
+    if changed:
+        table = replace(table, values=values)
+    return KeptTable(
+        table,
+        figures,
+        support_kinds,
+        scopes,
+        initiatives,
+        last.families,
+        ValuesChanged(last.table, tuple(changed)),
+    )
+
+
+def _assembled(
+    figures: Mapping[UUID | None, PeopleFigures],
+    support_kinds: list[str],
+    scopes: dict[UUID | None, _ScopeCounts],
+    initiatives: list[UUID | None],
+    families: list[Group] | None,
+) -> KeptTable:
+    """The table put together from every scope's share, the groups of the
+    organisation against its initiatives (`families`, when kept), and the
+    organisation's levels."""
     values: dict[Cell, int] = {}
     groups: list[Group] = []
     left_out: set[Cell] = set()
     at_most: list[tuple[Cell, Cell]] = []
     bands: dict[Cell, tuple[int, int | None]] = {}
-    initiatives: list[UUID | None] = [scope for scope in figures if scope is not None]
-    support_kinds = sorted({kind for f in figures.values() for kind in f.support})
-    same_kinds = last is not None and last.support_kinds == support_kinds
-    scopes: dict[UUID | None, _ScopeCounts] = {}
-    for scope, figure in figures.items():
-        counts = None
-        if same_kinds and last is not None and last.figures.get(scope) is figure:
-            counts = last.scopes.get(scope)
-        if counts is None:
-            counts = _scope_counts(scope, figure, support_kinds)
-        scopes[scope] = counts
-        values.update(counts.values)
-        groups += counts.groups
-        at_most += counts.at_most
-        left_out.update(counts.left_out)
-        bands.update(counts.bands)
-    if same_kinds and last is not None and last.initiatives == initiatives:
-        families = last.families
-    else:
+    for counts in scopes.values():
+        for part in counts.parts():
+            values.update(part.values)
+            groups += part.groups
+            at_most += part.at_most
+            left_out.update(part.left_out)
+            bands.update(part.bands)
+    if families is None:
         families = _families(initiatives, support_kinds)
     groups += families
     # The organisation's levels, each against its initiatives.
@@ -1383,19 +1522,40 @@ def kept_people_table(
 
 
 def _scope_counts(
-    scope: UUID | None, figure: PeopleFigures, support_kinds: list[str]
+    scope: UUID | None,
+    figure: PeopleFigures,
+    support_kinds: list[str],
+    was: PeopleFigures | None = None,
+    kept: _ScopeCounts | None = None,
 ) -> _ScopeCounts:
     """One scope's counts of people, and the groups, pairs, bands and left-out rows
-    within it."""
+    within it; those of its meetings are the kept ones where its last figures
+    (`was`) had the very same meetings' checks."""
+    presence = figure.presence
+    if (
+        was is not None
+        and kept is not None
+        and was.presence.meetings is presence.meetings
+        and was.presence.at_decision_making_meetings
+        == presence.at_decision_making_meetings
+    ):
+        meetings = kept.meetings
+    else:
+        meetings = _meeting_counts(scope, presence)
+    return _ScopeCounts(
+        _people_counts(scope, figure),
+        meetings,
+        _experience_counts(scope, figure, support_kinds),
+    )
+
+
+def _people_counts(scope: UUID | None, figure: PeopleFigures) -> _Counts:
+    """Those a scope involves, by their declared diversity, and those at
+    decision-making level."""
     values: dict[Cell, int] = {}
     groups: list[Group] = []
     left_out: list[Cell] = []
-    at_most: list[tuple[Cell, Cell]] = []
-    bands: dict[Cell, tuple[int, int | None]] = {}
-    kinds = [kind.value for kind in RespondentKind]
-    dimensions = [dimension.value for dimension in ProcessDimension]
     presence = figure.presence
-    experience = figure.process_experience
     values[people(scope)] = presence.diversity[0].total if presence.diversity else 0
     for category in presence.diversity:
         row_cells = []
@@ -1427,27 +1587,50 @@ def _scope_counts(
     if scope is not None and not presence.by_level:
         left_out.append(people(scope))  # its level's row is left out
     values[decision_level(scope)] = presence.at_decision_making_level
+    return _Counts(
+        values, groups, [(decision_level(scope), people(scope))], left_out, {}
+    )
+
+
+def _meeting_counts(scope: UUID | None, presence: PresenceAnswer) -> _Counts:
+    """A scope's service users and carers at each meeting, and at decision-making
+    meetings."""
+    values: dict[Cell, int] = {}
+    bands: dict[Cell, tuple[int, int | None]] = {}
     values[decision_meetings(scope)] = presence.at_decision_making_meetings
     for check in presence.meetings:
         values[meeting(check.meeting_id)] = check.service_users_and_carers
         bands[meeting(check.meeting_id)] = STANDARD_BANDS[check.standard]
     # Those at decision-making meetings, as if nobody went to two.
-    groups.append(
-        Group(
-            decision_meetings(scope),
-            tuple(
-                meeting(check.meeting_id)
-                for check in presence.meetings
-                if check.decision_making
-            ),
-        )
+    group = Group(
+        decision_meetings(scope),
+        tuple(
+            meeting(check.meeting_id)
+            for check in presence.meetings
+            if check.decision_making
+        ),
     )
+    at_most = [
+        (meeting(check.meeting_id), people(scope)) for check in presence.meetings
+    ]
+    return _Counts(values, [group], at_most, [], bands)
+
+
+def _experience_counts(
+    scope: UUID | None, figure: PeopleFigures, support_kinds: list[str]
+) -> _Counts:
+    """A scope's process-experience answers, those involved and who answered, the
+    scores given, and the people supported by each kind of support."""
+    values: dict[Cell, int] = {}
+    groups: list[Group] = []
+    left_out: list[Cell] = []
+    kinds = [kind.value for kind in RespondentKind]
+    dimensions = [dimension.value for dimension in ProcessDimension]
+    experience = figure.process_experience
     values[answers(scope)] = experience.answers
     values[involved(scope)] = experience.involved
     values[respondents(scope)] = experience.respondents
-    at_most += [
-        (decision_level(scope), people(scope)),
-        *((meeting(check.meeting_id), people(scope)) for check in presence.meetings),
+    at_most = [
         (respondents(scope), involved(scope)),
         (respondents(scope), answers(scope)),
         (people(scope), involved(scope)),
@@ -1485,7 +1668,7 @@ def _scope_counts(
         if total is None:
             left_out.append(support_people(scope, kind))
         values[support_people(scope, kind)] = 0 if total is None else total.people
-    return _ScopeCounts(values, groups, at_most, left_out, bands)
+    return _Counts(values, groups, at_most, left_out, {})
 
 
 def _families(initiatives: list[UUID | None], support_kinds: list[str]) -> list[Group]:

@@ -18,7 +18,7 @@ what the write touched rather than the organisation's size.
 import threading
 import weakref
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -1047,12 +1047,15 @@ def _process_experience(
     scores: Mapping[tuple[str, str], list[int]],
 ) -> ProcessExperienceAnswer:
     """scores: those given in the slice's answers, by respondent kind and dimension."""
-    return _process_experience_scored(
-        sliced,
-        tuple(
-            _score_summary(kind, dimension, scores[(kind, dimension)])
-            for kind, dimension in sorted(scores, key=_score_order)
-        ),
+    return _process_experience_scored(sliced, _score_summaries(scores))
+
+
+def _score_summaries(
+    scores: Mapping[tuple[str, str], list[int]],
+) -> tuple[ScoreSummary, ...]:
+    return tuple(
+        _score_summary(kind, dimension, scores[(kind, dimension)])
+        for kind, dimension in sorted(scores, key=_score_order)
     )
 
 
@@ -1077,13 +1080,28 @@ def _process_experience_scored(
     sliced: _SlicedFacts, summaries: tuple[ScoreSummary, ...]
 ) -> ProcessExperienceAnswer:
     """summaries: those of `_process_experience` for the slice's answers."""
-    involved = {row["participant_id"] for row in sliced.roles}
     answered = {row["participant_id"] for row in sliced.answers}
     answered.discard(None)
+    return _process_experience_tallied(
+        summaries,
+        len(sliced.answers),
+        {row["participant_id"] for row in sliced.roles},
+        answered,
+    )
+
+
+def _process_experience_tallied(
+    summaries: tuple[ScoreSummary, ...],
+    answers: int,
+    involved: Set[UUID],
+    answered: Set[UUID],
+) -> ProcessExperienceAnswer:
+    """answers: how many; involved: everyone with a role; answered: everyone who
+    gave an answer."""
     respondents = len(answered & involved)
     return ProcessExperienceAnswer(
         scores=summaries,
-        answers=len(sliced.answers),
+        answers=answers,
         involved=len(involved),
         respondents=respondents,
         response_rate=_ratio(respondents, len(involved)),
@@ -1150,9 +1168,18 @@ def _standard(voices: int) -> str:
     return "minimum" if voices == 2 else "below_minimum"
 
 
+def _voices_at(index: _Index, meeting_id: UUID) -> int:
+    """The service users and carers who attended the meeting."""
+    return len(index.voices.intersection(index.attendees.get(meeting_id, ())))
+
+
+def _meets_standard(voices: int, reserve_named: bool, high_level: bool) -> bool:
+    return voices >= 2 and (reserve_named or not high_level)
+
+
 def _meeting_check(index: _Index, meeting: Fields) -> MeetingCheck:
     meeting_id = meeting["meeting_id"]
-    voices = len(index.voices.intersection(index.attendees.get(meeting_id, ())))
+    voices = _voices_at(index, meeting_id)
     high_level = meeting["high_level"]
     reserve_named = meeting_id in index.reserved_meetings
     return MeetingCheck(
@@ -1165,7 +1192,19 @@ def _meeting_check(index: _Index, meeting: Fields) -> MeetingCheck:
         service_users_and_carers=voices,
         reserve_named=reserve_named,
         standard=_standard(voices),
-        meets_standard=voices >= 2 and (reserve_named or not high_level),
+        meets_standard=_meets_standard(voices, reserve_named, high_level),
+    )
+
+
+def _recounted(index: _Index, check: MeetingCheck) -> MeetingCheck:
+    """The check with its service users and carers counted again, after
+    attendances recorded since (its row and reserve are as they were)."""
+    voices = _voices_at(index, check.meeting_id)
+    return replace(
+        check,
+        service_users_and_carers=voices,
+        standard=_standard(voices),
+        meets_standard=_meets_standard(voices, check.reserve_named, check.high_level),
     )
 
 
@@ -1181,17 +1220,14 @@ def _reference_population(
 
 
 def _category_diversity(
-    declarations: Sequence[Fields | None],
+    counted: Mapping[str, int],
+    total: int,
     category: MonitoringCategory,
     reference: Mapping[tuple[str, str], Fraction],
 ) -> CategoryDiversity:
-    """declarations: each person's latest monitoring (None: never recorded)."""
+    """counted: the people counted by the value of their latest monitoring in the
+    category (NOT_RECORDED: never recorded); total: every person counted."""
     column = category.value
-    counted = Counter(
-        NOT_RECORDED if row is None or row[column] is None else row[column]
-        for row in declarations
-    )
-    total = len(declarations)
 
     def row(value: str, count: int, reference_share: Fraction | None) -> DiversityRow:
         share = _ratio(count, total)
@@ -1237,43 +1273,153 @@ def _broad_reference(
     return sum((share for share in given if share is not None), Fraction(0))
 
 
-def _presence(
-    index: _Index, sliced: _SlicedFacts, slice: Slice, checks: Sequence[MeetingCheck]
-) -> PresenceAnswer:
+@dataclass(frozen=True)
+class _Tally:
+    """Who one scope's figures about people count: the service users and carers
+    with a role (`people`), by the level of its initiative, those at
+    decision-making level and those at a decision-making meeting, the people
+    counted by each category's declared value, everyone involved, everyone who
+    answered, and how many answers. The organisation's is kept with its figures,
+    so that the roles, attendances and answers recorded since are added to it
+    rather than every one counted again (see `_tallied`). Never changed."""
+
+    people: frozenset[UUID]
+    levels: Mapping[str, frozenset[UUID]]
+    decision_makers: frozenset[UUID]
+    at_meetings: frozenset[UUID]
+    declared: Mapping[str, Mapping[str, int]]
+    involved: frozenset[UUID]
+    answered: frozenset[UUID]
+    answers: int
+
+
+NOTHING_TALLIED = _Tally(
+    frozenset(),
+    {},
+    frozenset(),
+    frozenset(),
+    {category.value: {} for category in MonitoringCategory},
+    frozenset(),
+    frozenset(),
+    0,
+)
+
+
+def _with(kept: frozenset[UUID], added: Iterable[UUID]) -> frozenset[UUID]:
+    """The kept ids and the added ones: the kept set itself when none is new."""
+    more = set(added)
+    return kept if more <= kept else kept | more
+
+
+def _tallied(
+    index: _Index,
+    tally: _Tally,
+    roles: Iterable[Fields],
+    at_decision_meetings: Iterable[UUID],
+    answers: Sequence[Fields],
+) -> _Tally:
+    """The tally with these roles, these attendees of decision-making meetings and
+    these answers added (each person's declarations are the index's: a tally grows
+    only while nobody declares anything)."""
     voices = index.voices
     initiatives = index.initiatives
+    people: set[UUID] = set()
     levels: dict[str, set[UUID]] = defaultdict(set)
     decision_makers: set[UUID] = set()
-    people: dict[UUID, None] = {}
-    for role in sliced.roles:
+    involved: set[UUID] = set()
+    for role in roles:
         person = role["participant_id"]
+        involved.add(person)
         if person not in voices:
             continue
-        people[person] = None
+        people.add(person)
         initiative = initiatives.get(role["initiative_id"])
         if initiative is not None:
             levels[initiative["level"]].add(person)
         if role["decision_making"]:
             decision_makers.add(person)
+    declared = tally.declared
+    newcomers = people - tally.people
+    if newcomers:
+        counting = {column: Counter(counted) for column, counted in declared.items()}
+        monitoring = index.monitoring
+        for person in newcomers:
+            declaration = monitoring.get(person)
+            for column, counted in counting.items():
+                value = None if declaration is None else declaration[column]
+                counted[NOT_RECORDED if value is None else value] += 1
+        declared = counting
+    answered = {row["participant_id"] for row in answers}
+    answered.discard(None)
+    return _Tally(
+        people=_with(tally.people, people),
+        levels={
+            **tally.levels,
+            **{
+                name: _with(tally.levels.get(name, frozenset()), added)
+                for name, added in levels.items()
+            },
+        },
+        decision_makers=_with(tally.decision_makers, decision_makers),
+        at_meetings=_with(tally.at_meetings, voices.intersection(at_decision_meetings)),
+        declared=declared,
+        involved=_with(tally.involved, involved),
+        answered=_with(tally.answered, answered),
+        answers=tally.answers + len(answers),
+    )
+
+
+def _tally(index: _Index, sliced: _SlicedFacts, answers: Sequence[Fields]) -> _Tally:
+    """Who the slice's figures about people count, with these of its answers (none
+    for its presence alone, which reads no answer)."""
     attendees = index.attendees
-    attended: set[UUID] = set()
-    for meeting in sliced.meetings:
-        if meeting["decision_making"]:
-            attended.update(attendees.get(meeting["meeting_id"], ()))
-    at_meetings = attended & voices
+    return _tallied(
+        index,
+        NOTHING_TALLIED,
+        sliced.roles,
+        (
+            person
+            for meeting in sliced.meetings
+            if meeting["decision_making"]
+            for person in attendees.get(meeting["meeting_id"], ())
+        ),
+        answers,
+    )
+
+
+def _presence(
+    index: _Index, sliced: _SlicedFacts, slice: Slice, checks: Sequence[MeetingCheck]
+) -> PresenceAnswer:
+    return _presence_tallied(index, _tally(index, sliced, ()), slice, checks)
+
+
+def _presence_tallied(
+    index: _Index,
+    tally: _Tally,
+    slice: Slice,
+    checks: Sequence[MeetingCheck],
+    was: PresenceAnswer | None = None,
+) -> PresenceAnswer:
+    """was: the scope's last presence, whose failing meetings are these checks'
+    when they are its very checks."""
     reference = _reference_population(index, slice)
-    declarations = [index.monitoring.get(person) for person in people]
+    total = len(tally.people)
+    meetings = tuple(checks)
     return PresenceAnswer(
         by_level={
-            level: len(levels[level])
-            for level in _in_order(levels, _values(InvolvementLevel))
+            name: len(tally.levels[name])
+            for name in _in_order(tally.levels, _values(InvolvementLevel))
         },
-        at_decision_making_level=len(decision_makers),
-        at_decision_making_meetings=len(at_meetings),
-        meetings=tuple(checks),
-        failing_meetings=tuple(c.meeting_id for c in checks if not c.meets_standard),
+        at_decision_making_level=len(tally.decision_makers),
+        at_decision_making_meetings=len(tally.at_meetings),
+        meetings=meetings,
+        failing_meetings=was.failing_meetings
+        if was is not None and was.meetings is meetings
+        else tuple(c.meeting_id for c in meetings if not c.meets_standard),
         diversity=tuple(
-            _category_diversity(declarations, category, reference)
+            _category_diversity(
+                tally.declared[category.value], total, category, reference
+            )
             for category in MonitoringCategory
         ),
     )
@@ -1947,7 +2093,7 @@ class PeopleFigures:
     support: dict[str, SupportTotal]
 
 
-def _split(sliced: _Sliced) -> dict[UUID, _Sliced]:
+def _split(sliced: _SlicedFacts) -> dict[UUID, _Sliced]:
     """The slice's facts, initiative by initiative, in one pass over each list."""
 
     def by_initiative(rows: Iterable[Fields]) -> dict[UUID, list[Fields]]:
@@ -1994,12 +2140,17 @@ def people_figures(
 class KeptFigures:
     """The figures about people at a position, with each initiative's facts, kept
     so that the next position's figures work out again only the initiatives the
-    rows recorded between touch (see `kept_people_figures`). Never changed."""
+    rows recorded between touch, and add those rows to the organisation's tally
+    (see `kept_people_figures`). Never changed."""
 
     position: int
     figures: dict[UUID | None, PeopleFigures]
     parts: dict[UUID, _Sliced]
     index: _Index
+    tally: _Tally
+    """Who the organisation's figures count."""
+    check_at: dict[UUID, int]
+    """Where each meeting's check is among the organisation's."""
 
 
 FIGURES_BY_INITIATIVE = {
@@ -2016,11 +2167,13 @@ FIGURES_READ = PEOPLE_TABLES | {"meeting_reserves"}
 changes whether it meets the standard, though no count)."""
 
 
-def _touched(new: Mapping[str, Sequence[Fields]], sliced: _Sliced) -> set[UUID] | None:
-    """The initiatives whose figures the rows recorded since a position (`new`, by
-    table) can change; None when they can change any figure however they are taken
-    (a declaration, an initiative, an erasure, a reference share, a reserve: the
-    figures are then worked out from nothing).
+def _touched(
+    new: Mapping[str, Sequence[Fields]], last: KeptFigures, sliced: _SlicedFacts
+) -> set[UUID] | None:
+    """The initiatives whose figures the rows recorded since the last figures
+    (`new`, by table) can change; None when they can change any figure however they
+    are taken (a declaration, an initiative, an erasure, a reference share, a
+    reserve: the figures are then worked out from nothing).
 
     The organisation's figures count every role, ended or not, so an ending changes
     none; a registration brings in someone no older row names (see
@@ -2036,10 +2189,13 @@ def _touched(new: Mapping[str, Sequence[Fields]], sliced: _Sliced) -> set[UUID] 
         if name in FIGURES_BY_INITIATIVE:
             touched.update(row["initiative_id"] for row in rows)
         elif name == "attendance":
-            held_in = {
-                row["meeting_id"]: row["initiative_id"] for row in sliced.meetings
-            }
-            touched.update(held_in.get(row["meeting_id"]) for row in rows)
+            # A meeting scheduled since is touched by its own row.
+            checks = last.figures[None].presence.meetings
+            touched.update(
+                checks[at].initiative_id
+                for row in rows
+                if (at := last.check_at.get(row["meeting_id"])) is not None
+            )
         elif name == "process_scores":
             answered_in = {
                 row["answer_id"]: row["initiative_id"] for row in sliced.answers
@@ -2048,6 +2204,68 @@ def _touched(new: Mapping[str, Sequence[Fields]], sliced: _Sliced) -> set[UUID] 
         else:
             return None
     return {initiative_id for initiative_id in touched if initiative_id is not None}
+
+
+class _Scores:
+    """The summaries of the scores given in each scope's answers: the last ones
+    where the rows recorded since (`new`) leave them as they were, else worked out
+    from the scores, looked up by answer once for every scope."""
+
+    def __init__(
+        self, facts: Tables, new: Mapping[str, Sequence[Fields]] | None
+    ) -> None:
+        self.facts = facts
+        self.new = new
+
+    @cached_property
+    def by_answer(self) -> dict[UUID, list[Fields]]:
+        grouped: dict[UUID, list[Fields]] = defaultdict(list)
+        for row in self.facts["process_scores"]:
+            grouped[row["answer_id"]].append(row)
+        return grouped
+
+    def of(
+        self, answers: list[Fields], was: PeopleFigures | None
+    ) -> tuple[ScoreSummary, ...]:
+        """answers: the scope's; was: its last figures (None: none kept)."""
+        kept = _scores_kept(None if was is None else was.process_experience, self.new)
+        if kept is not None:
+            return kept
+        by_answer = self.by_answer
+        return _score_summaries(
+            _scores_by_kind(
+                answers,
+                (
+                    row
+                    for answer_id in dict.fromkeys(row["answer_id"] for row in answers)
+                    for row in by_answer.get(answer_id, ())
+                ),
+            )
+        )
+
+
+def _figures_of(
+    index: _Index,
+    slice: Slice,
+    level: str | None,
+    tally: _Tally,
+    checks: Sequence[MeetingCheck],
+    summaries: tuple[ScoreSummary, ...],
+    support: dict[str, SupportTotal],
+    was: PeopleFigures | None = None,
+) -> PeopleFigures:
+    """One scope's figures, from who they count (`tally`), its meetings' checks,
+    the summaries of its scores and its support (was: its last figures)."""
+    return PeopleFigures(
+        level=level,
+        presence=_presence_tallied(
+            index, tally, slice, checks, None if was is None else was.presence
+        ),
+        process_experience=_process_experience_tallied(
+            summaries, tally.answers, tally.involved, tally.answered
+        ),
+        support=support,
+    )
 
 
 def kept_people_figures(
@@ -2059,94 +2277,149 @@ def kept_people_figures(
 ) -> KeptFigures:
     """The figures of `people_figures` at the position, kept with each initiative's
     facts. Given the last ones kept, from an earlier position, and the rows recorded
-    between (`new`), only the organisation's figures and those of the initiatives
-    the new rows touch are worked out again; every other initiative's are the last
-    ones, the same objects."""
-    whole = Slice(organisation_id)
-    sliced = _narrow(facts, _Narrowing(whole, None))
+    between (`new`), only the figures of the initiatives the new rows touch are
+    worked out again, and the organisation's from its tally with the new rows added;
+    every other initiative's are the last ones, the same objects."""
+    # Each list of the organisation's facts is made when first asked for: figures
+    # grown from the last ones ask for few.
+    sliced = _Narrowed(facts, _Narrowing(Slice(organisation_id), None))
     touched = (
         None
         if last is None or new is None or last.position > position
-        else _touched(new, sliced)
+        else _touched(new, last, sliced)
     )
-    kept_checks: dict[UUID, MeetingCheck] = {}
     if last is None or new is None or touched is None:
-        index = _people_index(facts, sliced)
-        parts = _split(sliced)
-    else:
-        index = _index_grown(last.index, facts, sliced, new)
-        parts = dict(last.parts)
-        for initiative_id in touched:
-            parts[initiative_id] = _grown(parts.get(initiative_id), new, initiative_id)
-        # A meeting of an untouched initiative has the attendees, reserve and row
-        # it had: its check is the last one.
-        kept_checks = {
-            check.meeting_id: check
-            for check in last.figures[None].presence.meetings
-            if check.initiative_id is not None and check.initiative_id not in touched
-        }
-    empty = _Sliced([], {}, [], [], [], [], [], [], [])
-    scopes: dict[UUID | None, tuple[Slice, _Sliced, str | None]] = {
-        None: (whole, sliced, None)
-    }
-    for initiative_id, initiative in index.initiatives.items():
-        scopes[initiative_id] = (
-            Slice(organisation_id, initiative_id),
-            parts.get(initiative_id, empty),
-            initiative["level"],
-        )
-    scores_of: dict[UUID, list[Fields]] | None = None
+        return _figures_afresh(facts, organisation_id, position, sliced)
+    return _figures_grown(facts, organisation_id, position, sliced, last, new, touched)
+
+
+def _figures_afresh(
+    facts: Facts, organisation_id: UUID, position: int, sliced: _SlicedFacts
+) -> KeptFigures:
+    """The figures of `kept_people_figures`, from every fact."""
+    index = _people_index(facts, sliced)
+    parts = _split(sliced)
+    scores = _Scores(facts, None)
     # Each meeting is checked once: an initiative's checks are the organisation's of
     # its meetings, in the same order.
-    every_check = tuple(
-        _meeting_check(index, row)
-        if (check := kept_checks.get(row["meeting_id"])) is None
-        else check
-        for row in sliced.meetings
-    )
+    checks = tuple(_meeting_check(index, row) for row in sliced.meetings)
     checks_of: dict[UUID | None, list[MeetingCheck]] = defaultdict(list)
-    for check in every_check:
+    for check in checks:
         checks_of[check.initiative_id].append(check)
-    figures: dict[UUID | None, PeopleFigures] = {}
-    for scope, (slice, part, level) in scopes.items():
-        if (
-            touched is not None
-            and last is not None
-            and scope is not None
-            and scope not in touched
-            and scope in last.figures
-        ):
-            figures[scope] = last.figures[scope]
-            continue
-        checks = every_check if scope is None else tuple(checks_of.get(scope, ()))
-        was = None if touched is None or last is None else last.figures.get(scope)
-        kept_scores = _scores_kept(None if was is None else was.process_experience, new)
-        if kept_scores is not None:
-            # No answer or score is new: the scores' summaries are the last ones.
-            experience = _process_experience_scored(part, kept_scores)
-        else:
-            if scores_of is None:
-                score_rows: list[Fields] = facts["process_scores"]
-                scores_of = defaultdict(list)
-                for row in score_rows:
-                    scores_of[row["answer_id"]].append(row)
-            answer_ids = dict.fromkeys(row["answer_id"] for row in part.answers)
-            scores = _scores_by_kind(
-                part.answers,
-                (
-                    row
-                    for answer_id in answer_ids
-                    for row in scores_of.get(answer_id, ())
-                ),
-            )
-            experience = _process_experience(part, scores)
-        figures[scope] = PeopleFigures(
-            level=level,
-            presence=_presence(index, part, slice, checks),
-            process_experience=experience,
-            support=_support_totals(part.support),
+    tally = _tally(index, sliced, sliced.answers)
+    figures: dict[UUID | None, PeopleFigures] = {
+        None: _figures_of(
+            index,
+            Slice(organisation_id),
+            None,
+            tally,
+            checks,
+            scores.of(sliced.answers, None),
+            _support_totals(sliced.support),
         )
-    return KeptFigures(position, figures, parts, index)
+    }
+    empty = _Sliced([], {}, [], [], [], [], [], [], [])
+    for initiative_id, initiative in index.initiatives.items():
+        part = parts.get(initiative_id, empty)
+        figures[initiative_id] = _figures_of(
+            index,
+            Slice(organisation_id, initiative_id),
+            initiative["level"],
+            _tally(index, part, part.answers),
+            checks_of.get(initiative_id, ()),
+            scores.of(part.answers, None),
+            _support_totals(part.support),
+        )
+    check_at = {check.meeting_id: at for at, check in enumerate(checks)}
+    return KeptFigures(position, figures, parts, index, tally, check_at)
+
+
+def _figures_grown(
+    facts: Facts,
+    organisation_id: UUID,
+    position: int,
+    sliced: _SlicedFacts,
+    last: KeptFigures,
+    new: Mapping[str, Sequence[Fields]],
+    touched: set[UUID],
+) -> KeptFigures:
+    """The figures of `kept_people_figures` from the last ones, when the rows
+    recorded since (`new`) touch only `touched` initiatives."""
+    index = _index_grown(last.index, facts, sliced, new)
+    parts = dict(last.parts)
+    for initiative_id in touched:
+        parts[initiative_id] = _grown(parts.get(initiative_id), new, initiative_id)
+    checks, check_at = _checks_grown(index, last, new, sliced)
+    attendance = new.get("attendance", ())
+    tally = _tallied(
+        index,
+        last.tally,
+        new.get("roles", ()),
+        (
+            row["participant_id"]
+            for row in attendance
+            if (at := check_at.get(row["meeting_id"])) is not None
+            and checks[at].decision_making
+        ),
+        new.get("process_answers", ()),
+    )
+    scores = _Scores(facts, new)
+    was = last.figures[None]
+    figures = dict(last.figures)
+    figures[None] = _figures_of(
+        index,
+        Slice(organisation_id),
+        None,
+        tally,
+        checks,
+        scores.of(sliced.answers, was),
+        _support_totals(sliced.support) if new.get("support") else was.support,
+        was,
+    )
+    for initiative_id in touched.intersection(index.initiatives):
+        part = parts[initiative_id]
+        figures[initiative_id] = _figures_of(
+            index,
+            Slice(organisation_id, initiative_id),
+            index.initiatives[initiative_id]["level"],
+            _tally(index, part, part.answers),
+            tuple(checks[check_at[row["meeting_id"]]] for row in part.meetings),
+            scores.of(part.answers, last.figures.get(initiative_id)),
+            _support_totals(part.support),
+        )
+    return KeptFigures(position, figures, parts, index, tally, check_at)
+
+
+def _checks_grown(
+    index: _Index,
+    last: KeptFigures,
+    new: Mapping[str, Sequence[Fields]],
+    sliced: _SlicedFacts,
+) -> tuple[tuple[MeetingCheck, ...], dict[UUID, int]]:
+    """The organisation's meeting checks and where each is: the last ones, with
+    those of the meetings scheduled or attended since checked again (a check reads
+    only its meeting's row, attendees and reserve, and who is a service user or
+    carer, which a registration adds to only for the attendances recorded after)."""
+    checks = last.figures[None].presence.meetings
+    attended = {row["meeting_id"] for row in new.get("attendance", ())}
+    if new.get("meetings"):
+        kept = {check.meeting_id: check for check in checks}
+        checks = tuple(
+            _meeting_check(index, row)
+            if (check := kept.get(row["meeting_id"])) is None
+            or row["meeting_id"] in attended
+            else check
+            for row in sliced.meetings
+        )
+        return checks, {check.meeting_id: at for at, check in enumerate(checks)}
+    if not attended:
+        return checks, last.check_at
+    recounted = list(checks)
+    for meeting_id in attended:
+        at = last.check_at.get(meeting_id)
+        if at is not None:
+            recounted[at] = _recounted(index, recounted[at])
+    return tuple(recounted), last.check_at
 
 
 PEOPLE_INDEXED = (
@@ -2163,7 +2436,7 @@ named, the initiatives, the reference shares); nothing of the contributions,
 responses, feedback, changes, papers, payments or cycles, which they do not read."""
 
 
-def _people_index(facts: Tables, sliced: _Sliced) -> _Index:
+def _people_index(facts: Tables, sliced: _SlicedFacts) -> _Index:
     """The whole organisation's index with what the figures read built now, so a
     copy of it (`_index_grown`) carries every value and reads no facts again."""
     index = _Index(facts, sliced, whole=True)
@@ -2173,7 +2446,10 @@ def _people_index(facts: Tables, sliced: _Sliced) -> _Index:
 
 
 def _index_grown(
-    index: _Index, facts: Tables, sliced: _Sliced, new: Mapping[str, Sequence[Fields]]
+    index: _Index,
+    facts: Tables,
+    sliced: _SlicedFacts,
+    new: Mapping[str, Sequence[Fields]],
 ) -> _Index:
     """The index of `_people_index` with the new rows taken in, when they are
     registrations and rows of the tables `_touched` takes initiative by initiative:

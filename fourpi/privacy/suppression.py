@@ -3,7 +3,6 @@
 import asyncio
 import threading
 import weakref
-from collections import OrderedDict
 from uuid import UUID
 
 from fourpi.collection import collection_paused
@@ -22,6 +21,7 @@ from fourpi.projections.disclosure import (
     suppression_pattern,
 )
 from fourpi.projections.evaluate import (
+    FIGURES_READ,
     PEOPLE_TABLES,
     KeptFigures,
     kept_people_figures,
@@ -61,9 +61,11 @@ class Patterns:
         )
         """The last pattern worked out for each organisation and threshold, with
         what it keeps of its table."""
-        self.tables: OrderedDict[UUID, tuple[KeptFigures, KeptTable]] = OrderedDict()
+        self.tables: LastWorkedOut[tuple[KeptFigures, KeptTable]] = LastWorkedOut(
+            views.cache, FIGURES_READ, TABLES_KEPT
+        )
         """The last figures about people and table of counts worked out for each
-        organisation."""
+        organisation and latest erasure."""
         self.lock = threading.Lock()
         self.reused = 0
         """Patterns taken from the last table, as it was the same."""
@@ -86,11 +88,13 @@ class Patterns:
         def worked_out(last: SuppressionPattern | None) -> SuppressionPattern:
             facts = self.views.cache.facts(organisation_id, position)
             with collection_paused():
-                table = self.people_table(organisation_id, position, facts)
-                pattern = suppression_pattern(table, threshold, last=last)
+                kept = self.kept_table(organisation_id, position, facts)
+                pattern = suppression_pattern(
+                    kept.table, threshold, last=last, changed=kept.changed
+                )
             if last is not None and pattern.solved is not None:
                 with self.lock:
-                    if pattern is last:
+                    if pattern.solved is last.solved:
                         self.reused += 1
                     elif pattern.in_part:
                         self.solved_in_part += 1
@@ -108,38 +112,39 @@ class Patterns:
 
         return self.memo.get((organisation_id, position, threshold), computed)
 
-    def people_table(
+    def kept_table(
         self, organisation_id: UUID, position: int, facts: Facts
-    ) -> PeopleTable:
-        """The organisation's table of counts at the position (`facts`): from the
-        last figures and table kept, with only what the rows recorded since touch
-        worked out again, when they are from an earlier position and no erasure has
-        been applied since (an erasure deletes rows at every position); else from
-        nothing."""
-        with self.lock:
-            last = self.tables.get(organisation_id)
-        if last is not None and (
-            last[0].position > position
-            or self.views.store.last_erasure(organisation_id) > last[0].position
-        ):
-            last = None
-        if last is None:
-            figures = kept_people_figures(facts, organisation_id, position)
-            table = kept_people_table(figures.figures)
-        else:
-            new = self.views.cache.between(organisation_id, last[0].position, position)
+    ) -> KeptTable:
+        """The organisation's table of counts at the position (`facts`): the last
+        one kept where no row recorded between changes a figure about people; else
+        from the last figures and table kept, with only what the rows recorded since
+        touch worked out again, when they are from an earlier position; else from
+        nothing. They are kept by the organisation's latest erasure too: one deletes
+        rows at every position, so what was kept before it is never taken again."""
+        erasure = self.views.store.last_erasure(organisation_id)
+
+        def worked_out(
+            last: tuple[KeptFigures, KeptTable] | None,
+        ) -> tuple[KeptFigures, KeptTable]:
+            if last is None or last[0].position > position:
+                figures = kept_people_figures(facts, organisation_id, position)
+                return figures, kept_people_table(figures.figures)
+            new = self.views.cache.between(
+                organisation_id, last[0].position, position, erasure
+            )
             figures = kept_people_figures(
                 facts, organisation_id, position, last[0], new
             )
-            table = kept_people_table(figures.figures, last[1])
-        with self.lock:
-            kept = self.tables.get(organisation_id)
-            if kept is None or kept[0].position <= position:
-                self.tables[organisation_id] = (figures, table)
-                self.tables.move_to_end(organisation_id)
-            while len(self.tables) > TABLES_KEPT:
-                self.tables.popitem(last=False)
-        return table.table
+            return figures, kept_people_table(figures.figures, last[1])
+
+        if position < erasure:
+            # The views at a position before the latest erasure: what is kept is
+            # only ever worked out after it.
+            return worked_out(None)[1]
+        (_, table), _ = self.tables.get(
+            (organisation_id, erasure), organisation_id, position, worked_out, erasure
+        )
+        return table
 
 
 def same_table(one: PeopleTable, other: PeopleTable) -> bool:
