@@ -229,6 +229,15 @@ class InvolvementRecords(Application[UUID]):
         assert isinstance(self.mapper, PersonalDataMapper)
         return PersonalEventStore(mapper=self.mapper, recorder=self.recorder)
 
+    def changed_since(self, record_id: UUID, version: int) -> bool:
+        """Whether the record has an event after this version: one statement that
+        finds nothing while it is as it was, rather than the record read and rebuilt
+        (how a write checks that its token is not revoked, and a page that its
+        session's account has not changed)."""
+        # The sealing recorder (construct_recorder) of either backend.
+        recorder: Any = self.recorder
+        return bool(recorder.has_events_after(record_id, version))
+
     # Running commands
 
     def save(

@@ -577,9 +577,7 @@ class Accounts:
             known = self.signed_in.get(account_id)
         if known is not None:
             account, version = known
-            # A sealing recorder (fourpi.storage.sealing): one statement, SELECT 1.
-            recorder: Any = self.records.recorder
-            if not recorder.has_events_after(account_id, version):
+            if not self.records.changed_since(account_id, version):
                 return account
         account = self.account(account_id)
         with self.lock:

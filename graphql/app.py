@@ -391,8 +391,6 @@ class KnownTokens:
 
     def __init__(self, records: InvolvementRecords, capacity: int) -> None:
         self.records = records
-        self.recorder: Any = records.recorder
-        """A sealing recorder (fourpi.storage.sealing), which answers has_events_after."""
         self.capacity = capacity
         self.known: OrderedDict[bytes, tuple[Caller, int]] = OrderedDict()
         self.lock = threading.Lock()
@@ -404,7 +402,7 @@ class KnownTokens:
             known = self.known.get(digest)
         if known is not None:
             caller, version = known
-            if not self.recorder.has_events_after(caller.token_id, version):
+            if not self.records.changed_since(caller.token_id, version):
                 with self.lock:
                     if digest in self.known:
                         self.known.move_to_end(digest)
