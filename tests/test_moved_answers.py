@@ -100,6 +100,20 @@ def fresh(views: ImpactViews, organisation: UUID, position: int) -> Any:
     return views.store.read_facts(organisation, position)
 
 
+def report_as_afresh(views: ImpactViews, piece: Slice) -> ImpactReport:
+    """The report the views hand out at the log's head, which must be what
+    evaluating the facts read afresh gives."""
+    position = views.catch_up()
+    report = views.report(piece, moment=MOMENT)
+    assert report == evaluate(
+        fresh(views, piece.organisation_id, position),
+        piece,
+        position=position,
+        moment=MOMENT,
+    )
+    return report
+
+
 class Reads(dict[str, Any]):
     """Facts that remember which tables were read."""
 
@@ -478,14 +492,7 @@ def test_a_contribution_leaves_the_answers_it_is_not_part_of_as_they_were() -> N
         views.catch_up()
         before = views.report(Slice(organisation), moment=MOMENT)
         an_idea(records, organisation, initiative)
-        position = views.catch_up()
-        after = views.report(Slice(organisation), moment=MOMENT)
-        assert after == evaluate(
-            fresh(views, organisation, position),
-            Slice(organisation),
-            position=position,
-            moment=MOMENT,
-        )
+        after = report_as_afresh(views, Slice(organisation))
         assert after.differences.contributions == before.differences.contributions + 1
         assert after.principles is not before.principles
         assert after.process.feedback_days is not before.process.feedback_days
@@ -536,14 +543,7 @@ def test_a_response_or_feedback_to_a_contribution_a_change_came_from_changes_its
         for write in writes:
             before = views.report(Slice(organisation), moment=MOMENT)
             write()
-            position = views.catch_up()
-            after = views.report(Slice(organisation), moment=MOMENT)
-            assert after == evaluate(
-                fresh(views, organisation, position),
-                Slice(organisation),
-                position=position,
-                moment=MOMENT,
-            )
+            after = report_as_afresh(views, Slice(organisation))
             assert after.differences.changes != before.differences.changes
             assert after.presence is before.presence
         views.close()
@@ -609,14 +609,8 @@ def test_what_became_of_each_contribution_is_kept_exactly_write_after_write() ->
         ]
         for write in [lambda: None, *writes]:
             write()
-            position = views.catch_up()
             for piece in pieces:
-                assert views.report(piece, moment=MOMENT) == evaluate(
-                    fresh(views, organisation, position),
-                    piece,
-                    position=position,
-                    moment=MOMENT,
-                )
+                report_as_afresh(views, piece)
         views.close()
     finally:
         records.close()
