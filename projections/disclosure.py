@@ -247,24 +247,15 @@ def suppression_pattern(
                 values = frame.values_changed(last.solved.values, table, changed.cells)
             elif frame.fits(table):
                 values = frame.values_of(table)
-        if (
-            values is not None
-            and frame is not None
-            and last is not None
-            and last.solved is not None
-        ):
-            if last.threshold == threshold and (
-                values is last.solved.values or values == last.solved.values
-            ):
-                return last if last.table is table else replace(last, table=table)
-            again = None
-            if last.threshold == threshold:
+            if values is not None and last.threshold == threshold:
+                if values is last.solved.values or values == last.solved.values:
+                    return last if last.table is table else replace(last, table=table)
                 again = last.solved.again(values, deadline)
-            if again is not None:
-                cells = _moved_cells(frame, last.cells, last.solved, again)
-                return SuppressionPattern(
-                    cells, threshold, frame, again, in_part=True, table=table
-                )
+                if again is not None:
+                    cells = _moved_cells(frame, last.cells, last.solved, again)
+                    return SuppressionPattern(
+                        cells, threshold, frame, again, in_part=True, table=table
+                    )
         if values is None or frame is None:
             frame = _Frame(table)
             values = frame.values_of(table)
