@@ -42,10 +42,12 @@ import time
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import compress, count
+from itertools import chain, compress, count
 from operator import ne
 from typing import NamedTuple
 from uuid import UUID
+
+import numpy as np
 
 from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
@@ -452,6 +454,8 @@ class _Pattern:
         ]
         """The groups of one member (a total with no parts but itself)."""
         self._weigh(values)
+        self.arrays: _SumArrays | None = None
+        """The groups as arrays, made when first needed (see `_bounds_at_once`)."""
         self.ordered: dict[int, list[tuple[int, int]]] = {}
         """The parts not shown of each group of many parts (CROWDED) looked at, as
         (value, part), largest first: kept from one pattern to the next for the
@@ -592,7 +596,7 @@ class _Pattern:
         new.deadline = deadline
         new.sums, new.at_most, new.threshold = self.sums, self.at_most, self.threshold
         new.bands, new.known, new.containing = self.bands, self.known, self.containing
-        new.lonely = self.lonely
+        new.lonely, new.arrays = self.lonely, self.arrays
         new.values = values
         new.pairs = [(p, w) for p, w in self.at_most if values[p] <= values[w]]
         same_pairs = new.pairs == self.pairs
@@ -1058,7 +1062,16 @@ class _Pattern:
         group, which is applied as what it then is, each part at most the total.
         So each group and pair is looked at in the same rounds, on the same bounds,
         as when every suppressed cell is tightened at once, and the bounds are the
-        same even when they have not settled by MAX_TIGHTENING_ROUNDS."""
+        same even when they have not settled by MAX_TIGHTENING_ROUNDS.
+
+        A part of many cells (AT_ONCE) is tightened over arrays where that gives
+        the same bounds (see `_bounds_at_once`)."""
+        cells = list(cells)
+        if len(cells) >= AT_ONCE:
+            with np.errstate(invalid="ignore"):  # inf - inf: see `_bounds_at_once`
+                at_once = self._bounds_at_once(relevant, cells)
+            if at_once is not None:
+                return at_once
         hidden, values, touching = self.hidden, self.values, self.touching
         sums, slack = self.sums, self.slack
         low: dict[int, float] = {}
@@ -1158,6 +1171,140 @@ class _Pattern:
                         changed.update(touching[part])
         return low, high
 
+    def _bounds_at_once(
+        self, relevant: Sequence[int], cells: Sequence[int]
+    ) -> tuple[dict[int, float], dict[int, float]] | None:
+        """`_bounds`, with every group and pair applied at once in each round (on
+        the bounds the round began with) over arrays; None where that does not
+        settle within MAX_TIGHTENING_ROUNDS, or a sum might not be exact in floats.
+
+        Each way of tightening applies the same rules, and each rule only ever
+        tightens, and tightens more from tighter bounds. So both ways stay at or
+        beyond the loosest bounds every rule leaves as they are, and wherever one
+        settles it is there. Round by round, applying the rules one after another
+        on what the earlier ones left is at least as tight as applying them all on
+        what the round began with: so where this settles within the rounds, so do
+        `_bounds`' rounds, at the same bounds. Sums of whole numbers below 2**53
+        are exact in floats, and inf - inf is nan in both (a comparison with nan
+        is false, `fmax` and `fmin` pass it over), so each rule gives the same
+        bound here as there."""
+        arrays = self.arrays
+        if arrays is None:
+            arrays = self.arrays = _SumArrays(self.sums)
+        hidden, values, sums = self.hidden, self.values, self.sums
+        grouped = len(sums)
+        local = np.full(len(values), -1, dtype=np.intp)
+        at = np.asarray(cells, dtype=np.intp)
+        size = len(at)
+        local[at] = np.arange(size)
+        is_hidden = np.zeros(len(values), dtype=bool)
+        is_hidden[np.fromiter(hidden, dtype=np.intp, count=len(hidden))] = True
+        value = arrays.values_of(values)
+        if value is None:
+            return None
+        low = np.zeros(size)
+        high = np.full(size, np.inf)
+        for n in cells:
+            band = self.bands.get(n)
+            if band is not None:
+                low[local[n]], high[local[n]] = band
+        # Groups: each member as (group, cell), the groups numbered 0.. here.
+        indexes = np.asarray([i for i in relevant if i < grouped], dtype=np.intp)
+        starts, ends = arrays.starts[indexes], arrays.starts[indexes + 1]
+        lengths = ends - starts
+        group = np.repeat(np.arange(len(indexes)), lengths)
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        member = arrays.parts[np.arange(len(group)) + offsets]
+        total = arrays.totals[indexes]
+        total_hidden = is_hidden[total]
+        slack = np.fromiter(map(self.slack.__getitem__, indexes), bool, len(indexes))
+        capping = slack & ~total_hidden
+        """Slack groups with a visible total: each part at most the total."""
+        exact = np.fromiter(map(self.exact.__getitem__, indexes), bool, len(indexes))
+        at_least = arrays.at_least[indexes] & ~exact
+        suppressed = is_hidden[member]
+        seen = ~suppressed
+        groups = len(indexes)
+        seen_sum = np.bincount(group[seen], value[member[seen]], minlength=groups)
+        seen_most = np.full(groups, -np.inf)
+        np.maximum.at(seen_most, group[seen], value[member[seen]])
+        # The slack groups' caps: each part at most the visible total.
+        capped = suppressed & capping[group] & (local[member] >= 0)
+        capped_part = local[member[capped]]
+        cap = value[total[group[capped]]]
+        ruled = ~capping
+        suppressed &= ruled[group]
+        part, of = local[member[suppressed]], group[suppressed]
+        if (part < 0).any():
+            return None  # a suppressed member outside the cells: not a tied part
+        # Totals: suppressed ones (by their group) and the visible ones' values.
+        inside = ruled & total_hidden
+        own = local[total[inside]]
+        if (own < 0).any():
+            return None
+        is_exact, is_at_least = exact[inside], at_least[inside]
+        is_most = ~is_exact & ~is_at_least
+        ruled_total = np.where(total_hidden, 0.0, value[total])
+        parts_exact = exact[of] | at_least[of]
+        parts_at_least = at_least[of]
+        empty = np.bincount(of, minlength=groups) == 0
+        # Pairs: whole at least its part, part at most its whole.
+        pairs = [self.pairs[i - grouped] for i in relevant if i >= grouped]
+        pair_part = np.asarray([p for p, _ in pairs], dtype=np.intp)
+        pair_whole = np.asarray([w for _, w in pairs], dtype=np.intp)
+        if (local[pair_part[is_hidden[pair_part]]] < 0).any() or (
+            local[pair_whole[is_hidden[pair_whole]]] < 0
+        ).any():
+            return None
+        for _ in range(MAX_TIGHTENING_ROUNDS + 1):
+            self._in_time()
+            parts_low = seen_sum + np.bincount(of, low[part], minlength=groups)
+            parts_high = seen_sum + np.bincount(of, high[part], minlength=groups)
+            total_low = ruled_total.copy()
+            total_high = ruled_total.copy()
+            total_low[inside], total_high[inside] = low[own], high[own]
+            new_low, new_high = low.copy(), high.copy()
+            np.fmin.at(new_high, capped_part, cap)
+            # A suppressed total: its parts' sum, at least it, or at most it and at
+            # least each part.
+            each = seen_most.copy()
+            np.maximum.at(each, of, low[part])
+            each[empty & (seen_most == -np.inf)] = 0
+            tied_low = np.where(is_most, each[inside], parts_low[inside])
+            np.fmax.at(new_low, own, tied_low)
+            np.fmin.at(new_high, own[~is_at_least], parts_high[inside][~is_at_least])
+            # Each suppressed part: at least the total less the others' most, at
+            # most the total less the others' least (the total, where it may be
+            # less than the parts' sum).
+            least = total_low[of] - (parts_high[of] - high[part])
+            least[parts_at_least] = 0
+            np.fmax.at(new_low, part, least)
+            most = np.where(
+                parts_exact,
+                total_high[of] - (parts_low[of] - low[part]),
+                total_high[of],
+            )
+            np.fmin.at(new_high, part, most)
+            if len(pairs):
+                part_low = np.where(
+                    is_hidden[pair_part], low[local[pair_part]], value[pair_part]
+                )
+                whole_high = np.where(
+                    is_hidden[pair_whole], high[local[pair_whole]], value[pair_whole]
+                )
+                wholes = is_hidden[pair_whole]
+                np.fmax.at(new_low, local[pair_whole[wholes]], part_low[wholes])
+                parts = is_hidden[pair_part]
+                np.fmin.at(new_high, local[pair_part[parts]], whole_high[parts])
+            if not arrays.exact(new_low, new_high):
+                return None
+            if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+                return dict(zip(cells, low.tolist(), strict=True)), dict(
+                    zip(cells, high.tolist(), strict=True)
+                )
+            low, high = new_low, new_high
+        return None
+
     def _loosening(self, pinned: int) -> int | None:
         """The visible cell to suppress next so the pinned one opens up: the
         smallest visible part of a group it is in, else a visible total of such a
@@ -1249,6 +1396,48 @@ class _Crowd:
 
 
 MAX_TIGHTENING_ROUNDS = 100
+AT_ONCE = 256
+"""The fewest cells of a tied part whose bounds are tightened over arrays: for
+fewer, looking again only at the groups whose members' bounds changed costs less
+than the arrays (at 100k, the organisation's ethnic-group part, 5,354 cells under
+2,828 groups, takes 38 ms one group at a time)."""
+
+
+class _SumArrays:
+    """The groups of a table as arrays, for `_Pattern._bounds_at_once`: their totals,
+    their parts one group after another (a part listed twice, twice) and where each
+    group's begin, and which are at least their parts' sum; and the values of the
+    table lately asked about, as floats."""
+
+    def __init__(self, sums: Sequence[Sum]) -> None:
+        self.totals = np.fromiter((g.total for g in sums), np.intp, len(sums))
+        lengths = np.fromiter((len(g.parts) for g in sums), np.intp, len(sums))
+        self.starts = np.zeros(len(sums) + 1, np.intp)
+        np.cumsum(lengths, out=self.starts[1:])
+        self.parts = np.fromiter(
+            chain.from_iterable(g.parts for g in sums), np.intp, int(self.starts[-1])
+        )
+        self.at_least = np.fromiter((g.at_least for g in sums), bool, len(sums))
+        self.limit = 2**53 // (int(lengths.max(initial=0)) + 3)
+        """The largest bound whose sums over a group are exact in floats."""
+        self.values: list[int] | None = None
+        self.floats: np.ndarray | None = None
+
+    def values_of(self, values: list[int]) -> "np.ndarray | None":
+        """The values as floats; None where one is too large for exact sums."""
+        if values is not self.values:
+            self.values = values
+            floats = np.asarray(values, dtype=float)
+            self.floats = floats if self.exact(floats) else None
+        return self.floats
+
+    def exact(self, *bounds: "np.ndarray") -> bool:
+        """Whether every finite bound is small enough for exact sums over a group."""
+        return all(
+            np.abs(b[np.isfinite(b)]).max(initial=0) <= self.limit for b in bounds
+        )
+
+
 PRIME = 2_305_843_009_213_693_951  # 2**61 - 1: exact enough to tell rank
 
 

@@ -3,8 +3,10 @@
 import math
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -434,6 +436,50 @@ def test_each_parts_bounds_are_those_of_tightening_every_part_at_once(
         low.update(one_low)
         high.update(one_high)
     assert (low, high) == whole
+
+
+@contextmanager
+def over_arrays_from(cells: int) -> Iterator[None]:
+    """Tied parts of this many cells or more tightened over arrays (`AT_ONCE`)."""
+    kept = fourpi.projections.disclosure.AT_ONCE
+    fourpi.projections.disclosure.AT_ONCE = cells
+    try:
+        yield
+    finally:
+        fourpi.projections.disclosure.AT_ONCE = kept
+
+
+@settings(max_examples=1000, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_bounds_over_arrays_are_those_of_one_group_after_another(
+    table: PeopleTable, threshold: int
+) -> None:
+    """Each tied part's bounds tightened over arrays, every group at once in each
+    round, are those of tightening one group after another, wherever they settle
+    within MAX_TIGHTENING_ROUNDS; where they do not, none are given (and the part
+    is tightened one group after another). A table true of its counts settles."""
+    pattern = whole_pattern(table, threshold)
+    pattern._join(sorted(pattern.hidden))
+    for cells in map(pattern.tied.members, pattern.tied.roots()):
+        cells.sort()
+        relevant = pattern._touching(cells)
+        with np.errstate(invalid="ignore"):
+            at_once = pattern._bounds_at_once(relevant, cells)
+        with over_arrays_from(len(pattern.values) + 1):
+            one_by_one = pattern._bounds(relevant, cells)
+        if pattern.sound:
+            assert at_once is not None
+        if at_once is not None:
+            assert at_once == one_by_one
+
+
+@settings(max_examples=500, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_any_tables_pattern_with_bounds_over_arrays_is_the_whole_computations(
+    table: PeopleTable, threshold: int
+) -> None:
+    with over_arrays_from(1):
+        assert_same_pattern(table, threshold)
 
 
 def parts_of(
