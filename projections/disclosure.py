@@ -1464,18 +1464,37 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
     there; a solution built from fixed pseudo-random values of the free cells is 0
     at a cell that is not determined only with odds of about one in 2**61 (and then
     that cell is merely suppressed more than it need be)."""
+    solution = _solution(groups, order)
+    for n, cell in enumerate(order):
+        if solution[n] == 0:
+            return cell
+    return None
+
+
+def _solution(groups: Sequence[Sum], order: Sequence[int]) -> dict[int, int]:
+    """The solution of `_solved`, by column (each cell's place in `order`), each
+    value from 0 to PRIME - 1.
+
+    While the rows are brought to echelon form their coefficients are kept as
+    whole numbers of either sign, reduced modulo PRIME only once they reach it: a
+    group's row is 1 and -1s, and reducing it mostly adds and takes away small
+    numbers, which Python works with faster than numbers of 61 bits. Each stands
+    for the same number modulo PRIME, and one below PRIME in size is 0 modulo
+    PRIME only when it is 0, so the same coefficients are 0, the same pivots are
+    made, and the solution is the one of keeping every coefficient reduced."""
     column = {cell: n for n, cell in enumerate(order)}
+    at = column.get
     pivots: dict[int, dict[int, int]] = {}
     made: dict[int, int] = {}
     for group in groups:
         row: dict[int, int] = {}
-        key = column.get(group.total)
+        key = at(group.total)
         if key is not None:
             row[key] = 1
         for part in group.parts:
-            key = column.get(part)
+            key = at(part)
             if key is not None:
-                row[key] = (row.get(key, 0) - 1) % PRIME
+                row[key] = row.get(key, 0) - 1
         row = {k: v for k, v in row.items() if v}
         # Reduce by the pivots in the order they were made: reducing by one brings
         # in only columns of pivots made after it.
@@ -1487,7 +1506,9 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
             if not factor:
                 continue
             for key, value in pivots[pivot].items():
-                reduced = (row.get(key, 0) - factor * value) % PRIME
+                reduced = row.get(key, 0) - factor * value
+                if not -PRIME < reduced < PRIME:
+                    reduced %= PRIME
                 if reduced:
                     if key not in row and key in pivots:
                         heapq.heappush(waiting, (made[key], key))
@@ -1500,16 +1521,24 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
         leading = row[pivot]
         if leading == 1:
             pivots[pivot] = row
+        elif leading == -1:
+            pivots[pivot] = {k: -v for k, v in row.items()}
         else:
-            inverse = (
-                PRIME - 1 if leading == PRIME - 1 else pow(leading, PRIME - 2, PRIME)
-            )
+            inverse = pow(leading % PRIME, PRIME - 2, PRIME)
             pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
         made[pivot] = len(made)
-    randomness = random.Random(len(order))
-    solution = {
-        n: randomness.randrange(1, PRIME) for n in range(len(order)) if n not in pivots
-    }
+    # randrange(1, PRIME) of each free column in turn, written out: 1 and a draw of
+    # getrandbits below PRIME - 1, drawn again while it is not (as random does).
+    draw = random.Random(len(order)).getrandbits
+    width = PRIME - 1
+    bits = width.bit_length()
+    solution: dict[int, int] = {}
+    for n in range(len(order)):
+        if n not in pivots:
+            value = draw(bits)
+            while value >= width:
+                value = draw(bits)
+            solution[n] = 1 + value
     for pivot in sorted(pivots, key=made.__getitem__, reverse=True):
         solution[pivot] = (
             -sum(
@@ -1519,10 +1548,7 @@ def _solved(groups: Sequence[Sum], order: Sequence[int]) -> int | None:
             )
             % PRIME
         )
-    for n, cell in enumerate(order):
-        if solution[n] == 0:
-            return cell
-    return None
+    return solution
 
 
 def people_table(figures: Mapping[UUID | None, PeopleFigures]) -> PeopleTable:

@@ -1,7 +1,9 @@
 """Small numbers: an evaluator never sees a count of people from 1 to below the threshold, and cannot work one out from everything else it can ask."""
 
 import asyncio
+import heapq
 import os
+import random
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from typing import Any, cast
@@ -32,11 +34,13 @@ from fourpi.domain.vocabulary import (
     broad_members,
 )
 from fourpi.projections.disclosure import (
+    PRIME,
     STANDARD_BANDS,
     Group,
     PeopleTable,
     Sum,
     _Pattern,
+    _solution,
     _solved,
     suppressed_cells,
 )
@@ -296,6 +300,96 @@ def test_the_equations_determine_exactly_the_cells_their_rank_says(
     assert _solved(groups, list(range(cells))) == (
         determined[0] if determined else None
     )
+
+
+def reduced_solution(groups: list[Sum], order: list[int]) -> dict[int, int]:
+    """`_solution` as it was written before it kept coefficients small: every
+    coefficient reduced modulo PRIME at each step, and the free cells' values drawn
+    with randrange. Kept to compare with."""
+    column = {cell: n for n, cell in enumerate(order)}
+    pivots: dict[int, dict[int, int]] = {}
+    made: dict[int, int] = {}
+    for group in groups:
+        row: dict[int, int] = {}
+        key = column.get(group.total)
+        if key is not None:
+            row[key] = 1
+        for part in group.parts:
+            key = column.get(part)
+            if key is not None:
+                row[key] = (row.get(key, 0) - 1) % PRIME
+        row = {k: v for k, v in row.items() if v}
+        waiting = [(made[k], k) for k in row if k in pivots]
+        heapq.heapify(waiting)
+        while waiting:
+            _, pivot = heapq.heappop(waiting)
+            factor = row.get(pivot)
+            if not factor:
+                continue
+            for key, value in pivots[pivot].items():
+                reduced = (row.get(key, 0) - factor * value) % PRIME
+                if reduced:
+                    if key not in row and key in pivots:
+                        heapq.heappush(waiting, (made[key], key))
+                    row[key] = reduced
+                else:
+                    row.pop(key, None)
+        if not row:
+            continue
+        pivot = min(row)
+        leading = row[pivot]
+        if leading == 1:
+            pivots[pivot] = row
+        else:
+            inverse = (
+                PRIME - 1 if leading == PRIME - 1 else pow(leading, PRIME - 2, PRIME)
+            )
+            pivots[pivot] = {k: v * inverse % PRIME for k, v in row.items()}
+        made[pivot] = len(made)
+    randomness = random.Random(len(order))
+    solution = {
+        n: randomness.randrange(1, PRIME) for n in range(len(order)) if n not in pivots
+    }
+    for pivot in sorted(pivots, key=made.__getitem__, reverse=True):
+        solution[pivot] = (
+            -sum(
+                value * solution[key]
+                for key, value in pivots[pivot].items()
+                if key != pivot
+            )
+            % PRIME
+        )
+    return solution
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    cells=st.integers(1, 9).flatmap(
+        lambda cells: st.permutations(range(cells)).flatmap(
+            lambda order: st.tuples(
+                st.lists(
+                    st.builds(
+                        Sum,
+                        st.integers(0, len(order) + 1),
+                        st.lists(st.integers(0, len(order) + 1), max_size=6).map(tuple),
+                    ),
+                    max_size=8,
+                ),
+                st.just(order),
+            )
+        )
+    )
+)
+def test_the_equations_solution_is_that_of_reducing_every_coefficient(
+    cells: tuple[list[Sum], list[int]],
+) -> None:
+    """Coefficients kept small while the rows are reduced give the solution of
+    reducing every one modulo PRIME at each step: the same pivots, the same draws
+    for the free cells, the same values. Parts listed twice, totals among their
+    parts, cells that are not suppressed (beyond `order`) and cells in any order
+    make coefficients other than 1 and -1, and pivots of any leading coefficient."""
+    groups, order = cells
+    assert _solution(groups, order) == reduced_solution(groups, order)
 
 
 # Through the API, against everything an evaluator can ask.
