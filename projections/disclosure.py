@@ -44,7 +44,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain, compress, count
 from operator import ne
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from uuid import UUID
 
 import numpy as np
@@ -456,6 +456,9 @@ class _Pattern:
         self._weigh(values)
         self.arrays: _SumArrays | None = None
         """The groups as arrays, made when first needed (see `_bounds_at_once`)."""
+        self.floats: np.ndarray | Literal[False] | None = None
+        """The values as floats, made when first needed; False where one is too
+        large for sums over a group to be exact in floats."""
         self.ordered: dict[int, list[tuple[int, int]]] = {}
         """The parts not shown of each group of many parts (CROWDED) looked at, as
         (value, part), largest first: kept from one pattern to the next for the
@@ -596,7 +599,7 @@ class _Pattern:
         new.deadline = deadline
         new.sums, new.at_most, new.threshold = self.sums, self.at_most, self.threshold
         new.bands, new.known, new.containing = self.bands, self.known, self.containing
-        new.lonely, new.arrays = self.lonely, self.arrays
+        new.lonely, new.arrays, new.floats = self.lonely, self.arrays, None
         new.values = values
         new.pairs = [(p, w) for p, w in self.at_most if values[p] <= values[w]]
         same_pairs = new.pairs == self.pairs
@@ -1199,9 +1202,12 @@ class _Pattern:
         local[at] = np.arange(size)
         is_hidden = np.zeros(len(values), dtype=bool)
         is_hidden[np.fromiter(hidden, dtype=np.intp, count=len(hidden))] = True
-        value = arrays.values_of(values)
-        if value is None:
+        if self.floats is None:
+            floats = np.asarray(values, dtype=float)
+            self.floats = floats if arrays.exact(floats) else False
+        if self.floats is False:
             return None
+        value = self.floats
         low = np.zeros(size)
         high = np.full(size, np.inf)
         for n in cells:
@@ -1406,8 +1412,8 @@ than the arrays (at 100k, the organisation's ethnic-group part, 5,354 cells unde
 class _SumArrays:
     """The groups of a table as arrays, for `_Pattern._bounds_at_once`: their totals,
     their parts one group after another (a part listed twice, twice) and where each
-    group's begin, and which are at least their parts' sum; and the values of the
-    table lately asked about, as floats."""
+    group's begin, and which are at least their parts' sum. Only what the groups
+    are: the patterns of one frame share it, each from its own thread."""
 
     def __init__(self, sums: Sequence[Sum]) -> None:
         self.totals = np.fromiter((g.total for g in sums), np.intp, len(sums))
@@ -1420,16 +1426,6 @@ class _SumArrays:
         self.at_least = np.fromiter((g.at_least for g in sums), bool, len(sums))
         self.limit = 2**53 // (int(lengths.max(initial=0)) + 3)
         """The largest bound whose sums over a group are exact in floats."""
-        self.values: list[int] | None = None
-        self.floats: np.ndarray | None = None
-
-    def values_of(self, values: list[int]) -> "np.ndarray | None":
-        """The values as floats; None where one is too large for exact sums."""
-        if values is not self.values:
-            self.values = values
-            floats = np.asarray(values, dtype=float)
-            self.floats = floats if self.exact(floats) else None
-        return self.floats
 
     def exact(self, *bounds: "np.ndarray") -> bool:
         """Whether every finite bound is small enough for exact sums over a group."""
