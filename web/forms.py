@@ -355,8 +355,8 @@ async def show_form(request: Request, live: SignedIn) -> Response:
 
 def write_form(request: Request, form: FormData, live: SignedIn) -> Reply | None:
     """A form's post, whole, in the worker thread that checked who sent it
-    (Page.write): a post costs no more than the API's mutation. A form that
-    reads_records is left to submit_form, which reads the views first."""
+    (Page.write): one hand-off from the event loop, as the API's mutation is. A form
+    that reads_records is left to submit_form, which reads the views first."""
     use_case = use_case_of(request)
     if reads_records(use_case):
         return None
