@@ -190,6 +190,141 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_records_nothing(
         assert client.get("/accounts").status_code == 200  # still signed in
 
 
+# A form's post: who sent it, the checks and the write in one worker thread
+
+FORM = "/record/registerParticipant"
+
+
+def form_post(token: str | None, pseudonym: str = "Posted person") -> dict[str, str]:
+    """The register-a-person form as a browser posts it, with `token` as its CSRF
+    token (None: without one)."""
+    sent = {
+        "idempotency_key": pseudonym,
+        "pseudonym": pseudonym,
+        "participant_kind": "carer",
+    }
+    return sent if token is None else {**sent, "csrf_token": token}
+
+
+def test_a_form_post_without_this_sessions_token_or_role_is_refused_and_records_nothing(
+    world,
+) -> None:
+    """A form that needs no records read is checked and written in one worker
+    thread (fourpi.web.app.write_checked): refused as every other page's post is,
+    and its bad input shown on the form again, which still carries the session's
+    token."""
+    manager = world.client()
+    sign_in(manager, "manager@mind.example")
+    token = csrf_token(manager, "/")
+    stranger = world.client()
+    sign_in(stranger, "manager@elsewhere.example")
+    signed_out_forms = manager.cookies["fourpi_form"]
+    for wrong in (
+        None,
+        "",
+        "not-the-token",
+        csrf_token(stranger, "/"),
+        signed_out_forms,
+    ):
+        before = secret_state(world)
+        response = manager.post(FORM, data=form_post(wrong), follow_redirects=False)
+        assert response.status_code == 403, (wrong, response.status_code)
+        assert secret_state(world) == before, wrong
+    for email in (
+        "evaluator@mind.example",
+        "auditor@mind.example",
+        "admin@mind.example",
+    ):
+        other = world.client()
+        sign_in(other, email)
+        before = secret_state(world)
+        sent = form_post(csrf_token(other, "/"))
+        response = other.post(FORM, data=sent, follow_redirects=False)
+        assert response.status_code == 403, email
+        assert secret_state(world) == before, email
+    before = secret_state(world)
+    unknown = manager.post("/record/noSuchForm", data=form_post(token))
+    assert unknown.status_code == 404
+    unreadable = manager.post(FORM, data={**form_post(token), "participant_kind": "?"})
+    blank = manager.post(FORM, data=form_post(token, pseudonym=""))
+    for shown, field in ((unreadable, "participant-kind"), (blank, "pseudonym")):
+        assert shown.status_code == 400, shown.text
+        assert f'id="{field}-error"' in shown.text
+        assert csrf_token_of(shown.text) == token
+    assert secret_state(world) == before
+    accepted = manager.post(FORM, data=form_post(token), follow_redirects=False)
+    assert accepted.status_code == 303, accepted.text
+    assert accepted.headers["location"].startswith("/people/")
+    assert log_position(world.records) > before[0]
+
+
+def csrf_token_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def test_a_form_post_from_a_session_that_ended_a_moment_ago_records_nothing(
+    world,
+) -> None:
+    """Who sent a post is asked of the store in the post's own worker thread: a
+    session signed out, idle too long, whose account was given a role that records
+    nothing, or disabled, a moment before writes nothing."""
+    manager_id = world.people["manager@mind.example"]
+    accounts = world.accounts
+    signed_in: list[tuple[TestClient, str]] = []
+    for number in range(4):
+        client = world.client()
+        sign_in(client, "manager@mind.example")
+        token = csrf_token(client, "/")
+        sent = form_post(token, f"Person {number}")
+        accepted = client.post(FORM, data=sent, follow_redirects=False)
+        assert accepted.status_code == 303, accepted.text
+        assert accepted.headers["location"].startswith("/people/")
+        signed_in.append((client, token))
+
+    def session_of(client: TestClient) -> str:
+        return str(client.cookies["fourpi_session"])
+
+    def idle(client: TestClient) -> None:
+        accounts.tables.run(
+            "UPDATE {sessions} SET seen_at = '2000-01-01T00:00:00+00:00' "
+            "WHERE id_hash = ?",
+            digest(session_of(client)),
+        )
+
+    def made_auditor(_: TestClient) -> None:
+        accounts.change_role(
+            organisation_id=world.mind.organisation_id,
+            account_id=manager_id,
+            role=Role.AUDITOR,
+            personal_data=True,
+            actor="test",
+        )
+
+    def disabled(_: TestClient) -> None:
+        accounts.disable(
+            organisation_id=world.mind.organisation_id,
+            account_id=manager_id,
+            actor="test",
+        )
+
+    endings = [
+        (lambda client: accounts.end_session(session_of(client)), 303),
+        (idle, 303),
+        (made_auditor, 403),
+        (disabled, 303),
+    ]
+    for (client, token), (ending, status) in zip(signed_in, endings, strict=True):
+        ending(client)
+        before = log_position(world.records)
+        response = client.post(FORM, data=form_post(token), follow_redirects=False)
+        assert response.status_code == status, (ending, response.status_code)
+        if status == 303:
+            assert response.headers["location"] == "/sign-in"
+        assert log_position(world.records) == before, ending
+
+
 # One organisation reads nothing of another's
 
 

@@ -1,11 +1,13 @@
 """The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from starlette.applications import Starlette
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -37,7 +39,7 @@ from fourpi.web import (
     workbook_upload,
 )
 from fourpi.web.answer_routes import answer_pages
-from fourpi.web.page import Page
+from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import SecurityHeaders, render
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -57,27 +59,83 @@ async def not_found(request: Request) -> Response:
 
 def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
     """Signed out: 303 to sign-in. Signed in with another role: 403. A changing form
-    without this session's CSRF token: 403, and nothing is recorded."""
+    without this session's CSRF token: 403, and nothing is recorded. Another
+    organisation's record: 404, as one that does not exist."""
 
     async def endpoint(request: Request) -> Response:
-        live = await signed_in(request)
-        if live is None:
-            return RedirectResponse(SIGN_IN, status_code=303)
-        if live.caller.role not in page.roles:
-            return await refused(request)
-        if request.method == "POST":
-            form = await request.form()
-            if not sessions.csrf_is_valid(
-                request, form.get(sessions.CSRF_FIELD), signed_out_form=False
-            ):
-                return await refused(request)
         try:
-            return await page.handler(request, live)
+            reply = await reply_of(request)
+            return await reply()
         except (RecordNotFound, CrossOrganisationReference):
             # Another organisation's record reads exactly as one that does not exist.
             return await not_found(request)
 
+    async def reply_of(request: Request) -> Reply:
+        if (
+            page.write is not None
+            and request.method == "POST"
+            and request.cookies.get(sessions.SESSION_COOKIE)
+        ):
+            # The form is read before the session is checked, so that the check and
+            # the write are one hand-off to a worker thread. A page without a write
+            # (an upload) reads nothing sent by someone it has not let in.
+            sent = await request.form()
+            written = await in_thread(write_checked, page, page.write, request, sent)
+            if written is not None:
+                return written
+        live = await signed_in(request)
+        form = (
+            await request.form()
+            if request.method == "POST" and lets_in(page, live)
+            else None
+        )
+        denied = refusal(page, request, live, form)
+        if denied is not None:
+            return denied
+        assert live is not None  # refusal turns away a request signed out
+        return partial(page.handler, request, live)
+
     return endpoint
+
+
+def lets_in(page: Page, live: SignedIn | None) -> bool:
+    """Whether someone is signed in with a role the page is for."""
+    return live is not None and live.caller.role in page.roles
+
+
+def refusal(
+    page: Page, request: Request, live: SignedIn | None, form: FormData | None
+) -> Reply | None:
+    """The reply to a request the page refuses, or None: the one place this is
+    decided, on the event loop or in a post's worker thread (write_checked). `form`
+    is a post's form, read once the page lets its sender in (or before, for a
+    write); a post without this session's CSRF token records nothing."""
+    if live is None:
+        return reply_with(RedirectResponse(SIGN_IN, status_code=303))
+    if not lets_in(page, live):
+        return partial(refused, request)
+    if request.method == "POST" and (
+        form is None
+        or not sessions.csrf_is_valid(
+            request, form.get(sessions.CSRF_FIELD), signed_out_form=False
+        )
+    ):
+        return partial(refused, request)
+    return None
+
+
+def write_checked(
+    page: Page, write: Write, request: Request, form: FormData
+) -> Reply | None:
+    """A post, whole, in this worker thread: who sent it as the store says now (a
+    session that ended a moment ago writes nothing), the page's refusal, and then
+    its write; None when the write leaves the post to the handler."""
+    live = sessions.look_up(request)
+    denied = refusal(page, request, live, form)
+    if denied is not None:
+        return denied
+    assert live is not None  # refusal turns away a request signed out
+    return write(request, form, live)
 
 
 # Signing in and out

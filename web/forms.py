@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +25,7 @@ from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
 from fourpi.graphql.errors import camel_case
 from fourpi.privacy.visibility import WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
-from fourpi.web.page import Page
+from fourpi.web.page import Page, Reply, reply_with
 from fourpi.web.pages import render
 from fourpi.web.record_choices import Choices, choices_of
 from fourpi.web.sessions import SignedIn, accounts_of
@@ -352,37 +353,68 @@ async def show_form(request: Request, live: SignedIn) -> Response:
     )
 
 
+def write_form(request: Request, form: FormData, live: SignedIn) -> Reply | None:
+    """A form's post, whole, in the worker thread that checked who sent it
+    (Page.write): one hand-off from the event loop, as the API's mutation is. A form
+    that reads_records is left to submit_form, which reads the views first."""
+    use_case = use_case_of(request)
+    if reads_records(use_case):
+        return None
+    return recorded(request, live, use_case, form, None)
+
+
 async def submit_form(request: Request, live: SignedIn) -> Response:
     use_case = use_case_of(request)
     form: FormData = await request.form()
+    # The records are read from the views (waiting for them to reach the log's
+    # head) only when the form needs them.
+    choices = await choices_of(request, live) if reads_records(use_case) else None
+    reply = await in_thread(recorded, request, live, use_case, form, choices)
+    return await reply()
+
+
+def recorded(
+    request: Request,
+    live: SignedIn,
+    use_case: UseCase,
+    form: FormData,
+    choices: Choices | None,
+) -> Reply:
+    """A post's use case, run here (a worker thread), and the reply: the page of
+    what it recorded, or the form again (400, nothing recorded) with what could not
+    be read, or the domain's refusal, beside its field."""
     given = given_of(use_case, form)
     key = str(form.get(KEY_FIELD) or "") or secrets.token_urlsafe(18)
-    # A post costs no more than the API's mutation: the records are read from the
-    # views (waiting for them to reach the log's head) only when the form needs them.
-    choices = await choices_of(request, live) if reads_records(use_case) else None
     arguments, errors = arguments_of(use_case, given, choices)
-    if errors:
-        return await form_page(
-            request, live, use_case, given, errors=errors, key=key, status_code=400
-        )
-    method = getattr(accounts_of(request).records, use_case.name)
-    try:
-        result = await in_thread(
-            method,
-            organisation_id=live.account.organisation_id,
-            actor=live.caller.actor,
-            idempotency_key=KEY_PREFIX + key,
-            **arguments,
-        )
-    except DomainError as error:
-        refused = [(where_refused(use_case, error), refusal_text(use_case, error))]
-        return await form_page(
-            request, live, use_case, given, errors=refused, key=key, status_code=400
-        )
-    target = record_page_after(use_case, arguments, result)
-    separator = "&" if "?" in target else "?"
-    return RedirectResponse(
-        f"{target}{separator}recorded={mutation_name(use_case)}", status_code=303
+    if not errors:
+        method = getattr(accounts_of(request).records, use_case.name)
+        try:
+            result = method(
+                organisation_id=live.account.organisation_id,
+                actor=live.caller.actor,
+                idempotency_key=KEY_PREFIX + key,
+                **arguments,
+            )
+        except DomainError as error:
+            errors = [(where_refused(use_case, error), refusal_text(use_case, error))]
+        else:
+            target = record_page_after(use_case, arguments, result)
+            separator = "&" if "?" in target else "?"
+            return reply_with(
+                RedirectResponse(
+                    f"{target}{separator}recorded={mutation_name(use_case)}",
+                    status_code=303,
+                )
+            )
+    return partial(
+        form_page,
+        request,
+        live,
+        use_case,
+        given,
+        errors=errors,
+        key=key,
+        status_code=400,
     )
 
 
@@ -458,5 +490,11 @@ async def forms_list(request: Request, live: SignedIn) -> Response:
 PAGES = [
     Page("/record", WRITERS_OF_RECORDS, forms_list),
     Page("/record/{use_case}", WRITERS_OF_RECORDS, show_form),
-    Page("/record/{use_case}", WRITERS_OF_RECORDS, submit_form, ("POST",)),
+    Page(
+        "/record/{use_case}",
+        WRITERS_OF_RECORDS,
+        submit_form,
+        ("POST",),
+        write=write_form,
+    ),
 ]

@@ -39,10 +39,20 @@ async def signed_in(request: Request) -> SignedIn | None:
     if hasattr(request.state, "signed_in"):
         found: SignedIn | None = request.state.signed_in
         return found
+    if not request.cookies.get(SESSION_COOKIE):
+        return look_up(request)  # no session to ask the store about
+    return await in_thread(look_up, request)
+
+
+def look_up(request: Request) -> SignedIn | None:
+    """The live session of this request's cookie as the store says now, kept for the
+    rest of the request (signed_in, form_token, the CSRF check). It asks the store,
+    so it runs in a worker thread: signed_in's, or the one a post's whole work is
+    done in (fourpi.web.app.behind_sign_in)."""
     session_id = request.cookies.get(SESSION_COOKIE, "")
     found = None
     if session_id:
-        live = await in_thread(accounts_of(request).session, session_id)
+        live = accounts_of(request).session(session_id)
         if live is not None:
             session, account = live
             found = SignedIn(session_id, session, account, Caller.of_account(account))
