@@ -46,12 +46,15 @@ def assert_again_is_afresh(
 
 
 def assert_kept_as_afresh(pattern: SuppressionPattern) -> None:
-    """What a pattern keeps for the next one is what its own table gives: the
-    cells of each connected part are those the part of each cell names, and each
-    crowd's parts not shown are in the order of their values now."""
+    """What a pattern keeps for the next one is what its own table gives: its
+    suppressed cells are those hidden and the small ones (worked out again, only
+    where they may have moved), the cells of each connected part are those the
+    part of each cell names, and each crowd's parts not shown are in the order of
+    their values now."""
     solved = pattern.solved
     if solved is None:
         return
+    assert solved.suppressed == solved.hidden | solved.small
     cells_of: dict[int, set[int]] = {}
     for cell, root in solved.part.items():
         cells_of.setdefault(root, set()).add(cell)
