@@ -543,6 +543,9 @@ class _Pattern:
         `in_order`, those holding a primary cell, made safe as one pass over every
         group in order would (see `_make_safe_in_order`)."""
         self.hidden = hidden
+        self.mask: tuple[set[int], int, np.ndarray] | None = None
+        """The suppressed cells as an array, with the set and how many were in it
+        when it was made (see `_hidden_mask`)."""
         # What the rounds keep from one to the next, so each costs what changed.
         self.crowds: dict[int, _Crowd] = {}
         """The groups of many parts looked at so far, by number (see `_crowd`)."""
@@ -639,6 +642,12 @@ class _Pattern:
         new.bands, new.known, new.containing = self.bands, self.known, self.containing
         new.lonely, new.arrays, new.floats = self.lonely, self.arrays, None
         new.values = values
+        if isinstance(self.floats, np.ndarray) and self.arrays is not None:
+            # The last values as floats, with the changed ones: all the others
+            # were small enough.
+            floats = self.floats.copy()
+            floats[changed] = np.asarray([values[n] for n in changed], dtype=float)
+            new.floats = floats if self.arrays.exact(floats[changed]) else False
         new.pairs = _true_pairs(self.at_most, values)
         same_pairs = new.pairs == self.pairs
         new.touching = self.touching if same_pairs else new._touching_of()
@@ -803,23 +812,33 @@ class _Pattern:
                     waiting.update(self.containing[cell])
 
     def _gives_away(self, index: int) -> list[int]:
-        """The members of a group not shown that the shown ones give away."""
+        """The members of a group not shown that the shown ones give away.
+
+        Unless the total is a visible 0, one member not shown is given away or
+        none is: so the members are looked at only until a second one not shown
+        turns up (most groups have two near their start, the largest 1,356
+        members)."""
         shown, values, group = self.shown, self.values, self.sums[index]
-        unknown = [
-            m for m in dict.fromkeys((group.total, *group.parts)) if m not in shown
-        ]
-        if not unknown:
+        total = group.total
+        if total in shown and values[total] == 0:
+            # Each part is at most the total.
+            return [m for m in dict.fromkeys(group.parts) if m not in shown]
+        unknown = None if total in shown else total
+        for part in group.parts:
+            if part not in shown and part != unknown:
+                if unknown is not None:
+                    return []
+                unknown = part
+        if unknown is None:
             return []
-        if self.exact[index] and len(unknown) == 1:
-            return unknown
-        if group.total in shown and values[group.total] == 0:
-            return unknown  # each part is at most the total
+        if self.exact[index]:
+            return [unknown]
         if (
-            unknown == [group.total]
+            unknown == total
             and not group.at_least
             and not any(values[part] for part in group.parts)
         ):
-            return unknown  # at most the sum of parts that are all 0
+            return [unknown]  # at most the sum of parts that are all 0
         return []
 
     def _make_safe(self, unsafe: set[int]) -> None:
@@ -1305,6 +1324,21 @@ class _Pattern:
                         changed.update(touching[part])
         return low, high
 
+    def _hidden_mask(self) -> np.ndarray:
+        """Which cells are suppressed, as an array over every cell: made again only
+        once more are suppressed, since in a solve they only grow (the first round
+        of a pattern worked out again at 100k tightens six parts over arrays)."""
+        hidden = self.hidden
+        if (
+            self.mask is None
+            or self.mask[0] is not hidden
+            or self.mask[1] != len(hidden)
+        ):
+            is_hidden = np.zeros(len(self.values), dtype=bool)
+            is_hidden[np.fromiter(hidden, dtype=np.intp, count=len(hidden))] = True
+            self.mask = (hidden, len(hidden), is_hidden)
+        return self.mask[2]
+
     def _bounds_at_once(
         self, relevant: Sequence[int], cells: Sequence[int]
     ) -> tuple[dict[int, float], dict[int, float]] | None:
@@ -1325,14 +1359,13 @@ class _Pattern:
         arrays = self.arrays
         if arrays is None:
             arrays = self.arrays = _SumArrays(self.sums)
-        hidden, values, sums = self.hidden, self.values, self.sums
+        values, sums = self.values, self.sums
         grouped = len(sums)
         local = np.full(len(values), -1, dtype=np.intp)
         at = np.asarray(cells, dtype=np.intp)
         size = len(at)
         local[at] = np.arange(size)
-        is_hidden = np.zeros(len(values), dtype=bool)
-        is_hidden[np.fromiter(hidden, dtype=np.intp, count=len(hidden))] = True
+        is_hidden = self._hidden_mask()
         if self.floats is None:
             floats = np.asarray(values, dtype=float)
             self.floats = floats if arrays.exact(floats) else False
@@ -1341,10 +1374,8 @@ class _Pattern:
         value = self.floats
         low = np.zeros(size)
         high = np.full(size, np.inf)
-        for n in cells:
-            band = self.bands.get(n)
-            if band is not None:
-                low[local[n]], high[local[n]] = band
+        for n in self.bands.keys() & cells:
+            low[local[n]], high[local[n]] = self.bands[n]
         # Groups: each member as (group, cell), the groups numbered 0.. here.
         indexes = np.asarray([i for i in relevant if i < grouped], dtype=np.intp)
         starts, ends = arrays.starts[indexes], arrays.starts[indexes + 1]

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from fourpi.projections.disclosure import (
     suppressed_cells,
     suppression_pattern,
 )
-from tests.test_pattern_rounds import tables
+from tests.test_pattern_rounds import over_arrays_from, tables
 from tests.test_suppression import attendance_table, grid_table
 
 
@@ -164,6 +165,27 @@ def test_any_table_changed_again_and_again_gets_the_fresh_pattern(
         )
         table = replace(table, values={**table.values, **changed})
         last = assert_again_is_afresh(table, threshold, last)
+
+
+@settings(max_examples=300, deadline=None)
+@given(table=tables(), threshold=st.sampled_from([3, 5]), data=st.data())
+def test_a_table_changed_with_bounds_over_arrays_gets_the_fresh_pattern(
+    table: PeopleTable, threshold: int, data: st.DataObject
+) -> None:
+    """Every tied part tightened over arrays: the values as floats that a pattern
+    worked out again takes from the last, with the changed ones, are its values."""
+    with over_arrays_from(1):
+        last = suppression_pattern(table, threshold)
+        for _ in range(data.draw(st.integers(1, 5))):
+            changed = data.draw(
+                st.dictionaries(st.sampled_from(list(table.values)), st.integers(0, 9))
+            )
+            table = replace(table, values={**table.values, **changed})
+            last = assert_again_is_afresh(table, threshold, last)
+            floats = None if last.solved is None else last.solved.floats
+            if isinstance(floats, np.ndarray):
+                assert last.solved is not None
+                assert floats.tolist() == last.solved.values
 
 
 @settings(max_examples=300, deadline=None)
