@@ -151,13 +151,11 @@ def test_a_sound_table_changed_again_and_again_gets_the_fresh_pattern(
         last = assert_again_is_afresh(recipe_table(recipe, people), threshold, last)
 
 
-@settings(max_examples=500, deadline=None)
-@given(table=tables(), threshold=st.sampled_from([3, 5]), data=st.data())
-def test_any_table_changed_again_and_again_gets_the_fresh_pattern(
+def changed_again_and_again(
     table: PeopleTable, threshold: int, data: st.DataObject
-) -> None:
-    """Tables not true of their counts, or no longer after a change, are solved
-    whole; those that stay true are solved again in part."""
+) -> Iterator[SuppressionPattern]:
+    """The patterns of a table changed a few times, each worked out from the last
+    and found to be the fresh pattern."""
     last = suppression_pattern(table, threshold)
     for _ in range(data.draw(st.integers(1, 5))):
         changed = data.draw(
@@ -165,6 +163,17 @@ def test_any_table_changed_again_and_again_gets_the_fresh_pattern(
         )
         table = replace(table, values={**table.values, **changed})
         last = assert_again_is_afresh(table, threshold, last)
+        yield last
+
+
+@settings(max_examples=500, deadline=None)
+@given(table=tables(), threshold=st.sampled_from([3, 5]), data=st.data())
+def test_any_table_changed_again_and_again_gets_the_fresh_pattern(
+    table: PeopleTable, threshold: int, data: st.DataObject
+) -> None:
+    """Tables not true of their counts, or no longer after a change, are solved
+    whole; those that stay true are solved again in part."""
+    list(changed_again_and_again(table, threshold, data))
 
 
 @settings(max_examples=300, deadline=None)
@@ -175,17 +184,11 @@ def test_a_table_changed_with_bounds_over_arrays_gets_the_fresh_pattern(
     """Every tied part tightened over arrays: the values as floats that a pattern
     worked out again takes from the last, with the changed ones, are its values."""
     with over_arrays_from(1):
-        last = suppression_pattern(table, threshold)
-        for _ in range(data.draw(st.integers(1, 5))):
-            changed = data.draw(
-                st.dictionaries(st.sampled_from(list(table.values)), st.integers(0, 9))
-            )
-            table = replace(table, values={**table.values, **changed})
-            last = assert_again_is_afresh(table, threshold, last)
-            floats = None if last.solved is None else last.solved.floats
+        for pattern in changed_again_and_again(table, threshold, data):
+            floats = None if pattern.solved is None else pattern.solved.floats
             if isinstance(floats, np.ndarray):
-                assert last.solved is not None
-                assert floats.tolist() == last.solved.values
+                assert pattern.solved is not None
+                assert floats.tolist() == pattern.solved.values
 
 
 @settings(max_examples=300, deadline=None)
