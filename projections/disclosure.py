@@ -495,6 +495,9 @@ class _Pattern:
         # tells) is still shown as suppressed, but hides nothing: the pattern reasons
         # with it as a visible cell.
         self._solve(self.small - self.shown, set(range(len(sums))))
+        self.suppressed = self.hidden | self.small
+        """The cells suppressed: those hidden and the small ones (where worked out
+        again, from the last pattern's and the cells that moved: see `again`)."""
 
     def _weigh(self, values: list[int]) -> None:
         """What the pattern reasons with that follows from the values."""
@@ -590,7 +593,6 @@ class _Pattern:
                     loosened = True
             if not loosened:
                 # Nothing is pinned, or every cell is hidden already.
-                self.suppressed = self.hidden | self.small
                 self.solved_again = self.hidden
                 """The suppressed cells worked out here, not kept from the last
                 pattern (see `again`)."""
