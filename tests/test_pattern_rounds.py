@@ -482,6 +482,37 @@ def test_any_tables_pattern_with_bounds_over_arrays_is_the_whole_computations(
         assert_same_pattern(table, threshold)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_a_cell_tied_to_no_other_has_the_bounds_the_rounds_settle_at(
+    table: PeopleTable, threshold: int
+) -> None:
+    """A suppressed cell held once by each of its groups and pairs, with no other
+    member suppressed but a slack group's parts, gets from one look at each the
+    bounds that tightening its tied part round by round gives it."""
+    pattern = whole_pattern(table, threshold)
+    for cell in sorted(pattern.hidden):
+        alone = pattern._bounds_alone(cell)
+        if alone is not None:
+            low, high = pattern._bounds(pattern._touching([cell]), [cell])
+            assert alone == (low[cell], high[cell])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_the_equations_pin_a_part_of_one_cell_as_solving_them_does(
+    table: PeopleTable, threshold: int
+) -> None:
+    pattern = whole_pattern(table, threshold)
+    for cell in range(len(pattern.values)):
+        equations = [
+            pattern.sums[index]
+            for index in pattern.containing[cell]
+            if pattern.exact[index]
+        ]
+        assert pattern._by_equations([cell]) == _solved(equations, [cell])
+
+
 def parts_of(
     cells: Sequence[int], links: Sequence[Sequence[int]]
 ) -> set[tuple[int, ...]]:
