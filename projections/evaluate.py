@@ -534,10 +534,14 @@ def _narrow(facts: Tables, narrowing: _Narrowing) -> _Sliced:
 # scans a table twice.
 
 
-def _ids(rows: Iterable[Fields], column: str, whole: bool) -> set[UUID] | None:
-    """The ids the rows refer to in a column; None (every id) for the whole
-    organisation, whose rows refer to everything."""
-    return None if whole else {row[column] for row in rows}
+def _ids(
+    sliced: "_SlicedFacts", table: str, column: str, whole: bool
+) -> set[UUID] | None:
+    """The ids the slice's rows of a table refer to in a column; None (every id) for
+    the whole organisation, whose rows refer to everything, and then the table is
+    not read at all: the whole organisation's papers read no roles, so a role given
+    leaves them as they were (`part_tables`)."""
+    return None if whole else {row[column] for row in getattr(sliced, table)}
 
 
 def _kept(rows: list[Fields], column: str, ids: Container[UUID] | None) -> list[Fields]:
@@ -570,7 +574,7 @@ class _Index:
 
     @cached_property
     def meeting_ids(self) -> set[UUID] | None:
-        return _ids(self.sliced.meetings, "meeting_id", self.whole)
+        return _ids(self.sliced, "meetings", "meeting_id", self.whole)
 
     @cached_property
     def attendees(self) -> dict[UUID, list[UUID]]:
@@ -586,7 +590,7 @@ class _Index:
             _kept(
                 self.facts["change_sources"],
                 "change_id",
-                _ids(self.sliced.changes, "change_id", self.whole),
+                _ids(self.sliced, "changes", "change_id", self.whole),
             ),
             "change_id",
             "contribution_id",
@@ -594,7 +598,7 @@ class _Index:
 
     @cached_property
     def contributions_of_slice(self) -> set[UUID] | None:
-        return _ids(self.sliced.contributions, "contribution_id", self.whole)
+        return _ids(self.sliced, "contributions", "contribution_id", self.whole)
 
     @cached_property
     def contribution_ids(self) -> set[UUID] | None:
@@ -627,7 +631,7 @@ class _Index:
     @cached_property
     def people(self) -> set[UUID] | None:
         """Those involved, and those at the slice's meetings."""
-        people = _ids(self.sliced.roles, "participant_id", self.whole)
+        people = _ids(self.sliced, "roles", "participant_id", self.whole)
         if people is not None:
             people.update(p for ids in self.attendees.values() for p in ids)
         return people
@@ -705,7 +709,7 @@ class _Index:
             for row in _kept(
                 self.facts["payments_made"],
                 "payment_id",
-                _ids(self.sliced.payments, "payment_id", self.whole),
+                _ids(self.sliced, "payments", "payment_id", self.whole),
             )
         }
 
