@@ -28,8 +28,9 @@ objects may have grown by a quarter since the last full collection (counting the
 walks them all, so only then), and have, they are all collected again, as CPython
 collects its oldest generation when that has grown by a quarter: the frozen
 objects, live or held only by cycles, never number more than a quarter above those
-the last full collection kept, however long the process runs. The collection runs in the thread that ended the pause, holding the
-lock (re-entrant: a finalizer may pause).
+the last full collection kept, however long the process runs. The collection runs in
+the thread that ended the pause, holding the lock (re-entrant: a finalizer may
+pause).
 """
 
 import gc
