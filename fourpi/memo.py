@@ -62,6 +62,13 @@ class Memo(Generic[V]):
         future.set_result(value)
         return value
 
+    def drop(self, dropped: Callable[[Hashable], bool]) -> None:
+        """Drop the values kept under keys for which `dropped` is true (a computation
+        under way is kept when it ends)."""
+        with self.lock:
+            for key in [key for key in self.entries if dropped(key)]:
+                del self.entries[key]
+
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()

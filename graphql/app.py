@@ -92,7 +92,14 @@ class FourPIGraphQL(GraphQL[Context, None]):
         self.views = views
         self.callers: Memo[Caller | None] = Memo(CALLERS_KEPT)
         self.answered: OrderedDict[Hashable, ExecutionResult] = OrderedDict()
-        """Evaluators' results by answer_key; touched only on the event loop."""
+        """Evaluators' results by answer_key, all at `answered_head`; touched only on
+        the event loop."""
+        self.answered_head = -1
+        """The log head the kept results were worked out at. Every request reads the
+        head as it is then, which only moves on, so a result at an earlier head is
+        never asked for again: kept whole until ANSWERS_KEPT others pushed it out,
+        the results of the last 256 writes held some 1.8 MB each at 100k events
+        (460 MB)."""
         self.operations: Memo[OperationType | None] = Memo(ANSWERS_KEPT)
         self.settings = Settings(
             max_page_size=limits.max_page_size,
@@ -222,10 +229,23 @@ class FourPIGraphQL(GraphQL[Context, None]):
                 raise HTTPException(405, error.reason) from error
             raise
         if key is not None and result.data is not None and not result.errors:
-            self.answered[key] = result
-            while len(self.answered) > ANSWERS_KEPT:
-                self.answered.popitem(last=False)
+            self.keep_answered(key, context.head, result)
         return result
+
+    def keep_answered(
+        self, key: Hashable, head: int | None, result: ExecutionResult
+    ) -> None:
+        """Keep an evaluator's result for the same request at the same head, dropping
+        those at earlier heads (see `answered_head`)."""
+        assert head is not None  # answer_key gives no key without one
+        if head < self.answered_head:
+            return
+        if head > self.answered_head:
+            self.answered.clear()
+            self.answered_head = head
+        self.answered[key] = result
+        while len(self.answered) > ANSWERS_KEPT:
+            self.answered.popitem(last=False)
 
     def execute_write(
         self,

@@ -120,3 +120,19 @@ def test_only_evaluators_queries_are_kept(store: ApiStore) -> None:
         )
     )
     assert len(kept(store).answered) == 0
+
+
+def test_answers_at_an_earlier_head_are_not_kept(store: ApiStore) -> None:
+    """Every request reads the head as it is then, so a result kept at an earlier
+    head would never be served again: kept, they held memory without bound until
+    ANSWERS_KEPT others pushed them out."""
+    organisation = store.records.register_organisation(name="Mind", actor=ACTOR)
+    evaluator = store.token(organisation, Role.EVALUATOR)
+    ask(store, evaluator)
+    ask(store, evaluator, variables={"slice": None})
+    assert len(kept(store).answered) == 2
+    register(store.records, organisation)
+    after = data_of(ask(store, evaluator))
+    assert len(kept(store).answered) == 1
+    assert kept(store).answered_head == store.head()
+    assert data_of(ask(store, evaluator)) == after
