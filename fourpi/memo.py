@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -62,7 +62,7 @@ class Memo(Generic[V]):
         future.set_result(value)
         return value
 
-    def drop(self, dropped: Callable[[Hashable], bool]) -> None:
+    def drop(self, dropped: Callable[[Any], bool]) -> None:
         """Drop the values kept under keys for which `dropped` is true (a computation
         under way is kept when it ends)."""
         with self.lock:

@@ -3,6 +3,7 @@
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
@@ -37,7 +38,7 @@ def converted(report: Report, disclosure: Disclosure) -> Converted:
 
 
 def kept_patterns() -> set[frozenset[tuple[str, int]]]:
-    return {key[4].hidden for key in answer_queries._CONVERTED.entries}
+    return {cast(Any, key)[4].hidden for key in answer_queries._CONVERTED.entries}
 
 
 @settings(max_examples=30, deadline=None)
