@@ -2,7 +2,7 @@
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from fourpi.projections.disclosure import (
     Group,
     PeopleTable,
     Sum,
+    _Parts,
     _Pattern,
     _solved,
     people_table,
@@ -559,6 +560,93 @@ def test_parts_grown_a_few_cells_at_a_time_are_the_parts_of_all_of_them(
         assert {tuple(sorted(found.members(r))) for r in found.roots()} == parts_of(
             hidden, links
         )
+
+
+@contextmanager
+def joined_over_arrays_from(cells: int) -> Iterator[None]:
+    """A solve's first round of this many cells or more joined over arrays
+    (`JOINED_AT_ONCE`)."""
+    kept = fourpi.projections.disclosure.JOINED_AT_ONCE
+    fourpi.projections.disclosure.JOINED_AT_ONCE = cells
+    try:
+        yield
+    finally:
+        fourpi.projections.disclosure.JOINED_AT_ONCE = kept
+
+
+def joined_round_by_round(
+    pattern: _Pattern, rounds: Sequence[Sequence[int]]
+) -> list[tuple[Any, ...]]:
+    """What `_join` leaves after each of these rounds' cells, from none joined: the
+    connected and the tied parts, those of each that took the round's cells in, and
+    the cell kept for each group and pair."""
+    pattern.hidden = set()
+    pattern.connected, pattern.tied = _Parts(), _Parts()
+    pattern.joined, pattern.pinned_by_bounds, pattern.pinned_by_equations = {}, {}, {}
+
+    def cells_of(found: _Parts, roots: Iterable[int]) -> set[tuple[int, ...]]:
+        return {tuple(sorted(found.members(root))) for root in roots}
+
+    left = []
+    for cells in rounds:
+        pattern.hidden.update(cells)
+        grown, tightened = pattern._join(cells)
+        connected, tied = pattern.connected, pattern.tied
+        left.append(
+            (
+                cells_of(connected, connected.roots()),
+                cells_of(tied, tied.roots()),
+                cells_of(connected, grown),
+                cells_of(tied, tightened),
+                dict(pattern.joined),
+            )
+        )
+        for found in (connected, tied):
+            # Each part's root is its own, and the root of each of its cells.
+            assert all(
+                found.root(cell) == root
+                for root in found.roots()
+                for cell in found.members(root)
+            )
+    return left
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    table=st.one_of(tables(), sound_tables()),
+    threshold=st.sampled_from([3, 5]),
+    data=st.data(),
+)
+def test_a_first_round_joined_over_arrays_leaves_what_joining_group_by_group_does(
+    table: PeopleTable, threshold: int, data: st.DataObject
+) -> None:
+    """The first round's cells (some twice, as a cell hidden twice would be) joined
+    over arrays leave the same parts, the same parts taking them in and the same
+    cell kept for each group and pair as joining them one group after another, and
+    so do the rounds joined after it group by group."""
+    pattern = pattern_of(_Pattern, table, threshold)
+    hidden = data.draw(st.permutations(sorted(pattern.hidden)))
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(hidden)), max_size=3)))
+    rounds = [
+        hidden[start:end]
+        for start, end in zip([0, *cuts], [*cuts, len(hidden)], strict=True)
+    ]
+    if rounds[0]:
+        rounds[0] += data.draw(st.lists(st.sampled_from(rounds[0]), max_size=3))
+    with joined_over_arrays_from(len(pattern.values) * 2 + 1):
+        group_by_group = joined_round_by_round(pattern, rounds)
+    with joined_over_arrays_from(1):
+        over_arrays = joined_round_by_round(pattern, rounds)
+    assert over_arrays == group_by_group
+
+
+@settings(max_examples=500, deadline=None)
+@given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
+def test_any_tables_pattern_with_its_first_round_joined_over_arrays_is_the_whole_computations(
+    table: PeopleTable, threshold: int
+) -> None:
+    with joined_over_arrays_from(1):
+        assert_same_pattern(table, threshold)
 
 
 @settings(max_examples=1000, deadline=None)
