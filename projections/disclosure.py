@@ -744,10 +744,10 @@ class _Pattern:
             region = set(bearing)
             for root in again:
                 region.update(members[root])
-            primary = {n for n in region if n in new.small and n not in new.shown}
+            primary = (region & new.small) - new.shown
             new._solve(
                 primary,
-                {index for n in primary for index in self.containing[n]},
+                set(chain.from_iterable(map(self.containing.__getitem__, primary))),
                 in_order=True,
             )
             if new.beyond:
@@ -1156,7 +1156,7 @@ class _Pattern:
 
     def _touching(self, cells: Iterable[int]) -> list[int]:
         """The groups and pairs holding any of these cells, in order."""
-        return sorted({index for cell in cells for index in self.touching[cell]})
+        return sorted(set(chain.from_iterable(map(self.touching.__getitem__, cells))))
 
     def _slack(self) -> list[bool]:
         """Which groups, while their total is visible, bound each suppressed part by
