@@ -21,7 +21,7 @@ from fourpi.projections.disclosure import (
     suppressed_cells,
     suppression_pattern,
 )
-from tests.test_pattern_rounds import over_arrays_from, tables
+from tests.test_pattern_rounds import joined_over_arrays_from, over_arrays_from, tables
 from tests.test_suppression import attendance_table, grid_table
 
 
@@ -189,6 +189,17 @@ def test_a_table_changed_with_bounds_over_arrays_gets_the_fresh_pattern(
             if isinstance(floats, np.ndarray):
                 assert pattern.solved is not None
                 assert floats.tolist() == pattern.solved.values
+
+
+@settings(max_examples=300, deadline=None)
+@given(table=tables(), threshold=st.sampled_from([3, 5]), data=st.data())
+def test_a_table_changed_with_first_rounds_joined_over_arrays_gets_the_fresh_pattern(
+    table: PeopleTable, threshold: int, data: st.DataObject
+) -> None:
+    """Every solve's first round joined over arrays, the parts solved again in a
+    pattern worked out again too."""
+    with joined_over_arrays_from(1):
+        list(changed_again_and_again(table, threshold, data))
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,8 +2,8 @@
 
 import math
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -19,6 +19,7 @@ from fourpi.projections.disclosure import (
     Group,
     PeopleTable,
     Sum,
+    _Parts,
     _Pattern,
     _solved,
     people_table,
@@ -441,12 +442,27 @@ def test_each_parts_bounds_are_those_of_tightening_every_part_at_once(
 @contextmanager
 def over_arrays_from(cells: int) -> Iterator[None]:
     """Tied parts of this many cells or more tightened over arrays (`AT_ONCE`)."""
-    kept = fourpi.projections.disclosure.AT_ONCE
-    fourpi.projections.disclosure.AT_ONCE = cells
+    with set_for_a_while("AT_ONCE", cells):
+        yield
+
+
+@contextmanager
+def joined_over_arrays_from(cells: int) -> Iterator[None]:
+    """A solve's first round of this many cells or more joined over arrays
+    (`JOINED_AT_ONCE`)."""
+    with set_for_a_while("JOINED_AT_ONCE", cells):
+        yield
+
+
+@contextmanager
+def set_for_a_while(name: str, value: int) -> Iterator[None]:
+    """The disclosure module's constant of this name set to the value."""
+    kept = getattr(fourpi.projections.disclosure, name)
+    setattr(fourpi.projections.disclosure, name, value)
     try:
         yield
     finally:
-        fourpi.projections.disclosure.AT_ONCE = kept
+        setattr(fourpi.projections.disclosure, name, kept)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -473,12 +489,21 @@ def test_bounds_over_arrays_are_those_of_one_group_after_another(
             assert at_once == one_by_one
 
 
+@pytest.mark.parametrize(
+    "over_arrays",
+    [
+        pytest.param(lambda: over_arrays_from(1), id="bounds"),
+        pytest.param(lambda: joined_over_arrays_from(1), id="first-round-joined"),
+    ],
+)
 @settings(max_examples=500, deadline=None)
 @given(table=st.one_of(tables(), sound_tables()), threshold=st.sampled_from([3, 5]))
-def test_any_tables_pattern_with_bounds_over_arrays_is_the_whole_computations(
-    table: PeopleTable, threshold: int
+def test_any_tables_pattern_with_bounds_or_first_round_joined_over_arrays_is_the_whole_computations(
+    over_arrays: Callable[[], AbstractContextManager[None]],
+    table: PeopleTable,
+    threshold: int,
 ) -> None:
-    with over_arrays_from(1):
+    with over_arrays():
         assert_same_pattern(table, threshold)
 
 
@@ -513,6 +538,43 @@ def test_the_equations_pin_a_part_of_one_cell_as_solving_them_does(
         assert pattern._by_equations([cell]) == _solved(equations, [cell])
 
 
+def joined_round_by_round(
+    pattern: _Pattern, rounds: Sequence[Sequence[int]]
+) -> list[tuple[Any, ...]]:
+    """What `_join` leaves after each of these rounds' cells, from none joined: the
+    connected and the tied parts, those of each that took the round's cells in, and
+    the cell kept for each group and pair."""
+    pattern.hidden = set()
+    pattern.connected, pattern.tied = _Parts(), _Parts()
+    pattern.joined, pattern.pinned_by_bounds, pattern.pinned_by_equations = {}, {}, {}
+
+    def cells_of(found: _Parts, roots: Iterable[int]) -> set[tuple[int, ...]]:
+        return {tuple(sorted(found.members(root))) for root in roots}
+
+    left = []
+    for cells in rounds:
+        pattern.hidden.update(cells)
+        grown, tightened = pattern._join(cells)
+        connected, tied = pattern.connected, pattern.tied
+        left.append(
+            (
+                cells_of(connected, connected.roots()),
+                cells_of(tied, tied.roots()),
+                cells_of(connected, grown),
+                cells_of(tied, tightened),
+                dict(pattern.joined),
+            )
+        )
+        for found in (connected, tied):
+            # Each part's root is its own, and the root of each of its cells.
+            assert all(
+                found.root(cell) == root
+                for root in found.roots()
+                for cell in found.members(root)
+            )
+    return left
+
+
 def parts_of(
     cells: Sequence[int], links: Sequence[Sequence[int]]
 ) -> set[tuple[int, ...]]:
@@ -537,16 +599,25 @@ def test_parts_grown_a_few_cells_at_a_time_are_the_parts_of_all_of_them(
 ) -> None:
     """Suppressed cells join the connected and tied parts a few at a time, each
     round's loosenings after the last: the parts are those of all of them at once,
-    where a slack group ties its parts once its total is suppressed."""
+    where a slack group ties its parts once its total is suppressed.
+
+    The first round joined over arrays (its cells some twice, as a cell hidden
+    twice would be) leaves the same parts, the same parts taking them in and the
+    same cell kept for each group and pair as joining them one group after
+    another, and so do the rounds joined after it group by group."""
     pattern = whole_pattern(table, threshold)
     hidden = data.draw(st.permutations(sorted(pattern.hidden)))
     cuts = sorted(data.draw(st.sets(st.integers(0, len(hidden)), max_size=4)))
-    pattern.hidden = set()
-    pattern.connected = type(pattern.connected)()
-    pattern.tied = type(pattern.tied)()
-    for start, end in zip([0, *cuts], [*cuts, len(hidden)], strict=True):
-        pattern.hidden.update(hidden[start:end])
-        pattern._join(hidden[start:end])
+    rounds = [
+        hidden[start:end]
+        for start, end in zip([0, *cuts], [*cuts, len(hidden)], strict=True)
+    ]
+    if rounds[0]:
+        rounds[0] += data.draw(st.lists(st.sampled_from(rounds[0]), max_size=3))
+    with joined_over_arrays_from(len(pattern.values) * 2 + 1):
+        group_by_group = joined_round_by_round(pattern, rounds)
+    with joined_over_arrays_from(1):
+        assert joined_round_by_round(pattern, rounds) == group_by_group
     everything = [
         pattern._members(i) for i in range(len(pattern.sums) + len(pattern.pairs))
     ]
