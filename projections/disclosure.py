@@ -558,7 +558,6 @@ class _Pattern:
         self.small = {n for n, value in enumerate(values) if 0 < value < threshold}
         """The primary cells: small numbers, and banded counts below the threshold."""
         self.small.update(n for n in self.bands if values[n] < threshold)
-        self.touching = self._touching_of()
         # Where the true counts satisfy total == sum of parts (see `_pinned`).
         self.exact = [
             values[g.total] == sum(values[part] for part in g.parts) for g in self.sums
@@ -566,17 +565,79 @@ class _Pattern:
         self._given_away()
         self.slack = self._slack()
         self.wholes = self._wholes_of()
+        self.parallel = self._parallel_of()
+        self.touching = self._touching_of()
 
     def _touching_of(self) -> list[list[int]]:
-        """Groups, then pairs (numbered after the groups): what bounds each cell."""
+        """Groups, then pairs (numbered after the groups): what bounds each cell. A
+        pair with parallel groups holds their totals too (see `_members`)."""
         touching = list(self.containing)
         in_pairs: dict[int, list[int]] = {}
-        for number, (part, whole) in enumerate(self.pairs, start=len(self.sums)):
-            in_pairs.setdefault(part, []).append(number)
-            in_pairs.setdefault(whole, []).append(number)
+        grouped = len(self.sums)
+        for number in range(grouped, grouped + len(self.pairs)):
+            for cell in self._members(number):
+                in_pairs.setdefault(cell, []).append(number)
         for cell, numbers in in_pairs.items():
             touching[cell] = self.containing[cell] + numbers
         return touching
+
+    def _parallel_of(self) -> dict[int, list[tuple[int, int]]]:
+        """For each pair (by its place in `pairs`) whose part is the i-th part of a
+        group G and whose whole the i-th part of a group H, where every part of G is
+        at most the same part of H (a pair each) and H adds up (its total U the sum
+        of its parts, as the true counts say), G's and H's totals, as (T, U): the
+        initiatives' people making decisions and their people, say, against the
+        organisation's.
+
+        Then U less the parts of G is the sum of each part of H less its part of G,
+        each at least 0; and where G is not at least its parts (it adds up, or
+        counts distinct people: then T is at most their sum), U - T is at least
+        that sum. So each whole is at most its part plus U - T, and each part at
+        least its whole less U - T: where U and T are visible, a bound no group or
+        pair gives alone (see `_gap`). An onlooker who knew that 3 of the
+        organisation's 6 people make decisions, none of them in initiative A,
+        worked out that A has at most 3 people, and A's rows that add up to at
+        least 3 pinned it (found by the attack test)."""
+        sums, exact, containing = self.sums, self.exact, self.containing
+        true = set(self.pairs)
+        found: dict[tuple[int, int], bool] = {}
+        parallel: dict[int, list[tuple[int, int]]] = {}
+        for number, (part, whole) in enumerate(self.pairs):
+            for g in containing[part]:
+                parts = sums[g].parts
+                if sums[g].total == part or not (
+                    exact[g] or (not sums[g].at_least and self._group_true(g))
+                ):
+                    continue
+                for h in containing[whole]:
+                    if not exact[h] or h == g or sums[h].total == whole:
+                        continue
+                    wholes = sums[h].parts
+                    if len(wholes) != len(parts) or not any(
+                        p == part and w == whole
+                        for p, w in zip(parts, wholes, strict=True)
+                    ):
+                        continue
+                    matched = found.get((g, h))
+                    if matched is None:
+                        matched = found[g, h] = all(
+                            pair in true for pair in zip(parts, wholes, strict=True)
+                        )
+                    if matched:
+                        parallel.setdefault(number, []).append(
+                            (sums[g].total, sums[h].total)
+                        )
+        return parallel
+
+    def _gap(self, number: int) -> float:
+        """The most a pair's whole is above its part, by its parallel groups whose
+        totals are visible (see `_parallel_of`); inf where none is."""
+        gap = math.inf
+        hidden, values = self.hidden, self.values
+        for total, whole_total in self.parallel.get(number, ()):
+            if total not in hidden and whole_total not in hidden:
+                gap = min(gap, values[whole_total] - values[total])
+        return gap
 
     def _wholes_of(self) -> dict[int, list[int]]:
         """The wholes each cell is at most, in the pairs' order."""
@@ -699,7 +760,6 @@ class _Pattern:
             new.floats = floats if self.arrays.exact(floats[changed]) else False
         new.pairs = _true_pairs(self.at_most, values)
         same_pairs = new.pairs == self.pairs
-        new.touching = self.touching if same_pairs else new._touching_of()
         new.wholes = self.wholes if same_pairs else new._wholes_of()
         new.small = set(self.small)
         for n in changed:
@@ -725,7 +785,22 @@ class _Pattern:
             return None  # no longer sound: no group is slack anywhere
         for index in regrouped:
             new.slack[index] = new._slack_group(index)
+        new.parallel = (
+            self.parallel
+            if same_pairs and new.exact == self.exact
+            else new._parallel_of()
+        )
+        same_pairs = same_pairs and new.parallel == self.parallel
+        new.touching = self.touching if same_pairs else new._touching_of()
         bearing = set(changed) | (new.shown ^ self.shown)
+        if new.parallel is not self.parallel:
+            # A pair whose parallel groups changed bounds its cells otherwise, though
+            # neither of its cells changed (another part of the groups did).
+            was = {pair: self.parallel.get(k) for k, pair in enumerate(self.pairs)}
+            for k, pair in enumerate(new.pairs):
+                if new.parallel.get(k) != was.get(pair):
+                    bearing.update(pair, *new.parallel.get(k, ()))
+                    bearing.update(*(was.get(pair) or ()))
         reordered = {index for cell in bearing for index in self.containing[cell]}
         new.ordered = {
             index: ordered
@@ -1149,9 +1224,16 @@ class _Pattern:
             self.pinned_by_equations.pop(other, None)
 
     def _members(self, index: int) -> tuple[int, ...]:
-        """The cells of a group, or of a pair (numbered after the groups)."""
+        """The cells of a group, or of a pair (numbered after the groups): its part,
+        its whole, and the totals of its parallel groups, which bound the one by
+        the other while they are visible (see `_gap`), so that a pair ties them
+        and joins their parts like the cells it bounds."""
         if index >= len(self.sums):
-            return self.pairs[index - len(self.sums)]
+            number = index - len(self.sums)
+            parallel = self.parallel.get(number)
+            if parallel is None:
+                return self.pairs[number]
+            return tuple(dict.fromkeys(chain(self.pairs[number], *parallel)))
         return (self.sums[index].total, *self.sums[index].parts)
 
     def _touching(self, cells: Iterable[int]) -> list[int]:
@@ -1251,22 +1333,33 @@ class _Pattern:
         most T - S where the total may be more; else at most T and at least T - S
         (the rounds reach that bound once the one above has made its most
         finite). As a part of a slack group (see `_slack`): at most T. A pair
-        bounds it by its other cell. None also where a member other than it is
+        bounds it by its other cell, and by its other cell and the gap of its
+        parallel groups (see `_gap`). None also where a member other than it is
         suppressed (then it is tied to that one, but for a slack group's parts)."""
         hidden, values, sums, slack = self.hidden, self.values, self.sums, self.slack
+        low: float
+        high: float
         low, high = self.bands.get(cell, (0, math.inf))
         grouped = len(sums)
         for index in self.touching[cell]:
             if index >= grouped:
                 part, whole = self.pairs[index - grouped]
+                if cell != part and cell != whole:
+                    # A total of its parallel groups: it bounds them, not they it.
+                    if part in hidden or whole in hidden:
+                        return None
+                    continue
                 if part == whole:
                     low = max(low, 0)
                 elif (whole if part == cell else part) in hidden:
                     return None
                 elif part == cell:
-                    low, high = max(low, 0), min(high, values[whole])
+                    gap = self._gap(index - grouped)
+                    low = max(low, 0, values[whole] - gap)
+                    high = min(high, values[whole])
                 else:
-                    low = max(low, values[part])
+                    gap = self._gap(index - grouped)
+                    low, high = max(low, values[part]), min(high, values[part] + gap)
                 continue
             group = sums[index]
             total = group.total
@@ -1367,10 +1460,13 @@ class _Pattern:
             for index in looking:
                 if index >= grouped:
                     part, whole = self.pairs[index - grouped]
+                    gap = self._gap(index - grouped)
                     if whole in hidden:
-                        tighten(whole, bounds(part)[0], math.inf)
+                        part_low, part_high = bounds(part)
+                        tighten(whole, part_low, part_high + gap)
                     if part in hidden:
-                        tighten(part, 0, bounds(whole)[1])
+                        whole_low, whole_high = bounds(whole)
+                        tighten(part, whole_low - gap, whole_high)
                     continue
                 if index in slack_parts:
                     # Each part at most the total: the total less the other parts'
@@ -1521,6 +1617,9 @@ class _Pattern:
         pairs = [self.pairs[i - grouped] for i in relevant if i >= grouped]
         pair_part = np.asarray([p for p, _ in pairs], dtype=np.intp)
         pair_whole = np.asarray([w for _, w in pairs], dtype=np.intp)
+        pair_gap = np.asarray(
+            [self._gap(i - grouped) for i in relevant if i >= grouped], dtype=float
+        )
         if (local[pair_part[is_hidden[pair_part]]] < 0).any() or (
             local[pair_whole[is_hidden[pair_whole]]] < 0
         ).any():
@@ -1558,13 +1657,28 @@ class _Pattern:
                 part_low = np.where(
                     is_hidden[pair_part], low[local[pair_part]], value[pair_part]
                 )
+                part_high = np.where(
+                    is_hidden[pair_part], high[local[pair_part]], value[pair_part]
+                )
+                whole_low = np.where(
+                    is_hidden[pair_whole], low[local[pair_whole]], value[pair_whole]
+                )
                 whole_high = np.where(
                     is_hidden[pair_whole], high[local[pair_whole]], value[pair_whole]
                 )
                 wholes = is_hidden[pair_whole]
                 np.fmax.at(new_low, local[pair_whole[wholes]], part_low[wholes])
+                # At most its part and the gap of its parallel groups (inf if none).
+                np.fmin.at(
+                    new_high,
+                    local[pair_whole[wholes]],
+                    (part_high + pair_gap)[wholes],
+                )
                 parts = is_hidden[pair_part]
                 np.fmin.at(new_high, local[pair_part[parts]], whole_high[parts])
+                np.fmax.at(
+                    new_low, local[pair_part[parts]], (whole_low - pair_gap)[parts]
+                )
             if not arrays.exact(new_low, new_high):
                 return None
             if np.array_equal(new_low, low) and np.array_equal(new_high, high):

@@ -158,10 +158,11 @@ class WholePattern(_Pattern):
             for index in looking:
                 if index >= len(self.sums):
                     part, whole = self.pairs[index - len(self.sums)]
+                    gap = self._gap(index - len(self.sums))
                     if whole in hidden:
-                        tighten(whole, bounds(part)[0], math.inf)
+                        tighten(whole, bounds(part)[0], bounds(part)[1] + gap)
                     if part in hidden:
-                        tighten(part, 0, bounds(whole)[1])
+                        tighten(part, bounds(whole)[0] - gap, bounds(whole)[1])
                     continue
                 group = self.sums[index]
                 parts = [bounds(part) for part in group.parts]
@@ -204,12 +205,7 @@ class WholePattern(_Pattern):
             return cell
 
         for index in relevant:
-            both: tuple[int, ...]
-            if index >= len(self.sums):
-                both = self.pairs[index - len(self.sums)]
-            else:
-                both = (self.sums[index].total, *self.sums[index].parts)
-            members = [m for m in both if m in hidden]
+            members = [m for m in self._members(index) if m in hidden]
             first = root(members[0])
             for member in members[1:]:
                 other = root(member)

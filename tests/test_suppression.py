@@ -968,6 +968,101 @@ def organisation_against_initiatives(
         "threshold": 5,
     }
 )
+# Found by hypothesis: 3 of the organisation's 6 people make decisions, none of them
+# in initiative A, so A has at most 3 people (6 less the others' people, who are at
+# least their 3 decision-makers); A's rows that add up to at least 3 pinned it, and
+# with it A's and the organisation's zeros (see `_Pattern._parallel_of`).
+@example(
+    history={
+        "initiatives": 3,
+        "levels": [
+            InvolvementLevel.STRATEGIC,
+            InvolvementLevel.OPERATIONAL,
+            InvolvementLevel.STRATEGIC,
+        ],
+        "decision_meetings": [False, False, False, True, True, False],
+        "high_level_meetings": [True, True, False, False, True, False],
+        "people": [
+            someone(scores=[1, 2, 2, 2, 4, 4], kind=ParticipantKind.STAFF),
+            someone(support_outside=True, answers=True, scores=[2, 1, 3, 3, 5, 4]),
+            someone(
+                support_outside=True,
+                decision_making=True,
+                initiative=2,
+                answers=True,
+                scores=[4, 5, 5, 4, 5, 2],
+            ),
+            someone(
+                reserve=0,
+                support_outside=True,
+                age_band=AgeBand.AGE_65_PLUS,
+                scores=[2, 4, 3, 2, 1, 3],
+                meeting=0,
+                answers=True,
+            ),
+            someone(
+                support=SupportKind.PEER_SUPPORT_OR_MENTORING,
+                kind=ParticipantKind.CARER,
+                age_band=AgeBand.AGE_65_PLUS,
+                reserve=0,
+                decision_making=True,
+                initiative=2,
+                answers=True,
+                scores=[5, 3, 1, 3, 5, 1],
+                meeting=1,
+                ethnic_group=EthnicGroup.WHITE_BRITISH,
+            ),
+            someone(
+                decision_making=True,
+                sexual_orientation=SexualOrientation.STRAIGHT_OR_HETEROSEXUAL,
+                kind=ParticipantKind.STAFF,
+                scores=[3, 5, 4, 5, 4, 3],
+                support=SupportKind.SUPERVISION,
+                age_band=AgeBand.AGE_25_34,
+                reserve=1,
+                gender=Gender.WOMAN,
+                ethnic_group=EthnicGroup.ASIAN_INDIAN,
+                initiative=1,
+            ),
+            someone(
+                sexual_orientation=SexualOrientation.STRAIGHT_OR_HETEROSEXUAL,
+                ethnic_group=EthnicGroup.BLACK_AFRICAN,
+                scores=[4, 4, 4, 5, 2, 4],
+                reserve=1,
+                support_outside=True,
+                kind=ParticipantKind.CARER,
+                meeting=1,
+                age_band=AgeBand.AGE_18_24,
+            ),
+            someone(
+                support=SupportKind.SUPERVISION,
+                scores=[2, 3, 5, 5, 3, 5],
+                gender=Gender.WOMAN,
+                answers=True,
+                ethnic_group=EthnicGroup.ASIAN_INDIAN,
+                decision_making=True,
+                initiative=1,
+                support_outside=True,
+                sexual_orientation=SexualOrientation.BISEXUAL,
+                age_band=AgeBand.AGE_25_34,
+            ),
+            someone(
+                support_outside=True,
+                answers=True,
+                sexual_orientation=SexualOrientation.BISEXUAL,
+                scores=[1, 5, 3, 2, 3, 4],
+                age_band=AgeBand.AGE_18_24,
+                support=SupportKind.SUPERVISION,
+                gender=Gender.MAN,
+                kind=ParticipantKind.STAFF,
+                initiative=1,
+                ethnic_group=EthnicGroup.BLACK_AFRICAN,
+            ),
+        ],
+        "anonymous": [],
+        "threshold": 3,
+    }
+)
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
     tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
 ) -> None:
