@@ -600,30 +600,34 @@ class _Pattern:
         least 3 pinned it (found by the attack test)."""
         sums, exact, containing = self.sums, self.exact, self.containing
         true = set(self.pairs)
-        found: dict[tuple[int, int], bool] = {}
+        summed: dict[int, bool] = {}
+        """Whether a group's total is at most its parts' sum, as the counts say."""
+        aligned: dict[tuple[int, int], set[tuple[int, int]]] = {}
+        """Each G and H looked at: their parts side by side, where each is a pair."""
         parallel: dict[int, list[tuple[int, int]]] = {}
-        for number, (part, whole) in enumerate(self.pairs):
+        for number, pair in enumerate(self.pairs):
+            part, whole = pair
             for g in containing[part]:
-                parts = sums[g].parts
-                if sums[g].total == part or not (
-                    exact[g] or (not sums[g].at_least and self._group_true(g))
-                ):
+                holds = summed.get(g)
+                if holds is None:
+                    holds = summed[g] = exact[g] or (
+                        not sums[g].at_least and self._group_true(g)
+                    )
+                if not holds or sums[g].total == part:
                     continue
                 for h in containing[whole]:
                     if not exact[h] or h == g or sums[h].total == whole:
                         continue
-                    wholes = sums[h].parts
-                    if len(wholes) != len(parts) or not any(
-                        p == part and w == whole
-                        for p, w in zip(parts, wholes, strict=True)
-                    ):
-                        continue
-                    matched = found.get((g, h))
-                    if matched is None:
-                        matched = found[g, h] = all(
-                            pair in true for pair in zip(parts, wholes, strict=True)
+                    side_by_side = aligned.get((g, h))
+                    if side_by_side is None:
+                        parts, wholes = sums[g].parts, sums[h].parts
+                        side_by_side = aligned[g, h] = (
+                            set(zip(parts, wholes, strict=True))
+                            if len(parts) == len(wholes)
+                            and all(p in true for p in zip(parts, wholes, strict=True))
+                            else set()
                         )
-                    if matched:
+                    if pair in side_by_side:
                         parallel.setdefault(number, []).append(
                             (sums[g].total, sums[h].total)
                         )
