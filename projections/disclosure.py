@@ -467,6 +467,17 @@ def _labels(cells: int, one: np.ndarray, other: np.ndarray) -> np.ndarray:
             return label
 
 
+def _above(bound: float, gap: float) -> float:
+    """A bound raised by a gap, inf where either is (a count may be a whole number
+    too large for a float: adding inf to it would fail)."""
+    return math.inf if math.inf in (bound, gap) else bound + gap
+
+
+def _below(bound: float, gap: float) -> float:
+    """A finite bound lowered by a gap, -inf where the gap is inf."""
+    return -math.inf if gap == math.inf else bound - gap
+
+
 def _roots(parent: dict[int, int], cells: Iterable[int]) -> set[int]:
     """The roots of these cells' parts (`_Parts.root` of each, written out: at the
     first round of a pattern worked out again, twice 12,500 cells at 100k)."""
@@ -1359,11 +1370,12 @@ class _Pattern:
                     return None
                 elif part == cell:
                     gap = self._gap(index - grouped)
-                    low = max(low, 0, values[whole] - gap)
+                    low = max(low, 0, _below(values[whole], gap))
                     high = min(high, values[whole])
                 else:
                     gap = self._gap(index - grouped)
-                    low, high = max(low, values[part]), min(high, values[part] + gap)
+                    low = max(low, values[part])
+                    high = min(high, _above(values[part], gap))
                 continue
             group = sums[index]
             total = group.total
@@ -1467,10 +1479,10 @@ class _Pattern:
                     gap = self._gap(index - grouped)
                     if whole in hidden:
                         part_low, part_high = bounds(part)
-                        tighten(whole, part_low, part_high + gap)
+                        tighten(whole, part_low, _above(part_high, gap))
                     if part in hidden:
                         whole_low, whole_high = bounds(whole)
-                        tighten(part, whole_low - gap, whole_high)
+                        tighten(part, _below(whole_low, gap), whole_high)
                     continue
                 if index in slack_parts:
                     # Each part at most the total: the total less the other parts'

@@ -160,9 +160,13 @@ class WholePattern(_Pattern):
                     part, whole = self.pairs[index - len(self.sums)]
                     gap = self._gap(index - len(self.sums))
                     if whole in hidden:
-                        tighten(whole, bounds(part)[0], bounds(part)[1] + gap)
+                        most = bounds(part)[1]
+                        if math.inf not in (most, gap):
+                            tighten(whole, bounds(part)[0], most + gap)
+                        tighten(whole, bounds(part)[0], math.inf)
                     if part in hidden:
-                        tighten(part, bounds(whole)[0] - gap, bounds(whole)[1])
+                        least = bounds(whole)[0] - gap if gap != math.inf else 0
+                        tighten(part, least, bounds(whole)[1])
                     continue
                 group = self.sums[index]
                 parts = [bounds(part) for part in group.parts]
