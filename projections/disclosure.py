@@ -8,7 +8,9 @@ visible total and its other visible parts. Secondary suppression closes that: in
 group of a total and its parts, either nothing is suppressed, or at least two members
 are and, when the total is visible, the suppressed parts add up to at least the
 threshold. Then no suppressed cell may be pinned to one value by the visible cells:
-bounds are tightened through every group, and the groups' equations are solved, and
+bounds are tightened through every group and pair (a part at most its whole, and,
+where two groups run side by side, each whole at most its part plus the gap between
+their totals: see `_Pattern._parallel_of`), and the groups' equations are solved, and
 any cell found pinned opens up by suppressing a neighbour. A zero may be suppressed as
 a secondary cell, so a suppressed count is any whole number from 0; all a suppressed
 count's own answer tells of it is its band, where it has one (a meeting's outcome
