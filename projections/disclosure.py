@@ -1366,16 +1366,15 @@ class _Pattern:
                     if part in hidden or whole in hidden:
                         return None
                     continue
+                gap = self._gap(index - grouped)
                 if part == whole:
                     low = max(low, 0)
                 elif (whole if part == cell else part) in hidden:
                     return None
                 elif part == cell:
-                    gap = self._gap(index - grouped)
                     low = max(low, 0, _below(values[whole], gap))
                     high = min(high, values[whole])
                 else:
-                    gap = self._gap(index - grouped)
                     low = max(low, values[part])
                     high = min(high, _above(values[part], gap))
                 continue
@@ -1632,12 +1631,11 @@ class _Pattern:
         parts_at_least = at_least[of]
         empty = np.bincount(of, minlength=groups) == 0
         # Pairs: whole at least its part, part at most its whole.
-        pairs = [self.pairs[i - grouped] for i in relevant if i >= grouped]
+        numbers = [i - grouped for i in relevant if i >= grouped]
+        pairs = list(map(self.pairs.__getitem__, numbers))
         pair_part = np.asarray([p for p, _ in pairs], dtype=np.intp)
         pair_whole = np.asarray([w for _, w in pairs], dtype=np.intp)
-        pair_gap = np.asarray(
-            [self._gap(i - grouped) for i in relevant if i >= grouped], dtype=float
-        )
+        pair_gap = np.asarray(list(map(self._gap, numbers)), dtype=float)
         if (local[pair_part[is_hidden[pair_part]]] < 0).any() or (
             local[pair_whole[is_hidden[pair_whole]]] < 0
         ).any():
