@@ -45,6 +45,23 @@ class PostgresFactStore(FactStore, PostgresTrackingRecorder):
             cursor.row_factory = tuple_row
             yield cursor
 
+    def results_of(
+        self, cursor: Any, queries: list[tuple[str, tuple[Any, ...]]]
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Each query's rows, all sent at once in pipeline mode: one round trip to the
+        server, not one a query (a read of an organisation's facts asks every table).
+        Each query has a cursor of its own, as a cursor holds one query's result."""
+        connection = cursor.connection
+        cursors = []
+        with connection.pipeline():
+            for query, parameters in queries:
+                each = connection.cursor(row_factory=cursor.row_factory)
+                each.execute(query, parameters)
+                cursors.append(each)
+        for each in cursors:
+            with each:
+                yield each.fetchall()
+
     def forget_tracking_statement(self) -> str:
         return (
             f'DELETE FROM "{self.datastore.schema}".{self.tracking_table_name} '

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -224,38 +225,61 @@ class FactStore:
     ) -> Facts:
         """Every fact of one organisation above `after` and at or below `position`,
         typed, in log order."""
+        parameters = (str(organisation_id), after, position)
         # The same ids recur across thousands of rows: each is parsed once per read.
         uuids = ParsedUUIDs()
-        facts: Facts = {}
+        # The log's rows are never read (no answer needs them): its list stays empty.
+        facts: Facts = {name: [] for name in TABLES}
         with self.reading_tuples() as cursor:
-            for t in TABLES.values():
-                if t.name == "log":
-                    facts[t.name] = []
-                    continue
+            stored = self.results_of(
+                cursor, [(query, parameters) for _, query in self.facts_queries]
+            )
+            for (t, _), stored_rows in zip(self.facts_queries, stored, strict=True):
                 names = [n for n, _ in t.all_columns if n != "organisation_id"]
                 converted: list[tuple[str, Callable[[Any], Any]]] = [
                     (name, uuids.__getitem__ if kind == "uuid" else CONVERTERS[kind])
                     for name, kind in t.all_columns
                     if name != "organisation_id" and kind not in ALREADY_TYPED
                 ]
-                cursor.execute(
-                    f"SELECT {', '.join(names)} FROM {self.qualified(t)} "
-                    f"WHERE organisation_id = {self.placeholder} "
-                    f"AND position > {self.placeholder} "
-                    f"AND position <= {self.placeholder} ORDER BY position, seq",
-                    (str(organisation_id), after, position),
-                )
                 rows: list[Row] = []
-                for stored_row in cursor.fetchall():
+                for stored_row in stored_rows:
                     row: Row = dict(zip(names, stored_row, strict=True))
                     row["organisation_id"] = organisation_id
                     for name, convert in converted:
-                        stored = row[name]
-                        if stored is not None:
-                            row[name] = convert(stored)
+                        value = row[name]
+                        if value is not None:
+                            row[name] = convert(value)
                     rows.append(row)
                 facts[t.name] = rows
         return facts
+
+    @cached_property
+    def facts_queries(self) -> list[tuple[Table, str]]:
+        """Each fact table but the log, with its query for an organisation's rows
+        between two positions, in log order."""
+        mark = self.placeholder
+        queries = []
+        for t in TABLES.values():
+            if t.name == "log":
+                continue
+            names = ", ".join(n for n, _ in t.all_columns if n != "organisation_id")
+            queries.append(
+                (
+                    t,
+                    f"SELECT {names} FROM {self.qualified(t)} "
+                    f"WHERE organisation_id = {mark} AND position > {mark} "
+                    f"AND position <= {mark} ORDER BY position, seq",
+                )
+            )
+        return queries
+
+    def results_of(
+        self, cursor: Any, queries: list[tuple[str, tuple[Any, ...]]]
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Each query's rows, asked one after the other as they are wanted."""
+        for query, parameters in queries:
+            cursor.execute(query, parameters)
+            yield cursor.fetchall()
 
     @contextmanager
     def reading_tuples(self) -> Iterator[Any]:
