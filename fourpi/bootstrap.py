@@ -172,7 +172,11 @@ def open_views(
 
     if not isinstance(database, Database):
         database = database_from_environment(database)
+    owned = records is None
     if records is None:
         records = open_records(database, existing=existing)
     with making_tables_alone(database):
-        return ImpactViews(database, records)
+        views = ImpactViews(database, records)
+    # Records opened here are the views' own: closing the views closes them too.
+    views.owns_records = owned
+    return views

@@ -261,6 +261,8 @@ class ImpactViews:
         )
         """The report last worked out for each question (slice, moment, target days
         and latest erasure), at whatever position: see `_evaluated`."""
+        self.owns_records = False
+        """Whether `close` closes `records` too (opened for these views alone)."""
         self._stopping = threading.Event()
         self._behind = threading.Event()
         """Set by a reader that found the views behind the log (see `nudge`)."""
@@ -527,3 +529,5 @@ class ImpactViews:
     def close(self) -> None:
         self.stop()
         self.store.datastore.close()
+        if self.owns_records:
+            self.records.close()

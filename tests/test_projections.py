@@ -328,3 +328,17 @@ def test_views_of_another_shape_are_dropped_and_rebuilt_from_the_log(
     reopened.catch_up()
     assert reopened.status().fact_rows == before
     reopened.close()
+
+
+def test_closing_views_closes_the_records_opened_for_them(
+    records, database_url
+) -> None:
+    """A command that opens the views on a database alone leaves no connection to it
+    open once it closes them; views given someone else's records leave those open."""
+    own = open_views(database_url)
+    lent = open_views(database_url, records)
+    own.close()
+    lent.close()
+    assert own.records.recorder.datastore.pool.closed
+    assert not records.recorder.datastore.pool.closed
+    assert records.recorder.max_notification_id() is None  # still usable
