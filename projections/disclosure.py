@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain, compress, count
-from operator import ne
+from operator import mul, ne
 from typing import Literal, NamedTuple
 from uuid import UUID
 
@@ -722,12 +722,14 @@ class _Pattern:
                 """The suppressed cells worked out here, not kept from the last
                 pattern (see `again`)."""
                 connected = self.connected
-                self.part = {cell: connected.root(cell) for cell in connected.parent}
-                """The connected part of each suppressed cell, by its root."""
                 self.members = {
                     root: connected.members(root) for root in connected.roots()
                 }
                 """The cells of each connected part, by its root."""
+                self.part = {
+                    cell: root for root, cells in self.members.items() for cell in cells
+                }
+                """The connected part of each suppressed cell, by its root."""
                 return
 
     def again(
@@ -1020,12 +1022,12 @@ class _Pattern:
     def _one_more(self, index: int) -> int | None:
         """The next cell this group needs suppressed to be safe, or None if it is."""
         group = self.sums[index]
-        crowd = self._crowd(index)
+        # Most groups have few parts, and no crowd to ask for.
+        crowd = self._crowd(index) if len(group.parts) >= CROWDED else None
         if crowd is None:
-            hidden, values = self.hidden, self.values
-            hidden_parts = [part for part in group.parts if part in hidden]
+            hidden_parts = list(filter(self.hidden.__contains__, group.parts))
             count = len(hidden_parts)
-            counted = sum(map(values.__getitem__, hidden_parts))
+            counted = sum(map(self.values.__getitem__, hidden_parts))
         else:
             count, counted = crowd.hidden, crowd.counted
         total_hidden = group.total in self.hidden
@@ -1452,6 +1454,14 @@ class _Pattern:
         shapes = {}
         changed = set(relevant)
         grouped, exacts = len(sums), self.exact
+        settled: set[int] = set()
+        """The groups and pairs that bound the cells by visible cells alone, once
+        looked at: each rule only ever tightens a bound by a bound that does not
+        change, so looking again would change nothing."""
+        pairs: dict[int, tuple[int, int, float]] = {}
+        """Each pair looked at, by its number after the groups: its part, its whole
+        and its gap (`_gap`), which the rounds leave as they are (they suppress
+        nothing)."""
         total_low: float
         total_high: float
 
@@ -1475,9 +1485,18 @@ class _Pattern:
             looking = sorted(changed)
             changed.clear()
             for index in looking:
+                if index in settled:
+                    continue
                 if index >= grouped:
-                    part, whole = self.pairs[index - grouped]
-                    gap = self._gap(index - grouped)
+                    pair = pairs.get(index)
+                    if pair is None:
+                        number = index - grouped
+                        pair = pairs[index] = (*self.pairs[number], self._gap(number))
+                    part, whole, gap = pair
+                    if (part in hidden) != (whole in hidden):
+                        # Bounded by a visible cell alone: looked at again, it
+                        # would tighten nothing more (bounds only tighten).
+                        settled.add(index)
                     if whole in hidden:
                         part_low, part_high = bounds(part)
                         tighten(whole, part_low, _above(part_high, gap))
@@ -1487,9 +1506,11 @@ class _Pattern:
                     continue
                 if index in slack_parts:
                     # Each part at most the total: the total less the other parts'
-                    # most is never above 0.
+                    # most is never above 0. The total is visible, so this is
+                    # settled once done.
                     for part in slack_parts[index]:
                         tighten(part, 0, values[sums[index].total])
+                    settled.add(index)
                     continue
                 shape = shapes.get(index)
                 if shape is None:
@@ -1591,7 +1612,8 @@ class _Pattern:
         for n in self.bands.keys() & cells:
             low[local[n]], high[local[n]] = self.bands[n]
         # Groups: each member as (group, cell), the groups numbered 0.. here.
-        indexes = np.asarray([i for i in relevant if i < grouped], dtype=np.intp)
+        numbered = [i for i in relevant if i < grouped]
+        indexes = np.asarray(numbered, dtype=np.intp)
         starts, ends = arrays.starts[indexes], arrays.starts[indexes + 1]
         lengths = ends - starts
         group = np.repeat(np.arange(len(indexes)), lengths)
@@ -1599,10 +1621,10 @@ class _Pattern:
         member = arrays.parts[np.arange(len(group)) + offsets]
         total = arrays.totals[indexes]
         total_hidden = is_hidden[total]
-        slack = np.fromiter(map(self.slack.__getitem__, indexes), bool, len(indexes))
+        slack = np.fromiter(map(self.slack.__getitem__, numbered), bool, len(indexes))
         capping = slack & ~total_hidden
         """Slack groups with a visible total: each part at most the total."""
-        exact = np.fromiter(map(self.exact.__getitem__, indexes), bool, len(indexes))
+        exact = np.fromiter(map(self.exact.__getitem__, numbered), bool, len(indexes))
         at_least = arrays.at_least[indexes] & ~exact
         suppressed = is_hidden[member]
         seen = ~suppressed
@@ -1635,7 +1657,12 @@ class _Pattern:
         pairs = list(map(self.pairs.__getitem__, numbers))
         pair_part = np.asarray([p for p, _ in pairs], dtype=np.intp)
         pair_whole = np.asarray([w for _, w in pairs], dtype=np.intp)
-        pair_gap = np.asarray(list(map(self._gap, numbers)), dtype=float)
+        # A pair with no parallel groups (most) has no gap: inf.
+        pair_gap = np.full(len(numbers), np.inf)
+        parallel = self.parallel
+        for k, number in enumerate(numbers):
+            if number in parallel:
+                pair_gap[k] = self._gap(number)
         if (local[pair_part[is_hidden[pair_part]]] < 0).any() or (
             local[pair_whole[is_hidden[pair_whole]]] < 0
         ).any():
@@ -1870,21 +1897,28 @@ def _solution(groups: Sequence[Sum], order: Sequence[int]) -> dict[int, int]:
     numbers, which Python works with faster than numbers of 61 bits. Each stands
     for the same number modulo PRIME, and one below PRIME in size is 0 modulo
     PRIME only when it is 0, so the same coefficients are 0, the same pivots are
-    made, and the solution is the one of keeping every coefficient reduced."""
+    made, and the solution is the one of keeping every coefficient reduced. In
+    which order a row holds its columns changes none of that: each coefficient
+    is reduced by the pivots in the order they were made."""
     column = {cell: n for n, cell in enumerate(order)}
     at = column.get
     pivots: dict[int, dict[int, int]] = {}
     made: dict[int, int] = {}
     for group in groups:
-        row: dict[int, int] = {}
-        key = at(group.total)
-        if key is not None:
-            row[key] = 1
-        for part in group.parts:
-            key = at(part)
-            if key is not None:
+        keys = [key for key in map(at, group.parts) if key is not None]
+        row = dict.fromkeys(keys, -1)
+        if len(row) < len(keys):  # a part listed twice
+            row = {}
+            for key in keys:
                 row[key] = row.get(key, 0) - 1
-        row = {k: v for k, v in row.items() if v}
+        total = at(group.total)
+        if total is not None:
+            if total not in row:
+                row[total] = 1
+            elif row[total] == -1:
+                del row[total]  # the total is one of its parts
+            else:
+                row[total] += 1
         # Reduce by the pivots in the order they were made: reducing by one brings
         # in only columns of pivots made after it.
         waiting = [(made[k], k) for k in row if k in pivots]
@@ -1895,15 +1929,22 @@ def _solution(groups: Sequence[Sum], order: Sequence[int]) -> dict[int, int]:
             if not factor:
                 continue
             for key, value in pivots[pivot].items():
-                reduced = row.get(key, 0) - factor * value
+                was = row.get(key)
+                if was is None:
+                    reduced = -factor * value  # not 0 modulo PRIME: neither is
+                    if not -PRIME < reduced < PRIME:
+                        reduced %= PRIME
+                    row[key] = reduced
+                    if key in pivots:
+                        heapq.heappush(waiting, (made[key], key))
+                    continue
+                reduced = was - factor * value
                 if not -PRIME < reduced < PRIME:
                     reduced %= PRIME
                 if reduced:
-                    if key not in row and key in pivots:
-                        heapq.heappush(waiting, (made[key], key))
                     row[key] = reduced
                 else:
-                    row.pop(key, None)
+                    del row[key]
         if not row:
             continue
         pivot = min(row)
@@ -1928,14 +1969,13 @@ def _solution(groups: Sequence[Sum], order: Sequence[int]) -> dict[int, int]:
             while value >= width:
                 value = draw(bits)
             solution[n] = 1 + value
-    for pivot in sorted(pivots, key=made.__getitem__, reverse=True):
+    # The pivots last made first (they were made in the order they are kept): a
+    # pivot's row holds only free columns and pivots made after it, each solved
+    # already, and its own column, which counts as 0 until it is.
+    for pivot, row in reversed(pivots.items()):
+        solution[pivot] = 0
         solution[pivot] = (
-            -sum(
-                value * solution[key]
-                for key, value in pivots[pivot].items()
-                if key != pivot
-            )
-            % PRIME
+            -sum(map(mul, row.values(), map(solution.__getitem__, row))) % PRIME
         )
     return solution
 
