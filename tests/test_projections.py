@@ -339,6 +339,9 @@ def test_closing_views_closes_the_records_opened_for_them(
     lent = open_views(database_url, records)
     own.close()
     lent.close()
-    assert own.records.recorder.datastore.pool.closed
-    assert not records.recorder.datastore.pool.closed
+    # The sealing recorder of either backend, with its datastore's pool.
+    theirs: Any = own.records.recorder
+    ours: Any = records.recorder
+    assert theirs.datastore.pool.closed
+    assert not ours.datastore.pool.closed
     assert records.recorder.max_notification_id() is None  # still usable
