@@ -54,13 +54,19 @@ def _encode_zoneinfo(tz: ZoneInfo) -> str:
     return tz.key
 
 
+def _in_isoformat(tz: timezone) -> bool:
+    """Whether isoformat() and fromisoformat() carry this fixed offset exactly: named
+    as timezone(offset) names it, and in whole seconds (Python 3.11 reads an offset
+    of under a second, "+00:00:00.000001", back as +00:00)."""
+    offset, custom = _encode_tz(tz)
+    return custom is None and offset[2] == 0
+
+
 def _encode_clock(value: datetime | time) -> Any:
     tz = value.tzinfo
-    # isoformat() carries a fixed offset exactly, which covers the usual UTC
-    # event timestamp in one short string; other zones and fold need more.
-    if value.fold == 0 and (
-        tz is None or (type(tz) is timezone and _encode_tz(tz)[1] is None)
-    ):
+    # isoformat() carries the usual UTC event timestamp in one short string; other
+    # zones, offsets isoformat() would not carry exactly, and fold need more.
+    if value.fold == 0 and (tz is None or (type(tz) is timezone and _in_isoformat(tz))):
         return value.isoformat()
     return [value.replace(tzinfo=None).isoformat(), value.fold, encode_value(tz)]
 
