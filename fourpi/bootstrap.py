@@ -176,7 +176,5 @@ def open_views(
     if records is None:
         records = open_records(database, existing=existing)
     with making_tables_alone(database):
-        views = ImpactViews(database, records)
-    # Records opened here are the views' own: closing the views closes them too.
-    views.owns_records = owned
-    return views
+        # Records opened here are the views' own: closing the views closes them too.
+        return ImpactViews(database, records, owns_records=owned)

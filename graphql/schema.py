@@ -1,8 +1,6 @@
 """The GraphQL schema: the queries and mutations of every kind of user, with security and limits declared where it is built."""
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -23,6 +21,7 @@ from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import READERS_OF_ANSWERS, caller_of, organisation_of
 from fourpi.graphql.reading import caught_up
 from fourpi.graphql.record_lists import RecordLists
+from fourpi.memo import Memo
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 
 DOCUMENTS_KEPT = 512
@@ -133,31 +132,22 @@ class KnownDocuments:
 
     def __init__(self, capacity: int = DOCUMENTS_KEPT) -> None:
         self.parsed: Callable[..., DocumentNode] = lru_cache(maxsize=capacity)(parse)
-        self.capacity = capacity
-        self.validated: OrderedDict[
-            tuple[int, tuple[Any, ...]],
-            tuple[GraphQLSchema, DocumentNode, list[GraphQLError]],
-        ] = OrderedDict()
-        self.lock = threading.Lock()
+        self.validated: Memo[tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]] = (
+            Memo(capacity)
+        )
+        """By the schema's and the document's ids and the rules: each entry holds
+        the schema and the document (as a computation under way does), so neither
+        id names another object while it is kept."""
 
     def errors(
         self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]
     ) -> list[GraphQLError]:
         """The document's validation errors against the schema and rules (strawberry's
         validate_document, as its ValidationCache calls it)."""
-        key = (id(document), rules)
-        with self.lock:
-            kept = self.validated.get(key)
-            if kept is not None and kept[0] is schema and kept[1] is document:
-                self.validated.move_to_end(key)
-                return kept[2]
-        errors: list[GraphQLError] = validate_document(schema, document, rules)
-        with self.lock:
-            self.validated[key] = (schema, document, errors)
-            self.validated.move_to_end(key)
-            while len(self.validated) > self.capacity:
-                self.validated.popitem(last=False)
-        return errors
+        return self.validated.get(
+            (id(schema), id(document), rules),
+            lambda: (schema, document, validate_document(schema, document, rules)),
+        )[2]
 
 
 class HeldToLimits(MaskUnexpectedErrors):

@@ -232,10 +232,11 @@ class FactStore:
         facts: Facts = {name: [] for name in TABLES}
         with self.reading_tuples() as cursor:
             stored = self.results_of(
-                cursor, [(query, parameters) for _, query in self.facts_queries]
+                cursor, [(query, parameters) for _, _, query in self.facts_queries]
             )
-            for (t, _), stored_rows in zip(self.facts_queries, stored, strict=True):
-                names = [n for n, _ in t.all_columns if n != "organisation_id"]
+            for (t, names, _), stored_rows in zip(
+                self.facts_queries, stored, strict=True
+            ):
                 converted: list[tuple[str, Callable[[Any], Any]]] = [
                     (name, uuids.__getitem__ if kind == "uuid" else CONVERTERS[kind])
                     for name, kind in t.all_columns
@@ -254,19 +255,21 @@ class FactStore:
         return facts
 
     @cached_property
-    def facts_queries(self) -> list[tuple[Table, str]]:
-        """Each fact table but the log, with its query for an organisation's rows
-        between two positions, in log order."""
+    def facts_queries(self) -> list[tuple[Table, list[str], str]]:
+        """Each fact table but the log, with the columns read (all but the
+        organisation's id) and its query for an organisation's rows between two
+        positions, in log order."""
         mark = self.placeholder
         queries = []
         for t in TABLES.values():
             if t.name == "log":
                 continue
-            names = ", ".join(n for n, _ in t.all_columns if n != "organisation_id")
+            names = [n for n, _ in t.all_columns if n != "organisation_id"]
             queries.append(
                 (
                     t,
-                    f"SELECT {names} FROM {self.qualified(t)} "
+                    names,
+                    f"SELECT {', '.join(names)} FROM {self.qualified(t)} "
                     f"WHERE organisation_id = {mark} AND position > {mark} "
                     f"AND position <= {mark} ORDER BY position, seq",
                 )

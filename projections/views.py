@@ -240,9 +240,17 @@ class ViewStatus:
 class ImpactViews:
     """The read side of one event store."""
 
-    def __init__(self, database: Database, records: InvolvementRecords) -> None:
+    def __init__(
+        self,
+        database: Database,
+        records: InvolvementRecords,
+        *,
+        owns_records: bool = False,
+    ) -> None:
         self.database = database
         self.records = records
+        self.owns_records = owns_records
+        """Whether `close` closes `records` too (opened for these views alone)."""
         factory = InfrastructureFactory.construct(
             Environment("fourpi_views", database.eventsourcing_env())
         )
@@ -261,8 +269,6 @@ class ImpactViews:
         )
         """The report last worked out for each question (slice, moment, target days
         and latest erasure), at whatever position: see `_evaluated`."""
-        self.owns_records = False
-        """Whether `close` closes `records` too (opened for these views alone)."""
         self._stopping = threading.Event()
         self._behind = threading.Event()
         """Set by a reader that found the views behind the log (see `nudge`)."""
