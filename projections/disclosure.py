@@ -10,8 +10,10 @@ are and, when the total is visible, the suppressed parts add up to at least the
 threshold. Then no suppressed cell may be pinned to one value by the visible cells:
 bounds are tightened through every group and pair (a part at most its whole, and,
 where two groups run side by side, each whole at most its part plus the gap between
-their totals: see `_Pattern._parallel_of`), and the groups' equations are solved, and
-any cell found pinned opens up by suppressing a neighbour. A zero may be suppressed as
+their totals: see `_Pattern._parallel_of`), and the groups' equations are solved,
+with the inequalities no way of moving the counts can loosen taken as equations too
+(a linear program finds them: see `_Pattern._by_inequalities`), and any cell found
+pinned opens up by suppressing a neighbour. A zero may be suppressed as
 a secondary cell, so a suppressed count is any whole number from 0; all a suppressed
 count's own answer tells of it is its band, where it has one (a meeting's outcome
 against the 4PI standard: below 2, 2, or 3 or more; see `PeopleTable.bands`).
@@ -704,6 +706,11 @@ class _Pattern:
         """Whether a loosening was looked for beyond the groups and pairs of the
         pinned cell (`_loosening`): then one part's rounds may hide a cell of
         another, and the parts cannot be solved apart (see `again`)."""
+        self.loose: set[Hashable] = set()
+        """The inequalities tight at the true counts (`_tight`) shown not to be
+        equations in effect (`_implicit`): the suppressed cells only grow in a
+        solve, and a way to move the cells that stays within every bound stays one
+        when more cells may move, so each stays loose until the solve ends."""
         if in_order:
             self._make_safe_in_order(unsafe)
         while True:
@@ -1332,12 +1339,187 @@ class _Pattern:
                     return cell
             return None
         cells.sort()
+        touching = self._touching(cells)
         equations = [
             self.sums[index]
-            for index in self._touching(cells)
+            for index in touching
             if index < len(self.sums) and self.exact[index]
         ]
-        return _solved_kept(tuple(equations), tuple(cells)) if equations else None
+        if equations:
+            solved = _solved_kept(tuple(equations), tuple(cells))
+            if solved is not None:
+                return solved
+        return self._by_inequalities(cells, touching, equations)
+
+    def _by_inequalities(
+        self, cells: list[int], touching: list[int], equations: list[Sum]
+    ) -> int | None:
+        """The first of one connected part's cells pinned by the equations together
+        with the inequalities that hold as equations wherever the visible cells
+        allow (`_implicit`), if any, where the equations alone pin none.
+
+        The least and most a suppressed cell can be, over every count the visible
+        cells, groups, pairs and bands allow (in whole numbers or not), meet only
+        where every way of moving the counts that keeps within them leaves it as
+        it is: where the equations and the inequalities that no such way can
+        loosen pin it. A chain of inequalities over several groups at once does
+        that where no group or pair does alone: found by the attack test, with
+        people in two initiatives (see tests/test_suppression.py). An inequality
+        that cannot be loosened holds as an equation at the true counts, so only
+        those tight there are looked at, and only where every group holds of the
+        counts (`sound`): else the true counts are no way in, and the bounds and
+        equations are all that is relied on."""
+        if not self.sound:
+            return None
+        tight = self._tight(cells, touching)
+        waiting = [key for key in tight if key not in self.loose]
+        if not waiting:
+            return None
+        # Were every one an equation and nothing pinned, nothing is.
+        if _solved([*equations, *(tight[key][0] for key in waiting)], cells) is None:
+            return None
+        implicit = self._implicit(cells, equations, tight, waiting)
+        if not implicit:
+            return None
+        return _solved([*equations, *(tight[key][0] for key in implicit)], cells)
+
+    def _tight(
+        self, cells: Sequence[int], touching: Sequence[int]
+    ) -> dict[Hashable, tuple[Sum, int]]:
+        """The inequalities on these suppressed cells that hold as equations at the
+        true counts, each as that equation (a group of its total and parts) and the
+        sign that makes total less parts at most 0 the way the counts may move: a
+        cell at the least or most of its band (0 where it has none), a part of a
+        count of distinct people equal to the total, a part of a pair equal to its
+        whole. A group's total is never at its parts' sum where it does not add
+        up, so no other inequality is tight."""
+        hidden, values, sums = self.hidden, self.values, self.sums
+        tight: dict[Hashable, tuple[Sum, int]] = {}
+        for cell in cells:
+            low, high = self.bands.get(cell, (0, math.inf))
+            if values[cell] == low:
+                tight["low", cell] = (Sum(cell, ()), -1)
+            if values[cell] == high:
+                tight["high", cell] = (Sum(cell, ()), 1)
+        grouped = len(sums)
+        for index in touching:
+            if index >= grouped:
+                number = index - grouped
+                part, whole = self.pairs[number]
+                if (
+                    part != whole
+                    and values[part] == values[whole]
+                    and (part in hidden or whole in hidden)
+                ):
+                    tight["pair", number] = (Sum(whole, (part,)), -1)
+                continue
+            group = sums[index]
+            if self.exact[index] or group.at_least:
+                continue
+            total = group.total
+            for part in dict.fromkeys(group.parts):
+                if (
+                    part != total
+                    and values[part] == values[total]
+                    and (part in hidden or total in hidden)
+                ):
+                    tight["part", index, part] = (Sum(total, (part,)), -1)
+        return tight
+
+    def _implicit(
+        self,
+        cells: Sequence[int],
+        equations: Sequence[Sum],
+        tight: Mapping[Hashable, tuple[Sum, int]],
+        waiting: Sequence[Hashable],
+    ) -> list[Hashable]:
+        """Those of the tight inequalities `waiting` that every way of moving the
+        suppressed cells keeps tight: the rest are noted as loose.
+
+        The counts may move along d where d keeps every group that adds up (its
+        total less its parts 0) and every tight inequality (one that is not tight
+        has room for a small enough move). A linear program finds a move that
+        loosens as many waiting ones as it can (each by up to 1, the move within
+        -1 to 1 a cell); those it loosens are loose, and it is asked again of the
+        rest until it loosens none, which then no move loosens: were there one for
+        each, their average would loosen them all. A move is checked again before
+        what it loosens is taken as loose; where the solver fails, or its move
+        does not check, the rest are taken as equations, which can only suppress
+        more."""
+        from scipy.optimize import linprog  # type: ignore[import-untyped]
+        from scipy.sparse import csr_array  # type: ignore[import-untyped]
+
+        column = {cell: n for n, cell in enumerate(cells)}
+        size = len(cells)
+
+        def row_of(group: Sum, sign: int) -> dict[int, int]:
+            row: dict[int, int] = {}
+            at = column.get(group.total)
+            if at is not None:
+                row[at] = sign
+            for part in group.parts:
+                at = column.get(part)
+                if at is not None:
+                    row[at] = row.get(at, 0) - sign
+            return {at: value for at, value in row.items() if value}
+
+        def matrix(rows: Sequence[dict[int, int]], width: int) -> "csr_array":
+            data: list[int] = []
+            indices: list[int] = []
+            starts = [0]
+            for row in rows:
+                indices.extend(row)
+                data.extend(row.values())
+                starts.append(len(indices))
+            return csr_array(
+                (np.asarray(data, np.float64), np.asarray(indices, np.intp), starts),
+                shape=(len(rows), width),
+            )
+
+        same = [row for row in (row_of(group, 1) for group in equations) if row]
+        bounding = {key: row_of(*tight[key]) for key in tight}
+        remaining = [key for key in waiting if bounding[key]]
+        while remaining:
+            looked = set(remaining)
+            width = size + len(remaining)
+            rows = [bounding[key] for key in bounding if key not in looked]
+            rows += [{**bounding[key], size + n: 1} for n, key in enumerate(remaining)]
+            objective = np.zeros(width)
+            objective[size:] = -1.0
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise PatternTooSlow
+            found = linprog(
+                objective,
+                A_ub=matrix(rows, width),
+                b_ub=np.zeros(len(rows)),
+                A_eq=matrix(same, width) if same else None,
+                b_eq=np.zeros(len(same)) if same else None,
+                bounds=[(-1.0, 1.0)] * size + [(0.0, 1.0)] * len(remaining),
+                method="highs",
+                options={"time_limit": left} if left < math.inf else None,
+            )
+            if found.status != 0:
+                self._in_time()
+                break
+            move = found.x[:size]
+            if same and np.abs(matrix(same, size) @ move).max() > LOOSE:
+                break
+            kept = np.asarray(
+                [
+                    sum(v * move[at] for at, v in bounding[key].items())
+                    for key in bounding
+                ]
+            )
+            if kept.max(initial=0.0) > LOOSE:
+                break
+            by = dict(zip(bounding, kept.tolist(), strict=True))
+            loosened = [key for key in remaining if by[key] < -LOOSE]
+            if not loosened:
+                break
+            self.loose.update(loosened)
+            remaining = [key for key in remaining if by[key] >= -LOOSE]
+        return [key for key in waiting if key not in self.loose]
 
     def _bounds_alone(self, cell: int) -> tuple[float, float] | None:
         """The bounds `_bounds` gives a suppressed cell tied to no other, where every
@@ -1822,6 +2004,10 @@ class _Crowd:
 
 
 MAX_TIGHTENING_ROUNDS = 100
+LOOSE = 1e-6
+"""How far a move the linear program finds must loosen an inequality for it to be
+taken as loose, and the most it may break one it keeps (see `_Pattern._implicit`):
+the solver's moves are within about 1e-7 of exact."""
 AT_ONCE = 256
 """The fewest cells of a tied part whose bounds are tightened over arrays: for
 fewer, looking again only at the groups whose members' bounds changed costs less

@@ -85,12 +85,19 @@ class Knowledge:
 @dataclass(frozen=True)
 class Finding:
     cell: Cell
-    least: int
-    most: int | None  # None: no upper bound
+    least: float
+    most: float | None  # None: no upper bound; whole numbers where they must be
 
 
-def attack(knowledge: Knowledge, cells: Iterable[Cell] | None = None) -> list[Finding]:
-    """The range of every suppressed count (or of those of `cells`)."""
+def attack(
+    knowledge: Knowledge,
+    cells: Iterable[Cell] | None = None,
+    *,
+    whole_numbers: bool = True,
+) -> list[Finding]:
+    """The range of every suppressed count (or of those of `cells`); with
+    `whole_numbers` False, over counts that need not be whole numbers (a linear
+    program's, not rounded), which is what the pattern sees."""
     hidden = [cell for cell, value in knowledge.seen.items() if value is None]
     if not hidden:
         return []
@@ -127,7 +134,7 @@ def attack(knowledge: Knowledge, cells: Iterable[Cell] | None = None) -> list[Fi
         if rows
         else []
     )
-    integrality = np.ones(len(hidden))
+    integrality = np.full(len(hidden), 1 if whole_numbers else 0)
     bounds = Bounds(np.zeros(len(hidden)), np.full(len(hidden), np.inf))
     findings = []
     for cell in asked:
@@ -136,9 +143,12 @@ def attack(knowledge: Knowledge, cells: Iterable[Cell] | None = None) -> list[Fi
         least = _solve(objective, constraints, integrality, bounds)
         most = _solve(-objective, constraints, integrality, bounds)
         assert least is not None, f"no count fits what was shown (at {cell})"
-        findings.append(
-            Finding(cell, round(least), None if most is None else round(-most))
-        )
+        if whole_numbers:
+            findings.append(
+                Finding(cell, round(least), None if most is None else round(-most))
+            )
+        else:
+            findings.append(Finding(cell, least, None if most is None else -most))
     return findings
 
 
@@ -162,15 +172,17 @@ def _solve(
 
 def recomputed(findings: Iterable[Finding]) -> list[Finding]:
     """The suppressed counts the attacker pinned to one value."""
-    return [f for f in findings if f.most is not None and f.least == f.most]
+    return [f for f in findings if f.most is not None and f.most - f.least < 1e-6]
 
 
-def beyond_design(knowledge: Knowledge, told: Iterable[Cell] = ()) -> list[Finding]:
+def beyond_design(
+    knowledge: Knowledge, told: Iterable[Cell] = (), *, whole_numbers: bool = True
+) -> list[Finding]:
     """The suppressed counts the attacker pinned to one value that the answers do
     not tell by design: those still pinned with every count suppressed but those in
     `told` (known whatever is suppressed: a row left out shows a 0) are told by the
     relations and bands alone (a meeting whose standard is minimum had 2)."""
-    pinned = recomputed(attack(knowledge))
+    pinned = recomputed(attack(knowledge, whole_numbers=whole_numbers))
     if not pinned:
         return []
     told = set(told)
@@ -182,5 +194,10 @@ def beyond_design(knowledge: Knowledge, told: Iterable[Cell] = ()) -> list[Findi
         equalities=knowledge.equalities,
         at_most=knowledge.at_most,
     )
-    by_design = {f.cell for f in recomputed(attack(design, [f.cell for f in pinned]))}
+    by_design = told | {
+        f.cell
+        for f in recomputed(
+            attack(design, [f.cell for f in pinned], whole_numbers=whole_numbers)
+        )
+    }
     return [f for f in pinned if f.cell not in by_design]
