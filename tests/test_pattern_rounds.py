@@ -57,7 +57,10 @@ class WholePattern(_Pattern):
     connected part and solves the equations of every part not pinned by its bounds,
     and a loosening scans every group for the largest total bounding a suppressed
     cell; the cells given away are found by looking at every group again until
-    none gives one away. Copied from the code it replaced, to compare with."""
+    none gives one away. Copied from the code it replaced, to compare with; and where
+    neither the bounds nor the equations pin a cell of a part, the least and most of
+    each of its cells by linear programs over every relation (`_least_is_most`),
+    where the pattern finds the inequalities no move can loosen instead."""
 
     def _crowd(self, index: int) -> None:
         """No group's parts are kept in order: every part of a group is scanned
