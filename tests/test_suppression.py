@@ -843,6 +843,34 @@ def organisation_against_initiatives(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(history=histories)
+# Found by hypothesis, with people in two initiatives: HiGHS answered a maximum of 0
+# with whole numbers for the organisation's count of those involved (truly 3), whose
+# maximum is unbounded (see `tests.attacker.attack`).
+@example(
+    history={
+        "initiatives": 3,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False, True, True, False, False, False],
+        "high_level_meetings": [False, False, True, True, False, True],
+        "people": [
+            someone(
+                initiative=1,
+                also=0,
+                decision_making=True,
+                answers=True,
+                support_outside=True,
+                scores=[1, 2, 5, 5, 5, 5],
+            ),
+            someone(scores=[5, 1, 2, 4, 4, 1]),
+            someone(initiative=2, decision_making=True, support_outside=True),
+        ],
+        "anonymous": [
+            (0, RespondentKind.SERVICE_USER, [None, None, None, 1, None, 4]),
+            (1, RespondentKind.STAFF, [5, None, None, None, 2, None]),
+        ],
+        "threshold": 5,
+    }
+)
 # Found by hypothesis: one person, so every count is 1 or 0 and the only cells left
 # visible are zeros; the pattern used to fail (500) looking for a non-zero cell to hide.
 @example(
