@@ -40,8 +40,23 @@ class PostgresFactStore(FactStore, PostgresTrackingRecorder):
         return f'"{self.datastore.schema}".{table.sql_name}'
 
     @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """A read in autocommit, outside any transaction, as the library reads its own
+        tables: a transaction would cost a BEGIN and a ROLLBACK, a round trip each, and
+        psycopg forgets every prepared statement at a ROLLBACK (sending DEALLOCATE ALL
+        when there were some), so no read's queries would ever stay prepared. A read
+        sees nothing less consistent for it: each statement takes a snapshot of its
+        own at READ COMMITTED inside a transaction too. A failed statement ends its
+        own implicit transaction, leaving the connection idle."""
+        with (
+            self.datastore.get_connection() as connection,
+            connection.cursor() as cursor,
+        ):
+            yield cursor
+
+    @contextmanager
     def reading_tuples(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
+        with self.reading() as cursor:
             cursor.row_factory = tuple_row
             yield cursor
 

@@ -41,6 +41,12 @@ ROW_ENCODERS = {name: row_encoder(t.columns) for name, t in TABLES.items()}
 """Each table's fact rows as its columns' values, in the order of all_columns."""
 
 
+def latest_erasure(rows: list[Any]) -> int:
+    """The position a MAX(position) over an organisation's erasures gives (0 when
+    there is none)."""
+    return int(rows[0][0] or 0) if rows else 0
+
+
 class ParsedUUIDs(dict[str, UUID]):
     def __missing__(self, stored: str) -> UUID:
         parsed = self[stored] = UUID(stored)
@@ -210,32 +216,58 @@ class FactStore:
 
     def last_erasure(self, organisation_id: UUID) -> int:
         """The position of the organisation's latest erasure (0 when none)."""
-        erasures = self.qualified(TABLES["erasures"])
         with self.reading_tuples() as cursor:
-            cursor.execute(
-                f"SELECT MAX(position) FROM {erasures} "
-                f"WHERE organisation_id = {self.placeholder}",
-                (str(organisation_id),),
-            )
-            found = cursor.fetchone()
-        return int(found[0] or 0) if found else 0
+            cursor.execute(self.last_erasure_query, (str(organisation_id),))
+            return latest_erasure(cursor.fetchall())
+
+    @cached_property
+    def last_erasure_query(self) -> str:
+        erasures = self.qualified(TABLES["erasures"])
+        return (
+            f"SELECT MAX(position) FROM {erasures} "
+            f"WHERE organisation_id = {self.placeholder}"
+        )
 
     def read_facts(
         self, organisation_id: UUID, position: int, *, after: int = 0
     ) -> Facts:
         """Every fact of one organisation above `after` and at or below `position`,
         typed, in log order."""
+        facts, _ = self.facts_read(organisation_id, position, after, False)
+        return facts
+
+    def facts_since(
+        self, organisation_id: UUID, position: int, after: int
+    ) -> tuple[Facts, int]:
+        """The organisation's facts above `after` and at or below `position`, and the
+        position of its latest erasure (see `last_erasure`), asked together: on
+        PostgreSQL in one round trip. The erasure is asked last, so any erasure whose
+        deletions the facts show is in it."""
+        facts, erasure = self.facts_read(organisation_id, position, after, True)
+        assert erasure is not None
+        return facts, erasure
+
+    def facts_read(
+        self, organisation_id: UUID, position: int, after: int, with_erasure: bool
+    ) -> tuple[Facts, int | None]:
+        """What `read_facts` reads, and the latest erasure when `with_erasure` (else
+        None), in one read."""
         parameters = (str(organisation_id), after, position)
+        queries: list[tuple[str, tuple[Any, ...]]] = [
+            (query, parameters) for _, _, query in self.facts_queries
+        ]
+        if with_erasure:
+            queries.append((self.last_erasure_query, (str(organisation_id),)))
         # The same ids recur across thousands of rows: each is parsed once per read.
         uuids = ParsedUUIDs()
         # The log's rows are never read (no answer needs them): its list stays empty.
         facts: Facts = {name: [] for name in TABLES}
+        erasure = None
         with self.reading_tuples() as cursor:
-            stored = self.results_of(
-                cursor, [(query, parameters) for _, _, query in self.facts_queries]
-            )
+            stored = self.results_of(cursor, queries)
+            # Not strict: the erasure's rows, when asked, come after the tables'.
             for (t, names, _), stored_rows in zip(
-                self.facts_queries, stored, strict=True
+                self.facts_queries, stored, strict=False
             ):
                 converted: list[tuple[str, Callable[[Any], Any]]] = [
                     (name, uuids.__getitem__ if kind == "uuid" else CONVERTERS[kind])
@@ -252,7 +284,10 @@ class FactStore:
                             row[name] = convert(value)
                     rows.append(row)
                 facts[t.name] = rows
-        return facts
+            # Reading on to the end closes the last query's cursor too.
+            for erasure_rows in stored:
+                erasure = latest_erasure(erasure_rows)
+        return facts, erasure
 
     @cached_property
     def facts_queries(self) -> list[tuple[Table, list[str], str]]:

@@ -97,8 +97,17 @@ class FactsCache:
             entry = self.entries.get(organisation_id)
             if entry is not None:
                 self.entries.move_to_end(organisation_id)
+        newer = None
         if erasure is None and entry is not None:
-            erasure = self.store.last_erasure(organisation_id)
+            if entry[0] < position:
+                # The rows new since the entry and the latest erasure, asked together
+                # (one round trip on PostgreSQL): an erasure since the entry, even
+                # beyond the position, drops them both.
+                newer, erasure = self.store.facts_since(
+                    organisation_id, position, entry[0]
+                )
+            else:
+                erasure = self.store.last_erasure(organisation_id)
         if entry is not None and erasure is not None and erasure > entry[0]:
             self.forget(organisation_id)
             entry = None
@@ -107,7 +116,8 @@ class FactsCache:
         if entry is None:
             facts = self.store.read_facts(organisation_id, position)
         else:
-            newer = self.store.read_facts(organisation_id, position, after=entry[0])
+            if newer is None:
+                newer = self.store.read_facts(organisation_id, position, after=entry[0])
             if newer["erasures"]:
                 # An erasure since the entry deleted rows it holds: read them afresh.
                 facts = self.store.read_facts(organisation_id, position)

@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import DatabaseError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from psycopg.pq import TransactionStatus
 
 from fourpi.bootstrap import open_views
 from fourpi.demo import create_demo
@@ -16,6 +18,8 @@ from fourpi.projections.codec import UUIDTexts, row_encoder, to_column
 from fourpi.projections.schema import TABLES, Facts, Row
 from fourpi.projections.store import VIEW_NAME, ViewsMovedOn
 from fourpi.projections.views import FactsCache
+from tests.conftest import needs_postgres
+from tests.helpers import Store
 
 AWKWARD_TEXTS = [
     "",
@@ -247,7 +251,8 @@ def test_new_rows_read_after_a_position_are_those_written_since(
 ) -> None:
     """Whichever tables events add to, reading an organisation's rows after a
     position (as the facts cache does after a write) gives exactly the rows written
-    since, table by table, in log order and typed, as the full read has them; and the
+    since, table by table, in log order and typed, as the full read has them (and
+    with no erasure, when read with the latest erasure); and the
     cache, caught up from there, holds what a full read gives."""
     # One store for every example (each writes organisations of its own): a store
     # opened per example would hold a connection pool each while hypothesis shrinks.
@@ -273,6 +278,8 @@ def test_new_rows_read_after_a_position_are_those_written_since(
             new = views.store.read_facts(organisation_id, position, after=after)
             want = written_between(events, organisation_id, after, position)
             assert exactly(new) == exactly(want)
+            together = views.store.facts_since(organisation_id, position, after)
+            assert (exactly(together[0]), together[1]) == (exactly(want), 0)
             whole = views.store.read_facts(organisation_id, position)
             assert exactly(new) == exactly(
                 {
@@ -288,3 +295,118 @@ def test_new_rows_read_after_a_position_are_those_written_since(
         reads_after_a_position()
     finally:
         views.close()
+
+
+def a_person_erased(views: Any, organisation_id: UUID) -> UUID:
+    """Events 1 to 4 of the organisation: a person with a declaration and a pseudonym
+    (1), a payment (2), the person's erasure (3), another payment (4)."""
+    person = uuid4()
+    rows = rows_for(1)
+    views.store.record_batch(
+        [
+            (
+                1,
+                organisation_id,
+                [
+                    ("log", rows["log"]),
+                    ("participants", rows["participants"] | {"participant_id": person}),
+                    ("monitoring", rows["monitoring"] | {"participant_id": person}),
+                ],
+            ),
+            (
+                2,
+                organisation_id,
+                [("log", rows["log"]), ("payments", rows["payments"])],
+            ),
+        ]
+    )
+    return person
+
+
+@pytest.mark.parametrize(("kept", "asked"), [(2, 4), (1, 2)])
+def test_the_cache_reads_afresh_after_an_erasure_since_its_entry(
+    database_url: str, kept: int, asked: int
+) -> None:
+    """An erasure deletes a person's rows at every position: facts kept from before
+    it are never taken again, whether the erasure is at or below the position asked
+    for or beyond it (the views having moved on since)."""
+    views = open_views(database_url)
+    organisation_id = uuid4()
+    person = a_person_erased(views, organisation_id)
+    cache = FactsCache(views.store)
+    assert [
+        r["participant_id"] for r in cache.facts(organisation_id, kept)["monitoring"]
+    ] == [person]
+    rows = rows_for(3)
+    views.store.record_batch(
+        [
+            (
+                3,
+                organisation_id,
+                [("log", rows["log"]), ("erasures", {"participant_id": person})],
+            ),
+            (
+                4,
+                organisation_id,
+                [("log", rows["log"]), ("payments", rows["payments"])],
+            ),
+        ]
+    )
+    facts = cache.facts(organisation_id, asked)
+    assert facts["monitoring"] == []
+    assert exactly(facts) == exactly(views.store.read_facts(organisation_id, asked))
+    views.close()
+
+
+def test_a_read_after_a_write_asks_the_store_once(database_url: str) -> None:
+    """The rows new since the cached facts and the organisation's latest erasure are
+    read together: one read of the store (on PostgreSQL one round trip), not two."""
+    views = open_views(database_url)
+    organisation_id = uuid4()
+    views.store.record_batch(a_batch(organisation_id, 1, 3))
+    cache = FactsCache(views.store)
+    cache.facts(organisation_id, 3)
+    views.store.record_batch(a_batch(organisation_id, 4, 1))
+    reads = []
+    reading_tuples = views.store.reading_tuples
+
+    def counted() -> Any:
+        reads.append(1)
+        return reading_tuples()
+
+    views.store.reading_tuples = counted
+    facts = cache.facts(organisation_id, 4)
+    assert len(reads) == 1
+    assert exactly(facts) == exactly(views.store.read_facts(organisation_id, 4))
+    views.close()
+
+
+def test_reads_keep_their_statements_prepared_on_postgresql() -> None:
+    """Reads on PostgreSQL end in no ROLLBACK, at which psycopg would forget every
+    prepared statement: a query read more often than psycopg's threshold stays
+    prepared from one read to the next. A failed read leaves its connection idle."""
+    needs_postgres()
+    store = Store("postgresql")
+    views = open_views(store.url)
+    try:
+        organisation_id = uuid4()
+        views.store.record_batch(a_batch(organisation_id, 1, 2))
+        pool = views.store.datastore.pool
+        for _ in range(6 * pool.max_size):
+            views.store.last_erasure(organisation_id)
+        with pytest.raises(DatabaseError), views.store.reading_tuples() as cursor:
+            cursor.execute("SELECT no_such_column FROM pg_class")
+        prepared = []
+        for _ in range(pool.max_size):
+            with views.store.datastore.get_connection() as connection:
+                assert connection.info.transaction_status == TransactionStatus.IDLE
+                prepared += connection.execute(
+                    "SELECT statement FROM pg_prepared_statements", prepare=False
+                ).fetchall()
+        assert views.store.last_erasure_query.replace("%s", "$1") in [
+            row["statement"] for row in prepared
+        ]
+        assert views.store.last_erasure(organisation_id) == 0
+    finally:
+        views.close()
+        store.remove()
