@@ -532,7 +532,7 @@ def everything_that_holds(table: PeopleTable, hidden: frozenset[Cell]) -> Knowle
     return knowledge
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(table=people_in_initiatives(), threshold=st.sampled_from([3, 5]))
 def test_people_in_several_initiatives_leave_no_count_pinned(
     table: PeopleTable, threshold: int
