@@ -1477,6 +1477,8 @@ class _Pattern:
             )
 
         same = [row for row in (row_of(group, 1) for group in equations) if row]
+        # The equations over the cells alone, to check each move against.
+        held = matrix(same, size) if same else None
         bounding = {key: row_of(*tight[key]) for key in tight}
         remaining = [key for key in waiting if bounding[key]]
         while remaining:
@@ -1503,7 +1505,7 @@ class _Pattern:
                 self._in_time()
                 break
             move = found.x[:size]
-            if same and np.abs(matrix(same, size) @ move).max() > LOOSE:
+            if held is not None and np.abs(held @ move).max() > LOOSE:
                 break
             kept = np.asarray(
                 [

@@ -568,25 +568,18 @@ def record_history(
             participant_kind=person["kind"],
             actor=ACTOR,
         )
-        records.assign_role(
-            organisation_id=organisation,
-            initiative_id=initiatives[n],
-            participant_id=participant,
-            role=InvolvementRole.ADVISOR,
-            paid=False,
-            decision_making=person["decision_making"],
-            started_on=start,
-            actor=ACTOR,
-        )
+        roles = {n: person["decision_making"]}
         also = person.get("also")
-        if also is not None and also % len(initiatives) != n:
+        if also is not None:
+            roles.setdefault(also % len(initiatives), False)
+        for held, decision_making in roles.items():
             records.assign_role(
                 organisation_id=organisation,
-                initiative_id=initiatives[also % len(initiatives)],
+                initiative_id=initiatives[held],
                 participant_id=participant,
                 role=InvolvementRole.ADVISOR,
                 paid=False,
-                decision_making=False,
+                decision_making=decision_making,
                 started_on=start,
                 actor=ACTOR,
             )
