@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import-untyped]
 
+from fourpi.projections.disclosure import PeopleTable
+
 Cell = Hashable
 
 
@@ -208,3 +210,39 @@ def beyond_design(
         )
     }
     return [f for f in pinned if f.cell not in by_design]
+
+
+def what_holds(table: PeopleTable, hidden: frozenset[Cell]) -> Knowledge:
+    """Every count shown (and those known whatever is shown: rows left out, bands
+    of one value), and every relation of the table true of the counts: a
+    group's sum where it holds, else at least the sum (`Group.at_least`) or at most
+    it and at least each part; each pair where the part is no larger; each band."""
+    knowledge = Knowledge()
+    values = table.values
+    knowledge.told.update(table.left_out)
+    knowledge.told.update(
+        cell for cell, (least, most) in table.bands.items() if least == most
+    )
+    for cell, value in values.items():
+        shown = cell in knowledge.told or cell not in hidden
+        knowledge.see(cell, value if shown else None)
+    for group in table.groups:
+        counted = sum(values[part] for part in group.parts)
+        if values[group.total] == counted:
+            knowledge.total(group.total, group.parts)
+            continue
+        terms: dict[Cell, int] = {group.total: 1}
+        for part in group.parts:
+            terms[part] = terms.get(part, 0) - 1
+        if group.at_least:
+            knowledge.at_most.append(({c: -n for c, n in terms.items()}, 0))
+            continue
+        knowledge.at_most.append((terms, 0))
+        for part in group.parts:
+            knowledge.not_more(part, group.total)
+    for part, whole in table.at_most:
+        if values[part] <= values[whole]:
+            knowledge.not_more(part, whole)
+    for cell, (least, most) in table.bands.items():
+        knowledge.band(cell, least, most)
+    return knowledge

@@ -28,7 +28,7 @@ from fourpi.projections.disclosure import (
 )
 from fourpi.projections.evaluate import people_figures
 from tests.api import api_store
-from tests.attacker import Knowledge, beyond_design
+from tests.attacker import beyond_design, what_holds
 from tests.test_suppression import (
     attendance_table,
     attendances,
@@ -496,42 +496,6 @@ def test_any_table_gets_the_whole_computations_pattern(
     assert_same_pattern(table, threshold)
 
 
-def everything_that_holds(table: PeopleTable, hidden: frozenset[Cell]) -> Knowledge:
-    """Every count shown (and those known whatever is shown: rows left out, bands
-    of one value), and every relation of the table true of the counts: a
-    group's sum where it holds, else at least the sum (`Group.at_least`) or at most
-    it and at least each part; each pair where the part is no larger; each band."""
-    knowledge = Knowledge()
-    values = table.values
-    knowledge.told.update(table.left_out)
-    knowledge.told.update(
-        cell for cell, (least, most) in table.bands.items() if least == most
-    )
-    for cell, value in values.items():
-        shown = cell in knowledge.told or cell not in hidden
-        knowledge.see(cell, value if shown else None)
-    for group in table.groups:
-        counted = sum(values[part] for part in group.parts)
-        if values[group.total] == counted:
-            knowledge.total(group.total, group.parts)
-            continue
-        terms: dict[Cell, int] = {group.total: 1}
-        for part in group.parts:
-            terms[part] = terms.get(part, 0) - 1
-        if group.at_least:
-            knowledge.at_most.append(({c: -n for c, n in terms.items()}, 0))
-            continue
-        knowledge.at_most.append((terms, 0))
-        for part in group.parts:
-            knowledge.not_more(part, group.total)
-    for part, whole in table.at_most:
-        if values[part] <= values[whole]:
-            knowledge.not_more(part, whole)
-    for cell, (least, most) in table.bands.items():
-        knowledge.band(cell, least, most)
-    return knowledge
-
-
 @settings(max_examples=100, deadline=None)
 @given(table=people_in_initiatives(), threshold=st.sampled_from([3, 5]))
 def test_people_in_several_initiatives_leave_no_count_pinned(
@@ -548,7 +512,7 @@ def test_people_in_several_initiatives_leave_no_count_pinned(
     for cell, value in table.values.items():
         if 0 < value < threshold:
             assert cell in hidden, f"{cell} = {value} is shown"
-    knowledge = everything_that_holds(table, hidden)
+    knowledge = what_holds(table, hidden)
     assert beyond_design(knowledge, knowledge.told) == []
 
 

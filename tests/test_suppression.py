@@ -47,7 +47,7 @@ from fourpi.projections.disclosure import (
 )
 from fourpi.projections.evaluate import people_figures
 from tests.api import ApiStore, api_store, client, data_of, graphql
-from tests.attacker import Knowledge, attack, beyond_design, recomputed
+from tests.attacker import Knowledge, attack, beyond_design, recomputed, what_holds
 from tests.helpers import ACTOR
 
 
@@ -161,26 +161,6 @@ def attendance_table(initiatives: list[list[list[bool]]]) -> PeopleTable:
         Group(("attendees",), tuple(("attendees", i) for i in range(len(initiatives))))
     )
     return PeopleTable(values, tuple(groups))
-
-
-def what_holds(table: PeopleTable, hidden: frozenset[Any]) -> Knowledge:
-    """Everything shown, and every relation that is true of the counts: the sum
-    where it holds (an onlooker may guess it), else at most the sum and at least
-    each part."""
-    knowledge = Knowledge()
-    for cell, value in table.values.items():
-        knowledge.see(cell, None if cell in hidden else value)
-    for group in table.groups:
-        values = table.values
-        if values[group.total] == sum(values[part] for part in group.parts):
-            knowledge.total(group.total, group.parts)
-            continue
-        terms: dict[Any, int] = {group.total: 1}
-        for part in group.parts:
-            terms[part] = terms.get(part, 0) - 1
-            knowledge.not_more(part, group.total)
-        knowledge.at_most.append((terms, 0))
-    return knowledge
 
 
 attendances = st.lists(
