@@ -357,7 +357,11 @@ class FourPIGraphQL(GraphQL[Context, None]):
 
 def operation_type(query: str, name: str | None) -> OperationType | None:
     """The type of the operation a request runs, or None if it names none clearly
-    (the request then fails in strawberry, with the reason)."""
+    (the request then fails in strawberry, with the reason).
+
+    A document of several operations with no operationName is refused: strawberry
+    would run the first, where GraphQL requires the name, and a mutation run that
+    way would miss the write path (`execute_write`)."""
     try:
         document = parse(query)
     except GraphQLError:
@@ -365,6 +369,12 @@ def operation_type(query: str, name: str | None) -> OperationType | None:
     operations = [
         d for d in document.definitions if isinstance(d, OperationDefinitionNode)
     ]
+    if name is None and len(operations) > 1:
+        raise BadRequest(
+            f"operationName: required when the query holds more than one operation "
+            f"(it holds {len(operations)})",
+            "operationName",
+        )
     if name is not None:
         operations = [o for o in operations if o.name and o.name.value == name]
     return operations[0].operation if len(operations) == 1 else None

@@ -1,0 +1,145 @@
+"""What a hostile test from outside found, the API by raw requests and the command line by odd arguments and paths, each as the request or command that showed it: now refused naming the part at fault, never a traceback, and nothing written."""
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+import httpx
+import pytest
+
+from fourpi.bootstrap import open_records
+from fourpi.config import ApiLimits
+from fourpi.demo import create_demo
+from fourpi.domain.access import Role
+from tests.api import ApiStore, api_store, client, data_of
+from tests.test_command_line_errors import refused, run
+from tests.test_hostile_requests import refused_as
+
+LIMITS = ApiLimits(read_wait_seconds=5)
+REGISTER = (
+    "mutation Register {{ registerParticipant(input: {{pseudonym: {name}, "
+    "participantKind: SERVICE_USER}}) {{ id }} }}"
+)
+PARTICIPANTS = "{ participants(first: 100) { nodes { id } } }"
+
+
+@dataclass
+class Outside:
+    store: ApiStore
+    organisation: UUID
+    manager: str
+
+
+@pytest.fixture
+def outside(tmp_path) -> Iterator[Outside]:
+    with api_store(f"sqlite:///{tmp_path}/s.sqlite3", LIMITS, worker=True) as store:
+        organisation = store.records.register_organisation(name="Mind", actor="t")
+        yield Outside(store, organisation, store.token(organisation, Role.MANAGER))
+
+
+def send(outside: Outside, method: str, **request: object) -> httpx.Response:
+    async def go() -> httpx.Response:
+        async with client(outside.store) as http:
+            return await http.request(
+                method,
+                "/graphql",
+                headers={"Authorization": f"Bearer {outside.manager}"},
+                **request,  # type: ignore[arg-type]
+            )
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        REGISTER.format(name='"first"') + " query Read { me { role } }",
+        "query Read { me { role } } " + REGISTER.format(name='"second"'),
+        REGISTER.format(name='"one"')
+        + REGISTER.format(name='"two"').replace("Register", "RegisterAgain", 1),
+    ],
+)
+def test_several_operations_without_a_name_are_refused_and_none_runs(
+    outside: Outside, query: str
+) -> None:
+    """GraphQL requires operationName when a document holds several operations;
+    strawberry ran the first one, a mutation among them on the event loop."""
+    response = send(outside, "POST", json={"query": query})
+    assert response.status_code == 400, response.text
+    message = refused_as(response, "BAD_USER_INPUT", "operationName")
+    assert "more than one operation" in message
+    listed = send(outside, "POST", json={"query": PARTICIPANTS})
+    assert data_of(listed)["participants"]["nodes"] == []
+
+
+def test_a_named_operation_among_several_still_runs(outside: Outside) -> None:
+    query = REGISTER.format(name='"named"') + " query Read { me { role } }"
+    response = send(
+        outside, "POST", json={"query": query, "operationName": "Register"}
+    )
+    assert data_of(response)["registerParticipant"]["id"]
+    response = send(outside, "GET", params={"query": query, "operationName": "Read"})
+    assert data_of(response) == {"me": {"role": "MANAGER"}}
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite3"
+    records = open_records(url)
+    create_demo(records)
+    records.close()
+    return url
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "{missing}/log.ndjson"],
+        ["export", "{folder}/log.ndjson", "--keys", "{missing}/keys.json"],
+        ["report", "--organisation", "Mind (demo)", "--format", "html"]
+        + ["--output", "{missing}/report.html"],
+        ["workbook", "export", "{missing}/record.xlsx", "--organisation", "Mind (demo)"],
+    ],
+)
+def test_a_file_that_cannot_be_written_is_named_not_a_traceback(
+    demo_url: str, tmp_path, command: list[str]
+) -> None:
+    missing = tmp_path / "no such folder"
+    arguments = [part.format(missing=missing, folder=tmp_path) for part in command]
+    refused(
+        run(*arguments, "--database", demo_url),
+        1,
+        str(missing),
+        "No such file or directory",
+    )
+    assert not missing.exists()
+
+
+def test_a_template_that_cannot_be_written_is_named_not_a_traceback(tmp_path) -> None:
+    missing = tmp_path / "no such folder"
+    result = run("workbook", "template", str(missing / "template.xlsx"))
+    refused(result, 1, str(missing), "No such file or directory")
+
+
+NOT_UTF8 = b"Mind \xff\xfe".decode("utf-8", "surrogateescape")
+"""An argument in bytes that are not UTF-8, as Python hands it to a command."""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["answers"],
+        ["report", "--format", "html", "--output", "{folder}/report.html"],
+        ["tokens", "create", "--role", "manager"],
+        ["participants", "list"],
+        ["workbook", "export", "{folder}/record.xlsx"],
+        ["workbook", "import", "{folder}"],
+    ],
+)
+def test_an_organisation_in_bytes_that_are_not_utf8_is_named(
+    demo_url: str, tmp_path, command: list[str]
+) -> None:
+    arguments = [part.format(folder=tmp_path) for part in command]
+    result = run(*arguments, "--organisation", NOT_UTF8, "--database", demo_url)
+    refused(result, 2, "--organisation", "not UTF-8")
