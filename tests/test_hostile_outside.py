@@ -143,3 +143,27 @@ def test_an_organisation_in_bytes_that_are_not_utf8_is_named(
     arguments = [part.format(folder=tmp_path) for part in command]
     result = run(*arguments, "--organisation", NOT_UTF8, "--database", demo_url)
     refused(result, 2, "--organisation", "not UTF-8")
+
+
+def test_an_email_in_bytes_that_are_not_utf8_is_refused(demo_url: str) -> None:
+    result = run(
+        "accounts",
+        "invite",
+        f"{NOT_UTF8}@example.org".replace(" ", ""),
+        "--organisation",
+        "Mind (demo)",
+        "--role",
+        "manager",
+        "--database",
+        demo_url,
+    )
+    refused(result, 2, "email", "must be text")
+
+
+@pytest.mark.parametrize("port", ["65536", "99999", "-1"])
+def test_a_port_outside_the_range_is_refused_not_served_elsewhere(
+    tmp_path, port: str
+) -> None:
+    """uvicorn listened on some other port while saying it served this one."""
+    result = run("serve", "--port", port, "--database", f"sqlite:///{tmp_path}/s")
+    refused(result, 2, "--port", "0<=x<=65535")
