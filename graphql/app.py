@@ -177,6 +177,15 @@ class FourPIGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return decoded(data, "query parameter")
 
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET request's parameters, its JSON ones read as strictly as a body and
+        a mistake in one named by its parameter."""
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = decoded(parsed[name], f"{name} parameter", name)
+        return parsed
+
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         """The request's parts, each of the type GraphQL over HTTP requires; a JSON
         body is read strictly (fourpi.graphql.request_body), never guessed at."""

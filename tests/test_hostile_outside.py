@@ -83,6 +83,29 @@ def test_a_named_operation_among_several_still_runs(outside: Outside) -> None:
     assert data_of(response) == {"me": {"role": "MANAGER"}}
 
 
+@pytest.mark.parametrize(
+    ("parameter", "value", "words"),
+    [
+        ("variables", "%ZZ", "not valid JSON"),
+        ("variables", "[" * 70 + "]" * 70, "nests"),
+        ("variables", '{"a": 1, "a": 2}', "twice"),
+        ("extensions", "{", "not valid JSON"),
+    ],
+)
+def test_a_get_parameter_that_is_not_json_is_named(
+    outside: Outside, parameter: str, value: str, words: str
+) -> None:
+    response = send(
+        outside, "GET", params={"query": "{ me { role } }", parameter: value}
+    )
+    assert response.status_code == 400, response.text
+    message = refused_as(response, "BAD_USER_INPUT")
+    assert words in message
+    if words != "twice":
+        assert parameter in message
+        assert response.json()["errors"][0]["extensions"]["field"] == parameter
+
+
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite3"
