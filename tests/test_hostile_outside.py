@@ -38,13 +38,17 @@ def outside(tmp_path) -> Iterator[Outside]:
         yield Outside(store, organisation, store.token(organisation, Role.MANAGER))
 
 
-def send(outside: Outside, method: str, **request: object) -> httpx.Response:
+def send(
+    outside: Outside, method: str, token: str | None = None, **request: object
+) -> httpx.Response:
+    """One request to /graphql, with the manager's token unless another is given."""
+
     async def go() -> httpx.Response:
         async with client(outside.store) as http:
             return await http.request(
                 method,
                 "/graphql",
-                headers={"Authorization": f"Bearer {outside.manager}"},
+                headers={"Authorization": f"Bearer {token or outside.manager}"},
                 **request,  # type: ignore[arg-type]
             )
 
@@ -190,3 +194,42 @@ def test_a_port_outside_the_range_is_refused_not_served_elsewhere(
     """uvicorn listened on some other port while saying it served this one."""
     result = run("serve", "--port", port, "--database", f"sqlite:///{tmp_path}/s")
     refused(result, 2, "--port", "0<=x<=65535")
+
+
+SEAL = "a" * 64
+
+
+@pytest.mark.parametrize("position", ["²", "٥", "①"])
+def test_an_anchor_in_digits_other_than_ascii_is_not_a_position(
+    outside: Outside, demo_url: str, position: str
+) -> None:
+    """'²' passed str.isdigit and then failed in int() with Python's own words;
+    '٥' (Arabic-Indic five) was read as position 5."""
+    auditor = outside.store.token(outside.organisation, Role.AUDITOR)
+    response = send(
+        outside,
+        "POST",
+        auditor,
+        json={"query": f'{{ integrity(anchor: "{position}:{SEAL}") {{ intact }} }}'},
+    )
+    assert "is not POSITION:SEAL" in refused_as(response, "BAD_USER_INPUT", "anchor")
+    result = run(
+        "audit", "verify", "--anchor", f"{position}:{SEAL}", "--database", demo_url
+    )
+    refused(result, 2, "--anchor", "is not POSITION:SEAL")
+
+
+@pytest.mark.parametrize("moment", ["²", "٥"])
+def test_an_as_of_in_digits_other_than_ascii_is_not_a_position(
+    demo_url: str, moment: str
+) -> None:
+    result = run(
+        "answers",
+        "--organisation",
+        "Mind (demo)",
+        "--as-of",
+        moment,
+        "--database",
+        demo_url,
+    )
+    refused(result, 2, "--as-of", "neither a log position nor an ISO time")

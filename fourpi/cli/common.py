@@ -88,7 +88,7 @@ def check_initiative(
 def parse_as_of(text: str | None) -> int | datetime | None:
     if text is None:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         return datetime.fromisoformat(text)
