@@ -233,3 +233,62 @@ def test_an_as_of_in_digits_other_than_ascii_is_not_a_position(
         demo_url,
     )
     refused(result, 2, "--as-of", "neither a log position nor an ISO time")
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(
+    outside: Outside, demo_url: str, tmp_path
+) -> None:
+    """It was answered as a period in which nothing happened: 0 meetings."""
+    response = send(
+        outside,
+        "POST",
+        json={
+            "query": '{ presence(slice: {periodFrom: "2025-01-01", '
+            'periodTo: "2024-12-31"}) { position } }'
+        },
+    )
+    message = refused_as(response, "BAD_USER_INPUT", "slice.periodTo")
+    assert "on or after" in message
+    period = ["--from", "2025-01-01", "--to", "2024-12-31", "--database", demo_url]
+    result = run("answers", "--organisation", "Mind (demo)", *period)
+    refused(result, 2, "--to", "on or after --from")
+    output = tmp_path / "report.html"
+    result = run(
+        "report",
+        "--organisation",
+        "Mind (demo)",
+        "--format",
+        "html",
+        "--output",
+        str(output),
+        *period,
+    )
+    refused(result, 2, "--to", "on or after")
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("cycle", [0, -1, -(2**31)])
+def test_a_cycle_number_below_1_is_refused(
+    outside: Outside, demo_url: str, cycle: int
+) -> None:
+    """It was answered as a cycle in which nothing happened; the web app already
+    refused it."""
+    response = send(
+        outside,
+        "POST",
+        json={
+            "query": "query($c: Int) { cycles(slice: {cycle: $c}) { position } }",
+            "variables": {"c": cycle},
+        },
+    )
+    assert "from 1" in refused_as(response, "BAD_USER_INPUT", "slice.cycle")
+    result = run(
+        "answers",
+        "--organisation",
+        "Mind (demo)",
+        "--cycle",
+        str(cycle),
+        "--database",
+        demo_url,
+    )
+    refused(result, 2, "--cycle")

@@ -200,7 +200,7 @@ def slice_options(command: F) -> F:
             ),
             click.option(
                 "--cycle",
-                type=int,
+                type=click.IntRange(min=1),
                 help="One Act-Evaluate-Reflect-Learn cycle, by number.",
             ),
             click.option(
