@@ -292,3 +292,25 @@ def test_a_cycle_number_below_1_is_refused(
         demo_url,
     )
     refused(result, 2, "--cycle")
+
+
+@pytest.mark.parametrize("hours", ["1e-999999999", "0.001", "2.125"])
+def test_hours_finer_than_a_hundredth_are_refused_and_nothing_is_written(
+    outside: Outside, hours: str
+) -> None:
+    """1E-999999999 hours was recorded, and the organisation's workbook export then
+    held 0 hours, which its own import refuses."""
+    support = (
+        "mutation($hours: Decimal) { recordSupport(input: {supportKind: SUPERVISION, "
+        'givenOn: "2024-01-01", hours: $hours}) { logPosition } }'
+    )
+    head = outside.store.records.recorder.max_notification_id()
+    response = send(
+        outside, "POST", json={"query": support, "variables": {"hours": hours}}
+    )
+    assert "hundredths" in refused_as(response, "BAD_USER_INPUT", "input.hours")
+    assert outside.store.records.recorder.max_notification_id() == head
+    response = send(
+        outside, "POST", json={"query": support, "variables": {"hours": "1.25"}}
+    )
+    assert data_of(response)["recordSupport"]["logPosition"] == head + 1
