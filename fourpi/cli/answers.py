@@ -36,7 +36,9 @@ from fourpi.projections.views import ViewsNotReady
     help="One 4PI impact area.",
 )
 @click.option(
-    "--cycle", type=click.IntRange(min=1), help="One Act-Evaluate-Reflect-Learn cycle, by number."
+    "--cycle",
+    type=click.IntRange(min=1),
+    help="One Act-Evaluate-Reflect-Learn cycle, by number.",
 )
 @click.option(
     "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Period start."
