@@ -310,3 +310,48 @@ def test_hours_finer_than_a_hundredth_are_refused_and_nothing_is_written(
         outside, "POST", json={"query": support, "variables": {"hours": "1.25"}}
     )
     assert data_of(response)["recordSupport"]["logPosition"] == head + 1
+
+
+@pytest.mark.parametrize("operation", ["query", "mutation"])
+def test_wrong_tokens_sent_all_at_once_are_answered_no_more_than_the_limit(
+    tmp_path, operation: str
+) -> None:
+    """300 wrong tokens sent at once were all answered: each passed the check before
+    any was counted, so the limit bounded guesses sent one by one only. A right
+    token in the burst is refused alike once the allowance is spent."""
+    limit = 5
+    limits = ApiLimits(read_wait_seconds=5, max_bad_tokens=limit)
+    query = (
+        "{ me { role } }"
+        if operation == "query"
+        else REGISTER.format(name='"burst"').replace(" { id }", " { logPosition }")
+    )
+    with api_store(f"sqlite:///{tmp_path}/s.sqlite3", limits) as store:
+        organisation = store.records.register_organisation(name="Mind", actor="t")
+        manager = store.token(organisation, Role.MANAGER)
+        tokens = [f"fourpi_wrong{n}" for n in range(60)]
+        tokens.insert(30, manager)
+
+        async def burst() -> list[httpx.Response]:
+            async with client(store) as http:
+                return await asyncio.gather(
+                    *(
+                        http.post(
+                            "/graphql",
+                            json={"query": query},
+                            headers={"Authorization": f"Bearer {token}"},
+                        )
+                        for token in tokens
+                    )
+                )
+
+        answers = asyncio.run(burst())
+        told_wrong = [
+            r for r in answers if r.status_code != 429 and "errors" in r.json()
+        ]
+        assert len(told_wrong) <= limit, [r.text for r in told_wrong]
+        for response in answers:
+            assert response.status_code in (200, 429), response.text
+            if response.status_code == 429:
+                assert refused_as(response, "TOO_MANY_REQUESTS")
+                assert 0 < int(response.headers["retry-after"]) <= 60
