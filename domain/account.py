@@ -6,7 +6,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from fourpi.domain.access import Role, check_grant
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.record import OrganisationRecord, check_member, check_text
+from fourpi.domain.record import (
+    OrganisationRecord,
+    check_member,
+    check_text,
+    is_text,
+)
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "https://fourpi.invalid/account")
 MAX_EMAIL_LENGTH = 254
@@ -18,6 +23,8 @@ def check_email(field: str, value: str) -> str:
     account however they capitalise it."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "must not be blank")
+    if not is_text(value):
+        raise InvalidInput(field, "must be text (it holds a lone surrogate)")
     email = value.strip().lower()
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_EMAIL_LENGTH} characters")

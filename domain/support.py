@@ -29,6 +29,9 @@ def check_hours(hours: Decimal) -> Decimal:
         raise InvalidInput("hours", rule) from None
     if not value.is_finite() or not Decimal(0) < value <= Decimal(1000):
         raise InvalidInput("hours", rule)
+    # Finer than a workbook cell keeps, it would not import again (1E-9 reads as 0).
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput("hours", "must be in hundredths of an hour at most")
     return value
 
 

@@ -34,7 +34,8 @@ class Anchor:
     @classmethod
     def parse(cls, text: str) -> "Anchor":
         position, _, chain = text.strip().partition(":")
-        if not position.isdigit() or len(chain) != 64:
+        # Only ASCII digits: str.isdigit takes '²', which int() then refuses.
+        if not (position.isascii() and position.isdigit()) or len(chain) != 64:
             raise ValueError(
                 f"anchor: {text!r} is not POSITION:SEAL as `fourpi audit anchor` prints it"
             )

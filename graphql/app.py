@@ -129,9 +129,20 @@ class FourPIGraphQL(GraphQL[Context, None]):
         self, context: Context, head: int | None, caller: Caller | None
     ) -> None:
         context.head, context.caller = head, caller
-        if context.bearer_given and caller is None:
-            self.bad_tokens.failed(client_address(context.request))
         note_role(caller.role if caller else None)
+
+    def admit(self, context: Context, caller: Caller | None) -> None:
+        """Count the request's bearer token if it is wrong, and refuse the request if
+        its address has now sent too many: decided once the caller is known and before
+        anything runs, so guesses sent all at once are answered no more often than
+        guesses sent one by one, and a right token among them is refused alike."""
+        address = client_address(context.request)
+        if context.bearer_given and caller is None:
+            allowed = self.bad_tokens.failed(address)
+        else:
+            allowed = not self.bad_tokens.wait(address)
+        if not allowed:
+            raise TooManyBadTokens(self.bad_tokens.wait(address))
 
     def caller_at_head(self, secret: str) -> tuple[int, Caller | None]:
         """The log's head, and who the secret belongs to with the log there.
@@ -156,18 +167,13 @@ class FourPIGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         wait = self.bad_tokens.wait(client_address(request))
-        if wait:
-            response = refusal(
-                429,
-                f"too many requests with a wrong bearer token from this address: "
-                f"try again in {wait} seconds",
-                code=TOO_MANY_REQUESTS,
-            )
-            response.headers["retry-after"] = str(wait)
-            await response(scope, receive, send)
-            return
         try:
+            if wait:
+                raise TooManyBadTokens(wait)
             response = await self.run(request)
+        except TooManyBadTokens as error:
+            response = refusal(429, error.reason, code=TOO_MANY_REQUESTS)
+            response.headers["retry-after"] = str(error.wait)
         except BadRequest as error:
             response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
@@ -176,6 +182,15 @@ class FourPIGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return decoded(data, "query parameter")
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET request's parameters, its JSON ones read as strictly as a body and
+        a mistake in one named by its parameter."""
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = decoded(parsed[name], f"{name} parameter", name)
+        return parsed
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         """The request's parts, each of the type GraphQL over HTTP requires; a JSON
@@ -217,6 +232,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
                 self.identified(context, None, caller)
                 return result
             head, caller = await run_in_thread(partial(self.caller_at_head, secret))
+            self.admit(context, caller)
             self.identified(context, head, caller)
             key = self.answer_key(context, request_data)
             if key is not None and key in self.answered:
@@ -266,6 +282,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
         one hand-off; reading and rebuilding the token for each write, 9% more than
         KnownTokens' check."""
         context.caller = self.tokens.caller(secret) if secret else None
+        self.admit(context, context.caller)
         allowed = StrawberryOperation.from_http(method)
         try:
             result = self.schema.execute_sync(
@@ -357,7 +374,11 @@ class FourPIGraphQL(GraphQL[Context, None]):
 
 def operation_type(query: str, name: str | None) -> OperationType | None:
     """The type of the operation a request runs, or None if it names none clearly
-    (the request then fails in strawberry, with the reason)."""
+    (the request then fails in strawberry, with the reason).
+
+    A document of several operations with no operationName is refused: strawberry
+    would run the first, where GraphQL requires the name, and a mutation run that
+    way would miss the write path (`execute_write`)."""
     try:
         document = parse(query)
     except GraphQLError:
@@ -365,6 +386,12 @@ def operation_type(query: str, name: str | None) -> OperationType | None:
     operations = [
         d for d in document.definitions if isinstance(d, OperationDefinitionNode)
     ]
+    if name is None and len(operations) > 1:
+        raise BadRequest(
+            f"operationName: required when the query holds more than one operation "
+            f"(it holds {len(operations)})",
+            "operationName",
+        )
     if name is not None:
         operations = [o for o in operations if o.name and o.name.value == name]
     return operations[0].operation if len(operations) == 1 else None
@@ -440,6 +467,18 @@ class KnownTokens:
         return caller
 
 
+class TooManyBadTokens(HTTPException):
+    """A request from an address that has sent too many wrong bearer tokens."""
+
+    def __init__(self, wait: int) -> None:
+        self.wait = max(1, wait)
+        super().__init__(
+            429,
+            f"too many requests with a wrong bearer token from this address: "
+            f"try again in {self.wait} seconds",
+        )
+
+
 class BadTokenCounter:
     """Wrong bearer tokens by client address: after `limit` in a minute, that address
     is refused until the minute that began with its first failure is over, so
@@ -453,7 +492,8 @@ class BadTokenCounter:
         self.windows: dict[str, tuple[float, int]] = {}
         self.lock = threading.Lock()
 
-    def failed(self, address: str) -> None:
+    def failed(self, address: str) -> bool:
+        """Count a wrong token from the address: whether it is within the limit."""
         now = time.monotonic()
         with self.lock:
             started, count = self.windows.get(address, (now, 0))
@@ -466,6 +506,7 @@ class BadTokenCounter:
                     for a, w in self.windows.items()
                     if now - w[0] < self.WINDOW_SECONDS
                 }
+            return count < self.limit
 
     def wait(self, address: str) -> int:
         """Seconds until this address may try again; 0 when it may now."""

@@ -73,6 +73,21 @@ def as_slice(info: FourPIInfo, given: SliceInput | None) -> Slice:
     organisation = organisation_of(info)
     if given is None:
         return Slice(organisation)
+    if given.cycle is not None and given.cycle < 1:
+        raise client_error(
+            "slice.cycle: must be a cycle number from 1", BAD_USER_INPUT, "slice.cycle"
+        )
+    if (
+        given.period_from is not None
+        and given.period_to is not None
+        and given.period_from > given.period_to
+    ):
+        # Else it is answered as a period in which nothing happened.
+        raise client_error(
+            "slice.periodTo: must be on or after slice.periodFrom",
+            BAD_USER_INPUT,
+            "slice.periodTo",
+        )
     return Slice(
         organisation,
         parse_id(given.initiative_id, "slice.initiativeId"),

@@ -20,18 +20,20 @@ class BadRequest(HTTPException):
         self.field = field
 
 
-def decoded(body: str | bytes, part: str = "body") -> Any:
-    """The JSON value of a request body (or of a query parameter), or BadRequest.
+def decoded(body: str | bytes, part: str = "body", field: str | None = None) -> Any:
+    """The JSON value of a request body (or of a query parameter), or BadRequest
+    naming `part` and, as its field, `field` (else `part`).
 
     Refused: text that is not UTF-8, malformed JSON, NaN and Infinity, an object that gives a key twice (which of the two would count is a
     guess), and nesting deeper than MAX_NESTING.
     """
+    field = field or part
     if isinstance(body, bytes):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
             raise BadRequest(
-                f"the request {part} is not valid UTF-8 (byte {error.start})", part
+                f"the request {part} is not valid UTF-8 (byte {error.start})", field
             ) from None
     else:
         text = body
@@ -44,12 +46,12 @@ def decoded(body: str | bytes, part: str = "body") -> Any:
     except BadRequest:
         raise
     except RecursionError:
-        raise BadRequest(f"the request {part} nests too deeply", part) from None
+        raise BadRequest(f"the request {part} nests too deeply", field) from None
     except ValueError as error:
         raise BadRequest(
-            f"the request {part} is not valid JSON: {error}", part
+            f"the request {part} is not valid JSON: {error}", field
         ) from None
-    _check_nesting(value, part)
+    _check_nesting(value, part, field)
     if SURROGATE_ESCAPE.search(text):
         found = text_problem(value, "")
         if found:
@@ -70,7 +72,7 @@ def _no_constant(name: str) -> Any:
     raise BadRequest(f"{name} is not a JSON number")
 
 
-def _check_nesting(value: Any, part: str) -> None:
+def _check_nesting(value: Any, part: str, field: str) -> None:
     level = [value]
     for _ in range(MAX_NESTING + 1):
         level = [
@@ -83,7 +85,7 @@ def _check_nesting(value: Any, part: str) -> None:
         if not level:
             return
     raise BadRequest(
-        f"the request {part} nests more than {MAX_NESTING} levels deep", part
+        f"the request {part} nests more than {MAX_NESTING} levels deep", field
     )
 
 

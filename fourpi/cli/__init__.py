@@ -10,8 +10,9 @@ from fourpi.storage.store_access import StoreUnavailable
 
 
 class FourPIGroup(click.Group):
-    """Every command: a master key problem, or a store that cannot be reached, made
-    or found, is told plainly in a line or three and exits 1, never as a traceback."""
+    """Every command: a master key problem, a store that cannot be reached, made
+    or found, or a file that cannot be read or written, is told plainly in a line
+    or three and exits 1, never as a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -22,6 +23,10 @@ class FourPIGroup(click.Group):
             return super().invoke(ctx)
         except (MasterKeyError, StoreUnavailable) as error:
             raise click.ClickException(str(error)) from None
+        except OSError as error:
+            if error.filename is None:
+                raise
+            raise click.ClickException(f"{error.filename}: {error.strerror}") from None
 
 
 @click.group(cls=FourPIGroup, context_settings={"help_option_names": ["-h", "--help"]})

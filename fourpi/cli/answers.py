@@ -36,7 +36,9 @@ from fourpi.projections.views import ViewsNotReady
     help="One 4PI impact area.",
 )
 @click.option(
-    "--cycle", type=int, help="One Act-Evaluate-Reflect-Learn cycle, by number."
+    "--cycle",
+    type=click.IntRange(min=1),
+    help="One Act-Evaluate-Reflect-Learn cycle, by number.",
 )
 @click.option(
     "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Period start."
@@ -61,6 +63,8 @@ def answers(
 ) -> None:
     """Print the five 4PI impact answers for an organisation or initiative,
     as they stand now or as they stood at a past moment."""
+    if period_from and period_to and period_from > period_to:
+        raise click.BadParameter("must be on or after --from", param_hint="--to")
     database = chosen_database(database_url)
     views = open_views(database, existing=True)
     try:

@@ -16,6 +16,7 @@ from fourpi.config import (
     database_from_environment,
 )
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.record import is_text
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.privacy.keystore import PersonalKeyStore
 
@@ -87,7 +88,7 @@ def check_initiative(
 def parse_as_of(text: str | None) -> int | datetime | None:
     if text is None:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         return datetime.fromisoformat(text)
@@ -97,9 +98,21 @@ def parse_as_of(text: str | None) -> int | datetime | None:
         ) from None
 
 
+def organisation_text(given: str) -> str:
+    """An --organisation as given, refused if it is not text: bytes that are not
+    UTF-8 reach a command as lone surrogates, which no store can look up."""
+    if not is_text(given):
+        raise click.BadParameter(
+            "must be text (it holds bytes that are not UTF-8)",
+            param_hint="--organisation",
+        )
+    return given
+
+
 def organisations_called(database: Database, given: str) -> list[UUID]:
     """The organisation of the given id, or every organisation of that exact name
     (none in a store that does not exist yet)."""
+    organisation_text(given)
     try:
         return [UUID(given)]
     except ValueError:
@@ -116,6 +129,7 @@ def organisations_called(database: Database, given: str) -> list[UUID]:
 def organisation_named(database: Database, given: str, views: Any = None) -> UUID:
     """An organisation by its id, or by its exact name when that is unique; one
     that is not recorded is refused, by what was given."""
+    organisation_text(given)
     own_views = views is None
     if own_views:
         views = open_views(database, existing=True)
@@ -186,7 +200,7 @@ def slice_options(command: F) -> F:
             ),
             click.option(
                 "--cycle",
-                type=int,
+                type=click.IntRange(min=1),
                 help="One Act-Evaluate-Reflect-Learn cycle, by number.",
             ),
             click.option(

@@ -24,7 +24,13 @@ from fourpi.operations.observability import configure_logging
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="The address to listen on."
 )
-@click.option("--port", default=8000, show_default=True, help="The port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The port to listen on.",
+)
 @click.option(
     "--projections/--no-projections",
     default=None,
