@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -486,22 +486,34 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 class BodySizeLimit:
-    """Refuses a request body larger than the limit, before any of it is parsed."""
+    """Refuses a request body larger than the limit, before any of it is parsed:
+    the API's limit, or a larger one for a path named in `larger` (the web app's
+    workbook upload). `web_refusal`, when the web app is served, answers a path
+    outside the API with a page instead of GraphQL's JSON."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        larger: Mapping[str, int] | None = None,
+        web_refusal: Callable[[int], ASGIApp] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
+        self.web_refusal = web_refusal
+
+    def limit_of(self, scope: Scope) -> int:
+        return max(self.max_bytes, self.larger.get(path_of(scope), 0))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and int(declared) > self.max_bytes
-        ):
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self.refuse(scope, receive, send)
             return
         # Read the body first, never more than the limit, so a refusal can still be
@@ -514,7 +526,7 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_bytes:
+            if received > limit:
                 await self.refuse(scope, receive, send)
                 return
             chunks.append(chunk)
@@ -533,10 +545,22 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = refusal(
-            413, f"the request body is larger than {self.max_bytes} bytes"
-        )
+        limit = self.limit_of(scope)
+        if self.web_refusal is not None and path_of(scope) not in API_PATHS:
+            await self.web_refusal(limit)(scope, receive, send)
+            return
+        response = refusal(413, f"the request body is larger than {limit} bytes")
         await response(scope, receive, send)
+
+
+API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+
+def path_of(scope: Scope) -> str:
+    """A request's path below the prefix a reverse proxy serves the app under."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def create_app(
@@ -598,4 +622,12 @@ def create_app(
             )
         )
     app = Starlette(routes=routes, lifespan=lifespan)
-    return RequestLog(BodySizeLimit(app, limits.max_body_bytes), counted)
+    if web:
+        from fourpi.web.app import LARGER_BODIES, too_large
+
+        limited = BodySizeLimit(
+            app, limits.max_body_bytes, larger=LARGER_BODIES, web_refusal=too_large
+        )
+    else:
+        limited = BodySizeLimit(app, limits.max_body_bytes)
+    return RequestLog(limited, counted)
