@@ -3,6 +3,7 @@
 import contextlib
 import hashlib
 import logging
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -517,32 +518,38 @@ class BodySizeLimit:
             await self.refuse(scope, receive, send)
             return
         # Read the body first, never more than the limit, so a refusal can still be
-        # sent before the app has begun to answer.
-        chunks: list[bytes] = []
-        received = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:
-                await self.refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
+        # sent before the app has begun to answer. Past the API's limit (an upload)
+        # it waits on disk: many uploads under way hold no more memory than posts.
+        with tempfile.SpooledTemporaryFile(max_size=self.max_bytes) as body:
+            received = 0
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > limit:
+                    await self.refuse(scope, receive, send)
+                    return
+                body.write(chunk)
+                if not message.get("more_body", False):
+                    break
+            body.seek(0)
+            delivered = False
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            async def replay() -> Message:
+                nonlocal delivered
+                if delivered:
+                    return await receive()
+                chunk = body.read(REPLAYED_CHUNK_BYTES)
+                delivered = body.tell() >= received
+                return {
+                    "type": "http.request",
+                    "body": chunk,
+                    "more_body": not delivered,
+                }
 
-        await self.app(scope, replay, send)
+            await self.app(scope, replay, send)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limit_of(scope)
@@ -554,6 +561,7 @@ class BodySizeLimit:
 
 
 API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+REPLAYED_CHUNK_BYTES = 64 * 1024
 
 
 def path_of(scope: Scope) -> str:

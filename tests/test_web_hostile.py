@@ -1,6 +1,9 @@
-"""The web app under requests the forms never send: a few bytes of workbook that name a far cell, answer pages asked for odd slices and moments; each gets a 400 naming what was wrong, never a 500 and never a server that fills its memory."""
+"""The web app under requests the forms never send: a few bytes of workbook that name a far cell, posts past the API's body limit, answer pages asked for odd slices and moments, paths that would write lines of their own into the request log, clients that leave mid-post; each gets a 400 or 413 naming what was wrong (or is logged as it happened), never a 500 and never a server that fills its memory."""
 
+import asyncio
 import io
+import logging
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
-from tests.helpers import log_position
+from tests.helpers import log_position, post_scope
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
 MANAGER = "manager@mind.example"
@@ -220,3 +223,64 @@ def test_answers_as_of_the_last_moment_a_date_can_name_are_answered(
     for path in ("/answers", "/answers/tables.xlsx"):
         answered = site.evaluator.get(path, params=last)
         assert answered.status_code == 200, answered.text[-300:]
+
+
+# The request log, written from what a stranger sends
+
+
+def test_a_path_cannot_write_a_line_of_its_own_into_the_request_log(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+    forged = "2026-12-07 01:00:00.000Z INFO fourpi.requests: GET / status=200"
+    stranger = TestClient(site.manager.app)
+    stranger.get("/nothing%0d%0a" + forged.replace(" ", "%20") + "%00")
+    (line,) = [r for r in caplog.records if r.name == "fourpi.requests"]
+    logged = line.getMessage()
+    assert "\n" not in logged and "\r" not in logged and "\x00" not in logged
+    assert "/nothing%0D%0A" + forged.replace(" ", "%20") + "%00" in logged
+    assert line.path == logged.split()[1]  # type: ignore[attr-defined]
+
+
+def test_a_client_that_goes_away_mid_post_is_not_logged_as_a_server_error(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No answer was sent, so none is logged: 499, as nginx logs it, and never a
+    500 a stranger could raise the error rate with."""
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+    app = site.manager.app
+    scope = post_scope(
+        "/sign-in",
+        [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", b"1000"),
+        ],
+    )
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"email=a", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    (line,) = [r for r in caplog.records if r.name == "fourpi.requests"]
+    assert line.status == 499  # type: ignore[attr-defined]
+
+
+def test_a_sheet_openpyxl_cannot_read_is_refused_naming_no_server_folder(
+    site: Site,
+) -> None:
+    broken = xlsx('<sheetData><row><c t="d"><v>99999-99-99</v></c></row></sheetData>')
+    refused = upload(site, broken)
+    assert refused.status_code == 400
+    assert "could not be read: upload.xlsx is not an .xlsx workbook" in refused.text
+    assert tempfile.gettempdir() not in refused.text

@@ -46,9 +46,9 @@ from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of
 
 PREFIX = "/answers"
-DIGITS = re.compile(r"[0-9]{1,18}")
+DIGITS = re.compile(r"[0-9]{1,100}")
 """A number as a parameter may give it: ASCII digits (str.isdigit takes "²", which
-int does not), few enough to be a log position."""
+int does not), not so many that int refuses them (past 4,300)."""
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
 
 templates.env.globals.update(

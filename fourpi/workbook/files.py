@@ -81,8 +81,11 @@ def read_workbook(path: Path) -> list[RawSheet]:
     except WorkbookUnreadable:
         raise
     except Exception as error:  # openpyxl raises many kinds for a bad file
+        # Named as the person knows it, never by the folder it waits in (an upload's
+        # is the server's own).
+        reason = str(error).replace(str(path), path.name)
         raise WorkbookUnreadable(
-            f"{path.name} is not an .xlsx workbook fourpi can open ({error})"
+            f"{path.name} is not an .xlsx workbook fourpi can open ({reason})"
         ) from None
     try:
         return [read_worksheet(sheet) for sheet in workbook.worksheets]
@@ -107,7 +110,7 @@ def check_span(path: Path) -> None:
         spanned = 0
         for sheet, relationship in reader.parser.find_sheets():
             parts = [relationship.target]
-            rels_path = get_rels_path(relationship.target)
+            rels_path = get_rels_path(relationship.target)  # type: ignore[no-untyped-call]
             if rels_path in reader.valid_files:
                 dependents = get_dependents(reader.archive, rels_path)
                 parts += [d.target for d in dependents if d.TargetMode != "External"]
