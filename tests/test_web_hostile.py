@@ -3,10 +3,13 @@
 import asyncio
 import io
 import logging
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -32,25 +35,33 @@ class Site:
     initiative_id: UUID
 
 
-@pytest.fixture
-def site(tmp_path) -> Iterator[Site]:
+@contextmanager
+def mind_with_people(tmp_path: Path, **options: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """An organisation with a chain, its manager and its evaluator, and the whole
+    HTTP app over it (create_app's options): the records, the organisation, the app."""
     url = f"sqlite:///{tmp_path}/hostile.sqlite3"
     records = open_records(url)
     views = open_views(url, records)
-    accounts = Accounts(records)
     mind = organisation_with_a_chain(records, "Mind")
-    person(accounts, mind.organisation_id, MANAGER, Role.MANAGER)
-    person(accounts, mind.organisation_id, EVALUATOR, Role.EVALUATOR)
-    app = create_app(records, views, web=True)
-    evaluator = TestClient(app)  # the manager's client runs the app's lifespan
-    with TestClient(app) as manager:
-        sign_in(manager, MANAGER)
-        sign_in(evaluator, EVALUATOR)
-        yield Site(
-            records, manager, evaluator, mind.organisation_id, mind.initiative_id
-        )
-    views.close()
-    records.close()
+    for email, role in ((MANAGER, Role.MANAGER), (EVALUATOR, Role.EVALUATOR)):
+        person(Accounts(records), mind.organisation_id, email, role)
+    try:
+        yield records, mind, create_app(records, views, web=True, **options)
+    finally:
+        views.close()
+        records.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with mind_with_people(tmp_path) as (records, mind, app):
+        evaluator = TestClient(app)  # the manager's client runs the app's lifespan
+        with TestClient(app) as manager:
+            sign_in(manager, MANAGER)
+            sign_in(evaluator, EVALUATOR)
+            yield Site(
+                records, manager, evaluator, mind.organisation_id, mind.initiative_id
+            )
 
 
 # A workbook of a few bytes that spans the whole sheet
@@ -284,3 +295,25 @@ def test_a_sheet_openpyxl_cannot_read_is_refused_naming_no_server_folder(
     assert refused.status_code == 400
     assert "could not be read: upload.xlsx is not an .xlsx workbook" in refused.text
     assert tempfile.gettempdir() not in refused.text
+
+
+def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> None:
+    """The metrics keep at most 200 operation labels; paths no page has are one
+    label, so a stranger's made-up paths cannot leave the pages counted as other."""
+    with mind_with_people(tmp_path, run_projections=False, metrics=True) as served:
+        app = served[2]
+        stranger, manager = TestClient(app), TestClient(app)
+        sign_in(manager, MANAGER)
+        for n in range(120):
+            stranger.get(f"/made-up-{n}")
+            manager.get(f"/made-up-too-{n}")
+            stranger.get(f"/static/made-up-{n}.css")
+        assert manager.get("/to-do").status_code == 200
+        metrics = stranger.get("/metrics").text
+        assert 'fourpi_requests_total{operation="/to-do",status="200"} 1.0' in metrics
+        assert "made-up" not in metrics
+        unknown = re.findall(
+            r'fourpi_requests_total\{operation="unknown path",status="\d+"\} (\S+)',
+            metrics,
+        )
+        assert sum(float(n) for n in unknown) == 360

@@ -24,6 +24,7 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
+from fourpi.operations.observability import note_unknown_path
 from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
@@ -481,6 +482,7 @@ PUBLIC_PATHS = (
 
 
 async def anything_else(request: Request) -> Response:
+    note_unknown_path()
     if await signed_in(request) is None:
         return RedirectResponse(SIGN_IN, status_code=303)
     return await not_found(request)

@@ -117,6 +117,7 @@ def configure_logging(
 class RequestNotes:
     role: str = "-"
     error_ids: list[str] = field(default_factory=list)
+    unknown_path: bool = False
 
 
 current_request: ContextVar[RequestNotes | None] = ContextVar(
@@ -129,6 +130,13 @@ def note_role(role: object | None) -> None:
     notes = current_request.get()
     if notes is not None:
         notes.role = str(role) if role is not None else "anonymous"
+
+
+def note_unknown_path() -> None:
+    """The request's path is no page's: counted in the metrics as UNKNOWN_PATH."""
+    notes = current_request.get()
+    if notes is not None:
+        notes.unknown_path = True
 
 
 def note_error_id(error_id: str) -> None:
@@ -289,6 +297,7 @@ class StoreCollector:
 
 SECRET_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{24,}$")
 UNSAFE_IN_LOG = re.compile(r"[\x00-\x20\x7f-\xa0\u2028\u2029]")
+UNKNOWN_PATH = "unknown path"
 CLIENT_WENT_AWAY = 499
 """The status logged for a request whose client left before any answer: nginx's."""
 UUID_SEGMENT = re.compile(
@@ -394,7 +403,12 @@ class RequestLog:
                 },
             )
             if self.metrics is not None:
-                self.metrics.observe(operation, status, seconds)
+                # Paths no page has are one label: a stranger's made-up paths
+                # would otherwise take every label (MAX_OPERATIONS) from the pages.
+                unknown = notes.unknown_path or status == 404
+                self.metrics.observe(
+                    UNKNOWN_PATH if unknown else operation, status, seconds
+                )
 
 
 # Readiness
