@@ -3,10 +3,11 @@
 import contextlib
 import hashlib
 import logging
+import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -527,57 +528,88 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 class BodySizeLimit:
-    """Refuses a request body larger than the limit, before any of it is parsed."""
+    """Refuses a request body larger than the limit, before any of it is parsed:
+    the API's limit, or a larger one for a path named in `larger` (the web app's
+    workbook upload). `web_refusal`, when the web app is served, answers a path
+    outside the API with a page instead of GraphQL's JSON."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        larger: Mapping[str, int] | None = None,
+        web_refusal: Callable[[int], ASGIApp] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
+        self.web_refusal = web_refusal
+
+    def limit_of(self, scope: Scope) -> int:
+        return max(self.max_bytes, self.larger.get(path_of(scope), 0))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and int(declared) > self.max_bytes
-        ):
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self.refuse(scope, receive, send)
             return
         # Read the body first, never more than the limit, so a refusal can still be
-        # sent before the app has begun to answer.
-        chunks: list[bytes] = []
-        received = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > self.max_bytes:
-                await self.refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
+        # sent before the app has begun to answer. Past the API's limit (an upload)
+        # it waits on disk: many uploads under way hold no more memory than posts.
+        with tempfile.SpooledTemporaryFile(max_size=self.max_bytes) as body:
+            received = 0
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > limit:
+                    await self.refuse(scope, receive, send)
+                    return
+                body.write(chunk)
+                if not message.get("more_body", False):
+                    break
+            body.seek(0)
+            delivered = False
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            async def replay() -> Message:
+                nonlocal delivered
+                if delivered:
+                    return await receive()
+                chunk = body.read(REPLAYED_CHUNK_BYTES)
+                delivered = body.tell() >= received
+                return {
+                    "type": "http.request",
+                    "body": chunk,
+                    "more_body": not delivered,
+                }
 
-        await self.app(scope, replay, send)
+            await self.app(scope, replay, send)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = refusal(
-            413, f"the request body is larger than {self.max_bytes} bytes"
-        )
+        limit = self.limit_of(scope)
+        if self.web_refusal is not None and path_of(scope) not in API_PATHS:
+            await self.web_refusal(limit)(scope, receive, send)
+            return
+        response = refusal(413, f"the request body is larger than {limit} bytes")
         await response(scope, receive, send)
+
+
+API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+REPLAYED_CHUNK_BYTES = 64 * 1024
+
+
+def path_of(scope: Scope) -> str:
+    """A request's path below the prefix a reverse proxy serves the app under."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def create_app(
@@ -639,4 +671,12 @@ def create_app(
             )
         )
     app = Starlette(routes=routes, lifespan=lifespan)
-    return RequestLog(BodySizeLimit(app, limits.max_body_bytes), counted)
+    if web:
+        from fourpi.web.app import LARGER_BODIES, too_large
+
+        limited = BodySizeLimit(
+            app, limits.max_body_bytes, larger=LARGER_BODIES, web_refusal=too_large
+        )
+    else:
+        limited = BodySizeLimit(app, limits.max_body_bytes)
+    return RequestLog(limited, counted)

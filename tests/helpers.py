@@ -3,6 +3,7 @@
 import os
 import shutil
 import tempfile
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -70,3 +71,22 @@ class Store:
                     sql.Identifier(self.schema)
                 )
             )
+
+
+def post_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The ASGI scope of a POST to `path`, for a test that sends its body (or its
+    client's going away) message by message, as no HTTP client library can."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"test"), *headers],
+        "client": ("127.0.0.1", 1234),
+        "server": ("test", 80),
+    }

@@ -25,6 +25,7 @@ from tests.api import (
     has_traceback,
     write_input,
 )
+from tests.helpers import post_scope
 
 LIMITS = ApiLimits(
     # The schema's deepest path (presence.diversity.rows.share.value) is depth 4, so
@@ -181,24 +182,13 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_runs(
 async def raw_request(store: ApiStore, chunks: list[bytes], token: str) -> list[Any]:
     """The ASGI messages the app sends for a POST whose body comes in chunks, with no
     Content-Length (as with Transfer-Encoding: chunked)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"test"),
+    scope = post_scope(
+        "/graphql",
+        [
             (b"content-type", b"application/json"),
             (b"authorization", f"Bearer {token}".encode()),
         ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("test", 80),
-    }
+    )
     incoming = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)

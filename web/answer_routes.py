@@ -16,6 +16,7 @@ reads as one that does not exist.
 """
 
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -45,6 +46,9 @@ from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of
 
 PREFIX = "/answers"
+DIGITS = re.compile(r"[0-9]{1,100}")
+"""A number as a parameter may give it: ASCII digits (str.isdigit takes "²", which
+int does not), not so many that int refuses them (past 4,300)."""
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
 
 templates.env.globals.update(
@@ -76,7 +80,7 @@ def parse_moment(text: str | None) -> Moment:
     """A log position, or a time with its zone; None for now."""
     if text is None:
         return None
-    if text.isdigit():
+    if DIGITS.fullmatch(text):
         return int(text)
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -108,7 +112,7 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
         )
     cycle_text = text_of(request, "cycle")
     if cycle_text is not None and not (
-        cycle_text.isdigit() and 0 < int(cycle_text) < 10_000
+        DIGITS.fullmatch(cycle_text) and 0 < int(cycle_text) < 10_000
     ):
         raise BadParameter("cycle", "must be a cycle number from 1")
     period_from, period_to = parse_date(request, "from"), parse_date(request, "to")

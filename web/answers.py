@@ -8,6 +8,7 @@ module without its value, so no table, chart, download or report can carry it; w
 shown in its place is worded in one place, `hidden_text`.
 """
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -419,12 +420,12 @@ def periods(first: dt.date, last: dt.date) -> list[tuple[str, dt.date, dt.date]]
     quarters; at most FEEDBACK_BUCKETS, the latest kept."""
     quarters: list[tuple[str, dt.date, dt.date]] = []
     year, quarter = first.year, (first.month - 1) // 3
-    while dt.date(year, 3 * quarter + 1, 1) <= last:
+    while (year, quarter) <= (last.year, (last.month - 1) // 3):
         start = dt.date(year, 3 * quarter + 1, 1)
-        next_year, next_quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
-        end = dt.date(next_year, 3 * next_quarter + 1, 1) - dt.timedelta(days=1)
+        last_month = 3 * quarter + 3  # not the next quarter's eve: 9999 has none
+        end = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
         quarters.append((f"{year} Q{quarter + 1}", start, end))
-        year, quarter = next_year, next_quarter
+        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
     if len(quarters) <= FEEDBACK_BUCKETS:
         return quarters
     years = [

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fourpi.accounts import Accounts, SessionLimits, SignInRefused, invitation_link
 from fourpi.config import ApiLimits
@@ -24,6 +24,7 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
+from fourpi.operations.observability import note_unknown_path
 from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
@@ -55,6 +56,34 @@ async def refused(request: Request) -> Response:
 
 async def not_found(request: Request) -> Response:
     return await render(request, "not_found.html", status_code=404)
+
+
+LARGER_BODIES = {"/workbook": workbook_upload.LARGEST_BODY_BYTES}
+"""The pages that take a post larger than the API's limit (FOURPI_MAX_BODY_BYTES):
+fourpi.graphql.app.BodySizeLimit lets these through."""
+
+
+def too_large(largest: int) -> ASGIApp:
+    """What answers a post larger than its page takes, read no further: a page
+    saying how large it may be."""
+
+    async def page(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        upload = largest >= workbook_upload.LARGEST_UPLOAD_BYTES
+        context = {
+            "largest": size_of(largest),
+            "largest_file": upload and size_of(workbook_upload.LARGEST_UPLOAD_BYTES),
+        }
+        response = await render(request, "too_large.html", context, status_code=413)
+        await response(scope, receive, send)
+
+    return SecurityHeaders(page)
+
+
+def size_of(count: int) -> str:
+    if count >= 2**20:
+        return f"{count / 2**20:.0f} MB"
+    return f"{count // 1000:,} KB" if count >= 1000 else f"{count:,} bytes"
 
 
 def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
@@ -453,6 +482,7 @@ PUBLIC_PATHS = (
 
 
 async def anything_else(request: Request) -> Response:
+    note_unknown_path()
     if await signed_in(request) is None:
         return RedirectResponse(SIGN_IN, status_code=303)
     return await not_found(request)

@@ -18,6 +18,8 @@ from fourpi.workbook.files import WorkbookUnreadable
 
 LARGEST_UPLOAD_BYTES = 10 * 1024 * 1024
 """Far beyond an organisation's year of records; a larger upload is refused unread."""
+LARGEST_BODY_BYTES = LARGEST_UPLOAD_BYTES + 64 * 1024
+"""The upload's whole post: the file, and room for the form's other fields."""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

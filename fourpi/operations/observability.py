@@ -117,6 +117,7 @@ def configure_logging(
 class RequestNotes:
     role: str = "-"
     error_ids: list[str] = field(default_factory=list)
+    unknown_path: bool = False
 
 
 current_request: ContextVar[RequestNotes | None] = ContextVar(
@@ -129,6 +130,13 @@ def note_role(role: object | None) -> None:
     notes = current_request.get()
     if notes is not None:
         notes.role = str(role) if role is not None else "anonymous"
+
+
+def note_unknown_path() -> None:
+    """The request's path is no page's: counted in the metrics as UNKNOWN_PATH."""
+    notes = current_request.get()
+    if notes is not None:
+        notes.unknown_path = True
 
 
 def note_error_id(error_id: str) -> None:
@@ -288,6 +296,10 @@ class StoreCollector:
 
 
 SECRET_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{24,}$")
+UNSAFE_IN_LOG = re.compile(r"[\x00-\x20\x7f-\xa0\u2028\u2029]")
+UNKNOWN_PATH = "unknown path"
+CLIENT_WENT_AWAY = 499
+"""The status logged for a request whose client left before any answer: nginx's."""
 UUID_SEGMENT = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -296,12 +308,17 @@ UUID_SEGMENT = re.compile(
 def path_for_log(path: str) -> str:
     """The path as logs and metrics may show it: a segment that looks like a secret
     (an invitation's or a personal link's, long and random) is replaced by
-    `{secret}`, so no log line or metric label can be used to sign in."""
-    return "/".join(
-        "{secret}"
-        if SECRET_SEGMENT.match(part) and not UUID_SEGMENT.match(part)
-        else part
-        for part in path.split("/")
+    `{secret}`, so no log line or metric label can be used to sign in; a space or
+    a control character (%0A in the URL) as it was sent, so no path can begin a
+    line or a field of its own."""
+    return UNSAFE_IN_LOG.sub(
+        lambda found: f"%{ord(found.group()):02X}",
+        "/".join(
+            "{secret}"
+            if SECRET_SEGMENT.match(part) and not UUID_SEGMENT.match(part)
+            else part
+            for part in path.split("/")
+        ),
     )
 
 
@@ -330,17 +347,23 @@ class RequestLog:
         token = current_request.set(notes)
         body = bytearray()
         status = 500
+        answered = False
 
         async def reading() -> Message:
+            nonlocal status
             message = await receive()
             if message["type"] == "http.request" and len(body) < NAME_READ_BYTES:
                 body.extend(message.get("body", b"")[: NAME_READ_BYTES - len(body)])
+            if message["type"] == "http.disconnect" and not answered:
+                status = CLIENT_WENT_AWAY
             return message
 
         async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
+            nonlocal status, answered
+            if message["type"] == "http.response.start" and not answered:
+                answered = True
+                if status != CLIENT_WENT_AWAY:  # else an answer to no one
+                    status = int(message["status"])
             await send(message)
 
         try:
@@ -380,7 +403,12 @@ class RequestLog:
                 },
             )
             if self.metrics is not None:
-                self.metrics.observe(operation, status, seconds)
+                # Paths no page has are one label: a stranger's made-up paths
+                # would otherwise take every label (MAX_OPERATIONS) from the pages.
+                unknown = notes.unknown_path or status == 404
+                self.metrics.observe(
+                    UNKNOWN_PATH if unknown else operation, status, seconds
+                )
 
 
 # Readiness

@@ -3,13 +3,25 @@
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.etree.ElementTree import iterparse
 
 from openpyxl import load_workbook
+from openpyxl.packaging.relationship import get_dependents, get_rels_path
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 
 PROBLEMS_HEADING = "Problems"
 """The column a rejects workbook adds; an import reads past it."""
+LARGEST_UNPACKED_BYTES = 100 * 1024 * 1024
+"""What an .xlsx file may unpack to: ten times a 10 MB upload's worth of cells."""
+LARGEST_SPAN = 1_000_000
+"""How many cells a workbook's sheets may span together, each from A1 to its last
+filled (or merged, or linked) cell: openpyxl makes every cell in that span, blank
+or not, so a few bytes naming cell XFD1048576 would otherwise fill the memory."""
+SPANNING = {"c": "r", "mergeCell": "ref", "hyperlink": "ref", "comment": "ref"}
+"""The elements (of a sheet, or of its comments) whose cells openpyxl makes."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +76,87 @@ def read_workbook(path: Path) -> list[RawSheet]:
     if path.is_dir():
         return [read_csv(file) for file in sorted(path.glob("*.csv"))]
     try:
+        check_span(path)
         workbook = load_workbook(path, data_only=False)
+    except WorkbookUnreadable:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a bad file
+        # Named as the person knows it, never by the folder it waits in (an upload's
+        # is the server's own).
+        reason = str(error).replace(str(path), path.name)
         raise WorkbookUnreadable(
-            f"{path.name} is not an .xlsx workbook fourpi can open ({error})"
+            f"{path.name} is not an .xlsx workbook fourpi can open ({reason})"
         ) from None
     try:
         return [read_worksheet(sheet) for sheet in workbook.worksheets]
     finally:
         workbook.close()
+
+
+def check_span(path: Path) -> None:
+    """Refuse, before openpyxl unpacks it, a workbook that would take more memory
+    than its records could need: one that unpacks to more than
+    LARGEST_UNPACKED_BYTES, or whose sheets span more than LARGEST_SPAN cells."""
+    reader = ExcelReader(path, read_only=True)
+    try:
+        unpacked = sum(member.file_size for member in reader.archive.infolist())
+        if unpacked > LARGEST_UNPACKED_BYTES:
+            raise WorkbookUnreadable(
+                f"{path.name} unpacks to {unpacked // 2**20:,} MB, more than the "
+                f"{LARGEST_UNPACKED_BYTES // 2**20} MB a workbook may hold"
+            )
+        reader.read_manifest()
+        reader.read_workbook()
+        spanned = 0
+        for sheet, relationship in reader.parser.find_sheets():
+            parts = [relationship.target]
+            rels_path = get_rels_path(relationship.target)  # type: ignore[no-untyped-call]
+            if rels_path in reader.valid_files:
+                dependents = get_dependents(reader.archive, rels_path)
+                parts += [d.target for d in dependents if d.TargetMode != "External"]
+            rows = columns = 0
+            for part in parts:
+                if part in reader.valid_files:
+                    with reader.archive.open(part) as source:
+                        last_row, last_column = last_cell_of(source)
+                    rows, columns = max(rows, last_row), max(columns, last_column)
+            spanned += rows * columns
+            if spanned > LARGEST_SPAN:
+                raise WorkbookUnreadable(
+                    f"sheet {sheet.name!r} reaches row {rows:,} and column "
+                    f"{columns:,}, and the sheets span more than {LARGEST_SPAN:,} "
+                    "cells from A1 to their last filled cell: delete the rows and "
+                    "columns beyond the records"
+                )
+    finally:
+        reader.archive.close()
+
+
+def last_cell_of(source: IO[bytes]) -> tuple[int, int]:
+    """The furthest row and column a sheet's (or its comments') cells reach, read
+    as openpyxl reads them: a cell without a reference follows the one before."""
+    last_row = last_column = row = column = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        tag = element.tag.rpartition("}")[2]
+        if event == "start":
+            if tag == "row":
+                given = element.get("r")
+                row, column = (int(given) if given else row + 1), 0
+            continue
+        reference = element.get(SPANNING.get(tag, ""))
+        if tag == "c" and not reference:
+            column += 1
+            last_row, last_column = max(last_row, row), max(last_column, column)
+        elif tag == "c" and reference:
+            cell_row, column = coordinate_to_tuple(reference)
+            last_row, last_column = max(last_row, cell_row), max(last_column, column)
+        elif reference:
+            _, _, max_column, max_row = range_boundaries(reference)
+            last_row = max(last_row, max_row or 0)
+            last_column = max(last_column, max_column or 0)
+        if tag in ("c", "row"):
+            element.clear()
+    return last_row, last_column
 
 
 def read_worksheet(worksheet: Any) -> RawSheet:

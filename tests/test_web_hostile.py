@@ -1,0 +1,319 @@
+"""The web app under requests the forms never send: a few bytes of workbook that name a far cell, posts past the API's body limit, answer pages asked for odd slices and moments, paths that would write lines of their own into the request log, clients that leave mid-post; each gets a 400 or 413 naming what was wrong (or is logged as it happened), never a 500 and never a server that fills its memory."""
+
+import asyncio
+import io
+import logging
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from fourpi.accounts import Accounts
+from fourpi.bootstrap import open_records, open_views
+from fourpi.domain.access import Role
+from fourpi.graphql.app import create_app
+from tests.helpers import log_position, post_scope
+from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
+
+MANAGER = "manager@mind.example"
+EVALUATOR = "evaluator@mind.example"
+
+
+@dataclass
+class Site:
+    records: Any
+    manager: TestClient
+    evaluator: TestClient
+    organisation_id: UUID
+    initiative_id: UUID
+
+
+@contextmanager
+def mind_with_people(tmp_path: Path, **options: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """An organisation with a chain, its manager and its evaluator, and the whole
+    HTTP app over it (create_app's options): the records, the organisation, the app."""
+    url = f"sqlite:///{tmp_path}/hostile.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records)
+    mind = organisation_with_a_chain(records, "Mind")
+    for email, role in ((MANAGER, Role.MANAGER), (EVALUATOR, Role.EVALUATOR)):
+        person(Accounts(records), mind.organisation_id, email, role)
+    try:
+        yield records, mind, create_app(records, views, web=True, **options)
+    finally:
+        views.close()
+        records.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with mind_with_people(tmp_path) as (records, mind, app):
+        evaluator = TestClient(app)  # the manager's client runs the app's lifespan
+        with TestClient(app) as manager:
+            sign_in(manager, MANAGER)
+            sign_in(evaluator, EVALUATOR)
+            yield Site(
+                records, manager, evaluator, mind.organisation_id, mind.initiative_id
+            )
+
+
+# A workbook of a few bytes that spans the whole sheet
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def xlsx(sheet: str, **more: bytes) -> bytes:
+    """A workbook with one sheet, People, whose XML (inside <worksheet>) is given."""
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{PACKAGE}/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+        'package.relationships+xml"/><Default Extension="xml" ContentType='
+        '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main'
+        '+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet'
+        '+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{PACKAGE}/relationships">'
+        f'<Relationship Id="rId1" Type="{OFFICE}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
+        '<sheet name="People" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE}/'
+        f'relationships"><Relationship Id="rId1" Type="{OFFICE}/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}">{sheet}</worksheet>',
+    }
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        for name, data in more.items():
+            archive.writestr(name, data)
+    return content.getvalue()
+
+
+KEY_CELL = '<row r="1"><c r="A1" t="inlineStr"><is><t>Key</t></is></c></row>'
+SPANNING_WORKBOOKS = {
+    "a filled cell at XFD1048576": xlsx(
+        f'<sheetData>{KEY_CELL}<row r="1048576"><c r="XFD1048576" t="n">'
+        "<v>1</v></c></row></sheetData>"
+    ),
+    "a cell without a reference after one at XFC1048576": xlsx(
+        f'<sheetData>{KEY_CELL}<row r="1048576"><c r="XFC1048576"><v>1</v></c>'
+        "<c><v>2</v></c></row></sheetData>"
+    ),
+    "cells A1:XFD1048576 merged": xlsx(
+        f'<sheetData>{KEY_CELL}</sheetData><mergeCells count="1">'
+        '<mergeCell ref="A1:XFD1048576"/></mergeCells>'
+    ),
+    "a link on A1:XFD1048576": xlsx(
+        f'<sheetData>{KEY_CELL}</sheetData><hyperlinks><hyperlink ref="A1:XFD1048576"'
+        ' location="People!A1"/></hyperlinks>'
+    ),
+}
+
+
+def upload(site: Site, content: bytes, action: str = "import") -> Any:
+    return site.manager.post(
+        "/workbook",
+        data={"csrf_token": csrf_token(site.manager, "/workbook"), "action": action},
+        files={"workbook": ("filled.xlsx", content)},
+    )
+
+
+@pytest.mark.parametrize("spanning", sorted(SPANNING_WORKBOOKS))
+def test_a_small_workbook_spanning_a_whole_sheet_is_refused_unread(
+    site: Site, spanning: str
+) -> None:
+    """openpyxl makes every cell from A1 to the furthest one a sheet names; a few
+    bytes naming XFD1048576 would have it make 17 billion, so such a workbook is
+    refused before it is unpacked, naming the sheet and the rule."""
+    before = log_position(site.records)
+    refused = upload(site, SPANNING_WORKBOOKS[spanning])
+    assert refused.status_code == 400
+    assert 'href="#workbook"' in refused.text
+    assert "sheet &#39;People&#39; reaches row 1,048,576" in refused.text
+    assert "more than 1,000,000 cells" in refused.text
+    assert log_position(site.records) == before
+
+
+def test_a_workbook_that_unpacks_to_more_than_100_mb_is_refused_unread(
+    site: Site,
+) -> None:
+    """17 million empty rows: a few hundred kilobytes packed, and minutes of
+    openpyxl's parsing unpacked."""
+    rows = "<row/>" * (17 * 2**20)
+    bomb = xlsx(f"<sheetData>{KEY_CELL}{rows}</sheetData>")
+    assert len(bomb) < 1024 * 1024
+    refused = upload(site, bomb)
+    assert refused.status_code == 400
+    assert "more than the 100 MB a workbook may hold" in refused.text
+
+
+# Posts larger than the API's body limit
+
+
+def test_a_workbook_larger_than_the_apis_body_limit_is_uploaded(site: Site) -> None:
+    """The upload page takes a file of up to 10 MB; the API's limit on a body
+    (FOURPI_MAX_BODY_BYTES, 100,000 bytes) is not the upload's."""
+    template = site.manager.get("/workbook/template").content
+    padded = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(template)) as source,
+        zipfile.ZipFile(padded, "w", zipfile.ZIP_STORED) as archive,
+    ):
+        for member in source.infolist():
+            archive.writestr(member, source.read(member))
+        archive.writestr("docProps/padding.bin", bytes(400_000))
+    checked = upload(site, padded.getvalue(), action="check")
+    assert checked.status_code == 200, checked.text[:300]
+    assert "No problem" in checked.text
+
+
+def test_a_post_larger_than_its_page_takes_gets_a_page_saying_how_large(
+    site: Site,
+) -> None:
+    before = log_position(site.records)
+    form = {
+        "csrf_token": csrf_token(site.manager, "/record/registerParticipant"),
+        "idempotency_key": "web:large",
+        "participant_kind": "carer",
+        "pseudonym": "x" * 200_000,
+    }
+    refused = site.manager.post("/record/registerParticipant", data=form)
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "This page takes at most 100 KB" in refused.text
+    assert "content-security-policy" in refused.headers
+    too_big = upload(site, bytes(11 * 2**20), action="check")
+    assert too_big.status_code == 413
+    assert "a file of at most 10 MB" in too_big.text
+    assert log_position(site.records) == before
+    api = site.manager.post("/graphql", content=b"x" * 200_000)
+    assert api.status_code == 413
+    assert api.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# Answer pages asked for odd slices and moments
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("as_of", "²"),
+        ("as_of", "٣"),
+        ("as_of", "9" * 5000),
+        ("cycle", "²"),
+        ("cycle", "9" * 5000),
+    ],
+)
+def test_a_number_only_str_isdigit_takes_is_refused_naming_its_parameter(
+    site: Site, parameter: str, value: str
+) -> None:
+    for path in ("/answers", f"/answers/initiatives/{site.initiative_id}"):
+        refused = site.evaluator.get(path, params={parameter: value})
+        assert refused.status_code == 400, (path, refused.text[-300:])
+        assert f"{parameter}: must be" in refused.text
+
+
+def test_answers_as_of_the_last_moment_a_date_can_name_are_answered(
+    site: Site,
+) -> None:
+    """Feedback over time is cut into quarters up to the moment asked about: the
+    last quarter of 9999 has no next one to end before."""
+    last = {"as_of": "9999-12-31T23:59:59+00:00"}
+    for path in ("/answers", "/answers/tables.xlsx"):
+        answered = site.evaluator.get(path, params=last)
+        assert answered.status_code == 200, answered.text[-300:]
+
+
+# The request log, written from what a stranger sends
+
+
+def test_a_path_cannot_write_a_line_of_its_own_into_the_request_log(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+    forged = "2026-12-07 01:00:00.000Z INFO fourpi.requests: GET / status=200"
+    stranger = TestClient(site.manager.app)
+    stranger.get("/nothing%0d%0a" + forged.replace(" ", "%20") + "%00")
+    (line,) = [r for r in caplog.records if r.name == "fourpi.requests"]
+    logged = line.getMessage()
+    assert "\n" not in logged and "\r" not in logged and "\x00" not in logged
+    assert "/nothing%0D%0A" + forged.replace(" ", "%20") + "%00" in logged
+    assert line.path == logged.split()[1]  # type: ignore[attr-defined]
+
+
+def test_a_client_that_goes_away_mid_post_is_not_logged_as_a_server_error(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No answer was sent, so none is logged: 499, as nginx logs it, and never a
+    500 a stranger could raise the error rate with."""
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+    app = site.manager.app
+    scope = post_scope(
+        "/sign-in",
+        [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", b"1000"),
+        ],
+    )
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"email=a", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    (line,) = [r for r in caplog.records if r.name == "fourpi.requests"]
+    assert line.status == 499  # type: ignore[attr-defined]
+
+
+def test_a_sheet_openpyxl_cannot_read_is_refused_naming_no_server_folder(
+    site: Site,
+) -> None:
+    broken = xlsx('<sheetData><row><c t="d"><v>99999-99-99</v></c></row></sheetData>')
+    refused = upload(site, broken)
+    assert refused.status_code == 400
+    assert "could not be read: upload.xlsx is not an .xlsx workbook" in refused.text
+    assert tempfile.gettempdir() not in refused.text
+
+
+def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> None:
+    """The metrics keep at most 200 operation labels; paths no page has are one
+    label, so a stranger's made-up paths cannot leave the pages counted as other."""
+    with mind_with_people(tmp_path, run_projections=False, metrics=True) as served:
+        app = served[2]
+        stranger, manager = TestClient(app), TestClient(app)
+        sign_in(manager, MANAGER)
+        for n in range(120):
+            stranger.get(f"/made-up-{n}")
+            manager.get(f"/made-up-too-{n}")
+            stranger.get(f"/static/made-up-{n}.css")
+        assert manager.get("/to-do").status_code == 200
+        metrics = stranger.get("/metrics").text
+        assert 'fourpi_requests_total{operation="/to-do",status="200"} 1.0' in metrics
+        assert "made-up" not in metrics
+        unknown = re.findall(
+            r'fourpi_requests_total\{operation="unknown path",status="\d+"\} (\S+)',
+            metrics,
+        )
+        assert sum(float(n) for n in unknown) == 360
