@@ -189,6 +189,12 @@ def test_an_email_in_bytes_that_are_not_utf8_is_refused(demo_url: str) -> None:
     refused(result, 2, "email", "must be text")
 
 
+def test_a_host_in_bytes_that_are_not_utf8_is_named(tmp_path) -> None:
+    """It ended in a traceback from the address lookup."""
+    result = run("serve", "--host", NOT_UTF8, "--database", f"sqlite:///{tmp_path}/s")
+    refused(result, 2, "--host", "not UTF-8")
+
+
 @pytest.mark.parametrize("port", ["65536", "99999", "-1"])
 def test_a_port_outside_the_range_is_refused_not_served_elsewhere(
     tmp_path, port: str

@@ -98,13 +98,13 @@ def parse_as_of(text: str | None) -> int | datetime | None:
         ) from None
 
 
-def organisation_text(given: str) -> str:
-    """An --organisation as given, refused if it is not text: bytes that are not
-    UTF-8 reach a command as lone surrogates, which no store can look up."""
+def given_text(given: str, option: str) -> str:
+    """An option's value as given, refused if it is not text: bytes that are not
+    UTF-8 reach a command as lone surrogates, which no store can look up and no
+    network call can take."""
     if not is_text(given):
         raise click.BadParameter(
-            "must be text (it holds bytes that are not UTF-8)",
-            param_hint="--organisation",
+            "must be text (it holds bytes that are not UTF-8)", param_hint=option
         )
     return given
 
@@ -112,7 +112,7 @@ def organisation_text(given: str) -> str:
 def organisations_called(database: Database, given: str) -> list[UUID]:
     """The organisation of the given id, or every organisation of that exact name
     (none in a store that does not exist yet)."""
-    organisation_text(given)
+    given_text(given, "--organisation")
     try:
         return [UUID(given)]
     except ValueError:
@@ -129,7 +129,7 @@ def organisations_called(database: Database, given: str) -> list[UUID]:
 def organisation_named(database: Database, given: str, views: Any = None) -> UUID:
     """An organisation by its id, or by its exact name when that is unique; one
     that is not recorded is refused, by what was given."""
-    organisation_text(given)
+    given_text(given, "--organisation")
     own_views = views is None
     if own_views:
         views = open_views(database, existing=True)

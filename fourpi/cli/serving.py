@@ -11,6 +11,7 @@ from fourpi.cli.common import (
     check_contributor_settings,
     chosen_database,
     database_option,
+    given_text,
 )
 from fourpi.config import (
     DATABASE_URL_VARIABLE,
@@ -22,7 +23,11 @@ from fourpi.operations.observability import configure_logging
 @main.command()
 @database_option
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="The address to listen on."
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=lambda _, __, host: given_text(host, "--host"),
+    help="The address to listen on.",
 )
 @click.option(
     "--port",
