@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +30,7 @@ from fourpi.demo import DemoSummary, create_demo
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.graphql.context import Caller
+from fourpi.web import answer_routes
 from fourpi.web import answers as web
 from fourpi.web.charts import charts
 from fourpi.web.downloads import csv_of, xlsx_of
@@ -686,6 +689,46 @@ def test_downloads_and_the_report_over_http(mounted: Mounted) -> None:
     assert "<style>" not in report.text  # the pages' CSP allows no inline style
     assert str(anchor_of(mounted.demo.store.records.recorder)) in report.text
     assert mounted.demo.store.head() == head  # reading and reporting record nothing
+
+
+def test_reports_asked_for_at_once_are_made_one_at_a_time(
+    mounted: Mounted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report takes seconds of CPU: a burst of them waits its turn, rather than
+    taking every core from the other pages (`REPORTS_AT_ONCE`)."""
+    at_once, seen = 0, []
+    lock = threading.Lock()
+    made = report_html
+
+    def making(*arguments: Any, **named: Any) -> str:
+        nonlocal at_once
+        with lock:
+            at_once += 1
+            seen.append(at_once)
+        try:
+            time.sleep(0.2)  # long enough for the others to start, were they let
+            return made(*arguments, **named)
+        finally:
+            with lock:
+                at_once -= 1
+
+    monkeypatch.setattr(answer_routes, "report_html", making)
+    signed = mounted.clients["evaluator"]
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=signed.app),
+            base_url=str(signed.base_url),
+            cookies=signed.cookies,
+        ) as http:
+            return await asyncio.gather(
+                *(http.get("/answers/report.html") for _ in range(3))
+            )
+
+    responses = asyncio.run(burst())
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert all("GRIPP2" in r.text for r in responses)
+    assert seen == [1, 1, 1]
 
 
 def test_signed_out_refused_roles_and_unknown_things_on_the_answer_pages(
