@@ -4,7 +4,7 @@ import asyncio
 import weakref
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -15,18 +15,31 @@ DATABASE_CALLS_AT_ONCE = 10
 """Below the 15 connections each eventsourcing datastore pools: more would wait for a
 connection and fail after its timeout, where waiting here only queues."""
 
-_limiters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter]" = (
-    weakref.WeakKeyDictionary()
+HEAVY_WORK_AT_ONCE = 1
+"""How many pieces of heavy work a server process does at a time: an impact report
+(seconds of CPU: its charts, then WeasyPrint's PDF) or an uploaded workbook read and
+imported (up to some 500 MB for the largest allowed). A burst of them waits its turn
+in the event loop, holding no thread, rather than taking every core, or the memory,
+from the other pages."""
+
+Limiters: TypeAlias = (
+    "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter]"
 )
+_limiters: Limiters = weakref.WeakKeyDictionary()
+_heavy_limiters: Limiters = weakref.WeakKeyDictionary()
+
+
+def _of_this_loop(limiters: Limiters, at_once: int) -> CapacityLimiter:
+    """The limiter of this event loop (tests run several loops, one after another)."""
+    loop = asyncio.get_running_loop()
+    limiter = limiters.get(loop)
+    if limiter is None:
+        limiter = limiters[loop] = CapacityLimiter(at_once)
+    return limiter
 
 
 def database_calls() -> CapacityLimiter:
-    """The limiter of this event loop (tests run several loops, one after another)."""
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = CapacityLimiter(DATABASE_CALLS_AT_ONCE)
-    return limiter
+    return _of_this_loop(_limiters, DATABASE_CALLS_AT_ONCE)
 
 
 async def run_in_thread(function: Callable[[], T]) -> T:
@@ -35,3 +48,13 @@ async def run_in_thread(function: Callable[[], T]) -> T:
 
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     return await run_in_thread(partial(function, *args, **kwargs))
+
+
+async def in_heavy_thread(
+    function: Callable[..., T], /, *args: Any, **kwargs: Any
+) -> T:
+    """As `in_thread`, for heavy work: HEAVY_WORK_AT_ONCE at a time."""
+    limiter = _of_this_loop(_heavy_limiters, HEAVY_WORK_AT_ONCE)
+    return await anyio.to_thread.run_sync(
+        partial(function, *args, **kwargs), limiter=limiter
+    )

@@ -695,7 +695,7 @@ def test_reports_asked_for_at_once_are_made_one_at_a_time(
     mounted: Mounted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A report takes seconds of CPU: a burst of them waits its turn, rather than
-    taking every core from the other pages (`REPORTS_AT_ONCE`)."""
+    taking every core from the other pages (`HEAVY_WORK_AT_ONCE`)."""
     at_once, seen = 0, []
     lock = threading.Lock()
     made = report_html

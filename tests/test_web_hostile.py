@@ -5,6 +5,8 @@ import io
 import logging
 import re
 import tempfile
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,12 +15,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
+from fourpi.web import workbook_upload
 from tests.helpers import log_position, post_scope
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
@@ -157,6 +161,53 @@ def test_a_workbook_that_unpacks_to_more_than_100_mb_is_refused_unread(
     refused = upload(site, bomb)
     assert refused.status_code == 400
     assert "more than the 100 MB a workbook may hold" in refused.text
+
+
+def test_workbooks_uploaded_at_once_are_read_one_at_a_time(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The largest workbook allowed takes some 500 MB to read: a burst of uploads
+    waits its turn rather than each taking as much at once (`HEAVY_WORK_AT_ONCE`)."""
+    at_once, seen = 0, []
+    lock = threading.Lock()
+    read = workbook_upload.checked
+
+    def reading(*arguments: Any) -> Any:
+        nonlocal at_once
+        with lock:
+            at_once += 1
+            seen.append(at_once)
+        try:
+            time.sleep(0.2)  # long enough for the others to start, were they let
+            return read(*arguments)
+        finally:
+            with lock:
+                at_once -= 1
+
+    monkeypatch.setattr(workbook_upload, "checked", reading)
+    template = site.manager.get("/workbook/template").content
+    token = csrf_token(site.manager, "/workbook")
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=site.manager.app),
+            base_url=str(site.manager.base_url),
+            cookies=site.manager.cookies,
+        ) as http:
+            return await asyncio.gather(
+                *(
+                    http.post(
+                        "/workbook",
+                        data={"csrf_token": token, "action": "check"},
+                        files={"workbook": ("filled.xlsx", template)},
+                    )
+                    for _ in range(3)
+                )
+            )
+
+    responses = asyncio.run(burst())
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert seen == [1, 1, 1]
 
 
 # Posts larger than the API's body limit

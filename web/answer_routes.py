@@ -21,13 +21,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from fourpi.domain.errors import RecordNotFound
 from fourpi.domain.vocabulary import ImpactArea
+from fourpi.threads import in_heavy_thread
 from fourpi.web.answers import (
     AnswerError,
     Answers,
@@ -51,10 +51,6 @@ DIGITS = re.compile(r"[0-9]{1,100}")
 """A number as a parameter may give it: ASCII digits (str.isdigit takes "²", which
 int does not), not so many that int refuses them (past 4,300)."""
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
-REPORTS_AT_ONCE = 1
-"""How many impact reports a server process makes at a time: one takes seconds of
-CPU (its charts, then WeasyPrint's PDF), so a burst of them asked at once waits its
-turn rather than taking every core from the other pages."""
 
 templates.env.globals.update(
     shown=shown, is_hidden=lambda cell: isinstance(cell, Hidden)
@@ -222,11 +218,7 @@ def report(form: str) -> Make:
                 return report_html(answers, records, anchor, linked=True)
             return pdf_of(report_html(answers, records, anchor))
 
-        if not hasattr(request.app.state, "reports"):
-            request.app.state.reports = anyio.CapacityLimiter(REPORTS_AT_ONCE)
-        document = await anyio.to_thread.run_sync(
-            made, limiter=request.app.state.reports
-        )
+        document = await in_heavy_thread(made)
         if form == "html":
             return HTMLResponse(document)
         return attachment(document, "application/pdf", file_name(answers, "pdf"))

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fourpi.privacy.visibility import WRITERS_OF_RECORDS
-from fourpi.threads import in_thread
+from fourpi.threads import in_heavy_thread, in_thread
 from fourpi.web.page import Page
 from fourpi.web.pages import render
 from fourpi.web.sessions import SignedIn, accounts_of
@@ -89,7 +89,7 @@ async def upload(request: Request, live: SignedIn) -> Response:
         )
     dry_run = form.get("action") != "import"
     try:
-        report = await in_thread(
+        report = await in_heavy_thread(
             checked,
             accounts_of(request).records,
             live.account.organisation_id,
