@@ -3,6 +3,9 @@
 import os
 import shutil
 import tempfile
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -90,3 +93,26 @@ def post_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         "client": ("127.0.0.1", 1234),
         "server": ("test", 80),
     }
+
+
+def counting_at_once(
+    function: Callable[..., Any], seen: list[int]
+) -> Callable[..., Any]:
+    """The function, noting in `seen` how many calls of it are under way as each
+    begins; each waits long enough for others to begin, were they let."""
+    at_once = 0
+    lock = threading.Lock()
+
+    def counted(*arguments: Any, **named: Any) -> Any:
+        nonlocal at_once
+        with lock:
+            at_once += 1
+            seen.append(at_once)
+        try:
+            time.sleep(0.2)
+            return function(*arguments, **named)
+        finally:
+            with lock:
+                at_once -= 1
+
+    return counted

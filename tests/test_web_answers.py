@@ -7,8 +7,6 @@ import datetime as dt
 import io
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -37,6 +35,7 @@ from fourpi.web.downloads import csv_of, xlsx_of
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from tests.api import ApiStore, client, data_of, graphql
 from tests.conftest import IN_CI
+from tests.helpers import counting_at_once
 from tests.web import TestClient, organisation_with_a_chain, person, sign_in
 
 ROLES = {
@@ -696,23 +695,10 @@ def test_reports_asked_for_at_once_are_made_one_at_a_time(
 ) -> None:
     """A report takes seconds of CPU: a burst of them waits its turn, rather than
     taking every core from the other pages (`HEAVY_WORK_AT_ONCE`)."""
-    at_once, seen = 0, []
-    lock = threading.Lock()
-    made = report_html
-
-    def making(*arguments: Any, **named: Any) -> str:
-        nonlocal at_once
-        with lock:
-            at_once += 1
-            seen.append(at_once)
-        try:
-            time.sleep(0.2)  # long enough for the others to start, were they let
-            return made(*arguments, **named)
-        finally:
-            with lock:
-                at_once -= 1
-
-    monkeypatch.setattr(answer_routes, "report_html", making)
+    seen: list[int] = []
+    monkeypatch.setattr(
+        answer_routes, "report_html", counting_at_once(report_html, seen)
+    )
     signed = mounted.clients["evaluator"]
 
     async def burst() -> list[httpx.Response]:

@@ -5,8 +5,6 @@ import io
 import logging
 import re
 import tempfile
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +21,7 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
-from tests.helpers import log_position, post_scope
+from tests.helpers import counting_at_once, log_position, post_scope
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
 MANAGER = "manager@mind.example"
@@ -168,23 +166,10 @@ def test_workbooks_uploaded_at_once_are_read_one_at_a_time(
 ) -> None:
     """The largest workbook allowed takes some 500 MB to read: a burst of uploads
     waits its turn rather than each taking as much at once (`HEAVY_WORK_AT_ONCE`)."""
-    at_once, seen = 0, []
-    lock = threading.Lock()
-    read = workbook_upload.checked
-
-    def reading(*arguments: Any) -> Any:
-        nonlocal at_once
-        with lock:
-            at_once += 1
-            seen.append(at_once)
-        try:
-            time.sleep(0.2)  # long enough for the others to start, were they let
-            return read(*arguments)
-        finally:
-            with lock:
-                at_once -= 1
-
-    monkeypatch.setattr(workbook_upload, "checked", reading)
+    seen: list[int] = []
+    monkeypatch.setattr(
+        workbook_upload, "checked", counting_at_once(workbook_upload.checked, seen)
+    )
     template = site.manager.get("/workbook/template").content
     token = csrf_token(site.manager, "/workbook")
 
