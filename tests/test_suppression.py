@@ -712,6 +712,8 @@ def learn(
     for entry in presence["byLevel"]:
         cell = people if scope != "all" else ("level", entry["key"])
         knowledge.see(cell, shown(entry["count"]))
+        # Only levels someone is at are listed: a listed one has at least 1.
+        knowledge.band(cell, 1, None)
     if scope != "all" and not presence["byLevel"]:
         knowledge.see(people, 0)  # no row for its level: no one at it
         knowledge.told.add(people)
@@ -758,6 +760,8 @@ def learn(
         kind, dimension = summary["respondentKind"], summary["dimension"]
         counted = ("scores", scope, kind, dimension)
         knowledge.see(counted, shown(summary["count"]))
+        # Only kinds and dimensions with a score are listed: a listed one has 1.
+        knowledge.band(counted, 1, None)
         parts = []
         for entry in summary["distribution"]:
             cell = ("score", scope, kind, dimension, entry["score"])
@@ -1084,6 +1088,38 @@ def organisation_against_initiatives(
         ],
         "anonymous": [],
         "threshold": 3,
+    }
+)
+# Found from outside, on the answer page's scores table: a respondent kind and
+# dimension is listed only when someone scored it, so a listed one has at least 1.
+# Five service users and one carer scored every dimension 3: each dimension's 6
+# answers, less the service users' visible 5 scores of 3, left the carer's row at
+# most 1, and its being listed made it exactly 1.
+@example(
+    history={
+        "initiatives": 1,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5
+        + [(0, RespondentKind.CARER, [3] * 6)],
+        "threshold": 5,
+    }
+)
+# The same with the levels: a level is listed only when someone is at it. With a
+# threshold of 2, the organisation's 2 people were one at each listed level.
+@example(
+    history={
+        "initiatives": 2,
+        "levels": [
+            InvolvementLevel.STRATEGIC,
+            InvolvementLevel.OPERATIONAL,
+            InvolvementLevel.STRATEGIC,
+        ],
+        "decision_meetings": [False] * 6,
+        "people": [someone(initiative=0), someone(initiative=1)],
+        "anonymous": [],
+        "threshold": 2,
     }
 )
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
