@@ -1222,6 +1222,67 @@ def test_past_moments_and_periods_are_withheld_from_evaluators(
             assert meetings["presence"]["meetings"] == [{"standard": standard}] * 2
 
 
+def test_a_withheld_answer_does_not_tell_which_kinds_were_scored(tmp_path: Any) -> None:
+    """Found from outside: five service users scored every dimension 3 in March and a
+    carer did in April and in May. Now, the carer's count is suppressed and at most 2
+    (7 answers less the service users' visible five 3s); the scores of April and of
+    May were withheld, but each listed the carer's row, so at least one carer answer
+    in each: 2. A withheld answer lists every respondent kind and dimension, so a
+    period in which a carer answered reads like one in which nobody did."""
+    history = {
+        "initiatives": 1,
+        "levels": LEVELS,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5,
+        "threshold": 5,
+    }
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, (initiative,) = record_history(store.records, history)
+        for answered_on in (date(2024, 4, 1), date(2024, 5, 1)):
+            store.records.record_process_experience(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                respondent_kind=RespondentKind.CARER,
+                stage=QuestionnaireStage.IN_FLIGHT,
+                scores=dict.fromkeys(ProcessDimension, 3),
+                answered_on=answered_on,
+                actor=ACTOR,
+            )
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        query = (
+            "query($slice: SliceInput, $asOf: AsOfInput) { processExperience("
+            "slice: $slice, asOf: $asOf) { peopleFigures scores { respondentKind "
+            "dimension count { value suppressed } mean { numerator } distribution "
+            "{ score count { value suppressed } } } } }"
+        )
+        hidden = {"value": None, "suppressed": True}
+        every = [
+            {
+                "respondentKind": kind,
+                "dimension": dimension,
+                "count": hidden,
+                "mean": None,
+                "distribution": [{"score": s, "count": hidden} for s in range(1, 6)],
+            }
+            for kind in RESPONDENT_KINDS
+            for dimension in DIMENSIONS
+        ]
+        for variables in (
+            {"slice": {"periodFrom": "2024-04-01", "periodTo": "2024-04-30"}},
+            {"slice": {"periodFrom": "2024-05-01", "periodTo": "2024-05-31"}},
+            {"slice": {"periodFrom": "2024-06-01", "periodTo": "2024-06-30"}},
+            {"slice": {"cycle": 1}},
+            {"asOf": {"position": store.head() - 1}},
+        ):
+            answer = call(store, query, variables, token=evaluator)
+            assert answer["processExperience"] == {
+                "peopleFigures": "WITHHELD",
+                "scores": every,
+            }, variables
+
+
 def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> None:
     organisation = records.register_organisation(name="Mind in Town", actor="admin")
     assert records.organisation(organisation).suppression_threshold == 5
