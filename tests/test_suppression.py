@@ -448,6 +448,19 @@ def someone(**fields: Any) -> dict[str, Any]:
     }
 
 
+def quiet(**fields: Any) -> dict[str, Any]:
+    """A history of one strategic initiative with no meeting for decisions, no one
+    in it and no answer, but for the fields given."""
+    return {
+        "initiatives": 1,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [],
+        "threshold": 5,
+    } | fields
+
+
 histories = st.fixed_dictionaries(
     {
         "initiatives": st.integers(1, 3),
@@ -1096,31 +1109,20 @@ def organisation_against_initiatives(
 # answers, less the service users' visible 5 scores of 3, left the carer's row at
 # most 1, and its being listed made it exactly 1.
 @example(
-    history={
-        "initiatives": 1,
-        "levels": [InvolvementLevel.STRATEGIC] * 3,
-        "decision_meetings": [False] * 6,
-        "people": [],
-        "anonymous": [(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5
-        + [(0, RespondentKind.CARER, [3] * 6)],
-        "threshold": 5,
-    }
+    history=quiet(
+        anonymous=[(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5
+        + [(0, RespondentKind.CARER, [3] * 6)]
+    )
 )
 # The same with the levels: a level is listed only when someone is at it. With a
 # threshold of 2, the organisation's 2 people were one at each listed level.
 @example(
-    history={
-        "initiatives": 2,
-        "levels": [
-            InvolvementLevel.STRATEGIC,
-            InvolvementLevel.OPERATIONAL,
-            InvolvementLevel.STRATEGIC,
-        ],
-        "decision_meetings": [False] * 6,
-        "people": [someone(initiative=0), someone(initiative=1)],
-        "anonymous": [],
-        "threshold": 2,
-    }
+    history=quiet(
+        initiatives=2,
+        levels=[InvolvementLevel.STRATEGIC, InvolvementLevel.OPERATIONAL] * 2,
+        people=[someone(initiative=0), someone(initiative=1)],
+        threshold=2,
+    )
 )
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
     tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
@@ -1222,6 +1224,19 @@ def test_past_moments_and_periods_are_withheld_from_evaluators(
             assert meetings["presence"]["meetings"] == [{"standard": standard}] * 2
 
 
+SCORES_QUERY = """
+query($slice: SliceInput, $asOf: AsOfInput) {
+  processExperience(slice: $slice, asOf: $asOf) {
+    peopleFigures
+    scores {
+      respondentKind dimension count { value suppressed } mean { numerator }
+      distribution { score count { value suppressed } }
+    }
+  }
+}
+"""
+
+
 def test_a_withheld_answer_does_not_tell_which_kinds_were_scored(tmp_path: Any) -> None:
     """Found from outside: five service users scored every dimension 3 in March and a
     carer did in April and in May. Now, the carer's count is suppressed and at most 2
@@ -1229,14 +1244,7 @@ def test_a_withheld_answer_does_not_tell_which_kinds_were_scored(tmp_path: Any) 
     May were withheld, but each listed the carer's row, so at least one carer answer
     in each: 2. A withheld answer lists every respondent kind and dimension, so a
     period in which a carer answered reads like one in which nobody did."""
-    history = {
-        "initiatives": 1,
-        "levels": LEVELS,
-        "decision_meetings": [False] * 6,
-        "people": [],
-        "anonymous": [(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5,
-        "threshold": 5,
-    }
+    history = quiet(anonymous=[(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5)
     with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
         organisation, (initiative,) = record_history(store.records, history)
         for answered_on in (date(2024, 4, 1), date(2024, 5, 1)):
@@ -1251,12 +1259,6 @@ def test_a_withheld_answer_does_not_tell_which_kinds_were_scored(tmp_path: Any) 
             )
         evaluator = store.token(organisation, Role.EVALUATOR)
         store.views.catch_up()
-        query = (
-            "query($slice: SliceInput, $asOf: AsOfInput) { processExperience("
-            "slice: $slice, asOf: $asOf) { peopleFigures scores { respondentKind "
-            "dimension count { value suppressed } mean { numerator } distribution "
-            "{ score count { value suppressed } } } } }"
-        )
         hidden = {"value": None, "suppressed": True}
         every = [
             {
@@ -1276,7 +1278,7 @@ def test_a_withheld_answer_does_not_tell_which_kinds_were_scored(tmp_path: Any) 
             {"slice": {"cycle": 1}},
             {"asOf": {"position": store.head() - 1}},
         ):
-            answer = call(store, query, variables, token=evaluator)
+            answer = call(store, SCORES_QUERY, variables, token=evaluator)
             assert answer["processExperience"] == {
                 "peopleFigures": "WITHHELD",
                 "scores": every,
