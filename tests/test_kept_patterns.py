@@ -20,7 +20,12 @@ from fourpi.projections.disclosure import people_table, suppressed_cells
 from fourpi.projections.evaluate import people_figures
 from tests.api import ApiStore, api_store
 from tests.helpers import ACTOR
-from tests.test_suppression import histories, record_history, service_user_in
+from tests.test_suppression import (
+    histories,
+    quiet,
+    record_history,
+    service_user_in,
+)
 
 # One write after another: some change no count of people (a person registered
 # who takes no part yet), some change counts (a role, a declaration), and a new
@@ -115,16 +120,8 @@ def test_a_kept_pattern_is_the_full_pattern_after_every_write(
 def test_a_write_that_changes_no_count_reuses_the_pattern(tmp_path: Any) -> None:
     """Registering someone who takes no part yet changes no count: the pattern is
     taken from the last table, not worked out again."""
-    history = {
-        "initiatives": 1,
-        "levels": [InvolvementLevel.STRATEGIC] * 3,
-        "decision_meetings": [False] * 6,
-        "people": [],
-        "anonymous": [],
-        "threshold": 5,
-    }
     with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
-        organisation, initiatives = record_history(store.records, history)
+        organisation, initiatives = record_history(store.records, quiet())
         people: list[UUID] = []
         write(store.records, organisation, initiatives, people, ("involve", 0))
         assert_kept_is_full(store, organisation)

@@ -448,6 +448,19 @@ def someone(**fields: Any) -> dict[str, Any]:
     }
 
 
+def quiet(**fields: Any) -> dict[str, Any]:
+    """A history of one strategic initiative with no meeting for decisions, no one
+    in it and no answer, but for the fields given."""
+    return {
+        "initiatives": 1,
+        "levels": [InvolvementLevel.STRATEGIC] * 3,
+        "decision_meetings": [False] * 6,
+        "people": [],
+        "anonymous": [],
+        "threshold": 5,
+    } | fields
+
+
 histories = st.fixed_dictionaries(
     {
         "initiatives": st.integers(1, 3),
@@ -712,6 +725,8 @@ def learn(
     for entry in presence["byLevel"]:
         cell = people if scope != "all" else ("level", entry["key"])
         knowledge.see(cell, shown(entry["count"]))
+        # Only levels someone is at are listed: a listed one has at least 1.
+        knowledge.band(cell, 1, None)
     if scope != "all" and not presence["byLevel"]:
         knowledge.see(people, 0)  # no row for its level: no one at it
         knowledge.told.add(people)
@@ -758,6 +773,8 @@ def learn(
         kind, dimension = summary["respondentKind"], summary["dimension"]
         counted = ("scores", scope, kind, dimension)
         knowledge.see(counted, shown(summary["count"]))
+        # Only kinds and dimensions with a score are listed: a listed one has 1.
+        knowledge.band(counted, 1, None)
         parts = []
         for entry in summary["distribution"]:
             cell = ("score", scope, kind, dimension, entry["score"])
@@ -1086,6 +1103,27 @@ def organisation_against_initiatives(
         "threshold": 3,
     }
 )
+# Found from outside, on the answer page's scores table: a respondent kind and
+# dimension is listed only when someone scored it, so a listed one has at least 1.
+# Five service users and one carer scored every dimension 3: each dimension's 6
+# answers, less the service users' visible 5 scores of 3, left the carer's row at
+# most 1, and its being listed made it exactly 1.
+@example(
+    history=quiet(
+        anonymous=[(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5
+        + [(0, RespondentKind.CARER, [3] * 6)]
+    )
+)
+# The same with the levels: a level is listed only when someone is at it. With a
+# threshold of 2, the organisation's 2 people were one at each listed level.
+@example(
+    history=quiet(
+        initiatives=2,
+        levels=[InvolvementLevel.STRATEGIC, InvolvementLevel.OPERATIONAL] * 2,
+        people=[someone(initiative=0), someone(initiative=1)],
+        threshold=2,
+    )
+)
 def test_an_evaluator_cannot_recompute_a_suppressed_count(
     tmp_path_factory: pytest.TempPathFactory, history: dict[str, Any]
 ) -> None:
@@ -1184,6 +1222,67 @@ def test_past_moments_and_periods_are_withheld_from_evaluators(
         ):
             meetings = call(store, standards, variables, token=evaluator)
             assert meetings["presence"]["meetings"] == [{"standard": standard}] * 2
+
+
+SCORES_QUERY = """
+query($slice: SliceInput, $asOf: AsOfInput) {
+  processExperience(slice: $slice, asOf: $asOf) {
+    peopleFigures
+    scores {
+      respondentKind dimension count { value suppressed } mean { numerator }
+      distribution { score count { value suppressed } }
+    }
+  }
+}
+"""
+
+
+def test_a_withheld_answer_does_not_tell_which_kinds_were_scored(tmp_path: Any) -> None:
+    """Found from outside: five service users scored every dimension 3 in March and a
+    carer did in April and in May. Now, the carer's count is suppressed and at most 2
+    (7 answers less the service users' visible five 3s); the scores of April and of
+    May were withheld, but each listed the carer's row, so at least one carer answer
+    in each: 2. A withheld answer lists every respondent kind and dimension, so a
+    period in which a carer answered reads like one in which nobody did."""
+    history = quiet(anonymous=[(0, RespondentKind.SERVICE_USER, [3] * 6)] * 5)
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, (initiative,) = record_history(store.records, history)
+        for answered_on in (date(2024, 4, 1), date(2024, 5, 1)):
+            store.records.record_process_experience(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                respondent_kind=RespondentKind.CARER,
+                stage=QuestionnaireStage.IN_FLIGHT,
+                scores=dict.fromkeys(ProcessDimension, 3),
+                answered_on=answered_on,
+                actor=ACTOR,
+            )
+        evaluator = store.token(organisation, Role.EVALUATOR)
+        store.views.catch_up()
+        hidden = {"value": None, "suppressed": True}
+        every = [
+            {
+                "respondentKind": kind,
+                "dimension": dimension,
+                "count": hidden,
+                "mean": None,
+                "distribution": [{"score": s, "count": hidden} for s in range(1, 6)],
+            }
+            for kind in RESPONDENT_KINDS
+            for dimension in DIMENSIONS
+        ]
+        for variables in (
+            {"slice": {"periodFrom": "2024-04-01", "periodTo": "2024-04-30"}},
+            {"slice": {"periodFrom": "2024-05-01", "periodTo": "2024-05-31"}},
+            {"slice": {"periodFrom": "2024-06-01", "periodTo": "2024-06-30"}},
+            {"slice": {"cycle": 1}},
+            {"asOf": {"position": store.head() - 1}},
+        ):
+            answer = call(store, SCORES_QUERY, variables, token=evaluator)
+            assert answer["processExperience"] == {
+                "peopleFigures": "WITHHELD",
+                "scores": every,
+            }, variables
 
 
 def test_the_threshold_is_the_organisations_own(records: InvolvementRecords) -> None:
