@@ -16,8 +16,7 @@ with the inequalities no way of moving the counts can loosen taken as equations 
 pinned opens up by suppressing a neighbour. A zero may be suppressed as
 a secondary cell, so a suppressed count is any whole number from 0; all a suppressed
 count's own answer tells of it is its band, where it has one (a meeting's outcome
-against the 4PI standard: below 2, 2, or 3 or more; a row listed only when its count
-is not 0: at least 1; see `PeopleTable.bands`).
+against the 4PI standard: below 2, 2, or 3 or more; see `PeopleTable.bands`).
 A diversity category with an official grouping (the census's broad ethnic groups)
 counts the same people at both levels: each broad row is the sum of its detailed rows,
 and the pattern covers both levels at once.
@@ -154,11 +153,6 @@ STANDARD_BANDS: dict[str, tuple[int, int | None]] = {
 }
 """The service users and carers a meeting's outcome against the standard tells."""
 
-LISTED: tuple[int, int | None] = (1, None)
-"""What an onlooker knows of a count in a row an answer lists only when it is not 0
-(a level someone is at, a respondent kind and dimension someone scored): at least 1,
-as a row left out is 0 (`PeopleTable.left_out`)."""
-
 
 @dataclass(frozen=True)
 class PeopleTable:
@@ -181,8 +175,7 @@ class PeopleTable:
     shown to everyone, and tells whether its service users and carers were fewer than
     2 (0 or 1), exactly 2, or 3 or more. Such a count below the threshold is
     suppressed even when it is 0, so that 0 and 1 look the same; one whose band is a
-    single value (2) is known whatever is suppressed. A row listed only when its count
-    is not 0 tells that it is at least 1 (`LISTED`)."""
+    single value (2) is known whatever is suppressed."""
 
 
 PATTERN_SECONDS = 30.0
@@ -2400,8 +2393,6 @@ def _assembled(
         values[level(name)] = by_level.get(name, 0)
         if name not in by_level:
             left_out.add(level(name))
-        else:
-            bands[level(name)] = LISTED
         groups.append(Group(level(name), tuple(levels.get(name, ()))))
     groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
     table = PeopleTable(
@@ -2473,15 +2464,11 @@ def _people_counts(scope: UUID | None, figure: PeopleFigures) -> _Counts:
                 )
         if broad_cells:
             groups.append(Group(people(scope), tuple(broad_cells)))
-    bands: dict[Cell, tuple[int, int | None]] = {}
-    if scope is not None:
-        if presence.by_level:
-            bands[people(scope)] = LISTED  # its level's row is listed
-        else:
-            left_out.append(people(scope))  # its level's row is left out
+    if scope is not None and not presence.by_level:
+        left_out.append(people(scope))  # its level's row is left out
     values[decision_level(scope)] = presence.at_decision_making_level
     return _Counts(
-        values, groups, [(decision_level(scope), people(scope))], left_out, bands
+        values, groups, [(decision_level(scope), people(scope))], left_out, {}
     )
 
 
@@ -2528,7 +2515,6 @@ def _experience_counts(
         (respondents(scope), answers(scope)),
         (people(scope), involved(scope)),
     ]
-    bands: dict[Cell, tuple[int, int | None]] = {}
     counted = {(s.respondent_kind, s.dimension): s for s in experience.scores}
     for kind in kinds:
         for dimension in dimensions:
@@ -2536,8 +2522,6 @@ def _experience_counts(
             if summary is None:
                 left_out.append(scores(scope, kind, dimension))
                 left_out.extend(score(scope, kind, dimension, v) for v in SCORES)
-            else:
-                bands[scores(scope, kind, dimension)] = LISTED
             values[scores(scope, kind, dimension)] = (
                 0 if summary is None else summary.count
             )
@@ -2564,7 +2548,7 @@ def _experience_counts(
         if total is None:
             left_out.append(support_people(scope, kind))
         values[support_people(scope, kind)] = 0 if total is None else total.people
-    return _Counts(values, groups, at_most, left_out, bands)
+    return _Counts(values, groups, at_most, left_out, {})
 
 
 def _families(initiatives: list[UUID | None], support_kinds: list[str]) -> list[Group]:
