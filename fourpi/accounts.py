@@ -5,6 +5,7 @@ database cannot be used, and a password is hashed with argon2id.
 """
 
 import hashlib
+import math
 import os
 import secrets
 import threading
@@ -160,16 +161,31 @@ class SessionLimits:
         return cls(
             idle=timedelta(
                 minutes=positive(
-                    environ, SESSION_IDLE_VARIABLE, DEFAULT_SESSION_IDLE_MINUTES
+                    environ,
+                    SESSION_IDLE_VARIABLE,
+                    DEFAULT_SESSION_IDLE_MINUTES,
+                    timedelta(minutes=1),
                 )
             ),
             absolute=timedelta(
-                hours=positive(environ, SESSION_LIMIT_VARIABLE, DEFAULT_SESSION_HOURS)
+                hours=positive(
+                    environ,
+                    SESSION_LIMIT_VARIABLE,
+                    DEFAULT_SESSION_HOURS,
+                    timedelta(hours=1),
+                )
             ),
         )
 
 
-def positive(environ: EnvType, name: str, default: float) -> float:
+CENTURY = timedelta(days=36500)
+"""The longest a session or a link may be set to last: any longer and its expiry
+would fall beyond the dates a datetime holds."""
+
+
+def positive(environ: EnvType, name: str, default: float, unit: timedelta) -> float:
+    """A duration from the environment, as a number of units: more than 0 and at
+    most a hundred years."""
     text = environ.get(name)
     if text is None or not text.strip():
         return default
@@ -177,8 +193,13 @@ def positive(environ: EnvType, name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"{name}: must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: must be a number, not {text!r}")
     if not value > 0:
         raise ValueError(f"{name}: must be more than 0")
+    most = CENTURY / unit
+    if value > most:
+        raise ValueError(f"{name}: must be at most {most:.0f} (a hundred years)")
     return value
 
 
