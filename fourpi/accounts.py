@@ -5,6 +5,7 @@ database cannot be used, and a password is hashed with argon2id.
 """
 
 import hashlib
+import math
 import os
 import secrets
 import threading
@@ -160,16 +161,31 @@ class SessionLimits:
         return cls(
             idle=timedelta(
                 minutes=positive(
-                    environ, SESSION_IDLE_VARIABLE, DEFAULT_SESSION_IDLE_MINUTES
+                    environ,
+                    SESSION_IDLE_VARIABLE,
+                    DEFAULT_SESSION_IDLE_MINUTES,
+                    timedelta(minutes=1),
                 )
             ),
             absolute=timedelta(
-                hours=positive(environ, SESSION_LIMIT_VARIABLE, DEFAULT_SESSION_HOURS)
+                hours=positive(
+                    environ,
+                    SESSION_LIMIT_VARIABLE,
+                    DEFAULT_SESSION_HOURS,
+                    timedelta(hours=1),
+                )
             ),
         )
 
 
-def positive(environ: EnvType, name: str, default: float) -> float:
+CENTURY = timedelta(days=36500)
+"""The longest a session or a link may be set to last: any longer and its expiry
+would fall beyond the dates a datetime holds."""
+
+
+def positive(environ: EnvType, name: str, default: float, unit: timedelta) -> float:
+    """A duration from the environment, as a number of units: more than 0 and at
+    most a hundred years."""
     text = environ.get(name)
     if text is None or not text.strip():
         return default
@@ -177,8 +193,13 @@ def positive(environ: EnvType, name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"{name}: must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: must be a number, not {text!r}")
     if not value > 0:
         raise ValueError(f"{name}: must be more than 0")
+    most = CENTURY / unit
+    if value > most:
+        raise ValueError(f"{name}: must be at most {most:.0f} (a hundred years)")
     return value
 
 
@@ -448,26 +469,47 @@ class Accounts:
         """A new session for the person whose password this is; SignInRefused with
         only "wrong" or "locked" otherwise."""
         # Kept as digests: what strangers typed is no one's to read back.
-        subject_email = "email:" + digest(str(email).strip().lower())
-        subject_address = "address:" + digest(str(address))
-        if self.locked(subject_email) or self.locked(subject_address):
+        subjects = (
+            "email:" + digest(str(email).strip().lower()),
+            "address:" + digest(str(address)),
+        )
+        if any(self.locked(subject) for subject in subjects):
+            raise SignInRefused(LOCKED)
+        # Counted as failed before the password is checked, and taken back if it was
+        # right: guesses sent at once then get no more than five checks between them.
+        attempted = self.count_failure(subjects)
+        if any(self.locked(subject, besides=attempted) for subject in subjects):
+            self.take_back(subjects, attempted)
             raise SignInRefused(LOCKED)
         account = self.password_matches(email, password)
         if account is None:
-            self.tables.run(
-                "DELETE FROM {sign_in_failures} WHERE failed_at < ?",
-                (now() - 2 * LOCKOUT).isoformat(),
-            )
-            for subject in (subject_email, subject_address):
-                self.tables.run(
-                    "INSERT INTO {sign_in_failures} (subject, failed_at) VALUES (?, ?)",
-                    subject,
-                    now().isoformat(),
-                )
-            if self.locked(subject_email) or self.locked(subject_address):
+            if any(self.locked(subject) for subject in subjects):
                 raise SignInRefused(LOCKED)
             raise SignInRefused(WRONG)
+        self.take_back(subjects, attempted)
         return self.start_session(account.id)
+
+    def count_failure(self, subjects: tuple[str, ...]) -> datetime:
+        attempted = now()
+        self.tables.run(
+            "DELETE FROM {sign_in_failures} WHERE failed_at < ?",
+            (attempted - 2 * LOCKOUT).isoformat(),
+        )
+        for subject in subjects:
+            self.tables.run(
+                "INSERT INTO {sign_in_failures} (subject, failed_at) VALUES (?, ?)",
+                subject,
+                attempted.isoformat(),
+            )
+        return attempted
+
+    def take_back(self, subjects: tuple[str, ...], attempted: datetime) -> None:
+        for subject in subjects:
+            self.tables.run(
+                "DELETE FROM {sign_in_failures} WHERE subject = ? AND failed_at = ?",
+                subject,
+                attempted.isoformat(),
+            )
 
     def password_matches(self, email: str, password: str) -> Account | None:
         try:
@@ -489,9 +531,10 @@ class Accounts:
         account = self.account(account_id)
         return None if account.disabled or not account.joined else account
 
-    def locked(self, subject: str) -> bool:
+    def locked(self, subject: str, besides: datetime | None = None) -> bool:
         """Whether 5 failures within 15 minutes, the last of them less than 15
-        minutes ago, lock this subject out."""
+        minutes ago, lock this subject out (not counting the attempt made at
+        `besides`, whose password is yet to be checked)."""
         since = now() - 2 * LOCKOUT
         failed = sorted(
             datetime.fromisoformat(str(row["failed_at"]))
@@ -502,6 +545,8 @@ class Accounts:
                 since.isoformat(),
             )
         )
+        if besides in failed:
+            failed.remove(besides)
         return any(
             failed[i + FAILURES_ALLOWED - 1] - failed[i] <= LOCKOUT
             and now() < failed[i + FAILURES_ALLOWED - 1] + LOCKOUT

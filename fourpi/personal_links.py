@@ -29,7 +29,7 @@ PAGE_PATH = "/my-page"
 def link_days(environ: EnvType | None = None) -> float:
     """How many days a new personal link is valid ($FOURPI_PERSONAL_LINK_DAYS, 90)."""
     environ = os.environ if environ is None else environ
-    return positive(environ, LINK_DAYS_VARIABLE, DEFAULT_LINK_DAYS)
+    return positive(environ, LINK_DAYS_VARIABLE, DEFAULT_LINK_DAYS, timedelta(days=1))
 
 
 def personal_link(secret: str, environ: EnvType | None = None) -> str:

@@ -1,5 +1,6 @@
 """People's accounts: invitations work once and for 72 hours, passwords are chosen well and kept as argon2id hashes outside the log, sign-in locks after 5 failures, and sessions end when idle, when too old, at sign-out and when the account is disabled."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -151,6 +152,45 @@ def test_five_failures_for_one_account_lock_it_for_15_minutes(
     with pytest.raises(SignInRefused, match="locked"):
         accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="10.1.1.1")
     # Fifteen minutes on, the account signs in again.
+    accounts.tables.run("UPDATE {sign_in_failures} SET failed_at = '2000-01-01'")
+    assert accounts.sign_in(
+        email="pm@mind.example", password=PASSWORD, address="10.1.1.1"
+    )
+
+
+class CountedChecks(Accounts):
+    """Accounts that count the passwords they check (and check them as ever)."""
+
+    checked = 0
+
+    def password_matches(self, email, password):
+        with self.lock:
+            self.checked += 1
+        return super().password_matches(email, password)
+
+
+def test_guesses_sent_at_once_get_no_more_than_five_checks(
+    records, organisation_id
+) -> None:
+    accounts = CountedChecks(records)
+    person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+
+    def guess(attempt: int) -> str:
+        try:
+            accounts.sign_in(
+                email="pm@mind.example",
+                password=f"guess number {attempt}",
+                address=f"10.0.1.{attempt}",
+            )
+        except SignInRefused as refusal:
+            return str(refusal)
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(guess, range(30)))
+    assert set(answers) <= {WRONG, LOCKED}
+    assert accounts.checked <= 5
+    # The right password still gets in once nothing locks the account.
     accounts.tables.run("UPDATE {sign_in_failures} SET failed_at = '2000-01-01'")
     assert accounts.sign_in(
         email="pm@mind.example", password=PASSWORD, address="10.1.1.1"

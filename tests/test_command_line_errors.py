@@ -391,6 +391,18 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             "1e6",
             "$FOURPI_MAX_BODY_BYTES: must be a whole number",
         ),
+        ("FOURPI_SESSION_HOURS", "twelve", "FOURPI_SESSION_HOURS: must be a number"),
+        ("FOURPI_SESSION_HOURS", "inf", "FOURPI_SESSION_HOURS: must be a number"),
+        (
+            "FOURPI_SESSION_IDLE_MINUTES",
+            "1e300",
+            "FOURPI_SESSION_IDLE_MINUTES: must be at most 52560000 (a hundred years)",
+        ),
+        (
+            "FOURPI_PERSONAL_LINK_DAYS",
+            "1e12",
+            "FOURPI_PERSONAL_LINK_DAYS: must be at most 36500 (a hundred years)",
+        ),
     ],
 )
 def test_serve_names_a_bad_setting(

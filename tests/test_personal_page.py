@@ -1,5 +1,7 @@
 """A contributor's own page over HTTP: a manager makes a personal link, the person opens it and reads what became of what they said, answers the questionnaire and the rest for themselves; revocation, expiry and erasure end access with 410; guessing is slowed to 429; one person's link reads nothing of anyone else's."""
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -249,6 +251,38 @@ def test_the_person_answers_the_questionnaire_as_their_own_answer(world) -> None
     followed = client.get(response.headers["location"])
     assert "Your answers are saved" in followed.text
     assert "You have answered 1 time" in followed.text
+
+
+def test_a_form_sent_twice_records_once(world) -> None:
+    """A double tap, or a retry on a phone's poor connection, sends the page's form
+    again as it was: its answer is recorded once; a new page's form records anew."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+
+    def page_form() -> dict[str, str]:
+        page = client.get(path).text
+        return {
+            name: html.unescape(value)
+            for name, value in re.findall(
+                r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page
+            )
+        }
+
+    answers = {
+        "questionnaire_initiative": str(world.mind.initiative_id),
+        "questionnaire_listened_to": "2",
+    }
+    form = page_form()
+    for _ in range(2):
+        response = client.post(
+            f"{path}/questionnaire", data={**form, **answers}, follow_redirects=False
+        )
+        assert response.status_code == 303
+    world.views.catch_up()
+    assert "You have answered 1 time" in client.get(path).text
+    client.post(f"{path}/questionnaire", data={**page_form(), **answers})
+    world.views.catch_up()
+    assert "You have answered 2 times" in client.get(path).text
 
 
 def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:

@@ -633,3 +633,36 @@ def test_no_form_input_makes_the_server_fail(database_url) -> None:
     finally:
         views.close()
         records.close()
+
+
+def test_a_refused_account_change_names_the_account_and_the_field(world) -> None:
+    admin = world.client()
+    sign_in(admin, "admin@mind.example")
+    token = csrf_token(admin, "/accounts")
+    manager = world.people["manager@mind.example"]
+    evaluator = world.people["evaluator@mind.example"]
+    for path, fields, named, field in [
+        (
+            f"/accounts/{manager}/role",
+            {"role": "god"},
+            "Role of manager@mind.example: must be one of",
+            f"role-{manager}",
+        ),
+        (
+            f"/accounts/{evaluator}/role",
+            {"role": "evaluator", "personal_data": "yes"},
+            "Personal data of evaluator@mind.example: evaluator tokens may not",
+            f"personal-{evaluator}",
+        ),
+        (
+            f"/accounts/{manager}/role",
+            {"role": "manager", "personal_data": "yes"},
+            "Role of manager@mind.example: is already manager",
+            f"role-{manager}",
+        ),
+    ]:
+        response = admin.post(path, data={**fields, "csrf_token": token})
+        assert response.status_code == 400
+        summary = html.unescape(response.text.split('class="error-summary__list"')[1])
+        assert f'<a href="#{field}">{named}' in summary, summary[:300]
+        assert f'id="{field}"' in response.text

@@ -416,10 +416,30 @@ async def disable(request: Request, live: SignedIn) -> Response:
             actor=live.caller.actor,
         )
     except InvalidInput as error:
-        return await accounts_page(
-            request, live, errors=[("accounts", error.rule)], status_code=400
-        )
+        return await account_refused(request, live, account_id, error)
     return RedirectResponse("/accounts", status_code=303)
+
+
+ROW_FIELDS = {"role": ("role", "Role"), "personal_data": ("personal", "Personal data")}
+"""An account's row's fields on the accounts page: the id its input has (with the
+account's id after it), and its label."""
+
+
+async def account_refused(
+    request: Request, live: SignedIn, account_id: UUID, error: InvalidInput
+) -> Response:
+    """The accounts page again, its problem naming the account and the field, and
+    linked to that field of the account's row: 400."""
+    account = await in_thread(accounts_of(request).account, account_id)
+    if error.field in ROW_FIELDS:
+        prefix, label = ROW_FIELDS[error.field]
+        problem = (
+            f"{prefix}-{account_id}",
+            f"{label} of {account.email}: {error.rule}",
+        )
+    else:
+        problem = ("accounts", f"{account.email}: {error.rule}")
+    return await accounts_page(request, live, errors=[problem], status_code=400)
 
 
 async def change_role(request: Request, live: SignedIn) -> Response:
@@ -435,9 +455,7 @@ async def change_role(request: Request, live: SignedIn) -> Response:
             actor=live.caller.actor,
         )
     except InvalidInput as error:
-        return await accounts_page(
-            request, live, errors=[("accounts", error.rule)], status_code=400
-        )
+        return await account_refused(request, live, account_id, error)
     return RedirectResponse("/accounts", status_code=303)
 
 

@@ -1,5 +1,6 @@
 """A service user's or carer's own page, opened by their personal link with no account: what became of what they said, and the forms they answer for themselves (the questionnaire, how they like to be told, their monitoring data, asking to be erased)."""
 
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -23,6 +24,7 @@ from fourpi.domain.vocabulary import (
 from fourpi.personal_links import GONE, PAGE_PATH, LinkHolder, links_of
 from fourpi.threads import in_thread
 from fourpi.web import sessions
+from fourpi.web.forms import KEY_FIELD
 from fourpi.web.pages import render
 from fourpi.web.personal_page import personal_page
 from fourpi.web.reading import live_position
@@ -147,6 +149,8 @@ async def page(
             },
             "errors": errors or [],
             "given": given or {},
+            # Sent again with a form (a double tap, a retry), it records once.
+            "key": (given or {}).get(KEY_FIELD) or secrets.token_urlsafe(18),
         },
         status_code=status_code,
     )
@@ -186,11 +190,13 @@ async def recorded(
     holder: LinkHolder,
     what: str,
     given: dict[str, Any],
-    record: Callable[[], object],
+    record: Callable[[str], object],
 ) -> Response:
-    """Record what the person gave; a refusal is shown beside its field, 400."""
+    """Record what the person gave, once for the form's key however often it is
+    sent; a refusal is shown beside its field, 400."""
+    key = given.get(KEY_FIELD) or secrets.token_urlsafe(18)
     try:
-        await in_thread(record)
+        await in_thread(record, f"{actor_of(holder)}:{what}:{key}")
     except InvalidInput as error:
         named = error.field or what
         field = FIELDS.get(named, named.replace(".", "_"))
@@ -241,7 +247,7 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
         holder,
         "questionnaire",
         given,
-        lambda: records.record_process_experience(
+        lambda key: records.record_process_experience(
             organisation_id=holder.organisation_id,
             initiative_id=initiative_id,
             participant_id=holder.participant_id,
@@ -251,6 +257,7 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
             free_text=given.get("questionnaire_free_text", ""),
             answered_on=datetime.now(UTC).date(),
             actor=actor_of(holder),
+            idempotency_key=key,
         ),
     )
 
@@ -263,7 +270,7 @@ async def telling(request: Request, holder: LinkHolder) -> Response:
         holder,
         "telling",
         given,
-        lambda: records.set_notice_preference(
+        lambda key: records.set_notice_preference(
             organisation_id=holder.organisation_id,
             participant_id=holder.participant_id,
             notice_preference=cast(NoticePreference, given.get("telling", "")),
@@ -271,6 +278,7 @@ async def telling(request: Request, holder: LinkHolder) -> Response:
             if given.get("telling") == NoticePreference.EMAIL.value
             else "",
             actor=actor_of(holder),
+            idempotency_key=key,
         ),
     )
 
@@ -287,11 +295,12 @@ async def monitoring(request: Request, holder: LinkHolder) -> Response:
         holder,
         "monitoring",
         given,
-        lambda: records.declare_monitoring_data(
+        lambda key: records.declare_monitoring_data(
             organisation_id=holder.organisation_id,
             participant_id=holder.participant_id,
             monitoring=declared,
             actor=actor_of(holder),
+            idempotency_key=key,
         ),
     )
 
@@ -308,11 +317,12 @@ async def erasure(request: Request, holder: LinkHolder) -> Response:
         holder,
         "erasure",
         given,
-        lambda: records.request_erasure(
+        lambda key: records.request_erasure(
             organisation_id=holder.organisation_id,
             participant_id=holder.participant_id,
             requested_on=datetime.now(UTC).date(),
             actor=actor_of(holder),
+            idempotency_key=key,
         ),
     )
 

@@ -228,9 +228,11 @@ def slice_options(command: F) -> F:
 
 
 def check_contributor_settings() -> None:
-    """A bad personal-link or email setting, named before anything starts."""
+    """A bad session, personal-link or email setting, named before anything starts."""
+    from fourpi.accounts import SessionLimits
     from fourpi.notices import MailSettings
     from fourpi.personal_links import link_days
 
+    SessionLimits.from_environment()
     link_days()
     MailSettings.from_environment()
