@@ -1148,6 +1148,148 @@ def test_a_row_listed_only_when_its_count_is_not_0_leaves_no_count_pinned(
     evaluator_attack(tmp_path_factory, LISTED_LEAKS[leak], listed=True)
 
 
+NARROWED = {
+    "initiatives": 2,
+    "levels": [
+        InvolvementLevel.STRATEGIC,
+        InvolvementLevel.STRATEGIC,
+        InvolvementLevel.STRATEGIC,
+    ],
+    "high_level_meetings": [False, False, False, False, False, False],
+    "decision_meetings": [False, False, False, False, False, False],
+    "people": [
+        {
+            "initiative": 0,
+            "kind": ParticipantKind.STAFF,
+            "answers": False,
+            "age_band": None,
+            "support_outside": False,
+            "decision_making": False,
+            "gender": None,
+            "meeting": None,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "sexual_orientation": None,
+            "ethnic_group": None,
+            "also": None,
+            "reserve": None,
+            "support": None,
+        },
+        {
+            "initiative": 0,
+            "also": None,
+            "kind": ParticipantKind.SERVICE_USER,
+            "decision_making": False,
+            "gender": None,
+            "ethnic_group": None,
+            "age_band": None,
+            "sexual_orientation": None,
+            "answers": False,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "meeting": None,
+            "reserve": None,
+            "support": None,
+            "support_outside": False,
+        },
+        {
+            "support": None,
+            "meeting": None,
+            "initiative": 1,
+            "also": None,
+            "answers": False,
+            "ethnic_group": None,
+            "decision_making": True,
+            "gender": None,
+            "kind": ParticipantKind.SERVICE_USER,
+            "reserve": None,
+            "sexual_orientation": None,
+            "support_outside": False,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "age_band": AgeBand.AGE_18_24,
+        },
+        {
+            "initiative": 0,
+            "answers": True,
+            "decision_making": True,
+            "ethnic_group": None,
+            "support_outside": False,
+            "meeting": None,
+            "age_band": None,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "gender": None,
+            "support": None,
+            "kind": ParticipantKind.SERVICE_USER,
+            "reserve": None,
+            "also": None,
+            "sexual_orientation": None,
+        },
+        {
+            "initiative": 0,
+            "also": None,
+            "kind": ParticipantKind.SERVICE_USER,
+            "decision_making": False,
+            "gender": None,
+            "ethnic_group": None,
+            "age_band": None,
+            "sexual_orientation": None,
+            "answers": False,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "meeting": None,
+            "reserve": None,
+            "support": None,
+            "support_outside": False,
+        },
+        {
+            "initiative": 0,
+            "sexual_orientation": None,
+            "age_band": None,
+            "kind": ParticipantKind.STAFF,
+            "answers": True,
+            "meeting": None,
+            "support_outside": False,
+            "decision_making": False,
+            "support": None,
+            "ethnic_group": None,
+            "also": None,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "reserve": None,
+            "gender": None,
+        },
+        {
+            "initiative": 0,
+            "also": None,
+            "kind": ParticipantKind.SERVICE_USER,
+            "decision_making": False,
+            "gender": None,
+            "ethnic_group": None,
+            "age_band": None,
+            "sexual_orientation": None,
+            "answers": False,
+            "scores": [1, 1, 1, 1, 1, 1],
+            "meeting": None,
+            "reserve": None,
+            "support": None,
+            "support_outside": False,
+        },
+    ],
+    "anonymous": [],
+    "threshold": 5,
+}
+"""A history the attack test drew at 60 examples (--hypothesis-seed=9): the onlooker
+narrows the organisation's 18-24 age band to 2-5, more than the relations tell with
+every count suppressed. It did so with the pattern as it was before this round too."""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: a suppressed count narrowed beyond design (not pinned); found on "
+    "7 December 2026, cause not yet known",
+)
+def test_a_history_found_at_seed_9_narrows_no_count_beyond_design(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    evaluator_attack(tmp_path_factory, NARROWED)
+
+
 def evaluator_attack(
     tmp_path_factory: pytest.TempPathFactory,
     history: dict[str, Any],
