@@ -215,6 +215,19 @@ def test_every_other_page_and_state_has_no_wcag_a_or_aa_violation(site) -> None:
     assert page.goto(f"{site.base}/initiatives/not-one").status == 404
     assert_accessible(page, "not found")
     assert_fits(page, 320, "not found at 320 px")
+    # A post larger than its page takes: the page saying so, not GraphQL's JSON.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{site.base}/sign-in")
+    with page.expect_navigation():
+        page.evaluate(
+            """() => { const form = document.querySelector('form[method="post"]');
+            const field = document.createElement('textarea');
+            field.name = 'padding'; field.value = 'x'.repeat(200000);
+            form.appendChild(field); form.submit(); }"""
+        )
+    shown(page.get_by_role("heading", name="What you sent is too large"))
+    assert_accessible(page, "too large")
+    assert_fits(page, 320, "too large at 320 px")
 
 
 def test_five_failed_sign_ins_lock_sign_in_for_15_minutes(
