@@ -1161,20 +1161,13 @@ NARROWED = quiet(
         someone(),
     ],
 )
-"""A history the attack test drew at 60 examples (--hypothesis-seed=9): the integer
-attacker puts the organisation's 18-24 age band at 2-5, where the true count, which
-fits every relation it knows, is 1. So HiGHS's integer program answered a least it
-should not have (its linear relaxation finds nothing, and `attack(whole_numbers=
-False)` passes): the attacker is wrong here, not the pattern. The same with the
-pattern as it was before 7 December 2026."""
+"""A history the attack test drew at 60 examples (--hypothesis-seed=9): HiGHS's
+integer program, with its presolve, put the organisation's 18-24 age band at 2-5,
+where the true count, which fits every relation the attacker knows, is 1. The
+attacker was wrong, not the pattern; it now checks its integer answers (`_solve` in
+tests/attacker.py)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the attacker's integer program answers a least above the true "
-    "count (HiGHS); the attacker should check its integer answers, as it does an "
-    "unbounded most",
-)
 def test_a_history_found_at_seed_9_narrows_no_count_beyond_design(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
