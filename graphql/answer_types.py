@@ -16,7 +16,7 @@ from fourpi.memo import Memo
 from fourpi.projections import answers as domain
 from fourpi.projections import disclosure as cells
 from fourpi.projections.disclosure import Cell, Disclosure
-from fourpi.projections.evaluate import AWAITING_RESPONSE, NOT_ASSESSED, SCORES
+from fourpi.projections.evaluate import AWAITING_RESPONSE, NOT_ASSESSED
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -569,10 +569,10 @@ class ProcessExperience(Answered):
         description="How this answer's counts of people are shown to the caller."
     )
     scores: list[ScoreSummary] = strawberry.field(
-        description="One summary for each respondent kind and dimension with any "
-        "score, by respondent kind and then dimension, each in its vocabulary's order. "
-        "Where the counts are withheld (peopleFigures WITHHELD), one for every "
-        "respondent kind and dimension, so that which were scored tells nothing."
+        description="One summary for every respondent kind and dimension, a count "
+        "of 0 and no mean where nobody scored it, by respondent kind and then "
+        "dimension, each in its vocabulary's order: which were scored tells nothing "
+        "about a suppressed count."
     )
     answers: PeopleCount = strawberry.field(
         description="How many process-experience answers are in the slice."
@@ -616,40 +616,16 @@ def score_summary(
     )
 
 
-def every_score_summary(
-    summaries: tuple[domain.ScoreSummary, ...],
-) -> list[domain.ScoreSummary]:
-    """A summary for every respondent kind and dimension, those no one scored with
-    no scores: where the counts are withheld, which kinds and dimensions were scored
-    would tell that a withheld count is not 0, and periods that each list a row
-    would add up to a suppressed count now."""
-    given = {(s.respondent_kind, s.dimension): s for s in summaries}
-    every = [
-        given.pop(
-            (kind.value, dimension.value),
-            domain.ScoreSummary(
-                kind.value, dimension.value, 0, Fraction(0), dict.fromkeys(SCORES, 0)
-            ),
-        )
-        for kind in enums.RespondentKind
-        for dimension in enums.ProcessDimension
-    ]
-    return every + list(given.values())
-
-
 def process_experience(
     report: domain.ImpactReport, disclosure: Disclosure = cells.EXACT
 ) -> ProcessExperience:
     answer = report.process_experience
     scope = report.slice.initiative_id
-    summaries = (
-        every_score_summary(answer.scores) if disclosure.withheld else answer.scores
-    )
     return ProcessExperience(
         position=report.position,
         moment=report.moment,
         people_figures=people_figures(disclosure),
-        scores=[score_summary(summary, scope, disclosure) for summary in summaries],
+        scores=[score_summary(summary, scope, disclosure) for summary in answer.scores],
         answers=people_count(disclosure, cells.answers(scope), answer.answers),
         involved=people_count(disclosure, cells.involved(scope), answer.involved),
         respondents=people_count(
@@ -911,11 +887,15 @@ class Presence(Answered):
     )
     level_counts: list[LevelCount] = strawberry.field(
         description="Distinct service users and carers involved, by the level of the "
-        "initiative they hold a role in; only non-zero counts appear." + SUPPRESSIBLE
+        "initiative they hold a role in: every level for the organisation, the "
+        "initiative's own level for an initiative, 0 where nobody is (which levels "
+        "are listed tells nothing about a suppressed count)." + SUPPRESSIBLE
     )
     by_level: list[PeopleByKey] = strawberry.field(
         description="Distinct service users and carers involved, by the level of the "
-        "initiative they hold a role in; only non-zero counts appear." + SUPPRESSIBLE,
+        "initiative they hold a role in: every level for the organisation, the "
+        "initiative's own level for an initiative, 0 where nobody is (which levels "
+        "are listed tells nothing about a suppressed count)." + SUPPRESSIBLE,
         deprecation_reason="Keyed by lower-case strings: use levelCounts, keyed by the "
         "InvolvementLevel enum.",
     )

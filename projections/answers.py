@@ -166,19 +166,22 @@ class ScoreSummary:
     """One respondent kind's scores on one dimension.
 
     distribution: how many gave each score, always with the keys 1 to 5.
+    mean: None when nobody gave a score.
     """
 
     respondent_kind: str
     dimension: str
     count: int
-    mean: Fraction
+    mean: Fraction | None
     distribution: dict[int, int]
 
 
 @dataclass(frozen=True)
 class ProcessExperienceAnswer:
-    """scores: one summary for each (respondent kind, dimension) with any score, ordered
-    by respondent kind and then dimension, each in its vocabulary's order.
+    """scores: one summary for every (respondent kind, dimension), 0 where nobody
+    scored it, ordered by respondent kind and then dimension, each in its
+    vocabulary's order. Listing only those someone scored would tell that a
+    suppressed count is not 0.
     answers: how many process-experience answers are in the slice.
     involved: how many people are involved (see the module docstring).
     respondents: how many of those involved gave at least one answer in the slice.
@@ -290,7 +293,8 @@ class CategoryDiversity:
 @dataclass(frozen=True)
 class PresenceAnswer:
     """by_level: distinct service users and carers involved, by the level of the
-    initiative they hold a role in; only non-zero counts appear.
+    initiative they hold a role in: every level for the organisation, and an
+    initiative's own level for it, 0 where nobody is.
     at_decision_making_level: distinct service users and carers holding a role, active
     in the slice, that is at a decision-making level.
     at_decision_making_meetings: distinct service users and carers who attended a

@@ -165,10 +165,12 @@ class PeopleTable:
     decision-making level are among the people counted, the respondents among those
     who answered): (part, whole)."""
     left_out: frozenset[Cell] = frozenset()
-    """Counts an answer leaves out when there is nothing to count (a process-experience
-    summary no one answered, a kind of support never given, a level no one is at, an
-    initiative's level when no service user or carer holds a role in it): leaving a
-    row out shows it is 0, so these are never suppressed."""
+    """Counts that are 0 whatever is suppressed, so never suppressed: those an answer
+    leaves out when there is nothing to count (a kind of support never given in a
+    scope; leaving a row out shows it is 0) and the organisation's levels that no
+    initiative is at. Answers list every level and every respondent kind and
+    dimension, 0 where nobody is: were they listed only when someone is, a listed
+    row whose count is suppressed would be known to be at least 1."""
     bands: Mapping[Cell, tuple[int, int | None]] = field(default_factory=dict)
     """What an onlooker knows of a count whatever else is shown: the least and the
     most it can be (None: no most). A meeting's outcome against the 4PI standard is
@@ -931,8 +933,7 @@ class _Pattern:
         """Add to `shown` every cell the cells left out determine through the groups
         whatever else is shown: the one unknown member of a group that adds up, a
         total whose parts are all zeros, the parts of a total of 0. Suppressing such
-        a cell (say an initiative's count of answers, when no one answered and so
-        every summary is left out) would hide nothing. A total that may be more than
+        a cell (say a part of a total of 0) would hide nothing. A total that may be more than
         its parts' sum (`Group.at_least`) is not given away by parts of 0: an
         initiative's answers are not 0 because no one scored one dimension."""
         shown = self.shown
@@ -2391,9 +2392,12 @@ def _assembled(
     by_level = {} if organisation is None else organisation.presence.by_level
     for name in sorted(set(levels) | set(by_level)):
         values[level(name)] = by_level.get(name, 0)
+        if name in levels:
+            groups.append(Group(level(name), tuple(levels[name])))
+        else:
+            left_out.add(level(name))  # no initiative at it: 0, whoever is involved
         if name not in by_level:
             left_out.add(level(name))
-        groups.append(Group(level(name), tuple(levels.get(name, ()))))
     groups.append(Group(people(None), tuple(level(name) for name in sorted(levels))))
     table = PeopleTable(
         values, tuple(groups), tuple(at_most), frozenset(left_out), bands

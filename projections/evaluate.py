@@ -1013,7 +1013,7 @@ def _score_summary(
         respondent_kind=respondent_kind,
         dimension=dimension,
         count=len(scores),
-        mean=Fraction(sum(scores), len(scores)),
+        mean=Fraction(sum(scores), len(scores)) if scores else None,
         distribution=distribution,
     )
 
@@ -1057,9 +1057,14 @@ def _process_experience(
 def _score_summaries(
     scores: Mapping[tuple[str, str], list[int]],
 ) -> tuple[ScoreSummary, ...]:
+    every = [
+        (kind, dimension)
+        for kind in _values(RespondentKind)
+        for dimension in _values(ProcessDimension)
+    ]
     return tuple(
-        _score_summary(kind, dimension, scores[(kind, dimension)])
-        for kind, dimension in sorted(scores, key=_score_order)
+        _score_summary(kind, dimension, scores.get((kind, dimension), ()))
+        for kind, dimension in sorted({*every, *scores}, key=_score_order)
     )
 
 
@@ -1397,6 +1402,16 @@ def _presence(
     return _presence_tallied(index, _tally(index, sliced, ()), slice, checks)
 
 
+def _levels_listed(index: _Index, slice: Slice) -> tuple[str, ...]:
+    """The levels a presence answer lists whoever is at them: every level for the
+    organisation, an initiative's own level for it. Listing only the levels someone
+    is at would tell that a suppressed count is not 0."""
+    if slice.initiative_id is None:
+        return _values(InvolvementLevel)
+    initiative = index.initiatives.get(slice.initiative_id)
+    return () if initiative is None else (str(initiative["level"]),)
+
+
 def _presence_tallied(
     index: _Index,
     tally: _Tally,
@@ -1411,8 +1426,11 @@ def _presence_tallied(
     meetings = tuple(checks)
     return PresenceAnswer(
         by_level={
-            name: len(tally.levels[name])
-            for name in _in_order(tally.levels, _values(InvolvementLevel))
+            name: len(tally.levels.get(name, ()))
+            for name in _in_order(
+                [*_levels_listed(index, slice), *tally.levels],
+                _values(InvolvementLevel),
+            )
         },
         at_decision_making_level=len(tally.decision_makers),
         at_decision_making_meetings=len(tally.at_meetings),

@@ -24,6 +24,7 @@ from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
     BeyondKind,
     CyclePhase,
+    InvolvementLevel,
     MonitoringCategory,
     ProcessDimension,
     RespondentKind,
@@ -555,16 +556,16 @@ def oracle_report(
                 for a in answers
                 if a["respondent_kind"] == str(kind) and str(dimension) in a["scores"]
             ]
-            if given:
-                scores.append(
-                    ScoreSummary(
-                        respondent_kind=str(kind),
-                        dimension=str(dimension),
-                        count=len(given),
-                        mean=Fraction(sum(given), len(given)),
-                        distribution={n: given.count(n) for n in range(1, 6)},
-                    )
+            # Every kind and dimension, scored or not.
+            scores.append(
+                ScoreSummary(
+                    respondent_kind=str(kind),
+                    dimension=str(dimension),
+                    count=len(given),
+                    mean=Fraction(sum(given), len(given)) if given else None,
+                    distribution={n: given.count(n) for n in range(1, 6)},
                 )
+            )
     roles = [r for _, r in in_log_order(known["roles"]) if role_kept(known, s, r)]
     involved = {r["participant_id"] for r in roles}
     respondents = {a["participant_id"] for a in answers} & involved
@@ -733,8 +734,16 @@ def oracle_report(
             )
         )
 
+    # Every level for the organisation, an initiative's own for it, 0 where nobody is.
+    if s.initiative_id is None:
+        listed = [str(level) for level in InvolvementLevel]
+    elif s.initiative_id in known["initiatives"]:
+        listed = [str(known["initiatives"][s.initiative_id]["level"])]
+    else:
+        listed = []  # an initiative never launched
     presence = PresenceAnswer(
-        by_level={level: len(ids) for level, ids in levels.items()},
+        by_level=dict.fromkeys(listed, 0)
+        | {level: len(ids) for level, ids in levels.items()},
         at_decision_making_level=len(
             {r["participant_id"] for r in voice_roles if r["decision_making"]}
         ),

@@ -20,6 +20,17 @@ ADDED_SINCE_RECORDED = frozenset({"broad_rows"})
 """Fields the answers gained after tests/data/demo_answers.json was recorded (the
 diversity answer's broad groups, issue 14): left out of the digests, so the demo
 is still checked against the answers the coded demo gave."""
+ROWS_OF_0_SINCE_RECORDED = frozenset({"by_level", "scores"})
+"""Lists that gained rows of 0 after the digests were recorded (every level and
+every respondent kind and dimension is listed, 0 where nobody is, so that which
+are listed tells nothing of a suppressed count): their rows of 0 are left out of
+the digests, as above."""
+
+
+def without_rows_of_0(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: count for key, count in value.items() if count != 0}
+    return tuple(row for row in value if row.count != 0)
 
 
 def workbook_names(records: Any, organisation_id: UUID) -> dict[UUID, str]:
@@ -38,7 +49,12 @@ def canonical(value: Any, names: dict[UUID, str]) -> Any:
         return names.get(value, f"unnamed {value}")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: canonical(getattr(value, f.name), names)
+            f.name: canonical(
+                without_rows_of_0(getattr(value, f.name))
+                if f.name in ROWS_OF_0_SINCE_RECORDED
+                else getattr(value, f.name),
+                names,
+            )
             for f in dataclasses.fields(value)
             if f.name not in ADDED_SINCE_RECORDED
         }

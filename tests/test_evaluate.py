@@ -5,6 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID, uuid4
 
+from fourpi.domain.vocabulary import ProcessDimension, RespondentKind
 from fourpi.projections.answers import DaySpread, ImpactReport, Slice
 from fourpi.projections.evaluate import evaluate
 from fourpi.projections.schema import TABLES, Facts, Row
@@ -634,16 +635,30 @@ def test_scores_by_kind_and_dimension_and_the_response_rate() -> None:
     answer(None, "service_user", listened_to=4)
 
     result = b.report().process_experience
+    # Every respondent kind and dimension, in vocabulary order, 0 where nobody
+    # scored it: were only those scored listed, a listed one's suppressed count
+    # would be at least 1.
     assert [(s.respondent_kind, s.dimension) for s in result.scores] == [
-        ("service_user", "listened_to"),
-        ("service_user", "supported"),
-        ("carer", "listened_to"),
-        ("staff", "listened_to"),
+        (kind.value, dimension.value)
+        for kind in RespondentKind
+        for dimension in ProcessDimension
     ]
+    scored = {
+        (s.respondent_kind, s.dimension): s.count for s in result.scores if s.count
+    }
+    assert scored == {
+        ("service_user", "listened_to"): 3,
+        ("service_user", "supported"): 1,
+        ("carer", "listened_to"): 1,
+        ("staff", "listened_to"): 1,
+    }
     listened = result.scores[0]
     assert listened.count == 3
     assert listened.mean == Fraction(13, 3)
     assert listened.distribution == {1: 0, 2: 0, 3: 0, 4: 2, 5: 1}
+    unscored = result.scores[-1]
+    assert (unscored.count, unscored.mean) == (0, None)
+    assert unscored.distribution == {1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
     assert result.answers == 5
     assert result.involved == 3
     assert result.respondents == 2
@@ -718,9 +733,21 @@ def test_presence_by_level_and_decision_making() -> None:
     b.role(community, user)
     b.role(community, carer)
     b.role(strategic, staff, decision_making=True)
+    nobody = b.initiative("operational")
     presence = b.report().presence
-    assert presence.by_level == {"community": 2, "strategic": 1}
+    # Every level, 0 where nobody is: were only those someone is at listed, a
+    # listed level's suppressed count would be at least 1.
+    assert presence.by_level == {
+        "individual_care_and_treatment": 0,
+        "community": 2,
+        "operational": 0,
+        "strategic": 1,
+        "monitoring_and_evaluation": 0,
+    }
     assert presence.at_decision_making_level == 1
+    # An initiative's own level, whoever is at it.
+    assert b.report(initiative_id=nobody).presence.by_level == {"operational": 0}
+    assert b.report(initiative_id=community).presence.by_level == {"community": 2}
 
 
 def test_diversity_counts_every_value_against_the_latest_reference() -> None:

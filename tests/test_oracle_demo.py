@@ -11,6 +11,7 @@ import pytest
 from fourpi.bootstrap import open_records
 from fourpi.demo import DemoSummary, create_demo
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.vocabulary import ProcessDimension, RespondentKind
 from fourpi.projections.answers import DaySpread, ImpactReport, Slice
 from tests.oracle import oracle_report, read_log
 
@@ -150,7 +151,8 @@ def demo_expectations() -> dict[str, Any]:
             "involved": 8,
             "respondents": 7,
             "response_rate": Fraction(7, 8),
-            # 6 service-user dimensions + 5 staff ones (staff skip payment).
+            # Scored: 6 service-user dimensions + 5 staff ones (staff skip
+            # payment); every other kind and dimension is listed with 0.
             "score_keys": (
                 *(
                     ("service_user", d)
@@ -225,7 +227,13 @@ def demo_expectations() -> dict[str, Any]:
             "transparency": Fraction(1),
             # Service users and carers holding roles: A 7 + B 5 (2 advisors,
             # 3 carers), both strategic.
-            "by_level": {"strategic": 12},
+            "by_level": {
+                "individual_care_and_treatment": 0,
+                "community": 0,
+                "operational": 0,
+                "strategic": 12,
+                "monitoring_and_evaluation": 0,
+            },
             "beyond_kinds": {
                 "service_delivery": 1,
                 "growth_of_people_involved": 1,
@@ -452,8 +460,13 @@ def assert_matches_demo(
     assert experience.involved == a["involved"]
     assert experience.respondents == a["respondents"]
     assert experience.response_rate == a["response_rate"]
+    assert [(s.respondent_kind, s.dimension) for s in experience.scores] == [
+        (str(kind), str(dimension))
+        for kind in RespondentKind
+        for dimension in ProcessDimension
+    ]
     assert (
-        tuple((s.respondent_kind, s.dimension) for s in experience.scores)
+        tuple((s.respondent_kind, s.dimension) for s in experience.scores if s.count)
         == a["score_keys"]
     )
     scores = {(s.respondent_kind, s.dimension): s for s in experience.scores}

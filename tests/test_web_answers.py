@@ -26,6 +26,7 @@ from fourpi.audit import anchor_of
 from fourpi.cli import main
 from fourpi.demo import DemoSummary, create_demo
 from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import ProcessDimension, RespondentKind
 from fourpi.graphql.app import create_app
 from fourpi.graphql.context import Caller
 from fourpi.web import answer_routes
@@ -869,6 +870,29 @@ def test_a_long_table_is_cut_saying_how_long_and_many_meetings_draw_a_distributi
     assert "300 meetings" in chart.title
     assert chart.left_out == sum(isinstance(row[4], web.Hidden) for row in many.rows)
     assert "<svg" in chart.svg()
+
+
+def test_every_kind_and_dimension_is_listed_and_nothing_scored_draws_no_chart(
+    demo: Demo,
+) -> None:
+    """The scores table lists every respondent kind and dimension, scored or not
+    (listing only those scored would tell that a hidden count is not 0); a table in
+    which nobody scored anything draws no chart, rather than an empty one."""
+    answers = demo.gather("evaluator", web.AnswerSlice())
+    scores = table(answers, "process-scores")
+    assert [row[:2] for row in scores.rows] == [
+        (web.words(kind.name), web.words(dimension.name))
+        for kind in RespondentKind
+        for dimension in ProcessDimension
+    ]
+    nothing = web.Table(
+        scores.key,
+        scores.caption,
+        scores.columns,
+        tuple((*row[:2], 0, None, 0, 0, 0, 0, 0) for row in scores.rows),
+    )
+    assert charts(answers, [nothing]) == {}
+    assert list(charts(answers, [scores])) == ["process-scores"]
 
 
 def test_the_report_anchors_its_log_on_each_backend(database_url: str) -> None:

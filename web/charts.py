@@ -203,7 +203,7 @@ def counted_chart(noun: str) -> Callable[[Answers, Table], Chart]:
     return chart
 
 
-def scores_chart(answers: Answers, table: Table) -> Chart:
+def scores_chart(answers: Answers, table: Table) -> Chart | None:
     means = [
         (mean, str(row[0]), str(row[1]))
         for row in table.rows
@@ -216,8 +216,10 @@ def scores_chart(answers: Answers, table: Table) -> Chart:
             f"Mean scores from {low[0]:.2f} ({low[2].lower()}) to "
             f"{high[0]:.2f} ({high[2].lower()}) out of 5"
         )
-    else:
+    elif hidden_count(table, (3,)):
         title = "No mean score can be shown: each is worked out from a hidden count"
+    else:
+        return None  # nobody has scored anything: nothing to draw
     spec = grouped_bars(
         title,
         values,
@@ -490,7 +492,7 @@ def cycles_chart(answers: Answers, table: Table) -> Chart:
     return Chart(table.key, title, spec, 0)
 
 
-BUILDERS: dict[str, Callable[[Answers, Table], Chart]] = {
+BUILDERS: dict[str, Callable[[Answers, Table], Chart | None]] = {
     "outcomes-by-assessment": outcomes_chart,
     "contributions-flow": flow_chart,
     "changes-by-scope": counted_chart("change"),
@@ -503,19 +505,23 @@ BUILDERS: dict[str, Callable[[Answers, Table], Chart]] = {
 }
 
 
-def builder_of(key: str) -> Callable[[Answers, Table], Chart] | None:
+def builder_of(key: str) -> Callable[[Answers, Table], Chart | None] | None:
     if key.startswith("diversity-"):
         return diversity_chart
     return BUILDERS.get(key)
 
 
 def charts(answers: Answers, tables: list[Table] | None = None) -> dict[str, Chart]:
-    """The chart of every table that has one and has rows, by table key."""
+    """The chart of every table that has one and something to draw, by table key
+    (a table with no rows has nothing, and so has the scores table when nobody has
+    scored anything)."""
     drawn = {}
     for table in all_tables(answers) if tables is None else tables:
         build = builder_of(table.key)
         if build is not None and table.rows:
-            drawn[table.key] = build(answers, table)
+            chart = build(answers, table)
+            if chart is not None:
+                drawn[table.key] = chart
     return drawn
 
 
