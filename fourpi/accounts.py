@@ -434,7 +434,9 @@ class Accounts:
         self, *, secret: str, display_name: str, password: str, confirmation: str
     ) -> tuple[str, Session]:
         """The invited person gives a display name and chooses a password; they are
-        then signed in (a new session's id, and the session)."""
+        then signed in (a new session's id, and the session). Joining again after
+        being invited again is a password reset: every earlier session of the
+        account ends, so one taken before the reset does not outlive it."""
         account = self.invitation(secret)
         if account is None:
             raise InvalidInput("invitation", "is used or expired")
@@ -452,6 +454,7 @@ class Accounts:
             raise InvalidInput("invitation", "is used or expired")
         self.set_password(account.id, password)
         self.save(account)
+        self.end_sessions_of(account.id)
         return self.start_session(account.id)
 
     def set_password(self, account_id: UUID, password: str) -> None:

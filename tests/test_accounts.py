@@ -428,3 +428,30 @@ def test_two_admins_demoting_each_other_at_once_leave_one(
                 organisation_id=organisation_id, account_id=left, actor="a"
             )
     assert admin_emails(accounts, organisation_id) == ["third@mind.example"]
+
+
+def test_joining_again_with_a_new_password_ends_every_earlier_session(
+    accounts, organisation_id
+) -> None:
+    """Inviting again and joining is how a password is reset: a session someone
+    took before the reset does not outlive it."""
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    earlier = [
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="1")[0]
+        for _ in range(2)
+    ]
+    secret = accounts.invite_again(
+        organisation_id=organisation_id, account_id=account_id, actor="admin:1"
+    )
+    assert all(accounts.session(s) is not None for s in earlier)
+    new_password = "another long passphrase"
+    joined, _ = accounts.join(
+        secret=secret,
+        display_name="Pat",
+        password=new_password,
+        confirmation=new_password,
+    )
+    assert [accounts.session(s) for s in earlier] == [None, None]
+    assert accounts.session(joined) is not None
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="2")
