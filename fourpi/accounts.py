@@ -381,8 +381,12 @@ class Accounts:
         try:
             self.records.save(account)
         except IntegrityError:
+            # The same words wherever the account is: nothing of another
+            # organisation is told (not even whether the account is here).
             raise InvalidInput(
-                "email", "already has an account: invite it again from its page"
+                "email",
+                "already has an account (an address has one, in one organisation): "
+                "if it is listed here, invite it again from its row",
             ) from None
         return account.id, self.new_invitation(account.id, organisation_id)
 

@@ -455,3 +455,24 @@ def test_joining_again_with_a_new_password_ends_every_earlier_session(
     assert accounts.session(joined) is not None
     with pytest.raises(SignInRefused):
         accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="2")
+
+
+def test_inviting_an_address_with_an_account_answers_alike_wherever_it_is(
+    accounts, records, organisation_id
+) -> None:
+    """One address has one account. Inviting an address that has one is refused
+    in the same words whether the account is this organisation's or another's,
+    and the words name nothing of the other organisation."""
+    other = records.register_organisation(name="Another trust", actor="admin")
+    invited(accounts, organisation_id, "here@mind.example")
+    elsewhere, _ = invited(accounts, other, "there@mind.example")
+    before = log_position(records)
+    answers = []
+    for email in ("here@mind.example", "there@mind.example"):
+        with pytest.raises(InvalidInput) as refusal:
+            invited(accounts, organisation_id, email)
+        answers.append(str(refusal.value))
+    assert answers[0] == answers[1]
+    assert "Another trust" not in answers[1] and str(other) not in answers[1]
+    assert str(elsewhere) not in answers[1]
+    assert log_position(records) == before
