@@ -46,6 +46,10 @@ limit if that is shorter), not at every request: a form post then writes only it
 events. The idle limit is measured from a last-seen time at most this old, so a
 session ends up to this much sooner than the limit, never later."""
 ACCOUNTS_KEPT = 1024
+REMOVAL_CLAIM_LASTS = timedelta(minutes=5)
+"""How long a claim to take away an admin keeps that admin from being counted: far
+longer than a save takes, so only a process that died mid-change leaves one behind,
+and then for no longer than this."""
 
 COMMONEST_PASSWORDS = frozenset(
     {
@@ -214,6 +218,23 @@ LOCKED = (
 )
 
 
+class LastAdmin(InvalidInput):
+    """The change would leave an organisation with no admin who can sign in."""
+
+    def __init__(self, field: str, account: "Account") -> None:
+        super().__init__(
+            field,
+            f"{account.email} is the organisation's last admin who has joined and is "
+            "not disabled, and an organisation keeps at least one: make another "
+            "account admin first",
+        )
+
+
+def counts_as_admin(account: Account) -> bool:
+    """Whether the account is an admin who can sign in and manage accounts."""
+    return account.role == Role.ADMIN and account.joined and not account.disabled
+
+
 class SecretTables:
     """The account secrets' tables, in the event store's own database."""
 
@@ -236,6 +257,7 @@ class SecretTables:
         "invitations",
         "sessions",
         "sign_in_failures",
+        "admin_removals",
     )
 
     def sql(self, statement: str) -> str:
@@ -264,6 +286,9 @@ class SecretTables:
         "NULL, csrf_token TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {sign_in_failures} (subject TEXT NOT NULL, "
         "failed_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {admin_removals} (claim TEXT PRIMARY KEY, "
+        "organisation_id TEXT NOT NULL, account_id TEXT NOT NULL, claimed_at TEXT "
+        "NOT NULL)",
     )
 
     def run(self, statement: str, *values: Any) -> None:
@@ -356,8 +381,12 @@ class Accounts:
         try:
             self.records.save(account)
         except IntegrityError:
+            # The same words wherever the account is: nothing of another
+            # organisation is told (not even whether the account is here).
             raise InvalidInput(
-                "email", "already has an account: invite it again from its page"
+                "email",
+                "already has an account (an address has one, in one organisation): "
+                "if it is listed here, invite it again from its row",
             ) from None
         return account.id, self.new_invitation(account.id, organisation_id)
 
@@ -409,7 +438,9 @@ class Accounts:
         self, *, secret: str, display_name: str, password: str, confirmation: str
     ) -> tuple[str, Session]:
         """The invited person gives a display name and chooses a password; they are
-        then signed in (a new session's id, and the session)."""
+        then signed in (a new session's id, and the session). Joining again after
+        being invited again is a password reset: every earlier session of the
+        account ends, so one taken before the reset does not outlive it."""
         account = self.invitation(secret)
         if account is None:
             raise InvalidInput("invitation", "is used or expired")
@@ -427,6 +458,7 @@ class Accounts:
             raise InvalidInput("invitation", "is used or expired")
         self.set_password(account.id, password)
         self.save(account)
+        self.end_sessions_of(account.id)
         return self.start_session(account.id)
 
     def set_password(self, account_id: UUID, password: str) -> None:
@@ -450,16 +482,67 @@ class Accounts:
         personal_data: bool,
         actor: str,
     ) -> None:
+        """A new role and grant, refused (LastAdmin) if it would leave the
+        organisation with no admin."""
         account = self.account_of(organisation_id, account_id)
+        was_admin = counts_as_admin(account)
         account.change_role(role=role, personal_data=personal_data, recorded_by=actor)
-        self.save(account)
+        self.save_keeping_an_admin(account, was_admin, "role")
 
     def disable(self, *, organisation_id: UUID, account_id: UUID, actor: str) -> None:
-        """Disable an account: its sessions end at once, its links stop working."""
+        """Disable an account: its sessions end at once, its links stop working.
+        Refused (LastAdmin) if it would leave the organisation with no admin."""
         account = self.account_of(organisation_id, account_id)
+        was_admin = counts_as_admin(account)
         account.disable(recorded_by=actor)
-        self.save(account)
+        self.save_keeping_an_admin(account, was_admin, "account_id")
         self.end_sessions_of(account.id)
+
+    def save_keeping_an_admin(
+        self, account: Account, was_admin: bool, field: str
+    ) -> None:
+        """Save a change to an account; one that takes an admin away only while
+        another admin remains.
+
+        The admin being taken away is claimed before the others are counted, and
+        every admin claimed is left out of the count: of two changes at once (two
+        admins demoting each other), the one that counts second sees both claims,
+        so at most one of them goes through, never both."""
+        if not was_admin or counts_as_admin(account):
+            self.save(account)
+            return
+        claim = secrets.token_urlsafe(16)
+        claimed = now()
+        self.tables.run(
+            "DELETE FROM {admin_removals} WHERE claimed_at < ?",
+            (claimed - REMOVAL_CLAIM_LASTS).isoformat(),
+        )
+        self.tables.run(
+            "INSERT INTO {admin_removals} (claim, organisation_id, account_id, "
+            "claimed_at) VALUES (?, ?, ?, ?)",
+            claim,
+            str(account.organisation_id),
+            str(account.id),
+            claimed.isoformat(),
+        )
+        try:
+            leaving = {
+                UUID(str(row["account_id"]))
+                for row in self.tables.rows(
+                    "SELECT account_id FROM {admin_removals} WHERE organisation_id = ? "
+                    "AND claimed_at >= ?",
+                    str(account.organisation_id),
+                    (claimed - REMOVAL_CLAIM_LASTS).isoformat(),
+                )
+            }
+            if not any(
+                counts_as_admin(other) and other.id not in leaving
+                for other in self.accounts_of(account.organisation_id)
+            ):
+                raise LastAdmin(field, account)
+            self.save(account)
+        finally:
+            self.tables.run("DELETE FROM {admin_removals} WHERE claim = ?", claim)
 
     # Signing in
 

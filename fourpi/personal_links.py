@@ -69,6 +69,8 @@ class LiveLink:
 
 GONE = "gone"
 """A link that was real: revoked, expired, or its person erased (410)."""
+TOO_MANY = "too many"
+"""Too many failed attempts from one address within the minute (429)."""
 
 
 class PersonalLinks:
@@ -165,25 +167,55 @@ class PersonalLinks:
 
     # Guessing
 
-    def refused(self, address: str) -> bool:
-        """Whether this address made 20 failed attempts within the last minute."""
+    def open(self, secret: str, address: str) -> LinkHolder | str | None:
+        """Whose page the link opens, as holder() says, for a request from this
+        address; TOO_MANY when the address made 20 failed attempts within the last
+        minute, whatever the link.
+
+        The attempt is counted as failed before the link is looked up, and taken
+        back if the link was live (or the address refused): attempts sent at once
+        then get no more than 20 look-ups between them, as sign-in guesses get no
+        more than five password checks."""
+        attempted = self.count_failure(address)
+        if self.refused(address, besides=attempted):
+            self.take_back(address, attempted)
+            return TOO_MANY
+        holder = self.holder(secret)
+        if isinstance(holder, LinkHolder):
+            self.take_back(address, attempted)
+        return holder
+
+    def refused(self, address: str, besides: datetime | None = None) -> bool:
+        """Whether this address made 20 failed attempts within the last minute (not
+        counting the attempt made at `besides`, whose link is yet to be looked up)."""
         rows = self.tables.rows(
-            "SELECT COUNT(*) AS failures FROM {link_failures} WHERE subject = ? AND "
-            "failed_at > ?",
+            "SELECT failed_at FROM {link_failures} WHERE subject = ? AND failed_at > ?",
             subject_of(address),
             (now() - ATTEMPT_WINDOW).isoformat(),
         )
-        return int(rows[0]["failures"]) >= FAILED_ATTEMPTS_ALLOWED
+        failed = [str(row["failed_at"]) for row in rows]
+        if besides is not None and besides.isoformat() in failed:
+            failed.remove(besides.isoformat())
+        return len(failed) >= FAILED_ATTEMPTS_ALLOWED
 
-    def failed(self, address: str) -> None:
+    def count_failure(self, address: str) -> datetime:
+        attempted = now()
         self.tables.run(
             "DELETE FROM {link_failures} WHERE failed_at < ?",
-            (now() - 2 * ATTEMPT_WINDOW).isoformat(),
+            (attempted - 2 * ATTEMPT_WINDOW).isoformat(),
         )
         self.tables.run(
             "INSERT INTO {link_failures} (subject, failed_at) VALUES (?, ?)",
             subject_of(address),
-            now().isoformat(),
+            attempted.isoformat(),
+        )
+        return attempted
+
+    def take_back(self, address: str, attempted: datetime) -> None:
+        self.tables.run(
+            "DELETE FROM {link_failures} WHERE subject = ? AND failed_at = ?",
+            subject_of(address),
+            attempted.isoformat(),
         )
 
 

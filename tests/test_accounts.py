@@ -1,5 +1,7 @@
 """People's accounts: invitations work once and for 72 hours, passwords are chosen well and kept as argon2id hashes outside the log, sign-in locks after 5 failures, and sessions end when idle, when too old, at sign-out and when the account is disabled."""
 
+import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -327,4 +329,150 @@ def test_an_email_address_with_control_characters_or_spaces_is_refused(
         )
     with pytest.raises(SignInRefused):
         accounts.sign_in(email=email, password=PASSWORD, address="\x00")
+    assert log_position(records) == before
+
+
+def admin_emails(accounts, organisation_id) -> list[str]:
+    return [
+        a.email
+        for a in accounts.accounts_of(organisation_id)
+        if a.role is Role.ADMIN and a.joined and not a.disabled
+    ]
+
+
+def role_changed(accounts, organisation_id, account_id, role, personal_data=False):
+    accounts.change_role(
+        organisation_id=organisation_id,
+        account_id=account_id,
+        role=role,
+        personal_data=personal_data,
+        actor="account:admin",
+    )
+
+
+def test_the_last_admin_is_kept_and_the_refusal_names_the_account_and_the_rule(
+    accounts, records, organisation_id
+) -> None:
+    """An organisation keeps an admin who has joined and is not disabled: an
+    admin invited but not yet joined, or disabled, does not count."""
+    first = person(accounts, organisation_id, "first@mind.example", Role.ADMIN)
+    invited(accounts, organisation_id, "pending@mind.example", Role.ADMIN)
+    gone = person(accounts, organisation_id, "gone@mind.example", Role.ADMIN)
+    accounts.disable(organisation_id=organisation_id, account_id=gone, actor="a")
+    before = log_position(records)
+    for change in (
+        lambda: role_changed(accounts, organisation_id, first, Role.MANAGER, True),
+        lambda: accounts.disable(
+            organisation_id=organisation_id, account_id=first, actor="a"
+        ),
+    ):
+        with pytest.raises(InvalidInput) as refusal:
+            change()
+        assert "first@mind.example is the organisation's last admin" in str(
+            refusal.value
+        )
+        assert "make another account admin first" in str(refusal.value)
+        assert log_position(records) == before
+    assert admin_emails(accounts, organisation_id) == ["first@mind.example"]
+    # The last admin's own grant may change: they stay an admin.
+    role_changed(accounts, organisation_id, first, Role.ADMIN, personal_data=True)
+    # With a second admin who has joined, the first may step down; then the
+    # second is the last.
+    second = person(accounts, organisation_id, "second@mind.example", Role.ADMIN)
+    role_changed(accounts, organisation_id, first, Role.MANAGER)
+    with pytest.raises(InvalidInput, match=r"second@mind\.example is the organisation"):
+        accounts.disable(organisation_id=organisation_id, account_id=second, actor="a")
+    assert admin_emails(accounts, organisation_id) == ["second@mind.example"]
+
+
+class SavesAtOnce(Accounts):
+    """Accounts whose saves wait (up to a second) for each other, so that two
+    changes that both pass their checks are saved together, as two requests
+    arriving at once may be."""
+
+    barrier: threading.Barrier | None = None
+
+    def save(self, account):
+        if self.barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.barrier.wait(timeout=1)
+        super().save(account)
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(
+    records, organisation_id
+) -> None:
+    accounts = SavesAtOnce(records)
+    first = person(accounts, organisation_id, "first@mind.example", Role.ADMIN)
+    second = person(accounts, organisation_id, "second@mind.example", Role.ADMIN)
+    accounts.barrier = threading.Barrier(2)
+
+    def demote(who) -> str:
+        try:
+            role_changed(accounts, organisation_id, who, Role.MANAGER)
+        except InvalidInput as refusal:
+            return str(refusal)
+        return "changed"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(demote, (first, second)))
+    accounts.barrier = None
+    # One, or (when each counts after both claimed) both, refused.
+    assert any("last admin" in answer for answer in answers), answers
+    assert len(admin_emails(accounts, organisation_id)) >= 1
+    # Nothing is left claimed: the admins left may hand over as ever.
+    person(accounts, organisation_id, "third@mind.example", Role.ADMIN)
+    for left in (first, second):
+        if accounts.account(left).role is Role.ADMIN:
+            accounts.disable(
+                organisation_id=organisation_id, account_id=left, actor="a"
+            )
+    assert admin_emails(accounts, organisation_id) == ["third@mind.example"]
+
+
+def test_joining_again_with_a_new_password_ends_every_earlier_session(
+    accounts, organisation_id
+) -> None:
+    """Inviting again and joining is how a password is reset: a session someone
+    took before the reset does not outlive it."""
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    earlier = [
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="1")[0]
+        for _ in range(2)
+    ]
+    secret = accounts.invite_again(
+        organisation_id=organisation_id, account_id=account_id, actor="admin:1"
+    )
+    assert all(accounts.session(s) is not None for s in earlier)
+    new_password = "another long passphrase"
+    joined, _ = accounts.join(
+        secret=secret,
+        display_name="Pat",
+        password=new_password,
+        confirmation=new_password,
+    )
+    assert [accounts.session(s) for s in earlier] == [None, None]
+    assert accounts.session(joined) is not None
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="2")
+
+
+def test_inviting_an_address_with_an_account_answers_alike_wherever_it_is(
+    accounts, records, organisation_id
+) -> None:
+    """One address has one account. Inviting an address that has one is refused
+    in the same words whether the account is this organisation's or another's,
+    and the words name nothing of the other organisation."""
+    other = records.register_organisation(name="Another trust", actor="admin")
+    invited(accounts, organisation_id, "here@mind.example")
+    elsewhere, _ = invited(accounts, other, "there@mind.example")
+    before = log_position(records)
+    answers = []
+    for email in ("here@mind.example", "there@mind.example"):
+        with pytest.raises(InvalidInput) as refusal:
+            invited(accounts, organisation_id, email)
+        answers.append(str(refusal.value))
+    assert answers[0] == answers[1]
+    assert "Another trust" not in answers[1] and str(other) not in answers[1]
+    assert str(elsewhere) not in answers[1]
     assert log_position(records) == before

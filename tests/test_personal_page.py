@@ -2,7 +2,10 @@
 
 import html
 import re
+import threading
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -428,6 +431,22 @@ def test_unknown_links_are_404_and_twenty_failures_a_minute_answer_429(world) ->
         (now() - timedelta(minutes=1, seconds=1)).isoformat(),
     )
     assert client.get(path).status_code == 200
+
+
+def test_guesses_sent_at_once_get_no_more_than_twenty_answers_a_minute(world) -> None:
+    """Failed link attempts are counted before the link is looked up, so guesses
+    sent together from threads cannot all pass the count before any is recorded."""
+    client = world.client()
+    start = threading.Barrier(40)
+
+    def guess(attempt: int) -> int:
+        start.wait()
+        return client.get(f"{PAGE_PATH}/{'g' * 30}{attempt}").status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = Counter(pool.map(guess, range(40)))
+    assert set(answers) <= {404, 429}, answers
+    assert answers[404] <= 20, answers
 
 
 def test_one_persons_link_reads_nothing_of_another_person_or_organisation(

@@ -666,3 +666,22 @@ def test_a_refused_account_change_names_the_account_and_the_field(world) -> None
         summary = html.unescape(response.text.split('class="error-summary__list"')[1])
         assert f'<a href="#{field}">{named}' in summary, summary[:300]
         assert f'id="{field}"' in response.text
+
+
+def test_the_last_admin_cannot_demote_themselves_on_the_accounts_page(world) -> None:
+    admin = world.client()
+    sign_in(admin, "admin@mind.example")
+    token = csrf_token(admin, "/accounts")
+    own = world.people["admin@mind.example"]
+    before = log_position(world.records)
+    response = admin.post(
+        f"/accounts/{own}/role", data={"role": "manager", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    summary = html.unescape(response.text.split('class="error-summary__list"')[1])
+    assert (
+        f'<a href="#role-{own}">Role of admin@mind.example: admin@mind.example is '
+        "the organisation's last admin"
+    ) in summary, summary[:300]
+    assert log_position(world.records) == before
+    assert world.accounts.account(own).role is Role.ADMIN

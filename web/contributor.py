@@ -21,7 +21,7 @@ from fourpi.domain.vocabulary import (
     ProcessDimension,
     QuestionnaireStage,
 )
-from fourpi.personal_links import GONE, PAGE_PATH, LinkHolder, links_of
+from fourpi.personal_links import GONE, PAGE_PATH, TOO_MANY, LinkHolder, links_of
 from fourpi.threads import in_thread
 from fourpi.web import sessions
 from fourpi.web.forms import KEY_FIELD
@@ -95,15 +95,16 @@ def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         links = links_of(request.app.state, records_of(request))
         address = address_of(request)
-        if await in_thread(links.refused, address):
+        holder = await in_thread(
+            links.open, str(request.path_params["secret"]), address
+        )
+        if holder == TOO_MANY:
             return await render(
                 request,
                 "contributor/too_many.html",
                 status_code=429,
             )
-        holder = await in_thread(links.holder, str(request.path_params["secret"]))
         if not isinstance(holder, LinkHolder):
-            await in_thread(links.failed, address)
             if holder == GONE:
                 return await render(request, "contributor/gone.html", status_code=410)
             return await render(request, "not_found.html", status_code=404)
