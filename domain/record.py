@@ -1,5 +1,6 @@
 """The base of every aggregate: a record that belongs to one organisation and says who recorded each fact."""
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
@@ -93,6 +94,32 @@ def is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+MOST_DIGITS = 100
+"""The most digits a number given as text may have: far more than any log position
+or count needs, far fewer than the 4,300 past which int() refuses in Python's words."""
+DIGITS = re.compile(f"[0-9]{{1,{MOST_DIGITS}}}")
+
+
+def parse_digits(text: str) -> int | None:
+    """The number that text writes in ASCII digits alone (1 to MOST_DIGITS of them);
+    None for any other text, for each caller to refuse in its own words. Neither
+    str.isdigit nor int() alone: isdigit takes '²', which int() then refuses, and
+    int() takes '٣' (as 3), ' 3', '+3' and '3_0'."""
+    return int(text) if DIGITS.fullmatch(text) else None
+
+
+def position_or_time(text: str) -> int | datetime | None:
+    """A moment of the log as given: a log position in digits, or an ISO time (with
+    or without its zone); None for any other text."""
+    position = parse_digits(text)
+    if position is not None:
+        return position
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:

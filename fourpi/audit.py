@@ -12,6 +12,7 @@ import orjson
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
+from fourpi.domain.record import parse_digits
 from fourpi.storage.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
 
 BATCH = 1_000
@@ -33,13 +34,13 @@ class Anchor:
 
     @classmethod
     def parse(cls, text: str) -> "Anchor":
-        position, _, chain = text.strip().partition(":")
-        # Only ASCII digits: str.isdigit takes '²', which int() then refuses.
-        if not (position.isascii() and position.isdigit()) or len(chain) != 64:
+        given, _, chain = text.strip().partition(":")
+        position = parse_digits(given)
+        if position is None or len(chain) != 64:
             raise ValueError(
                 f"anchor: {text!r} is not POSITION:SEAL as `fourpi audit anchor` prints it"
             )
-        return cls(int(position), chain.lower())
+        return cls(position, chain.lower())
 
 
 @dataclass(frozen=True)

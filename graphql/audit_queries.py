@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from strawberry.scalars import JSON
 
 from fourpi.audit import Anchor, verify
-from fourpi.domain.record import OrganisationRecord
+from fourpi.domain.record import OrganisationRecord, parse_digits
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, client_error
@@ -156,8 +156,8 @@ def position_after(cursor: str | None) -> int:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not text.startswith(CURSOR_PREFIX):
             raise ValueError(text)
-        position = int(text.removeprefix(CURSOR_PREFIX))
-        if not 0 <= position <= LARGEST_POSITION:
+        position = parse_digits(text.removeprefix(CURSOR_PREFIX))
+        if position is None or position > LARGEST_POSITION:
             raise ValueError(text)
         return position
     except ValueError:

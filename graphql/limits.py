@@ -3,6 +3,7 @@
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from fourpi.domain.record import parse_digits
 from fourpi.graphql.errors import QUERY_TOO_COSTLY
 from graphql import (
     ASTValidationRule,
@@ -219,9 +220,9 @@ def page_asked(node: FieldNode, max_page_size: int) -> int:
     """The events a page may hold: `first` when written as a number, else the most."""
     for argument in node.arguments or ():
         if argument.name.value == "first":
-            text = print_ast(argument.value)
-            if text.isdigit() and len(text) < 10:
-                return min(int(text), max_page_size)
+            first = parse_digits(print_ast(argument.value))
+            if first is not None:
+                return min(first, max_page_size)
     return max_page_size
 
 

@@ -210,12 +210,13 @@ SEAL = "a" * 64
 ARABIC_INDIC_FIVE = "\u0665"
 
 
-@pytest.mark.parametrize("position", ["²", ARABIC_INDIC_FIVE, "①"])
+@pytest.mark.parametrize("position", ["²", ARABIC_INDIC_FIVE, "①", "9" * 5_000])
 def test_an_anchor_in_digits_other_than_ascii_is_not_a_position(
     outside: Outside, demo_url: str, position: str
 ) -> None:
-    """'²' passed str.isdigit and then failed in int() with Python's own words;
-    an Arabic-Indic five was read as position 5."""
+    """'²' passed str.isdigit and then failed in int() with Python's own words, as
+    did 5,000 digits (past the 4,300 int() takes); an Arabic-Indic five was read as
+    position 5."""
     auditor = outside.store.token(outside.organisation, Role.AUDITOR)
     response = send(
         outside,
@@ -230,10 +231,11 @@ def test_an_anchor_in_digits_other_than_ascii_is_not_a_position(
     refused(result, 2, "--anchor", "is not POSITION:SEAL")
 
 
-@pytest.mark.parametrize("moment", ["²", ARABIC_INDIC_FIVE])
+@pytest.mark.parametrize("moment", ["²", ARABIC_INDIC_FIVE, "9" * 5_000])
 def test_an_as_of_in_digits_other_than_ascii_is_not_a_position(
     demo_url: str, moment: str
 ) -> None:
+    """5,000 digits were refused in Python's words (int() takes at most 4,300)."""
     result = run(
         "answers",
         "--organisation",

@@ -16,7 +16,6 @@ reads as one that does not exist.
 """
 
 import datetime as dt
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from fourpi.domain.errors import RecordNotFound
+from fourpi.domain.record import parse_digits, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.threads import in_heavy_thread
 from fourpi.web.answers import (
@@ -47,9 +47,6 @@ from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of
 
 PREFIX = "/answers"
-DIGITS = re.compile(r"[0-9]{1,100}")
-"""A number as a parameter may give it: ASCII digits (str.isdigit takes "²", which
-int does not), not so many that int refuses them (past 4,300)."""
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
 
 templates.env.globals.update(
@@ -81,16 +78,13 @@ def parse_moment(text: str | None) -> Moment:
     """A log position, or a time with its zone; None for now."""
     if text is None:
         return None
-    if DIGITS.fullmatch(text):
-        return int(text)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
+    moment = position_or_time(text)
+    if moment is None:
         raise BadParameter(
             "as_of",
             "must be a log position or a time such as 2024-05-01T12:00:00+00:00",
-        ) from None
-    if moment.tzinfo is None:
+        )
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None:
         raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
     return moment
 
@@ -112,9 +106,8 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
             "area", "must be one of " + ", ".join(a.value for a in ImpactArea)
         )
     cycle_text = text_of(request, "cycle")
-    if cycle_text is not None and not (
-        DIGITS.fullmatch(cycle_text) and 0 < int(cycle_text) < 10_000
-    ):
+    cycle = None if cycle_text is None else parse_digits(cycle_text)
+    if cycle_text is not None and not (cycle is not None and 0 < cycle < 10_000):
         raise BadParameter("cycle", "must be a cycle number from 1")
     period_from, period_to = parse_date(request, "from"), parse_date(request, "to")
     if period_from and period_to and period_from > period_to:
@@ -123,7 +116,7 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
         AnswerSlice(
             initiative_id=initiative_of(request),
             impact_area=area,
-            cycle=None if cycle_text is None else int(cycle_text),
+            cycle=cycle,
             period_from=period_from,
             period_to=period_to,
         ),

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from starlette.requests import Request
 
+from fourpi.domain.record import parse_digits
 from fourpi.domain.use_cases import Field, RecordKind, UseCase, label_of
 from fourpi.domain.vocabulary import InvolvementRole, ParticipantKind
 from fourpi.privacy.visibility import may_read_personal_data
@@ -190,10 +191,11 @@ class Choices:
     @staticmethod
     def cycle_number(value: str) -> int:
         """The cycle's number from its option (initiative:number)."""
-        _, _, number = value.partition(":")
-        if not number.isdigit():
+        _, _, given = value.partition(":")
+        number = parse_digits(given)
+        if number is None:
             raise CellError("choose a cycle from the list")
-        return int(number)
+        return number
 
 
 def label_of_role(role: str) -> str:

@@ -16,7 +16,7 @@ from fourpi.config import (
     database_from_environment,
 )
 from fourpi.domain.application import InvolvementRecords
-from fourpi.domain.record import is_text
+from fourpi.domain.record import is_text, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.privacy.keystore import PersonalKeyStore
 
@@ -88,14 +88,10 @@ def check_initiative(
 def parse_as_of(text: str | None) -> int | datetime | None:
     if text is None:
         return None
-    if text.isascii() and text.isdigit():
-        return int(text)
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"as_of: {text!r} is neither a log position nor an ISO time"
-        ) from None
+    moment = position_or_time(text)
+    if moment is None:
+        raise ValueError(f"as_of: {text!r} is neither a log position nor an ISO time")
+    return moment
 
 
 def given_text(given: str, option: str) -> str:
