@@ -275,22 +275,41 @@ def test_metrics_count_a_request(database_url: str) -> None:
 
 def test_clients_cannot_grow_the_metrics_without_end(tmp_path) -> None:
     with api_store(f"sqlite:///{tmp_path}/names.sqlite3") as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+        evaluator = store.token(mind, Role.EVALUATOR)
         app = served(store, metrics=True)
 
         async def scrape() -> str:
             async with over(app) as client:
                 for n in range(210):
                     await client.post(
-                        "/graphql", json={"query": WHO, "operationName": f"Op{n}"}
+                        "/graphql",
+                        json={"query": WHO, "operationName": f"Op{n}"},
+                        headers={"Authorization": f"Bearer {evaluator}"},
+                    )
+                # A stranger's names, with no token or a wrong one, are one label
+                # and take none of the callers' (found from outside: 200 made-up
+                # names from anyone left every real operation counted as "other").
+                for n in range(300):
+                    await client.post(
+                        "/graphql",
+                        json={"query": WHO, "operationName": f"Stranger{n}"},
+                        headers={"Authorization": "Bearer wrong"} if n % 2 else {},
                     )
                 return (await client.get("/metrics")).text
 
         text = asyncio.run(scrape())
     assert 'operation="Op199"' in text and 'operation="Op200"' not in text
+    assert "Stranger" not in text
     others = re.findall(
         r'fourpi_requests_total\{operation="other",status="\d+"\} (\S+)', text
     )
     assert sum(float(n) for n in others) == 10
+    strangers = re.findall(
+        r'fourpi_requests_total\{operation="no valid token",status="\d+"\} (\S+)',
+        text,
+    )
+    assert sum(float(n) for n in strangers) == 300
 
 
 # GraphiQL

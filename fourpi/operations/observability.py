@@ -223,8 +223,8 @@ class Metrics:
         self.registry.register(StoreCollector(views))
 
     def label(self, operation: str) -> str:
-        if operation in self.operations:
-            return operation
+        if operation in self.operations or operation in (UNKNOWN_PATH, NO_VALID_TOKEN):
+            return operation  # the labels every stranger shares are always counted
         if len(self.operations) >= self.MAX_OPERATIONS:
             return "other"
         self.operations.add(operation)
@@ -298,6 +298,10 @@ class StoreCollector:
 SECRET_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{24,}$")
 UNSAFE_IN_LOG = re.compile(r"[\x00-\x20\x7f-\xa0\u2028\u2029]")
 UNKNOWN_PATH = "unknown path"
+NO_VALID_TOKEN = "no valid token"
+"""The one label of every GraphQL request from a caller without a valid token:
+anyone can name an operation, so a stranger's names would otherwise take every
+label (Metrics.MAX_OPERATIONS) from the callers the API serves."""
 CLIENT_WENT_AWAY = 499
 """The status logged for a request whose client left before any answer: nginx's."""
 UUID_SEGMENT = re.compile(
@@ -406,9 +410,13 @@ class RequestLog:
                 # Paths no page has are one label: a stranger's made-up paths
                 # would otherwise take every label (MAX_OPERATIONS) from the pages.
                 unknown = notes.unknown_path or status == 404
-                self.metrics.observe(
-                    UNKNOWN_PATH if unknown else operation, status, seconds
-                )
+                if unknown:
+                    label = UNKNOWN_PATH
+                elif path.endswith("/graphql") and notes.role in ("-", "anonymous"):
+                    label = NO_VALID_TOKEN
+                else:
+                    label = operation
+                self.metrics.observe(label, status, seconds)
 
 
 # Readiness
