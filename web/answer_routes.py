@@ -45,6 +45,7 @@ from fourpi.web.downloads import CSV_TYPE, XLSX_TYPE, csv_of, xlsx_of
 from fourpi.web.pages import render, templates
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of
+from graphql import GRAPHQL_MAX_INT
 
 PREFIX = "/answers"
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
@@ -86,6 +87,13 @@ def parse_moment(text: str | None) -> Moment:
         )
     if isinstance(moment, dt.datetime) and moment.tzinfo is None:
         raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
+    if isinstance(moment, int) and moment > GRAPHQL_MAX_INT:
+        # The answers are asked of the API, whose Int would refuse it in its own
+        # words ("Variable '$asOf' ..."); no log reaches this far.
+        raise BadParameter(
+            "as_of",
+            f"{moment} is beyond any log position (at most {GRAPHQL_MAX_INT})",
+        )
     return moment
 
 
