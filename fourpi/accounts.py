@@ -394,9 +394,16 @@ class Accounts:
         self, *, organisation_id: UUID, account_id: UUID, actor: str
     ) -> str:
         """A new link for an account (and enabled again, if it was disabled); its
-        earlier links stop working."""
+        earlier links stop working. A disabled account's password goes with it, so
+        the account signs in again only by the new link: disabling and inviting
+        again is how an admin answers a stolen password."""
         account = self.account_of(organisation_id, account_id)
+        was_disabled = account.disabled
         account.invite_again(recorded_by=actor)
+        if was_disabled:
+            self.tables.run(
+                "DELETE FROM {passwords} WHERE account_id = ?", str(account.id)
+            )
         self.save(account)
         return self.new_invitation(account.id, organisation_id)
 

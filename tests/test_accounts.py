@@ -457,6 +457,29 @@ def test_joining_again_with_a_new_password_ends_every_earlier_session(
         accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="2")
 
 
+def test_a_disabled_account_invited_again_signs_in_only_by_its_new_link(
+    accounts, organisation_id
+) -> None:
+    """Disabling and inviting again is how an admin answers a stolen password: the
+    old password signed in again the moment the new link was made, before the
+    person had used it."""
+    account_id = person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    accounts.disable(organisation_id=organisation_id, account_id=account_id, actor="a")
+    secret = accounts.invite_again(
+        organisation_id=organisation_id, account_id=account_id, actor="a"
+    )
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="2")
+    new_password = "another long passphrase"
+    accounts.join(
+        secret=secret,
+        display_name="Pat",
+        password=new_password,
+        confirmation=new_password,
+    )
+    assert accounts.sign_in(email="pm@mind.example", password=new_password, address="3")
+
+
 def test_inviting_an_address_with_an_account_answers_alike_wherever_it_is(
     accounts, records, organisation_id
 ) -> None:

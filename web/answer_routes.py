@@ -45,9 +45,12 @@ from fourpi.web.downloads import CSV_TYPE, XLSX_TYPE, csv_of, xlsx_of
 from fourpi.web.pages import render, templates
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of
+from graphql import GRAPHQL_MAX_INT
 
 PREFIX = "/answers"
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
+MOST_CYCLES = 9_999
+"""The highest cycle number a page is asked for: far more than any initiative runs."""
 
 templates.env.globals.update(
     shown=shown, is_hidden=lambda cell: isinstance(cell, Hidden)
@@ -86,6 +89,13 @@ def parse_moment(text: str | None) -> Moment:
         )
     if isinstance(moment, dt.datetime) and moment.tzinfo is None:
         raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
+    if isinstance(moment, int) and moment > GRAPHQL_MAX_INT:
+        # The answers are asked of the API, whose Int would refuse it in its own
+        # words ("Variable '$asOf' ..."); no log reaches this far.
+        raise BadParameter(
+            "as_of",
+            f"{moment} is beyond any log position (at most {GRAPHQL_MAX_INT})",
+        )
     return moment
 
 
@@ -107,8 +117,8 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
         )
     cycle_text = text_of(request, "cycle")
     cycle = None if cycle_text is None else parse_digits(cycle_text)
-    if cycle_text is not None and not (cycle is not None and 0 < cycle < 10_000):
-        raise BadParameter("cycle", "must be a cycle number from 1")
+    if cycle_text is not None and not (cycle is not None and 0 < cycle <= MOST_CYCLES):
+        raise BadParameter("cycle", f"must be a cycle number from 1 to {MOST_CYCLES}")
     period_from, period_to = parse_date(request, "from"), parse_date(request, "to")
     if period_from and period_to and period_from > period_to:
         raise BadParameter("to", "must not be before from")
