@@ -10,7 +10,7 @@ import os
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -306,6 +306,37 @@ class SecretTables:
             cursor.execute(self.sql(statement), values)
             return list(cursor.fetchall())
 
+    def count_failure(
+        self, table: str, subjects: Iterable[str], kept: timedelta
+    ) -> datetime:
+        """An attempt counted as failed for each subject, in a table of failures
+        (subject, failed_at), before it is checked; rows older than `kept` go. Its
+        time, to take it back by (`take_back`) if it was right: attempts sent at
+        once are then counted before any of them is checked."""
+        attempted = now()
+        self.run(
+            f"DELETE FROM {{{table}}} WHERE failed_at < ?",
+            (attempted - kept).isoformat(),
+        )
+        for subject in subjects:
+            self.run(
+                f"INSERT INTO {{{table}}} (subject, failed_at) VALUES (?, ?)",
+                subject,
+                attempted.isoformat(),
+            )
+        return attempted
+
+    def take_back(
+        self, table: str, subjects: Iterable[str], attempted: datetime
+    ) -> None:
+        """The attempt made at `attempted` no longer counted as failed."""
+        for subject in subjects:
+            self.run(
+                f"DELETE FROM {{{table}}} WHERE subject = ? AND failed_at = ?",
+                subject,
+                attempted.isoformat(),
+            )
+
 
 class Accounts:
     """The use cases of people's accounts; `actor` names who does each, as events do."""
@@ -567,39 +598,17 @@ class Accounts:
             raise SignInRefused(LOCKED)
         # Counted as failed before the password is checked, and taken back if it was
         # right: guesses sent at once then get no more than five checks between them.
-        attempted = self.count_failure(subjects)
+        attempted = self.tables.count_failure("sign_in_failures", subjects, 2 * LOCKOUT)
         if any(self.locked(subject, besides=attempted) for subject in subjects):
-            self.take_back(subjects, attempted)
+            self.tables.take_back("sign_in_failures", subjects, attempted)
             raise SignInRefused(LOCKED)
         account = self.password_matches(email, password)
         if account is None:
             if any(self.locked(subject) for subject in subjects):
                 raise SignInRefused(LOCKED)
             raise SignInRefused(WRONG)
-        self.take_back(subjects, attempted)
+        self.tables.take_back("sign_in_failures", subjects, attempted)
         return self.start_session(account.id)
-
-    def count_failure(self, subjects: tuple[str, ...]) -> datetime:
-        attempted = now()
-        self.tables.run(
-            "DELETE FROM {sign_in_failures} WHERE failed_at < ?",
-            (attempted - 2 * LOCKOUT).isoformat(),
-        )
-        for subject in subjects:
-            self.tables.run(
-                "INSERT INTO {sign_in_failures} (subject, failed_at) VALUES (?, ?)",
-                subject,
-                attempted.isoformat(),
-            )
-        return attempted
-
-    def take_back(self, subjects: tuple[str, ...], attempted: datetime) -> None:
-        for subject in subjects:
-            self.tables.run(
-                "DELETE FROM {sign_in_failures} WHERE subject = ? AND failed_at = ?",
-                subject,
-                attempted.isoformat(),
-            )
 
     def password_matches(self, email: str, password: str) -> Account | None:
         try:

@@ -176,16 +176,19 @@ class PersonalLinks:
         back if the link was live (or the address refused): attempts sent at once
         then get no more than 20 look-ups between them, as sign-in guesses get no
         more than five password checks."""
-        attempted = self.count_failure(address)
+        subjects = (subject_of(address),)
+        attempted = self.tables.count_failure(
+            "link_failures", subjects, 2 * ATTEMPT_WINDOW
+        )
         if self.refused(address, besides=attempted):
-            self.take_back(address, attempted)
+            self.tables.take_back("link_failures", subjects, attempted)
             return TOO_MANY
         holder = self.holder(secret)
         if isinstance(holder, LinkHolder):
-            self.take_back(address, attempted)
+            self.tables.take_back("link_failures", subjects, attempted)
         return holder
 
-    def refused(self, address: str, besides: datetime | None = None) -> bool:
+    def refused(self, address: str, besides: datetime) -> bool:
         """Whether this address made 20 failed attempts within the last minute (not
         counting the attempt made at `besides`, whose link is yet to be looked up)."""
         rows = self.tables.rows(
@@ -194,29 +197,9 @@ class PersonalLinks:
             (now() - ATTEMPT_WINDOW).isoformat(),
         )
         failed = [str(row["failed_at"]) for row in rows]
-        if besides is not None and besides.isoformat() in failed:
+        if besides.isoformat() in failed:
             failed.remove(besides.isoformat())
         return len(failed) >= FAILED_ATTEMPTS_ALLOWED
-
-    def count_failure(self, address: str) -> datetime:
-        attempted = now()
-        self.tables.run(
-            "DELETE FROM {link_failures} WHERE failed_at < ?",
-            (attempted - 2 * ATTEMPT_WINDOW).isoformat(),
-        )
-        self.tables.run(
-            "INSERT INTO {link_failures} (subject, failed_at) VALUES (?, ?)",
-            subject_of(address),
-            attempted.isoformat(),
-        )
-        return attempted
-
-    def take_back(self, address: str, attempted: datetime) -> None:
-        self.tables.run(
-            "DELETE FROM {link_failures} WHERE subject = ? AND failed_at = ?",
-            subject_of(address),
-            attempted.isoformat(),
-        )
 
 
 def subject_of(address: str) -> str:

@@ -933,9 +933,9 @@ class _Pattern:
         """Add to `shown` every cell the cells left out determine through the groups
         whatever else is shown: the one unknown member of a group that adds up, a
         total whose parts are all zeros, the parts of a total of 0. Suppressing such
-        a cell (say a part of a total of 0) would hide nothing. A total that may be more than
-        its parts' sum (`Group.at_least`) is not given away by parts of 0: an
-        initiative's answers are not 0 because no one scored one dimension."""
+        a cell (say a part of a total of 0) would hide nothing. A total that may be
+        more than its parts' sum (`Group.at_least`) is not given away by parts of 0:
+        an initiative's answers are not 0 because no one scored one dimension."""
         shown = self.shown
         if not shown:
             return
