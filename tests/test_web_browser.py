@@ -160,6 +160,31 @@ def test_a_disabled_account_is_refused_at_its_next_request(site) -> None:
     shown(leaving.get_by_text("Email or password is wrong").first)
 
 
+def test_the_last_admin_demoting_themselves_is_refused_accessibly(site) -> None:
+    """The organisation's only admin changing their own role: the accounts page
+    again, its problem naming the account and the rule, linked to the role field,
+    and nothing changed."""
+    admin = site.page()
+    sign_in(admin, site.base, "admin@mind.example", PASSWORD)
+    admin.goto(f"{site.base}/accounts")
+    own = admin.locator("form.row-form").filter(
+        has=admin.get_by_label("Role of admin@mind.example")
+    )
+    own.get_by_label("Role of admin@mind.example").select_option("manager")
+    own.get_by_role("button", name="Change role").click()
+    shown(admin.get_by_text("There is a problem"))
+    summary = admin.locator("a[href^='#role-']").first
+    assert "Role of admin@mind.example" in summary.inner_text()
+    assert "last admin" in summary.inner_text()
+    assert_accessible(admin, "people and accounts, the last admin refused")
+    assert_fits(admin, 320, "the last admin refused at 320 px")
+    admin.set_viewport_size({"width": 1280, "height": 800})
+    admin.goto(f"{site.base}/accounts")
+    row = admin.get_by_role("row").filter(has_text="admin@mind.example").first
+    role = row.get_by_role("cell").nth(2).inner_text()
+    assert role.lower().startswith("admin"), role
+
+
 def test_a_used_or_expired_invitation_is_refused(site) -> None:
     link = site.invitation("once@mind.example")
     page = site.page()
