@@ -329,10 +329,17 @@ class SecretTables:
     def take_back(
         self, table: str, subjects: Iterable[str], attempted: datetime
     ) -> None:
-        """The attempt made at `attempted` no longer counted as failed."""
+        """The attempt made at `attempted` no longer counted as failed: one row for
+        each subject, not every row of that time, since attempts made within one
+        tick of the clock share it and each of the others still counts. Which row
+        goes does not matter (they are alike); on PostgreSQL one another
+        take-back has locked is passed over, so two at once take back two."""
+        row = "ctid" if self.postgres else "rowid"
+        skip = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
         for subject in subjects:
             self.run(
-                f"DELETE FROM {{{table}}} WHERE subject = ? AND failed_at = ?",
+                f"DELETE FROM {{{table}}} WHERE {row} IN (SELECT {row} FROM "
+                f"{{{table}}} WHERE subject = ? AND failed_at = ? LIMIT 1{skip})",
                 subject,
                 attempted.isoformat(),
             )

@@ -210,6 +210,30 @@ def test_five_failures_from_one_address_lock_it(accounts, organisation_id) -> No
         accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="10.9.9.9")
 
 
+def test_a_right_password_takes_back_only_its_own_attempt_made_in_the_same_instant(
+    accounts, organisation_id, monkeypatch
+) -> None:
+    """Attempts are told apart by more than their time: a clock that reads the same
+    for several attempts (a coarse one, or attempts within a microsecond) must not
+    let one right password wipe out the failures made alongside it."""
+    person(accounts, organisation_id, "pm@mind.example", Role.MANAGER)
+    instant = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr("fourpi.accounts.now", lambda: instant)
+    for attempt in range(4):
+        with pytest.raises(SignInRefused, match="wrong"):
+            accounts.sign_in(
+                email=f"guess{attempt}@mind.example", password="x", address="10.7.7.7"
+            )
+    assert accounts.sign_in(
+        email="pm@mind.example", password=PASSWORD, address="10.7.7.7"
+    )
+    # The fifth failure from the address in 15 minutes locks it.
+    with pytest.raises(SignInRefused, match="locked"):
+        accounts.sign_in(email="guess5@mind.example", password="x", address="10.7.7.7")
+    with pytest.raises(SignInRefused, match="locked"):
+        accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="10.7.7.7")
+
+
 def test_a_session_ends_when_idle_too_long_too_old_signed_out_or_disabled(
     records, organisation_id
 ) -> None:
