@@ -265,6 +265,8 @@ class OutcomeNotes:
                 organisation_id=outcome.organisation_id,
                 participant_id=participant_id,
                 actor=ACTOR,
+                # The note goes to the person's own address, read with their key.
+                reads_personal_data=True,
             )
         except DomainError as error:
             log.info("no note for participant %s: %s", participant_id, error)

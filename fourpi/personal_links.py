@@ -16,6 +16,7 @@ from eventsourcing.utils import EnvType
 
 from fourpi.accounts import SecretTables, digest, now, positive, public_url
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import DomainError
 from fourpi.domain.participant import Participant
 
 LINK_DAYS_VARIABLE = "FOURPI_PERSONAL_LINK_DAYS"
@@ -71,6 +72,21 @@ GONE = "gone"
 """A link that was real: revoked, expired, or its person erased (410)."""
 TOO_MANY = "too many"
 """Too many failed attempts from one address within the minute (429)."""
+NOT_GRANTED = (
+    "Only an account granted personal data may make a personal link: the page it "
+    "opens shows the person's details, their answers about themselves and their "
+    "payments. An admin can grant it on the accounts page."
+)
+
+
+class LinkNotGranted(DomainError):
+    """A personal link asked for by a caller not granted personal data: whoever
+    makes a link can open it, so making one reads the person's page."""
+
+    code = "FORBIDDEN"
+
+    def __init__(self) -> None:
+        super().__init__(NOT_GRANTED, field="make")
 
 
 class PersonalLinks:
@@ -83,10 +99,18 @@ class PersonalLinks:
         self.tables = LinkTables(records.factory.datastore)  # type: ignore[attr-defined]
 
     def make(
-        self, *, organisation_id: UUID, participant_id: UUID, actor: str
+        self,
+        *,
+        organisation_id: UUID,
+        participant_id: UUID,
+        actor: str,
+        reads_personal_data: bool,
     ) -> tuple[str, datetime]:
         """A new link's secret and when it expires; the person's earlier links stop
-        working."""
+        working. Only for a caller who `reads_personal_data` (LinkNotGranted
+        otherwise, and nothing is recorded)."""
+        if reads_personal_data is not True:
+            raise LinkNotGranted
         made = now()
         expires = made + timedelta(days=self.days)
         self.records.make_personal_link(

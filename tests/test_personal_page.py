@@ -95,6 +95,7 @@ class World:
             organisation_id=organisation.organisation_id,
             participant_id=participant_id,
             actor=ACTOR,
+            reads_personal_data=True,
         )
         self.views.catch_up()
         return f"{PAGE_PATH}/{secret}"
@@ -416,6 +417,42 @@ def test_a_link_is_only_for_a_service_user_or_carer_and_never_once_erased(
         f"{page}/revoke", data={"csrf_token": csrf_token(manager, page)}
     )
     assert revoke.status_code == 400 and "no personal link to revoke" in revoke.text
+
+
+def test_only_a_manager_granted_personal_data_makes_a_link(world) -> None:
+    """Whoever makes a link can open it, and the page it opens shows the person's
+    details: a manager not granted personal data may not make one, by the page or
+    by a crafted post, and nothing is recorded. They may still stop a link."""
+    person(
+        world.accounts, world.mind.organisation_id, "plain@mind.example", Role.MANAGER
+    )
+    plain = world.client()
+    sign_in(plain, "plain@mind.example")
+    page = f"/people/{world.advisor}/personal-link"
+    shown = plain.get(page)
+    assert shown.status_code == 200
+    assert "Make a personal link" not in shown.text
+    assert "Only an account granted personal data can make a personal link" in (
+        shown.text
+    )
+    before = log_position(world.records)
+    refused = plain.post(page, data={"csrf_token": csrf_token(plain, page)})
+    assert refused.status_code == 403
+    assert "Only an account granted personal data may make a personal link" in (
+        refused.text
+    )
+    assert '<code id="personal-link">' not in refused.text
+    assert log_position(world.records) == before
+    assert world.links.live_link(world.advisor) is None
+    # A granted manager makes one; the plain manager can stop it.
+    world.link(world.advisor, world.mind)
+    revoked = plain.post(
+        f"{page}/revoke",
+        data={"csrf_token": csrf_token(plain, page)},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    assert world.links.live_link(world.advisor) is None
 
 
 def test_unknown_links_are_404_and_twenty_failures_a_minute_answer_429(world) -> None:

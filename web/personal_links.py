@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from fourpi.domain.errors import InvalidInput, RecordNotFound
 from fourpi.domain.participant import Participant
 from fourpi.listing import ParticipantLine, erasure_requests
-from fourpi.personal_links import links_of, personal_link
+from fourpi.personal_links import LinkNotGranted, links_of, personal_link
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
 from fourpi.web.pages import render
@@ -60,6 +60,7 @@ async def link_page(
         "participant_id": participant_id,
         "person": person,
         "name": person.pseudonym if live.caller.reads_personal_data else "",
+        "may_make": live.caller.reads_personal_data,
         "current": current,
         "days": int(links.days),
         "errors": errors or [],
@@ -87,7 +88,12 @@ async def make(request: Request, live: "SignedIn") -> Response:
                 organisation_id=live.account.organisation_id,
                 participant_id=participant_id,
                 actor=live.caller.actor,
+                reads_personal_data=live.caller.reads_personal_data,
             )
+        )
+    except LinkNotGranted as error:
+        return await link_page(
+            request, live, errors=[("make", error.message)], status_code=403
         )
     except InvalidInput as error:
         return await link_page(

@@ -143,6 +143,9 @@ def participants_link(
                 organisation_id=organisation_id,
                 participant_id=participant_id,
                 actor=actor,
+                # Whoever runs the command line holds the master key and the
+                # database: every person's details are theirs to read already.
+                reads_personal_data=True,
             )
     except (DomainError, ValueError) as error:
         raise click.ClickException(str(error)) from None
