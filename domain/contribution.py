@@ -8,7 +8,7 @@ from uuid import UUID
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
 from fourpi.domain.meeting import Meeting
-from fourpi.domain.participant import Participant
+from fourpi.domain.participant import Participant, check_people_named
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
@@ -109,9 +109,7 @@ class Contribution(OrganisationRecord):
         made_on: date,
         recorded_by: str,
     ) -> Self:
-        check_same_organisation(
-            initiative.organisation_id, "contributor_ids", contributors
-        )
+        check_people_named(initiative.organisation_id, "contributor_ids", contributors)
         ids = check_unique_ids(
             "contributor_ids", (p.id for p in contributors), at_least=1
         )

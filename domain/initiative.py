@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.participant import Participant
+from fourpi.domain.participant import Participant, check_people_named
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
     check_member,
     check_members,
     check_optional_text,
-    check_same_organisation,
     check_text,
 )
 from fourpi.domain.vocabulary import (
@@ -306,7 +305,7 @@ class Initiative(OrganisationRecord):
         started_on: date,
         recorded_by: str,
     ) -> None:
-        check_same_organisation(self.organisation_id, "participant_id", [participant])
+        check_people_named(self.organisation_id, "participant_id", [participant])
         check_date("started_on", started_on)
         self.check_not_before_start("started_on", started_on)
         for existing in self.roles.values():

@@ -6,11 +6,10 @@ from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative, check_flag
-from fourpi.domain.participant import Participant
+from fourpi.domain.participant import Participant, check_people_named
 from fourpi.domain.record import (
     OrganisationRecord,
     check_moment,
-    check_same_organisation,
     check_text,
     check_unique_ids,
 )
@@ -119,7 +118,7 @@ class Meeting(OrganisationRecord):
     def record_attendance(
         self, *, attendees: list[Participant], recorded_by: str
     ) -> None:
-        check_same_organisation(self.organisation_id, "participant_ids", attendees)
+        check_people_named(self.organisation_id, "participant_ids", attendees)
         ids = check_unique_ids("participant_ids", (p.id for p in attendees), at_least=1)
         already = [i for i in ids if i in self.attendee_ids]
         if already:
@@ -131,7 +130,7 @@ class Meeting(OrganisationRecord):
         )
 
     def name_reserve(self, *, reserve: Participant, recorded_by: str) -> None:
-        check_same_organisation(self.organisation_id, "participant_id", [reserve])
+        check_people_named(self.organisation_id, "participant_id", [reserve])
         if not reserve.has_lived_experience_voice:
             raise InvalidInput(
                 "participant_id", "a reserve must be a service user or carer"

@@ -1,5 +1,6 @@
 """A participant: a pseudonymous person, with optional self-declared monitoring data and a payment preference."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,7 @@ from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
     check_member,
+    check_same_organisation,
     check_text,
 )
 from fourpi.domain.vocabulary import (
@@ -100,6 +102,17 @@ def refuse_if_erased(participant: "Participant", field: str) -> None:
             f"participant {participant.id} is erased: nothing new about them "
             "may be recorded",
         )
+
+
+def check_people_named(
+    organisation_id: UUID, field: str, people: Sequence["Participant"]
+) -> None:
+    """The people a new fact names (a role, attendance, a contribution, support...):
+    of the fact's own organisation, and none of them erased, so that one erased
+    person refuses the whole fact."""
+    check_same_organisation(organisation_id, field, people)
+    for person in people:
+        refuse_if_erased(person, field)
 
 
 class Participant(OrganisationRecord):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
-from fourpi.domain.participant import Participant, check_amount
+from fourpi.domain.participant import Participant, check_amount, refuse_if_erased
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
@@ -66,6 +66,7 @@ class Payment(OrganisationRecord):
         description: str,
         recorded_by: str,
     ) -> Self:
+        refuse_if_erased(participant, "participant_id")
         payment_kind = check_member("payment_kind", payment_kind, PaymentKind)
         check_date("owed_on", owed_on)
         if initiative is not None:

@@ -6,13 +6,12 @@ from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
-from fourpi.domain.participant import Participant, refuse_if_erased
+from fourpi.domain.participant import Participant, check_people_named
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
     check_member,
     check_optional_text,
-    check_same_organisation,
 )
 from fourpi.domain.vocabulary import (
     ParticipantKind,
@@ -98,10 +97,9 @@ class ProcessExperienceAnswer(OrganisationRecord):
             "respondent_kind", respondent_kind, RespondentKind
         )
         if respondent is not None:
-            check_same_organisation(
+            check_people_named(
                 initiative.organisation_id, "participant_id", [respondent]
             )
-            refuse_if_erased(respondent, "participant_id")
             expected = RESPONDENT_KIND_OF.get(respondent.participant_kind)
             if expected is not None and expected is not respondent_kind:
                 raise InvalidInput(

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
-from fourpi.domain.participant import Participant
+from fourpi.domain.participant import Participant, check_people_named
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
@@ -80,7 +80,7 @@ class Support(OrganisationRecord):
         if initiative is not None:
             check_same_organisation(organisation_id, "initiative_id", [initiative])
             initiative.check_not_before_start("given_on", given_on)
-        check_same_organisation(organisation_id, "participant_ids", participants)
+        check_people_named(organisation_id, "participant_ids", participants)
         if hours is not None:
             hours = check_hours(hours)
         return cls._open(

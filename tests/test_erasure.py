@@ -2,11 +2,12 @@
 
 import asyncio
 import base64
+import inspect
 import logging
 import os
 import stat
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -33,25 +34,34 @@ from fourpi.config import (
 )
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords, unkeyed_fingerprint_of
+from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
+from fourpi.domain.initiative import Initiative
 from fourpi.domain.participant import MonitoringData, Participant
+from fourpi.domain.payment import Payment
 from fourpi.domain.personal import PERSONAL_FIELDS, erased_value
 from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
+    ContributionNature,
     EarningsPeriod,
+    FeedbackMethod,
+    ImpactArea,
     InvolvementKind,
     InvolvementLevel,
     InvolvementMethod,
     InvolvementRole,
     MonitoringCategory,
+    NoticePreference,
     ParticipantKind,
     PaymentKind,
     PaymentPreference,
     ProcessDimension,
     QuestionnaireStage,
     RespondentKind,
+    ResponseOutcome,
+    SupportKind,
 )
 from fourpi.graphql.audit_queries import json_ready
 from fourpi.graphql.schema import build_schema
@@ -540,43 +550,246 @@ def test_the_views_show_the_person_erased_at_every_position(
     views.close()
 
 
-def test_nothing_new_is_recorded_about_an_erased_person(records) -> None:
+@dataclass
+class AfterErasure:
+    """tell()'s story with a meeting and a contribution from both people, made
+    before the first person was erased."""
+
+    story: Story
+    meeting_id: UUID
+    contribution_id: UUID
+    role_id: UUID
+
+
+def erased_after_a_meeting(records: InvolvementRecords) -> AfterErasure:
+    story = tell(records)
+    organisation = story.organisation_id
+    meeting = records.schedule_meeting(
+        organisation_id=organisation,
+        initiative_id=story.initiative_id,
+        title="Steering group",
+        held_at=datetime(2022, 2, 1, 10, tzinfo=UTC),
+        high_level=True,
+        decision_making=True,
+        actor=ACTOR,
+    )
+    contribution = records.log_contribution(
+        organisation_id=organisation,
+        initiative_id=story.initiative_id,
+        contributor_ids=[story.erased, story.other],
+        nature=ContributionNature.RECOMMENDATION,
+        summary="Meet in the evening.",
+        impact_areas=(ImpactArea.DELIVERY,),
+        made_on=date(2022, 2, 1),
+        actor=ACTOR,
+    )
+    initiative = records.load(Initiative, story.initiative_id, organisation)
+    (role,) = [r for r in initiative.roles.values() if r.participant_id == story.erased]
+    records.erase_participant(
+        participant_id=story.erased, actor="admin", idempotency_key="erase-1"
+    )
+    return AfterErasure(story, meeting, contribution, role.role_id)
+
+
+@dataclass(frozen=True)
+class NewFact:
+    """A write of a use case naming people in `field` (a list, for a list field),
+    with the rest of its input `given` (a callable is read from the story); its
+    refusal names `refused`, the field itself unless said."""
+
+    field: str
+    given: dict[str, Any]
+    refused: str = ""
+
+    def write(
+        self,
+        records: InvolvementRecords,
+        use_case: str,
+        world: AfterErasure,
+        people: list[UUID],
+    ) -> object:
+        given = {
+            name: value(world) if callable(value) else value
+            for name, value in self.given.items()
+        }
+        given[self.field] = people if self.field.endswith("_ids") else people[0]
+        return getattr(records, use_case)(
+            organisation_id=world.story.organisation_id, actor=ACTOR, **given
+        )
+
+
+def in_the_initiative(world: AfterErasure) -> UUID:
+    return world.story.initiative_id
+
+
+def at_the_meeting(world: AfterErasure) -> UUID:
+    return world.meeting_id
+
+
+LATER = date(2022, 4, 1)
+NEW_FACTS: dict[str, NewFact] = {
+    "assign_role": NewFact(
+        "participant_id",
+        {
+            "initiative_id": in_the_initiative,
+            "role": InvolvementRole.CO_WORKER,
+            "paid": False,
+            "decision_making": False,
+            "started_on": LATER,
+        },
+    ),
+    "record_attendance": NewFact("participant_ids", {"meeting_id": at_the_meeting}),
+    "name_meeting_reserve": NewFact("participant_id", {"meeting_id": at_the_meeting}),
+    "log_contribution": NewFact(
+        "contributor_ids",
+        {
+            "initiative_id": in_the_initiative,
+            "nature": ContributionNature.IDEA,
+            "summary": "A second idea.",
+            "impact_areas": (ImpactArea.DELIVERY,),
+            "made_on": LATER,
+        },
+    ),
+    "record_payment_owed": NewFact(
+        "participant_id",
+        {
+            "payment_kind": PaymentKind.TRAVEL,
+            "amount": Decimal("12.50"),
+            "owed_on": LATER,
+            "initiative_id": in_the_initiative,
+        },
+    ),
+    "record_support": NewFact(
+        "participant_ids",
+        {
+            "support_kind": SupportKind.PEER_SUPPORT_OR_MENTORING,
+            "given_on": LATER,
+            "initiative_id": in_the_initiative,
+        },
+    ),
+    "record_process_experience": NewFact(
+        "participant_id",
+        {
+            "initiative_id": in_the_initiative,
+            "respondent_kind": RespondentKind.SERVICE_USER,
+            "stage": QuestionnaireStage.IN_FLIGHT,
+            "scores": {ProcessDimension.SUPPORTED: 3},
+            "free_text": "More words",
+            "answered_on": LATER,
+        },
+    ),
+    "declare_monitoring_data": NewFact(
+        "participant_id", {"monitoring": {"gender": "man"}}, refused="monitoring"
+    ),
+    "set_payment_preference": NewFact(
+        "participant_id",
+        {"payment_preference": PaymentPreference.FEES},
+        refused="payment_preference",
+    ),
+    "set_notice_preference": NewFact(
+        "participant_id",
+        {"notice_preference": NoticePreference.LETTER},
+        refused="notice_preference",
+    ),
+    "make_personal_link": NewFact("participant_id", {"expires_on": date(2030, 1, 1)}),
+    "request_erasure": NewFact("participant_id", {"requested_on": LATER}),
+}
+"""Every use case that records something new about the people it names."""
+
+CLOSING_OFF = frozenset({"record_erasure", "revoke_personal_link"})
+"""Use cases naming a person that add nothing new about them: recording their
+erasure (again: erase_participant runs it), and stopping their personal link (which
+erasure already stopped)."""
+
+
+def test_every_use_case_naming_a_person_is_covered() -> None:
+    """A use case that takes a person's id is either refused once they are erased
+    (NEW_FACTS) or closes something off (CLOSING_OFF): a new one must join one."""
+    naming = {
+        name
+        for name, method in vars(InvolvementRecords).items()
+        if hasattr(method, "__wrapped__")  # a @use_case
+        and {"participant_id", "participant_ids", "contributor_ids"}
+        & set(inspect.signature(method).parameters)
+    }
+    assert naming == set(NEW_FACTS) | CLOSING_OFF
+
+
+@pytest.mark.parametrize("use_case", sorted(NEW_FACTS))
+def test_nothing_new_is_recorded_about_an_erased_person(records, use_case) -> None:
+    """The write naming the erased person (beside someone else, for a list) is
+    refused naming its field and records nothing; the same write naming only the
+    other person is recorded."""
+    world = erased_after_a_meeting(records)
+    fact = NEW_FACTS[use_case]
+    story = world.story
+    listed = fact.field.endswith("_ids")
+    named = [story.other, story.erased] if listed else [story.erased]
+    head = records.recorder.max_notification_id()
+    with pytest.raises(InvalidInput) as error:
+        fact.write(records, use_case, world, named)
+    assert error.value.field == (fact.refused or fact.field)
+    assert error.value.rule == (
+        f"participant {story.erased} is erased: nothing new about them may be recorded"
+    )
+    assert records.recorder.max_notification_id() == head
+    fact.write(records, use_case, world, [story.other])
+    assert records.recorder.max_notification_id() > head
+
+
+def test_what_was_recorded_before_an_erasure_can_still_be_closed_off(
+    records,
+) -> None:
+    """Ending the erased person's role, paying what they were owed, answering and
+    giving feedback on what they said: these add nothing new about them."""
+    world = erased_after_a_meeting(records)
+    story = world.story
+    organisation = story.organisation_id
+    records.end_role(
+        organisation_id=organisation,
+        initiative_id=story.initiative_id,
+        role_id=world.role_id,
+        ended_on=date(2022, 4, 1),
+        actor=ACTOR,
+    )
+    records.record_payment_made(
+        organisation_id=organisation,
+        payment_id=story.payment_id,
+        paid_on=date(2022, 4, 1),
+        actor=ACTOR,
+    )
+    records.respond_to_contribution(
+        organisation_id=organisation,
+        contribution_id=world.contribution_id,
+        outcome=ResponseOutcome.ADOPTED,
+        rationale="Evening sessions from May.",
+        responded_on=date(2022, 4, 2),
+        actor=ACTOR,
+    )
+    records.give_feedback(
+        organisation_id=organisation,
+        contribution_id=world.contribution_id,
+        given_on=date(2022, 4, 3),
+        method=FeedbackMethod.LETTER,
+        summary="We moved the sessions to the evening.",
+        actor=ACTOR,
+    )
+    initiative = records.load(Initiative, story.initiative_id, organisation)
+    assert initiative.roles[world.role_id].ended_on == date(2022, 4, 1)
+    assert records.load(Payment, story.payment_id, organisation).paid_on == date(
+        2022, 4, 1
+    )
+    contribution = records.load(Contribution, world.contribution_id, organisation)
+    assert [r.outcome for r in contribution.responses] == [ResponseOutcome.ADOPTED]
+    assert len(contribution.feedback) == 1
+
+
+def test_erasing_again_records_nothing(records) -> None:
     story = tell(records)
     records.erase_participant(
         participant_id=story.erased, actor="admin", idempotency_key="erase-1"
     )
-    organisation = story.organisation_id
-    refusals = {
-        "monitoring": lambda: records.declare_monitoring_data(
-            organisation_id=organisation,
-            participant_id=story.erased,
-            monitoring={"gender": "man"},
-            actor=ACTOR,
-        ),
-        "payment_preference": lambda: records.set_payment_preference(
-            organisation_id=organisation,
-            participant_id=story.erased,
-            payment_preference=PaymentPreference.FEES,
-            actor=ACTOR,
-        ),
-        "participant_id": lambda: records.record_process_experience(
-            organisation_id=organisation,
-            initiative_id=story.initiative_id,
-            participant_id=story.erased,
-            respondent_kind=RespondentKind.SERVICE_USER,
-            stage=QuestionnaireStage.IN_FLIGHT,
-            scores={ProcessDimension.SUPPORTED: 3},
-            free_text="More words",
-            answered_on=date(2022, 4, 1),
-            actor=ACTOR,
-        ),
-    }
     head = records.recorder.max_notification_id()
-    for field, refused in refusals.items():
-        with pytest.raises(InvalidInput, match="is erased") as error:
-            refused()
-        assert error.value.field == field
-    assert records.recorder.max_notification_id() == head
     # Erasing again records nothing and makes sure the key is gone; a retry with
     # the same idempotency key returns the first result.
     again = records.erase_participant(participant_id=story.erased, actor="admin")

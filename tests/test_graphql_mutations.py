@@ -401,6 +401,74 @@ def test_a_decline_without_rationale_is_refused_and_nothing_is_written(
     assert log_position(api.records) == before
 
 
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        ("assignRole", "participantId"),
+        ("recordAttendance", "participantIds"),
+        ("nameMeetingReserve", "participantId"),
+        ("logContribution", "contributorIds"),
+        ("recordPaymentOwed", "participantId"),
+        ("recordSupport", "participantIds"),
+    ],
+)
+def test_a_write_naming_an_erased_person_is_refused_naming_its_field(
+    api: Api, mutation: str, field: str
+) -> None:
+    """Nothing new is recorded about an erased person: the API's invalid-input error
+    names the field, for a list even beside someone who is not erased."""
+    initiative = launch(api)["id"]
+    erased, other = register(api, "Amara"), register(api, "Ben", "CARER")
+    meeting = api.write(
+        "scheduleMeeting",
+        initiativeId=initiative,
+        title="Steering group",
+        heldAt="2024-02-01T10:00:00+00:00",
+        highLevel=True,
+        decisionMaking=True,
+    )["id"]
+    api.records.erase_participant(participant_id=UUID(erased), actor="admin")
+    rest = {
+        "assignRole": {
+            "initiativeId": initiative,
+            "role": "ADVISOR",
+            "paid": True,
+            "decisionMaking": False,
+            "startedOn": "2024-02-01",
+        },
+        "recordAttendance": {"meetingId": meeting},
+        "nameMeetingReserve": {"meetingId": meeting},
+        "logContribution": {
+            "initiativeId": initiative,
+            "nature": "IDEA",
+            "summary": "Meet in the evening.",
+            "impactAreas": ["DELIVERY"],
+            "madeOn": "2024-02-01",
+        },
+        "recordPaymentOwed": {
+            "paymentKind": "TRAVEL",
+            "amount": "12.50",
+            "owedOn": "2024-02-01",
+        },
+        "recordSupport": {
+            "supportKind": "PEER_SUPPORT_OR_MENTORING",
+            "givenOn": "2024-02-01",
+        },
+    }[mutation]
+    named = [other, erased] if field.endswith("Ids") else erased
+    before = log_position(api.records)
+    result = api.attempt(mutation, **rest, **{field: named})
+    assert result.errors is not None and len(result.errors) == 1, result
+    assert result.errors[0].extensions == {
+        "code": "BAD_USER_INPUT",
+        "field": f"input.{field}",
+    }
+    assert "is erased: nothing new about them may be recorded" in (
+        result.errors[0].message
+    )
+    assert log_position(api.records) == before
+
+
 def test_a_bad_id_names_its_field(api: Api) -> None:
     refused = api.refusal(
         "recordIntendedOutcome",

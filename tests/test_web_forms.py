@@ -4,6 +4,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,11 +15,13 @@ from strawberry.permission import PermissionExtension
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import ParticipantKind
 from fourpi.graphql.app import create_app
 from fourpi.graphql.errors import camel_case
 from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import Allow
 from fourpi.web.forms import FORMS
+from tests.helpers import ACTOR
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -275,6 +278,83 @@ def test_contributors_offered_are_the_organisations_service_users_and_carers(
     assert "Carer Al" in contributors
     assert "Staff Jo" not in contributors
     assert "Elsewhere" not in page
+
+
+PEOPLE_FORMS = (
+    "assignRole",
+    "recordAttendance",
+    "nameMeetingReserve",
+    "logContribution",
+    "recordPaymentOwed",
+    "recordSupport",
+)
+"""The forms whose new record names people."""
+
+
+def test_an_erased_person_is_not_offered_and_a_crafted_post_is_refused(
+    site,
+) -> None:
+    facts = site.views.cache.facts(site.organisation_id, site.views.catch_up())
+    initiative_id = facts["initiatives"][0]["initiative_id"]
+    (other,) = [r["participant_id"] for r in facts["participants"]]
+    erased = site.records.register_participant(
+        organisation_id=site.organisation_id,
+        pseudonym="Erased Eli",
+        participant_kind=ParticipantKind.SERVICE_USER,
+        actor=ACTOR,
+    )
+    meeting = site.records.schedule_meeting(
+        organisation_id=site.organisation_id,
+        initiative_id=initiative_id,
+        title="Steering group",
+        held_at=datetime(2024, 3, 1, 10, tzinfo=UTC),
+        high_level=True,
+        decision_making=True,
+        actor=ACTOR,
+    )
+    site.records.erase_participant(participant_id=erased, actor="admin")
+    site.views.catch_up()
+    for name in PEOPLE_FORMS:
+        page = site.client.get(f"/record/{name}").text
+        assert str(other) in page, name
+        assert str(erased) not in page, name
+    # The erased person's page says so and links to no form that would add to it.
+    person_page = site.client.get(f"/people/{erased}").text
+    assert "nothing new is recorded about them" in person_page
+    assert "Record more" not in person_page
+    assert "Record more" in site.client.get(f"/people/{other}").text
+    head = site.records.recorder.max_notification_id()
+    for name, data, anchor, label in (
+        (
+            "recordAttendance",
+            {"meeting_id": str(meeting), "participant_ids": [str(other), str(erased)]},
+            "participant-ids-1",
+            "People who came",
+        ),
+        (
+            "assignRole",
+            {
+                "initiative_id": str(initiative_id),
+                "participant_id": str(erased),
+                "role": "co_worker",
+                "paid": "no",
+                "decision_making": "no",
+                "started_on": "2024-03-01",
+            },
+            "participant-id",
+            "Person",
+        ),
+    ):
+        refused = site.submit(name, data)
+        assert refused.status_code == 400, (name, refused.status_code)
+        page = refused.text
+        assert "There is a problem" in page
+        assert f'href="#{anchor}"' in page
+        assert (
+            f"{label}: participant {erased} is erased: nothing new about them may be "
+            "recorded"
+        ) in page
+    assert site.records.recorder.max_notification_id() == head
 
 
 def test_a_workbook_is_checked_then_imported_from_the_upload_page(site) -> None:

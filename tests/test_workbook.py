@@ -455,6 +455,74 @@ def test_the_same_workbook_twice_records_once_and_a_longer_one_only_its_new_rows
         other.close()
 
 
+def test_new_rows_naming_an_erased_person_are_refused_and_nothing_is_recorded(
+    tmp_path: Path, records: InvolvementRecords
+) -> None:
+    """On both backends: once p1 is erased, the workbook imported before imports
+    again recording nothing (its rows were recorded before), while a new row naming
+    them is refused by its row and column, and so is the whole workbook."""
+    org = organisation(records)
+    first = import_path(
+        records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR
+    )
+    assert first.problems == []
+    (river,) = [m.record_id for key, m in first.made_on("People") if key == "p1"]
+    assert river is not None
+    records.erase_participant(participant_id=river, actor="admin")
+    position = head(records)
+    again = import_path(
+        records, org, write_xlsx(tmp_path / "a.xlsx", VALID), actor=ACTOR
+    )
+    assert again.problems == [] and again.recorded == 0
+    later = {title: [dict(r) for r in rows] for title, rows in VALID.items()}
+    later["Roles"].append(
+        {
+            "Key": "r2",
+            "Initiative": "peer",
+            "Person": "p1",
+            "Role": "Co-worker",
+            "Paid": "No",
+            "Decision-making": "No",
+            "Started on": "01/05/2024",
+        }
+    )
+    later["Meetings"].append(
+        {
+            "Key": "m2",
+            "Initiative": "peer",
+            "Title": "Second meeting",
+            "Held at": "01/05/2024 10:00",
+            "High-level": "No",
+            "Decision-making": "No",
+        }
+    )
+    later["Attendance"].append(
+        {"Key": "a2", "Meeting": "m2", "People who came": "p2; p1"}
+    )
+    later["Payments"].append(
+        {
+            "Key": "pay2",
+            "Person": "p1",
+            "For": "Travel",
+            "Amount (£)": "12.50",
+            "Owed on": "01/05/2024",
+        }
+    )
+    report = import_path(
+        records, org, write_xlsx(tmp_path / "b.xlsx", later), actor=ACTOR
+    )
+    assert sorted((p.sheet, p.row, p.column) for p in report.problems) == [
+        ("Attendance", 3, "People who came"),
+        ("Payments", 3, "Person"),
+        ("Roles", 3, "Person"),
+    ]
+    assert {p.rule for p in report.problems} == {
+        f"participant {river} is erased: nothing new about them may be recorded"
+    }
+    assert report.recorded == 0
+    assert head(records) == position
+
+
 def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
     tmp_path: Path, sqlite_records: InvolvementRecords
 ) -> None:

@@ -56,8 +56,13 @@ class Choices:
                 return f"A {kind}, {str(participant_id)[:8]}"
         return "someone no longer on record"
 
+    def erased(self) -> set[UUID]:
+        """The people erased: nothing new is recorded about them, so no form offers
+        them."""
+        return {r["participant_id"] for r in self.facts["erasures"]}
+
     def people(self, use_case: UseCase, field: Field, given: Given) -> list[Row]:
-        erased = {r["participant_id"] for r in self.facts["erasures"]}
+        erased = self.erased()
         rows = [
             r for r in self.facts["participants"] if r["participant_id"] not in erased
         ]

@@ -152,6 +152,9 @@ async def person_page(request: Request, live: SignedIn) -> Response:
         r for r in facts["payment_preferences"] if r["participant_id"] == participant_id
     ]
     summary = [("Kind", words(row["participant_kind"]))]
+    erased = participant_id in choices.erased()
+    if erased:
+        summary.append(("Erased", "Yes: nothing new is recorded about them"))
     if choices.named and preference:
         latest = preference[-1]
         summary.append(("Paid by", words(latest["payment_preference"])))
@@ -197,7 +200,9 @@ async def person_page(request: Request, live: SignedIn) -> Response:
                 ),
             ),
         ],
-        [
+        []
+        if erased
+        else [
             action(ASSIGN_ROLE, participant_id=participant_id),
             action(DECLARE_MONITORING_DATA, participant_id=participant_id),
             action(SET_PAYMENT_PREFERENCE, participant_id=participant_id),
