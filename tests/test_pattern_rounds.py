@@ -534,13 +534,14 @@ def test_a_pattern_is_the_same_whatever_patterns_were_worked_out_before_it(
     tables: list[PeopleTable], threshold: int
 ) -> None:
     """What the linear programs loosened is kept from one pattern to the next, and
-    so are the equations' answers (`_LOOSENED`, `_solved_kept`): a table's pattern
-    worked out after others' (the same groups with other people, as after a
-    write) is the one worked out with nothing kept."""
+    so are the equations' answers (`_LOOSENED`, `_solved_kept`, `_ANSWERED`): a
+    table's pattern worked out after others' (the same groups with other people,
+    as after a write) is the one worked out with nothing kept."""
     after_others = [suppressed_cells(t, threshold, seconds=math.inf) for t in tables]
     for table, cells in zip(tables, after_others, strict=True):
         fourpi.projections.disclosure._LOOSENED.clear()
         fourpi.projections.disclosure._solved_kept.cache_clear()
+        fourpi.projections.disclosure._ANSWERED.clear()
         assert suppressed_cells(table, threshold, seconds=math.inf) == cells
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import fourpi.projections.disclosure
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import InvalidInput
@@ -42,6 +43,7 @@ from fourpi.projections.disclosure import (
     _Pattern,
     _solution,
     _solved,
+    _solved_grown,
     people_table,
     suppressed_cells,
 )
@@ -372,6 +374,47 @@ def test_the_equations_solution_is_that_of_reducing_every_coefficient(
     make coefficients other than 1 and -1, and pivots of any leading coefficient."""
     groups, order = cells
     assert _solution(groups, order) == reduced_solution(groups, order)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    system=st.integers(1, 8).flatmap(
+        lambda cells: st.tuples(
+            st.lists(
+                st.builds(
+                    Sum,
+                    st.integers(0, cells),
+                    st.lists(st.integers(0, cells), max_size=5).map(tuple),
+                ),
+                max_size=7,
+            ),
+            st.lists(
+                st.tuples(
+                    st.sets(st.integers(0, cells - 1), max_size=2),
+                    st.sets(st.integers(0, cells - 1), max_size=3),
+                ),
+                min_size=1,
+                max_size=8,
+            ),
+        )
+    )
+)
+def test_equations_answered_from_fewer_cells_answer_as_solving_them_all(
+    system: tuple[list[Sum], list[tuple[set[int], set[int]]]],
+) -> None:
+    """After a role the same equations are asked about one cell more: what they
+    pin, answered from their last answer (`_solved_grown`), is what solving them
+    all pins, as the suppressed cells grow (by a cell they pin, or one they leave
+    free) or shrink, step after step. The last cell (`cells`) is never
+    suppressed: a visible member of some equations."""
+    groups, steps = system
+    fourpi.projections.disclosure._ANSWERED.clear()
+    equations = tuple(groups)
+    suppressed: set[int] = set()
+    for added, taken_out in steps:
+        suppressed = (suppressed | added) - (taken_out - added)
+        order = tuple(sorted(suppressed))
+        assert _solved_grown(equations, order) == _solved(equations, order)
 
 
 # Through the API, against everything an evaluator can ask.
