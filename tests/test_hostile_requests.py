@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 import fourpi.domain.record as record_rules
 from fourpi.audit import verify
@@ -20,6 +22,7 @@ from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.vocabulary import ParticipantKind
 from fourpi.graphql import audit_queries
+from fourpi.workbook import export_workbook
 from tests.api import (
     ApiStore,
     api_store,
@@ -584,6 +587,34 @@ def test_a_control_character_in_an_idempotency_key_is_refused(world: World) -> N
         assert world.store.head() == before
 
     run(world, scenario)
+
+
+@pytest.mark.parametrize("field", ["name", "idempotencyKey"])
+def test_a_noncharacter_is_refused_so_the_workbook_export_still_opens(
+    world: World, field: str, tmp_path: Path
+) -> None:
+    """U+FFFE and U+FFFF are not characters XML can hold: an initiative named with one
+    (or a row key, which an idempotency key becomes) made every export of the
+    organisation's workbook a file no spreadsheet program opens."""
+
+    async def scenario(http: httpx.AsyncClient) -> None:
+        before = world.store.head()
+        for text in ("Peer support \uffff", "Peer support \ufffe"):
+            response = await graphql(
+                http,
+                write_input("launchInitiative"),
+                {"input": {**LAUNCH, field: text}},
+                world.manager,
+            )
+            assert "U+FFFE or U+FFFF" in refused_as(
+                response, "BAD_USER_INPUT", f"input.{field}"
+            )
+        assert world.store.head() == before
+
+    run(world, scenario)
+    path = tmp_path / "record.xlsx"
+    export_workbook(world.store.records, world.organisation, path, personal_data=True)
+    load_workbook(path).close()
 
 
 def test_a_wrong_or_revoked_token_is_told_it_is_not_valid(world: World) -> None:
