@@ -4,7 +4,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from xml.etree.ElementTree import iterparse
+from xml.parsers.expat import ParserCreate
 
 from openpyxl import load_workbook
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
@@ -20,6 +20,13 @@ LARGEST_SPAN = 1_000_000
 """How many cells a workbook's sheets may span together, each from A1 to its last
 filled (or merged, or linked) cell: openpyxl makes every cell in that span, blank
 or not, so a few bytes naming cell XFD1048576 would otherwise fill the memory."""
+MOST_ROWS = 1_048_576
+"""The rows a sheet can have (Excel's, and the file format's, limit)."""
+LARGEST_ELEMENTS = 3 * LARGEST_SPAN
+"""The XML elements a workbook's sheets may hold together: a cell as spreadsheet
+programs write it takes two (the cell and its value) and a row one, so
+LARGEST_SPAN cells need no more. The most this lets through takes openpyxl some
+10 seconds and 300 MB to read."""
 SPANNING = {"c": "r", "mergeCell": "ref", "hyperlink": "ref", "comment": "ref"}
 """The elements (of a sheet, or of its comments) whose cells openpyxl makes."""
 
@@ -107,7 +114,7 @@ def check_span(path: Path) -> None:
             )
         reader.read_manifest()
         reader.read_workbook()
-        spanned = 0
+        spanned = elements = 0
         for sheet, relationship in reader.parser.find_sheets():
             parts = [relationship.target]
             rels_path = get_rels_path(relationship.target)  # type: ignore[no-untyped-call]
@@ -118,7 +125,9 @@ def check_span(path: Path) -> None:
             for part in parts:
                 if part in reader.valid_files:
                     with reader.archive.open(part) as source:
-                        last_row, last_column = last_cell_of(source)
+                        last_row, last_column, elements = last_cell_of(
+                            source, sheet.name, elements
+                        )
                     rows, columns = max(rows, last_row), max(columns, last_column)
             spanned += rows * columns
             if spanned > LARGEST_SPAN:
@@ -132,31 +141,57 @@ def check_span(path: Path) -> None:
         reader.archive.close()
 
 
-def last_cell_of(source: IO[bytes]) -> tuple[int, int]:
+def last_cell_of(
+    source: IO[bytes], sheet: str, elements: int = 0
+) -> tuple[int, int, int]:
     """The furthest row and column a sheet's (or its comments') cells reach, read
-    as openpyxl reads them: a cell without a reference follows the one before."""
-    last_row = last_column = row = column = 0
-    for event, element in iterparse(source, events=("start", "end")):
-        tag = element.tag.rpartition("}")[2]
-        if event == "start":
-            if tag == "row":
-                given = element.get("r")
-                row, column = (int(given) if given else row + 1), 0
-            continue
-        reference = element.get(SPANNING.get(tag, ""))
-        if tag == "c" and not reference:
-            column += 1
-            last_row, last_column = max(last_row, row), max(last_column, column)
-        elif tag == "c" and reference:
-            cell_row, column = coordinate_to_tuple(reference)
-            last_row, last_column = max(last_row, cell_row), max(last_column, column)
+    as openpyxl reads them: a cell without a reference follows the one before.
+    Read by expat alone, keeping no tree; a row past a sheet's last, or more
+    elements than LARGEST_SPAN cells could need, is refused at once (a few hundred
+    packed kilobytes of empty rows or meaningless tags otherwise took a minute
+    and gigabytes here, and as long again in openpyxl). Returns the last row and
+    column, and `elements` (those read before) with this part's."""
+    seen = {"row": 0, "column": 0, "last_row": 0, "last_column": 0}
+    count = elements
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal count
+        count += 1
+        if count > LARGEST_ELEMENTS:
+            raise WorkbookUnreadable(
+                f"sheet {sheet!r} holds more than {LARGEST_ELEMENTS:,} XML "
+                f"elements, more than {LARGEST_SPAN:,} cells could need: it is "
+                "not a workbook fourpi can read"
+            )
+        tag = name.rpartition(":")[2]
+        if tag == "row":
+            given = attributes.get("r")
+            seen["row"] = int(given) if given else seen["row"] + 1
+            seen["column"] = 0
+            if seen["row"] > MOST_ROWS:
+                raise WorkbookUnreadable(
+                    f"sheet {sheet!r} reaches row {seen['row']:,}, past the "
+                    f"{MOST_ROWS:,} rows a sheet can have: it is not a workbook "
+                    "fourpi can read"
+                )
+            return
+        reference = attributes.get(SPANNING.get(tag, ""))
+        if tag == "c":
+            if reference:
+                cell_row, seen["column"] = coordinate_to_tuple(reference)
+            else:
+                cell_row, seen["column"] = seen["row"], seen["column"] + 1
+            seen["last_row"] = max(seen["last_row"], cell_row)
+            seen["last_column"] = max(seen["last_column"], seen["column"])
         elif reference:
             _, _, max_column, max_row = range_boundaries(reference)
-            last_row = max(last_row, max_row or 0)
-            last_column = max(last_column, max_column or 0)
-        if tag in ("c", "row"):
-            element.clear()
-    return last_row, last_column
+            seen["last_row"] = max(seen["last_row"], max_row or 0)
+            seen["last_column"] = max(seen["last_column"], max_column or 0)
+
+    parser = ParserCreate()
+    parser.StartElementHandler = start
+    parser.ParseFile(source)
+    return seen["last_row"], seen["last_column"], count
 
 
 def read_worksheet(worksheet: Any) -> RawSheet:
