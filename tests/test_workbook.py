@@ -490,6 +490,34 @@ def test_unknown_columns_and_missing_columns_are_named_on_the_heading_row(
     assert ("People", 1, "Kind of person") in found
 
 
+def test_a_cell_holding_a_spreadsheet_error_is_named_not_imported_as_text(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A formula's error pasted as a value (#DIV/0!, #REF!) is an error cell, not
+    text: it was imported as the person's pseudonym."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "People"
+    sheet.append(["Key", "Pseudonym", "Kind of person"])
+    sheet.append(["p1", "#REF!", "Service user"])
+    sheet.cell(2, 2).data_type = "e"
+    workbook.save(tmp_path / "errors.xlsx")
+    peer_org = organisation(sqlite_records)
+    before = head(sqlite_records)
+    report = import_path(
+        sqlite_records, peer_org, tmp_path / "errors.xlsx", actor=ACTOR
+    )
+    (problem,) = report.problems
+    assert (problem.sheet, problem.row, problem.column, problem.value) == (
+        "People",
+        2,
+        "Pseudonym",
+        "#REF!",
+    )
+    assert "error" in problem.rule
+    assert head(sqlite_records) == before
+
+
 # Export and the round trip
 
 

@@ -1,6 +1,7 @@
 """Reading a workbook (an .xlsx file, or a folder of .csv files, one per sheet) into rows as the spreadsheet numbers them, and the problems found before any value is read."""
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +28,11 @@ LARGEST_ELEMENTS = 3 * LARGEST_SPAN
 programs write it takes two (the cell and its value) and a row one, so
 LARGEST_SPAN cells need no more. The most this lets through takes openpyxl some
 10 seconds and 300 MB to read."""
+FORMULA = (
+    "is a formula: fourpi reads only typed values, so copy the cell and paste it "
+    "as a value"
+)
+ERROR_VALUE = "is a spreadsheet error, not a value: type the value it should hold"
 SPANNING = {"c": "r", "mergeCell": "ref", "hyperlink": "ref", "comment": "ref"}
 """The elements (of a sheet, or of its comments) whose cells openpyxl makes."""
 
@@ -199,17 +205,16 @@ def read_worksheet(worksheet: Any) -> RawSheet:
     grid: list[list[Any]] = [
         [cell.value for cell in row] for row in worksheet.iter_rows()
     ]
-    formulas: set[tuple[int, int]] = {
-        (cell.row, cell.column)
-        for row in worksheet.iter_rows()
-        for cell in row
-        if cell.data_type == "f"
-    }
+    typed: dict[str, set[tuple[int, int]]] = {"f": set(), "e": set()}
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if cell.data_type in typed:
+                typed[cell.data_type].add((cell.row, cell.column))
     merged = [
         (r.min_row, r.min_col, r.max_row, r.max_col, str(r))
         for r in worksheet.merged_cells.ranges
     ]
-    return raw_sheet(title, grid, formulas, merged)
+    return raw_sheet(title, grid, typed["f"], merged, errors=typed["e"])
 
 
 def raw_sheet(
@@ -217,9 +222,11 @@ def raw_sheet(
     grid: list[list[Any]],
     formulas: set[tuple[int, int]],
     merged: list[tuple[int, int, int, int, str]],
+    errors: Iterable[tuple[int, int]] = (),
 ) -> RawSheet:
-    """Rows keyed by heading; formulas and merged cells become problems, and their
-    cells unreadable."""
+    """Rows keyed by heading; formulas, merged cells and a spreadsheet's error
+    values (#REF!, #DIV/0!: not text, though openpyxl gives them as text) become
+    problems, and their cells unreadable."""
     if not grid:
         return RawSheet(title, [])
     headings = [text_of(value) for value in grid[0]]
@@ -244,18 +251,15 @@ def raw_sheet(
         for r in range(min_row, max_row + 1):
             for c in range(min_col, max_col + 1):
                 unreadable.add((r, c))
-    for r, c in sorted(formulas):
+    for where, rule in sorted(
+        [(cell, FORMULA) for cell in formulas]
+        + [(cell, ERROR_VALUE) for cell in errors]
+    ):
+        r, c = where
         sheet.problems.append(
-            Problem(
-                title,
-                r,
-                heading_at(c),
-                text_of(grid[r - 1][c - 1]),
-                "is a formula: fourpi reads only typed values, so copy the cell "
-                "and paste it as a value",
-            )
+            Problem(title, r, heading_at(c), text_of(grid[r - 1][c - 1]), rule)
         )
-        unreadable.add((r, c))
+        unreadable.add(where)
     for number, values in enumerate(grid[1:], start=2):
         cells: dict[str, Any] = {}
         for column, value in enumerate(values, start=1):
