@@ -1,6 +1,7 @@
 """Writing workbooks in the template's shape: a first sheet that explains every column, a sheet per kind of record with plain-English headings, and drop-down lists for every vocabulary."""
 
 import csv
+import io
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -78,7 +79,11 @@ def write_workbook(
             None if problems is None else problems.get(sheet.title, []),
         )
     workbook.move_sheet(LISTS, offset=len(SHEETS))
-    workbook.save(path)
+    # Made in memory and written at once: openpyxl writing to the file itself left a
+    # zip file that, on a full disk, failed a second time as it was collected.
+    content = io.BytesIO()
+    workbook.save(content)
+    path.write_bytes(content.getvalue())
 
 
 def write_read_me(worksheet: Worksheet, notes: Iterable[str]) -> None:
