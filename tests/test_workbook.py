@@ -455,6 +455,29 @@ def test_the_same_workbook_twice_records_once_and_a_longer_one_only_its_new_rows
         other.close()
 
 
+def test_a_long_organisation_name_and_long_keys_import_and_import_again_as_nothing_new(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A name of 200 characters is a valid organisation's, and a key of 190 a valid
+    row's; but each became part of an idempotency key ('workbook:People:...') past
+    its 200 characters, and was refused in words the person never typed:
+    'idempotency_key: must be at most 200 characters'."""
+    name = "N" * 200
+    key = "k" * 190
+    rows = {
+        "People": [{**VALID["People"][0], "Key": key}],
+        "Meetings": [],
+        "Initiatives": VALID["Initiatives"],
+    }
+    path = write_xlsx(tmp_path / "long.xlsx", rows)
+    first = import_path(sqlite_records, name, path, actor=ACTOR)
+    assert first.problems == [] and first.recorded > 0
+    position = head(sqlite_records)
+    again = import_path(sqlite_records, name, path, actor=ACTOR)
+    assert again.problems == [] and again.recorded == 0
+    assert head(sqlite_records) == position
+
+
 def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
     tmp_path: Path, sqlite_records: InvolvementRecords
 ) -> None:
