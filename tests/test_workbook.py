@@ -21,6 +21,7 @@ from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
 from tests.same_answers import answers, workbook_names
+from tests.test_invariants import launch
 
 ACTOR = "workbook test"
 
@@ -586,6 +587,30 @@ def assert_round_trip(tmp_path: Path, *, erase: int | None = None) -> None:
     finally:
         source.close()
         target.close()
+
+
+def test_text_that_starts_like_a_formula_is_exported_as_text_and_imports_back(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """An initiative named '=HYPERLINK(...)' was written as a live formula: a
+    spreadsheet program ran it on opening the export, and importing the export
+    refused the row as a formula."""
+    name = '=HYPERLINK("http://example.org","Open")'
+    org = organisation(sqlite_records)
+    launch(sqlite_records, org, name=name, purpose="=1+1", limits_of_influence="@A1")
+    path = tmp_path / "record.xlsx"
+    export_workbook(sqlite_records, org, path, personal_data=True)
+    cells = load_workbook(path)["Initiatives"][2]
+    assert [c.data_type for c in cells[1:3]] == ["s", "s"]
+    other = open_records(f"sqlite:///{tmp_path}/other.sqlite3")
+    try:
+        report = import_path(other, "Copy", path, actor=ACTOR)
+        assert report.problems == [] and report.recorded > 0
+        assert (
+            export_rows(other, report.organisation_id)["Initiatives"][0]["Name"] == name
+        )
+    finally:
+        other.close()
 
 
 def test_an_export_without_personal_data_leaves_personal_fields_blank_and_says_so(

@@ -163,6 +163,12 @@ def write_sheet(
         if problems is not None:
             line.append(problems[index] if index < len(problems) else "")
         worksheet.append(line)
+        for cell in worksheet[worksheet.max_row]:
+            if cell.data_type == "f":
+                # openpyxl takes any text starting with '=' for a formula: a name
+                # such as '=HYPERLINK(...)' would be run by whoever opens the file,
+                # and refused as a formula when the file is imported again.
+                cell.data_type = "s"
     last = max(MAX_ROWS, len(rows) + 1)
     for number, column in enumerate(columns, start=1):
         letter = get_column_letter(number)
