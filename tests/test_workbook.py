@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
+import fourpi.domain.record as record_rules
 from fourpi.bootstrap import open_records
 from fourpi.cli import main
 from fourpi.demo import create_demo
@@ -611,6 +612,20 @@ def test_text_that_starts_like_a_formula_is_exported_as_text_and_imports_back(
         )
     finally:
         other.close()
+
+
+def test_a_name_stored_with_a_noncharacter_before_they_were_refused_still_exports(
+    tmp_path: Path, sqlite_records: InvolvementRecords, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XML cannot hold U+FFFF: such a name, stored before text with it was refused,
+    made every export of its organisation a file no spreadsheet program opens."""
+    monkeypatch.setattr(record_rules, "NONCHARACTERS", frozenset())
+    org = organisation(sqlite_records)
+    launch(sqlite_records, org, name="Peer support \uffff")
+    monkeypatch.undo()
+    path = tmp_path / "record.xlsx"
+    export_workbook(sqlite_records, org, path, personal_data=True)
+    assert load_workbook(path)["Initiatives"]["B2"].value == "Peer support \ufffd"
 
 
 def test_an_export_without_personal_data_leaves_personal_fields_blank_and_says_so(

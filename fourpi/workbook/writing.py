@@ -143,6 +143,16 @@ def write_lists(worksheet: Worksheet) -> dict[type[StrEnum], str]:
     return ranges
 
 
+NOT_IN_XML = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
+
+
+def xml_text(value: Any) -> Any:
+    """A cell's value as XML can hold it: U+FFFE and U+FFFF (refused now, but kept
+    in facts stored before) as the replacement character, which a spreadsheet
+    program shows; otherwise the file would be one it cannot open at all."""
+    return value.translate(NOT_IN_XML) if isinstance(value, str) else value
+
+
 def write_sheet(
     worksheet: Worksheet,
     sheet: Sheet,
@@ -162,7 +172,7 @@ def write_sheet(
         line = [values.get(c.heading) for c in columns]
         if problems is not None:
             line.append(problems[index] if index < len(problems) else "")
-        worksheet.append(line)
+        worksheet.append([xml_text(value) for value in line])
         for cell in worksheet[worksheet.max_row]:
             if cell.data_type == "f":
                 # openpyxl takes any text starting with '=' for a formula: a name
