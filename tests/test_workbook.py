@@ -1,5 +1,6 @@
 """Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
 from fourpi.workbook import export_workbook, import_path, write_template
 from fourpi.workbook.exporting import export_rows
-from fourpi.workbook.files import read_workbook
+from fourpi.workbook.files import WorkbookUnreadable, read_workbook
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
@@ -341,6 +342,27 @@ def test_csv_folders_import_as_workbooks_do(
         sqlite_records, organisation(sqlite_records), tmp_path / "log", actor=ACTOR
     )
     assert report.problems == [] and report.recorded > 0
+
+
+@pytest.mark.parametrize("special", ["a named pipe", "/dev/zero"])
+def test_a_csv_that_is_no_regular_file_is_refused_unread(
+    tmp_path: Path, sqlite_records: InvolvementRecords, special: str
+) -> None:
+    """A People.csv that is a named pipe, or a link to /dev/zero, held the import
+    for ever (reading the pipe, or an endless line of zeros into memory)."""
+    from fourpi.workbook.writing import write_csv_folder
+
+    write_csv_folder(tmp_path / "log", VALID)
+    people = tmp_path / "log" / "People.csv"
+    people.unlink()
+    if special == "a named pipe":
+        os.mkfifo(people)
+    else:
+        people.symlink_to("/dev/zero")
+    with pytest.raises(WorkbookUnreadable, match=r"People\.csv is not a file"):
+        import_path(
+            sqlite_records, organisation(sqlite_records), tmp_path / "log", actor=ACTOR
+        )
 
 
 def test_a_real_import_with_one_invalid_row_records_nothing_at_all(

@@ -87,7 +87,19 @@ class WorkbookUnreadable(Exception):
 def read_workbook(path: Path) -> list[RawSheet]:
     """Every sheet of an .xlsx file, or of a folder of .csv files named by sheet."""
     if path.is_dir():
-        return [read_csv(file) for file in sorted(path.glob("*.csv"))]
+        files = sorted(path.glob("*.csv"))
+        for file in files:
+            if not file.is_file():
+                # A named pipe or a device would be read for ever.
+                raise WorkbookUnreadable(
+                    f"{file.name} is not a file: each sheet of a folder must be "
+                    "a .csv file"
+                )
+        check_size(
+            f"{path.name}'s .csv files hold",
+            sum(file.stat().st_size for file in files),
+        )
+        return [read_csv(file) for file in files]
     try:
         check_span(path)
         workbook = load_workbook(path, data_only=False)
@@ -106,18 +118,25 @@ def read_workbook(path: Path) -> list[RawSheet]:
         workbook.close()
 
 
+def check_size(what: str, unpacked: int) -> None:
+    """Refuse a workbook whose sheets hold more than LARGEST_UNPACKED_BYTES."""
+    if unpacked > LARGEST_UNPACKED_BYTES:
+        raise WorkbookUnreadable(
+            f"{what} {unpacked // 2**20:,} MB, more than the "
+            f"{LARGEST_UNPACKED_BYTES // 2**20} MB a workbook may hold"
+        )
+
+
 def check_span(path: Path) -> None:
     """Refuse, before openpyxl unpacks it, a workbook that would take more memory
     than its records could need: one that unpacks to more than
     LARGEST_UNPACKED_BYTES, or whose sheets span more than LARGEST_SPAN cells."""
     reader = ExcelReader(path, read_only=True)
     try:
-        unpacked = sum(member.file_size for member in reader.archive.infolist())
-        if unpacked > LARGEST_UNPACKED_BYTES:
-            raise WorkbookUnreadable(
-                f"{path.name} unpacks to {unpacked // 2**20:,} MB, more than the "
-                f"{LARGEST_UNPACKED_BYTES // 2**20} MB a workbook may hold"
-            )
+        check_size(
+            f"{path.name} unpacks to",
+            sum(member.file_size for member in reader.archive.infolist()),
+        )
         reader.read_manifest()
         reader.read_workbook()
         spanned = elements = 0
