@@ -365,6 +365,16 @@ def test_a_csv_that_is_no_regular_file_is_refused_unread(
         )
 
 
+def test_a_workbook_that_is_a_named_pipe_is_refused_unread(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """Opening it as a zip file waited for a writer for ever."""
+    pipe = tmp_path / "log.xlsx"
+    os.mkfifo(pipe)
+    with pytest.raises(WorkbookUnreadable, match=r"log\.xlsx is not a file"):
+        import_path(sqlite_records, organisation(sqlite_records), pipe, actor=ACTOR)
+
+
 def test_a_real_import_with_one_invalid_row_records_nothing_at_all(
     tmp_path: Path, records: InvolvementRecords
 ) -> None:

@@ -100,6 +100,10 @@ def read_workbook(path: Path) -> list[RawSheet]:
             sum(file.stat().st_size for file in files),
         )
         return [read_csv(file) for file in files]
+    if not path.is_file():
+        raise WorkbookUnreadable(
+            f"{path.name} is not a file: give an .xlsx workbook or a folder"
+        )
     try:
         check_span(path)
         workbook = load_workbook(path, data_only=False)
