@@ -353,6 +353,28 @@ def test_a_time_without_its_zone_is_named_once(demo_url: str) -> None:
         assert "as_of: " not in error
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["answers", "--organisation", "Mind (demo)"],
+        ["workbook", "export", "--organisation", "Mind (demo)", "{folder}/x.xlsx"],
+    ],
+)
+def test_a_log_position_beyond_the_log_is_refused(
+    demo_url: str, tmp_path, command: list[str]
+) -> None:
+    """The workbook export took a position past the log's head as the whole log,
+    and wrote it without a word, where the answers refuse it."""
+    arguments = [part.format(folder=tmp_path) for part in command]
+    refused(
+        run(*arguments, "--as-of", "99999999", "--database", demo_url),
+        2,
+        "--as-of",
+        "99999999 is beyond it",
+    )
+    assert not (tmp_path / "x.xlsx").exists()
+
+
 def test_one_row_is_one_row(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/one.sqlite3"
     records = open_records(url)

@@ -187,6 +187,13 @@ def workbook_export(
         raise click.BadParameter("give the time with its zone", param_hint="--as-of")
     organisation_id = organisation_named(database, organisation)
     records = open_records(database)
+    head = records.recorder.max_notification_id() or 0
+    if isinstance(moment, int) and moment > head:
+        records.close()
+        raise click.BadParameter(
+            f"the log is at position {head}; {moment} is beyond it",
+            param_hint="--as-of",
+        )
     try:
         with writing_to(file):
             counts = export_workbook(
