@@ -46,7 +46,12 @@ from fourpi.domain.personal import Erasure, PersonalKeys
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS, InvolvementPolicy
 from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt, CommandResult
-from fourpi.domain.record import OrganisationRecord, is_text
+from fourpi.domain.record import (
+    NONCHARACTERS,
+    NONCHARACTERS_REFUSED,
+    OrganisationRecord,
+    is_text,
+)
 from fourpi.domain.reference_population import ReferencePopulation, Shares
 from fourpi.domain.support import Support
 from fourpi.domain.vocabulary import (
@@ -166,6 +171,8 @@ def check_idempotency_key(key: str) -> str:
         # A key is stored as text (PostgreSQL text holds no NUL) and typed by no one
         # with controls in it.
         raise InvalidInput("idempotency_key", "must not contain control characters")
+    if not NONCHARACTERS.isdisjoint(key):
+        raise InvalidInput("idempotency_key", NONCHARACTERS_REFUSED)
     return key
 
 

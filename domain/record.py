@@ -85,6 +85,10 @@ def check_actor(recorded_by: str) -> str:
 
 
 ALLOWED_CONTROLS = frozenset("\n\r\t")
+NONCHARACTERS = frozenset("\ufffe\uffff")
+"""The two code points XML cannot hold: a text with one would make every workbook
+exported from the record a file no spreadsheet program opens."""
+NONCHARACTERS_REFUSED = "must not contain U+FFFE or U+FFFF, which are not characters"
 
 
 def is_text(value: str) -> bool:
@@ -133,6 +137,8 @@ def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:
     if any((c < " " and c not in ALLOWED_CONTROLS) or c == "\x7f" for c in value):
         # PostgreSQL text cannot hold a NUL, and no one types the others.
         raise InvalidInput(field, "must not contain control characters")
+    if not NONCHARACTERS.isdisjoint(value):
+        raise InvalidInput(field, NONCHARACTERS_REFUSED)
     return value.strip()
 
 

@@ -1,6 +1,6 @@
 """The reference population (4PI Presence): the make-up of the population an initiative or organisation serves."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID, uuid5
 
@@ -14,6 +14,8 @@ from fourpi.domain.vocabulary import (
 
 Shares = dict[MonitoringCategory, dict[str, Decimal]]
 ROUNDING_ALLOWANCE = Decimal("0.005")
+SHARE_PRECISION = Decimal("0.0001")
+"""The finest a share is given to: a hundredth of a percent."""
 
 
 def check_shares(shares: Shares) -> Shares:
@@ -33,7 +35,8 @@ def check_shares(shares: Shares) -> Shares:
         for value, share in values.items():
             key = check_member(f"shares.{category}", value, level)
             try:
-                fraction = Decimal(share)
+                # A float as written (0.6), not its binary expansion (0.59999...).
+                fraction = Decimal(str(share) if isinstance(share, float) else share)
             except (InvalidOperation, TypeError, ValueError):
                 raise InvalidInput(
                     f"shares.{category}.{key}", "must be a fraction from 0 to 1"
@@ -41,6 +44,14 @@ def check_shares(shares: Shares) -> Shares:
             if not fraction.is_finite() or not Decimal(0) <= fraction <= Decimal(1):
                 raise InvalidInput(
                     f"shares.{category}.{key}", "must be a fraction from 0 to 1"
+                )
+            if fraction != fraction.quantize(SHARE_PRECISION, rounding=ROUND_DOWN):
+                # 1e-30 is a fraction from 0 to 1 whose exact form (1 over 10**30)
+                # no answer's numerator and denominator can carry.
+                raise InvalidInput(
+                    f"shares.{category}.{key}",
+                    "must be given to at most 4 decimal places (a hundredth of a "
+                    "percent)",
                 )
             category_shares[key.value] = fraction
         if sum(category_shares.values()) > 1 + ROUNDING_ALLOWANCE:

@@ -1,6 +1,7 @@
 """The composition root: builds the application service on the configured event store."""
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,7 +135,9 @@ def open_records(
     try:
         with making_tables_alone(database):
             records = InvolvementRecords(env=database.eventsourcing_env())
-    except PersistenceError as error:
+    except (PersistenceError, sqlite3.DatabaseError) as error:
+        # sqlite3's own for a file that is not a SQLite store ('file is not a
+        # database'): the library raises it unwrapped.
         if database.backend == "sqlite":
             raise sqlite_unopened(database, error) from None
         raise postgres_unreachable(database, error) from None

@@ -68,7 +68,8 @@ class Answered:
 
 @strawberry.type(
     description="An exact share, mean or ratio: numerator over denominator, with its "
-    "value as a decimal for display. The same facts always give the same fraction."
+    "value as a decimal for display. The same facts always give the same fraction "
+    "(exact, unless its parts are past what an Int holds: then the nearest that fits)."
 )
 class Share:
     value: float = strawberry.field(
@@ -106,7 +107,16 @@ class DaySpread:
     longest: int | None = strawberry.field(description="The most days.")
 
 
+INT_MOST = 2**31 - 1
+"""The most a GraphQL Int holds."""
+
+
 def share(fraction: Fraction) -> Share:
+    if abs(fraction.numerator) > INT_MOST or fraction.denominator > INT_MOST:
+        # Only from facts stored before their precision was bounded (a reference
+        # share of 1e-30): the nearest fraction that fits, not an error in every
+        # answer that shows it.
+        fraction = fraction.limit_denominator(INT_MOST // (abs(int(fraction)) + 1))
     return Share(
         value=float(fraction),
         numerator=fraction.numerator,

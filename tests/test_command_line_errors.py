@@ -100,6 +100,44 @@ def test_a_sqlite_folder_that_cannot_be_made_is_named(tmp_path) -> None:
     )
 
 
+@pytest.mark.parametrize("command", [["answers", "--organisation", "Mind"], ["demo"]])
+def test_a_file_that_is_not_a_sqlite_store_is_named(tmp_path, command) -> None:
+    """A --database pointing at a spreadsheet or any other file: sqlite3's
+    'file is not a database' was a traceback."""
+    impostor = tmp_path / "record.csv"
+    impostor.write_text("Key,Pseudonym\n" * 1000)
+    refused(
+        run(*command, "--database", f"sqlite:///{impostor}"),
+        1,
+        f"cannot open the SQLite store {impostor}",
+        "file is not a database",
+        "Check the path in --database",
+    )
+    assert impostor.read_text() == "Key,Pseudonym\n" * 1000
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "/dev/full"],
+        ["report", "--organisation", "Mind (demo)", "--format", "html", "--output"],
+        ["workbook", "export", "--organisation", "Mind (demo)", "/dev/full"],
+    ],
+)
+def test_a_full_disk_is_named_not_a_traceback(demo_url: str, command) -> None:
+    """Writing to a disk with no space left (/dev/full) was a traceback, and the
+    workbook's a second one as its zip file was closed."""
+    if command[-1] == "--output":
+        command = [*command, "/dev/full"]
+    refused(
+        run(*command, "--database", demo_url),
+        1,
+        "/dev/full",
+        "No space left on device",
+    )
+
+
 # PostgreSQL URL parameters reach the driver
 
 
@@ -313,6 +351,28 @@ def test_a_time_without_its_zone_is_named_once(demo_url: str) -> None:
             run(*command, "--database", demo_url), 2, "a time must carry its time zone"
         )
         assert "as_of: " not in error
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["answers", "--organisation", "Mind (demo)"],
+        ["workbook", "export", "--organisation", "Mind (demo)", "{folder}/x.xlsx"],
+    ],
+)
+def test_a_log_position_beyond_the_log_is_refused(
+    demo_url: str, tmp_path, command: list[str]
+) -> None:
+    """The workbook export took a position past the log's head as the whole log,
+    and wrote it without a word, where the answers refuse it."""
+    arguments = [part.format(folder=tmp_path) for part in command]
+    refused(
+        run(*arguments, "--as-of", "99999999", "--database", demo_url),
+        2,
+        "--as-of",
+        "99999999 is beyond it",
+    )
+    assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_one_row_is_one_row(tmp_path) -> None:

@@ -6,6 +6,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -13,13 +15,16 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 import fourpi.domain.record as record_rules
+import fourpi.domain.reference_population as reference_rules
 from fourpi.audit import verify
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
-from fourpi.domain.vocabulary import ParticipantKind
+from fourpi.domain.vocabulary import Gender, MonitoringCategory, ParticipantKind
 from fourpi.graphql import audit_queries
+from fourpi.workbook import export_workbook
 from tests.api import (
     ApiStore,
     api_store,
@@ -235,6 +240,91 @@ def test_a_fact_stored_before_dates_were_bounded_breaks_no_answer(
         for token in (world.manager, world.evaluator, world.auditor):
             answers = data_of(await graphql(http, EVERY_ANSWER, token=token))
             assert answers["principles"]["policy"]["reviewDueOn"] == "9999-12-31"
+
+    run(world, scenario)
+
+
+FULL_PRESENCE = """{ presence { diversity { category rows { value
+  referenceShare { value numerator denominator }
+  ratio { value numerator denominator } } } } }"""
+
+
+def test_a_reference_share_past_four_decimal_places_is_refused_and_breaks_no_answer(
+    world: World,
+) -> None:
+    """A share of 1e-30 was accepted, and its exact fraction (1 over 10**30) is past
+    what a GraphQL Int holds: every caller's presence answer was an
+    INTERNAL_SERVER_ERROR from then on."""
+    participant = world.store.records.register_participant(
+        organisation_id=world.organisation,
+        actor="t",
+        pseudonym="Amara",
+        participant_kind=ParticipantKind.SERVICE_USER,
+    )
+    world.store.records.declare_monitoring_data(
+        organisation_id=world.organisation,
+        actor="t",
+        participant_id=participant,
+        monitoring={"gender": Gender.WOMAN.value},
+    )
+
+    async def scenario(http: httpx.AsyncClient) -> None:
+        before = world.store.head()
+        for share in ("1e-30", "0.00001", "0.123456789"):
+            response = await graphql(
+                http,
+                write_input("defineReferencePopulation"),
+                {
+                    "input": {
+                        "description": "Our county",
+                        "shares": [
+                            {"category": "GENDER", "value": "woman", "share": share}
+                        ],
+                    }
+                },
+                world.manager,
+            )
+            assert "at most 4 decimal places" in refused_as(
+                response, "BAD_USER_INPUT", "input.shares.gender.woman"
+            )
+        assert world.store.head() == before
+        data_of(
+            await graphql(
+                http,
+                write_input("defineReferencePopulation"),
+                {
+                    "input": {
+                        "description": "Our county",
+                        "shares": [
+                            {"category": "GENDER", "value": "woman", "share": "0.0001"}
+                        ],
+                    }
+                },
+                world.manager,
+            )
+        )
+        for token in (world.manager, world.evaluator, world.auditor):
+            data_of(await graphql(http, FULL_PRESENCE, token=token))
+
+    run(world, scenario)
+
+
+def test_a_share_stored_before_shares_were_bounded_breaks_no_answer(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As an older version of fourpi accepted it: a share of 1e-30.
+    monkeypatch.setattr(reference_rules, "SHARE_PRECISION", Decimal("1e-40"))
+    world.store.records.define_reference_population(
+        organisation_id=world.organisation,
+        actor="t",
+        description="Our county",
+        shares={MonitoringCategory.GENDER: {"woman": Decimal("1e-30")}},
+    )
+    monkeypatch.undo()
+
+    async def scenario(http: httpx.AsyncClient) -> None:
+        for token in (world.manager, world.evaluator, world.auditor):
+            data_of(await graphql(http, FULL_PRESENCE, token=token))
 
     run(world, scenario)
 
@@ -584,6 +674,34 @@ def test_a_control_character_in_an_idempotency_key_is_refused(world: World) -> N
         assert world.store.head() == before
 
     run(world, scenario)
+
+
+@pytest.mark.parametrize("field", ["name", "idempotencyKey"])
+def test_a_noncharacter_is_refused_so_the_workbook_export_still_opens(
+    world: World, field: str, tmp_path: Path
+) -> None:
+    """U+FFFE and U+FFFF are not characters XML can hold: an initiative named with one
+    (or a row key, which an idempotency key becomes) made every export of the
+    organisation's workbook a file no spreadsheet program opens."""
+
+    async def scenario(http: httpx.AsyncClient) -> None:
+        before = world.store.head()
+        for text in ("Peer support \uffff", "Peer support \ufffe"):
+            response = await graphql(
+                http,
+                write_input("launchInitiative"),
+                {"input": {**LAUNCH, field: text}},
+                world.manager,
+            )
+            assert "U+FFFE or U+FFFF" in refused_as(
+                response, "BAD_USER_INPUT", f"input.{field}"
+            )
+        assert world.store.head() == before
+
+    run(world, scenario)
+    path = tmp_path / "record.xlsx"
+    export_workbook(world.store.records, world.organisation, path, personal_data=True)
+    load_workbook(path).close()
 
 
 def test_a_wrong_or_revoked_token_is_told_it_is_not_valid(world: World) -> None:

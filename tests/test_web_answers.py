@@ -426,6 +426,20 @@ def test_a_suppressed_value_appears_nowhere(demo: Demo, scope: str) -> None:
     assert "fewer than 5" in places["PDF"].replace("\n", " ")
 
 
+def test_a_name_like_a_formula_is_text_in_the_xlsx(demo: Demo) -> None:
+    """The workbook's About sheet wrote the organisation's (or initiative's) name
+    as it was: one named '=HYPERLINK(...)' became a live formula, and one with
+    U+FFFF (stored before it was refused) a file no spreadsheet program opens."""
+    answers = demo.gather("evaluator", slices(demo)["organisation"])
+    answers.data["organisation"]["name"] = '=HYPERLINK("http://example.org") \uffff'
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(xlsx_of(answers, web.all_tables(answers)))
+    )
+    named = workbook["About"]["B1"]
+    assert named.data_type == "s"
+    assert named.value == '\'=HYPERLINK("http://example.org") \ufffd'
+
+
 def test_the_report_opens_has_its_sections_and_prints_its_anchor(
     demo: Demo, tmp_path: Path
 ) -> None:

@@ -1,5 +1,6 @@
 """Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
+import fourpi.domain.record as record_rules
 from fourpi.bootstrap import open_records
 from fourpi.cli import main
 from fourpi.demo import create_demo
@@ -16,11 +18,12 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
 from fourpi.workbook import export_workbook, import_path, write_template
 from fourpi.workbook.exporting import export_rows
-from fourpi.workbook.files import read_workbook
+from fourpi.workbook.files import WorkbookUnreadable, read_workbook
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
 from tests.same_answers import answers, workbook_names
+from tests.test_invariants import launch
 
 ACTOR = "workbook test"
 
@@ -341,6 +344,37 @@ def test_csv_folders_import_as_workbooks_do(
     assert report.problems == [] and report.recorded > 0
 
 
+@pytest.mark.parametrize("special", ["a named pipe", "/dev/zero"])
+def test_a_csv_that_is_no_regular_file_is_refused_unread(
+    tmp_path: Path, sqlite_records: InvolvementRecords, special: str
+) -> None:
+    """A People.csv that is a named pipe, or a link to /dev/zero, held the import
+    for ever (reading the pipe, or an endless line of zeros into memory)."""
+    from fourpi.workbook.writing import write_csv_folder
+
+    write_csv_folder(tmp_path / "log", VALID)
+    people = tmp_path / "log" / "People.csv"
+    people.unlink()
+    if special == "a named pipe":
+        os.mkfifo(people)
+    else:
+        people.symlink_to("/dev/zero")
+    with pytest.raises(WorkbookUnreadable, match=r"People\.csv is not a file"):
+        import_path(
+            sqlite_records, organisation(sqlite_records), tmp_path / "log", actor=ACTOR
+        )
+
+
+def test_a_workbook_that_is_a_named_pipe_is_refused_unread(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """Opening it as a zip file waited for a writer for ever."""
+    pipe = tmp_path / "log.xlsx"
+    os.mkfifo(pipe)
+    with pytest.raises(WorkbookUnreadable, match=r"log\.xlsx is not a file"):
+        import_path(sqlite_records, organisation(sqlite_records), pipe, actor=ACTOR)
+
+
 def test_a_real_import_with_one_invalid_row_records_nothing_at_all(
     tmp_path: Path, records: InvolvementRecords
 ) -> None:
@@ -523,6 +557,29 @@ def test_new_rows_naming_an_erased_person_are_refused_and_nothing_is_recorded(
     assert head(records) == position
 
 
+def test_a_long_organisation_name_and_long_keys_import_and_import_again_as_nothing_new(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A name of 200 characters is a valid organisation's, and a key of 190 a valid
+    row's; but each became part of an idempotency key ('workbook:People:...') past
+    its 200 characters, and was refused in words the person never typed:
+    'idempotency_key: must be at most 200 characters'."""
+    name = "N" * 200
+    key = "k" * 190
+    rows = {
+        "People": [{**VALID["People"][0], "Key": key}],
+        "Meetings": [],
+        "Initiatives": VALID["Initiatives"],
+    }
+    path = write_xlsx(tmp_path / "long.xlsx", rows)
+    first = import_path(sqlite_records, name, path, actor=ACTOR)
+    assert first.problems == [] and first.recorded > 0
+    position = head(sqlite_records)
+    again = import_path(sqlite_records, name, path, actor=ACTOR)
+    assert again.problems == [] and again.recorded == 0
+    assert head(sqlite_records) == position
+
+
 def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
     tmp_path: Path, sqlite_records: InvolvementRecords
 ) -> None:
@@ -556,6 +613,34 @@ def test_unknown_columns_and_missing_columns_are_named_on_the_heading_row(
     found = {(p.sheet, p.row, p.column) for p in report.problems}
     assert ("People", 1, "Kynd of person") in found
     assert ("People", 1, "Kind of person") in found
+
+
+def test_a_cell_holding_a_spreadsheet_error_is_named_not_imported_as_text(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A formula's error pasted as a value (#DIV/0!, #REF!) is an error cell, not
+    text: it was imported as the person's pseudonym."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "People"
+    sheet.append(["Key", "Pseudonym", "Kind of person"])
+    sheet.append(["p1", "#REF!", "Service user"])
+    sheet.cell(2, 2).data_type = "e"
+    workbook.save(tmp_path / "errors.xlsx")
+    peer_org = organisation(sqlite_records)
+    before = head(sqlite_records)
+    report = import_path(
+        sqlite_records, peer_org, tmp_path / "errors.xlsx", actor=ACTOR
+    )
+    (problem,) = report.problems
+    assert (problem.sheet, problem.row, problem.column, problem.value) == (
+        "People",
+        2,
+        "Pseudonym",
+        "#REF!",
+    )
+    assert "error" in problem.rule
+    assert head(sqlite_records) == before
 
 
 # Export and the round trip
@@ -603,6 +688,44 @@ def assert_round_trip(tmp_path: Path, *, erase: int | None = None) -> None:
     finally:
         source.close()
         target.close()
+
+
+def test_text_that_starts_like_a_formula_is_exported_as_text_and_imports_back(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """An initiative named '=HYPERLINK(...)' was written as a live formula: a
+    spreadsheet program ran it on opening the export, and importing the export
+    refused the row as a formula."""
+    name = '=HYPERLINK("http://example.org","Open")'
+    org = organisation(sqlite_records)
+    launch(sqlite_records, org, name=name, purpose="=1+1", limits_of_influence="@A1")
+    path = tmp_path / "record.xlsx"
+    export_workbook(sqlite_records, org, path, personal_data=True)
+    cells = load_workbook(path)["Initiatives"][2]
+    assert [c.data_type for c in cells[1:3]] == ["s", "s"]
+    other = open_records(f"sqlite:///{tmp_path}/other.sqlite3")
+    try:
+        report = import_path(other, "Copy", path, actor=ACTOR)
+        assert report.problems == [] and report.recorded > 0
+        assert (
+            export_rows(other, report.organisation_id)["Initiatives"][0]["Name"] == name
+        )
+    finally:
+        other.close()
+
+
+def test_a_name_stored_with_a_noncharacter_before_they_were_refused_still_exports(
+    tmp_path: Path, sqlite_records: InvolvementRecords, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XML cannot hold U+FFFF: such a name, stored before text with it was refused,
+    made every export of its organisation a file no spreadsheet program opens."""
+    monkeypatch.setattr(record_rules, "NONCHARACTERS", frozenset())
+    org = organisation(sqlite_records)
+    launch(sqlite_records, org, name="Peer support \uffff")
+    monkeypatch.undo()
+    path = tmp_path / "record.xlsx"
+    export_workbook(sqlite_records, org, path, personal_data=True)
+    assert load_workbook(path)["Initiatives"]["B2"].value == "Peer support \ufffd"
 
 
 def test_an_export_without_personal_data_leaves_personal_fields_blank_and_says_so(

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from fourpi.web.answers import Answers, Hidden, Ratio, Table, shown
+from fourpi.workbook.writing import xml_text
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,7 +18,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(text: str) -> str:
-    """Text that a spreadsheet opening the file will not run as a formula."""
+    """Text that a spreadsheet opening the file will not run as a formula, and
+    that XML can hold."""
+    text = xml_text(text)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -50,8 +53,10 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     about = workbook.active
     assert about is not None
     about.title = "About"
-    about.append(["Answers", answers.initiative_name or answers.organisation_name])
-    about.append(["Organisation", answers.organisation_name])
+    about.append(
+        ["Answers", safe_text(answers.initiative_name or answers.organisation_name)]
+    )
+    about.append(["Organisation", safe_text(answers.organisation_name)])
     about.append(["Log position", answers.position])
     about.append(["As of", answers.as_of_date])
     about.append(

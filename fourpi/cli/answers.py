@@ -16,6 +16,7 @@ from fourpi.cli.common import (
     parse_as_of,
     slice_options,
     without_field,
+    writing_to,
 )
 from fourpi.describe import describe
 from fourpi.domain.access import Role
@@ -197,5 +198,6 @@ def report_command(
     finally:
         views.close()
         records.close()
-    output.write_bytes(document)
+    with writing_to(output):
+        output.write_bytes(document)
     click.echo(f"Wrote the {form.upper()} report to {output}.")

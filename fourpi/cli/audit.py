@@ -22,6 +22,7 @@ from fourpi.cli.common import (
     parse_as_of,
     position_bar,
     without_field,
+    writing_to,
 )
 from fourpi.describe import describe
 from fourpi.domain.application import InvolvementRecords
@@ -169,7 +170,11 @@ def export_command(
     records = open_records(chosen_database(database_url), existing=True)
     head = records.recorder.max_notification_id() or 0
     try:
-        with file.open("wb") as out, position_bar(head, "Exporting") as advance:
+        with (
+            writing_to(file),
+            file.open("wb") as out,
+            position_bar(head, "Exporting") as advance,
+        ):
             count = export_log(records.recorder, out, progress=advance)
         if keys_file is not None:
             keys = export_keys(records, keys_file)

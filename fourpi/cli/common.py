@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -232,3 +233,15 @@ def check_contributor_settings() -> None:
     SessionLimits.from_environment()
     link_days()
     MailSettings.from_environment()
+
+
+@contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Writing a file: an error that does not say which file (a full disk) names
+    it, so the command line tells it as `FILE: reason` and not as a traceback."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(path)
+        raise

@@ -15,6 +15,7 @@ from fourpi.cli.common import (
     organisation_named,
     organisations_called,
     parse_as_of,
+    writing_to,
 )
 from fourpi.domain.errors import DomainError
 
@@ -35,7 +36,8 @@ def workbook_template(file: Path) -> None:
     column, and drop-down lists for every vocabulary."""
     from fourpi.workbook import write_template
 
-    write_template(file)
+    with writing_to(file):
+        write_template(file)
     click.echo(f"Wrote the template to {file}.")
 
 
@@ -139,7 +141,8 @@ def workbook_import(
         click.echo(f"Nothing new to record: every row of {rows} was imported before.")
     if report.rejected:
         rejects = rejects_path(source)
-        write_rejects(rejects, report)
+        with writing_to(rejects):
+            write_rejects(rejects, report)
         click.echo(
             f"{len(report.rejected)} rows were rejected; they are in {rejects}, "
             "each with its problems."
@@ -184,14 +187,22 @@ def workbook_export(
         raise click.BadParameter("give the time with its zone", param_hint="--as-of")
     organisation_id = organisation_named(database, organisation)
     records = open_records(database)
-    try:
-        counts = export_workbook(
-            records,
-            organisation_id,
-            file,
-            as_of=moment,
-            personal_data=personal_data,
+    head = records.recorder.max_notification_id() or 0
+    if isinstance(moment, int) and moment > head:
+        records.close()
+        raise click.BadParameter(
+            f"the log is at position {head}; {moment} is beyond it",
+            param_hint="--as-of",
         )
+    try:
+        with writing_to(file):
+            counts = export_workbook(
+                records,
+                organisation_id,
+                file,
+                as_of=moment,
+                personal_data=personal_data,
+            )
     finally:
         records.close()
     rows = sum(counts.values())

@@ -1,10 +1,11 @@
 """Reading a workbook (an .xlsx file, or a folder of .csv files, one per sheet) into rows as the spreadsheet numbers them, and the problems found before any value is read."""
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from xml.etree.ElementTree import iterparse
+from xml.parsers.expat import ParserCreate
 
 from openpyxl import load_workbook
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
@@ -20,6 +21,18 @@ LARGEST_SPAN = 1_000_000
 """How many cells a workbook's sheets may span together, each from A1 to its last
 filled (or merged, or linked) cell: openpyxl makes every cell in that span, blank
 or not, so a few bytes naming cell XFD1048576 would otherwise fill the memory."""
+MOST_ROWS = 1_048_576
+"""The rows a sheet can have (Excel's, and the file format's, limit)."""
+LARGEST_ELEMENTS = 3 * LARGEST_SPAN
+"""The XML elements a workbook's sheets may hold together: a cell as spreadsheet
+programs write it takes two (the cell and its value) and a row one, so
+LARGEST_SPAN cells need no more. The most this lets through takes openpyxl some
+10 seconds and 300 MB to read."""
+FORMULA = (
+    "is a formula: fourpi reads only typed values, so copy the cell and paste it "
+    "as a value"
+)
+ERROR_VALUE = "is a spreadsheet error, not a value: type the value it should hold"
 SPANNING = {"c": "r", "mergeCell": "ref", "hyperlink": "ref", "comment": "ref"}
 """The elements (of a sheet, or of its comments) whose cells openpyxl makes."""
 
@@ -74,7 +87,23 @@ class WorkbookUnreadable(Exception):
 def read_workbook(path: Path) -> list[RawSheet]:
     """Every sheet of an .xlsx file, or of a folder of .csv files named by sheet."""
     if path.is_dir():
-        return [read_csv(file) for file in sorted(path.glob("*.csv"))]
+        files = sorted(path.glob("*.csv"))
+        for file in files:
+            if not file.is_file():
+                # A named pipe or a device would be read for ever.
+                raise WorkbookUnreadable(
+                    f"{file.name} is not a file: each sheet of a folder must be "
+                    "a .csv file"
+                )
+        check_size(
+            f"{path.name}'s .csv files hold",
+            sum(file.stat().st_size for file in files),
+        )
+        return [read_csv(file) for file in files]
+    if not path.is_file():
+        raise WorkbookUnreadable(
+            f"{path.name} is not a file: give an .xlsx workbook or a folder"
+        )
     try:
         check_span(path)
         workbook = load_workbook(path, data_only=False)
@@ -93,21 +122,28 @@ def read_workbook(path: Path) -> list[RawSheet]:
         workbook.close()
 
 
+def check_size(what: str, unpacked: int) -> None:
+    """Refuse a workbook whose sheets hold more than LARGEST_UNPACKED_BYTES."""
+    if unpacked > LARGEST_UNPACKED_BYTES:
+        raise WorkbookUnreadable(
+            f"{what} {unpacked // 2**20:,} MB, more than the "
+            f"{LARGEST_UNPACKED_BYTES // 2**20} MB a workbook may hold"
+        )
+
+
 def check_span(path: Path) -> None:
     """Refuse, before openpyxl unpacks it, a workbook that would take more memory
     than its records could need: one that unpacks to more than
     LARGEST_UNPACKED_BYTES, or whose sheets span more than LARGEST_SPAN cells."""
     reader = ExcelReader(path, read_only=True)
     try:
-        unpacked = sum(member.file_size for member in reader.archive.infolist())
-        if unpacked > LARGEST_UNPACKED_BYTES:
-            raise WorkbookUnreadable(
-                f"{path.name} unpacks to {unpacked // 2**20:,} MB, more than the "
-                f"{LARGEST_UNPACKED_BYTES // 2**20} MB a workbook may hold"
-            )
+        check_size(
+            f"{path.name} unpacks to",
+            sum(member.file_size for member in reader.archive.infolist()),
+        )
         reader.read_manifest()
         reader.read_workbook()
-        spanned = 0
+        spanned = elements = 0
         for sheet, relationship in reader.parser.find_sheets():
             parts = [relationship.target]
             rels_path = get_rels_path(relationship.target)  # type: ignore[no-untyped-call]
@@ -118,7 +154,9 @@ def check_span(path: Path) -> None:
             for part in parts:
                 if part in reader.valid_files:
                     with reader.archive.open(part) as source:
-                        last_row, last_column = last_cell_of(source)
+                        last_row, last_column, elements = last_cell_of(
+                            source, sheet.name, elements
+                        )
                     rows, columns = max(rows, last_row), max(columns, last_column)
             spanned += rows * columns
             if spanned > LARGEST_SPAN:
@@ -132,31 +170,57 @@ def check_span(path: Path) -> None:
         reader.archive.close()
 
 
-def last_cell_of(source: IO[bytes]) -> tuple[int, int]:
+def last_cell_of(
+    source: IO[bytes], sheet: str, elements: int = 0
+) -> tuple[int, int, int]:
     """The furthest row and column a sheet's (or its comments') cells reach, read
-    as openpyxl reads them: a cell without a reference follows the one before."""
-    last_row = last_column = row = column = 0
-    for event, element in iterparse(source, events=("start", "end")):
-        tag = element.tag.rpartition("}")[2]
-        if event == "start":
-            if tag == "row":
-                given = element.get("r")
-                row, column = (int(given) if given else row + 1), 0
-            continue
-        reference = element.get(SPANNING.get(tag, ""))
-        if tag == "c" and not reference:
-            column += 1
-            last_row, last_column = max(last_row, row), max(last_column, column)
-        elif tag == "c" and reference:
-            cell_row, column = coordinate_to_tuple(reference)
-            last_row, last_column = max(last_row, cell_row), max(last_column, column)
+    as openpyxl reads them: a cell without a reference follows the one before.
+    Read by expat alone, keeping no tree; a row past a sheet's last, or more
+    elements than LARGEST_SPAN cells could need, is refused at once (a few hundred
+    packed kilobytes of empty rows or meaningless tags otherwise took a minute
+    and gigabytes here, and as long again in openpyxl). Returns the last row and
+    column, and `elements` (those read before) with this part's."""
+    seen = {"row": 0, "column": 0, "last_row": 0, "last_column": 0}
+    count = elements
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal count
+        count += 1
+        if count > LARGEST_ELEMENTS:
+            raise WorkbookUnreadable(
+                f"sheet {sheet!r} holds more than {LARGEST_ELEMENTS:,} XML "
+                f"elements, more than {LARGEST_SPAN:,} cells could need: it is "
+                "not a workbook fourpi can read"
+            )
+        tag = name.rpartition(":")[2]
+        if tag == "row":
+            given = attributes.get("r")
+            seen["row"] = int(given) if given else seen["row"] + 1
+            seen["column"] = 0
+            if seen["row"] > MOST_ROWS:
+                raise WorkbookUnreadable(
+                    f"sheet {sheet!r} reaches row {seen['row']:,}, past the "
+                    f"{MOST_ROWS:,} rows a sheet can have: it is not a workbook "
+                    "fourpi can read"
+                )
+            return
+        reference = attributes.get(SPANNING.get(tag, ""))
+        if tag == "c":
+            if reference:
+                cell_row, seen["column"] = coordinate_to_tuple(reference)
+            else:
+                cell_row, seen["column"] = seen["row"], seen["column"] + 1
+            seen["last_row"] = max(seen["last_row"], cell_row)
+            seen["last_column"] = max(seen["last_column"], seen["column"])
         elif reference:
             _, _, max_column, max_row = range_boundaries(reference)
-            last_row = max(last_row, max_row or 0)
-            last_column = max(last_column, max_column or 0)
-        if tag in ("c", "row"):
-            element.clear()
-    return last_row, last_column
+            seen["last_row"] = max(seen["last_row"], max_row or 0)
+            seen["last_column"] = max(seen["last_column"], max_column or 0)
+
+    parser = ParserCreate()
+    parser.StartElementHandler = start
+    parser.ParseFile(source)
+    return seen["last_row"], seen["last_column"], count
 
 
 def read_worksheet(worksheet: Any) -> RawSheet:
@@ -164,17 +228,16 @@ def read_worksheet(worksheet: Any) -> RawSheet:
     grid: list[list[Any]] = [
         [cell.value for cell in row] for row in worksheet.iter_rows()
     ]
-    formulas: set[tuple[int, int]] = {
-        (cell.row, cell.column)
-        for row in worksheet.iter_rows()
-        for cell in row
-        if cell.data_type == "f"
-    }
+    typed: dict[str, set[tuple[int, int]]] = {"f": set(), "e": set()}
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if cell.data_type in typed:
+                typed[cell.data_type].add((cell.row, cell.column))
     merged = [
         (r.min_row, r.min_col, r.max_row, r.max_col, str(r))
         for r in worksheet.merged_cells.ranges
     ]
-    return raw_sheet(title, grid, formulas, merged)
+    return raw_sheet(title, grid, typed["f"], merged, errors=typed["e"])
 
 
 def raw_sheet(
@@ -182,9 +245,11 @@ def raw_sheet(
     grid: list[list[Any]],
     formulas: set[tuple[int, int]],
     merged: list[tuple[int, int, int, int, str]],
+    errors: Iterable[tuple[int, int]] = (),
 ) -> RawSheet:
-    """Rows keyed by heading; formulas and merged cells become problems, and their
-    cells unreadable."""
+    """Rows keyed by heading; formulas, merged cells and a spreadsheet's error
+    values (#REF!, #DIV/0!: not text, though openpyxl gives them as text) become
+    problems, and their cells unreadable."""
     if not grid:
         return RawSheet(title, [])
     headings = [text_of(value) for value in grid[0]]
@@ -209,18 +274,15 @@ def raw_sheet(
         for r in range(min_row, max_row + 1):
             for c in range(min_col, max_col + 1):
                 unreadable.add((r, c))
-    for r, c in sorted(formulas):
+    for where, rule in sorted(
+        [(cell, FORMULA) for cell in formulas]
+        + [(cell, ERROR_VALUE) for cell in errors]
+    ):
+        r, c = where
         sheet.problems.append(
-            Problem(
-                title,
-                r,
-                heading_at(c),
-                text_of(grid[r - 1][c - 1]),
-                "is a formula: fourpi reads only typed values, so copy the cell "
-                "and paste it as a value",
-            )
+            Problem(title, r, heading_at(c), text_of(grid[r - 1][c - 1]), rule)
         )
-        unreadable.add((r, c))
+        unreadable.add(where)
     for number, values in enumerate(grid[1:], start=2):
         cells: dict[str, Any] = {}
         for column, value in enumerate(values, start=1):

@@ -3,11 +3,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from hashlib import sha256
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from fourpi.domain.application import MAX_IDEMPOTENCY_KEY_LENGTH
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused, RecordNotFound
 from fourpi.domain.policy import InvolvementPolicy
 from fourpi.domain.receipt import CommandReceipt
@@ -97,7 +99,15 @@ Progress = Callable[[int], None]
 
 
 def idempotency_key(sheet: str, key: str, *parts: str) -> str:
-    return ":".join((KEY_PREFIX, sheet, key, *(p for p in parts if p)))
+    """A row's idempotency key, made from its sheet and key; one longer than a key
+    may be (from a long Key or organisation name, both valid) is its digest, so
+    that importing it again is still idempotent. An export names such a row by
+    its record's id."""
+    whole = ":".join((KEY_PREFIX, sheet, key, *(p for p in parts if p)))
+    if len(whole) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        return whole
+    digest = sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{KEY_PREFIX}-digest:{digest}"
 
 
 def import_workbook(

@@ -1,6 +1,7 @@
 """Writing workbooks in the template's shape: a first sheet that explains every column, a sheet per kind of record with plain-English headings, and drop-down lists for every vocabulary."""
 
 import csv
+import io
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -78,7 +79,11 @@ def write_workbook(
             None if problems is None else problems.get(sheet.title, []),
         )
     workbook.move_sheet(LISTS, offset=len(SHEETS))
-    workbook.save(path)
+    # Made in memory and written at once: openpyxl writing to the file itself left a
+    # zip file that, on a full disk, failed a second time as it was collected.
+    content = io.BytesIO()
+    workbook.save(content)
+    path.write_bytes(content.getvalue())
 
 
 def write_read_me(worksheet: Worksheet, notes: Iterable[str]) -> None:
@@ -138,6 +143,16 @@ def write_lists(worksheet: Worksheet) -> dict[type[StrEnum], str]:
     return ranges
 
 
+NOT_IN_XML = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
+
+
+def xml_text(value: Any) -> Any:
+    """A cell's value as XML can hold it: U+FFFE and U+FFFF (refused now, but kept
+    in facts stored before) as the replacement character, which a spreadsheet
+    program shows; otherwise the file would be one it cannot open at all."""
+    return value.translate(NOT_IN_XML) if isinstance(value, str) else value
+
+
 def write_sheet(
     worksheet: Worksheet,
     sheet: Sheet,
@@ -157,7 +172,13 @@ def write_sheet(
         line = [values.get(c.heading) for c in columns]
         if problems is not None:
             line.append(problems[index] if index < len(problems) else "")
-        worksheet.append(line)
+        worksheet.append([xml_text(value) for value in line])
+        for cell in worksheet[worksheet.max_row]:
+            if cell.data_type == "f":
+                # openpyxl takes any text starting with '=' for a formula: a name
+                # such as '=HYPERLINK(...)' would be run by whoever opens the file,
+                # and refused as a formula when the file is imported again.
+                cell.data_type = "s"
     last = max(MAX_ROWS, len(rows) + 1)
     for number, column in enumerate(columns, start=1):
         letter = get_column_letter(number)
