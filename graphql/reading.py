@@ -15,7 +15,13 @@ from fourpi.graphql.permissions import organisation_of
 from fourpi.privacy import visibility
 from fourpi.privacy.suppression import disclosure_for
 from fourpi.privacy.visibility import log_head
-from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
+from fourpi.projections.answers import (
+    CYCLE_RULE,
+    DEFAULT_PAYMENT_TARGET_DAYS,
+    ImpactReport,
+    Slice,
+    is_cycle_number,
+)
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import InvalidMoment, ViewsNotReady
 
@@ -73,10 +79,8 @@ def as_slice(info: FourPIInfo, given: SliceInput | None) -> Slice:
     organisation = organisation_of(info)
     if given is None:
         return Slice(organisation)
-    if given.cycle is not None and given.cycle < 1:
-        raise client_error(
-            "slice.cycle: must be a cycle number from 1", BAD_USER_INPUT, "slice.cycle"
-        )
+    if given.cycle is not None and not is_cycle_number(given.cycle):
+        raise client_error(f"slice.cycle: {CYCLE_RULE}", BAD_USER_INPUT, "slice.cycle")
     if (
         given.period_from is not None
         and given.period_to is not None
