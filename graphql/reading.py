@@ -23,7 +23,7 @@ from fourpi.projections.answers import (
     is_cycle_number,
 )
 from fourpi.projections.disclosure import Disclosure
-from fourpi.projections.views import InvalidMoment, ViewsNotReady
+from fourpi.projections.views import InvalidMoment, ViewsNotReady, utc_of
 
 
 @strawberry.input(
@@ -120,6 +120,12 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
         raise client_error(
             "asOf.time: must carry its time zone", BAD_USER_INPUT, "asOf.time"
         )
+    try:
+        utc_of(given.time)
+    except InvalidMoment as error:
+        raise client_error(
+            f"asOf.time: {error.rule}", BAD_USER_INPUT, "asOf.time"
+        ) from None
     return given.time
 
 
@@ -184,7 +190,8 @@ async def computed_report(
     except ViewsNotReady as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
     except InvalidMoment as error:
-        raise client_error(str(error), BAD_USER_INPUT, "asOf") from None
+        field = f"asOf.{error.part}"
+        raise client_error(f"{field}: {error.rule}", BAD_USER_INPUT, field) from None
 
 
 async def disclosed(

@@ -307,6 +307,28 @@ def test_a_cycle_number_outside_1_to_9999_is_refused(
     assert not output.exists()
 
 
+@pytest.mark.parametrize(
+    "time", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+)
+def test_an_as_of_time_outside_the_calendar_names_the_api_field(
+    outside: Outside, demo_url: str, time: str
+) -> None:
+    """Its UTC falls before year 1 or after 9999: the API said 'as_of: ...', the
+    command line's word, where its own field is asOf.time."""
+    rule = "must be within years 1 to 9999 once in UTC"
+    response = send(
+        outside,
+        "POST",
+        json={
+            "query": "query($t: DateTime) { cycles(asOf: {time: $t}) { position } }",
+            "variables": {"t": time},
+        },
+    )
+    assert refused_as(response, "BAD_USER_INPUT", "asOf.time") == f"asOf.time: {rule}"
+    result = run("answers", *DEMO, "--as-of", time, "--database", demo_url)
+    refused(result, 2, "--as-of", rule)
+
+
 @pytest.mark.parametrize("hours", ["1e-999999999", "0.001", "2.125"])
 def test_hours_finer_than_a_hundredth_are_refused_and_nothing_is_written(
     outside: Outside, hours: str

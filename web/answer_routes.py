@@ -28,6 +28,7 @@ from fourpi.domain.errors import RecordNotFound
 from fourpi.domain.record import parse_digits, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
+from fourpi.projections.views import InvalidMoment, utc_of
 from fourpi.threads import in_heavy_thread
 from fourpi.web.answers import (
     AnswerError,
@@ -88,6 +89,11 @@ def parse_moment(text: str | None) -> Moment:
         )
     if isinstance(moment, dt.datetime) and moment.tzinfo is None:
         raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
+    if isinstance(moment, dt.datetime):
+        try:
+            utc_of(moment)
+        except InvalidMoment as error:
+            raise BadParameter("as_of", error.rule) from None
     if isinstance(moment, int) and moment > GRAPHQL_MAX_INT:
         # The answers are asked of the API, whose Int would refuse it in its own
         # words ("Variable '$asOf' ..."); no log reaches this far.
