@@ -27,6 +27,7 @@ from fourpi.web import sessions
 from fourpi.web.forms import KEY_FIELD
 from fourpi.web.pages import render
 from fourpi.web.personal_page import personal_page
+from fourpi.web.posted import form_of
 from fourpi.web.reading import live_position
 
 LinkHandler = Callable[[Request, LinkHolder], Awaitable[Response]]
@@ -109,7 +110,7 @@ def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
                 return await render(request, "contributor/gone.html", status_code=410)
             return await render(request, "not_found.html", status_code=404)
         if request.method == "POST":
-            form = await request.form()
+            form = await form_of(request)
             if not sessions.csrf_is_valid(
                 request, form.get(sessions.CSRF_FIELD), signed_out_form=True
             ):
@@ -182,7 +183,7 @@ async def refused(
 
 
 async def given_of(request: Request) -> dict[str, str]:
-    form = await request.form()
+    form = await form_of(request)
     return {key: str(value) for key, value in form.items()}
 
 

@@ -27,6 +27,7 @@ from fourpi.privacy.visibility import WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
 from fourpi.web.page import Page, Reply, reply_with
 from fourpi.web.pages import render
+from fourpi.web.posted import form_of
 from fourpi.web.record_choices import Choices, choices_of
 from fourpi.web.sessions import SignedIn, accounts_of
 from fourpi.workbook.cells import CellError, items_of, read_cell, read_choice
@@ -365,7 +366,7 @@ def write_form(request: Request, form: FormData, live: SignedIn) -> Reply | None
 
 async def submit_form(request: Request, live: SignedIn) -> Response:
     use_case = use_case_of(request)
-    form: FormData = await request.form()
+    form: FormData = await form_of(request)
     # The records are read from the views (waiting for them to reach the log's
     # head) only when the form needs them.
     choices = await choices_of(request, live) if reads_records(use_case) else None
