@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from fourpi.domain.record import parse_digits
+
 DATABASE_URL_VARIABLE = "FOURPI_DATABASE_URL"
 
 
@@ -226,13 +228,17 @@ def switch(name: str, default: bool, environ: Mapping[str, str] | None = None) -
 
 
 def environment_int(name: str, default: int) -> int:
+    """A whole-number setting, read by the one rule for numbers given as text
+    (parse_digits): int() would take '٣' as 3 and '1_000' as 1000."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"${name}: must be a whole number, not {raw!r}") from None
+    number = parse_digits(raw)
+    if number is None:
+        raise ValueError(
+            f"${name}: must be a whole number in digits 0 to 9, not {raw!r}"
+        )
+    return number
 
 
 @dataclass(frozen=True)
