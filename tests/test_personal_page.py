@@ -288,6 +288,46 @@ def test_a_form_sent_twice_records_once(world) -> None:
     assert "You have answered 2 times" in client.get(path).text
 
 
+def test_the_same_form_sent_with_other_answers_is_refused_in_plain_words(
+    world,
+) -> None:
+    """Back in the browser, one answer changed, sent again: the page's form still
+    carries its first key. The person was shown "idempotency_key:
+    'personal-link:<their id>:questionnaire:...' was already used for a different
+    command (record_process_experience)"; now the words a manager's form gives."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    page = client.get(path).text
+    form = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page
+        )
+    }
+    answers = {"questionnaire_initiative": str(world.mind.initiative_id)}
+    first = client.post(
+        f"{path}/questionnaire",
+        data={**form, **answers, "questionnaire_listened_to": "2"},
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    again = client.post(
+        f"{path}/questionnaire",
+        data={**form, **answers, "questionnaire_listened_to": "4"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 400
+    said = html.unescape(re.sub(r"<[^>]+>", " ", again.text))
+    assert (
+        "This form was already sent with other answers: open the form again to "
+        "record something new" in said
+    )
+    for jargon in ("idempotency", "personal-link:", "record_process_experience"):
+        assert jargon not in said, jargon
+    world.views.catch_up()
+    assert "You have answered 1 time" in client.get(path).text
+
+
 def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
     path = world.link(world.advisor, world.mind)
     client = world.client()

@@ -34,6 +34,12 @@ from fourpi.workbook.cells import CellError, items_of, read_cell, read_choice
 
 KEY_FIELD = "idempotency_key"
 KEY_PREFIX = "web:"
+SENT_WITH_OTHER_ANSWERS = (
+    "This form was already sent with other answers: open the form again to "
+    "record something new"
+)
+"""A form's key carried other answers before (sent again after going back and
+changing one): said so, naming neither the key nor the command."""
 
 
 def mutation_name(use_case: UseCase) -> str:
@@ -289,10 +295,7 @@ def where_refused(use_case: UseCase, error: DomainError) -> str:
 
 def refusal_text(use_case: UseCase, error: DomainError) -> str:
     if isinstance(error, IdempotencyKeyReused):
-        return (
-            "This form was already sent with other answers: open the form again to "
-            "record something new"
-        )
+        return SENT_WITH_OTHER_ANSWERS
     rule = getattr(error, "rule", None) or error.message
     if isinstance(error, RecordNotFound):
         rule = f"the {error.kind} chosen is not one of your organisation's records"
