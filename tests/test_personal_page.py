@@ -328,6 +328,32 @@ def test_the_same_form_sent_with_other_answers_is_refused_in_plain_words(
     assert "You have answered 1 time" in client.get(path).text
 
 
+@pytest.mark.parametrize("score", ["0", "6", "٣", "+3", " 3", "3.0", "9" * 30])
+def test_a_score_other_than_1_to_5_is_refused_naming_the_question(
+    world, score: str
+) -> None:
+    """A page's radio buttons send 1 to 5; any other score was dropped without a
+    word and the rest of the answer recorded as if that question were skipped."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    before = log_position(world.records)
+    response = client.post(
+        f"{path}/questionnaire",
+        data={
+            "csrf_token": form_token(client, path),
+            "questionnaire_initiative": str(world.mind.initiative_id),
+            "questionnaire_listened_to": score,
+            "questionnaire_supported": "4",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert "I felt listened to: choose one of the five answers, 1 to 5" in (
+        html.unescape(response.text)
+    )
+    assert log_position(world.records) == before
+
+
 def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
     path = world.link(world.advisor, world.mind)
     client = world.client()

@@ -14,6 +14,7 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from fourpi.domain.participant import Participant
 from fourpi.domain.process_experience import RESPONDENT_KIND_OF
+from fourpi.domain.record import parse_digits
 from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
     MonitoringCategory,
@@ -218,12 +219,21 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
     person = await in_thread(
         records.load, Participant, holder.participant_id, holder.organisation_id
     )
-    scores = {
-        dimension: int(given[f"questionnaire_{dimension.value}"])
-        for dimension in DIMENSIONS
-        if given.get(f"questionnaire_{dimension.value}", "")
-        in {"1", "2", "3", "4", "5"}
-    }
+    scores: dict[ProcessDimension, int] = {}
+    for dimension, question in DIMENSIONS.items():
+        text = given.get(f"questionnaire_{dimension.value}", "")
+        if not text:
+            continue  # a question left unanswered
+        score = parse_digits(text)
+        if score is None or score not in SCORES:
+            return await refused(
+                request,
+                holder,
+                given,
+                "questionnaire",
+                f"{question}: choose one of the five answers, 1 to 5",
+            )
+        scores[dimension] = score
     try:
         initiative_id = UUID(given.get("questionnaire_initiative", ""))
     except ValueError:
