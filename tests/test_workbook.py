@@ -2,7 +2,7 @@
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import UUID
 
 import pytest
@@ -21,6 +21,7 @@ from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
 from tests.same_answers import answers, workbook_names
+from tests.web import organisation_with_a_chain
 
 ACTOR = "workbook test"
 
@@ -704,3 +705,47 @@ def test_a_reference_population_takes_its_shares_from_their_own_sheet(
         ("Gender", "Man", "0.49"),
         ("Age band", "18 to 24", "0.145"),
     }
+
+
+FORMULA_LIKE = '=HYPERLINK("http://evil.example","Click")'
+
+
+def formula_cells(source: Path | BinaryIO) -> list[str]:
+    """Every cell of the workbook a spreadsheet would run as a formula."""
+    workbook = load_workbook(source)
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+
+
+def test_text_that_reads_as_a_formula_is_exported_as_text_and_round_trips(
+    tmp_path: Path,
+) -> None:
+    """An initiative and a pseudonym typed as '=HYPERLINK(...)' were written as
+    live formulas, which a spreadsheet runs on opening and the import then refuses
+    ('is a formula'): the organisation's own export would not come back in."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    target = open_records(f"sqlite:///{tmp_path}/target.sqlite3")
+    try:
+        chain = organisation_with_a_chain(source, FORMULA_LIKE)
+        path = tmp_path / "exported.xlsx"
+        export_workbook(source, chain.organisation_id, path, personal_data=True)
+        assert formula_cells(path) == []
+        report = import_path(target, "Copy", path, actor=ACTOR)
+        assert report.problems == []
+        assert report.organisation_id is not None
+        for sheet, heading in (("Initiatives", "Name"), ("People", "Pseudonym")):
+            kept = [
+                row[heading]
+                for row in export_rows(
+                    target, report.organisation_id, personal_data=True
+                )[sheet]
+            ]
+            assert kept and all(text.startswith(FORMULA_LIKE) for text in kept)
+    finally:
+        source.close()
+        target.close()
