@@ -50,8 +50,11 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     about = workbook.active
     assert about is not None
     about.title = "About"
-    about.append(["Answers", answers.initiative_name or answers.organisation_name])
-    about.append(["Organisation", answers.organisation_name])
+    # Names are typed by people: written safe, as every text cell of the tables is.
+    about.append(
+        ["Answers", safe_text(answers.initiative_name or answers.organisation_name)]
+    )
+    about.append(["Organisation", safe_text(answers.organisation_name)])
     about.append(["Log position", answers.position])
     about.append(["As of", answers.as_of_date])
     about.append(
@@ -65,9 +68,9 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     taken = {"About"}
     for table in tables:
         name = sheet_name(table.key, taken)
-        about.append([name, table.caption])
+        about.append([name, safe_text(table.caption)])
         sheet = workbook.create_sheet(name)
-        sheet.append([table.caption])
+        sheet.append([safe_text(table.caption)])
         sheet["A1"].font = Font(bold=True)
         sheet.append(list(table.columns))
         for cell in sheet[2]:
