@@ -9,7 +9,6 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,11 +20,6 @@ from openpyxl import load_workbook
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
-from fourpi.domain.vocabulary import (
-    InvolvementKind,
-    InvolvementLevel,
-    InvolvementMethod,
-)
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
 from tests.helpers import counting_at_once, log_position, post_scope
@@ -363,27 +357,20 @@ def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> No
         assert sum(float(n) for n in unknown) == 360
 
 
-def test_an_initiative_named_like_a_formula_is_text_in_the_answers_workbook(
+def test_names_typed_like_a_formula_are_text_in_the_answers_workbook(
     site: Site,
 ) -> None:
-    """The workbook's About sheet wrote the initiative's name as it was typed, so
-    '=HYPERLINK(...)' was a live formula in every evaluator's download, where the
-    tables beside it are written safe."""
-    initiative_id = site.records.launch_initiative(
-        organisation_id=site.organisation_id,
-        name=FORMULA_LIKE,
-        level=InvolvementLevel.OPERATIONAL,
-        involvement_kind=InvolvementKind.PARTICIPATION,
-        methods=(InvolvementMethod.FOCUS_GROUP,),
-        purpose="Peer support.",
-        limits_of_influence="None stated.",
-        started_on=date(2024, 1, 8),
-        actor="test",
-    )
-    path = f"/answers/initiatives/{initiative_id}/tables.xlsx"
-    for client in (site.evaluator, site.manager):
-        response = client.get(path)
-        assert response.status_code == 200
-        assert formula_cells(io.BytesIO(response.content)) == []
-        about = load_workbook(io.BytesIO(response.content))["About"]
-        assert about["B1"].value == "'" + FORMULA_LIKE
+    """The workbook's About sheet wrote the initiative's and organisation's names
+    as typed, so '=HYPERLINK(...)' was a live formula in every evaluator's
+    download, where the tables beside it are written safe."""
+    chain = organisation_with_a_chain(site.records, FORMULA_LIKE)
+    email = "evaluator@formula.example"
+    person(Accounts(site.records), chain.organisation_id, email, Role.EVALUATOR)
+    evaluator = TestClient(site.manager.app)
+    sign_in(evaluator, email)
+    response = evaluator.get(f"/answers/initiatives/{chain.initiative_id}/tables.xlsx")
+    assert response.status_code == 200
+    assert formula_cells(io.BytesIO(response.content)) == []
+    about = load_workbook(io.BytesIO(response.content))["About"]
+    assert about["B1"].value == f"'{FORMULA_LIKE}: peer support review"
+    assert about["B2"].value == f"'{FORMULA_LIKE}"
