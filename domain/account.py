@@ -1,6 +1,7 @@
 """A person's account for the web app: their email address, display name, organisation, role and personal-data grant, and what happened to it (invited, joined, role changed, disabled), each with who did it; its secrets (password, sessions) are kept apart from the log."""
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -28,7 +29,10 @@ def check_email(field: str, value: str) -> str:
     email = value.strip().lower()
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_EMAIL_LENGTH} characters")
-    if any(c < " " or c == "\x7f" for c in email) or not EMAIL_SHAPE.match(email):
+    # No control or format character (U+202E, a zero-width space): each would show
+    # the address as another one on the accounts page.
+    unseen = any(unicodedata.category(c)[0] == "C" for c in email)
+    if unseen or not EMAIL_SHAPE.match(email):
         raise InvalidInput(field, "must be an email address, like name@example.org")
     return email
 

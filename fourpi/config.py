@@ -1,10 +1,13 @@
 """Configuration from the environment: where the event store lives, with documented defaults."""
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from fourpi.domain.record import parse_digits
 
 DATABASE_URL_VARIABLE = "FOURPI_DATABASE_URL"
 
@@ -226,13 +229,35 @@ def switch(name: str, default: bool, environ: Mapping[str, str] | None = None) -
 
 
 def environment_int(name: str, default: int) -> int:
+    """A whole-number setting, read by the one rule for numbers given as text
+    (parse_digits): int() would take '٣' as 3 and '1_000' as 1000."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"${name}: must be a whole number, not {raw!r}") from None
+    number = parse_digits(raw)
+    if number is None:
+        raise ValueError(
+            f"${name}: must be a whole number in digits 0 to 9, not {raw!r}"
+        )
+    return number
+
+
+MOST_WAIT_SECONDS = 600
+SECONDS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,6})?")
+
+
+def environment_seconds(name: str, default: float) -> float:
+    """A number of seconds to wait, from 0 to MOST_WAIT_SECONDS, in ASCII digits
+    with an optional decimal part: float() would take '٣', '1_0', inf and nan."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if not SECONDS.fullmatch(raw) or float(raw) > MOST_WAIT_SECONDS:
+        raise ValueError(
+            f"${name}: must be a number of seconds from 0 to {MOST_WAIT_SECONDS}, "
+            f"such as 5 or 0.5, not {raw!r}"
+        )
+    return float(raw)
 
 
 @dataclass(frozen=True)
@@ -266,8 +291,8 @@ class ApiLimits:
             max_aliases=environment_int("FOURPI_MAX_QUERY_ALIASES", cls.max_aliases),
             max_body_bytes=environment_int("FOURPI_MAX_BODY_BYTES", cls.max_body_bytes),
             max_page_size=environment_int("FOURPI_MAX_PAGE_SIZE", cls.max_page_size),
-            read_wait_seconds=float(
-                os.environ.get("FOURPI_READ_WAIT_SECONDS") or cls.read_wait_seconds
+            read_wait_seconds=environment_seconds(
+                "FOURPI_READ_WAIT_SECONDS", cls.read_wait_seconds
             ),
             max_query_cost=environment_int("FOURPI_MAX_QUERY_COST", cls.max_query_cost),
             max_bad_tokens=environment_int("FOURPI_MAX_BAD_TOKENS", cls.max_bad_tokens),

@@ -34,6 +34,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.record import parse_digits
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.errors import TOO_MANY_REQUESTS
@@ -554,8 +555,12 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_of(scope)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        declared = declared_lengths(scope)
+        if len(declared) > 1 or None in declared:
+            response = refusal(400, MALFORMED_LENGTH)
+            await response(scope, receive, send)
+            return
+        if any(length is not None and length > limit for length in declared):
             await self.refuse(scope, receive, send)
             return
         # Read the body first, never more than the limit, so a refusal can still be
@@ -599,6 +604,23 @@ class BodySizeLimit:
             return
         response = refusal(413, f"the request body is larger than {limit} bytes")
         await response(scope, receive, send)
+
+
+MALFORMED_LENGTH = (
+    "the Content-Length header must be the size of the body in bytes, "
+    "given once, in digits 0 to 9"
+)
+
+
+def declared_lengths(scope: Scope) -> set[int | None]:
+    """The body's sizes as its Content-Length headers say, each read by the one
+    rule for a number given as text (parse_digits): None for one that breaks it.
+    Well formed, this is empty or one number."""
+    return {
+        parse_digits(value.decode("latin-1"))
+        for name, value in scope.get("headers") or []
+        if name.lower() == b"content-length"
+    }
 
 
 API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})

@@ -15,9 +15,15 @@ from fourpi.graphql.permissions import organisation_of
 from fourpi.privacy import visibility
 from fourpi.privacy.suppression import disclosure_for
 from fourpi.privacy.visibility import log_head
-from fourpi.projections.answers import DEFAULT_PAYMENT_TARGET_DAYS, ImpactReport, Slice
+from fourpi.projections.answers import (
+    CYCLE_RULE,
+    DEFAULT_PAYMENT_TARGET_DAYS,
+    ImpactReport,
+    Slice,
+    is_cycle_number,
+)
 from fourpi.projections.disclosure import Disclosure
-from fourpi.projections.views import InvalidMoment, ViewsNotReady
+from fourpi.projections.views import InvalidMoment, ViewsNotReady, utc_of
 
 
 @strawberry.input(
@@ -73,10 +79,8 @@ def as_slice(info: FourPIInfo, given: SliceInput | None) -> Slice:
     organisation = organisation_of(info)
     if given is None:
         return Slice(organisation)
-    if given.cycle is not None and given.cycle < 1:
-        raise client_error(
-            "slice.cycle: must be a cycle number from 1", BAD_USER_INPUT, "slice.cycle"
-        )
+    if given.cycle is not None and not is_cycle_number(given.cycle):
+        raise client_error(f"slice.cycle: {CYCLE_RULE}", BAD_USER_INPUT, "slice.cycle")
     if (
         given.period_from is not None
         and given.period_to is not None
@@ -116,6 +120,12 @@ def as_moment(given: AsOfInput | None) -> int | dt.datetime | None:
         raise client_error(
             "asOf.time: must carry its time zone", BAD_USER_INPUT, "asOf.time"
         )
+    try:
+        utc_of(given.time)
+    except InvalidMoment as error:
+        raise client_error(
+            f"asOf.time: {error.rule}", BAD_USER_INPUT, "asOf.time"
+        ) from None
     return given.time
 
 
@@ -180,7 +190,8 @@ async def computed_report(
     except ViewsNotReady as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
     except InvalidMoment as error:
-        raise client_error(str(error), BAD_USER_INPUT, "asOf") from None
+        field = f"asOf.{error.part}"
+        raise client_error(f"{field}: {error.rule}", BAD_USER_INPUT, field) from None
 
 
 async def disclosed(

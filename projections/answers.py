@@ -41,6 +41,9 @@ from uuid import UUID
 from fourpi.domain.vocabulary import EarningsStatus
 
 DEFAULT_PAYMENT_TARGET_DAYS = 14
+MOST_CYCLES = 9_999
+"""The highest cycle number an answer is asked for: far more than any initiative runs."""
+CYCLE_RULE = f"must be a cycle number from 1 to {MOST_CYCLES}"
 NOT_RECORDED = "not_recorded"
 
 
@@ -54,6 +57,12 @@ class Slice:
     cycle: int | None = None
     period_from: date | None = None
     period_to: date | None = None
+
+
+def is_cycle_number(number: int) -> bool:
+    """Whether an answer may be asked for this cycle (CYCLE_RULE): the web page's,
+    the API's and the command line's one rule, each naming its own field."""
+    return 0 < number <= MOST_CYCLES
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,26 @@ def position_of(row: Row) -> int:
 
 class InvalidMoment(ValueError):
     """An as-of moment that names no point of the log (a time without its zone, a
-    negative position): the caller's mistake, never a fault in the answers."""
+    negative position): the caller's mistake, never a fault in the answers. `part`
+    (time or position) and `rule` let each caller name its own field."""
+
+    def __init__(self, part: str, rule: str) -> None:
+        super().__init__(f"as_of: {rule}")
+        self.part = part
+        self.rule = rule
+
+
+def utc_of(time: datetime) -> datetime:
+    """An as-of time in UTC: InvalidMoment for one without its zone, or one whose
+    UTC falls outside the calendar (0001-01-01T00:00:00+14:00)."""
+    if time.tzinfo is None:
+        raise InvalidMoment("time", "a time must carry its time zone")
+    try:
+        return time.astimezone(UTC)
+    except OverflowError:
+        raise InvalidMoment(
+            "time", "must be within years 1 to 9999 once in UTC"
+        ) from None
 
 
 class ViewsNotReady(Exception):
@@ -461,19 +480,12 @@ class ImpactViews:
         if live is None:
             live = self.position()
         if isinstance(as_of, datetime):
-            if as_of.tzinfo is None:
-                raise InvalidMoment("as_of: a time must carry its time zone")
-            try:
-                in_utc = as_of.astimezone(UTC)
-            except OverflowError:
-                raise InvalidMoment(
-                    "as_of: that time is outside the calendar"
-                ) from None
+            in_utc = utc_of(as_of)
             position = min(self.store.position_at(in_utc), live)
             moment = moment or in_utc.date()
         elif as_of is not None:
             if as_of < 0:
-                raise InvalidMoment("as_of: a log position is 0 or more")
+                raise InvalidMoment("position", "a log position is 0 or more")
             if as_of > live:
                 raise ViewsNotReady(as_of, live, 0)
             position = as_of

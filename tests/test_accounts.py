@@ -341,7 +341,18 @@ def test_an_account_belongs_to_one_organisation(
 
 
 @pytest.mark.parametrize(
-    "email", ["a\x00@b.example", "a@b.example\x7f", "a b@c.example"]
+    "email",
+    [
+        "a\x00@b.example",
+        "a@b.example\x7f",
+        "a b@c.example",
+        # Invisible or reordering, so shown on the accounts page as another
+        # address (found inviting '\u202emanager@demo.example' over HTTP).
+        "\u202emanager@demo.example",
+        "man\u200bager@demo.example",
+        "manager@demo.example\ufeff",
+        "a\x85@b.example",
+    ],
 )
 def test_an_email_address_with_control_characters_or_spaces_is_refused(
     accounts, records, organisation_id, email

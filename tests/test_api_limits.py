@@ -179,14 +179,20 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_runs(
     run(limited, scenario)
 
 
-async def raw_request(store: ApiStore, chunks: list[bytes], token: str) -> list[Any]:
+async def raw_request(
+    store: ApiStore,
+    chunks: list[bytes],
+    token: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> list[Any]:
     """The ASGI messages the app sends for a POST whose body comes in chunks, with no
-    Content-Length (as with Transfer-Encoding: chunked)."""
+    Content-Length (as with Transfer-Encoding: chunked) unless `headers` declare one."""
     scope = post_scope(
         "/graphql",
         [
             (b"content-type", b"application/json"),
             (b"authorization", f"Bearer {token}".encode()),
+            *(headers or []),
         ],
     )
     incoming = [
@@ -230,6 +236,57 @@ def test_a_streamed_body_under_the_limit_is_answered(limited: Limited) -> None:
         m.get("body", b"") for m in sent if m["type"] == "http.response.body"
     )
     assert json.loads(answer) == {"data": {"me": {"role": "AUDITOR"}}}
+
+
+def test_a_malformed_or_absurd_content_length_is_a_400_in_plain_words(
+    limited: Limited,
+) -> None:
+    """Called as ASGI directly: uvicorn refuses huge headers before the app sees
+    them, so this is the app's own rule. 5000 nines was an exception (int() takes
+    no more than 4300 digits); '٣', '+1', '1_0' and two lengths that disagree were
+    let through to a body of another size."""
+    body = json.dumps({"query": "{ me { role } }"}).encode()
+    size = str(len(body)).encode()
+    declared: list[list[bytes]] = [
+        [b"9" * 5_000],
+        [b"1" * 101],
+        [b""],
+        [b"abc"],
+        [b"-1"],
+        [b"+" + size],
+        [b" " + size],
+        [b"1_0"],
+        ["٣".encode()],
+        [size, b"1"],
+    ]
+    for lengths in declared:
+        before = limited.store.head()
+        sent = asyncio.run(
+            raw_request(
+                limited.store,
+                [body],
+                limited.auditor,
+                [(b"content-length", length) for length in lengths],
+            )
+        )
+        assert not [m for m in sent if m["type"] == "raised"], (lengths, sent)
+        starts = [m for m in sent if m["type"] == "http.response.start"]
+        assert [m["status"] for m in starts] == [400], (lengths, sent)
+        answer = b"".join(
+            m.get("body", b"") for m in sent if m["type"] == "http.response.body"
+        )
+        (error,) = json.loads(answer)["errors"]
+        assert error["message"] == (
+            "the Content-Length header must be the size of the body in bytes, "
+            "given once, in digits 0 to 9"
+        ), lengths
+        assert limited.store.head() == before
+    # A length given well is still answered.
+    sent = asyncio.run(
+        raw_request(limited.store, [body], limited.auditor, [(b"content-length", size)])
+    )
+    (start,) = [m for m in sent if m["type"] == "http.response.start"]
+    assert start["status"] == 200
 
 
 def test_a_page_larger_than_the_limit_is_refused_naming_first(limited: Limited) -> None:

@@ -452,6 +452,17 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             "$FOURPI_MAX_BODY_BYTES: must be a whole number",
         ),
         ("FOURPI_SESSION_HOURS", "twelve", "FOURPI_SESSION_HOURS: must be a number"),
+        # float() named no setting ('could not convert string to float'), took
+        # '٣' and '1_0', and let inf, nan and -1 through to every live read.
+        *(
+            (
+                "FOURPI_READ_WAIT_SECONDS",
+                value,
+                "$FOURPI_READ_WAIT_SECONDS: must be a number of seconds from 0 to "
+                f"600, such as 5 or 0.5, not {value!r}",
+            )
+            for value in ("x", "inf", "nan", "-1", "٣", "1_0", "601", "1e2")
+        ),
         ("FOURPI_SESSION_HOURS", "inf", "FOURPI_SESSION_HOURS: must be a number"),
         (
             "FOURPI_SESSION_IDLE_MINUTES",

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from fourpi.bootstrap import open_records
 from fourpi.cli import main
 from fourpi.config import (
+    ApiLimits,
     DatabaseURLError,
     database_from_environment,
     default_database_path,
@@ -158,3 +159,31 @@ def test_tokens_are_created_once_and_revoked_from_the_command_line(tmp_path) -> 
         nobody.exit_code == 1 and "no organisation is named 'Nobody'" in nobody.output
     )
     records.close()
+
+
+@pytest.mark.parametrize(
+    "written", ["٣", "1_000", " 12", "+3", "-1", "1e3", "0x10", "9" * 101, "²"]
+)
+def test_a_whole_number_setting_takes_ascii_digits_alone(
+    monkeypatch, tmp_path, written: str
+) -> None:
+    """int() read '٣' (an Arabic-Indic digit) as 3 and '1_000' as 1000, so a
+    setting written wrongly was taken as a number nobody meant; '²' gave int()'s
+    own words. The one rule for numbers given as text, parse_digits, with the
+    setting named, before anything is served."""
+    monkeypatch.setenv("FOURPI_MAX_BODY_BYTES", written)
+    with pytest.raises(ValueError) as refused:
+        ApiLimits.from_environment()
+    assert str(refused.value) == (
+        f"$FOURPI_MAX_BODY_BYTES: must be a whole number in digits 0 to 9, "
+        f"not {written!r}"
+    )
+    result = CliRunner().invoke(
+        main, ["serve", "--database", f"sqlite:///{tmp_path}/s.sqlite3"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "$FOURPI_MAX_BODY_BYTES: must be a whole number in digits 0 to 9" in (
+        result.output
+    )
+    monkeypatch.setenv("FOURPI_MAX_BODY_BYTES", "1000")
+    assert ApiLimits.from_environment().max_body_bytes == 1000

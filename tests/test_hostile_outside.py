@@ -271,12 +271,14 @@ def test_a_period_that_ends_before_it_starts_is_refused(
     assert not output.exists()
 
 
-@pytest.mark.parametrize("cycle", [0, -1, -(2**31)])
-def test_a_cycle_number_below_1_is_refused(
-    outside: Outside, demo_url: str, cycle: int
+@pytest.mark.parametrize("cycle", [0, -1, -(2**31), 10_000, 2**31 - 1])
+def test_a_cycle_number_outside_1_to_9999_is_refused(
+    outside: Outside, demo_url: str, tmp_path, cycle: int
 ) -> None:
     """It was answered as a cycle in which nothing happened; the web app already
-    refused it."""
+    refused it, 10000 and more too (MOST_CYCLES), which the API and the command
+    line answered with nothing."""
+    rule = "must be a cycle number from 1 to 9999"
     response = send(
         outside,
         "POST",
@@ -285,7 +287,8 @@ def test_a_cycle_number_below_1_is_refused(
             "variables": {"c": cycle},
         },
     )
-    assert "from 1" in refused_as(response, "BAD_USER_INPUT", "slice.cycle")
+    message = refused_as(response, "BAD_USER_INPUT", "slice.cycle")
+    assert message == f"slice.cycle: {rule}"
     result = run(
         "answers",
         "--organisation",
@@ -295,7 +298,35 @@ def test_a_cycle_number_below_1_is_refused(
         "--database",
         demo_url,
     )
-    refused(result, 2, "--cycle")
+    refused(result, 2, "--cycle", rule)
+    output = tmp_path / "report.html"
+    result = run(
+        *HTML_REPORT, str(output), "--cycle", str(cycle), "--database", demo_url
+    )
+    refused(result, 2, "--cycle", rule)
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    "time", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+)
+def test_an_as_of_time_outside_the_calendar_names_the_api_field(
+    outside: Outside, demo_url: str, time: str
+) -> None:
+    """Its UTC falls before year 1 or after 9999: the API said 'as_of: ...', the
+    command line's word, where its own field is asOf.time."""
+    rule = "must be within years 1 to 9999 once in UTC"
+    response = send(
+        outside,
+        "POST",
+        json={
+            "query": "query($t: DateTime) { cycles(asOf: {time: $t}) { position } }",
+            "variables": {"t": time},
+        },
+    )
+    assert refused_as(response, "BAD_USER_INPUT", "asOf.time") == f"asOf.time: {rule}"
+    result = run("answers", *DEMO, "--as-of", time, "--database", demo_url)
+    refused(result, 2, "--as-of", rule)
 
 
 @pytest.mark.parametrize("hours", ["1e-999999999", "0.001", "2.125"])

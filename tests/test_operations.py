@@ -141,6 +141,22 @@ def test_plain_logs_carry_the_time_and_the_level_chosen(
     ), line
 
 
+def test_printing_a_report_adds_no_lines_to_the_log_at_info(
+    capsys, restored_logging
+) -> None:
+    """WeasyPrint logs each step of each PDF at INFO: some twenty lines a report
+    among the request lines (5906 in one hostile session). They come back with
+    FOURPI_LOG_LEVEL=DEBUG."""
+    from fourpi.web.report import pdf_of
+
+    configure_logging({})
+    assert pdf_of("<p>A report</p>").startswith(b"%PDF-")
+    assert "weasyprint" not in capsys.readouterr().err
+    configure_logging({"FOURPI_LOG_LEVEL": "DEBUG"})
+    pdf_of("<p>A report</p>")
+    assert "weasyprint.progress" in capsys.readouterr().err
+
+
 # Readiness
 
 

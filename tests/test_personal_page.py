@@ -289,23 +289,86 @@ def test_a_form_sent_twice_records_once(world) -> None:
     assert "You have answered 2 times" in client.get(path).text
 
 
-def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
+def test_the_same_form_sent_with_other_answers_is_refused_in_plain_words(
+    world,
+) -> None:
+    """Back in the browser, one answer changed, sent again: the page's form still
+    carries its first key. The person was shown "idempotency_key:
+    'personal-link:<their id>:questionnaire:...' was already used for a different
+    command (record_process_experience)"; now the words a manager's form gives."""
     path = world.link(world.advisor, world.mind)
     client = world.client()
+    page = client.get(path).text
+    form = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page
+        )
+    }
+    answers = {"questionnaire_initiative": str(world.mind.initiative_id)}
+    first = client.post(
+        f"{path}/questionnaire",
+        data={**form, **answers, "questionnaire_listened_to": "2"},
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    again = client.post(
+        f"{path}/questionnaire",
+        data={**form, **answers, "questionnaire_listened_to": "4"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 400
+    said = html.unescape(re.sub(r"<[^>]+>", " ", again.text))
+    assert (
+        "This form was already sent with other answers: open the form again to "
+        "record something new" in said
+    )
+    for jargon in ("idempotency", "personal-link:", "record_process_experience"):
+        assert jargon not in said, jargon
+    world.views.catch_up()
+    assert "You have answered 1 time" in client.get(path).text
+
+
+def questionnaire_refused(world: World, **answers: str) -> str:
+    """The advisor's questionnaire sent through a new link with these answers:
+    refused (400) with nothing recorded; the page's text."""
+    path = world.link(world.advisor, world.mind)
     before = log_position(world.records)
+    client = world.client()
     response = client.post(
         f"{path}/questionnaire",
-        data={
-            "csrf_token": form_token(client, path),
-            "questionnaire_initiative": str(world.other.initiative_id),
-            "questionnaire_listened_to": "5",
-        },
+        data={"csrf_token": form_token(client, path), **answers},
+        follow_redirects=False,
     )
     assert response.status_code == 400
-    assert "Choose what you took part in" in response.text
-    for secret in world.other.secrets:
-        assert secret not in response.text
     assert log_position(world.records) == before
+    return html.unescape(response.text)
+
+
+@pytest.mark.parametrize("score", ["0", "6", "٣", "+3", " 3", "3.0", "9" * 30])
+def test_a_score_other_than_1_to_5_is_refused_naming_the_question(
+    world, score: str
+) -> None:
+    """A page's radio buttons send 1 to 5; any other score was dropped without a
+    word and the rest of the answer recorded as if that question were skipped."""
+    said = questionnaire_refused(
+        world,
+        questionnaire_initiative=str(world.mind.initiative_id),
+        questionnaire_listened_to=score,
+        questionnaire_supported="4",
+    )
+    assert "I felt listened to: choose one of the five answers, 1 to 5" in said
+
+
+def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
+    said = questionnaire_refused(
+        world,
+        questionnaire_initiative=str(world.other.initiative_id),
+        questionnaire_listened_to="5",
+    )
+    assert "Choose what you took part in" in said
+    for secret in world.other.secrets:
+        assert secret not in said
 
 
 def test_how_to_be_told_monitoring_data_and_asking_to_be_erased(world) -> None:

@@ -776,6 +776,10 @@ def test_hostile_parameters_get_a_precise_refusal(mounted: Mounted) -> None:
         "/answers?as_of=-1": "as_of: must be",
         "/answers?as_of=yesterday": "as_of: must be",
         "/answers?as_of=2024-05-01T12:00:00": "as_of: a time must carry its zone",
+        # Its UTC is before year 1: named as the page's parameter, not the API's.
+        "/answers?as_of=0001-01-01T00:00:00%2B14:00": (
+            "as_of: must be within years 1 to 9999 once in UTC"
+        ),
         "/answers?as_of=999999": "beyond",
         # Past the API's Int: refused in the page's words, not the API's ('$asOf').
         "/answers?as_of=" + "9" * 40: "as_of: " + "9" * 40 + " is beyond",

@@ -16,7 +16,7 @@ from tests.browser import (
     sign_in,
 )
 from tests.test_web_browser import Site, demo_site
-from tests.web import PASSWORD
+from tests.web import PASSWORD, person
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +104,23 @@ def test_each_initiatives_answers_and_its_report_are_accessible(site: Site) -> N
     page.get_by_role("link", name="Impact report (HTML)").click()
     shown(page.get_by_text("GRIPP2").first)
     assert_accessible(page, "an initiative's impact report as HTML")
+
+
+def test_an_empty_organisations_answers_are_accessible_and_fit(site: Site) -> None:
+    """Nobody recorded yet, so no scores chart is drawn and every count is 0:
+    the page still loads, axe finds no WCAG A or AA violation, and it fits 320 px."""
+    for accounts in site.accounts():
+        empty = accounts.records.register_organisation(name="Just begun", actor="t")
+        person(accounts, empty, "evaluator@begun.example", Role.EVALUATOR)
+    page = site.page()
+    sign_in(page, site.base, "evaluator@begun.example", PASSWORD)
+    page.get_by_role("link", name="Answers", exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Just begun"
+    for title in list(SECTION_TITLES.values())[:5]:
+        shown(page.get_by_role("heading", name=title, exact=True))
+    assert page.locator("#chart-process-scores-title").count() == 0
+    assert_accessible(page, "an empty organisation's answers")
+    assert_fits(page, 320, "an empty organisation's answers at 320 px")
 
 
 def test_narrowing_works_with_script_turned_off(site: Site) -> None:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
@@ -23,6 +24,7 @@ from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
 from tests.helpers import counting_at_once, log_position, post_scope
+from tests.test_workbook import FORMULA_LIKE, formula_cells
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
 MANAGER = "manager@mind.example"
@@ -383,3 +385,22 @@ def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> No
             metrics,
         )
         assert sum(float(n) for n in unknown) == 360
+
+
+def test_names_typed_like_a_formula_are_text_in_the_answers_workbook(
+    site: Site,
+) -> None:
+    """The workbook's About sheet wrote the initiative's and organisation's names
+    as typed, so '=HYPERLINK(...)' was a live formula in every evaluator's
+    download, where the tables beside it are written safe."""
+    chain = organisation_with_a_chain(site.records, FORMULA_LIKE)
+    email = "evaluator@formula.example"
+    person(Accounts(site.records), chain.organisation_id, email, Role.EVALUATOR)
+    evaluator = TestClient(site.manager.app)
+    sign_in(evaluator, email)
+    response = evaluator.get(f"/answers/initiatives/{chain.initiative_id}/tables.xlsx")
+    assert response.status_code == 200
+    assert formula_cells(io.BytesIO(response.content)) == []
+    about = load_workbook(io.BytesIO(response.content))["About"]
+    assert about["B1"].value == f"'{FORMULA_LIKE}: peer support review"
+    assert about["B2"].value == f"'{FORMULA_LIKE}"

@@ -685,3 +685,55 @@ def test_the_last_admin_cannot_demote_themselves_on_the_accounts_page(world) -> 
     ) in summary, summary[:300]
     assert log_position(world.records) == before
     assert world.accounts.account(own).role is Role.ADMIN
+
+
+def test_a_single_valued_field_sent_twice_is_refused_naming_it_and_records_nothing(
+    world,
+) -> None:
+    """role=evaluator&role=admin on the accounts page took the last one: a form
+    that sends one value can only be a forged one when it sends two. Every post is
+    read in one place (fourpi.web.posted), so every form refuses it alike; check
+    boxes, which send many, are left alone (tests/test_web_forms.py)."""
+    signed_out = world.client()
+    token = csrf_token(signed_out, "/sign-in")
+    admin = world.client()
+    sign_in(admin, "admin@mind.example")
+    manager = world.client()
+    sign_in(manager, "manager@mind.example")
+    evaluator = world.people["evaluator@mind.example"]
+    twice = [
+        (
+            signed_out,
+            "/sign-in",
+            {
+                "csrf_token": token,
+                "email": ["evaluator@mind.example", "admin@mind.example"],
+                "password": PASSWORD,
+            },
+            "email",
+        ),
+        (
+            admin,
+            "/accounts",
+            {"email": "someone@mind.example", "role": ["evaluator", "admin"]},
+            "role",
+        ),
+        (admin, f"/accounts/{evaluator}/role", {"role": ["auditor", "admin"]}, "role"),
+        (
+            manager,
+            FORM,
+            {**form_post(None), "pseudonym": ["First", "Second"]},
+            "pseudonym",
+        ),
+    ]
+    for client, path, data, field in twice:
+        if client is not signed_out:
+            data = {**data, "csrf_token": csrf_token(client, "/")}
+        before = secret_state(world)
+        response = client.post(path, data=data, follow_redirects=False)
+        assert response.status_code == 400, (path, response.status_code)
+        said = html.unescape(response.text)
+        assert f"{field}: sent more than once, where the form sends one" in said, path
+        assert "Traceback" not in said
+        assert secret_state(world) == before, path
+    assert world.accounts.account(evaluator).role is Role.EVALUATOR

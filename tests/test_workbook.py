@@ -3,7 +3,7 @@
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import UUID
 
 import pytest
@@ -24,6 +24,7 @@ from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
 from tests.same_answers import answers, workbook_names
 from tests.test_invariants import launch
+from tests.web import organisation_with_a_chain
 
 ACTOR = "workbook test"
 
@@ -690,30 +691,6 @@ def assert_round_trip(tmp_path: Path, *, erase: int | None = None) -> None:
         target.close()
 
 
-def test_text_that_starts_like_a_formula_is_exported_as_text_and_imports_back(
-    tmp_path: Path, sqlite_records: InvolvementRecords
-) -> None:
-    """An initiative named '=HYPERLINK(...)' was written as a live formula: a
-    spreadsheet program ran it on opening the export, and importing the export
-    refused the row as a formula."""
-    name = '=HYPERLINK("http://example.org","Open")'
-    org = organisation(sqlite_records)
-    launch(sqlite_records, org, name=name, purpose="=1+1", limits_of_influence="@A1")
-    path = tmp_path / "record.xlsx"
-    export_workbook(sqlite_records, org, path, personal_data=True)
-    cells = load_workbook(path)["Initiatives"][2]
-    assert [c.data_type for c in cells[1:3]] == ["s", "s"]
-    other = open_records(f"sqlite:///{tmp_path}/other.sqlite3")
-    try:
-        report = import_path(other, "Copy", path, actor=ACTOR)
-        assert report.problems == [] and report.recorded > 0
-        assert (
-            export_rows(other, report.organisation_id)["Initiatives"][0]["Name"] == name
-        )
-    finally:
-        other.close()
-
-
 def test_a_name_stored_with_a_noncharacter_before_they_were_refused_still_exports(
     tmp_path: Path, sqlite_records: InvolvementRecords, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -895,3 +872,47 @@ def test_a_reference_population_takes_its_shares_from_their_own_sheet(
         ("Gender", "Man", "0.49"),
         ("Age band", "18 to 24", "0.145"),
     }
+
+
+FORMULA_LIKE = '=HYPERLINK("http://evil.example","Click")'
+
+
+def formula_cells(source: Path | BinaryIO) -> list[str]:
+    """Every cell of the workbook a spreadsheet would run as a formula."""
+    workbook = load_workbook(source)
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+
+
+def test_text_that_reads_as_a_formula_is_exported_as_text_and_round_trips(
+    tmp_path: Path,
+) -> None:
+    """An initiative and a pseudonym typed as '=HYPERLINK(...)' were written as
+    live formulas, which a spreadsheet runs on opening and the import then refuses
+    ('is a formula'): the organisation's own export would not come back in."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    target = open_records(f"sqlite:///{tmp_path}/target.sqlite3")
+    try:
+        chain = organisation_with_a_chain(source, FORMULA_LIKE)
+        path = tmp_path / "exported.xlsx"
+        export_workbook(source, chain.organisation_id, path, personal_data=True)
+        assert formula_cells(path) == []
+        report = import_path(target, "Copy", path, actor=ACTOR)
+        assert report.problems == []
+        assert report.organisation_id is not None
+        for sheet, heading in (("Initiatives", "Name"), ("People", "Pseudonym")):
+            kept = [
+                row[heading]
+                for row in export_rows(
+                    target, report.organisation_id, personal_data=True
+                )[sheet]
+            ]
+            assert kept and all(text.startswith(FORMULA_LIKE) for text in kept)
+    finally:
+        source.close()
+        target.close()

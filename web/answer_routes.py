@@ -27,6 +27,8 @@ from starlette.responses import HTMLResponse, Response
 from fourpi.domain.errors import RecordNotFound
 from fourpi.domain.record import parse_digits, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
+from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
+from fourpi.projections.views import InvalidMoment, utc_of
 from fourpi.threads import in_heavy_thread
 from fourpi.web.answers import (
     AnswerError,
@@ -49,8 +51,6 @@ from graphql import GRAPHQL_MAX_INT
 
 PREFIX = "/answers"
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
-MOST_CYCLES = 9_999
-"""The highest cycle number a page is asked for: far more than any initiative runs."""
 
 templates.env.globals.update(
     shown=shown, is_hidden=lambda cell: isinstance(cell, Hidden)
@@ -89,6 +89,11 @@ def parse_moment(text: str | None) -> Moment:
         )
     if isinstance(moment, dt.datetime) and moment.tzinfo is None:
         raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
+    if isinstance(moment, dt.datetime):
+        try:
+            utc_of(moment)
+        except InvalidMoment as error:
+            raise BadParameter("as_of", error.rule) from None
     if isinstance(moment, int) and moment > GRAPHQL_MAX_INT:
         # The answers are asked of the API, whose Int would refuse it in its own
         # words ("Variable '$asOf' ..."); no log reaches this far.
@@ -117,8 +122,8 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
         )
     cycle_text = text_of(request, "cycle")
     cycle = None if cycle_text is None else parse_digits(cycle_text)
-    if cycle_text is not None and not (cycle is not None and 0 < cycle <= MOST_CYCLES):
-        raise BadParameter("cycle", f"must be a cycle number from 1 to {MOST_CYCLES}")
+    if cycle_text is not None and not (cycle is not None and is_cycle_number(cycle)):
+        raise BadParameter("cycle", CYCLE_RULE)
     period_from, period_to = parse_date(request, "from"), parse_date(request, "to")
     if period_from and period_to and period_from > period_to:
         raise BadParameter("to", "must not be before from")

@@ -42,6 +42,7 @@ from fourpi.web import (
 from fourpi.web.answer_routes import answer_pages
 from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import SecurityHeaders, render
+from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
 
@@ -108,13 +109,13 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
             # The form is read before the session is checked, so that the check and
             # the write are one hand-off to a worker thread. A page without a write
             # (an upload) reads nothing sent by someone it has not let in.
-            sent = await request.form()
+            sent = await form_of(request)
             written = await in_thread(write_checked, page, page.write, request, sent)
             if written is not None:
                 return written
         live = await signed_in(request)
         form = (
-            await request.form()
+            await form_of(request)
             if request.method == "POST" and lets_in(page, live)
             else None
         )
@@ -175,7 +176,7 @@ async def sign_in(request: Request) -> Response:
         if await signed_in(request) is not None:
             return RedirectResponse("/", status_code=303)
         return await render(request, "sign_in.html", {"email": ""})
-    form = await request.form()
+    form = await form_of(request)
     if not sessions.csrf_is_valid(
         request, form.get(sessions.CSRF_FIELD), signed_out_form=True
     ):
@@ -208,7 +209,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     live = await signed_in(request)
     if live is not None:
-        form = await request.form()
+        form = await form_of(request)
         if not sessions.csrf_is_valid(
             request, form.get(sessions.CSRF_FIELD), signed_out_form=False
         ):
@@ -231,7 +232,7 @@ async def invitation(request: Request) -> Response:
     shown = {"account": account, "display_name": ""}
     if request.method == "GET":
         return await render(request, "invitation.html", shown)
-    form = await request.form()
+    form = await form_of(request)
     if not sessions.csrf_is_valid(
         request, form.get(sessions.CSRF_FIELD), signed_out_form=True
     ):
@@ -349,7 +350,7 @@ async def accounts_list(request: Request, live: SignedIn) -> Response:
 
 
 async def invite(request: Request, live: SignedIn) -> Response:
-    form = await request.form()
+    form = await form_of(request)
     given = {
         "email": str(form.get("email") or ""),
         "role": str(form.get("role") or ""),
@@ -444,7 +445,7 @@ async def account_refused(
 
 async def change_role(request: Request, live: SignedIn) -> Response:
     account_id = account_id_of(request)
-    form = await request.form()
+    form = await form_of(request)
     try:
         await in_thread(
             accounts_of(request).change_role,

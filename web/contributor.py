@@ -11,9 +11,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fourpi.domain.application import InvolvementRecords
-from fourpi.domain.errors import DomainError, InvalidInput
+from fourpi.domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from fourpi.domain.participant import Participant
 from fourpi.domain.process_experience import RESPONDENT_KIND_OF
+from fourpi.domain.record import parse_digits
 from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
     MonitoringCategory,
@@ -24,9 +25,10 @@ from fourpi.domain.vocabulary import (
 from fourpi.personal_links import GONE, PAGE_PATH, TOO_MANY, LinkHolder, links_of
 from fourpi.threads import in_thread
 from fourpi.web import sessions
-from fourpi.web.forms import KEY_FIELD
+from fourpi.web.forms import KEY_FIELD, SENT_WITH_OTHER_ANSWERS
 from fourpi.web.pages import render
 from fourpi.web.personal_page import personal_page
+from fourpi.web.posted import form_of
 from fourpi.web.reading import live_position
 
 LinkHandler = Callable[[Request, LinkHolder], Awaitable[Response]]
@@ -109,7 +111,7 @@ def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
                 return await render(request, "contributor/gone.html", status_code=410)
             return await render(request, "not_found.html", status_code=404)
         if request.method == "POST":
-            form = await request.form()
+            form = await form_of(request)
             if not sessions.csrf_is_valid(
                 request, form.get(sessions.CSRF_FIELD), signed_out_form=True
             ):
@@ -182,7 +184,7 @@ async def refused(
 
 
 async def given_of(request: Request) -> dict[str, str]:
-    form = await request.form()
+    form = await form_of(request)
     return {key: str(value) for key, value in form.items()}
 
 
@@ -198,6 +200,8 @@ async def recorded(
     key = given.get(KEY_FIELD) or secrets.token_urlsafe(18)
     try:
         await in_thread(record, f"{actor_of(holder)}:{what}:{key}")
+    except IdempotencyKeyReused:
+        return await refused(request, holder, given, what, SENT_WITH_OTHER_ANSWERS)
     except InvalidInput as error:
         named = error.field or what
         field = FIELDS.get(named, named.replace(".", "_"))
@@ -215,12 +219,21 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
     person = await in_thread(
         records.load, Participant, holder.participant_id, holder.organisation_id
     )
-    scores = {
-        dimension: int(given[f"questionnaire_{dimension.value}"])
-        for dimension in DIMENSIONS
-        if given.get(f"questionnaire_{dimension.value}", "")
-        in {"1", "2", "3", "4", "5"}
-    }
+    scores: dict[ProcessDimension, int] = {}
+    for dimension, question in DIMENSIONS.items():
+        text = given.get(f"questionnaire_{dimension.value}", "")
+        if not text:
+            continue  # a question left unanswered
+        score = parse_digits(text)
+        if score is None or score not in SCORES:
+            return await refused(
+                request,
+                holder,
+                given,
+                "questionnaire",
+                f"{question}: choose one of the five answers, 1 to 5",
+            )
+        scores[dimension] = score
     try:
         initiative_id = UUID(given.get("questionnaire_initiative", ""))
     except ValueError:

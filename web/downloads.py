@@ -53,6 +53,7 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     about = workbook.active
     assert about is not None
     about.title = "About"
+    # Names are typed by people: written safe, as every text cell of the tables is.
     about.append(
         ["Answers", safe_text(answers.initiative_name or answers.organisation_name)]
     )
@@ -70,9 +71,9 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     taken = {"About"}
     for table in tables:
         name = sheet_name(table.key, taken)
-        about.append([name, table.caption])
+        about.append([name, safe_text(table.caption)])
         sheet = workbook.create_sheet(name)
-        sheet.append([table.caption])
+        sheet.append([safe_text(table.caption)])
         sheet["A1"].font = Font(bold=True)
         sheet.append(list(table.columns))
         for cell in sheet[2]:

@@ -27,12 +27,19 @@ from fourpi.privacy.visibility import WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
 from fourpi.web.page import Page, Reply, reply_with
 from fourpi.web.pages import render
+from fourpi.web.posted import form_of
 from fourpi.web.record_choices import Choices, choices_of
 from fourpi.web.sessions import SignedIn, accounts_of
 from fourpi.workbook.cells import CellError, items_of, read_cell, read_choice
 
 KEY_FIELD = "idempotency_key"
 KEY_PREFIX = "web:"
+SENT_WITH_OTHER_ANSWERS = (
+    "This form was already sent with other answers: open the form again to "
+    "record something new"
+)
+"""A form's key carried other answers before (sent again after going back and
+changing one): said so, naming neither the key nor the command."""
 
 
 def mutation_name(use_case: UseCase) -> str:
@@ -288,10 +295,7 @@ def where_refused(use_case: UseCase, error: DomainError) -> str:
 
 def refusal_text(use_case: UseCase, error: DomainError) -> str:
     if isinstance(error, IdempotencyKeyReused):
-        return (
-            "This form was already sent with other answers: open the form again to "
-            "record something new"
-        )
+        return SENT_WITH_OTHER_ANSWERS
     rule = getattr(error, "rule", None) or error.message
     if isinstance(error, RecordNotFound):
         rule = f"the {error.kind} chosen is not one of your organisation's records"
@@ -365,7 +369,7 @@ def write_form(request: Request, form: FormData, live: SignedIn) -> Reply | None
 
 async def submit_form(request: Request, live: SignedIn) -> Response:
     use_case = use_case_of(request)
-    form: FormData = await request.form()
+    form: FormData = await form_of(request)
     # The records are read from the views (waiting for them to reach the log's
     # head) only when the form needs them.
     choices = await choices_of(request, live) if reads_records(use_case) else None

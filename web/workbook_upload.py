@@ -12,6 +12,7 @@ from fourpi.privacy.visibility import WRITERS_OF_RECORDS
 from fourpi.threads import in_heavy_thread, in_thread
 from fourpi.web.page import Page
 from fourpi.web.pages import render
+from fourpi.web.posted import form_of
 from fourpi.web.sessions import SignedIn, accounts_of
 from fourpi.workbook import ImportReport, import_path, write_template
 from fourpi.workbook.files import WorkbookUnreadable
@@ -70,7 +71,7 @@ def checked(
 
 
 async def upload(request: Request, live: SignedIn) -> Response:
-    form = await request.form()
+    form = await form_of(request)
     sent = form.get("workbook")
     if not isinstance(sent, UploadFile) or not sent.filename:
         return await upload_page(

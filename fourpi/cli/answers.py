@@ -20,7 +20,6 @@ from fourpi.cli.common import (
 )
 from fourpi.describe import describe
 from fourpi.domain.access import Role
-from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ViewsNotReady
 
@@ -31,27 +30,7 @@ from fourpi.projections.views import ViewsNotReady
     "--organisation", "organisation", required=True, help="By id or exact name."
 )
 @click.option("--initiative", "initiative_id", type=click.UUID, help="One initiative.")
-@click.option(
-    "--area",
-    type=click.Choice([a.value for a in ImpactArea]),
-    help="One 4PI impact area.",
-)
-@click.option(
-    "--cycle",
-    type=click.IntRange(min=1),
-    help="One Act-Evaluate-Reflect-Learn cycle, by number.",
-)
-@click.option(
-    "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Period start."
-)
-@click.option(
-    "--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), help="Period end."
-)
-@click.option(
-    "--as-of",
-    metavar="POSITION|TIME",
-    help="A log position, or an ISO time with its zone (2024-05-01T12:00:00+00:00).",
-)
+@slice_options
 def answers(
     database_url: str | None,
     organisation: str,

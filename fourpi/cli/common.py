@@ -17,9 +17,10 @@ from fourpi.config import (
     database_from_environment,
 )
 from fourpi.domain.application import InvolvementRecords
-from fourpi.domain.record import is_text, position_or_time
+from fourpi.domain.record import is_text, parse_digits, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.privacy.keystore import PersonalKeyStore
+from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -186,6 +187,15 @@ def key_store(records: InvolvementRecords) -> PersonalKeyStore:
     return keys
 
 
+def cycle_number(context: Any, option: Any, given: str | None) -> int | None:
+    """--cycle: a cycle number, by the answers' rule (is_cycle_number), read as the
+    web page reads it (parse_digits)."""
+    number = None if given is None else parse_digits(given)
+    if given is not None and (number is None or not is_cycle_number(number)):
+        raise click.BadParameter(CYCLE_RULE, context, option)
+    return number
+
+
 def slice_options(command: F) -> F:
     """The options that narrow the answers and choose their moment."""
     for option in reversed(
@@ -197,7 +207,8 @@ def slice_options(command: F) -> F:
             ),
             click.option(
                 "--cycle",
-                type=click.IntRange(min=1),
+                metavar="NUMBER",
+                callback=cycle_number,
                 help="One Act-Evaluate-Reflect-Learn cycle, by number.",
             ),
             click.option(

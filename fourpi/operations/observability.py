@@ -102,6 +102,11 @@ def configure_logging(
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level_name)
+    # WeasyPrint logs every step of every PDF at INFO, some twenty lines a report:
+    # shown only when debugging.
+    logging.getLogger("weasyprint.progress").setLevel(
+        logging.NOTSET if level_name == "DEBUG" else logging.WARNING
+    )
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         # uvicorn's own configuration is skipped (log_config=None): its records
         # reach the one handler above; the per-request line is ours.

@@ -173,12 +173,7 @@ def write_sheet(
         if problems is not None:
             line.append(problems[index] if index < len(problems) else "")
         worksheet.append([xml_text(value) for value in line])
-        for cell in worksheet[worksheet.max_row]:
-            if cell.data_type == "f":
-                # openpyxl takes any text starting with '=' for a formula: a name
-                # such as '=HYPERLINK(...)' would be run by whoever opens the file,
-                # and refused as a formula when the file is imported again.
-                cell.data_type = "s"
+        as_text(worksheet[worksheet.max_row])
     last = max(MAX_ROWS, len(rows) + 1)
     for number, column in enumerate(columns, start=1):
         letter = get_column_letter(number)
@@ -198,6 +193,15 @@ def write_sheet(
         if validation is not None:
             validation.add(where)
             worksheet.add_data_validation(validation)
+
+
+def as_text(cells: Iterable[Any]) -> None:
+    """Text the record holds, kept as text: openpyxl takes a value that starts with
+    '=' for a formula, which a spreadsheet would run on opening and the import
+    refuses ('=HYPERLINK(...)' typed as a name)."""
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def validation_for(

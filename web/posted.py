@@ -1,0 +1,31 @@
+"""Reading a post's form: the one place the web app does it, refusing a field that the form sends once but the post carries twice."""
+
+from collections import Counter
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from fourpi.domain.errors import InvalidInput
+from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
+
+MANY_VALUED = frozenset(
+    field.name
+    for use_case in MANAGER_USE_CASES
+    for field in use_case.fields
+    if field.kind in (FieldKind.CHOICES, FieldKind.REFERENCES)
+)
+"""The fields a form sends once for each box ticked (a meeting's participants, a
+change's impact areas); every other field is sent once."""
+
+
+async def form_of(request: Request) -> FormData:
+    """The post's form; InvalidInput (400, nothing recorded) naming the first field
+    sent more than once that the form sends once. Taking the last of them, as
+    FormData.get does, would let a forged post say one thing to a check and
+    another to a write (role=evaluator&role=admin)."""
+    form = await request.form()
+    counted = Counter(name for name, _ in form.multi_items())
+    for name, count in counted.items():
+        if count > 1 and name not in MANY_VALUED:
+            raise InvalidInput(name, "sent more than once, where the form sends one")
+    return form
