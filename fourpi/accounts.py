@@ -31,6 +31,11 @@ from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFou
 
 INVITATION_HOURS = 72
 FAILURES_ALLOWED = 5
+"""Failed sign-ins for one email address within LOCKOUT that lock it."""
+ADDRESS_FAILURES_ALLOWED = 20
+"""Failed sign-ins from one network address within LOCKOUT that lock it: more than
+for an email address, since an office's staff or a phone network's customers share
+one, and one person's mistakes should not lock out the rest."""
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1000
@@ -213,8 +218,8 @@ class SignInRefused(Exception):
 
 WRONG = "Email or password is wrong"
 LOCKED = (
-    "Sign-in is locked for 15 minutes after 5 failed attempts. Try again later, "
-    "or ask your organisation's admin to invite you again"
+    "Sign-in is locked for 15 minutes after too many failed attempts. Try again "
+    "later, or ask your organisation's admin to invite you again"
 )
 
 
@@ -638,9 +643,14 @@ class Accounts:
         return None if account.disabled or not account.joined else account
 
     def locked(self, subject: str, besides: datetime | None = None) -> bool:
-        """Whether 5 failures within 15 minutes, the last of them less than 15
-        minutes ago, lock this subject out (not counting the attempt made at
-        `besides`, whose password is yet to be checked)."""
+        """Whether 5 failures within 15 minutes (20 for a network address), the
+        last of them less than 15 minutes ago, lock this subject out (not counting
+        the attempt made at `besides`, whose password is yet to be checked)."""
+        allowed = (
+            FAILURES_ALLOWED
+            if subject.startswith("email:")
+            else ADDRESS_FAILURES_ALLOWED
+        )
         since = now() - 2 * LOCKOUT
         failed = sorted(
             datetime.fromisoformat(str(row["failed_at"]))
@@ -654,9 +664,9 @@ class Accounts:
         if besides in failed:
             failed.remove(besides)
         return any(
-            failed[i + FAILURES_ALLOWED - 1] - failed[i] <= LOCKOUT
-            and now() < failed[i + FAILURES_ALLOWED - 1] + LOCKOUT
-            for i in range(len(failed) - FAILURES_ALLOWED + 1)
+            failed[i + allowed - 1] - failed[i] <= LOCKOUT
+            and now() < failed[i + allowed - 1] + LOCKOUT
+            for i in range(len(failed) - allowed + 1)
         )
 
     # Sessions
