@@ -1951,24 +1951,39 @@ class _Pattern:
 
     def _loosening(self, pinned: int) -> int | None:
         """The visible cell to suppress next so the pinned one opens up: the
-        smallest visible part of a group it is in, else a visible total of such a
-        group, else a visible 0 that bounds it (a total of such a group, or a whole
-        it is at most), else the largest visible total bounding any suppressed cell, else
-        (only zeros left near it) a visible zero of a group it is in, else any
-        visible cell; None when every cell is hidden already."""
+        smallest visible part of a group it is in that can pin it, else a visible
+        total of such a group, else a visible total of a group that bounds it by
+        that total alone, else a visible 0 that bounds it (a total of a group it
+        is in, or a whole it is at most), else the smallest visible part of a group
+        that bounds it by its total alone, else the largest visible total bounding
+        any suppressed cell, else (only zeros left near it) a visible zero of a
+        group it is in, else any visible cell; None when every cell is hidden
+        already.
+
+        A slack group whose total is visible (`_slack_now`) bounds each suppressed
+        part by that total alone, whatever its other parts are: hiding them cannot
+        open the pinned cell, only its total can. Taken in turn with the groups
+        that pin it, the organisation's decision-making meetings (1,356 at 100k,
+        bounded by 3,318 distinct people) had their 328 visible meetings of 5
+        hidden one round at a time, then their total, before a meeting its
+        initiative's total of 6 pins opened up once that 6 was hidden: some 330
+        cells suppressed that protect nothing. Such a group's parts are still
+        hidden before a loosening is looked for beyond the pinned cell's groups
+        (`beyond`), after which no part of the pattern can be solved apart from the
+        rest (see `again`)."""
         hidden, values = self.hidden, self.values
-        near = [self.sums[index] for index in self.containing[pinned]]
-        for index in self.containing[pinned]:
+        containing = self.containing[pinned]
+        near = [self.sums[index] for index in containing]
+        capping = [index for index in containing if self._slack_now(index)]
+        opening = [index for index in containing if index not in capping]
+        for index in opening:
             part = self._smallest_visible_part(index)
             if part is not None:
                 return part
-        for group in near:
-            if (
-                group.total not in hidden
-                and group.total not in self.shown
-                and values[group.total] > 0
-            ):
-                return group.total
+        for index in (*opening, *capping):
+            total = self.sums[index].total
+            if total not in hidden and total not in self.shown and values[total] > 0:
+                return total
         # A visible 0 around it pins it (a total of 0 pins each part to 0; so does a
         # whole of 0): a meeting of 0 among decision-making meetings no one attended.
         around = [group.total for group in near]
@@ -1976,6 +1991,10 @@ class _Pattern:
         for cell in around:
             if cell not in hidden and cell not in self.shown and values[cell] == 0:
                 return cell
+        for index in capping:
+            part = self._smallest_visible_part(index)
+            if part is not None:
+                return part
         self.beyond = True
         bounding = self._largest_bounding()
         if bounding is not None:
