@@ -40,7 +40,6 @@ them are withheld from such callers altogether (see `Disclosure`).
 import functools
 import heapq
 import math
-import os
 import random
 import threading
 import time
@@ -54,6 +53,7 @@ from uuid import UUID
 
 import numpy as np
 
+from fourpi.config import environment_seconds
 from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
     MonitoringCategory,
@@ -190,13 +190,11 @@ class PatternTooSlow(Exception):
 
 
 def pattern_seconds() -> float:
-    raw = os.environ.get("FOURPI_SUPPRESSION_SECONDS") or ""
-    try:
-        return float(raw) if raw else PATTERN_SECONDS
-    except ValueError:
-        raise ValueError(
-            f"$FOURPI_SUPPRESSION_SECONDS: must be a number of seconds, not {raw!r}"
-        ) from None
+    """FOURPI_SUPPRESSION_SECONDS, as every number of seconds is read: float()
+    took inf and nan, which took away the pattern's time limit. The command line
+    reads it once before anything starts (`check_contributor_settings`), so a bad
+    one is named then rather than in every evaluator's answer."""
+    return environment_seconds("FOURPI_SUPPRESSION_SECONDS", PATTERN_SECONDS)
 
 
 def suppressed_cells(

@@ -463,6 +463,17 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             )
             for value in ("x", "inf", "nan", "-1", "٣", "1_0", "601", "1e2")
         ),
+        # Read by float() at each pattern, not at start: 'x' made every evaluator's
+        # answer a 500, and inf or nan took away the pattern's time limit.
+        *(
+            (
+                "FOURPI_SUPPRESSION_SECONDS",
+                value,
+                "$FOURPI_SUPPRESSION_SECONDS: must be a number of seconds from 0 to "
+                f"600, such as 5 or 0.5, not {value!r}",
+            )
+            for value in ("x", "inf", "nan", "-1", "٣")
+        ),
         ("FOURPI_SESSION_HOURS", "inf", "FOURPI_SESSION_HOURS: must be a number"),
         (
             "FOURPI_SESSION_IDLE_MINUTES",

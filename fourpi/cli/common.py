@@ -236,14 +236,17 @@ def slice_options(command: F) -> F:
 
 
 def check_contributor_settings() -> None:
-    """A bad session, personal-link or email setting, named before anything starts."""
+    """A bad session, personal-link, email or small-number pattern setting, named
+    before anything starts."""
     from fourpi.accounts import SessionLimits
     from fourpi.notices import MailSettings
     from fourpi.personal_links import link_days
+    from fourpi.projections.disclosure import pattern_seconds
 
     SessionLimits.from_environment()
     link_days()
     MailSettings.from_environment()
+    pattern_seconds()
 
 
 @contextmanager
