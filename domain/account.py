@@ -16,7 +16,10 @@ from fourpi.domain.record import (
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "https://fourpi.invalid/account")
 MAX_EMAIL_LENGTH = 254
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+"""Something, @, and a domain of two or more labels, none empty: a trailing dot
+(manager@demo.example.) names the same mailbox as none, and would be another
+account."""
 
 
 def check_email(field: str, value: str) -> str:

@@ -370,6 +370,10 @@ def test_an_account_belongs_to_one_organisation(
         "man\u200bager@demo.example",
         "manager@demo.example\ufeff",
         "a\x85@b.example",
+        # The same mailbox as manager@demo.example, or none, but another account.
+        "manager@demo.example.",
+        "manager@.demo.example",
+        "manager@demo..example",
     ],
 )
 def test_an_email_address_with_control_characters_or_spaces_is_refused(
