@@ -87,9 +87,9 @@ def parse_moment(text: str | None) -> Moment:
             "as_of",
             "must be a log position or a time such as 2024-05-01T12:00:00+00:00",
         )
-    if isinstance(moment, dt.datetime) and moment.tzinfo is None:
-        raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
     if isinstance(moment, dt.datetime):
+        if moment.tzinfo is None:
+            raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
         try:
             utc_of(moment)
         except InvalidMoment as error:

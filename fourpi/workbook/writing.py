@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fourpi.domain.record import NONCHARACTERS
 from fourpi.domain.use_cases import FieldKind, label_of
 from fourpi.workbook.files import PROBLEMS_HEADING
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS, Column, Sheet
@@ -143,7 +144,7 @@ def write_lists(worksheet: Worksheet) -> dict[type[StrEnum], str]:
     return ranges
 
 
-NOT_IN_XML = str.maketrans({"\ufffe": "\ufffd", "\uffff": "\ufffd"})
+NOT_IN_XML = str.maketrans(dict.fromkeys(NONCHARACTERS, "\ufffd"))
 
 
 def xml_text(value: Any) -> Any:
