@@ -169,3 +169,37 @@ def test_erasure_ends_access(site) -> None:
     finally:
         records.close()
     assert person.goto(link).status == 410
+    # The erased person's own record page says so and offers no form.
+    manager.goto(f"{site.base}/people/{chosen}")
+    shown(manager.get_by_text("Yes: nothing new is recorded about them"))
+    assert manager.get_by_role("link", name="Give someone a role").count() == 0
+    fits_a_phone(manager, "an erased person's record page")
+
+
+def test_a_manager_without_the_grant_is_told_who_can_make_a_link(site) -> None:
+    site.person("plain@mind.example", Role.MANAGER)
+    participant_id, _ = a_contributor(site)
+    manager = phone(site)
+    sign_in(manager, site.base, "plain@mind.example", PASSWORD)
+    page = f"{site.base}/people/{participant_id}/personal-link"
+    manager.goto(page)
+    shown(manager.get_by_text("Only an account granted personal data can make"))
+    assert manager.get_by_role("button", name="Make a personal link").count() == 0
+    fits_a_phone(manager, "personal link page, not granted")
+    # A post made by hand, as a browser would send the old form: refused, drawn.
+    with manager.expect_navigation():
+        manager.evaluate(
+            """(action) => {
+                const form = document.createElement("form");
+                form.method = "post";
+                form.action = action;
+                form.append(document.querySelector("input[name=csrf_token]").cloneNode());
+                document.body.append(form);
+                form.submit();
+            }""",
+            page,
+        )
+    shown(manager.get_by_text("There is a problem"))
+    shown(manager.get_by_text("Only an account granted personal data may make").first)
+    assert manager.locator("#personal-link").count() == 0
+    fits_a_phone(manager, "personal link page, not granted, post refused")
