@@ -1,6 +1,7 @@
 """Browser tests' helpers: Debian's Chromium driven by Playwright (skipped with the reason when it cannot run, except under CI=true), a real `fourpi serve`, and axe-core's WCAG 2.x A and AA rules."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,11 +83,14 @@ def served(database_url: str) -> Iterator[str]:
 
 def assert_accessible(page: Any, state: str) -> None:
     """axe-core finds no violation of the WCAG 2.x A and AA rules in the page as
-    drawn now."""
+    drawn now. Call it once the page a click led to has been seen (`shown`,
+    `heading_is`, `arrived`): axe run while a document is being replaced finds no
+    document."""
     from axe_playwright_python.sync_playwright import (  # type: ignore[import-untyped]
         Axe,
     )
 
+    page.wait_for_load_state()
     results = Axe().run(
         page,
         options={
@@ -145,3 +149,21 @@ def shown(locator: Any) -> None:
         raise AssertionError(
             f"{error}\nat {page.url}, whose main part holds:\n{held}"
         ) from None
+
+
+def heading_is(page: Any, text: str) -> None:
+    """The page's main heading says this, once the page a click led to is drawn
+    (the page that was there before has a main heading too)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def arrived(page: Any, *parts: str) -> None:
+    """The browser is at an address holding every one of these parts, once the
+    navigation a click started has come in."""
+    from playwright.sync_api import expect
+
+    expect(page).to_have_url(
+        re.compile("".join(f"(?=.*{re.escape(part)})" for part in parts))
+    )

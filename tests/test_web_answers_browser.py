@@ -8,9 +8,11 @@ import pytest
 from fourpi.domain.access import Role
 from fourpi.web.answers import SECTION_TITLES
 from tests.browser import (
+    arrived,
     assert_accessible,
     assert_fits,
     chromium,
+    heading_is,
     needs_browser,
     shown,
     sign_in,
@@ -46,7 +48,7 @@ def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
     page = site.page()
     sign_in(page, site.base, "evaluator@mind.example", PASSWORD)
     page.get_by_role("link", name="Answers", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Mind (demo)"
+    heading_is(page, "Mind (demo)")
     for title in list(SECTION_TITLES.values())[:5]:  # as `fourpi answers` heads them
         shown(page.get_by_role("heading", name=title, exact=True))
     hidden = page.get_by_text("fewer than 5, or hidden to protect a small number")
@@ -70,7 +72,7 @@ def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
     page.get_by_label("Impact area", exact=True).select_option("delivery")
     page.get_by_label("Cycle number", exact=True).fill("1")
     page.get_by_role("button", name="Show answers").click()
-    assert "area=delivery" in page.url and "cycle=1" in page.url
+    arrived(page, "area=delivery", "cycle=1")
     shown(page.get_by_text("narrowed to the impact area delivery, cycle 1"))
     assert_accessible(page, "the answers narrowed by impact area and cycle")
 
@@ -95,7 +97,7 @@ def test_each_initiatives_answers_and_its_report_are_accessible(site: Site) -> N
     page.get_by_role("link", name="Initiatives", exact=True).click()
     page.locator("main a[href^='/initiatives/']").first.click()
     page.get_by_role("link", name="Answers for this initiative").click()
-    assert "/answers/initiatives/" in page.url
+    arrived(page, "/answers/initiatives/")
     shown(page.get_by_role("heading", name="Intended outcomes"))
     assert_accessible(page, "an initiative's answers, granted personal data")
     assert_fits(page, 320, "an initiative's answers at 320 px")
@@ -115,7 +117,7 @@ def test_an_empty_organisations_answers_are_accessible_and_fit(site: Site) -> No
     page = site.page()
     sign_in(page, site.base, "evaluator@begun.example", PASSWORD)
     page.get_by_role("link", name="Answers", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Just begun"
+    heading_is(page, "Just begun")
     for title in list(SECTION_TITLES.values())[:5]:
         shown(page.get_by_role("heading", name=title, exact=True))
     assert page.locator("#chart-process-scores-title").count() == 0
@@ -131,5 +133,5 @@ def test_narrowing_works_with_script_turned_off(site: Site) -> None:
     page.get_by_label("From", exact=True).fill("2024-01-01")
     page.get_by_label("To", exact=True).fill("2024-12-31")
     page.get_by_role("button", name="Show answers").click()
-    assert "from=2024-01-01" in page.url and "to=2024-12-31" in page.url
+    arrived(page, "from=2024-01-01", "to=2024-12-31")
     shown(page.get_by_text("the period 2024-01-01 to 2024-12-31"))

@@ -12,9 +12,11 @@ from fourpi.bootstrap import open_records
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from tests.browser import (
+    arrived,
     assert_accessible,
     assert_fits,
     chromium,
+    heading_is,
     needs_browser,
     served,
     shown,
@@ -95,6 +97,7 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     )
     assert_accessible(admin, "admin's home page")
     admin.get_by_role("link", name="People and accounts").first.click()
+    heading_is(admin, "People and accounts")
     assert_accessible(admin, "people and accounts")
     assert_fits(admin, 320, "people and accounts at 320 px")
     admin.set_viewport_size({"width": 1280, "height": 800})
@@ -105,6 +108,7 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     admin.get_by_label("Project manager").check()
     admin.get_by_label("Grant personal data").check()
     admin.get_by_role("button", name="Invite", exact=True).click()
+    shown(admin.locator(".link-box code"))
     assert_accessible(admin, "invitation ready")
     link = admin.locator(".link-box code").inner_text().strip()
     assert link.startswith(f"{site.base}/invitations/")
@@ -122,7 +126,7 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     manager.get_by_label("Choose a password").fill(PASSWORD)
     manager.get_by_label("Type the password again").fill(PASSWORD)
     manager.get_by_role("button", name="Create account and sign in").click()
-    assert manager.get_by_role("heading", level=1).inner_text() == "Your initiatives"
+    heading_is(manager, "Your initiatives")
     shown(manager.get_by_text("Signed in as Nadia"))
     assert_accessible(manager, "manager's home page")
 
@@ -136,11 +140,11 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     manager.set_viewport_size({"width": 1280, "height": 800})
 
     manager.get_by_role("button", name="Sign out").click()
-    assert manager.get_by_role("heading", level=1).inner_text() == "Sign in"
+    heading_is(manager, "Sign in")
     manager.goto(f"{site.base}/")
     assert manager.url == f"{site.base}/sign-in"
     sign_in(manager, site.base, "new.manager@mind.example", PASSWORD)
-    assert manager.get_by_role("heading", level=1).inner_text() == "Your initiatives"
+    heading_is(manager, "Your initiatives")
 
 
 def test_a_disabled_account_is_refused_at_its_next_request(site) -> None:
@@ -153,7 +157,9 @@ def test_a_disabled_account_is_refused_at_its_next_request(site) -> None:
     admin.goto(f"{site.base}/accounts")
     admin.get_by_role("button", name="Disable leaving@mind.example").click()
     row = admin.get_by_role("row").filter(has_text="leaving@mind.example")
-    assert "disabled" in row.inner_text()
+    from playwright.sync_api import expect
+
+    expect(row).to_contain_text("disabled")
     leaving.reload()
     assert leaving.url == f"{site.base}/sign-in"
     sign_in(leaving, site.base, "leaving@mind.example", PASSWORD)
@@ -231,6 +237,7 @@ def test_every_other_page_and_state_has_no_wcag_a_or_aa_violation(site) -> None:
         sign_in(page, site.base, email, PASSWORD)
         assert_accessible(page, f"{role} home page")
         page.get_by_role("link", name="Initiatives").click()
+        arrived(page, "/organisation")
         assert_accessible(page, f"initiatives, {role}")
         page.locator("main a[href^='/initiatives/']").last.click()
         shown(page.get_by_role("heading", name="You said, we did"))

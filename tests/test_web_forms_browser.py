@@ -219,7 +219,9 @@ def test_a_manager_keeps_a_whole_initiative_through_the_forms(site, page) -> Non
     assert_accessible(page, "the meeting's page")
     fill(page, "recordAttendance", {"participant_ids": [robin, people["Alex"]]})
     page.get_by_role("button", name="Record attendance").click()
-    assert page.locator(".notice").inner_text() == "Recorded: record attendance."
+    from playwright.sync_api import expect
+
+    expect(page.locator(".notice")).to_have_text("Recorded: record attendance.")
     record(
         page,
         site,
@@ -492,6 +494,7 @@ def test_a_refusal_keeps_what_was_typed(site, page) -> None:
         {"name": "Kept", "purpose": "Typed purpose", "started_on": "2025-01-01"},
     )
     page.locator('form[data-use-case="launchInitiative"] button[type="submit"]').click()
+    shown(page.locator(".error-summary"))
     assert page.get_by_label("Name", exact=True).input_value() == "Kept"
     assert page.get_by_label("Purpose").input_value() == "Typed purpose"
     page.locator(".error-summary a").first.click()
