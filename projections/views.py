@@ -299,6 +299,10 @@ class ImpactViews:
         """The report last worked out for each question (slice, moment, target days
         and latest erasure), at whatever position: see `_evaluated`."""
         self._stopping = threading.Event()
+        """Set by stop(), and never cleared: a stop asked for before a run begins
+        still stops it (see `run`)."""
+        self._run_stopping = self._stopping
+        """What stops the run going on now: the views' own, or the runner's."""
         self._behind = threading.Event()
         """Set by a reader that found the views behind the log (see `nudge`)."""
 
@@ -387,42 +391,59 @@ class ImpactViews:
         *,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         progress: Progress | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         """Keep the views caught up until stop() is called, telling `progress` of
         every batch applied (fourpi.operations.worker logs them).
+
+        stopping: what ends this run, set by stop() too; by default the views' own,
+        which stop() sets for good. A stop asked for before the run began is kept,
+        so the run returns at once: a server shut down as it starts, or a worker
+        stopped before its thread got here, leaves no run behind it. A runner that
+        stops and starts again (a worker, one after another) brings its own.
 
         On PostgreSQL the library's subscription (LISTEN/NOTIFY) wakes the worker as
         soon as events are recorded; SQLite cannot notify, so the worker polls, and
         a reader that finds the views behind wakes it at once (`nudge`).
         """
-        self._stopping.clear()
+        if stopping is None:
+            stopping = self._stopping
+        self._run_stopping = stopping
+        if stopping.is_set():
+            return
         catch_up = partial(self.catch_up, progress=progress)
         catch_up()
         if self.database.backend == "postgresql":
             with self.records.recorder.subscribe(gt=self.position()) as subscription:
                 watcher = threading.Thread(
-                    target=self._stop_on_request, args=(subscription,), daemon=True
+                    target=self._stop_on_request,
+                    args=(subscription, stopping),
+                    daemon=True,
                 )
                 watcher.start()
                 for notification in subscription:
                     if notification.id > self.position():
                         catch_up()
-                    if self._stopping.is_set():
+                    if stopping.is_set():
                         break
             return
         while True:
             self._behind.wait(poll_seconds)
             self._behind.clear()
-            if self._stopping.is_set():
+            if stopping.is_set():
                 return
             catch_up()
 
-    def _stop_on_request(self, subscription: Any) -> None:
-        self._stopping.wait()
+    @staticmethod
+    def _stop_on_request(subscription: Any, stopping: threading.Event) -> None:
+        stopping.wait()
         subscription.stop()
 
     def stop(self) -> None:
+        """End the run going on now, and any later run that brings no `stopping`
+        of its own."""
         self._stopping.set()
+        self._run_stopping.set()
         self._behind.set()
 
     def nudge(self) -> None:

@@ -32,6 +32,7 @@ class ApiStore:
             self.records, self.views, limits=self.limits, run_projections=False
         )
         self.worker: threading.Thread | None = None
+        self.stopping = threading.Event()
 
     def token(
         self, organisation_id: UUID | None, role: Role, *, personal_data: bool = False
@@ -51,14 +52,18 @@ class ApiStore:
 
     def start_worker(self) -> None:
         """Keep the views caught up in a thread, as `fourpi projections run` does."""
+        self.stopping = threading.Event()
         self.worker = threading.Thread(
-            target=self.views.run, kwargs={"poll_seconds": 0.02}, daemon=True
+            target=self.views.run,
+            kwargs={"poll_seconds": 0.02, "stopping": self.stopping},
+            daemon=True,
         )
         self.worker.start()
 
     def stop_worker(self) -> None:
         if self.worker is None:
             return
+        self.stopping.set()
         self.views.stop()
         self.worker.join(10)
         assert not self.worker.is_alive(), "the projection worker did not stop"

@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -211,6 +212,49 @@ def test_readiness_follows_the_projection_worker(
         try:
             until(app, 200)
         finally:
+            worker.stop()
+
+
+class HeldAtStart(logging.Handler):
+    """Holds a projection worker's thread at its first log line until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reached = threading.Event()
+        self.let_go = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "started at log position" in record.getMessage():
+            self.reached.set()
+            self.let_go.wait(10)
+
+
+def test_a_worker_stopped_before_its_thread_begins_to_run_stops_all_the_same(
+    database_url: str,
+) -> None:
+    """A server shut down as it starts (or a test over in a moment) stops its worker
+    before the worker's thread has begun to run the views. That run must end, not
+    go on reading a store about to be closed."""
+    logger = logging.getLogger("fourpi.operations.worker")
+    hold = HeldAtStart()
+    level = logger.level
+    logger.addHandler(hold)
+    logger.setLevel(logging.INFO)
+    with api_store(database_url) as store:
+        worker = ProjectionWorker(store.views, poll_seconds=0.02).start()
+        try:
+            assert hold.reached.wait(10)
+            worker.stop(timeout=0.2)  # its thread is still held, so it is not yet
+            hold.let_go.set()  # running the views; now it goes on to them
+            deadline = time.monotonic() + 10
+            while worker.alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert not worker.alive(), "the worker's run went on after its stop"
+        finally:
+            logger.removeHandler(hold)
+            logger.setLevel(level)
+            hold.let_go.set()
+            store.views.stop()
             worker.stop()
 
 

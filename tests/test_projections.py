@@ -119,6 +119,26 @@ def test_read_your_writes(
     views.close()
 
 
+def test_a_stop_asked_for_before_the_run_begins_still_stops_it(
+    records, database_url
+) -> None:
+    """The server's shutdown stops the views, and may do so before the worker's
+    thread has begun to run them: that run returns instead of going on for ever."""
+    views = open_views(database_url, records)
+    views.stop()
+    runner = threading.Thread(
+        target=views.run, kwargs={"poll_seconds": 0.02}, daemon=True
+    )
+    runner.start()
+    runner.join(10)
+    try:
+        assert not runner.is_alive(), "the run went on after a stop asked before it"
+    finally:
+        views.stop()
+        runner.join(10)
+        views.close()
+
+
 def test_waiting_too_long_says_how_far_the_views_got(records, database_url) -> None:
     records.register_organisation(name="Mind", actor=ACTOR)
     views = open_views(database_url, records)

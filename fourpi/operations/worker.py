@@ -152,6 +152,7 @@ class ProjectionWorker:
         return self._runner.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Ends the worker's run, even one whose thread has not begun it yet."""
         self._stopping.set()
         self.views.stop()
         self._runner.join(timeout)
@@ -172,7 +173,11 @@ class ProjectionWorker:
         if self.notes is not None:
             self.notes.after(self.views.position())
         try:
-            self.views.run(poll_seconds=self.poll_seconds, progress=self._applied)
+            self.views.run(
+                poll_seconds=self.poll_seconds,
+                progress=self._applied,
+                stopping=self._stopping,
+            )
         except Exception:
             log.exception("projection worker %s stopped by an error", self.name)
             raise
