@@ -721,6 +721,61 @@ def test_a_refused_account_change_names_the_account_and_the_field(world) -> None
         assert f'id="{field}"' in response.text
 
 
+def test_an_admin_not_granted_personal_data_cannot_grant_it_on_the_accounts_page(
+    world,
+) -> None:
+    """As over the API (issueToken), a grant is passed on only by someone who holds
+    it: an admin without it can neither invite an account with it nor add it to
+    one; each refusal names the field, and nothing is recorded."""
+    person(
+        world.accounts,
+        world.mind.organisation_id,
+        "plain-admin@mind.example",
+        Role.ADMIN,
+    )
+    admin = world.client()
+    sign_in(admin, "plain-admin@mind.example")
+    token = csrf_token(admin, "/accounts")
+    plain_manager = world.people["plain-manager@mind.example"]
+    before = log_position(world.records)
+    invited = admin.post(
+        "/accounts",
+        data={
+            "email": "new-manager@mind.example",
+            "role": "manager",
+            "personal_data": "yes",
+            "csrf_token": token,
+        },
+    )
+    assert invited.status_code == 400
+    summary = html.unescape(invited.text.split('class="error-summary__list"')[1])
+    assert (
+        '<a href="#personal_data">only an admin granted personal data may grant it'
+    ) in summary, summary[:300]
+    granted = admin.post(
+        f"/accounts/{plain_manager}/role",
+        data={"role": "auditor", "personal_data": "yes", "csrf_token": token},
+    )
+    assert granted.status_code == 400
+    summary = html.unescape(granted.text.split('class="error-summary__list"')[1])
+    assert (
+        f'<a href="#personal-{plain_manager}">Personal data of '
+        "plain-manager@mind.example: only an admin granted personal data may grant it"
+    ) in summary, summary[:300]
+    assert log_position(world.records) == before
+    assert world.accounts.account(plain_manager).personal_data is False
+    assert world.accounts.account(plain_manager).role is Role.MANAGER
+    # A grant the account already holds is not passed on by keeping it.
+    manager = world.people["manager@mind.example"]
+    kept = admin.post(
+        f"/accounts/{manager}/role",
+        data={"role": "auditor", "personal_data": "yes", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303, kept.text
+    assert world.accounts.account(manager).personal_data is True
+
+
 def test_the_last_admin_cannot_demote_themselves_on_the_accounts_page(world) -> None:
     admin = world.client()
     sign_in(admin, "admin@mind.example")
