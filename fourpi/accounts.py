@@ -28,6 +28,7 @@ from fourpi.domain.access import Role
 from fourpi.domain.account import Account, account_id_for, check_email
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
+from fourpi.privacy.visibility import GRANT_NOT_HELD
 
 INVITATION_HOURS = 72
 FAILURES_ALLOWED = 5
@@ -410,10 +411,15 @@ class Accounts:
         role: Role,
         actor: str,
         personal_data: bool = False,
+        may_grant: bool = True,
     ) -> tuple[UUID, str]:
-        """A new account and its one-time invitation link's secret."""
+        """A new account and its one-time invitation link's secret. `may_grant`:
+        whether whoever invites may pass on the personal-data grant
+        (fourpi.privacy.visibility.may_pass_on_grant); the command line may."""
         self.records.organisation(organisation_id)
         email = check_email("email", email)
+        if personal_data and not may_grant:
+            raise InvalidInput("personal_data", GRANT_NOT_HELD)
         account = Account.invite(
             email=email,
             organisation_id=organisation_id,
@@ -531,10 +537,14 @@ class Accounts:
         role: Role,
         personal_data: bool,
         actor: str,
+        may_grant: bool = True,
     ) -> None:
         """A new role and grant, refused (LastAdmin) if it would leave the
-        organisation with no admin."""
+        organisation with no admin, and refused when it would give the grant to an
+        account without it and whoever changes it may not pass it on (`may_grant`)."""
         account = self.account_of(organisation_id, account_id)
+        if personal_data and not account.personal_data and not may_grant:
+            raise InvalidInput("personal_data", GRANT_NOT_HELD)
         was_admin = counts_as_admin(account)
         account.change_role(role=role, personal_data=personal_data, recorded_by=actor)
         self.save_keeping_an_admin(account, was_admin, "role")

@@ -81,6 +81,7 @@ from fourpi.graphql.drawn import drawn_from, input_description
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error, from_domain
 from fourpi.graphql.permissions import ADMINS, MANAGERS, caller_of, organisation_of
 from fourpi.graphql.reading import parse_id
+from fourpi.privacy.visibility import may_pass_on_grant
 
 INPUT = strawberry.argument(
     description="The facts to record; each field of the input type says what it is."
@@ -628,8 +629,7 @@ def _issue_token(
         check_grant(input.role, input.personal_data)
     except DomainError as error:
         raise from_domain(error, under="input") from error
-    if input.personal_data and not caller.personal_data:
-        # A grant is passed on only by someone who holds it.
+    if input.personal_data and not may_pass_on_grant(caller):
         raise client_error(
             "input.personalData: only an admin whose own token is granted personal "
             "data may grant it",

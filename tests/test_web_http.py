@@ -4,6 +4,8 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +18,15 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.config import ApiLimits
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import (
+    EarningsPeriod,
+    ParticipantKind,
+    PaymentKind,
+    PaymentPreference,
+)
 from fourpi.graphql.app import create_app
 from fourpi.web.app import PAGES, PUBLIC_PATHS, create_web_app
-from tests.helpers import log_position
+from tests.helpers import ACTOR, log_position
 from tests.web import (
     PASSWORD,
     Organisation,
@@ -437,6 +445,51 @@ def test_only_callers_granted_personal_data_see_pseudonyms_and_small_counts(
         assert "Mind said: meet in the evening" in seen[withheld]
 
 
+def test_who_is_near_their_earnings_limit_is_listed_only_to_a_granted_manager(
+    world,
+) -> None:
+    """The earnings limit a person chose is personal data: the API refuses
+    paymentsAndBenefits to a caller without the grant, so the to-do page does not
+    list them either (nor say that nobody is near one)."""
+    mind = world.mind.organisation_id
+    near = world.records.register_participant(
+        organisation_id=mind,
+        pseudonym="Limit keeper",
+        participant_kind=ParticipantKind.SERVICE_USER,
+        actor=ACTOR,
+    )
+    world.records.set_payment_preference(
+        organisation_id=mind,
+        participant_id=near,
+        payment_preference=PaymentPreference.FEES,
+        earnings_limit=Decimal("100"),
+        earnings_period=EarningsPeriod.MONTH,
+        actor=ACTOR,
+    )
+    world.records.record_payment_owed(
+        organisation_id=mind,
+        participant_id=near,
+        payment_kind=PaymentKind.FEE,
+        amount=Decimal("150"),
+        owed_on=datetime.now(UTC).date(),
+        initiative_id=world.mind.initiative_id,
+        actor=ACTOR,
+    )
+    world.caught_up()
+    seen = {}
+    for email in ("manager@mind.example", "plain-manager@mind.example"):
+        client = world.client()
+        sign_in(client, email)
+        seen[email] = client.get("/to-do").text
+    assert f'href="/people/{near}"' in seen["manager@mind.example"]
+    assert "Limit keeper" in seen["manager@mind.example"]
+    plain = seen["plain-manager@mind.example"]
+    assert f'href="/people/{near}"' not in plain
+    assert str(near)[:8] not in plain.split("Earnings limits")[1].split("<h2")[0]
+    assert "Nobody is near their earnings limit." not in plain
+    assert "only to an account granted personal data" in plain
+
+
 def test_roles_reach_only_their_pages(world) -> None:
     expected = {
         "admin@mind.example": {"/": 200, "/organisation": 403, "/accounts": 200},
@@ -666,6 +719,61 @@ def test_a_refused_account_change_names_the_account_and_the_field(world) -> None
         summary = html.unescape(response.text.split('class="error-summary__list"')[1])
         assert f'<a href="#{field}">{named}' in summary, summary[:300]
         assert f'id="{field}"' in response.text
+
+
+def test_an_admin_not_granted_personal_data_cannot_grant_it_on_the_accounts_page(
+    world,
+) -> None:
+    """As over the API (issueToken), a grant is passed on only by someone who holds
+    it: an admin without it can neither invite an account with it nor add it to
+    one; each refusal names the field, and nothing is recorded."""
+    person(
+        world.accounts,
+        world.mind.organisation_id,
+        "plain-admin@mind.example",
+        Role.ADMIN,
+    )
+    admin = world.client()
+    sign_in(admin, "plain-admin@mind.example")
+    token = csrf_token(admin, "/accounts")
+    plain_manager = world.people["plain-manager@mind.example"]
+    before = log_position(world.records)
+    invited = admin.post(
+        "/accounts",
+        data={
+            "email": "new-manager@mind.example",
+            "role": "manager",
+            "personal_data": "yes",
+            "csrf_token": token,
+        },
+    )
+    assert invited.status_code == 400
+    summary = html.unescape(invited.text.split('class="error-summary__list"')[1])
+    assert (
+        '<a href="#personal_data">only an admin granted personal data may grant it'
+    ) in summary, summary[:300]
+    granted = admin.post(
+        f"/accounts/{plain_manager}/role",
+        data={"role": "auditor", "personal_data": "yes", "csrf_token": token},
+    )
+    assert granted.status_code == 400
+    summary = html.unescape(granted.text.split('class="error-summary__list"')[1])
+    assert (
+        f'<a href="#personal-{plain_manager}">Personal data of '
+        "plain-manager@mind.example: only an admin granted personal data may grant it"
+    ) in summary, summary[:300]
+    assert log_position(world.records) == before
+    assert world.accounts.account(plain_manager).personal_data is False
+    assert world.accounts.account(plain_manager).role is Role.MANAGER
+    # A grant the account already holds is not passed on by keeping it.
+    manager = world.people["manager@mind.example"]
+    kept = admin.post(
+        f"/accounts/{manager}/role",
+        data={"role": "auditor", "personal_data": "yes", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303, kept.text
+    assert world.accounts.account(manager).personal_data is True
 
 
 def test_the_last_admin_cannot_demote_themselves_on_the_accounts_page(world) -> None:

@@ -25,7 +25,12 @@ from fourpi.domain.errors import (
     RecordNotFound,
 )
 from fourpi.operations.observability import note_unknown_path
-from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
+from fourpi.privacy.visibility import (
+    ADMINS,
+    READERS_OF_ANSWERS,
+    WRITERS_OF_RECORDS,
+    may_pass_on_grant,
+)
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
@@ -364,6 +369,7 @@ async def invite(request: Request, live: SignedIn) -> Response:
             role=given["role"],
             actor=live.caller.actor,
             personal_data=given["personal_data"],
+            may_grant=may_pass_on_grant(live.caller),
         )
     except InvalidInput as error:
         field = error.field if error.field in ("email", "role") else "personal_data"
@@ -454,6 +460,7 @@ async def change_role(request: Request, live: SignedIn) -> Response:
             role=str(form.get("role") or ""),
             personal_data=form.get("personal_data") == "yes",
             actor=live.caller.actor,
+            may_grant=may_pass_on_grant(live.caller),
         )
     except InvalidInput as error:
         return await account_refused(request, live, account_id, error)

@@ -27,6 +27,10 @@ from fourpi.web.sessions import SignedIn
 
 POLICY_REVIEW_NOTICE_DAYS = 60
 """How long before a policy review is due the to-do page starts to show it."""
+EARNINGS_NOT_GRANTED = (
+    "Who is near the earnings limit they chose is shown only to an account granted "
+    "personal data."
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,9 @@ def to_do(choices: Choices, report: ImpactReport) -> list[ToDoList]:
         for r in facts["payments"]
         if r["payment_id"] not in paid
     ]
+    # The limit a person chose is theirs: as the API's paymentsAndBenefits, the
+    # watches are for a caller granted personal data alone.
+    watches = report.payments_and_benefits if choices.named else ()
     earnings = [
         ToDo(
             f"{choices.person(watch.participant_id)}: "
@@ -134,7 +141,7 @@ def to_do(choices: Choices, report: ImpactReport) -> list[ToDoList]:
             f"/people/{watch.participant_id}",
             "Open their page",
         )
-        for watch in report.payments_and_benefits
+        for watch in watches
         if any(p.crossed or p.would_cross for p in watch.periods)
     ]
     meetings = [
@@ -201,7 +208,13 @@ def to_do(choices: Choices, report: ImpactReport) -> list[ToDoList]:
             "Every contributor has been told.",
         ),
         ToDoList("Payments owed", payments, "Nothing is owed."),
-        ToDoList("Earnings limits", earnings, "Nobody is near their earnings limit."),
+        ToDoList(
+            "Earnings limits",
+            earnings,
+            "Nobody is near their earnings limit."
+            if choices.named
+            else EARNINGS_NOT_GRANTED,
+        ),
         ToDoList(
             "Meetings below the presence standard",
             meetings,

@@ -82,6 +82,15 @@ class Asking(Protocol):
     def context(self) -> Request: ...
 
 
+GRANT_NOT_HELD = "only an admin granted personal data may grant it"
+
+
+def may_pass_on_grant(caller: Caller) -> bool:
+    """Whether the caller may give the personal-data grant to a token or an account
+    that does not hold it: a grant is passed on only by someone who holds it."""
+    return caller.reads_personal_data
+
+
 def may_read_personal_data(info: Asking) -> bool:
     """Whether the caller is granted personal data (never an evaluator)."""
     caller = info.context.caller
