@@ -42,7 +42,7 @@ from fourpi.domain.meeting import Meeting
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.participant import MonitoringData, Participant
 from fourpi.domain.payment import Payment
-from fourpi.domain.personal import Erasure, PersonalKeys
+from fourpi.domain.personal import PERSONAL_FIELDS, Erasure, PersonalKeys
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS, InvolvementPolicy
 from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt, CommandResult
@@ -137,14 +137,29 @@ def canonical(value: Any) -> Any:
     return value
 
 
+PERSONAL_ARGUMENTS: frozenset[str] = frozenset().union(*PERSONAL_FIELDS.values())
+"""A command's arguments that are a person's personal data: those named as the
+personal fields of the facts they become (domain.personal)."""
+BESIDE_PERSONAL_DATA = ";"
+"""Between a receipt's two fingerprints: all the arguments, and all but the
+personal data (for a command that carries some)."""
+
+
 def fingerprint_of(command: str, arguments: dict[str, Any], key: bytes) -> str:
     """A keyed hash (HMAC-SHA256) of the command and its arguments: equal commands
     give equal fingerprints, and without the key nothing of the arguments (such as
-    monitoring data) can be guessed back from one."""
-    return (
-        "hmac-sha256:"
-        + hmac.new(key, _command_bytes(command, arguments), "sha256").hexdigest()
-    )
+    monitoring data) can be guessed back from one. For a command that carries
+    personal data, a second hash follows, of the arguments but that data: what a
+    repeat from someone else is compared by (see `_earlier_result`)."""
+
+    def keyed(chosen: dict[str, Any]) -> str:
+        return hmac.new(key, _command_bytes(command, chosen), "sha256").hexdigest()
+
+    whole = "hmac-sha256:" + keyed(arguments)
+    if PERSONAL_ARGUMENTS.isdisjoint(arguments):
+        return whole
+    others = {k: v for k, v in arguments.items() if k not in PERSONAL_ARGUMENTS}
+    return whole + BESIDE_PERSONAL_DATA + keyed(others)
 
 
 def unkeyed_fingerprint_of(command: str, arguments: dict[str, Any]) -> str:
@@ -357,10 +372,24 @@ class InvolvementRecords(Application[UUID]):
         command: str,
         arguments: dict[str, Any],
     ) -> Any:
-        same = receipt.fingerprint == fingerprint or (
-            not receipt.fingerprint.startswith("hmac-sha256:")
-            and receipt.fingerprint == unkeyed_fingerprint_of(command, arguments)
-        )
+        """The first result of a command repeated under its key, or
+        IdempotencyKeyReused if the repeat is another command.
+
+        Whoever sent the command first is held to all of it. Anyone else repeating
+        a command that carries personal data is compared by everything but that
+        data, which is neither compared nor recorded again: were it compared, the
+        refusal or its absence would tell someone without the personal-data grant
+        whether their guess of a person's pseudonym or monitoring answers is right
+        (a workbook's keys are easy to guess)."""
+        whole, _, others = fingerprint.partition(BESIDE_PERSONAL_DATA)
+        earlier, _, earlier_others = receipt.fingerprint.partition(BESIDE_PERSONAL_DATA)
+        if others and receipt.recorded_by != arguments["actor"]:
+            same = earlier_others == others
+        else:
+            same = earlier == whole or (
+                not earlier.startswith("hmac-sha256:")
+                and earlier == unkeyed_fingerprint_of(command, arguments)
+            )
         if not same:
             raise IdempotencyKeyReused(receipt.idempotency_key, receipt.command)
         return receipt.result

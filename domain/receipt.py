@@ -15,6 +15,7 @@ class CommandReceipt(OrganisationRecord):
         command: str
         fingerprint: str
         result: CommandResult
+        recorded_by: str
 
     @staticmethod
     def id_for(organisation_id: UUID, idempotency_key: str) -> UUID:
@@ -32,6 +33,7 @@ class CommandReceipt(OrganisationRecord):
             aggregate.command = self.command
             aggregate.fingerprint = self.fingerprint
             aggregate.result = self.result
+            aggregate.recorded_by = self.recorded_by
 
     @classmethod
     def issue(

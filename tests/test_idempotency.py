@@ -3,13 +3,23 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from threading import Barrier
+from uuid import uuid4
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
-from fourpi.domain.vocabulary import ContributionNature, ImpactArea, InvolvementRole
+from fourpi.domain.participant import Participant
+from fourpi.domain.vocabulary import (
+    ContributionNature,
+    Gender,
+    ImpactArea,
+    InvolvementRole,
+    ParticipantKind,
+)
 from tests.helpers import ACTOR, log_position, register
 
 
@@ -185,3 +195,108 @@ def test_concurrent_retries_with_one_key_record_once(
     assert len(set(results)) == 1
     # One contribution and one receipt, however many retries raced.
     assert log_position(records) - position == 2
+
+
+# A repeat from someone else: no way to test a guess of a person's personal data
+
+OTHER_ACTOR = "a colleague without the personal-data grant"
+
+
+def register_under(
+    records: InvolvementRecords,
+    organisation_id,
+    key: str,
+    pseudonym: str,
+    actor: str = ACTOR,
+    kind: ParticipantKind = ParticipantKind.SERVICE_USER,
+):
+    return records.register_participant(
+        organisation_id=organisation_id,
+        pseudonym=pseudonym,
+        participant_kind=kind,
+        actor=actor,
+        idempotency_key=key,
+    )
+
+
+def declare_under(
+    records: InvolvementRecords, organisation_id, participant_id, key, actor, **answers
+):
+    return records.declare_monitoring_data(
+        organisation_id=organisation_id,
+        participant_id=participant_id,
+        monitoring=answers,
+        actor=actor,
+        idempotency_key=key,
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    pseudonym=st.sampled_from(["Advisor 1", "Sam", "Robin"]),
+    guess=st.sampled_from(["Advisor 1", "Sam", "Robin"]),
+    gender=st.sampled_from(list(Gender)),
+    guessed_gender=st.sampled_from(list(Gender)),
+)
+def test_another_accounts_repeat_answers_alike_whatever_the_personal_data_guessed(
+    records: InvolvementRecords,
+    organisation_id,
+    pseudonym: str,
+    guess: str,
+    gender: Gender,
+    guessed_gender: Gender,
+) -> None:
+    """A workbook's keys are easy to guess (`workbook:People:advisor-1`). Were a
+    repeat from someone else compared on the person's pseudonym or monitoring
+    answers, a refusal, or its absence, would tell them whether a guess is right.
+    It is answered with the first result, whatever was guessed, and records
+    nothing."""
+    key = f"workbook:People:{uuid4()}"
+    person = register_under(records, organisation_id, key, pseudonym)
+    declare_under(
+        records, organisation_id, person, f"{key}:monitoring", ACTOR, gender=gender
+    )
+    position = log_position(records)
+    assert register_under(records, organisation_id, key, guess, OTHER_ACTOR) == person
+    declare_under(
+        records,
+        organisation_id,
+        person,
+        f"{key}:monitoring",
+        OTHER_ACTOR,
+        gender=guessed_gender,
+    )
+    assert log_position(records) == position
+    kept = records.load(Participant, person, organisation_id)
+    assert (kept.pseudonym, kept.monitoring.gender) == (pseudonym, gender)
+
+
+def test_whoever_sent_a_command_first_is_held_to_all_of_it(
+    records: InvolvementRecords, organisation_id
+) -> None:
+    """They know what they sent, so a change of personal data under their own key
+    is refused as before."""
+    register_under(records, organisation_id, "people/1", "Advisor 1")
+    with pytest.raises(IdempotencyKeyReused):
+        register_under(records, organisation_id, "people/1", "Advisor 2")
+
+
+def test_another_accounts_repeat_is_still_compared_on_what_is_not_personal_data(
+    records: InvolvementRecords, organisation_id
+) -> None:
+    register_under(records, organisation_id, "people/1", "Advisor 1")
+    position = log_position(records)
+    with pytest.raises(IdempotencyKeyReused):
+        register_under(
+            records,
+            organisation_id,
+            "people/1",
+            "Advisor 1",
+            OTHER_ACTOR,
+            kind=ParticipantKind.CARER,
+        )
+    assert log_position(records) == position
