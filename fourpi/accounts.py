@@ -31,6 +31,9 @@ from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFou
 from fourpi.privacy.visibility import GRANT_NOT_HELD
 
 INVITATION_HOURS = 72
+INVITED_AGAIN_ONLY_BY_GRANTED = (
+    "only an admin granted personal data may invite again an account that holds it"
+)
 FAILURES_ALLOWED = 5
 """Failed sign-ins for one email address within LOCKOUT that lock it."""
 ADDRESS_FAILURES_ALLOWED = 20
@@ -440,13 +443,24 @@ class Accounts:
         return account.id, self.new_invitation(account.id, organisation_id)
 
     def invite_again(
-        self, *, organisation_id: UUID, account_id: UUID, actor: str
+        self,
+        *,
+        organisation_id: UUID,
+        account_id: UUID,
+        actor: str,
+        may_grant: bool = True,
     ) -> str:
         """A new link for an account (and enabled again, if it was disabled); its
         earlier links stop working. A disabled account's password goes with it, so
         the account signs in again only by the new link: disabling and inviting
-        again is how an admin answers a stolen password."""
+        again is how an admin answers a stolen password.
+
+        Whoever follows the link is that account, grant and all, so an account
+        granted personal data is invited again only by someone who may pass the
+        grant on (`may_grant`, as for `invite`); any admin may disable it."""
         account = self.account_of(organisation_id, account_id)
+        if account.personal_data and not may_grant:
+            raise InvalidInput("personal_data", INVITED_AGAIN_ONLY_BY_GRANTED)
         was_disabled = account.disabled
         account.invite_again(recorded_by=actor)
         if was_disabled:

@@ -312,3 +312,22 @@ def test_signing_in_works_by_keyboard_alone_with_visible_focus(site) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(f"{site.base}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Your initiatives"
+
+
+def test_an_admin_without_the_grant_is_told_who_only_a_granted_admin_can_invite_again(
+    site,
+) -> None:
+    site.person("plain.admin@mind.example", Role.ADMIN)
+    page = site.page()
+    sign_in(page, site.base, "plain.admin@mind.example", PASSWORD)
+    page.goto(f"{site.base}/accounts")
+    shown(
+        page.get_by_text(
+            "Only an admin granted personal data can invite admin@mind.example again."
+        )
+    )
+    assert (
+        page.get_by_role("button", name="Invite again admin@mind.example").count() == 0
+    )
+    assert_accessible(page, "people and accounts, to an admin without the grant")
+    assert_fits(page, 320, "people and accounts, to an admin without the grant")

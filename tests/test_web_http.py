@@ -776,6 +776,50 @@ def test_an_admin_not_granted_personal_data_cannot_grant_it_on_the_accounts_page
     assert world.accounts.account(manager).personal_data is True
 
 
+def test_an_admin_not_granted_personal_data_cannot_invite_again_an_account_with_it(
+    world,
+) -> None:
+    """Whoever follows a new invitation link is that account, grant and all: an
+    admin without the grant inviting a granted manager again, and following the link
+    themselves, would read personal data. The row offers no such button, a crafted
+    post is refused naming the field and records nothing, and an account without
+    the grant is still invited again."""
+    person(
+        world.accounts,
+        world.mind.organisation_id,
+        "plain-admin@mind.example",
+        Role.ADMIN,
+    )
+    admin = world.client()
+    sign_in(admin, "plain-admin@mind.example")
+    page = admin.get("/accounts").text
+    granted = world.people["manager@mind.example"]
+    plain = world.people["plain-manager@mind.example"]
+    assert f"/accounts/{granted}/invite-again" not in page
+    assert (
+        "Only an admin granted personal data can invite manager@mind.example again."
+    ) in page
+    assert f"/accounts/{plain}/invite-again" in page
+    token = csrf_token(admin, "/accounts")
+    before = log_position(world.records)
+    refused = admin.post(
+        f"/accounts/{granted}/invite-again", data={"csrf_token": token}
+    )
+    assert refused.status_code == 400
+    summary = html.unescape(refused.text.split('class="error-summary__list"')[1])
+    assert (
+        f'<a href="#personal-{granted}">Personal data of manager@mind.example: only '
+        "an admin granted personal data may invite again an account that holds it"
+    ) in summary, summary[:300]
+    assert "/invitations/" not in refused.text
+    assert log_position(world.records) == before
+    manager = world.client()
+    sign_in(manager, "manager@mind.example")  # their password still works
+    assert manager.get("/").status_code == 200
+    again = admin.post(f"/accounts/{plain}/invite-again", data={"csrf_token": token})
+    assert again.status_code == 200 and "/invitations/" in again.text
+
+
 def test_the_last_admin_cannot_demote_themselves_on_the_accounts_page(world) -> None:
     admin = world.client()
     sign_in(admin, "admin@mind.example")

@@ -343,6 +343,7 @@ async def accounts_page(
         {
             "accounts": listed,
             "roles": ROLE_CHOICES,
+            "may_grant": may_pass_on_grant(live.caller),
             "errors": errors or [],
             "given": given or {"email": "", "role": "", "personal_data": False},
         },
@@ -397,12 +398,16 @@ def account_id_of(request: Request) -> UUID:
 
 async def invite_again(request: Request, live: SignedIn) -> Response:
     account_id = account_id_of(request)
-    secret = await in_thread(
-        accounts_of(request).invite_again,
-        organisation_id=live.account.organisation_id,
-        account_id=account_id,
-        actor=live.caller.actor,
-    )
+    try:
+        secret = await in_thread(
+            accounts_of(request).invite_again,
+            organisation_id=live.account.organisation_id,
+            account_id=account_id,
+            actor=live.caller.actor,
+            may_grant=may_pass_on_grant(live.caller),
+        )
+    except InvalidInput as error:
+        return await account_refused(request, live, account_id, error)
     return await invited(request, account_id, secret)
 
 
