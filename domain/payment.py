@@ -79,10 +79,12 @@ class Payment(OrganisationRecord):
             PaymentPreference.NO_PAYMENT,
         ):
             # NSUN: people choose how they are paid, often to protect their benefits.
+            # Which of the two they chose is personal data, and whoever records a
+            # payment may not be granted it: the refusal is the same for both.
             raise InvalidInput(
                 "payment_kind",
-                f"participant {participant.id} chose "
-                f"{participant.payment_preference}; a fee would go against that choice",
+                f"participant {participant.id} chose not to be paid fees; a fee "
+                "would go against that choice",
             )
         return cls._open(
             cls.Owed,

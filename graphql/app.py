@@ -180,6 +180,9 @@ class FourPIGraphQL(GraphQL[Context, None]):
             response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
             response = refusal(error.status_code, error.reason)
+        # An answer may hold personal data, and a query may come as a GET: no
+        # browser or proxy keeps one (as the web app's pages, fourpi.web.pages).
+        response.headers["cache-control"] = "no-store"
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:

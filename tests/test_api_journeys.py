@@ -569,3 +569,30 @@ def test_the_health_check_and_graphiql_answer(database_url: str) -> None:
 
     with api_store(database_url, LIMITS) as store:
         asyncio.run(journey(store))
+
+
+def test_no_answer_of_the_api_is_kept_by_a_browser_or_a_proxy(
+    database_url: str,
+) -> None:
+    """Answers hold personal data for a granted token, and a query may be sent as a
+    GET, which a browser or a shared proxy would otherwise keep and hand on."""
+
+    async def journey(store: ApiStore) -> None:
+        organisation = store.records.register_organisation(name="Kept", actor="test")
+        manager = store.token(organisation, Role.MANAGER, personal_data=True)
+        bearer = {"Authorization": f"Bearer {manager}"}
+        async with client(store) as http:
+            answers = [
+                await http.get(
+                    "/graphql", params={"query": "{ me { role } }"}, headers=bearer
+                ),
+                await graphql(http, "{ me { role } }", token=manager),
+                await graphql(http, "{ me { role } }", token="not a token"),
+                await http.get("/graphql", headers={"Accept": "text/html"}),
+            ]
+        assert [a.status_code for a in answers] == [200, 200, 200, 200]
+        assert data_of(answers[0]) == {"me": {"role": "MANAGER"}}
+        assert [a.headers.get("cache-control") for a in answers] == ["no-store"] * 4
+
+    with api_store(database_url, LIMITS) as store:
+        asyncio.run(journey(store))

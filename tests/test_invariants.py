@@ -2366,7 +2366,9 @@ def test_a_fee_is_refused_against_the_persons_choice(
         records,
         InvalidInput,
         "payment_kind",
-        "a fee would go against that choice",
+        # The same words for both choices: which one is personal data.
+        f"participant {participant_id} chose not to be paid fees; a fee would go "
+        "against that choice",
         owe(records, organisation_id, participant_id),
         (Participant, participant_id, organisation_id),
     )
