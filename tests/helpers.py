@@ -1,7 +1,8 @@
-"""Small helpers the tests share: a default actor, registering people, and the log position."""
+"""Small helpers the tests share: a default actor, registering people, the log position, and counting the work a call does."""
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -40,6 +41,26 @@ def register(
         participant_kind=kind,
         actor=ACTOR,
     )
+
+
+def python_calls(work: Callable[[], object]) -> int:
+    """How many Python function calls (each step of a generator counts) the work
+    makes in this thread: a measure of work that does not move with the machine's
+    speed or load, so a test can tell work that grows with the square of its input
+    from work that grows with the input."""
+    calls = 0
+
+    def counting(frame: Any, event: str, argument: Any) -> None:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(counting)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return calls
 
 
 def log_position(records: InvolvementRecords) -> int:
