@@ -12,7 +12,6 @@ import openpyxl
 import pytest
 from strawberry.permission import PermissionExtension
 
-from bench import synthetic
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
@@ -26,7 +25,7 @@ from fourpi.projections.answers import Slice
 from fourpi.web.forms import FORMS
 from fourpi.web.record_choices import Choices
 from fourpi.web.todo import to_do
-from tests.helpers import ACTOR, python_calls
+from tests.helpers import ACTOR, python_calls, synthetic_organisation
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -462,16 +461,9 @@ def test_a_form_naming_no_record_is_recorded_without_reading_the_views(
 
 
 def grown(tmp_path: Any, initiatives: int) -> tuple[Choices, Any]:
-    """A synthetic organisation of some initiatives (each with its people, roles,
-    contributions, responses, feedback and payments): its facts as a form or the
-    to-do page reads them, and its answers."""
-    url = f"sqlite:///{tmp_path}/grown-{initiatives}.sqlite3"
-    records = open_records(url)
-    views = open_views(url, records=records)
-    organisation_id = synthetic.organisation(records)
-    synthetic.grow(records, organisation_id, events=initiatives * 250 - 1)
-    views.catch_up()
-    position = views.position()
+    """A synthetic organisation's facts as a form or the to-do page reads them, and
+    its answers."""
+    views, organisation_id, position = synthetic_organisation(tmp_path, initiatives)
     report = views.report(Slice(organisation_id), live=position)
     return Choices(views.cache.facts(organisation_id, position), True), report
 
