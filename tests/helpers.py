@@ -1,21 +1,26 @@
-"""Small helpers the tests share: a default actor, registering people, and the log position."""
+"""Small helpers the tests share: a default actor, registering people, the log position, and counting the work a call does."""
 
 import os
+import random
 import shutil
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import psycopg
 from psycopg import sql
 
-from fourpi.bootstrap import prepare_storage
+from fourpi.bootstrap import open_records, open_views, prepare_storage
 from fourpi.config import parse_database_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.vocabulary import ParticipantKind
+
+if TYPE_CHECKING:
+    from fourpi.projections.views import ImpactViews
 
 POSTGRES_URL = os.environ.get(
     "FOURPI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -40,6 +45,46 @@ def register(
         participant_kind=kind,
         actor=ACTOR,
     )
+
+
+def python_calls(work: Callable[[], object]) -> int:
+    """How many Python function calls (each step of a generator counts) the work
+    makes in this thread: a measure of work that does not move with the machine's
+    speed or load, so a test can tell work that grows with the square of its input
+    from work that grows with the input."""
+    calls = 0
+
+    def counting(frame: Any, event: str, argument: Any) -> None:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(counting)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def synthetic_organisation(
+    folder: Any, initiatives: int
+) -> tuple["ImpactViews", UUID, int]:
+    """A synthetic organisation of some initiatives, each with its people, roles,
+    meetings, contributions, responses, changes, feedback and payments (about 250
+    events each), in a SQLite store in the folder: its views caught up, its id,
+    and their position."""
+    from bench import synthetic
+
+    url = f"sqlite:///{folder}/synthetic-{initiatives}.sqlite3"
+    records = open_records(url)
+    views = open_views(url, records=records)
+    organisation_id = synthetic.organisation(records)
+    rng = random.Random(4)
+    for number in range(1, initiatives + 1):
+        records.save(*synthetic.initiative(rng, organisation_id, number))
+    views.catch_up()
+    return views, organisation_id, views.position()
 
 
 def log_position(records: InvolvementRecords) -> int:

@@ -15,13 +15,17 @@ from strawberry.permission import PermissionExtension
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
+from fourpi.domain.use_cases import END_ROLE, RecordKind
 from fourpi.domain.vocabulary import ParticipantKind
 from fourpi.graphql.app import create_app
 from fourpi.graphql.errors import camel_case
 from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import Allow
+from fourpi.projections.answers import Slice
 from fourpi.web.forms import FORMS
-from tests.helpers import ACTOR
+from fourpi.web.record_choices import Choices
+from fourpi.web.todo import to_do
+from tests.helpers import ACTOR, python_calls, synthetic_organisation
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -454,3 +458,35 @@ def test_a_form_naming_no_record_is_recorded_without_reading_the_views(
         assert "facts" in reads
     views.close()
     records.close()
+
+
+def grown(tmp_path: Any, initiatives: int) -> tuple[Choices, Any]:
+    """A synthetic organisation's facts as a form or the to-do page reads them, and
+    its answers."""
+    views, organisation_id, position = synthetic_organisation(tmp_path, initiatives)
+    report = views.report(Slice(organisation_id), live=position)
+    return Choices(views.cache.facts(organisation_id, position), True), report
+
+
+def test_the_to_do_page_and_a_form_grow_with_the_record_not_its_square(
+    tmp_path: Any,
+) -> None:
+    """The to-do page looked through every feedback given for each response and
+    each change, and a form naming a person looked through every person for each
+    role or payment it offered: on a 60k-event organisation the to-do page took 8 s
+    and held the server (every other request, /healthz too, waited for it), and the
+    end-role form took 1.5 s. Twice the record now costs at most a little over
+    twice the work."""
+    (role,) = [f for f in END_ROLE.fields if f.refers_to is RecordKind.ROLE]
+    work = {}
+    for initiatives in (4, 8):
+        choices, report = grown(tmp_path, initiatives)
+        work[initiatives] = (
+            python_calls(lambda: to_do(choices, report)),  # noqa: B023
+            python_calls(lambda: choices.of(END_ROLE, role, "", {})),  # noqa: B023
+        )
+        lists = {t.title: t.items for t in to_do(choices, report)}
+        assert lists["Contributors not yet told"], "the synthetic record has some"
+    for index, page in enumerate(("to do", "end a role")):
+        small, large = work[4][index], work[8][index]
+        assert large < 2.2 * small, (page, small, large)

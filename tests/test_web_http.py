@@ -1,10 +1,11 @@
 """The web app over HTTP: signed out every page but sign-in and invitations sends you to sign in; a changing form without its CSRF token is refused and records nothing; a person of one organisation reads nothing of another's, on every page; the security headers and cookie flags."""
 
+import asyncio
 import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -25,8 +26,12 @@ from fourpi.domain.vocabulary import (
     PaymentPreference,
 )
 from fourpi.graphql.app import create_app
+from fourpi.graphql.context import Caller
+from fourpi.web import reading
 from fourpi.web.app import PAGES, PUBLIC_PATHS, create_web_app
-from tests.helpers import ACTOR, log_position
+from tests.api import ApiStore
+from tests.helpers import ACTOR, log_position, python_calls, register
+from tests.test_invariants import launch
 from tests.web import (
     PASSWORD,
     Organisation,
@@ -889,3 +894,73 @@ def test_a_single_valued_field_sent_twice_is_refused_naming_it_and_records_nothi
         assert "Traceback" not in said
         assert secret_state(world) == before, path
     assert world.accounts.account(evaluator).role is Role.EVALUATOR
+
+
+def initiative_page_work(tmp_path: Any, meetings: int) -> tuple[int, int]:
+    """The work of drawing an initiative's page, for a manager granted personal
+    data, when it has this many meetings, each with its papers and five people;
+    and how many of its meetings the page shows with who came."""
+    store = ApiStore(f"sqlite:///{tmp_path}/meetings-{meetings}.sqlite3")
+    records = store.records
+    organisation_id = records.register_organisation(name="Mind", actor=ACTOR)
+    initiative_id = launch(records, organisation_id)
+    people = [register(records, organisation_id) for _ in range(5)]
+    for number in range(meetings):
+        held = datetime(2024, 1, 1, 11, tzinfo=UTC) + timedelta(days=7 * number)
+        meeting_id = records.schedule_meeting(
+            organisation_id=organisation_id,
+            initiative_id=initiative_id,
+            title=f"Meeting {number}",
+            held_at=held,
+            high_level=False,
+            decision_making=False,
+            actor=ACTOR,
+        )
+        records.send_meeting_papers(
+            organisation_id=organisation_id,
+            meeting_id=meeting_id,
+            sent_at=held - timedelta(days=3),
+            actor=ACTOR,
+        )
+        records.record_attendance(
+            organisation_id=organisation_id,
+            meeting_id=meeting_id,
+            participant_ids=people,
+            actor=ACTOR,
+        )
+    token = records.authenticate(
+        store.token(organisation_id, Role.MANAGER, personal_data=True)
+    )
+    assert token is not None
+    store.views.catch_up()
+    position = store.views.position()
+    shown = []
+
+    def draw() -> None:
+        page = reading.initiative_page(
+            records,
+            store.views,
+            Caller.of(token),
+            organisation_id,
+            initiative_id,
+            position,
+        )
+        shown.append(asyncio.run(page))
+
+    draw()  # the views' answers, kept for the position, are not counted
+    return python_calls(draw), sum(len(m.attendees) == 5 for m in shown[-1].meetings)
+
+
+def test_an_initiatives_page_grows_with_its_meetings_not_their_square(
+    tmp_path: Any,
+) -> None:
+    """Each meeting of an initiative's page looked through every attendance and
+    every paper sent of the whole organisation, on the event loop: an initiative
+    that meets weekly for years in a large organisation held every request while
+    its page was drawn. Twice the meetings now cost at most a little over twice
+    the work, and each meeting still shows who came."""
+    small, shown = initiative_page_work(tmp_path, 40)
+    assert shown == 40
+    large, shown = initiative_page_work(tmp_path, 80)
+    assert shown == 80
+    assert large < 2.2 * small, (small, large)

@@ -15,6 +15,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_LENGTH = 31
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet reads as a formula at the start of a text cell."""
+FIRST_ROW = 3
+"""A table's first row on its sheet, below its caption and its columns."""
 
 
 def safe_text(text: str) -> str:
@@ -78,11 +80,15 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
         sheet.append(list(table.columns))
         for cell in sheet[2]:
             cell.font = Font(bold=True)
-        for row in table.rows:
+        # Rows are numbered as they are written: openpyxl finds a sheet's last row
+        # by reading every cell, which would make the workbook the square of its rows.
+        for number, row in enumerate(table.rows, start=FIRST_ROW):
             sheet.append([excel_value(cell) for cell in row])
-            for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            for column, value in enumerate(row, start=1):
                 if isinstance(value, Ratio):
-                    cell.number_format = "0%" if value.percent else "0.00"
+                    sheet.cell(number, column).number_format = (
+                        "0%" if value.percent else "0.00"
+                    )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

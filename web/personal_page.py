@@ -89,13 +89,18 @@ def latest(rows: list[Row], participant_id: UUID) -> Row | None:
     return mine[-1] if mine else None
 
 
-def said_by(facts: Facts, participant_id: UUID) -> tuple[SaidAndDone, ...]:
-    names = initiative_names(facts)
-    mine = {
+def contributed_by(facts: Facts, participant_id: UUID) -> set[UUID]:
+    """The contributions the person is one of the contributors of."""
+    return {
         row["contribution_id"]
         for row in facts["contributors"]
         if row["participant_id"] == participant_id
     }
+
+
+def said_by(facts: Facts, participant_id: UUID) -> tuple[SaidAndDone, ...]:
+    names = initiative_names(facts)
+    mine = contributed_by(facts, participant_id)
     people: dict[UUID, int] = {}
     for row in facts["contributors"]:
         people[row["contribution_id"]] = people.get(row["contribution_id"], 0) + 1
@@ -203,16 +208,13 @@ async def personal_page(
     roles = roles_of(facts, participant_id)
     said = said_by(facts, participant_id)
     names = initiative_names(facts)
+    contributed = contributed_by(facts, participant_id)
     where = dict.fromkeys(
         [role.initiative_id for role in roles]
         + [
             row["initiative_id"]
             for row in facts["contributions"]
-            if any(
-                c["contribution_id"] == row["contribution_id"]
-                and c["participant_id"] == participant_id
-                for c in facts["contributors"]
-            )
+            if row["contribution_id"] in contributed
         ]
     )
     earnings = None

@@ -175,23 +175,25 @@ async def initiative_page(
     granted = may_read_personal_data(asked)
     facts: Facts = await in_thread(views.cache.facts, organisation_id, report.position)
     names = pseudonyms(facts) if granted else {}
+    papers = papers_sent(facts)
+    came: dict[UUID, list[str]] = {}
+    for row in facts["attendance"] if granted else ():
+        came.setdefault(row["meeting_id"], []).append(
+            names.get(row["participant_id"], "")
+        )
     meetings = tuple(
         MeetingShown(
             check.title,
             check.held_at,
             check.high_level,
             check.decision_making,
-            papers_sent(facts, check.meeting_id),
+            papers.get(check.meeting_id),
             shown(
                 disclosure,
                 cells.meeting(check.meeting_id),
                 check.service_users_and_carers,
             ),
-            tuple(
-                names.get(row["participant_id"], "")
-                for row in facts["attendance"]
-                if granted and row["meeting_id"] == check.meeting_id
-            ),
+            tuple(came.get(check.meeting_id, ())),
         )
         for check in report.presence.meetings
     )
@@ -216,11 +218,15 @@ def pseudonyms(facts: Facts) -> dict[UUID, str]:
     }
 
 
-def papers_sent(facts: Facts, meeting_id: UUID) -> datetime | None:
-    sent = [
-        r["sent_at"] for r in facts["meeting_papers"] if r["meeting_id"] == meeting_id
-    ]
-    return min(sent) if sent else None
+def papers_sent(facts: Facts) -> dict[UUID, datetime]:
+    """When each meeting's papers were first sent, read once for every meeting of
+    a page (an initiative may meet weekly for years)."""
+    first: dict[UUID, datetime] = {}
+    for r in facts["meeting_papers"]:
+        meeting_id, sent_at = r["meeting_id"], r["sent_at"]
+        if meeting_id not in first or sent_at < first[meeting_id]:
+            first[meeting_id] = sent_at
+    return first
 
 
 def roles_held(

@@ -1,6 +1,7 @@
 """The organisation's own records a form offers where a field names one, read from the views, in an order that makes sense (contributors: its service users and carers; attendance: the initiative's people first); people are named by pseudonym only to a caller granted personal data."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -46,15 +47,21 @@ class Choices:
     def initiative_names(self) -> dict[UUID, str]:
         return {r["initiative_id"]: str(r["name"]) for r in self.facts["initiatives"]}
 
+    @cached_property
+    def participants(self) -> dict[UUID, Row]:
+        """Each person's row by their id: a form or the to-do page names a person
+        for each role or payment it lists."""
+        return {row["participant_id"]: row for row in self.facts["participants"]}
+
     def person(self, participant_id: UUID) -> str:
         """How a person is named to this caller."""
-        for row in self.facts["participants"]:
-            if row["participant_id"] == participant_id:
-                kind = label_of(ParticipantKind(row["participant_kind"])).lower()
-                if self.named and row["pseudonym"]:
-                    return f"{row['pseudonym']} ({kind})"
-                return f"A {kind}, {str(participant_id)[:8]}"
-        return "someone no longer on record"
+        row = self.participants.get(participant_id)
+        if row is None:
+            return "someone no longer on record"
+        kind = label_of(ParticipantKind(row["participant_kind"])).lower()
+        if self.named and row["pseudonym"]:
+            return f"{row['pseudonym']} ({kind})"
+        return f"A {kind}, {str(participant_id)[:8]}"
 
     def erased(self) -> set[UUID]:
         """The people erased: nothing new is recorded about them, so no form offers

@@ -54,22 +54,30 @@ def latest_by(rows: list[Row], key: str) -> dict[UUID, Row]:
     return latest
 
 
-def told_after(facts: dict[str, list[Row]], contribution_id: UUID, since: date) -> bool:
-    return any(
-        r["contribution_id"] == contribution_id and r["given_on"] >= since
-        for r in facts["feedback"]
-    )
+def last_told(facts: dict[str, list[Row]]) -> dict[UUID, date]:
+    """When each contribution's contributors were last told what became of it."""
+    told: dict[UUID, date] = {}
+    for r in facts["feedback"]:
+        contribution_id, given_on = r["contribution_id"], r["given_on"]
+        if contribution_id not in told or given_on > told[contribution_id]:
+            told[contribution_id] = given_on
+    return told
 
 
 def feedback_loop(choices: Choices) -> list[ToDo]:
     """Responses and changes whose contributors have not been told since."""
     facts = choices.facts
     items: list[ToDo] = []
+    told = last_told(facts)
+
+    def told_after(contribution_id: UUID, since: date) -> bool:
+        return contribution_id in told and told[contribution_id] >= since
+
     summaries = {r["contribution_id"]: r["summary"] for r in facts["contributions"]}
     for contribution_id, response in latest_by(
         facts["responses"], "contribution_id"
     ).items():
-        if not told_after(facts, contribution_id, response["responded_on"]):
+        if not told_after(contribution_id, response["responded_on"]):
             items.append(
                 ToDo(
                     f"{short(summaries.get(contribution_id, ''))}: "
@@ -84,7 +92,7 @@ def feedback_loop(choices: Choices) -> list[ToDo]:
     for source in facts["change_sources"]:
         change = changes.get(source["change_id"])
         contribution_id = source["contribution_id"]
-        if change is None or told_after(facts, contribution_id, change["changed_on"]):
+        if change is None or told_after(contribution_id, change["changed_on"]):
             continue
         items.append(
             ToDo(

@@ -169,12 +169,14 @@ def write_sheet(
     for cell in worksheet[1]:
         cell.font = BOLD
     worksheet.freeze_panes = "B2"
+    # Rows are numbered as they are written: openpyxl finds a sheet's last row by
+    # reading every cell, which would make the sheet the square of its rows.
     for index, values in enumerate(rows):
         line = [values.get(c.heading) for c in columns]
         if problems is not None:
             line.append(problems[index] if index < len(problems) else "")
         worksheet.append([xml_text(value) for value in line])
-        as_text(worksheet[worksheet.max_row])
+        as_text(worksheet.cell(index + 2, number) for number in range(1, len(line) + 1))
     last = max(MAX_ROWS, len(rows) + 1)
     for number, column in enumerate(columns, start=1):
         letter = get_column_letter(number)
