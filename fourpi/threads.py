@@ -22,11 +22,17 @@ imported (up to some 500 MB for the largest allowed). A burst of them waits its 
 in the event loop, holding no thread, rather than taking every core, or the memory,
 from the other pages."""
 
+HEALTH_CHECKS_AT_ONCE = 2
+"""Threads of their own for /healthz and /readyz, within the datastore's 15
+connections beside DATABASE_CALLS_AT_ONCE: a load balancer asking whether a busy
+server is up is answered at once, not queued behind answers and taken for down."""
+
 Limiters: TypeAlias = (
     "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter]"
 )
 _limiters: Limiters = weakref.WeakKeyDictionary()
 _heavy_limiters: Limiters = weakref.WeakKeyDictionary()
+_health_limiters: Limiters = weakref.WeakKeyDictionary()
 
 
 def _of_this_loop(limiters: Limiters, at_once: int) -> CapacityLimiter:
@@ -58,3 +64,10 @@ async def in_heavy_thread(
     return await anyio.to_thread.run_sync(
         partial(function, *args, **kwargs), limiter=limiter
     )
+
+
+async def in_health_thread(function: Callable[[], T]) -> T:
+    """As `run_in_thread`, for the health and readiness checks: never queued behind
+    other work (HEALTH_CHECKS_AT_ONCE)."""
+    limiter = _of_this_loop(_health_limiters, HEALTH_CHECKS_AT_ONCE)
+    return await anyio.to_thread.run_sync(function, limiter=limiter)

@@ -50,6 +50,7 @@ from fourpi.operations.observability import (
 )
 from fourpi.operations.worker import ProjectionWorker
 from fourpi.projections.views import ImpactViews
+from fourpi.threads import in_health_thread
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("fourpi.serve")
@@ -659,7 +660,7 @@ def create_app(
         """Whether the service is up and its store answers: nothing that moves with
         writes, since anyone may ask (the log is shared by every organisation)."""
         try:
-            await run_in_thread(views.head)
+            await in_health_thread(views.head)
         except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)

@@ -20,6 +20,7 @@ from fourpi.graphql.schema import build_schema
 from fourpi.operations.graphiql import EXAMPLES, graphiql_page
 from fourpi.operations.observability import HANDLER_NAME, configure_logging
 from fourpi.operations.worker import ProjectionWorker, WorkerReports, describe_worker
+from fourpi.threads import DATABASE_CALLS_AT_ONCE, database_calls, run_in_thread
 from graphql import parse, validate
 from tests.api import ApiStore, api_store, data_of, graphql
 from tests.helpers import ACTOR, register
@@ -288,6 +289,40 @@ def test_a_server_keeping_its_own_views_is_ready(tmp_path) -> None:
                     await asyncio.sleep(0.05)
 
         asyncio.run(ready_soon())
+
+
+def test_the_health_checks_are_answered_while_every_database_thread_is_busy(
+    tmp_path,
+) -> None:
+    """A load balancer asks /healthz (or /readyz) whether a server is up: while
+    answers fill every database thread, it is answered rather than queued behind
+    them and taken for down."""
+    with api_store(f"sqlite:///{tmp_path}/busy.sqlite3") as store:
+        app = served(store)
+        let_go = threading.Event()
+
+        async def ask() -> list[int]:
+            busy = [
+                asyncio.ensure_future(run_in_thread(lambda: let_go.wait(30)))
+                for _ in range(DATABASE_CALLS_AT_ONCE + 2)
+            ]
+            try:
+                while database_calls().borrowed_tokens < DATABASE_CALLS_AT_ONCE:
+                    await asyncio.sleep(0.01)
+                async with over(app) as client:
+                    # Far longer than either takes; without threads of their own
+                    # they wait for the busy ones, which wait for `let_go`.
+                    answers = [
+                        await asyncio.wait_for(client.get(path), 20)
+                        for path in ("/healthz", "/readyz")
+                    ]
+            finally:
+                let_go.set()
+                await asyncio.gather(*busy)
+            return [a.status_code for a in answers]
+
+        # Ready is 503 here (no projection worker): what counts is an answer.
+        assert asyncio.run(ask()) == [200, 503]
 
 
 # Metrics

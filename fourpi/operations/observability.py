@@ -473,9 +473,9 @@ def readiness_endpoint(
     max_lag = ready_max_lag()
 
     async def readyz(request: Request) -> Response:
-        from fourpi.graphql.calls import run_in_thread
+        from fourpi.threads import in_health_thread
 
-        checks = await run_in_thread(
+        checks = await in_health_thread(
             lambda: readiness_checks(views, max_lag, worker_alive)
         )
         ready = all(verdict == "ok" for verdict in checks.values())
