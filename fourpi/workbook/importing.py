@@ -1,7 +1,8 @@
 """Importing a workbook through the use cases: every row checked against the domain, every problem reported by sheet, row, column, value and rule, and the valid rows saved in one transaction (or none of them)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from hashlib import sha256
 from typing import Any
@@ -143,13 +144,10 @@ def import_workbook(
         organisation_id = organisation
     report.organisation_id = organisation_id
     importer = Importer(staged, organisation_id, actor, rows, shares, report)
-    done = 0
-    for sheet in SHEETS:
-        for row in rows.get(sheet.title, []):
-            importer.run(row)
-            done += 1
-            if progress is not None:
-                progress(done)
+    for done, row in enumerate(in_import_order(rows), start=1):
+        importer.run(row)
+        if progress is not None:
+            progress(done)
     for sheet_rows in rows.values():
         for row in sheet_rows:
             if row.problems:
@@ -161,6 +159,41 @@ def import_workbook(
         return report
     report.recorded = staged.commit()
     return report
+
+
+POLICY = "Policy"
+POLICY_REVIEWS = "Policy reviews"
+
+
+def day_of(row: Row, field_name: str) -> date | None:
+    """The row's date in the column of that field; None where it is not a date."""
+    heading = next(c.heading for c in row.sheet.columns if c.field.name == field_name)
+    value = row.values.get(heading)
+    return value if isinstance(value, date) else None
+
+
+def in_import_order(rows: dict[str, list[Row]]) -> Iterator[Row]:
+    """Every row, sheet by sheet in the order of SHEETS, but for the policy's
+    reviews: each is run after the versions adopted by its day and before the
+    next one. A review names no version, so its day tells which it was of (the
+    domain adopts no version before the last review of the one it replaces), and
+    an export lists every version before every review."""
+    for sheet in SHEETS:
+        if sheet.title == POLICY_REVIEWS:
+            continue
+        if sheet.title != POLICY:
+            yield from rows.get(sheet.title, [])
+            continue
+        reviews = list(rows.get(POLICY_REVIEWS, []))
+        for version in rows.get(POLICY, []):
+            adopted_on = day_of(version, "adopted_on")
+            while reviews and adopted_on is not None:
+                reviewed_on = day_of(reviews[0], "reviewed_on")
+                if reviewed_on is None or reviewed_on >= adopted_on:
+                    break
+                yield reviews.pop(0)
+            yield version
+        yield from reviews
 
 
 def sheet_order(title: str) -> int:
