@@ -17,14 +17,16 @@ from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
+from fourpi.domain.vocabulary import FeedbackMethod, ResponseOutcome
 from fourpi.workbook import export_workbook, import_path, write_template
-from fourpi.workbook.exporting import export_rows
+from fourpi.workbook.exporting import Export, export_rows, organisation_events
 from fourpi.workbook.files import WorkbookUnreadable, read_workbook
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
+from tests.helpers import register
 from tests.same_answers import answers, workbook_names
-from tests.test_invariants import launch
+from tests.test_invariants import launch, log_contribution, respond
 from tests.web import organisation_with_a_chain
 
 ACTOR = "workbook test"
@@ -686,17 +688,22 @@ def assert_round_trip(
         report = import_path(target, "Copy", path, actor=ACTOR)
         assert report.problems == []
         assert report.organisation_id is not None
+        # Each record named by its key in the workbook.
+        exported = Export(
+            list(organisation_events(source, organisation_id, None)), True
+        )
         before = answers(
             source_url,
             source,
             organisation_id,
-            workbook_names(source, organisation_id),
+            exported.keys | {organisation_id: "organisation"},
         )
+        imported = workbook_names(target, report.organisation_id)
         after = answers(
             target_url,
             target,
             report.organisation_id,
-            workbook_names(target, report.organisation_id),
+            {i: name.split(":", 1)[-1] for i, name in imported.items()},
         )
         assert after == before
     finally:
@@ -850,6 +857,35 @@ def test_reviews_of_an_earlier_policy_version_round_trip(tmp_path: Path) -> None
             )
             records.review_involvement_policy(
                 organisation_id=org, reviewed_on=reviewed_on, actor=ACTOR
+            )
+        return org
+
+    assert_round_trip(tmp_path, record)
+
+
+def test_feedback_on_a_deferred_response_round_trips(tmp_path: Path) -> None:
+    """Contributors told in February that the decision was deferred, and the idea
+    adopted in March: every response was imported before any feedback, so the
+    February feedback came after March's adoption and the workbook was refused
+    ('must not be before the response (2022-03-01)'). Each feedback row is now
+    imported after its contribution's responses given by its day."""
+
+    def record(records: InvolvementRecords) -> UUID:
+        org = organisation(records)
+        person = register(records, org)
+        idea = log_contribution(records, org, launch(records, org), [person])()
+        for outcome, responded_on, told_on in (
+            (ResponseOutcome.DEFERRED, date(2022, 1, 10), date(2022, 2, 1)),
+            (ResponseOutcome.ADOPTED, date(2022, 3, 1), date(2022, 3, 8)),
+        ):
+            respond(records, org, idea, outcome=outcome, responded_on=responded_on)()
+            records.give_feedback(
+                organisation_id=org,
+                contribution_id=idea,
+                given_on=told_on,
+                method=FeedbackMethod.EMAIL,
+                summary="You said, we did",
+                actor=ACTOR,
             )
         return org
 

@@ -1,5 +1,6 @@
 """Importing a workbook through the use cases: every row checked against the domain, every problem reported by sheet, row, column, value and rule, and the valid rows saved in one transaction (or none of them)."""
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -161,39 +162,79 @@ def import_workbook(
     return report
 
 
-POLICY = "Policy"
-POLICY_REVIEWS = "Policy reviews"
+@dataclass(frozen=True)
+class RunBetween:
+    """A sheet whose rows (`later`) are each run after the rows of an earlier sheet
+    (`earlier`) about the same record (named in the `about` column of both; None:
+    there is one such record) dated before its own day, and before the rest.
+
+    Its rows name no row of the earlier sheet, so their days tell which they came
+    after; an export lists every row of the earlier sheet before any of its."""
+
+    earlier: str
+    earlier_day: str
+    later: str
+    later_day: str
+    about: str | None
+
+
+RUN_BETWEEN = (
+    # A review is of the version in force on its day: the domain adopts no version
+    # before the last review of the one it replaces.
+    RunBetween("Policy", "adopted_on", "Policy reviews", "reviewed_on", None),
+    # Feedback tells contributors of the response given by its day: a deferral, say,
+    # before the decision that followed it.
+    RunBetween("Responses", "responded_on", "Feedback", "given_on", "contribution_id"),
+)
+
+
+def value_of_field(row: Row, field_name: str) -> Any:
+    heading = next(c.heading for c in row.sheet.columns if c.field.name == field_name)
+    return row.values.get(heading)
 
 
 def day_of(row: Row, field_name: str) -> date | None:
     """The row's date in the column of that field; None where it is not a date."""
-    heading = next(c.heading for c in row.sheet.columns if c.field.name == field_name)
-    value = row.values.get(heading)
+    value = value_of_field(row, field_name)
     return value if isinstance(value, date) else None
 
 
 def in_import_order(rows: dict[str, list[Row]]) -> Iterator[Row]:
-    """Every row, sheet by sheet in the order of SHEETS, but for the policy's
-    reviews: each is run after the versions adopted by its day and before the
-    next one. A review names no version, so its day tells which it was of (the
-    domain adopts no version before the last review of the one it replaces), and
-    an export lists every version before every review."""
+    """Every row, sheet by sheet in the order of SHEETS, but for the sheets of
+    RUN_BETWEEN, whose rows run between those of the sheet before them."""
+    between = {rule.earlier: rule for rule in RUN_BETWEEN}
+    held = {rule.later for rule in RUN_BETWEEN}
     for sheet in SHEETS:
-        if sheet.title == POLICY_REVIEWS:
-            continue
-        if sheet.title != POLICY:
+        rule = between.get(sheet.title)
+        if rule is not None:
+            yield from run_between(
+                rule, rows.get(rule.earlier, []), rows.get(rule.later, [])
+            )
+        elif sheet.title not in held:
             yield from rows.get(sheet.title, [])
-            continue
-        reviews = list(rows.get(POLICY_REVIEWS, []))
-        for version in rows.get(POLICY, []):
-            adopted_on = day_of(version, "adopted_on")
-            while reviews and adopted_on is not None:
-                reviewed_on = day_of(reviews[0], "reviewed_on")
-                if reviewed_on is None or reviewed_on >= adopted_on:
-                    break
-                yield reviews.pop(0)
-            yield version
-        yield from reviews
+
+
+def run_between(
+    rule: RunBetween, earlier: list[Row], later: list[Row]
+) -> Iterator[Row]:
+    def about(row: Row) -> Any:
+        return None if rule.about is None else value_of_field(row, rule.about)
+
+    waiting: dict[Any, deque[Row]] = {}
+    for row in later:
+        waiting.setdefault(about(row), deque()).append(row)
+    ran: set[int] = set()
+    for row in earlier:
+        day = day_of(row, rule.earlier_day)
+        queue = waiting.get(about(row))
+        while day is not None and queue:
+            waited = day_of(queue[0], rule.later_day)
+            if waited is None or waited >= day:
+                break
+            ran.add(id(queue[0]))
+            yield queue.popleft()
+        yield row
+    yield from (row for row in later if id(row) not in ran)
 
 
 def sheet_order(title: str) -> int:
