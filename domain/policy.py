@@ -140,11 +140,14 @@ class InvolvementPolicy(OrganisationRecord):
                 "version_label", f"version {self.version_label} is already adopted"
             )
         check_date("adopted_on", adopted_on)
-        if adopted_on < self.adopted_on:
+        if adopted_on < self.last_reviewed_on:
+            # A review says its version was in force that day: a new version
+            # adopted earlier would leave the review of no version at all, and a
+            # workbook, whose reviews name no version, could not tell whose it was.
             raise InvalidInput(
                 "adopted_on",
-                f"must not be before the current version's adoption "
-                f"({self.adopted_on.isoformat()})",
+                f"must not be before the current version's last review or adoption "
+                f"({self.last_reviewed_on.isoformat()})",
             )
         self._record(
             self.Revised,

@@ -103,13 +103,18 @@ def selection(type_: GraphQLOutputType) -> str:
     return " { " + fields + " }"
 
 
-def whole_answers_query() -> str:
+def whole_answers_query(
+    answers: tuple[str, ...] = ANSWERS, *, as_of: bool = False
+) -> str:
+    """Every field of the answers named, for a $slice (and an $asOf, if asked)."""
     root = schema._schema.type_map["AnswerQueries"]
     assert isinstance(root, GraphQLObjectType)
+    arguments = "slice: $slice, asOf: $asOf" if as_of else "slice: $slice"
     fields = " ".join(
-        f"{name}(slice: $slice){selection(root.fields[name].type)}" for name in ANSWERS
+        f"{name}({arguments}){selection(root.fields[name].type)}" for name in answers
     )
-    return f"query($slice: SliceInput) {{ {fields} }}"
+    declared = "$slice: SliceInput, $asOf: AsOfInput" if as_of else "$slice: SliceInput"
+    return f"query({declared}) {{ {fields} }}"
 
 
 def fraction(share: dict[str, Any] | None) -> Fraction | None:

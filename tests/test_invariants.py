@@ -1932,12 +1932,36 @@ def test_a_revision_is_not_adopted_before_the_current_version(records, organisat
         records,
         InvalidInput,
         "adopted_on",
-        "must not be before the current version's adoption",
+        "must not be before the current version's last review or adoption",
         adopt(
             records, organisation_id, version_label="2.0", adopted_on=date(2021, 1, 1)
         ),
         policy_of(records, organisation_id),
     )
+
+
+def test_a_revision_is_not_adopted_before_the_current_versions_last_review(
+    records, organisation_id
+):
+    """A review of version 1.0 on 1 June 2022 says 1.0 was in force then: a version
+    2.0 adopted in March 2022 would have the old version reviewed after it gave
+    way, and no workbook could say which version that review was of."""
+    adopt(records, organisation_id)()
+    review(records, organisation_id, date(2022, 6, 1))()
+    assert_refused(
+        records,
+        InvalidInput,
+        "adopted_on",
+        re.escape(
+            "must not be before the current version's last review or adoption "
+            "(2022-06-01)"
+        ),
+        adopt(
+            records, organisation_id, version_label="2.0", adopted_on=date(2022, 3, 1)
+        ),
+        policy_of(records, organisation_id),
+    )
+    adopt(records, organisation_id, version_label="2.0", adopted_on=date(2022, 6, 1))()
 
 
 @pytest.mark.parametrize("months", [0, -12, 121, True, 12.0])

@@ -1,6 +1,7 @@
 """Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
 
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -16,15 +17,16 @@ from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
+from fourpi.domain.vocabulary import FeedbackMethod, ResponseOutcome
 from fourpi.workbook import export_workbook, import_path, write_template
-from fourpi.workbook.exporting import export_rows
+from fourpi.workbook.exporting import Export, export_rows, organisation_events
 from fourpi.workbook.files import WorkbookUnreadable, read_workbook
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
-from tests.helpers import python_calls
+from tests.helpers import python_calls, register
 from tests.same_answers import answers, workbook_names
-from tests.test_invariants import launch
+from tests.test_invariants import launch, log_contribution, respond
 from tests.web import organisation_with_a_chain
 
 ACTOR = "workbook test"
@@ -651,40 +653,57 @@ def test_a_cell_holding_a_spreadsheet_error_is_named_not_imported_as_text(
 def test_the_demo_exported_with_personal_data_imports_into_an_empty_store_with_every_answer_equal(
     tmp_path: Path,
 ) -> None:
-    assert_round_trip(tmp_path)
+    assert_round_trip(tmp_path, demo_with(erased=None))
 
 
-def assert_round_trip(tmp_path: Path, *, erase: int | None = None) -> None:
-    """The demo (with its diversity initiative's person `erase` erased), exported
-    with personal data and imported into an empty store, answers as it did."""
+def demo_with(erased: int | None) -> Callable[[InvolvementRecords], UUID]:
+    """Records the demo, with its diversity initiative's person `erased` erased."""
+
+    def record(records: InvolvementRecords) -> UUID:
+        summary = create_demo(records)
+        if erased is not None:
+            person = summary.initiatives[0].participant_ids[erased]
+            records.erase_participant(participant_id=person, actor=ACTOR)
+        people = export_rows(records, summary.organisation_id, personal_data=True)
+        pseudonyms = [p["Pseudonym"] for p in people["People"]]
+        assert pseudonyms.count("(erased)") == (0 if erased is None else 1)
+        return summary.organisation_id
+
+    return record
+
+
+def assert_round_trip(
+    tmp_path: Path, record: Callable[[InvolvementRecords], UUID]
+) -> None:
+    """The organisation `record` records, exported with personal data and imported
+    into an empty store, answers as it did."""
     source_url = f"sqlite:///{tmp_path}/source.sqlite3"
     target_url = f"sqlite:///{tmp_path}/target.sqlite3"
     source = open_records(source_url)
     target = open_records(target_url)
     try:
-        summary = create_demo(source)
-        if erase is not None:
-            erased = summary.initiatives[0].participant_ids[erase]
-            source.erase_participant(participant_id=erased, actor=ACTOR)
-        path = tmp_path / "demo.xlsx"
-        export_workbook(source, summary.organisation_id, path, personal_data=True)
-        people = export_rows(source, summary.organisation_id, personal_data=True)
-        pseudonyms = [p["Pseudonym"] for p in people["People"]]
-        assert pseudonyms.count("(erased)") == (0 if erase is None else 1)
-        report = import_path(target, "Mind (copy)", path, actor=ACTOR)
+        organisation_id = record(source)
+        path = tmp_path / "record.xlsx"
+        export_workbook(source, organisation_id, path, personal_data=True)
+        report = import_path(target, "Copy", path, actor=ACTOR)
         assert report.problems == []
         assert report.organisation_id is not None
+        # Each record named by its key in the workbook.
+        exported = Export(
+            list(organisation_events(source, organisation_id, None)), True
+        )
         before = answers(
             source_url,
             source,
-            summary.organisation_id,
-            workbook_names(source, summary.organisation_id),
+            organisation_id,
+            exported.keys | {organisation_id: "organisation"},
         )
+        imported = workbook_names(target, report.organisation_id)
         after = answers(
             target_url,
             target,
             report.organisation_id,
-            workbook_names(target, report.organisation_id),
+            {i: name.split(":", 1)[-1] for i, name in imported.items()},
         )
         assert after == before
     finally:
@@ -816,10 +835,67 @@ def test_import_workbook_takes_sheets_already_read(
     assert head(sqlite_records) == 0
 
 
+def test_reviews_of_an_earlier_policy_version_round_trip(tmp_path: Path) -> None:
+    """Version 1.0 reviewed, then 2.0 adopted and reviewed: every review is on one
+    sheet, which was imported after every version, so 1.0's review came after
+    2.0's adoption and the workbook was refused ('must not be before the last
+    review or adoption'). Each review is now imported after the versions adopted by
+    its day, and the policy's status is as it was."""
+
+    def record(records: InvolvementRecords) -> UUID:
+        org = organisation(records)
+        for label, adopted_on, reviewed_on in (
+            ("1.0", date(2021, 1, 31), date(2021, 12, 1)),
+            ("2.0", date(2022, 3, 1), date(2022, 11, 1)),
+        ):
+            records.adopt_involvement_policy(
+                organisation_id=org,
+                version_label=label,
+                adopted_on=adopted_on,
+                review_interval_months=12,
+                actor=ACTOR,
+            )
+            records.review_involvement_policy(
+                organisation_id=org, reviewed_on=reviewed_on, actor=ACTOR
+            )
+        return org
+
+    assert_round_trip(tmp_path, record)
+
+
+def test_feedback_on_a_deferred_response_round_trips(tmp_path: Path) -> None:
+    """Contributors told in February that the decision was deferred, and the idea
+    adopted in March: every response was imported before any feedback, so the
+    February feedback came after March's adoption and the workbook was refused
+    ('must not be before the response (2022-03-01)'). Each feedback row is now
+    imported after its contribution's responses given by its day."""
+
+    def record(records: InvolvementRecords) -> UUID:
+        org = organisation(records)
+        person = register(records, org)
+        idea = log_contribution(records, org, launch(records, org), [person])()
+        for outcome, responded_on, told_on in (
+            (ResponseOutcome.DEFERRED, date(2022, 1, 10), date(2022, 2, 1)),
+            (ResponseOutcome.ADOPTED, date(2022, 3, 1), date(2022, 3, 8)),
+        ):
+            respond(records, org, idea, outcome=outcome, responded_on=responded_on)()
+            records.give_feedback(
+                organisation_id=org,
+                contribution_id=idea,
+                given_on=told_on,
+                method=FeedbackMethod.EMAIL,
+                summary="You said, we did",
+                actor=ACTOR,
+            )
+        return org
+
+    assert_round_trip(tmp_path, record)
+
+
 def test_an_erased_person_is_exported_as_erased_and_the_record_still_round_trips(
     tmp_path: Path,
 ) -> None:
-    assert_round_trip(tmp_path, erase=1)
+    assert_round_trip(tmp_path, demo_with(erased=1))
 
 
 def test_a_reference_population_takes_its_shares_from_their_own_sheet(

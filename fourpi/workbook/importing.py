@@ -1,7 +1,9 @@
 """Importing a workbook through the use cases: every row checked against the domain, every problem reported by sheet, row, column, value and rule, and the valid rows saved in one transaction (or none of them)."""
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from hashlib import sha256
 from typing import Any
@@ -143,13 +145,10 @@ def import_workbook(
         organisation_id = organisation
     report.organisation_id = organisation_id
     importer = Importer(staged, organisation_id, actor, rows, shares, report)
-    done = 0
-    for sheet in SHEETS:
-        for row in rows.get(sheet.title, []):
-            importer.run(row)
-            done += 1
-            if progress is not None:
-                progress(done)
+    for done, row in enumerate(in_import_order(rows), start=1):
+        importer.run(row)
+        if progress is not None:
+            progress(done)
     for sheet_rows in rows.values():
         for row in sheet_rows:
             if row.problems:
@@ -161,6 +160,81 @@ def import_workbook(
         return report
     report.recorded = staged.commit()
     return report
+
+
+@dataclass(frozen=True)
+class RunBetween:
+    """A sheet whose rows (`later`) are each run after the rows of an earlier sheet
+    (`earlier`) about the same record (named in the `about` column of both; None:
+    there is one such record) dated before its own day, and before the rest.
+
+    Its rows name no row of the earlier sheet, so their days tell which they came
+    after; an export lists every row of the earlier sheet before any of its."""
+
+    earlier: str
+    earlier_day: str
+    later: str
+    later_day: str
+    about: str | None
+
+
+RUN_BETWEEN = (
+    # A review is of the version in force on its day: the domain adopts no version
+    # before the last review of the one it replaces.
+    RunBetween("Policy", "adopted_on", "Policy reviews", "reviewed_on", None),
+    # Feedback tells contributors of the response given by its day: a deferral, say,
+    # before the decision that followed it.
+    RunBetween("Responses", "responded_on", "Feedback", "given_on", "contribution_id"),
+)
+
+
+def value_of_field(row: Row, field_name: str) -> Any:
+    heading = next(c.heading for c in row.sheet.columns if c.field.name == field_name)
+    return row.values.get(heading)
+
+
+def day_of(row: Row, field_name: str) -> date | None:
+    """The row's date in the column of that field; None where it is not a date."""
+    value = value_of_field(row, field_name)
+    return value if isinstance(value, date) else None
+
+
+def in_import_order(rows: dict[str, list[Row]]) -> Iterator[Row]:
+    """Every row, sheet by sheet in the order of SHEETS, but for the sheets of
+    RUN_BETWEEN, whose rows run between those of the sheet before them."""
+    between = {rule.earlier: rule for rule in RUN_BETWEEN}
+    held = {rule.later for rule in RUN_BETWEEN}
+    for sheet in SHEETS:
+        rule = between.get(sheet.title)
+        if rule is not None:
+            yield from run_between(
+                rule, rows.get(rule.earlier, []), rows.get(rule.later, [])
+            )
+        elif sheet.title not in held:
+            yield from rows.get(sheet.title, [])
+
+
+def run_between(
+    rule: RunBetween, earlier: list[Row], later: list[Row]
+) -> Iterator[Row]:
+    def about(row: Row) -> Any:
+        return None if rule.about is None else value_of_field(row, rule.about)
+
+    waiting: dict[Any, deque[Row]] = {}
+    for row in later:
+        waiting.setdefault(about(row), deque()).append(row)
+    ran: set[int] = set()
+    for row in earlier:
+        day = day_of(row, rule.earlier_day)
+        queue = waiting.get(about(row))
+        while day is not None and queue:
+            waited = day_of(queue[0], rule.later_day)
+            if waited is None or waited >= day:
+                break
+            ran.add(id(queue[0]))
+            yield queue.popleft()
+        yield row
+    yield from (row for row in later if id(row) not in ran)
 
 
 def sheet_order(title: str) -> int:
