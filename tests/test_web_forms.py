@@ -25,6 +25,7 @@ from fourpi.projections.answers import Slice
 from fourpi.web.forms import FORMS
 from fourpi.web.record_choices import Choices
 from fourpi.web.todo import to_do
+from fourpi.web.workbook_upload import PROBLEMS_LISTED, VALUE_SHOWN
 from tests.helpers import ACTOR, python_calls, synthetic_organisation
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
@@ -397,6 +398,35 @@ def test_a_workbook_is_checked_then_imported_from_the_upload_page(site) -> None:
     assert unreadable.status_code == 400
     assert 'href="#workbook"' in unreadable.text
     assert "could not be read" in unreadable.text
+
+
+def test_a_workbook_with_many_problems_lists_the_first_ones_and_says_so(site) -> None:
+    """A workbook of the wrong shape can have a problem a row: the check lists the
+    first PROBLEMS_LISTED (each value cut short), says how many there are, and
+    that the rest show once those are put right."""
+    template = site.client.get("/workbook/template").content
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    rows = PROBLEMS_LISTED + 50
+    for row in range(2, rows + 2):
+        book["People"].cell(row=row, column=1, value=f"p{row}")
+        book["People"].cell(row=row, column=2, value="Robin")
+        book["People"].cell(row=row, column=3, value="alien " + "x" * 2000)
+    sent = io.BytesIO()
+    book.save(sent)
+    checked = site.client.post(
+        "/workbook",
+        data={"csrf_token": csrf_token(site.client, "/workbook"), "action": "check"},
+        files={"workbook": ("wrong.xlsx", sent.getvalue())},
+    )
+    assert checked.status_code == 400
+    listed = re.findall(r"<tr><td>People</td><td>(\d+)</td>", checked.text)
+    assert listed == [str(row) for row in range(2, PROBLEMS_LISTED + 2)]
+    assert (
+        f"{rows} problems: nothing was recorded. The first {PROBLEMS_LISTED} are "
+        "listed: put them right and check it again to see the rest"
+    ) in checked.text
+    assert "x" * 100 not in checked.text
+    assert "alien " + "x" * (VALUE_SHOWN - 7) + "…" in checked.text
 
 
 def test_a_form_naming_no_record_is_recorded_without_reading_the_views(

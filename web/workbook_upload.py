@@ -40,6 +40,14 @@ async def template(request: Request, live: SignedIn) -> Response:
     )
 
 
+PROBLEMS_LISTED = 200
+"""How many of a workbook's problems its check lists: a workbook of the wrong
+shape can have tens of thousands (one a row), a page no one could read (8 MB for
+45,000) and a server's work to draw; the first ones, put right, show the rest."""
+VALUE_SHOWN = 80
+"""How much of a problem's value the list shows (a cell may hold 32,767 characters)."""
+
+
 async def upload_page(
     request: Request,
     live: SignedIn,
@@ -52,7 +60,13 @@ async def upload_page(
     return await render(
         request,
         "workbook.html",
-        {"errors": errors or [], "report": report, "imported": imported},
+        {
+            "errors": errors or [],
+            "report": report,
+            "imported": imported,
+            "listed": report.problems[:PROBLEMS_LISTED] if report else [],
+            "value_shown": VALUE_SHOWN,
+        },
         status_code=status_code,
     )
 
