@@ -27,7 +27,14 @@ from fourpi.web.record_choices import Choices
 from fourpi.web.todo import to_do
 from fourpi.web.workbook_upload import PROBLEMS_LISTED, VALUE_SHOWN
 from tests.helpers import ACTOR, python_calls, synthetic_organisation
-from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
+from tests.web import (
+    TestClient,
+    csrf_token,
+    organisation_with_a_chain,
+    person,
+    sign_in,
+    workbook_of_unknown_kinds,
+)
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 MANAGER = "manager@mind.example"
@@ -404,19 +411,12 @@ def test_a_workbook_with_many_problems_lists_the_first_ones_and_says_so(site) ->
     """A workbook of the wrong shape can have a problem a row: the check lists the
     first PROBLEMS_LISTED (each value cut short), says how many there are, and
     that the rest show once those are put right."""
-    template = site.client.get("/workbook/template").content
-    book = openpyxl.load_workbook(io.BytesIO(template))
     rows = PROBLEMS_LISTED + 50
-    for row in range(2, rows + 2):
-        book["People"].cell(row=row, column=1, value=f"p{row}")
-        book["People"].cell(row=row, column=2, value="Robin")
-        book["People"].cell(row=row, column=3, value="alien " + "x" * 2000)
-    sent = io.BytesIO()
-    book.save(sent)
+    wrong = workbook_of_unknown_kinds(rows, "alien " + "x" * 2000)
     checked = site.client.post(
         "/workbook",
         data={"csrf_token": csrf_token(site.client, "/workbook"), "action": "check"},
-        files={"workbook": ("wrong.xlsx", sent.getvalue())},
+        files={"workbook": ("wrong.xlsx", wrong)},
     )
     assert checked.status_code == 400
     listed = re.findall(r"<tr><td>People</td><td>(\d+)</td>", checked.text)

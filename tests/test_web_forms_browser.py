@@ -1,13 +1,11 @@
 """A manager keeps an initiative's whole 4PI record through the forms alone, in a real browser: from its purpose to feedback and a complete Act-Evaluate-Reflect-Learn cycle, after which the API's five answers show it; the to-do page empties as its items are done; a double submit records once; a journey by keyboard alone; and axe-core finds no WCAG 2.x A or AA violation on any form, empty, filled or with errors."""
 
-import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import openpyxl
 import pytest
 
 from fourpi.bootstrap import open_records
@@ -24,7 +22,6 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.web.forms import FORMS
 from fourpi.web.workbook_upload import PROBLEMS_LISTED, XLSX
-from fourpi.workbook import write_template
 from tests.browser import (
     assert_accessible,
     assert_fits,
@@ -35,7 +32,7 @@ from tests.browser import (
     sign_in,
 )
 from tests.test_web_browser import Site
-from tests.web import PASSWORD
+from tests.web import PASSWORD, workbook_of_unknown_kinds
 
 pytestmark = pytest.mark.slow
 
@@ -534,7 +531,7 @@ def test_a_person_is_registered_by_keyboard_alone(site, page) -> None:
     assert "Keys" in page.locator("h1").inner_text()
 
 
-def test_every_record_page_is_accessible(site, page, tmp_path) -> None:
+def test_every_record_page_is_accessible(site, page) -> None:
     """Each kind of record's page and its history, an initiative with its forms, the
     forms' list, the to-do page, the policy and the workbook's page."""
     paths = some_records(site)
@@ -546,25 +543,17 @@ def test_every_record_page_is_accessible(site, page, tmp_path) -> None:
     page.get_by_role("button", name="Send the workbook").click()
     shown(page.locator(".error-summary"))
     assert_accessible(page, "the workbook's page, with an error")
-    page.set_input_files("#workbook", files=[wrong_workbook(tmp_path)])
+    page.set_input_files("#workbook", files=[wrong_workbook()])
     page.get_by_role("button", name="Send the workbook").click()
     shown(page.get_by_text(f"The first {PROBLEMS_LISTED} are listed"))
     assert_accessible(page, "the workbook's page, listing its problems")
     assert_fits(page, 320, "the workbook's problems at 320 px")
 
 
-def wrong_workbook(folder: Any) -> dict[str, Any]:
-    """The template with more People rows of an unknown kind than the check lists."""
-    path = folder / "template.xlsx"
-    write_template(path)
-    book = openpyxl.load_workbook(path)
-    for row in range(2, PROBLEMS_LISTED + 12):
-        book["People"].cell(row=row, column=1, value=f"p{row}")
-        book["People"].cell(row=row, column=2, value="Robin")
-        book["People"].cell(row=row, column=3, value="alien " + "x" * 300)
-    sent = io.BytesIO()
-    book.save(sent)
-    return {"name": "wrong.xlsx", "mimeType": XLSX, "buffer": sent.getvalue()}
+def wrong_workbook() -> dict[str, Any]:
+    """More People rows of an unknown kind than the check lists."""
+    wrong = workbook_of_unknown_kinds(PROBLEMS_LISTED + 10, "alien " + "x" * 300)
+    return {"name": "wrong.xlsx", "mimeType": XLSX, "buffer": wrong}
 
 
 def some_records(site: Site) -> list[str]:

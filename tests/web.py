@@ -136,3 +136,27 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+def workbook_of_unknown_kinds(rows: int, value: str) -> bytes:
+    """The template with `rows` People rows whose kind of person is `value`, which
+    is no kind: one problem a row."""
+    import io
+    import tempfile
+    from pathlib import Path
+
+    import openpyxl
+
+    from fourpi.workbook import write_template
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        write_template(path)
+        book = openpyxl.load_workbook(path)
+    for row in range(2, rows + 2):
+        book["People"].cell(row=row, column=1, value=f"p{row}")
+        book["People"].cell(row=row, column=2, value="Robin")
+        book["People"].cell(row=row, column=3, value=value)
+    sent = io.BytesIO()
+    book.save(sent)
+    return sent.getvalue()
