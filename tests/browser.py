@@ -111,14 +111,22 @@ def assert_fits(page: Any, width: int, state: str) -> None:
     page.set_viewport_size({"width": width, "height": 800})
     scroll = page.evaluate("document.documentElement.scrollWidth")
     if scroll > width:
+        # How far each element reaches: its box, or its content where that runs
+        # past the box (a long word in a cell overflows the cell, not the cell's
+        # box); the elements named are the innermost that reach past the window.
         wide = page.evaluate(
-            """(width) => [...document.querySelectorAll('body *')]
-              .filter(e => e.getBoundingClientRect().right > width + 1)
-              .sort((a, b) => b.getBoundingClientRect().right
-                              - a.getBoundingClientRect().right)
-              .slice(0, 5)
-              .map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.')
-                   + ' ' + Math.round(e.getBoundingClientRect().right))""",
+            """(width) => {
+              const reach = e => Math.max(e.getBoundingClientRect().right,
+                e.getBoundingClientRect().left + e.scrollWidth);
+              // The innermost: no child of theirs reaches as far.
+              return [...document.querySelectorAll('body *')]
+                .filter(e => reach(e) > width + 1
+                  && ![...e.children].some(c => reach(c) >= reach(e) - 1))
+                .sort((a, b) => reach(b) - reach(a))
+                .slice(0, 5)
+                .map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.')
+                     + ' ' + Math.round(reach(e)));
+            }""",
             width,
         )
         raise AssertionError(
