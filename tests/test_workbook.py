@@ -26,7 +26,7 @@ from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_workbook
 from tests.helpers import python_calls, register
 from tests.same_answers import answers, workbook_names
-from tests.test_invariants import launch, log_contribution, respond
+from tests.test_invariants import change, launch, log_contribution, respond
 from tests.web import organisation_with_a_chain
 
 ACTOR = "workbook test"
@@ -890,6 +890,73 @@ def test_feedback_on_a_deferred_response_round_trips(tmp_path: Path) -> None:
         return org
 
     assert_round_trip(tmp_path, record)
+
+
+def declined_after_a_change(records: InvolvementRecords) -> UUID:
+    """A change came from two ideas in February; one had been adopted in January,
+    the other is declined in March."""
+    org = organisation(records)
+    person = register(records, org)
+    initiative = launch(records, org)
+    ideas = [log_contribution(records, org, initiative, [person])() for _ in range(2)]
+    respond(
+        records,
+        org,
+        ideas[1],
+        outcome=ResponseOutcome.ADOPTED,
+        responded_on=date(2022, 1, 10),
+    )()
+    change(
+        records, org, initiative, contribution_ids=ideas, changed_on=date(2022, 2, 1)
+    )()
+    respond(
+        records,
+        org,
+        ideas[0],
+        outcome=ResponseOutcome.DECLINED,
+        rationale="Not this year",
+        responded_on=date(2022, 3, 1),
+    )()
+    return org
+
+
+def test_a_contribution_declined_after_a_change_came_from_it_round_trips(
+    tmp_path: Path,
+) -> None:
+    """The domain refuses only a change from an idea already declined. Every
+    response was imported before any change, so the February change met March's
+    decline and the workbook was refused ('was declined; a change cannot come from
+    it'). Each change is now imported before the responses, about an idea it came
+    from, given on or after its day."""
+    assert_round_trip(tmp_path, declined_after_a_change)
+
+
+def test_a_change_dated_after_its_contribution_was_declined_is_still_refused(
+    tmp_path: Path,
+) -> None:
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    target = open_records(f"sqlite:///{tmp_path}/target.sqlite3")
+    try:
+        path = tmp_path / "record.xlsx"
+        export_workbook(
+            source, declined_after_a_change(source), path, personal_data=True
+        )
+        book = load_workbook(path)
+        changes = book["Changes"]
+        heading = next(
+            c.heading
+            for c in next(s for s in SHEETS if s.title == "Changes").columns
+            if c.field.name == "changed_on"
+        )
+        column = next(c.column for c in changes[1] if c.value == heading)
+        changes.cell(row=2, column=column, value=date(2022, 4, 1))
+        book.save(path)
+        report = import_path(target, "Copy", path, actor=ACTOR)
+        assert [(p.sheet, p.row) for p in report.problems] == [("Changes", 2)]
+        assert "was declined; a change cannot come from it" in report.problems[0].rule
+    finally:
+        source.close()
+        target.close()
 
 
 def test_an_erased_person_is_exported_as_erased_and_the_record_still_round_trips(

@@ -201,17 +201,63 @@ def day_of(row: Row, field_name: str) -> date | None:
 
 def in_import_order(rows: dict[str, list[Row]]) -> Iterator[Row]:
     """Every row, sheet by sheet in the order of SHEETS, but for the sheets of
-    RUN_BETWEEN, whose rows run between those of the sheet before them."""
+    RUN_BETWEEN, whose rows run between those of the sheet before them, and the
+    Changes, each run before the responses it must come before
+    (`changes_among_responses`)."""
     between = {rule.earlier: rule for rule in RUN_BETWEEN}
-    held = {rule.later for rule in RUN_BETWEEN}
+    held = {rule.later for rule in RUN_BETWEEN} | {CHANGES}
     for sheet in SHEETS:
         rule = between.get(sheet.title)
         if rule is not None:
-            yield from run_between(
+            ran = run_between(
                 rule, rows.get(rule.earlier, []), rows.get(rule.later, [])
             )
+            if rule.earlier == RESPONSES:
+                ran = changes_among_responses(list(ran), rows.get(CHANGES, []))
+            yield from ran
         elif sheet.title not in held:
             yield from rows.get(sheet.title, [])
+
+
+RESPONSES, CHANGES = "Responses", "Changes"
+
+
+def changes_among_responses(ran: list[Row], changes: list[Row]) -> Iterator[Row]:
+    """The responses (with the feedback run between them), and each change just
+    before the first response, about a contribution it came from, given on or
+    after its day; the rest after them all, as their sheet comes after.
+
+    The domain refuses a change from a contribution already declined, not the
+    decline of one a change came from: run after every response, a change made
+    before its contribution was declined would be refused."""
+    responses: dict[Any, list[tuple[int, date]]] = {}
+    for index, row in enumerate(ran):
+        day = day_of(row, "responded_on") if row.sheet.title == RESPONSES else None
+        if day is not None:
+            about = value_of_field(row, "contribution_id")
+            responses.setdefault(about, []).append((index, day))
+    before: dict[int, list[Row]] = {}
+    after: list[Row] = []
+    for change in changes:
+        day = day_of(change, "changed_on")
+        sources = value_of_field(change, "contribution_ids")
+        first = min(
+            (
+                index
+                for source in (sources if isinstance(sources, tuple | list) else ())
+                for index, responded_on in responses.get(source, ())
+                if day is not None and responded_on >= day
+            ),
+            default=None,
+        )
+        if first is None:
+            after.append(change)
+        else:
+            before.setdefault(first, []).append(change)
+    for index, row in enumerate(ran):
+        yield from before.get(index, ())
+        yield row
+    yield from after
 
 
 def run_between(
