@@ -98,9 +98,9 @@ def contributed_by(facts: Facts, participant_id: UUID) -> set[UUID]:
     }
 
 
-def said_by(facts: Facts, participant_id: UUID) -> tuple[SaidAndDone, ...]:
+def said_by(facts: Facts, mine: set[UUID]) -> tuple[SaidAndDone, ...]:
+    """What became of the contributions `mine` (`contributed_by` the person)."""
     names = initiative_names(facts)
-    mine = contributed_by(facts, participant_id)
     people: dict[UUID, int] = {}
     for row in facts["contributors"]:
         people[row["contribution_id"]] = people.get(row["contribution_id"], 0) + 1
@@ -206,9 +206,9 @@ async def personal_page(
     facts: Facts = await in_thread(views.cache.facts, organisation_id, report.position)
     person = latest(facts["participants"], participant_id) or {}
     roles = roles_of(facts, participant_id)
-    said = said_by(facts, participant_id)
-    names = initiative_names(facts)
     contributed = contributed_by(facts, participant_id)
+    said = said_by(facts, contributed)
+    names = initiative_names(facts)
     where = dict.fromkeys(
         [role.initiative_id for role in roles]
         + [

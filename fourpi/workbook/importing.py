@@ -178,13 +178,14 @@ class RunBetween:
     about: str | None
 
 
+RESPONSES, CHANGES = "Responses", "Changes"
 RUN_BETWEEN = (
     # A review is of the version in force on its day: the domain adopts no version
     # before the last review of the one it replaces.
     RunBetween("Policy", "adopted_on", "Policy reviews", "reviewed_on", None),
     # Feedback tells contributors of the response given by its day: a deferral, say,
     # before the decision that followed it.
-    RunBetween("Responses", "responded_on", "Feedback", "given_on", "contribution_id"),
+    RunBetween(RESPONSES, "responded_on", "Feedback", "given_on", "contribution_id"),
 )
 
 
@@ -217,9 +218,6 @@ def in_import_order(rows: dict[str, list[Row]]) -> Iterator[Row]:
             yield from ran
         elif sheet.title not in held:
             yield from rows.get(sheet.title, [])
-
-
-RESPONSES, CHANGES = "Responses", "Changes"
 
 
 def changes_among_responses(ran: list[Row], changes: list[Row]) -> Iterator[Row]:
