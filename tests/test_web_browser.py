@@ -11,6 +11,7 @@ from fourpi.accounts import Accounts, digest
 from fourpi.bootstrap import open_records
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
+from fourpi.web.todo import EARNINGS_NOT_GRANTED
 from tests.browser import (
     arrived,
     assert_accessible,
@@ -331,3 +332,15 @@ def test_an_admin_without_the_grant_is_told_who_only_a_granted_admin_can_invite_
     )
     assert_accessible(page, "people and accounts, to an admin without the grant")
     assert_fits(page, 320, "people and accounts, to an admin without the grant")
+
+
+def test_a_manager_without_the_grant_is_told_why_no_earnings_limit_is_listed(
+    site,
+) -> None:
+    site.person("plain.manager@mind.example", Role.MANAGER)
+    page = site.page()
+    sign_in(page, site.base, "plain.manager@mind.example", PASSWORD)
+    page.goto(f"{site.base}/to-do")
+    shown(page.get_by_text(EARNINGS_NOT_GRANTED))
+    assert_accessible(page, "the to-do page, to a manager without the grant")
+    assert_fits(page, 320, "the to-do page at 320 px, without the grant")
