@@ -404,3 +404,31 @@ def test_names_typed_like_a_formula_are_text_in_the_answers_workbook(
     about = load_workbook(io.BytesIO(response.content))["About"]
     assert about["B1"].value == f"'{FORMULA_LIKE}: peer support review"
     assert about["B2"].value == f"'{FORMULA_LIKE}"
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("精神健康", "answers"),
+        ("Gwasanaeth Cymraeg ŵ ŷ", "gwasanaeth-cymraeg-w-y"),
+        ('Café "quoted"; filename=evil.exe', "cafe-quoted-filename-evil-exe"),
+        ("../../etc/passwd\\x", "etc-passwd-x"),
+    ],
+)
+def test_a_download_is_named_in_ascii_whatever_the_organisation_is_called(
+    site: Site, name: str, stem: str
+) -> None:
+    """An organisation named outside Latin-1 (Chinese, Welsh) made every download of
+    its answers (CSV, XLSX, PDF) a 500: the file name went into the
+    Content-Disposition header as typed. A name is now spelt in ASCII letters and
+    digits, or "answers" if none is left."""
+    chain = organisation_with_a_chain(site.records, name)
+    email = "evaluator@named.example"
+    person(Accounts(site.records), chain.organisation_id, email, Role.EVALUATOR)
+    evaluator = TestClient(site.manager.app, raise_server_exceptions=False)
+    sign_in(evaluator, email)
+    for download in ("tables.xlsx", "tables/contributions-flow.csv", "report.pdf"):
+        response = evaluator.get(f"/answers/{download}")
+        assert response.status_code == 200, download
+        disposition = response.headers["content-disposition"]
+        assert re.fullmatch(rf'attachment; filename="{stem}-\d+\.[a-z.-]+"', disposition)
