@@ -432,3 +432,23 @@ def test_a_download_is_named_in_ascii_whatever_the_organisation_is_called(
         assert response.status_code == 200, download
         disposition = response.headers["content-disposition"]
         assert re.fullmatch(rf'attachment; filename="{stem}-\d+\.[a-z.-]+"', disposition)
+
+
+def test_a_head_request_is_answered_as_its_get_on_pages_shown_signed_out(
+    site: Site,
+) -> None:
+    """HEAD /sign-in and HEAD on an invitation link (as a link checker or a mail
+    scanner sends) were read as a post without its CSRF token: 403. They answer as
+    GET does, without a body, and the invitation still works afterwards."""
+    _, secret = Accounts(site.records).invite(
+        organisation_id=site.organisation_id,
+        email="newcomer@mind.example",
+        role=Role.EVALUATOR,
+        actor="test",
+    )
+    stranger = TestClient(site.manager.app)
+    for path in ("/sign-in", f"/invitations/{secret}"):
+        got, head = stranger.get(path), stranger.head(path)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"]
+    assert "Choose a password" in stranger.get(f"/invitations/{secret}").text

@@ -177,7 +177,7 @@ def write_checked(
 
 
 async def sign_in(request: Request) -> Response:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD answered as GET
         if await signed_in(request) is not None:
             return RedirectResponse("/", status_code=303)
         return await render(request, "sign_in.html", {"email": ""})
@@ -235,7 +235,7 @@ async def invitation(request: Request) -> Response:
     if account is None:
         return await render(request, "invitation_gone.html", status_code=410)
     shown = {"account": account, "display_name": ""}
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD answered as GET
         return await render(request, "invitation.html", shown)
     form = await form_of(request)
     if not sessions.csrf_is_valid(
