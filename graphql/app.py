@@ -42,6 +42,7 @@ from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.memo import Memo
 from fourpi.operations.graphiql import graphiql_page
+from fourpi.operations.headers import SecurityHeaders
 from fourpi.operations.observability import (
     Metrics,
     RequestLog,
@@ -181,9 +182,6 @@ class FourPIGraphQL(GraphQL[Context, None]):
             response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
             response = refusal(error.status_code, error.reason)
-        # An answer may hold personal data, and a query may come as a GET: no
-        # browser or proxy keeps one (as the web app's pages, fourpi.web.pages).
-        response.headers["cache-control"] = "no-store"
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -627,6 +625,11 @@ def declared_lengths(scope: Scope) -> set[int | None]:
     }
 
 
+API_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+"""The content security policy of the API's responses: GraphiQL's page runs inline
+script and scripts from a CDN (fourpi.operations.graphiql), so it says no more. The
+web app's pages carry a stricter one (fourpi.web.pages)."""
+
 API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 REPLAYED_CHUNK_BYTES = 64 * 1024
 
@@ -705,4 +708,7 @@ def create_app(
         )
     else:
         limited = BodySizeLimit(app, limits.max_body_bytes)
-    return RequestLog(limited, counted)
+    # An answer may hold personal data, and a query may come as a GET: no browser
+    # or proxy keeps one; and GraphiQL, a page on the same site as the web app's,
+    # is framed by no other site.
+    return RequestLog(SecurityHeaders(limited, API_POLICY), counted)

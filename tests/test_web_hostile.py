@@ -452,3 +452,29 @@ def test_a_head_request_is_answered_as_its_get_on_pages_shown_signed_out(
         assert (head.status_code, head.content) == (200, b""), path
         assert head.headers["content-type"] == got.headers["content-type"]
     assert "Choose a password" in stranger.get(f"/invitations/{secret}").text
+
+
+def test_the_apis_responses_carry_the_security_headers_the_pages_do(
+    site: Site,
+) -> None:
+    """The web app's pages forbade framing and sniffing, but /graphql (its GraphiQL
+    page is HTML on the same site as the pages), /healthz, /readyz and a body
+    refused as too large carried none of it: GraphiQL could be framed."""
+    stranger = TestClient(site.manager.app)
+    answers = [
+        stranger.get("/graphql", headers={"accept": "text/html"}),
+        stranger.post("/graphql", json={"query": "{ me { role } }"}),
+        stranger.post("/graphql", content=b"query=x", headers={"content-type": "text/plain"}),
+        stranger.post("/graphql", content=b"x" * 2_000_000),
+        stranger.get("/healthz"),
+        stranger.get("/readyz"),
+    ]
+    assert "GraphiQL" in answers[0].text
+    for answer in answers:
+        where = (answer.request.method, answer.request.url.path, answer.status_code)
+        assert answer.headers["x-frame-options"] == "DENY", where
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert answer.headers["x-content-type-options"] == "nosniff", where
+        assert answer.headers["referrer-policy"] == "same-origin", where
+        assert answer.headers["cache-control"] == "no-store", where
+

@@ -46,7 +46,7 @@ from fourpi.web import (
 )
 from fourpi.web.answer_routes import answer_pages
 from fourpi.web.page import Page, Reply, Write, reply_with
-from fourpi.web.pages import SecurityHeaders, render
+from fourpi.web.pages import render, with_security_headers
 from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -83,7 +83,7 @@ def too_large(largest: int) -> ASGIApp:
         response = await render(request, "too_large.html", context, status_code=413)
         await response(scope, receive, send)
 
-    return SecurityHeaders(page)
+    return with_security_headers(page)
 
 
 def size_of(count: int) -> str:
@@ -551,7 +551,7 @@ def create_web_app(
         if read_wait_seconds is None
         else read_wait_seconds
     )
-    return SecurityHeaders(app)
+    return with_security_headers(app)
 
 
 def methods_of(pages: list[Page]) -> list[str]:
