@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pypdf
 import pytest
 from openpyxl import load_workbook
 
@@ -23,6 +24,7 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
+from fourpi.web.report import pdf_of
 from tests.helpers import counting_at_once, log_position, post_scope
 from tests.test_workbook import FORMULA_LIKE, formula_cells
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
@@ -478,3 +480,15 @@ def test_the_apis_responses_carry_the_security_headers_the_pages_do(
         assert answer.headers["referrer-policy"] == "same-origin", where
         assert answer.headers["cache-control"] == "no-store", where
 
+
+def test_printing_a_report_fetches_nothing_from_disk_or_network(tmp_path: Path) -> None:
+    """WeasyPrint printed the report with its default fetcher, which reads any
+    file:// or http:// address the HTML names. The report's HTML needs nothing
+    from outside (its stylesheet and charts are inline) and escapes every name
+    typed into it; should a name ever reach it unescaped, the server's files and
+    its network still stay out of the PDF."""
+    stylesheet = tmp_path / "page.css"
+    stylesheet.write_text("@page { size: 100mm 100mm }")
+    html = f'<link rel="stylesheet" href="{stylesheet.as_uri()}"><p>A report</p>'
+    page = pypdf.PdfReader(io.BytesIO(pdf_of(html))).pages[0]
+    assert round(float(page.mediabox.width)) != round(100 / 25.4 * 72)
