@@ -433,7 +433,9 @@ def test_a_download_is_named_in_ascii_whatever_the_organisation_is_called(
         response = evaluator.get(f"/answers/{download}")
         assert response.status_code == 200, download
         disposition = response.headers["content-disposition"]
-        assert re.fullmatch(rf'attachment; filename="{stem}-\d+\.[a-z.-]+"', disposition)
+        assert re.fullmatch(
+            rf'attachment; filename="{stem}-\d+\.[a-z.-]+"', disposition
+        )
 
 
 def test_a_head_request_is_answered_as_its_get_on_pages_shown_signed_out(
@@ -466,7 +468,9 @@ def test_the_apis_responses_carry_the_security_headers_the_pages_do(
     answers = [
         stranger.get("/graphql", headers={"accept": "text/html"}),
         stranger.post("/graphql", json={"query": "{ me { role } }"}),
-        stranger.post("/graphql", content=b"query=x", headers={"content-type": "text/plain"}),
+        stranger.post(
+            "/graphql", content=b"query=x", headers={"content-type": "text/plain"}
+        ),
         stranger.post("/graphql", content=b"x" * 2_000_000),
         stranger.get("/healthz"),
         stranger.get("/readyz"),

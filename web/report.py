@@ -270,7 +270,9 @@ def pdf_of(html: str) -> bytes:
     from weasyprint.urls import URLFetcher
 
     fetches_nothing = URLFetcher(allowed_protocols=())
-    document: bytes = weasyprint.HTML(string=html, url_fetcher=fetches_nothing).write_pdf()
+    document: bytes = weasyprint.HTML(
+        string=html, url_fetcher=fetches_nothing
+    ).write_pdf()
     return document
 
 

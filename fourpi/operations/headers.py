@@ -34,7 +34,9 @@ class SecurityHeaders:
                 wanted = [*EVERY_RESPONSE, (b"content-security-policy", self.policy)]
                 if not asset:
                     wanted.append((b"cache-control", b"no-store"))
-                headers += [(name, value) for name, value in wanted if name not in given]
+                headers += [
+                    (name, value) for name, value in wanted if name not in given
+                ]
                 message["headers"] = headers
             await send(message)
 
