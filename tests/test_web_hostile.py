@@ -496,3 +496,23 @@ def test_printing_a_report_fetches_nothing_from_disk_or_network(tmp_path: Path) 
     html = f'<link rel="stylesheet" href="{stylesheet.as_uri()}"><p>A report</p>'
     page = pypdf.PdfReader(io.BytesIO(pdf_of(html))).pages[0]
     assert round(float(page.mediabox.width)) != round(100 / 25.4 * 72)
+
+
+def test_a_csrf_token_with_letters_outside_ascii_is_refused_not_a_500(
+    site: Site,
+) -> None:
+    """A posted CSRF token holding a letter outside ASCII ('é') reached
+    secrets.compare_digest as text, which refuses such strings with a TypeError:
+    a 500 on every form of a signed-in person and on signing in. It is a token
+    that does not match: 403, and nothing recorded."""
+    before = log_position(site.records)
+    stranger = TestClient(site.manager.app)
+    csrf_token(stranger, "/sign-in")  # the signed-out form's cookie
+    for client, path in (
+        (site.manager, "/record/launch-initiative"),
+        (site.manager, "/workbook"),
+        (stranger, "/sign-in"),
+    ):
+        sent = {"csrf_token": "é" * 43, "email": MANAGER, "name": "Refused"}
+        assert client.post(path, data=sent).status_code == 403, path
+    assert log_position(site.records) == before
