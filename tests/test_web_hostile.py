@@ -27,7 +27,14 @@ from fourpi.web import workbook_upload
 from fourpi.web.report import pdf_of
 from tests.helpers import counting_at_once, log_position, post_scope
 from tests.test_workbook import FORMULA_LIKE, formula_cells
-from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
+from tests.web import (
+    PASSWORD,
+    TestClient,
+    csrf_token,
+    organisation_with_a_chain,
+    person,
+    sign_in,
+)
 
 MANAGER = "manager@mind.example"
 EVALUATOR = "evaluator@mind.example"
@@ -516,3 +523,33 @@ def test_a_csrf_token_with_letters_outside_ascii_is_refused_not_a_500(
         sent = {"csrf_token": "é" * 43, "email": MANAGER, "name": "Refused"}
         assert client.post(path, data=sent).status_code == 403, path
     assert log_position(site.records) == before
+
+
+def test_joining_by_an_invitation_in_a_signed_in_browser_ends_its_earlier_session(
+    site: Site,
+) -> None:
+    """Signing in ended the session the browser had before; joining by an
+    invitation replaced its cookie but left that session live on the server,
+    for anyone holding a copy of the old cookie, until it went idle."""
+    _, secret = Accounts(site.records).invite(
+        organisation_id=site.organisation_id,
+        email="newcomer@mind.example",
+        role=Role.EVALUATOR,
+        actor="test",
+    )
+    shared = site.manager  # one browser: the manager's, then the newcomer's
+    earlier = shared.cookies["fourpi_session"]
+    joined = shared.post(
+        f"/invitations/{secret}",
+        data={
+            "csrf_token": csrf_token(shared, f"/invitations/{secret}"),
+            "display_name": "Newcomer",
+            "password": PASSWORD,
+            "confirmation": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert joined.status_code == 303
+    assert shared.cookies["fourpi_session"] != earlier
+    copied = TestClient(site.manager.app, cookies={"fourpi_session": earlier})
+    assert copied.get("/", follow_redirects=False).headers["location"] == "/sign-in"

@@ -203,6 +203,13 @@ async def sign_in(request: Request) -> Response:
             {"email": email, "errors": [("email", str(refusal))]},
             status_code=400,
         )
+    return await signed_in_anew(request, session_id)
+
+
+async def signed_in_anew(request: Request, session_id: str) -> Response:
+    """Home, the browser signed in with a new session (by signing in or joining):
+    the session it had before, another account's or its own, ends, so a copy of
+    the old cookie opens nothing."""
     old = request.cookies.get(sessions.SESSION_COOKIE)
     if old:
         await in_thread(accounts_of(request).end_session, old)
@@ -256,9 +263,7 @@ async def invitation(request: Request) -> Response:
             return await render(request, "invitation_gone.html", status_code=410)
         shown.update(display_name=display_name, errors=[(error.field, error.rule)])
         return await render(request, "invitation.html", shown, status_code=400)
-    response = RedirectResponse("/", status_code=303)
-    sessions.start(request, response, session_id)
-    return response
+    return await signed_in_anew(request, session_id)
 
 
 # The frame's pages
