@@ -7,6 +7,8 @@ from threading import Barrier
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from fourpi.bootstrap import open_records
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import InvalidInput
@@ -179,3 +181,63 @@ def test_writers_creating_records_never_lose_one(
     assert after - before == WRITERS * per_writer
     versions = stored_versions(records)
     assert all(versions[i] == [1] for i in created)
+
+
+def test_nothing_is_recorded_about_a_person_erased_as_the_write_is_decided(
+    database_url: str, organisation_id: UUID, initiative_id: UUID, records
+) -> None:
+    """A person is erased, by another process, after a write naming them has read
+    them and before it is stored: the write is decided again and refused, naming
+    the person, as one sent after the erasure is. Before, the attendance and the role
+    were recorded about the erased person (42 of 120 writes racing an erasure)."""
+    meeting_id = records.schedule_meeting(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        title="Workshop",
+        held_at=datetime(2021, 5, 4, 10, tzinfo=UTC),
+        high_level=False,
+        decision_making=False,
+        actor=ACTOR,
+    )
+    eraser = open_records(database_url)
+    save = records.save
+
+    def erased_first(*objs: Any, **kwargs: Any) -> Any:
+        records.save = save
+        eraser.erase_participant(
+            organisation_id=organisation_id, participant_id=person, actor="admin"
+        )
+        return save(*objs, **kwargs)
+
+    writes = {
+        "attendance": lambda: records.record_attendance(
+            organisation_id=organisation_id,
+            meeting_id=meeting_id,
+            participant_ids=[person],
+            actor=ACTOR,
+        ),
+        "role": lambda: records.assign_role(
+            organisation_id=organisation_id,
+            initiative_id=initiative_id,
+            participant_id=person,
+            role=InvolvementRole.ADVISOR,
+            paid=True,
+            decision_making=False,
+            started_on=date(2021, 2, 1),
+            actor=ACTOR,
+        ),
+    }
+    try:
+        for write in writes.values():
+            person = register(records, organisation_id)
+            records.save = erased_first  # type: ignore[method-assign]
+            with pytest.raises(InvalidInput, match=f"participant {person} is erased"):
+                write()
+            assert records.save == save
+    finally:
+        eraser.close()
+
+    meeting = records.load(Meeting, meeting_id, organisation_id)
+    initiative = records.load(Initiative, initiative_id, organisation_id)
+    assert meeting.attendee_ids == []
+    assert initiative.roles == {}
