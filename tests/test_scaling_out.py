@@ -196,6 +196,19 @@ def test_uvicorn_loads_the_app_factory(tmp_path) -> None:
         assert names == ["Through the factory"]
 
 
+def connections_dropped(application_name: str) -> int:
+    """End every PostgreSQL connection of that application_name, as a restart of
+    the server or a failover does; how many there were."""
+    with psycopg.connect(POSTGRES_URL.split("?")[0], autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    assert dropped is not None
+    return int(dropped[0])
+
+
 def test_the_projection_worker_carries_on_when_postgresql_drops_its_connections(
     postgres_url: str,
 ) -> None:
@@ -214,13 +227,7 @@ def test_the_projection_worker_carries_on_when_postgresql_drops_its_connections(
     try:
         mind = writer.register_organisation(name="Mind", actor="test")
         reader.wait(reader.head(), timeout=30)
-        with psycopg.connect(POSTGRES_URL.split("?")[0], autocommit=True) as admin:
-            dropped = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = %s",
-                (name,),
-            ).fetchone()
-        assert dropped is not None and dropped[0] >= 1
+        assert connections_dropped(name) >= 1
         register(writer, mind)
         assert reader.wait(reader.head(), timeout=60) == reader.head()
         assert worker.alive()
