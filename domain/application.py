@@ -371,9 +371,15 @@ class InvolvementRecords(Application[UUID]):
                         recorded_by=arguments["actor"],
                     )
                 )
+            pending = [e for r in records for e in r.pending_events]
+            last = pending[-1] if pending else None
             try:
                 self.save(*records, unchanged=unchanged)
             except IntegrityError:
+                if last is not None and self._stored(last):
+                    # Its own transaction committed, but the answer was lost with
+                    # the connection, and storing it again was refused.
+                    return decision.result
                 if key is not None:
                     earlier = self._receipt(organisation_id, key)
                     if earlier is not None:
@@ -396,6 +402,18 @@ class InvolvementRecords(Application[UUID]):
                 ) from None
             return decision.result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stored(self, event: DomainEventProtocol[UUID]) -> bool:
+        """Whether this very event is in the store (the same record, version and
+        moment it was made): a save's events are stored all together or not at all,
+        so its last event tells whether the save committed."""
+        version = event.originator_version
+        return any(
+            stored.timestamp == event.timestamp
+            for stored in self.events.get(
+                event.originator_id, gt=version - 1, lte=version
+            )
+        )
 
     def _receipt(self, organisation_id: UUID, key: str) -> CommandReceipt | None:
         receipt_id = CommandReceipt.id_for(organisation_id, key)

@@ -241,3 +241,37 @@ def test_nothing_is_recorded_about_a_person_erased_as_the_write_is_decided(
     initiative = records.load(Initiative, initiative_id, organisation_id)
     assert meeting.attendee_ids == []
     assert initiative.roles == {}
+
+
+def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
+    organisation_id: UUID, initiative_id: UUID, records
+) -> None:
+    """The connection drops just as a write's transaction commits (PostgreSQL
+    restarting): the store has the events but the answer is lost, and storing them
+    again is refused as a clash. The write answers with its result, stored once. It
+    was told of a conflict ('nothing was saved'; found live, the contribution was
+    there), and, decided again, refused as a role the person already holds."""
+    person = register(records, organisation_id)
+    put = records.events.put
+
+    def answer_lost(*args: Any, **kwargs: Any) -> Any:
+        records.events.put = put  # type: ignore[method-assign]
+        put(*args, **kwargs)
+        # What the library's retry of the lost commit meets: its events are there.
+        return put(*args, **kwargs)
+
+    records.events.put = answer_lost  # type: ignore[method-assign]
+    role = records.assign_role(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        participant_id=person,
+        role=InvolvementRole.ADVISOR,
+        paid=True,
+        decision_making=False,
+        started_on=date(2021, 2, 1),
+        actor=ACTOR,
+    )
+
+    initiative = records.load(Initiative, initiative_id, organisation_id)
+    assert list(initiative.roles) == [role]
+    assert stored_versions(records)[initiative_id] == [1, 2]
