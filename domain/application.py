@@ -376,10 +376,6 @@ class InvolvementRecords(Application[UUID]):
             try:
                 self.save(*records, unchanged=unchanged)
             except IntegrityError:
-                if last is not None and self._stored(last):
-                    # Its own transaction committed, but the answer was lost with
-                    # the connection, and storing it again was refused.
-                    return decision.result
                 if key is not None:
                     earlier = self._receipt(organisation_id, key)
                     if earlier is not None:
@@ -389,6 +385,11 @@ class InvolvementRecords(Application[UUID]):
                                 earlier, fingerprint, command, arguments
                             ),
                         )
+                elif last is not None and self._stored(last):
+                    # Its own transaction committed, but the answer was lost with
+                    # the connection, and storing it again was refused (with a key,
+                    # its receipt tells the same).
+                    return decision.result
                 # A record it changed was changed by another command meanwhile:
                 # decided again on the record as that left it, the command either
                 # applies still, and is stored, or is refused by the rule it now
