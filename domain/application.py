@@ -16,6 +16,7 @@ import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import (
     Aggregate,
+    CanMutateAggregate,
     DomainEventProtocol,
     MutableOrImmutableAggregate,
 )
@@ -404,13 +405,14 @@ class InvolvementRecords(Application[UUID]):
             return decision.result
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _stored(self, event: DomainEventProtocol[UUID]) -> bool:
+    def _stored(self, event: CanMutateAggregate[UUID]) -> bool:
         """Whether this very event is in the store (the same record, version and
         moment it was made): a save's events are stored all together or not at all,
         so its last event tells whether the save committed."""
         version = event.originator_version
         return any(
-            stored.timestamp == event.timestamp
+            isinstance(stored, CanMutateAggregate)
+            and stored.timestamp == event.timestamp
             for stored in self.events.get(
                 event.originator_id, gt=version - 1, lte=version
             )
@@ -471,7 +473,7 @@ class InvolvementRecords(Application[UUID]):
         if record.organisation_id != organisation_id:
             raise CrossOrganisationReference(field, kind.kind, record_id)
         people_read = getattr(self._read, "people", None)
-        if people_read is not None and isinstance(record, Participant):
+        if people_read is not None and kind is Participant:
             people_read.setdefault(record.id, record.version)
         return record
 

@@ -29,12 +29,11 @@ def stored_versions(records: InvolvementRecords) -> dict[Any, list[int]]:
     return versions
 
 
-def test_writers_on_one_record_all_land(
-    database_url: str, organisation_id: UUID, initiative_id: UUID, records
-) -> None:
-    """Separate processes recording attendance at one meeting at once: each clash
-    is decided again on the meeting as the other left it, so every write lands."""
-    meeting_id = records.schedule_meeting(
+def workshop(
+    records: InvolvementRecords, organisation_id: UUID, initiative_id: UUID
+) -> UUID:
+    """A workshop of the initiative."""
+    return records.schedule_meeting(
         organisation_id=organisation_id,
         initiative_id=initiative_id,
         title="Workshop",
@@ -43,6 +42,33 @@ def test_writers_on_one_record_all_land(
         decision_making=False,
         actor=ACTOR,
     )
+
+
+def give_role(
+    records: InvolvementRecords,
+    organisation_id: UUID,
+    initiative_id: UUID,
+    person: UUID,
+) -> UUID:
+    """An advisor's role in the initiative."""
+    return records.assign_role(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        participant_id=person,
+        role=InvolvementRole.ADVISOR,
+        paid=True,
+        decision_making=False,
+        started_on=date(2021, 2, 1),
+        actor=ACTOR,
+    )
+
+
+def test_writers_on_one_record_all_land(
+    database_url: str, organisation_id: UUID, initiative_id: UUID, records
+) -> None:
+    """Separate processes recording attendance at one meeting at once: each clash
+    is decided again on the meeting as the other left it, so every write lands."""
+    meeting_id = workshop(records, organisation_id, initiative_id)
     people = [
         register(records, organisation_id, pseudonym=f"P{i}")
         for i in range(WRITERS * 3)
@@ -88,16 +114,7 @@ def test_roles_assigned_in_one_initiative_at_once_all_land(
 
     def assign(person: UUID) -> UUID:
         barrier.wait()
-        return records.assign_role(
-            organisation_id=organisation_id,
-            initiative_id=initiative_id,
-            participant_id=person,
-            role=InvolvementRole.ADVISOR,
-            paid=True,
-            decision_making=False,
-            started_on=date(2021, 2, 1),
-            actor=ACTOR,
-        )
+        return give_role(records, organisation_id, initiative_id, person)
 
     with ThreadPoolExecutor(writers) as pool:
         roles = list(pool.map(assign, people))
@@ -114,15 +131,7 @@ def test_a_command_that_does_conflict_is_refused_by_the_rule_it_breaks(
     """Eight managers recording one person's attendance at one meeting at once: one
     lands, and the others, decided again once it has, are refused as they would be
     one after the other (already recorded), not with a clash to retry."""
-    meeting_id = records.schedule_meeting(
-        organisation_id=organisation_id,
-        initiative_id=initiative_id,
-        title="Workshop",
-        held_at=datetime(2021, 5, 4, 10, tzinfo=UTC),
-        high_level=False,
-        decision_making=False,
-        actor=ACTOR,
-    )
+    meeting_id = workshop(records, organisation_id, initiative_id)
     person = register(records, organisation_id)
     barrier = Barrier(WRITERS)
 
@@ -190,17 +199,10 @@ def test_nothing_is_recorded_about_a_person_erased_as_the_write_is_decided(
     them and before it is stored: the write is decided again and refused, naming
     the person, as one sent after the erasure is. Before, the attendance and the role
     were recorded about the erased person (42 of 120 writes racing an erasure)."""
-    meeting_id = records.schedule_meeting(
-        organisation_id=organisation_id,
-        initiative_id=initiative_id,
-        title="Workshop",
-        held_at=datetime(2021, 5, 4, 10, tzinfo=UTC),
-        high_level=False,
-        decision_making=False,
-        actor=ACTOR,
-    )
+    meeting_id = workshop(records, organisation_id, initiative_id)
     eraser = open_records(database_url)
     save = records.save
+    person: UUID
 
     def erased_first(*objs: Any, **kwargs: Any) -> Any:
         records.save = save
@@ -216,21 +218,12 @@ def test_nothing_is_recorded_about_a_person_erased_as_the_write_is_decided(
             participant_ids=[person],
             actor=ACTOR,
         ),
-        "role": lambda: records.assign_role(
-            organisation_id=organisation_id,
-            initiative_id=initiative_id,
-            participant_id=person,
-            role=InvolvementRole.ADVISOR,
-            paid=True,
-            decision_making=False,
-            started_on=date(2021, 2, 1),
-            actor=ACTOR,
-        ),
+        "role": lambda: give_role(records, organisation_id, initiative_id, person),
     }
     try:
         for write in writes.values():
             person = register(records, organisation_id)
-            records.save = erased_first  # type: ignore[method-assign]
+            records.save = erased_first
             with pytest.raises(InvalidInput, match=f"participant {person} is erased"):
                 write()
             assert records.save == save
@@ -255,22 +248,13 @@ def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
     put = records.events.put
 
     def answer_lost(*args: Any, **kwargs: Any) -> Any:
-        records.events.put = put  # type: ignore[method-assign]
+        records.events.put = put
         put(*args, **kwargs)
         # What the library's retry of the lost commit meets: its events are there.
         return put(*args, **kwargs)
 
-    records.events.put = answer_lost  # type: ignore[method-assign]
-    role = records.assign_role(
-        organisation_id=organisation_id,
-        initiative_id=initiative_id,
-        participant_id=person,
-        role=InvolvementRole.ADVISOR,
-        paid=True,
-        decision_making=False,
-        started_on=date(2021, 2, 1),
-        actor=ACTOR,
-    )
+    records.events.put = answer_lost
+    role = give_role(records, organisation_id, initiative_id, person)
 
     initiative = records.load(Initiative, initiative_id, organisation_id)
     assert list(initiative.roles) == [role]
