@@ -37,7 +37,7 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.record import parse_digits
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
-from fourpi.graphql.errors import TOO_MANY_REQUESTS
+from fourpi.graphql.errors import INTERNAL, TOO_MANY_REQUESTS, unexpected
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.memo import Memo
@@ -182,6 +182,13 @@ class FourPIGraphQL(GraphQL[Context, None]):
             response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
             response = refusal(error.status_code, error.reason)
+        except Exception as error:
+            # Before any field ran (the store failing as the token is looked up):
+            # masked and logged with an id, as a field's unexpected error is.
+            message, extensions = unexpected(error, "the request")
+            response = refusal(
+                500, message, code=INTERNAL, error_id=extensions["errorId"]
+            )
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -413,9 +420,14 @@ def refusal(
     *,
     code: str = "BAD_USER_INPUT",
     field: str | None = None,
+    error_id: str | None = None,
 ) -> Response:
     """A request refused before any GraphQL ran, in the shape GraphQL clients read."""
-    extensions = {"code": code} if field is None else {"code": code, "field": field}
+    extensions = {"code": code}
+    if field is not None:
+        extensions["field"] = field
+    if error_id is not None:
+        extensions["errorId"] = error_id
     response = Response(
         orjson.dumps({"errors": [{"message": reason, "extensions": extensions}]}),
         status_code=status_code,
