@@ -25,6 +25,7 @@ from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
 from fourpi.web.report import pdf_of
+from fourpi.workbook import import_upload
 from tests.helpers import counting_at_once, log_position, post_scope
 from tests.test_workbook import FORMULA_LIKE, formula_cells
 from tests.web import (
@@ -202,6 +203,26 @@ def test_a_workbook_just_under_100_mb_of_markup_is_refused_in_a_moment(
     assert log_position(site.records) == before
 
 
+def test_an_uploaded_workbook_is_read_in_memory_never_written_to_disk(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload was written to a temporary folder to be read: a server stopped
+    mid-import (kill -9) left it there, people's personal data among it. Now no
+    temporary file is made: with the temporary folder gone, the upload is still
+    checked and imported."""
+    template = site.manager.get("/workbook/template").content
+    token = csrf_token(site.manager, "/workbook")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    for action in ("check", "import"):
+        sent = site.manager.post(
+            "/workbook",
+            data={"csrf_token": token, "action": action},
+            files={"workbook": ("filled.xlsx", template)},
+        )
+        assert sent.status_code == 200, sent.text
+    assert not (tmp_path / "no-such-folder").exists()
+
+
 def test_workbooks_uploaded_at_once_are_read_one_at_a_time(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -209,7 +230,9 @@ def test_workbooks_uploaded_at_once_are_read_one_at_a_time(
     waits its turn rather than each taking as much at once (`HEAVY_WORK_AT_ONCE`)."""
     seen: list[int] = []
     monkeypatch.setattr(
-        workbook_upload, "checked", counting_at_once(workbook_upload.checked, seen)
+        workbook_upload,
+        "import_upload",
+        counting_at_once(import_upload, seen),
     )
     template = site.manager.get("/workbook/template").content
     token = csrf_token(site.manager, "/workbook")

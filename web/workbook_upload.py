@@ -2,7 +2,6 @@
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -14,7 +13,7 @@ from fourpi.web.page import Page
 from fourpi.web.pages import render
 from fourpi.web.posted import form_of
 from fourpi.web.sessions import SignedIn, accounts_of
-from fourpi.workbook import ImportReport, import_path, write_template
+from fourpi.workbook import ImportReport, import_upload, write_template
 from fourpi.workbook.files import WorkbookUnreadable
 
 LARGEST_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -75,15 +74,6 @@ async def show_upload(request: Request, live: SignedIn) -> Response:
     return await upload_page(request, live)
 
 
-def checked(
-    records: Any, organisation_id: Any, content: bytes, actor: str, dry_run: bool
-) -> ImportReport:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.xlsx"
-        path.write_bytes(content)
-        return import_path(records, organisation_id, path, actor=actor, dry_run=dry_run)
-
-
 async def upload(request: Request, live: SignedIn) -> Response:
     form = await form_of(request)
     sent = form.get("workbook")
@@ -105,12 +95,12 @@ async def upload(request: Request, live: SignedIn) -> Response:
     dry_run = form.get("action") != "import"
     try:
         report = await in_heavy_thread(
-            checked,
+            import_upload,
             accounts_of(request).records,
             live.account.organisation_id,
             content,
-            live.caller.actor,
-            dry_run,
+            actor=live.caller.actor,
+            dry_run=dry_run,
         )
     except WorkbookUnreadable as error:
         return await upload_page(

@@ -1,12 +1,13 @@
 """Workbooks: the template, importing an organisation's spreadsheets through the use cases, and exporting its record in the same shape."""
 
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from fourpi.workbook.exporting import PERSONAL_NOTE, export_rows
-from fourpi.workbook.files import Unreadable, read_workbook
+from fourpi.workbook.files import Unreadable, read_workbook, read_xlsx
 from fourpi.workbook.importing import ImportReport, Progress, import_workbook
 from fourpi.workbook.writing import write_workbook
 
@@ -14,6 +15,7 @@ __all__ = [
     "ImportReport",
     "export_workbook",
     "import_path",
+    "import_upload",
     "rejects_path",
     "write_rejects",
     "write_template",
@@ -64,6 +66,29 @@ def import_path(
         skip_invalid=skip_invalid,
         progress=progress,
     )
+
+
+def import_upload(
+    records: Any,
+    organisation: UUID | str,
+    content: bytes,
+    *,
+    actor: str,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import an .xlsx workbook sent to the server, read from memory: nothing of it,
+    people's personal data among it, is written to the server's disk."""
+    return import_workbook(
+        records,
+        organisation,
+        read_xlsx(BytesIO(content), UPLOAD_NAME),
+        actor=actor,
+        dry_run=dry_run,
+    )
+
+
+UPLOAD_NAME = "upload.xlsx"
+"""What a refusal calls an uploaded workbook."""
 
 
 def rejects_path(path: Path) -> Path:

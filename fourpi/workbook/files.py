@@ -104,17 +104,25 @@ def read_workbook(path: Path) -> list[RawSheet]:
         raise WorkbookUnreadable(
             f"{path.name} is not a file: give an .xlsx workbook or a folder"
         )
+    return read_xlsx(path, path.name)
+
+
+def read_xlsx(source: Path | IO[bytes], name: str) -> list[RawSheet]:
+    """Every sheet of an .xlsx file, from its path or from the bytes uploaded (kept
+    in memory: a server stopped mid-import leaves no copy of them on its disk);
+    `name`, the file as the person knows it, names it in a refusal."""
     try:
-        check_span(path)
-        workbook = load_workbook(path, data_only=False)
+        check_span(source, name)
+        if not isinstance(source, Path):
+            source.seek(0)
+        workbook = load_workbook(source, data_only=False)
     except WorkbookUnreadable:
         raise
     except Exception as error:  # openpyxl raises many kinds for a bad file
-        # Named as the person knows it, never by the folder it waits in (an upload's
-        # is the server's own).
-        reason = str(error).replace(str(path), path.name)
+        # Named as the person knows it, never by the folder it waits in.
+        reason = str(error).replace(str(source), name)
         raise WorkbookUnreadable(
-            f"{path.name} is not an .xlsx workbook fourpi can open ({reason})"
+            f"{name} is not an .xlsx workbook fourpi can open ({reason})"
         ) from None
     try:
         return [read_worksheet(sheet) for sheet in workbook.worksheets]
@@ -131,14 +139,14 @@ def check_size(what: str, unpacked: int) -> None:
         )
 
 
-def check_span(path: Path) -> None:
+def check_span(source: Path | IO[bytes], name: str) -> None:
     """Refuse, before openpyxl unpacks it, a workbook that would take more memory
     than its records could need: one that unpacks to more than
     LARGEST_UNPACKED_BYTES, or whose sheets span more than LARGEST_SPAN cells."""
-    reader = ExcelReader(path, read_only=True)
+    reader = ExcelReader(source, read_only=True)
     try:
         check_size(
-            f"{path.name} unpacks to",
+            f"{name} unpacks to",
             sum(member.file_size for member in reader.archive.infolist()),
         )
         reader.read_manifest()
