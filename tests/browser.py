@@ -175,3 +175,106 @@ def arrived(page: Any, *parts: str) -> None:
     expect(page).to_have_url(
         re.compile("".join(f"(?=.*{re.escape(part)})" for part in parts))
     )
+
+
+FOCUS_STOP = """(forced) => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const rgb = text => (text.match(/rgba?\\([^)]*\\)/g) || []).map(c => c.match(/[\\d.]+/g).map(Number))
+    .filter(c => c.length < 4 || c[3] > 0);
+  const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const contrast = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((m, n) => n - m);
+    return (x + 0.05) / (y + 0.05); };
+  const style = getComputedStyle(el);
+  const drawnBox = ['checkbox', 'radio'].includes(el.type);  // paints no box-shadow
+  const outline = style.outlineStyle === 'solid' && parseFloat(style.outlineWidth) >= 2;
+  const colours = [...(outline ? rgb(style.outlineColor) : []),
+                   ...(drawnBox ? [] : rgb(style.boxShadow))];
+  const white = [255, 255, 255];
+  const before = window.__unfocused.get(el);
+  const shows = forced ? outline
+    : colours.some(c => contrast(c, white) >= 3)
+      || (before !== undefined && rgb(before).length && rgb(style.backgroundColor).length
+          && contrast(rgb(before)[0], rgb(style.backgroundColor)[0]) >= 3);
+  const r = el.getBoundingClientRect();
+  const x = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1);
+  const y = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
+  const top = document.elementFromPoint(x, y);
+  const seen = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth
+    && top !== null && (el.contains(top) || top.contains(el)
+      || [...(el.labels || [])].some(label => label.contains(top)));
+  const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (el.type ? '[' + el.type + ']' : '') + ' "' + (el.innerText || el.value || '').trim().slice(0, 40) + '"';
+  return {name, shows, seen, outline: style.outlineStyle + ' ' + style.outlineWidth + ' ' + style.outlineColor,
+          shadow: style.boxShadow};
+}"""
+
+
+def assert_focus_visible(page: Any, state: str, forced: bool = False) -> int:
+    """Tab through the whole page, as a keyboard user does: each element reached is
+    in the window and not covered (2.4.11), and shows where the focus is (2.4.7)
+    with a colour of at least 3:1 against the white page (1.4.11): an outline of 2 px
+    or more, a shadow (not on a drawn checkbox or radio, which paints none), or a
+    background that changes by 3:1. With forced colours (`forced`), where shadows and
+    backgrounds are dropped, only an outline counts. Tab starts where the focus is
+    (on a page just drawn, the top; after an error, the error summary). The number of
+    stops."""
+    page.evaluate(
+        """() => {
+          window.__unfocused = new Map([...document.querySelectorAll('*')]
+            .map(e => [e, getComputedStyle(e).backgroundColor]));
+        }"""
+    )
+    stops: list[str] = []
+    wrong: list[str] = []
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUS_STOP, forced)
+        if stop is None or (stops and stop["name"] == stops[0]):
+            break  # back to the window's own controls, or round to the first
+        stops.append(stop["name"])
+        if not stop["seen"]:
+            wrong.append(f"{stop['name']}: out of sight or covered")
+        if not stop["shows"]:
+            wrong.append(
+                f"{stop['name']}: no visible focus (outline {stop['outline']}, "
+                f"shadow {stop['shadow']})"
+            )
+    assert stops, f"{state}: nothing to Tab to"
+    assert not wrong, f"{state} ({page.url}):\n" + "\n".join(wrong)
+    return len(stops)
+
+
+def assert_errors_announced(page: Any, state: str) -> None:
+    """A page sent back with errors (3.3.1, 2.4.2, 4.1.3): its title starts "Error:",
+    the error summary has the focus (so it is read out and Tab goes on from there),
+    and each line of it links to its field, which is marked invalid and described by
+    its error beside it (a group: its fieldset described, its choices invalid)."""
+    wrong = page.evaluate(
+        """() => [...document.querySelectorAll('.error-summary a')].flatMap(link => {
+          const id = link.getAttribute('href').slice(1);
+          const target = document.getElementById(id);
+          if (!target) return [`${id}: no such field`];
+          const group = target.closest('fieldset');
+          const controls = target.matches('input, select, textarea')
+            ? (group && ['checkbox', 'radio'].includes(target.type)
+               ? [...group.querySelectorAll('input')] : [target])
+            : target.matches('fieldset') ? [...target.querySelectorAll('input')] : [];
+          if (!controls.length) return [];  // the error is the form's or a section's
+          const described = (group && ['checkbox', 'radio'].includes(controls[0].type)
+            ? group : controls[0]).getAttribute('aria-describedby') || '';
+          const error = described.split(' ').map(d => document.getElementById(d))
+            .find(e => e && e.classList.contains('error-message'));
+          return [
+            ...controls.filter(c => c.getAttribute('aria-invalid') !== 'true')
+              .map(c => `${c.id}: not marked aria-invalid`),
+            ...(error && error.offsetParent !== null ? [] : [`${id}: not described by a visible error`]),
+          ];
+        })"""
+    )
+    assert not wrong, f"{state} ({page.url}):\n" + "\n".join(wrong)
+    assert page.title().startswith("Error: "), f"{state}: title {page.title()!r}"
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "error-summary", f"{state}: the focus is on {focused!r}"

@@ -10,7 +10,14 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.listing import participants_of
 from fourpi.projections.answers import Slice
-from tests.browser import assert_accessible, assert_fits, shown, sign_in
+from tests.browser import (
+    assert_accessible,
+    assert_errors_announced,
+    assert_fits,
+    assert_focus_visible,
+    shown,
+    sign_in,
+)
 from tests.test_web_browser import Site, browser, demo_site  # noqa: F401
 from tests.web import PASSWORD
 
@@ -71,6 +78,20 @@ def make_link(site: Site, participant_id: UUID) -> tuple[Any, str]:
     return manager, link
 
 
+def saved_where_they_are(page: Any, said: str) -> None:
+    """After a form of the long page is saved, the browser lands on the notice
+    saying so, under the form's heading: in sight on a phone, and focused, so a
+    screen reader reads it (a notice at the page's top, out of sight, was missed)."""
+    notice = page.locator(".notice")
+    shown(notice)
+    assert notice.inner_text() == said
+    assert page.evaluate("document.activeElement.id") == "done"
+    top, bottom = notice.evaluate(
+        "e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]"
+    )
+    assert top > -1 and bottom <= PHONE["height"], (top, bottom)
+
+
 def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves(
     site,
 ) -> None:
@@ -83,9 +104,11 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
     assert person.get_by_role("heading", level=1).inner_text() == "Your involvement"
     shown(person.get_by_text("What we decided").first)
     fits_a_phone(person, "contributor's page")
+    assert_focus_visible(person, "contributor's page")
 
     person.get_by_role("button", name="Send my answers").click()
     shown(person.get_by_text("There is a problem"))
+    assert_errors_announced(person, "contributor's page, questionnaire with an error")
     fits_a_phone(person, "contributor's page, questionnaire with an error")
     person.get_by_role("group", name="I felt listened to").get_by_label(
         "Strongly agree"
@@ -97,18 +120,22 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
         "The evening meetings suit me"
     )
     person.get_by_role("button", name="Send my answers").click()
-    shown(person.get_by_text("Your answers are saved"))
+    saved_where_they_are(person, "Thank you. Your answers are saved.")
     fits_a_phone(person, "contributor's page, answers saved")
 
     person.get_by_label("By email").check()
     person.get_by_role("button", name="Save how to tell me").click()
     shown(person.get_by_text("must not be blank").first)
+    assert_errors_announced(person, "contributor's page, email missing")
+    # The summary, away from the field, names it.
+    summary = person.locator(".error-summary a").inner_text()
+    assert summary == "Your email address: must not be blank"
     fits_a_phone(person, "contributor's page, email missing")
     person.get_by_label("Your email address, if you chose email").fill(
         "me@people.example"
     )
     person.get_by_role("button", name="Save how to tell me").click()
-    shown(person.get_by_text("We will tell you that way"))
+    saved_where_they_are(person, "Thank you. We will tell you that way.")
 
     person.get_by_role("button", name="Ask to be erased").click()
     shown(person.get_by_text("Tick the box").first)

@@ -291,6 +291,16 @@ def test_a_form_sent_twice_records_once(world) -> None:
     assert "You have answered 2 times" in client.get(path).text
 
 
+def hidden_fields(page: str) -> dict[str, str]:
+    """The page's forms' hidden fields (the browser's token, the form's key)."""
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page
+        )
+    }
+
+
 def test_the_same_form_sent_with_other_answers_is_refused_in_plain_words(
     world,
 ) -> None:
@@ -301,12 +311,7 @@ def test_the_same_form_sent_with_other_answers_is_refused_in_plain_words(
     path = world.link(world.advisor, world.mind)
     client = world.client()
     page = client.get(path).text
-    form = {
-        name: html.unescape(value)
-        for name, value in re.findall(
-            r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page
-        )
-    }
+    form = hidden_fields(page)
     answers = {"questionnaire_initiative": str(world.mind.initiative_id)}
     first = client.post(
         f"{path}/questionnaire",
@@ -329,6 +334,32 @@ def test_the_same_form_sent_with_other_answers_is_refused_in_plain_words(
         assert jargon not in said, jargon
     world.views.catch_up()
     assert "You have answered 1 time" in client.get(path).text
+
+
+def test_monitoring_answers_refused_come_back_as_chosen(world) -> None:
+    """The same key sent again with other answers (back in the browser, one changed)
+    is refused; the page showed the answers saved before, not those just chosen,
+    so the person had to choose them all again."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    page = client.get(path).text
+    form = hidden_fields(page)
+    first = client.post(
+        f"{path}/monitoring",
+        data={**form, "monitoring_age_band": "25_34"},
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    world.views.catch_up()
+    again = client.post(
+        f"{path}/monitoring",
+        data={**form, "monitoring_age_band": "35_44", "monitoring_gender": "woman"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 400
+    assert '<option value="35_44" selected>' in again.text
+    assert '<option value="woman" selected>' in again.text
+    assert '<option value="25_34" selected>' not in again.text
 
 
 def questionnaire_refused(world: World, **answers: str) -> str:

@@ -788,26 +788,26 @@ def test_signed_out_refused_roles_and_unknown_things_on_the_answer_pages(
 
 def test_hostile_parameters_get_a_precise_refusal(mounted: Mounted) -> None:
     asked = {
-        "/answers?cycle=abc": "cycle: must be",
-        "/answers?cycle=0": "cycle: must be",
+        "/answers?cycle=abc": "Cycle number: must be",
+        "/answers?cycle=0": "Cycle number: must be",
         # 10000 is "from 1": the refusal names the bound it broke.
-        "/answers?cycle=10000": "cycle: must be a cycle number from 1 to 9999",
-        "/answers?area=nowhere": "area: must be",
-        "/answers?from=2021-02-30": "from: must be a date",
-        "/answers?from=2022-01-01&to=2021-01-01": "to: must not be before from",
-        "/answers?as_of=-1": "as_of: must be",
-        "/answers?as_of=yesterday": "as_of: must be",
-        "/answers?as_of=2024-05-01T12:00:00": "as_of: a time must carry its zone",
+        "/answers?cycle=10000": "Cycle number: must be a cycle number from 1 to 9999",
+        "/answers?area=nowhere": "Impact area: must be",
+        "/answers?from=2021-02-30": "From: must be a date",
+        "/answers?from=2022-01-01&to=2021-01-01": "To: must not be before from",
+        "/answers?as_of=-1": "As it stood at: must be",
+        "/answers?as_of=yesterday": "As it stood at: must be",
+        "/answers?as_of=2024-05-01T12:00:00": "As it stood at: a time must carry its zone",
         # Its UTC is before year 1: named as the page's parameter, not the API's.
         "/answers?as_of=0001-01-01T00:00:00%2B14:00": (
-            "as_of: must be within years 1 to 9999 once in UTC"
+            "As it stood at: must be within years 1 to 9999 once in UTC"
         ),
         "/answers?as_of=999999": "beyond",
         # Past the API's Int: refused in the page's words, not the API's ('$asOf').
-        "/answers?as_of=" + "9" * 40: "as_of: " + "9" * 40 + " is beyond",
-        "/answers?as_of=2147483648": "as_of: 2147483648 is beyond",
-        "/answers/tables.xlsx?as_of=2147483648": "as_of: 2147483648 is beyond",
-        "/answers/tables.xlsx?cycle=%00": "cycle: must be",
+        "/answers?as_of=" + "9" * 40: "As it stood at: " + "9" * 40 + " is beyond",
+        "/answers?as_of=2147483648": "As it stood at: 2147483648 is beyond",
+        "/answers/tables.xlsx?as_of=2147483648": "As it stood at: 2147483648 is beyond",
+        "/answers/tables.xlsx?cycle=%00": "Cycle number: must be",
     }
     for path, said in asked.items():
         response = mounted.get("evaluator", path)

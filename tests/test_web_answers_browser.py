@@ -10,7 +10,9 @@ from fourpi.web.answers import SECTION_TITLES
 from tests.browser import (
     arrived,
     assert_accessible,
+    assert_errors_announced,
     assert_fits,
+    assert_focus_visible,
     chromium,
     heading_is,
     needs_browser,
@@ -84,10 +86,16 @@ def test_an_evaluator_reads_the_answers_narrows_them_and_downloads_them(
     assert page.get_by_text("withheld for a past moment").count() > 0
     assert_accessible(page, "the answers as they stood at a past moment")
 
+    page.get_by_label("Cycle number", exact=True).fill("2")
     page.get_by_label("As it stood at", exact=True).fill("yesterday")
     page.get_by_role("button", name="Show answers").click()
-    shown(page.get_by_text("as_of: must be a log position"))
+    # The form comes back as it was sent, the refusal beside the field it names.
+    shown(page.get_by_text("As it stood at: must be a log position").first)
+    assert_errors_announced(page, "the answers refused a bad moment")
+    assert page.get_by_label("Cycle number", exact=True).input_value() == "2"
+    assert page.get_by_label("As it stood at", exact=True).input_value() == "yesterday"
     assert_accessible(page, "the answers refused a bad moment")
+    assert_fits(page, 320, "the answers refused a bad moment at 320 px")
 
 
 def test_each_initiatives_answers_and_its_report_are_accessible(site: Site) -> None:
@@ -106,6 +114,7 @@ def test_each_initiatives_answers_and_its_report_are_accessible(site: Site) -> N
     page.get_by_role("link", name="Impact report (HTML)").click()
     shown(page.get_by_text("GRIPP2").first)
     assert_accessible(page, "an initiative's impact report as HTML")
+    assert_focus_visible(page, "an initiative's impact report as HTML")
 
 
 def test_an_empty_organisations_answers_are_accessible_and_fit(site: Site) -> None:

@@ -15,7 +15,9 @@ from fourpi.web.todo import EARNINGS_NOT_GRANTED
 from tests.browser import (
     arrived,
     assert_accessible,
+    assert_errors_announced,
     assert_fits,
+    assert_focus_visible,
     chromium,
     heading_is,
     needs_browser,
@@ -100,10 +102,12 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     admin.get_by_role("link", name="People and accounts").first.click()
     heading_is(admin, "People and accounts")
     assert_accessible(admin, "people and accounts")
+    assert_focus_visible(admin, "people and accounts")
     assert_fits(admin, 320, "people and accounts at 320 px")
     admin.set_viewport_size({"width": 1280, "height": 800})
     admin.get_by_role("button", name="Invite", exact=True).click()
     shown(admin.get_by_text("There is a problem"))
+    assert_errors_announced(admin, "people and accounts, with an error")
     assert_accessible(admin, "people and accounts, with an error")
     admin.get_by_label("Email address").fill("new.manager@mind.example")
     admin.get_by_label("Project manager").check()
@@ -123,6 +127,8 @@ def test_an_admin_invites_a_manager_who_joins_reads_you_said_we_did_and_signs_ou
     manager.get_by_label("Type the password again").fill(PASSWORD + " typo")
     manager.get_by_role("button", name="Create account and sign in").click()
     shown(manager.get_by_text("must be the same as the password").first)
+    assert_errors_announced(manager, "invitation, with an error")
+    assert manager.get_by_label("Your name").input_value() == "Nadia"
     assert_accessible(manager, "invitation, with an error")
     manager.get_by_label("Choose a password").fill(PASSWORD)
     manager.get_by_label("Type the password again").fill(PASSWORD)
@@ -180,6 +186,7 @@ def test_the_last_admin_demoting_themselves_is_refused_accessibly(site) -> None:
     own.get_by_label("Role of admin@mind.example").select_option("manager")
     own.get_by_role("button", name="Change role").click()
     shown(admin.get_by_text("There is a problem"))
+    assert_errors_announced(admin, "people and accounts, the last admin refused")
     summary = admin.locator("a[href^='#role-']").first
     assert "Role of admin@mind.example" in summary.inner_text()
     assert "last admin" in summary.inner_text()
@@ -228,6 +235,9 @@ def test_every_other_page_and_state_has_no_wcag_a_or_aa_violation(site) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, site.base, "nobody@mind.example", "wrong password")
     shown(page.get_by_text("Email or password is wrong").first)
+    assert_errors_announced(page, "sign-in, failed")
+    assert page.get_by_label("Email address").input_value() == "nobody@mind.example"
+    assert_focus_visible(page, "sign-in, failed")
     assert_accessible(page, "sign-in, failed")
     for email, role in [
         ("evaluator@mind.example", Role.EVALUATOR),

@@ -234,6 +234,9 @@ def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
     assert history.status_code == 200
     assert MANAGER in history.text
     assert "Contribution: feedback given" in history.text
+    # Its title tells it from another record's history, naming no one.
+    title = f"<title>History of contribution {str(contribution_id)[:8]} "
+    assert title in history.text
 
 
 def test_a_double_submit_records_once(site) -> None:

@@ -24,7 +24,9 @@ from fourpi.web.forms import FORMS
 from fourpi.web.workbook_upload import PROBLEMS_LISTED, XLSX
 from tests.browser import (
     assert_accessible,
+    assert_errors_announced,
     assert_fits,
+    assert_focus_visible,
     chromium,
     needs_browser,
     served,
@@ -485,7 +487,27 @@ def test_every_form_with_errors_shows_them_beside_the_fields_accessibly(
         target = first.get_attribute("href")
         beside = page.locator(f".field--error:has({target}) .error-message")
         assert beside.is_visible() or target == "#form", name
+        assert_errors_announced(page, f"{name}, with errors")
         assert_accessible(page, f"{name}, with errors")
+        assert_fits(page, 320, f"{name}, with errors, at 320 px")
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_every_kind_of_control_shows_where_the_focus_is(site, page) -> None:
+    """Tabbing through forms with ticked boxes, radios, a select, a long text, dates
+    and buttons: each shows where the focus is, in sight, with the page's colours
+    and with forced colours (Windows' contrast themes), and after an error."""
+    forced = site.browser.new_context(forced_colors="active").new_page()
+    sign_in(forced, site.base, MANAGER, PASSWORD)
+    for name in ("launchInitiative", "scheduleMeeting"):
+        page.goto(f"{site.base}/record/{name}")
+        assert assert_focus_visible(page, name) > 10
+        forced.goto(f"{site.base}/record/{name}")
+        assert_focus_visible(forced, f"{name}, forced colours", forced=True)
+    page.goto(f"{site.base}/record/launchInitiative")
+    page.locator('form[data-use-case="launchInitiative"] button').click()
+    shown(page.locator(".error-summary"))
+    assert_focus_visible(page, "launchInitiative, with errors")
 
 
 def test_a_refusal_keeps_what_was_typed(site, page) -> None:

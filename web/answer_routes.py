@@ -10,9 +10,9 @@ Paths, for the organisation (`/answers`) and each initiative
 
 Each takes the slice and moment from the query string (a plain GET form, so it
 works without script): area, cycle, from, to (dates, YYYY-MM-DD) and as_of (a log
-position, or a time with its zone). A bad one gets 400 naming the parameter and the
-rule; a refused question gets the API's message; another organisation's initiative
-reads as one that does not exist.
+position, or a time with its zone). A bad one gets 400: the narrowing form again as
+it was sent, the rule beside the field its label names; a refused question gets the
+API's message; another organisation's initiative reads as one that does not exist.
 """
 
 import datetime as dt
@@ -32,6 +32,7 @@ from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
 from fourpi.projections.views import InvalidMoment, utc_of
 from fourpi.threads import in_heavy_thread
 from fourpi.web.answers import (
+    NARROWING_LABELS,
     AnswerError,
     Answers,
     AnswerSlice,
@@ -39,6 +40,7 @@ from fourpi.web.answers import (
     Links,
     Moment,
     all_tables,
+    areas,
     gather,
     page_context,
     shown,
@@ -61,6 +63,8 @@ templates.env.globals.update(
 class BadParameter(Exception):
     def __init__(self, name: str, rule: str) -> None:
         super().__init__(f"{name}: {rule}")
+        self.name = name
+        self.rule = rule
 
 
 def text_of(request: Request, name: str) -> str | None:
@@ -168,7 +172,7 @@ def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
         try:
             chosen, moment = parse_slice(request)
         except BadParameter as error:
-            return await problem(request, str(error))
+            return await narrowing_refused(request, error)
         try:
             answers = await gather(
                 accounts_of(request).records,
@@ -198,9 +202,35 @@ async def problem(request: Request, said: str, status_code: int = 400) -> Respon
     return await render(
         request,
         "answers/problem.html",
-        {"problem": said, "back": request.url.path},
+        {"problem": said, "back": page_path(request)},
         status_code=status_code,
     )
+
+
+async def narrowing_refused(request: Request, error: BadParameter) -> Response:
+    """The narrowing form again, as it was sent, the refusal in the summary and
+    beside its field (named by its label): 400."""
+    label = NARROWING_LABELS[error.name]
+    return await render(
+        request,
+        "answers/refused.html",
+        {
+            "errors": [(error.name, f"{label}: {error.rule}")],
+            "given": {
+                name: request.query_params.get(name, "") for name in SLICE_PARAMETERS
+            },
+            "action": page_path(request),
+            "areas": areas(),
+            "labels": NARROWING_LABELS,
+        },
+        status_code=400,
+    )
+
+
+def page_path(request: Request) -> str:
+    """The answer page a page or download belongs to."""
+    initiative_id = request.path_params.get("initiative_id")
+    return PREFIX if initiative_id is None else f"{PREFIX}/initiatives/{initiative_id}"
 
 
 async def page(request: Request, answers: Answers, links: Links) -> Response:

@@ -1165,6 +1165,17 @@ TEMPLATES = jinja2.Environment(
 TEMPLATES.globals.update(shown=shown, is_hidden=lambda cell: isinstance(cell, Hidden))
 
 
+NARROWING_LABELS = {
+    "area": "Impact area",
+    "cycle": "Cycle number",
+    "from": "From",
+    "to": "To",
+    "as_of": "As it stood at",
+}
+"""The labels of the narrowing form's fields (templates/answers/_narrowing.html), by
+the query parameter each gives."""
+
+
 @dataclass(frozen=True)
 class Links:
     """Where a page's links go: the page itself, its slice kept in every link."""
@@ -1255,6 +1266,11 @@ def cut(all_sections: list[Section], limit: int) -> list[Section]:
     ]
 
 
+def areas() -> list[tuple[str, str]]:
+    """The narrowing form's impact areas: value and words."""
+    return [(area.value, words(area.value)) for area in ImpactArea]
+
+
 def page_context(answers: Answers, links: Links) -> dict[str, Any]:
     """What templates/answers/page.html shows (charts drawn: call it in a thread)."""
     from fourpi.web.charts import charts
@@ -1267,7 +1283,8 @@ def page_context(answers: Answers, links: Links) -> dict[str, Any]:
         "narrowed": narrowing(answers),
         "chosen": answers.chosen,
         "as_of_text": as_of_text(answers.moment),
-        "areas": [(area.value, words(area.value)) for area in ImpactArea],
+        "areas": areas(),
+        "labels": NARROWING_LABELS,
         "sections": cut(whole, PAGE_ROWS),
         "charts": drawn,
         "links": links,

@@ -67,6 +67,9 @@ MONITORING_QUESTIONS = {
 NOT_CHOSEN = ("questionnaire_initiative", "Choose what you took part in")
 FIELDS = {"email": "telling_email"}
 """A use case's field, by the name of the form's field that gave it."""
+LABELS = {"telling_email": "Your email address"}
+"""What the page calls a field whose refusal is a bare rule ("must not be blank"):
+the error summary names it, away from the field's own label."""
 DONE = {
     "questionnaire": "Thank you. Your answers are saved.",
     "telling": "Thank you. We will tell you that way.",
@@ -134,6 +137,7 @@ async def page(
     shown = await personal_page(
         views, holder.organisation_id, holder.participant_id, position
     )
+    done_what = str(request.query_params.get("done", ""))  # the form just saved
     return await render(
         request,
         "contributor/page.html",
@@ -141,7 +145,8 @@ async def page(
             "page": shown,
             "holder": holder,
             "base": f"{PAGE_PATH}/{request.path_params['secret']}",
-            "done": DONE.get(str(request.query_params.get("done", ""))),
+            "done": DONE.get(done_what),
+            "done_what": done_what,
             "dimensions": DIMENSIONS,
             "scores": SCORES,
             "stages": list(QuestionnaireStage),
@@ -165,9 +170,7 @@ async def show(request: Request, holder: LinkHolder) -> Response:
 
 def done(request: Request, what: str) -> Response:
     secret = request.path_params["secret"]
-    return RedirectResponse(
-        f"{PAGE_PATH}/{secret}?done={what}#{what}-heading", status_code=303
-    )
+    return RedirectResponse(f"{PAGE_PATH}/{secret}?done={what}#done", status_code=303)
 
 
 async def refused(
@@ -207,7 +210,8 @@ async def recorded(
         field = FIELDS.get(named, named.replace(".", "_"))
         if not field.startswith(what):
             field = what
-        return await refused(request, holder, given, field, error.rule)
+        message = f"{LABELS[field]}: {error.rule}" if field in LABELS else error.rule
+        return await refused(request, holder, given, field, message)
     except DomainError as error:
         return await refused(request, holder, given, what, str(error))
     return done(request, what)

@@ -532,7 +532,12 @@ async def history_page(request: Request, live: SignedIn) -> Response:
                 f"{kind}: {spaced(type(event).__name__)}", names.get(actor, actor), at
             )
         )
-    return await render(request, "history.html", {"history": history, "kind": kind})
+    # The title tells one record's history from another's (in tabs, in the
+    # browser's history) without naming anyone: the kind and the id's first part.
+    titled = f"{spaced(kind)} {str(record_id)[:8]}"
+    return await render(
+        request, "history.html", {"history": history, "kind": kind, "titled": titled}
+    )
 
 
 PAGES = [
