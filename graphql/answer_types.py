@@ -1043,7 +1043,7 @@ class PapersNotice:
         description="When its papers were sent; null when none were sent."
     )
     days_in_advance: int | None = strawberry.field(
-        description="UTC calendar days from papers sent to the meeting; null when none "
+        description="Calendar days, where the organisation works, from papers sent to the meeting; null when none "
         "were sent."
     )
 

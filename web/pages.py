@@ -10,6 +10,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fourpi.domain.access import Role
+from fourpi.local_time import local
 from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
 from fourpi.web.sessions import (
@@ -45,6 +46,7 @@ def words(value: object) -> str:
 
 
 templates.env.filters["words"] = words
+templates.env.filters["local"] = local
 templates.env.filters["role_name"] = lambda role: ROLE_NAMES.get(role, str(role))
 
 
