@@ -15,7 +15,16 @@ from fourpi.bootstrap import open_views
 from fourpi.cli import main
 from fourpi.config import time_zone
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import InvalidInput
 from fourpi.domain.use_cases import Field, FieldKind
+from fourpi.domain.vocabulary import (
+    ContributionNature,
+    ImpactArea,
+    InvolvementKind,
+    InvolvementLevel,
+    InvolvementMethod,
+    ParticipantKind,
+)
 from fourpi.local_time import in_time_zone, local_date, shown
 from fourpi.projections.answers import Slice
 from fourpi.workbook.cells import cell_of, read_cell
@@ -173,3 +182,51 @@ def test_both_times_of_the_hour_shown_twice_read_back() -> None:
 def test_a_time_is_shown_in_london_saying_the_zone() -> None:
     assert shown(SUMMER_NIGHT) == "2 July 2026, 00:30 BST"
     assert shown(WINTER_NIGHT) == "15 January 2026, 23:30 GMT"
+
+
+def test_a_meeting_just_after_midnight_is_held_on_that_day(
+    records, organisation_id
+) -> None:
+    """00:30 BST on 2 July is 23:30 UTC on 1 July: a meeting then is not before an
+    initiative that started on 2 July, and nothing said at it was said on 1 July."""
+    initiative_id = records.launch_initiative(
+        organisation_id=organisation_id,
+        name="Summer listening",
+        level=InvolvementLevel.COMMUNITY,
+        involvement_kind=InvolvementKind.PARTICIPATION,
+        methods=(InvolvementMethod.WORKSHOP,),
+        purpose="Hear from carers over the summer.",
+        limits_of_influence="None stated.",
+        started_on=date(2026, 7, 2),
+        actor=ACTOR,
+    )
+    meeting_id = records.schedule_meeting(
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        title="Midnight vigil",
+        held_at=SUMMER_NIGHT,
+        high_level=False,
+        decision_making=False,
+        actor=ACTOR,
+    )
+    carer = records.register_participant(
+        organisation_id=organisation_id,
+        pseudonym="Carer",
+        participant_kind=ParticipantKind.CARER,
+        actor=ACTOR,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        records.log_contribution(
+            organisation_id=organisation_id,
+            initiative_id=initiative_id,
+            contributor_ids=[carer],
+            nature=ContributionNature.IDEA,
+            summary="Keep the lights on",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2026, 7, 1),
+            meeting_id=meeting_id,
+            actor=ACTOR,
+        )
+    assert str(refused.value) == (
+        "made_on: must not be before the meeting it was made at (2026-07-02)"
+    )
