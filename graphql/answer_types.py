@@ -26,8 +26,8 @@ POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
 )
 MOMENT = (
-    "The date the answer is as of: it decides whether the involvement policy's review "
-    "is overdue."
+    "The date the answer is as of, where the organisation works (FOURPI_TIME_ZONE): it "
+    "decides whether the involvement policy's review is overdue."
 )
 
 
