@@ -17,7 +17,7 @@ from eventsourcing.utils import Environment
 from fourpi.collection import collection_paused
 from fourpi.config import Database
 from fourpi.domain.application import InvolvementRecords
-from fourpi.local_time import local_date
+from fourpi.local_time import local, local_date
 from fourpi.memo import Memo
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
@@ -231,15 +231,20 @@ class InvalidMoment(ValueError):
 
 def utc_of(time: datetime) -> datetime:
     """An as-of time in UTC: InvalidMoment for one without its zone, or one whose
-    UTC falls outside the calendar (0001-01-01T00:00:00+14:00)."""
+    UTC or local time falls outside the calendar (0001-01-01T00:00:00+14:00; in
+    London, 0001-01-01T00:00:00+00:00, whose date is taken there)."""
     if time.tzinfo is None:
         raise InvalidMoment("time", "a time must carry its time zone")
     try:
-        return time.astimezone(UTC)
+        in_utc = time.astimezone(UTC)
+        local(in_utc)
     except OverflowError:
         raise InvalidMoment(
-            "time", "must be within years 1 to 9999 once in UTC"
+            "time",
+            "must be within years 1 to 9999 once in UTC and in the organisation's "
+            "time zone",
         ) from None
+    return in_utc
 
 
 class ViewsNotReady(Exception):
