@@ -16,10 +16,15 @@ from fourpi.domain.record import (
 
 ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "https://fourpi.invalid/account")
 MAX_EMAIL_LENGTH = 254
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-"""Something, @, and a domain of two or more labels, none empty: a trailing dot
-(manager@demo.example.) names the same mailbox as none, and would be another
-account."""
+ATOM = r"[\w!#$%&'*+/=?^`{|}~-]+"
+"""Letters and digits (of any script) and the other characters a mailbox's name may
+hold unquoted: no comma, angle bracket, semicolon, colon, bracket or quote, each of
+which a mail program reads as the end of one address or the start of another."""
+EMAIL_SHAPE = re.compile(rf"^{ATOM}(\.{ATOM})*@[\w-]+(\.[\w-]+)+$")
+"""Dot-separated words, @, and a domain of two or more labels, none empty: a
+trailing dot (manager@demo.example.) names the same mailbox as none, and would be
+another account; 'a,b@x.example' would send a note to 'a' and to 'b@x.example', not to
+the address shown."""
 
 
 def check_email(field: str, value: str) -> str:

@@ -36,12 +36,13 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.record import parse_digits
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
-from fourpi.graphql.errors import TOO_MANY_REQUESTS
+from fourpi.graphql.errors import INTERNAL, TOO_MANY_REQUESTS, unexpected
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.local_time import local_date
 from fourpi.memo import Memo
 from fourpi.operations.graphiql import graphiql_page
+from fourpi.operations.headers import SecurityHeaders
 from fourpi.operations.observability import (
     Metrics,
     RequestLog,
@@ -181,9 +182,13 @@ class FourPIGraphQL(GraphQL[Context, None]):
             response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
             response = refusal(error.status_code, error.reason)
-        # An answer may hold personal data, and a query may come as a GET: no
-        # browser or proxy keeps one (as the web app's pages, fourpi.web.pages).
-        response.headers["cache-control"] = "no-store"
+        except Exception as error:
+            # Before any field ran (the store failing as the token is looked up):
+            # masked and logged with an id, as a field's unexpected error is.
+            message, extensions = unexpected(error, "the request")
+            response = refusal(
+                500, message, code=INTERNAL, error_id=extensions["errorId"]
+            )
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -414,9 +419,14 @@ def refusal(
     *,
     code: str = "BAD_USER_INPUT",
     field: str | None = None,
+    error_id: str | None = None,
 ) -> Response:
     """A request refused before any GraphQL ran, in the shape GraphQL clients read."""
-    extensions = {"code": code} if field is None else {"code": code, "field": field}
+    extensions = {"code": code}
+    if field is not None:
+        extensions["field"] = field
+    if error_id is not None:
+        extensions["errorId"] = error_id
     response = Response(
         orjson.dumps({"errors": [{"message": reason, "extensions": extensions}]}),
         status_code=status_code,
@@ -626,6 +636,11 @@ def declared_lengths(scope: Scope) -> set[int | None]:
     }
 
 
+API_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+"""The content security policy of the API's responses: GraphiQL's page runs inline
+script and scripts from a CDN (fourpi.operations.graphiql), so it says no more. The
+web app's pages carry a stricter one (fourpi.web.pages)."""
+
 API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 REPLAYED_CHUNK_BYTES = 64 * 1024
 
@@ -704,4 +719,7 @@ def create_app(
         )
     else:
         limited = BodySizeLimit(app, limits.max_body_bytes)
-    return RequestLog(limited, counted)
+    # An answer may hold personal data, and a query may come as a GET: no browser
+    # or proxy keeps one; and GraphiQL, a page on the same site as the web app's,
+    # is framed by no other site.
+    return RequestLog(SecurityHeaders(limited, API_POLICY), counted)

@@ -76,18 +76,20 @@ class MaskUnexpectedErrors(SchemaExtension):
             # No field ran: parse, validation and variable errors describe the
             # client's own request.
             return client_error(error.message, BAD_USER_INPUT)
-        error_id = uuid.uuid4().hex[:12]
-        note_error_id(error_id)
-        log.error(
-            "unexpected error %s at %s",
-            error_id,
-            error.path,
-            exc_info=error.original_error or error,
-        )
+        message, extensions = unexpected(error.original_error or error, error.path)
         return GraphQLError(
-            f"An unexpected error happened (error id {error_id}); "
-            "it has been logged for the operators.",
-            path=error.path,
-            nodes=error.nodes,
-            extensions={"code": INTERNAL, "errorId": error_id},
+            message, path=error.path, nodes=error.nodes, extensions=extensions
         )
+
+
+def unexpected(error: BaseException, where: object) -> tuple[str, dict[str, str]]:
+    """An unexpected error logged in full under a new id (the request's log line
+    carries it too): what the client is told instead, and its extensions."""
+    error_id = uuid.uuid4().hex[:12]
+    note_error_id(error_id)
+    log.error("unexpected error %s at %s", error_id, where, exc_info=error)
+    return (
+        f"An unexpected error happened (error id {error_id}); "
+        "it has been logged for the operators.",
+        {"code": INTERNAL, "errorId": error_id},
+    )

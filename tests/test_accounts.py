@@ -1,11 +1,16 @@
 """People's accounts: invitations work once and for 72 hours, passwords are chosen well and kept as argon2id hashes outside the log, sign-in locks after 5 failures, and sessions end when idle, when too old, at sign-out and when the account is disabled."""
 
 import contextlib
+import string
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import getaddresses
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from fourpi.accounts import (
     ADDRESS_FAILURES_ALLOWED,
@@ -17,7 +22,7 @@ from fourpi.accounts import (
     digest,
 )
 from fourpi.domain.access import Role
-from fourpi.domain.account import Account
+from fourpi.domain.account import Account, check_email
 from fourpi.domain.errors import InvalidInput, RecordNotFound
 from tests.helpers import log_position
 from tests.web import PASSWORD, person
@@ -374,6 +379,15 @@ def test_an_account_belongs_to_one_organisation(
         "manager@demo.example.",
         "manager@.demo.example",
         "manager@demo..example",
+        # Read by a mail program as two addresses, or as another one: a note would
+        # go to 'b@x.example' (and to 'a'), not to the address shown.
+        "a,b@x.example",
+        "a<b@x.example",
+        "a;b@x.example",
+        "(a)b@x.example",
+        '"a b"@x.example',
+        ".a@x.example",
+        "a..b@x.example",
     ],
 )
 def test_an_email_address_with_control_characters_or_spaces_is_refused(
@@ -387,6 +401,26 @@ def test_an_email_address_with_control_characters_or_spaces_is_refused(
     with pytest.raises(SignInRefused):
         accounts.sign_in(email=email, password=PASSWORD, address="\x00")
     assert log_position(records) == before
+
+
+LOCAL_PARTS = st.text(string.ascii_letters + string.punctuation + "é ", max_size=12)
+"""The names before the @ that a person might type, or a hostile one craft."""
+
+
+@given(st.emails() | st.builds("{}@{}.example".format, LOCAL_PARTS, LOCAL_PARTS))
+@example("o'brien+notes@x.example")
+@example("josé@café.example")
+def test_an_email_address_taken_is_one_mail_programs_send_to_as_shown(text) -> None:
+    """Whatever the rule lets through, a note addressed to it goes to that one
+    address and no other (Python's email package reads the To line)."""
+    try:
+        email = check_email("email", text)
+    except InvalidInput:
+        return
+    message = EmailMessage()
+    message["To"] = email
+    assert [a.addr_spec for a in message["To"].addresses] == [email]
+    assert getaddresses([email]) == [("", email)]
 
 
 def admin_emails(accounts, organisation_id) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from fourpi.bootstrap import open_records
 from fourpi.domain.access import Role
@@ -103,6 +104,45 @@ def test_each_request_is_logged_once_with_what_an_operator_needs(
     assert failed.errorIds == [error_id]
     assert failed.getMessage().endswith(f"errorId={error_id}")
     assert failed.operation == "query differences"
+
+
+def test_a_store_failing_before_any_field_runs_is_logged_with_an_id(
+    tmp_path, caplog, monkeypatch
+) -> None:
+    """The store failing as a request's token is looked up (PostgreSQL restarting,
+    a SQLite file's write-ahead log deleted under the server) is an unexpected
+    error like any other: the client gets a GraphQL error with an errorId, and the
+    request's log line carries it. Before, it escaped the API as a plain-text
+    'Internal Server Error' with no id (found by deleting a served SQLite file's
+    write-ahead log)."""
+    caplog.set_level(logging.INFO, logger="fourpi.requests")
+    with api_store(f"sqlite:///{tmp_path}/gone.sqlite3") as store:
+        mind = store.records.register_organisation(name="Mind", actor=ACTOR)
+        manager = store.token(mind, Role.MANAGER)
+
+        def unreachable(secret: str) -> Any:
+            raise OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(store.records, "authenticate", unreachable)
+
+        async def ask() -> httpx.Response:
+            transport = httpx.ASGITransport(app=store.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test"
+            ) as client:
+                return await graphql(client, WHO, token=manager)
+
+        answer = asyncio.run(ask())
+    assert answer.status_code == 500
+    (error,) = answer.json()["errors"]
+    error_id = error["extensions"]["errorId"]
+    assert error == {
+        "message": f"An unexpected error happened (error id {error_id}); "
+        "it has been logged for the operators.",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+    }
+    (line,) = [r for r in caplog.records if r.name == "fourpi.requests"]
+    assert line.errorIds == [error_id]
 
 
 def test_json_logs_are_one_object_a_line(tmp_path, capsys, restored_logging) -> None:

@@ -16,10 +16,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fourpi.bootstrap import open_records
+from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
+from fourpi.operations.worker import ProjectionWorker
 from tests.conftest import needs_postgres
-from tests.helpers import POSTGRES_URL
+from tests.helpers import POSTGRES_URL, register
 from tests.test_serve import free_port
 
 BIN = Path(sys.executable).parent
@@ -193,3 +194,44 @@ def test_uvicorn_loads_the_app_factory(tmp_path) -> None:
         ask(base, manager, LAUNCH, name="Through the factory")
         names = [i["name"] for i in ask(base, evaluator, NAMES)["initiatives"]]
         assert names == ["Through the factory"]
+
+
+def connections_dropped(application_name: str) -> int:
+    """End every PostgreSQL connection of that application_name, as a restart of
+    the server or a failover does; how many there were."""
+    with psycopg.connect(POSTGRES_URL.split("?")[0], autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    assert dropped is not None
+    return int(dropped[0])
+
+
+def test_the_projection_worker_carries_on_when_postgresql_drops_its_connections(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL restarting (or failing over) drops every connection, the worker's
+    LISTEN among them: the worker starts again, and the views catch up with what
+    was written meanwhile. Before, its thread died ('stopped by an error'), and the
+    views of `fourpi serve` stood still, every answer stale, until the process was
+    restarted."""
+    name = f"fourpi-test-{uuid4().hex[:12]}"
+    dropping = f"{postgres_url}&application_name={name}"
+    records = open_records(dropping)
+    views = open_views(dropping, records)
+    worker = ProjectionWorker(views).start()
+    writer = open_records(postgres_url)
+    reader = open_views(postgres_url, writer)
+    try:
+        mind = writer.register_organisation(name="Mind", actor="test")
+        reader.wait(reader.head(), timeout=30)
+        assert connections_dropped(name) >= 1
+        register(writer, mind)
+        assert reader.wait(reader.head(), timeout=60) == reader.head()
+        assert worker.alive()
+    finally:
+        worker.stop()
+        for opened in (reader, writer, views, records):
+            opened.close()

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pypdf
 import pytest
 from openpyxl import load_workbook
 
@@ -23,9 +24,17 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
+from fourpi.web.report import pdf_of
 from tests.helpers import counting_at_once, log_position, post_scope
 from tests.test_workbook import FORMULA_LIKE, formula_cells
-from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
+from tests.web import (
+    PASSWORD,
+    TestClient,
+    csrf_token,
+    organisation_with_a_chain,
+    person,
+    sign_in,
+)
 
 MANAGER = "manager@mind.example"
 EVALUATOR = "evaluator@mind.example"
@@ -404,3 +413,143 @@ def test_names_typed_like_a_formula_are_text_in_the_answers_workbook(
     about = load_workbook(io.BytesIO(response.content))["About"]
     assert about["B1"].value == f"'{FORMULA_LIKE}: peer support review"
     assert about["B2"].value == f"'{FORMULA_LIKE}"
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("精神健康", "answers"),
+        ("Gwasanaeth Cymraeg ŵ ŷ", "gwasanaeth-cymraeg-w-y"),
+        ('Café "quoted"; filename=evil.exe', "cafe-quoted-filename-evil-exe"),
+        ("../../etc/passwd\\x", "etc-passwd-x"),
+    ],
+)
+def test_a_download_is_named_in_ascii_whatever_the_organisation_is_called(
+    site: Site, name: str, stem: str
+) -> None:
+    """An organisation named outside Latin-1 (Chinese, Welsh) made every download of
+    its answers (CSV, XLSX, PDF) a 500: the file name went into the
+    Content-Disposition header as typed. A name is now spelt in ASCII letters and
+    digits, or "answers" if none is left."""
+    chain = organisation_with_a_chain(site.records, name)
+    email = "evaluator@named.example"
+    person(Accounts(site.records), chain.organisation_id, email, Role.EVALUATOR)
+    evaluator = TestClient(site.manager.app, raise_server_exceptions=False)
+    sign_in(evaluator, email)
+    for download in ("tables.xlsx", "tables/contributions-flow.csv", "report.pdf"):
+        response = evaluator.get(f"/answers/{download}")
+        assert response.status_code == 200, download
+        disposition = response.headers["content-disposition"]
+        assert re.fullmatch(
+            rf'attachment; filename="{stem}-\d+\.[a-z.-]+"', disposition
+        )
+
+
+def test_a_head_request_is_answered_as_its_get_on_pages_shown_signed_out(
+    site: Site,
+) -> None:
+    """HEAD /sign-in and HEAD on an invitation link (as a link checker or a mail
+    scanner sends) were read as a post without its CSRF token: 403. They answer as
+    GET does, without a body, and the invitation still works afterwards."""
+    _, secret = Accounts(site.records).invite(
+        organisation_id=site.organisation_id,
+        email="newcomer@mind.example",
+        role=Role.EVALUATOR,
+        actor="test",
+    )
+    stranger = TestClient(site.manager.app)
+    for path in ("/sign-in", f"/invitations/{secret}"):
+        got, head = stranger.get(path), stranger.head(path)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"]
+    assert "Choose a password" in stranger.get(f"/invitations/{secret}").text
+
+
+def test_the_apis_responses_carry_the_security_headers_the_pages_do(
+    site: Site,
+) -> None:
+    """The web app's pages forbade framing and sniffing, but /graphql (its GraphiQL
+    page is HTML on the same site as the pages), /healthz, /readyz and a body
+    refused as too large carried none of it: GraphiQL could be framed."""
+    stranger = TestClient(site.manager.app)
+    answers = [
+        stranger.get("/graphql", headers={"accept": "text/html"}),
+        stranger.post("/graphql", json={"query": "{ me { role } }"}),
+        stranger.post(
+            "/graphql", content=b"query=x", headers={"content-type": "text/plain"}
+        ),
+        stranger.post("/graphql", content=b"x" * 2_000_000),
+        stranger.get("/healthz"),
+        stranger.get("/readyz"),
+    ]
+    assert "GraphiQL" in answers[0].text
+    for answer in answers:
+        where = (answer.request.method, answer.request.url.path, answer.status_code)
+        assert answer.headers["x-frame-options"] == "DENY", where
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert answer.headers["x-content-type-options"] == "nosniff", where
+        assert answer.headers["referrer-policy"] == "same-origin", where
+        assert answer.headers["cache-control"] == "no-store", where
+
+
+def test_printing_a_report_fetches_nothing_from_disk_or_network(tmp_path: Path) -> None:
+    """WeasyPrint printed the report with its default fetcher, which reads any
+    file:// or http:// address the HTML names. The report's HTML needs nothing
+    from outside (its stylesheet and charts are inline) and escapes every name
+    typed into it; should a name ever reach it unescaped, the server's files and
+    its network still stay out of the PDF."""
+    stylesheet = tmp_path / "page.css"
+    stylesheet.write_text("@page { size: 100mm 100mm }")
+    html = f'<link rel="stylesheet" href="{stylesheet.as_uri()}"><p>A report</p>'
+    page = pypdf.PdfReader(io.BytesIO(pdf_of(html))).pages[0]
+    assert round(float(page.mediabox.width)) != round(100 / 25.4 * 72)
+
+
+def test_a_csrf_token_with_letters_outside_ascii_is_refused_not_a_500(
+    site: Site,
+) -> None:
+    """A posted CSRF token holding a letter outside ASCII ('é') reached
+    secrets.compare_digest as text, which refuses such strings with a TypeError:
+    a 500 on every form of a signed-in person and on signing in. It is a token
+    that does not match: 403, and nothing recorded."""
+    before = log_position(site.records)
+    stranger = TestClient(site.manager.app)
+    csrf_token(stranger, "/sign-in")  # the signed-out form's cookie
+    for client, path in (
+        (site.manager, "/record/launch-initiative"),
+        (site.manager, "/workbook"),
+        (stranger, "/sign-in"),
+    ):
+        sent = {"csrf_token": "é" * 43, "email": MANAGER, "name": "Refused"}
+        assert client.post(path, data=sent).status_code == 403, path
+    assert log_position(site.records) == before
+
+
+def test_joining_by_an_invitation_in_a_signed_in_browser_ends_its_earlier_session(
+    site: Site,
+) -> None:
+    """Signing in ended the session the browser had before; joining by an
+    invitation replaced its cookie but left that session live on the server,
+    for anyone holding a copy of the old cookie, until it went idle."""
+    _, secret = Accounts(site.records).invite(
+        organisation_id=site.organisation_id,
+        email="newcomer@mind.example",
+        role=Role.EVALUATOR,
+        actor="test",
+    )
+    shared = site.manager  # one browser: the manager's, then the newcomer's
+    earlier = shared.cookies["fourpi_session"]
+    joined = shared.post(
+        f"/invitations/{secret}",
+        data={
+            "csrf_token": csrf_token(shared, f"/invitations/{secret}"),
+            "display_name": "Newcomer",
+            "password": PASSWORD,
+            "confirmation": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert joined.status_code == 303
+    assert shared.cookies["fourpi_session"] != earlier
+    copied = TestClient(site.manager.app, cookies={"fourpi_session": earlier})
+    assert copied.get("/", follow_redirects=False).headers["location"] == "/sign-in"

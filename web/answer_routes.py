@@ -16,6 +16,7 @@ reads as one that does not exist.
 """
 
 import datetime as dt
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -140,7 +141,11 @@ def parse_slice(request: Request) -> tuple[AnswerSlice, Moment]:
 
 
 def file_name(answers: Answers, ending: str) -> str:
-    stem = "".join(c if c.isalnum() else "-" for c in subject(answers).lower())
+    """A download's name: its subject's letters and digits in ASCII ("Café" is
+    spelt "cafe"; a name in another script, "answers"), since it goes into the
+    Content-Disposition header, and the log position."""
+    spelt = unicodedata.normalize("NFKD", subject(answers)).encode("ascii", "ignore")
+    stem = "".join(c if c.isalnum() else "-" for c in spelt.decode().lower())
     return f"{'-'.join(filter(None, stem.split('-')))[:60] or 'answers'}-{answers.position}.{ending}"
 
 

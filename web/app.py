@@ -46,7 +46,7 @@ from fourpi.web import (
 )
 from fourpi.web.answer_routes import answer_pages
 from fourpi.web.page import Page, Reply, Write, reply_with
-from fourpi.web.pages import SecurityHeaders, render
+from fourpi.web.pages import render, with_security_headers
 from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
@@ -83,7 +83,7 @@ def too_large(largest: int) -> ASGIApp:
         response = await render(request, "too_large.html", context, status_code=413)
         await response(scope, receive, send)
 
-    return SecurityHeaders(page)
+    return with_security_headers(page)
 
 
 def size_of(count: int) -> str:
@@ -177,7 +177,7 @@ def write_checked(
 
 
 async def sign_in(request: Request) -> Response:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD answered as GET
         if await signed_in(request) is not None:
             return RedirectResponse("/", status_code=303)
         return await render(request, "sign_in.html", {"email": ""})
@@ -203,6 +203,13 @@ async def sign_in(request: Request) -> Response:
             {"email": email, "errors": [("email", str(refusal))]},
             status_code=400,
         )
+    return await signed_in_anew(request, session_id)
+
+
+async def signed_in_anew(request: Request, session_id: str) -> Response:
+    """Home, the browser signed in with a new session (by signing in or joining):
+    the session it had before, another account's or its own, ends, so a copy of
+    the old cookie opens nothing."""
     old = request.cookies.get(sessions.SESSION_COOKIE)
     if old:
         await in_thread(accounts_of(request).end_session, old)
@@ -235,7 +242,7 @@ async def invitation(request: Request) -> Response:
     if account is None:
         return await render(request, "invitation_gone.html", status_code=410)
     shown = {"account": account, "display_name": ""}
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD answered as GET
         return await render(request, "invitation.html", shown)
     form = await form_of(request)
     if not sessions.csrf_is_valid(
@@ -256,9 +263,7 @@ async def invitation(request: Request) -> Response:
             return await render(request, "invitation_gone.html", status_code=410)
         shown.update(display_name=display_name, errors=[(error.field, error.rule)])
         return await render(request, "invitation.html", shown, status_code=400)
-    response = RedirectResponse("/", status_code=303)
-    sessions.start(request, response, session_id)
-    return response
+    return await signed_in_anew(request, session_id)
 
 
 # The frame's pages
@@ -551,7 +556,7 @@ def create_web_app(
         if read_wait_seconds is None
         else read_wait_seconds
     )
-    return SecurityHeaders(app)
+    return with_security_headers(app)
 
 
 def methods_of(pages: list[Page]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Rendering a page in the frame every page lives in: the layout's organisation name, navigation by role, the signed-in person and the forms' CSRF token; and the security headers every page carries."""
+"""Rendering a page in the frame every page lives in: the layout's organisation name, navigation by role, the signed-in person and the forms' CSRF token; and the content security policy every page carries."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,10 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from fourpi.domain.access import Role
 from fourpi.local_time import local
+from fourpi.operations.headers import SecurityHeaders
 from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
 from fourpi.web.sessions import (
@@ -109,32 +110,8 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class SecurityHeaders:
-    """Every response of the web app: a CSP without inline script, no framing, the
-    referrer kept to this site, and pages (which show personal data) never stored
-    by the browser or a proxy."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        asset = str(scope.get("path", "")).startswith("/static/")
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                if not asset:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+def with_security_headers(app: ASGIApp) -> ASGIApp:
+    """The web app's responses with the security headers (fourpi.operations.headers)
+    and a policy that runs no inline script: a page's scripts and styles come from
+    this site alone."""
+    return SecurityHeaders(app, CONTENT_SECURITY_POLICY)

@@ -96,7 +96,8 @@ def csrf_is_valid(request: Request, given: object, *, signed_out_form: bool) -> 
         expected = request.cookies.get(FORM_COOKIE, "")
     else:
         expected = live.session.csrf_token
-    return bool(expected) and secrets.compare_digest(given, expected)
+    # Compared as bytes: compare_digest refuses text outside ASCII with a TypeError.
+    return bool(expected) and secrets.compare_digest(given.encode(), expected.encode())
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from fourpi.projections.views import DEFAULT_POLL_SECONDS, ImpactViews
 
 log = logging.getLogger("fourpi.operations.worker")
@@ -20,6 +22,10 @@ ALIVE_WITHIN_SECONDS = 30.0
 REPORTS_KEPT_SECONDS = 7 * 24 * 3600.0
 """Reports of workers gone longer than this are removed as new ones arrive."""
 TABLE = "fourpi_worker_reports"
+FIRST_PAUSE_SECONDS = 0.5
+"""How long a worker whose store stopped answering waits before it starts again;
+doubled after each failure, up to LONGEST_PAUSE_SECONDS."""
+LONGEST_PAUSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -173,11 +179,7 @@ class ProjectionWorker:
         if self.notes is not None:
             self.notes.after(self.views.position())
         try:
-            self.views.run(
-                poll_seconds=self.poll_seconds,
-                progress=self._applied,
-                stopping=self._stopping,
-            )
+            self._run_through_outages()
         except Exception:
             log.exception("projection worker %s stopped by an error", self.name)
             raise
@@ -185,6 +187,36 @@ class ProjectionWorker:
             self._working.clear()
             self._say_stopped()
         log.info("projection worker %s stopped at log position %d", *self._where())
+
+    def _run_through_outages(self) -> None:
+        """Keep the views caught up until stopped. A store that stops answering (a
+        dropped connection, PostgreSQL restarting, a locked or failing file) ends a
+        run, not the worker: it starts again, after a pause that doubles while the
+        store stays away, from wherever the views had got to. Each batch is applied
+        with its position in one transaction, so nothing is applied twice."""
+        pause = FIRST_PAUSE_SECONDS
+        while True:
+            began = time.monotonic()
+            try:
+                self.views.run(
+                    poll_seconds=self.poll_seconds,
+                    progress=self._applied,
+                    stopping=self._stopping,
+                )
+                return
+            except (OperationalError, InterfaceError):
+                if self._stopping.is_set():
+                    return
+                if time.monotonic() - began > LONGEST_PAUSE_SECONDS:
+                    pause = FIRST_PAUSE_SECONDS
+                log.exception(
+                    "projection worker %s lost the store; starting again in %g s",
+                    self.name,
+                    pause,
+                )
+            if self._stopping.wait(pause):
+                return
+            pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
 
     def _say_stopped(self) -> None:
         try:

@@ -14,9 +14,10 @@ anonymous answers, are stored exactly as the plain Mapper stores them.
 """
 
 import base64
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     EventStore,
+    IntegrityError,
     Mapper,
     MapperDeserialisationError,
     Notification,
@@ -67,8 +69,22 @@ def is_envelope(value: Any) -> bool:
     return type(value) is dict and len(value) == 1 and ENVELOPE in value
 
 
+Unchanged = tuple[tuple[UUID, int], ...]
+"""Records a command read without changing them, each with the version it read."""
+
+
 @dataclass(frozen=True)
-class NewKeyStoredEvent(StoredEvent):
+class CheckedStoredEvent(StoredEvent):
+    """A stored event of a command that read people's records without changing them
+    (naming them as attendees, contributors, a role's holder): the recorder fails the
+    transaction that stores it (RecordChanged) if any of them has an event after the
+    version read, so nothing is recorded about a person erased in the meantime."""
+
+    unchanged: Unchanged = dataclasses.field(default=(), kw_only=True)
+
+
+@dataclass(frozen=True)
+class NewKeyStoredEvent(CheckedStoredEvent):
     """A stored event encrypted under a person's key made for it: the recorder inserts
     the key's row (wrapped, never the plain key) in the transaction that stores the
     event, and fails that transaction (PersonalKeyTaken) if the person has a row."""
@@ -76,9 +92,43 @@ class NewKeyStoredEvent(StoredEvent):
     new_key: KeyRow
 
 
+class RecordChanged(IntegrityError):
+    """A record a command read without changing it has changed since (a person named
+    by the command was erased): the transaction is rolled back, and the command is
+    decided again on the record as it is now (InvolvementRecords._run)."""
+
+
 def new_keys_of(stored_events: Iterable[StoredEvent]) -> list[KeyRow]:
     """The key rows to insert with these events."""
     return [e.new_key for e in stored_events if isinstance(e, NewKeyStoredEvent)]
+
+
+def unchanged_of(stored_events: Iterable[StoredEvent]) -> list[tuple[UUID, int]]:
+    """The records to find unchanged, in the transaction storing these events."""
+    return [
+        read
+        for e in stored_events
+        if isinstance(e, CheckedStoredEvent)
+        for read in e.unchanged
+    ]
+
+
+def checked(events: list[StoredEvent], unchanged: Unchanged) -> list[StoredEvent]:
+    """The events, the first carrying the records to find unchanged as they are stored."""
+    if not unchanged or not events:
+        return events
+    first = events[0]
+    if isinstance(first, CheckedStoredEvent):
+        first = replace(first, unchanged=unchanged)
+    else:
+        first = CheckedStoredEvent(
+            originator_id=first.originator_id,
+            originator_version=first.originator_version,
+            topic=first.topic,
+            state=first.state,
+            unchanged=unchanged,
+        )
+    return [first, *events[1:]]
 
 
 class PersonalDataMapper(Mapper[UUID]):
@@ -252,8 +302,14 @@ class PersonalEventStore(EventStore[UUID]):
         its own, as the mapper does for a lone event."""
 
     def put(
-        self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        *,
+        unchanged: Unchanged = (),
+        **kwargs: Any,
     ) -> list[Recording[UUID]]:
+        """Store the events; `unchanged`: records the command read without changing
+        them, which must still be at the versions read (CheckedStoredEvent)."""
         for attempt in range(1, KEY_RACE_ATTEMPTS + 1):
             stored_events = (
                 # After a refused key, the batch's keys are read, none presumed.
@@ -263,6 +319,7 @@ class PersonalEventStore(EventStore[UUID]):
                 if self.keys_with_events
                 else [self.mapper.to_stored_event(event) for event in domain_events]
             )
+            stored_events = checked(list(stored_events), unchanged)
             try:
                 notification_ids = self.recorder.insert_events(stored_events, **kwargs)
             except PersonalKeyTaken:

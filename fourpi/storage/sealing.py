@@ -20,7 +20,7 @@ from fourpi.privacy.keystore import (
     keys_table_statement,
     new_keys_statements,
 )
-from fourpi.privacy.shredding import new_keys_of
+from fourpi.privacy.shredding import RecordChanged, new_keys_of, unchanged_of
 from fourpi.storage.group_commit import GroupCommit, Positions
 
 GENESIS = bytes(32)
@@ -178,6 +178,12 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
             c.execute(statement, parameters)
             check_new_keys_inserted(c.sqlite_cursor.rowcount, count)
         positions = super()._insert_events(c, stored_events, **kwargs)
+        # After the inserts, which hold SQLite's one write lock: nothing can be
+        # stored between this look and the commit.
+        for record_id, version in unchanged_of(stored_events):
+            c.execute(self.has_events_after_statement, (record_id.hex, version))
+            if c.fetchone() is not None:
+                raise RecordChanged(f"record {record_id} changed after it was read")
         if stored_events and positions:
             # SQLite writes one transaction at a time, so the last seal cannot move.
             self._write_seals(
@@ -232,11 +238,16 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
         with self.datastore.get_connection(commit=False) as connection:
             cursor = connection.cursor()
             cursor.execute(
-                f"SELECT 1 FROM {self.events_table_name} "
-                "WHERE originator_id = ? AND originator_version > ? LIMIT 1",
-                (originator_id.hex, version),
+                self.has_events_after_statement, (originator_id.hex, version)
             )
             return cursor.fetchone() is not None
+
+    @property
+    def has_events_after_statement(self) -> str:
+        return (
+            f"SELECT 1 FROM {self.events_table_name} "
+            "WHERE originator_id = ? AND originator_version > ? LIMIT 1"
+        )
 
     def select_seals(self, after: int, limit: int) -> list[Seal]:
         with self.datastore.transaction(commit=False) as c:

@@ -17,7 +17,7 @@ from fourpi.privacy.keystore import (
     keys_table_statement,
     new_keys_statements,
 )
-from fourpi.privacy.shredding import new_keys_of
+from fourpi.privacy.shredding import RecordChanged, new_keys_of, unchanged_of
 from fourpi.storage.group_commit import Positions
 from fourpi.storage.sealing import (
     SEALS_TABLE,
@@ -119,6 +119,13 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
         with conn.cursor() as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
+        # Under the lock, which every writer takes: nothing can be stored between
+        # these looks and the commit.
+        unchanged = []
+        for record_id, version in unchanged_of(events):
+            curs = conn.cursor()
+            curs.execute(self.has_events_after_statement, (record_id, version))
+            unchanged.append((record_id, curs))
         keys = []
         for statement, parameters, count in new_keys_statements(
             self.keys_table, "%s", new_keys_of(events)
@@ -132,6 +139,9 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
         last.execute(self.last_seal_statement, prepare=True)
         # An event's version taken raises here; a person's key taken shows just after.
         pipeline.sync()
+        for record_id, curs in unchanged:
+            if curs.fetchone() is not None:
+                raise RecordChanged(f"record {record_id} changed after it was read")
         for curs, count in keys:
             check_new_keys_inserted(curs.rowcount, count)
         positions = [row["notification_id"] for row in inserting.fetchall()]
