@@ -25,6 +25,7 @@ from fourpi.domain.vocabulary import (
     ImpactArea,
     ResponseOutcome,
 )
+from fourpi.local_time import local_date
 
 
 @dataclass
@@ -127,11 +128,10 @@ class Contribution(OrganisationRecord):
                     "meeting_id", f"meeting {meeting.id} is not part of this initiative"
                 )
         check_date("made_on", made_on)
-        if meeting is not None and made_on < meeting.held_at.date():
+        if meeting is not None and made_on < (held_on := local_date(meeting.held_at)):
             raise InvalidInput(
                 "made_on",
-                f"must not be before the meeting it was made at "
-                f"({meeting.held_at.date()})",
+                f"must not be before the meeting it was made at ({held_on})",
             )
         initiative.check_not_before_start("made_on", made_on)
         return cls._open(

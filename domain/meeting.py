@@ -13,11 +13,12 @@ from fourpi.domain.record import (
     check_text,
     check_unique_ids,
 )
+from fourpi.local_time import local_date
 
 
 def check_held_at(initiative: Initiative, held_at: datetime) -> datetime:
     held_at = check_moment("held_at", held_at)
-    initiative.check_not_before_start("held_at", held_at.date())
+    initiative.check_not_before_start("held_at", local_date(held_at))
     return held_at
 
 

@@ -593,7 +593,7 @@ SCHEDULE_MEETING = UseCase(
         Field(
             "held_at",
             "Held at",
-            "When it is held: a date and time (UTC unless a zone is given).",
+            "When it is held: a date and time (local time unless a zone is given).",
             FieldKind.MOMENT,
         ),
         _yes_no("high_level", "High-level", "Whether it is a high-level meeting."),
@@ -617,7 +617,7 @@ SEND_MEETING_PAPERS = UseCase(
         Field(
             "sent_at",
             "Papers sent at",
-            "When the papers were sent: a date and time (UTC unless a zone is given).",
+            "When the papers were sent: a date and time (local time unless a zone is given).",
             FieldKind.MOMENT,
         ),
     ),

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +28,7 @@ from fourpi.domain.access import Role
 from fourpi.domain.account import Account, account_id_for, check_email
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
+from fourpi.local_time import now
 from fourpi.privacy.visibility import GRANT_NOT_HELD
 
 INVITATION_HOURS = 72
@@ -116,10 +117,6 @@ def invitation_link(secret: str, environ: EnvType | None = None) -> str:
 def digest(secret: str) -> str:
     # Session ids and invitation secrets are 256 random bits: a fast hash is enough.
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_password(password: str, confirmation: str, email: str) -> str:

@@ -4,8 +4,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fourpi.domain.record import parse_digits
 
@@ -240,6 +242,33 @@ def environment_int(name: str, default: int) -> int:
             f"${name}: must be a whole number in digits 0 to 9, not {raw!r}"
         )
     return number
+
+
+TIME_ZONE_VARIABLE = "FOURPI_TIME_ZONE"
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
+def time_zone(environ: Mapping[str, str] | None = None) -> ZoneInfo:
+    """FOURPI_TIME_ZONE: the time zone the organisation works in, by its name in the
+    IANA database (Europe/London by default). It decides what date a moment falls on
+    (today, the day a note was given, the day an as-of time judges reviews by) and
+    what a time typed without its zone means; moments are kept in UTC whatever it is."""
+    environ = os.environ if environ is None else environ
+    return _zone_named(
+        (environ.get(TIME_ZONE_VARIABLE) or "").strip() or DEFAULT_TIME_ZONE
+    )
+
+
+@lru_cache(maxsize=8)
+def _zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: a path rather than a name ('../x'); OSError: a folder of zones.
+        raise ValueError(
+            f"${TIME_ZONE_VARIABLE}: must be a time zone name from the IANA database, "
+            f"such as {DEFAULT_TIME_ZONE} or UTC, not {name!r}"
+        ) from None
 
 
 MOST_WAIT_SECONDS = 600

@@ -25,6 +25,7 @@ from fourpi.accounts import SecretTables
 from fourpi.domain.errors import DomainError
 from fourpi.domain.vocabulary import FeedbackMethod, NoticePreference
 from fourpi.listing import rows
+from fourpi.local_time import local_date
 from fourpi.personal_links import PersonalLinks, personal_link
 from fourpi.projections.views import ImpactViews
 
@@ -302,7 +303,7 @@ class OutcomeNotes:
             self.records.give_feedback(
                 organisation_id=outcome.organisation_id,
                 contribution_id=outcome.contribution_id,
-                given_on=datetime.now(UTC).date(),
+                given_on=local_date(),
                 method=FeedbackMethod.EMAIL,
                 summary=(
                     "A note was emailed to the contributors who asked to be told "

@@ -14,10 +14,11 @@ from uuid import UUID
 
 from eventsourcing.utils import EnvType
 
-from fourpi.accounts import SecretTables, digest, now, positive, public_url
+from fourpi.accounts import SecretTables, digest, positive, public_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError
 from fourpi.domain.participant import Participant
+from fourpi.local_time import local_date, now
 
 LINK_DAYS_VARIABLE = "FOURPI_PERSONAL_LINK_DAYS"
 DEFAULT_LINK_DAYS = 90
@@ -116,7 +117,7 @@ class PersonalLinks:
         self.records.make_personal_link(
             organisation_id=organisation_id,
             participant_id=participant_id,
-            expires_on=expires.date(),
+            expires_on=local_date(expires),
             actor=actor,
         )
         secret = secrets.token_urlsafe(32)

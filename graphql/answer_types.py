@@ -26,8 +26,8 @@ POSITION = (
     "The log position the facts reach: the answer is the record as it stood there."
 )
 MOMENT = (
-    "The date the answer is as of: it decides whether the involvement policy's review "
-    "is overdue."
+    "The date the answer is as of, where the organisation works (FOURPI_TIME_ZONE): it "
+    "decides whether the involvement policy's review is overdue."
 )
 
 
@@ -1043,7 +1043,7 @@ class PapersNotice:
         description="When its papers were sent; null when none were sent."
     )
     days_in_advance: int | None = strawberry.field(
-        description="UTC calendar days from papers sent to the meeting; null when none "
+        description="Calendar days, where the organisation works, from papers sent to the meeting; null when none "
         "were sent."
     )
 

@@ -8,7 +8,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -40,6 +39,7 @@ from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.errors import INTERNAL, TOO_MANY_REQUESTS, unexpected
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
+from fourpi.local_time import local_date
 from fourpi.memo import Memo
 from fourpi.operations.graphiql import graphiql_page
 from fourpi.operations.headers import SecurityHeaders
@@ -342,8 +342,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
             variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None
-        today = datetime.now(UTC).date()
-        return (query, name, variables, caller, context.head, today)
+        return (query, name, variables, caller, context.head, local_date())
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

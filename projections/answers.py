@@ -12,8 +12,8 @@ How a `Slice` narrows the facts:
 - period (`period_from`, `period_to`, both inclusive, either optional) narrows dated
   facts by their domain date: contributions by `made_on`, responses by nothing (a
   contribution brings its responses and feedback), changes by `changed_on`, outcome
-  assessments by `assessed_on`, process answers by `answered_on`, meetings by the UTC
-  date of `held_at`, payments by `owed_on`, support by `given_on`, roles by being active
+  assessments by `assessed_on`, process answers by `answered_on`, meetings by the date
+  of `held_at` where the organisation works (fourpi.local_time), payments by `owed_on`, support by `given_on`, roles by being active
   in the period (started on or before its end, not ended before its start). Intended
   outcomes and cycles are never narrowed by period.
 - cycle (a number): for each initiative in scope, its cycle window runs from the day
@@ -330,7 +330,8 @@ class PresenceAnswer:
 
 @dataclass(frozen=True)
 class PapersNotice:
-    """days_in_advance: UTC calendar days from papers sent to the meeting (None: none sent)."""
+    """days_in_advance: calendar days, where the organisation works, from papers sent
+    to the meeting (None: none sent)."""
 
     meeting_id: UUID
     held_at: datetime

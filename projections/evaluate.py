@@ -20,7 +20,7 @@ import weakref
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -49,6 +49,7 @@ from fourpi.domain.vocabulary import (
     SupportKind,
     broad_members,
 )
+from fourpi.local_time import local_date
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
     NOT_RECORDED,
@@ -112,13 +113,9 @@ def _texts(row: Fields, column: str) -> tuple[str, ...]:
     return () if texts is None else texts
 
 
-def _utc_day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
-
-
 def _held_on(meeting: Fields) -> date:
-    """The day a meeting is dated by: the UTC date of held_at."""
-    return _utc_day(meeting["held_at"])
+    """The day a meeting is dated by: the date of held_at where the organisation works."""
+    return local_date(meeting["held_at"])
 
 
 # Small general helpers.
@@ -1458,7 +1455,7 @@ def _papers_notice(index: _Index, check: MeetingCheck) -> PapersNotice:
         sent_at=sent_at,
         days_in_advance=None
         if sent_at is None
-        else (_utc_day(check.held_at) - _utc_day(sent_at)).days,
+        else (local_date(check.held_at) - local_date(sent_at)).days,
     )
 
 

@@ -17,6 +17,7 @@ from eventsourcing.utils import Environment
 from fourpi.collection import collection_paused
 from fourpi.config import Database
 from fourpi.domain.application import InvolvementRecords
+from fourpi.local_time import local, local_date
 from fourpi.memo import Memo
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
@@ -230,15 +231,20 @@ class InvalidMoment(ValueError):
 
 def utc_of(time: datetime) -> datetime:
     """An as-of time in UTC: InvalidMoment for one without its zone, or one whose
-    UTC falls outside the calendar (0001-01-01T00:00:00+14:00)."""
+    UTC or local time falls outside the calendar (0001-01-01T00:00:00+14:00; in
+    London, 0001-01-01T00:00:00+00:00, whose date is taken there)."""
     if time.tzinfo is None:
         raise InvalidMoment("time", "a time must carry its time zone")
     try:
-        return time.astimezone(UTC)
+        in_utc = time.astimezone(UTC)
+        local(in_utc)
     except OverflowError:
         raise InvalidMoment(
-            "time", "must be within years 1 to 9999 once in UTC"
+            "time",
+            "must be within years 1 to 9999 once in UTC and in the organisation's "
+            "time zone",
         ) from None
+    return in_utc
 
 
 class ViewsNotReady(Exception):
@@ -494,7 +500,8 @@ class ImpactViews:
         then). The same facts and the same code answer both: rows are never changed,
         so the rows at or below a position are the views as they stood there.
         moment: the date that decides whether a review is overdue; by default the
-        as_of time's date, else the date the position was recorded, else today.
+        as_of time's date, else the date the position was recorded, else today,
+        each where the organisation works (fourpi.local_time).
         live: the views' position, when the caller has just read it (the views only
         move forward, so a live answer is then as of that position).
         """
@@ -503,7 +510,7 @@ class ImpactViews:
         if isinstance(as_of, datetime):
             in_utc = utc_of(as_of)
             position = min(self.store.position_at(in_utc), live)
-            moment = moment or in_utc.date()
+            moment = moment or local_date(in_utc)
         elif as_of is not None:
             if as_of < 0:
                 raise InvalidMoment("position", "a log position is 0 or more")
@@ -514,7 +521,7 @@ class ImpactViews:
             position = live
         if moment is None:
             recorded = self.store.recorded_at(position) if as_of is not None else None
-            moment = (recorded or datetime.now(UTC)).date()
+            moment = local_date(recorded)
         # A report is a function of the facts up to the position, which never change
         # except when an erasure deletes a person's rows at every position: the
         # organisation's latest erasure is part of the key.

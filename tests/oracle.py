@@ -1,11 +1,12 @@
 """A deliberately simple test oracle for the 4PI answers, computed straight from the list of domain events."""
 
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
+from fourpi.config import time_zone
 from fourpi.domain import process_experience
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.calendar import add_months
@@ -426,8 +427,8 @@ def counted(values: list[str]) -> dict[str, int]:
     return counts
 
 
-def utc_day(moment: Any) -> date:
-    return moment.astimezone(UTC).date()
+def local_day(moment: Any) -> date:
+    return moment.astimezone(time_zone()).date()
 
 
 # The report
@@ -625,7 +626,7 @@ def oracle_report(
         (
             (meeting_id, m)
             for meeting_id, m in known["meetings"].items()
-            if dated_fact_kept(known, s, m["initiative_id"], utc_day(m["held_at"]))
+            if dated_fact_kept(known, s, m["initiative_id"], local_day(m["held_at"]))
         ),
         key=lambda item: (item[1]["held_at"], item[1]["position"]),
     )
@@ -764,7 +765,7 @@ def oracle_report(
                 sent_at=sent,
                 days_in_advance=None
                 if sent is None
-                else (utc_day(m["held_at"]) - utc_day(sent)).days,
+                else (local_day(m["held_at"]) - local_day(sent)).days,
             )
         )
     payments = [

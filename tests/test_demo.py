@@ -98,11 +98,14 @@ def test_the_cli_creates_the_demo_once(database_url: str) -> None:
 
 
 def test_the_demo_workbook_gives_the_answers_the_coded_demo_gave(
-    records: InvolvementRecords, database_url: str
+    records: InvolvementRecords, database_url: str, monkeypatch
 ) -> None:
     """tests/data/demo_answers.json holds a digest of every answer (organisation,
     each initiative and cycle, each impact area) of the demo as fourpi/demo.py
-    recorded it in code, before the demo became a workbook."""
+    recorded it in code, before the demo became a workbook. The code gave its
+    meetings' times in UTC; the workbook's times, typed without a zone, are local
+    time, so they are read here where local time is UTC."""
+    monkeypatch.setenv("FOURPI_TIME_ZONE", "UTC")
     summary = create_demo(records)
     organisation_id = summary.organisation_id
     names = workbook_names(records, organisation_id)

@@ -705,17 +705,18 @@ def test_meetings_are_checked_against_the_standard() -> None:
     assert b.report(period_to=date(2024, 3, 2)).presence.failing_meetings == ()
 
 
-def test_meetings_fall_in_a_period_by_their_utc_date() -> None:
+def test_meetings_fall_in_a_period_by_their_date_in_london() -> None:
+    """The clocks went forward on 31 March 2024: 23:30 UTC was 00:30 on 1 April."""
     b = Builder()
     i = b.initiative()
-    late = datetime(2024, 3, 31, 23, 30, tzinfo=UTC)
+    late = datetime(2024, 3, 31, 22, 30, tzinfo=UTC)  # 23:30 BST, 31 March
     meeting = b.meeting(i, late)
     b.add(
         "meeting_papers",
         meeting_id=meeting,
-        sent_at=datetime(2024, 3, 24, 23, 59, tzinfo=UTC),
+        sent_at=datetime(2024, 3, 24, 23, 59, tzinfo=UTC),  # 23:59 GMT
     )
-    b.meeting(i, at(2024, 4, 1, 0))
+    b.meeting(i, datetime(2024, 3, 31, 23, 30, tzinfo=UTC))
     in_march = b.report(period_from=date(2024, 3, 1), period_to=date(2024, 3, 31))
     assert [m.meeting_id for m in in_march.presence.meetings] == [meeting]
     assert in_march.process.papers[0].days_in_advance == 7

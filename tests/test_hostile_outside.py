@@ -308,14 +308,23 @@ def test_a_cycle_number_outside_1_to_9999_is_refused(
 
 
 @pytest.mark.parametrize(
-    "time", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+    "time",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        # In UTC it is in the calendar; in London (its zone's first offset was
+        # -00:01:15), the date it falls on is not.
+        "0001-01-01T00:00:00+00:00",
+    ],
 )
 def test_an_as_of_time_outside_the_calendar_names_the_api_field(
     outside: Outside, demo_url: str, time: str
 ) -> None:
-    """Its UTC falls before year 1 or after 9999: the API said 'as_of: ...', the
-    command line's word, where its own field is asOf.time."""
-    rule = "must be within years 1 to 9999 once in UTC"
+    """Its UTC or local time falls before year 1 or after 9999: the API said
+    'as_of: ...', the command line's word, where its own field is asOf.time."""
+    rule = (
+        "must be within years 1 to 9999 once in UTC and in the organisation's time zone"
+    )
     response = send(
         outside,
         "POST",

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fourpi.accounts import Accounts, now
+from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.cli import main
 from fourpi.config import ApiLimits
@@ -38,6 +38,7 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.graphql.app import create_app
 from fourpi.listing import participants_of
+from fourpi.local_time import local_date, now
 from fourpi.personal_links import PAGE_PATH, PersonalLinks
 from fourpi.projections.answers import Slice
 from fourpi.web.personal_page import personal_page
@@ -259,6 +260,44 @@ def test_the_person_answers_the_questionnaire_as_their_own_answer(world) -> None
     assert "You have answered 1 time" in followed.text
 
 
+def test_an_answer_just_after_midnight_in_london_is_dated_that_day(
+    world, monkeypatch
+) -> None:
+    """At 00:30 on a British summer night (23:30 UTC the day before), the person's
+    answers are dated the day they gave them, as is their asking to be erased."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    token = form_token(client, path)
+    monkeypatch.setattr(
+        "fourpi.local_time.now", lambda: datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+    )
+    for form, data in (
+        (
+            "questionnaire",
+            {
+                "questionnaire_initiative": str(world.mind.initiative_id),
+                "questionnaire_stage": "in_flight",
+                "questionnaire_listened_to": "4",
+            },
+        ),
+        ("erasure", {"erasure": "yes"}),
+    ):
+        response = client.post(
+            f"{path}/{form}", data={"csrf_token": token, **data}, follow_redirects=False
+        )
+        assert response.status_code == 303, response.text
+    world.views.catch_up()
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    (answer,) = [
+        r for r in facts["process_answers"] if r["participant_id"] == world.advisor
+    ]
+    assert answer["answered_on"] == date(2026, 7, 2)
+    person_record = world.records.load(
+        Participant, world.advisor, world.mind.organisation_id
+    )
+    assert person_record.erasure_requested_on == date(2026, 7, 2)
+
+
 def test_a_form_sent_twice_records_once(world) -> None:
     """A double tap, or a retry on a phone's poor connection, sends the page's form
     again as it was: its answer is recorded once; a new page's form records anew."""
@@ -434,7 +473,7 @@ def test_how_to_be_told_monitoring_data_and_asking_to_be_erased(world) -> None:
         Participant, world.advisor, world.mind.organisation_id
     )
     assert person_record.notice_preference == "letter"
-    assert person_record.erasure_requested_on == now().date()
+    assert person_record.erasure_requested_on == local_date()
     assert not person_record.erased
     # The admin sees the request, on their home page and on the command line.
     admin = world.signed_in(Role.ADMIN)
@@ -705,7 +744,7 @@ def test_payments_the_earnings_limit_and_coming_meetings(world) -> None:
         earnings_period=EarningsPeriod.MONTH,
         actor=ACTOR,
     )
-    today = now().date()
+    today = local_date()
     paid = world.records.record_payment_owed(
         organisation_id=organisation_id,
         participant_id=world.advisor,

@@ -122,6 +122,41 @@ def test_every_form_is_drawn_with_its_use_case_and_an_idempotency_key(site) -> N
     assert site.client.get("/record/eraseParticipant").status_code == 404
 
 
+def test_a_meeting_time_typed_on_the_form_is_london_time(site) -> None:
+    """A manager in England types 10:00 for a summer meeting: it is kept as 09:00
+    UTC, and every page shows it as 10:00 BST."""
+    initiative = site.record(
+        "launchInitiative",
+        {
+            "name": "Summer listening",
+            "level": "community",
+            "involvement_kind": "participation",
+            "methods": ["workshop"],
+            "purpose": "Hear from carers over the summer.",
+            "limits_of_influence": "None stated.",
+            "started_on": "2025-06-02",
+        },
+    )
+    meeting = site.record(
+        "scheduleMeeting",
+        {
+            "initiative_id": record_id(initiative),
+            "title": "Carers' workshop",
+            "held_at": "2025-07-03T10:00",
+            "high_level": "no",
+            "decision_making": "no",
+        },
+    )
+    site.views.catch_up()
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    (held,) = [
+        r["held_at"] for r in facts["meetings"] if r["title"] == "Carers' workshop"
+    ]
+    assert held == datetime(2025, 7, 3, 9, tzinfo=UTC)
+    assert "3 July 2025, 10:00 BST" in site.client.get(meeting).text
+    assert "3 Jul 2025, 10:00 BST" in site.client.get(initiative).text
+
+
 def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
     initiative = site.record(
         "launchInitiative",

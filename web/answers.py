@@ -24,6 +24,7 @@ from fourpi.domain.vocabulary import ImpactArea
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.schema import build_schema
+from fourpi.local_time import local_date
 from fourpi.privacy.suppression import patterns_of
 from fourpi.projections.views import ImpactViews
 
@@ -521,10 +522,11 @@ def derived(
 
 
 def day(value: str | None) -> str | None:
-    """A date or time from the API as a reader's date (UTC for times)."""
-    if value is None:
-        return None
-    return value[:10]
+    """A date or time from the API as a reader's date (for a time, the date where
+    the organisation works)."""
+    if value is None or len(value) == len("2024-05-01"):
+        return value
+    return local_date(dt.datetime.fromisoformat(value)).isoformat()
 
 
 def spread_row(name: str, spread: JSON) -> tuple[Cell, ...]:

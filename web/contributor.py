@@ -2,7 +2,6 @@
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from fourpi.domain.vocabulary import (
     ProcessDimension,
     QuestionnaireStage,
 )
+from fourpi.local_time import local_date
 from fourpi.personal_links import GONE, PAGE_PATH, TOO_MANY, LinkHolder, links_of
 from fourpi.threads import in_thread
 from fourpi.web import sessions
@@ -273,7 +273,7 @@ async def questionnaire(request: Request, holder: LinkHolder) -> Response:
             stage=cast(QuestionnaireStage, stage),
             scores=scores,
             free_text=given.get("questionnaire_free_text", ""),
-            answered_on=datetime.now(UTC).date(),
+            answered_on=local_date(),
             actor=actor_of(holder),
             idempotency_key=key,
         ),
@@ -338,7 +338,7 @@ async def erasure(request: Request, holder: LinkHolder) -> Response:
         lambda key: records.request_erasure(
             organisation_id=holder.organisation_id,
             participant_id=holder.participant_id,
-            requested_on=datetime.now(UTC).date(),
+            requested_on=local_date(),
             actor=actor_of(holder),
             idempotency_key=key,
         ),

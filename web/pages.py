@@ -10,6 +10,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from fourpi.domain.access import Role
+from fourpi.local_time import local
 from fourpi.operations.headers import SecurityHeaders
 from fourpi.privacy.visibility import ADMINS, READERS_OF_ANSWERS, WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
@@ -46,6 +47,7 @@ def words(value: object) -> str:
 
 
 templates.env.filters["words"] = words
+templates.env.filters["local"] = local
 templates.env.filters["role_name"] = lambda role: ROLE_NAMES.get(role, str(role))
 
 

@@ -1,11 +1,12 @@
 """What a service user's or carer's own page reads: what they said and what became of it, their roles and coming meetings, their payments against the earnings limit they chose, their answers, how they like to be told, their monitoring data; never anyone else's (others are counted, never named)."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from fourpi.local_time import now
 from fourpi.projections.answers import EarningsPeriodTotal, Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
@@ -233,7 +234,7 @@ async def personal_page(
         participant_kind=str(person.get("participant_kind") or ""),
         said=said,
         roles=roles,
-        meetings=coming_meetings(facts, roles, datetime.now(UTC)),
+        meetings=coming_meetings(facts, roles, now()),
         payments=payments_of(facts, participant_id),
         earnings=earnings,
         answers=answers_of(facts, participant_id),

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from fourpi.domain.record import parse_digits
 from fourpi.domain.use_cases import Field, RecordKind, UseCase, label_of
 from fourpi.domain.vocabulary import InvolvementRole, ParticipantKind
+from fourpi.local_time import local
 from fourpi.privacy.visibility import may_read_personal_data
 from fourpi.threads import in_thread
 from fourpi.web import reading
@@ -151,7 +152,7 @@ class Choices:
             return [
                 (
                     str(r["meeting_id"]),
-                    f"{short(r['title'])}, {r['held_at']:%-d %b %Y} ({where(r)})",
+                    f"{short(r['title'])}, {local(r['held_at']):%-d %b %Y} ({where(r)})",
                 )
                 for r in sorted(facts["meetings"], key=lambda r: r["held_at"])
                 if mine(r)

@@ -30,6 +30,7 @@ from fourpi.domain.use_cases import (
     SET_PAYMENT_PREFERENCE,
     UseCase,
 )
+from fourpi.local_time import local_date, shown
 from fourpi.privacy.visibility import READERS_OF_RECORDS, WRITERS_OF_RECORDS
 from fourpi.projections.answers import Slice
 from fourpi.threads import in_thread
@@ -65,7 +66,7 @@ def day(value: date | datetime | None) -> str:
     if value is None:
         return "not recorded"
     if isinstance(value, datetime):
-        return f"{value:%-d %B %Y, %H:%M}"
+        return shown(value)
     return f"{value:%-d %B %Y}"
 
 
@@ -235,7 +236,7 @@ async def meeting_page(request: Request, live: SignedIn) -> Response:
     papers = [
         r["sent_at"] for r in facts["meeting_papers"] if r["meeting_id"] == meeting_id
     ]
-    held_on = row["held_at"].date()
+    held_on = local_date(row["held_at"])
     owed = [
         r
         for r in facts["payments"]

@@ -6,12 +6,12 @@ prints it, of the position its answers stand at, so an auditor can later prove t
 log it came from unaltered with `fourpi audit verify --anchor POSITION:SEAL`.
 """
 
-import datetime as dt
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal
 from uuid import UUID
 
+from fourpi import local_time
 from fourpi.audit import Anchor
 from fourpi.domain.application import InvolvementRecords
 from fourpi.graphql.context import Caller
@@ -256,7 +256,7 @@ def report_html(
         ],
         charts=drawn,
         stylesheet=None if linked else stylesheet(),
-        made_on=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        made_on=local_time.shown(local_time.now(), "%Y-%m-%d %H:%M"),
     )
 
 

@@ -15,6 +15,7 @@ from fourpi.domain.use_cases import (
     REVIEW_INVOLVEMENT_POLICY,
     START_CYCLE,
 )
+from fourpi.local_time import local
 from fourpi.privacy.visibility import WRITERS_OF_RECORDS
 from fourpi.projections.answers import ImpactReport, Slice
 from fourpi.threads import in_thread
@@ -154,7 +155,7 @@ def to_do(choices: Choices, report: ImpactReport) -> list[ToDoList]:
     ]
     meetings = [
         ToDo(
-            f"{meeting.title}, {meeting.held_at:%-d %b %Y}: "
+            f"{meeting.title}, {local(meeting.held_at):%-d %b %Y}: "
             f"{meeting.service_users_and_carers} service users or carers"
             + (
                 ""

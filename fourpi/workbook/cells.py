@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from fourpi.domain.use_cases import Field, FieldKind, label_of
+from fourpi.local_time import in_time_zone, local
 from fourpi.workbook.files import text_of
 from fourpi.workbook.sheets import normalised
 
@@ -100,7 +101,7 @@ def read_date(value: Any) -> date:
 
 
 def read_moment(value: Any) -> datetime:
-    """A date and time; without a zone, UTC."""
+    """A date and time; without a zone, in the organisation's time zone."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -119,12 +120,10 @@ def read_moment(value: Any) -> datetime:
         except ValueError:
             raise CellError(
                 "must be a date and time, as dd/mm/yyyy hh:mm or ISO "
-                "(yyyy-mm-ddThh:mm, with a zone such as +01:00 if not UTC)"
+                "(yyyy-mm-ddThh:mm, with a zone such as +00:00 if not local time)"
             ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(UTC)
+        return in_time_zone(moment)
     except OverflowError:
         raise CellError(
             "must be a date and time between the years 1 and 9999"
@@ -201,5 +200,10 @@ def cell_of(field: Field, value: Any) -> Any:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
+        # A cell holds no zone and no fold: the hour a clock goes back shows twice.
+        typed = local(value).replace(tzinfo=None, fold=0)
+        if in_time_zone(typed) != value.astimezone(UTC):
+            # The second time round: written with its offset to say which.
+            return local(value).isoformat()
+        return typed
     return value

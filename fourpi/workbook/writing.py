@@ -27,8 +27,8 @@ MAX_ROWS = 10_000
 ABOUT = (
     "Each sheet holds one kind of record; each row is one record, named by its Key. "
     "Rows refer to each other by those keys (a contribution's contributors by the "
-    "People sheet's keys). Dates are dd/mm/yyyy or yyyy-mm-dd; times are UTC unless "
-    "a zone is given. A choice is its label as in the drop-down list (or its code); "
+    "People sheet's keys). Dates are dd/mm/yyyy or yyyy-mm-dd; times are the "
+    "organisation's local time unless a zone is given. A choice is its label as in the drop-down list (or its code); "
     "several choices or keys in one cell are separated by semicolons, and a list of "
     "texts has one item a line. Importing the same workbook again records nothing "
     "new; a longer one records only its new rows. Formulas and merged cells are "
