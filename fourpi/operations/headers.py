@@ -19,24 +19,25 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, content_security_policy: str) -> None:
         self.app = app
-        self.policy = content_security_policy.encode()
+        self.for_assets = (
+            *EVERY_RESPONSE,
+            (b"content-security-policy", content_security_policy.encode()),
+        )
+        """The headers a stylesheet gets; every other response no-store too."""
+        self.for_others = (*self.for_assets, (b"cache-control", b"no-store"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         asset = str(scope.get("path", "")).startswith("/static/")
+        wanted = self.for_assets if asset else self.for_others
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 given = {name.lower() for name, _ in headers}
-                wanted = [*EVERY_RESPONSE, (b"content-security-policy", self.policy)]
-                if not asset:
-                    wanted.append((b"cache-control", b"no-store"))
-                headers += [
-                    (name, value) for name, value in wanted if name not in given
-                ]
+                headers += [header for header in wanted if header[0] not in given]
                 message["headers"] = headers
             await send(message)
 
