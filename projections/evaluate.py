@@ -49,7 +49,7 @@ from fourpi.domain.vocabulary import (
     SupportKind,
     broad_members,
 )
-from fourpi.local_time import local_date
+from fourpi.local_time import local_dates
 from fourpi.projections.answers import (
     DEFAULT_PAYMENT_TARGET_DAYS,
     NOT_RECORDED,
@@ -113,9 +113,10 @@ def _texts(row: Fields, column: str) -> tuple[str, ...]:
     return () if texts is None else texts
 
 
-def _held_on(meeting: Fields) -> date:
+def _held_on() -> Callable[[Fields], date]:
     """The day a meeting is dated by: the date of held_at where the organisation works."""
-    return local_date(meeting["held_at"])
+    local_date_of = local_dates()
+    return lambda meeting: local_date_of(meeting["held_at"])
 
 
 # Small general helpers.
@@ -492,7 +493,7 @@ class _Narrowed:
     @cached_property
     def meetings(self) -> list[Fields]:
         return sorted(
-            self.narrowing.dated(self.facts["meetings"], _held_on),
+            self.narrowing.dated(self.facts["meetings"], _held_on()),
             key=lambda row: (row["held_at"], row["position"]),
         )
 
@@ -1447,7 +1448,9 @@ def _presence_tallied(
 # Process
 
 
-def _papers_notice(index: _Index, check: MeetingCheck) -> PapersNotice:
+def _papers_notice(
+    index: _Index, check: MeetingCheck, local_date: Callable[[datetime], date]
+) -> PapersNotice:
     sent_at = index.papers_sent_at.get(check.meeting_id)
     return PapersNotice(
         meeting_id=check.meeting_id,
@@ -1477,7 +1480,8 @@ def _support_totals(rows: Iterable[Fields]) -> dict[str, SupportTotal]:
 
 
 def _papers(index: _Index, checks: Sequence[MeetingCheck]) -> dict[str, Any]:
-    papers = tuple(_papers_notice(index, check) for check in checks)
+    local_date = local_dates()
+    papers = tuple(_papers_notice(index, check, local_date) for check in checks)
     return {
         "papers": papers,
         "papers_spread": _day_spread(
