@@ -27,6 +27,7 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.local_time import in_time_zone, local_date, shown
 from fourpi.projections.answers import Slice
+from fourpi.workbook import write_template
 from fourpi.workbook.cells import cell_of, read_cell
 from tests.helpers import ACTOR
 
@@ -96,6 +97,39 @@ def test_a_time_zone_that_is_not_one_is_refused_by_name(
     )
     assert served.exit_code == 2, served.output
     assert rule in served.output
+
+
+@pytest.fixture(scope="module")
+def demo_recorded(tmp_path_factory) -> str:
+    """A store holding the demo, and a template beside it to import."""
+    folder = tmp_path_factory.mktemp("demo")
+    database = f"sqlite:///{folder}/s.sqlite3"
+    assert CliRunner().invoke(main, ["demo", "--database", database]).exit_code == 0
+    write_template(folder / "in.xlsx")
+    return database
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo"],
+        ["answers", "--organisation", "Mind (demo)"],
+        ["workbook", "export", "out.xlsx", "--organisation", "Mind (demo)"],
+        ["workbook", "import", "in.xlsx", "--organisation", "Mind (demo)"],
+    ],
+)
+def test_every_command_refuses_a_time_zone_that_is_not_one_before_it_starts(
+    monkeypatch, demo_recorded: str, command: list[str]
+) -> None:
+    monkeypatch.chdir(demo_recorded.removeprefix("sqlite:///").rsplit("/", 1)[0])
+    monkeypatch.setenv("FOURPI_TIME_ZONE", "Mars/Olympus")
+    ran = CliRunner().invoke(main, [*command, "--database", demo_recorded])
+    assert ran.exit_code == 2, ran.output
+    assert (
+        "Error: $FOURPI_TIME_ZONE: must be a time zone name from the IANA database, "
+        "such as Europe/London or UTC, not 'Mars/Olympus'"
+    ) in ran.output
+    assert "--as-of" not in ran.output
 
 
 def policy_adopted(records: InvolvementRecords, name: str, adopted_on: date) -> UUID:
