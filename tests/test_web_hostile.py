@@ -323,6 +323,7 @@ def test_a_number_only_str_isdigit_takes_is_refused_naming_its_field(
     for path in ("/answers", f"/answers/initiatives/{site.initiative_id}"):
         refused = site.evaluator.get(path, params={parameter: value})
         assert refused.status_code == 400, (path, refused.text[-300:])
+        # Named by the narrowing form's label for it (Cycle number, As it stood at).
         assert f"{NARROWING_LABELS[parameter]}: must be" in refused.text
 
 
