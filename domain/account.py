@@ -34,7 +34,7 @@ def check_email(field: str, value: str) -> str:
         raise InvalidInput(field, "must not be blank")
     if not is_text(value):
         raise InvalidInput(field, "must be text (it holds a lone surrogate)")
-    email = value.strip().lower()
+    email = as_kept(value)
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_EMAIL_LENGTH} characters")
     # No control or format character (U+202E, a zero-width space): each would show
@@ -45,9 +45,24 @@ def check_email(field: str, value: str) -> str:
     return email
 
 
+def as_kept(email: str) -> str:
+    """An address as an account keeps it: trimmed, in lower case."""
+    return email.strip().lower()
+
+
 def account_id_for(email: str) -> UUID:
     """An account's record id follows from its email address: one account per address."""
     return uuid5(ACCOUNT_NAMESPACE, check_email("email", email))
+
+
+def account_id_signing_in(email: str) -> UUID | None:
+    """The id of the account, if any, whose address this is, as typed to sign in:
+    found by the address as kept, not checked against EMAIL_SHAPE, so an account
+    taken before the shape was stricter ('a,b@x.example', which receives no mail)
+    still signs in. None for what no account's address can be."""
+    if not isinstance(email, str) or not is_text(email) or not email.strip():
+        return None
+    return uuid5(ACCOUNT_NAMESPACE, as_kept(email))
 
 
 class Account(OrganisationRecord):

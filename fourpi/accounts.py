@@ -25,7 +25,13 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
 
 from fourpi.domain.access import Role
-from fourpi.domain.account import Account, account_id_for, check_email
+from fourpi.domain.account import (
+    Account,
+    account_id_for,
+    account_id_signing_in,
+    as_kept,
+    check_email,
+)
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
 from fourpi.local_time import now
@@ -624,7 +630,7 @@ class Accounts:
         only "wrong" or "locked" otherwise."""
         # Kept as digests: what strangers typed is no one's to read back.
         subjects = (
-            "email:" + digest(str(email).strip().lower()),
+            "email:" + digest(as_kept(str(email))),
             "address:" + digest(str(address)),
         )
         if any(self.locked(subject) for subject in subjects):
@@ -644,9 +650,8 @@ class Accounts:
         return self.start_session(account.id)
 
     def password_matches(self, email: str, password: str) -> Account | None:
-        try:
-            account_id = account_id_for(email)
-        except InvalidInput:
+        account_id = account_id_signing_in(email)
+        if account_id is None:
             return None
         rows = self.tables.rows(
             "SELECT password_hash FROM {passwords} WHERE account_id = ?",

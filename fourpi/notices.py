@@ -22,7 +22,8 @@ from uuid import UUID
 from eventsourcing.utils import EnvType
 
 from fourpi.accounts import SecretTables
-from fourpi.domain.errors import DomainError
+from fourpi.domain.account import check_email
+from fourpi.domain.errors import DomainError, InvalidInput
 from fourpi.domain.vocabulary import FeedbackMethod, NoticePreference
 from fourpi.listing import rows
 from fourpi.local_time import local_date
@@ -244,7 +245,19 @@ class OutcomeNotes:
             NoticePreference.EMAIL.value
         ):
             return ""
-        return str(preference[-1]["email"] or "")
+        address = str(preference[-1]["email"] or "")
+        try:
+            return check_email("email", address) if address else ""
+        except InvalidInput:
+            # Stored before the rule refused it: a mail program would read it as
+            # other addresses ('a,b@x.example' as 'a' and 'b@x.example'), so the
+            # person's link would go to mailboxes not theirs.
+            log.warning(
+                "no note for participant %s: their email address is not one "
+                "fourpi takes now; ask them for it again",
+                participant_id,
+            )
+            return ""
 
     def claim(self, note: str) -> bool:
         """Whether this process is the one to send the note (the first to claim it)."""
@@ -285,7 +298,7 @@ class OutcomeNotes:
             )
             + "\n\nYou can read what we did, and why, on your own page:\n\n"
             + personal_link(secret)
-            + f"\n\nThe link works until {expires:%-d %B %Y} and replaces any "
+            + f"\n\nThe link works until {local_date(expires):%-d %B %Y} and replaces any "
             "earlier one. Please keep it private.\n"
         )
         try:

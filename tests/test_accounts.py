@@ -1,6 +1,7 @@
 """People's accounts: invitations work once and for 72 hours, passwords are chosen well and kept as argon2id hashes outside the log, sign-in locks after 5 failures, and sessions end when idle, when too old, at sign-out and when the account is disabled."""
 
 import contextlib
+import re
 import string
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -145,6 +146,29 @@ def test_sign_in_failures_say_only_that_email_or_password_is_wrong(
         with pytest.raises(SignInRefused) as refusal:
             accounts.sign_in(email=email, password=password, address=email)
         assert str(refusal.value) == WRONG
+
+
+def test_an_account_taken_before_the_address_rule_was_stricter_still_signs_in(
+    accounts, organisation_id, monkeypatch
+) -> None:
+    """It joined with its link and is listed; refusing its address at sign-in
+    locked its person out for good, told only that the password was wrong."""
+    with monkeypatch.context() as before:
+        before.setattr(
+            "fourpi.domain.account.EMAIL_SHAPE",
+            re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"),
+        )
+        person(accounts, organisation_id, "old,style@mind.example", Role.MANAGER)
+    with pytest.raises(InvalidInput):
+        check_email("email", "old,style@mind.example")
+    _, session = accounts.sign_in(
+        email=" Old,Style@mind.example", password=PASSWORD, address="203.0.113.9"
+    )
+    assert accounts.account(session.account_id).email == "old,style@mind.example"
+    with pytest.raises(SignInRefused, match=WRONG):
+        accounts.sign_in(
+            email="old,style@mind.example", password="not it", address="203.0.113.9"
+        )
 
 
 def test_five_failures_for_one_account_lock_it_for_15_minutes(

@@ -15,6 +15,7 @@ from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
 from fourpi.domain.meeting import Meeting
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea, InvolvementRole
+from fourpi.storage.group_commit import Batch, GroupCommit
 from tests.helpers import ACTOR, register
 
 WRITERS = 8
@@ -234,6 +235,46 @@ def test_nothing_is_recorded_about_a_person_erased_as_the_write_is_decided(
     initiative = records.load(Initiative, initiative_id, organisation_id)
     assert meeting.attendee_ids == []
     assert initiative.roles == {}
+
+
+def test_an_erasure_stored_in_one_group_commit_just_before_a_write_refuses_it(
+    organisation_id: UUID, initiative_id: UUID, records
+) -> None:
+    """Writes saved at the same time in one process are stored in one transaction
+    (group commit): an erasure queued just before an attendance naming the person
+    is stored first, and the attendance, decided on the person as they were, is
+    decided again and refused. On PostgreSQL the person was looked at before the
+    group's events were inserted, so the attendance was stored after the erasure."""
+    meeting_id = workshop(records, organisation_id, initiative_id)
+    person = register(records, organisation_id)
+    recorder = records.events.recorder
+
+    def erased_in_the_same_group(stored_events: Any, **kwargs: Any) -> Any:
+        del recorder.insert_events  # the next save is stored as usual
+        participant = records.repository.get(person)
+        participant.erase(recorded_by="admin")
+        erasure = Batch(
+            [
+                records.events.mapper.to_stored_event(e)
+                for e in participant.collect_events()
+            ]
+        )
+        attendance = Batch(stored_events)
+        GroupCommit(recorder.commit_together, recorder.commit_alone)._commit(
+            [erasure, attendance]
+        )
+        erasure.outcome()
+        return attendance.outcome()
+
+    recorder.insert_events = erased_in_the_same_group
+    with pytest.raises(InvalidInput, match=f"participant {person} is erased"):
+        records.record_attendance(
+            organisation_id=organisation_id,
+            meeting_id=meeting_id,
+            participant_ids=[person],
+            actor=ACTOR,
+        )
+    assert records.load(Meeting, meeting_id, organisation_id).attendee_ids == []
 
 
 def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
@@ -27,7 +27,10 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.local_time import in_time_zone, local_date, shown
 from fourpi.projections.answers import Slice
+from fourpi.workbook import write_template
 from fourpi.workbook.cells import cell_of, read_cell
+from fourpi.workbook.files import read_workbook
+from fourpi.workbook.writing import write_workbook
 from tests.helpers import ACTOR
 
 LONDON = ZoneInfo("Europe/London")
@@ -96,6 +99,39 @@ def test_a_time_zone_that_is_not_one_is_refused_by_name(
     )
     assert served.exit_code == 2, served.output
     assert rule in served.output
+
+
+@pytest.fixture(scope="module")
+def demo_recorded(tmp_path_factory) -> str:
+    """A store holding the demo, and a template beside it to import."""
+    folder = tmp_path_factory.mktemp("demo")
+    database = f"sqlite:///{folder}/s.sqlite3"
+    assert CliRunner().invoke(main, ["demo", "--database", database]).exit_code == 0
+    write_template(folder / "in.xlsx")
+    return database
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo"],
+        ["answers", "--organisation", "Mind (demo)"],
+        ["workbook", "export", "out.xlsx", "--organisation", "Mind (demo)"],
+        ["workbook", "import", "in.xlsx", "--organisation", "Mind (demo)"],
+    ],
+)
+def test_every_command_refuses_a_time_zone_that_is_not_one_before_it_starts(
+    monkeypatch, demo_recorded: str, command: list[str]
+) -> None:
+    monkeypatch.chdir(demo_recorded.removeprefix("sqlite:///").rsplit("/", 1)[0])
+    monkeypatch.setenv("FOURPI_TIME_ZONE", "Mars/Olympus")
+    ran = CliRunner().invoke(main, [*command, "--database", demo_recorded])
+    assert ran.exit_code == 2, ran.output
+    assert (
+        "Error: $FOURPI_TIME_ZONE: must be a time zone name from the IANA database, "
+        "such as Europe/London or UTC, not 'Mars/Olympus'"
+    ) in ran.output
+    assert "--as-of" not in ran.output
 
 
 def policy_adopted(records: InvolvementRecords, name: str, adopted_on: date) -> UUID:
@@ -169,6 +205,31 @@ def test_a_moment_written_to_a_workbook_reads_back_the_same(moment: datetime) ->
     """Even in the hour the clocks go back, which London shows twice."""
     in_utc = moment.astimezone(UTC)
     assert read_cell(MEETING_TIME, cell_of(MEETING_TIME, in_utc)) == in_utc
+
+
+@settings(max_examples=30, deadline=None)
+@given(MOMENTS)
+def test_a_moment_written_to_a_workbook_file_reads_back_the_same(
+    tmp_path_factory, moment: datetime
+) -> None:
+    """What the file keeps, not only the cell: a spreadsheet's time holds no finer
+    than a millisecond, and one rounded up from the last of the first 01:59:59 of
+    the hour shown twice would read back as 02:00 an hour later."""
+    in_utc = moment.astimezone(UTC)
+    path = tmp_path_factory.mktemp("moment") / "meetings.xlsx"
+    write_workbook(path, {"Meetings": [{"Held at": cell_of(MEETING_TIME, in_utc)}]})
+    (sheet,) = [s for s in read_workbook(path) if s.title == "Meetings"]
+    assert read_cell(MEETING_TIME, sheet.rows[0].cells["Held at"]) == in_utc
+
+
+def test_the_last_moment_before_london_s_second_1am_reads_back_the_same(
+    tmp_path,
+) -> None:
+    moment = datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC)
+    path = tmp_path / "meetings.xlsx"
+    write_workbook(path, {"Meetings": [{"Held at": cell_of(MEETING_TIME, moment)}]})
+    (sheet,) = [s for s in read_workbook(path) if s.title == "Meetings"]
+    assert read_cell(MEETING_TIME, sheet.rows[0].cells["Held at"]) == moment
 
 
 def test_both_times_of_the_hour_shown_twice_read_back() -> None:

@@ -507,6 +507,19 @@ def test_every_graphiql_example_is_valid_and_runs_for_its_roles(tmp_path) -> Non
 # The app factory
 
 
+def test_the_app_factory_refuses_a_time_zone_that_is_not_one(
+    tmp_path, monkeypatch, restored_logging
+) -> None:
+    """Before it serves anything: otherwise every page with a date on it fails."""
+    from fourpi.operations.serving import app_from_environment
+
+    monkeypatch.setenv("FOURPI_DATABASE_URL", f"sqlite:///{tmp_path}/f.sqlite3")
+    monkeypatch.setenv("FOURPI_PROJECTIONS", "off")
+    monkeypatch.setenv("FOURPI_TIME_ZONE", "Mars/Olympus")
+    with pytest.raises(ValueError, match=r"^\$FOURPI_TIME_ZONE: must be a time zone"):
+        app_from_environment()
+
+
 def test_the_app_factory_reads_the_environment(
     tmp_path, monkeypatch, caplog, restored_logging
 ) -> None:

@@ -2,7 +2,7 @@
 
 import socket
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from fourpi.domain.participant import Participant
 from fourpi.domain.vocabulary import (
     ChangeScope,
     ImpactArea,
@@ -68,6 +69,45 @@ def feedback_of(world: World, contribution_id: Any) -> list[dict[str, Any]]:  # 
     return [r for r in facts["feedback"] if r["contribution_id"] == contribution_id]
 
 
+def a_change_to(
+    world: World,  # noqa: F811
+    contribution: Any,
+    description: str,
+    changed_on: date = date(2024, 3, 1),
+) -> None:
+    world.records.record_change(
+        organisation_id=world.mind.organisation_id,
+        initiative_id=world.mind.initiative_id,
+        description=description,
+        impact_area=ImpactArea.DELIVERY,
+        scope=ChangeScope.ACTIVITY,
+        evidence="The timetable",
+        changed_on=changed_on,
+        contribution_ids=[contribution],
+        actor=ACTOR,
+    )
+    world.views.catch_up()
+
+
+def prefers_email(world: World, participant_id: Any, email: str) -> None:  # noqa: F811
+    world.records.set_notice_preference(
+        organisation_id=world.mind.organisation_id,
+        participant_id=participant_id,
+        notice_preference=NoticePreference.EMAIL,
+        email=email,
+        actor="personal-link:test",
+    )
+
+
+def notes_sent_so_far(world: World) -> OutcomeNotes:  # noqa: F811
+    """The sender, past every outcome recorded so far."""
+    world.views.catch_up()
+    notes = OutcomeNotes.from_environment(world.views)
+    assert notes is not None
+    notes.after(world.views.position())
+    return notes
+
+
 def test_no_email_is_sent_unless_both_settings_are_given() -> None:
     assert MailSettings.from_environment({}) is None
     assert MailSettings.from_environment({"FOURPI_SMTP_URL": "smtp://h"}) is None
@@ -95,13 +135,7 @@ def test_a_note_is_sent_once_per_response_and_feedback_recorded_once(
     inbox,
 ) -> None:
     world.link(world.neighbour, world.mind)
-    world.records.set_notice_preference(
-        organisation_id=world.mind.organisation_id,
-        participant_id=world.neighbour,
-        notice_preference=NoticePreference.EMAIL,
-        email="neighbour@people.example",
-        actor="personal-link:test",
-    )
+    prefers_email(world, world.neighbour, "neighbour@people.example")
     contribution = contribution_of(world, world.neighbour)
     already = len(feedback_of(world, contribution))
     # The server's own projection worker sends it: nothing here but the response.
@@ -157,43 +191,53 @@ def test_a_change_sends_a_note_and_people_who_chose_another_way_get_none(
         notice_preference=NoticePreference.LETTER,
         actor="personal-link:test",
     )
-    world.views.catch_up()
-    notes = OutcomeNotes.from_environment(world.views)
-    assert notes is not None
-    notes.after(world.views.position())
-    world.records.record_change(
-        organisation_id=world.mind.organisation_id,
-        initiative_id=world.mind.initiative_id,
-        description="Groups now meet at 6pm",
-        impact_area=ImpactArea.DELIVERY,
-        scope=ChangeScope.ACTIVITY,
-        evidence="The timetable",
-        changed_on=date(2024, 3, 1),
-        contribution_ids=[contribution],
-        actor=ACTOR,
-    )
-    world.views.catch_up()
+    notes = notes_sent_so_far(world)
+    a_change_to(world, contribution, "Groups now meet at 6pm")
     assert notes.after(world.views.position()) == 0
     assert inbox.messages == []
-    world.records.set_notice_preference(
-        organisation_id=world.mind.organisation_id,
-        participant_id=world.advisor,
-        notice_preference=NoticePreference.EMAIL,
-        email="advisor@people.example",
-        actor="personal-link:test",
-    )
-    world.records.record_change(
-        organisation_id=world.mind.organisation_id,
-        initiative_id=world.mind.initiative_id,
-        description="Groups also meet on Saturdays",
-        impact_area=ImpactArea.DELIVERY,
-        scope=ChangeScope.ACTIVITY,
-        evidence="The timetable",
-        changed_on=date(2024, 4, 1),
-        contribution_ids=[contribution],
-        actor=ACTOR,
-    )
-    world.views.catch_up()
+    prefers_email(world, world.advisor, "advisor@people.example")
+    a_change_to(world, contribution, "Groups also meet on Saturdays", date(2024, 4, 1))
     assert notes.after(world.views.position()) == 1
     assert len(inbox.messages) == 1
     assert "Something has changed" in str(inbox.messages[0].get_payload())
+
+
+def test_a_note_gives_the_link_s_last_day_where_the_organisation_works(
+    world,  # noqa: F811
+    inbox,
+    monkeypatch,
+) -> None:
+    # Made at 00:30 BST on 2 July: ninety days on is 00:30 BST on 30 September,
+    # 23:30 UTC on the 29th. The person's page and the record say the 30th.
+    monkeypatch.setattr(
+        "fourpi.personal_links.now", lambda: datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+    )
+    prefers_email(world, world.advisor, "advisor@people.example")
+    notes = notes_sent_so_far(world)
+    a_change_to(world, contribution_of(world, world.advisor), "Groups meet at 6pm")
+    assert notes.after(world.views.position()) == 1
+    body = inbox.messages[0].get_payload(decode=True).decode()
+    assert "The link works until 30 September 2026" in body
+
+
+def test_an_address_stored_before_the_rule_refused_it_is_sent_no_note(
+    world,  # noqa: F811
+    inbox,
+) -> None:
+    # Stored as the rule stood before: a mail program reads 'advisor,other@...'
+    # as two addresses, 'advisor' and 'other@people.example', neither the person's.
+    participant = world.records.repository.get(world.advisor)
+    participant._record(
+        Participant.NoticePreferenceSet,
+        recorded_by="personal-link:test",
+        notice_preference=NoticePreference.EMAIL,
+        email="advisor,other@people.example",
+    )
+    world.records.save(participant)
+    notes = notes_sent_so_far(world)
+    contribution = contribution_of(world, world.advisor)
+    already = len(feedback_of(world, contribution))
+    a_change_to(world, contribution, "Groups meet at 6pm")
+    assert notes.after(world.views.position()) == 0
+    assert inbox.messages == []
+    assert len(feedback_of(world, contribution)) == already

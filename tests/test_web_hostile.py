@@ -24,6 +24,7 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
+from fourpi.web.answers import NARROWING_LABELS
 from fourpi.web.report import pdf_of
 from fourpi.workbook import import_upload
 from tests.helpers import counting_at_once, log_position, post_scope
@@ -316,13 +317,14 @@ def test_a_post_larger_than_its_page_takes_gets_a_page_saying_how_large(
         ("cycle", "9" * 5000),
     ],
 )
-def test_a_number_only_str_isdigit_takes_is_refused_naming_its_parameter(
+def test_a_number_only_str_isdigit_takes_is_refused_naming_its_field(
     site: Site, parameter: str, value: str
 ) -> None:
     for path in ("/answers", f"/answers/initiatives/{site.initiative_id}"):
         refused = site.evaluator.get(path, params={parameter: value})
         assert refused.status_code == 400, (path, refused.text[-300:])
-        assert f"{parameter}: must be" in refused.text
+        # Named by the narrowing form's label for it (Cycle number, As it stood at).
+        assert f"{NARROWING_LABELS[parameter]}: must be" in refused.text
 
 
 def test_answers_as_of_the_last_moment_a_date_can_name_are_answered(

@@ -196,7 +196,9 @@ def as_of_variables(moment: Moment) -> JSON | None:
         return None
     if isinstance(moment, int):
         return {"position": moment}
-    return {"time": moment.isoformat()}
+    # In UTC: the same moment, in a zone the API's DateTime reads (whole minutes;
+    # London's own time before 1847 was -00:01:15).
+    return {"time": moment.astimezone(dt.UTC).isoformat()}
 
 
 class AnswerError(Exception):

@@ -4,7 +4,7 @@ from typing import Any
 
 import click
 
-from fourpi.config import MasterKeyError
+from fourpi.config import MasterKeyError, time_zone
 from fourpi.operations.observability import configure_logging
 from fourpi.storage.store_access import StoreUnavailable
 
@@ -12,11 +12,13 @@ from fourpi.storage.store_access import StoreUnavailable
 class FourPIGroup(click.Group):
     """Every command: a master key problem, a store that cannot be reached, made
     or found, or a file that cannot be read or written, is told plainly in a line
-    or three and exits 1, never as a traceback."""
+    or three and exits 1, never as a traceback; a bad log level or time zone
+    setting is named before anything starts, and exits 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             configure_logging(default_level="WARNING")
+            time_zone()
         except ValueError as error:
             raise click.UsageError(str(error)) from None
         try:

@@ -15,7 +15,6 @@ from fourpi.config import (
     Database,
     DatabaseURLError,
     database_from_environment,
-    time_zone,
 )
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.record import is_text, parse_digits, position_or_time
@@ -237,8 +236,8 @@ def slice_options(command: F) -> F:
 
 
 def check_contributor_settings() -> None:
-    """A bad session, personal-link, email, small-number pattern or time zone
-    setting, named before anything starts."""
+    """A bad session, personal-link, email or small-number pattern setting, named
+    before anything starts (a bad time zone is named for every command, FourPIGroup)."""
     from fourpi.accounts import SessionLimits
     from fourpi.notices import MailSettings
     from fourpi.personal_links import link_days
@@ -248,7 +247,6 @@ def check_contributor_settings() -> None:
     link_days()
     MailSettings.from_environment()
     pattern_seconds()
-    time_zone()
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fourpi.config import switch
+from fourpi.config import switch, time_zone
 
 PROJECTIONS_VARIABLE = "FOURPI_PROJECTIONS"
 METRICS_VARIABLE = "FOURPI_METRICS"
@@ -113,8 +113,10 @@ def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIA
 def app_from_environment() -> ASGIApp:
     """The app factory: everything from the environment (FOURPI_DATABASE_URL, the
     master key, FOURPI_PROJECTIONS, FOURPI_METRICS, the proxy settings, the API's
-    limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL)."""
+    limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL); a bad
+    FOURPI_TIME_ZONE is refused before anything is served."""
     from fourpi.operations.observability import configure_logging
 
     configure_logging()
+    time_zone()
     return build_app(ServeSettings.from_environment())

@@ -119,13 +119,6 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
         with conn.cursor() as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
-        # Under the lock, which every writer takes: nothing can be stored between
-        # these looks and the commit.
-        unchanged = []
-        for record_id, version in unchanged_of(events):
-            curs = conn.cursor()
-            curs.execute(self.has_events_after_statement, (record_id, version))
-            unchanged.append((record_id, curs))
         keys = []
         for statement, parameters, count in new_keys_statements(
             self.keys_table, "%s", new_keys_of(events)
@@ -135,6 +128,14 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
             keys.append((curs, count))
         inserting = conn.cursor()
         PostgresAggregateRecorder._insert_stored_events(self, inserting, events)
+        # After the inserts, as SQLite looks, and under the lock, which every writer
+        # takes: nothing can be stored between these looks and the commit, and an
+        # earlier batch of the same group (an erasure stored with it) is seen.
+        unchanged = []
+        for record_id, version in unchanged_of(events):
+            curs = conn.cursor()
+            curs.execute(self.has_events_after_statement, (record_id, version))
+            unchanged.append((record_id, curs))
         last = conn.cursor()
         last.execute(self.last_seal_statement, prepare=True)
         # An event's version taken raises here; a person's key taken shows just after.

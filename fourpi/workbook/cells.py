@@ -200,10 +200,11 @@ def cell_of(field: Field, value: Any) -> Any:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
-        # A cell holds no zone and no fold: the hour a clock goes back shows twice.
+        # A cell holds no zone and no fold (the hour a clock goes back shows twice),
+        # and rounds to the millisecond (01:59:59.9999 on to 02:00, an hour later
+        # on that night): such a time is written as text, with its offset.
         typed = local(value).replace(tzinfo=None, fold=0)
-        if in_time_zone(typed) != value.astimezone(UTC):
-            # The second time round: written with its offset to say which.
+        if value.microsecond or in_time_zone(typed) != value.astimezone(UTC):
             return local(value).isoformat()
         return typed
     return value
