@@ -36,6 +36,7 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
 from fourpi.local_time import now
 from fourpi.privacy.visibility import GRANT_NOT_HELD
+from fourpi.storage.postgres_reads import read_rows
 
 INVITATION_HOURS = 72
 INVITED_AGAIN_ONLY_BY_GRANTED = (
@@ -309,11 +310,8 @@ class SecretTables:
 
     def rows(self, statement: str, *values: Any, commit: bool = False) -> list[Any]:
         if self.postgres and not commit:
-            # A read is one statement, prepared, in autocommit: a single round trip
-            # (a transaction around it would add two; every session's request reads).
-            with self.datastore.get_connection() as connection:
-                found = connection.execute(self.sql(statement), values, prepare=True)
-                return list(found.fetchall())
+            found: list[Any] = read_rows(self.datastore, self.sql(statement), values)
+            return found
         with self.cursor(commit=commit) as cursor:
             cursor.execute(self.sql(statement), values)
             return list(cursor.fetchall())

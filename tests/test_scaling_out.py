@@ -16,12 +16,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.operations.worker import ProjectionWorker
 from tests.conftest import needs_postgres
 from tests.helpers import POSTGRES_URL, register
 from tests.test_serve import free_port
+from tests.web import PASSWORD, person
 
 BIN = Path(sys.executable).parent
 FOURPI = str(BIN / "fourpi")
@@ -235,3 +237,30 @@ def test_the_projection_worker_carries_on_when_postgresql_drops_its_connections(
         worker.stop()
         for opened in (reader, writer, views, records):
             opened.close()
+
+
+def test_a_persons_key_and_a_session_are_read_again_when_postgresql_drops_its_connections(
+    postgres_url: str,
+) -> None:
+    """After PostgreSQL restarts (or fails over), every pooled connection is dead.
+    The library tries its own reads again on another; reading a person's key (to
+    show their pseudonym) and a session (every signed-in request) failed instead,
+    an errorId for each until the pool had let every dead connection go."""
+    name = f"fourpi-test-{uuid4().hex[:12]}"
+    records = open_records(f"{postgres_url}&application_name={name}")
+    try:
+        mind = records.register_organisation(name="Mind", actor="test")
+        advisor = register(records, mind)
+        accounts = Accounts(records)
+        person(accounts, mind, "manager@mind.example", Role.MANAGER)
+        session_id, _ = accounts.sign_in(
+            email="manager@mind.example", password=PASSWORD, address="127.0.0.1"
+        )
+        key = records.keys.read_key(advisor)
+        assert key is not None
+        assert connections_dropped(name) >= 1
+        assert records.keys.read_key(advisor) == key
+        assert connections_dropped(name) >= 1
+        assert accounts.session(session_id) is not None
+    finally:
+        records.close()

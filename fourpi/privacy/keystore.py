@@ -44,6 +44,7 @@ from fourpi.config import (
     master_key_source,
 )
 from fourpi.domain.errors import InvalidInput
+from fourpi.storage.postgres_reads import read_rows
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -477,15 +478,12 @@ class PostgresKeyTable(SQLKeyTable):
         return f'"{self.schema}".{META_TABLE}'
 
     def row(self, participant_id: UUID) -> KeyRow | None:
-        # One statement in autocommit, prepared: a single round trip (a transaction
-        # around it would add two).
-        with self.datastore.get_connection() as connection:
-            found = connection.execute(
-                f"SELECT {COLUMNS} FROM {self.keys_table()} WHERE participant_id = %s",
-                (str(participant_id),),
-                prepare=True,
-            ).fetchone()
-        return None if found is None else row_of(found)
+        found = read_rows(
+            self.datastore,
+            f"SELECT {COLUMNS} FROM {self.keys_table()} WHERE participant_id = %s",
+            (str(participant_id),),
+        )
+        return row_of(found[0]) if found else None
 
     def scrub(self) -> tuple[str, ...]:
         return (vacuum_postgres(self.datastore, [KEYS_TABLE]),)
