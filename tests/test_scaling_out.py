@@ -20,6 +20,7 @@ from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.operations.worker import ProjectionWorker
+from fourpi.privacy.keystore import PersonalKeyStore
 from tests.conftest import needs_postgres
 from tests.helpers import POSTGRES_URL, register
 from tests.test_serve import free_port
@@ -256,10 +257,12 @@ def test_a_persons_key_and_a_session_are_read_again_when_postgresql_drops_its_co
         session_id, _ = accounts.sign_in(
             email="manager@mind.example", password=PASSWORD, address="127.0.0.1"
         )
-        key = records.keys.read_key(advisor)
+        keys = records.keys
+        assert isinstance(keys, PersonalKeyStore)
+        key = keys.read_key(advisor)
         assert key is not None
         assert connections_dropped(name) >= 1
-        assert records.keys.read_key(advisor) == key
+        assert keys.read_key(advisor) == key
         assert connections_dropped(name) >= 1
         assert accounts.session(session_id) is not None
     finally:
