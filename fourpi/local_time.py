@@ -33,11 +33,24 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(time_zone())
 
 
+class NotOnTheClock(ValueError):
+    """A time typed without its zone that the organisation's clocks skip: the hour
+    they go forward (01:30 on the last Sunday of March, in London)."""
+
+
 def in_time_zone(typed: datetime) -> datetime:
     """A time typed without its zone read as the organisation's (one with its zone
-    is kept); in UTC. Of the hour a clock goes back shows twice, the first."""
+    is kept); in UTC. Of the hour a clock goes back shows twice, the first; one it
+    skips going forward is refused (NotOnTheClock), not moved an hour on."""
     if typed.tzinfo is None:
-        typed = typed.replace(tzinfo=time_zone())
+        zone = time_zone()
+        placed = typed.replace(tzinfo=zone)
+        if placed.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != typed:
+            raise NotOnTheClock(
+                f"{typed:%H:%M} on {typed:%-d %B %Y} never showed on the clocks in "
+                f"{zone.key}, which went forward then: give a time before or after"
+            )
+        typed = placed
     return typed.astimezone(UTC)
 
 

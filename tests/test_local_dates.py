@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_views
@@ -25,10 +25,10 @@ from fourpi.domain.vocabulary import (
     InvolvementMethod,
     ParticipantKind,
 )
-from fourpi.local_time import in_time_zone, local_date, shown
+from fourpi.local_time import in_time_zone, local, local_date, shown
 from fourpi.projections.answers import Slice
 from fourpi.workbook import write_template
-from fourpi.workbook.cells import cell_of, read_cell
+from fourpi.workbook.cells import CellError, cell_of, read_cell
 from fourpi.workbook.files import read_workbook
 from fourpi.workbook.writing import write_workbook
 from tests.helpers import ACTOR
@@ -238,6 +238,21 @@ def test_both_times_of_the_hour_shown_twice_read_back() -> None:
     assert cell_of(MEETING_TIME, first) == datetime(2026, 10, 25, 1, 30)
     assert cell_of(MEETING_TIME, second) == "2026-10-25T01:30:00+00:00"
     assert in_time_zone(datetime(2026, 10, 25, 1, 30)) == first
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
+@example(datetime(2026, 3, 29, 1, 30))
+def test_a_time_typed_without_a_zone_is_the_one_the_clocks_showed(
+    typed: datetime,
+) -> None:
+    """Read as local time, a time typed without its zone is that time on London's
+    clocks, or refused as one they skipped going forward: never moved an hour."""
+    try:
+        moment = read_cell(MEETING_TIME, typed.isoformat())
+    except CellError as refused:
+        assert "never showed on the clocks in Europe/London" in refused.rule
+        return
+    assert local(moment).replace(tzinfo=None, fold=0) == typed.replace(fold=0)
 
 
 def test_a_time_is_shown_in_london_saying_the_zone() -> None:

@@ -26,7 +26,7 @@ from fourpi.web.forms import FORMS
 from fourpi.web.record_choices import Choices
 from fourpi.web.todo import to_do
 from fourpi.web.workbook_upload import PROBLEMS_LISTED, VALUE_SHOWN
-from tests.helpers import ACTOR, python_calls, synthetic_organisation
+from tests.helpers import ACTOR, log_position, python_calls, synthetic_organisation
 from tests.web import (
     TestClient,
     csrf_token,
@@ -155,6 +155,32 @@ def test_a_meeting_time_typed_on_the_form_is_london_time(site) -> None:
     assert held == datetime(2025, 7, 3, 9, tzinfo=UTC)
     assert "3 July 2025, 10:00 BST" in site.client.get(meeting).text
     assert "3 Jul 2025, 10:00 BST" in site.client.get(initiative).text
+
+
+def test_a_meeting_time_the_clocks_skip_is_refused_beside_its_field(site) -> None:
+    """01:30 on 29 March 2026 never showed on a clock in England (they went from
+    01:00 to 02:00): it was kept as 02:30 BST. Now it is refused, naming the field,
+    with what was typed kept, and nothing recorded."""
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    initiative_id = facts["initiatives"][0]["initiative_id"]
+    before = log_position(site.records)
+    refused = site.submit(
+        "scheduleMeeting",
+        {
+            "initiative_id": str(initiative_id),
+            "title": "Clocks go forward",
+            "held_at": "2026-03-29T01:30",
+            "high_level": "no",
+            "decision_making": "no",
+        },
+    )
+    assert refused.status_code == 400
+    assert 'id="held-at-error"' in refused.text
+    assert "01:30 on 29 March 2026 never showed on the clocks in Europe/London" in (
+        refused.text
+    )
+    assert 'value="2026-03-29T01:30"' in refused.text
+    assert log_position(site.records) == before
 
 
 def test_a_manager_records_an_initiative_through_the_forms(site) -> None:

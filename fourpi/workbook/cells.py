@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from fourpi.domain.use_cases import Field, FieldKind, label_of
-from fourpi.local_time import in_time_zone, local
+from fourpi.local_time import NotOnTheClock, in_time_zone, local
 from fourpi.workbook.files import text_of
 from fourpi.workbook.sheets import normalised
 
@@ -128,6 +128,8 @@ def read_moment(value: Any) -> datetime:
         raise CellError(
             "must be a date and time between the years 1 and 9999"
         ) from None
+    except NotOnTheClock as skipped:
+        raise CellError(str(skipped)) from None
 
 
 YES = {"yes", "y", "true", "1"}
