@@ -40,6 +40,7 @@ from fourpi.web.answers import (
     Links,
     Moment,
     all_tables,
+    answers_page,
     areas,
     gather,
     page_context,
@@ -229,8 +230,7 @@ async def narrowing_refused(request: Request, error: BadParameter) -> Response:
 
 def page_path(request: Request) -> str:
     """The answer page a page or download belongs to."""
-    initiative_id = request.path_params.get("initiative_id")
-    return PREFIX if initiative_id is None else f"{PREFIX}/initiatives/{initiative_id}"
+    return answers_page(PREFIX, request.path_params.get("initiative_id"))
 
 
 async def page(request: Request, answers: Answers, links: Links) -> Response:

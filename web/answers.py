@@ -1180,6 +1180,12 @@ NARROWING_LABELS = {
 the query parameter each gives."""
 
 
+def answers_page(prefix: str, initiative_id: object | None) -> str:
+    """The answer page of the organisation (no initiative) or of an initiative,
+    below the answer pages' root `prefix`."""
+    return prefix if initiative_id is None else f"{prefix}/initiatives/{initiative_id}"
+
+
 @dataclass(frozen=True)
 class Links:
     """Where a page's links go: the page itself, its slice kept in every link."""
@@ -1205,16 +1211,14 @@ class Links:
 
     @property
     def page(self) -> str:
-        if self.chosen.initiative_id is None:
-            return self.prefix
-        return f"{self.prefix}/initiatives/{self.chosen.initiative_id}"
+        return answers_page(self.prefix, self.chosen.initiative_id)
 
     @property
     def organisation(self) -> str:
         return self.prefix + self.query()
 
     def initiative(self, initiative_id: str) -> str:
-        return f"{self.prefix}/initiatives/{initiative_id}{self.query()}"
+        return answers_page(self.prefix, initiative_id) + self.query()
 
     def csv(self, key: str) -> str:
         return f"{self.page}/tables/{key}.csv{self.query()}"

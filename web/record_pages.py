@@ -37,7 +37,7 @@ from fourpi.threads import in_thread
 from fourpi.web.forms import form_context, form_path, given_of, recorded_notice
 from fourpi.web.page import Page
 from fourpi.web.pages import render
-from fourpi.web.reading import live_position
+from fourpi.web.reading import live_position, papers_sent
 from fourpi.web.record_choices import Choices, Row, choices_of, short
 from fourpi.web.sessions import SignedIn, accounts_of
 
@@ -233,9 +233,6 @@ async def meeting_page(request: Request, live: SignedIn) -> Response:
         for r in facts["meeting_reserves"]
         if r["meeting_id"] == meeting_id
     ]
-    papers = [
-        r["sent_at"] for r in facts["meeting_papers"] if r["meeting_id"] == meeting_id
-    ]
     held_on = local_date(row["held_at"])
     owed = [
         r
@@ -256,7 +253,7 @@ async def meeting_page(request: Request, live: SignedIn) -> Response:
             ("Held", day(row["held_at"])),
             ("High-level", "yes" if row["high_level"] else "no"),
             ("Decision-making", "yes" if row["decision_making"] else "no"),
-            ("Papers sent", day(min(papers)) if papers else "not recorded"),
+            ("Papers sent", day(papers_sent(facts).get(meeting_id))),
             ("Reserve", ", ".join(choices.person(p) for p in reserve) or "none named"),
         ],
         [
