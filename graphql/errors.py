@@ -44,11 +44,15 @@ def client_error(message: str, code: str, field: str | None = None) -> GraphQLEr
 
 def from_domain(error: DomainError, under: str | None = None) -> GraphQLError:
     """A domain error for the client; `under` names the input object its field sits in,
-    so the field reads as the client sent it (initiative_id -> input.initiativeId)."""
-    field = error.field
+    so the field reads as the client sent it (initiative_id -> input.initiativeId),
+    in the message as in its extensions."""
+    field, message = error.field, error.message
     if field is not None and under is not None:
-        field = ".".join([under, *(camel_case(part) for part in field.split("."))])
-    return client_error(error.message, error.code, field)
+        named = ".".join([under, *(camel_case(part) for part in field.split("."))])
+        if message.startswith(f"{field}: "):
+            message = f"{named}: {message.removeprefix(f'{field}: ')}"
+        field = named
+    return client_error(message, error.code, field)
 
 
 def camel_case(name: str) -> str:

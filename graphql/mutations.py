@@ -80,7 +80,7 @@ from fourpi.graphql.context import Caller, FourPIInfo
 from fourpi.graphql.drawn import drawn_from, input_description
 from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, client_error, from_domain
 from fourpi.graphql.permissions import ADMINS, MANAGERS, caller_of, organisation_of
-from fourpi.graphql.reading import parse_id
+from fourpi.graphql.reading import local_moment, parse_id
 from fourpi.privacy.visibility import may_pass_on_grant
 
 INPUT = strawberry.argument(
@@ -896,7 +896,7 @@ def _schedule_meeting(
         info.context.records.schedule_meeting,
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
         title=input.title,
-        held_at=input.held_at,
+        held_at=local_moment(input.held_at, "input.heldAt"),
         high_level=input.high_level,
         decision_making=input.decision_making,
         idempotency_key=input.idempotency_key,
@@ -910,7 +910,7 @@ def _send_meeting_papers(
         info,
         info.context.records.send_meeting_papers,
         meeting_id=parse_id(input.meeting_id, "input.meetingId"),
-        sent_at=input.sent_at,
+        sent_at=local_moment(input.sent_at, "input.sentAt"),
         idempotency_key=input.idempotency_key,
     )
 

@@ -7,11 +7,13 @@ from uuid import UUID
 import strawberry
 
 from fourpi.domain.initiative import Initiative
+from fourpi.domain.record import DATE_RANGE
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.enums import ImpactArea
 from fourpi.graphql.errors import BAD_USER_INPUT, client_error
 from fourpi.graphql.permissions import organisation_of
+from fourpi.local_time import NotOnTheClock, in_time_zone
 from fourpi.privacy import visibility
 from fourpi.privacy.suppression import disclosure_for
 from fourpi.privacy.visibility import log_head
@@ -72,6 +74,19 @@ def parse_id(value: str | None, field: str) -> UUID | None:
     except ValueError:
         raise client_error(
             f"{field}: must be a record id (a UUID)", BAD_USER_INPUT, field
+        ) from None
+
+
+def local_moment(value: dt.datetime, field: str) -> dt.datetime:
+    """A date and time as given, read as the organisation's local time when it
+    comes without its zone, as the web app's forms and workbooks read it."""
+    try:
+        return in_time_zone(value)
+    except NotOnTheClock as skipped:
+        raise client_error(f"{field}: {skipped}", BAD_USER_INPUT, field) from None
+    except OverflowError:
+        raise client_error(
+            f"{field}: {DATE_RANGE} (UTC)", BAD_USER_INPUT, field
         ) from None
 
 

@@ -4,7 +4,7 @@ import asyncio
 import inspect
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -398,6 +398,64 @@ def test_a_decline_without_rationale_is_refused_and_nothing_is_written(
         respondedOn="2024-02-10",
     )
     assert refused == {"code": "BAD_USER_INPUT", "field": "input.rationale"}
+    assert log_position(api.records) == before
+
+
+def test_a_refusal_names_the_field_as_the_client_sent_it(api: Api) -> None:
+    """The message names the field as the extensions do (input.startedOn), not as
+    the record keeps it (started_on)."""
+    result = api.attempt(
+        "launchInitiative",
+        name="Diversifying who we involve",
+        level="STRATEGIC",
+        involvementKind="CO_PRODUCTION",
+        methods=["WORKSHOP"],
+        purpose="Find out how to diversify who is involved.",
+        limitsOfInfluence="The budget is fixed for this year.",
+        startedOn="1800-01-01",
+    )
+    assert result.errors is not None and len(result.errors) == 1, result
+    error = result.errors[0]
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "input.startedOn"}
+    assert error.message == "input.startedOn: must be from 01/01/1900 to 31/12/2199"
+
+
+def test_a_meeting_time_given_without_its_zone_is_local_time(api: Api) -> None:
+    """As the input says, and as the web app's forms and workbooks read it: 10:00
+    on a July day in London is 09:00 UTC; papers sent at 09:00 in January, 09:00."""
+    initiative = launch(api)["id"]
+    meeting = api.write(
+        "scheduleMeeting",
+        initiativeId=initiative,
+        title="Steering group",
+        heldAt="2026-07-01T10:00:00",
+        highLevel=False,
+        decisionMaking=True,
+    )["id"]
+    api.write("sendMeetingPapers", meetingId=meeting, sentAt="2026-01-25T09:00:00")
+    held = api.records.load(Meeting, UUID(meeting), api.org)
+    assert held.held_at == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+    assert held.papers_sent_at == datetime(2026, 1, 25, 9, 0, tzinfo=UTC)
+
+
+def test_a_time_the_clocks_skipped_is_refused_naming_its_field(api: Api) -> None:
+    """01:30 on 29 March 2026 never showed on London's clocks: refused, not moved."""
+    initiative = launch(api)["id"]
+    before = log_position(api.records)
+    result = api.attempt(
+        "scheduleMeeting",
+        initiativeId=initiative,
+        title="Steering group",
+        heldAt="2026-03-29T01:30:00",
+        highLevel=False,
+        decisionMaking=True,
+    )
+    assert result.errors is not None and len(result.errors) == 1, result
+    assert result.errors[0].extensions == {
+        "code": "BAD_USER_INPUT",
+        "field": "input.heldAt",
+    }
+    assert "never showed on the clocks in Europe/London" in result.errors[0].message
     assert log_position(api.records) == before
 
 
