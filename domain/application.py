@@ -535,6 +535,15 @@ class InvolvementRecords(Application[UUID]):
         # otherwise read it 2,000 times.
         return [self.load(kind, i, organisation_id, field) for i in dict.fromkeys(ids)]
 
+    def replayed(self, record_id: UUID, version: int | None = None) -> Aggregate:
+        """The record at a version (by default its latest) from its events alone,
+        past any snapshot: what an auditor is shown, which is then the log's word,
+        proved by its seals, and nothing kept beside it."""
+        record = project_aggregate(None, self.events.get(record_id, lte=version))
+        if not isinstance(record, Aggregate):
+            raise AggregateNotFoundError(record_id)
+        return record
+
     def organisation(self, organisation_id: UUID) -> Organisation:
         return self.load(
             Organisation, organisation_id, organisation_id, "organisation_id"

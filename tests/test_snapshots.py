@@ -1,5 +1,7 @@
 """Initiatives read from snapshots: a write reads the latest snapshot and the events after it, gets the very state a full replay gives, still meets every other writer's events, and no snapshot ever holds a person's data."""
 
+import asyncio
+import sqlite3
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -13,12 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fourpi.bootstrap import open_records
+from fourpi.config import parse_database_url
+from fourpi.domain.access import Role
 from fourpi.domain.application import SNAPSHOT_INTERVAL, InvolvementRecords
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
 from fourpi.domain.personal import PERSONAL_FIELDS, PERSONAL_RECORDS
 from fourpi.domain.vocabulary import OutcomeAssessment
 from fourpi.privacy.shredding import PersonalRecordSnapshotted
+from tests.api import api_store, client, data_of, graphql
 from tests.helpers import ACTOR, register
 from tests.histories import (
     Known,
@@ -31,6 +36,7 @@ from tests.histories import (
     play_one,
 )
 from tests.histories import register as register_step
+from tests.test_api_records import RECORD
 from tests.test_concurrency import give_role
 from tests.test_erasure import PSEUDONYM, found_in, storage_of, tell
 
@@ -58,6 +64,20 @@ def state_of(record: Any) -> str:
     """Every attribute with its exact type (a tuple is not a list, a phase not its
     text), as repr shows them."""
     return repr(sorted(vars(record).items()))
+
+
+def launch(records: InvolvementRecords, organisation: UUID, name: str) -> UUID:
+    return records.launch_initiative(
+        organisation_id=organisation,
+        name=name,
+        level="strategic",
+        involvement_kind="co_production",
+        methods=("workshop",),
+        purpose="P",
+        limits_of_influence="L",
+        started_on=date(2021, 1, 4),
+        actor=ACTOR,
+    )
 
 
 def snapshot_versions(records: InvolvementRecords, record_id: UUID) -> list[int]:
@@ -97,19 +117,7 @@ def test_a_write_after_any_history_reads_the_state_a_full_replay_gives(
         known = Known()
         known.add(organisation)
         for name in ("Peer review", "Crisis line"):
-            known.initiatives[organisation].append(
-                records.launch_initiative(
-                    organisation_id=organisation,
-                    name=name,
-                    level="strategic",
-                    involvement_kind="co_production",
-                    methods=("workshop",),
-                    purpose="P",
-                    limits_of_influence="L",
-                    started_on=date(2021, 1, 4),
-                    actor=ACTOR,
-                )
-            )
+            known.initiatives[organisation].append(launch(records, organisation, name))
         for _ in range(data.draw(st.integers(10, 50))):
             play_one(records, data, known, INITIATIVE_STEPS)
             for initiative_id in known.initiatives[organisation]:
@@ -296,3 +304,50 @@ def test_erased_data_is_in_no_snapshot_and_a_person_is_never_snapshotted(
         )
     finally:
         records.close()
+
+
+def test_an_auditor_reads_a_record_from_its_events_whatever_a_snapshot_says(
+    tmp_path,
+) -> None:
+    """The snapshots are not sealed: the log is the record, and what an auditor is
+    shown of a record, now or at a version, is replayed from its events alone. A
+    snapshot altered in the database changes neither (commands do read it: it is a
+    shortcut the writers trust, as they trust the rest of the database)."""
+    url = f"sqlite:///{tmp_path}/tampered.sqlite3"
+    with api_store(url) as store:
+        records = store.records
+        organisation = records.register_organisation(name="Mind", actor=ACTOR)
+        initiative = launch(records, organisation, "Peer review")
+        for number in range(SNAPSHOT_INTERVAL):
+            records.record_intended_outcome(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                description=f"Outcome {number}",
+                impact_areas=("delivery",),
+                actor=ACTOR,
+            )
+        assert records.snapshots is not None
+        (snapshot,) = records.snapshots.get(initiative)
+        altered: Any = snapshot
+        altered.state["name"] = "Tampered"
+        stored = records.mapper.to_stored_event(altered)
+        with sqlite3.connect(parse_database_url(url).sqlite_path) as connection:
+            connection.execute(
+                "UPDATE stored_snapshots SET state = ? WHERE originator_id = ?",
+                (stored.state, initiative.hex),
+            )
+        assert records.load(Initiative, initiative, organisation).name == "Tampered"
+        auditor = store.token(organisation, Role.AUDITOR)
+
+        async def names() -> list[str]:
+            async with client(store) as c:
+                return [
+                    data_of(
+                        await graphql(
+                            c, RECORD, {"id": str(initiative), "v": v}, auditor
+                        )
+                    )["record"]["state"]["name"]
+                    for v in (None, SNAPSHOT_INTERVAL, SNAPSHOT_INTERVAL + 1)
+                ]
+
+        assert asyncio.run(names()) == ["Peer review"] * 3
