@@ -10,8 +10,10 @@ no HTTP client and no socket:
 
 1. `register`: registerParticipant mutations (as bench.load sends them);
 2. `role`: assignRole mutations, each giving a person registered beforehand a role
-   in the organisation's initiatives in turn (not all in one, whose history, read
-   again by every role, would grow with the count);
+   in the organisation's initiatives in turn;
+   `role-in-one`: the same, every role in one initiative (bench.suite's), whose
+   history every role lengthens: what a role costs once its initiative has had
+   `--count` more of them;
 3. `answers`: the five answers (bench.load's) asked right after a role, as
    bench.suite's first_answers_after_a_write asks them: a person registered and the
    answers asked, a role given, then the views caught up (what the server's
@@ -54,7 +56,7 @@ from fourpi.bootstrap import open_records, open_views
 from fourpi.domain.access import Role
 from fourpi.domain.vocabulary import ParticipantKind
 
-WORKLOADS = ("register", "role", "answers")
+WORKLOADS = ("register", "role", "role-in-one", "answers")
 WARM_WRITES = 20
 WARM_ANSWERS = 2
 ASSIGN_ROLE = (
@@ -202,7 +204,9 @@ async def measure(folder: Path, workload: str, count: int) -> None:
             await client.post(setup["manager"], body_of("register", rng, None))
 
     people = iter(setup["people"])
-    initiatives = itertools.cycle(setup["initiatives"])
+    initiatives = itertools.cycle(
+        [setup["initiative"]] if workload == "role-in-one" else setup["initiatives"]
+    )
 
     async def assign(number: int) -> None:
         for _ in range(number):
@@ -235,7 +239,7 @@ async def measure(folder: Path, workload: str, count: int) -> None:
     if workload == "register":
         await register(WARM_WRITES)
         await counted(lambda: register(count))
-    elif workload == "role":
+    elif workload in ("role", "role-in-one"):
         await assign(WARM_WRITES)
         await counted(lambda: assign(count))
     else:
@@ -301,7 +305,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200, help="writes counted")
     parser.add_argument("--answers", type=int, default=5, help="answers counted")
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--only", default=",".join(WORKLOADS))
+    parser.add_argument(
+        "--only", default=",".join(w for w in WORKLOADS if w != "role-in-one")
+    )
     parser.add_argument("--store", type=Path)
     parser.add_argument("--measure", choices=WORKLOADS, help=argparse.SUPPRESS)
     arguments = parser.parse_args()

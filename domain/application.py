@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import hmac
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
@@ -13,7 +14,12 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import orjson
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.domain import (
     Aggregate,
     CanMutateAggregate,
@@ -25,6 +31,7 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     Mapper,
+    PersistenceError,
     Recording,
 )
 
@@ -79,6 +86,8 @@ from fourpi.domain.vocabulary import (
     SupportKind,
 )
 
+log = logging.getLogger("fourpi.records")
+
 P = ParamSpec("P")
 R = TypeVar("R", bound=CommandResult)
 T = TypeVar("T")
@@ -96,6 +105,15 @@ stored, so this many writers on one record at once (a server runs ten commands a
 time per process, fourpi.threads) all land. The clash was never the client's to
 resolve: a command is decided on the records as they are when it runs, not as the
 client last saw them, so deciding it again is what "reload and try again" did."""
+SNAPSHOT_INTERVAL = 20
+"""Every this many events an initiative's state is stored as a snapshot, and a
+command reads it from its latest snapshot and the events after it rather than from
+its first event: every role, outcome and cycle phase lengthens an initiative's
+history, so a write to one would otherwise cost more with each (BENCHMARKS.md).
+The events stay the record: a snapshot is only a shortcut to the state they give.
+A load reads on average half an interval of events (about 0.25M instructions
+each); each snapshot holds the whole state (about 480 bytes a role), so a longer
+interval trades writes' cost for the snapshots' room."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +221,15 @@ class InvolvementRecords(Application[UUID]):
     """The 4PI record of every organisation: the write API the GraphQL layer calls."""
 
     name = "fourpi"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Initiative: SNAPSHOT_INTERVAL
+    }
+    """Only records whose state holds no personal data may be snapshotted
+    (fourpi.domain.personal.PERSONAL_RECORDS: the mapper refuses the others). A
+    later change to the shape of Initiative's state raises its class_version with
+    an upcast, as an event's would, or empties the snapshots table (stored_snapshots
+    on SQLite, fourpi_snapshots on PostgreSQL): every snapshot can be taken again
+    from the events."""
     keys: PersonalKeys
     """Each person's key, apart from the events (fourpi.privacy.keystore)."""
     saves_refuse_a_repeat: ClassVar[bool] = True
@@ -282,6 +309,27 @@ class InvolvementRecords(Application[UUID]):
         if recordings:
             self._saved.position = max(r.notification.id for r in recordings)
         return recordings
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Taken after the events that reach a snapshotting interval are stored, in
+        a transaction of its own: a failure is the command's no more, as its events
+        are stored. Two processes taking the same one store the same state, and the
+        second is refused (IntegrityError); one not stored is taken at the next
+        interval, and loads meanwhile read a few more events."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except PersistenceError as error:
+            log.warning(
+                "no snapshot of record %s at version %s: %s",
+                aggregate_id,
+                version,
+                type(error).__name__,
+            )
 
     def with_position(self, command: Callable[[], T]) -> tuple[T, int]:
         """Runs a command in this thread: its result, and the log position just after
@@ -486,6 +534,15 @@ class InvolvementRecords(Application[UUID]):
         # of distinct records (check_unique_ids), and 2,000 copies of one id would
         # otherwise read it 2,000 times.
         return [self.load(kind, i, organisation_id, field) for i in dict.fromkeys(ids)]
+
+    def replayed(self, record_id: UUID, version: int | None = None) -> Aggregate:
+        """The record at a version (by default its latest) from its events alone,
+        past any snapshot: what an auditor is shown, which is then the log's word,
+        proved by its seals, and nothing kept beside it."""
+        record = project_aggregate(None, self.events.get(record_id, lte=version))
+        if not isinstance(record, Aggregate):
+            raise AggregateNotFoundError(record_id)
+        return record
 
     def organisation(self, organisation_id: UUID) -> Organisation:
         return self.load(

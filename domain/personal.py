@@ -19,6 +19,13 @@ PERSONAL_FIELDS: dict[type[Any], frozenset[str]] = {
 }
 """Event classes that carry personal data, and the fields that hold it."""
 
+PERSONAL_RECORDS: frozenset[type[Any]] = frozenset(
+    {Participant, ProcessExperienceAnswer}
+)
+"""The records whose events above carry personal data: read, their state holds it
+decrypted, so none is ever kept as a snapshot, where it would outlive its person's
+key (fourpi.privacy.shredding refuses to store one)."""
+
 ERASED_VALUES: dict[str, Any] = {
     "pseudonym": ERASED_PSEUDONYM,
     "monitoring": MonitoringData(),

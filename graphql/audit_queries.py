@@ -263,7 +263,7 @@ def snapshot_of(
     # record is refused the same way whatever version or moment was asked, so no one
     # can time when it was made.
     try:
-        latest: Any = records.repository.get(record_id)
+        latest: Any = records.replayed(record_id)
     except AggregateNotFoundError:
         raise client_error(
             f"record {record_id} does not exist", NOT_FOUND, "id"
@@ -296,7 +296,7 @@ def snapshot_of(
     record: Any = (
         latest
         if version is None or version == latest.version
-        else records.repository.get(record_id, version=version)
+        else records.replayed(record_id, version)
     )
     state, withheld = redacted_state(
         record,

@@ -59,6 +59,20 @@ class Known:
     days: st.SearchStrategy[date] = days
     """The days the history's facts fall on."""
 
+    def add(self, organisation: UUID) -> None:
+        """An organisation the history writes to, with nothing in it yet."""
+        self.organisations.append(organisation)
+        for registry in (
+            self.initiatives,
+            self.participants,
+            self.meetings,
+            self.contributions,
+            self.outcomes,
+            self.roles,
+            self.payments,
+        ):
+            registry[organisation] = []
+
 
 def play(
     records: InvolvementRecords,
@@ -71,18 +85,7 @@ def play(
     refusals are part of history."""
     known = Known(days=on)
     for name in ("Mind", "Other"):
-        organisation = records.register_organisation(name=name, actor=ACTOR)
-        known.organisations.append(organisation)
-        for registry in (
-            known.initiatives,
-            known.participants,
-            known.meetings,
-            known.contributions,
-            known.outcomes,
-            known.roles,
-            known.payments,
-        ):
-            registry[organisation] = []
+        known.add(records.register_organisation(name=name, actor=ACTOR))
     for _ in range(steps):
         play_one(records, data, known)
     return known

@@ -10,7 +10,9 @@ stays valid after its person is erased.
 On read, an envelope whose key is present decrypts to the value; one whose key is
 destroyed reads as the field's erased value, so aggregates, projections, replays and
 rebuilds keep working and never see the data again. Events with no personal field, and
-anonymous answers, are stored exactly as the plain Mapper stores them.
+anonymous answers, are stored exactly as the plain Mapper stores them; so are snapshots,
+which are refused for any record whose events carry personal data
+(fourpi.domain.personal.PERSONAL_RECORDS): its state, read, holds that data decrypted.
 """
 
 import base64
@@ -23,7 +25,7 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
@@ -38,6 +40,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from fourpi.config import MasterKeyError
 from fourpi.domain.personal import (
+    PERSONAL_RECORDS,
     data_subject_of,
     erased_value,
     personal_fields_of,
@@ -131,6 +134,20 @@ def checked(events: list[StoredEvent], unchanged: Unchanged) -> list[StoredEvent
     return [first, *events[1:]]
 
 
+class PersonalRecordSnapshotted(ValueError):
+    """A snapshot of a record that holds personal data was about to be stored."""
+
+
+def check_snapshot_has_no_personal_data(snapshot: Snapshot) -> None:
+    """A snapshot stores its record's state as read, decrypted, under no person's
+    key: one of a person's own record would keep their data after they are erased."""
+    if resolve_topic(snapshot.topic) in PERSONAL_RECORDS:
+        raise PersonalRecordSnapshotted(
+            f"a snapshot of {snapshot.topic} would hold personal data outside its "
+            "person's key: such records are never snapshotted"
+        )
+
+
 class PersonalDataMapper(Mapper[UUID]):
     """The library's Mapper, with personal fields encrypted per person."""
 
@@ -184,6 +201,8 @@ class PersonalDataMapper(Mapper[UUID]):
         fields = personal_fields_of(type(domain_event))
         subject = data_subject_of(domain_event) if fields else None
         if subject is None:
+            if isinstance(domain_event, Snapshot):
+                check_snapshot_has_no_personal_data(domain_event)
             return super().to_stored_event(domain_event)
         event_state = dict(vars(domain_event))
         originator_id: UUID = event_state.pop("originator_id")

@@ -1,0 +1,353 @@
+"""Initiatives read from snapshots: a write reads the latest snapshot and the events after it, gets the very state a full replay gives, still meets every other writer's events, and no snapshot ever holds a person's data."""
+
+import asyncio
+import sqlite3
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from threading import Barrier
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.application import project_aggregate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fourpi.bootstrap import open_records
+from fourpi.config import parse_database_url
+from fourpi.domain.access import Role
+from fourpi.domain.application import SNAPSHOT_INTERVAL, InvolvementRecords
+from fourpi.domain.errors import InvalidInput
+from fourpi.domain.initiative import Initiative
+from fourpi.domain.personal import PERSONAL_FIELDS, PERSONAL_RECORDS
+from fourpi.domain.vocabulary import OutcomeAssessment
+from fourpi.privacy.shredding import PersonalRecordSnapshotted
+from tests.api import api_store, client, data_of, graphql
+from tests.helpers import ACTOR, register
+from tests.histories import (
+    Known,
+    assess,
+    assign,
+    cycle,
+    end_role,
+    erase,
+    outcome,
+    play_one,
+)
+from tests.histories import register as register_step
+from tests.test_api_records import RECORD
+from tests.test_concurrency import give_role
+from tests.test_erasure import PSEUDONYM, found_in, storage_of, tell
+
+INITIATIVE_STEPS = (
+    register_step,
+    erase,
+    assign,
+    assign,
+    assign,
+    end_role,
+    outcome,
+    assess,
+    cycle,
+    cycle,
+)
+"""Every use case that writes to an initiative, and the people they name."""
+
+
+def replayed(records: InvolvementRecords, record_id: UUID, version: int) -> Any:
+    """The record at that version from its first event, no snapshot read."""
+    return project_aggregate(None, records.events.get(record_id, lte=version))
+
+
+def state_of(record: Any) -> str:
+    """Every attribute with its exact type (a tuple is not a list, a phase not its
+    text), as repr shows them."""
+    return repr(sorted(vars(record).items()))
+
+
+def launch(records: InvolvementRecords, organisation: UUID, name: str) -> UUID:
+    return records.launch_initiative(
+        organisation_id=organisation,
+        name=name,
+        level="strategic",
+        involvement_kind="co_production",
+        methods=("workshop",),
+        purpose="P",
+        limits_of_influence="L",
+        started_on=date(2021, 1, 4),
+        actor=ACTOR,
+    )
+
+
+def snapshot_versions(records: InvolvementRecords, record_id: UUID) -> list[int]:
+    assert records.snapshots is not None
+    return [s.originator_version for s in records.snapshots.get(record_id)]
+
+
+def test_only_records_without_personal_data_are_snapshotted() -> None:
+    """Every event that carries personal data is one of a PERSONAL_RECORDS record,
+    and no record snapshotted is one of them."""
+    for event_class in PERSONAL_FIELDS:
+        assert any(issubclass(event_class, r.Event) for r in PERSONAL_RECORDS)
+    assert PERSONAL_RECORDS.isdisjoint(InvolvementRecords.snapshotting_intervals)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data(), interval=st.sampled_from([2, 3, 7]))
+def test_a_write_after_any_history_reads_the_state_a_full_replay_gives(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, interval: int
+) -> None:
+    """Random histories of one organisation's initiatives (roles given and ended,
+    outcomes recorded and assessed, cycles, people registered and erased), with a
+    snapshot every few events: after every write, each initiative as a command reads
+    it is the initiative its events give from the first, attribute for attribute
+    with their types; so is every past version as an 'as of' read asks for it.
+    Refused writes are refused alike, as they are decided on the same state."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('snapshots')}/fourpi.sqlite3"
+    records = open_records(url)
+    every = pytest.MonkeyPatch()
+    every.setattr(records, "snapshotting_intervals", {Initiative: interval})
+    try:
+        organisation = records.register_organisation(name="Mind", actor=ACTOR)
+        known = Known()
+        known.add(organisation)
+        for name in ("Peer review", "Crisis line"):
+            known.initiatives[organisation].append(launch(records, organisation, name))
+        for _ in range(data.draw(st.integers(10, 50))):
+            play_one(records, data, known, INITIATIVE_STEPS)
+            for initiative_id in known.initiatives[organisation]:
+                read = records.load(Initiative, initiative_id, organisation)
+                assert state_of(read) == state_of(
+                    replayed(records, initiative_id, read.version)
+                )
+        for initiative_id in known.initiatives[organisation]:
+            latest = records.load(Initiative, initiative_id, organisation)
+            taken = snapshot_versions(records, initiative_id)
+            assert taken == list(range(interval, latest.version + 1, interval))
+            for version in range(1, latest.version + 1):
+                as_of: Any = records.repository.get(initiative_id, version=version)
+                assert state_of(as_of) == state_of(
+                    replayed(records, initiative_id, version)
+                )
+    finally:
+        every.undo()
+        records.close()
+
+
+def test_a_role_reads_no_more_than_an_interval_of_events_however_long_the_history(
+    records, organisation_id: UUID, initiative_id: UUID, monkeypatch
+) -> None:
+    """Before, a role read its initiative from the first event: every role read
+    every earlier one again (45.66M instructions a role after 200 of them,
+    BENCHMARKS.md). Now it reads the latest snapshot and the events after it."""
+    people = [
+        register(records, organisation_id, pseudonym=f"P{i}")
+        for i in range(3 * SNAPSHOT_INTERVAL + 5)
+    ]
+    for person in people[:-1]:
+        give_role(records, organisation_id, initiative_id, person)
+    decoded = Counter[str]()
+    to_domain_event = records.mapper.to_domain_event
+
+    def counting(stored: Any) -> Any:
+        decoded[stored.topic.split(":")[-1].split(".")[-1]] += 1
+        return to_domain_event(stored)
+
+    monkeypatch.setattr(records.mapper, "to_domain_event", counting)
+    give_role(records, organisation_id, initiative_id, people[-1])
+
+    # The initiative (a snapshot and the events since) and the person.
+    assert sum(decoded.values()) <= SNAPSHOT_INTERVAL + 1
+    assert decoded["RoleAssigned"] < SNAPSHOT_INTERVAL
+    assert decoded["Snapshot"] == 1
+    initiative = records.load(Initiative, initiative_id, organisation_id)
+    assert initiative.version == 1 + len(people)
+    assert {r.participant_id for r in initiative.roles.values()} == set(people)
+    assert state_of(initiative) == state_of(
+        replayed(records, initiative_id, initiative.version)
+    )
+
+
+def test_writers_in_separate_processes_on_one_initiative_lose_nothing_past_snapshots(
+    database_url: str, records, organisation_id: UUID, initiative_id: UUID
+) -> None:
+    """Eight processes' worth of application objects giving roles in one initiative
+    at once, across several snapshots: every role lands once, the versions run on
+    unbroken, and each snapshot is the state the events give. Then two of them give
+    one person the same role at once: one lands, the other is refused by the rule
+    (already holds it), decided on the initiative as the first left it, not on a
+    snapshot or a state its process read before."""
+    writers = 8
+    per_writer = 6
+    people = [
+        register(records, organisation_id, pseudonym=f"P{i}")
+        for i in range(writers * per_writer + 1)
+    ]
+    processes = [open_records(database_url) for _ in range(writers)]
+    try:
+        barrier = Barrier(writers)
+
+        def give(index: int) -> list[UUID]:
+            barrier.wait()
+            mine = people[index * per_writer : (index + 1) * per_writer]
+            return [
+                give_role(processes[index], organisation_id, initiative_id, person)
+                for person in mine
+            ]
+
+        with ThreadPoolExecutor(writers) as pool:
+            roles = [r for given in pool.map(give, range(writers)) for r in given]
+
+        initiative = records.load(Initiative, initiative_id, organisation_id)
+        assert initiative.version == 1 + writers * per_writer
+        assert {initiative.roles[r].participant_id for r in roles} == set(people[:-1])
+        versions = [
+            n.originator_version
+            for n in records.recorder.select_notifications(start=1, limit=10_000)
+            if n.originator_id == initiative_id
+        ]
+        assert versions == list(range(1, initiative.version + 1))
+        taken = snapshot_versions(records, initiative_id)
+        assert taken == list(
+            range(SNAPSHOT_INTERVAL, initiative.version + 1, SNAPSHOT_INTERVAL)
+        )
+        for version in taken:
+            assert state_of(
+                records.repository.get(initiative_id, version=version)
+            ) == state_of(replayed(records, initiative_id, version))
+
+        # Both have read the initiative (from its snapshot) before either writes.
+        for process in processes[:2]:
+            process.load(Initiative, initiative_id, organisation_id)
+        last = people[-1]
+        pair = Barrier(2)
+
+        def same_role(index: int) -> str:
+            pair.wait()
+            try:
+                give_role(processes[index], organisation_id, initiative_id, last)
+            except InvalidInput as refusal:
+                return str(refusal)
+            return "landed"
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = Counter(pool.map(same_role, range(2)))
+        assert outcomes == {
+            "landed": 1,
+            f"role: participant {last} already holds the advisor role here": 1,
+        }
+    finally:
+        for process in processes:
+            process.close()
+
+
+def test_erased_data_is_in_no_snapshot_and_a_person_is_never_snapshotted(
+    database_url: str,
+) -> None:
+    """An initiative a person took part in, snapshotted again and again, and then
+    the person erased: no file or table holds their data, snapshots included. A
+    person's own record is never snapshotted: its state holds their data read with
+    their key, which a snapshot would keep after the key is destroyed."""
+    records = open_records(database_url)
+    try:
+        story = tell(records)
+        organisation = story.organisation_id
+        for number in range(2 * SNAPSHOT_INTERVAL):
+            records.record_intended_outcome(
+                organisation_id=organisation,
+                initiative_id=story.initiative_id,
+                description=f"Outcome {number}",
+                impact_areas=("delivery",),
+                actor=ACTOR,
+            )
+        outcome_id = next(
+            iter(
+                records.load(
+                    Initiative, story.initiative_id, organisation
+                ).intended_outcomes
+            )
+        )
+        records.assess_intended_outcome(
+            organisation_id=organisation,
+            initiative_id=story.initiative_id,
+            outcome_id=outcome_id,
+            assessment=OutcomeAssessment.ACHIEVED,
+            involvement_difference="significant",
+            evidence="E",
+            assessed_on=date(2022, 6, 1),
+            actor=ACTOR,
+        )
+        assert len(snapshot_versions(records, story.initiative_id)) == 2
+
+        refused = []
+        for personal in (story.erased, story.answer_id):
+            try:
+                records.take_snapshot(personal)
+            except PersonalRecordSnapshotted:
+                refused.append(personal)
+
+        records.erase_participant(
+            organisation_id=organisation, participant_id=story.erased, actor=ACTOR
+        )
+        for name, content in storage_of(database_url).items():
+            assert found_in(content) == [], name
+        assert refused == [story.erased, story.answer_id]
+        assert snapshot_versions(records, story.erased) == []
+        assert snapshot_versions(records, story.answer_id) == []
+        assert PSEUDONYM not in state_of(
+            records.load(Initiative, story.initiative_id, organisation)
+        )
+    finally:
+        records.close()
+
+
+def test_an_auditor_reads_a_record_from_its_events_whatever_a_snapshot_says(
+    tmp_path,
+) -> None:
+    """The snapshots are not sealed: the log is the record, and what an auditor is
+    shown of a record, now or at a version, is replayed from its events alone. A
+    snapshot altered in the database changes neither (commands do read it: it is a
+    shortcut the writers trust, as they trust the rest of the database)."""
+    url = f"sqlite:///{tmp_path}/tampered.sqlite3"
+    with api_store(url) as store:
+        records = store.records
+        organisation = records.register_organisation(name="Mind", actor=ACTOR)
+        initiative = launch(records, organisation, "Peer review")
+        for number in range(SNAPSHOT_INTERVAL):
+            records.record_intended_outcome(
+                organisation_id=organisation,
+                initiative_id=initiative,
+                description=f"Outcome {number}",
+                impact_areas=("delivery",),
+                actor=ACTOR,
+            )
+        assert records.snapshots is not None
+        (snapshot,) = records.snapshots.get(initiative)
+        altered: Any = snapshot
+        altered.state["name"] = "Tampered"
+        stored = records.mapper.to_stored_event(altered)
+        with sqlite3.connect(parse_database_url(url).sqlite_path) as connection:
+            connection.execute(
+                "UPDATE stored_snapshots SET state = ? WHERE originator_id = ?",
+                (stored.state, initiative.hex),
+            )
+        assert records.load(Initiative, initiative, organisation).name == "Tampered"
+        auditor = store.token(organisation, Role.AUDITOR)
+
+        async def names() -> list[str]:
+            async with client(store) as c:
+                return [
+                    data_of(
+                        await graphql(
+                            c, RECORD, {"id": str(initiative), "v": v}, auditor
+                        )
+                    )["record"]["state"]["name"]
+                    for v in (None, SNAPSHOT_INTERVAL, SNAPSHOT_INTERVAL + 1)
+                ]
+
+        assert asyncio.run(names()) == ["Peer review"] * 3
