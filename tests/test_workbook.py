@@ -1083,3 +1083,19 @@ def test_writing_a_sheet_grows_with_its_rows_not_their_square(tmp_path: Path) ->
     sheet = load_workbook(path)["People"]
     assert sheet["B2001"].value == "=Person 1999"
     assert sheet["B2001"].data_type == "s"
+
+
+def test_an_export_imported_again_into_its_own_organisation_records_nothing_new(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """The demo's amounts ('25.00') and shares ('0.50') are written as numbers and
+    read back as 25 and 0.5: every payment and reference population of the
+    organisation's own export was refused on import ('imported before with other
+    values'), though each is the same row. Equal amounts are now one command."""
+    summary = create_demo(sqlite_records)
+    path = tmp_path / "record.xlsx"
+    export_workbook(sqlite_records, summary.organisation_id, path, personal_data=True)
+    before = head(sqlite_records)
+    report = import_path(sqlite_records, summary.organisation_id, path, actor=ACTOR)
+    assert [str(p) for p in report.problems] == []
+    assert report.recorded == 0 and head(sqlite_records) == before
