@@ -1,6 +1,8 @@
 """Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
 
+import csv
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -9,6 +11,8 @@ from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 import fourpi.domain.record as record_rules
@@ -23,7 +27,7 @@ from fourpi.workbook.exporting import Export, export_rows, organisation_events
 from fourpi.workbook.files import WorkbookUnreadable, read_workbook
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
-from fourpi.workbook.writing import write_workbook
+from fourpi.workbook.writing import write_csv_folder, write_workbook
 from tests.helpers import python_calls, register
 from tests.same_answers import answers, workbook_names
 from tests.test_invariants import change, launch, log_contribution, respond
@@ -1099,3 +1103,48 @@ def test_an_export_imported_again_into_its_own_organisation_records_nothing_new(
     report = import_path(sqlite_records, summary.organisation_id, path, actor=ACTOR)
     assert [str(p) for p in report.problems] == []
     assert report.recorded == 0 and head(sqlite_records) == before
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet program opening a .csv file runs as a formula (OWASP)."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        max_size=12,
+    )
+    | st.sampled_from(["=1+2", "+44 20", "-x", "@SUM(A1)", "'=x", "''", "'plain"])
+)
+def test_text_in_a_csv_folder_never_starts_as_a_formula_and_reads_back_the_same(
+    text: str,
+) -> None:
+    """A pseudonym typed as '=HYPERLINK(...)' or '@SUM(...)' went into People.csv as
+    it was, and a spreadsheet program opening the file runs it. Such text is now
+    written after an apostrophe (OWASP's guidance), which the import takes off."""
+    with tempfile.TemporaryDirectory() as folder:
+        write_csv_folder(Path(folder), {"People": [{"Key": "p1", "Pseudonym": text}]})
+        with (Path(folder) / "People.csv").open(newline="", encoding="utf-8") as file:
+            cells = [cell for row in csv.reader(file) for cell in row]
+        assert not any(cell.startswith(FORMULA_STARTS) for cell in cells)
+        (sheet,) = read_workbook(Path(folder))
+    read = sheet.rows[0].cells.get("Pseudonym") if sheet.rows else None
+    assert read == (text if text.strip() else None)
+
+
+def test_an_export_written_as_a_csv_folder_imports_with_its_text_as_it_was(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    try:
+        chain = organisation_with_a_chain(source, "@SUM(1+1)*cmd|' /C calc'!A0")
+        rows = export_rows(source, chain.organisation_id, personal_data=True)
+    finally:
+        source.close()
+    write_csv_folder(tmp_path / "record", rows)
+    report = import_path(sqlite_records, "Copy", tmp_path / "record", actor=ACTOR)
+    assert report.problems == [] and report.organisation_id is not None
+    again = export_rows(sqlite_records, report.organisation_id, personal_data=True)
+    for sheet, heading in (("Initiatives", "Name"), ("People", "Pseudonym")):
+        assert [r[heading] for r in again[sheet]] == [r[heading] for r in rows[sheet]]

@@ -33,6 +33,11 @@ FORMULA = (
     "as a value"
 )
 ERROR_VALUE = "is a spreadsheet error, not a value: type the value it should hold"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet program opening a .csv file reads as the start of a formula."""
+QUOTE = "'"
+"""Written before text that would be read as a formula, or that starts with a quote
+itself (OWASP's guidance for CSV files); a .csv file's import takes one off."""
 SPANNING = {"c": "r", "mergeCell": "ref", "hyperlink": "ref", "comment": "ref"}
 """The elements (of a sheet, or of its comments) whose cells openpyxl makes."""
 
@@ -321,10 +326,25 @@ def raw_sheet(
 def read_csv(path: Path) -> RawSheet:
     try:
         with path.open(newline="", encoding="utf-8-sig") as file:
-            grid: list[list[Any]] = [list(row) for row in csv.reader(file)]
+            grid: list[list[Any]] = [
+                [unquoted(cell) for cell in row] for row in csv.reader(file)
+            ]
     except (UnicodeDecodeError, csv.Error) as error:
         raise WorkbookUnreadable(f"{path.name} is not UTF-8 CSV ({error})") from None
     return raw_sheet(path.stem, grid, set(), [])
+
+
+def unquoted(cell: str) -> str:
+    """A .csv cell's text as it was before `quoted` kept it from being a formula."""
+    if cell.startswith(QUOTE) and cell[1:].startswith((*FORMULA_START, QUOTE)):
+        return cell[1:]
+    return cell
+
+
+def quoted(text: str) -> str:
+    """Text as a .csv cell that a spreadsheet program will not run as a formula;
+    `unquoted` gives it back."""
+    return QUOTE + text if text.startswith((*FORMULA_START, QUOTE)) else text
 
 
 def text_of(value: Any) -> str:
