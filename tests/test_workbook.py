@@ -1148,3 +1148,72 @@ def test_an_export_written_as_a_csv_folder_imports_with_its_text_as_it_was(
     again = export_rows(sqlite_records, report.organisation_id, personal_data=True)
     for sheet, heading in (("Initiatives", "Name"), ("People", "Pseudonym")):
         assert [r[heading] for r in again[sheet]] == [r[heading] for r in rows[sheet]]
+
+
+def people_workbook(path: Path, hide: str) -> Path:
+    """A People sheet of three people, with one of its sheet, rows or columns hidden."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "People"
+    sheet.append(["Key", "Pseudonym", "Kind of person", "Gender"])
+    sheet.append(["p1", "River", "Service user", None])
+    sheet.append(["p2", "Ash", "Carer", "Woman"])
+    sheet.append(["p3", "Oak", "Carer", None])
+    if hide == "sheet":
+        workbook.create_sheet("Read me")
+        sheet.sheet_state = "hidden"
+    elif hide == "row":
+        sheet.row_dimensions[3].hidden = True
+    elif hide == "column":
+        sheet.column_dimensions["D"].hidden = True
+    elif hide == "empty column":
+        sheet.column_dimensions["E"].hidden = True
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("hide", "problems"),
+    [
+        (
+            "sheet",
+            {("People", n, "", "the sheet 'People' is hidden") for n in (2, 3, 4)},
+        ),
+        ("row", {("People", 3, "", "this row is hidden")}),
+        ("column", {("People", 3, "Gender", "this column is hidden")}),
+    ],
+)
+def test_hidden_sheets_rows_and_columns_are_named_not_imported_unseen(
+    tmp_path: Path,
+    sqlite_records: InvolvementRecords,
+    hide: str,
+    problems: set[tuple[str, int, str, str]],
+) -> None:
+    """A person hidden in a row, a column of monitoring answers hidden, or a whole
+    sheet hidden: what the manager could not see was recorded all the same, and
+    nothing said so. Each is now a problem naming the sheet, row and column."""
+    org = organisation(sqlite_records)
+    before = head(sqlite_records)
+    path = people_workbook(tmp_path / "people.xlsx", hide)
+    report = import_path(sqlite_records, org, path, actor=ACTOR)
+    found = {(p.sheet, p.row, p.column, p.rule.split(":")[0]) for p in report.problems}
+    assert found == problems
+    assert all("unhide" in p.rule for p in report.problems)
+    assert head(sqlite_records) == before
+
+
+def test_a_hidden_column_with_nothing_in_it_and_the_templates_hidden_lists_import(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    path = people_workbook(tmp_path / "people.xlsx", "empty column")
+    report = import_path(
+        sqlite_records, organisation(sqlite_records), path, actor=ACTOR
+    )
+    assert report.problems == [] and report.recorded > 0
+    report = import_path(
+        sqlite_records,
+        organisation(sqlite_records, "Other"),
+        write_xlsx(tmp_path / "valid.xlsx", VALID),
+        actor=ACTOR,
+    )
+    assert report.problems == [] and report.recorded > 0

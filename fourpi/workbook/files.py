@@ -250,7 +250,29 @@ def read_worksheet(worksheet: Any) -> RawSheet:
         (r.min_row, r.min_col, r.max_row, r.max_col, str(r))
         for r in worksheet.merged_cells.ranges
     ]
-    return raw_sheet(title, grid, typed["f"], merged, errors=typed["e"])
+    hidden = Hidden(
+        sheet=worksheet.sheet_state != "visible",
+        rows={n for n, d in worksheet.row_dimensions.items() if d.hidden},
+        columns={
+            n
+            for d in worksheet.column_dimensions.values()
+            if d.hidden and d.min is not None
+            for n in range(d.min, (d.max or d.min) + 1)
+        },
+    )
+    return raw_sheet(title, grid, typed["f"], merged, errors=typed["e"], hidden=hidden)
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """What a sheet hides from whoever looks at it: itself, rows, columns."""
+
+    sheet: bool = False
+    rows: set[int] = field(default_factory=set)
+    columns: set[int] = field(default_factory=set)
+
+
+UNHIDE = "unhide it to see what it holds, or delete it if it is not to be imported"
 
 
 def raw_sheet(
@@ -259,10 +281,12 @@ def raw_sheet(
     formulas: set[tuple[int, int]],
     merged: list[tuple[int, int, int, int, str]],
     errors: Iterable[tuple[int, int]] = (),
+    hidden: Hidden = Hidden(),
 ) -> RawSheet:
     """Rows keyed by heading; formulas, merged cells and a spreadsheet's error
     values (#REF!, #DIV/0!: not text, though openpyxl gives them as text) become
-    problems, and their cells unreadable."""
+    problems, and their cells unreadable. So does what is `hidden`, where it holds
+    a value: a person would otherwise be recorded from a row no one saw."""
     if not grid:
         return RawSheet(title, [])
     headings = [text_of(value) for value in grid[0]]
@@ -317,9 +341,25 @@ def raw_sheet(
                     )
                 )
                 continue
+            if column in hidden.columns:
+                sheet.problems.append(
+                    Problem(
+                        title,
+                        number,
+                        heading,
+                        text_of(value),
+                        f"this column is hidden: {UNHIDE}",
+                    )
+                )
             cells[heading] = value
         if cells:
             sheet.rows.append(RawRow(number, cells))
+            if hidden.sheet:
+                rule = f"the sheet {title!r} is hidden: {UNHIDE}"
+                sheet.problems.append(Problem(title, number, "", "", rule))
+            if number in hidden.rows:
+                rule = f"this row is hidden: {UNHIDE}"
+                sheet.problems.append(Problem(title, number, "", "", rule))
     return sheet
 
 
