@@ -3,6 +3,7 @@
 import csv
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook, load_workbook
 
 import fourpi.domain.record as record_rules
@@ -1217,3 +1219,31 @@ def test_a_hidden_column_with_nothing_in_it_and_the_templates_hidden_lists_impor
         actor=ACTOR,
     )
     assert report.problems == [] and report.recorded > 0
+
+
+def test_a_workbook_locked_with_a_password_or_an_ods_file_is_refused_saying_what_to_do(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """Each was refused as 'not an .xlsx workbook fourpi can open (File is not a zip
+    file)', or with "There is no item named '[Content_Types].xml'", which tells a
+    manager nothing they can do."""
+    plain = write_xlsx(tmp_path / "plain.xlsx", VALID)
+    locked = tmp_path / "locked.xlsx"
+    with plain.open("rb") as source, locked.open("wb") as out:
+        OOXMLFile(source).encrypt("a password", out)
+    ods = tmp_path / "log.xlsx"
+    with zipfile.ZipFile(ods, "w") as archive:
+        # As the OpenDocument standard packs it: its kind first, uncompressed.
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    org = organisation(sqlite_records)
+    before = head(sqlite_records)
+    for path, words in (
+        (locked, "locked.xlsx is locked with a password, or is an old .xls workbook"),
+        (ods, "log.xlsx is an OpenDocument spreadsheet"),
+    ):
+        with pytest.raises(WorkbookUnreadable) as refused:
+            import_path(sqlite_records, org, path, actor=ACTOR)
+        assert str(refused.value).startswith(words)
+        assert "save it as an Excel workbook (.xlsx)" in str(refused.value)
+    assert head(sqlite_records) == before

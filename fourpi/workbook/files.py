@@ -117,6 +117,7 @@ def read_xlsx(source: Path | IO[bytes], name: str) -> list[RawSheet]:
     in memory: a server stopped mid-import leaves no copy of them on its disk);
     `name`, the file as the person knows it, names it in a refusal."""
     try:
+        check_kind(source, name)
         check_span(source, name)
         if not isinstance(source, Path):
             source.seek(0)
@@ -133,6 +134,37 @@ def read_xlsx(source: Path | IO[bytes], name: str) -> list[RawSheet]:
         return [read_worksheet(sheet) for sheet in workbook.worksheets]
     finally:
         workbook.close()
+
+
+COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""How a compound file starts: an old .xls workbook, or an .xlsx workbook locked
+with a password (its contents encrypted inside one)."""
+OPEN_DOCUMENT = b"application/vnd.oasis.opendocument"
+"""How an OpenDocument file (.ods) names itself, at the start of its zip file."""
+SAVE_AS_XLSX = (
+    "open it in a spreadsheet program and save it as an Excel workbook (.xlsx)"
+)
+
+
+def check_kind(source: Path | IO[bytes], name: str) -> None:
+    """Refuse, saying what to do, the files people most often give for an .xlsx
+    workbook, which the reader would only call not a zip file, or one missing
+    '[Content_Types].xml'."""
+    if isinstance(source, Path):
+        with source.open("rb") as file:
+            start = file.read(128)
+    else:
+        source.seek(0)
+        start = source.read(128)
+    if start.startswith(COMPOUND_FILE):
+        raise WorkbookUnreadable(
+            f"{name} is locked with a password, or is an old .xls workbook: "
+            f"{SAVE_AS_XLSX}, without a password"
+        )
+    if OPEN_DOCUMENT in start:
+        raise WorkbookUnreadable(
+            f"{name} is an OpenDocument spreadsheet: {SAVE_AS_XLSX}"
+        )
 
 
 def check_size(what: str, unpacked: int) -> None:
