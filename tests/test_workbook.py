@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook, load_workbook
@@ -31,6 +31,7 @@ from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_csv_folder, write_workbook
 from tests.helpers import python_calls, register
+from tests.histories import play
 from tests.same_answers import answers, workbook_names
 from tests.test_invariants import change, launch, log_contribution, respond
 from tests.web import organisation_with_a_chain
@@ -1247,3 +1248,25 @@ def test_a_workbook_locked_with_a_password_or_an_ods_file_is_refused_saying_what
         assert str(refused.value).startswith(words)
         assert "save it as an Excel workbook (.xlsx)" in str(refused.value)
     assert head(sqlite_records) == before
+
+
+@settings(
+    max_examples=int(os.environ.get("FOURPI_ROUND_TRIPS", "12")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_any_history_exported_imports_into_an_empty_store_with_every_answer_equal(
+    data: st.DataObject,
+) -> None:
+    """Random histories (tests/histories.py), each organisation's record exported
+    with personal data and imported into an empty store: nothing refused, and
+    every answer as it was."""
+    with tempfile.TemporaryDirectory() as folder:
+        tmp_path = Path(folder)
+
+        def record(records: InvolvementRecords) -> UUID:
+            known = play(records, data, steps=data.draw(st.integers(10, 60)))
+            return known.organisations[0]
+
+        assert_round_trip(tmp_path, record)
