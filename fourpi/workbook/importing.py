@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from difflib import get_close_matches
 from hashlib import sha256
 from typing import Any
 from uuid import UUID
@@ -300,7 +301,8 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
         if sheet is None:
             if normalised(raw.title) not in (normalised(READ_ME), normalised(LISTS)):
                 report.warnings.append(
-                    f"sheet {raw.title!r} is not one fourpi knows: it was not read"
+                    f"sheet {raw.title!r} is not one fourpi knows"
+                    f"{meant(raw.title)}: it was not read"
                 )
             continue
         if sheet.title in rows:
@@ -328,6 +330,12 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
         check_keys(sheet_rows)
         rows[sheet.title] = sheet_rows
     return rows
+
+
+def meant(title: str) -> str:
+    """The sheet a misspelt title most likely meant, as words to add to a warning."""
+    close = get_close_matches(normalised(title), SHEET_NAMED, n=1, cutoff=0.75)
+    return f" (did you mean {SHEET_NAMED[close[0]].title!r}?)" if close else ""
 
 
 def columns_of(sheet: Sheet, raw: RawSheet, report: ImportReport) -> dict[str, Column]:
