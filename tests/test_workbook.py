@@ -6,6 +6,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 from uuid import UUID
@@ -23,7 +24,12 @@ from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
-from fourpi.domain.vocabulary import FeedbackMethod, ResponseOutcome
+from fourpi.domain.vocabulary import (
+    FeedbackMethod,
+    PaymentKind,
+    PaymentPreference,
+    ResponseOutcome,
+)
 from fourpi.workbook import export_workbook, import_path, write_template
 from fourpi.workbook.exporting import Export, export_rows, organisation_events
 from fourpi.workbook.files import WorkbookUnreadable, read_workbook
@@ -1270,3 +1276,65 @@ def test_any_history_exported_imports_into_an_empty_store_with_every_answer_equa
             return known.organisations[0]
 
         assert_round_trip(tmp_path, record)
+
+
+def fee_then_expenses_only(records: InvolvementRecords) -> UUID:
+    """A fee owed to a person who then chose to be paid expenses only."""
+    org = organisation(records)
+    person = register(records, org)
+    records.record_payment_owed(
+        organisation_id=org,
+        participant_id=person,
+        payment_kind=PaymentKind.FEE,
+        amount=Decimal("25.00"),
+        owed_on=date(2024, 1, 5),
+        actor=ACTOR,
+    )
+    records.set_payment_preference(
+        organisation_id=org,
+        participant_id=person,
+        payment_preference=PaymentPreference.EXPENSES_ONLY,
+        actor=ACTOR,
+    )
+    return org
+
+
+def test_a_fee_owed_before_the_person_chose_expenses_only_round_trips(
+    tmp_path: Path,
+) -> None:
+    """The People sheet, with the person's choice, is imported before the Payments
+    sheet, so the fee owed before they chose was refused ('chose not to be paid
+    fees'): the export did not import. The export now names the payment the choice
+    came after, and the import makes the choice there."""
+    assert_round_trip(tmp_path, fee_then_expenses_only)
+
+
+def test_a_fee_for_a_person_who_chose_expenses_only_is_still_refused(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    sheets: dict[str, list[dict[str, Any]]] = {
+        "People": [
+            {
+                "Key": "p1",
+                "Pseudonym": "River",
+                "Kind of person": "Service user",
+                "Payment preference": "Expenses only",
+            }
+        ],
+        "Payments": [
+            {
+                "Key": "pay1",
+                "Person": "p1",
+                "For": "Fee",
+                "Amount (£)": "25.00",
+                "Owed on": "05/01/2024",
+            }
+        ],
+    }
+    report = import_path(
+        sqlite_records, "Org", write_xlsx(tmp_path / "a.xlsx", sheets), actor=ACTOR
+    )
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [
+        ("Payments", 2, "For")
+    ]
+    assert head(sqlite_records) == 0
