@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal
 from enum import Enum
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -146,20 +146,33 @@ def use_case(
     return decorate
 
 
-def canonical(value: Any) -> Any:
-    """A JSON-able form in which equal command arguments always look the same."""
+EXACT = Context(prec=MAX_PREC)
+"""Normalises a decimal without rounding it."""
+
+
+def canonical(value: Any, *, as_written: bool = False) -> Any:
+    """A JSON-able form in which equal command arguments always look the same: an
+    amount is its value (25 and 25.00 are one amount: a workbook's number cell
+    keeps no trailing zeros). `as_written` keeps a decimal as it was written, as
+    receipts stored before compared it."""
+
+    def of(part: Any) -> Any:
+        return canonical(part, as_written=as_written)
+
     if isinstance(value, Enum):
-        return canonical(value.value)
+        return of(value.value)
+    if isinstance(value, Decimal) and not as_written and value.is_finite():
+        return str(EXACT.normalize(value))
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return sorted((str(canonical(k)), canonical(v)) for k, v in value.items())
+        return sorted((str(of(k)), of(v)) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
-        return [canonical(v) for v in value]
+        return [of(v) for v in value]
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: of(getattr(value, f.name)) for f in fields(value)}
     return value
 
 
@@ -171,7 +184,9 @@ BESIDE_PERSONAL_DATA = ";"
 personal data (for a command that carries some)."""
 
 
-def fingerprint_of(command: str, arguments: dict[str, Any], key: bytes) -> str:
+def fingerprint_of(
+    command: str, arguments: dict[str, Any], key: bytes, *, as_written: bool = False
+) -> str:
     """A keyed hash (HMAC-SHA256) of the command and its arguments: equal commands
     give equal fingerprints, and without the key nothing of the arguments (such as
     monitoring data) can be guessed back from one. For a command that carries
@@ -179,7 +194,8 @@ def fingerprint_of(command: str, arguments: dict[str, Any], key: bytes) -> str:
     repeat from someone else is compared by (see `_earlier_result`)."""
 
     def keyed(chosen: dict[str, Any]) -> str:
-        return hmac.new(key, _command_bytes(command, chosen), "sha256").hexdigest()
+        written = _command_bytes(command, chosen, as_written=as_written)
+        return hmac.new(key, written, "sha256").hexdigest()
 
     whole = "hmac-sha256:" + keyed(arguments)
     if PERSONAL_ARGUMENTS.isdisjoint(arguments):
@@ -193,11 +209,16 @@ def unkeyed_fingerprint_of(command: str, arguments: dict[str, Any]) -> str:
     return hashlib.sha256(_command_bytes(command, arguments)).hexdigest()
 
 
-def _command_bytes(command: str, arguments: dict[str, Any]) -> bytes:
+def _command_bytes(
+    command: str, arguments: dict[str, Any], *, as_written: bool = True
+) -> bytes:
     relevant = {
         k: v for k, v in arguments.items() if k not in ("idempotency_key", "actor")
     }
-    return orjson.dumps([command, canonical(relevant)], option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(
+        [command, canonical(relevant, as_written=as_written)],
+        option=orjson.OPT_SORT_KEYS,
+    )
 
 
 def check_idempotency_key(key: str) -> str:
@@ -475,8 +496,8 @@ class InvolvementRecords(Application[UUID]):
         assert isinstance(receipt, CommandReceipt)
         return receipt
 
-    @staticmethod
     def _earlier_result(
+        self,
         receipt: CommandReceipt,
         fingerprint: str,
         command: str,
@@ -491,18 +512,31 @@ class InvolvementRecords(Application[UUID]):
         refusal or its absence would tell someone without the personal-data grant
         whether their guess of a person's pseudonym or monitoring answers is right
         (a workbook's keys are easy to guess)."""
+        if not self._same_command(receipt, fingerprint, command, arguments):
+            # A receipt stored before amounts were compared by value (25 and 25.00
+            # were two commands) is compared as it was then.
+            as_written = fingerprint_of(
+                command, arguments, self.keys.receipt_key, as_written=True
+            )
+            if not self._same_command(receipt, as_written, command, arguments):
+                raise IdempotencyKeyReused(receipt.idempotency_key, receipt.command)
+        return receipt.result
+
+    @staticmethod
+    def _same_command(
+        receipt: CommandReceipt,
+        fingerprint: str,
+        command: str,
+        arguments: dict[str, Any],
+    ) -> bool:
         whole, _, others = fingerprint.partition(BESIDE_PERSONAL_DATA)
         earlier, _, earlier_others = receipt.fingerprint.partition(BESIDE_PERSONAL_DATA)
         if others and receipt.recorded_by != arguments["actor"]:
-            same = earlier_others == others
-        else:
-            same = earlier == whole or (
-                not earlier.startswith("hmac-sha256:")
-                and earlier == unkeyed_fingerprint_of(command, arguments)
-            )
-        if not same:
-            raise IdempotencyKeyReused(receipt.idempotency_key, receipt.command)
-        return receipt.result
+            return earlier_others == others
+        return earlier == whole or (
+            not earlier.startswith("hmac-sha256:")
+            and earlier == unkeyed_fingerprint_of(command, arguments)
+        )
 
     # Reading records
 

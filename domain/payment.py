@@ -74,9 +74,11 @@ class Payment(OrganisationRecord):
                 participant.organisation_id, "initiative_id", [initiative]
             )
             initiative.check_not_before_start("owed_on", owed_on)
-        if payment_kind.counts_as_earnings and participant.payment_preference in (
-            PaymentPreference.EXPENSES_ONLY,
-            PaymentPreference.NO_PAYMENT,
+        preference = participant.payment_preference
+        if (
+            payment_kind.counts_as_earnings
+            and preference is not None
+            and PaymentPreference(preference).refuses_fees
         ):
             # NSUN: people choose how they are paid, often to protect their benefits.
             # Which of the two they chose is personal data, and whoever records a

@@ -170,6 +170,11 @@ class PaymentPreference(StrEnum):
     VOUCHERS = "vouchers"
     NO_PAYMENT = "no_payment"
 
+    @property
+    def refuses_fees(self) -> bool:
+        """Whether a fee would go against the choice (often made to protect benefits)."""
+        return self in (PaymentPreference.EXPENSES_ONLY, PaymentPreference.NO_PAYMENT)
+
 
 class EarningsPeriod(StrEnum):
     """The period an earnings limit applies to."""

@@ -81,7 +81,11 @@ def answers(
         if isinstance(e, Initiative.Launched)
     )
     slices: dict[str, Slice] = {"organisation": Slice(organisation_id)}
+    named = [name for name, _ in initiatives]
     for name, initiative_id in initiatives:
+        if named.count(name) > 1:
+            # Initiatives of one name (random histories') told apart by their key.
+            name = f"{name} {canonical(initiative_id, names)}"
         slices[name] = Slice(organisation_id, initiative_id)
         for cycle in (1, 2, 3):
             slices[f"{name}, cycle {cycle}"] = Slice(

@@ -1,7 +1,9 @@
 """Idempotency: a command repeated with the same key returns the original result and records nothing new."""
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal
 from threading import Barrier
 from uuid import uuid4
 
@@ -9,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fourpi.domain import application
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.contribution import Contribution
 from fourpi.domain.errors import IdempotencyKeyReused, InvalidInput
@@ -19,6 +22,7 @@ from fourpi.domain.vocabulary import (
     ImpactArea,
     InvolvementRole,
     ParticipantKind,
+    PaymentKind,
 )
 from tests.helpers import ACTOR, log_position, register
 
@@ -299,4 +303,44 @@ def test_another_accounts_repeat_is_still_compared_on_what_is_not_personal_data(
             OTHER_ACTOR,
             kind=ParticipantKind.CARER,
         )
+    assert log_position(records) == position
+
+
+def owe(records, organisation_id, person, amount, key="payment-1"):
+    return records.record_payment_owed(
+        organisation_id=organisation_id,
+        participant_id=person,
+        payment_kind=PaymentKind.FEE,
+        amount=amount,
+        owed_on=date(2021, 3, 1),
+        actor=ACTOR,
+        idempotency_key=key,
+    )
+
+
+def test_an_amount_repeated_as_another_spelling_of_its_value_is_the_same_command(
+    records: InvolvementRecords, organisation_id
+) -> None:
+    """25.00 typed once and 25 the next time (a spreadsheet's number cell keeps no
+    trailing zeros) were two commands: the repeat was refused as another one."""
+    person = register(records, organisation_id)
+    first = owe(records, organisation_id, person, Decimal("25.00"))
+    position = log_position(records)
+    assert owe(records, organisation_id, person, Decimal("25")) == first
+    assert owe(records, organisation_id, person, Decimal("2.5E1")) == first
+    assert log_position(records) == position
+    with pytest.raises(IdempotencyKeyReused):
+        owe(records, organisation_id, person, Decimal("25.01"))
+
+
+def test_a_receipt_stored_when_amounts_were_compared_as_written_still_takes_its_repeat(
+    records: InvolvementRecords, organisation_id, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = register(records, organisation_id)
+    as_written = functools.partial(application.fingerprint_of, as_written=True)
+    monkeypatch.setattr(application, "fingerprint_of", as_written)
+    first = owe(records, organisation_id, person, Decimal("25.00"))
+    monkeypatch.undo()
+    position = log_position(records)
+    assert owe(records, organisation_id, person, Decimal("25.00")) == first
     assert log_position(records) == position

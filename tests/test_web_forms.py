@@ -584,3 +584,28 @@ def test_the_to_do_page_and_a_form_grow_with_the_record_not_its_square(
     for index, page in enumerate(("to do", "end a role")):
         small, large = work[4][index], work[8][index]
         assert large < 2.2 * small, (page, small, large)
+
+
+def test_a_sheet_fourpi_does_not_know_is_named_on_the_upload_page(site) -> None:
+    """A People sheet typed 'Peple' was left unread, and the page said 'No
+    problem: its 0 rows would record 0 new facts', then 'Recorded': the people
+    were dropped and nothing said which sheet, or why. The page now names each
+    sheet it did not read, and the sheet meant."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Peple"
+    sheet.append(["Key", "Pseudonym", "Kind of person"])
+    sheet.append(["p1", "Robin", "Carer"])
+    content = io.BytesIO()
+    book.save(content)
+    for action in ("check", "import"):
+        sent = site.client.post(
+            "/workbook",
+            data={"csrf_token": csrf_token(site.client, "/workbook"), "action": action},
+            files={"workbook": ("filled.xlsx", content.getvalue())},
+        )
+        assert sent.status_code == 200
+        assert (
+            "sheet &#39;Peple&#39; is not one fourpi knows (did you mean "
+            "&#39;People&#39;?): it was not read"
+        ) in sent.text

@@ -26,7 +26,7 @@ from fourpi.graphql.app import create_app
 from fourpi.web import workbook_upload
 from fourpi.web.answers import NARROWING_LABELS
 from fourpi.web.report import pdf_of
-from fourpi.workbook import import_upload
+from fourpi.workbook import import_upload, write_template
 from tests.helpers import counting_at_once, log_position, post_scope
 from tests.test_workbook import FORMULA_LIKE, formula_cells
 from tests.web import (
@@ -193,15 +193,94 @@ def test_a_workbook_just_under_100_mb_of_markup_is_refused_in_a_moment(
     sheet = f"<sheetData>{KEY_CELL}{filler}"
     if not filler.startswith("</sheetData>"):
         sheet += "</sheetData>"
-    bomb = xlsx(sheet)
+    refused_in_a_moment(site, xlsx(sheet), "sheet &#39;People&#39;")
+
+
+def refused_in_a_moment(site: Site, bomb: bytes, words: str) -> None:
+    """A small upload that unpacks to a great deal is refused in under 20 seconds,
+    in `words`, and records nothing."""
     assert len(bomb) < 1024 * 1024
     before = log_position(site.records)
     started = time.monotonic()
     refused = upload(site, bomb)
     assert time.monotonic() - started < 20
     assert refused.status_code == 400
-    assert "sheet &#39;People&#39;" in refused.text
+    assert words in refused.text
     assert log_position(site.records) == before
+
+
+MARKUP_BOMBS = {
+    "5.5 million texts": (
+        "xl/sharedStrings.xml",
+        f'<sst xmlns="{MAIN}">',
+        "<si><t>a</t></si>",
+        5_500_000,
+        "</sst>",
+    ),
+    "6 million styles": (
+        "xl/styles.xml",
+        f'<styleSheet xmlns="{MAIN}"><cellXfs>',
+        "<xf/>",
+        6_000_000,
+        "</cellXfs></styleSheet>",
+    ),
+}
+"""A part of the template made of one element many times: its name, its opening,
+the element, how many, its closing."""
+
+
+def with_part(part: str, content: bytes) -> bytes:
+    """The template, its `part` (shared texts, or styles) replaced by `content`."""
+    template = io.BytesIO()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        path = Path(folder) / "template.xlsx"
+        write_template(path)
+        with zipfile.ZipFile(path) as source:
+            texts = part == "xl/sharedStrings.xml"
+            for member in source.infolist():
+                data = source.read(member.filename)
+                if texts and member.filename == "[Content_Types].xml":
+                    data = data.replace(
+                        b"</Types>",
+                        b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                        b"application/vnd.openxmlformats-officedocument."
+                        b'spreadsheetml.sharedStrings+xml"/></Types>',
+                    )
+                elif texts and member.filename == "xl/_rels/workbook.xml.rels":
+                    data = data.replace(
+                        b"</Relationships>",
+                        f'<Relationship Id="rIdTexts" Type="{OFFICE}/sharedStrings" '
+                        'Target="sharedStrings.xml"/></Relationships>'.encode(),
+                    )
+                if member.filename != part:
+                    archive.writestr(member, data)
+        archive.writestr(part, content)
+    return template.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("bomb", "words"),
+    [
+        ("5.5 million texts", "holds more than 1,000,000 different texts"),
+        (
+            "6 million styles",
+            "part &#39;xl/styles.xml&#39; takes it past 3,000,000 XML elements",
+        ),
+    ],
+)
+def test_a_workbook_of_millions_of_texts_or_styles_is_refused_in_a_moment(
+    site: Site, bomb: str, words: str
+) -> None:
+    """Under a megabyte packed: 5.5 million one-letter texts in the shared texts
+    part held an upload for a minute and a half and 640 MB, and 6 million empty
+    styles for three minutes and 3.9 GB. openpyxl reads both parts whole, and only
+    the sheets' elements were counted."""
+    part, opening, element, count, closing = MARKUP_BOMBS[bomb]
+    content = with_part(part, (opening + element * count + closing).encode())
+    refused_in_a_moment(site, content, words)
 
 
 def test_an_uploaded_workbook_is_read_in_memory_never_written_to_disk(

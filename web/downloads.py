@@ -8,13 +8,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from fourpi.web.answers import Answers, Hidden, Ratio, Table, shown
+from fourpi.workbook.files import FORMULA_START
 from fourpi.workbook.writing import xml_text
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_LENGTH = 31
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""What a spreadsheet reads as a formula at the start of a text cell."""
 FIRST_ROW = 3
 """A table's first row on its sheet, below its caption and its columns."""
 

@@ -20,13 +20,17 @@ from fourpi.domain.use_cases import label_of
 from fourpi.domain.vocabulary import (
     MONITORING_VALUES,
     MonitoringCategory,
+    PaymentKind,
+    PaymentPreference,
     ProcessDimension,
 )
 from fourpi.workbook.cells import cell_of
 from fourpi.workbook.importing import KEY_PREFIX
 from fourpi.workbook.sheets import (
+    CHOSEN_AFTER,
     KEY,
     POPULATION_SHARES,
+    PREFERENCE_STEP,
     SHEET_NAMED,
     Sheet,
     normalised,
@@ -79,6 +83,8 @@ class Export:
                 if len(parts) == 3 and parts[0] == KEY_PREFIX:
                     self.named[event.result] = parts[2]
         self.initiative_of: dict[UUID, UUID] = {}
+        self.last_fee: dict[UUID, str] = {}
+        """Each person's last fee owed so far, by its key."""
         self.counts: dict[str, int] = {}
         for event in events:
             self.apply(event)
@@ -270,16 +276,24 @@ class Export:
         )
 
     def participant_payment_preference_set(self, e: Any) -> None:
+        key = self.keys[e.originator_id]
         self.put(
             "People",
-            self.keys[e.originator_id],
+            key,
             {
                 "payment_preference": e.payment_preference,
                 "earnings_limit": e.earnings_limit,
                 "earnings_period": e.earnings_period,
             },
-            step=2,
+            step=PREFERENCE_STEP,
         )
+        # The People sheet is imported before the Payments: a fee owed before the
+        # person chose not to be paid fees would be refused, unless the choice is
+        # made after it again. Which choice it was is personal data, and so is this.
+        fee = self.last_fee.get(e.originator_id)
+        preference = e.payment_preference if self.personal_data else None
+        refuses = bool(preference) and PaymentPreference(str(preference)).refuses_fees
+        self.row("People", key)[CHOSEN_AFTER.label] = fee if refuses else None
 
     def meeting_scheduled(self, e: Any) -> None:
         key = self.key_for("Meetings", e.originator_id)
@@ -390,9 +404,12 @@ class Export:
         self.put("Process experience", key, values)
 
     def payment_owed(self, e: Any) -> None:
+        key = self.key_for("Payments", e.originator_id)
+        if PaymentKind(e.payment_kind).counts_as_earnings:
+            self.last_fee[e.participant_id] = key
         self.put(
             "Payments",
-            self.key_for("Payments", e.originator_id),
+            key,
             {
                 "participant_id": self.ref(e.participant_id),
                 "initiative_id": self.ref(e.initiative_id),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers.expat import ParserCreate
+from zipfile import ZipFile
 
 from openpyxl import load_workbook
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
@@ -33,6 +34,11 @@ FORMULA = (
     "as a value"
 )
 ERROR_VALUE = "is a spreadsheet error, not a value: type the value it should hold"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet program opening a .csv file reads as the start of a formula."""
+QUOTE = "'"
+"""Written before text that would be read as a formula, or that starts with a quote
+itself (OWASP's guidance for CSV files); a .csv file's import takes one off."""
 SPANNING = {"c": "r", "mergeCell": "ref", "hyperlink": "ref", "comment": "ref"}
 """The elements (of a sheet, or of its comments) whose cells openpyxl makes."""
 
@@ -112,6 +118,7 @@ def read_xlsx(source: Path | IO[bytes], name: str) -> list[RawSheet]:
     in memory: a server stopped mid-import leaves no copy of them on its disk);
     `name`, the file as the person knows it, names it in a refusal."""
     try:
+        check_kind(source, name)
         check_span(source, name)
         if not isinstance(source, Path):
             source.seek(0)
@@ -128,6 +135,37 @@ def read_xlsx(source: Path | IO[bytes], name: str) -> list[RawSheet]:
         return [read_worksheet(sheet) for sheet in workbook.worksheets]
     finally:
         workbook.close()
+
+
+COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""How a compound file starts: an old .xls workbook, or an .xlsx workbook locked
+with a password (its contents encrypted inside one)."""
+OPEN_DOCUMENT = b"application/vnd.oasis.opendocument"
+"""How an OpenDocument file (.ods) names itself, at the start of its zip file."""
+SAVE_AS_XLSX = (
+    "open it in a spreadsheet program and save it as an Excel workbook (.xlsx)"
+)
+
+
+def check_kind(source: Path | IO[bytes], name: str) -> None:
+    """Refuse, saying what to do, the files people most often give for an .xlsx
+    workbook, which the reader would only call not a zip file, or one missing
+    '[Content_Types].xml'."""
+    if isinstance(source, Path):
+        with source.open("rb") as file:
+            start = file.read(128)
+    else:
+        source.seek(0)
+        start = source.read(128)
+    if start.startswith(COMPOUND_FILE):
+        raise WorkbookUnreadable(
+            f"{name} is locked with a password, or is an old .xls workbook: "
+            f"{SAVE_AS_XLSX}, without a password"
+        )
+    if OPEN_DOCUMENT in start:
+        raise WorkbookUnreadable(
+            f"{name} is an OpenDocument spreadsheet: {SAVE_AS_XLSX}"
+        )
 
 
 def check_size(what: str, unpacked: int) -> None:
@@ -152,6 +190,7 @@ def check_span(source: Path | IO[bytes], name: str) -> None:
         reader.read_manifest()
         reader.read_workbook()
         spanned = elements = 0
+        read: set[str] = set()
         for sheet, relationship in reader.parser.find_sheets():
             parts = [relationship.target]
             rels_path = get_rels_path(relationship.target)  # type: ignore[no-untyped-call]
@@ -159,6 +198,7 @@ def check_span(source: Path | IO[bytes], name: str) -> None:
                 dependents = get_dependents(reader.archive, rels_path)
                 parts += [d.target for d in dependents if d.TargetMode != "External"]
             rows = columns = 0
+            read.update(parts)
             for part in parts:
                 if part in reader.valid_files:
                     with reader.archive.open(part) as source:
@@ -174,8 +214,49 @@ def check_span(source: Path | IO[bytes], name: str) -> None:
                     "cells from A1 to their last filled cell: delete the rows and "
                     "columns beyond the records"
                 )
+        check_other_parts(reader.archive, read, name)
     finally:
         reader.archive.close()
+
+
+MARKUP = (".xml", ".rels", ".vml")
+"""The parts of an .xlsx file that openpyxl reads as XML."""
+
+
+def check_other_parts(archive: ZipFile, read: set[str], name: str) -> None:
+    """Refuse a workbook whose other parts (its shared texts, styles, names) hold
+    more XML elements than LARGEST_ELEMENTS, or more texts than LARGEST_SPAN cells
+    could show: openpyxl reads each whole, and 5.5 million one-letter texts (a
+    fifth of a megabyte packed) took it a minute and a half and 640 MB, 6 million
+    empty styles three minutes and 3.9 GB."""
+    elements = texts = 0
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal elements, texts
+        elements += 1
+        if elements > LARGEST_ELEMENTS:
+            raise WorkbookUnreadable(
+                f"{name}'s part {part!r} takes it past {LARGEST_ELEMENTS:,} XML "
+                f"elements outside its sheets, more than {LARGEST_SPAN:,} cells "
+                "could need: it is not a workbook fourpi can read"
+            )
+        if tag.rpartition(":")[2] == "si":
+            texts += 1
+            if texts > LARGEST_SPAN:
+                raise WorkbookUnreadable(
+                    f"{name} holds more than {LARGEST_SPAN:,} different texts, more "
+                    f"than {LARGEST_SPAN:,} cells could show: it is not a workbook "
+                    "fourpi can read"
+                )
+
+    for member in archive.infolist():
+        part = member.filename
+        if part in read or not part.lower().endswith(MARKUP):
+            continue
+        parser = ParserCreate()
+        parser.StartElementHandler = start
+        with archive.open(member) as source:
+            parser.ParseFile(source)
 
 
 def last_cell_of(
@@ -245,7 +326,29 @@ def read_worksheet(worksheet: Any) -> RawSheet:
         (r.min_row, r.min_col, r.max_row, r.max_col, str(r))
         for r in worksheet.merged_cells.ranges
     ]
-    return raw_sheet(title, grid, typed["f"], merged, errors=typed["e"])
+    hidden = Hidden(
+        sheet=worksheet.sheet_state != "visible",
+        rows={n for n, d in worksheet.row_dimensions.items() if d.hidden},
+        columns={
+            n
+            for d in worksheet.column_dimensions.values()
+            if d.hidden and d.min is not None
+            for n in range(d.min, (d.max or d.min) + 1)
+        },
+    )
+    return raw_sheet(title, grid, typed["f"], merged, errors=typed["e"], hidden=hidden)
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """What a sheet hides from whoever looks at it: itself, rows, columns."""
+
+    sheet: bool = False
+    rows: set[int] = field(default_factory=set)
+    columns: set[int] = field(default_factory=set)
+
+
+UNHIDE = "unhide it to see what it holds, or delete it if it is not to be imported"
 
 
 def raw_sheet(
@@ -254,10 +357,12 @@ def raw_sheet(
     formulas: set[tuple[int, int]],
     merged: list[tuple[int, int, int, int, str]],
     errors: Iterable[tuple[int, int]] = (),
+    hidden: Hidden = Hidden(),
 ) -> RawSheet:
     """Rows keyed by heading; formulas, merged cells and a spreadsheet's error
     values (#REF!, #DIV/0!: not text, though openpyxl gives them as text) become
-    problems, and their cells unreadable."""
+    problems, and their cells unreadable. So does what is `hidden`, where it holds
+    a value: a person would otherwise be recorded from a row no one saw."""
     if not grid:
         return RawSheet(title, [])
     headings = [text_of(value) for value in grid[0]]
@@ -312,19 +417,50 @@ def raw_sheet(
                     )
                 )
                 continue
+            if column in hidden.columns:
+                sheet.problems.append(
+                    Problem(
+                        title,
+                        number,
+                        heading,
+                        text_of(value),
+                        f"this column is hidden: {UNHIDE}",
+                    )
+                )
             cells[heading] = value
         if cells:
             sheet.rows.append(RawRow(number, cells))
+            if hidden.sheet:
+                rule = f"the sheet {title!r} is hidden: {UNHIDE}"
+                sheet.problems.append(Problem(title, number, "", "", rule))
+            if number in hidden.rows:
+                rule = f"this row is hidden: {UNHIDE}"
+                sheet.problems.append(Problem(title, number, "", "", rule))
     return sheet
 
 
 def read_csv(path: Path) -> RawSheet:
     try:
         with path.open(newline="", encoding="utf-8-sig") as file:
-            grid: list[list[Any]] = [list(row) for row in csv.reader(file)]
+            grid: list[list[Any]] = [
+                [unquoted(cell) for cell in row] for row in csv.reader(file)
+            ]
     except (UnicodeDecodeError, csv.Error) as error:
         raise WorkbookUnreadable(f"{path.name} is not UTF-8 CSV ({error})") from None
     return raw_sheet(path.stem, grid, set(), [])
+
+
+def unquoted(cell: str) -> str:
+    """A .csv cell's text as it was before `quoted` kept it from being a formula."""
+    if cell.startswith(QUOTE) and cell[1:].startswith((*FORMULA_START, QUOTE)):
+        return cell[1:]
+    return cell
+
+
+def quoted(text: str) -> str:
+    """Text as a .csv cell that a spreadsheet program will not run as a formula;
+    `unquoted` gives it back."""
+    return QUOTE + text if text.startswith((*FORMULA_START, QUOTE)) else text
 
 
 def text_of(value: Any) -> str:

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from difflib import get_close_matches
 from hashlib import sha256
 from typing import Any
 from uuid import UUID
@@ -28,9 +29,11 @@ from fourpi.workbook.files import (
     text_of,
 )
 from fourpi.workbook.sheets import (
+    CHOSEN_AFTER,
     KEY,
     LISTS,
     POPULATION_SHARES,
+    PREFERENCE_STEP,
     READ_ME,
     SHEET_NAMED,
     SHEETS,
@@ -179,6 +182,7 @@ class RunBetween:
 
 
 RESPONSES, CHANGES = "Responses", "Changes"
+PEOPLE, PAYMENTS = "People", "Payments"
 RUN_BETWEEN = (
     # A review is of the version in force on its day: the domain adopts no version
     # before the last review of the one it replaces.
@@ -300,7 +304,8 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
         if sheet is None:
             if normalised(raw.title) not in (normalised(READ_ME), normalised(LISTS)):
                 report.warnings.append(
-                    f"sheet {raw.title!r} is not one fourpi knows: it was not read"
+                    f"sheet {raw.title!r} is not one fourpi knows"
+                    f"{meant(raw.title)}: it was not read"
                 )
             continue
         if sheet.title in rows:
@@ -328,6 +333,12 @@ def read_rows(raw_sheets: list[RawSheet], report: ImportReport) -> dict[str, lis
         check_keys(sheet_rows)
         rows[sheet.title] = sheet_rows
     return rows
+
+
+def meant(title: str) -> str:
+    """The sheet a misspelt title most likely meant, as words to add to a warning."""
+    close = get_close_matches(normalised(title), SHEET_NAMED, n=1, cutoff=0.75)
+    return f" (did you mean {SHEET_NAMED[close[0]].title!r}?)" if close else ""
 
 
 def columns_of(sheet: Sheet, raw: RawSheet, report: ImportReport) -> dict[str, Column]:
@@ -498,8 +509,34 @@ class Importer:
             if row.key
         }
         self.share_rows = rows.get(POPULATION_SHARES, [])
+        self.chosen_after = choices_after_payments(rows)
+        self.chosen_later = {
+            id(person) for people in self.chosen_after.values() for person in people
+        }
 
     def run(self, row: Row) -> None:
+        """Run the row's use cases; after a Payments row, the payment preferences
+        chosen after it."""
+        self.run_row(row)
+        if row.sheet.title == PAYMENTS:
+            for person in self.chosen_after.get(row.key, ()):
+                self.choose_payment_preference(person)
+
+    def choose_payment_preference(self, row: Row) -> None:
+        """The People row's payment preference, set after the payment it names."""
+        own = self.made.get((PEOPLE, row.key))
+        if row.problems or own is None or not runs(row, PREFERENCE_STEP):
+            return
+        try:
+            step = row.sheet.steps[PREFERENCE_STEP]
+            self.perform(row, PREFERENCE_STEP, step, own, {})
+        except DomainError as error:
+            self.staged.drop_row()
+            row.problem(*self.where(row, PREFERENCE_STEP, error))
+            return
+        self.staged.keep_row()
+
+    def run_row(self, row: Row) -> None:
         if not row.problems and row.sheet.title == "Reference populations":
             for share_row in self.share_rows:
                 if share_row.values.get("Reference population") == row.key and (
@@ -518,7 +555,9 @@ class Importer:
         index = 0
         try:
             for index, step in enumerate(row.sheet.steps):
-                if not runs(row, index):
+                if not runs(row, index) or (
+                    index == PREFERENCE_STEP and id(row) in self.chosen_later
+                ):
                     continue
                 result, initiative_id = self.perform(row, index, step, own, references)
                 if index == 0:
@@ -703,6 +742,25 @@ class Importer:
             if named in (name, column.field.argument) or named.startswith(name + "."):
                 return column.heading, text_of(row.values.get(column.heading)), rule
         return KEY.label, row.key, f"{named}: {rule}" if named else rule
+
+
+def choices_after_payments(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """The People rows whose payment preference is chosen after a Payments row (an
+    export names it, where a fee was owed before the person chose not to be paid
+    fees), by that row's key; a key of no Payments row is its People row's problem."""
+    payments = {row.key for row in rows.get(PAYMENTS, []) if row.key}
+    chosen: dict[str, list[Row]] = {}
+    for row in rows.get(PEOPLE, []):
+        after = row.values.get(CHOSEN_AFTER.label)
+        if after is None or after is UNREADABLE:
+            continue
+        if after not in payments:
+            row.problem(
+                CHOSEN_AFTER.label, after, f"no row of {PAYMENTS} has the key {after!r}"
+            )
+            continue
+        chosen.setdefault(str(after), []).append(row)
+    return chosen
 
 
 def value_of(made: Made | tuple[Made, ...], name: str) -> Any:

@@ -93,6 +93,18 @@ def normalised(text: str) -> str:
 
 
 POPULATION_SHARES = "Population shares"
+PREFERENCE_STEP = 2
+"""The People sheet's step that sets the payment preference."""
+CHOSEN_AFTER = Field(
+    "preference_chosen_after",
+    "Payment preference chosen after",
+    "Left blank but by an export: the key of the Payments row the person chose "
+    "their payment preference after, so that a fee owed before they chose not to "
+    "be paid fees imports again. The choice is made just after that row.",
+    FieldKind.TEXT,
+    required=False,
+    personal=True,
+)
 
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
@@ -129,6 +141,7 @@ SHEETS: tuple[Sheet, ...] = (
                 optional=True,
             ),
         ),
+        extra=(CHOSEN_AFTER,),
     ),
     Sheet(
         "Reference populations",

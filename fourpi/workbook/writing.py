@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fourpi.domain.record import NONCHARACTERS
 from fourpi.domain.use_cases import FieldKind, label_of
-from fourpi.workbook.files import PROBLEMS_HEADING
+from fourpi.workbook.files import PROBLEMS_HEADING, quoted
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS, Column, Sheet
 
 BOLD = Font(bold=True)
@@ -261,4 +261,6 @@ def csv_text(value: Any) -> str:
         return value.strftime("%d/%m/%Y")
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, str):
+        return quoted(value)
     return str(value)
