@@ -162,7 +162,12 @@ def canonical(value: Any, *, as_written: bool = False) -> Any:
     if isinstance(value, Enum):
         return of(value.value)
     if isinstance(value, Decimal) and not as_written and value.is_finite():
-        return str(EXACT.normalize(value))
+        try:
+            return str(EXACT.normalize(value))
+        except ArithmeticError:
+            # Beyond any exponent a context takes (1E+1000000): no amount the
+            # record holds, refused by its rule once the command runs.
+            return str(value)
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime | date):

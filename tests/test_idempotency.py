@@ -333,6 +333,34 @@ def test_an_amount_repeated_as_another_spelling_of_its_value_is_the_same_command
         owe(records, organisation_id, person, Decimal("25.01"))
 
 
+def test_an_amount_too_large_for_any_context_is_refused_by_its_rule(
+    records: InvolvementRecords, organisation_id
+) -> None:
+    """Comparing amounts by value must not fail on one no context can normalise: it
+    raised decimal.Overflow before the command ran, a server error over the API."""
+    person = register(records, organisation_id)
+    position = log_position(records)
+    for huge in ("1E+1000000", "1e999999999999999999", "-9E+99999999"):
+        with pytest.raises(InvalidInput) as refused:
+            owe(records, organisation_id, person, Decimal(huge), key=f"huge-{huge}")
+        assert refused.value.field == "amount"
+    assert log_position(records) == position
+
+
+@given(st.decimals())
+def test_equal_amounts_look_the_same_and_any_amount_has_a_canonical_form(
+    amount: Decimal,
+) -> None:
+    """Any amount, however it is spelt, has a form (none raises), and the same value
+    with trailing zeros written out has the same one."""
+    written = application.canonical(amount)
+    sign, digits, exponent = amount.as_tuple()
+    if amount.is_finite() and isinstance(exponent, int):
+        padded = Decimal((sign, (*digits, 0, 0), exponent - 2))
+        assert padded == amount
+        assert application.canonical(padded) == written
+
+
 def test_a_receipt_stored_when_amounts_were_compared_as_written_still_takes_its_repeat(
     records: InvolvementRecords, organisation_id, monkeypatch: pytest.MonkeyPatch
 ) -> None:
