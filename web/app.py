@@ -45,6 +45,7 @@ from fourpi.web import (
     workbook_upload,
 )
 from fourpi.web.answer_routes import answer_pages
+from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay, CallerChanged
 from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import render, with_security_headers
 from fourpi.web.posted import form_of
@@ -62,6 +63,12 @@ async def refused(request: Request) -> Response:
 
 async def not_found(request: Request) -> Response:
     return await render(request, "not_found.html", status_code=404)
+
+
+async def busy(request: Request) -> Response:
+    response = await render(request, "busy.html", status_code=429)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 LARGER_BODIES = {"/workbook": workbook_upload.LARGEST_BODY_BYTES}
@@ -104,6 +111,14 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
         except (RecordNotFound, CrossOrganisationReference):
             # Another organisation's record reads exactly as one that does not exist.
             return await not_found(request)
+        except AlreadyUnderWay:
+            return await busy(request)
+        except CallerChanged:
+            # Its session ended, or its role or grant changed, while the work
+            # waited its turn: refused as the request would be now.
+            if await signed_in(request) is None:
+                return RedirectResponse(SIGN_IN, status_code=303)
+            return await refused(request)
 
     async def reply_of(request: Request) -> Reply:
         if (

@@ -60,6 +60,15 @@ def look_up(request: Request) -> SignedIn | None:
     return found
 
 
+def still_the_caller(request: Request, live: SignedIn) -> bool:
+    """Whether this request's session still gives the caller it gave when the
+    request began, as the store says now (in a worker thread, as look_up): not once
+    it is signed out or ended, or its account is disabled or has another role or
+    grant. Work that waited its turn is done only for the caller who asked."""
+    now = look_up(request)
+    return now is not None and now.caller == live.caller
+
+
 async def caller_of(request: Request) -> Caller | None:
     """The signed-in caller of this request (role, organisation, personal-data
     grant), as the API would see a token of the same account; None when signed out.

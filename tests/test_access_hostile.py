@@ -1,0 +1,241 @@
+"""Access control attacked across time on the web app: a report or a workbook upload that waits its turn for the server's one piece of heavy work is done only for the caller it was asked by, as the store says when its turn comes (an account disabled, signed out or given another role meanwhile gets nothing, and writes nothing); and one person's burst of reports or uploads does not hold up everyone else's."""
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from fourpi import threads
+from fourpi.domain.access import Role
+from fourpi.threads import in_heavy_thread
+from tests.helpers import log_position
+from tests.test_web_http import World, two_organisations
+from tests.web import sign_in, workbook_of_unknown_kinds
+
+MIND_EVALUATOR = "evaluator@mind.example"
+MIND_MANAGER = "manager@mind.example"
+OTHER_EVALUATOR = "evaluator@elsewhere.example"
+WAIT = 10.0
+"""The most a test waits for something it expects at once."""
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    """On SQLite and on PostgreSQL: sessions live in the store's own tables."""
+    with two_organisations(database_url) as made:
+        yield made
+
+
+def http_of(world: World, email: str) -> httpx.AsyncClient:
+    """A browser signed in as `email`, talking to the app in this event loop."""
+    signed = world.client()
+    sign_in(signed, email)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=signed.app),
+        base_url=str(signed.base_url),
+        cookies=signed.cookies,
+    )
+
+
+async def waiting_for_heavy_work(count: int) -> None:
+    """Until `count` requests wait for the server's heavy work (held by the test)."""
+    limiter = threads._of_this_loop(threads._heavy_limiters, threads.HEAVY_WORK_AT_ONCE)
+    deadline = time.monotonic() + WAIT
+    while limiter.statistics().tasks_waiting < count:
+        assert time.monotonic() < deadline, "the request never waited its turn"
+        await asyncio.sleep(0.01)
+
+
+async def with_heavy_work_held(
+    asked: Callable[[], Awaitable[Any]],
+    meanwhile: Callable[[], Awaitable[None]],
+    waiting: int = 1,
+) -> Any:
+    """Ask while the server's heavy work is held by someone else, do `meanwhile`
+    while the request waits its turn, then let the work go on: the answer."""
+    gate = threading.Event()
+    holder = asyncio.ensure_future(in_heavy_thread(gate.wait, WAIT))
+    request = asyncio.ensure_future(asked())
+    try:
+        await waiting_for_heavy_work(waiting)
+        await meanwhile()
+    finally:
+        gate.set()
+    await holder
+    return await request
+
+
+def mind_account(world: World, email: str) -> Any:
+    return world.accounts.account(world.people[email])
+
+
+def disable(world: World, email: str) -> Callable[[], Awaitable[None]]:
+    async def disabling() -> None:
+        await asyncio.to_thread(
+            world.accounts.disable,
+            organisation_id=world.mind.organisation_id,
+            account_id=world.people[email],
+            actor="test",
+        )
+
+    return disabling
+
+
+def test_a_report_waiting_its_turn_is_not_given_to_an_account_disabled_meanwhile(
+    world: World,
+) -> None:
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_EVALUATOR) as http:
+            return await with_heavy_work_held(
+                lambda: http.get("/answers/report.html"),
+                disable(world, MIND_EVALUATOR),
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == "/sign-in"
+    assert "GRIPP2" not in response.text
+
+
+def test_a_report_waiting_its_turn_is_not_given_to_a_browser_signed_out_meanwhile(
+    world: World,
+) -> None:
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_EVALUATOR) as http:
+            token = csrf_token_of(await http.get("/"))
+
+            async def sign_out() -> None:
+                # The same session, signed out in another tab.
+                async with httpx.AsyncClient(
+                    transport=http._transport,
+                    base_url=str(http.base_url),
+                    cookies=http.cookies,
+                ) as tab:
+                    out = await tab.post("/sign-out", data={"csrf_token": token})
+                    assert out.status_code == 303
+
+            return await with_heavy_work_held(
+                lambda: http.get("/answers/report.pdf"), sign_out
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303
+    assert not response.content.startswith(b"%PDF")
+
+
+def test_a_report_waiting_its_turn_is_not_given_once_the_grant_it_was_asked_with_is_gone(
+    world: World,
+) -> None:
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_MANAGER) as http:
+
+            async def withdraw_grant() -> None:
+                await asyncio.to_thread(
+                    world.accounts.change_role,
+                    organisation_id=world.mind.organisation_id,
+                    account_id=world.people[MIND_MANAGER],
+                    role=Role.MANAGER,
+                    personal_data=False,
+                    actor="test",
+                )
+
+            return await with_heavy_work_held(
+                lambda: http.get("/answers/report.html"), withdraw_grant
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 403, response.text[:300]
+    assert "GRIPP2" not in response.text
+
+
+def test_a_workbook_waiting_its_turn_records_nothing_for_an_account_disabled_meanwhile(
+    world: World,
+) -> None:
+    filled = workbook_of_unknown_kinds(3, "service_user")
+    before = log_position(world.records)
+
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_MANAGER) as http:
+            token = csrf_token_of(await http.get("/workbook"))
+            return await with_heavy_work_held(
+                lambda: http.post(
+                    "/workbook",
+                    data={"csrf_token": token, "action": "import"},
+                    files={"workbook": ("filled.xlsx", filled)},
+                ),
+                disable(world, MIND_MANAGER),
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303, response.text[:300]
+    # The account's disabling is all the log gained: no person of the workbook.
+    assert log_position(world.records) == before + 1
+    assert mind_account(world, MIND_MANAGER).disabled
+
+
+def test_one_persons_burst_of_reports_does_not_queue_ahead_of_everyone_else(
+    world: World,
+) -> None:
+    """A report takes seconds of CPU, and a process makes one at a time: a person
+    asking for many at once (or leaving before each is made) gets one made and is
+    told to wait for the others, so someone else's report waits for at most one
+    of theirs, not for all of them."""
+
+    async def attack() -> tuple[list[httpx.Response], httpx.Response, bool]:
+        async with (
+            http_of(world, MIND_EVALUATOR) as burst,
+            http_of(world, OTHER_EVALUATOR) as other,
+        ):
+            burst_answers: list[Any] = []
+            others_answer: list[Any] = []
+            refused_at_once = False
+
+            async def meanwhile() -> None:
+                nonlocal refused_at_once
+                # Four of one person's: one waits its turn, three are told at once.
+                tasks = [
+                    asyncio.ensure_future(burst.get("/answers/report.html"))
+                    for _ in range(4)
+                ]
+                burst_answers.extend(tasks)
+                await asyncio.wait(
+                    tasks, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED
+                )
+                await asyncio.sleep(0.5)
+                refused_at_once = sum(t.done() for t in tasks) == 3
+                others_answer.append(
+                    asyncio.ensure_future(other.get("/answers/report.html"))
+                )
+                await waiting_for_heavy_work(2 if refused_at_once else 5)
+
+            gate = threading.Event()
+            holder = asyncio.ensure_future(in_heavy_thread(gate.wait, 60))
+            try:
+                await meanwhile()
+            finally:
+                gate.set()
+            await holder
+            responses = list(await asyncio.gather(*burst_answers))
+            return responses, await others_answer[0], refused_at_once
+
+    responses, others, refused_at_once = asyncio.run(attack())
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 429, 429, 429], codes
+    assert refused_at_once
+    for response in responses:
+        if response.status_code == 429:
+            assert response.headers["retry-after"]
+            assert "already being made" in response.text
+            assert "GRIPP2" not in response.text
+    assert others.status_code == 200 and "GRIPP2" in others.text
+
+
+def csrf_token_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
