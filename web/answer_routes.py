@@ -183,11 +183,9 @@ def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
                 moment,
             )
         except AnswerError as error:
-            if error.code == "NOT_FOUND" or (
-                error.code == "FORBIDDEN" and chosen.initiative_id is not None
-            ):
-                # Another organisation's initiative reads exactly as one that
-                # does not exist (the API refuses it as forbidden).
+            if error.code == "NOT_FOUND":
+                # Another organisation's initiative reads as one that does not
+                # exist, as the API says it.
                 raise RecordNotFound(
                     "initiative", UUID(int=0), field="initiative_id"
                 ) from None

@@ -19,7 +19,6 @@ from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import (
-    CrossOrganisationReference,
     DomainError,
     InvalidInput,
     RecordNotFound,
@@ -108,8 +107,9 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
         try:
             reply = await reply_of(request)
             return await reply()
-        except (RecordNotFound, CrossOrganisationReference):
-            # Another organisation's record reads exactly as one that does not exist.
+        except RecordNotFound:
+            # Another organisation's record (CrossOrganisationReference) reads
+            # exactly as one that does not exist.
             return await not_found(request)
         except AlreadyUnderWay:
             return await busy(request)
