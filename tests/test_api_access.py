@@ -1094,10 +1094,10 @@ def test_another_organisations_record_reads_exactly_as_one_that_does_not_exist(
         idempotency_key=key,
     )
     guessed = {
-        "a receipt of B's": CommandReceipt.id_for(world.b.id, key),
-        "B's involvement policy": InvolvementPolicy.id_for(world.b.id),
+        "a receipt of B's": str(CommandReceipt.id_for(world.b.id, key)),
+        "B's involvement policy": str(InvolvementPolicy.id_for(world.b.id)),
     }
-    unused = CommandReceipt.id_for(world.b.id, "workbook:People:nobody")
+    unused = str(CommandReceipt.id_for(world.b.id, "workbook:People:nobody"))
     record = "query($id: ID!) { record(id: $id) { recordId } }"
     history = (
         "query($id: ID!) { history(recordId: $id, first: 1) { edges { cursor } } }"
@@ -1119,18 +1119,18 @@ def test_another_organisations_record_reads_exactly_as_one_that_does_not_exist(
                 assert told[0] == told[1], (caller, case.field, path, kind)
             for caller in (MANAGER, AUDITOR):
                 for document in (record, history):
-                    for what, theirs in guessed.items():
+                    for what, guess in guessed.items():
                         told = [
                             as_sent(
                                 await graphql(
                                     http,
                                     document,
-                                    {"id": str(sent)},
+                                    {"id": sent},
                                     world.token(caller),
                                 ),
-                                str(sent),
+                                sent,
                             )
-                            for sent in (theirs, unused)
+                            for sent in (guess, unused)
                         ]
                         assert told[0] == told[1], (caller, document, what)
 
