@@ -16,10 +16,16 @@ from fourpi.audit import Anchor, verify
 from fourpi.domain.record import OrganisationRecord, parse_digits
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
-from fourpi.graphql.errors import BAD_USER_INPUT, NOT_FOUND, client_error
+from fourpi.graphql.errors import (
+    BAD_USER_INPUT,
+    NOT_FOUND,
+    TOO_MANY_REQUESTS,
+    client_error,
+)
 from fourpi.graphql.permissions import (
     AUDITORS,
     READERS_OF_RECORDS,
+    caller_of,
     may_read_personal_data,
     organisation_of,
 )
@@ -29,6 +35,7 @@ from fourpi.privacy.redaction import (
     redacted_event,
     redacted_state,
 )
+from fourpi.threads import AlreadyUnderWay, in_heavy_thread_for
 from graphql import GraphQLError
 
 CURSOR_PREFIX = "position:"
@@ -412,7 +419,17 @@ class AuditQueries:
         ] = None,
     ) -> Integrity:
         await caught_up(info)
-        return await in_thread(integrity_of, info, anchor)
+        try:
+            # The whole log, every organisation's: heavy work, one at a time.
+            return await in_heavy_thread_for(
+                caller_of(info).actor, integrity_of, info, anchor
+            )
+        except AlreadyUnderWay:
+            raise client_error(
+                "integrity: your earlier check is still being made; ask again "
+                "once it has answered",
+                TOO_MANY_REQUESTS,
+            ) from None
 
     @strawberry.field(
         description="The organisation's whole event log, in order, a page at a time. "

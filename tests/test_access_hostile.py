@@ -13,9 +13,10 @@ import pytest
 from fourpi import threads
 from fourpi.domain.access import Role
 from fourpi.threads import in_heavy_thread
+from tests.api import api_store, client, code_of, data_of, graphql
 from tests.helpers import log_position
 from tests.test_web_http import World, two_organisations
-from tests.web import sign_in, workbook_of_unknown_kinds
+from tests.web import organisation_with_a_chain, sign_in, workbook_of_unknown_kinds
 
 MIND_EVALUATOR = "evaluator@mind.example"
 MIND_MANAGER = "manager@mind.example"
@@ -239,3 +240,51 @@ def csrf_token_of(page: httpx.Response) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found, page.text[:300]
     return found.group(1)
+
+
+INTEGRITY = "{ integrity { intact events } }"
+
+
+def test_one_auditors_burst_of_integrity_checks_takes_one_turn_of_heavy_work(
+    database_url: str,
+) -> None:
+    """Verifying the whole log (every organisation's events: some 13 seconds a
+    million) is heavy work, like a report: an auditor's checks sent at once get
+    one made and TOO_MANY_REQUESTS for the rest, rather than each holding one of
+    the threads every other organisation's requests are answered by."""
+    with api_store(database_url) as store:
+        mind, other_organisation = (
+            organisation_with_a_chain(store.records, name).organisation_id
+            for name in ("Mind", "Elsewhere")
+        )
+        store.views.catch_up()
+        own = store.token(mind, Role.AUDITOR)
+        theirs = store.token(other_organisation, Role.AUDITOR)
+
+        async def attack() -> tuple[list[httpx.Response], httpx.Response]:
+            async with client(store) as http:
+                gate = threading.Event()
+                holder = asyncio.ensure_future(in_heavy_thread(gate.wait, WAIT))
+                try:
+                    burst = [
+                        asyncio.ensure_future(graphql(http, INTEGRITY, token=own))
+                        for _ in range(4)
+                    ]
+                    other = asyncio.ensure_future(
+                        graphql(http, INTEGRITY, token=theirs)
+                    )
+                    await waiting_for_heavy_work(2)
+                    await asyncio.sleep(0.3)
+                    told_at_once = [t.result() for t in burst if t.done()]
+                finally:
+                    gate.set()
+                await holder
+                await asyncio.gather(*burst)
+                return told_at_once, await other
+
+        told_at_once, other = asyncio.run(attack())
+        assert len(told_at_once) == 3
+        for response in told_at_once:
+            assert code_of(response) == "TOO_MANY_REQUESTS", response.text
+        assert data_of(other)["integrity"]["intact"] is True
+
