@@ -151,6 +151,10 @@ class PersonalLinks:
         )
 
     def live_link(self, participant_id: UUID) -> LiveLink | None:
+        """The person's link that opens, if any (as holder() decides)."""
+        person: Any = self.records.repository.get(participant_id)
+        if not person.personal_link_live:
+            return None
         rows = self.tables.rows(
             "SELECT made_at, expires_at FROM {personal_links} WHERE participant_id = ? "
             "AND revoked_at IS NULL",
@@ -167,8 +171,9 @@ class PersonalLinks:
         return current[0] if current else None
 
     def holder(self, secret: str) -> LinkHolder | str | None:
-        """Whose page the link opens; GONE when it was revoked, has expired or its
-        person is erased; None when no such link was ever made."""
+        """Whose page the link opens; GONE when it was revoked (in its row or in the
+        log), has expired or its person is erased; None when no such link was ever
+        made."""
         if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
             return None
         rows = self.tables.rows(
@@ -188,7 +193,9 @@ class PersonalLinks:
         person = self.records.load(
             Participant, holder.participant_id, holder.organisation_id
         )
-        return GONE if person.erased else holder
+        # The log decides, not the row alone: a revocation recorded while the link
+        # was being made (after its event, before its row) leaves the row live.
+        return holder if person.personal_link_live else GONE
 
     # Guessing
 

@@ -12,11 +12,16 @@ import pytest
 
 from fourpi import threads
 from fourpi.domain.access import Role
+from fourpi.personal_links import GONE, PersonalLinks
 from fourpi.threads import in_heavy_thread
 from tests.api import api_store, client, code_of, data_of, graphql
 from tests.helpers import log_position
 from tests.test_web_http import World, two_organisations
-from tests.web import organisation_with_a_chain, sign_in, workbook_of_unknown_kinds
+from tests.web import (
+    organisation_with_a_chain,
+    sign_in,
+    workbook_of_unknown_kinds,
+)
 
 MIND_EVALUATOR = "evaluator@mind.example"
 MIND_MANAGER = "manager@mind.example"
@@ -288,3 +293,43 @@ def test_one_auditors_burst_of_integrity_checks_takes_one_turn_of_heavy_work(
             assert code_of(response) == "TOO_MANY_REQUESTS", response.text
         assert data_of(other)["integrity"]["intact"] is True
 
+
+def advisor_of(world: World) -> Any:
+    """Mind's service user (organisation_with_a_chain's one participant)."""
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    (person,) = facts["participants"]
+    return person["participant_id"]
+
+
+def test_a_link_revoked_while_it_is_being_made_does_not_open(world: World) -> None:
+    """One manager makes a person's link while another stops it: the log says the
+    link was made, then revoked, and so the link must not open, whichever of the
+    two wrote its table row last."""
+    links = PersonalLinks(world.records)
+    person = advisor_of(world)
+    organisation = world.mind.organisation_id
+    ending = links.end_links_of
+
+    def revoked_meanwhile(participant_id: Any, at: Any) -> None:
+        # The other manager's revocation lands between the making's event and
+        # its link's row.
+        links.end_links_of = ending  # type: ignore[method-assign]
+        links.revoke(
+            organisation_id=organisation, participant_id=participant_id, actor="other"
+        )
+        ending(participant_id, at)
+
+    links.end_links_of = revoked_meanwhile  # type: ignore[method-assign]
+    secret, _ = links.make(
+        organisation_id=organisation,
+        participant_id=person,
+        actor="test",
+        reads_personal_data=True,
+    )
+    events = [type(e).__name__ for e in world.records.events.get(person)]
+    assert events[-2:] == ["PersonalLinkMade", "PersonalLinkRevoked"]
+    assert links.holder(secret) == GONE
+    assert links.live_link(person) is None
+    opened = world.client().get(f"/my-page/{secret}")
+    assert opened.status_code == 410
+    assert "Mind said" not in opened.text
