@@ -11,13 +11,17 @@ import httpx
 import pytest
 
 from fourpi import threads
+from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import ImpactArea, ParticipantKind
+from fourpi.graphql.app import create_app
 from fourpi.personal_links import GONE, PersonalLinks
 from fourpi.threads import in_heavy_thread
 from tests.api import api_store, client, code_of, data_of, graphql
 from tests.helpers import log_position
 from tests.test_web_http import World, two_organisations
 from tests.web import (
+    TestClient,
     organisation_with_a_chain,
     sign_in,
     workbook_of_unknown_kinds,
@@ -333,3 +337,72 @@ def test_a_link_revoked_while_it_is_being_made_does_not_open(world: World) -> No
     opened = world.client().get(f"/my-page/{secret}")
     assert opened.status_code == 410
     assert "Mind said" not in opened.text
+
+
+def test_a_form_waiting_for_the_views_records_nothing_for_an_account_disabled_meanwhile(
+    world: World,
+) -> None:
+    """A form naming a record whose initiative the form never asks (an intended
+    outcome's) reads the views first, waiting up to FOURPI_READ_WAIT_SECONDS for
+    them to reach the log: a manager disabled during that wait records nothing."""
+    records, views = world.records, world.views
+    organisation = world.mind.organisation_id
+    outcome = records.record_intended_outcome(
+        organisation_id=organisation,
+        initiative_id=world.mind.initiative_id,
+        description="More people take part.",
+        impact_areas=(ImpactArea.DELIVERY,),
+        actor="test",
+    )
+    views.catch_up()
+    app = create_app(
+        records,
+        views,
+        limits=ApiLimits(read_wait_seconds=WAIT),
+        run_projections=False,
+        web=True,
+    )
+    signed = TestClient(app)
+    sign_in(signed, MIND_MANAGER)
+    form = f"/record/assessIntendedOutcome?outcome_id={outcome}"
+    sent = {
+        "csrf_token": csrf_token_of(signed.get(form)),
+        "idempotency_key": "assessed-once",
+        "outcome_id": str(outcome),
+        "assessment": "achieved",
+        "involvement_difference": "significant",
+        "evidence": "Bookings doubled.",
+        "assessed_on": "2024-06-01",
+    }
+    # Something recorded that the views have not reached: the form waits for them.
+    records.register_participant(
+        organisation_id=organisation,
+        pseudonym="Newcomer",
+        participant_kind=ParticipantKind.CARER,
+        actor="test",
+    )
+
+    async def attack() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=str(signed.base_url),
+            cookies=signed.cookies,
+        ) as http:
+            posted = asyncio.ensure_future(
+                http.post("/record/assessIntendedOutcome", data=sent)
+            )
+            await asyncio.sleep(1)
+            assert not posted.done(), posted.result().text[:300]
+            await disable(world, MIND_MANAGER)()
+            await asyncio.to_thread(views.catch_up)
+            return await posted
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == "/sign-in"
+    assessed = [
+        e
+        for e in records.events.get(world.mind.initiative_id)
+        if type(e).__name__ == "IntendedOutcomeAssessed"
+    ]
+    assert assessed == []

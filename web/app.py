@@ -44,12 +44,12 @@ from fourpi.web import (
     workbook_upload,
 )
 from fourpi.web.answer_routes import answer_pages
-from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay, CallerChanged
+from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay
 from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import render, with_security_headers
 from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
-from fourpi.web.sessions import SignedIn, accounts_of, signed_in
+from fourpi.web.sessions import CallerChanged, SignedIn, accounts_of, signed_in
 
 HERE = Path(__file__).resolve().parent
 SIGN_IN = "/sign-in"
@@ -115,7 +115,7 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
             return await busy(request)
         except CallerChanged:
             # Its session ended, or its role or grant changed, while the work
-            # waited its turn: refused as the request would be now.
+            # waited (its turn, the views): refused as the request would be now.
             if await signed_in(request) is None:
                 return RedirectResponse(SIGN_IN, status_code=303)
             return await refused(request)

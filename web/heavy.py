@@ -7,8 +7,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from fourpi.threads import AlreadyUnderWay, in_heavy_thread_for
-from fourpi.web import sessions
-from fourpi.web.sessions import SignedIn
+from fourpi.web.sessions import SignedIn, as_the_caller
 
 T = TypeVar("T")
 
@@ -16,12 +15,7 @@ RETRY_AFTER_SECONDS = 10
 """What a person told to wait for their own earlier piece is asked to wait: about
 two reports' worth."""
 
-__all__ = ["AlreadyUnderWay", "CallerChanged", "heavy_work"]
-
-
-class CallerChanged(Exception):
-    """By the work's turn, the session that asked had ended (signed out, idle, the
-    account disabled) or its account had another role or grant: nothing is done."""
+__all__ = ["AlreadyUnderWay", "heavy_work"]
 
 
 async def heavy_work(
@@ -33,11 +27,5 @@ async def heavy_work(
     began (a report waits behind others' for seconds or minutes, and an account
     disabled meanwhile must not be given it, nor have its workbook imported)."""
     return await in_heavy_thread_for(
-        live.caller.actor, for_the_caller, request, live, partial(function, *args)
+        live.caller.actor, as_the_caller, request, live, partial(function, *args)
     )
-
-
-def for_the_caller(request: Request, live: SignedIn, work: Callable[[], T]) -> T:
-    if not sessions.still_the_caller(request, live):
-        raise CallerChanged
-    return work()
