@@ -1,13 +1,17 @@
 """Access control attacked across time on the web app: a report or a workbook upload that waits its turn for the server's one piece of heavy work is done only for the caller it was asked by, as the store says when its turn comes (an account disabled, signed out or given another role meanwhile gets nothing, and writes nothing); and one person's burst of reports or uploads does not hold up everyone else's."""
 
 import asyncio
+import io
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 
 from fourpi import threads
@@ -17,6 +21,7 @@ from fourpi.domain.vocabulary import ImpactArea, ParticipantKind
 from fourpi.graphql.app import create_app
 from fourpi.personal_links import GONE, PersonalLinks
 from fourpi.threads import in_heavy_thread
+from fourpi.workbook import import_upload, write_template
 from tests.api import api_store, client, code_of, data_of, graphql
 from tests.helpers import log_position
 from tests.test_web_http import World, two_organisations
@@ -406,3 +411,77 @@ def test_a_form_waiting_for_the_views_records_nothing_for_an_account_disabled_me
         if type(e).__name__ == "IntendedOutcomeAssessed"
     ]
     assert assessed == []
+
+
+def workbook_with(rows: dict[str, list[list[Any]]]) -> bytes:
+    """The template with these rows filled in, by sheet, from its second row."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        write_template(path)
+        book = openpyxl.load_workbook(path)
+    for sheet, filled in rows.items():
+        for number, values in enumerate(filled, start=2):
+            for column, value in enumerate(values, start=1):
+                book[sheet].cell(row=number, column=column, value=value)
+    sent = io.BytesIO()
+    book.save(sent)
+    return sent.getvalue()
+
+
+def test_a_workbook_naming_another_organisations_records_or_people_records_nothing(
+    world: World,
+) -> None:
+    """Rows name records by the workbook's keys, and an earlier import's by its
+    receipts, only ever the organisation's own: another organisation's ids (whole,
+    or their first eight characters, as an export keys a row), and the keys its
+    own workbook used, are rows of nothing, and the page names none of theirs."""
+    theirs = world.other
+    their_workbook = workbook_with(
+        {"People": [["robin", "Robin of Elsewhere", "service_user"]]}
+    )
+    imported = import_upload(
+        world.records, theirs.organisation_id, their_workbook, actor="test"
+    )
+    assert not imported.problems
+    world.views.catch_up()
+    facts = world.views.cache.facts(theirs.organisation_id, world.views.position())
+    their_people = [str(p["participant_id"]) for p in facts["participants"]]
+    their_initiative = str(theirs.initiative_id)
+    named = [
+        (their_initiative, their_people[0]),
+        (their_initiative[:8], their_people[0][:8]),
+        (their_initiative, "robin"),
+    ]
+    before = log_position(world.records)
+    client = world.client()
+    sign_in(client, MIND_MANAGER)
+    for initiative, person in named:
+        filled = workbook_with(
+            {
+                "Roles": [
+                    [
+                        "r1",
+                        initiative,
+                        person,
+                        "advisor",
+                        "yes",
+                        "no",
+                        "2024-01-08",
+                    ]
+                ]
+            }
+        )
+        response = client.post(
+            "/workbook",
+            data={
+                "csrf_token": csrf_token_of(client.get("/workbook")),
+                "action": "import",
+            },
+            files={"workbook": ("filled.xlsx", filled)},
+        )
+        assert response.status_code == 400, response.text[:300]
+        assert "no row of Initiatives has the key" in response.text
+        assert "no row of People has the key" in response.text
+        for secret in (*theirs.secrets, "Robin of Elsewhere"):
+            assert secret not in response.text
+    assert log_position(world.records) == before
