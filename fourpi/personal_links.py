@@ -131,6 +131,9 @@ class PersonalLinks:
             made.isoformat(),
             expires.isoformat(),
         )
+        # Again once its row is in: a link another manager made meanwhile (its row
+        # written after the first ending) would otherwise open beside this one.
+        self.end_links_of(participant_id, made, keeping=digest(secret))
         return secret, expires
 
     def revoke(
@@ -142,12 +145,17 @@ class PersonalLinks:
         )
         self.end_links_of(participant_id, now())
 
-    def end_links_of(self, participant_id: UUID, at: datetime) -> None:
+    def end_links_of(
+        self, participant_id: UUID, at: datetime, keeping: str | None = None
+    ) -> None:
+        """The person's links stop working, but the one whose secret's digest is
+        `keeping`."""
         self.tables.run(
             "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? AND "
-            "revoked_at IS NULL",
+            "revoked_at IS NULL AND secret_hash <> ?",
             at.isoformat(),
             str(participant_id),
+            keeping or "",
         )
 
     def live_link(self, participant_id: UUID) -> LiveLink | None:

@@ -319,14 +319,14 @@ def test_a_link_revoked_while_it_is_being_made_does_not_open(world: World) -> No
     organisation = world.mind.organisation_id
     ending = links.end_links_of
 
-    def revoked_meanwhile(participant_id: Any, at: Any) -> None:
+    def revoked_meanwhile(participant_id: Any, at: Any, keeping: Any = None) -> None:
         # The other manager's revocation lands between the making's event and
         # its link's row.
         links.end_links_of = ending  # type: ignore[method-assign]
         links.revoke(
             organisation_id=organisation, participant_id=participant_id, actor="other"
         )
-        ending(participant_id, at)
+        ending(participant_id, at, keeping)
 
     links.end_links_of = revoked_meanwhile  # type: ignore[method-assign]
     secret, _ = links.make(
@@ -485,3 +485,37 @@ def test_a_workbook_naming_another_organisations_records_or_people_records_nothi
         for secret in (*theirs.secrets, "Robin of Elsewhere"):
             assert secret not in response.text
     assert log_position(world.records) == before
+
+
+def test_two_links_made_at_once_for_one_person_leave_at_most_one_opening(
+    world: World,
+) -> None:
+    """A new link stops the person's earlier one, also when two managers make one
+    at the same moment: the second making lands between the first's event and its
+    row, and at most one of the two links opens."""
+    links = PersonalLinks(world.records)
+    person = advisor_of(world)
+    organisation = world.mind.organisation_id
+    ending = links.end_links_of
+    made: list[str] = []
+
+    def made_meanwhile(participant_id: Any, at: Any, keeping: Any = None) -> None:
+        links.end_links_of = ending  # type: ignore[method-assign]
+        ending(participant_id, at, keeping)
+        secret, _ = links.make(
+            organisation_id=organisation,
+            participant_id=participant_id,
+            actor="other",
+            reads_personal_data=True,
+        )
+        made.append(secret)
+
+    links.end_links_of = made_meanwhile  # type: ignore[method-assign]
+    first, _ = links.make(
+        organisation_id=organisation,
+        participant_id=person,
+        actor="test",
+        reads_personal_data=True,
+    )
+    opening = [s for s in (first, *made) if links.holder(s) not in (GONE, None)]
+    assert len(opening) <= 1, opening
