@@ -31,16 +31,16 @@ class RecordNotFound(DomainError):
         self.record_id = record_id
 
 
-class CrossOrganisationReference(DomainError):
-    """A record of one organisation may never reference another organisation's."""
+class CrossOrganisationReference(RecordNotFound):
+    """A record of one organisation may never reference another organisation's.
 
-    code = "FORBIDDEN"
+    Refused in the very words of a record that does not exist: whether an id is
+    another organisation's record, and so that it exists, is no one's to learn by
+    naming it (many ids are made from what can be guessed, such as a receipt's
+    from its organisation and idempotency key)."""
 
     def __init__(self, field: str, kind: str, record_id: UUID) -> None:
-        super().__init__(
-            f"{field}: {kind} {record_id} belongs to another organisation",
-            field=field,
-        )
+        super().__init__(kind, record_id, field=field)
 
 
 class ConcurrencyConflict(DomainError):

@@ -131,6 +131,9 @@ class PersonalLinks:
             made.isoformat(),
             expires.isoformat(),
         )
+        # Again once its row is in: a link another manager made meanwhile (its row
+        # written after the first ending) would otherwise open beside this one.
+        self.end_links_of(participant_id, made, keeping=digest(secret))
         return secret, expires
 
     def revoke(
@@ -142,15 +145,24 @@ class PersonalLinks:
         )
         self.end_links_of(participant_id, now())
 
-    def end_links_of(self, participant_id: UUID, at: datetime) -> None:
+    def end_links_of(
+        self, participant_id: UUID, at: datetime, keeping: str | None = None
+    ) -> None:
+        """The person's links stop working, but the one whose secret's digest is
+        `keeping`."""
         self.tables.run(
             "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? AND "
-            "revoked_at IS NULL",
+            "revoked_at IS NULL AND secret_hash <> ?",
             at.isoformat(),
             str(participant_id),
+            keeping or "",
         )
 
     def live_link(self, participant_id: UUID) -> LiveLink | None:
+        """The person's link that opens, if any (as holder() decides)."""
+        person: Any = self.records.repository.get(participant_id)
+        if not person.personal_link_live:
+            return None
         rows = self.tables.rows(
             "SELECT made_at, expires_at FROM {personal_links} WHERE participant_id = ? "
             "AND revoked_at IS NULL",
@@ -167,8 +179,9 @@ class PersonalLinks:
         return current[0] if current else None
 
     def holder(self, secret: str) -> LinkHolder | str | None:
-        """Whose page the link opens; GONE when it was revoked, has expired or its
-        person is erased; None when no such link was ever made."""
+        """Whose page the link opens; GONE when it was revoked (in its row or in the
+        log), has expired or its person is erased; None when no such link was ever
+        made."""
         if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
             return None
         rows = self.tables.rows(
@@ -188,7 +201,9 @@ class PersonalLinks:
         person = self.records.load(
             Participant, holder.participant_id, holder.organisation_id
         )
-        return GONE if person.erased else holder
+        # The log decides, not the row alone: a revocation recorded while the link
+        # was being made (after its event, before its row) leaves the row live.
+        return holder if person.personal_link_live else GONE
 
     # Guessing
 

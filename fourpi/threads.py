@@ -2,7 +2,7 @@
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
@@ -33,6 +33,15 @@ Limiters: TypeAlias = (
 _limiters: Limiters = weakref.WeakKeyDictionary()
 _heavy_limiters: Limiters = weakref.WeakKeyDictionary()
 _health_limiters: Limiters = weakref.WeakKeyDictionary()
+_heavy_owners: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Hashable]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class AlreadyUnderWay(Exception):
+    """A caller's second piece of heavy work asked for while their first still
+    waits or runs: it would queue ahead of everyone else's (the API answers
+    TOO_MANY_REQUESTS, the web app 429)."""
 
 
 def _of_this_loop(limiters: Limiters, at_once: int) -> CapacityLimiter:
@@ -64,6 +73,26 @@ async def in_heavy_thread(
     return await anyio.to_thread.run_sync(
         partial(function, *args, **kwargs), limiter=limiter
     )
+
+
+async def in_heavy_thread_for(
+    owner: Hashable, function: Callable[..., T], /, *args: Any
+) -> T:
+    """As `in_heavy_thread`, for a caller (`owner`: who asks, as events name them,
+    fourpi.privacy.visibility.Caller.actor): at most one of each caller's pieces
+    waits or runs at once, so one person's burst, or requests they leave before
+    they are answered, do not hold up everyone else's; AlreadyUnderWay for
+    another."""
+    loop = asyncio.get_running_loop()
+    # Touched only on the event loop: no lock.
+    owners = _heavy_owners.setdefault(loop, set())
+    if owner in owners:
+        raise AlreadyUnderWay
+    owners.add(owner)
+    try:
+        return await in_heavy_thread(function, *args)
+    finally:
+        owners.discard(owner)
 
 
 async def in_health_thread(function: Callable[[], T]) -> T:

@@ -16,10 +16,16 @@ from fourpi.audit import Anchor, verify
 from fourpi.domain.record import OrganisationRecord, parse_digits
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
-from fourpi.graphql.errors import BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, client_error
+from fourpi.graphql.errors import (
+    BAD_USER_INPUT,
+    NOT_FOUND,
+    TOO_MANY_REQUESTS,
+    client_error,
+)
 from fourpi.graphql.permissions import (
     AUDITORS,
     READERS_OF_RECORDS,
+    caller_of,
     may_read_personal_data,
     organisation_of,
 )
@@ -29,6 +35,8 @@ from fourpi.privacy.redaction import (
     redacted_event,
     redacted_state,
 )
+from fourpi.threads import AlreadyUnderWay, in_heavy_thread_for
+from graphql import GraphQLError
 
 CURSOR_PREFIX = "position:"
 HIDDEN_EVENT_FIELDS = frozenset(
@@ -216,13 +224,16 @@ def check_record_of(info: FourPIInfo, record_id: UUID, organisation: UUID) -> No
     try:
         record: Any = info.context.records.repository.get(record_id)
     except AggregateNotFoundError:
-        raise client_error(
-            f"record {record_id} does not exist", NOT_FOUND, "recordId"
-        ) from None
+        record = None
     if getattr(record, "organisation_id", None) != organisation:
-        raise client_error(
-            f"record {record_id} belongs to another organisation", FORBIDDEN, "recordId"
-        )
+        # Another organisation's record reads exactly as one that does not exist.
+        raise not_found(record_id, "recordId")
+
+
+def not_found(record_id: UUID, field: str) -> GraphQLError:
+    """What a caller is told of a record that is not their organisation's, whether
+    another's or no one's: the same words either way."""
+    return client_error(f"record {record_id} does not exist", NOT_FOUND, field)
 
 
 def read_events(info: FourPIInfo, positions: list[int]) -> list[LoggedEvent]:
@@ -265,16 +276,12 @@ def snapshot_of(
     try:
         latest: Any = records.replayed(record_id)
     except AggregateNotFoundError:
-        raise client_error(
-            f"record {record_id} does not exist", NOT_FOUND, "id"
-        ) from None
+        latest = None
     if (
         not isinstance(latest, OrganisationRecord)
         or latest.organisation_id != organisation
     ):
-        raise client_error(
-            f"record {record_id} belongs to another organisation", FORBIDDEN, "id"
-        )
+        raise not_found(record_id, "id")
     if as_of is not None:
         history: list[Any] = list(records.events.get(record_id))
         version = max(
@@ -412,7 +419,17 @@ class AuditQueries:
         ] = None,
     ) -> Integrity:
         await caught_up(info)
-        return await in_thread(integrity_of, info, anchor)
+        try:
+            # The whole log, every organisation's: heavy work, one at a time.
+            return await in_heavy_thread_for(
+                caller_of(info).actor, integrity_of, info, anchor
+            )
+        except AlreadyUnderWay:
+            raise client_error(
+                "integrity: your earlier check is still being made; ask again "
+                "once it has answered",
+                TOO_MANY_REQUESTS,
+            ) from None
 
     @strawberry.field(
         description="The organisation's whole event log, in order, a page at a time. "

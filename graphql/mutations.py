@@ -877,7 +877,8 @@ def _erase_participant(
 ) -> Recorded:
     caller = caller_of(info)
     # A global admin erases in the participant's own organisation; an
-    # organisation's admin only among its own participants (else FORBIDDEN).
+    # organisation's admin only among its own participants (another's reads as
+    # one that does not exist).
     return _written(
         info,
         info.context.records.erase_participant,

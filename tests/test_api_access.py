@@ -3,18 +3,21 @@
 import asyncio
 import copy
 import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
+from fourpi.domain.policy import InvolvementPolicy
+from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.vocabulary import (
     ChangeScope,
     ContributionNature,
@@ -1024,11 +1027,12 @@ def test_an_organisations_admin_issues_tokens_only_for_its_own(world: World) -> 
             assert answered["me"]["organisationId"] == str(world.b.id)
             assert MARK in answered["organisation"]["name"]
 
-            # A's admin cannot revoke it; the global admin can, and it stops at once.
+            # A's admin cannot revoke it (to them it is a token that does not
+            # exist); the global admin can, and it stops at once.
             revoke = write_input("revokeToken")
             variables = {"input": {"tokenId": issued["tokenId"]}}
             before = world.store.head()
-            assert code_of(await graphql(http, revoke, variables, admin)) == "FORBIDDEN"
+            assert code_of(await graphql(http, revoke, variables, admin)) == "NOT_FOUND"
             assert world.store.head() == before
             data_of(await graphql(http, revoke, variables, world.global_admin))
             after = await graphql(http, "{ me { role } }", token=for_b)
@@ -1064,3 +1068,70 @@ def test_a_tokens_secret_is_never_stored(world: World) -> None:
         for secret in secrets:
             assert secret.encode() not in notification.state
             assert secret.encode() not in bytes(notification.topic, "utf-8")
+
+
+def as_sent(response: httpx.Response, sent: str) -> Any:
+    """A response's body with the id the caller sent written as ID."""
+    return json.loads(response.text.replace(sent, "ID"))
+
+
+def test_another_organisations_record_reads_exactly_as_one_that_does_not_exist(
+    world: World,
+) -> None:
+    """What A's callers are told of an id of B's is what they are told of an id no
+    record has, in every field that takes one: whether a record is another
+    organisation's, and so that it exists, is not theirs to know. Many ids are
+    made from what can be guessed (a command's receipt from the organisation's id
+    and its idempotency key, such as a workbook's row key, often a person's name;
+    the involvement policy from the organisation's id), so a different answer
+    would tell an organisation's former staff what it has recorded since."""
+    key = "workbook:People:robin-evans"
+    world.b.records.register_participant(
+        organisation_id=world.b.id,
+        pseudonym=f"Robin {MARK}",
+        participant_kind=ParticipantKind.SERVICE_USER,
+        actor=ACTOR,
+        idempotency_key=key,
+    )
+    guessed = {
+        "a receipt of B's": str(CommandReceipt.id_for(world.b.id, key)),
+        "B's involvement policy": str(InvolvementPolicy.id_for(world.b.id)),
+    }
+    unused = str(CommandReceipt.id_for(world.b.id, "workbook:People:nobody"))
+    record = "query($id: ID!) { record(id: $id) { recordId } }"
+    history = (
+        "query($id: ID!) { history(recordId: $id, first: 1) { edges { cursor } } }"
+    )
+
+    async def check() -> None:
+        async with client(world.store) as http:
+            for caller, case, path, kind in foreign_attempts():
+                theirs = world.b.ids()[kind]
+                nobodys = str(uuid4())
+                told = []
+                for sent in (theirs, nobodys):
+                    variables = with_id(case.variables(world.a), path, sent)
+                    response, wrote = await attempt(
+                        http, world, case, variables, world.token(caller)
+                    )
+                    assert not wrote
+                    told.append(as_sent(response, sent))
+                assert told[0] == told[1], (caller, case.field, path, kind)
+            for caller in (MANAGER, AUDITOR):
+                for document in (record, history):
+                    for what, guess in guessed.items():
+                        told = [
+                            as_sent(
+                                await graphql(
+                                    http,
+                                    document,
+                                    {"id": sent},
+                                    world.token(caller),
+                                ),
+                                sent,
+                            )
+                            for sent in (guess, unused)
+                        ]
+                        assert told[0] == told[1], (caller, document, what)
+
+    asyncio.run(check())

@@ -4,6 +4,7 @@ import asyncio
 import html
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -78,7 +79,14 @@ def emails(organisation: Organisation) -> dict[str, tuple[Role, bool]]:
 
 @pytest.fixture
 def world(tmp_path) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path}/web.sqlite3"
+    with two_organisations(f"sqlite:///{tmp_path}/web.sqlite3") as made:
+        yield made
+
+
+@contextmanager
+def two_organisations(url: str) -> Iterator[World]:
+    """Mind and Elsewhere, each with a chain and an account of every role (see
+    emails), in the store at `url`."""
     records = open_records(url)
     views = open_views(url, records)
     accounts = Accounts(records)
@@ -91,9 +99,11 @@ def world(tmp_path) -> Iterator[World]:
                 accounts, organisation.organisation_id, email, role, personal_data=grant
             )
     views.catch_up()
-    yield World(records, views, accounts, mind, other, people)
-    views.close()
-    records.close()
+    try:
+        yield World(records, views, accounts, mind, other, people)
+    finally:
+        views.close()
+        records.close()
 
 
 def test_signed_out_every_page_but_sign_in_and_invitations_sends_you_to_sign_in(

@@ -30,7 +30,6 @@ from fourpi.domain.record import parse_digits, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
 from fourpi.projections.views import InvalidMoment, utc_of
-from fourpi.threads import in_heavy_thread
 from fourpi.web.answers import (
     NARROWING_LABELS,
     AnswerError,
@@ -48,9 +47,10 @@ from fourpi.web.answers import (
     subject,
 )
 from fourpi.web.downloads import CSV_TYPE, XLSX_TYPE, csv_of, xlsx_of
+from fourpi.web.heavy import heavy_work
 from fourpi.web.pages import render, templates
 from fourpi.web.report import anchor_at, pdf_of, report_html
-from fourpi.web.sessions import SignedIn, accounts_of
+from fourpi.web.sessions import SignedIn, accounts_of, signed_in
 from graphql import GRAPHQL_MAX_INT
 
 PREFIX = "/answers"
@@ -183,11 +183,9 @@ def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
                 moment,
             )
         except AnswerError as error:
-            if error.code == "NOT_FOUND" or (
-                error.code == "FORBIDDEN" and chosen.initiative_id is not None
-            ):
-                # Another organisation's initiative reads exactly as one that
-                # does not exist (the API refuses it as forbidden).
+            if error.code == "NOT_FOUND":
+                # Another organisation's initiative reads as one that does not
+                # exist, as the API says it.
                 raise RecordNotFound(
                     "initiative", UUID(int=0), field="initiative_id"
                 ) from None
@@ -261,7 +259,9 @@ def report(form: str) -> Make:
                 return report_html(answers, records, anchor, linked=True)
             return pdf_of(report_html(answers, records, anchor))
 
-        document = await in_heavy_thread(made)
+        live = await signed_in(request)  # as answered() found it: kept for the request
+        assert live is not None
+        document = await heavy_work(request, live, made)
         if form == "html":
             return HTMLResponse(document)
         return attachment(document, "application/pdf", file_name(answers, "pdf"))

@@ -19,7 +19,6 @@ from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import (
-    CrossOrganisationReference,
     DomainError,
     InvalidInput,
     RecordNotFound,
@@ -45,11 +44,12 @@ from fourpi.web import (
     workbook_upload,
 )
 from fourpi.web.answer_routes import answer_pages
+from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay
 from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import render, with_security_headers
 from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
-from fourpi.web.sessions import SignedIn, accounts_of, signed_in
+from fourpi.web.sessions import CallerChanged, SignedIn, accounts_of, signed_in
 
 HERE = Path(__file__).resolve().parent
 SIGN_IN = "/sign-in"
@@ -62,6 +62,12 @@ async def refused(request: Request) -> Response:
 
 async def not_found(request: Request) -> Response:
     return await render(request, "not_found.html", status_code=404)
+
+
+async def busy(request: Request) -> Response:
+    response = await render(request, "busy.html", status_code=429)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 LARGER_BODIES = {"/workbook": workbook_upload.LARGEST_BODY_BYTES}
@@ -101,9 +107,18 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
         try:
             reply = await reply_of(request)
             return await reply()
-        except (RecordNotFound, CrossOrganisationReference):
-            # Another organisation's record reads exactly as one that does not exist.
+        except RecordNotFound:
+            # Another organisation's record (CrossOrganisationReference) reads
+            # exactly as one that does not exist.
             return await not_found(request)
+        except AlreadyUnderWay:
+            return await busy(request)
+        except CallerChanged:
+            # Its session ended, or its role or grant changed, while the work
+            # waited (its turn, the views): refused as the request would be now.
+            if await signed_in(request) is None:
+                return RedirectResponse(SIGN_IN, status_code=303)
+            return await refused(request)
 
     async def reply_of(request: Request) -> Reply:
         if (

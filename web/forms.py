@@ -29,7 +29,7 @@ from fourpi.web.page import Page, Reply, reply_with
 from fourpi.web.pages import render
 from fourpi.web.posted import form_of
 from fourpi.web.record_choices import Choices, choices_of
-from fourpi.web.sessions import SignedIn, accounts_of
+from fourpi.web.sessions import SignedIn, accounts_of, as_the_caller
 from fourpi.workbook.cells import CellError, items_of, read_cell, read_choice
 
 KEY_FIELD = "idempotency_key"
@@ -373,7 +373,13 @@ async def submit_form(request: Request, live: SignedIn) -> Response:
     # The records are read from the views (waiting for them to reach the log's
     # head) only when the form needs them.
     choices = await choices_of(request, live) if reads_records(use_case) else None
-    reply = await in_thread(recorded, request, live, use_case, form, choices)
+    # Checked again once the views are read: the session may have ended meanwhile.
+    reply: Reply = await in_thread(
+        as_the_caller,
+        request,
+        live,
+        partial(recorded, request, live, use_case, form, choices),
+    )
     return await reply()
 
 

@@ -1,7 +1,9 @@
 """Who is signed in, for a request: the session cookie, the caller it gives (the same Caller the API uses), and the CSRF token every changing form carries."""
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,6 +12,8 @@ from fourpi.accounts import Accounts, Session, public_url
 from fourpi.domain.account import Account
 from fourpi.privacy.visibility import Caller
 from fourpi.threads import in_thread
+
+T = TypeVar("T")
 
 SESSION_COOKIE = "fourpi_session"
 FORM_COOKIE = "fourpi_form"
@@ -58,6 +62,23 @@ def look_up(request: Request) -> SignedIn | None:
             found = SignedIn(session_id, session, account, Caller.of_account(account))
     request.state.signed_in = found
     return found
+
+
+class CallerChanged(Exception):
+    """By the time a request's work was done, after waiting (for its turn at heavy
+    work, for the views), its session had ended (signed out, idle, the account
+    disabled) or its account had another role or grant: nothing was done."""
+
+
+def as_the_caller(request: Request, live: SignedIn, work: Callable[[], T]) -> T:
+    """`work()`, once the store says (in this worker thread, as look_up) that this
+    request's session still gives the caller it gave when the request began: work
+    that waited is done only for the caller who asked, and never once they are
+    signed out, disabled, or given another role or grant (CallerChanged)."""
+    now = look_up(request)
+    if now is None or now.caller != live.caller:
+        raise CallerChanged
+    return work()
 
 
 async def caller_of(request: Request) -> Caller | None:

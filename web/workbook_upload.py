@@ -1,6 +1,7 @@
 """The workbook's upload page: a manager downloads the template, uploads a filled .xlsx, sees every problem by sheet, row and column, and imports the rows through the use cases (all of them, or none)."""
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
@@ -8,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fourpi.privacy.visibility import WRITERS_OF_RECORDS
-from fourpi.threads import in_heavy_thread, in_thread
+from fourpi.threads import in_thread
+from fourpi.web.heavy import heavy_work
 from fourpi.web.page import Page
 from fourpi.web.pages import render
 from fourpi.web.posted import form_of
@@ -94,13 +96,17 @@ async def upload(request: Request, live: SignedIn) -> Response:
         )
     dry_run = form.get("action") != "import"
     try:
-        report = await in_heavy_thread(
-            import_upload,
-            accounts_of(request).records,
-            live.account.organisation_id,
-            content,
-            actor=live.caller.actor,
-            dry_run=dry_run,
+        report = await heavy_work(
+            request,
+            live,
+            partial(
+                import_upload,
+                accounts_of(request).records,
+                live.account.organisation_id,
+                content,
+                actor=live.caller.actor,
+                dry_run=dry_run,
+            ),
         )
     except WorkbookUnreadable as error:
         return await upload_page(

@@ -1,0 +1,521 @@
+"""Access control attacked across time on the web app: a report or a workbook upload that waits its turn for the server's one piece of heavy work is done only for the caller it was asked by, as the store says when its turn comes (an account disabled, signed out or given another role meanwhile gets nothing, and writes nothing); and one person's burst of reports or uploads does not hold up everyone else's."""
+
+import asyncio
+import io
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+
+from fourpi import threads
+from fourpi.config import ApiLimits
+from fourpi.domain.access import Role
+from fourpi.domain.vocabulary import ImpactArea, ParticipantKind
+from fourpi.graphql.app import create_app
+from fourpi.personal_links import GONE, PersonalLinks
+from fourpi.threads import in_heavy_thread
+from fourpi.workbook import import_upload, write_template
+from tests.api import api_store, client, code_of, data_of, graphql
+from tests.helpers import log_position
+from tests.test_web_http import World, two_organisations
+from tests.web import (
+    TestClient,
+    organisation_with_a_chain,
+    sign_in,
+    workbook_of_unknown_kinds,
+)
+
+MIND_EVALUATOR = "evaluator@mind.example"
+MIND_MANAGER = "manager@mind.example"
+OTHER_EVALUATOR = "evaluator@elsewhere.example"
+WAIT = 10.0
+"""The most a test waits for something it expects at once."""
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    """On SQLite and on PostgreSQL: sessions live in the store's own tables."""
+    with two_organisations(database_url) as made:
+        yield made
+
+
+def http_of(world: World, email: str) -> httpx.AsyncClient:
+    """A browser signed in as `email`, talking to the app in this event loop."""
+    signed = world.client()
+    sign_in(signed, email)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=signed.app),
+        base_url=str(signed.base_url),
+        cookies=signed.cookies,
+    )
+
+
+async def waiting_for_heavy_work(count: int) -> None:
+    """Until `count` requests wait for the server's heavy work (held by the test)."""
+    limiter = threads._of_this_loop(threads._heavy_limiters, threads.HEAVY_WORK_AT_ONCE)
+    deadline = time.monotonic() + WAIT
+    while limiter.statistics().tasks_waiting < count:
+        assert time.monotonic() < deadline, "the request never waited its turn"
+        await asyncio.sleep(0.01)
+
+
+async def with_heavy_work_held(
+    asked: Callable[[], Awaitable[Any]],
+    meanwhile: Callable[[], Awaitable[None]],
+    waiting: int = 1,
+) -> Any:
+    """Ask while the server's heavy work is held by someone else, do `meanwhile`
+    while the request waits its turn, then let the work go on: the answer."""
+    gate = threading.Event()
+    holder = asyncio.ensure_future(in_heavy_thread(gate.wait, WAIT))
+    request = asyncio.ensure_future(asked())
+    try:
+        await waiting_for_heavy_work(waiting)
+        await meanwhile()
+    finally:
+        gate.set()
+    await holder
+    return await request
+
+
+def mind_account(world: World, email: str) -> Any:
+    return world.accounts.account(world.people[email])
+
+
+def disable(world: World, email: str) -> Callable[[], Awaitable[None]]:
+    async def disabling() -> None:
+        await asyncio.to_thread(
+            world.accounts.disable,
+            organisation_id=world.mind.organisation_id,
+            account_id=world.people[email],
+            actor="test",
+        )
+
+    return disabling
+
+
+def test_a_report_waiting_its_turn_is_not_given_to_an_account_disabled_meanwhile(
+    world: World,
+) -> None:
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_EVALUATOR) as http:
+            return await with_heavy_work_held(
+                lambda: http.get("/answers/report.html"),
+                disable(world, MIND_EVALUATOR),
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == "/sign-in"
+    assert "GRIPP2" not in response.text
+
+
+def test_a_report_waiting_its_turn_is_not_given_to_a_browser_signed_out_meanwhile(
+    world: World,
+) -> None:
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_EVALUATOR) as http:
+            token = csrf_token_of(await http.get("/"))
+
+            async def sign_out() -> None:
+                # The same session, signed out in another tab.
+                async with httpx.AsyncClient(
+                    transport=http._transport,
+                    base_url=str(http.base_url),
+                    cookies=http.cookies,
+                ) as tab:
+                    out = await tab.post("/sign-out", data={"csrf_token": token})
+                    assert out.status_code == 303
+
+            return await with_heavy_work_held(
+                lambda: http.get("/answers/report.pdf"), sign_out
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303
+    assert not response.content.startswith(b"%PDF")
+
+
+def test_a_report_waiting_its_turn_is_not_given_once_the_grant_it_was_asked_with_is_gone(
+    world: World,
+) -> None:
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_MANAGER) as http:
+
+            async def withdraw_grant() -> None:
+                await asyncio.to_thread(
+                    world.accounts.change_role,
+                    organisation_id=world.mind.organisation_id,
+                    account_id=world.people[MIND_MANAGER],
+                    role=Role.MANAGER,
+                    personal_data=False,
+                    actor="test",
+                )
+
+            return await with_heavy_work_held(
+                lambda: http.get("/answers/report.html"), withdraw_grant
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 403, response.text[:300]
+    assert "GRIPP2" not in response.text
+
+
+def test_a_workbook_waiting_its_turn_records_nothing_for_an_account_disabled_meanwhile(
+    world: World,
+) -> None:
+    filled = workbook_of_unknown_kinds(3, "service_user")
+    before = log_position(world.records)
+
+    async def attack() -> httpx.Response:
+        async with http_of(world, MIND_MANAGER) as http:
+            token = csrf_token_of(await http.get("/workbook"))
+            return await with_heavy_work_held(
+                lambda: http.post(
+                    "/workbook",
+                    data={"csrf_token": token, "action": "import"},
+                    files={"workbook": ("filled.xlsx", filled)},
+                ),
+                disable(world, MIND_MANAGER),
+            )
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303, response.text[:300]
+    # The account's disabling is all the log gained: no person of the workbook.
+    assert log_position(world.records) == before + 1
+    assert mind_account(world, MIND_MANAGER).disabled
+
+
+def test_one_persons_burst_of_reports_does_not_queue_ahead_of_everyone_else(
+    world: World,
+) -> None:
+    """A report takes seconds of CPU, and a process makes one at a time: a person
+    asking for many at once (or leaving before each is made) gets one made and is
+    told to wait for the others, so someone else's report waits for at most one
+    of theirs, not for all of them."""
+
+    async def attack() -> tuple[list[httpx.Response], httpx.Response, bool]:
+        async with (
+            http_of(world, MIND_EVALUATOR) as burst,
+            http_of(world, OTHER_EVALUATOR) as other,
+        ):
+            burst_answers: list[Any] = []
+            others_answer: list[Any] = []
+            refused_at_once = False
+
+            async def meanwhile() -> None:
+                nonlocal refused_at_once
+                # Four of one person's: one waits its turn, three are told at once.
+                tasks = [
+                    asyncio.ensure_future(burst.get("/answers/report.html"))
+                    for _ in range(4)
+                ]
+                burst_answers.extend(tasks)
+                await asyncio.wait(
+                    tasks, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED
+                )
+                await asyncio.sleep(0.5)
+                refused_at_once = sum(t.done() for t in tasks) == 3
+                others_answer.append(
+                    asyncio.ensure_future(other.get("/answers/report.html"))
+                )
+                await waiting_for_heavy_work(2 if refused_at_once else 5)
+
+            gate = threading.Event()
+            holder = asyncio.ensure_future(in_heavy_thread(gate.wait, 60))
+            try:
+                await meanwhile()
+            finally:
+                gate.set()
+            await holder
+            responses = list(await asyncio.gather(*burst_answers))
+            return responses, await others_answer[0], refused_at_once
+
+    responses, others, refused_at_once = asyncio.run(attack())
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 429, 429, 429], codes
+    assert refused_at_once
+    for response in responses:
+        if response.status_code == 429:
+            assert response.headers["retry-after"]
+            assert "already being made" in response.text
+            assert "GRIPP2" not in response.text
+    assert others.status_code == 200 and "GRIPP2" in others.text
+
+
+def csrf_token_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
+
+
+INTEGRITY = "{ integrity { intact events } }"
+
+
+def test_one_auditors_burst_of_integrity_checks_takes_one_turn_of_heavy_work(
+    database_url: str,
+) -> None:
+    """Verifying the whole log (every organisation's events: some 13 seconds a
+    million) is heavy work, like a report: an auditor's checks sent at once get
+    one made and TOO_MANY_REQUESTS for the rest, rather than each holding one of
+    the threads every other organisation's requests are answered by."""
+    with api_store(database_url) as store:
+        mind, other_organisation = (
+            organisation_with_a_chain(store.records, name).organisation_id
+            for name in ("Mind", "Elsewhere")
+        )
+        store.views.catch_up()
+        own = store.token(mind, Role.AUDITOR)
+        theirs = store.token(other_organisation, Role.AUDITOR)
+
+        async def attack() -> tuple[list[httpx.Response], httpx.Response]:
+            async with client(store) as http:
+                gate = threading.Event()
+                holder = asyncio.ensure_future(in_heavy_thread(gate.wait, WAIT))
+                try:
+                    burst = [
+                        asyncio.ensure_future(graphql(http, INTEGRITY, token=own))
+                        for _ in range(4)
+                    ]
+                    other = asyncio.ensure_future(
+                        graphql(http, INTEGRITY, token=theirs)
+                    )
+                    await waiting_for_heavy_work(2)
+                    await asyncio.sleep(0.3)
+                    told_at_once = [t.result() for t in burst if t.done()]
+                finally:
+                    gate.set()
+                await holder
+                await asyncio.gather(*burst)
+                return told_at_once, await other
+
+        told_at_once, other = asyncio.run(attack())
+        assert len(told_at_once) == 3
+        for response in told_at_once:
+            assert code_of(response) == "TOO_MANY_REQUESTS", response.text
+        assert data_of(other)["integrity"]["intact"] is True
+
+
+def advisor_of(world: World) -> Any:
+    """Mind's service user (organisation_with_a_chain's one participant)."""
+    facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
+    (person,) = facts["participants"]
+    return person["participant_id"]
+
+
+def test_a_link_revoked_while_it_is_being_made_does_not_open(world: World) -> None:
+    """One manager makes a person's link while another stops it: the log says the
+    link was made, then revoked, and so the link must not open, whichever of the
+    two wrote its table row last."""
+    links = PersonalLinks(world.records)
+    person = advisor_of(world)
+    organisation = world.mind.organisation_id
+    ending = links.end_links_of
+
+    def revoked_meanwhile(participant_id: Any, at: Any, keeping: Any = None) -> None:
+        # The other manager's revocation lands between the making's event and
+        # its link's row.
+        links.end_links_of = ending  # type: ignore[method-assign]
+        links.revoke(
+            organisation_id=organisation, participant_id=participant_id, actor="other"
+        )
+        ending(participant_id, at, keeping)
+
+    links.end_links_of = revoked_meanwhile  # type: ignore[method-assign]
+    secret, _ = links.make(
+        organisation_id=organisation,
+        participant_id=person,
+        actor="test",
+        reads_personal_data=True,
+    )
+    events = [type(e).__name__ for e in world.records.events.get(person)]
+    assert events[-2:] == ["PersonalLinkMade", "PersonalLinkRevoked"]
+    assert links.holder(secret) == GONE
+    assert links.live_link(person) is None
+    opened = world.client().get(f"/my-page/{secret}")
+    assert opened.status_code == 410
+    assert "Mind said" not in opened.text
+
+
+def test_a_form_waiting_for_the_views_records_nothing_for_an_account_disabled_meanwhile(
+    world: World,
+) -> None:
+    """A form naming a record whose initiative the form never asks (an intended
+    outcome's) reads the views first, waiting up to FOURPI_READ_WAIT_SECONDS for
+    them to reach the log: a manager disabled during that wait records nothing."""
+    records, views = world.records, world.views
+    organisation = world.mind.organisation_id
+    outcome = records.record_intended_outcome(
+        organisation_id=organisation,
+        initiative_id=world.mind.initiative_id,
+        description="More people take part.",
+        impact_areas=(ImpactArea.DELIVERY,),
+        actor="test",
+    )
+    views.catch_up()
+    app = create_app(
+        records,
+        views,
+        limits=ApiLimits(read_wait_seconds=WAIT),
+        run_projections=False,
+        web=True,
+    )
+    signed = TestClient(app)
+    sign_in(signed, MIND_MANAGER)
+    form = f"/record/assessIntendedOutcome?outcome_id={outcome}"
+    sent = {
+        "csrf_token": csrf_token_of(signed.get(form)),
+        "idempotency_key": "assessed-once",
+        "outcome_id": str(outcome),
+        "assessment": "achieved",
+        "involvement_difference": "significant",
+        "evidence": "Bookings doubled.",
+        "assessed_on": "2024-06-01",
+    }
+    # Something recorded that the views have not reached: the form waits for them.
+    records.register_participant(
+        organisation_id=organisation,
+        pseudonym="Newcomer",
+        participant_kind=ParticipantKind.CARER,
+        actor="test",
+    )
+
+    async def attack() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=str(signed.base_url),
+            cookies=signed.cookies,
+        ) as http:
+            posted = asyncio.ensure_future(
+                http.post("/record/assessIntendedOutcome", data=sent)
+            )
+            await asyncio.sleep(1)
+            assert not posted.done(), posted.result().text[:300]
+            await disable(world, MIND_MANAGER)()
+            await asyncio.to_thread(views.catch_up)
+            return await posted
+
+    response = asyncio.run(attack())
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == "/sign-in"
+    assessed = [
+        e
+        for e in records.events.get(world.mind.initiative_id)
+        if type(e).__name__ == "IntendedOutcomeAssessed"
+    ]
+    assert assessed == []
+
+
+def workbook_with(rows: dict[str, list[list[Any]]]) -> bytes:
+    """The template with these rows filled in, by sheet, from its second row."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        write_template(path)
+        book = openpyxl.load_workbook(path)
+    for sheet, filled in rows.items():
+        for number, values in enumerate(filled, start=2):
+            for column, value in enumerate(values, start=1):
+                book[sheet].cell(row=number, column=column, value=value)
+    sent = io.BytesIO()
+    book.save(sent)
+    return sent.getvalue()
+
+
+def test_a_workbook_naming_another_organisations_records_or_people_records_nothing(
+    world: World,
+) -> None:
+    """Rows name records by the workbook's keys, and an earlier import's by its
+    receipts, only ever the organisation's own: another organisation's ids (whole,
+    or their first eight characters, as an export keys a row), and the keys its
+    own workbook used, are rows of nothing, and the page names none of theirs."""
+    theirs = world.other
+    their_workbook = workbook_with(
+        {"People": [["robin", "Robin of Elsewhere", "service_user"]]}
+    )
+    imported = import_upload(
+        world.records, theirs.organisation_id, their_workbook, actor="test"
+    )
+    assert not imported.problems
+    world.views.catch_up()
+    facts = world.views.cache.facts(theirs.organisation_id, world.views.position())
+    their_people = [str(p["participant_id"]) for p in facts["participants"]]
+    their_initiative = str(theirs.initiative_id)
+    named = [
+        (their_initiative, their_people[0]),
+        (their_initiative[:8], their_people[0][:8]),
+        (their_initiative, "robin"),
+    ]
+    before = log_position(world.records)
+    client = world.client()
+    sign_in(client, MIND_MANAGER)
+    for initiative, person in named:
+        filled = workbook_with(
+            {
+                "Roles": [
+                    [
+                        "r1",
+                        initiative,
+                        person,
+                        "advisor",
+                        "yes",
+                        "no",
+                        "2024-01-08",
+                    ]
+                ]
+            }
+        )
+        response = client.post(
+            "/workbook",
+            data={
+                "csrf_token": csrf_token_of(client.get("/workbook")),
+                "action": "import",
+            },
+            files={"workbook": ("filled.xlsx", filled)},
+        )
+        assert response.status_code == 400, response.text[:300]
+        assert "no row of Initiatives has the key" in response.text
+        assert "no row of People has the key" in response.text
+        for secret in (*theirs.secrets, "Robin of Elsewhere"):
+            assert secret not in response.text
+    assert log_position(world.records) == before
+
+
+def test_two_links_made_at_once_for_one_person_leave_at_most_one_opening(
+    world: World,
+) -> None:
+    """A new link stops the person's earlier one, also when two managers make one
+    at the same moment: the second making lands between the first's event and its
+    row, and at most one of the two links opens."""
+    links = PersonalLinks(world.records)
+    person = advisor_of(world)
+    organisation = world.mind.organisation_id
+    ending = links.end_links_of
+    made: list[str] = []
+
+    def made_meanwhile(participant_id: Any, at: Any, keeping: Any = None) -> None:
+        links.end_links_of = ending  # type: ignore[method-assign]
+        ending(participant_id, at, keeping)
+        secret, _ = links.make(
+            organisation_id=organisation,
+            participant_id=participant_id,
+            actor="other",
+            reads_personal_data=True,
+        )
+        made.append(secret)
+
+    links.end_links_of = made_meanwhile  # type: ignore[method-assign]
+    first, _ = links.make(
+        organisation_id=organisation,
+        participant_id=person,
+        actor="test",
+        reads_personal_data=True,
+    )
+    opening = [s for s in (first, *made) if links.holder(s) not in (GONE, None)]
+    assert len(opening) <= 1, opening
