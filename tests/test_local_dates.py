@@ -2,7 +2,10 @@
 (23:30 UTC the day before) counts on the day it was done, in every place a date
 is taken from the clock or from a moment; moments are still kept in UTC."""
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -33,6 +36,7 @@ from fourpi.workbook.files import read_workbook
 from fourpi.workbook.writing import write_workbook
 from tests.helpers import ACTOR
 
+FOURPI = str(Path(sys.executable).parent / "fourpi")
 LONDON = ZoneInfo("Europe/London")
 SUMMER_NIGHT = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
 """00:30 BST on 2 July."""
@@ -99,6 +103,48 @@ def test_a_time_zone_that_is_not_one_is_refused_by_name(
     )
     assert served.exit_code == 2, served.output
     assert rule in served.output
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("localtime", " (that is this machine's own setting, not a place's)"),
+        ("Factory", " (that is IANA's mark for a zone not yet chosen)"),
+        ("posixrules", ""),
+        ("right/UTC", ""),
+        ("posix/Europe/London", ""),
+    ],
+)
+def test_a_file_in_the_zone_folder_that_names_no_place_is_refused(
+    monkeypatch, tmp_path, name: str, why: str
+) -> None:
+    """ZoneInfo opens any file in the zone folder: `localtime` follows the server's
+    own clock setting, so two servers would date the same moment differently, and
+    the others are copies or placeholders that no organisation works in."""
+    monkeypatch.setenv("FOURPI_TIME_ZONE", name)
+    rule = (
+        "$FOURPI_TIME_ZONE: must be a time zone name from the IANA database, "
+        f"such as Europe/London or UTC, not {name!r}{why}"
+    )
+    with pytest.raises(ValueError) as refused:
+        time_zone()
+    assert str(refused.value) == rule
+    ran = subprocess.run(
+        [
+            FOURPI,
+            "organisations",
+            "list",
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 2, ran.stderr
+    assert rule in ran.stderr
+    assert "Traceback" not in ran.stderr
 
 
 @pytest.fixture(scope="module")
