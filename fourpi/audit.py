@@ -3,13 +3,13 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
-from itertools import chain, zip_longest
+from itertools import chain, islice, zip_longest
 from pathlib import Path
 from typing import Any, BinaryIO
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
 from fourpi.domain.record import parse_digits
@@ -377,7 +377,8 @@ def verify_export(path: Path, after: Anchor | None = None) -> int:
 def import_log(
     recorder: Any, path: Path, *, append: bool = False, progress: Progress | None = None
 ) -> int:
-    """Write an exported log into this store with its own positions and seals."""
+    """Write an exported log into this store with its own positions and seals, in
+    one transaction: refused or stopped (Ctrl-C) halfway, it leaves nothing."""
     head = anchor_of(recorder)
     if head is not None and not append:
         raise ValueError(
@@ -386,18 +387,23 @@ def import_log(
         )
     verify_export(path, after=head)
     count = 0
-    batch: list[ExportedEvent] = []
-    for item in read_export(path):
-        batch.append(item)
-        if len(batch) == BATCH:
-            recorder.import_events(batch)
+
+    def batches() -> Iterator[list[ExportedEvent]]:
+        nonlocal count
+        events = read_export(path)
+        while batch := list(islice(events, BATCH)):
+            yield batch
             count += len(batch)
             if progress is not None:
                 progress(batch[-1].seal.position)
-            batch = []
-    if batch:
-        recorder.import_events(batch)
-        count += len(batch)
+
+    try:
+        recorder.import_events(batches())
+    except IntegrityError:
+        raise ValueError(
+            f"{path}: each version of a record may be recorded once, and this file "
+            "records one twice, or one the store already holds: nothing was imported"
+        ) from None
     return count
 
 

@@ -853,10 +853,18 @@ class PersonalKeyStore:
             count += 1
         return count
 
-    def import_(self, path: Path, *, erased: Iterable[UUID] = ()) -> ImportedKeys:
-        """Restore keys exported with the same master key. A key of anyone erased (in
-        the file, in this store, or in `erased`: the log's erasures) stays destroyed."""
-        rows = list(read_keys(path, self.master))
+    def read(self, path: Path) -> list[KeyRow]:
+        """The keys of an export file, each checked to unwrap under this master key:
+        read whole before anything is restored, so a file refused changes nothing."""
+        return list(read_keys(path, self.master))
+
+    def import_(
+        self, keys: Path | list[KeyRow], *, erased: Iterable[UUID] = ()
+    ) -> ImportedKeys:
+        """Restore keys exported with the same master key (a file, or the keys read
+        from one). A key of anyone erased (in the file, in this store, or in
+        `erased`: the log's erasures) stays destroyed."""
+        rows = self.read(keys) if isinstance(keys, Path) else keys
         gone = set(erased)
         live = tombstones = present = 0
         for row in rows:
