@@ -86,28 +86,16 @@ def test_the_time_zone_setting(monkeypatch, name: str, zone: str) -> None:
     assert time_zone() == ZoneInfo(zone)
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "europe/london", "Europe", "../etc"])
-def test_a_time_zone_that_is_not_one_is_refused_by_name(
-    monkeypatch, tmp_path, name: str
-) -> None:
-    monkeypatch.setenv("FOURPI_TIME_ZONE", name)
-    rule = (
-        "$FOURPI_TIME_ZONE: must be a time zone name from the IANA database, "
-        f"such as Europe/London or UTC, not {name!r}"
-    )
-    with pytest.raises(ValueError) as refused:
-        time_zone()
-    assert str(refused.value) == rule
-    served = CliRunner().invoke(
-        main, ["serve", "--database", f"sqlite:///{tmp_path}/s.sqlite3"]
-    )
-    assert served.exit_code == 2, served.output
-    assert rule in served.output
-
-
 @pytest.mark.parametrize(
     ("name", "why"),
     [
+        ("Mars/Olympus", ""),
+        ("europe/london", ""),
+        ("Europe", ""),
+        ("../etc", ""),
+        # ZoneInfo opens any file in the zone folder: `localtime` follows the
+        # server's own setting, so two servers would date one moment differently,
+        # and the others are placeholders or copies that no organisation works in.
         ("localtime", " (that is this machine's own setting, not a place's)"),
         ("Factory", " (that is IANA's mark for a zone not yet chosen)"),
         ("posixrules", ""),
@@ -115,12 +103,9 @@ def test_a_time_zone_that_is_not_one_is_refused_by_name(
         ("posix/Europe/London", ""),
     ],
 )
-def test_a_file_in_the_zone_folder_that_names_no_place_is_refused(
+def test_a_time_zone_that_is_not_one_is_refused_by_name(
     monkeypatch, tmp_path, name: str, why: str
 ) -> None:
-    """ZoneInfo opens any file in the zone folder: `localtime` follows the server's
-    own clock setting, so two servers would date the same moment differently, and
-    the others are copies or placeholders that no organisation works in."""
     monkeypatch.setenv("FOURPI_TIME_ZONE", name)
     rule = (
         "$FOURPI_TIME_ZONE: must be a time zone name from the IANA database, "
@@ -130,13 +115,7 @@ def test_a_file_in_the_zone_folder_that_names_no_place_is_refused(
         time_zone()
     assert str(refused.value) == rule
     ran = subprocess.run(
-        [
-            FOURPI,
-            "organisations",
-            "list",
-            "--database",
-            f"sqlite:///{tmp_path}/s.sqlite3",
-        ],
+        [FOURPI, "serve", "--database", f"sqlite:///{tmp_path}/s.sqlite3"],
         capture_output=True,
         text=True,
         timeout=60,
