@@ -438,6 +438,43 @@ def test_an_import_that_fails_halfway_leaves_the_store_as_it_was(
     assert "Imported 1099 events" in again.stdout
 
 
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (b"[1, 2]", "each line must be a JSON object"),
+        (b'"text"', "each line must be a JSON object"),
+        (b"\xff\xfe", "each line must be JSON in UTF-8"),
+        (b"{", "each line must be JSON in UTF-8"),
+        (b'{"position": 1}', "it has no record_id"),
+        (b"{}", "it has no position"),
+        (None, "version: must be a whole number"),
+        (None, "record_id: must be a UUID"),
+    ],
+)
+def test_a_line_that_is_not_an_exported_event_is_named_by_its_field(
+    tmp_path, line: bytes | None, why: str
+) -> None:
+    """A missing field was told as `('record_id')` (a KeyError's text), a list as
+    'list indices must be integers or slices, not str', and a bad version as
+    int()'s 'invalid literal for int() with base 10'."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    source.register_organisation(name="Mind", actor=ACTOR)
+    exported(source, tmp_path / "one.ndjson")
+    source.close()
+    if line is None:
+        event = orjson.loads((tmp_path / "one.ndjson").read_bytes())
+        field = why.split(":")[0]
+        line = orjson.dumps(event | {field: "x"})
+    bad = tmp_path / "bad.ndjson"
+    bad.write_bytes((tmp_path / "one.ndjson").read_bytes() + line + b"\n")
+    url = f"sqlite:///{tmp_path}/target.sqlite3"
+    ran = fourpi("import", "--database", url, str(bad))
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr.strip() == (
+        f"Error: {bad}, line 2: not an exported event ({why})"
+    )
+
+
 def test_a_key_file_that_is_refused_is_refused_before_the_log_goes_in(
     tmp_path, database_url
 ) -> None:
