@@ -492,3 +492,54 @@ def test_serve_names_a_bad_setting(
 ) -> None:
     monkeypatch.setenv(variable, value)
     refused(run("serve", "--database", f"sqlite:///{tmp_path}/x.sqlite3"), 2, complaint)
+
+
+# Standard streams that are closed, or cannot show every character
+
+
+def test_erasing_with_standard_input_closed_asks_for_yes(tmp_path) -> None:
+    """Run with standard input closed (`0<&-`, as some schedulers do), sys.stdin is
+    None, and asking whether it was a terminal was an AttributeError traceback."""
+    records = open_records(f"sqlite:///{tmp_path}/s.sqlite3")
+    organisation = records.register_organisation(name="Mind", actor="test")
+    participant = register(records, organisation)
+    records.close()
+    ran = subprocess.run(
+        [
+            FOURPI,
+            "participants",
+            "erase",
+            str(participant),
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # Closes descriptor 0 in the child before it starts: stdin=DEVNULL is
+        # opened first, and then closed here.
+        preexec_fn=lambda: os.close(0),
+    )
+    assert ran.returncode == 2, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert "pass --yes to confirm it when not running interactively" in ran.stderr
+
+
+def test_a_name_the_terminal_cannot_show_is_escaped_not_a_traceback(tmp_path) -> None:
+    """Under a locale whose encoding is not UTF-8 (Latin-1 here), listing an
+    organisation named with a character outside it was a UnicodeEncodeError
+    traceback, after some of the list had been printed."""
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    records = open_records(url)
+    records.register_organisation(name="Café ✓", actor="test")
+    records.close()
+    ran = subprocess.run(
+        [FOURPI, "organisations", "list", "--database", url],
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert b"Traceback" not in ran.stderr
+    assert ran.stdout.decode("latin-1").endswith(" Café \\u2713\n")

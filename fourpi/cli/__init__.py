@@ -1,5 +1,7 @@
 """The fourpi command line: thin commands over the application service, one module per group of commands."""
 
+import io
+import sys
 from typing import Any
 
 import click
@@ -16,6 +18,10 @@ class FourPIGroup(click.Group):
     setting is named before anything starts, and exits 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # A character the locale's encoding cannot show (a name in Latin-1) is
+        # written escaped, as Python writes it to standard error, not a traceback.
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(errors="backslashreplace")
         try:
             configure_logging(default_level="WARNING")
             time_zone()
