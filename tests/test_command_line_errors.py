@@ -543,3 +543,39 @@ def test_a_name_the_terminal_cannot_show_is_escaped_not_a_traceback(tmp_path) ->
     assert ran.returncode == 0, ran.stderr
     assert b"Traceback" not in ran.stderr
     assert ran.stdout.decode("latin-1").endswith(" Café \\u2713\n")
+
+
+@pytest.mark.parametrize("held", ["bytes that are not text", "/dev/zero"])
+def test_a_master_key_file_that_holds_no_key_is_refused_by_name(
+    tmp_path, held: str
+) -> None:
+    """$FOURPI_MASTER_KEY_FILE naming a file of bytes that are not UTF-8 (a key
+    saved raw, not as base64url) was a UnicodeDecodeError traceback, and naming
+    /dev/zero (or any endless file) held every command for ever, reading it."""
+    key_file = tmp_path / "master.key"
+    if held == "/dev/zero":
+        key_file.symlink_to("/dev/zero")
+    else:
+        key_file.write_bytes(bytes(range(128, 160)))
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOURPI_MASTER_KEY")
+    }
+    environment["FOURPI_MASTER_KEY_FILE"] = str(key_file)
+    ran = subprocess.run(
+        [
+            FOURPI,
+            "organisations",
+            "list",
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert (
+        f"Error: {key_file}: not a master key: it must be the base64url of 32 bytes"
+    ) in ran.stderr
