@@ -446,6 +446,18 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             "$FOURPI_READY_MAX_LAG: must be a whole number",
         ),
         ("FOURPI_ROOT_PATH", "fourpi", "$FOURPI_ROOT_PATH: must start with /"),
+        # Taken as they were: a space, ? or # made every link under it another
+        # address, and .. or // one the proxy would not send on.
+        *(
+            (
+                "FOURPI_ROOT_PATH",
+                value,
+                "$FOURPI_ROOT_PATH: must start with /, as /fourpi, and each part "
+                "after a / be letters, digits, '-', '_', '.' or '~' (not . or ..), "
+                f"not {value!r}",
+            )
+            for value in ("/a b", "/a?b", "/a#b", "/../x", "//x", "/é", "/a/./b")
+        ),
         (
             "FOURPI_MAX_BODY_BYTES",
             "1e6",
