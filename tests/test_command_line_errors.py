@@ -591,3 +591,33 @@ def test_a_master_key_file_that_holds_no_key_is_refused_by_name(
     assert (
         f"Error: {key_file}: not a master key: it must be the base64url of 32 bytes"
     ) in ran.stderr
+
+
+def test_a_command_with_standard_output_closed_does_nothing_and_says_so(
+    tmp_path,
+) -> None:
+    """With standard output closed (>&-), `tokens create` issued a token, printed
+    it to nowhere and exited 0: a token no one can ever see, reported as done."""
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    records = open_records(url)
+    records.register_organisation(name="Mind", actor="test")
+    records.close()
+
+    def closed_output(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FOURPI, *arguments, "--database", url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: os.close(1),
+        )
+
+    ran = closed_output("tokens", "create", "--organisation", "Mind", "--role", "admin")
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr == (
+        "Error: standard output is closed, so nothing this command prints could "
+        "be read: nothing was done\n"
+    )
+    listed = run("tokens", "list", "--organisation", "Mind", "--database", url)
+    assert listed.exit_code == 0 and listed.output == "", listed.output

@@ -36,6 +36,24 @@ class FourPIGroup(click.Group):
                 raise
             raise click.ClickException(f"{error.filename}: {error.strerror}") from None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # Standard output closed (>&-) is None, and click prints to it nothing and
+        # no error: a token issued, or a demo's links, would be shown to no one.
+        if sys.stdout is None and name not in RUNS_ON:
+            raise click.ClickException(
+                "standard output is closed, so nothing this command prints could be "
+                "read: nothing was done"
+            )
+        return name, command, rest
+
+
+RUNS_ON = {"serve", "projections"}
+"""The commands that run on as services do (`serve`, `projections run`), logging to
+standard error: they may be started with standard output closed."""
+
 
 @click.group(cls=FourPIGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fourpi")
