@@ -187,6 +187,8 @@ READING_COMMANDS = (
     ["tokens", "list"],
     ["tokens", "revoke", NO_SUCH_ID],
     ["participants", "list", "--organisation", "Mind"],
+    # Made an empty store at a mistyped path, listed nothing and exited 0.
+    ["organisations", "list"],
 )
 
 
@@ -577,7 +579,8 @@ def test_a_master_key_file_that_holds_no_key_is_refused_by_name(
         [
             FOURPI,
             "organisations",
-            "list",
+            "create",
+            "Mind",
             "--database",
             f"sqlite:///{tmp_path}/s.sqlite3",
         ],
@@ -621,3 +624,16 @@ def test_a_command_with_standard_output_closed_does_nothing_and_says_so(
     )
     listed = run("tokens", "list", "--organisation", "Mind", "--database", url)
     assert listed.exit_code == 0 and listed.output == "", listed.output
+
+
+def test_an_empty_database_url_is_refused_not_taken_for_the_default(tmp_path) -> None:
+    """`--database "$URL"` with $URL unset wrote to the default store under
+    ~/.local/share, exit 0, as if no --database had been given."""
+    default_home = tmp_path / "data"
+    ran = CliRunner().invoke(
+        main,
+        ["organisations", "create", "Mind", "--database", ""],
+        env={"XDG_DATA_HOME": str(default_home)},
+    )
+    refused(ran, 2, "--database", "must not be empty")
+    assert not (default_home / "fourpi").exists()
