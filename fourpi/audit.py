@@ -3,13 +3,13 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
-from itertools import chain, zip_longest
+from itertools import chain, islice, zip_longest
 from pathlib import Path
 from typing import Any, BinaryIO
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
 from fourpi.domain.record import parse_digits
@@ -321,28 +321,59 @@ class ExportedEvent:
     seal: Seal
 
 
+EXPORTED_FIELDS = {
+    "position": int,
+    "record_id": str,
+    "version": int,
+    "topic": str,
+    "state": str,
+    "previous_position": int,
+    "digest": str,
+    "chain": str,
+}
+"""What every line of an export holds (line_of), and of what type."""
+
+
 def read_export(path: Path) -> Iterator[ExportedEvent]:
     with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             try:
-                item = orjson.loads(line)
-                stored = StoredEvent(
-                    originator_id=UUID(item["record_id"]),
-                    originator_version=int(item["version"]),
-                    topic=str(item["topic"]),
-                    state=str(item["state"]).encode("utf-8"),
-                )
-                seal = Seal(
-                    int(item["position"]),
-                    int(item["previous_position"]),
-                    str(item["digest"]),
-                    str(item["chain"]),
-                )
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                yield exported_event(line)
+            except ValueError as error:
                 raise ValueError(
                     f"{path}, line {number}: not an exported event ({error})"
                 ) from None
-            yield ExportedEvent(stored, seal)
+
+
+def exported_event(line: bytes) -> ExportedEvent:
+    """One line of an export, or why it is not one, by its field and the rule."""
+    try:
+        item = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise ValueError("each line must be JSON in UTF-8") from None
+    if not isinstance(item, dict):
+        raise ValueError("each line must be a JSON object")
+    for field, kind in EXPORTED_FIELDS.items():
+        if field not in item:
+            raise ValueError(f"it has no {field}")
+        # bool is an int to isinstance; true is no version.
+        if type(item[field]) is not kind:
+            rule = "a whole number" if kind is int else "text"
+            raise ValueError(f"{field}: must be {rule}")
+    try:
+        record_id = UUID(item["record_id"])
+    except ValueError:
+        raise ValueError("record_id: must be a UUID") from None
+    stored = StoredEvent(
+        originator_id=record_id,
+        originator_version=item["version"],
+        topic=item["topic"],
+        state=item["state"].encode("utf-8"),
+    )
+    seal = Seal(
+        item["position"], item["previous_position"], item["digest"], item["chain"]
+    )
+    return ExportedEvent(stored, seal)
 
 
 def verify_export(path: Path, after: Anchor | None = None) -> int:
@@ -377,7 +408,8 @@ def verify_export(path: Path, after: Anchor | None = None) -> int:
 def import_log(
     recorder: Any, path: Path, *, append: bool = False, progress: Progress | None = None
 ) -> int:
-    """Write an exported log into this store with its own positions and seals."""
+    """Write an exported log into this store with its own positions and seals, in
+    one transaction: refused or stopped (Ctrl-C) halfway, it leaves nothing."""
     head = anchor_of(recorder)
     if head is not None and not append:
         raise ValueError(
@@ -386,18 +418,23 @@ def import_log(
         )
     verify_export(path, after=head)
     count = 0
-    batch: list[ExportedEvent] = []
-    for item in read_export(path):
-        batch.append(item)
-        if len(batch) == BATCH:
-            recorder.import_events(batch)
+
+    def batches() -> Iterator[list[ExportedEvent]]:
+        nonlocal count
+        events = read_export(path)
+        while batch := list(islice(events, BATCH)):
+            yield batch
             count += len(batch)
             if progress is not None:
                 progress(batch[-1].seal.position)
-            batch = []
-    if batch:
-        recorder.import_events(batch)
-        count += len(batch)
+
+    try:
+        recorder.import_events(batches())
+    except IntegrityError:
+        raise ValueError(
+            f"{path}: each version of a record may be recorded once, and this file "
+            "records one twice, or one the store already holds: nothing was imported"
+        ) from None
     return count
 
 

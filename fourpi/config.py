@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fourpi.domain.record import parse_digits
 
@@ -259,16 +259,28 @@ def time_zone(environ: Mapping[str, str] | None = None) -> ZoneInfo:
     )
 
 
+NO_PLACE = {
+    "localtime": "that is this machine's own setting, not a place's",
+    "Factory": "that is IANA's mark for a zone not yet chosen",
+}
+"""Files in the zone folder that ZoneInfo opens but that name no place: `localtime`
+follows the server's own setting, so two servers would date one moment differently."""
+
+
 @lru_cache(maxsize=8)
 def _zone_named(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # ValueError: a path rather than a name ('../x'); OSError: a folder of zones.
-        raise ValueError(
-            f"${TIME_ZONE_VARIABLE}: must be a time zone name from the IANA database, "
-            f"such as {DEFAULT_TIME_ZONE} or UTC, not {name!r}"
-        ) from None
+    # available_timezones leaves out what the folder holds beside the zones
+    # (posixrules, and the right/ and posix/ copies of every zone).
+    if name in available_timezones() and name not in NO_PLACE:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    why = f" ({NO_PLACE[name]})" if name in NO_PLACE else ""
+    raise ValueError(
+        f"${TIME_ZONE_VARIABLE}: must be a time zone name from the IANA database, "
+        f"such as {DEFAULT_TIME_ZONE} or UTC, not {name!r}{why}"
+    )
 
 
 MOST_WAIT_SECONDS = 600

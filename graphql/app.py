@@ -706,7 +706,10 @@ def create_app(
             Mount(
                 "/",
                 app=create_web_app(
-                    records, views, read_wait_seconds=limits.read_wait_seconds
+                    records,
+                    views,
+                    read_wait_seconds=limits.read_wait_seconds,
+                    beside=list(routes),
                 ),
             )
         )

@@ -1,11 +1,15 @@
 """Tamper evidence: every kind of tampering done directly in the database is detected, on both backends; export and import reproduce the log exactly."""
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import orjson
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -365,6 +369,137 @@ def test_import_refuses_an_altered_file_and_a_non_empty_store(
     assert verify(target.recorder).head == anchor_of(source.recorder)
     target.close()
     source.close()
+
+
+FOURPI = str(Path(sys.executable).parent / "fourpi")
+
+
+def fourpi(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """The real command, as a user runs it."""
+    return subprocess.run(
+        [FOURPI, *arguments], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def resealed(events: list[dict[str, Any]], path: Path) -> Path:
+    """Events numbered and sealed afresh, as anyone can (the chain is no secret):
+    a file that verifies, whatever it holds."""
+    previous_position, previous_chain = 0, None
+    with path.open("wb") as out:
+        for position, event in enumerate(events, start=1):
+            digest = digest_of(
+                position,
+                event["topic"],
+                event["record_id"],
+                event["version"],
+                event["state"].encode(),
+            )
+            chain = chain_of(previous_chain, previous_position, digest)
+            sealed = event | {
+                "position": position,
+                "previous_position": previous_position,
+                "digest": digest,
+                "chain": chain,
+            }
+            out.write(orjson.dumps(sealed) + b"\n")
+            previous_position, previous_chain = position, chain
+    return path
+
+
+def test_an_import_that_fails_halfway_leaves_the_store_as_it_was(
+    tmp_path, database_url
+) -> None:
+    """The log went in a thousand events a transaction: a file refused by the store
+    after the first thousand left them behind, with a traceback, and the import
+    could then be neither run again (the store holds events) nor continued."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    source.register_organisation(name="Mind", actor=ACTOR)
+    exported(source, tmp_path / "one.ndjson")
+    source.close()
+    registered = orjson.loads((tmp_path / "one.ndjson").read_bytes())
+    events = [registered | {"record_id": str(uuid4())} for _ in range(1_200)]
+    events[1_099] = events[0]  # the same version of one record, twice
+    crafted = resealed(events, tmp_path / "crafted.ndjson")
+
+    ran = fourpi("import", "--database", database_url, str(crafted))
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert ran.stderr.strip() == (
+        f"Error: {crafted}: each version of a record may be recorded once, and this "
+        "file records one twice, or one the store already holds: nothing was imported"
+    )
+    target = open_records(database_url)
+    assert anchor_of(target.recorder) is None, "nothing of it was imported"
+    target.close()
+
+    whole = resealed(events[:1_099], tmp_path / "whole.ndjson")
+    again = fourpi("import", "--database", database_url, str(whole))
+    assert again.returncode == 0, again.stderr
+    assert "Imported 1099 events" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (b"[1, 2]", "each line must be a JSON object"),
+        (b'"text"', "each line must be a JSON object"),
+        (b"\xff\xfe", "each line must be JSON in UTF-8"),
+        (b"{", "each line must be JSON in UTF-8"),
+        (b'{"position": 1}', "it has no record_id"),
+        (b"{}", "it has no position"),
+        (None, "version: must be a whole number"),
+        (None, "record_id: must be a UUID"),
+    ],
+)
+def test_a_line_that_is_not_an_exported_event_is_named_by_its_field(
+    tmp_path, line: bytes | None, why: str
+) -> None:
+    """A missing field was told as `('record_id')` (a KeyError's text), a list as
+    'list indices must be integers or slices, not str', and a bad version as
+    int()'s 'invalid literal for int() with base 10'."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    source.register_organisation(name="Mind", actor=ACTOR)
+    exported(source, tmp_path / "one.ndjson")
+    source.close()
+    if line is None:
+        event = orjson.loads((tmp_path / "one.ndjson").read_bytes())
+        field = why.split(":")[0]
+        line = orjson.dumps(event | {field: "x"})
+    bad = tmp_path / "bad.ndjson"
+    bad.write_bytes((tmp_path / "one.ndjson").read_bytes() + line + b"\n")
+    url = f"sqlite:///{tmp_path}/target.sqlite3"
+    ran = fourpi("import", "--database", url, str(bad))
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr.strip() == (
+        f"Error: {bad}, line 2: not an exported event ({why})"
+    )
+
+
+def test_a_key_file_that_is_refused_is_refused_before_the_log_goes_in(
+    tmp_path, database_url
+) -> None:
+    """The key file was read after the log had gone in: a wrong one was refused,
+    and the right one then could not be restored (the store holds events)."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    create_demo(source)
+    log = tmp_path / "log.ndjson"
+    exported(source, log)
+    keys = tmp_path / "keys.ndjson"
+    with keys.open("wb") as out:
+        source.keys.export(out)  # type: ignore[attr-defined]
+    source.close()
+
+    ran = fourpi("import", "--database", database_url, "--keys", str(log), str(log))
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert f"{log}: not a key store exported by `fourpi export --keys`" in ran.stderr
+    target = open_records(database_url)
+    assert anchor_of(target.recorder) is None, "nothing of it was imported"
+    target.close()
+
+    again = fourpi("import", "--database", database_url, "--keys", str(keys), str(log))
+    assert again.returncode == 0, again.stderr
+    assert "Restored" in again.stdout
 
 
 def test_history_and_replay_from_the_command_line(tmp_path) -> None:

@@ -187,6 +187,8 @@ READING_COMMANDS = (
     ["tokens", "list"],
     ["tokens", "revoke", NO_SUCH_ID],
     ["participants", "list", "--organisation", "Mind"],
+    # Made an empty store at a mistyped path, listed nothing and exited 0.
+    ["organisations", "list"],
 )
 
 
@@ -446,6 +448,18 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             "$FOURPI_READY_MAX_LAG: must be a whole number",
         ),
         ("FOURPI_ROOT_PATH", "fourpi", "$FOURPI_ROOT_PATH: must start with /"),
+        # Taken as they were: a space, ? or # made every link under it another
+        # address, and .. or // one the proxy would not send on.
+        *(
+            (
+                "FOURPI_ROOT_PATH",
+                value,
+                "$FOURPI_ROOT_PATH: must start with /, as /fourpi, and each part "
+                "after a / be letters, digits, '-', '_', '.' or '~' (not . or ..), "
+                f"not {value!r}",
+            )
+            for value in ("/a b", "/a?b", "/a#b", "/../x", "//x", "/é", "/a/./b")
+        ),
         (
             "FOURPI_MAX_BODY_BYTES",
             "1e6",
@@ -492,3 +506,134 @@ def test_serve_names_a_bad_setting(
 ) -> None:
     monkeypatch.setenv(variable, value)
     refused(run("serve", "--database", f"sqlite:///{tmp_path}/x.sqlite3"), 2, complaint)
+
+
+# Standard streams that are closed, or cannot show every character
+
+
+def test_erasing_with_standard_input_closed_asks_for_yes(tmp_path) -> None:
+    """Run with standard input closed (`0<&-`, as some schedulers do), sys.stdin is
+    None, and asking whether it was a terminal was an AttributeError traceback."""
+    records = open_records(f"sqlite:///{tmp_path}/s.sqlite3")
+    organisation = records.register_organisation(name="Mind", actor="test")
+    participant = register(records, organisation)
+    records.close()
+    ran = subprocess.run(
+        [
+            FOURPI,
+            "participants",
+            "erase",
+            str(participant),
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # Closes descriptor 0 in the child before it starts: stdin=DEVNULL is
+        # opened first, and then closed here.
+        preexec_fn=lambda: os.close(0),
+    )
+    assert ran.returncode == 2, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert "pass --yes to confirm it when not running interactively" in ran.stderr
+
+
+def test_a_name_the_terminal_cannot_show_is_escaped_not_a_traceback(tmp_path) -> None:
+    """Under a locale whose encoding is not UTF-8 (Latin-1 here), listing an
+    organisation named with a character outside it was a UnicodeEncodeError
+    traceback, after some of the list had been printed."""
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    records = open_records(url)
+    records.register_organisation(name="Café ✓", actor="test")
+    records.close()
+    ran = subprocess.run(
+        [FOURPI, "organisations", "list", "--database", url],
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert b"Traceback" not in ran.stderr
+    assert ran.stdout.decode("latin-1").endswith(" Café \\u2713\n")
+
+
+@pytest.mark.parametrize("held", ["bytes that are not text", "/dev/zero"])
+def test_a_master_key_file_that_holds_no_key_is_refused_by_name(
+    tmp_path, held: str
+) -> None:
+    """$FOURPI_MASTER_KEY_FILE naming a file of bytes that are not UTF-8 (a key
+    saved raw, not as base64url) was a UnicodeDecodeError traceback, and naming
+    /dev/zero (or any endless file) held every command for ever, reading it."""
+    key_file = tmp_path / "master.key"
+    if held == "/dev/zero":
+        key_file.symlink_to("/dev/zero")
+    else:
+        key_file.write_bytes(bytes(range(128, 160)))
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOURPI_MASTER_KEY")
+    }
+    environment["FOURPI_MASTER_KEY_FILE"] = str(key_file)
+    ran = subprocess.run(
+        [
+            FOURPI,
+            "organisations",
+            "create",
+            "Mind",
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert (
+        f"Error: {key_file}: not a master key: it must be the base64url of 32 bytes"
+    ) in ran.stderr
+
+
+def test_a_command_with_standard_output_closed_does_nothing_and_says_so(
+    tmp_path,
+) -> None:
+    """With standard output closed (>&-), `tokens create` issued a token, printed
+    it to nowhere and exited 0: a token no one can ever see, reported as done."""
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    records = open_records(url)
+    records.register_organisation(name="Mind", actor="test")
+    records.close()
+
+    def closed_output(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FOURPI, *arguments, "--database", url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: os.close(1),
+        )
+
+    ran = closed_output("tokens", "create", "--organisation", "Mind", "--role", "admin")
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr == (
+        "Error: standard output is closed, so nothing this command prints could "
+        "be read: nothing was done\n"
+    )
+    listed = run("tokens", "list", "--organisation", "Mind", "--database", url)
+    assert listed.exit_code == 0 and listed.output == "", listed.output
+
+
+def test_an_empty_database_url_is_refused_not_taken_for_the_default(tmp_path) -> None:
+    """`--database "$URL"` with $URL unset wrote to the default store under
+    ~/.local/share, exit 0, as if no --database had been given."""
+    default_home = tmp_path / "data"
+    ran = CliRunner().invoke(
+        main,
+        ["organisations", "create", "Mind", "--database", ""],
+        env={"XDG_DATA_HOME": str(default_home)},
+    )
+    refused(ran, 2, "--database", "must not be empty")
+    assert not (default_home / "fourpi").exists()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -298,6 +299,24 @@ def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
     # Its title tells it from another record's history, naming no one.
     title = f"<title>History of contribution {str(contribution_id)[:8]} "
     assert title in history.text
+
+
+def test_the_history_shows_each_time_as_the_rest_of_the_app_does(
+    site, monkeypatch
+) -> None:
+    """The history page showed times in UTC, where every other page shows the
+    organisation's own ($FOURPI_TIME_ZONE): an auditor matching a meeting on an
+    initiative's page to its history saw two clocks."""
+    monkeypatch.setenv("FOURPI_TIME_ZONE", "Pacific/Auckland")
+    person_page = site.record(
+        "registerParticipant", {"pseudonym": "Sam", "participant_kind": "carer"}
+    )
+    participant_id = UUID(person_page.rsplit("/", 1)[1])
+    (registered,) = site.records.events.get(participant_id)
+    history = site.client.get(f"/history/{participant_id}").text
+    in_auckland = registered.timestamp.astimezone(ZoneInfo("Pacific/Auckland"))
+    assert in_auckland.strftime("%-d %b %Y, %H:%M:%S %Z") in history
+    assert "UTC" not in history
 
 
 def test_a_double_submit_records_once(site) -> None:

@@ -484,8 +484,9 @@ def test_a_sheet_openpyxl_cannot_read_is_refused_naming_no_server_folder(
 
 
 def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> None:
-    """The metrics keep at most 200 operation labels; paths no page has are one
-    label, so a stranger's made-up paths cannot leave the pages counted as other."""
+    """The metrics keep at most 200 operation labels; paths no page has, and
+    methods no page takes (405), are one label, so a stranger's made-up paths
+    cannot leave the pages counted as other."""
     with mind_with_people(tmp_path, run_projections=False, metrics=True) as served:
         app = served[2]
         stranger, manager = TestClient(app), TestClient(app)
@@ -494,6 +495,8 @@ def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> No
             stranger.get(f"/made-up-{n}")
             manager.get(f"/made-up-too-{n}")
             stranger.get(f"/static/made-up-{n}.css")
+            # A path a page has, but not by this method, with a made-up part.
+            assert stranger.post(f"/my-page/made-up-{n}").status_code == 405
         assert manager.get("/to-do").status_code == 200
         metrics = stranger.get("/metrics").text
         assert 'fourpi_requests_total{operation="/to-do",status="200"} 1.0' in metrics
@@ -502,7 +505,7 @@ def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> No
             r'fourpi_requests_total\{operation="unknown path",status="\d+"\} (\S+)',
             metrics,
         )
-        assert sum(float(n) for n in unknown) == 360
+        assert sum(float(n) for n in unknown) == 480
 
 
 def test_names_typed_like_a_formula_are_text_in_the_answers_workbook(

@@ -128,6 +128,40 @@ def test_signed_out_every_page_but_sign_in_and_invitations_sends_you_to_sign_in(
     assert client.get(f"/invitations/{secret}").status_code == 200
 
 
+def test_a_path_known_by_another_method_answers_405_naming_the_methods(
+    world,
+) -> None:
+    """A POST to a page that is only read, or a GET of an address that only takes
+    a form, answered 'Page not found' (or, signed out, sent you to sign in), as if
+    the address were wrong; and a PUT to /healthz named POST among its methods."""
+    samples = sample_values(world)
+    by_path: dict[str, set[str]] = {}
+    for page in PAGES:
+        by_path.setdefault(concrete(page.path, samples), set()).update(page.methods)
+    for signed_in_as in (None, "manager@mind.example"):
+        client = world.client()
+        if signed_in_as:
+            sign_in(client, signed_in_as)
+        for path, methods in by_path.items():
+            allowed = methods | ({"HEAD"} if "GET" in methods else set())
+            for method in {"GET", "POST"} - methods:
+                response = client.request(method, path, follow_redirects=False)
+                assert response.status_code == 405, (signed_in_as, method, path)
+                assert response.headers["allow"] == ", ".join(sorted(allowed))
+                assert "<h1>" in response.text, (method, path, response.text)
+        for method, path, allow in (
+            ("GET", "/sign-out", "POST"),
+            ("POST", "/healthz", "GET, HEAD"),
+            ("PUT", "/healthz", "GET, HEAD"),
+            ("DELETE", "/graphql", "GET, HEAD, POST"),
+        ):
+            response = client.request(method, path, follow_redirects=False)
+            assert response.status_code == 405, (signed_in_as, method, path)
+            assert response.headers["allow"] == allow
+        unknown = client.post("/no/such/page", follow_redirects=False)
+        assert unknown.status_code == (404 if signed_in_as else 303)
+
+
 def test_a_used_or_unknown_invitation_answers_410(world) -> None:
     client = world.client()
     _, secret = world.accounts.invite(

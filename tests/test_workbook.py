@@ -361,6 +361,38 @@ def test_csv_folders_import_as_workbooks_do(
     assert report.problems == [] and report.recorded > 0
 
 
+@pytest.mark.parametrize("held", [[], ["notes.txt"]])
+def test_a_folder_without_a_csv_file_is_refused_before_anything_is_recorded(
+    tmp_path, held: list[str]
+) -> None:
+    """The wrong folder (no .csv file in it) imported 'from 0 rows', exit 0, and
+    registered the organisation named, so a typed name made a new one."""
+    folder = tmp_path / "log"
+    folder.mkdir()
+    for name in held:
+        (folder / name).write_text("hello")
+    database = f"sqlite:///{tmp_path}/w.sqlite3"
+    ran = CliRunner().invoke(
+        main,
+        [
+            "workbook",
+            "import",
+            str(folder),
+            "--organisation",
+            "Mnid",
+            "--database",
+            database,
+        ],
+    )
+    assert ran.exit_code == 1, ran.output
+    assert ran.output == (
+        "Error: log holds no .csv file: each sheet of a folder is a .csv file "
+        "named by its sheet, such as People.csv\n"
+    )
+    listed = CliRunner().invoke(main, ["organisations", "list", "--database", database])
+    assert "Mnid" not in listed.output
+
+
 @pytest.mark.parametrize("special", ["a named pipe", "/dev/zero"])
 def test_a_csv_that_is_no_regular_file_is_refused_unread(
     tmp_path: Path, sqlite_records: InvolvementRecords, special: str

@@ -1,6 +1,6 @@
 """The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -532,11 +532,48 @@ PUBLIC_PATHS = (
 """The routes that need no sign-in (sign-out ends a session if there is one)."""
 
 
-async def anything_else(request: Request) -> Response:
-    note_unknown_path()
-    if await signed_in(request) is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
-    return await not_found(request)
+class AnythingElse:
+    """What answers a request no route takes, by any method. At a path that routes
+    in `known` take by other methods (a POST to a page that is only read, a GET of
+    an address that only takes a form): 405, naming them in Allow. At any other
+    path: sign in, or 'Page not found' to the signed in. An ASGI app, not a
+    function, so that its route takes every method."""
+
+    def __init__(self, known: Sequence[BaseRoute]) -> None:
+        self.known = known
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request) -> Response:
+        allowed = {
+            method
+            for route in self.known
+            if isinstance(route, Route)
+            and route.matches(request.scope)[0] is Match.PARTIAL
+            for method in route.methods or ()
+        }
+        if allowed:
+            await signed_in(request)
+            refused = await render(
+                request,
+                "problem.html",
+                {"problem": WRONG_METHOD[request.method in ("GET", "HEAD")]},
+                status_code=405,
+            )
+            refused.headers["Allow"] = ", ".join(sorted(allowed))
+            return refused
+        note_unknown_path()
+        if await signed_in(request) is None:
+            return RedirectResponse(SIGN_IN, status_code=303)
+        return await not_found(request)
+
+
+WRONG_METHOD = {
+    True: "This address only takes a form sent from a page: it is not a page to open.",
+    False: "This page only shows what is recorded: it takes no form.",
+}
 
 
 def create_web_app(
@@ -545,9 +582,11 @@ def create_web_app(
     *,
     limits: SessionLimits | None = None,
     read_wait_seconds: float | None = None,
+    beside: Sequence[BaseRoute] = (),
 ) -> ASGIApp:
-    """The web app, to be mounted at / beside the API; a page waits for the views
-    as the API does (read_wait_seconds, by default $FOURPI_READ_WAIT_SECONDS)."""
+    """The web app, to be mounted at / beside the API's routes (`beside`); a page
+    waits for the views as the API does (read_wait_seconds, by default
+    $FOURPI_READ_WAIT_SECONDS)."""
     accounts = Accounts(records, limits or SessionLimits.from_environment())
     routes: list[Any] = [
         Route(SIGN_IN, sign_in, methods=["GET", "POST"]),
@@ -561,7 +600,7 @@ def create_web_app(
     for path, pages in by_path.items():
         routes.append(Route(path, dispatch(pages), methods=methods_of(pages)))
     routes += contributor.ROUTES  # a contributor's own page: the link is the key
-    routes.append(Route("/{rest:path}", anything_else, methods=["GET", "POST"]))
+    routes.append(Route("/{rest:path}", AnythingElse([*beside, *routes])))
     # Not a page: what answers a path no route knows.
     app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
     app.state.accounts = accounts

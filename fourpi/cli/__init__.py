@@ -1,5 +1,7 @@
 """The fourpi command line: thin commands over the application service, one module per group of commands."""
 
+import io
+import sys
 from typing import Any
 
 import click
@@ -16,6 +18,10 @@ class FourPIGroup(click.Group):
     setting is named before anything starts, and exits 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # A character the locale's encoding cannot show (a name in Latin-1) is
+        # written escaped, as Python writes it to standard error, not a traceback.
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(errors="backslashreplace")
         try:
             configure_logging(default_level="WARNING")
             time_zone()
@@ -29,6 +35,24 @@ class FourPIGroup(click.Group):
             if error.filename is None:
                 raise
             raise click.ClickException(f"{error.filename}: {error.strerror}") from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # Standard output closed (>&-) is None, and click prints to it nothing and
+        # no error: a token issued, or a demo's links, would be shown to no one.
+        if sys.stdout is None and name not in RUNS_ON:
+            raise click.ClickException(
+                "standard output is closed, so nothing this command prints could be "
+                "read: nothing was done"
+            )
+        return name, command, rest
+
+
+RUNS_ON = {"serve", "projections"}
+"""The commands that run on as services do (`serve`, `projections run`), logging to
+standard error: they may be started with standard output closed."""
 
 
 @click.group(cls=FourPIGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -164,7 +164,7 @@ def organisations_list(database_url: str | None) -> None:
     """Every organisation, one a line: its id, then its name."""
     from fourpi.projections.schema import TABLES
 
-    views = open_views(chosen_database(database_url))
+    views = open_views(chosen_database(database_url), existing=True)
     try:
         views.catch_up()
         store = views.store

@@ -223,10 +223,13 @@ def import_command(
     database = chosen_database(database_url)
     records = open_records(database)
     try:
+        # The keys are read first: a file refused after the log went in would leave
+        # a store that holds events, into which the log cannot be imported again.
+        keys = None if keys_file is None else key_store(records).read(keys_file)
         count = import_log(records.recorder, file, append=append)
-        if keys_file is not None:
+        if keys is not None:
             restored = key_store(records).import_(
-                keys_file, erased=erased_participants(records.recorder)
+                keys, erased=erased_participants(records.recorder)
             )
         personal = has_personal_data(records.recorder)
     except ValueError as error:

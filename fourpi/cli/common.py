@@ -61,6 +61,14 @@ class NotRecorded(click.ClickException):
 
 
 def chosen_database(database_url: str | None) -> Database:
+    if database_url == "":
+        # Only given so (an empty $FOURPI_DATABASE_URL reads as unset): a variable
+        # in `--database "$URL"` that was never set, not a wish for the default.
+        raise click.BadParameter(
+            "must not be empty: give sqlite:///FILE or postgresql://USER@HOST/DB, "
+            "or leave --database out for the default store",
+            param_hint="--database",
+        )
     try:
         return database_from_environment(database_url)
     except DatabaseURLError as error:

@@ -61,7 +61,8 @@ def participants_erase(
     attendance, payments, contributions) remain, and the log still verifies. It
     cannot be undone; erasing someone already erased makes sure the key is gone."""
     if not yes:
-        if not sys.stdin.isatty():
+        # Standard input closed (0<&-) is None: no one there to ask either.
+        if sys.stdin is None or not sys.stdin.isatty():
             raise click.UsageError(
                 "erasure cannot be undone: pass --yes to confirm it when not "
                 "running interactively"

@@ -413,8 +413,9 @@ class RequestLog:
             )
             if self.metrics is not None:
                 # Paths no page has are one label: a stranger's made-up paths
-                # would otherwise take every label (MAX_OPERATIONS) from the pages.
-                unknown = notes.unknown_path or status == 404
+                # would otherwise take every label (MAX_OPERATIONS) from the pages;
+                # so are methods no page takes (405) at a path with a made-up part.
+                unknown = notes.unknown_path or status in (404, 405)
                 if unknown:
                     label = UNKNOWN_PATH
                 elif path.endswith("/graphql") and notes.role in ("-", "anonymous"):

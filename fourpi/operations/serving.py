@@ -1,6 +1,7 @@
 """Serving the API with one process or several: the app built from the environment (for `uvicorn --factory` and gunicorn's uvicorn worker), and the settings that place it behind a proxy."""
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,10 @@ METRICS_VARIABLE = "FOURPI_METRICS"
 ROOT_PATH_VARIABLE = "FOURPI_ROOT_PATH"
 PROXY_HEADERS_VARIABLE = "FOURPI_PROXY_HEADERS"
 FORWARDED_ALLOW_IPS_VARIABLE = "FOURPI_FORWARDED_ALLOW_IPS"
+
+ROOT_PATH = re.compile(r"(/(?!\.\.?(/|$))[A-Za-z0-9._~-]+)+")
+"""A prefix a proxy can serve under and every link can carry as it is: no space,
+? or # (which would end the path), no . or .. part, no empty one."""
 
 FACTORY = "fourpi.operations.serving:app_from_environment"
 """What `uvicorn --factory` and gunicorn's uvicorn worker load."""
@@ -43,9 +48,11 @@ class ServeSettings:
     ) -> "ServeSettings":
         environ = os.environ if environ is None else environ
         root_path = (environ.get(ROOT_PATH_VARIABLE) or "").strip().rstrip("/")
-        if root_path and not root_path.startswith("/"):
+        if root_path and not ROOT_PATH.fullmatch(root_path):
             raise ValueError(
-                f"${ROOT_PATH_VARIABLE}: must start with /, as /fourpi, not {root_path!r}"
+                f"${ROOT_PATH_VARIABLE}: must start with /, as /fourpi, and each part "
+                "after a / be letters, digits, '-', '_', '.' or '~' (not . or ..), "
+                f"not {root_path!r}"
             )
         return cls(
             projections=switch(PROJECTIONS_VARIABLE, cls.projections, environ),

@@ -77,6 +77,11 @@ def new_master_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(KEY_BYTES)).decode().rstrip("=")
 
 
+MOST_KEY_FILE_BYTES = 4096
+"""The most a master key file may hold: a key is 43 characters, with room to spare
+for spaces and line ends."""
+
+
 def parse_master_key(text: str, origin: str) -> bytes:
     cleaned = text.strip()
     try:
@@ -157,7 +162,10 @@ def load_master_key(source: MasterKeySource, environ: Any) -> MasterKey:
                 out.write(new_master_key() + "\n")
             logger.info("created a new master key file at %s", path)
     try:
-        text = path.read_text()
+        # Read no further than a key could need: a file of another kind, or an
+        # endless one (/dev/zero), is refused as not a key, not read for ever.
+        with path.open("rb") as file:
+            held = file.read(MOST_KEY_FILE_BYTES + 1)
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise MasterKeyError(
@@ -171,6 +179,7 @@ def load_master_key(source: MasterKeySource, environ: Any) -> MasterKey:
         logger.warning(
             "the master key file %s can be read by others: `chmod 600` it", path
         )
+    text = held.decode(errors="replace") if len(held) <= MOST_KEY_FILE_BYTES else ""
     return MasterKey(parse_master_key(text, str(path)), source)
 
 
@@ -853,10 +862,18 @@ class PersonalKeyStore:
             count += 1
         return count
 
-    def import_(self, path: Path, *, erased: Iterable[UUID] = ()) -> ImportedKeys:
-        """Restore keys exported with the same master key. A key of anyone erased (in
-        the file, in this store, or in `erased`: the log's erasures) stays destroyed."""
-        rows = list(read_keys(path, self.master))
+    def read(self, path: Path) -> list[KeyRow]:
+        """The keys of an export file, each checked to unwrap under this master key:
+        read whole before anything is restored, so a file refused changes nothing."""
+        return list(read_keys(path, self.master))
+
+    def import_(
+        self, keys: Path | list[KeyRow], *, erased: Iterable[UUID] = ()
+    ) -> ImportedKeys:
+        """Restore keys exported with the same master key (a file, or the keys read
+        from one). A key of anyone erased (in the file, in this store, or in
+        `erased`: the log's erasures) stays destroyed."""
+        rows = self.read(keys) if isinstance(keys, Path) else keys
         gone = set(erased)
         live = tombstones = present = 0
         for row in rows:

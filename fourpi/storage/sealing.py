@@ -6,7 +6,7 @@ events, seals and keys of every caller saving at the same time.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -211,25 +211,27 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return self._last_seal(c)
 
-    def import_events(self, items: Sequence[Any]) -> None:
-        """Store exported events at their own positions with their own seals."""
+    def import_events(self, batches: Iterable[Sequence[Any]]) -> None:
+        """Store exported events at their own positions with their own seals: all in
+        one transaction, so an import that stops halfway leaves nothing behind."""
         with self.datastore.transaction(commit=True) as c:
-            c.executemany(
-                f"INSERT INTO {self.events_table_name} "
-                "(rowid, originator_id, originator_version, topic, state) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (
-                        i.seal.position,
-                        i.stored.originator_id.hex,
-                        i.stored.originator_version,
-                        i.stored.topic,
-                        i.stored.state,
-                    )
-                    for i in items
-                ],
-            )
-            self._write_seals(c, [i.seal for i in items])
+            for items in batches:
+                c.executemany(
+                    f"INSERT INTO {self.events_table_name} "
+                    "(rowid, originator_id, originator_version, topic, state) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            i.seal.position,
+                            i.stored.originator_id.hex,
+                            i.stored.originator_version,
+                            i.stored.topic,
+                            i.stored.state,
+                        )
+                        for i in items
+                    ],
+                )
+                self._write_seals(c, [i.seal for i in items])
 
     def has_events_after(self, originator_id: UUID, version: int) -> bool:
         """Whether the record has an event after this version: one statement on its

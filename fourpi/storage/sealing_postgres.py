@@ -1,6 +1,6 @@
 """Tamper evidence on PostgreSQL: the sealing recorder for that backend, apart from fourpi.storage.sealing so that a SQLite store never imports psycopg (a third of start-up)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -187,8 +187,9 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
             )
             return curs.fetchone() is not None
 
-    def import_events(self, items: Sequence[Any]) -> None:
-        """Store exported events at their own positions with their own seals."""
+    def import_events(self, batches: Iterable[Sequence[Any]]) -> None:
+        """Store exported events at their own positions with their own seals: all in
+        one transaction, so an import that stops halfway leaves nothing behind."""
         from psycopg import sql
 
         events = sql.SQL("{}.{}").format(
@@ -196,23 +197,24 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
             sql.Identifier(self.events_table_name),
         )
         with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (notification_id, originator_id, originator_version, "
-                    "topic, state) VALUES (%s, %s, %s, %s, %s)"
-                ).format(events),
-                [
-                    (
-                        i.seal.position,
-                        i.stored.originator_id,
-                        i.stored.originator_version,
-                        i.stored.topic,
-                        i.stored.state,
-                    )
-                    for i in items
-                ],
-            )
-            self._write_seals(curs, [i.seal for i in items])
+            for items in batches:
+                curs.executemany(
+                    sql.SQL(
+                        "INSERT INTO {} (notification_id, originator_id, "
+                        "originator_version, topic, state) VALUES (%s, %s, %s, %s, %s)"
+                    ).format(events),
+                    [
+                        (
+                            i.seal.position,
+                            i.stored.originator_id,
+                            i.stored.originator_version,
+                            i.stored.topic,
+                            i.stored.state,
+                        )
+                        for i in items
+                    ],
+                )
+                self._write_seals(curs, [i.seal for i in items])
             # New events must be numbered after the imported ones.
             curs.execute(
                 sql.SQL(

@@ -94,6 +94,13 @@ def read_workbook(path: Path) -> list[RawSheet]:
     """Every sheet of an .xlsx file, or of a folder of .csv files named by sheet."""
     if path.is_dir():
         files = sorted(path.glob("*.csv"))
+        if not files:
+            # The wrong folder: imported as no rows, it would still register the
+            # organisation named.
+            raise WorkbookUnreadable(
+                f"{path.name} holds no .csv file: each sheet of a folder is a .csv "
+                "file named by its sheet, such as People.csv"
+            )
         for file in files:
             if not file.is_file():
                 # A named pipe or a device would be read for ever.
