@@ -99,6 +99,30 @@ def test_every_surface_shows_the_apis_counts_and_no_small_number(
                 where[0] == "meetings" and true < threshold
             )
             assert not small, f"{where}: {true} shown at threshold {threshold}"
+        # A share or mean is shown only beside every count it is worked out from.
+        for table in web.all_tables(seen):
+            for row in table.rows:
+                if table.key.startswith("diversity-"):
+                    if "counted: fewer" in table.caption or "withheld" in table.caption:
+                        assert not isinstance(row[2], web.Ratio), table.caption
+                    if isinstance(row[1], web.Hidden):
+                        assert not isinstance(row[2], web.Ratio), table.caption
+                        assert not isinstance(row[4], web.Ratio), table.caption
+                elif table.key == "process-scores" and isinstance(row[3], web.Ratio):
+                    assert not any(isinstance(c, web.Hidden) for c in row), row
+        # An impact area narrows no count of people, so two narrowings differ in
+        # none (periods and cycles are withheld).
+        if chosen.impact_area is not None and not narrowing["period"]:
+            whole = asyncio.run(
+                web.gather(
+                    store.records,
+                    store.views,
+                    evaluator,
+                    web.AnswerSlice(chosen.initiative_id),
+                    None,
+                )
+            )
+            assert counts_of(whole) == shown_counts
         # No total shown beside exactly one hidden part: the part would be the
         # total less the others.
         for table in web.all_tables(seen):
