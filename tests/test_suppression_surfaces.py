@@ -71,6 +71,8 @@ def test_every_surface_shows_the_apis_counts_and_no_small_number(
         organisation, initiatives = record_history(store.records, history)
         evaluator = caller(store, organisation, Role.EVALUATOR, False)
         exact = caller(store, organisation, Role.MANAGER, True)
+        # Reads the records, so knows every count but those by monitoring value.
+        record_reader = caller(store, organisation, Role.AUDITOR, False)
         store.views.catch_up()
         chosen = web.AnswerSlice(
             None
@@ -85,6 +87,20 @@ def test_every_surface_shows_the_apis_counts_and_no_small_number(
         )
         truth = asyncio.run(web.gather(store.records, store.views, exact, chosen, None))
         assert seen.position == truth.position
+        # The records tell every count but those by monitoring value to a caller
+        # who reads them without the grant: it sees none of those, and the rest
+        # as an evaluator does.
+        read = counts_of(
+            asyncio.run(
+                web.gather(store.records, store.views, record_reader, chosen, None)
+            )
+        )
+        evaluated = counts_of(seen)
+        for where, cell in read.items():
+            if where[0].startswith("diversity-"):
+                assert isinstance(cell, web.Hidden), where
+            else:
+                assert cell == evaluated[where], where
         threshold = history["threshold"]
         shown_counts = counts_of(seen)
         true_counts = counts_of(truth)
