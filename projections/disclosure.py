@@ -89,6 +89,10 @@ def broad_diversity(scope: UUID | None, category: str, group: str) -> Cell:
     return ("broad_diversity", scope, category, group)
 
 
+BY_MONITORING = frozenset({"diversity", "broad_diversity"})
+"""The kinds of cell that count people by the value of their monitoring data."""
+
+
 def level(level: str) -> Cell:
     """The organisation's service users and carers involved at one level."""
     return ("level", level)
@@ -2747,6 +2751,12 @@ class Disclosure:
     withheld: bool = False
     hidden: frozenset[Cell] = frozenset()
     past: bool = False
+    by_monitoring_withheld: bool = False
+    """Every count by monitoring value (`BY_MONITORING`) is suppressed: for a caller
+    who reads the records without the grant. The records tell it every other count
+    of people (who holds a role where, each person's kind, who came to each meeting,
+    the scores given), the totals the pattern hides to protect a small count by
+    monitoring value among them; only the declarations are withheld from it."""
 
     def tells_standards(self) -> bool:
         """Whether each meeting's outcome against the standard is shown."""
@@ -2757,7 +2767,14 @@ class Disclosure:
         them is then withheld too)."""
         if self.exact:
             return False
-        return self.withheld or any(cell in self.hidden for cell in cells)
+        return (
+            self.withheld
+            or any(cell in self.hidden for cell in cells)
+            or (
+                self.by_monitoring_withheld
+                and any(cell[0] in BY_MONITORING for cell in cells)
+            )
+        )
 
 
 EXACT = Disclosure(exact=True)

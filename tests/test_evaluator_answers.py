@@ -79,13 +79,7 @@ def test_an_evaluator_reads_diversity_against_the_census_broad_groups(
         records = store.records
         organisation, (initiative,) = record_history(records, ONE_INITIATIVE)
         for group in groups:
-            person = service_user_in(records, organisation, initiative)
-            records.declare_monitoring_data(
-                organisation_id=organisation,
-                participant_id=person,
-                monitoring={"ethnic_group": group},
-                actor=ACTOR,
-            )
+            service_user_in(records, organisation, initiative, {"ethnic_group": group})
         manager = store.token(organisation, Role.MANAGER)
         evaluator = store.token(organisation, Role.EVALUATOR)
         census = {"white": "0.8", "asian": "0.1", "black": "0.05", "mixed": "0.03"}

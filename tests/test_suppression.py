@@ -528,9 +528,13 @@ histories = st.fixed_dictionaries(
 
 
 def service_user_in(
-    records: InvolvementRecords, organisation: UUID, initiative: UUID
+    records: InvolvementRecords,
+    organisation: UUID,
+    initiative: UUID,
+    monitoring: dict[str, Any] | None = None,
 ) -> UUID:
-    """A new service user holding a role in the initiative."""
+    """A new service user holding a role in the initiative, who declared these
+    monitoring data if any are given."""
     person = records.register_participant(
         organisation_id=organisation,
         pseudonym="Someone",
@@ -547,6 +551,13 @@ def service_user_in(
         started_on=date(2024, 1, 1),
         actor=ACTOR,
     )
+    if monitoring is not None:
+        records.declare_monitoring_data(
+            organisation_id=organisation,
+            participant_id=person,
+            monitoring=monitoring,
+            actor=ACTOR,
+        )
     return person
 
 
@@ -851,6 +862,23 @@ def learn(
     for support in data["process"]["support"]:
         knowledge.see(("support", scope, support["kind"]), shown(support["people"]))
     return meetings
+
+
+def read_figures(
+    store: ApiStore, initiatives: list[UUID], levels: list[str], token: str
+) -> Knowledge:
+    """Everything a token reads now of the organisation and each initiative
+    (`FIGURES`), with every relation between the counts (settle it against the exact
+    counts)."""
+    level_of = {str(i): levels[n] for n, i in enumerate(initiatives)}
+    knowledge = Knowledge()
+    scopes: list[tuple[str, dict[str, Any] | None]] = [("all", None)]
+    scopes += [(str(i), {"initiativeId": str(i)}) for i in initiatives]
+    for scope, chosen in scopes:
+        seen = call(store, FIGURES, {"slice": chosen}, token=token)
+        learn(knowledge, seen, scope, level_of)
+    organisation_against_initiatives(knowledge, [str(i) for i in initiatives], level_of)
+    return knowledge
 
 
 def organisation_against_initiatives(
@@ -1653,3 +1681,119 @@ def test_people_in_two_initiatives_leave_no_suppressed_count_pinned() -> None:
         table = people_table(people_figures(facts, organisation))
     hidden = suppressed_cells(table, 3)
     assert recomputed(attack(what_holds(table, hidden))) == []
+
+
+# Found by reading the answers as a caller who may also read the records.
+RECORD_READER_LEAK = quiet(
+    initiatives=2,
+    levels=[InvolvementLevel.STRATEGIC] * 3,
+    people=[
+        someone(
+            ethnic_group=EthnicGroup.WHITE_BRITISH,
+            age_band=AgeBand.AGE_25_34,
+            meeting=0,
+        ),
+        someone(
+            initiative=1,
+            gender=Gender.MAN,
+            ethnic_group=EthnicGroup.ASIAN_INDIAN,
+            age_band=AgeBand.AGE_65_PLUS,
+            meeting=1,
+        ),
+        someone(
+            kind=ParticipantKind.CARER,
+            decision_making=True,
+            gender=Gender.WOMAN,
+            age_band=AgeBand.AGE_65_PLUS,
+        ),
+        someone(
+            kind=ParticipantKind.CARER,
+            gender=Gender.MAN,
+            ethnic_group=EthnicGroup.ASIAN_INDIAN,
+        ),
+        someone(
+            kind=ParticipantKind.CARER,
+            ethnic_group=EthnicGroup.WHITE_BRITISH,
+            age_band=AgeBand.AGE_18_24,
+            answers=True,
+            meeting=0,
+        ),
+        someone(gender=Gender.MAN, age_band=AgeBand.AGE_18_24),
+        someone(
+            initiative=1,
+            kind=ParticipantKind.CARER,
+            gender=Gender.WOMAN,
+            ethnic_group=EthnicGroup.ASIAN_INDIAN,
+            age_band=AgeBand.AGE_65_PLUS,
+            meeting=1,
+        ),
+    ],
+)
+
+EVENT_LOG = """
+query($after: String) {
+  eventLog(first: 100, after: $after) {
+    edges { node { type recordId data } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def involved_by_the_log(store: ApiStore, token: str) -> dict[str, int]:
+    """The service users and carers holding a role in each initiative ("all": in
+    any), as the event log tells a caller without the personal-data grant: kinds and
+    roles are not personal fields."""
+    kinds: dict[str, str] = {}
+    holding: dict[str, set[str]] = {"all": set()}
+    after = None
+    while True:
+        page = call(store, EVENT_LOG, {"after": after}, token=token)["eventLog"]
+        for edge in page["edges"]:
+            event = edge["node"]
+            if event["type"] == "Participant.Registered":
+                kinds[event["recordId"]] = event["data"]["participant_kind"]
+            elif event["type"] == "Initiative.RoleAssigned":
+                person = event["data"]["participant_id"]
+                if kinds[person] in ("service_user", "carer"):
+                    holding.setdefault(event["recordId"], set()).add(person)
+                    holding["all"].add(person)
+        if not page["pageInfo"]["hasNextPage"]:
+            return {scope: len(people) for scope, people in holding.items()}
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_a_caller_who_reads_the_records_cannot_work_out_monitoring_counts(
+    tmp_path: Any,
+) -> None:
+    """An auditor without the personal-data grant reads every fact but the personal
+    fields: who holds a role where, each person's kind, who came to each meeting, the
+    scores given. So it knows every count of people but those by monitoring value
+    (whose declarations it cannot read), including the totals the pattern hides to
+    protect those. The answers showed it the evaluator's pattern, and with the
+    initiatives' totals from the log, initiative 1's two people were pinned as aged
+    65 and over (2), of Indian ethnicity (2), and not recorded for disability,
+    sexual orientation and education (2 each)."""
+    history = RECORD_READER_LEAK
+    threshold = history["threshold"]
+    with api_store(f"sqlite:///{tmp_path}/fourpi.sqlite3") as store:
+        organisation, initiatives = record_history(store.records, history)
+        auditor = store.token(organisation, Role.AUDITOR)
+        exact = store.token(organisation, Role.AUDITOR, personal_data=True)
+        store.views.catch_up()
+        levels = [level.value for level in history["levels"]]
+        knowledge, truth = (
+            read_figures(store, initiatives, levels, token)
+            for token in (auditor, exact)
+        )
+        knowledge.settle(truth.seen)
+        for scope, involved in involved_by_the_log(store, auditor).items():
+            assert truth.seen[("people", scope)] == involved
+            knowledge.seen[("people", scope)] = involved
+    by_monitoring = [
+        (finding.cell, finding.least)
+        for finding in recomputed(attack(knowledge))
+        if cast(tuple[Any, ...], finding.cell)[0] in ("diversity", "broad")
+        and 0 < (truth.seen[finding.cell] or 0) < threshold
+    ]
+    assert by_monitoring == []

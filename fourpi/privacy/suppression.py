@@ -8,7 +8,11 @@ from uuid import UUID
 from fourpi.collection import collection_paused
 from fourpi.memo import Memo
 from fourpi.privacy.visibility import Asking as FourPIInfo
-from fourpi.privacy.visibility import log_head, may_read_personal_data
+from fourpi.privacy.visibility import (
+    log_head,
+    may_read_personal_data,
+    reads_records_without_grant,
+)
 from fourpi.projections.answers import ImpactReport
 from fourpi.projections.disclosure import (
     EXACT,
@@ -184,7 +188,11 @@ def _disclosure(
     patterns = patterns_of(info.context.views)
     threshold = patterns.threshold(organisation_id, head)
     hidden = patterns.of(organisation_id, report.position, threshold)
-    return Disclosure(exact=False, hidden=hidden)
+    return Disclosure(
+        exact=False,
+        hidden=hidden,
+        by_monitoring_withheld=reads_records_without_grant(info),
+    )
 
 
 async def disclosure_for(

@@ -97,6 +97,17 @@ def may_read_personal_data(info: Asking) -> bool:
     return caller is not None and caller.reads_personal_data
 
 
+def reads_records_without_grant(info: Asking) -> bool:
+    """Whether the caller reads the records, but not people's personal fields: it
+    knows every count of people but those by monitoring value."""
+    caller = info.context.caller
+    return (
+        caller is not None
+        and caller.role in READERS_OF_RECORDS
+        and not caller.reads_personal_data
+    )
+
+
 async def log_head(info: Asking) -> int:
     """The log's head when the request arrived, read once per request."""
     if info.context.head is None:
