@@ -696,6 +696,27 @@ def test_the_answers_are_in_the_navigation_and_linked_from_each_initiative(
     assert '<form method="get" action="/answers" class="slice">' in page
 
 
+MONITORING_NOTE = "Counts of people by their monitoring answers"
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_who_reads_the_records_without_the_grant_is_told_why_every_count_by_monitoring_answer_is_hidden(
+    mounted: Mounted, role: str
+) -> None:
+    """A manager or auditor without the grant sees every diversity count hidden, a
+    count of 12 as well as one of 2: the page says so and why, rather than leaving
+    each to read as a small number."""
+    page = mounted.get(role, "/answers").text
+    told = MONITORING_NOTE in page
+    assert told == (role in ("manager", "auditor")), role
+    answers = mounted.demo.gather(role, web.AnswerSlice())
+    diversity = next(
+        t for t in web.all_tables(answers) if t.key.startswith("diversity-")
+    )
+    hidden = [isinstance(row[1], web.Hidden) for row in diversity.rows]
+    assert hidden and all(hidden) if told else not all(hidden), (role, hidden)
+
+
 def test_downloads_and_the_report_over_http(mounted: Mounted) -> None:
     first = mounted.demo.summary.initiatives[0].initiative_id
     answers = mounted.demo.gather("evaluator", web.AnswerSlice(first))

@@ -65,6 +65,13 @@ class Caller:
     def reads_personal_data(self) -> bool:
         return self.personal_data and self.role is not Role.EVALUATOR
 
+    @property
+    def reads_records_without_grant(self) -> bool:
+        """Whether it reads the records, but not people's personal fields: it knows
+        every count of people but those by monitoring value, so those are all
+        withheld from it (Disclosure.by_monitoring_withheld)."""
+        return self.role in READERS_OF_RECORDS and not self.reads_personal_data
+
 
 class Request(Protocol):
     """What one request (a GraphQL request's context, a web page's) holds."""
@@ -98,14 +105,10 @@ def may_read_personal_data(info: Asking) -> bool:
 
 
 def reads_records_without_grant(info: Asking) -> bool:
-    """Whether the caller reads the records, but not people's personal fields: it
-    knows every count of people but those by monitoring value."""
+    """Whether the caller reads the records, but not people's personal fields
+    (Caller.reads_records_without_grant)."""
     caller = info.context.caller
-    return (
-        caller is not None
-        and caller.role in READERS_OF_RECORDS
-        and not caller.reads_personal_data
-    )
+    return caller is not None and caller.reads_records_without_grant
 
 
 async def log_head(info: Asking) -> int:
