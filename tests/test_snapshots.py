@@ -1,6 +1,7 @@
 """Initiatives read from snapshots: a write reads the latest snapshot and the events after it, gets the very state a full replay gives, still meets every other writer's events, and no snapshot ever holds a person's data."""
 
 import asyncio
+import logging
 import sqlite3
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.application import project_aggregate
+from eventsourcing.domain import Snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,9 +22,12 @@ from fourpi.domain.access import Role
 from fourpi.domain.application import SNAPSHOT_INTERVAL, InvolvementRecords
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
-from fourpi.domain.personal import PERSONAL_FIELDS, PERSONAL_RECORDS
+from fourpi.domain.personal import (
+    PERSONAL_FIELDS,
+    PERSONAL_RECORDS,
+    PersonalRecordSnapshotted,
+)
 from fourpi.domain.vocabulary import OutcomeAssessment
-from fourpi.privacy.shredding import PersonalRecordSnapshotted
 from tests.api import api_store, client, data_of, graphql
 from tests.helpers import ACTOR, register
 from tests.histories import (
@@ -351,3 +356,50 @@ def test_an_auditor_reads_a_record_from_its_events_whatever_a_snapshot_says(
                 ]
 
         assert asyncio.run(names()) == ["Peer review"] * 3
+
+
+class Unencodable(Snapshot):
+    """A snapshot whose state holds a value the transcoder has no tag for."""
+
+    @classmethod
+    def take(cls, aggregate: Any) -> Any:
+        snapshot = super().take(aggregate)
+        snapshot.state["beside"] = object()
+        return snapshot
+
+
+def test_a_snapshot_that_cannot_be_encoded_is_logged_and_the_write_still_answers(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A snapshot is taken after the write's events are stored: one the transcoder
+    cannot encode (a later state holding a value it has no tag for) is logged and
+    not stored, and the write answers as stored, rather than with an error a client
+    would send again, recording the outcome twice."""
+
+    monkeypatch.setattr(Initiative, "Snapshot", Unencodable)
+    records = open_records(database_url)
+    try:
+        organisation = records.register_organisation(name="Mind", actor=ACTOR)
+        initiative = launch(records, organisation, "Peer review")
+        with caplog.at_level(logging.WARNING, logger="fourpi.records"):
+            answers = [
+                records.record_intended_outcome(
+                    organisation_id=organisation,
+                    initiative_id=initiative,
+                    description=f"Outcome {number}",
+                    impact_areas=("delivery",),
+                    actor=ACTOR,
+                )
+                for number in range(SNAPSHOT_INTERVAL)
+            ]
+        read = records.load(Initiative, initiative, organisation)
+        assert list(read.intended_outcomes) == answers
+        assert read.version == SNAPSHOT_INTERVAL + 1
+        assert snapshot_versions(records, initiative) == []
+        assert f"no snapshot of record {initiative} at version {SNAPSHOT_INTERVAL}" in (
+            caplog.text
+        )
+    finally:
+        records.close()
