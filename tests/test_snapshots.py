@@ -85,6 +85,22 @@ def launch(records: InvolvementRecords, organisation: UUID, name: str) -> UUID:
     )
 
 
+def record_outcomes(
+    records: InvolvementRecords, organisation: UUID, initiative: UUID, count: int
+) -> list[UUID]:
+    """That many intended outcomes, one write each: the ids the writes answer."""
+    return [
+        records.record_intended_outcome(
+            organisation_id=organisation,
+            initiative_id=initiative,
+            description=f"Outcome {number}",
+            impact_areas=("delivery",),
+            actor=ACTOR,
+        )
+        for number in range(count)
+    ]
+
+
 def snapshot_versions(records: InvolvementRecords, record_id: UUID) -> list[int]:
     assert records.snapshots is not None
     return [s.originator_version for s in records.snapshots.get(record_id)]
@@ -262,14 +278,9 @@ def test_erased_data_is_in_no_snapshot_and_a_person_is_never_snapshotted(
     try:
         story = tell(records)
         organisation = story.organisation_id
-        for number in range(2 * SNAPSHOT_INTERVAL):
-            records.record_intended_outcome(
-                organisation_id=organisation,
-                initiative_id=story.initiative_id,
-                description=f"Outcome {number}",
-                impact_areas=("delivery",),
-                actor=ACTOR,
-            )
+        record_outcomes(
+            records, organisation, story.initiative_id, 2 * SNAPSHOT_INTERVAL
+        )
         outcome_id = next(
             iter(
                 records.load(
@@ -323,14 +334,7 @@ def test_an_auditor_reads_a_record_from_its_events_whatever_a_snapshot_says(
         records = store.records
         organisation = records.register_organisation(name="Mind", actor=ACTOR)
         initiative = launch(records, organisation, "Peer review")
-        for number in range(SNAPSHOT_INTERVAL):
-            records.record_intended_outcome(
-                organisation_id=organisation,
-                initiative_id=initiative,
-                description=f"Outcome {number}",
-                impact_areas=("delivery",),
-                actor=ACTOR,
-            )
+        record_outcomes(records, organisation, initiative, SNAPSHOT_INTERVAL)
         assert records.snapshots is not None
         (snapshot,) = records.snapshots.get(initiative)
         altered: Any = snapshot
@@ -384,16 +388,9 @@ def test_a_snapshot_that_cannot_be_encoded_is_logged_and_the_write_still_answers
         organisation = records.register_organisation(name="Mind", actor=ACTOR)
         initiative = launch(records, organisation, "Peer review")
         with caplog.at_level(logging.WARNING, logger="fourpi.records"):
-            answers = [
-                records.record_intended_outcome(
-                    organisation_id=organisation,
-                    initiative_id=initiative,
-                    description=f"Outcome {number}",
-                    impact_areas=("delivery",),
-                    actor=ACTOR,
-                )
-                for number in range(SNAPSHOT_INTERVAL)
-            ]
+            answers = record_outcomes(
+                records, organisation, initiative, SNAPSHOT_INTERVAL
+            )
         read = records.load(Initiative, initiative, organisation)
         assert list(read.intended_outcomes) == answers
         assert read.version == SNAPSHOT_INTERVAL + 1
