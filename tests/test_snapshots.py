@@ -5,6 +5,7 @@ import logging
 import sqlite3
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from datetime import date
 from threading import Barrier
 from typing import Any
@@ -21,7 +22,8 @@ from fourpi.config import parse_database_url
 from fourpi.domain.access import Role
 from fourpi.domain.application import SNAPSHOT_INTERVAL, InvolvementRecords
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.initiative import Initiative
+from fourpi.domain.initiative import Cycle, Initiative, IntendedOutcome
+from fourpi.domain.initiative import Role as RoleHeld
 from fourpi.domain.personal import (
     PERSONAL_FIELDS,
     PERSONAL_RECORDS,
@@ -400,3 +402,87 @@ def test_a_snapshot_that_cannot_be_encoded_is_logged_and_the_write_still_answers
         )
     finally:
         records.close()
+
+
+INITIATIVE_SHAPES = {
+    1: {
+        "Initiative": (
+            "_created_on: datetime",
+            "_modified_on: datetime",
+            "cycles: list",
+            "intended_outcomes: dict",
+            "involvement_kind: InvolvementKind",
+            "level: InvolvementLevel",
+            "limits_of_influence: str",
+            "methods: tuple",
+            "name: str",
+            "organisation_id: UUID",
+            "purpose: str",
+            "roles: dict",
+            "started_on: date",
+        ),
+        "Cycle": (
+            "number: int",
+            "focus_areas: tuple[fourpi.domain.vocabulary.ImpactArea, ...]",
+            "phase: CyclePhase",
+            "phase_dates: dict[fourpi.domain.vocabulary.CyclePhase, datetime.date]",
+            "actions_taken_up: tuple[str, ...]",
+            "findings: str",
+            "reflections: str",
+            "lessons: str",
+            "planned_actions: tuple[str, ...]",
+        ),
+        "IntendedOutcome": (
+            "outcome_id: UUID",
+            "description: str",
+            "impact_areas: tuple[fourpi.domain.vocabulary.ImpactArea, ...]",
+            "assessment: fourpi.domain.vocabulary.OutcomeAssessment | None",
+            "involvement_difference: fourpi.domain.vocabulary.InvolvementDifference "
+            "| None",
+            "assessed_on: datetime.date | None",
+        ),
+        "Role": (
+            "role_id: UUID",
+            "participant_id: UUID",
+            "role: InvolvementRole",
+            "paid: bool",
+            "decision_making: bool",
+            "started_on: date",
+            "ended_on: datetime.date | None",
+        ),
+    }
+}
+"""The shape of an initiative's state at each class_version of Initiative: what a
+snapshot of that version holds."""
+
+
+def test_a_change_to_an_initiatives_state_raises_its_class_version(
+    records: InvolvementRecords, organisation_id: UUID, initiative_id: UUID
+) -> None:
+    """A snapshot keeps the state as it was shaped when taken, and is read back
+    with no event applied: an attribute an event's upcast and apply now set, or a
+    field added to a role, an outcome or a cycle, would be missing from every
+    initiative read from an older snapshot (AttributeError), though a replay has
+    it. So a change of shape must raise Initiative.class_version with an
+    upcast_v1_v2(state) that brings an old snapshot's state to the new shape (or the
+    snapshots table be emptied on upgrade), and be pinned here."""
+    taken = Snapshot.take(records.load(Initiative, initiative_id, organisation_id))
+
+    def named(annotation: Any) -> str:
+        return annotation.__name__ if isinstance(annotation, type) else str(annotation)
+
+    shape = {
+        "Initiative": tuple(
+            sorted(f"{k}: {named(type(v))}" for k, v in taken.state.items())
+        ),
+        **{
+            kind.__name__: tuple(f"{f.name}: {named(f.type)}" for f in fields(kind))
+            for kind in (Cycle, IntendedOutcome, RoleHeld)
+        },
+    }
+    version = getattr(Initiative, "class_version", 1)
+    assert shape == INITIATIVE_SHAPES.get(version), (
+        "Initiative's state changed shape at class_version "
+        f"{version}: raise it, with an upcast for older snapshots, and pin the new "
+        "shape in INITIATIVE_SHAPES"
+    )
