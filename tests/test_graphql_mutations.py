@@ -420,6 +420,22 @@ def test_a_refusal_names_the_field_as_the_client_sent_it(api: Api) -> None:
     assert error.message == "input.startedOn: must be from 01/01/1900 to 31/12/2199"
 
 
+def test_a_reused_key_names_its_first_write_as_the_api_does(api: Api) -> None:
+    """The refusal of a key sent with another write names the write it first carried
+    by its mutation (recordIntendedOutcome), not by the use case behind it."""
+    initiative = launch(api)["id"]
+    outcome = {"initiativeId": initiative, "impactAreas": ["DELIVERY"]}
+    api.write("recordIntendedOutcome", description="A", idempotencyKey="k", **outcome)
+    result = api.attempt(
+        "recordIntendedOutcome", description="B", idempotencyKey="k", **outcome
+    )
+    assert result.errors is not None and len(result.errors) == 1, result
+    assert result.errors[0].message == (
+        "input.idempotencyKey: 'k' was already used for a different command "
+        "(recordIntendedOutcome); use a new key for a new command"
+    )
+
+
 def test_a_meeting_time_given_without_its_zone_is_local_time(api: Api) -> None:
     """As the input says, and as the web app's forms and workbooks read it: 10:00
     on a July day in London is 09:00 UTC; papers sent at 09:00 in January, 09:00."""
