@@ -50,7 +50,12 @@ from fourpi.domain.meeting import Meeting
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.participant import MonitoringData, Participant
 from fourpi.domain.payment import Payment
-from fourpi.domain.personal import PERSONAL_FIELDS, Erasure, PersonalKeys
+from fourpi.domain.personal import (
+    PERSONAL_FIELDS,
+    Erasure,
+    PersonalKeys,
+    PersonalRecordSnapshotted,
+)
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS, InvolvementPolicy
 from fourpi.domain.process_experience import ProcessExperienceAnswer
 from fourpi.domain.receipt import CommandReceipt, CommandResult
@@ -344,17 +349,26 @@ class InvolvementRecords(Application[UUID]):
     ) -> None:
         """Taken after the events that reach a snapshotting interval are stored, in
         a transaction of its own: a failure is the command's no more, as its events
-        are stored. Two processes taking the same one store the same state, and the
-        second is refused (IntegrityError); one not stored is taken at the next
-        interval, and loads meanwhile read a few more events."""
+        are stored, and a client told of an error would send it again. Two processes
+        taking the same one store the same state, and the second is refused
+        (IntegrityError); one not stored (that, or a state the transcoder cannot
+        encode) is taken at the next interval, and loads meanwhile read a few more
+        events. Only a snapshot of a person's own record is refused aloud: it is
+        never to be asked for (PERSONAL_RECORDS)."""
         try:
             super().take_snapshot(aggregate_id, version, projector_func)
+        except PersonalRecordSnapshotted:
+            raise
         except PersistenceError as error:
             log.warning(
                 "no snapshot of record %s at version %s: %s",
                 aggregate_id,
                 version,
                 type(error).__name__,
+            )
+        except Exception:
+            log.exception(
+                "no snapshot of record %s at version %s", aggregate_id, version
             )
 
     def with_position(self, command: Callable[[], T]) -> tuple[T, int]:

@@ -68,3 +68,5 @@ class IdempotencyKeyReused(DomainError):
             f"({first_command}); use a new key for a new command",
             field="idempotency_key",
         )
+        self.key = key
+        self.first_command = first_command

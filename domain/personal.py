@@ -26,6 +26,11 @@ PERSONAL_RECORDS: frozenset[type[Any]] = frozenset(
 decrypted, so none is ever kept as a snapshot, where it would outlive its person's
 key (fourpi.privacy.shredding refuses to store one)."""
 
+
+class PersonalRecordSnapshotted(ValueError):
+    """A snapshot of a record that holds personal data was about to be stored."""
+
+
 ERASED_VALUES: dict[str, Any] = {
     "pseudonym": ERASED_PSEUDONYM,
     "monitoring": MonitoringData(),

@@ -7,7 +7,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from fourpi.domain.errors import DomainError
+from fourpi.domain.errors import DomainError, IdempotencyKeyReused
 from fourpi.operations.observability import note_error_id
 from graphql import GraphQLError
 
@@ -45,7 +45,10 @@ def client_error(message: str, code: str, field: str | None = None) -> GraphQLEr
 def from_domain(error: DomainError, under: str | None = None) -> GraphQLError:
     """A domain error for the client; `under` names the input object its field sits in,
     so the field reads as the client sent it (initiative_id -> input.initiativeId),
-    in the message as in its extensions."""
+    in the message as in its extensions, and the write a reused key first carried
+    by its mutation (record_intended_outcome -> recordIntendedOutcome)."""
+    if isinstance(error, IdempotencyKeyReused) and under is not None:
+        error = IdempotencyKeyReused(error.key, camel_case(error.first_command))
     field, message = error.field, error.message
     if field is not None and under is not None:
         named = ".".join([under, *(camel_case(part) for part in field.split("."))])

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -14,7 +14,7 @@ import strawberry
 # the inputs below use as they are (the enum classes are the domain's own).
 import fourpi.graphql.enums  # noqa: F401
 from fourpi.domain.access import Role, check_grant
-from fourpi.domain.errors import DomainError
+from fourpi.domain.errors import DomainError, InvalidInput
 from fourpi.domain.policy import DEFAULT_REVIEW_INTERVAL_MONTHS
 from fourpi.domain.use_cases import (
     ADOPT_INVOLVEMENT_POLICY,
@@ -526,6 +526,8 @@ class RevokeTokenInput:
 
 # Mapping inputs to the service's arguments
 
+R = TypeVar("R")
+
 
 def _ids(values: Iterable[strawberry.ID], field: str) -> list[UUID | None]:
     return [parse_id(value, field) for value in values]
@@ -537,6 +539,33 @@ def _once_each(keys: list[Any], field: str) -> None:
         raise client_error(
             f"{field}: each entry must be given at most once", BAD_USER_INPUT, field
         )
+
+
+def _by_place(
+    use_case: Callable[..., R], field: str, keys: list[tuple[str, ...]], leaf: str
+) -> Callable[..., R]:
+    """The use case, with a refused entry of a list the client sent, which the record
+    keeps under its keys (shares.age_band.18_24), named by its place in that list
+    (shares.1.share): the keys, read as the API names fields, would be mangled
+    (ageBand.1824), and are not how the client sent them. A refusal of all a key's
+    entries together (a category's shares adding up to more than 1) names the first."""
+
+    def run(**arguments: Any) -> R:
+        try:
+            return use_case(**arguments)
+        except InvalidInput as error:
+            root, _, rest = (error.field or "").partition(".")
+            if root != field or not rest:
+                raise
+            named = tuple(rest.split("."))
+            for place, key in enumerate(keys):
+                if key == named:
+                    raise InvalidInput(f"{field}.{place}.{leaf}", error.rule) from None
+                if key[: len(named)] == named:
+                    raise InvalidInput(f"{field}.{place}", error.rule) from None
+            raise
+
+    return run
 
 
 def _scores(given: list[ProcessScoreInput]) -> dict[Any, int]:
@@ -1020,7 +1049,12 @@ def _record_process_experience(
 ) -> Recorded:
     return _recorded(
         info,
-        info.context.records.record_process_experience,
+        _by_place(
+            info.context.records.record_process_experience,
+            "scores",
+            [(s.dimension.value,) for s in input.scores],
+            "score",
+        ),
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),
         respondent_kind=input.respondent_kind,
         stage=input.stage,
@@ -1081,7 +1115,12 @@ def _define_reference_population(
 ) -> Recorded:
     return _recorded(
         info,
-        info.context.records.define_reference_population,
+        _by_place(
+            info.context.records.define_reference_population,
+            "shares",
+            [(s.category.value, s.value) for s in input.shares],
+            "share",
+        ),
         description=input.description,
         shares=_shares(input.shares),
         initiative_id=parse_id(input.initiative_id, "input.initiativeId"),

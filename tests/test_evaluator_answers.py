@@ -106,7 +106,7 @@ def test_an_evaluator_reads_diversity_against_the_census_broad_groups(
             )
         )
         assert refused[0]["extensions"]["code"] == "BAD_USER_INPUT"
-        assert refused[0]["extensions"]["field"] == "input.shares.ethnicGroup"
+        assert refused[0]["extensions"]["field"] == "input.shares.0"
         store.views.catch_up()
         diversity = data_of(send(store, DIVERSITY, {}, evaluator))["presence"][
             "diversity"

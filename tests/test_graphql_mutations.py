@@ -420,6 +420,22 @@ def test_a_refusal_names_the_field_as_the_client_sent_it(api: Api) -> None:
     assert error.message == "input.startedOn: must be from 01/01/1900 to 31/12/2199"
 
 
+def test_a_reused_key_names_its_first_write_as_the_api_does(api: Api) -> None:
+    """The refusal of a key sent with another write names the write it first carried
+    by its mutation (recordIntendedOutcome), not by the use case behind it."""
+    initiative = launch(api)["id"]
+    outcome = {"initiativeId": initiative, "impactAreas": ["DELIVERY"]}
+    api.write("recordIntendedOutcome", description="A", idempotencyKey="k", **outcome)
+    result = api.attempt(
+        "recordIntendedOutcome", description="B", idempotencyKey="k", **outcome
+    )
+    assert result.errors is not None and len(result.errors) == 1, result
+    assert result.errors[0].message == (
+        "input.idempotencyKey: 'k' was already used for a different command "
+        "(recordIntendedOutcome); use a new key for a new command"
+    )
+
+
 def test_a_meeting_time_given_without_its_zone_is_local_time(api: Api) -> None:
     """As the input says, and as the web app's forms and workbooks read it: 10:00
     on a July day in London is 09:00 UTC; papers sent at 09:00 in January, 09:00."""
@@ -696,6 +712,55 @@ def test_repeated_scores_or_shares_are_refused_not_merged(api: Api) -> None:
         ],
     )
     assert refused == {"code": "BAD_USER_INPUT", "field": "input.shares"}
+
+
+def test_a_refused_share_or_score_is_named_by_its_place_in_the_list_sent(
+    api: Api,
+) -> None:
+    """Shares and scores are sent as lists; a refused one is named by its place there
+    (input.shares.1.share), as the client can find it, not by the category and value
+    the record keeps it under, which read as the API's names mangle a value
+    (input.shares.ageBand.1824 for 18_24)."""
+
+    def refused(mutation: str, **given: Any) -> tuple[str, Any]:
+        result = api.attempt(mutation, **given)
+        assert result.errors is not None and len(result.errors) == 1, result
+        return result.errors[0].message, result.errors[0].extensions["field"]
+
+    def shares(*entries: tuple[str, str, str]) -> tuple[str, Any]:
+        return refused(
+            "defineReferencePopulation",
+            description="Adults in the borough.",
+            shares=[
+                {"category": category, "value": value, "share": share}
+                for category, value, share in entries
+            ],
+        )
+
+    assert shares(("GENDER", "woman", "0.5"), ("AGE_BAND", "18_24", "1.5")) == (
+        "input.shares.1.share: must be a fraction from 0 to 1",
+        "input.shares.1.share",
+    )
+    message, field = shares(
+        ("GENDER", "woman", "0.5"),
+        ("ETHNIC_GROUP", "white_british", "0.9"),
+        ("ETHNIC_GROUP", "prefer_not_to_say", "0.9"),
+    )
+    assert field == "input.shares.1"
+    assert message.startswith("input.shares.1: the shares of a category must add up")
+    initiative = launch(api)["id"]
+    scores = {"LISTENED_TO": 5, "SUPPORTED": 9}
+    assert refused(
+        "recordProcessExperience",
+        answeredOn="2024-03-10",
+        scores=[{"dimension": d, "score": n} for d, n in scores.items()],
+        initiativeId=initiative,
+        stage="END_OF_INVOLVEMENT",
+        respondentKind="CARER",
+    ) == (
+        "input.scores.1.score: must be a whole number from 1 to 5",
+        "input.scores.1.score",
+    )
 
 
 def snake_case(name: str) -> str:

@@ -285,7 +285,7 @@ def test_a_reference_share_past_four_decimal_places_is_refused_and_breaks_no_ans
                 world.manager,
             )
             assert "at most 4 decimal places" in refused_as(
-                response, "BAD_USER_INPUT", "input.shares.gender.woman"
+                response, "BAD_USER_INPUT", "input.shares.0.share"
             )
         assert world.store.head() == before
         data_of(

@@ -1,9 +1,11 @@
 """Initiatives read from snapshots: a write reads the latest snapshot and the events after it, gets the very state a full replay gives, still meets every other writer's events, and no snapshot ever holds a person's data."""
 
 import asyncio
+import logging
 import sqlite3
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from datetime import date
 from threading import Barrier
 from typing import Any
@@ -11,6 +13,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.application import project_aggregate
+from eventsourcing.domain import Snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +22,14 @@ from fourpi.config import parse_database_url
 from fourpi.domain.access import Role
 from fourpi.domain.application import SNAPSHOT_INTERVAL, InvolvementRecords
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.initiative import Initiative
-from fourpi.domain.personal import PERSONAL_FIELDS, PERSONAL_RECORDS
+from fourpi.domain.initiative import Cycle, Initiative, IntendedOutcome
+from fourpi.domain.initiative import Role as RoleHeld
+from fourpi.domain.personal import (
+    PERSONAL_FIELDS,
+    PERSONAL_RECORDS,
+    PersonalRecordSnapshotted,
+)
 from fourpi.domain.vocabulary import OutcomeAssessment
-from fourpi.privacy.shredding import PersonalRecordSnapshotted
 from tests.api import api_store, client, data_of, graphql
 from tests.helpers import ACTOR, register
 from tests.histories import (
@@ -78,6 +85,22 @@ def launch(records: InvolvementRecords, organisation: UUID, name: str) -> UUID:
         started_on=date(2021, 1, 4),
         actor=ACTOR,
     )
+
+
+def record_outcomes(
+    records: InvolvementRecords, organisation: UUID, initiative: UUID, count: int
+) -> list[UUID]:
+    """That many intended outcomes, one write each: the ids the writes answer."""
+    return [
+        records.record_intended_outcome(
+            organisation_id=organisation,
+            initiative_id=initiative,
+            description=f"Outcome {number}",
+            impact_areas=("delivery",),
+            actor=ACTOR,
+        )
+        for number in range(count)
+    ]
 
 
 def snapshot_versions(records: InvolvementRecords, record_id: UUID) -> list[int]:
@@ -257,14 +280,9 @@ def test_erased_data_is_in_no_snapshot_and_a_person_is_never_snapshotted(
     try:
         story = tell(records)
         organisation = story.organisation_id
-        for number in range(2 * SNAPSHOT_INTERVAL):
-            records.record_intended_outcome(
-                organisation_id=organisation,
-                initiative_id=story.initiative_id,
-                description=f"Outcome {number}",
-                impact_areas=("delivery",),
-                actor=ACTOR,
-            )
+        record_outcomes(
+            records, organisation, story.initiative_id, 2 * SNAPSHOT_INTERVAL
+        )
         outcome_id = next(
             iter(
                 records.load(
@@ -318,14 +336,7 @@ def test_an_auditor_reads_a_record_from_its_events_whatever_a_snapshot_says(
         records = store.records
         organisation = records.register_organisation(name="Mind", actor=ACTOR)
         initiative = launch(records, organisation, "Peer review")
-        for number in range(SNAPSHOT_INTERVAL):
-            records.record_intended_outcome(
-                organisation_id=organisation,
-                initiative_id=initiative,
-                description=f"Outcome {number}",
-                impact_areas=("delivery",),
-                actor=ACTOR,
-            )
+        record_outcomes(records, organisation, initiative, SNAPSHOT_INTERVAL)
         assert records.snapshots is not None
         (snapshot,) = records.snapshots.get(initiative)
         altered: Any = snapshot
@@ -351,3 +362,127 @@ def test_an_auditor_reads_a_record_from_its_events_whatever_a_snapshot_says(
                 ]
 
         assert asyncio.run(names()) == ["Peer review"] * 3
+
+
+class Unencodable(Snapshot):
+    """A snapshot whose state holds a value the transcoder has no tag for."""
+
+    @classmethod
+    def take(cls, aggregate: Any) -> Any:
+        snapshot = super().take(aggregate)
+        snapshot.state["beside"] = object()
+        return snapshot
+
+
+def test_a_snapshot_that_cannot_be_encoded_is_logged_and_the_write_still_answers(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A snapshot is taken after the write's events are stored: one the transcoder
+    cannot encode (a later state holding a value it has no tag for) is logged and
+    not stored, and the write answers as stored, rather than with an error a client
+    would send again, recording the outcome twice."""
+
+    monkeypatch.setattr(Initiative, "Snapshot", Unencodable)
+    records = open_records(database_url)
+    try:
+        organisation = records.register_organisation(name="Mind", actor=ACTOR)
+        initiative = launch(records, organisation, "Peer review")
+        with caplog.at_level(logging.WARNING, logger="fourpi.records"):
+            answers = record_outcomes(
+                records, organisation, initiative, SNAPSHOT_INTERVAL
+            )
+        read = records.load(Initiative, initiative, organisation)
+        assert list(read.intended_outcomes) == answers
+        assert read.version == SNAPSHOT_INTERVAL + 1
+        assert snapshot_versions(records, initiative) == []
+        assert f"no snapshot of record {initiative} at version {SNAPSHOT_INTERVAL}" in (
+            caplog.text
+        )
+    finally:
+        records.close()
+
+
+INITIATIVE_SHAPES = {
+    1: {
+        "Initiative": (
+            "_created_on: datetime",
+            "_modified_on: datetime",
+            "cycles: list",
+            "intended_outcomes: dict",
+            "involvement_kind: InvolvementKind",
+            "level: InvolvementLevel",
+            "limits_of_influence: str",
+            "methods: tuple",
+            "name: str",
+            "organisation_id: UUID",
+            "purpose: str",
+            "roles: dict",
+            "started_on: date",
+        ),
+        "Cycle": (
+            "number: int",
+            "focus_areas: tuple[fourpi.domain.vocabulary.ImpactArea, ...]",
+            "phase: CyclePhase",
+            "phase_dates: dict[fourpi.domain.vocabulary.CyclePhase, datetime.date]",
+            "actions_taken_up: tuple[str, ...]",
+            "findings: str",
+            "reflections: str",
+            "lessons: str",
+            "planned_actions: tuple[str, ...]",
+        ),
+        "IntendedOutcome": (
+            "outcome_id: UUID",
+            "description: str",
+            "impact_areas: tuple[fourpi.domain.vocabulary.ImpactArea, ...]",
+            "assessment: fourpi.domain.vocabulary.OutcomeAssessment | None",
+            "involvement_difference: fourpi.domain.vocabulary.InvolvementDifference "
+            "| None",
+            "assessed_on: datetime.date | None",
+        ),
+        "Role": (
+            "role_id: UUID",
+            "participant_id: UUID",
+            "role: InvolvementRole",
+            "paid: bool",
+            "decision_making: bool",
+            "started_on: date",
+            "ended_on: datetime.date | None",
+        ),
+    }
+}
+"""The shape of an initiative's state at each class_version of Initiative: what a
+snapshot of that version holds."""
+
+
+def test_a_change_to_an_initiatives_state_raises_its_class_version(
+    records: InvolvementRecords, organisation_id: UUID, initiative_id: UUID
+) -> None:
+    """A snapshot keeps the state as it was shaped when taken, and is read back
+    with no event applied: an attribute an event's upcast and apply now set, or a
+    field added to a role, an outcome or a cycle, would be missing from every
+    initiative read from an older snapshot (AttributeError), though a replay has
+    it. So a change of shape must raise Initiative.class_version with an
+    upcast_v1_v2(state) that brings an old snapshot's state to the new shape (or the
+    snapshots table be emptied on upgrade), and be pinned here."""
+    taken = Snapshot.take(records.load(Initiative, initiative_id, organisation_id))
+
+    def named(annotation: Any) -> str:
+        return annotation.__name__ if isinstance(annotation, type) else str(annotation)
+
+    shape = {
+        "Initiative": tuple(
+            sorted(f"{k}: {named(type(v))}" for k, v in taken.state.items())
+        ),
+        **{
+            kind.__name__: tuple(f"{f.name}: {named(f.type)}" for f in fields(kind))
+            for kind in (Cycle, IntendedOutcome, RoleHeld)
+        },
+    }
+    version = getattr(Initiative, "class_version", 1)
+    assert shape == INITIATIVE_SHAPES.get(version), (
+        "Initiative's state changed shape at class_version "
+        f"{version}: raise it, with an upcast for older snapshots, and pin the new "
+        "shape in INITIATIVE_SHAPES"
+    )

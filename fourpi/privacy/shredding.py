@@ -41,6 +41,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from fourpi.config import MasterKeyError
 from fourpi.domain.personal import (
     PERSONAL_RECORDS,
+    PersonalRecordSnapshotted,
     data_subject_of,
     erased_value,
     personal_fields_of,
@@ -132,10 +133,6 @@ def checked(events: list[StoredEvent], unchanged: Unchanged) -> list[StoredEvent
             unchanged=unchanged,
         )
     return [first, *events[1:]]
-
-
-class PersonalRecordSnapshotted(ValueError):
-    """A snapshot of a record that holds personal data was about to be stored."""
 
 
 def check_snapshot_has_no_personal_data(snapshot: Snapshot) -> None:
