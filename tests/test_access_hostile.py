@@ -23,7 +23,7 @@ from fourpi.personal_links import GONE, PersonalLinks
 from fourpi.threads import in_heavy_thread
 from fourpi.workbook import import_upload, write_template
 from tests.api import api_store, client, code_of, data_of, graphql
-from tests.helpers import log_position
+from tests.helpers import log_position, post_scope
 from tests.test_web_http import World, two_organisations
 from tests.web import (
     TestClient,
@@ -248,6 +248,67 @@ def test_one_persons_burst_of_reports_does_not_queue_ahead_of_everyone_else(
             assert "already being made" in response.text
             assert "GRIPP2" not in response.text
     assert others.status_code == 200 and "GRIPP2" in others.text
+
+
+def test_a_report_its_asker_left_before_its_turn_is_not_made_nor_holds_them_out(
+    world: World,
+) -> None:
+    """A person waiting behind others' reports gives up (closes the tab, their
+    browser times out) and asks again: the server (as uvicorn does) goes on with
+    a request whose client has left, so the report was still made, for no one,
+    when its turn came, and until then every new ask of theirs was refused with
+    429. A report whose asker has left before its turn is now never made."""
+    signed = world.client()
+    sign_in(signed, MIND_EVALUATOR)
+    cookie = "; ".join(f"{name}={value}" for name, value in signed.cookies.items())
+    scope = {
+        **post_scope("/answers/report.html", [(b"cookie", cookie.encode())]),
+        "method": "GET",
+    }
+    left = asyncio.Event()
+    asked = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> Any:
+        if asked:
+            return asked.pop(0)
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def attack() -> tuple[httpx.Response, int]:
+        limiter = threads._of_this_loop(
+            threads._heavy_limiters, threads.HEAVY_WORK_AT_ONCE
+        )
+        async with http_of(world, MIND_EVALUATOR) as again:
+            gate = threading.Event()
+            holder = asyncio.ensure_future(in_heavy_thread(gate.wait, WAIT))
+            abandoned = asyncio.ensure_future(signed.app(scope, receive, send))
+            try:
+                await waiting_for_heavy_work(1)
+                left.set()
+                await asyncio.wait([abandoned], timeout=1)
+                answer = asyncio.ensure_future(again.get("/answers/report.html"))
+                deadline = time.monotonic() + WAIT
+                while not answer.done() and not (
+                    abandoned.done() and limiter.statistics().tasks_waiting == 1
+                ):
+                    assert time.monotonic() < deadline, "the second ask never waited"
+                    await asyncio.sleep(0.01)
+            finally:
+                gate.set()
+            await holder
+            await abandoned
+            return await answer, limiter.statistics().borrowed_tokens
+
+    answer, busy = asyncio.run(attack())
+    assert answer.status_code == 200, answer.text[:300]
+    assert "GRIPP2" in answer.text
+    assert busy == 0
+    assert not any(b"GRIPP2" in message.get("body", b"") for message in sent)
 
 
 def csrf_token_of(page: httpx.Response) -> str:
