@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import json
 import re
 import tempfile
 import threading
@@ -285,7 +286,7 @@ def test_a_report_its_asker_left_before_its_turn_is_not_made_nor_holds_them_out(
         )
         async with http_of(world, MIND_EVALUATOR) as again:
             gate = threading.Event()
-            holder = asyncio.ensure_future(in_heavy_thread(gate.wait, WAIT))
+            holder = asyncio.ensure_future(in_heavy_thread(gate.wait, 60))
             abandoned = asyncio.ensure_future(signed.app(scope, receive, send))
             try:
                 await waiting_for_heavy_work(1)
@@ -362,6 +363,74 @@ def test_one_auditors_burst_of_integrity_checks_takes_one_turn_of_heavy_work(
         for response in told_at_once:
             assert code_of(response) == "TOO_MANY_REQUESTS", response.text
         assert data_of(other)["integrity"]["intact"] is True
+
+
+def test_an_integrity_check_its_asker_left_before_its_turn_is_not_made(
+    database_url: str,
+) -> None:
+    """A script asking for the log's check gives up waiting (its client's timeout)
+    and asks again: the abandoned check held the token's turn until it had been
+    made, for no one, so every new ask was TOO_MANY_REQUESTS until then."""
+    with api_store(database_url) as store:
+        mind = organisation_with_a_chain(store.records, "Mind").organisation_id
+        store.views.catch_up()
+        own = store.token(mind, Role.AUDITOR)
+        scope = post_scope(
+            "/graphql",
+            [
+                (b"content-type", b"application/json"),
+                (b"authorization", f"Bearer {own}".encode()),
+            ],
+        )
+        left = asyncio.Event()
+        asked = [
+            {
+                "type": "http.request",
+                "body": json.dumps({"query": INTEGRITY}).encode(),
+                "more_body": False,
+            }
+        ]
+
+        async def receive() -> Any:
+            if asked:
+                return asked.pop(0)
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def attack() -> httpx.Response:
+            limiter = threads._of_this_loop(
+                threads._heavy_limiters, threads.HEAVY_WORK_AT_ONCE
+            )
+            async with client(store) as http:
+                gate = threading.Event()
+                holder = asyncio.ensure_future(in_heavy_thread(gate.wait, 60))
+                abandoned = asyncio.ensure_future(store.app(scope, receive, send))
+                try:
+                    await waiting_for_heavy_work(1)
+                    left.set()
+                    await asyncio.wait([abandoned], timeout=1)
+                    again = asyncio.ensure_future(graphql(http, INTEGRITY, token=own))
+                    deadline = time.monotonic() + WAIT
+                    while not again.done() and not (
+                        abandoned.done() and limiter.statistics().tasks_waiting == 1
+                    ):
+                        assert time.monotonic() < deadline, "never waited its turn"
+                        await asyncio.sleep(0.01)
+                finally:
+                    gate.set()
+                await holder
+                await abandoned
+                return await again
+
+        answer = asyncio.run(attack())
+        assert not any(b"intact" in message.get("body", b"") for message in sent)
+        assert not any(b"INTERNAL" in message.get("body", b"") for message in sent)
+        assert data_of(answer)["integrity"]["intact"] is True, answer.text
 
 
 def advisor_of(world: World) -> Any:
