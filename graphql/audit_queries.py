@@ -427,8 +427,9 @@ class AuditQueries:
             )
         except AlreadyUnderWay:
             raise client_error(
-                "integrity: your earlier check is still being made; ask again "
-                "once it has answered",
+                "integrity: another check of yours, in this request or an "
+                "earlier one, is still being made: ask for one at a time, once "
+                "it has answered",
                 TOO_MANY_REQUESTS,
             ) from None
         except Left:

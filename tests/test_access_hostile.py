@@ -433,6 +433,31 @@ def test_an_integrity_check_its_asker_left_before_its_turn_is_not_made(
         assert data_of(answer)["integrity"]["intact"] is True, answer.text
 
 
+def test_two_integrity_checks_in_one_request_are_told_one_at_a_time(
+    database_url: str,
+) -> None:
+    """`{ a: integrity b: integrity }`: the second was told 'your earlier check is
+    still being made', where the client had sent no earlier one."""
+    with api_store(database_url) as store:
+        mind = organisation_with_a_chain(store.records, "Mind").organisation_id
+        store.views.catch_up()
+        own = store.token(mind, Role.AUDITOR)
+
+        async def ask() -> httpx.Response:
+            async with client(store) as http:
+                return await graphql(
+                    http,
+                    "{ a: integrity { intact } b: integrity { intact } }",
+                    token=own,
+                )
+
+        errors = asyncio.run(ask()).json()["errors"]
+        assert len(errors) == 1, errors
+        assert errors[0]["extensions"]["code"] == "TOO_MANY_REQUESTS"
+        assert "one at a time" in errors[0]["message"]
+        assert "in this request" in errors[0]["message"]
+
+
 def advisor_of(world: World) -> Any:
     """Mind's service user (organisation_with_a_chain's one participant)."""
     facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
