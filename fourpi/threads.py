@@ -2,7 +2,7 @@
 
 import asyncio
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
@@ -93,6 +93,34 @@ async def in_heavy_thread_for(
         return await in_heavy_thread(function, *args)
     finally:
         owners.discard(owner)
+
+
+class Left(Exception):
+    """The client who asked went away (closed the page, or gave up waiting) while
+    their piece of heavy work waited its turn: it was not done, and their turn is
+    free again."""
+
+
+async def unless_left(receive: Callable[[], Awaitable[Any]], work: Awaitable[T]) -> T:
+    """`work`, or Left once the request's client has gone away (`receive`, the
+    request's ASGI receive, its body read before, gives http.disconnect) while it
+    still waits its turn. A server goes on with a request whose client has gone:
+    without this, a piece asked and left would be made for no one when its turn
+    came, holding the heavy work and its caller's turn (AlreadyUnderWay to their
+    asking again) until then. A piece already in its thread is finished."""
+
+    async def leaving(cancel: Callable[[], None]) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        cancel()
+
+    with anyio.CancelScope() as waiting:
+        watching = asyncio.ensure_future(leaving(waiting.cancel))
+        try:
+            return await work
+        finally:
+            watching.cancel()
+    raise Left
 
 
 async def in_health_thread(function: Callable[[], T]) -> T:

@@ -35,7 +35,7 @@ from fourpi.privacy.redaction import (
     redacted_event,
     redacted_state,
 )
-from fourpi.threads import AlreadyUnderWay, in_heavy_thread_for
+from fourpi.threads import AlreadyUnderWay, Left, in_heavy_thread_for, unless_left
 from graphql import GraphQLError
 
 CURSOR_PREFIX = "position:"
@@ -421,13 +421,22 @@ class AuditQueries:
         await caught_up(info)
         try:
             # The whole log, every organisation's: heavy work, one at a time.
-            return await in_heavy_thread_for(
-                caller_of(info).actor, integrity_of, info, anchor
+            return await unless_left(
+                info.context.request.receive,
+                in_heavy_thread_for(caller_of(info).actor, integrity_of, info, anchor),
             )
         except AlreadyUnderWay:
             raise client_error(
-                "integrity: your earlier check is still being made; ask again "
-                "once it has answered",
+                "integrity: another check of yours, in this request or an "
+                "earlier one, is still being made: ask for one at a time, once "
+                "it has answered",
+                TOO_MANY_REQUESTS,
+            ) from None
+        except Left:
+            # An answer to no one (logged as 499), not an unexpected error.
+            raise client_error(
+                "integrity: the client went away while the check waited its "
+                "turn: it was not made",
                 TOO_MANY_REQUESTS,
             ) from None
 

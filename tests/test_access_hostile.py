@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import json
 import re
 import tempfile
 import threading
@@ -23,7 +24,7 @@ from fourpi.personal_links import GONE, PersonalLinks
 from fourpi.threads import in_heavy_thread
 from fourpi.workbook import import_upload, write_template
 from tests.api import api_store, client, code_of, data_of, graphql
-from tests.helpers import log_position
+from tests.helpers import log_position, post_scope
 from tests.test_web_http import World, two_organisations
 from tests.web import (
     TestClient,
@@ -250,6 +251,80 @@ def test_one_persons_burst_of_reports_does_not_queue_ahead_of_everyone_else(
     assert others.status_code == 200 and "GRIPP2" in others.text
 
 
+async def left_then_asked_again(
+    app: Any,
+    scope: dict[str, Any],
+    body: bytes,
+    again: Callable[[], Awaitable[httpx.Response]],
+) -> tuple[list[Any], httpx.Response]:
+    """A request to `app` whose client goes away (as uvicorn tells it: the message
+    http.disconnect, its task not cancelled) while it waits its turn for the heavy
+    work, which the test holds; then `again`, the same caller asking once more:
+    what the first was sent, and the second's answer once the work is let go."""
+    left = asyncio.Event()
+    asked = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        if asked:
+            return asked.pop(0)
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    limiter = threads._of_this_loop(threads._heavy_limiters, threads.HEAVY_WORK_AT_ONCE)
+    gate = threading.Event()
+    holder = asyncio.ensure_future(in_heavy_thread(gate.wait, 60))
+    abandoned = asyncio.ensure_future(app(scope, receive, send))
+    try:
+        await waiting_for_heavy_work(1)
+        left.set()
+        await asyncio.wait([abandoned], timeout=1)
+        answer = asyncio.ensure_future(again())
+        deadline = time.monotonic() + WAIT
+        # Told at once (its turn still held), or waiting its turn alone.
+        while not answer.done() and not (
+            abandoned.done() and limiter.statistics().tasks_waiting == 1
+        ):
+            assert time.monotonic() < deadline, "the second ask never waited"
+            await asyncio.sleep(0.01)
+    finally:
+        gate.set()
+    await holder
+    await abandoned
+    return sent, await answer
+
+
+def test_a_report_its_asker_left_before_its_turn_is_not_made_nor_holds_them_out(
+    world: World,
+) -> None:
+    """A person waiting behind others' reports gives up (closes the tab, their
+    browser times out) and asks again: the server (as uvicorn does) goes on with
+    a request whose client has left, so the report was still made, for no one,
+    when its turn came, and until then every new ask of theirs was refused with
+    429. A report whose asker has left before its turn is now never made."""
+    signed = world.client()
+    sign_in(signed, MIND_EVALUATOR)
+    cookie = "; ".join(f"{name}={value}" for name, value in signed.cookies.items())
+    scope = {
+        **post_scope("/answers/report.html", [(b"cookie", cookie.encode())]),
+        "method": "GET",
+    }
+
+    async def attack() -> tuple[list[Any], httpx.Response]:
+        async with http_of(world, MIND_EVALUATOR) as again:
+            return await left_then_asked_again(
+                signed.app, scope, b"", lambda: again.get("/answers/report.html")
+            )
+
+    sent, answer = asyncio.run(attack())
+    assert answer.status_code == 200, answer.text[:300]
+    assert "GRIPP2" in answer.text
+    assert not any(b"GRIPP2" in message.get("body", b"") for message in sent)
+
+
 def csrf_token_of(page: httpx.Response) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found, page.text[:300]
@@ -301,6 +376,74 @@ def test_one_auditors_burst_of_integrity_checks_takes_one_turn_of_heavy_work(
         for response in told_at_once:
             assert code_of(response) == "TOO_MANY_REQUESTS", response.text
         assert data_of(other)["integrity"]["intact"] is True
+
+
+def test_an_integrity_check_its_asker_left_before_its_turn_is_not_made(
+    database_url: str,
+) -> None:
+    """A script asking for the log's check gives up waiting (its client's timeout)
+    and asks again: the abandoned check held the token's turn until it had been
+    made, for no one, so every new ask was TOO_MANY_REQUESTS until then."""
+    with api_store(database_url) as store:
+        mind = organisation_with_a_chain(store.records, "Mind").organisation_id
+        store.views.catch_up()
+        own = store.token(mind, Role.AUDITOR)
+        scope = post_scope(
+            "/graphql",
+            [
+                (b"content-type", b"application/json"),
+                (b"authorization", f"Bearer {own}".encode()),
+            ],
+        )
+        body = json.dumps({"query": INTEGRITY}).encode()
+
+        async def attack() -> tuple[list[Any], httpx.Response]:
+            async with client(store) as http:
+                return await left_then_asked_again(
+                    store.app, scope, body, lambda: graphql(http, INTEGRITY, token=own)
+                )
+
+        sent, answer = asyncio.run(attack())
+        assert not any(b"intact" in message.get("body", b"") for message in sent)
+        assert not any(b"INTERNAL" in message.get("body", b"") for message in sent)
+        assert data_of(answer)["integrity"]["intact"] is True, answer.text
+
+
+def test_two_integrity_checks_in_one_request_are_told_one_at_a_time(
+    database_url: str,
+) -> None:
+    """`{ a: integrity b: integrity }`: the second was told 'your earlier check is
+    still being made', where the client had sent no earlier one."""
+    with api_store(database_url) as store:
+        mind = organisation_with_a_chain(store.records, "Mind").organisation_id
+        store.views.catch_up()
+        own = store.token(mind, Role.AUDITOR)
+
+        async def ask() -> httpx.Response:
+            async with client(store) as http:
+                # The heavy work held, so that the two are under way at once.
+                gate = threading.Event()
+                holder = asyncio.ensure_future(in_heavy_thread(gate.wait, 60))
+                asked = asyncio.ensure_future(
+                    graphql(
+                        http,
+                        "{ a: integrity { intact } b: integrity { intact } }",
+                        token=own,
+                    )
+                )
+                try:
+                    # One told at once, which ends the request (its data null).
+                    await asyncio.wait([asked], timeout=WAIT)
+                finally:
+                    gate.set()
+                await holder
+                return await asked
+
+        errors = asyncio.run(ask()).json()["errors"]
+        assert len(errors) == 1, errors
+        assert errors[0]["extensions"]["code"] == "TOO_MANY_REQUESTS"
+        assert "one at a time" in errors[0]["message"]
+        assert "in this request" in errors[0]["message"]
 
 
 def advisor_of(world: World) -> Any:

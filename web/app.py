@@ -23,7 +23,7 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
-from fourpi.operations.observability import note_unknown_path
+from fourpi.operations.observability import CLIENT_WENT_AWAY, note_unknown_path
 from fourpi.privacy.visibility import (
     ADMINS,
     READERS_OF_ANSWERS,
@@ -44,7 +44,7 @@ from fourpi.web import (
     workbook_upload,
 )
 from fourpi.web.answer_routes import answer_pages
-from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay
+from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay, Left
 from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import render, with_security_headers
 from fourpi.web.posted import form_of
@@ -113,6 +113,9 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
             return await not_found(request)
         except AlreadyUnderWay:
             return await busy(request)
+        except Left:
+            # An answer to no one.
+            return Response(status_code=CLIENT_WENT_AWAY)
         except CallerChanged:
             # Its session ended, or its role or grant changed, while the work
             # waited (its turn, the views): refused as the request would be now.
