@@ -16,6 +16,7 @@ import pytest
 from fourpi.domain.access import Role
 from fourpi.web.workbook_upload import XLSX
 from tests.browser import (
+    ask_during_a_report,
     assert_accessible,
     assert_errors_announced,
     assert_fits,
@@ -212,3 +213,16 @@ def test_the_note_to_a_manager_without_the_grant_reads_everywhere(site: Site) ->
     shown(page.get_by_text("are all hidden").first)
     assert_accessible(page, "the report, to a manager without the grant")
     assert_fits(page, 320, "the report at 320 px, without the grant")
+
+
+def test_the_busy_page_says_the_earlier_request_goes_on(site: Site) -> None:
+    """A manager who sends a workbook to import again while the first is still
+    being imported (or asks for a second report) read 'Nothing was recorded.', as if
+    the first had failed too."""
+    page = signed_in(site, "pm.busy@mind.example", Role.MANAGER)
+    ask_during_a_report(page, site.base)
+    heading_is(page, "Your earlier request is still being worked on")
+    said = page.locator("main").inner_text()
+    assert "Nothing was recorded." not in said, said
+    shown(page.get_by_text("The earlier one carries on"))
+    assert_reads_everywhere(page, "a request while one's own is being worked on")
