@@ -186,7 +186,11 @@ def test_the_workbook_pages_new_messages_read_everywhere(
     ]:
         send_workbook(page, workbook_file(name, content))
         shown(page.get_by_text(words).first)
+        # The file named as the manager knows it, not as the server called it.
+        summary = page.locator(".error-summary").inner_text()
+        assert name in summary and "upload.xlsx" not in summary, summary
         assert_errors_announced(page, f"{name} refused")
+        assert_focus_visible(page, f"{name} refused")
         assert_reads_everywhere(page, f"{name} refused")
     # Imported: 'Recorded' and 'Not read' do not look alike (a tired eye reads the
     # box, not its words).
