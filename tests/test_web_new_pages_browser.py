@@ -192,6 +192,11 @@ def test_the_workbook_pages_new_messages_read_everywhere(
         assert_errors_announced(page, f"{name} refused")
         assert_focus_visible(page, f"{name} refused")
         assert_reads_everywhere(page, f"{name} refused")
+    # A sheet's name may be 31 characters of one word.
+    long_name = "Volunteers_rota_and_notes_2026x"
+    send_workbook(page, workbook_file("rota.xlsx", one_sheet(long_name, [["Key"]])))
+    shown(page.get_by_text(long_name).first)
+    assert_reads_everywhere(page, "a sheet with a long name not read")
     # Imported: 'Recorded' and 'Not read' do not look alike (a tired eye reads the
     # box, not its words).
     send_workbook(page, workbook_file("people.xlsx", MISSPELT_SHEET), "import")
