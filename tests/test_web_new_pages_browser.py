@@ -93,6 +93,11 @@ def test_a_method_an_address_does_not_take_is_a_plain_page(site: Site) -> None:
     assert opened is not None and opened.status == 405
     shown(page.get_by_text("not a page to open"))
     assert_reads_everywhere(page, "an address that only takes a form, opened")
+    stranger = site.page()
+    opened = stranger.goto(f"{site.base}/sign-out")
+    assert opened is not None and opened.status == 405
+    shown(stranger.get_by_text("not a page to open"))
+    assert_reads_everywhere(stranger, "an address that only takes a form, signed out")
 
 
 def test_the_history_page_reads_everywhere_and_by_keyboard(site: Site) -> None:
