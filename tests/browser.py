@@ -134,6 +134,17 @@ def assert_fits(page: Any, width: int, state: str) -> None:
         )
 
 
+def ask_during_a_report(page: Any, base: str) -> None:
+    """Ask for a report while one's own earlier report is being made: the page
+    answered 429 is drawn."""
+    for _ in range(5):
+        page.evaluate("() => { fetch('/answers/report.pdf'); }")
+        page.wait_for_timeout(1000)  # its answers gathered: its PDF under way
+        if page.goto(f"{base}/answers/report.html").status == 429:
+            return
+    raise AssertionError("a second report was never asked for during the first")
+
+
 def sign_in(page: Any, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email address").fill(email)

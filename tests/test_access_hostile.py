@@ -246,7 +246,7 @@ def test_one_persons_burst_of_reports_does_not_queue_ahead_of_everyone_else(
     for response in responses:
         if response.status_code == 429:
             assert response.headers["retry-after"]
-            assert "already being made" in response.text
+            assert "still being worked on" in response.text
             assert "GRIPP2" not in response.text
     assert others.status_code == 200 and "GRIPP2" in others.text
 

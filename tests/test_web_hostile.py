@@ -479,7 +479,7 @@ def test_a_sheet_openpyxl_cannot_read_is_refused_naming_no_server_folder(
     broken = xlsx('<sheetData><row><c t="d"><v>99999-99-99</v></c></row></sheetData>')
     refused = upload(site, broken)
     assert refused.status_code == 400
-    assert "could not be read: upload.xlsx is not an .xlsx workbook" in refused.text
+    assert "could not be read: filled.xlsx is not an .xlsx workbook" in refused.text
     assert tempfile.gettempdir() not in refused.text
 
 

@@ -106,6 +106,7 @@ async def upload(request: Request, live: SignedIn) -> Response:
                 content,
                 actor=live.caller.actor,
                 dry_run=dry_run,
+                name=sent.filename,
             ),
         )
     except WorkbookUnreadable as error:

@@ -75,20 +75,22 @@ def import_upload(
     *,
     actor: str,
     dry_run: bool = False,
+    name: str = "",
 ) -> ImportReport:
     """Import an .xlsx workbook sent to the server, read from memory: nothing of it,
-    people's personal data among it, is written to the server's disk."""
+    people's personal data among it, is written to the server's disk. A refusal
+    names it `name`, the file's name as its sender knows it (else UPLOAD_NAME)."""
     return import_workbook(
         records,
         organisation,
-        read_xlsx(BytesIO(content), UPLOAD_NAME),
+        read_xlsx(BytesIO(content), name or UPLOAD_NAME),
         actor=actor,
         dry_run=dry_run,
     )
 
 
 UPLOAD_NAME = "upload.xlsx"
-"""What a refusal calls an uploaded workbook."""
+"""What a refusal calls an uploaded workbook sent without a name."""
 
 
 def rejects_path(path: Path) -> Path:
