@@ -169,6 +169,7 @@ NOT_UTF8 = b"Mind \xff\xfe".decode("utf-8", "surrogateescape")
 def test_an_organisation_in_bytes_that_are_not_utf8_is_named(
     demo_url: str, tmp_path, command: list[str]
 ) -> None:
+    (tmp_path / "People.csv").write_text("Key,Pseudonym\n")  # a folder to import
     arguments = [part.format(folder=tmp_path) for part in command]
     result = run(*arguments, "--organisation", NOT_UTF8, "--database", demo_url)
     refused(result, 2, "--organisation", "not UTF-8")
