@@ -3,8 +3,11 @@
 import functools
 import hashlib
 import hmac
+import itertools
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
@@ -104,12 +107,19 @@ GLOBAL = UUID(int=0)
 """The organisation id of a global admin token, which belongs to no organisation."""
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 CONFLICT_ATTEMPTS = 32
-"""How many times a command is decided and saved while other commands keep changing
-a record it changes first. Each clash means another command on that record was
-stored, so this many writers on one record at once (a server runs ten commands at a
-time per process, fourpi.threads) all land. The clash was never the client's to
-resolve: a command is decided on the records as they are when it runs, not as the
-client last saw them, so deciding it again is what "reload and try again" did."""
+"""How many times at least a command is decided and saved while other commands keep
+changing a record it changes first. Each clash means another command on that record
+was stored. The clash was never the client's to resolve: a command is decided on the
+records as they are when it runs, not as the client last saw them, so deciding it
+again is what "reload and try again" did."""
+CONFLICT_SECONDS = 10.0
+"""And for at least this long: under a steady stream of writers on one record (two
+server processes of ten threads each, all on one initiative), a writer could lose
+32 races in a row and be refused while every other landed; 2-5% were."""
+CONFLICT_PAUSE_SECONDS = 0.002
+"""After its nth lost race, a command waits a random moment of up to n times this
+(at most 16 times) before it is decided again, so the writers that lost do not
+clash again in step."""
 SNAPSHOT_INTERVAL = 20
 """Every this many events an initiative's state is stored as a snapshot, and a
 command reads it from its latest snapshot and the events after it rather than from
@@ -418,7 +428,8 @@ class InvolvementRecords(Application[UUID]):
         # write with a key, such as every web form post); a repeat costs a decision
         # and a refused save rather than a read (0.43 ms against 0.10 ms, SQLite).
         outer = getattr(self._read, "people", None)
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        started = time.monotonic()
+        for attempt in itertools.count(1):
             people_read: dict[UUID, int] = {}
             self._read.people = people_read
             try:
@@ -483,9 +494,15 @@ class InvolvementRecords(Application[UUID]):
                 # decided again on the record as that left it, the command either
                 # applies still, and is stored, or is refused by the rule it now
                 # breaks, as if the two had come one after the other.
-                if attempt < CONFLICT_ATTEMPTS and any(
+                trying = (
+                    attempt < CONFLICT_ATTEMPTS
+                    or time.monotonic() - started < CONFLICT_SECONDS
+                )
+                if trying and any(
                     self.changed_since(i, v) for i, v in (*read_at.items(), *unchanged)
                 ):
+                    pause = CONFLICT_PAUSE_SECONDS * min(attempt, 16)
+                    time.sleep(random.uniform(0, pause))
                     continue
                 raise ConcurrencyConflict(
                     [*read_at, *(i for i, _ in unchanged)]
