@@ -118,18 +118,22 @@ def api(tmp_path) -> Iterator[Api]:
     store.records.close()
 
 
-def launch(api: Api, **extra: Any) -> dict[str, Any]:
-    return api.write(
-        "launchInitiative",
-        name="Diversifying who we involve",
-        level="STRATEGIC",
-        involvementKind="CO_PRODUCTION",
-        methods=["WORKSHOP", "FOCUS_GROUP"],
-        purpose="Find out how to diversify who is involved.",
-        limitsOfInfluence="The budget is fixed for this year.",
-        startedOn="2024-01-08",
+def launching(**extra: Any) -> dict[str, Any]:
+    """launchInitiative's input, with `extra` given or put in place of a field."""
+    return {
+        "name": "Diversifying who we involve",
+        "level": "STRATEGIC",
+        "involvementKind": "CO_PRODUCTION",
+        "methods": ["WORKSHOP", "FOCUS_GROUP"],
+        "purpose": "Find out how to diversify who is involved.",
+        "limitsOfInfluence": "The budget is fixed for this year.",
+        "startedOn": "2024-01-08",
         **extra,
-    )
+    }
+
+
+def launch(api: Api, **extra: Any) -> dict[str, Any]:
+    return api.write("launchInitiative", **launching(**extra))
 
 
 def register(api: Api, pseudonym: str, kind: str = "SERVICE_USER") -> str:
@@ -404,16 +408,7 @@ def test_a_decline_without_rationale_is_refused_and_nothing_is_written(
 def test_a_refusal_names_the_field_as_the_client_sent_it(api: Api) -> None:
     """The message names the field as the extensions do (input.startedOn), not as
     the record keeps it (started_on)."""
-    result = api.attempt(
-        "launchInitiative",
-        name="Diversifying who we involve",
-        level="STRATEGIC",
-        involvementKind="CO_PRODUCTION",
-        methods=["WORKSHOP"],
-        purpose="Find out how to diversify who is involved.",
-        limitsOfInfluence="The budget is fixed for this year.",
-        startedOn="1800-01-01",
-    )
+    result = api.attempt("launchInitiative", **launching(startedOn="1800-01-01"))
     assert result.errors is not None and len(result.errors) == 1, result
     error = result.errors[0]
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "input.startedOn"}
