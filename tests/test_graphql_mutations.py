@@ -136,6 +136,17 @@ def launch(api: Api, **extra: Any) -> dict[str, Any]:
     return api.write("launchInitiative", **launching(**extra))
 
 
+def steering_group(initiative: str, held_at: str) -> dict[str, Any]:
+    """scheduleMeeting's input: the initiative's steering group, held at `held_at`."""
+    return {
+        "initiativeId": initiative,
+        "title": "Steering group",
+        "heldAt": held_at,
+        "highLevel": True,
+        "decisionMaking": True,
+    }
+
+
 def register(api: Api, pseudonym: str, kind: str = "SERVICE_USER") -> str:
     payload = api.write(
         "registerParticipant", pseudonym=pseudonym, participantKind=kind
@@ -210,12 +221,7 @@ def test_a_managers_journey_is_recorded(api: Api) -> None:
             startedOn="2024-01-10",
         )
     meeting = write(
-        "scheduleMeeting",
-        initiativeId=initiative,
-        title="Steering group",
-        heldAt="2024-02-01T10:00:00+00:00",
-        highLevel=True,
-        decisionMaking=True,
+        "scheduleMeeting", **steering_group(initiative, "2024-02-01T10:00:00+00:00")
     )["id"]
     write("sendMeetingPapers", meetingId=meeting, sentAt="2024-01-25T09:00:00+00:00")
     write("recordAttendance", meetingId=meeting, participantIds=[amara, ben])
@@ -436,12 +442,7 @@ def test_a_meeting_time_given_without_its_zone_is_local_time(api: Api) -> None:
     on a July day in London is 09:00 UTC; papers sent at 09:00 in January, 09:00."""
     initiative = launch(api)["id"]
     meeting = api.write(
-        "scheduleMeeting",
-        initiativeId=initiative,
-        title="Steering group",
-        heldAt="2026-07-01T10:00:00",
-        highLevel=False,
-        decisionMaking=True,
+        "scheduleMeeting", **steering_group(initiative, "2026-07-01T10:00:00")
     )["id"]
     api.write("sendMeetingPapers", meetingId=meeting, sentAt="2026-01-25T09:00:00")
     held = api.records.load(Meeting, UUID(meeting), api.org)
@@ -454,12 +455,7 @@ def test_a_time_the_clocks_skipped_is_refused_naming_its_field(api: Api) -> None
     initiative = launch(api)["id"]
     before = log_position(api.records)
     result = api.attempt(
-        "scheduleMeeting",
-        initiativeId=initiative,
-        title="Steering group",
-        heldAt="2026-03-29T01:30:00",
-        highLevel=False,
-        decisionMaking=True,
+        "scheduleMeeting", **steering_group(initiative, "2026-03-29T01:30:00")
     )
     assert result.errors is not None and len(result.errors) == 1, result
     assert result.errors[0].extensions == {
@@ -489,12 +485,7 @@ def test_a_write_naming_an_erased_person_is_refused_naming_its_field(
     initiative = launch(api)["id"]
     erased, other = register(api, "Amara"), register(api, "Ben", "CARER")
     meeting = api.write(
-        "scheduleMeeting",
-        initiativeId=initiative,
-        title="Steering group",
-        heldAt="2024-02-01T10:00:00+00:00",
-        highLevel=True,
-        decisionMaking=True,
+        "scheduleMeeting", **steering_group(initiative, "2024-02-01T10:00:00+00:00")
     )["id"]
     api.records.erase_participant(participant_id=UUID(erased), actor="admin")
     rest = {
