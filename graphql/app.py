@@ -41,7 +41,7 @@ from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.local_time import local_date
 from fourpi.memo import Memo
-from fourpi.operations.graphiql import graphiql_page
+from fourpi.operations.graphiql import API_STYLE_SOURCE, api_page, graphiql_page
 from fourpi.operations.headers import SecurityHeaders
 from fourpi.operations.observability import (
     Metrics,
@@ -82,6 +82,14 @@ def preferred_media_type(accept: str | None) -> str:
     return best
 
 
+GET_AND_POST = "GET, POST"
+"""The methods /graphql takes: GET for queries, POST for anything."""
+
+
+class MutationOverGet(HTTPException):
+    """A mutation sent as a GET: only POST would have done (GraphQL over HTTP)."""
+
+
 class FourPIGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view, answering with orjson and the negotiated media type."""
 
@@ -90,8 +98,12 @@ class FourPIGraphQL(GraphQL[Context, None]):
         records: InvolvementRecords,
         views: ImpactViews,
         limits: ApiLimits,
+        graphiql: bool = False,
     ) -> None:
         super().__init__(build_schema(limits), graphql_ide="graphiql")
+        self.graphiql = graphiql
+        """Whether a browser opening /graphql gets GraphiQL (its scripts come from a
+        CDN), or the plain page that says how to use the API (`api_page`)."""
         self.records = records
         self.views = views
         self.callers: Memo[Caller | None] = Memo(CALLERS_KEPT)
@@ -114,7 +126,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
 
     @property
     def graphql_ide_html(self) -> str:
-        return graphiql_page()
+        return graphiql_page() if self.graphiql else api_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         """The request's context; who the caller is is worked out with the request
@@ -181,7 +193,11 @@ class FourPIGraphQL(GraphQL[Context, None]):
         except BadRequest as error:
             response = refusal(error.status_code, error.reason, field=error.field)
         except HTTPException as error:
-            response = refusal(error.status_code, error.reason)
+            response = refusal(
+                error.status_code,
+                error.reason,
+                allow="POST" if isinstance(error, MutationOverGet) else GET_AND_POST,
+            )
         except Exception as error:
             # Before any field ran (the store failing as the token is looked up):
             # masked and logged with an id, as a field's unexpected error is.
@@ -253,7 +269,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
         except HTTPException as error:
             if "not allowed when using GET" in error.reason:
                 # GraphQL over HTTP: a mutation over GET is a wrong method, not a bad request.
-                raise HTTPException(405, error.reason) from error
+                raise MutationOverGet(405, error.reason) from error
             raise
         if key is not None and result.data is not None and not result.errors:
             self.keep_answered(key, context.head, result)
@@ -420,8 +436,10 @@ def refusal(
     code: str = "BAD_USER_INPUT",
     field: str | None = None,
     error_id: str | None = None,
+    allow: str = GET_AND_POST,
 ) -> Response:
-    """A request refused before any GraphQL ran, in the shape GraphQL clients read."""
+    """A request refused before any GraphQL ran, in the shape GraphQL clients read
+    (a 405 naming in Allow the methods the request could have used)."""
     extensions = {"code": code}
     if field is not None:
         extensions["field"] = field
@@ -433,7 +451,7 @@ def refusal(
         media_type=JSON,
     )
     if status_code == 405:
-        response.headers["allow"] = "POST"
+        response.headers["allow"] = allow
     return response
 
 
@@ -636,10 +654,17 @@ def declared_lengths(scope: Scope) -> set[int | None]:
     }
 
 
-API_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-"""The content security policy of the API's responses: GraphiQL's page runs inline
-script and scripts from a CDN (fourpi.operations.graphiql), so it says no more. The
-web app's pages carry a stricter one (fourpi.web.pages)."""
+API_POLICY = (
+    f"default-src 'none'; style-src {API_STYLE_SOURCE}; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+"""The content security policy of the API's responses: they load nothing (the page a
+browser gets at /graphql has no script or image, and one inline style, allowed by
+its hash). The web app's pages carry their own (fourpi.web.pages)."""
+
+GRAPHIQL_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+"""The policy with GraphiQL on (FOURPI_GRAPHIQL): its page runs inline script and
+scripts from a CDN (fourpi.operations.graphiql), so it says no more."""
 
 API_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 REPLAYED_CHUNK_BYTES = 64 * 1024
@@ -660,13 +685,15 @@ def create_app(
     run_projections: bool = True,
     metrics: bool = False,
     web: bool = False,
+    graphiql: bool = False,
 ) -> ASGIApp:
     """The whole HTTP interface; with run_projections, this process also keeps the
     views caught up (turn it off when a separate `fourpi projections run` does);
     with metrics, /metrics serves them (fourpi.operations.observability); with web, the web
-    app's pages are served at / beside the API (fourpi.web.app)."""
+    app's pages are served at / beside the API (fourpi.web.app); with graphiql, a
+    browser opening /graphql gets GraphiQL, whose scripts come from a CDN."""
     limits = limits or ApiLimits.from_environment()
-    graphql = FourPIGraphQL(records, views, limits)
+    graphql = FourPIGraphQL(records, views, limits, graphiql)
     worker = ProjectionWorker(views) if run_projections else None
     counted = Metrics(views, records) if metrics else None
 
@@ -693,7 +720,8 @@ def create_app(
 
     readyz = readiness_endpoint(views, lambda: worker is not None and worker.alive())
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method: the API answers those it does not take itself, in JSON.
+        Route("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -725,4 +753,5 @@ def create_app(
     # An answer may hold personal data, and a query may come as a GET: no browser
     # or proxy keeps one; and GraphiQL, a page on the same site as the web app's,
     # is framed by no other site.
-    return RequestLog(SecurityHeaders(limited, API_POLICY), counted)
+    policy = GRAPHIQL_POLICY if graphiql else API_POLICY
+    return RequestLog(SecurityHeaders(limited, policy), counted)

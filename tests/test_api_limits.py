@@ -375,6 +375,32 @@ def test_a_mutation_over_get_is_405_and_writes_nothing(limited: Limited) -> None
     run(limited, scenario)
 
 
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_another_method_is_405_in_json_naming_get_and_post(
+    limited: Limited, method: str
+) -> None:
+    """A HEAD of /graphql named only POST in Allow, though a query may be a GET; a
+    PUT or DELETE got the web app's HTML page, naming HEAD. Every other method gets
+    the API's JSON refusal, naming the two it takes."""
+
+    async def scenario(http: httpx.AsyncClient) -> None:
+        before = limited.store.head()
+        response = await http.request(
+            method,
+            "/graphql",
+            json={"query": write_input("launchInitiative"), "variables": {}},
+            headers={"Authorization": f"Bearer {limited.manager}"},
+        )
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+        assert response.headers["content-type"].startswith("application/json")
+        if method != "HEAD":
+            assert "GET and POST" in errors_of(response)[0]["message"]
+        assert limited.store.head() == before
+
+    run(limited, scenario)
+
+
 def test_the_graphql_response_media_type_is_negotiated(limited: Limited) -> None:
     async def scenario(http: httpx.AsyncClient) -> None:
         as_json, as_graphql = await both_ways(http, SYNTAX_ERROR, limited.auditor)

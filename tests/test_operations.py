@@ -18,7 +18,7 @@ from fourpi.bootstrap import open_records
 from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 from fourpi.graphql.schema import build_schema
-from fourpi.operations.graphiql import EXAMPLES, graphiql_page
+from fourpi.operations.graphiql import EXAMPLES, api_page, graphiql_page
 from fourpi.operations.observability import HANDLER_NAME, configure_logging
 from fourpi.operations.worker import ProjectionWorker, WorkerReports, describe_worker
 from fourpi.threads import DATABASE_CALLS_AT_ONCE, database_calls, run_in_thread
@@ -460,14 +460,46 @@ def test_graphiql_says_where_its_scripts_come_from_and_keeps_no_token() -> None:
     assert "parameters.q || FOURPI_EXAMPLES" in page
 
 
-def test_graphiql_is_served_at_the_api_address(tmp_path) -> None:
-    async def page(app: Any) -> httpx.Response:
-        async with over(app) as client:
-            return await client.get("/graphql", headers={"Accept": "text/html"})
+async def browser_opens_graphql(app: Any) -> httpx.Response:
+    async with over(app) as client:
+        return await client.get("/graphql", headers={"Accept": "text/html"})
 
+
+def test_graphiql_is_served_at_the_api_address_when_turned_on(tmp_path) -> None:
     with api_store(f"sqlite:///{tmp_path}/page.sqlite3") as store:
-        response = asyncio.run(page(store.app))
+        response = asyncio.run(browser_opens_graphql(served(store, graphiql=True)))
     assert response.status_code == 200 and response.text == graphiql_page()
+
+
+def test_by_default_a_browser_at_the_api_gets_a_page_that_loads_nothing(
+    tmp_path,
+) -> None:
+    """GraphiQL's page loads React and GraphiQL from the unpkg.com CDN, and it was
+    what anyone opening /graphql got. Pages load nothing from a CDN: by default the
+    page says how to use the API, with no script, image or stylesheet, under a
+    policy that would refuse them."""
+    with api_store(f"sqlite:///{tmp_path}/page.sqlite3") as store:
+        response = asyncio.run(browser_opens_graphql(store.app))
+    assert response.status_code == 200
+    assert response.text == api_page()
+    page = response.text.lower()
+    assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|style=|url\(", page)
+    assert "fourpi_graphiql=on" in page and "unpkg.com" not in page.split("<h2>")[0]
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_fourpi_graphiql_turns_graphiql_on(tmp_path, monkeypatch) -> None:
+    from fourpi.operations.serving import ServeSettings, build_app
+
+    assert ServeSettings.from_environment({}).graphiql is False
+    monkeypatch.setenv("FOURPI_PROJECTIONS", "off")
+    for setting, page in (("on", graphiql_page()), ("off", api_page())):
+        monkeypatch.setenv("FOURPI_GRAPHIQL", setting)
+        app = build_app(
+            ServeSettings.from_environment(), f"sqlite:///{tmp_path}/{setting}.sqlite3"
+        )
+        assert asyncio.run(browser_opens_graphql(app)).text == page
 
 
 EXAMPLE_ROLES = {

@@ -240,3 +240,19 @@ def test_the_busy_page_says_the_earlier_request_goes_on(site: Site) -> None:
     assert "Nothing was recorded." not in said, said
     shown(page.get_by_text("The earlier one carries on"))
     assert_reads_everywhere(page, "a request while one's own is being worked on")
+
+
+def test_the_api_address_opened_in_a_browser_reads_everywhere(site: Site) -> None:
+    """With GraphiQL off (the default), the page at /graphql is fourpi's own: it
+    must read as the others do, and load nothing from anywhere."""
+    page = site.page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    opened = page.goto(f"{site.base}/graphql")
+    assert opened is not None and opened.status == 200
+    heading_is(page, "fourpi's GraphQL API")
+    assert fetched == [f"{site.base}/graphql"]
+    # Its inline style is allowed by the policy's hash, not refused with the rest.
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "640px"
+    assert_reads_everywhere(page, "the API's address in a browser")
+    assert_focus_visible(page, "the API's address in a browser")

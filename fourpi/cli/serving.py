@@ -56,6 +56,12 @@ from fourpi.operations.observability import configure_logging
     default=None,
     help="Serve Prometheus metrics at /metrics (off by default, or $FOURPI_METRICS).",
 )
+@click.option(
+    "--graphiql/--no-graphiql",
+    default=None,
+    help="Serve GraphiQL to a browser opening /graphql (off by default, or "
+    "$FOURPI_GRAPHIQL). Its scripts come from the unpkg.com CDN.",
+)
 def serve(
     database_url: str | None,
     host: str,
@@ -63,9 +69,9 @@ def serve(
     projections: bool | None,
     workers: int,
     metrics: bool | None,
+    graphiql: bool | None,
 ) -> None:
-    """Serve the web app at / and the GraphQL API at /graphql (GraphiQL in a
-    browser), with liveness at /healthz and readiness at /readyz.
+    """Serve the web app at / and the GraphQL API at /graphql, with liveness at /healthz and readiness at /readyz.
 
     Every request needs 'Authorization: Bearer <token>' from `fourpi tokens create`.
     The proxy settings and the API's limits come from the environment (README,
@@ -91,6 +97,8 @@ def serve(
         settings = dataclasses.replace(settings, projections=projections)
     if metrics is not None:
         settings = dataclasses.replace(settings, metrics=metrics)
+    if graphiql is not None:
+        settings = dataclasses.replace(settings, graphiql=graphiql)
     served = dict(host=host, port=port, log_config=None, proxy_headers=False)
     if workers == 1:
         app = build_app(settings, database.url)
@@ -121,6 +129,7 @@ def serve_several(
     os.environ[DATABASE_URL_VARIABLE] = database.url
     os.environ["FOURPI_PROJECTIONS"] = "off"
     os.environ["FOURPI_METRICS"] = "on" if settings.metrics else "off"
+    os.environ["FOURPI_GRAPHIQL"] = "on" if settings.graphiql else "off"
     worker = (
         ProjectionWorker(open_views(database)).start() if settings.projections else None
     )

@@ -1,5 +1,7 @@
-"""The GraphiQL page at /graphql: strawberry's own, told to keep no token in the browser's storage, opened with an example per role, and saying that its scripts come from a CDN."""
+"""What a browser opening /graphql gets: by default a plain page of fourpi's own saying how to use the API (it loads nothing); with FOURPI_GRAPHIQL=on, GraphiQL, strawberry's page, told to keep no token in the browser's storage, opened with an example per role, and saying that its scripts come from a CDN."""
 
+import base64
+import hashlib
 from functools import cache
 
 from strawberry.http.ides import get_graphql_ide_html
@@ -80,6 +82,63 @@ REPLACEMENTS = (
         + "`;\n      const EXAMPLE_QUERY = `",
     ),
 )
+
+
+API_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fourpi's GraphQL API</title>
+<style>STYLE</style>
+</head>
+<body>
+<main>
+<h1>fourpi's GraphQL API</h1>
+<p>This address is for programs and scripts. People record involvement and read
+the answers in the web app: <a href="/">open the web app</a>.</p>
+<h2>Sending a request</h2>
+<ul>
+<li>Send a query or a mutation as a POST to this address, with the header
+<code>Content-Type: application/json</code> and a body such as
+<code>{"query": "{ me { role organisationId } }"}</code>.</li>
+<li>Or send a query (never a mutation) as a GET, in the <code>query</code>
+parameter.</li>
+<li>Give your token in the header
+<code>Authorization: Bearer &lt;token&gt;</code>.</li>
+</ul>
+<p>An administrator issues tokens with <code>fourpi tokens create</code>.
+<code>fourpi schema</code> prints every query and mutation.</p>
+<h2>GraphiQL</h2>
+<p>GraphiQL, a page for trying requests in a browser, is turned off on this
+server. Its scripts come from the unpkg.com content delivery network, so the people
+who run the server decide whether to turn it on
+(<code>FOURPI_GRAPHIQL=on</code>).</p>
+</main>
+</body>
+</html>
+"""
+"""The page a browser gets at /graphql with GraphiQL off: no script, no image and no
+stylesheet to fetch, so it loads nothing, here or from elsewhere."""
+
+API_STYLE = (
+    "body{font-family:system-ui,sans-serif;line-height:1.5;max-width:40em;"
+    "margin:1em auto;padding:0 1em}code{overflow-wrap:anywhere}"
+    "a:focus{outline:3px solid #0b0c0c;outline-offset:2px}"
+)
+"""Its one inline style, which the API's content security policy allows by its hash
+(`API_STYLE_SOURCE`): readable lines, long code wrapped at 320 px, and a focus ring
+a keyboard user can see."""
+
+API_STYLE_SOURCE = (
+    "'sha256-"
+    + base64.b64encode(hashlib.sha256(API_STYLE.encode()).digest()).decode()
+    + "'"
+)
+
+
+def api_page() -> str:
+    return API_PAGE.replace("STYLE", API_STYLE, 1)
 
 
 class UnexpectedGraphiQLPage(RuntimeError):

@@ -12,6 +12,7 @@ from fourpi.config import switch, time_zone
 
 PROJECTIONS_VARIABLE = "FOURPI_PROJECTIONS"
 METRICS_VARIABLE = "FOURPI_METRICS"
+GRAPHIQL_VARIABLE = "FOURPI_GRAPHIQL"
 ROOT_PATH_VARIABLE = "FOURPI_ROOT_PATH"
 PROXY_HEADERS_VARIABLE = "FOURPI_PROXY_HEADERS"
 FORWARDED_ALLOW_IPS_VARIABLE = "FOURPI_FORWARDED_ALLOW_IPS"
@@ -33,6 +34,9 @@ class ServeSettings:
     off when a `fourpi projections run` worker serves the database."""
     metrics: bool = False
     """FOURPI_METRICS: serve /metrics (off)."""
+    graphiql: bool = False
+    """FOURPI_GRAPHIQL: a browser opening /graphql gets GraphiQL, whose scripts come
+    from the unpkg.com CDN (off: a plain page saying how to use the API)."""
     root_path: str = ""
     """FOURPI_ROOT_PATH: the prefix a proxy serves the API under, as /fourpi."""
     proxy_headers: bool = False
@@ -57,6 +61,7 @@ class ServeSettings:
         return cls(
             projections=switch(PROJECTIONS_VARIABLE, cls.projections, environ),
             metrics=switch(METRICS_VARIABLE, cls.metrics, environ),
+            graphiql=switch(GRAPHIQL_VARIABLE, cls.graphiql, environ),
             root_path=root_path,
             proxy_headers=switch(PROXY_HEADERS_VARIABLE, cls.proxy_headers, environ),
             forwarded_allow_ips=(
@@ -113,13 +118,14 @@ def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIA
             run_projections=settings.projections,
             metrics=settings.metrics,
             web=True,
+            graphiql=settings.graphiql,
         )
     return behind_proxy(app, settings)
 
 
 def app_from_environment() -> ASGIApp:
     """The app factory: everything from the environment (FOURPI_DATABASE_URL, the
-    master key, FOURPI_PROJECTIONS, FOURPI_METRICS, the proxy settings, the API's
+    master key, FOURPI_PROJECTIONS, FOURPI_METRICS, FOURPI_GRAPHIQL, the proxy settings, the API's
     limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL); a bad
     FOURPI_TIME_ZONE is refused before anything is served."""
     from fourpi.operations.observability import configure_logging
