@@ -99,3 +99,54 @@ def first_initiative_start(records, initiative_id):
     initiative = records.repository.get(initiative_id)
     assert isinstance(initiative, Initiative)
     return initiative.started_on
+
+
+def test_a_port_in_use_is_refused_before_anything_says_it_is_served(tmp_path) -> None:
+    """`fourpi serve` printed "Serving ... at http://127.0.0.1:PORT/" and only then
+    uvicorn's log line that the address was in use: a person reading the first
+    lines would open the other program's pages."""
+    url = f"sqlite:///{tmp_path}/taken.sqlite3"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [FOURPI, "serve", "--database", url, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: cannot listen on 127.0.0.1:{port}: another program is listening "
+        "there; stop it, or choose another --port\n"
+    )
+
+
+def test_port_0_serves_on_a_free_port_and_says_which(tmp_path) -> None:
+    """It said it served at port 0, where nothing answers."""
+    process = subprocess.Popen(
+        [
+            FOURPI,
+            "serve",
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Serving ")
+        base = first.rsplit(" at ", 1)[1].strip().rstrip("/")
+        assert not base.endswith(":0")
+        wait_until_up(base, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    assert process.returncode == 0

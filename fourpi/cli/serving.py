@@ -1,6 +1,10 @@
 """fourpi serve: the web app and the API, in one process or several."""
 
+import contextlib
+import errno
 import os
+import socket
+import sys
 from typing import Any
 
 import click
@@ -102,9 +106,15 @@ def serve(
     served = dict(host=host, port=port, log_config=None, proxy_headers=False)
     if workers == 1:
         app = build_app(settings, database.url)
+        listener = listening(host, port)
+        port = listener.getsockname()[1]  # the one given, or the free one 0 chose
         click.echo(f"Serving {database.display}: the web app at http://{host}:{port}/")
         click.echo(f"The API at http://{host}:{port}/graphql")
-        uvicorn.run(app, **served)  # type: ignore[arg-type]
+        server = uvicorn.Server(uvicorn.Config(app, **served))  # type: ignore[arg-type]
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[listener])
+        if not server.started:
+            sys.exit(3)  # as uvicorn.run: the app did not start
         return
     if database.backend == "sqlite":
         raise click.UsageError(
@@ -113,6 +123,34 @@ def serve(
             "could not clear the write-ahead log while they hold it open."
         )
     serve_several(database, settings, workers, served)
+
+
+def listening(host: str, port: int) -> socket.socket:
+    """A socket bound to the address, as uvicorn binds one; or a one-line refusal
+    saying why not, before anything says it is serving there (uvicorn's own error
+    came after "Serving ... at", in a log line)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            reason = (
+                "another program is listening there; stop it, or choose another --port"
+            )
+        elif error.errno == errno.EACCES:
+            reason = "this user may not listen on that port; choose one above 1023"
+        elif isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+            reason = "that is not an address of this machine; check --host"
+        else:
+            reason = error.strerror or str(error)
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {reason}"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
 
 
 def serve_several(
@@ -126,6 +164,7 @@ def serve_several(
     from fourpi.operations.worker import ProjectionWorker
 
     open_records(database).close()  # refuse here, plainly, a store that cannot be used
+    listening(served["host"], served["port"]).close()  # and a port that is taken
     os.environ[DATABASE_URL_VARIABLE] = database.url
     os.environ["FOURPI_PROJECTIONS"] = "off"
     os.environ["FOURPI_METRICS"] = "on" if settings.metrics else "off"
