@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.record import OrganisationRecord, check_member, check_optional_text
+from fourpi.domain.record import OrganisationRecord, check_member, check_optional_line
 
 TOKEN_NAMESPACE = uuid5(NAMESPACE_URL, "https://fourpi.invalid/access-token")
 SECRET_PREFIX = "fourpi_"
@@ -115,7 +115,7 @@ class AccessToken(OrganisationRecord):
             recorded_by=recorded_by,
             secret_hash=hash_of(secret),
             role=role,
-            label=check_optional_text("label", label, max_length=200),
+            label=check_optional_line("label", label, max_length=200),
             personal_data=check_grant(role, personal_data),
         )
 

@@ -9,8 +9,8 @@ from fourpi.domain.access import Role, check_grant
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.record import (
     OrganisationRecord,
+    check_line,
     check_member,
-    check_text,
     is_text,
 )
 
@@ -148,7 +148,7 @@ class Account(OrganisationRecord):
         self._record(
             self.Joined,
             recorded_by=recorded_by,
-            display_name=check_text("display_name", display_name, max_length=100),
+            display_name=check_line("display_name", display_name, max_length=100),
         )
 
     def change_role(self, *, role: Role, personal_data: bool, recorded_by: str) -> None:

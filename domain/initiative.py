@@ -10,6 +10,7 @@ from fourpi.domain.participant import Participant, check_people_named
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
+    check_line,
     check_member,
     check_members,
     check_optional_text,
@@ -219,7 +220,7 @@ class Initiative(OrganisationRecord):
             record_id=initiative_id,
             organisation_id=organisation_id,
             recorded_by=recorded_by,
-            name=check_text("name", name, max_length=200),
+            name=check_line("name", name, max_length=200),
             level=check_member("level", level, InvolvementLevel),
             involvement_kind=check_member(
                 "involvement_kind", involvement_kind, InvolvementKind

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from fourpi.domain.errors import InvalidInput
-from fourpi.domain.record import OrganisationRecord, check_text
+from fourpi.domain.record import OrganisationRecord, check_line
 
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 """Counts of people from 1 to below this are suppressed for callers without the
@@ -40,7 +40,7 @@ class Organisation(OrganisationRecord):
             record_id=organisation_id,
             organisation_id=organisation_id,
             recorded_by=recorded_by,
-            name=check_text("name", name, max_length=200),
+            name=check_line("name", name, max_length=200),
         )
 
     def set_suppression_threshold(self, *, threshold: int, recorded_by: str) -> None:

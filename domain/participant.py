@@ -12,9 +12,9 @@ from fourpi.domain.errors import InvalidInput
 from fourpi.domain.record import (
     OrganisationRecord,
     check_date,
+    check_line,
     check_member,
     check_same_organisation,
-    check_text,
 )
 from fourpi.domain.vocabulary import (
     AgeBand,
@@ -229,7 +229,7 @@ class Participant(OrganisationRecord):
             record_id=participant_id,
             organisation_id=organisation_id,
             recorded_by=recorded_by,
-            pseudonym=check_text("pseudonym", pseudonym, max_length=100),
+            pseudonym=check_line("pseudonym", pseudonym, max_length=100),
             participant_kind=check_member(
                 "participant_kind", participant_kind, ParticipantKind
             ),

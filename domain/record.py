@@ -142,6 +142,26 @@ def check_text(field: str, value: str, *, max_length: int = 10_000) -> str:
     return value.strip()
 
 
+LINE_BREAKS = frozenset("\n\r\t\x0b\x0c\x85\u2028\u2029")
+"""What ends a line (or, a tab, jumps along it) in a terminal, a CSV cell or a list."""
+
+
+def check_line(field: str, value: str, *, max_length: int) -> str:
+    """A name: required text on one line. A record is found and listed by its name
+    (`fourpi organisations list` prints one a line, a workbook's cell names one), so a
+    line break in it would read as two names and could not be typed to choose it."""
+    text = check_text(field, value, max_length=max_length)
+    if not LINE_BREAKS.isdisjoint(text):
+        raise InvalidInput(field, "must be on one line, with no line break or tab")
+    return text
+
+
+def check_optional_line(field: str, value: str | None, *, max_length: int) -> str:
+    if value is None or not value.strip():
+        return ""
+    return check_line(field, value, max_length=max_length)
+
+
 def check_optional_text(
     field: str, value: str | None, *, max_length: int = 10_000
 ) -> str:

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.change import Change
 from fourpi.domain.contribution import Contribution
@@ -2513,5 +2514,54 @@ def test_text_with_control_characters_is_refused(records, organisation_id, text)
             organisation_id=organisation_id,
             pseudonym=text,
             participant_kind=ParticipantKind.CARER,
+        ),
+    )
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\t", "\u2028", "\x85"])
+def test_a_name_with_a_line_break_is_refused(records, organisation_id, line_break):
+    """A name is how a record is chosen and listed: `fourpi organisations list`
+    printed an organisation named "Mind\\nCymru" as two lines, the second looking
+    like another organisation, and no one could type it to choose it."""
+    name = f"Mind{line_break}Cymru"
+    one_line = "must be on one line, with no line break or tab"
+    assert_refused(
+        records,
+        InvalidInput,
+        "name",
+        one_line,
+        command(records, "register_organisation", name=name),
+    )
+    assert_refused(
+        records,
+        InvalidInput,
+        "name",
+        one_line,
+        partial(launch, records, organisation_id, name=name),
+    )
+    assert_refused(
+        records,
+        InvalidInput,
+        "pseudonym",
+        one_line,
+        command(
+            records,
+            "register_participant",
+            organisation_id=organisation_id,
+            pseudonym=name,
+            participant_kind=ParticipantKind.CARER,
+        ),
+    )
+    assert_refused(
+        records,
+        InvalidInput,
+        "label",
+        one_line,
+        command(
+            records,
+            "issue_token",
+            organisation_id=organisation_id,
+            role=Role.EVALUATOR,
+            label=name,
         ),
     )
