@@ -1218,7 +1218,7 @@ def people_workbook(path: Path, hide: str) -> Path:
     [
         (
             "sheet",
-            {("People", n, "", "the sheet 'People' is hidden") for n in (2, 3, 4)},
+            {("People", 2, "", "the sheet 'People' is hidden, with 3 rows in it")},
         ),
         ("row", {("People", 3, "", "this row is hidden")}),
         ("column", {("People", 3, "Gender", "this column is hidden")}),
@@ -1232,7 +1232,8 @@ def test_hidden_sheets_rows_and_columns_are_named_not_imported_unseen(
 ) -> None:
     """A person hidden in a row, a column of monitoring answers hidden, or a whole
     sheet hidden: what the manager could not see was recorded all the same, and
-    nothing said so. Each is now a problem naming the sheet, row and column."""
+    nothing said so. Each is now a problem naming the sheet, row and column (a
+    hidden sheet once, not once a row)."""
     org = organisation(sqlite_records)
     before = head(sqlite_records)
     path = people_workbook(tmp_path / "people.xlsx", hide)

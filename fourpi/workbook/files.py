@@ -437,12 +437,18 @@ def raw_sheet(
             cells[heading] = value
         if cells:
             sheet.rows.append(RawRow(number, cells))
-            if hidden.sheet:
-                rule = f"the sheet {title!r} is hidden: {UNHIDE}"
-                sheet.problems.append(Problem(title, number, "", "", rule))
             if number in hidden.rows:
                 rule = f"this row is hidden: {UNHIDE}"
                 sheet.problems.append(Problem(title, number, "", "", rule))
+    if hidden.sheet and sheet.rows:
+        # Once, at its first row: one problem per row said the same thing a
+        # thousand times over for a sheet of a thousand rows.
+        held = len(sheet.rows)
+        rule = (
+            f"the sheet {title!r} is hidden, with {held} "
+            f"{'row' if held == 1 else 'rows'} in it: {UNHIDE}"
+        )
+        sheet.problems.append(Problem(title, sheet.rows[0].number, "", "", rule))
     return sheet
 
 
