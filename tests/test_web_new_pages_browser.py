@@ -86,17 +86,22 @@ def test_a_method_an_address_does_not_take_is_a_plain_page(site: Site) -> None:
     page = signed_in(site, "pm.405@mind.example", Role.MANAGER)
     refused = post_form_to(page, "/organisation")
     assert refused.status == 405
-    shown(page.get_by_text("takes no form"))
+    shown(page.get_by_text("takes no form").first)
+    # Its title says what happened, as the heading does (it was "That could not
+    # be done", the same as every other problem).
+    assert page.title().startswith("This page takes no form")
+    heading_is(page, "This page takes no form")
     assert_reads_everywhere(page, "a form sent to a page that is only read")
     assert_focus_visible(page, "a form sent to a page that is only read")
     opened = page.goto(f"{site.base}/sign-out")
     assert opened is not None and opened.status == 405
-    shown(page.get_by_text("not a page to open"))
+    heading_is(page, "Not a page to open")
+    assert page.title().startswith("Not a page to open")
     assert_reads_everywhere(page, "an address that only takes a form, opened")
     stranger = site.page()
     opened = stranger.goto(f"{site.base}/sign-out")
     assert opened is not None and opened.status == 405
-    shown(stranger.get_by_text("not a page to open"))
+    heading_is(stranger, "Not a page to open")
     assert_reads_everywhere(stranger, "an address that only takes a form, signed out")
 
 

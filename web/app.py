@@ -562,7 +562,13 @@ class AnythingElse:
             refused = await render(
                 request,
                 "problem.html",
-                {"problem": WRONG_METHOD[request.method in ("GET", "HEAD")]},
+                dict(
+                    zip(
+                        ("heading", "problem"),
+                        WRONG_METHOD[request.method in ("GET", "HEAD")],
+                        strict=True,
+                    )
+                ),
                 status_code=405,
             )
             refused.headers["Allow"] = ", ".join(sorted(allowed))
@@ -574,9 +580,16 @@ class AnythingElse:
 
 
 WRONG_METHOD = {
-    True: "This address only takes a form sent from a page: it is not a page to open.",
-    False: "This page only shows what is recorded: it takes no form.",
+    True: (
+        "Not a page to open",
+        "This address only takes a form sent from a page: it is not a page to open.",
+    ),
+    False: (
+        "This page takes no form",
+        "This page only shows what is recorded: it takes no form.",
+    ),
 }
+"""Each 405 page's heading (and title) and what it says, by whether it was opened."""
 
 
 def create_web_app(
