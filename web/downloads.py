@@ -9,7 +9,7 @@ from openpyxl.styles import Font
 
 from fourpi.web.answers import Answers, Hidden, Ratio, Table, shown
 from fourpi.workbook.files import FORMULA_START
-from fourpi.workbook.writing import xml_text
+from fourpi.workbook.writing import as_text, xml_text
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,8 +19,7 @@ FIRST_ROW = 3
 
 
 def safe_text(text: str) -> str:
-    """Text that a spreadsheet opening the file will not run as a formula, and
-    that XML can hold."""
+    """Text that a spreadsheet opening a CSV file will not run as a formula."""
     text = xml_text(text)
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -54,11 +53,11 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     about = workbook.active
     assert about is not None
     about.title = "About"
-    # Names are typed by people: written safe, as every text cell of the tables is.
+    # Names are typed by people: each text cell is written as text (`as_text`, below).
     about.append(
-        ["Answers", safe_text(answers.initiative_name or answers.organisation_name)]
+        ["Answers", xml_text(answers.initiative_name or answers.organisation_name)]
     )
-    about.append(["Organisation", safe_text(answers.organisation_name)])
+    about.append(["Organisation", xml_text(answers.organisation_name)])
     about.append(["Log position", answers.position])
     about.append(["As of", answers.as_of_date])
     about.append(
@@ -72,9 +71,9 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
     taken = {"About"}
     for table in tables:
         name = sheet_name(table.key, taken)
-        about.append([name, safe_text(table.caption)])
+        about.append([name, xml_text(table.caption)])
         sheet = workbook.create_sheet(name)
-        sheet.append([safe_text(table.caption)])
+        sheet.append([xml_text(table.caption)])
         sheet["A1"].font = Font(bold=True)
         sheet.append(list(table.columns))
         for cell in sheet[2]:
@@ -88,6 +87,12 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
                     sheet.cell(number, column).number_format = (
                         "0%" if value.percent else "0.00"
                     )
+    for worksheet in workbook.worksheets:
+        # Text as text, shown as it is: openpyxl takes text that starts with '=' for
+        # a formula. (A CSV cell needs the apostrophe `safe_text` puts before it; a
+        # text cell of a workbook does not, and showed it.)
+        for row in worksheet.iter_rows():
+            as_text(row)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -104,4 +109,4 @@ def excel_value(cell: object) -> str | int | float | None:
         return cell
     if cell is None:
         return None
-    return safe_text(str(cell))
+    return xml_text(str(cell))
