@@ -91,8 +91,8 @@ def xlsx_of(answers: Answers, tables: list[Table]) -> bytes:
         # Text as text, shown as it is: openpyxl takes text that starts with '=' for
         # a formula. (A CSV cell needs the apostrophe `safe_text` puts before it; a
         # text cell of a workbook does not, and showed it.)
-        for row in worksheet.iter_rows():
-            as_text(row)
+        for cells in worksheet.iter_rows():
+            as_text(cells)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -109,4 +109,5 @@ def excel_value(cell: object) -> str | int | float | None:
         return cell
     if cell is None:
         return None
-    return xml_text(str(cell))
+    text: str = xml_text(str(cell))
+    return text
