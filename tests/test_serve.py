@@ -150,3 +150,24 @@ def test_port_0_serves_on_a_free_port_and_says_which(tmp_path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
     assert process.returncode == 0
+
+
+def test_ctrl_c_while_starting_ends_without_a_traceback(tmp_path) -> None:
+    """Ctrl-C in the second `fourpi` takes to import what it needs printed a
+    Python traceback ending in KeyboardInterrupt; later, click's "Aborted!". Now
+    the same at any moment."""
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    for delay in (0.2, 0.4, 0.6, 0.8, 1.2):
+        process = subprocess.Popen(
+            [FOURPI, "serve", "--database", url, "--port", str(free_port())],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        assert "Traceback" not in err, (delay, err)
+        # Killed by the signal before Python set its handler, "Aborted!" (1), or
+        # stopped cleanly once serving (0).
+        assert process.returncode in (-signal.SIGINT, 0, 1), (delay, err)
