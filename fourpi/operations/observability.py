@@ -388,7 +388,8 @@ class RequestLog:
                 else path_for_metrics(path)
             )
             if operation == "page":
-                operation = f"{path} (GraphiQL)"
+                # GraphiQL, or the page saying how to use the API (FOURPI_GRAPHIQL).
+                operation = f"{path} (page)"
             client = (scope.get("client") or ("-",))[0]
             request_log.info(
                 "%s %s%s role=%s status=%d %.1fms client=%s%s",
