@@ -377,6 +377,44 @@ def test_a_log_position_beyond_the_log_is_refused(
     assert not (tmp_path / "x.xlsx").exists()
 
 
+@pytest.mark.parametrize(
+    ("as_of", "rule"),
+    [
+        # A traceback (OverflowError: date value out of range).
+        ("9999-12-31T23:59:59-14:00", "must be within years 1 to 9999 once in UTC"),
+        ("0001-01-01T00:00:00+14:00", "must be within years 1 to 9999 once in UTC"),
+        # The API's words: "Variable '$asOf' has invalid value at .position: ...".
+        ("99999999999", "99999999999 is beyond any log position"),
+        # Read in the server's own zone, where every other command refuses it.
+        ("2024-01-01T00:00:00", "a time must carry its zone"),
+    ],
+)
+def test_the_reports_moment_is_read_as_the_answer_pages_read_it(
+    demo_url: str, tmp_path, as_of: str, rule: str
+) -> None:
+    output = tmp_path / "report.html"
+    error = refused(
+        run(
+            "report",
+            "--organisation",
+            "Mind (demo)",
+            "--format",
+            "html",
+            "--output",
+            str(output),
+            "--as-of",
+            as_of,
+            "--database",
+            demo_url,
+        ),
+        2,
+        "--as-of",
+        rule,
+    )
+    assert "Variable" not in error and "as_of:" not in error
+    assert not output.exists()
+
+
 def test_one_row_is_one_row(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/one.sqlite3"
     records = open_records(url)

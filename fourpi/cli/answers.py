@@ -142,6 +142,7 @@ def report_command(
     from uuid import uuid4
 
     from fourpi.graphql.context import Caller
+    from fourpi.web.answer_routes import BadParameter, parse_moment
     from fourpi.web.answers import AnswerError, AnswerSlice
     from fourpi.web.report import make_report
 
@@ -152,9 +153,11 @@ def report_command(
     database = chosen_database(database_url)
     organisation_id = organisation_named(database, organisation)
     try:
-        moment = parse_as_of(as_of)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--as-of") from None
+        # As the answer pages read it (the report is theirs, printed): a time with
+        # its zone, within the calendar once in UTC, a position the API can take.
+        moment = parse_moment(as_of)
+    except BadParameter as error:
+        raise click.BadParameter(error.rule, param_hint="--as-of") from None
     chosen = AnswerSlice(
         initiative_id,
         area,
