@@ -665,3 +665,51 @@ def test_joining_by_an_invitation_in_a_signed_in_browser_ends_its_earlier_sessio
     assert shared.cookies["fourpi_session"] != earlier
     copied = TestClient(site.manager.app, cookies={"fourpi_session": earlier})
     assert copied.get("/", follow_redirects=False).headers["location"] == "/sign-in"
+
+
+BROKEN_MULTIPART = {
+    "a part with no name": b"--xx\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--xx--",
+    "no boundary": b"csrf_token=x",
+}
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN_MULTIPART))
+def test_a_form_no_browser_sends_gets_a_page_in_plain_words(
+    site: Site, broken: str
+) -> None:
+    """A multipart post that cannot be read (a part with no name, no boundary) was
+    answered by Starlette's own line of plain text ("The Content-Disposition header
+    field "name" must be provided."): the page that says what went wrong in plain
+    words, 400, and nothing recorded, on the forms shown signed out, a manager's,
+    and a contributor's own page."""
+    boundary = "; boundary=xx" if broken == "a part with no name" else ""
+    before = log_position(site.records)
+    stranger = TestClient(site.manager.app)
+    for client, path in (
+        (stranger, "/sign-in"),
+        (site.manager, "/record/launch-initiative"),
+        (site.manager, "/workbook"),
+    ):
+        answer = client.post(
+            path,
+            content=BROKEN_MULTIPART[broken],
+            headers={"content-type": f"multipart/form-data{boundary}"},
+        )
+        assert answer.status_code == 400, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "That could not be done" in answer.text, path
+        assert "could not be read" in answer.text, path
+        assert "Content-Disposition" not in answer.text, path
+    assert log_position(site.records) == before
+
+
+def test_a_file_missing_from_the_stylesheets_folder_gets_the_page_not_found(
+    site: Site,
+) -> None:
+    """/static/ answered an unknown file with Starlette's "Not Found" in plain
+    text: the page every other unknown address gets, 404."""
+    for path in ("/static/nothing.css", "/static/%2e%2e/app.py"):
+        answer = site.manager.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "Page not found" in answer.text, path

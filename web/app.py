@@ -8,6 +8,7 @@ from uuid import UUID
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -605,7 +606,10 @@ def create_web_app(
     routes += contributor.ROUTES  # a contributor's own page: the link is the key
     routes.append(Route("/{rest:path}", AnythingElse([*beside, *routes])))
     # Not a page: what answers a path no route knows.
-    app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={DomainError: domain_error, HTTPException: http_error},
+    )
     app.state.accounts = accounts
     app.state.views = views
     app.state.read_wait_seconds = (
@@ -631,6 +635,23 @@ def dispatch(pages: list[Page]) -> Callable[[Request], Awaitable[Response]]:
         return await endpoints[method](request)
 
     return endpoint
+
+
+UNREADABLE = "What was sent could not be read as a form from one of these pages."
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """What Starlette refuses before a page's own code runs (a form it cannot read,
+    a file missing from /static/) as a page in plain words, never its own line of
+    text naming a header."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        return await not_found(request)
+    response = await render(
+        request, "problem.html", {"problem": UNREADABLE}, status_code=error.status_code
+    )
+    response.headers.update(error.headers or {})
+    return response
 
 
 async def domain_error(request: Request, error: Exception) -> Response:
