@@ -713,3 +713,53 @@ def test_a_file_missing_from_the_stylesheets_folder_gets_the_page_not_found(
         assert answer.status_code == 404, path
         assert answer.headers["content-type"].startswith("text/html"), path
         assert "Page not found" in answer.text, path
+
+
+ANOTHER_SITE = (
+    {"sec-fetch-site": "cross-site"},
+    {"sec-fetch-site": "same-site"},  # a neighbouring subdomain, which can set cookies
+    {"origin": "https://evil.example"},
+    {"origin": "http://testserver.evil.example"},
+)
+"""What a browser says of a form sent to us from a page of another site."""
+
+
+@pytest.mark.parametrize("sent_from", ANOTHER_SITE, ids=str)
+def test_a_form_sent_from_another_site_records_nothing_even_with_a_valid_token(
+    site: Site, sent_from: dict[str, str]
+) -> None:
+    """Only the CSRF token stood between another site and a post: a page that had
+    it (planted with the signed-out forms' cookie by a neighbouring subdomain, or
+    read by a script of another origin) posted as the person. A post the browser
+    says came from another site (Sec-Fetch-Site, Origin) is refused, 403, and
+    records nothing, on the forms shown signed out and signed in; the same post from
+    this site's own pages is taken."""
+    before = log_position(site.records)
+    stranger = TestClient(site.manager.app)
+    signing_in = {"email": MANAGER, "password": PASSWORD}
+    person = {"pseudonym": "Planted", "participant_kind": "service_user"}
+    for client, path, sent in (
+        (stranger, "/sign-in", signing_in),
+        (site.manager, "/record/registerParticipant", person),
+        (site.manager, "/sign-out", {}),
+    ):
+        sent = {
+            **sent,
+            "csrf_token": csrf_token(client, path.replace("/sign-out", "/")),
+        }
+        answer = client.post(path, data=sent, headers=sent_from, follow_redirects=False)
+        assert answer.status_code == 403, path
+    assert log_position(site.records) == before
+    assert "fourpi_session" not in stranger.cookies
+    assert site.manager.get("/", follow_redirects=False).status_code == 200
+
+    own = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+    sent = {
+        **person,
+        "csrf_token": csrf_token(site.manager, "/record/registerParticipant"),
+    }
+    taken = site.manager.post(
+        "/record/registerParticipant", data=sent, headers=own, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    assert log_position(site.records) > before
