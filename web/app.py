@@ -656,6 +656,7 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 async def domain_error(request: Request, error: Exception) -> Response:
     """A refusal the page did not expect (such as a conflict): said plainly, 400."""
+    assert isinstance(error, DomainError)
     return await render(
-        request, "problem.html", {"problem": str(error)}, status_code=400
+        request, "problem.html", {"problem": forms.plainly(error)}, status_code=400
     )
