@@ -4,6 +4,7 @@ import asyncio
 import io
 import logging
 import re
+import sqlite3
 import tempfile
 import time
 import zipfile
@@ -763,3 +764,25 @@ def test_a_form_sent_from_another_site_records_nothing_even_with_a_valid_token(
     )
     assert taken.status_code == 303
     assert log_position(site.records) > before
+
+
+def test_a_page_the_server_fails_to_draw_says_so_in_plain_words(
+    tmp_path: Path, site: Site
+) -> None:
+    """Any failure no page expects (here, the store's sessions table gone) was
+    answered by Starlette's line of text, "Internal Server Error": the page in the
+    frame that says in plain words that it went wrong on our side, 500, with no
+    trace of the code or the store, and no question asked of the store again."""
+    with sqlite3.connect(tmp_path / "hostile.sqlite3") as database:
+        database.execute("DROP TABLE fourpi_sessions")
+    browser = TestClient(
+        site.manager.app,
+        raise_server_exceptions=False,
+        cookies=dict(site.manager.cookies),
+    )
+    answer = browser.get("/")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in answer.text
+    for internal in ("Traceback", "fourpi_sessions", "OperationalError", "sqlite"):
+        assert internal not in answer.text

@@ -6,6 +6,7 @@ axe-core's WCAG 2.x A and AA rules, 320 px with no sideways scroll, text at 200%
 keyboard focus, errors announced and script turned off."""
 
 import io
+import sqlite3
 from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
@@ -240,3 +241,31 @@ def test_the_busy_page_says_the_earlier_request_goes_on(site: Site) -> None:
     assert "Nothing was recorded." not in said, said
     shown(page.get_by_text("The earlier one carries on"))
     assert_reads_everywhere(page, "a request while one's own is being worked on")
+
+
+def test_the_pages_for_what_starlette_or_the_server_refuses_read_everywhere(
+    site: Site,
+) -> None:
+    """A file missing from /static/ (was a line of text, 'Not Found'), and a page
+    the server fails to draw (was 'Internal Server Error'; here the store's
+    sessions table is moved away for a moment)."""
+    page = site.page()
+    opened = page.goto(f"{site.base}/static/nothing.css")
+    assert opened is not None and opened.status == 404
+    heading_is(page, "Page not found")
+    assert_reads_everywhere(page, "a file missing from /static/")
+    page.context.add_cookies(
+        [{"name": "fourpi_session", "value": "s" * 43, "url": site.base}]
+    )
+    database = site.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as store:
+        store.execute("ALTER TABLE fourpi_sessions RENAME TO sessions_away")
+    try:
+        opened = page.goto(f"{site.base}/")
+    finally:
+        with sqlite3.connect(database) as store:
+            store.execute("ALTER TABLE sessions_away RENAME TO fourpi_sessions")
+    assert opened is not None and opened.status == 500
+    heading_is(page, "Something went wrong on our side")
+    assert_reads_everywhere(page, "a page the server failed to draw")
+    assert_focus_visible(page, "a page the server failed to draw")

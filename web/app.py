@@ -47,7 +47,7 @@ from fourpi.web import (
 from fourpi.web.answer_routes import answer_pages
 from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay, Left
 from fourpi.web.page import Page, Reply, Write, reply_with
-from fourpi.web.pages import render, with_security_headers
+from fourpi.web.pages import render, templates, with_security_headers
 from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import CallerChanged, SignedIn, accounts_of, signed_in
@@ -608,7 +608,11 @@ def create_web_app(
     # Not a page: what answers a path no route knows.
     app = Starlette(
         routes=routes,
-        exception_handlers={DomainError: domain_error, HTTPException: http_error},
+        exception_handlers={
+            DomainError: domain_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
     )
     app.state.accounts = accounts
     app.state.views = views
@@ -652,6 +656,16 @@ async def http_error(request: Request, error: Exception) -> Response:
     )
     response.headers.update(error.headers or {})
     return response
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    """A failure no page expected (the store gone, a fault of ours): a page in
+    plain words, drawn from the template alone, so it asks nothing of the store
+    that may have failed and shows nothing of the code or the store. The failure
+    goes on to the server's log."""
+    return templates.TemplateResponse(
+        request, "server_error.html", {"nav": [], "errors": []}, status_code=500
+    )
 
 
 async def domain_error(request: Request, error: Exception) -> Response:
