@@ -313,6 +313,34 @@ def test_the_person_answers_the_questionnaire_as_their_own_answer(world) -> None
     assert "You have answered 1 time" in followed.text
 
 
+def test_a_text_field_sent_as_a_file_is_refused_naming_it_and_records_nothing(
+    world,
+) -> None:
+    """The questionnaire's free text posted as a file part was read as the text of
+    Starlette's UploadFile, its repr ("UploadFile(filename='notes.txt', size=5,
+    headers=Headers(...))"), and recorded as the person's words. A field a form
+    sends as text, sent as a file, is refused, 400, naming it, and nothing is
+    recorded: only the workbook page takes a file."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    before = log_position(world.records)
+    response = client.post(
+        f"{path}/questionnaire",
+        files={
+            "csrf_token": (None, form_token(client, path)),
+            "questionnaire_initiative": (None, str(world.mind.initiative_id)),
+            "questionnaire_listened_to": (None, "5"),
+            "questionnaire_free_text": ("notes.txt", b"hello", "text/plain"),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    said = html.unescape(response.text)
+    assert "questionnaire_free_text: sent as a file, where the form sends text" in said
+    assert "UploadFile" not in said
+    assert log_position(world.records) == before
+
+
 def test_an_answer_just_after_midnight_in_london_is_dated_that_day(
     world, monkeypatch
 ) -> None:
