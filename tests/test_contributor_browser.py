@@ -1,5 +1,6 @@
 """A contributor's own page in a real browser at a phone's width (375 px): a manager makes a personal link; the person opens it, reads what became of what they said and answers the questionnaire, which the evaluator's answers then count; revoking the link and erasing the person end access; axe-core finds no WCAG 2.x A or AA violation in any state drawn, and nothing scrolls sideways."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -105,6 +106,20 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
     shown(person.get_by_text("What we decided").first)
     fits_a_phone(person, "contributor's page")
     assert_focus_visible(person, "contributor's page")
+    assert_fits(person, 320, "contributor's page at 320 px")
+    person.set_viewport_size(PHONE)
+    # Others who said the same are counted only from the small-number threshold.
+    assert not re.search(r"\b[1-4] other (person|people)", person.inner_text("main"))
+
+    # With script off, at 320 px, the page is read and its forms are sent.
+    no_script = site.browser.new_context(
+        viewport={"width": 320, "height": 800}, java_script_enabled=False
+    ).new_page()
+    no_script.goto(link)
+    assert no_script.get_by_role("heading", level=1).inner_text() == "Your involvement"
+    no_script.get_by_role("button", name="Send my answers").click()
+    shown(no_script.get_by_text("There is a problem"))
+    no_script.context.close()
 
     person.get_by_role("button", name="Send my answers").click()
     shown(person.get_by_text("There is a problem"))

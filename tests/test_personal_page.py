@@ -193,6 +193,59 @@ def test_a_manager_makes_a_link_and_the_person_reads_what_became_of_what_they_sa
     assert "Neighbour" not in text
 
 
+def said_together(world: World, summary: str, others: int) -> None:
+    """The advisor and `others` new carers of Mind say `summary` together."""
+    organisation_id = world.mind.organisation_id
+    together = [world.advisor] + [
+        world.records.register_participant(
+            organisation_id=organisation_id,
+            pseudonym=f"{summary} {n}",
+            participant_kind=ParticipantKind.CARER,
+            actor=ACTOR,
+        )
+        for n in range(others)
+    ]
+    world.records.log_contribution(
+        organisation_id=organisation_id,
+        initiative_id=world.mind.initiative_id,
+        contributor_ids=together,
+        nature=ContributionNature.IDEA,
+        summary=summary,
+        impact_areas=(ImpactArea.DELIVERY,),
+        made_on=date(2024, 2, 3),
+        actor=ACTOR,
+    )
+
+
+def test_how_many_others_said_the_same_is_a_small_number_never_shown(world) -> None:
+    """The page has no personal-data grant: how many others said the same thing is
+    shown only from the organisation's threshold up, as every count of people is to
+    a caller without the grant; from 1 to below it, only that others did."""
+    said_together(world, "Two of us said: open on Saturdays", 1)
+    said_together(world, "Five of us said: a quiet room", 4)
+    path = world.link(world.advisor, world.mind)
+
+    def told() -> dict[str, str]:
+        text = world.client().get(path).text
+        return {
+            summary: re.sub(r"\s+", " ", text.split(summary)[1].split("</p>")[0])
+            for summary in ("Two of us said", "Five of us said")
+        }
+
+    shown = told()  # the default threshold, 5
+    for what in shown.values():
+        assert "You were not the only one to say this" in what
+        assert not re.search(r"\d+ other", what), what
+    world.records.set_suppression_threshold(
+        organisation_id=world.mind.organisation_id, threshold=4, actor=ACTOR
+    )
+    world.views.catch_up()
+    shown = told()
+    assert "4 other people said this too" in shown["Five of us said"]
+    assert "1 other" not in shown["Two of us said"]
+    assert "You were not the only one to say this" in shown["Two of us said"]
+
+
 def test_a_response_a_change_and_feedback_appear_on_the_page_at_once(world) -> None:
     path = world.link(world.advisor, world.mind)
     contribution = next(
@@ -258,6 +311,34 @@ def test_the_person_answers_the_questionnaire_as_their_own_answer(world) -> None
     followed = client.get(response.headers["location"])
     assert "Your answers are saved" in followed.text
     assert "You have answered 1 time" in followed.text
+
+
+def test_a_text_field_sent_as_a_file_is_refused_naming_it_and_records_nothing(
+    world,
+) -> None:
+    """The questionnaire's free text posted as a file part was read as the text of
+    Starlette's UploadFile, its repr ("UploadFile(filename='notes.txt', size=5,
+    headers=Headers(...))"), and recorded as the person's words. A field a form
+    sends as text, sent as a file, is refused, 400, naming it, and nothing is
+    recorded: only the workbook page takes a file."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    before = log_position(world.records)
+    response = client.post(
+        f"{path}/questionnaire",
+        files={
+            "csrf_token": (None, form_token(client, path)),
+            "questionnaire_initiative": (None, str(world.mind.initiative_id)),
+            "questionnaire_listened_to": (None, "5"),
+            "questionnaire_free_text": ("notes.txt", b"hello", "text/plain"),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    said = html.unescape(response.text)
+    assert "questionnaire_free_text: sent as a file, where the form sends text" in said
+    assert "UploadFile" not in said
+    assert log_position(world.records) == before
 
 
 def test_an_answer_just_after_midnight_in_london_is_dated_that_day(

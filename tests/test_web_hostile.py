@@ -4,6 +4,7 @@ import asyncio
 import io
 import logging
 import re
+import sqlite3
 import tempfile
 import time
 import zipfile
@@ -665,3 +666,123 @@ def test_joining_by_an_invitation_in_a_signed_in_browser_ends_its_earlier_sessio
     assert shared.cookies["fourpi_session"] != earlier
     copied = TestClient(site.manager.app, cookies={"fourpi_session": earlier})
     assert copied.get("/", follow_redirects=False).headers["location"] == "/sign-in"
+
+
+BROKEN_MULTIPART = {
+    "a part with no name": b"--xx\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--xx--",
+    "no boundary": b"csrf_token=x",
+}
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN_MULTIPART))
+def test_a_form_no_browser_sends_gets_a_page_in_plain_words(
+    site: Site, broken: str
+) -> None:
+    """A multipart post that cannot be read (a part with no name, no boundary) was
+    answered by Starlette's own line of plain text ("The Content-Disposition header
+    field "name" must be provided."): the page that says what went wrong in plain
+    words, 400, and nothing recorded, on the forms shown signed out, a manager's,
+    and a contributor's own page."""
+    boundary = "; boundary=xx" if broken == "a part with no name" else ""
+    before = log_position(site.records)
+    stranger = TestClient(site.manager.app)
+    for client, path in (
+        (stranger, "/sign-in"),
+        (site.manager, "/record/launch-initiative"),
+        (site.manager, "/workbook"),
+    ):
+        answer = client.post(
+            path,
+            content=BROKEN_MULTIPART[broken],
+            headers={"content-type": f"multipart/form-data{boundary}"},
+        )
+        assert answer.status_code == 400, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "That could not be done" in answer.text, path
+        assert "could not be read" in answer.text, path
+        assert "Content-Disposition" not in answer.text, path
+    assert log_position(site.records) == before
+
+
+def test_a_file_missing_from_the_stylesheets_folder_gets_the_page_not_found(
+    site: Site,
+) -> None:
+    """/static/ answered an unknown file with Starlette's "Not Found" in plain
+    text: the page every other unknown address gets, 404."""
+    for path in ("/static/nothing.css", "/static/%2e%2e/app.py"):
+        answer = site.manager.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "Page not found" in answer.text, path
+
+
+ANOTHER_SITE = (
+    {"sec-fetch-site": "cross-site"},
+    {"sec-fetch-site": "same-site"},  # a neighbouring subdomain, which can set cookies
+    {"origin": "https://evil.example"},
+    {"origin": "http://testserver.evil.example"},
+)
+"""What a browser says of a form sent to us from a page of another site."""
+
+
+@pytest.mark.parametrize("sent_from", ANOTHER_SITE, ids=str)
+def test_a_form_sent_from_another_site_records_nothing_even_with_a_valid_token(
+    site: Site, sent_from: dict[str, str]
+) -> None:
+    """Only the CSRF token stood between another site and a post: a page that had
+    it (planted with the signed-out forms' cookie by a neighbouring subdomain, or
+    read by a script of another origin) posted as the person. A post the browser
+    says came from another site (Sec-Fetch-Site, Origin) is refused, 403, and
+    records nothing, on the forms shown signed out and signed in; the same post from
+    this site's own pages is taken."""
+    before = log_position(site.records)
+    stranger = TestClient(site.manager.app)
+    signing_in = {"email": MANAGER, "password": PASSWORD}
+    person = {"pseudonym": "Planted", "participant_kind": "service_user"}
+    for client, path, sent in (
+        (stranger, "/sign-in", signing_in),
+        (site.manager, "/record/registerParticipant", person),
+        (site.manager, "/sign-out", {}),
+    ):
+        sent = {
+            **sent,
+            "csrf_token": csrf_token(client, path.replace("/sign-out", "/")),
+        }
+        answer = client.post(path, data=sent, headers=sent_from, follow_redirects=False)
+        assert answer.status_code == 403, path
+    assert log_position(site.records) == before
+    assert "fourpi_session" not in stranger.cookies
+    assert site.manager.get("/", follow_redirects=False).status_code == 200
+
+    own = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+    sent = {
+        **person,
+        "csrf_token": csrf_token(site.manager, "/record/registerParticipant"),
+    }
+    taken = site.manager.post(
+        "/record/registerParticipant", data=sent, headers=own, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    assert log_position(site.records) > before
+
+
+def test_a_page_the_server_fails_to_draw_says_so_in_plain_words(
+    tmp_path: Path, site: Site
+) -> None:
+    """Any failure no page expects (here, the store's sessions table gone) was
+    answered by Starlette's line of text, "Internal Server Error": the page in the
+    frame that says in plain words that it went wrong on our side, 500, with no
+    trace of the code or the store, and no question asked of the store again."""
+    with sqlite3.connect(tmp_path / "hostile.sqlite3") as database:
+        database.execute("DROP TABLE fourpi_sessions")
+    browser = TestClient(
+        site.manager.app,
+        raise_server_exceptions=False,
+        cookies=dict(site.manager.cookies),
+    )
+    answer = browser.get("/")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in answer.text
+    for internal in ("Traceback", "fourpi_sessions", "OperationalError", "sqlite"):
+        assert internal not in answer.text

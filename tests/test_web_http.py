@@ -3,7 +3,9 @@
 import asyncio
 import html
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +34,7 @@ from fourpi.web import reading
 from fourpi.web.app import PAGES, PUBLIC_PATHS, create_web_app
 from tests.api import ApiStore
 from tests.helpers import ACTOR, log_position, python_calls, register
+from tests.test_accounts import SavesAtOnce
 from tests.test_invariants import launch
 from tests.web import (
     PASSWORD,
@@ -767,6 +770,44 @@ def test_a_refused_account_change_names_the_account_and_the_field(world) -> None
         summary = html.unescape(response.text.split('class="error-summary__list"')[1])
         assert f'<a href="#{field}">{named}' in summary, summary[:300]
         assert f'id="{field}"' in response.text
+
+
+def test_two_changes_to_one_account_at_once_are_told_plainly_never_by_its_id(
+    world,
+) -> None:
+    """Two admins changing one account's role at the same moment: the one saved
+    second was refused (ConcurrencyConflict) with a page reading "the record
+    (<the account's id>) was changed by someone else at the same time", an
+    internal id on a page. It says in plain words what happened, and no id."""
+    web = create_web_app(world.records, world.views, read_wait_seconds=0)
+    accounts = SavesAtOnce(world.records)
+    web.app.state.accounts = accounts  # type: ignore[attr-defined]
+    admins = [TestClient(web), TestClient(web)]
+    for admin in admins:
+        sign_in(admin, "admin@mind.example")
+    evaluator = world.people["evaluator@mind.example"]
+    before = world.accounts.account(evaluator).version
+    accounts.barrier = threading.Barrier(2)
+
+    def change(admin_and_role: tuple[TestClient, str]) -> Any:
+        admin, role = admin_and_role
+        token = csrf_token(admin, "/accounts")
+        return admin.post(
+            f"/accounts/{evaluator}/role",
+            data={"role": role, "csrf_token": token},
+            follow_redirects=False,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(change, zip(admins, ("manager", "auditor"), strict=True))
+        )
+    accounts.barrier = None
+    assert sorted(a.status_code for a in answers) == [303, 400]
+    refused = next(a for a in answers if a.status_code == 400)
+    assert str(evaluator) not in refused.text
+    assert "changed the same record at the same moment" in html.unescape(refused.text)
+    assert world.accounts.account(evaluator).version == before + 1
 
 
 def test_an_admin_not_granted_personal_data_cannot_grant_it_on_the_accounts_page(

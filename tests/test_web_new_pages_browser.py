@@ -6,6 +6,7 @@ axe-core's WCAG 2.x A and AA rules, 320 px with no sideways scroll, text at 200%
 keyboard focus, errors announced and script turned off."""
 
 import io
+import sqlite3
 from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
@@ -261,3 +262,31 @@ def test_the_api_address_opened_in_a_browser_reads_everywhere(site: Site) -> Non
     assert page.evaluate("getComputedStyle(document.body).maxWidth") == "640px"
     assert_reads_everywhere(page, "the API's address in a browser")
     assert_focus_visible(page, "the API's address in a browser")
+
+
+def test_the_pages_for_what_starlette_or_the_server_refuses_read_everywhere(
+    site: Site,
+) -> None:
+    """A file missing from /static/ (was a line of text, 'Not Found'), and a page
+    the server fails to draw (was 'Internal Server Error'; here the store's
+    sessions table is moved away for a moment)."""
+    page = site.page()
+    opened = page.goto(f"{site.base}/static/nothing.css")
+    assert opened is not None and opened.status == 404
+    heading_is(page, "Page not found")
+    assert_reads_everywhere(page, "a file missing from /static/")
+    page.context.add_cookies(
+        [{"name": "fourpi_session", "value": "s" * 43, "url": site.base}]
+    )
+    database = site.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as store:
+        store.execute("ALTER TABLE fourpi_sessions RENAME TO sessions_away")
+    try:
+        opened = page.goto(f"{site.base}/")
+    finally:
+        with sqlite3.connect(database) as store:
+            store.execute("ALTER TABLE sessions_away RENAME TO fourpi_sessions")
+    assert opened is not None and opened.status == 500
+    heading_is(page, "Something went wrong on our side")
+    assert_reads_everywhere(page, "a page the server failed to draw")
+    assert_focus_visible(page, "a page the server failed to draw")

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -46,7 +47,7 @@ from fourpi.web import (
 from fourpi.web.answer_routes import answer_pages
 from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay, Left
 from fourpi.web.page import Page, Reply, Write, reply_with
-from fourpi.web.pages import render, with_security_headers
+from fourpi.web.pages import render, templates, with_security_headers
 from fourpi.web.posted import form_of
 from fourpi.web.reading import initiative_page, initiatives_of, report_of
 from fourpi.web.sessions import CallerChanged, SignedIn, accounts_of, signed_in
@@ -618,7 +619,14 @@ def create_web_app(
     routes += contributor.ROUTES  # a contributor's own page: the link is the key
     routes.append(Route("/{rest:path}", AnythingElse([*beside, *routes])))
     # Not a page: what answers a path no route knows.
-    app = Starlette(routes=routes, exception_handlers={DomainError: domain_error})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            DomainError: domain_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
     app.state.accounts = accounts
     app.state.views = views
     app.state.read_wait_seconds = (
@@ -646,8 +654,36 @@ def dispatch(pages: list[Page]) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+UNREADABLE = "What was sent could not be read as a form from one of these pages."
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """What Starlette refuses before a page's own code runs (a form it cannot read,
+    a file missing from /static/) as a page in plain words, never its own line of
+    text naming a header."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        return await not_found(request)
+    response = await render(
+        request, "problem.html", {"problem": UNREADABLE}, status_code=error.status_code
+    )
+    response.headers.update(error.headers or {})
+    return response
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    """A failure no page expected (the store gone, a fault of ours): a page in
+    plain words, drawn from the template alone, so it asks nothing of the store
+    that may have failed and shows nothing of the code or the store. The failure
+    goes on to the server's log."""
+    return templates.TemplateResponse(
+        request, "server_error.html", {"nav": [], "errors": []}, status_code=500
+    )
+
+
 async def domain_error(request: Request, error: Exception) -> Response:
     """A refusal the page did not expect (such as a conflict): said plainly, 400."""
+    assert isinstance(error, DomainError)
     return await render(
-        request, "problem.html", {"problem": str(error)}, status_code=400
+        request, "problem.html", {"problem": forms.plainly(error)}, status_code=400
     )

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fourpi.domain.application import InvolvementRecords
-from fourpi.domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
+from fourpi.domain.errors import DomainError, InvalidInput
 from fourpi.domain.participant import Participant
 from fourpi.domain.process_experience import RESPONDENT_KIND_OF
 from fourpi.domain.record import parse_digits
@@ -25,7 +25,7 @@ from fourpi.local_time import local_date
 from fourpi.personal_links import GONE, PAGE_PATH, TOO_MANY, LinkHolder, links_of
 from fourpi.threads import in_thread
 from fourpi.web import sessions
-from fourpi.web.forms import KEY_FIELD, SENT_WITH_OTHER_ANSWERS
+from fourpi.web.forms import KEY_FIELD, plainly
 from fourpi.web.pages import render
 from fourpi.web.personal_page import personal_page
 from fourpi.web.posted import form_of
@@ -203,8 +203,6 @@ async def recorded(
     key = given.get(KEY_FIELD) or secrets.token_urlsafe(18)
     try:
         await in_thread(record, f"{actor_of(holder)}:{what}:{key}")
-    except IdempotencyKeyReused:
-        return await refused(request, holder, given, what, SENT_WITH_OTHER_ANSWERS)
     except InvalidInput as error:
         named = error.field or what
         field = FIELDS.get(named, named.replace(".", "_"))
@@ -213,7 +211,7 @@ async def recorded(
         message = f"{LABELS[field]}: {error.rule}" if field in LABELS else error.rule
         return await refused(request, holder, given, field, message)
     except DomainError as error:
-        return await refused(request, holder, given, what, str(error))
+        return await refused(request, holder, given, what, plainly(error))
     return done(request, what)
 
 

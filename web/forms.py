@@ -12,7 +12,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from fourpi.domain.access import Role
-from fourpi.domain.errors import DomainError, IdempotencyKeyReused, RecordNotFound
+from fourpi.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    IdempotencyKeyReused,
+    RecordNotFound,
+)
 from fourpi.domain.use_cases import (
     MANAGER_USE_CASES,
     Field,
@@ -40,6 +45,21 @@ SENT_WITH_OTHER_ANSWERS = (
 )
 """A form's key carried other answers before (sent again after going back and
 changing one): said so, naming neither the key nor the command."""
+CHANGED_AT_ONCE = (
+    "Someone else changed the same record at the same moment, so this was not saved"
+)
+"""A record changed by another request between reading it and saving (two admins
+changing one account at once): said so, naming no record's id."""
+
+
+def plainly(error: DomainError) -> str:
+    """A refusal as a page says it: the domain's words, but for the refusals whose
+    words name a key, a command or a record's id."""
+    if isinstance(error, IdempotencyKeyReused):
+        return SENT_WITH_OTHER_ANSWERS
+    if isinstance(error, ConcurrencyConflict):
+        return CHANGED_AT_ONCE
+    return str(error)
 
 
 def mutation_name(use_case: UseCase) -> str:
@@ -294,8 +314,8 @@ def where_refused(use_case: UseCase, error: DomainError) -> str:
 
 
 def refusal_text(use_case: UseCase, error: DomainError) -> str:
-    if isinstance(error, IdempotencyKeyReused):
-        return SENT_WITH_OTHER_ANSWERS
+    if isinstance(error, IdempotencyKeyReused | ConcurrencyConflict):
+        return plainly(error)
     rule = getattr(error, "rule", None) or error.message
     if isinstance(error, RecordNotFound):
         rule = f"the {error.kind} chosen is not one of your organisation's records"

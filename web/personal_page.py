@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from fourpi.local_time import now
+from fourpi.privacy.suppression import count_shown, patterns_of
 from fourpi.projections.answers import EarningsPeriodTotal, Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
@@ -21,8 +22,11 @@ class SaidAndDone:
 
     initiative: str
     contribution: ContributionShown
-    others: int
-    """How many other people said it too (never who)."""
+    others: int | None
+    """How many other people said it too (never who); None when that is a small
+    number (fourpi.privacy.suppression.count_shown): the page says only that others
+    did, since the person reading it, or whoever the link was passed to, holds no
+    personal-data grant."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ def contributed_by(facts: Facts, participant_id: UUID) -> set[UUID]:
     }
 
 
-def said_by(facts: Facts, mine: set[UUID]) -> tuple[SaidAndDone, ...]:
-    """What became of the contributions `mine` (`contributed_by` the person)."""
+def said_by(facts: Facts, mine: set[UUID], threshold: int) -> tuple[SaidAndDone, ...]:
+    """What became of the contributions `mine` (`contributed_by` the person), with
+    how many others said each as the organisation's small-number `threshold`
+    lets it be shown."""
     names = initiative_names(facts)
     people: dict[UUID, int] = {}
     for row in facts["contributors"]:
@@ -120,7 +126,7 @@ def said_by(facts: Facts, mine: set[UUID]) -> tuple[SaidAndDone, ...]:
                 SaidAndDone(
                     names.get(initiative_id, ""),
                     contribution,
-                    people.get(row["contribution_id"], 1) - 1,
+                    count_shown(people.get(row["contribution_id"], 1) - 1, threshold),
                 )
             )
     return tuple(sorted(said, key=lambda s: s.contribution.made_on, reverse=True))
@@ -205,10 +211,13 @@ async def personal_page(
     """The person's own page as the views stand at the position."""
     report = await in_thread(views.report, Slice(organisation_id), live=position)
     facts: Facts = await in_thread(views.cache.facts, organisation_id, report.position)
+    threshold = await in_thread(
+        patterns_of(views).threshold, organisation_id, views.head()
+    )
     person = latest(facts["participants"], participant_id) or {}
     roles = roles_of(facts, participant_id)
     contributed = contributed_by(facts, participant_id)
-    said = said_by(facts, contributed)
+    said = said_by(facts, contributed, threshold)
     names = initiative_names(facts)
     where = dict.fromkeys(
         [role.initiative_id for role in roles]

@@ -1,8 +1,8 @@
-"""Reading a post's form: the one place the web app does it, refusing a field that the form sends once but the post carries twice."""
+"""Reading a post's form: the one place the web app does it, refusing a field that the form sends once but the post carries twice, or sends as text but the post carries as a file."""
 
 from collections import Counter
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from fourpi.domain.errors import InvalidInput
@@ -16,16 +16,24 @@ MANY_VALUED = frozenset(
 )
 """The fields a form sends once for each box ticked (a meeting's participants, a
 change's impact areas); every other field is sent once."""
+FILES = frozenset({"workbook"})
+"""The fields a form sends as a file (the workbook page's); every other is text."""
 
 
 async def form_of(request: Request) -> FormData:
     """The post's form; InvalidInput (400, nothing recorded) naming the first field
-    sent more than once that the form sends once. Taking the last of them, as
+    sent more than once that the form sends once (taking the last of them, as
     FormData.get does, would let a forged post say one thing to a check and
-    another to a write (role=evaluator&role=admin)."""
+    another to a write: role=evaluator&role=admin), or sent as a file that the
+    form sends as text."""
     form = await request.form()
     counted = Counter(name for name, _ in form.multi_items())
     for name, count in counted.items():
         if count > 1 and name not in MANY_VALUED:
             raise InvalidInput(name, "sent more than once, where the form sends one")
+    for name, value in form.multi_items():
+        # Read as text, a file is its repr ("UploadFile(filename=...)"): recorded
+        # as someone's words, or a pseudonym.
+        if isinstance(value, UploadFile) and name not in FILES:
+            raise InvalidInput(name, "sent as a file, where the form sends text")
     return form

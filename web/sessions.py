@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -107,10 +108,35 @@ def remember_form_token(request: Request, response: Response) -> None:
         set_cookie(request, response, FORM_COOKIE, made)
 
 
+SENT_FROM_ANOTHER_SITE = frozenset({"cross-site", "same-site"})
+"""Sec-Fetch-Site's words for a post from a page of another site; "same-site" is a
+neighbouring subdomain, which can plant the signed-out forms' cookie."""
+
+
+def from_another_site(request: Request) -> bool:
+    """Whether the browser says this post was sent from a page of another site: by
+    Sec-Fetch-Site, which browsers send on every post, else by an Origin that is
+    neither this request's host nor the public URL's (behind a proxy that rewrites
+    the host). A client that sends neither (a script) is left to the token."""
+    fetched = request.headers.get("sec-fetch-site")
+    if fetched is not None:
+        return fetched.lower() in SENT_FROM_ANOTHER_SITE
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    ours = {
+        request.headers.get("host", "").lower(),
+        urlsplit(public_url().lower()).netloc,
+    }
+    return urlsplit(origin.lower()).netloc not in ours  # "null" too: a hidden origin
+
+
 def csrf_is_valid(request: Request, given: object, *, signed_out_form: bool) -> bool:
-    """Whether a posted form carries this browser's token: the session's, or for a
-    form shown signed out, the form cookie's."""
-    if not isinstance(given, str) or not given:
+    """Whether a posted form carries this browser's token, the session's or, for a
+    form shown signed out, the form cookie's, and was not sent from another site:
+    the token alone would let a page that got hold of it (a cookie planted by a
+    neighbouring subdomain) post as the person."""
+    if not isinstance(given, str) or not given or from_another_site(request):
         return False
     live: SignedIn | None = getattr(request.state, "signed_in", None)
     if signed_out_form or live is None:

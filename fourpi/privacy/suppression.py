@@ -176,6 +176,14 @@ def patterns_of(views: ImpactViews) -> Patterns:
         return patterns
 
 
+def count_shown(count: int, threshold: int) -> int | None:
+    """A count of people, alone on a page read without the personal-data grant (a
+    contributor's own page): None from 1 to below the organisation's threshold,
+    where the small-number rule hides it; 0 and counts from the threshold up as
+    they are."""
+    return None if 0 < count < threshold else count
+
+
 def _disclosure(
     info: FourPIInfo, report: ImpactReport, live: bool, head: int
 ) -> Disclosure:
