@@ -1,6 +1,7 @@
 """The base of every aggregate: a record that belongs to one organisation and says who recorded each fact."""
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
@@ -146,6 +147,16 @@ LINE_BREAKS = frozenset("\n\r\t\x0b\x0c\x85\u2028\u2029")
 """What ends a line (or, a tab, jumps along it) in a terminal, a CSV cell or a list."""
 
 
+REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The bidirectional embeddings, overrides and isolates: in a name they show it in
+another order than it is stored ('Mind' that reads as 'dniM', a file name's end
+turned round), so two names that look alike differ."""
+REORDERING_REFUSED = (
+    "must not hold a character that reorders the text shown "
+    "(U+202A to U+202E, U+2066 to U+2069)"
+)
+
+
 def check_line(field: str, value: str, *, max_length: int) -> str:
     """A name: required text on one line. A record is found and listed by its name
     (`fourpi organisations list` prints one a line, a workbook's cell names one), so a
@@ -153,6 +164,11 @@ def check_line(field: str, value: str, *, max_length: int) -> str:
     text = check_text(field, value, max_length=max_length)
     if not LINE_BREAKS.isdisjoint(text):
         raise InvalidInput(field, "must be on one line, with no line break or tab")
+    if not REORDERING.isdisjoint(text):
+        raise InvalidInput(field, REORDERING_REFUSED)
+    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
+        # Zero-width spaces and joiners alone: a name that reads as blank.
+        raise InvalidInput(field, "must not be blank")
     return text
 
 

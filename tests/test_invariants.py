@@ -2565,3 +2565,35 @@ def test_a_name_with_a_line_break_is_refused(records, organisation_id, line_brea
             label=name,
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("\u200b\u200b", "must not be blank"),
+        ("\u200d \ufeff", "must not be blank"),
+        ("River\u202eAsh", "must not hold a character that reorders the text"),
+        ("\u2067Oak\u2069", "must not hold a character that reorders the text"),
+    ],
+)
+def test_a_name_that_reads_as_blank_or_out_of_order_is_refused(
+    records, organisation_id, name, rule
+):
+    """A pseudonym of zero-width spaces alone was recorded and shown as nothing; one
+    with a right-to-left override was shown in another order than it was stored,
+    so two people could look alike on every list."""
+    for use_case, field, arguments in (
+        (
+            "register_participant",
+            "pseudonym",
+            {
+                "organisation_id": organisation_id,
+                "participant_kind": ParticipantKind.CARER,
+                "pseudonym": name,
+            },
+        ),
+        ("register_organisation", "name", {"name": name}),
+    ):
+        assert_refused(
+            records, InvalidInput, field, rule, command(records, use_case, **arguments)
+        )
