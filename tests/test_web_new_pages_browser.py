@@ -17,6 +17,7 @@ from fourpi.domain.access import Role
 from fourpi.web.workbook_upload import XLSX
 from tests.browser import (
     ask_during_a_report,
+    ask_during_many_answers,
     assert_accessible,
     assert_errors_announced,
     assert_fits,
@@ -240,3 +241,14 @@ def test_the_busy_page_says_the_earlier_request_goes_on(site: Site) -> None:
     assert "Nothing was recorded." not in said, said
     shown(page.get_by_text("The earlier one carries on"))
     assert_reads_everywhere(page, "a request while one's own is being worked on")
+
+
+def test_the_busy_page_for_many_answers_at_once_says_why(site: Site) -> None:
+    """A person (or a script with their session) asking for many different answer
+    pages at once is told, for the one too many, that their earlier ones are
+    still being answered, one at a time, and to try again in a few seconds."""
+    page = signed_in(site, "eval.busy@mind.example", Role.EVALUATOR)
+    ask_during_many_answers(page, site.base)
+    heading_is(page, "Your earlier requests are still being answered")
+    shown(page.get_by_text("Each person's are worked out one at a time"))
+    assert_reads_everywhere(page, "an answer page while many of one's own are answered")
