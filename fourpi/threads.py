@@ -2,7 +2,11 @@
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Hashable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
@@ -27,6 +31,30 @@ HEALTH_CHECKS_AT_ONCE = 2
 connections beside DATABASE_CALLS_AT_ONCE: a load balancer asking whether a busy
 server is up is answered at once, not queued behind answers and taken for down."""
 
+ANSWERS_AT_ONCE_PER_CALLER = 1
+"""How many of one caller's answers (a report worked out for a slice and moment:
+some 0.85 s of CPU at 100k events when asked as of a past position, which nothing
+cached answers) are worked out at once, of DATABASE_CALLS_AT_ONCE. Without it one
+token asking 80 as-of answers at once filled every database thread and the queue
+behind them: another caller's `{ __typename }` waited 13 s for its token to be
+looked up. Their others wait their turn in the event loop, holding no thread.
+One, not two: the work holds the interpreter, so a second thread of it gains the
+caller little and costs everyone else (measured with 20 such requests at once:
+another caller's requests took 25 ms with one, 58 ms with two)."""
+
+QUESTIONS_PER_CALLER = 32
+"""How many different answers (a slice at a moment: an answer page asks up to
+nine) one caller may have waiting or being worked out at once. A request that
+would add another is refused at once (TooManyAtOnce), rather than kept waiting
+with its connection and memory behind the rest of that caller's; a request asking
+what is already being worked out for them joins it, so a script of 40 clients
+asking the same answers on one token is never refused. Nor is a request or page
+part-way: the bound is checked as it asks its first answer."""
+
+ANSWERS_RETRY_AFTER_SECONDS = 5
+"""What a caller told TooManyAtOnce is asked to wait: their earlier answers are
+worked out one at a time, the slowest in about a second."""
+
 Limiters: TypeAlias = (
     "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter]"
 )
@@ -42,6 +70,33 @@ class AlreadyUnderWay(Exception):
     """A caller's second piece of heavy work asked for while their first still
     waits or runs: it would queue ahead of everyone else's (the API answers
     TOO_MANY_REQUESTS, the web app 429)."""
+
+
+class TooManyAtOnce(AlreadyUnderWay):
+    """A caller's request for another answer while QUESTIONS_PER_CALLER of theirs
+    are waiting or being worked out (the API answers TOO_MANY_REQUESTS with HTTP
+    429, the web app its busy page)."""
+
+
+@dataclass
+class _Asking:
+    """One caller's requests with answers under way, the answers, and the threads
+    they are worked out in."""
+
+    requests: Counter[Hashable] = field(default_factory=Counter)
+    """Each request's answers (or pages) under way."""
+    questions: Counter[Hashable] = field(default_factory=Counter)
+    """Each different answer under way, by how many of the requests ask it."""
+    threads: CapacityLimiter = field(
+        default_factory=lambda: CapacityLimiter(ANSWERS_AT_ONCE_PER_CALLER)
+    )
+
+
+_asking: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, _Asking]]" = weakref.WeakKeyDictionary()
+_asked_for: ContextVar[Hashable | None] = ContextVar("asked_for", default=None)
+"""The request that answers are now asked for, when something larger than one
+GraphQL execution is (a web page, which asks the API several times): its answers
+count as that one request's."""
 
 
 def _of_this_loop(limiters: Limiters, at_once: int) -> CapacityLimiter:
@@ -93,6 +148,59 @@ async def in_heavy_thread_for(
         return await in_heavy_thread(function, *args)
     finally:
         owners.discard(owner)
+
+
+@contextmanager
+def answering(
+    owner: Hashable, request: Hashable, question: Hashable = None
+) -> Iterator[CapacityLimiter]:
+    """Count `question` (an answer: its slice and moment, or None for none) as
+    asked by `request`, one of `owner`'s (who asks, as events name them,
+    fourpi.privacy.visibility.Caller.actor), while the block runs. TooManyAtOnce
+    when it is a new request's first, is not already under way for the owner, and
+    QUESTIONS_PER_CALLER others are. Within a block (a web page's), answers count
+    as its request's, so a page asking for several, in several executions, is
+    never refused part-way. Gives the limiter of the owner's threads for answers
+    (in_answer_thread)."""
+    # Touched only on the event loop: no lock.
+    callers = _asking.setdefault(asyncio.get_running_loop(), {})
+    asking = callers.get(owner) or callers.setdefault(owner, _Asking())
+    request = _asked_for.get() or request
+    if (
+        request not in asking.requests
+        and question not in asking.questions
+        and len(asking.questions) >= QUESTIONS_PER_CALLER
+    ):
+        raise TooManyAtOnce
+    asking.requests[request] += 1
+    if question is not None:
+        asking.questions[question] += 1
+    within = _asked_for.set(request)
+    try:
+        yield asking.threads
+    finally:
+        _asked_for.reset(within)
+        asking.requests -= Counter({request: 1})
+        if question is not None:
+            asking.questions -= Counter({question: 1})
+        if not asking.requests:
+            del callers[owner]
+
+
+async def in_answer_thread(
+    owner: Hashable,
+    request: Hashable,
+    function: Callable[[], T],
+    question: Hashable = None,
+) -> T:
+    """As `run_in_thread`, for working out an answer (`question`), or drawing its
+    charts, for a caller (`answering`): at most ANSWERS_AT_ONCE_PER_CALLER of
+    theirs at once, so one caller's burst of answers that nothing cached answers
+    (as of many past positions, over many periods) leaves the other database
+    threads to everyone else."""
+    with answering(owner, request, question) as threads:
+        async with threads:
+            return await run_in_thread(function)
 
 
 class Left(Exception):

@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime as dt
+from functools import partial
 from uuid import UUID
 
 import strawberry
@@ -11,8 +12,8 @@ from fourpi.domain.record import DATE_RANGE
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.enums import ImpactArea
-from fourpi.graphql.errors import BAD_USER_INPUT, client_error
-from fourpi.graphql.permissions import organisation_of
+from fourpi.graphql.errors import BAD_USER_INPUT, TOO_MANY_REQUESTS, client_error
+from fourpi.graphql.permissions import caller_of, organisation_of
 from fourpi.local_time import NotOnTheClock, in_time_zone
 from fourpi.privacy import visibility
 from fourpi.privacy.suppression import disclosure_for
@@ -26,6 +27,13 @@ from fourpi.projections.answers import (
 )
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import InvalidMoment, ViewsNotReady, utc_of
+from fourpi.threads import (
+    ANSWERS_RETRY_AFTER_SECONDS,
+    QUESTIONS_PER_CALLER,
+    TooManyAtOnce,
+    in_answer_thread,
+)
+from graphql import GraphQLError
 
 
 @strawberry.input(
@@ -198,15 +206,39 @@ async def computed_report(
 ) -> ImpactReport:
     views = info.context.views
     live = await caught_up(info) if moment is None else None
+    work = partial(
+        views.report, chosen, as_of=moment, target_days=target_days, live=live
+    )
     try:
-        return await in_thread(
-            views.report, chosen, as_of=moment, target_days=target_days, live=live
+        return await in_answer_thread(
+            caller_of(info).actor,
+            id(info.context),
+            work,
+            (chosen, moment, target_days),
         )
+    except TooManyAtOnce:
+        raise too_many_at_once(info) from None
     except ViewsNotReady as error:
         raise client_error(str(error), BAD_USER_INPUT, "asOf.position") from None
     except InvalidMoment as error:
         field = f"asOf.{error.part}"
         raise client_error(f"{field}: {error.rule}", BAD_USER_INPUT, field) from None
+
+
+def too_many_at_once(info: FourPIInfo) -> GraphQLError:
+    """The refusal of a request for another answer while too many of the caller's
+    are still being worked out (fourpi.threads.answering): HTTP 429, with
+    Retry-After."""
+    response = info.context.response
+    if response is not None:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(ANSWERS_RETRY_AFTER_SECONDS)
+    return client_error(
+        f"{QUESTIONS_PER_CALLER} different answers you asked for are still being "
+        "worked out, one after another: ask for these again once some of them have "
+        "answered",
+        TOO_MANY_REQUESTS,
+    )
 
 
 async def disclosed(

@@ -1,10 +1,12 @@
 """Browser tests' helpers: Debian's Chromium driven by Playwright (skipped with the reason when it cannot run, except under CI=true), a real `fourpi serve`, and axe-core's WCAG 2.x A and AA rules."""
 
+import asyncio
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,6 +145,47 @@ def ask_during_a_report(page: Any, base: str) -> None:
         if page.goto(f"{base}/answers/report.html").status == 429:
             return
     raise AssertionError("a second report was never asked for during the first")
+
+
+def ask_during_many_answers(page: Any, base: str) -> None:
+    """Ask for an answer page while the same person's many other answer pages (a
+    script with their session, each over a period of its own) are being answered:
+    the page answered 429 is drawn."""
+    import datetime as dt
+
+    import httpx
+
+    from fourpi.threads import QUESTIONS_PER_CALLER
+
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+
+    async def burst(first: int) -> None:
+        days = (dt.date(2001, 1, 1) + dt.timedelta(days=first + n) for n in range(80))
+        async with httpx.AsyncClient(
+            base_url=base,
+            cookies=cookies,
+            timeout=120,
+            limits=httpx.Limits(max_connections=100),
+        ) as client:
+            await asyncio.gather(
+                *(
+                    client.get("/answers", params={"from": day.isoformat()})
+                    for day in days
+                )
+            )
+
+    for attempt in range(5):
+        running = threading.Thread(target=asyncio.run, args=(burst(100 * attempt),))
+        running.start()
+        try:
+            page.wait_for_timeout(500 + 500 * attempt)
+            if page.goto(f"{base}/answers?from=2000-01-01").status == 429:
+                return
+        finally:
+            running.join()
+    raise AssertionError(
+        f"no page was refused during {QUESTIONS_PER_CALLER}+ answer pages of one person"
+    )
 
 
 def sign_in(page: Any, base: str, email: str, password: str) -> None:

@@ -18,6 +18,7 @@ from fourpi.domain.access import Role
 from fourpi.web.workbook_upload import XLSX
 from tests.browser import (
     ask_during_a_report,
+    ask_during_many_answers,
     assert_accessible,
     assert_errors_announced,
     assert_fits,
@@ -290,3 +291,14 @@ def test_the_pages_for_what_starlette_or_the_server_refuses_read_everywhere(
     heading_is(page, "Something went wrong on our side")
     assert_reads_everywhere(page, "a page the server failed to draw")
     assert_focus_visible(page, "a page the server failed to draw")
+
+
+def test_the_busy_page_for_many_answers_at_once_says_why(site: Site) -> None:
+    """A person (or a script with their session) asking for many different answer
+    pages at once is told, for the one too many, that their earlier ones are
+    still being answered, one at a time, and to try again in a few seconds."""
+    page = signed_in(site, "eval.busy@mind.example", Role.EVALUATOR)
+    ask_during_many_answers(page, site.base)
+    heading_is(page, "Your earlier requests are still being answered")
+    shown(page.get_by_text("Each person's are worked out one at a time"))
+    assert_reads_everywhere(page, "an answer page while many of one's own are answered")

@@ -18,10 +18,10 @@ API's message; another organisation's initiative reads as one that does not exis
 import datetime as dt
 import unicodedata
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -30,6 +30,7 @@ from fourpi.domain.record import parse_digits, position_or_time
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
 from fourpi.projections.views import InvalidMoment, utc_of
+from fourpi.threads import answering, in_answer_thread
 from fourpi.web.answers import (
     NARROWING_LABELS,
     AnswerError,
@@ -167,13 +168,23 @@ Make = Callable[[Request, Answers, Links], Awaitable[Response]]
 
 def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
     """A page handler: the slice and moment from the query string, the answers as
-    the API gives the signed-in caller, then `make`'s response."""
+    the API gives the signed-in caller, then `make`'s response. The page is one of
+    the caller's requests for answers (fourpi.threads.answering) from its first
+    answer to its response made: TooManyAtOnce (the busy page) when too many
+    different answers of theirs are under way, never part-way; a download of the
+    answers a page of theirs is showing joins it."""
 
     async def handler(request: Request, live: SignedIn) -> Response:
         try:
             chosen, moment = parse_slice(request)
         except BadParameter as error:
             return await narrowing_refused(request, error)
+        with answering(live.caller.actor, request, (chosen, moment)):
+            return await answered_with(request, live, chosen, moment)
+
+    async def answered_with(
+        request: Request, live: SignedIn, chosen: AnswerSlice, moment: Moment
+    ) -> Response:
         try:
             answers = await gather(
                 accounts_of(request).records,
@@ -232,7 +243,10 @@ def page_path(request: Request) -> str:
 
 
 async def page(request: Request, answers: Answers, links: Links) -> Response:
-    context = await run_in_threadpool(page_context, answers, links)
+    # Its charts drawn as one of the caller's answers (fourpi.threads).
+    context = await in_answer_thread(
+        answers.caller.actor, request, partial(page_context, answers, links)
+    )
     return await render(request, "answers/page.html", context)
 
 
@@ -245,7 +259,9 @@ async def table_csv(request: Request, answers: Answers, links: Links) -> Respons
 
 
 async def tables_xlsx(request: Request, answers: Answers, links: Links) -> Response:
-    workbook = await run_in_threadpool(xlsx_of, answers, all_tables(answers))
+    workbook = await in_answer_thread(
+        answers.caller.actor, request, partial(xlsx_of, answers, all_tables(answers))
+    )
     return attachment(workbook, XLSX_TYPE, file_name(answers, "xlsx"))
 
 

@@ -1284,7 +1284,10 @@ def page_context(answers: Answers, links: Links) -> dict[str, Any]:
     from fourpi.web.charts import charts
 
     whole = sections(answers)
-    drawn = charts(answers, [t for s in whole for t in s.tables])
+    drawn = {
+        key: chart.drawn()
+        for key, chart in charts(answers, [t for s in whole for t in s.tables]).items()
+    }
     return {
         "answers": answers,
         "subject": subject(answers),

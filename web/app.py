@@ -33,7 +33,7 @@ from fourpi.privacy.visibility import (
 )
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
-from fourpi.threads import in_thread
+from fourpi.threads import ANSWERS_RETRY_AFTER_SECONDS, TooManyAtOnce, in_thread
 from fourpi.web import (
     contributor,
     forms,
@@ -65,9 +65,12 @@ async def not_found(request: Request) -> Response:
     return await render(request, "not_found.html", status_code=404)
 
 
-async def busy(request: Request) -> Response:
-    response = await render(request, "busy.html", status_code=429)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+async def busy(request: Request, *, answers: bool = False) -> Response:
+    """429: the person's earlier heavy work (a report, a workbook) is still under
+    way, or, with `answers`, too many of their requests for answers are."""
+    response = await render(request, "busy.html", {"answers": answers}, status_code=429)
+    wait = ANSWERS_RETRY_AFTER_SECONDS if answers else RETRY_AFTER_SECONDS
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -112,6 +115,8 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
             # Another organisation's record (CrossOrganisationReference) reads
             # exactly as one that does not exist.
             return await not_found(request)
+        except TooManyAtOnce:
+            return await busy(request, answers=True)
         except AlreadyUnderWay:
             return await busy(request)
         except Left:
@@ -303,7 +308,9 @@ async def home(request: Request, live: SignedIn) -> Response:
     if caller.role in READERS_OF_ANSWERS:
         position = await live_position(request)
         context["initiatives"] = await initiatives_of(views, organisation_id, position)
-        context["report"] = await report_of(views, Slice(organisation_id), position)
+        context["report"] = await report_of(
+            views, caller, Slice(organisation_id), position
+        )
     if caller.role in ADMINS:
         context["accounts"] = await in_thread(
             accounts_of(request).accounts_of, organisation_id

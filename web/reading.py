@@ -3,6 +3,7 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from fourpi.projections import disclosure as cells
 from fourpi.projections.answers import ImpactReport, OutcomeStatus, Slice
 from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import ImpactViews
-from fourpi.threads import in_thread
+from fourpi.threads import in_answer_thread, in_thread
 
 Row = dict[str, Any]
 Facts = dict[str, list[Row]]
@@ -152,8 +153,18 @@ async def initiatives_of(
     ]
 
 
-async def report_of(views: ImpactViews, chosen: Slice, position: int) -> ImpactReport:
-    return await in_thread(views.report, chosen, live=position)
+async def report_of(
+    views: ImpactViews, caller: Caller, chosen: Slice, position: int
+) -> ImpactReport:
+    """The report a page shows, worked out as one of the caller's answers
+    (fourpi.threads.in_answer_thread): a person opening many initiatives' pages at
+    once has theirs worked out one at a time, not in every database thread."""
+    return await in_answer_thread(
+        caller.actor,
+        object(),
+        partial(views.report, chosen, live=position),
+        (chosen, position),
+    )
 
 
 async def initiative_page(
@@ -169,7 +180,9 @@ async def initiative_page(
     initiative = await in_thread(
         records.load, Initiative, initiative_id, organisation_id, "initiative_id"
     )
-    report = await report_of(views, Slice(organisation_id, initiative_id), position)
+    report = await report_of(
+        views, caller, Slice(organisation_id, initiative_id), position
+    )
     asked = asking(views, caller)
     disclosure = await disclosure_for(asked, report, live=True)
     granted = may_read_personal_data(asked)
