@@ -376,7 +376,9 @@ def exported_event(line: bytes) -> ExportedEvent:
     return ExportedEvent(stored, seal)
 
 
-def verify_export(path: Path, after: Anchor | None = None) -> int:
+def verify_export(
+    path: Path, after: Anchor | None = None, *, progress: Progress | None = None
+) -> int:
     """Check a file's chain before anything is imported; the count of its events."""
     previous_position = after.position if after else 0
     previous_chain = after.chain if after else None
@@ -402,21 +404,63 @@ def verify_export(path: Path, after: Anchor | None = None) -> int:
             )
         previous_position, previous_chain = seal.position, seal.chain
         count += 1
+        if progress is not None and count % BATCH == 0:
+            progress(seal.position)
+    if progress is not None:
+        progress(previous_position)
     return count
 
 
+def last_position(path: Path) -> int:
+    """The position on a file's last line, read from its end: how far the progress
+    over it goes. 0 when there is none to read (a pipe, or no export: it is refused
+    when checked)."""
+    if not path.is_file():
+        return 0
+    with path.open("rb") as lines:
+        end = lines.seek(0, 2)
+        lines.seek(max(0, end - 64 * 1024))
+        tail = lines.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    try:
+        return int(orjson.loads(tail)["position"])
+    except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        return 0
+
+
 def import_log(
-    recorder: Any, path: Path, *, append: bool = False, progress: Progress | None = None
+    recorder: Any,
+    path: Path,
+    *,
+    append: bool = False,
+    checking: Progress | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Write an exported log into this store with its own positions and seals, in
     one transaction: refused or stopped (Ctrl-C) halfway, it leaves nothing."""
+    head = checked_import(recorder, path, append=append, progress=checking)
+    return import_checked(recorder, path, head, progress=progress)
+
+
+def checked_import(
+    recorder: Any, path: Path, *, append: bool, progress: Progress | None = None
+) -> Anchor | None:
+    """The store's head that the file was checked to continue (None: empty)."""
     head = anchor_of(recorder)
     if head is not None and not append:
         raise ValueError(
             f"the store already holds events (up to position {head.position}); import "
             "into an empty store, or pass --append to continue its log"
         )
-    verify_export(path, after=head)
+    verify_export(path, after=head, progress=progress)
+    return head
+
+
+def import_checked(
+    recorder: Any, path: Path, head: Anchor | None, *, progress: Progress | None = None
+) -> int:
+    """A file checked to continue the log from head, written if the log still ends
+    there once the store's write lock is held; otherwise (another import, or a writer,
+    got there while the file was checked) nothing is."""
     count = 0
 
     def batches() -> Iterator[list[ExportedEvent]]:
@@ -428,8 +472,17 @@ def import_log(
             if progress is not None:
                 progress(batch[-1].seal.position)
 
+    def still_at_head(last: Seal | None) -> None:
+        now = None if last is None else Anchor(last.position, last.chain)
+        if now != head:
+            raise ValueError(
+                f"{path}: the store's log moved on while the file was being checked "
+                f"(it now ends at position {0 if now is None else now.position}), as "
+                "another import or a writer stored events: nothing was imported"
+            )
+
     try:
-        recorder.import_events(batches())
+        recorder.import_events(batches(), still_at_head)
     except IntegrityError:
         raise ValueError(
             f"{path}: each version of a record may be recorded once, and this file "

@@ -218,7 +218,13 @@ def import_command(
 ) -> None:
     """Read an exported log into an empty store: the same positions, the same seals,
     and so the same answers. A file whose chain does not verify is refused whole."""
-    from fourpi.audit import erased_participants, has_personal_data, import_log
+    from fourpi.audit import (
+        checked_import,
+        erased_participants,
+        has_personal_data,
+        import_checked,
+        last_position,
+    )
 
     database = chosen_database(database_url)
     records = open_records(database)
@@ -226,7 +232,13 @@ def import_command(
         # The keys are read first: a file refused after the log went in would leave
         # a store that holds events, into which the log cannot be imported again.
         keys = None if keys_file is None else key_store(records).read(keys_file)
-        count = import_log(records.recorder, file, append=append)
+        end = last_position(file)
+        with position_bar(end, "Checking the file") as checking:
+            head = checked_import(
+                records.recorder, file, append=append, progress=checking
+            )
+        with position_bar(end, "Importing") as advance:
+            count = import_checked(records.recorder, file, head, progress=advance)
         if keys is not None:
             restored = key_store(records).import_(
                 keys, erased=erased_participants(records.recorder)
@@ -238,7 +250,10 @@ def import_command(
         records.close()
     views = open_views(database)
     try:
-        position = views.catch_up()
+        with position_bar(
+            views.head(), "Bringing the impact views up to date"
+        ) as advance:
+            position = views.catch_up(progress=lambda reached, _: advance(reached))
     finally:
         views.close()
     click.echo(f"Imported {count} events; the views are at log position {position}.")
