@@ -1,7 +1,7 @@
 """Audit of the event log: verify its hash chain, anchor its head, and export or import it whole, streaming with bounded memory."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from hashlib import sha256
 from itertools import chain, islice, zip_longest
 from pathlib import Path
@@ -9,11 +9,13 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 import orjson
+from eventsourcing.domain import DomainEvent, Snapshot
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 
 from fourpi.domain.record import parse_digits
 from fourpi.storage.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
+from fourpi.storage.transcoder import OrjsonTranscoder
 
 BATCH = 1_000
 SCAN_BATCH = 10_000
@@ -376,6 +378,56 @@ def exported_event(line: bytes) -> ExportedEvent:
     return ExportedEvent(stored, seal)
 
 
+TRANSCODER = OrjsonTranscoder()
+GIVEN_BY_THE_LOG = {"originator_id", "originator_version"}
+"""An event's fields its stored state does not hold: its record and version."""
+
+
+def check_readable(stored: StoredEvent) -> None:
+    """An event the views can read: one of fourpi's own, its state JSON holding every
+    field of its kind. A file whose chain verifies may hold anything (the chain is no
+    secret), and one event the views cannot read, once stored, would stop them, and
+    every answer, for good. A topic is resolved only inside fourpi: resolving one
+    imports its module."""
+    module = stored.topic.partition(":")[0]
+    try:
+        kind = resolve_topic(stored.topic) if module.startswith("fourpi.") else None
+    except TopicError:
+        kind = None
+    if not (
+        isinstance(kind, type)
+        and issubclass(kind, DomainEvent)
+        and not issubclass(kind, Snapshot)
+        and is_dataclass(kind)
+    ):
+        raise ValueError("topic: must name one of fourpi's events")
+    try:
+        state = TRANSCODER.decode(stored.state)
+    except (ValueError, TypeError, KeyError):
+        state = None
+    if not isinstance(state, dict):
+        raise ValueError("state: must be an event's fields as JSON")
+    version = state.pop("class_version", 1)
+    try:
+        while version < getattr(kind, "class_version", 1):
+            getattr(kind, f"upcast_v{version}_v{version + 1}")(state)
+            version += 1
+    except (AttributeError, TypeError, KeyError, ValueError):
+        raise ValueError(f"state: class_version {version} cannot be read") from None
+    needed = sorted(
+        f.name
+        for f in fields(kind)
+        if f.default is MISSING
+        and f.default_factory is MISSING
+        and f.name not in GIVEN_BY_THE_LOG
+        and f.name not in state
+    )
+    if needed:
+        raise ValueError(
+            f"state: has no {needed[0]}, which every {kind.__qualname__} holds"
+        )
+
+
 def verify_export(
     path: Path, after: Anchor | None = None, *, progress: Progress | None = None
 ) -> int:
@@ -385,6 +437,12 @@ def verify_export(
     count = 0
     for item in read_export(path):
         stored, seal = item.stored, item.seal
+        try:
+            check_readable(stored)
+        except ValueError as error:
+            raise ValueError(
+                f"{path}, line {count + 1}: not an exported event ({error})"
+            ) from None
         digest = digest_of(
             seal.position,
             stored.topic,

@@ -654,3 +654,47 @@ def test_an_import_shows_its_progress_through_each_stage(tmp_path) -> None:
             "Bringing the impact views up to date",
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"topic": "antigravity:geohash"}, "topic: must name one of fourpi's events"),
+        (
+            {"topic": "fourpi.domain.organisation:Organisation.Nope"},
+            "topic: must name one of fourpi's events",
+        ),
+        ({"state": "not JSON"}, "state: must be an event's fields as JSON"),
+        ({"state": "[]"}, "state: must be an event's fields as JSON"),
+        (
+            {"state": "{}"},
+            "state: has no name, which every Organisation.Registered holds",
+        ),
+    ],
+)
+def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
+    tmp_path, change: dict[str, str], why: str
+) -> None:
+    """The chain is no secret, so a file can verify and hold anything: an event of
+    no known kind, or a state that was not its fields, went in, and the views
+    stopped at it for good (a traceback from import, then from every answer)."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    source.register_organisation(name="Mind", actor=ACTOR)
+    source.register_organisation(name="Rethink", actor=ACTOR)
+    events = [
+        orjson.loads(line)
+        for line in exported(source, tmp_path / "two.ndjson").splitlines()
+    ]
+    source.close()
+    events[1] |= change
+    crafted = resealed(events, tmp_path / "crafted.ndjson")
+    url = f"sqlite:///{tmp_path}/target.sqlite3"
+
+    ran = fourpi("import", "--database", url, str(crafted))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.stderr.strip().splitlines()[-1] == (
+        f"Error: {crafted}, line 2: not an exported event ({why})"
+    )
+    target = open_records(url)
+    assert anchor_of(target.recorder) is None, "nothing of it was imported"
+    target.close()
