@@ -21,6 +21,7 @@ from fourpi.cli import main
 from fourpi.config import parse_database_url
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
+from fourpi.privacy.keystore import new_master_key
 from fourpi.projections.answers import Slice
 from fourpi.storage.sealing import chain_of, digest_of
 from tests.conftest import needs_postgres
@@ -698,3 +699,56 @@ def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
     target = open_records(url)
     assert anchor_of(target.recorder) is None, "nothing of it was imported"
     target.close()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["export", "{store}"],
+        ["export", "{tmp}/log.ndjson", "--keys", "{store}"],
+        ["export", "{store}-wal"],
+        ["export", "{key}"],
+        ["export", "{tmp}/log.ndjson", "--keys", "{tmp}/log.ndjson"],
+        ["report", "--organisation", "Mind", "--format", "html", "--output", "{store}"],
+        ["workbook", "export", "{store}", "--organisation", "Mind"],
+    ],
+)
+def test_a_file_written_over_the_store_or_its_key_is_refused(
+    tmp_path, arguments: list[str]
+) -> None:
+    """`fourpi export fourpi.sqlite3` (the store taken for the command's input) wrote
+    the log over the store itself, and --keys there, or at the master key file,
+    removed it first: the whole record, or every person's data, gone for good."""
+    store = tmp_path / "fourpi.sqlite3"
+    key = tmp_path / "master.key"
+    key.write_text(new_master_key())
+    url = f"sqlite:///{store}"
+    environment = {**os.environ, "FOURPI_MASTER_KEY_FILE": str(key)}
+    environment.pop("FOURPI_MASTER_KEY", None)
+    made = subprocess.run(
+        [FOURPI, "organisations", "create", "--database", url, "Mind"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    given = [a.format(store=store, key=key, tmp=tmp_path) for a in arguments]
+    ran = subprocess.run(
+        [FOURPI, *given, "--database", url],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert "writing it would destroy" in ran.stderr, ran.stderr
+    listed = subprocess.run(
+        [FOURPI, "organisations", "list", "--database", url],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert listed.stdout == made.stdout, "the store and its key as they were"

@@ -21,6 +21,8 @@ from fourpi.cli.common import (
     organisation_named,
     parse_as_of,
     position_bar,
+    refuse_precious,
+    same_file,
     without_field,
     writing_to,
 )
@@ -167,7 +169,17 @@ def export_command(
     and seal, streamed in order. Personal fields are written as stored: encrypted."""
     from fourpi.audit import export_log
 
-    records = open_records(chosen_database(database_url), existing=True)
+    database = chosen_database(database_url)
+    refuse_precious(file, database, "FILE")
+    if keys_file is not None:
+        refuse_precious(keys_file, database, "--keys")
+        if same_file(keys_file, file):
+            raise click.BadParameter(
+                f"{keys_file} is FILE too: writing it would destroy the log; name "
+                "another file",
+                param_hint="--keys",
+            )
+    records = open_records(database, existing=True)
     head = records.recorder.max_notification_id() or 0
     try:
         with (
