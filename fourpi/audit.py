@@ -1,7 +1,7 @@
 """Audit of the event log: verify its hash chain, anchor its head, and export or import it whole, streaming with bounded memory."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from hashlib import sha256
 from itertools import chain, islice, zip_longest
 from pathlib import Path
@@ -9,11 +9,13 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 import orjson
+from eventsourcing.domain import DomainEvent, Snapshot
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 
 from fourpi.domain.record import parse_digits
 from fourpi.storage.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
+from fourpi.storage.transcoder import OrjsonTranscoder
 
 BATCH = 1_000
 SCAN_BATCH = 10_000
@@ -376,13 +378,71 @@ def exported_event(line: bytes) -> ExportedEvent:
     return ExportedEvent(stored, seal)
 
 
-def verify_export(path: Path, after: Anchor | None = None) -> int:
+TRANSCODER = OrjsonTranscoder()
+GIVEN_BY_THE_LOG = {"originator_id", "originator_version"}
+"""An event's fields its stored state does not hold: its record and version."""
+
+
+def check_readable(stored: StoredEvent) -> None:
+    """An event the views can read: one of fourpi's own, its state JSON holding every
+    field of its kind. A file whose chain verifies may hold anything (the chain is no
+    secret), and one event the views cannot read, once stored, would stop them, and
+    every answer, for good. A topic is resolved only inside fourpi: resolving one
+    imports its module."""
+    module = stored.topic.partition(":")[0]
+    try:
+        kind = resolve_topic(stored.topic) if module.startswith("fourpi.") else None
+    except TopicError:
+        kind = None
+    if not (
+        isinstance(kind, type)
+        and issubclass(kind, DomainEvent)
+        and not issubclass(kind, Snapshot)
+        and is_dataclass(kind)
+    ):
+        raise ValueError("topic: must name one of fourpi's events")
+    try:
+        state = TRANSCODER.decode(stored.state)
+    except (ValueError, TypeError, KeyError):
+        state = None
+    if not isinstance(state, dict):
+        raise ValueError("state: must be an event's fields as JSON")
+    version = state.pop("class_version", 1)
+    try:
+        while version < getattr(kind, "class_version", 1):
+            getattr(kind, f"upcast_v{version}_v{version + 1}")(state)
+            version += 1
+    except (AttributeError, TypeError, KeyError, ValueError):
+        raise ValueError(f"state: class_version {version} cannot be read") from None
+    needed = sorted(
+        f.name
+        for f in fields(kind)
+        if f.default is MISSING
+        and f.default_factory is MISSING
+        and f.name not in GIVEN_BY_THE_LOG
+        and f.name not in state
+    )
+    if needed:
+        raise ValueError(
+            f"state: has no {needed[0]}, which every {kind.__qualname__} holds"
+        )
+
+
+def verify_export(
+    path: Path, after: Anchor | None = None, *, progress: Progress | None = None
+) -> int:
     """Check a file's chain before anything is imported; the count of its events."""
     previous_position = after.position if after else 0
     previous_chain = after.chain if after else None
     count = 0
     for item in read_export(path):
         stored, seal = item.stored, item.seal
+        try:
+            check_readable(stored)
+        except ValueError as error:
+            raise ValueError(
+                f"{path}, line {count + 1}: not an exported event ({error})"
+            ) from None
         digest = digest_of(
             seal.position,
             stored.topic,
@@ -402,21 +462,63 @@ def verify_export(path: Path, after: Anchor | None = None) -> int:
             )
         previous_position, previous_chain = seal.position, seal.chain
         count += 1
+        if progress is not None and count % BATCH == 0:
+            progress(seal.position)
+    if progress is not None:
+        progress(previous_position)
     return count
 
 
+def last_position(path: Path) -> int:
+    """The position on a file's last line, read from its end: how far the progress
+    over it goes. 0 when there is none to read (a pipe, or no export: it is refused
+    when checked)."""
+    if not path.is_file():
+        return 0
+    with path.open("rb") as lines:
+        end = lines.seek(0, 2)
+        lines.seek(max(0, end - 64 * 1024))
+        tail = lines.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    try:
+        return int(orjson.loads(tail)["position"])
+    except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        return 0
+
+
 def import_log(
-    recorder: Any, path: Path, *, append: bool = False, progress: Progress | None = None
+    recorder: Any,
+    path: Path,
+    *,
+    append: bool = False,
+    checking: Progress | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Write an exported log into this store with its own positions and seals, in
     one transaction: refused or stopped (Ctrl-C) halfway, it leaves nothing."""
+    head = checked_import(recorder, path, append=append, progress=checking)
+    return import_checked(recorder, path, head, progress=progress)
+
+
+def checked_import(
+    recorder: Any, path: Path, *, append: bool, progress: Progress | None = None
+) -> Anchor | None:
+    """The store's head that the file was checked to continue (None: empty)."""
     head = anchor_of(recorder)
     if head is not None and not append:
         raise ValueError(
             f"the store already holds events (up to position {head.position}); import "
             "into an empty store, or pass --append to continue its log"
         )
-    verify_export(path, after=head)
+    verify_export(path, after=head, progress=progress)
+    return head
+
+
+def import_checked(
+    recorder: Any, path: Path, head: Anchor | None, *, progress: Progress | None = None
+) -> int:
+    """A file checked to continue the log from head, written if the log still ends
+    there once the store's write lock is held; otherwise (another import, or a writer,
+    got there while the file was checked) nothing is."""
     count = 0
 
     def batches() -> Iterator[list[ExportedEvent]]:
@@ -428,8 +530,17 @@ def import_log(
             if progress is not None:
                 progress(batch[-1].seal.position)
 
+    def still_at_head(last: Seal | None) -> None:
+        now = None if last is None else Anchor(last.position, last.chain)
+        if now != head:
+            raise ValueError(
+                f"{path}: the store's log moved on while the file was being checked "
+                f"(it now ends at position {0 if now is None else now.position}), as "
+                "another import or a writer stored events: nothing was imported"
+            )
+
     try:
-        recorder.import_events(batches())
+        recorder.import_events(batches(), still_at_head)
     except IntegrityError:
         raise ValueError(
             f"{path}: each version of a record may be recorded once, and this file "

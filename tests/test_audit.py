@@ -1,5 +1,6 @@
 """Tamper evidence: every kind of tampering done directly in the database is detected, on both backends; export and import reproduce the log exactly."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from fourpi.cli import main
 from fourpi.config import parse_database_url
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
+from fourpi.privacy.keystore import new_master_key
 from fourpi.projections.answers import Slice
 from fourpi.storage.sealing import chain_of, digest_of
 from tests.conftest import needs_postgres
@@ -387,23 +389,32 @@ def resealed(events: list[dict[str, Any]], path: Path) -> Path:
     previous_position, previous_chain = 0, None
     with path.open("wb") as out:
         for position, event in enumerate(events, start=1):
-            digest = digest_of(
-                position,
-                event["topic"],
-                event["record_id"],
-                event["version"],
-                event["state"].encode(),
-            )
-            chain = chain_of(previous_chain, previous_position, digest)
-            sealed = event | {
-                "position": position,
-                "previous_position": previous_position,
-                "digest": digest,
-                "chain": chain,
-            }
+            sealed = sealed_at(event, position, previous_position, previous_chain)
             out.write(orjson.dumps(sealed) + b"\n")
-            previous_position, previous_chain = position, chain
+            previous_position, previous_chain = position, sealed["chain"]
     return path
+
+
+def sealed_at(
+    event: dict[str, Any],
+    position: int,
+    previous_position: int,
+    previous_chain: str | None,
+) -> dict[str, Any]:
+    """An exported event at a position, sealed after the one given."""
+    digest = digest_of(
+        position,
+        event["topic"],
+        event["record_id"],
+        event["version"],
+        event["state"].encode(),
+    )
+    return event | {
+        "position": position,
+        "previous_position": previous_position,
+        "digest": digest,
+        "chain": chain_of(previous_chain, previous_position, digest),
+    }
 
 
 def test_an_import_that_fails_halfway_leaves_the_store_as_it_was(
@@ -570,3 +581,174 @@ def test_the_integrity_query_reports_the_break(sealed, database_url) -> None:
 def first_organisation(records: InvolvementRecords) -> Any:
     (first,) = records.recorder.select_notifications(start=1, limit=1)
     return first.originator_id
+
+
+def continued(line: bytes, after: dict[str, Any], position: int) -> bytes:
+    """An exported event renumbered to a position and sealed after another: a file
+    that continues a log past a gap, as a PostgreSQL log's positions may leave."""
+    sealed = sealed_at(orjson.loads(line), position, after["position"], after["chain"])
+    return orjson.dumps(sealed) + b"\n"
+
+
+def test_a_log_that_moved_on_while_the_file_was_checked_is_not_forked(
+    tmp_path, database_url
+) -> None:
+    """The import read the store's head, checked the file against it, and only then
+    began writing: an event stored in between (a writer, or a second import) and a
+    file continuing past a gap gave two events sealed after the same one, a chain
+    that no longer verified, for good. Here the file is a named pipe, so the event is
+    stored just after the file is checked and before it is read again to be written."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    source.register_organisation(name="Mind", actor=ACTOR)
+    source.register_organisation(name="Rethink", actor=ACTOR)
+    first, second = exported(source, tmp_path / "two.ndjson").splitlines(True)
+    source.close()
+    (tmp_path / "first.ndjson").write_bytes(first)
+    rest = continued(second, orjson.loads(first), position=5)
+
+    target = open_records(database_url)
+    import_log(target.recorder, tmp_path / "first.ndjson")
+    pipe = tmp_path / "rest.ndjson"
+    os.mkfifo(pipe)
+    importing = subprocess.Popen(
+        [FOURPI, "import", "--append", "--database", database_url, str(pipe)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pipe.write_bytes(rest)  # read to check it against the store's head
+        target.register_organisation(name="Meanwhile", actor=ACTOR)
+        pipe.write_bytes(rest)  # read again to write it
+        out, err = importing.communicate(timeout=60)
+    finally:
+        importing.kill()
+    assert importing.returncode == 1, out + err
+    assert "Traceback" not in err
+    assert err.strip() == (
+        f"Error: {pipe}: the store's log moved on while the file was being checked "
+        "(it now ends at position 2), as another import or a writer stored events: "
+        "nothing was imported"
+    )
+    assert verify(target.recorder).intact, "one chain, as before the import"
+    assert (target.recorder.max_notification_id() or 0) == 2
+    target.close()
+
+
+def test_an_import_shows_its_progress_through_each_stage(tmp_path) -> None:
+    """Checking the file, writing it and bringing the views up to it showed nothing:
+    200,000 events were 35 silent seconds on SQLite, 85 on PostgreSQL."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    create_demo(source)
+    exported(source, tmp_path / "log.ndjson")
+    source.close()
+    url = f"sqlite:///{tmp_path}/target.sqlite3"
+    ran = CliRunner().invoke(
+        main, ["import", "--database", url, f"{tmp_path}/log.ndjson"]
+    )
+    assert ran.exit_code == 0, ran.output
+    stages = ran.output.split("Imported")[0].split()
+    assert " ".join(stages) == " ".join(
+        [
+            "Checking the file",
+            "Importing",
+            "Bringing the impact views up to date",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"topic": "antigravity:geohash"}, "topic: must name one of fourpi's events"),
+        (
+            {"topic": "fourpi.domain.organisation:Organisation.Nope"},
+            "topic: must name one of fourpi's events",
+        ),
+        ({"state": "not JSON"}, "state: must be an event's fields as JSON"),
+        ({"state": "[]"}, "state: must be an event's fields as JSON"),
+        (
+            {"state": "{}"},
+            "state: has no name, which every Organisation.Registered holds",
+        ),
+    ],
+)
+def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
+    tmp_path, change: dict[str, str], why: str
+) -> None:
+    """The chain is no secret, so a file can verify and hold anything: an event of
+    no known kind, or a state that was not its fields, went in, and the views
+    stopped at it for good (a traceback from import, then from every answer)."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    source.register_organisation(name="Mind", actor=ACTOR)
+    source.register_organisation(name="Rethink", actor=ACTOR)
+    events = [
+        orjson.loads(line)
+        for line in exported(source, tmp_path / "two.ndjson").splitlines()
+    ]
+    source.close()
+    events[1] |= change
+    crafted = resealed(events, tmp_path / "crafted.ndjson")
+    url = f"sqlite:///{tmp_path}/target.sqlite3"
+
+    ran = fourpi("import", "--database", url, str(crafted))
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert ran.stderr.strip().splitlines()[-1] == (
+        f"Error: {crafted}, line 2: not an exported event ({why})"
+    )
+    target = open_records(url)
+    assert anchor_of(target.recorder) is None, "nothing of it was imported"
+    target.close()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["export", "{store}"],
+        ["export", "{tmp}/log.ndjson", "--keys", "{store}"],
+        ["export", "{store}-wal"],
+        ["export", "{key}"],
+        ["export", "{tmp}/log.ndjson", "--keys", "{tmp}/log.ndjson"],
+        ["report", "--organisation", "Mind", "--format", "html", "--output", "{store}"],
+        ["workbook", "export", "{store}", "--organisation", "Mind"],
+    ],
+)
+def test_a_file_written_over_the_store_or_its_key_is_refused(
+    tmp_path, arguments: list[str]
+) -> None:
+    """`fourpi export fourpi.sqlite3` (the store taken for the command's input) wrote
+    the log over the store itself, and --keys there, or at the master key file,
+    removed it first: the whole record, or every person's data, gone for good."""
+    store = tmp_path / "fourpi.sqlite3"
+    key = tmp_path / "master.key"
+    key.write_text(new_master_key())
+    url = f"sqlite:///{store}"
+    environment = {**os.environ, "FOURPI_MASTER_KEY_FILE": str(key)}
+    environment.pop("FOURPI_MASTER_KEY", None)
+    made = subprocess.run(
+        [FOURPI, "organisations", "create", "--database", url, "Mind"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    given = [a.format(store=store, key=key, tmp=tmp_path) for a in arguments]
+    ran = subprocess.run(
+        [FOURPI, *given, "--database", url],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert "writing it would destroy" in ran.stderr, ran.stderr
+    listed = subprocess.run(
+        [FOURPI, "organisations", "list", "--database", url],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert listed.stdout == made.stdout, "the store and its key as they were"

@@ -14,6 +14,7 @@ from fourpi.cli.common import (
     database_option,
     organisation_named,
     parse_as_of,
+    refuse_precious,
     slice_options,
     without_field,
     writing_to,
@@ -146,6 +147,7 @@ def report_command(
     from fourpi.web.answers import AnswerError, AnswerSlice
     from fourpi.web.report import make_report
 
+    refuse_precious(output, chosen_database(database_url), "--output")
     if personal_data and role == "evaluator":
         raise click.BadParameter(
             "an evaluator is never granted personal data", param_hint="--personal-data"

@@ -21,6 +21,8 @@ from fourpi.cli.common import (
     organisation_named,
     parse_as_of,
     position_bar,
+    refuse_precious,
+    same_file,
     without_field,
     writing_to,
 )
@@ -167,7 +169,17 @@ def export_command(
     and seal, streamed in order. Personal fields are written as stored: encrypted."""
     from fourpi.audit import export_log
 
-    records = open_records(chosen_database(database_url), existing=True)
+    database = chosen_database(database_url)
+    refuse_precious(file, database, "FILE")
+    if keys_file is not None:
+        refuse_precious(keys_file, database, "--keys")
+        if same_file(keys_file, file):
+            raise click.BadParameter(
+                f"{keys_file} is FILE too: writing it would destroy the log; name "
+                "another file",
+                param_hint="--keys",
+            )
+    records = open_records(database, existing=True)
     head = records.recorder.max_notification_id() or 0
     try:
         with (
@@ -218,7 +230,13 @@ def import_command(
 ) -> None:
     """Read an exported log into an empty store: the same positions, the same seals,
     and so the same answers. A file whose chain does not verify is refused whole."""
-    from fourpi.audit import erased_participants, has_personal_data, import_log
+    from fourpi.audit import (
+        checked_import,
+        erased_participants,
+        has_personal_data,
+        import_checked,
+        last_position,
+    )
 
     database = chosen_database(database_url)
     records = open_records(database)
@@ -226,7 +244,13 @@ def import_command(
         # The keys are read first: a file refused after the log went in would leave
         # a store that holds events, into which the log cannot be imported again.
         keys = None if keys_file is None else key_store(records).read(keys_file)
-        count = import_log(records.recorder, file, append=append)
+        end = last_position(file)
+        with position_bar(end, "Checking the file") as checking:
+            head = checked_import(
+                records.recorder, file, append=append, progress=checking
+            )
+        with position_bar(end, "Importing") as advance:
+            count = import_checked(records.recorder, file, head, progress=advance)
         if keys is not None:
             restored = key_store(records).import_(
                 keys, erased=erased_participants(records.recorder)
@@ -238,7 +262,10 @@ def import_command(
         records.close()
     views = open_views(database)
     try:
-        position = views.catch_up()
+        with position_bar(
+            views.head(), "Bringing the impact views up to date"
+        ) as advance:
+            position = views.catch_up(progress=lambda reached, _: advance(reached))
     finally:
         views.close()
     click.echo(f"Imported {count} events; the views are at log position {position}.")

@@ -1,5 +1,6 @@
 """What the commands share: the --database option, choosing the store, finding an organisation, reading a moment, the slice options."""
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,7 +15,11 @@ from fourpi.config import (
     DATABASE_URL_VARIABLE,
     Database,
     DatabaseURLError,
+    MasterKeyError,
     database_from_environment,
+    default_database_path,
+    default_master_key_path,
+    master_key_source,
 )
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.record import is_text, parse_digits, position_or_time
@@ -255,6 +260,40 @@ def check_contributor_settings() -> None:
     link_days()
     MailSettings.from_environment()
     pattern_seconds()
+
+
+def refuse_precious(path: Path, database: Database, param_hint: str) -> None:
+    """A file a command is told to write is not the event store (SQLite's file or the
+    ones beside it) nor the master key file: writing either would destroy the whole
+    record, or every person's data, for good."""
+    stores = [default_database_path()]
+    if database.backend == "sqlite":
+        stores.append(Path(database.sqlite_path))
+    precious = {
+        Path(f"{store}{suffix}"): "the event store"
+        for store in stores
+        for suffix in ("", "-wal", "-shm", "-journal")
+    }
+    try:
+        key = master_key_source(database.backend).path
+    except MasterKeyError:
+        key = None
+    for candidate in (key, default_master_key_path()):
+        if candidate is not None:
+            precious[candidate] = "the master key file"
+    for file, what in precious.items():
+        if same_file(path, file):
+            raise click.BadParameter(
+                f"{path} is {what}: writing it would destroy it; name another file",
+                param_hint=param_hint,
+            )
+
+
+def same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return one.expanduser().resolve() == other.expanduser().resolve()
 
 
 @contextmanager

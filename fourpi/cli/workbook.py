@@ -15,6 +15,7 @@ from fourpi.cli.common import (
     organisation_named,
     organisations_called,
     parse_as_of,
+    refuse_precious,
     writing_to,
 )
 from fourpi.domain.errors import DomainError
@@ -179,6 +180,7 @@ def workbook_export(
     from fourpi.workbook import export_workbook
 
     database = chosen_database(database_url)
+    refuse_precious(file, database, "FILE")
     try:
         moment = parse_as_of(as_of)
     except ValueError as error:

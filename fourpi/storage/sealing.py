@@ -6,8 +6,9 @@ events, seals and keys of every caller saving at the same time.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -91,6 +92,9 @@ def seals_for(
     return seals
 
 
+HeadCheck = Callable[[Seal | None], None]
+"""Shown the log's last seal under the write lock, before an import writes; raises
+when the log is no longer where the import was checked to continue it."""
 EventRow = tuple[int, str, str, int, bytes]
 """An event as the audit reads it: position, topic, record id as text, version, state."""
 SealRow = tuple[int, int, str, str]
@@ -114,6 +118,15 @@ def split(
         result.append(found[start : start + len(batch)])
         start += len(batch)
     return result
+
+
+def read_ahead(batches: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """The batches, the first read now: an import reads its file's first batch
+    before it takes the write lock, which writers then wait for no longer than the
+    import's own writing."""
+    them = iter(batches)
+    first = next(them, None)
+    return them if first is None else chain([first], them)
 
 
 class GroupCommitting:
@@ -211,10 +224,18 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return self._last_seal(c)
 
-    def import_events(self, batches: Iterable[Sequence[Any]]) -> None:
+    def import_events(
+        self, batches: Iterable[Sequence[Any]], still_at_head: HeadCheck
+    ) -> None:
         """Store exported events at their own positions with their own seals: all in
-        one transaction, so an import that stops halfway leaves nothing behind."""
+        one transaction, so an import that stops halfway leaves nothing behind. The
+        log's last seal is shown to still_at_head once the write lock is held, so no
+        writer can store anything between that look and the commit."""
+        batches = read_ahead(batches)
         with self.datastore.transaction(commit=True) as c:
+            # A write that changes nothing takes SQLite's one write lock.
+            c.execute(f"DELETE FROM {SEALS_TABLE} WHERE position < 0")
+            still_at_head(self._last_seal(c))
             for items in batches:
                 c.executemany(
                     f"INSERT INTO {self.events_table_name} "

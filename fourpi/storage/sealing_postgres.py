@@ -23,8 +23,10 @@ from fourpi.storage.sealing import (
     SEALS_TABLE,
     EventRow,
     GroupCommitting,
+    HeadCheck,
     Seal,
     SealRow,
+    read_ahead,
     seal_from_row,
     seals_for,
     split,
@@ -187,16 +189,24 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
             )
             return curs.fetchone() is not None
 
-    def import_events(self, batches: Iterable[Sequence[Any]]) -> None:
+    def import_events(
+        self, batches: Iterable[Sequence[Any]], still_at_head: HeadCheck
+    ) -> None:
         """Store exported events at their own positions with their own seals: all in
-        one transaction, so an import that stops halfway leaves nothing behind."""
+        one transaction, so an import that stops halfway leaves nothing behind. The
+        log's last seal is shown to still_at_head under the exclusive lock every
+        writer takes, so none can store anything between that look and the commit."""
         from psycopg import sql
 
         events = sql.SQL("{}.{}").format(
             sql.Identifier(self.datastore.schema),
             sql.Identifier(self.events_table_name),
         )
+        batches = read_ahead(batches)
         with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            still_at_head(self._last_seal(curs))
             for items in batches:
                 curs.executemany(
                     sql.SQL(
