@@ -9,6 +9,7 @@ from strawberry.extensions import SchemaExtension
 
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused
 from fourpi.operations.observability import note_error_id
+from fourpi.storage.store_access import STORE_BUSY, store_busy
 from graphql import GraphQLError
 
 log = logging.getLogger("fourpi.graphql")
@@ -21,6 +22,7 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+STORE_BUSY_CODE = "STORE_BUSY"
 EXPECTED_CODES = frozenset(
     {
         BAD_USER_INPUT,
@@ -30,6 +32,7 @@ EXPECTED_CODES = frozenset(
         UNAUTHENTICATED,
         QUERY_TOO_COSTLY,
         TOO_MANY_REQUESTS,
+        STORE_BUSY_CODE,
     }
 )
 
@@ -83,6 +86,19 @@ class MaskUnexpectedErrors(SchemaExtension):
             # No field ran: parse, validation and variable errors describe the
             # client's own request.
             return client_error(error.message, BAD_USER_INPUT)
+        if store_busy(error.original_error):
+            # Another held the store's write lock for longer than a request waits
+            # (a long import): nothing was done, and the same request later will be.
+            log.warning(
+                "the store was busy at %s: %s", error.path, error.original_error
+            )
+            busy = client_error(STORE_BUSY, STORE_BUSY_CODE)
+            return GraphQLError(
+                busy.message,
+                path=error.path,
+                nodes=error.nodes,
+                extensions=busy.extensions,
+            )
         message, extensions = unexpected(error.original_error or error, error.path)
         return GraphQLError(
             message, path=error.path, nodes=error.nodes, extensions=extensions

@@ -1,5 +1,6 @@
 """The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,7 @@ from fourpi.privacy.visibility import (
 )
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
+from fourpi.storage.store_access import STORE_BUSY_RETRY_SECONDS, store_busy
 from fourpi.threads import ANSWERS_RETRY_AFTER_SECONDS, TooManyAtOnce, in_thread
 from fourpi.web import (
     contributor,
@@ -55,6 +57,8 @@ from fourpi.web.sessions import CallerChanged, SignedIn, accounts_of, signed_in
 HERE = Path(__file__).resolve().parent
 SIGN_IN = "/sign-in"
 EVERYONE = frozenset(Role)
+
+log = logging.getLogger("fourpi.web")
 
 
 async def refused(request: Request) -> Response:
@@ -683,6 +687,18 @@ async def server_error(request: Request, error: Exception) -> Response:
     plain words, drawn from the template alone, so it asks nothing of the store
     that may have failed and shows nothing of the code or the store. The failure
     goes on to the server's log."""
+    if store_busy(error):
+        # Its write lock held past a request's wait (a long import): nothing was
+        # done, and the same later will be. Said so, not as a fault.
+        log.warning("the store was busy for %s: %s", request.url.path, error)
+        busy = templates.TemplateResponse(
+            request,
+            "server_error.html",
+            {"nav": [], "errors": [], "busy": True},
+            status_code=503,
+        )
+        busy.headers["Retry-After"] = str(STORE_BUSY_RETRY_SECONDS)
+        return busy
     return templates.TemplateResponse(
         request, "server_error.html", {"nav": [], "errors": []}, status_code=500
     )

@@ -1,6 +1,7 @@
-"""Why the configured event store cannot be reached, made or found, told in one to three lines that say what is wrong and what to check."""
+"""Why the configured event store cannot be reached, made or found, told in one to three lines that say what is wrong and what to check; and when it is only busy (its write lock held past the wait)."""
 
 import re
+import sqlite3
 
 from fourpi.config import DATABASE_URL_VARIABLE, Database
 
@@ -74,3 +75,29 @@ def no_store_there(database: Database) -> StoreUnavailable:
         f"no fourpi store at {where}: nothing has been recorded there, and a command "
         f"that only reads makes none.\nCheck {WHERE_TO_CHECK}."
     )
+
+
+STORE_BUSY = (
+    "The store is busy with other work (such as an import of a whole log), so "
+    "nothing was recorded or read. Try again in a minute."
+)
+STORE_BUSY_RETRY_SECONDS = 60
+"""What a request refused as the store is busy is asked to wait."""
+POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def store_busy(error: BaseException | None) -> bool:
+    """Whether the store refused because another held its write lock for longer than
+    a request waits (SQLite's "database is locked", PostgreSQL's lock timeout): the
+    request did nothing, and the same request later will. Read along the chain of
+    causes, as the library wraps the driver's error in its own."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, sqlite3.OperationalError) and "locked" in str(seen):
+            return True
+        if getattr(seen, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

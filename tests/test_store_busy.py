@@ -1,0 +1,122 @@
+"""A store whose write lock another holds for longer than a request waits (a whole
+log being imported): the request is told the store is busy and to try again, and
+records nothing; it is not an unexpected error with an id for the operators."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from fourpi.accounts import Accounts
+from fourpi.bootstrap import open_views, prepare_storage
+from fourpi.config import Database, parse_database_url
+from fourpi.domain.access import Role
+from fourpi.domain.application import InvolvementRecords
+from fourpi.graphql.app import create_app
+from fourpi.storage.store_access import STORE_BUSY
+from tests.helpers import POSTGRES_URL
+from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
+
+MANAGER = "manager@busy.example"
+REGISTER = (
+    'mutation { registerParticipant(input: {pseudonym: "Sam", participantKind: CARER})'
+    " { id } }"
+)
+
+
+@dataclass
+class Busy:
+    records: InvolvementRecords
+    database: Database
+    app: Any
+    token: str
+
+    def head(self) -> int:
+        return int(self.records.recorder.max_notification_id() or 0)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Another connection holds the store's write lock, as an import does: SQLite's
+        one lock, or the lock every PostgreSQL writer takes on the events table."""
+        if self.database.backend == "sqlite":
+            lite = sqlite3.connect(self.database.sqlite_path, isolation_level=None)
+            lite.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                lite.execute("ROLLBACK")
+                lite.close()
+            return
+        recorder: Any = self.records.recorder
+        events = sql.Identifier(self.database.schema, recorder.events_table_name)
+        with psycopg.connect(POSTGRES_URL.split("?")[0]) as holder:
+            holder.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(events))
+            try:
+                yield
+            finally:
+                holder.rollback()
+
+
+@pytest.fixture
+def busy(database_url: str) -> Iterator[Busy]:
+    database = parse_database_url(database_url)
+    prepare_storage(database)
+    # A write waits a second for the lock, not thirty.
+    wait = {"SQLITE_LOCK_TIMEOUT": "1", "POSTGRES_LOCK_TIMEOUT": "1"}
+    records = InvolvementRecords(env=database.eventsourcing_env() | wait)
+    views = open_views(database.url, records)
+    chain = organisation_with_a_chain(records, "Mind")
+    person(Accounts(records), chain.organisation_id, MANAGER, Role.MANAGER)
+    _, token = records.issue_token(
+        organisation_id=chain.organisation_id, role=Role.MANAGER, actor="test"
+    )
+    app = create_app(records, views, run_projections=False, web=True)
+    yield Busy(records, database, app, token)
+    views.close()
+    records.close()
+
+
+def test_a_write_through_the_api_is_told_the_store_is_busy(busy: Busy) -> None:
+    client = TestClient(busy.app)
+    before = busy.head()
+    with busy.locked():
+        refused = client.post(
+            "/graphql",
+            json={"query": REGISTER},
+            headers={"Authorization": f"Bearer {busy.token}"},
+        ).json()
+    (error,) = refused["errors"]
+    assert error["message"] == STORE_BUSY
+    assert error["extensions"] == {"code": "STORE_BUSY"}  # no error id: not a fault
+    assert busy.head() == before
+    again = client.post(
+        "/graphql",
+        json={"query": REGISTER},
+        headers={"Authorization": f"Bearer {busy.token}"},
+    ).json()
+    assert again["data"]["registerParticipant"]["id"]
+
+
+def test_a_form_is_answered_with_a_page_saying_try_again(busy: Busy) -> None:
+    client = TestClient(busy.app, raise_server_exceptions=False)
+    sign_in(client, MANAGER)
+    form = {
+        "csrf_token": csrf_token(client, "/"),
+        "pseudonym": "Sam",
+        "participant_kind": "carer",
+    }
+    before = busy.head()
+    with busy.locked():
+        refused = client.post(
+            "/record/registerParticipant", data=form, follow_redirects=False
+        )
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "60"
+    assert "<h1>Busy: try again in a minute</h1>" in refused.text
+    assert "Nothing was recorded" in refused.text
+    assert busy.head() == before
