@@ -35,6 +35,7 @@ from fourpi.workbook.exporting import export_rows
 from fourpi.workbook.writing import write_workbook
 from tests.api import (
     EXPECTED_CODES,
+    GRAPHQL_RESPONSE,
     JSON,
     ApiStore,
     api_store,
@@ -776,3 +777,100 @@ def test_a_refusal_of_a_record_names_the_field_as_the_client_sent_it(
 
     with api_store(database_url, LIMITS) as store:
         asyncio.run(scenario(store))
+
+
+# The query side: whatever arrives, an answer with a code, never a 5xx.
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["p", "t", "slice", "asOf", "x"]), inner)
+    ),
+    max_leaves=8,
+)
+QUERIES = [
+    "query Q($p: Int, $t: DateTime) { differences(asOf: {position: $p, time: $t}) "
+    "{ position } }",
+    "query Q($slice: SliceInput, $asOf: AsOfInput) { presence(slice: $slice, "
+    "asOf: $asOf) { position } cycles(slice: $slice) { position } }",
+    'query Q($p: Int) { history(recordId: "x", first: $p) { edges { cursor } } }',
+    "query Q($x: String) { eventLog(after: $x) { edges { cursor } } }",
+    "query Q($x: ID!, $p: Int, $t: DateTime) { record(id: $x, version: $p, asOf: $t) "
+    "{ version } }",
+    "query Q { " + " ".join(f"a{i}: me {{ role }}" for i in range(20)) + " }",
+    "query Q { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+    "query Q { me { role } } query R { organisation { name } }",
+    '{ integrity(anchor: "99999999999999999999:ab") { intact } }',
+    "mutation Q($x: ID!) { endRole(input: {initiativeId: $x, roleId: $x, "
+    'endedOn: "2024-01-01"}) { id } }',
+    "subscription Q { me { role } }",
+    "",
+]
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=latin-1",
+    "application/graphql-response+json",
+    "application/graphql",
+    "text/plain",
+    "multipart/form-data; boundary=x",
+    "",
+]
+
+
+def test_any_request_is_answered_with_a_code(fuzzed: Fuzzed) -> None:
+    body = st.fixed_dictionaries(
+        {"query": st.sampled_from(QUERIES) | JSON_VALUES},
+        optional={
+            "variables": st.dictionaries(
+                st.sampled_from(["p", "t", "x", "slice", "asOf"]), JSON_VALUES
+            )
+            | JSON_VALUES,
+            "operationName": st.sampled_from(["Q", "R", "Z", ""]) | JSON_VALUES,
+            "extensions": JSON_VALUES,
+        },
+    )
+    requests = st.tuples(
+        st.sampled_from(["GET", "POST"]),
+        body | st.lists(body, max_size=2),
+        st.sampled_from(CONTENT_TYPES),
+        st.sampled_from(["application/json", GRAPHQL_RESPONSE, "text/html", "*/*"]),
+        st.sampled_from(sorted(fuzzed.tokens)),
+    )
+
+    async def send(request: tuple[str, Any, str, str, str]) -> None:
+        method, sent, content_type, accept, role = request
+        headers = {
+            "Authorization": f"Bearer {fuzzed.tokens[role]}",
+            "Content-Type": content_type,
+            "Accept": accept,
+        }
+        async with client(fuzzed.store) as http:
+            if method == "GET":
+                params = {
+                    k: v if isinstance(v, str) else json.dumps(v)
+                    for k, v in (sent.items() if isinstance(sent, dict) else [])
+                }
+                response = await http.get("/graphql", params=params, headers=headers)
+            else:
+                response = await http.post(
+                    "/graphql", content=json.dumps(sent), headers=headers
+                )
+        if "text/html" in response.headers.get("content-type", ""):
+            assert response.status_code == 200
+            return
+        assert_well_answered(response, request)
+
+    head = fuzzed.store.head()
+
+    @FUZZ
+    @given(requests)
+    def check(request: tuple[str, Any, str, str, str]) -> None:
+        run(send(request))
+
+    check()
+    assert fuzzed.store.head() - head <= 1  # at most a role ended, by a manager
