@@ -29,7 +29,11 @@ from fourpi.domain.vocabulary import (
     InvolvementMethod,
     ParticipantKind,
 )
+from fourpi.graphql.context import Caller
 from fourpi.graphql.schema import build_schema
+from fourpi.web import answers as web
+from fourpi.web.downloads import csv_of, xlsx_of
+from fourpi.web.report import make_report
 from fourpi.workbook import import_path
 from fourpi.workbook.exporting import export_rows
 from fourpi.workbook.writing import write_workbook
@@ -678,11 +682,28 @@ def test_the_answers_survive_every_write(fuzzed: Fuzzed) -> None:
     check()
 
 
+def assert_reports(fuzzed: Fuzzed, secret: str) -> None:
+    """The report, the answer page's tables, their CSV and xlsx downloads, for the
+    caller of this token: of the organisation, and of its first initiative."""
+    store = fuzzed.store
+    token = store.records.authenticate(secret)
+    assert token is not None
+    caller = Caller.of(token)
+    for each in (web.AnswerSlice(), web.AnswerSlice(UUID(fuzzed.initiative))):
+        html = run(make_report(store.records, store.views, caller, each, None, "html"))
+        assert b"GRIPP2" in html
+        answers = run(web.gather(store.records, store.views, caller, each, None))
+        tables = web.all_tables(answers)
+        assert [csv_of(t) for t in tables]
+        assert xlsx_of(answers, tables)
+
+
 def test_the_record_exports_and_rebuilds_after_the_writes(
     fuzzed: Fuzzed, tmp_path: Path
 ) -> None:
     """What the writes left behind exports as a workbook that imports again without
-    a problem, exports as a log that verifies, and rebuilds into the same views."""
+    a problem, makes reports and downloads for every role, exports as a log that
+    verifies, and rebuilds into the same views."""
     store = fuzzed.store
     for organisation in (fuzzed.own, fuzzed.other):
         for personal_data in (False, True):
@@ -694,6 +715,8 @@ def test_the_record_exports_and_rebuilds_after_the_writes(
                     store.records, "A copy", path, actor="test", dry_run=True
                 )
                 assert report.problems == [], report.problems
+    for role in ("evaluator", "manager+personal"):  # the least shown, and the most
+        assert_reports(fuzzed, fuzzed.tokens[role])
     log = tmp_path / "log.ndjson"
     with log.open("wb") as out:
         exported = export_log(store.records.recorder, out)
