@@ -68,12 +68,13 @@ LIMITS = ApiLimits(
     max_page_size=1_000,
     read_wait_seconds=5,
 )
-EXAMPLES = int(os.environ.get("FOURPI_FUZZ_EXAMPLES", "60"))
+HUNTING = os.environ.get("FOURPI_FUZZ_EXAMPLES")
+"""Set for a longer hunt: that many random examples, new ones each run."""
 FUZZ = settings(
     deadline=None,
     database=None,
-    derandomize=not os.environ.get("FOURPI_FUZZ_RANDOM"),
-    max_examples=EXAMPLES,
+    derandomize=not HUNTING,
+    max_examples=int(HUNTING or 60),
     suppress_health_check=list(HealthCheck),
 )
 NAMES_PEOPLE = {"paymentsAndBenefits"}
