@@ -38,10 +38,14 @@ EXPECTED_CODES = frozenset(
 
 
 def client_error(message: str, code: str, field: str | None = None) -> GraphQLError:
-    """An error meant for the client, which passes the mask untouched."""
+    """An error meant for the client, which passes the mask untouched. A message
+    about a field starts with it as the client sent it (input.contributorIds: ...),
+    so a refusal of one of several ids ('participant ... does not exist') says which."""
     extensions: dict[str, Any] = {"code": code}
     if field is not None:
         extensions["field"] = field
+        if not message.startswith(f"{field}: "):
+            message = f"{field}: {message}"
     return GraphQLError(message, extensions=extensions)
 
 

@@ -14,6 +14,7 @@ from fourpi.domain.access import Role
 from fourpi.graphql.app import create_app
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', '.py", line ')
 EXPECTED_CODES = frozenset(
     {"BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED"}
