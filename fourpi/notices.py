@@ -59,6 +59,8 @@ failure, up to LONGEST_RETRY_SECONDS."""
 LONGEST_RETRY_SECONDS = 3600.0
 ATTEMPTS_ALLOWED = 12
 """Attempts at one note before the sender gives up on it (about seven hours)."""
+NOTES_A_ROUND = 100
+"""Due notes read at a time (a workbook's import can make thousands due)."""
 SENDER_POLL_SECONDS = 5.0
 """How often the sender looks for notes due (it is woken at once by this process's
 worker; the poll finds notes made due elsewhere, and retries)."""
@@ -380,14 +382,15 @@ class OutcomeNotes:
         """Send the notes due now; how many were sent. After a failed attempt the
         rest wait for the next round: the mail host is likely away for them too."""
         sent = 0
-        for row in self.tables.rows(
+        found = self.tables.rows(
             "SELECT note, organisation_id, contribution_id, participant_id, what, "
             "position, attempts FROM {outcome_notes_due} WHERE due_at <= ? "
-            "ORDER BY due_at LIMIT 100",
+            f"ORDER BY due_at LIMIT {NOTES_A_ROUND}",
             time.time(),
-        ):
+        )
+        for row in found:
             if stopping is not None and stopping.is_set():
-                break
+                return sent
             due = DueNote.of(row)
             if not self.take(due):
                 continue
@@ -395,11 +398,13 @@ class OutcomeNotes:
                 told = self.tell(due)
             except (OSError, smtplib.SMTPException) as error:
                 self.failed(due, error)
-                break
+                return sent
             self.tables.run("DELETE FROM {outcome_notes_due} WHERE note = ?", due.note)
             if told:
                 self.record_feedback(due.outcome)
                 sent += 1
+        if len(found) == NOTES_A_ROUND:
+            self.due.set()  # more may be due: the sender goes round again at once
         return sent
 
     def take(self, due: DueNote) -> bool:

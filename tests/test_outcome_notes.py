@@ -23,7 +23,7 @@ from fourpi.domain.vocabulary import (
     ResponseOutcome,
 )
 from fourpi.graphql.app import create_app
-from fourpi.notices import MailSettings, NoteTables, OutcomeNotes
+from fourpi.notices import MailSettings, NoteSender, NoteTables, OutcomeNotes
 from fourpi.personal_links import PAGE_PATH
 from tests.helpers import ACTOR
 from tests.test_personal_page import World, world  # noqa: F401 (the fixture)
@@ -392,20 +392,8 @@ def test_a_note_that_failed_while_the_mail_host_was_away_is_sent_when_it_is_back
     assert told[-1]["method"] == "email"
 
 
-class SlowInbox(Inbox):
-    """A mail host that takes its time over each message, so that two senders
-    working at once overlap."""
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        await __import__("asyncio").sleep(0.05)
-        return await super().handle_DATA(server, session, envelope)
-
-
-def test_no_note_is_sent_twice_by_two_senders_at_once(
-    world,  # noqa: F811
-    inbox,
-    monkeypatch,
-) -> None:
+def eight_notes_to_come(world: World, inbox: Inbox) -> None:  # noqa: F811
+    """Four changes to each of two contributions whose contributors chose email."""
     prefers_email(world, world.neighbour, "neighbour@people.example")
     prefers_email(world, world.advisor, "advisor@people.example")
     notes_sent_so_far(world)
@@ -413,6 +401,30 @@ def test_no_note_is_sent_twice_by_two_senders_at_once(
     for n in range(4):
         for person in (world.neighbour, world.advisor):
             a_change_to(world, contribution_of(world, person), f"Change {n}")
+
+
+def test_a_sender_goes_on_at_once_while_more_notes_are_due(
+    world,  # noqa: F811
+    inbox,
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr("fourpi.notices.NOTES_A_ROUND", 2)
+    eight_notes_to_come(world, inbox)
+    notes = OutcomeNotes.from_environment(world.views)
+    assert notes is not None
+    notes.after(world.views.position())
+    sender = NoteSender(notes, poll_seconds=60).start()
+    try:
+        assert len(arriving(inbox, 8, seconds=10)) == 8
+    finally:
+        sender.stop()
+
+
+def test_no_note_is_sent_twice_by_two_senders_at_once(
+    world,  # noqa: F811
+    inbox,
+) -> None:
+    eight_notes_to_come(world, inbox)
     # Two processes: each its own store connections, worker and sender.
     other_records = open_records(world.url)
     other_views = open_views(world.url, other_records)
