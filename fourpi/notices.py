@@ -23,6 +23,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -58,7 +59,7 @@ FIRST_RETRY_SECONDS = 60.0
 failure, up to LONGEST_RETRY_SECONDS."""
 LONGEST_RETRY_SECONDS = 3600.0
 ATTEMPTS_ALLOWED = 12
-"""Attempts at one note before the sender gives up on it (about seven hours)."""
+"""Attempts at one note before the sender gives up on it (over about six hours)."""
 NOTES_A_ROUND = 100
 """Due notes read at a time (a workbook's import can make thousands due)."""
 SENDER_POLL_SECONDS = 5.0
@@ -114,8 +115,15 @@ class MailSettings:
             sender,
         )
 
-    def send(self, message: EmailMessage, within: float = ATTEMPT_SECONDS) -> None:
-        """Send it, or raise OSError or SMTPException, within `within` seconds."""
+    def send(
+        self,
+        compose: Callable[[], EmailMessage | None],
+        within: float = ATTEMPT_SECONDS,
+    ) -> bool:
+        """Send the message `compose` makes, or raise OSError or SMTPException,
+        within `within` seconds; False if it makes none. It is made only once the
+        mail host has answered and let us in: making it may have a cost (a new
+        link to a person's page ends their old one) that a failed send must not."""
         context = ssl.create_default_context()
         timeout = min(SMTP_TIMEOUT_SECONDS, within)
         client: smtplib.SMTP
@@ -135,7 +143,11 @@ class MailSettings:
                     client.ehlo()
                 if self.username:
                     client.login(self.username, self.password)
+                message = compose()
+                if message is None:
+                    return False
                 client.send_message(message)
+                return True
         finally:
             watchdog.cancel()
             client.close()
@@ -457,10 +469,19 @@ class OutcomeNotes:
     def tell(self, due: DueNote) -> bool:
         """Send the note, with a new link to their page, if they still want one by
         email; False if not. A failure to send raises."""
-        outcome, participant_id = due.outcome, due.participant_id
-        address = self.email_of(outcome.organisation_id, participant_id)
+        address = self.email_of(due.outcome.organisation_id, due.participant_id)
         if not address:
             return False
+        told = self.mail.send(
+            lambda: self.note_to(due, address), within=self.attempt_seconds
+        )
+        if told:
+            log.info("sent an outcome note to participant %s", due.participant_id)
+        return told
+
+    def note_to(self, due: DueNote, address: str) -> EmailMessage | None:
+        """The note, with a new link to their page; None if they may have none."""
+        outcome, participant_id = due.outcome, due.participant_id
         try:
             secret, expires = self.links.make(
                 organisation_id=outcome.organisation_id,
@@ -471,7 +492,7 @@ class OutcomeNotes:
             )
         except DomainError as error:
             log.info("no note for participant %s: %s", participant_id, error)
-            return False
+            return None
         message = EmailMessage()
         message["From"] = self.mail.sender
         message["To"] = address
@@ -488,9 +509,7 @@ class OutcomeNotes:
             + f"\n\nThe link works until {local_date(expires):%-d %B %Y} and replaces any "
             "earlier one. Please keep it private.\n"
         )
-        self.mail.send(message, within=self.attempt_seconds)
-        log.info("sent an outcome note to participant %s", participant_id)
-        return True
+        return message
 
     def record_feedback(self, outcome: Outcome) -> None:
         """The record notes the feedback as given, by email, today: once per

@@ -505,7 +505,7 @@ def test_an_attempt_ends_in_time_when_the_host_says_a_byte_now_and_then(
     began = time.monotonic()
     try:
         with pytest.raises((OSError, smtplib.SMTPException)):
-            mail.send(message, within=1.0)
+            mail.send(lambda: message, within=1.0)
     finally:
         dawdler.close()
     assert time.monotonic() - began < 2.0
@@ -571,3 +571,28 @@ def test_an_upgraded_store_keeps_its_claims_and_processes_may_start_at_once(
     assert notes is not None
     assert sent_after(notes, world.views.position()) == 0
     assert inbox.messages == []
+
+
+def test_a_note_that_could_not_be_sent_leaves_the_person_s_link_working(
+    world,  # noqa: F811
+    monkeypatch,
+) -> None:
+    """A new link replaces the old: made for a note that never left, it would take
+    away the page of someone using the link they have, each time it was tried."""
+    monkeypatch.setenv("FOURPI_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("FOURPI_MAIL_FROM", "involvement@mind.example")
+    world.views.catch_up()
+    notes = OutcomeNotes.from_environment(world.views, first_retry_seconds=0.01)
+    assert notes is not None
+    notes.after(world.views.position())
+    prefers_email(world, world.advisor, "advisor@people.example")
+    link = world.link(world.advisor, world.mind)
+    a_change_to(world, contribution_of(world, world.advisor), "Groups meet at 6pm")
+    assert notes.after(world.views.position()) == 1
+    for _ in range(3):
+        time.sleep(0.05)
+        assert notes.send_due() == 0
+    world.views.catch_up()
+    page = world.client().get(link)
+    assert page.status_code == 200
+    assert "Groups meet at 6pm" in page.text
