@@ -165,10 +165,10 @@ class ProjectionWorker:
         """Ends the worker's run, even one whose thread has not begun it yet."""
         self._stopping.set()
         self.views.stop()
-        if self.note_sender is not None:
-            self.note_sender.stop(timeout)
         self._runner.join(timeout)
         self._reporter.join(timeout)
+        if self.note_sender is not None:
+            self.note_sender.stop(timeout)
 
     def run_here(self) -> None:
         """Run in the calling thread until stopped (or Ctrl-C), reporting meanwhile."""
