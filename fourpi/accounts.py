@@ -121,6 +121,12 @@ def invitation_link(secret: str, environ: EnvType | None = None) -> str:
     return f"{public_url(environ)}/invitations/{secret}"
 
 
+def rows_changed(cursor: Any) -> int:
+    """How many rows the cursor's last statement changed (the eventsourcing
+    library's SQLite cursor keeps the count on the sqlite3 cursor it wraps)."""
+    return int(getattr(cursor, "sqlite_cursor", cursor).rowcount)
+
+
 def digest(secret: str) -> str:
     # Session ids and invitation secrets are 256 random bits: a fast hash is enough.
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -284,7 +290,15 @@ class SecretTables:
             yield cursor
 
     def create(self) -> None:
+        """Make the tables missing (as after an upgrade that adds one). On
+        PostgreSQL processes starting at once take turns: two creating one table
+        together would have one of them fail on the catalogue's unique index."""
         with self.cursor(commit=True) as cursor:
+            if self.postgres:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    (f"{self.prefix}fourpi tables",),
+                )
             for statement in self.CREATE:
                 cursor.execute(self.sql(statement))
 
@@ -304,9 +318,11 @@ class SecretTables:
         "NOT NULL)",
     )
 
-    def run(self, statement: str, *values: Any) -> None:
+    def run(self, statement: str, *values: Any) -> int:
+        """Run it; how many rows it changed."""
         with self.cursor(commit=True) as cursor:
             cursor.execute(self.sql(statement), values)
+            return rows_changed(cursor)
 
     def rows(self, statement: str, *values: Any, commit: bool = False) -> list[Any]:
         if self.postgres and not commit:

@@ -1,29 +1,41 @@
 """Outcome notes: when a response or a change concerning someone's contribution reaches the views, each contributor who asked to be told by email is sent a short note with a link to their page, and the record notes the feedback as given, by email, on that day; once per response, however many processes run it.
 
 It follows the views (the facts of responses and change sources, by log position)
-from the projection worker's thread, after each batch it applies: the facts are
-there by then, one worker per process already runs, and `fourpi serve` and
-`fourpi projections run` both start one. Each note is claimed in a table of its own
-before it is sent (a second process, or a rerun, finds the claim and sends
-nothing), and the feedback is recorded with an idempotency key per response.
-No email is sent unless $FOURPI_SMTP_URL and $FOURPI_MAIL_FROM are set.
+from the projection worker's thread, after each batch it applies, but there it only
+writes down which notes are due, in the store's own tables: a mail host that hangs
+must never hold up the views every read waits for. A sender thread beside the worker
+(`fourpi serve` and `fourpi projections run` start both) sends the due notes, each
+attempt cut off after ATTEMPT_SECONDS, and tries a failed one again later, waiting
+longer each time, until ATTEMPTS_ALLOWED, when it gives up and says so in the log.
+
+Each note is claimed in a table of its own as it becomes due (a second process, or
+a rerun, finds the claim and adds nothing), a sender takes a due note by moving its
+next attempt on in the same statement that checks nobody else took it, and the
+feedback is recorded with an idempotency key per response. No email is sent unless
+$FOURPI_SMTP_URL and $FOURPI_MAIL_FROM are set.
 """
 
+import contextlib
 import logging
 import os
 import smtplib
+import socket
 import ssl
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.utils import EnvType
 
-from fourpi.accounts import SecretTables
+from fourpi.accounts import SecretTables, rows_changed
 from fourpi.domain.account import check_email
-from fourpi.domain.errors import DomainError, InvalidInput
+from fourpi.domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from fourpi.domain.vocabulary import FeedbackMethod, NoticePreference
 from fourpi.listing import rows
 from fourpi.local_time import local_date
@@ -35,6 +47,24 @@ log = logging.getLogger("fourpi.notices")
 SMTP_URL_VARIABLE = "FOURPI_SMTP_URL"
 MAIL_FROM_VARIABLE = "FOURPI_MAIL_FROM"
 SMTP_TIMEOUT_SECONDS = 10
+"""How long one exchange with the mail host may take."""
+ATTEMPT_SECONDS = 30.0
+"""How long one attempt to send a note may take in all: a host that answers a byte
+every few seconds never trips SMTP_TIMEOUT_SECONDS, so the attempt is cut off."""
+TAKEN_SECONDS = 600.0
+"""How long a note taken by a sender is left to it: far longer than an attempt, so
+only a sender that died mid-attempt leaves one, and for no longer than this."""
+FIRST_RETRY_SECONDS = 60.0
+"""How long a note that failed waits before its next attempt; doubled after each
+failure, up to LONGEST_RETRY_SECONDS."""
+LONGEST_RETRY_SECONDS = 3600.0
+ATTEMPTS_ALLOWED = 12
+"""Attempts at one note before the sender gives up on it (over about six hours)."""
+NOTES_A_ROUND = 100
+"""Due notes read at a time (a workbook's import can make thousands due)."""
+SENDER_POLL_SECONDS = 5.0
+"""How often the sender looks for notes due (it is woken at once by this process's
+worker; the poll finds notes made due elsewhere, and retries)."""
 ACTOR = "fourpi outcome notes"
 
 OUTCOME_WORDS = {
@@ -85,35 +115,70 @@ class MailSettings:
             sender,
         )
 
-    def send(self, message: EmailMessage) -> None:
+    def send(
+        self,
+        compose: Callable[[], EmailMessage | None],
+        within: float = ATTEMPT_SECONDS,
+    ) -> bool:
+        """Send the message `compose` makes, or raise OSError or SMTPException,
+        within `within` seconds; False if it makes none. It is made only once the
+        mail host has answered and let us in: making it may have a cost (a new
+        link to a person's page ends their old one) that a failed send must not."""
         context = ssl.create_default_context()
+        timeout = min(SMTP_TIMEOUT_SECONDS, within)
         client: smtplib.SMTP
         if self.scheme == "smtps":
-            client = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
-            )
+            client = smtplib.SMTP_SSL(timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
-        with client:
-            client.ehlo()
-            if self.scheme == "smtp" and client.has_extn("starttls"):
-                client.starttls(context=context)
+            client = smtplib.SMTP(timeout=timeout)
+        watchdog = threading.Timer(within, cut_off, (client,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            client.connect(self.host, self.port)
+            with client:
                 client.ehlo()
-            if self.username:
-                client.login(self.username, self.password)
-            client.send_message(message)
+                if self.scheme == "smtp" and client.has_extn("starttls"):
+                    client.starttls(context=context)
+                    client.ehlo()
+                if self.username:
+                    client.login(self.username, self.password)
+                message = compose()
+                if message is None:
+                    return False
+                client.send_message(message)
+                return True
+        finally:
+            watchdog.cancel()
+            client.close()
+
+
+def cut_off(client: smtplib.SMTP) -> None:
+    """End an attempt that has run out of time: shutting the socket down wakes the
+    read it is blocked in, which then fails."""
+    connection = getattr(client, "sock", None)
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
 
 
 class NoteTables(SecretTables):
-    """Which notes were claimed, and how far through the views notes have been
-    looked for, in the event store's database."""
+    """Which notes were claimed, which of them are still to be sent, and how far
+    through the views notes have been looked for, in the event store's database.
 
-    TABLES = ("outcome_notes", "outcome_notes_reached")
+    A due note holds ids only: the address is read from the views as it is sent,
+    so it is the person's latest choice and stays where erasure reaches it."""
+
+    TABLES = ("outcome_notes", "outcome_notes_reached", "outcome_notes_due")
     CREATE = (
         "CREATE TABLE IF NOT EXISTS {outcome_notes} (note TEXT PRIMARY KEY, "
         "claimed_at TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {outcome_notes_reached} (name TEXT PRIMARY KEY, "
         "position BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {outcome_notes_due} (note TEXT PRIMARY KEY, "
+        "organisation_id TEXT NOT NULL, contribution_id TEXT NOT NULL, "
+        "participant_id TEXT NOT NULL, what TEXT NOT NULL, position BIGINT NOT NULL, "
+        "attempts INTEGER NOT NULL, due_at DOUBLE PRECISION NOT NULL)",
     )
 
 
@@ -127,22 +192,62 @@ class Outcome:
     what: str
 
 
-class OutcomeNotes:
-    """Sends the notes; `after(position)` once the views reach a position."""
+@dataclass(frozen=True)
+class DueNote:
+    """A note to one contributor about one outcome, and how often it was tried."""
 
-    def __init__(self, views: ImpactViews, mail: MailSettings) -> None:
+    note: str
+    outcome: Outcome
+    participant_id: UUID
+    attempts: int
+
+    @classmethod
+    def of(cls, row: Any) -> "DueNote":
+        outcome = Outcome(
+            UUID(str(row["organisation_id"])),
+            UUID(str(row["contribution_id"])),
+            int(row["position"]),
+            str(row["what"]),
+        )
+        return cls(
+            str(row["note"]),
+            outcome,
+            UUID(str(row["participant_id"])),
+            int(row["attempts"]),
+        )
+
+
+class OutcomeNotes:
+    """`after(position)` once the views reach a position writes down the notes due
+    (quickly: the projection worker calls it); `send_due()` sends them."""
+
+    def __init__(
+        self,
+        views: ImpactViews,
+        mail: MailSettings,
+        *,
+        attempt_seconds: float | None = None,
+        first_retry_seconds: float | None = None,
+        attempts_allowed: int | None = None,
+    ) -> None:
+        """The limits are this module's (ATTEMPT_SECONDS and the rest) unless given."""
         self.views = views
         self.records = views.records
         self.mail = mail
         self.tables = NoteTables(self.records.factory.datastore)  # type: ignore[attr-defined]
         self.links = PersonalLinks(self.records)
+        self.attempt_seconds = attempt_seconds or ATTEMPT_SECONDS
+        self.first_retry_seconds = first_retry_seconds or FIRST_RETRY_SECONDS
+        self.attempts_allowed = attempts_allowed or ATTEMPTS_ALLOWED
+        self.due = threading.Event()
+        """Set when notes became due here: wakes this process's sender."""
 
     @classmethod
     def from_environment(
-        cls, views: ImpactViews, environ: EnvType | None = None
+        cls, views: ImpactViews, environ: EnvType | None = None, **settings: Any
     ) -> "OutcomeNotes | None":
         mail = MailSettings.from_environment(environ)
-        return None if mail is None else cls(views, mail)
+        return None if mail is None else cls(views, mail, **settings)
 
     def reached(self) -> int:
         found = self.tables.rows(
@@ -151,7 +256,7 @@ class OutcomeNotes:
         return int(found[0]["position"]) if found else 0
 
     def after(self, position: int) -> int:
-        """Send the notes of every outcome up to the position; how many were sent.
+        """Write down the notes due for every outcome up to the position; how many.
         A failure is logged and never stops the caller (the projection worker)."""
         try:
             return self._after(position)
@@ -163,9 +268,11 @@ class OutcomeNotes:
         since = self.reached()
         if position <= since:
             return 0
-        sent = 0
+        due = 0
         for outcome in self.outcomes(since, position):
-            sent += self.tell(outcome)
+            due += self.make_due(outcome)
+        if due:
+            self.due.set()
         self.tables.run(
             "UPDATE {outcome_notes_reached} SET position = ? WHERE name = 'notes' "
             "AND position < ?",
@@ -174,7 +281,7 @@ class OutcomeNotes:
         )
         if self.reached() < position:
             self.claim_first_position(position)
-        return sent
+        return due
 
     def claim_first_position(self, position: int) -> None:
         try:
@@ -207,8 +314,8 @@ class OutcomeNotes:
         ]
         return sorted(found, key=lambda o: o.position)
 
-    def tell(self, outcome: Outcome) -> int:
-        """Note each contributor who chose email; record the feedback once."""
+    def make_due(self, outcome: Outcome) -> int:
+        """A note due to each contributor who chose email; how many were new."""
         contributors = rows(
             self.views,
             "contributors",
@@ -217,20 +324,12 @@ class OutcomeNotes:
             str(outcome.organisation_id),
             str(outcome.contribution_id),
         )
-        told = 0
+        due = 0
         for row in contributors:
             participant_id = UUID(str(row["participant_id"]))
-            address = self.email_of(outcome.organisation_id, participant_id)
-            if not address:
-                continue
-            note = f"{outcome.what}:{outcome.position}:{participant_id}"
-            if not self.claim(note):
-                continue
-            if self.send(outcome, participant_id, address):
-                told += 1
-        if told:
-            self.record_feedback(outcome)
-        return told
+            if self.email_of(outcome.organisation_id, participant_id):
+                due += self.claim(outcome, participant_id)
+        return due
 
     def email_of(self, organisation_id: UUID, participant_id: UUID) -> str:
         preference = rows(
@@ -259,21 +358,130 @@ class OutcomeNotes:
             )
             return ""
 
-    def claim(self, note: str) -> bool:
-        """Whether this process is the one to send the note (the first to claim it)."""
-        try:
-            self.tables.run(
-                "INSERT INTO {outcome_notes} (note, claimed_at) VALUES (?, ?)",
-                note,
-                datetime.now(UTC).isoformat(),
+    def claim(self, outcome: Outcome, participant_id: UUID) -> bool:
+        """Make the note due unless it was claimed before (by another process, a
+        rerun, or a version that sent it at once); whether this call made it due."""
+        note = f"{outcome.what}:{outcome.position}:{participant_id}"
+        with self.tables.cursor(commit=True) as cursor:
+            cursor.execute(
+                self.tables.sql(
+                    "INSERT INTO {outcome_notes} (note, claimed_at) VALUES (?, ?) "
+                    "ON CONFLICT (note) DO NOTHING"
+                ),
+                (note, datetime.now(UTC).isoformat()),
             )
-        except Exception as error:
-            if is_duplicate(error):
+            if rows_changed(cursor) != 1:
                 return False
-            raise
+            cursor.execute(
+                self.tables.sql(
+                    "INSERT INTO {outcome_notes_due} (note, organisation_id, "
+                    "contribution_id, participant_id, what, position, attempts, "
+                    "due_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)"
+                ),
+                (
+                    note,
+                    str(outcome.organisation_id),
+                    str(outcome.contribution_id),
+                    str(participant_id),
+                    outcome.what,
+                    outcome.position,
+                    time.time(),
+                ),
+            )
         return True
 
-    def send(self, outcome: Outcome, participant_id: UUID, address: str) -> bool:
+    def send_due(self, stopping: threading.Event | None = None) -> int:
+        """Send the notes due now; how many were sent. After a failed attempt the
+        rest wait for the next round: the mail host is likely away for them too."""
+        sent = 0
+        found = self.tables.rows(
+            "SELECT note, organisation_id, contribution_id, participant_id, what, "
+            "position, attempts FROM {outcome_notes_due} WHERE due_at <= ? "
+            f"ORDER BY due_at LIMIT {NOTES_A_ROUND}",
+            time.time(),
+        )
+        for row in found:
+            if stopping is not None and stopping.is_set():
+                return sent
+            due = DueNote.of(row)
+            if not self.take(due):
+                continue
+            try:
+                told = self.tell(due)
+            except (OSError, smtplib.SMTPException) as error:
+                self.failed(due, error)
+                return sent
+            self.tables.run("DELETE FROM {outcome_notes_due} WHERE note = ?", due.note)
+            if told:
+                self.record_feedback(due.outcome)
+                sent += 1
+        if len(found) == NOTES_A_ROUND:
+            self.due.set()  # more may be due: the sender goes round again at once
+        return sent
+
+    def take(self, due: DueNote) -> bool:
+        """Whether this sender is the one to attempt it now: the attempt is counted
+        and the next put off in one statement that finds it untouched."""
+        return (
+            self.tables.run(
+                "UPDATE {outcome_notes_due} SET attempts = attempts + 1, due_at = ? "
+                "WHERE note = ? AND attempts = ?",
+                time.time() + TAKEN_SECONDS,
+                due.note,
+                due.attempts,
+            )
+            == 1
+        )
+
+    def failed(self, due: DueNote, error: Exception) -> None:
+        attempts = due.attempts + 1
+        if attempts >= self.attempts_allowed:
+            self.tables.run("DELETE FROM {outcome_notes_due} WHERE note = ?", due.note)
+            log.error(
+                "gave up on the outcome note to participant %s about the %s to "
+                "contribution %s after %d attempts (the last failed: %s): they have "
+                "not been told by email; give them the feedback another way",
+                due.participant_id,
+                due.outcome.what,
+                due.outcome.contribution_id,
+                attempts,
+                reason_of(error),
+            )
+            return
+        wait = min(
+            self.first_retry_seconds * 2 ** (attempts - 1), LONGEST_RETRY_SECONDS
+        )
+        self.tables.run(
+            "UPDATE {outcome_notes_due} SET due_at = ? WHERE note = ?",
+            time.time() + wait,
+            due.note,
+        )
+        log.warning(
+            "the outcome note to participant %s was not sent (attempt %d of %d: %s); "
+            "trying again in %g s",
+            due.participant_id,
+            attempts,
+            self.attempts_allowed,
+            reason_of(error),
+            wait,
+        )
+
+    def tell(self, due: DueNote) -> bool:
+        """Send the note, with a new link to their page, if they still want one by
+        email; False if not. A failure to send raises."""
+        address = self.email_of(due.outcome.organisation_id, due.participant_id)
+        if not address:
+            return False
+        told = self.mail.send(
+            lambda: self.note_to(due, address), within=self.attempt_seconds
+        )
+        if told:
+            log.info("sent an outcome note to participant %s", due.participant_id)
+        return told
+
+    def note_to(self, due: DueNote, address: str) -> EmailMessage | None:
+        """The note, with a new link to their page; None if they may have none."""
+        outcome, participant_id = due.outcome, due.participant_id
         try:
             secret, expires = self.links.make(
                 organisation_id=outcome.organisation_id,
@@ -284,7 +492,7 @@ class OutcomeNotes:
             )
         except DomainError as error:
             log.info("no note for participant %s: %s", participant_id, error)
-            return False
+            return None
         message = EmailMessage()
         message["From"] = self.mail.sender
         message["To"] = address
@@ -301,13 +509,7 @@ class OutcomeNotes:
             + f"\n\nThe link works until {local_date(expires):%-d %B %Y} and replaces any "
             "earlier one. Please keep it private.\n"
         )
-        try:
-            self.mail.send(message)
-        except (OSError, smtplib.SMTPException):
-            log.exception("the note to participant %s was not sent", participant_id)
-            return False
-        log.info("sent an outcome note to participant %s", participant_id)
-        return True
+        return message
 
     def record_feedback(self, outcome: Outcome) -> None:
         """The record notes the feedback as given, by email, today: once per
@@ -328,10 +530,51 @@ class OutcomeNotes:
                     f"{outcome.contribution_id}"
                 ),
             )
+        except IdempotencyKeyReused:
+            # Recorded already, on an earlier day, when another contributor's note
+            # about the same outcome was sent.
+            pass
         except DomainError as error:
             log.warning(
                 "feedback for %s not recorded: %s", outcome.contribution_id, error
             )
+
+
+class NoteSender:
+    """Sends the due notes in a thread of its own, beside the projection worker."""
+
+    def __init__(self, notes: OutcomeNotes, *, poll_seconds: float | None = None):
+        self.notes = notes
+        self.poll_seconds = poll_seconds or SENDER_POLL_SECONDS
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="fourpi-outcome-notes", daemon=True
+        )
+
+    def start(self) -> "NoteSender":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops after the attempt under way, if any (ATTEMPT_SECONDS at most)."""
+        self._stopping.set()
+        self.notes.due.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.notes.due.clear()
+            try:
+                self.notes.send_due(self._stopping)
+            except Exception:
+                log.exception("outcome notes: the sender's round failed")
+            self.notes.due.wait(self.poll_seconds)
+
+
+def reason_of(error: Exception) -> str:
+    """What went wrong, in words even when the error has none (a timeout)."""
+    return str(error) or type(error).__name__
 
 
 def is_duplicate(error: Exception) -> bool:

@@ -135,10 +135,12 @@ class ProjectionWorker:
         self.reports = WorkerReports(views)
         self.last_reported: float | None = None
         self._reached = views.position()
-        from fourpi.notices import OutcomeNotes
+        from fourpi.notices import NoteSender, OutcomeNotes
 
         self.notes = OutcomeNotes.from_environment(views)
-        """Outcome notes by email, sent after each batch ($FOURPI_SMTP_URL)."""
+        """Outcome notes by email ($FOURPI_SMTP_URL): made due after each batch,
+        sent by a thread of their own, so a slow mail host never holds up the views."""
+        self.note_sender = None if self.notes is None else NoteSender(self.notes)
         self._stopping = threading.Event()
         self._working = threading.Event()
         """Set while the views' catch-up loop runs: only then does it report."""
@@ -152,6 +154,8 @@ class ProjectionWorker:
     def start(self) -> "ProjectionWorker":
         self._runner.start()
         self._reporter.start()
+        if self.note_sender is not None:
+            self.note_sender.start()
         return self
 
     def alive(self) -> bool:
@@ -163,14 +167,20 @@ class ProjectionWorker:
         self.views.stop()
         self._runner.join(timeout)
         self._reporter.join(timeout)
+        if self.note_sender is not None:
+            self.note_sender.stop(timeout)
 
     def run_here(self) -> None:
         """Run in the calling thread until stopped (or Ctrl-C), reporting meanwhile."""
         self._reporter.start()
+        if self.note_sender is not None:
+            self.note_sender.start()
         try:
             self._run()
         finally:
             self._stopping.set()
+            if self.note_sender is not None:
+                self.note_sender.stop()
             self._reporter.join(REPORT_EVERY_SECONDS)
 
     def _run(self) -> None:
