@@ -2,10 +2,22 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass, fields, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
 from hashlib import sha256
 from itertools import chain, islice, zip_longest
 from pathlib import Path
-from typing import Any, BinaryIO
+from types import UnionType
+from typing import (
+    Any,
+    BinaryIO,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 from uuid import UUID
 
 import orjson
@@ -13,9 +25,11 @@ from eventsourcing.domain import DomainEvent, Snapshot
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.utils import TopicError, get_topic, resolve_topic
 
+from fourpi.domain.personal import personal_fields_of
 from fourpi.domain.record import parse_digits
+from fourpi.privacy.shredding import ENVELOPE
 from fourpi.storage.sealing import GENESIS, EventRow, Seal, SealRow, chain_of, digest_of
-from fourpi.storage.transcoder import OrjsonTranscoder
+from fourpi.storage.transcoder import DATA, TAG, OrjsonTranscoder
 
 BATCH = 1_000
 SCAN_BATCH = 10_000
@@ -402,8 +416,14 @@ def check_readable(stored: StoredEvent) -> None:
     ):
         raise ValueError("topic: must name one of fourpi's events")
     try:
+        outside = topic_outside_fourpi(orjson.loads(stored.state))
+    except orjson.JSONDecodeError:
+        outside = None
+    if outside is not None:
+        raise ValueError(f"state: names {outside!r}, which is not one of fourpi's")
+    try:
         state = TRANSCODER.decode(stored.state)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, TopicError):
         state = None
     if not isinstance(state, dict):
         raise ValueError("state: must be an event's fields as JSON")
@@ -426,6 +446,115 @@ def check_readable(stored: StoredEvent) -> None:
         raise ValueError(
             f"state: has no {needed[0]}, which every {kind.__qualname__} holds"
         )
+    hints = hints_of(kind)
+    personal = personal_fields_of(kind)
+    for name, value in state.items():
+        if name in hints and not (
+            fits(value, hints[name]) or (name in personal and is_envelope(value))
+        ):
+            raise ValueError(
+                f"state: {name} is not {described(hints[name])}, as every "
+                f"{kind.__qualname__} holds it"
+            )
+
+
+@cache
+def hints_of(kind: type) -> dict[str, Any]:
+    """A class's fields' types, worked out once a class, not once an event."""
+    return get_type_hints(kind)
+
+
+TAGS_NAMING_A_TOPIC = frozenset({"enum", "dataclass"})
+
+
+def topic_outside_fourpi(raw: Any) -> str | None:
+    """A topic a tagged value of the state names (an enum's, a dataclass's) outside
+    fourpi, found before the state is decoded: decoding it would import its module,
+    whatever that does."""
+    if isinstance(raw, list):
+        return next(filter(None, map(topic_outside_fourpi, raw)), None)
+    if not isinstance(raw, dict):
+        return None
+    if raw.get(TAG) in TAGS_NAMING_A_TOPIC:
+        data = raw.get(DATA)
+        topic = data[0] if isinstance(data, list) and data else None
+        if not (isinstance(topic, str) and topic.startswith("fourpi.")):
+            return str(topic)
+    return next(filter(None, map(topic_outside_fourpi, raw.values())), None)
+
+
+LARGEST_STORED_INT = 2**63 - 1
+"""A views' column holds a signed 64-bit integer, on SQLite as on PostgreSQL."""
+
+
+def fits(value: Any, hint: Any) -> bool:
+    """Whether a decoded field's value is of the type its event declares: one of
+    another type (a date that is text, an id that is a number), once stored,
+    stops the views at it, and so every answer, for good."""
+    if hint is Any or isinstance(hint, TypeVar):
+        return True
+    arms = get_args(hint)
+    if get_origin(hint) in (Union, UnionType):
+        return any(fits(value, arm) for arm in arms)
+    if get_origin(hint) is tuple:
+        return isinstance(value, tuple | list) and all(fits(v, arms[0]) for v in value)
+    if get_origin(hint) is dict:
+        return isinstance(value, dict) and all(
+            fits(k, arms[0]) and fits(v, arms[1]) for k, v in value.items()
+        )
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return type(value) is bool
+    if hint is int:
+        return type(value) is int and abs(value) <= LARGEST_STORED_INT
+    if hint is str:
+        # PostgreSQL's text cannot hold a NUL.
+        return type(value) is str and "\x00" not in value
+    if hint is Decimal:
+        return isinstance(value, Decimal) and value.is_finite()
+    if hint is date:
+        return type(value) is date
+    if hint is datetime:
+        return type(value) is datetime and value.tzinfo is not None
+    if isinstance(hint, type) and is_dataclass(hint):
+        hints = hints_of(hint)
+        return type(value) is hint and all(
+            fits(getattr(value, f.name, None), hints[f.name]) for f in fields(hint)
+        )
+    return isinstance(hint, type) and isinstance(value, hint)
+
+
+def is_envelope(value: Any) -> bool:
+    """A personal field as stored: encrypted (fourpi.privacy.shredding.ENVELOPE)."""
+    held = value.get(ENVELOPE) if isinstance(value, dict) and len(value) == 1 else None
+    return (
+        isinstance(held, list)
+        and len(held) == 2
+        and all(isinstance(part, str) for part in held)
+    )
+
+
+def described(hint: Any) -> str:
+    """A field's type in words, for the refusal."""
+    arms = get_args(hint)
+    if get_origin(hint) in (Union, UnionType):
+        return " or ".join(described(arm) for arm in arms)
+    if get_origin(hint) is tuple:
+        return f"a list of {described(arms[0]).removeprefix('a ')}"
+    if get_origin(hint) is dict:
+        return "a mapping"
+    if hint is type(None):
+        return "none"
+    return {
+        str: "text",
+        int: "a whole number",
+        bool: "true or false",
+        UUID: "an id",
+        date: "a date",
+        datetime: "a moment with its time zone",
+        Decimal: "a number",
+    }.get(hint, f"a {getattr(hint, '__name__', hint)}")
 
 
 def verify_export(

@@ -671,14 +671,39 @@ def test_an_import_shows_its_progress_through_each_stage(tmp_path) -> None:
             {"state": "{}"},
             "state: has no name, which every Organisation.Registered holds",
         ),
+        (
+            {"name": 5},
+            "state: name is not text, as every Organisation.Registered holds it",
+        ),
+        (
+            {"organisation_id": "Rethink"},
+            "state: organisation_id is not an id, as every Organisation.Registered "
+            "holds it",
+        ),
+        (
+            {"timestamp": {"_type_": "date", "_data_": "2026-12-07"}},
+            "state: timestamp is not a moment with its time zone, as every "
+            "Organisation.Registered holds it",
+        ),
+        (
+            {"name": {"_type_": "enum", "_data_": ["this:s", "Rethink"]}},
+            "state: names 'this:s', which is not one of fourpi's",
+        ),
+        (
+            {"name": {"_type_": "dataclass", "_data_": ["fourpi.nothing:X", {}]}},
+            "state: must be an event's fields as JSON",
+        ),
     ],
 )
 def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
-    tmp_path, change: dict[str, str], why: str
+    tmp_path, change: dict[str, Any], why: str
 ) -> None:
     """The chain is no secret, so a file can verify and hold anything: an event of
-    no known kind, or a state that was not its fields, went in, and the views
-    stopped at it for good (a traceback from import, then from every answer)."""
+    no known kind, a state that was not its fields, or a field of another type
+    (an initiative's start date that was text), went in, and the views stopped at
+    it for good (a traceback from import, then from every answer). A value naming
+    a topic outside fourpi imported its module as the file was checked (here
+    `this`, which prints), and one naming no module was a traceback."""
     source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
     source.register_organisation(name="Mind", actor=ACTOR)
     source.register_organisation(name="Rethink", actor=ACTOR)
@@ -687,7 +712,12 @@ def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
         for line in exported(source, tmp_path / "two.ndjson").splitlines()
     ]
     source.close()
-    events[1] |= change
+    if change.keys() <= {"topic", "state"}:
+        events[1] |= change
+    else:
+        # Fields of the state changed, as the file's JSON holds them.
+        state = orjson.loads(events[1]["state"])
+        events[1]["state"] = orjson.dumps(state | change).decode()
     crafted = resealed(events, tmp_path / "crafted.ndjson")
     url = f"sqlite:///{tmp_path}/target.sqlite3"
 
@@ -696,6 +726,7 @@ def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
     assert ran.stderr.strip().splitlines()[-1] == (
         f"Error: {crafted}, line 2: not an exported event ({why})"
     )
+    assert "Zen of Python" not in ran.stdout, "a module outside fourpi was imported"
     target = open_records(url)
     assert anchor_of(target.recorder) is None, "nothing of it was imported"
     target.close()
