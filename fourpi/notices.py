@@ -106,14 +106,17 @@ class MailSettings:
             raise ValueError(
                 f"{SMTP_URL_VARIABLE}: the port must be a number"
             ) from None
-        return cls(
-            parts.scheme,
-            parts.hostname,
-            port,
+        username, password = (
             unquote(parts.username or ""),
             unquote(parts.password or ""),
-            sender,
         )
+        if not (username + password).isascii():
+            # smtplib sends them as ASCII: every attempt would fail.
+            raise ValueError(
+                f"{SMTP_URL_VARIABLE}: the user name and password must be in ASCII "
+                "(no accented letters), as Python's mail client sends them"
+            )
+        return cls(parts.scheme, parts.hostname, port, username, password, sender)
 
     def send(
         self,
@@ -408,7 +411,12 @@ class OutcomeNotes:
                 continue
             try:
                 told = self.tell(due)
-            except (OSError, smtplib.SMTPException) as error:
+            except Exception as error:
+                # Not only a network or SMTP error: any other (smtplib's own, as
+                # a UnicodeEncodeError) left the note taken, never failed, and so
+                # tried every TAKEN_SECONDS for ever, never given up.
+                if not isinstance(error, OSError | smtplib.SMTPException):
+                    log.exception("the outcome note to %s failed", due.participant_id)
                 self.failed(due, error)
                 return sent
             self.tables.run("DELETE FROM {outcome_notes_due} WHERE note = ?", due.note)
@@ -574,7 +582,9 @@ class NoteSender:
 
 def reason_of(error: Exception) -> str:
     """What went wrong, in words even when the error has none (a timeout)."""
-    return str(error) or type(error).__name__
+    if isinstance(error, OSError | smtplib.SMTPException):
+        return str(error) or type(error).__name__
+    return f"{type(error).__name__}: {error}"
 
 
 def is_duplicate(error: Exception) -> bool:

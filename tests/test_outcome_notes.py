@@ -1,5 +1,6 @@
 """Outcome notes through a real SMTP server on localhost (aiosmtpd): a contributor who asked to be told by email gets one short note with a link to their page when their contribution is answered, and the record notes the feedback once, however often or in however many processes the sender runs; no email without the settings."""
 
+import dataclasses
 import smtplib
 import socket
 import threading
@@ -596,3 +597,71 @@ def test_a_note_that_could_not_be_sent_leaves_the_person_s_link_working(
     page = world.client().get(link)
     assert page.status_code == 200
     assert "Groups meet at 6pm" in page.text
+
+
+def test_a_mail_password_smtplib_cannot_send_is_named_before_anything_starts() -> None:
+    """smtplib sends the user name and password as ASCII: a password with an
+    accented letter was taken, then every attempt failed (below), and no note was
+    ever sent, with nothing said at start."""
+    for url in (
+        "smtp://involvement:p%C3%A4ssword@mail.example:587",
+        "smtps://s%C3%B8ren:password@mail.example",
+    ):
+        with pytest.raises(ValueError, match="FOURPI_SMTP_URL: the user name"):
+            MailSettings.from_environment(
+                {"FOURPI_SMTP_URL": url, "FOURPI_MAIL_FROM": "involvement@m.example"}
+            )
+
+
+class Accepting:
+    """aiosmtpd's authenticator: everyone is let in."""
+
+    def __call__(self, *args: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult
+
+        return AuthResult(success=True)
+
+
+def test_an_attempt_that_fails_in_a_way_of_its_own_is_counted_and_given_up(
+    world,  # noqa: F811
+    monkeypatch,
+    caplog,
+) -> None:
+    """Only a network or SMTP error counted as a failed attempt: any other (here
+    smtplib's UnicodeEncodeError, for a password it cannot send) ended the round
+    with the note taken but never failed, so it was tried again every ten minutes
+    for ever and never given up, each round stopping at it. Now it is a failed
+    attempt like any other: retried later, given up after its attempts, and said
+    so."""
+    port = free_port()
+    controller = Controller(
+        Inbox(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=Accepting(),
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        world.views.catch_up()
+        monkeypatch.setenv("FOURPI_SMTP_URL", f"smtp://u:p@127.0.0.1:{port}")
+        monkeypatch.setenv("FOURPI_MAIL_FROM", "involvement@mind.example")
+        notes = OutcomeNotes.from_environment(
+            world.views, first_retry_seconds=0.01, attempts_allowed=3
+        )
+        assert notes is not None
+        # As smtplib is given a password it cannot encode (now refused at start).
+        notes.mail = dataclasses.replace(notes.mail, password="pässword")
+        notes.after(world.views.position())
+        prefers_email(world, world.advisor, "advisor@people.example")
+        a_change_to(world, contribution_of(world, world.advisor), "Groups meet at 6pm")
+        assert notes.after(world.views.position()) == 1
+        for _ in range(3):
+            time.sleep(0.05)
+            assert notes.send_due() == 0
+    finally:
+        controller.stop()
+    assert notes.tables.rows("SELECT note FROM {outcome_notes_due}") == []
+    gave_up = [r.getMessage() for r in caplog.records if "gave up" in r.getMessage()]
+    assert len(gave_up) == 1
+    assert "UnicodeEncodeError" in gave_up[0] or "ascii" in gave_up[0]
