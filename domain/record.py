@@ -157,6 +157,26 @@ REORDERING_REFUSED = (
 )
 
 
+DRAWN_AS_NOTHING = frozenset(
+    chr(c)
+    for first, last in (
+        (0x034F, 0x034F),  # combining grapheme joiner
+        (0x115F, 0x1160),  # Hangul fillers
+        (0x17B4, 0x17B5),  # Khmer inherent vowels
+        (0x180B, 0x180F),  # Mongolian variation selectors
+        (0x2800, 0x2800),  # the blank Braille pattern
+        (0x3164, 0x3164),  # Hangul filler
+        (0xFE00, 0xFE0F),  # variation selectors
+        (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+        (0xE0100, 0xE01EF),  # variation selectors supplement
+    )
+    for c in range(first, last + 1)
+)
+"""Letters and marks drawn as nothing (most of Unicode's default-ignorable code
+points that are not format characters, Cf, and the blank Braille pattern): a name
+of these alone reads as blank."""
+
+
 def check_line(field: str, value: str, *, max_length: int) -> str:
     """A name: required text on one line. A record is found and listed by its name
     (`fourpi organisations list` prints one a line, a workbook's cell names one), so a
@@ -166,8 +186,10 @@ def check_line(field: str, value: str, *, max_length: int) -> str:
         raise InvalidInput(field, "must be on one line, with no line break or tab")
     if not REORDERING.isdisjoint(text):
         raise InvalidInput(field, REORDERING_REFUSED)
-    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
-        # Zero-width spaces and joiners alone: a name that reads as blank.
+    if not "".join(
+        c for c in text if unicodedata.category(c) != "Cf" and c not in DRAWN_AS_NOTHING
+    ).strip():
+        # Zero-width spaces and joiners, or fillers, alone: a name that reads as blank.
         raise InvalidInput(field, "must not be blank")
     return text
 

@@ -2572,6 +2572,11 @@ def test_a_name_with_a_line_break_is_refused(records, organisation_id, line_brea
     [
         ("\u200b\u200b", "must not be blank"),
         ("\u200d \ufeff", "must not be blank"),
+        ("\u3164", "must not be blank"),  # a Hangul filler, drawn as nothing
+        ("\uffa0\u115f\u1160", "must not be blank"),
+        ("\u2800\u2800", "must not be blank"),  # the blank Braille pattern
+        ("\ufe0f\u034f", "must not be blank"),  # a variation selector, a joiner
+        ("\U000e0101", "must not be blank"),
         ("River\u202eAsh", "must not hold a character that reorders the text"),
         ("\u2067Oak\u2069", "must not hold a character that reorders the text"),
     ],
@@ -2579,7 +2584,9 @@ def test_a_name_with_a_line_break_is_refused(records, organisation_id, line_brea
 def test_a_name_that_reads_as_blank_or_out_of_order_is_refused(
     records, organisation_id, name, rule
 ):
-    """A pseudonym of zero-width spaces alone was recorded and shown as nothing; one
+    """A pseudonym of zero-width spaces alone was recorded and shown as nothing (and
+    so, until now, one of the characters Unicode says are drawn as nothing though
+    they are letters or marks, as the Hangul filler, or of blank Braille); one
     with a right-to-left override was shown in another order than it was stored,
     so two people could look alike on every list."""
     for use_case, field, arguments in (
