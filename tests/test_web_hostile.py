@@ -767,6 +767,58 @@ def test_a_form_sent_from_another_site_records_nothing_even_with_a_valid_token(
     assert log_position(site.records) > before
 
 
+@pytest.mark.parametrize(
+    ("public", "host", "origin"),
+    [
+        # A proxy that sends the port in Host (nginx's $host:$server_port).
+        ("", "fourpi.example.org:443", "https://fourpi.example.org"),
+        ("", "fourpi.example.org:80", "http://fourpi.example.org"),
+        # A public URL written with its port, a proxy rewriting the host.
+        (
+            "https://fourpi.example.org:443/",
+            "127.0.0.1:8000",
+            "https://fourpi.example.org",
+        ),
+        (
+            "https://FOURPI.example.org",
+            "127.0.0.1:8000",
+            "https://fourpi.example.org:443",
+        ),
+    ],
+)
+def test_a_post_from_this_site_named_with_its_default_port_is_taken(
+    site: Site, monkeypatch, public: str, host: str, origin: str
+) -> None:
+    """A browser that sends no Sec-Fetch-Site is judged by its Origin, which never
+    names the scheme's default port; the Host a proxy sends, or the public URL,
+    may. The same site written two ways was taken for another: 403, nothing
+    recorded, for a person posting from our own page. Another site is still
+    refused, whatever port it names."""
+    monkeypatch.setenv("FOURPI_PUBLIC_URL", public)
+    person = {"pseudonym": "Ported", "participant_kind": "service_user"}
+    path = "/record/registerParticipant"
+    before = log_position(site.records)
+    for stranger in ("https://evil.example", "https://evil.example:443"):
+        sent = {**person, "csrf_token": csrf_token(site.manager, path)}
+        refused = site.manager.post(
+            path,
+            data=sent,
+            headers={"host": host, "origin": stranger},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 403, stranger
+    assert log_position(site.records) == before
+    sent = {**person, "csrf_token": csrf_token(site.manager, path)}
+    taken = site.manager.post(
+        path,
+        data=sent,
+        headers={"host": host, "origin": origin},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303, taken.text
+    assert log_position(site.records) > before
+
+
 def test_a_page_the_server_fails_to_draw_says_so_in_plain_words(
     tmp_path: Path, site: Site
 ) -> None:

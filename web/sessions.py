@@ -125,10 +125,24 @@ def from_another_site(request: Request) -> bool:
     if origin is None:
         return False
     ours = {
-        request.headers.get("host", "").lower(),
-        urlsplit(public_url().lower()).netloc,
+        site_of(request.headers.get("host", "")),
+        site_of(urlsplit(public_url()).netloc),
     }
-    return urlsplit(origin.lower()).netloc not in ours  # "null" too: a hidden origin
+    # "null" too: a hidden origin.
+    return site_of(urlsplit(origin).netloc) not in ours
+
+
+DEFAULT_PORTS = (":80", ":443")
+
+
+def site_of(netloc: str) -> str:
+    """A host and port as a browser's Origin names them: without the scheme's
+    default port, which a proxy's Host or a public URL may name
+    ("fourpi.example.org:443")."""
+    netloc = netloc.lower()
+    for port in DEFAULT_PORTS:
+        netloc = netloc.removesuffix(port)
+    return netloc
 
 
 def csrf_is_valid(request: Request, given: object, *, signed_out_form: bool) -> bool:
