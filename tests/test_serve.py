@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fourpi.bootstrap import open_records
 from fourpi.demo import create_demo
@@ -171,3 +172,45 @@ def test_ctrl_c_while_starting_ends_without_a_traceback(tmp_path) -> None:
         # Killed by the signal before Python set its handler, "Aborted!" (1), or
         # stopped cleanly once serving (0).
         assert process.returncode in (-signal.SIGINT, 0, 1), (delay, err)
+
+
+def test_serve_raises_its_open_file_limit_to_the_hard_one(tmp_path) -> None:
+    """Each connection holds an open file. Under the common soft limit of 1,024,
+    one client holding 1,100 slow connections made every other request fail; the
+    server now takes what the system allows (the hard limit)."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 256:
+        pytest.skip(f"the hard limit of open files here is {hard}: nothing to raise")
+
+    def low_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            FOURPI,
+            "serve",
+            "--database",
+            f"sqlite:///{tmp_path}/s.sqlite3",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=low_soft_limit,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        limits = Path(f"/proc/{process.pid}/limits").read_text()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    (line,) = [
+        line for line in limits.splitlines() if line.startswith("Max open files")
+    ]
+    soft = line.split()[3]
+    from fourpi.cli.serving import MOST_OPEN_FILES
+
+    assert soft == str(MOST_OPEN_FILES if hard == resource.RLIM_INFINITY else hard)

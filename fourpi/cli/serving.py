@@ -104,6 +104,7 @@ def serve(
     if graphiql is not None:
         settings = dataclasses.replace(settings, graphiql=graphiql)
     served = dict(host=host, port=port, log_config=None, proxy_headers=False)
+    raise_open_file_limit()
     if workers == 1:
         app = build_app(settings, database.url)
         listener = listening(host, port)
@@ -123,6 +124,26 @@ def serve(
             "could not clear the write-ahead log while they hold it open."
         )
     serve_several(database, settings, workers, served)
+
+
+MOST_OPEN_FILES = 1_048_576
+"""The soft limit asked for where the hard one is unlimited."""
+
+
+def raise_open_file_limit() -> None:
+    """Raise this process's limit of open files (each connection holds one) from its
+    soft value to its hard one. Under the common soft limit of 1,024, one client
+    holding 1,100 slow connections made every other request fail until they
+    closed; the hard limit (often 524,288 or more) is what the system allows."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MOST_OPEN_FILES if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def listening(host: str, port: int) -> socket.socket:
