@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -125,17 +126,19 @@ def test_a_port_in_use_is_refused_before_anything_says_it_is_served(tmp_path) ->
     )
 
 
+def serving(tmp_path: Path, port: str, **options: Any) -> subprocess.Popen[Any]:
+    """`fourpi serve` on a SQLite store of the test's own, at the port given."""
+    url = f"sqlite:///{tmp_path}/s.sqlite3"
+    return subprocess.Popen(
+        [FOURPI, "serve", "--database", url, "--port", port], **options
+    )
+
+
 def test_port_0_serves_on_a_free_port_and_says_which(tmp_path) -> None:
     """It said it served at port 0, where nothing answers."""
-    process = subprocess.Popen(
-        [
-            FOURPI,
-            "serve",
-            "--database",
-            f"sqlite:///{tmp_path}/s.sqlite3",
-            "--port",
-            "0",
-        ],
+    process = serving(
+        tmp_path,
+        "0",
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -188,15 +191,9 @@ def test_serve_raises_its_open_file_limit_to_the_hard_one(tmp_path) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
 
     port = free_port()
-    process = subprocess.Popen(
-        [
-            FOURPI,
-            "serve",
-            "--database",
-            f"sqlite:///{tmp_path}/s.sqlite3",
-            "--port",
-            str(port),
-        ],
+    process = serving(
+        tmp_path,
+        str(port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=low_soft_limit,
