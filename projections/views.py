@@ -17,6 +17,7 @@ from eventsourcing.utils import Environment
 from fourpi.collection import collection_paused
 from fourpi.config import Database
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.record import position_or_time
 from fourpi.local_time import local, local_date
 from fourpi.memo import Memo
 from fourpi.projections.answers import (
@@ -234,7 +235,7 @@ def utc_of(time: datetime) -> datetime:
     UTC or local time falls outside the calendar (0001-01-01T00:00:00+14:00; in
     London, 0001-01-01T00:00:00+00:00, whose date is taken there)."""
     if time.tzinfo is None:
-        raise InvalidMoment("time", "a time must carry its time zone")
+        raise InvalidMoment("time", "a time must carry its time zone, such as +00:00")
     try:
         in_utc = time.astimezone(UTC)
         local(in_utc)
@@ -245,6 +246,34 @@ def utc_of(time: datetime) -> datetime:
             "time zone",
         ) from None
     return in_utc
+
+
+LAST_POSITION = 2**31 - 1
+"""The furthest log position a moment may name: the API's Int holds no more, and no
+log of involvement will reach it."""
+
+MOMENT_RULE = "must be a log position or a time such as 2024-05-01T12:00:00+00:00"
+
+
+def moment_of(text: str | None) -> int | datetime | None:
+    """The as-of moment a person typed (a page's as_of, a command's --as-of or
+    --until): a log position in digits or a time with its zone, within the calendar
+    once in UTC; None for now. InvalidMoment otherwise, whose rule each caller shows
+    against its own field. Whether a position has been reached is the views'
+    question, asked when the answers are worked out."""
+    if text is None:
+        return None
+    moment = position_or_time(text)
+    if moment is None:
+        raise InvalidMoment("moment", MOMENT_RULE)
+    if isinstance(moment, datetime):
+        utc_of(moment)
+    elif moment > LAST_POSITION:
+        raise InvalidMoment(
+            "position",
+            f"{moment} is beyond any log position (at most {LAST_POSITION})",
+        )
+    return moment
 
 
 class ViewsNotReady(Exception):

@@ -246,7 +246,7 @@ def test_an_as_of_in_digits_other_than_ascii_is_not_a_position(
         "--database",
         demo_url,
     )
-    refused(result, 2, "--as-of", "neither a log position nor an ISO time")
+    refused(result, 2, "--as-of", "must be a log position or a time")
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(

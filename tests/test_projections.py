@@ -329,7 +329,7 @@ def test_the_answers_command_prints_the_five_answers_live_and_as_of(tmp_path) ->
             "soon",
         ],
     )
-    assert bad.exit_code == 2 and "neither a log position nor an ISO time" in bad.output
+    assert bad.exit_code == 2 and "must be a log position or a time" in bad.output
 
 
 def test_views_of_another_shape_are_dropped_and_rebuilt_from_the_log(

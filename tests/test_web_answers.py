@@ -836,7 +836,7 @@ def test_hostile_parameters_get_a_precise_refusal(mounted: Mounted) -> None:
         "/answers?from=2022-01-01&to=2021-01-01": "To: must not be before from",
         "/answers?as_of=-1": "As it stood at: must be",
         "/answers?as_of=yesterday": "As it stood at: must be",
-        "/answers?as_of=2024-05-01T12:00:00": "As it stood at: a time must carry its zone",
+        "/answers?as_of=2024-05-01T12:00:00": "As it stood at: a time must carry its time zone",
         # Its UTC is before year 1: named as the page's parameter, not the API's.
         "/answers?as_of=0001-01-01T00:00:00%2B14:00": (
             "As it stood at: must be within years 1 to 9999 once in UTC"

@@ -26,10 +26,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from fourpi.domain.errors import RecordNotFound
-from fourpi.domain.record import parse_digits, position_or_time
+from fourpi.domain.record import parse_digits
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
-from fourpi.projections.views import InvalidMoment, utc_of
+from fourpi.projections.views import InvalidMoment, moment_of
 from fourpi.threads import answering, in_answer_thread
 from fourpi.web.answers import (
     NARROWING_LABELS,
@@ -52,7 +52,6 @@ from fourpi.web.heavy import heavy_work
 from fourpi.web.pages import render, templates
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
-from graphql import GRAPHQL_MAX_INT
 
 PREFIX = "/answers"
 SLICE_PARAMETERS = ("area", "cycle", "from", "to", "as_of")
@@ -86,29 +85,10 @@ def parse_date(request: Request, name: str) -> dt.date | None:
 
 def parse_moment(text: str | None) -> Moment:
     """A log position, or a time with its zone; None for now."""
-    if text is None:
-        return None
-    moment = position_or_time(text)
-    if moment is None:
-        raise BadParameter(
-            "as_of",
-            "must be a log position or a time such as 2024-05-01T12:00:00+00:00",
-        )
-    if isinstance(moment, dt.datetime):
-        if moment.tzinfo is None:
-            raise BadParameter("as_of", "a time must carry its zone, such as +00:00")
-        try:
-            utc_of(moment)
-        except InvalidMoment as error:
-            raise BadParameter("as_of", error.rule) from None
-    if isinstance(moment, int) and moment > GRAPHQL_MAX_INT:
-        # The answers are asked of the API, whose Int would refuse it in its own
-        # words ("Variable '$asOf' ..."); no log reaches this far.
-        raise BadParameter(
-            "as_of",
-            f"{moment} is beyond any log position (at most {GRAPHQL_MAX_INT})",
-        )
-    return moment
+    try:
+        return moment_of(text)
+    except InvalidMoment as error:
+        raise BadParameter("as_of", error.rule) from None
 
 
 def initiative_of(request: Request) -> UUID | None:

@@ -46,6 +46,7 @@ def answers(
     as they stand now or as they stood at a past moment."""
     if period_from and period_to and period_from > period_to:
         raise click.BadParameter("must be on or after --from", param_hint="--to")
+    moment = parse_as_of(as_of)
     database = chosen_database(database_url)
     views = open_views(database, existing=True)
     try:
@@ -60,7 +61,7 @@ def answers(
             period_from.date() if period_from else None,
             period_to.date() if period_to else None,
         )
-        report = views.report(chosen, as_of=parse_as_of(as_of))
+        report = views.report(chosen, as_of=moment)
     except (ValueError, ViewsNotReady) as error:
         raise click.BadParameter(without_field(error), param_hint="--as-of") from None
     finally:
@@ -143,7 +144,6 @@ def report_command(
     from uuid import uuid4
 
     from fourpi.graphql.context import Caller
-    from fourpi.web.answer_routes import BadParameter, parse_moment
     from fourpi.web.answers import AnswerError, AnswerSlice
     from fourpi.web.report import make_report
 
@@ -154,12 +154,7 @@ def report_command(
         )
     database = chosen_database(database_url)
     organisation_id = organisation_named(database, organisation)
-    try:
-        # As the answer pages read it (the report is theirs, printed): a time with
-        # its zone, within the calendar once in UTC, a position the API can take.
-        moment = parse_moment(as_of)
-    except BadParameter as error:
-        raise click.BadParameter(error.rule, param_hint="--as-of") from None
+    moment = parse_as_of(as_of)
     chosen = AnswerSlice(
         initiative_id,
         area,

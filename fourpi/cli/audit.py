@@ -133,6 +133,7 @@ def audit_replay(
     initiative_id: UUID | None,
 ) -> None:
     """Print the five impact answers as they stood at a past moment."""
+    moment = parse_as_of(until, "--until")
     database = chosen_database(database_url)
     views = open_views(database, existing=True)
     try:
@@ -142,9 +143,7 @@ def audit_replay(
         else:
             organisation_id = organisation_named(database, organisation, views)
         check_initiative(views, organisation_id, initiative_id)
-        report = views.report(
-            Slice(organisation_id, initiative_id), as_of=parse_as_of(until)
-        )
+        report = views.report(Slice(organisation_id, initiative_id), as_of=moment)
     except (ValueError, ViewsNotReady) as error:
         raise click.BadParameter(without_field(error), param_hint="--until") from None
     finally:

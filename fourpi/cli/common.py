@@ -22,7 +22,7 @@ from fourpi.config import (
     master_key_source,
 )
 from fourpi.domain.application import InvolvementRecords
-from fourpi.domain.record import is_text, parse_digits, position_or_time
+from fourpi.domain.record import is_text, parse_digits
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.privacy.keystore import PersonalKeyStore
 from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
@@ -100,13 +100,15 @@ def check_initiative(
         )
 
 
-def parse_as_of(text: str | None) -> int | datetime | None:
-    if text is None:
-        return None
-    moment = position_or_time(text)
-    if moment is None:
-        raise ValueError(f"as_of: {text!r} is neither a log position nor an ISO time")
-    return moment
+def parse_as_of(text: str | None, option: str = "--as-of") -> int | datetime | None:
+    """The moment given to an option, read as the answer pages read their as_of
+    (fourpi.projections.views.moment_of), refused in the option's name."""
+    from fourpi.projections.views import InvalidMoment, moment_of
+
+    try:
+        return moment_of(text)
+    except InvalidMoment as error:
+        raise click.BadParameter(error.rule, param_hint=option) from None
 
 
 def given_text(given: str, option: str) -> str:

@@ -1,7 +1,6 @@
 """fourpi workbook: the template, importing spreadsheets and exporting the record."""
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -181,12 +180,7 @@ def workbook_export(
 
     database = chosen_database(database_url)
     refuse_precious(file, database, "FILE")
-    try:
-        moment = parse_as_of(as_of)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--as-of") from None
-    if isinstance(moment, datetime) and moment.utcoffset() is None:
-        raise click.BadParameter("give the time with its zone", param_hint="--as-of")
+    moment = parse_as_of(as_of)
     organisation_id = organisation_named(database, organisation)
     records = open_records(database)
     head = records.recorder.max_notification_id() or 0
