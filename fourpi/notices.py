@@ -573,6 +573,10 @@ class NoteSender:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self.notes.due.clear()
+            if self._stopping.is_set():
+                # stop() came between the check and the clear, whose wake-up the
+                # clear undid: the wait below would have slept a whole poll.
+                break
             try:
                 self.notes.send_due(self._stopping)
             except Exception:

@@ -421,6 +421,42 @@ def test_a_sender_goes_on_at_once_while_more_notes_are_due(
         sender.stop()
 
 
+class StopLandsAtTheClear(threading.Event):
+    """The sender's wake-up, with the sender told to stop at the worst moment: after
+    its loop has checked whether to stop, before it clears the wake-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sender: NoteSender | None = None
+
+    def clear(self) -> None:
+        sender, self.sender = self.sender, None
+        if sender is not None:
+            sender._stopping.set()  # as stop() does, which also sets this event
+            self.set()
+        super().clear()
+
+
+def test_a_sender_told_to_stop_as_it_goes_round_stops_without_a_poll(
+    world,  # noqa: F811
+    inbox,
+) -> None:
+    """It slept a whole poll (5 s in `fourpi serve`) when the stop came between its
+    check and its clear: serve's shutdown waited, and stop()'s join gave up at 10 s
+    against a longer poll, leaving the thread running."""
+    notes = OutcomeNotes.from_environment(world.views)
+    assert notes is not None
+    sender = NoteSender(notes, poll_seconds=3600)
+    notes.due = StopLandsAtTheClear()
+    notes.due.sender = sender
+    sender.start()
+    try:
+        sender._thread.join(30)
+        assert not sender._thread.is_alive()
+    finally:
+        sender.stop()
+
+
 def test_no_note_is_sent_twice_by_two_senders_at_once(
     world,  # noqa: F811
     inbox,
