@@ -293,6 +293,38 @@ def test_the_pages_for_what_starlette_or_the_server_refuses_read_everywhere(
     assert_focus_visible(page, "a page the server failed to draw")
 
 
+def test_the_page_for_a_store_busy_with_an_import_reads_everywhere(
+    site: Site,
+) -> None:
+    """A form sent while another holds the store's write lock past a request's
+    wait (30 s; a whole log being imported): the server-error page's busy variant,
+    which says nothing was recorded and to try again, and records nothing."""
+    page = signed_in(site, "pm.store-busy@mind.example", Role.MANAGER)
+    page.goto(f"{site.base}/record/registerParticipant")
+    form = page.locator('form[data-use-case="registerParticipant"]')
+    form.locator('[name="pseudonym"]').fill("Waited")
+    form.locator('[name="participant_kind"]').select_option("carer")
+    database = site.database_url.removeprefix("sqlite:///")
+    importing = sqlite3.connect(database, isolation_level=None)
+    try:
+        importing.execute("BEGIN IMMEDIATE")
+        page.set_default_timeout(90_000)  # the request waits 30 s for the lock
+        with page.expect_navigation() as sent:
+            form.locator('button[type="submit"]').click()
+        page.set_default_timeout(30_000)
+        importing.execute("ROLLBACK")
+    finally:
+        importing.close()
+    assert sent.value is not None and sent.value.status == 503
+    assert sent.value.headers["retry-after"] == "60"
+    heading_is(page, "Busy: try again in a minute")
+    shown(page.get_by_text("Nothing was recorded"))
+    assert_reads_everywhere(page, "a form sent while the store is busy")
+    assert_focus_visible(page, "a form sent while the store is busy")
+    page.goto(f"{site.base}/record/assignRole")
+    assert page.locator("option", has_text="Waited").count() == 0
+
+
 def test_the_busy_page_for_many_answers_at_once_says_why(site: Site) -> None:
     """A person (or a script with their session) asking for many different answer
     pages at once is told, for the one too many, that their earlier ones are
