@@ -57,6 +57,7 @@ class Weight:
     cost: int = 0
     reports: frozenset[str] = frozenset()
     """The distinct argument sets of the answer fields in it (each one report)."""
+    integrity_checks: int = 0
 
     def __add__(self, other: "Weight") -> "Weight":
         return Weight(
@@ -65,6 +66,7 @@ class Weight:
             self.aliases + other.aliases,
             self.cost + other.cost,
             self.reports | other.reports,
+            self.integrity_checks + other.integrity_checks,
         )
 
 
@@ -146,11 +148,13 @@ def limit_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLErr
         inner = selections(node.selection_set, root=False, inspecting=inspecting)
         cost = FIELD_COST
         reports: frozenset[str] = frozenset()
+        checks = 0
         if root:
             if name in limits.report_fields:
                 reports = frozenset({arguments_of(node)})
             elif name == "integrity":
                 cost += INTEGRITY_COST
+                checks = 1
             elif name in ("history", "eventLog"):
                 cost += PAGE_COST_PER_EVENT * page_asked(node, limits.max_page_size)
         # A type's ofType is one type, not many: a chain of them multiplies nothing,
@@ -162,6 +166,7 @@ def limit_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLErr
             aliases=inner.aliases + (1 if node.alias else 0),
             cost=inner.cost + cost,
             reports=inner.reports | reports,
+            integrity_checks=inner.integrity_checks + checks,
         )
 
     errors = []
@@ -204,6 +209,17 @@ def limit_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLErr
                     f"{PAGE_COST_PER_EVENT}): ask for less, or in several requests",
                     operation,
                     extensions={"code": QUERY_TOO_COSTLY},
+                )
+            )
+        elif weight.integrity_checks > 1:
+            # Within the budget, yet each check is the whole log, one at a time:
+            # the second would be refused while the first is made, and its error
+            # would discard the first's answer with the rest of the request's data.
+            errors.append(
+                GraphQLError(
+                    f"integrity: '{name}' asks for the integrity check "
+                    f"{weight.integrity_checks} times; ask for it once a request",
+                    operation,
                 )
             )
     return errors
