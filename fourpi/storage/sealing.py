@@ -8,7 +8,7 @@ events, seals and keys of every caller saving at the same time.
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -281,24 +281,14 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=True) as c:
             return self._insert_events(c, stored_events)
 
-    @contextmanager
-    def _write_lock(self) -> Iterator[Any]:
-        pool = self.datastore.pool
-        if pool.is_sqlite_memory_mode:
-            # One connection, shared: a transaction held on it would be every
-            # other thread's, and the pool shuts out readers while it is lent for
-            # writing. Decided and saved as ever.
-            yield None
-            return
-        # A connection of its own, not the pool's one for writing: a thread waiting
-        # for that holds the pool's queue, and the turn's decision, which reads
-        # through the pool, would wait behind it.
-        connection = pool._create_connection()
-        try:
-            with connection.transaction(commit=True) as cursor:
-                yield cursor
-        finally:
-            connection.close()
+    def _write_lock(self) -> Any:
+        if self.datastore.pool.is_sqlite_memory_mode:
+            # The pool shuts out every reader while its connection for writing is
+            # lent, and the turn's decision reads: decided and saved as ever.
+            return nullcontext()
+        # The pool's one connection for writing: this process's other writers wait
+        # for it, and its readers do not (SecureSQLiteConnectionPool).
+        return self.datastore.transaction(commit=True)
 
     def _hold_write_lock(self, cursor: Any) -> None:
         # A write that changes nothing takes SQLite's one write lock.
