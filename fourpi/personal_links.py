@@ -121,7 +121,6 @@ class PersonalLinks:
             actor=actor,
         )
         secret = secrets.token_urlsafe(32)
-        self.end_links_of(participant_id, made)
         self.tables.run(
             "INSERT INTO {personal_links} (secret_hash, participant_id, "
             "organisation_id, made_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -131,9 +130,19 @@ class PersonalLinks:
             made.isoformat(),
             expires.isoformat(),
         )
-        # Again once its row is in: a link another manager made meanwhile (its row
-        # written after the first ending) would otherwise open beside this one.
-        self.end_links_of(participant_id, made, keeping=digest(secret))
+        # Once its row is in, every link but the person's newest ends: whichever
+        # of two links made at once ends its links last has seen both rows, and
+        # neither ends the newer. Before, each maker ended all links but its own,
+        # so two made at once could end each other, and neither opened.
+        self.tables.run(
+            "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? "
+            "AND revoked_at IS NULL AND secret_hash <> (SELECT secret_hash FROM "
+            "{personal_links} WHERE participant_id = ? "
+            "ORDER BY made_at DESC, secret_hash DESC LIMIT 1)",
+            made.isoformat(),
+            str(participant_id),
+            str(participant_id),
+        )
         return secret, expires
 
     def revoke(
@@ -145,17 +154,13 @@ class PersonalLinks:
         )
         self.end_links_of(participant_id, now())
 
-    def end_links_of(
-        self, participant_id: UUID, at: datetime, keeping: str | None = None
-    ) -> None:
-        """The person's links stop working, but the one whose secret's digest is
-        `keeping`."""
+    def end_links_of(self, participant_id: UUID, at: datetime) -> None:
+        """The person's links stop working."""
         self.tables.run(
             "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? AND "
-            "revoked_at IS NULL AND secret_hash <> ?",
+            "revoked_at IS NULL",
             at.isoformat(),
             str(participant_id),
-            keeping or "",
         )
 
     def live_link(self, participant_id: UUID) -> LiveLink | None:

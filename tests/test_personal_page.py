@@ -6,10 +6,11 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from multiprocessing import get_context
 from typing import Any
 from uuid import UUID
 
@@ -613,6 +614,65 @@ def test_revocation_expiry_and_erasure_each_end_access(world) -> None:
     world.views.catch_up()
     assert client.get(third).status_code == 410
     assert client.post(f"{third}/telling", data={}).status_code == 410
+
+
+def opens(links: PersonalLinks, secret: str) -> bool:
+    return not isinstance(links.holder(secret), str | None)
+
+
+def make_link(links: PersonalLinks, world: Any) -> tuple[str, datetime]:
+    return links.make(
+        organisation_id=world.mind.organisation_id,
+        participant_id=world.advisor,
+        actor=ACTOR,
+        reads_personal_data=True,
+    )
+
+
+def test_links_made_at_once_by_threads_leave_one_working(world) -> None:
+    start = threading.Barrier(8)
+
+    def make(_: int) -> tuple[str, datetime]:
+        start.wait()
+        return make_link(world.links, world)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(make, range(8)))
+    assert sum(opens(world.links, secret) for secret, _ in made) == 1
+
+
+def link_made_in_a_process(
+    url: str, organisation_id: UUID, participant_id: UUID, start: Any
+) -> str:
+    records = open_records(url)
+    try:
+        start.wait()
+        return PersonalLinks(records).make(
+            organisation_id=organisation_id,
+            participant_id=participant_id,
+            actor=ACTOR,
+            reads_personal_data=True,
+        )[0]
+    finally:
+        records.close()
+
+
+def test_links_made_at_once_by_two_processes_leave_one_working(world) -> None:
+    context = get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(2, context) as pool:
+        start = manager.Barrier(2)
+        made = [
+            pool.submit(
+                link_made_in_a_process,
+                world.url,
+                world.mind.organisation_id,
+                world.advisor,
+                start,
+            )
+            for _ in range(2)
+        ]
+        secrets = [future.result() for future in made]
+    assert sum(opens(world.links, secret) for secret in secrets) == 1
 
 
 def test_a_link_is_only_for_a_service_user_or_carer_and_never_once_erased(
