@@ -40,7 +40,7 @@ from fourpi.domain.vocabulary import (
 from fourpi.graphql.app import create_app
 from fourpi.listing import participants_of
 from fourpi.local_time import local_date, now
-from fourpi.personal_links import PAGE_PATH, PersonalLinks
+from fourpi.personal_links import GONE, PAGE_PATH, PersonalLinks
 from fourpi.projections.answers import Slice
 from fourpi.web.personal_page import personal_page
 from tests.helpers import ACTOR, log_position, python_calls, synthetic_organisation
@@ -627,6 +627,35 @@ def make_link(links: PersonalLinks, world: Any) -> tuple[str, datetime]:
         actor=ACTOR,
         reads_personal_data=True,
     )
+
+
+def test_a_link_reads_its_persons_record_again_only_once_it_has_changed(
+    world, monkeypatch
+) -> None:
+    """Each request on a link read the person's whole record to ask the log
+    whether the link is live: 72 ms a request for a person of 1,000 events. Now it
+    is read once, and again only after an event on it, such as a revocation made
+    in another process, which the very next request sees."""
+    secret, _ = make_link(world.links, world)
+    loads: list[Any] = []
+    load = world.records.load
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(world.records, "load", counted)
+    assert [opens(world.links, secret) for _ in range(3)] == [True, True, True]
+    assert len(loads) == 1
+    rival = open_records(world.url)
+    rival.revoke_personal_link(
+        organisation_id=world.mind.organisation_id,
+        participant_id=world.advisor,
+        actor=ACTOR,
+    )
+    rival.close()
+    assert world.links.holder(secret) == GONE
+    assert len(loads) == 2
 
 
 def test_links_made_at_once_by_threads_leave_one_working(world) -> None:
