@@ -693,20 +693,29 @@ class InvolvementRecords(Application[UUID]):
     def revoke_token(
         self, *, token_id: UUID, actor: str, organisation_id: UUID | None = None
     ) -> None:
-        """End a token; an organisation's admin may end only its own organisation's."""
-        try:
-            token: Aggregate = self.repository.get(token_id)
-        except AggregateNotFoundError:
-            raise RecordNotFound("access token", token_id, field="token_id") from None
-        if not isinstance(token, AccessToken):
-            raise RecordNotFound("access token", token_id, field="token_id")
-        if organisation_id is not None and token.organisation_id != organisation_id:
-            raise CrossOrganisationReference("token_id", "access token", token_id)
-        token.revoke(recorded_by=actor)
-        try:
-            self.save(token)
-        except IntegrityError:
-            raise ConcurrencyConflict([token_id]) from None
+        """End a token; an organisation's admin may end only its own organisation's.
+
+        Revoked by someone else meanwhile (the one event that follows a token's
+        issue), it is read again and refused as already revoked, as if the two had
+        come one after the other, rather than with a clash to retry."""
+        for _ in range(2):
+            try:
+                token: Aggregate = self.repository.get(token_id)
+            except AggregateNotFoundError:
+                raise RecordNotFound(
+                    "access token", token_id, field="token_id"
+                ) from None
+            if not isinstance(token, AccessToken):
+                raise RecordNotFound("access token", token_id, field="token_id")
+            if organisation_id is not None and token.organisation_id != organisation_id:
+                raise CrossOrganisationReference("token_id", "access token", token_id)
+            token.revoke(recorded_by=actor)
+            try:
+                self.save(token)
+            except IntegrityError:
+                continue
+            return
+        raise ConcurrencyConflict([token_id])
 
     def authenticate(self, secret: str) -> AccessToken | None:
         """The live token this secret belongs to, if any."""

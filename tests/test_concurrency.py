@@ -13,12 +13,15 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from fourpi.accounts import Accounts
 from fourpi.bootstrap import EVENTS_TABLE, open_records, postgres_connection
 from fourpi.config import parse_database_url
+from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
 from fourpi.domain.meeting import Meeting
+from fourpi.domain.organisation import Organisation
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea, InvolvementRole
 from fourpi.storage.group_commit import Batch, GroupCommit
 from tests.helpers import ACTOR, register
@@ -419,3 +422,89 @@ def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
     initiative = records.load(Initiative, initiative_id, organisation_id)
     assert list(initiative.roles) == [role]
     assert stored_versions(records)[initiative_id] == [1, 2]
+
+
+def test_two_admins_setting_the_suppression_threshold_at_once_both_land_in_turn(
+    database_url: str, organisation_id: UUID, records
+) -> None:
+    """Two admins, in two processes, set the threshold at the same moment: both
+    changes are recorded, one after the other, and the threshold is the one set
+    last; none is lost or refused for the clash."""
+    admins = [open_records(database_url) for _ in range(2)]
+    barrier = Barrier(2)
+
+    def set_threshold(index: int) -> None:
+        barrier.wait()
+        admins[index].set_suppression_threshold(
+            organisation_id=organisation_id, threshold=6 + index, actor=f"admin{index}"
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(set_threshold, range(2)))
+    for admin in admins:
+        admin.close()
+
+    events = list(records.events.get(organisation_id))
+    set_ = [e for e in events if isinstance(e, Organisation.SuppressionThresholdSet)]
+    assert sorted(e.threshold for e in set_) == [6, 7]
+    organisation = records.organisation(organisation_id)
+    assert organisation.suppression_threshold == set_[-1].threshold
+
+
+def test_one_address_invited_twice_at_once_gets_one_account(
+    database_url: str, organisation_id: UUID, records
+) -> None:
+    """Two admins, in two processes, invite the same address at the same moment:
+    one account is made, and the other invitation is refused in plain words."""
+    admins = [Accounts(open_records(database_url)) for _ in range(2)]
+    barrier = Barrier(2)
+
+    def invite(index: int) -> str:
+        barrier.wait()
+        try:
+            admins[index].invite(
+                organisation_id=organisation_id,
+                email="new@mind.example",
+                role=Role.MANAGER,
+                actor=f"admin{index}",
+            )
+        except InvalidInput as refusal:
+            return str(refusal)
+        return "invited"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(invite, range(2)))
+    for admin in admins:
+        admin.records.close()
+
+    assert outcomes[1] == "invited"
+    assert outcomes[0].startswith("email: already has an account")
+    (account,) = Accounts(records).accounts_of(organisation_id)
+    assert account.email == "new@mind.example" and account.version == 1
+
+
+def test_a_token_revoked_twice_at_once_is_refused_as_already_revoked(
+    database_url: str, organisation_id: UUID, records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another admin, in another process, revokes the token just before this
+    revocation is saved: it is refused as it would be one after the other (already
+    revoked), not with a clash to retry (CONFLICT, as before)."""
+    token_id, _ = records.issue_token(
+        organisation_id=organisation_id, role=Role.EVALUATOR, actor="admin"
+    )
+    rival = open_records(database_url)
+    save = records.save
+
+    def revoked_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(records, "save", save)
+        rival.revoke_token(token_id=token_id, actor="other admin")
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(records, "save", revoked_meanwhile)
+    with pytest.raises(InvalidInput, match="the token is already revoked"):
+        records.revoke_token(token_id=token_id, actor="admin")
+    rival.close()
+    assert [type(e).__name__ for e in records.events.get(token_id)] == [
+        "Issued",
+        "Revoked",
+    ]
