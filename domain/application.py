@@ -9,6 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from decimal import MAX_PREC, Context, Decimal
@@ -111,15 +112,18 @@ CONFLICT_ATTEMPTS = 32
 changing a record it changes first. Each clash means another command on that record
 was stored. The clash was never the client's to resolve: a command is decided on the
 records as they are when it runs, not as the client last saw them, so deciding it
-again is what "reload and try again" did."""
+again is what "reload and try again" did. Since a command that lost once is decided
+again in its turn (`_turn`), where it cannot lose, this bounds only an in-memory
+store's retries."""
 CONFLICT_SECONDS = 10.0
-"""And for at least this long: under a steady stream of writers on one record (two
-server processes of ten threads each, all on one initiative), a writer could lose
-32 races in a row and be refused while every other landed; 2-5% were."""
+"""And for at least this long: racing again, under a steady stream of writers on
+one record (two server processes of ten threads each, all on one initiative), a
+writer could lose 32 races in a row and be refused while every other landed; 2-5%
+were, before turns."""
 CONFLICT_PAUSE_SECONDS = 0.002
-"""After its nth lost race, a command waits a random moment of up to n times this
-(at most 16 times) before it is decided again, so the writers that lost do not
-clash again in step."""
+"""After its nth lost race (n > 1: only where no turn is held), a command waits a
+random moment of up to n times this (at most 16 times) before it is decided again,
+so the writers that lost do not clash again in step."""
 SNAPSHOT_INTERVAL = 20
 """Every this many events an initiative's state is stored as a snapshot, and a
 command reads it from its latest snapshot and the events after it rather than from
@@ -429,86 +433,116 @@ class InvolvementRecords(Application[UUID]):
         # and a refused save rather than a read (0.43 ms against 0.10 ms, SQLite).
         outer = getattr(self._read, "people", None)
         started = time.monotonic()
+        turn: AbstractContextManager[object] = nullcontext()
         for attempt in itertools.count(1):
-            people_read: dict[UUID, int] = {}
-            self._read.people = people_read
-            try:
-                if (
-                    needs_organisation
-                    and organisation_id not in self.organisations_known
-                ):
-                    self.organisation(organisation_id)
-                    self.organisations_known.add(organisation_id)
-                decision: Decision[R] = method(self, **arguments)
-            except Exception:
-                earlier = None if key is None else self._receipt(organisation_id, key)
-                if earlier is None:
-                    raise
-                return cast(
-                    R, self._earlier_result(earlier, fingerprint, command, arguments)
-                )
-            finally:
-                self._read.people = outer
-            records = list(decision.records)
-            read_at = {
-                r.id: r.version - len(r.pending_events)
-                for r in records
-                if r.version > len(r.pending_events)
-            }
-            # The people it names but does not change must be as it read them when
-            # it is stored: otherwise a role, an attendance or a contribution could
-            # be recorded about a person erased meanwhile.
-            saved = {r.id for r in records}
-            unchanged = tuple((i, v) for i, v in people_read.items() if i not in saved)
-            if key is not None:
-                records.append(
-                    CommandReceipt.issue(
-                        organisation_id=organisation_id,
-                        idempotency_key=key,
-                        command=command,
-                        fingerprint=fingerprint,
-                        result=decision.result,
-                        recorded_by=arguments["actor"],
+            with turn:
+                people_read: dict[UUID, int] = {}
+                self._read.people = people_read
+                try:
+                    if (
+                        needs_organisation
+                        and organisation_id not in self.organisations_known
+                    ):
+                        self.organisation(organisation_id)
+                        self.organisations_known.add(organisation_id)
+                    decision: Decision[R] = method(self, **arguments)
+                except Exception:
+                    earlier = (
+                        None if key is None else self._receipt(organisation_id, key)
                     )
+                    if earlier is None:
+                        raise
+                    return cast(
+                        R,
+                        self._earlier_result(earlier, fingerprint, command, arguments),
+                    )
+                finally:
+                    self._read.people = outer
+                records = list(decision.records)
+                read_at = {
+                    r.id: r.version - len(r.pending_events)
+                    for r in records
+                    if r.version > len(r.pending_events)
+                }
+                # The people it names but does not change must be as it read them when
+                # it is stored: otherwise a role, an attendance or a contribution could
+                # be recorded about a person erased meanwhile.
+                saved = {r.id for r in records}
+                unchanged = tuple(
+                    (i, v) for i, v in people_read.items() if i not in saved
                 )
-            pending = [e for r in records for e in r.pending_events]
-            last = pending[-1] if pending else None
-            try:
-                self.save(*records, unchanged=unchanged)
-            except IntegrityError:
                 if key is not None:
-                    earlier = self._receipt(organisation_id, key)
-                    if earlier is not None:
-                        return cast(
-                            R,
-                            self._earlier_result(
-                                earlier, fingerprint, command, arguments
-                            ),
+                    records.append(
+                        CommandReceipt.issue(
+                            organisation_id=organisation_id,
+                            idempotency_key=key,
+                            command=command,
+                            fingerprint=fingerprint,
+                            result=decision.result,
+                            recorded_by=arguments["actor"],
                         )
-                elif last is not None and self._stored(last):
-                    # Its own transaction committed, but the answer was lost with
-                    # the connection, and storing it again was refused (with a key,
-                    # its receipt tells the same).
-                    return decision.result
-                # A record it changed was changed by another command meanwhile:
-                # decided again on the record as that left it, the command either
-                # applies still, and is stored, or is refused by the rule it now
-                # breaks, as if the two had come one after the other.
-                trying = (
-                    attempt < CONFLICT_ATTEMPTS
-                    or time.monotonic() - started < CONFLICT_SECONDS
-                )
-                if trying and any(
-                    self.changed_since(i, v) for i, v in (*read_at.items(), *unchanged)
-                ):
-                    pause = CONFLICT_PAUSE_SECONDS * min(attempt, 16)
-                    time.sleep(random.uniform(0, pause))
-                    continue
-                raise ConcurrencyConflict(
-                    [*read_at, *(i for i, _ in unchanged)]
-                ) from None
-            return decision.result
+                    )
+                pending = [e for r in records for e in r.pending_events]
+                last = pending[-1] if pending else None
+                try:
+                    self.save(*records, unchanged=unchanged)
+                except IntegrityError:
+                    if key is not None:
+                        earlier = self._receipt(organisation_id, key)
+                        if earlier is not None:
+                            return cast(
+                                R,
+                                self._earlier_result(
+                                    earlier, fingerprint, command, arguments
+                                ),
+                            )
+                    elif last is not None and self._stored(last):
+                        # Its own transaction committed, but the answer was lost with
+                        # the connection, and storing it again was refused (with a key,
+                        # its receipt tells the same).
+                        return decision.result
+                    # A record it changed was changed by another command meanwhile:
+                    # decided again on the record as that left it, the command either
+                    # applies still, and is stored, or is refused by the rule it now
+                    # breaks, as if the two had come one after the other.
+                    trying = (
+                        attempt < CONFLICT_ATTEMPTS
+                        or time.monotonic() - started < CONFLICT_SECONDS
+                    )
+                    if trying and any(
+                        self.changed_since(i, v)
+                        for i, v in (*read_at.items(), *unchanged)
+                    ):
+                        if attempt > 1:
+                            pause = CONFLICT_PAUSE_SECONDS * min(attempt, 16)
+                            time.sleep(random.uniform(0, pause))
+                        # Decided again in its turn (see `_turn`), it cannot lose
+                        # again: it waits for the turns asked before it, no longer.
+                        turn = self._turn()
+                        continue
+                    raise ConcurrencyConflict(
+                        [*read_at, *(i for i, _ in unchanged)]
+                    ) from None
+                return decision.result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _turn(self) -> AbstractContextManager[object]:
+        """A command's turn at the store, taken once it has lost a race: the store's
+        write lock, which every writer in every process takes to store anything, is
+        held while it is decided again and until it is saved (fourpi.storage.sealing,
+        GroupCommitting.turn). Only a command that lost waits so: one that has not
+        is decided without a lock, as most are, on records no one else is writing.
+        Before, it raced again, and under a steady stream of writers on one record
+        could lose CONFLICT_ATTEMPTS races and be refused while the others landed.
+        An in-memory SQLite store holds no turn (its connection for writing shuts
+        out the reads a decision makes): there it races again, as before."""
+        recorder: Any = self.recorder
+        turn = getattr(recorder, "turn", None)
+        return (
+            nullcontext()
+            if turn is None
+            else cast(AbstractContextManager[object], turn())
+        )
 
     def _stored(self, event: CanMutateAggregate[UUID]) -> bool:
         """Whether this very event is in the store (the same record, version and
@@ -659,20 +693,29 @@ class InvolvementRecords(Application[UUID]):
     def revoke_token(
         self, *, token_id: UUID, actor: str, organisation_id: UUID | None = None
     ) -> None:
-        """End a token; an organisation's admin may end only its own organisation's."""
-        try:
-            token: Aggregate = self.repository.get(token_id)
-        except AggregateNotFoundError:
-            raise RecordNotFound("access token", token_id, field="token_id") from None
-        if not isinstance(token, AccessToken):
-            raise RecordNotFound("access token", token_id, field="token_id")
-        if organisation_id is not None and token.organisation_id != organisation_id:
-            raise CrossOrganisationReference("token_id", "access token", token_id)
-        token.revoke(recorded_by=actor)
-        try:
-            self.save(token)
-        except IntegrityError:
-            raise ConcurrencyConflict([token_id]) from None
+        """End a token; an organisation's admin may end only its own organisation's.
+
+        Revoked by someone else meanwhile (the one event that follows a token's
+        issue), it is read again and refused as already revoked, as if the two had
+        come one after the other, rather than with a clash to retry."""
+        for _ in range(2):
+            try:
+                token: Aggregate = self.repository.get(token_id)
+            except AggregateNotFoundError:
+                raise RecordNotFound(
+                    "access token", token_id, field="token_id"
+                ) from None
+            if not isinstance(token, AccessToken):
+                raise RecordNotFound("access token", token_id, field="token_id")
+            if organisation_id is not None and token.organisation_id != organisation_id:
+                raise CrossOrganisationReference("token_id", "access token", token_id)
+            token.revoke(recorded_by=actor)
+            try:
+                self.save(token)
+            except IntegrityError:
+                continue
+            return
+        raise ConcurrencyConflict([token_id])
 
     def authenticate(self, secret: str) -> AccessToken | None:
         """The live token this secret belongs to, if any."""

@@ -8,8 +8,6 @@ import hashlib
 import math
 import os
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from fourpi.domain.account import (
 )
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
+from fourpi.kept import Kept
 from fourpi.local_time import now
 from fourpi.privacy.visibility import GRANT_NOT_HELD
 from fourpi.storage.postgres_reads import read_rows
@@ -380,10 +379,9 @@ class Accounts:
         self.records = records
         self.limits = limits or SessionLimits()
         self.tables = SecretTables(records.factory.datastore)  # type: ignore[attr-defined]
-        self.signed_in: OrderedDict[UUID, tuple[Account, int]] = OrderedDict()
+        self.signed_in: Kept[Account] = Kept(records, ACCOUNTS_KEPT)
         """The accounts of live sessions as last read, with their versions (see
         live_account); never handed to a use case that changes an account."""
-        self.lock = threading.Lock()
 
     # Records
 
@@ -774,19 +772,14 @@ class Accounts:
         read with its version, and read again only when an event followed that
         version (disabled, a new role), so a request asks the store one question
         that finds nothing rather than reading and rebuilding the account."""
-        with self.lock:
-            known = self.signed_in.get(account_id)
-        if known is not None:
-            account, version = known
-            if not self.records.changed_since(account_id, version):
-                return account
-        account = self.account(account_id)
-        with self.lock:
-            self.signed_in[account_id] = (account, account.version)
-            self.signed_in.move_to_end(account_id)
-            while len(self.signed_in) > ACCOUNTS_KEPT:
-                self.signed_in.popitem(last=False)
-        return account
+
+        def read() -> tuple[Account, UUID, int]:
+            account = self.account(account_id)
+            return account, account.id, account.version
+
+        found = self.signed_in.get(account_id, read)
+        assert found is not None
+        return found
 
     def end_session(self, session_id: str) -> None:
         self.tables.run("DELETE FROM {sessions} WHERE id_hash = ?", digest(session_id))

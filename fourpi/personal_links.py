@@ -18,6 +18,7 @@ from fourpi.accounts import SecretTables, digest, positive, public_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError
 from fourpi.domain.participant import Participant
+from fourpi.kept import Kept
 from fourpi.local_time import local_date, now
 
 LINK_DAYS_VARIABLE = "FOURPI_PERSONAL_LINK_DAYS"
@@ -26,6 +27,8 @@ FAILED_ATTEMPTS_ALLOWED = 20
 """Failed link attempts one address may make in a minute before it is refused (429)."""
 ATTEMPT_WINDOW = timedelta(minutes=1)
 PAGE_PATH = "/my-page"
+PEOPLE_KEPT = 1024
+"""People whose link's state a process keeps (PersonalLinks.people)."""
 
 
 def link_days(environ: EnvType | None = None) -> float:
@@ -98,6 +101,11 @@ class PersonalLinks:
         self.records = records
         self.days = link_days() if days is None else days
         self.tables = LinkTables(records.factory.datastore)  # type: ignore[attr-defined]
+        self.people: Kept[bool] = Kept(records, PEOPLE_KEPT)
+        """Whether each person's link is live, as the log last said (see holder):
+        their record is read again only once an event has followed, rather than
+        on every request, which replayed all their events (72 ms a request for
+        a person of 1,000 events on SQLite, 104 ms on PostgreSQL)."""
 
     def make(
         self,
@@ -121,7 +129,6 @@ class PersonalLinks:
             actor=actor,
         )
         secret = secrets.token_urlsafe(32)
-        self.end_links_of(participant_id, made)
         self.tables.run(
             "INSERT INTO {personal_links} (secret_hash, participant_id, "
             "organisation_id, made_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -131,9 +138,19 @@ class PersonalLinks:
             made.isoformat(),
             expires.isoformat(),
         )
-        # Again once its row is in: a link another manager made meanwhile (its row
-        # written after the first ending) would otherwise open beside this one.
-        self.end_links_of(participant_id, made, keeping=digest(secret))
+        # Once its row is in, every link but the person's newest ends: whichever
+        # of two links made at once ends its links last has seen both rows, and
+        # neither ends the newer. Before, each maker ended all links but its own,
+        # so two made at once could end each other, and neither opened.
+        self.tables.run(
+            "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? "
+            "AND revoked_at IS NULL AND secret_hash <> (SELECT secret_hash FROM "
+            "{personal_links} WHERE participant_id = ? "
+            "ORDER BY made_at DESC, secret_hash DESC LIMIT 1)",
+            made.isoformat(),
+            str(participant_id),
+            str(participant_id),
+        )
         return secret, expires
 
     def revoke(
@@ -145,17 +162,13 @@ class PersonalLinks:
         )
         self.end_links_of(participant_id, now())
 
-    def end_links_of(
-        self, participant_id: UUID, at: datetime, keeping: str | None = None
-    ) -> None:
-        """The person's links stop working, but the one whose secret's digest is
-        `keeping`."""
+    def end_links_of(self, participant_id: UUID, at: datetime) -> None:
+        """The person's links stop working."""
         self.tables.run(
             "UPDATE {personal_links} SET revoked_at = ? WHERE participant_id = ? AND "
-            "revoked_at IS NULL AND secret_hash <> ?",
+            "revoked_at IS NULL",
             at.isoformat(),
             str(participant_id),
-            keeping or "",
         )
 
     def live_link(self, participant_id: UUID) -> LiveLink | None:
@@ -198,12 +211,17 @@ class PersonalLinks:
         holder = LinkHolder(
             UUID(str(row["organisation_id"])), UUID(str(row["participant_id"])), expires
         )
-        person = self.records.load(
-            Participant, holder.participant_id, holder.organisation_id
-        )
+
+        def read() -> tuple[bool, UUID, int]:
+            person = self.records.load(
+                Participant, holder.participant_id, holder.organisation_id
+            )
+            return person.personal_link_live, person.id, person.version
+
         # The log decides, not the row alone: a revocation recorded while the link
         # was being made (after its event, before its row) leaves the row live.
-        return holder if person.personal_link_live else GONE
+        live = self.people.get((holder.participant_id, holder.organisation_id), read)
+        return holder if live else GONE
 
     # Guessing
 

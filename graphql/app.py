@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 import orjson
 from cross_web import HTTPException
@@ -39,6 +40,7 @@ from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.errors import INTERNAL, TOO_MANY_REQUESTS, unexpected
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
+from fourpi.kept import Kept
 from fourpi.local_time import local_date
 from fourpi.memo import Memo
 from fourpi.operations.graphiql import API_STYLE_SOURCE, api_page, graphiql_page
@@ -471,33 +473,18 @@ class KnownTokens:
 
     def __init__(self, records: InvolvementRecords, capacity: int) -> None:
         self.records = records
-        self.capacity = capacity
-        self.known: OrderedDict[bytes, tuple[Caller, int]] = OrderedDict()
-        self.lock = threading.Lock()
+        self.known: Kept[Caller] = Kept(records, capacity)
 
     def caller(self, secret: str) -> Caller | None:
         """The live token's caller, as the store says now; None if there is none."""
-        digest = hashlib.sha256(secret.encode()).digest()
-        with self.lock:
-            known = self.known.get(digest)
-        if known is not None:
-            caller, version = known
-            if not self.records.changed_since(caller.token_id, version):
-                with self.lock:
-                    if digest in self.known:
-                        self.known.move_to_end(digest)
-                return caller
-        token = self.records.authenticate(secret)
-        with self.lock:
+
+        def read() -> tuple[Caller, UUID, int] | None:
+            token = self.records.authenticate(secret)
             if token is None:
-                self.known.pop(digest, None)
                 return None
-            caller = Caller.of(token)
-            self.known[digest] = (caller, token.version)
-            self.known.move_to_end(digest)
-            while len(self.known) > self.capacity:
-                self.known.popitem(last=False)
-        return caller
+            return Caller.of(token), token.id, token.version
+
+        return self.known.get(hashlib.sha256(secret.encode()).digest(), read)
 
 
 class TooManyBadTokens(HTTPException):

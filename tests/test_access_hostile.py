@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from fourpi import threads
+from fourpi.bootstrap import open_records
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.vocabulary import ImpactArea, ParticipantKind
@@ -458,18 +459,19 @@ def test_a_link_revoked_while_it_is_being_made_does_not_open(world: World) -> No
     links = PersonalLinks(world.records)
     person = advisor_of(world)
     organisation = world.mind.organisation_id
-    ending = links.end_links_of
+    run = links.tables.run
 
-    def revoked_meanwhile(participant_id: Any, at: Any, keeping: Any = None) -> None:
-        # The other manager's revocation lands between the making's event and
-        # its link's row.
-        links.end_links_of = ending  # type: ignore[method-assign]
-        links.revoke(
-            organisation_id=organisation, participant_id=participant_id, actor="other"
-        )
-        ending(participant_id, at, keeping)
+    def revoked_meanwhile(statement: str, *values: Any) -> int:
+        if statement.startswith("INSERT"):
+            # The other manager's revocation lands between the making's event and
+            # its link's row.
+            links.tables.run = run  # type: ignore[method-assign]
+            links.revoke(
+                organisation_id=organisation, participant_id=person, actor="other"
+            )
+        return run(statement, *values)
 
-    links.end_links_of = revoked_meanwhile  # type: ignore[method-assign]
+    links.tables.run = revoked_meanwhile  # type: ignore[method-assign]
     secret, _ = links.make(
         organisation_id=organisation,
         participant_id=person,
@@ -628,35 +630,45 @@ def test_a_workbook_naming_another_organisations_records_or_people_records_nothi
     assert log_position(world.records) == before
 
 
-def test_two_links_made_at_once_for_one_person_leave_at_most_one_opening(
-    world: World,
+@pytest.mark.parametrize("landing", ["before its row", "after its row"])
+def test_two_links_made_at_once_for_one_person_leave_the_newer_opening(
+    world: World, database_url: str, landing: str
 ) -> None:
-    """A new link stops the person's earlier one, also when two managers make one
-    at the same moment: the second making lands between the first's event and its
-    row, and at most one of the two links opens."""
+    """A new link stops the person's earlier one, also when two managers, in two
+    processes, make one at the same moment: the second making lands whole between
+    the first's event and its row, or between its row and the ending of the
+    person's other links. Exactly one of the two links opens, the newer. Before,
+    each making ended every link but its own, and landing after the first's row,
+    each ended the other's: neither opened."""
     links = PersonalLinks(world.records)
+    rival = open_records(database_url)
+    other = PersonalLinks(rival)
     person = advisor_of(world)
     organisation = world.mind.organisation_id
-    ending = links.end_links_of
+    run = links.tables.run
     made: list[str] = []
 
-    def made_meanwhile(participant_id: Any, at: Any, keeping: Any = None) -> None:
-        links.end_links_of = ending  # type: ignore[method-assign]
-        ending(participant_id, at, keeping)
-        secret, _ = links.make(
-            organisation_id=organisation,
-            participant_id=participant_id,
-            actor="other",
-            reads_personal_data=True,
-        )
-        made.append(secret)
+    def made_meanwhile(statement: str, *values: Any) -> int:
+        inserting = statement.startswith("INSERT")
+        if inserting and landing == "before its row":
+            made.append(make_link(other, organisation, person))
+        changed = run(statement, *values)
+        if inserting and landing == "after its row":
+            made.append(make_link(other, organisation, person))
+        return changed
 
-    links.end_links_of = made_meanwhile  # type: ignore[method-assign]
-    first, _ = links.make(
+    links.tables.run = made_meanwhile  # type: ignore[method-assign]
+    first = make_link(links, organisation, person)
+    links.tables.run = run  # type: ignore[method-assign]
+    rival.close()
+    opening = [s for s in (first, *made) if links.holder(s) not in (GONE, None)]
+    assert opening == made
+
+
+def make_link(links: PersonalLinks, organisation: Any, person: Any) -> str:
+    return links.make(
         organisation_id=organisation,
         participant_id=person,
         actor="test",
         reads_personal_data=True,
-    )
-    opening = [s for s in (first, *made) if links.holder(s) not in (GONE, None)]
-    assert len(opening) <= 1, opening
+    )[0]

@@ -194,9 +194,10 @@ class CountedChecks(Accounts):
     """Accounts that count the passwords they check (and check them as ever)."""
 
     checked = 0
+    counting = threading.Lock()
 
     def password_matches(self, email, password):
-        with self.lock:
+        with self.counting:
             self.checked += 1
         return super().password_matches(email, password)
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
     InfrastructureFactory,
     IntegrityError,
     InterfaceError,
@@ -560,6 +561,31 @@ is unchanged added to a role (bench.instructions)."""
 
 
 class SecureSQLiteConnectionPool(SQLiteConnectionPool):
+    def get_connection(
+        self, timeout: float | None = None, *, is_writer: bool | None = None
+    ) -> SQLiteConnection:
+        """As the library's, but a reader of a file (in WAL mode, which no writer
+        blocks) does not queue behind writers: the library's queue is held by a
+        writer waiting for the one connection for writing, so a reader waited as
+        long as whoever held it; and a command in its turn (fourpi.storage.sealing)
+        holds it while it reads, so would wait for ever."""
+        if is_writer is not False or self.is_sqlite_memory_mode:
+            return super().get_connection(timeout, is_writer=is_writer)
+        if self._closed:
+            raise ConnectionPoolClosedError
+        with self._no_readers:
+            self._num_readers += 1
+        try:
+            connection = self._get_connection(
+                self.pool_timeout if timeout is None else timeout
+            )
+        except BaseException:
+            with self._no_readers:
+                self._num_readers -= 1
+            raise
+        connection.is_writer = False
+        return connection
+
     def _create_connection(self) -> SQLiteConnection:
         # The library's connection (eventsourcing.sqlite), but for the statements kept.
         try:

@@ -6,8 +6,10 @@ events, seals and keys of every caller saving at the same time.
 """
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 from uuid import UUID
@@ -129,17 +131,115 @@ def read_ahead(batches: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
     return them if first is None else chain([first], them)
 
 
+@dataclass(eq=False)
+class Queue:
+    """Threads served one at a time in the order they came (threading.Lock promises
+    no order: a thread could wait while later ones went first)."""
+
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _issued: int = 0
+    _serving: int = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._changed:
+            ticket = self._issued
+            self._issued += 1
+            while ticket != self._serving:
+                self._changed.wait()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving += 1
+                self._changed.notify_all()
+
+
+StoreInHeld = Callable[[Sequence[StoredEvent]], Positions]
+"""Stores events in the transaction a turn holds, and commits it."""
+
+
 class GroupCommitting:
     """What both recorders share: insert_events goes through group commit once it is
-    enabled (InvolvementRecords does, unless FOURPI_GROUP_COMMIT is off)."""
+    enabled (InvolvementRecords does, unless FOURPI_GROUP_COMMIT is off), and a
+    thread may take its turn at the store (`turn`)."""
 
     group_commit: GroupCommit | None = None
     stores_new_keys = True
     """Inserts the key rows NewKeyStoredEvents carry in the events' transaction."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turns = Queue()
+        self._held = threading.local()
+        """The store in the transaction this thread's turn holds, if any."""
+
     def enable_group_commit(self) -> GroupCommit:
         self.group_commit = GroupCommit(self.commit_together, self.commit_alone)
         return self.group_commit
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """This thread's turn at the store: the store's write lock (SQLite's one
+        lock on the file, PostgreSQL's on the events table, which every writer in
+        every process takes to store anything) is held from here until this
+        thread's next insert_events, which is stored and committed under it. What
+        the thread decides meanwhile is decided on the records as they are, and
+        nothing can be stored between that and its own save: a command that lost a
+        race on a record no longer races again (InvolvementRecords._run). Turns
+        within a process are served in the order asked, each holding one
+        connection. A decision that fails, or saves nothing, leaves the store as it
+        was."""
+        with self._turns.turn():
+            lock = self._write_lock()
+            cursor = lock.__enter__()
+            held = True
+
+            def release(error: BaseException | None) -> None:
+                nonlocal held
+                if not held:
+                    return
+                held = False
+                self._held.store = None
+                if error is None:
+                    lock.__exit__(None, None, None)
+                # Rolled back; what the driver raised comes out as the library's
+                # error (an event's version taken: IntegrityError).
+                elif not lock.__exit__(type(error), error, error.__traceback__):
+                    raise error
+
+            def store(stored_events: Sequence[StoredEvent]) -> Positions:
+                try:
+                    positions = self._insert_held(cursor, stored_events)
+                except BaseException as error:
+                    release(error)
+                    raise
+                # Committed at once: the save's snapshot is stored after it.
+                release(None)
+                return positions
+
+            try:
+                if cursor is not None:
+                    self._hold_write_lock(cursor)
+                    self._held.store = store
+                yield
+            except BaseException as error:
+                release(error)
+                raise
+            release(None)
+
+    def _write_lock(self) -> Any:
+        """A transaction for a turn to hold the store's write lock in: a context
+        manager giving its cursor (None: the store cannot be held so)."""
+        raise NotImplementedError
+
+    def _hold_write_lock(self, cursor: Any) -> None:
+        raise NotImplementedError
+
+    def _insert_held(
+        self, cursor: Any, stored_events: Sequence[StoredEvent]
+    ) -> Positions:
+        raise NotImplementedError
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -149,6 +249,9 @@ class GroupCommitting:
         # their events.
         if not stored_events:
             return []
+        held: StoreInHeld | None = getattr(self._held, "store", None)
+        if held is not None:
+            return held(stored_events)
         if self.group_commit is not None:
             return self.group_commit.submit(stored_events)
         return self.commit_alone(stored_events)
@@ -177,6 +280,24 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
     def commit_alone(self, stored_events: Sequence[StoredEvent]) -> Positions:
         with self.datastore.transaction(commit=True) as c:
             return self._insert_events(c, stored_events)
+
+    def _write_lock(self) -> Any:
+        if self.datastore.pool.is_sqlite_memory_mode:
+            # The pool shuts out every reader while its connection for writing is
+            # lent, and the turn's decision reads: decided and saved as ever.
+            return nullcontext()
+        # The pool's one connection for writing: this process's other writers wait
+        # for it, and its readers do not (SecureSQLiteConnectionPool).
+        return self.datastore.transaction(commit=True)
+
+    def _hold_write_lock(self, cursor: Any) -> None:
+        # A write that changes nothing takes SQLite's one write lock.
+        cursor.execute(f"DELETE FROM {SEALS_TABLE} WHERE position < 0")
+
+    def _insert_held(
+        self, cursor: Any, stored_events: Sequence[StoredEvent]
+    ) -> Positions:
+        return self._insert_events(cursor, stored_events)
 
     def commit_together(self, batches: list[Sequence[StoredEvent]]) -> list[Positions]:
         events = [event for batch in batches for event in batch]
@@ -233,8 +354,7 @@ class SealingSQLiteRecorder(GroupCommitting, SQLiteApplicationRecorder):
         writer can store anything between that look and the commit."""
         batches = read_ahead(batches)
         with self.datastore.transaction(commit=True) as c:
-            # A write that changes nothing takes SQLite's one write lock.
-            c.execute(f"DELETE FROM {SEALS_TABLE} WHERE position < 0")
+            self._hold_write_lock(c)
             still_at_head(self._last_seal(c))
             for items in batches:
                 c.executemany(

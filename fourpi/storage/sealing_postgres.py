@@ -112,6 +112,20 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
                 raise error
         return split(positions, batches)
 
+    def _write_lock(self) -> Any:
+        return self.datastore.transaction(commit=True)
+
+    def _hold_write_lock(self, cursor: Any) -> None:
+        # The lock every insert takes (the library's), until the turn commits.
+        self._lock_table(cursor)
+
+    def _insert_held(
+        self, cursor: Any, stored_events: Sequence[StoredEvent]
+    ) -> Positions:
+        conn = cursor.connection
+        with conn.pipeline() as pipeline:
+            return self._insert_pipelined(conn, pipeline, stored_events)
+
     def _insert_pipelined(
         self, conn: Any, pipeline: Any, events: Sequence[StoredEvent]
     ) -> list[int]:
