@@ -48,6 +48,9 @@ ADDRESS_FAILURES_ALLOWED = 20
 for an email address, since an office's staff or a phone network's customers share
 one, and one person's mistakes should not lock out the rest."""
 LOCKOUT = timedelta(minutes=15)
+JOIN_ATTEMPTS = 8
+"""How often a joining is decided again when an admin's change to the account lands
+first (each lost race means another change was stored)."""
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1000
 PUBLIC_URL_VARIABLE = "FOURPI_PUBLIC_URL"
@@ -478,11 +481,12 @@ class Accounts:
             raise InvalidInput("personal_data", INVITED_AGAIN_ONLY_BY_GRANTED)
         was_disabled = account.disabled
         account.invite_again(recorded_by=actor)
+        self.save(account)
         if was_disabled:
+            # Once stored: a clash leaves the password as it was, with the account.
             self.tables.run(
                 "DELETE FROM {passwords} WHERE account_id = ?", str(account.id)
             )
-        self.save(account)
         return self.new_invitation(account.id, organisation_id)
 
     def new_invitation(self, account_id: UUID, organisation_id: UUID) -> str:
@@ -530,21 +534,50 @@ class Accounts:
         if account is None:
             raise InvalidInput("invitation", "is used or expired")
         check_password(password, confirmation, account.email)
-        account.join(display_name=display_name, recorded_by=f"account:{account.id}")
+        joining = f"account:{account.id}"
+        account.join(display_name=display_name, recorded_by=joining)
         # Claimed in one statement, so two tabs posting the same link join once.
+        used_at = now().isoformat()
         claimed = self.tables.rows(
             "UPDATE {invitations} SET used_at = ? WHERE secret_hash = ? AND used_at "
             "IS NULL RETURNING account_id",
-            now().isoformat(),
+            used_at,
             digest(secret),
             commit=True,
         )
         if not claimed:
             raise InvalidInput("invitation", "is used or expired")
+        try:
+            self.save_joined(account, display_name, joining)
+        except ConcurrencyConflict:
+            # Nothing of the joining was stored: the link works again, unless an
+            # admin's new link has ended it meanwhile.
+            self.tables.run(
+                "UPDATE {invitations} SET used_at = NULL WHERE secret_hash = ? AND "
+                "used_at = ?",
+                digest(secret),
+                used_at,
+            )
+            raise
         self.set_password(account.id, password)
-        self.save(account)
         self.end_sessions_of(account.id)
         return self.start_session(account.id)
+
+    def save_joined(self, account: Account, display_name: str, joining: str) -> None:
+        """Store the joining, decided again on the account as it is now if an
+        admin changed it meanwhile (a new role stays; disabled, the link no longer
+        works). It was refused as a clash, after the link had been used up and the
+        password set: the person could neither join again nor sign in as joined."""
+        for _ in range(JOIN_ATTEMPTS):
+            try:
+                self.records.save(account)
+                return
+            except IntegrityError:
+                account = self.account(account.id)
+                if account.disabled:
+                    raise InvalidInput("invitation", "is used or expired") from None
+                account.join(display_name=display_name, recorded_by=joining)
+        raise ConcurrencyConflict([account.id])
 
     def set_password(self, account_id: UUID, password: str) -> None:
         self.tables.run("DELETE FROM {passwords} WHERE account_id = ?", str(account_id))

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from fourpi.accounts import (
     ADDRESS_FAILURES_ALLOWED,
+    JOIN_ATTEMPTS,
     LOCKED,
     WRONG,
     Accounts,
@@ -24,7 +25,7 @@ from fourpi.accounts import (
 )
 from fourpi.domain.access import Role
 from fourpi.domain.account import Account, check_email
-from fourpi.domain.errors import InvalidInput, RecordNotFound
+from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
 from tests.helpers import log_position
 from tests.web import PASSWORD, person
 
@@ -615,3 +616,84 @@ def test_inviting_an_address_with_an_account_answers_alike_wherever_it_is(
     assert "Another trust" not in answers[1] and str(other) not in answers[1]
     assert str(elsewhere) not in answers[1]
     assert log_position(records) == before
+
+
+def admin_lands_first(accounts, monkeypatch, change) -> None:
+    """An admin's change to the account is stored just before the next save."""
+    save = accounts.records.save
+    landed: list[bool] = []
+
+    def after_the_admin(*records, **kwargs):
+        if not landed:
+            landed.append(True)
+            change()
+        return save(*records, **kwargs)
+
+    monkeypatch.setattr(accounts.records, "save", after_the_admin)
+
+
+def test_an_admin_s_change_landing_as_someone_joins_is_kept_and_they_join(
+    accounts, organisation_id, monkeypatch
+) -> None:
+    """The joining was refused as a clash after the link had been used up and the
+    password set: the person could not join again, and was never joined."""
+    account_id, secret = invited(accounts, organisation_id)
+    admin_lands_first(
+        accounts,
+        monkeypatch,
+        lambda: role_changed(accounts, organisation_id, account_id, Role.EVALUATOR),
+    )
+    session_id, _ = accounts.join(
+        secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+    )
+    account = accounts.session(session_id)[1]
+    assert (account.display_name, account.role) == ("Pat", Role.EVALUATOR)
+    assert accounts.invitation(secret) is None
+    accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="1")
+
+
+def test_an_account_disabled_as_someone_joins_is_not_joined_and_has_no_password(
+    accounts, organisation_id, monkeypatch
+) -> None:
+    account_id, secret = invited(accounts, organisation_id)
+    admin_lands_first(
+        accounts,
+        monkeypatch,
+        lambda: accounts.disable(
+            organisation_id=organisation_id, account_id=account_id, actor="admin:1"
+        ),
+    )
+    with pytest.raises(InvalidInput, match="invitation: is used or expired"):
+        accounts.join(
+            secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+        )
+    assert accounts.account(account_id).display_name == ""
+    assert accounts.password_matches("pm@mind.example", PASSWORD) is None
+
+
+def test_a_joining_that_loses_every_race_leaves_its_link_working(
+    accounts, organisation_id, monkeypatch
+) -> None:
+    account_id, secret = invited(accounts, organisation_id)
+    save = accounts.records.save
+    roles = iter([Role.EVALUATOR, Role.MANAGER] * JOIN_ATTEMPTS)
+    changing: list[bool] = []
+
+    def after_an_admin_each_time(*records, **kwargs):
+        if not changing:
+            changing.append(True)
+            role_changed(accounts, organisation_id, account_id, next(roles))
+            changing.clear()
+        return save(*records, **kwargs)
+
+    monkeypatch.setattr(accounts.records, "save", after_an_admin_each_time)
+    with pytest.raises(ConcurrencyConflict):
+        accounts.join(
+            secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+        )
+    assert accounts.password_matches("pm@mind.example", PASSWORD) is None
+    monkeypatch.setattr(accounts.records, "save", save)
+    session_id, _ = accounts.join(
+        secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+    )
+    assert accounts.session(session_id)[1].display_name == "Pat"
