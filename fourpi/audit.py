@@ -416,9 +416,15 @@ def check_readable(stored: StoredEvent) -> None:
     ):
         raise ValueError("topic: must name one of fourpi's events")
     try:
-        outside = topic_outside_fourpi(orjson.loads(stored.state))
+        raw = orjson.loads(stored.state)
     except orjson.JSONDecodeError:
-        outside = None
+        raw = None
+    if nesting_of(raw) > DEEPEST_NESTING:
+        raise ValueError(
+            f"state: nests values more than {DEEPEST_NESTING} deep, as no event of "
+            "fourpi's does"
+        )
+    outside = topic_outside_fourpi(raw)
     if outside is not None:
         raise ValueError(f"state: names {outside!r}, which is not one of fourpi's")
     try:
@@ -462,6 +468,28 @@ def check_readable(stored: StoredEvent) -> None:
 def hints_of(kind: type) -> dict[str, Any]:
     """A class's fields' types, worked out once a class, not once an event."""
     return get_type_hints(kind)
+
+
+DEEPEST_NESTING = 64
+"""How deep an event's state may nest lists and mappings: fourpi's own nest a few
+levels (a tagged value in a mapping in a mapping); orjson reads up to 1,024, past
+what Python's recursion (the checks here, the transcoder) can follow."""
+
+
+def nesting_of(raw: Any) -> int:
+    """How deep a JSON value nests lists and mappings, found without recursion."""
+    deepest = 0
+    waiting = [(raw, 0)]
+    while waiting:
+        value, depth = waiting.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > DEEPEST_NESTING:
+                return deepest
+            waiting.extend((item, depth + 1) for item in value)
+    return deepest
 
 
 TAGS_NAMING_A_TOPIC = frozenset({"enum", "dataclass"})

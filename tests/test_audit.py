@@ -713,6 +713,14 @@ def test_an_import_shows_its_progress_through_each_stage(tmp_path) -> None:
             {"name": {"_type_": "dataclass", "_data_": ["fourpi.nothing:X", {}]}},
             "state: must be an event's fields as JSON",
         ),
+        (
+            {"state": '{"name": ' + "[" * 1000 + "]" * 1000 + "}"},
+            "state: nests values more than 64 deep, as no event of fourpi's does",
+        ),
+        (
+            {"state": '{"name": ' + '{"a": ' * 1000 + "1" + "}" * 1001},
+            "state: nests values more than 64 deep, as no event of fourpi's does",
+        ),
     ],
 )
 def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
@@ -723,7 +731,8 @@ def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
     (an initiative's start date that was text), went in, and the views stopped at
     it for good (a traceback from import, then from every answer). A value naming
     a topic outside fourpi imported its module as the file was checked (here
-    `this`, which prints), and one naming no module was a traceback."""
+    `this`, which prints), and one naming no module was a traceback, as was a
+    state nested a thousand deep (RecursionError), which orjson reads."""
     source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
     source.register_organisation(name="Mind", actor=ACTOR)
     source.register_organisation(name="Rethink", actor=ACTOR)
