@@ -32,7 +32,12 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.workbook import export_workbook, import_path, write_template
 from fourpi.workbook.exporting import Export, export_rows, organisation_events
-from fourpi.workbook.files import WorkbookUnreadable, read_workbook
+from fourpi.workbook.files import (
+    WorkbookUnreadable,
+    escaped,
+    read_workbook,
+    unescaped,
+)
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_csv_folder, write_workbook
@@ -1371,3 +1376,109 @@ def test_a_fee_for_a_person_who_chose_expenses_only_is_still_refused(
         ("Payments", 2, "For")
     ]
     assert head(sqlite_records) == 0
+
+
+TRICKY_TEXTS = (
+    "one\r\ntwo",
+    "x\ry\r",
+    "_x000D_",
+    "_x005F_x000D_",
+    "_x0000_x0000_",
+    "_x000D\r",
+    "\rx0041_",
+    "_x41_",
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(
+        st.sampled_from(["a", " ", "_", "x", "0", "D", "F", "5", "\r", "\n", "\t"]),
+        max_size=24,
+    )
+    | st.sampled_from(TRICKY_TEXTS)
+)
+def test_text_as_a_workbook_holds_it_reads_back_the_same(text: str) -> None:
+    assert unescaped(escaped(text)) == text
+
+
+def test_text_written_to_a_workbook_reads_back_the_same(tmp_path: Path) -> None:
+    """A carriage return was written to the file as it was, and XML reads it as a
+    line feed: 'one\\r\\ntwo' came back 'one\\ntwo'. Text that reads as a
+    spreadsheet's own escape ('_x000D_') is kept as typed, as Excel keeps it."""
+    path = tmp_path / "people.xlsx"
+    rows = [{"Key": f"p{n}", "Pseudonym": t} for n, t in enumerate(TRICKY_TEXTS)]
+    write_workbook(path, {"People": rows})
+    (sheet,) = [s for s in read_workbook(path) if s.title == "People"]
+    assert [row.cells["Pseudonym"] for row in sheet.rows] == list(TRICKY_TEXTS)
+
+
+def test_a_carriage_return_as_a_spreadsheet_program_writes_it_is_read_as_one(
+    tmp_path: Path,
+) -> None:
+    """Excel writes a carriage return in a cell as '_x000D_' (and an underscore
+    that would read as such an escape as '_x005F_'): a purpose pasted from a
+    Windows program was recorded as 'Line one_x000D_\\nLine two'."""
+    path = tmp_path / "excel.xlsx"
+    write_workbook(path, {"People": [{"Key": "p1", "Pseudonym": "PLACEHOLDER"}]})
+    with zipfile.ZipFile(path) as packed:
+        parts = {name: packed.read(name) for name in packed.namelist()}
+    sheet = next(name for name, data in parts.items() if b"PLACEHOLDER" in data)
+    parts[sheet] = parts[sheet].replace(
+        b"PLACEHOLDER", b"Line one_x000D_\nLine two _x005F_x000D_"
+    )
+    with zipfile.ZipFile(path, "w") as packed:
+        for name, data in parts.items():
+            packed.writestr(name, data)
+    (people,) = [s for s in read_workbook(path) if s.title == "People"]
+    assert people.rows[0].cells["Pseudonym"] == "Line one\r\nLine two _x000D_"
+
+
+def test_text_with_a_carriage_return_imports_again_as_nothing_new(
+    tmp_path: Path,
+) -> None:
+    """A purpose typed in two lines in a .csv file (or a web form's text box, which
+    sends a carriage return and a line feed) was exported with its carriage
+    return as it was, which the workbook read back as a line feed: the
+    organisation's own export was refused on import ('imported before with other
+    values'), and into an empty store it recorded other text than the record's."""
+    folder = tmp_path / "log"
+    folder.mkdir()
+    purpose = "Line one\r\nLine two\rLine three"
+    write_csv_folder(
+        folder,
+        {
+            "Initiatives": [
+                {
+                    "Key": "review",
+                    "Name": "Peer support review",
+                    "Level": "Operational",
+                    "Kind of involvement": "Participation",
+                    "Methods": "Focus group",
+                    "Purpose": purpose,
+                    "Limits of influence": "None",
+                    "Started on": "01/02/2024",
+                }
+            ]
+        },
+    )
+    records = open_records(f"sqlite:///{tmp_path}/store.sqlite3")
+    empty = open_records(f"sqlite:///{tmp_path}/empty.sqlite3")
+    try:
+        first = import_path(records, "Mind", folder, actor=ACTOR)
+        assert [str(p) for p in first.problems] == []
+        assert first.organisation_id is not None
+        path = tmp_path / "record.xlsx"
+        export_workbook(records, first.organisation_id, path, personal_data=True)
+        again = import_path(records, first.organisation_id, path, actor=ACTOR)
+        assert [str(p) for p in again.problems] == []
+        assert again.recorded == 0
+        copy = import_path(empty, "Copy", path, actor=ACTOR)
+        assert copy.organisation_id is not None
+        (row,) = export_rows(empty, copy.organisation_id, personal_data=True)[
+            "Initiatives"
+        ]
+        assert row["Purpose"] == purpose
+    finally:
+        records.close()
+        empty.close()

@@ -1,6 +1,7 @@
 """Reading a workbook (an .xlsx file, or a folder of .csv files, one per sheet) into rows as the spreadsheet numbers them, and the problems found before any value is read."""
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,7 +323,8 @@ def last_cell_of(
 def read_worksheet(worksheet: Any) -> RawSheet:
     title = str(worksheet.title)
     grid: list[list[Any]] = [
-        [cell.value for cell in row] for row in worksheet.iter_rows()
+        [unescaped(v) if isinstance(v := cell.value, str) else v for cell in row]
+        for row in worksheet.iter_rows()
     ]
     typed: dict[str, set[tuple[int, int]]] = {"f": set(), "e": set()}
     for row in worksheet.iter_rows():
@@ -468,6 +470,28 @@ def unquoted(cell: str) -> str:
     if cell.startswith(QUOTE) and cell[1:].startswith((*FORMULA_START, QUOTE)):
         return cell[1:]
     return cell
+
+
+OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+"""How an .xlsx file's text writes a character XML would not keep (`_x000D_`, a
+carriage return, which XML reads as a line feed), and text that would read as
+such an escape (`_x005F_` before it, an underscore): Excel writes both so, and
+openpyxl reads them as they stand."""
+KEPT_BY_XML = re.compile(r"\r|_(?=x[0-9A-Fa-f]{4}[_\r])")
+"""A carriage return, and an underscore that would start an escape as the cell is
+read (the carriage return's own escape starts with one)."""
+
+
+def escaped(text: str) -> str:
+    """Text as an .xlsx file's cell holds it, so that `unescaped` gives it back."""
+    return KEPT_BY_XML.sub(
+        lambda found: "_x000D_" if found[0] == "\r" else "_x005F_", text
+    )
+
+
+def unescaped(text: str) -> str:
+    """An .xlsx file's text as it was typed (see OOXML_ESCAPE)."""
+    return OOXML_ESCAPE.sub(lambda found: chr(int(found[1], 16)), text)
 
 
 def quoted(text: str) -> str:
