@@ -1,6 +1,7 @@
 """Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
 
 import csv
+import io
 import os
 import tempfile
 import zipfile
@@ -1482,3 +1483,62 @@ def test_text_with_a_carriage_return_imports_again_as_nothing_new(
     finally:
         records.close()
         empty.close()
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def workbook_repeating(text: str, rows: int, columns: int) -> bytes:
+    """A People sheet whose every cell, below a heading row of keys, shows one
+    shared text: a few kilobytes packed, however long the text."""
+    book = Workbook()
+    book.active.title = "People"
+    made = io.BytesIO()
+    book.save(made)
+    texts = f'<sst xmlns="{MAIN}"><si><t xml:space="preserve">{text}</t></si></sst>'
+    cells = '<c t="s"><v>0</v></c>' * columns
+    sheet = (
+        f'<worksheet xmlns="{MAIN}"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Key</t></is></c></row>'
+        + "".join(f'<row r="{r}">{cells}</row>' for r in range(2, rows + 2))
+        + "</sheetData></worksheet>"
+    )
+    packed = io.BytesIO()
+    with (
+        zipfile.ZipFile(made) as source,
+        zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                    b"application/vnd.openxmlformats-officedocument."
+                    b'spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif member.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            archive.writestr(member, data)
+        archive.writestr("xl/sharedStrings.xml", texts)
+    return packed.getvalue()
+
+
+def test_a_long_text_shown_in_thousands_of_cells_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    """A spreadsheet keeps a text once and shows it in as many cells as name it: a
+    7 KB workbook of one 32,000-character text in 100,000 cells (3.2 billion
+    characters) held the import for 49 seconds and 3.2 GB, every cell's problem
+    keeping a copy of the text, and ten times the cells would fill the memory.
+    The text a workbook's cells show, counted in each cell, is now held to the
+    100 MB its file may unpack to."""
+    path = tmp_path / "repeated.xlsx"
+    path.write_bytes(workbook_repeating(" " + "y" * 32_000, rows=100, columns=40))
+    assert path.stat().st_size < 64 * 1024
+    with pytest.raises(WorkbookUnreadable) as refused:
+        read_workbook(path)
+    assert str(refused.value) == (
+        "repeated.xlsx's cells show more than 100 MB of text, a text counted "
+        "once in each cell that shows it: it is not a workbook fourpi can read"
+    )
