@@ -24,6 +24,7 @@ from fourpi.bootstrap import open_records
 from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import InvalidInput
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
 from fourpi.domain.vocabulary import (
     FeedbackMethod,
@@ -633,6 +634,28 @@ def test_a_long_organisation_name_and_long_keys_import_and_import_again_as_nothi
     again = import_path(sqlite_records, name, path, actor=ACTOR)
     assert again.problems == [] and again.recorded == 0
     assert head(sqlite_records) == position
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("Mind\nCymru", "must be on one line, with no line break or tab"),
+        ("Mind\x07", "must not contain control characters"),
+    ],
+)
+def test_an_organisation_name_the_domain_refuses_is_refused_in_its_own_words(
+    tmp_path: Path, sqlite_records: InvolvementRecords, name: str, rule: str
+) -> None:
+    """`workbook import --organisation 'Mind<line break>Cymru'` was refused as
+    'idempotency_key: must not contain control characters': the name went into
+    the row's idempotency key, which was checked first, in words the person never
+    typed. A key that could not be kept as it is (too long, or holding a control
+    character) is now its digest, and the name is refused by its own rule."""
+    path = write_xlsx(tmp_path / "named.xlsx", {"Initiatives": VALID["Initiatives"]})
+    with pytest.raises(InvalidInput) as refused:
+        import_path(sqlite_records, name, path, actor=ACTOR)
+    assert (refused.value.field, refused.value.rule) == ("name", rule)
+    assert head(sqlite_records) == 0
 
 
 def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
