@@ -147,6 +147,17 @@ LINE_BREAKS = frozenset("\n\r\t\x0b\x0c\x85\u2028\u2029")
 """What ends a line (or, a tab, jumps along it) in a terminal, a CSV cell or a list."""
 
 
+def on_one_line(name: str) -> str:
+    """A name as it is, or, recorded before names had to be on one line, with its
+    line breaks and tabs written as escapes (\\n), so each prints on one line."""
+    return "".join(
+        character.encode("unicode_escape").decode()
+        if character in LINE_BREAKS
+        else character
+        for character in name
+    )
+
+
 REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """The bidirectional embeddings, overrides and isolates: in a name they show it in
 another order than it is stored ('Mind' that reads as 'dniM', a file name's end

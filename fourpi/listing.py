@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fourpi.domain.access import AccessToken
 from fourpi.domain.application import GLOBAL
+from fourpi.domain.record import on_one_line
 from fourpi.projections.schema import TABLES
 from fourpi.projections.views import ImpactViews
 
@@ -24,7 +25,7 @@ class ParticipantLine:
     """When the person asked, on their own page, to be erased (and is not yet)."""
 
     def __str__(self) -> str:
-        name = "(erased)" if self.erased else self.pseudonym
+        name = "(erased)" if self.erased else on_one_line(self.pseudonym)
         asked = (
             f"  asked to be erased on {self.erasure_requested_on}"
             if self.erasure_requested_on is not None and not self.erased

@@ -7,11 +7,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from fourpi.bootstrap import open_records, open_views, prepare_storage
@@ -161,3 +163,26 @@ def counting_at_once(
                 at_once -= 1
 
     return counted
+
+
+@contextmanager
+def names_on_many_lines() -> Iterator[None]:
+    """Names recorded as they were before a name had to be on one line (b4773a5):
+    text, but with line breaks and tabs, as stores and logs of that time hold them
+    and must go on being read."""
+    from fourpi.domain import access, account, initiative, organisation, participant
+    from fourpi.domain.record import check_text
+
+    def old_line(field: str, value: str, *, max_length: int) -> str:
+        return check_text(field, value, max_length=max_length)
+
+    def old_optional_line(field: str, value: str | None, *, max_length: int) -> str:
+        if value is None or not value.strip():
+            return ""
+        return old_line(field, value, max_length=max_length)
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (account, initiative, organisation, participant):
+            patch.setattr(module, "check_line", old_line)
+        patch.setattr(access, "check_optional_line", old_optional_line)
+        yield

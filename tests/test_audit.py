@@ -27,7 +27,8 @@ from fourpi.privacy.keystore import new_master_key
 from fourpi.projections.answers import Slice
 from fourpi.storage.sealing import chain_of, digest_of
 from tests.conftest import needs_postgres
-from tests.helpers import ACTOR, Store
+from tests.helpers import ACTOR, Store, register
+from tests.test_invariants import launch
 
 
 class Tamperer:
@@ -424,7 +425,9 @@ def test_an_import_that_fails_halfway_leaves_the_store_as_it_was(
 ) -> None:
     """The log went in a thousand events a transaction: a file refused by the store
     after the first thousand left them behind, with a traceback, and the import
-    could then be neither run again (the store holds events) nor continued."""
+    could then be neither run again (the store holds events) nor continued. A
+    version recorded twice is now refused by its line as the file is checked,
+    before the store sees any of it."""
     source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
     source.register_organisation(name="Mind", actor=ACTOR)
     exported(source, tmp_path / "one.ndjson")
@@ -438,8 +441,9 @@ def test_an_import_that_fails_halfway_leaves_the_store_as_it_was(
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     assert ran.stderr.strip() == (
-        f"Error: {crafted}: each version of a record may be recorded once, and this "
-        "file records one twice, or one the store already holds: nothing was imported"
+        f"Error: {crafted}, line 1100: not an exported event (topic: "
+        "Organisation.Registered cannot follow the events of Organisation record "
+        f"{events[0]['record_id']})"
     )
     target = open_records(database_url)
     assert anchor_of(target.recorder) is None, "nothing of it was imported"
@@ -713,6 +717,14 @@ def test_an_import_shows_its_progress_through_each_stage(tmp_path) -> None:
             {"name": {"_type_": "dataclass", "_data_": ["fourpi.nothing:X", {}]}},
             "state: must be an event's fields as JSON",
         ),
+        (
+            {"state": '{"name": ' + "[" * 1000 + "]" * 1000 + "}"},
+            "state: nests values more than 64 deep, as no event of fourpi's does",
+        ),
+        (
+            {"state": '{"name": ' + '{"a": ' * 1000 + "1" + "}" * 1001},
+            "state: nests values more than 64 deep, as no event of fourpi's does",
+        ),
     ],
 )
 def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
@@ -723,7 +735,8 @@ def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
     (an initiative's start date that was text), went in, and the views stopped at
     it for good (a traceback from import, then from every answer). A value naming
     a topic outside fourpi imported its module as the file was checked (here
-    `this`, which prints), and one naming no module was a traceback."""
+    `this`, which prints), and one naming no module was a traceback, as was a
+    state nested a thousand deep (RecursionError), which orjson reads."""
     source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
     source.register_organisation(name="Mind", actor=ACTOR)
     source.register_organisation(name="Rethink", actor=ACTOR)
@@ -738,17 +751,116 @@ def test_a_file_that_verifies_with_an_event_the_views_cannot_read_is_refused(
         # Fields of the state changed, as the file's JSON holds them.
         state = orjson.loads(events[1]["state"])
         events[1]["state"] = orjson.dumps(state | change).decode()
+    open_records_refusing(tmp_path, events, why).close()
+
+
+def open_records_refusing(
+    tmp_path: Path, events: list[dict[str, Any]], why: str
+) -> InvolvementRecords:
+    """`fourpi import` refuses the events, resealed, by the last line's field, and
+    imports nothing: the empty store it was given."""
     crafted = resealed(events, tmp_path / "crafted.ndjson")
     url = f"sqlite:///{tmp_path}/target.sqlite3"
-
     ran = fourpi("import", "--database", url, str(crafted))
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert ran.stderr.strip().splitlines()[-1] == (
-        f"Error: {crafted}, line 2: not an exported event ({why})"
+        f"Error: {crafted}, line {len(events)}: not an exported event ({why})"
     )
     assert "Zen of Python" not in ran.stdout, "a module outside fourpi was imported"
     target = open_records(url)
     assert anchor_of(target.recorder) is None, "nothing of it was imported"
+    return target
+
+
+def forged_history(events: list[dict[str, Any]], forgery: str) -> tuple[list, str]:
+    """The log of an organisation whose person was erased, with one event added
+    that carries on no record's history as the domain writes it; and the refusal."""
+    by_kind = {event["topic"].partition(":")[2]: event for event in events}
+    person = by_kind["Participant.Registered"]
+    launched, erased = by_kind["Initiative.Launched"], by_kind["Participant.Erased"]
+    if forgery == "the erased person registered again":
+        added = person | {"version": erased["version"] + 1}
+        why = (
+            "topic: Participant.Registered cannot follow the events of Participant "
+            f"record {person['record_id']}"
+        )
+    elif forgery == "an initiative launched as a person's next version":
+        added = launched | {
+            "record_id": person["record_id"],
+            "version": erased["version"] + 1,
+        }
+        why = (
+            "topic: Initiative.Launched cannot follow the events of Participant "
+            f"record {person['record_id']}"
+        )
+    elif forgery == "a version skipped":
+        added = erased | {"version": erased["version"] + 2}
+        why = (
+            f"version: {erased['version'] + 2} cannot follow version "
+            f"{erased['version']} of record {person['record_id']}: each version "
+            "follows the one before"
+        )
+    elif forgery == "an event of a record never made":
+        added = erased | {"record_id": str(uuid4()), "version": 1}
+        why = (
+            f"version: Participant.Erased cannot be version 1 of record "
+            f"{added['record_id']}, which has no earlier event: a record starts "
+            "with the event that makes it, as version 1"
+        )
+    else:
+        state = orjson.loads(launched["state"]) | {"originator_topic": "this:s"}
+        added = launched | {
+            "record_id": str(uuid4()),
+            "state": orjson.dumps(state).decode(),
+        }
+        why = (
+            "state: originator_topic must be 'fourpi.domain.initiative:Initiative', "
+            "the kind of record Initiative.Launched makes"
+        )
+    return [*events, added], why
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        "the erased person registered again",
+        "an initiative launched as a person's next version",
+        "a version skipped",
+        "an event of a record never made",
+        "a record that makes a class outside fourpi",
+    ],
+)
+def test_a_file_that_verifies_with_an_event_that_carries_on_no_history_is_refused(
+    tmp_path, forgery: str
+) -> None:
+    """The chain is no secret and the store keeps each version of a record once, no
+    more: an initiative launched as a person's next version went in, the person's
+    record was replayed as an initiative, and its page and every report of the
+    organisation failed (500); a record whose first event named the class `this:s`
+    imported that module (printing the Zen of Python) when it was read."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    mind = source.register_organisation(name="Mind", actor=ACTOR)
+    person = register(source, mind)
+    launch(source, mind)
+    source.erase_participant(participant_id=person, actor=ACTOR)
+    events = [
+        orjson.loads(line)
+        for line in exported(source, tmp_path / "log.ndjson").splitlines()
+    ]
+    source.close()
+    forged, why = forged_history(events, forgery)
+    target = open_records_refusing(tmp_path, forged, why)
+    crafted = tmp_path / "crafted.ndjson"
+
+    # Appended to a store that holds the rest, the same event is refused as well.
+    whole = tmp_path / "whole.ndjson"
+    whole.write_bytes(b"".join(crafted.read_bytes().splitlines(keepends=True)[:-1]))
+    last = tmp_path / "last.ndjson"
+    last.write_bytes(crafted.read_bytes().splitlines(keepends=True)[-1])
+    import_log(target.recorder, whole)
+    with pytest.raises(ValueError, match="not an exported event"):
+        import_log(target.recorder, last, append=True)
+    assert anchor_of(target.recorder).position == len(forged) - 1
     target.close()
 
 

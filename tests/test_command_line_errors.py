@@ -15,7 +15,7 @@ from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from tests.conftest import needs_postgres
-from tests.helpers import POSTGRES_URL, register
+from tests.helpers import POSTGRES_URL, names_on_many_lines, register
 from tests.test_serve import free_port
 
 FOURPI = str(Path(sys.executable).parent / "fourpi")
@@ -329,6 +329,28 @@ def test_participants_and_tokens_are_listed_id_first(tmp_path) -> None:
     mine = run("tokens", "list", "--database", url, "--organisation", "Mind")
     assert mine.output.splitlines() == [
         f"{evaluator}  evaluator, revoked  of {mind}  'eve'"
+    ]
+
+
+def test_names_recorded_on_many_lines_are_listed_one_a_line(tmp_path) -> None:
+    """A pseudonym recorded before names had to be on one line ('Project\nlead')
+    printed over two lines of `participants list`, the second reading as a line of
+    its own, as organisations' names did before they were escaped."""
+    url = f"sqlite:///{tmp_path}/ids.sqlite3"
+    records = open_records(url)
+    with names_on_many_lines():
+        mind = records.register_organisation(name="Mind\nCymru", actor="admin")
+        lead = register(records, mind, pseudonym="Project\nlead\u2028one")
+        tab = register(records, mind, pseudonym="Ann\tB\r")
+    records.close()
+
+    organisations = run("organisations", "list", "--database", url)
+    assert organisations.output.splitlines() == [f"{mind} Mind\\nCymru"]
+    people = run("participants", "list", "--database", url, "--organisation", mind)
+    assert people.exit_code == 0, people.output
+    assert people.output.splitlines() == [
+        f"{lead}  Project\\nlead\\u2028one  (service_user)",
+        f"{tab}  Ann\\tB  (service_user)",
     ]
 
 

@@ -464,6 +464,32 @@ def test_the_xlsx_work_grows_with_its_rows_not_their_square(demo: Demo) -> None:
     assert sheet["C5"].value == pytest.approx(1 / 3)
 
 
+def test_a_report_whose_charts_have_nothing_to_draw_is_a_pdf_poppler_reads_whole(
+    demo: Demo,
+) -> None:
+    """Vega sizes a chart with no marks as infinitely large (an SVG 1.8e308 wide):
+    every diversity chart of an evaluator's report as of a past moment, whose
+    shares are all withheld, or of an organisation with nobody recorded yet. The
+    page scaled it away, but WeasyPrint wrote 'nan' and 'inf' into the PDF's
+    drawing, operators no PDF reader knows ('Syntax Error: Unknown operator
+    nan'). Such a chart is now drawn as nothing, its finding and table kept."""
+    records = demo.store.records
+    answers = demo.gather("evaluator", web.AnswerSlice(), 300)
+    document = pdf_of(report_html(answers, records, anchor_at(records.recorder, 300)))
+    done = subprocess.run(
+        [poppler("pdftotext"), "-", "-"],
+        input=document,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stderr.decode() == ""
+    empty = [chart for chart in charts(answers).values() if chart.svg() == ""]
+    assert empty, "no chart of this report had nothing to draw"
+    text = " ".join(done.stdout.decode().split())
+    assert all(" ".join(chart.title.split()) in text for chart in empty)
+
+
 def test_the_report_opens_has_its_sections_and_prints_its_anchor(
     demo: Demo, tmp_path: Path
 ) -> None:

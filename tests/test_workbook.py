@@ -1,6 +1,7 @@
 """Workbooks: the template, import through the use cases (all or nothing, every problem by sheet, row and column), export, and the round trip that keeps every answer."""
 
 import csv
+import io
 import os
 import tempfile
 import zipfile
@@ -23,6 +24,7 @@ from fourpi.bootstrap import open_records
 from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.application import InvolvementRecords
+from fourpi.domain.errors import InvalidInput
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
 from fourpi.domain.vocabulary import (
     FeedbackMethod,
@@ -32,7 +34,12 @@ from fourpi.domain.vocabulary import (
 )
 from fourpi.workbook import export_workbook, import_path, write_template
 from fourpi.workbook.exporting import Export, export_rows, organisation_events
-from fourpi.workbook.files import WorkbookUnreadable, read_workbook
+from fourpi.workbook.files import (
+    WorkbookUnreadable,
+    escaped,
+    read_workbook,
+    unescaped,
+)
 from fourpi.workbook.importing import import_workbook
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS
 from fourpi.workbook.writing import write_csv_folder, write_workbook
@@ -627,6 +634,28 @@ def test_a_long_organisation_name_and_long_keys_import_and_import_again_as_nothi
     again = import_path(sqlite_records, name, path, actor=ACTOR)
     assert again.problems == [] and again.recorded == 0
     assert head(sqlite_records) == position
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("Mind\nCymru", "must be on one line, with no line break or tab"),
+        ("Mind\x07", "must not contain control characters"),
+    ],
+)
+def test_an_organisation_name_the_domain_refuses_is_refused_in_its_own_words(
+    tmp_path: Path, sqlite_records: InvolvementRecords, name: str, rule: str
+) -> None:
+    """`workbook import --organisation 'Mind<line break>Cymru'` was refused as
+    'idempotency_key: must not contain control characters': the name went into
+    the row's idempotency key, which was checked first, in words the person never
+    typed. A key that could not be kept as it is (too long, or holding a control
+    character) is now its digest, and the name is refused by its own rule."""
+    path = write_xlsx(tmp_path / "named.xlsx", {"Initiatives": VALID["Initiatives"]})
+    with pytest.raises(InvalidInput) as refused:
+        import_path(sqlite_records, name, path, actor=ACTOR)
+    assert (refused.value.field, refused.value.rule) == ("name", rule)
+    assert head(sqlite_records) == 0
 
 
 def test_a_changed_row_under_an_imported_key_is_refused_by_its_key(
@@ -1371,3 +1400,168 @@ def test_a_fee_for_a_person_who_chose_expenses_only_is_still_refused(
         ("Payments", 2, "For")
     ]
     assert head(sqlite_records) == 0
+
+
+TRICKY_TEXTS = (
+    "one\r\ntwo",
+    "x\ry\r",
+    "_x000D_",
+    "_x005F_x000D_",
+    "_x0000_x0000_",
+    "_x000D\r",
+    "\rx0041_",
+    "_x41_",
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(
+        st.sampled_from(["a", " ", "_", "x", "0", "D", "F", "5", "\r", "\n", "\t"]),
+        max_size=24,
+    )
+    | st.sampled_from(TRICKY_TEXTS)
+)
+def test_text_as_a_workbook_holds_it_reads_back_the_same(text: str) -> None:
+    assert unescaped(escaped(text)) == text
+
+
+def test_text_written_to_a_workbook_reads_back_the_same(tmp_path: Path) -> None:
+    """A carriage return was written to the file as it was, and XML reads it as a
+    line feed: 'one\\r\\ntwo' came back 'one\\ntwo'. Text that reads as a
+    spreadsheet's own escape ('_x000D_') is kept as typed, as Excel keeps it."""
+    path = tmp_path / "people.xlsx"
+    rows = [{"Key": f"p{n}", "Pseudonym": t} for n, t in enumerate(TRICKY_TEXTS)]
+    write_workbook(path, {"People": rows})
+    (sheet,) = [s for s in read_workbook(path) if s.title == "People"]
+    assert [row.cells["Pseudonym"] for row in sheet.rows] == list(TRICKY_TEXTS)
+
+
+def test_a_carriage_return_as_a_spreadsheet_program_writes_it_is_read_as_one(
+    tmp_path: Path,
+) -> None:
+    """Excel writes a carriage return in a cell as '_x000D_' (and an underscore
+    that would read as such an escape as '_x005F_'): a purpose pasted from a
+    Windows program was recorded as 'Line one_x000D_\\nLine two'."""
+    path = tmp_path / "excel.xlsx"
+    write_workbook(path, {"People": [{"Key": "p1", "Pseudonym": "PLACEHOLDER"}]})
+    with zipfile.ZipFile(path) as packed:
+        parts = {name: packed.read(name) for name in packed.namelist()}
+    sheet = next(name for name, data in parts.items() if b"PLACEHOLDER" in data)
+    parts[sheet] = parts[sheet].replace(
+        b"PLACEHOLDER", b"Line one_x000D_\nLine two _x005F_x000D_"
+    )
+    with zipfile.ZipFile(path, "w") as packed:
+        for name, data in parts.items():
+            packed.writestr(name, data)
+    (people,) = [s for s in read_workbook(path) if s.title == "People"]
+    assert people.rows[0].cells["Pseudonym"] == "Line one\r\nLine two _x000D_"
+
+
+def test_text_with_a_carriage_return_imports_again_as_nothing_new(
+    tmp_path: Path,
+) -> None:
+    """A purpose typed in two lines in a .csv file (or a web form's text box, which
+    sends a carriage return and a line feed) was exported with its carriage
+    return as it was, which the workbook read back as a line feed: the
+    organisation's own export was refused on import ('imported before with other
+    values'), and into an empty store it recorded other text than the record's."""
+    folder = tmp_path / "log"
+    folder.mkdir()
+    purpose = "Line one\r\nLine two\rLine three"
+    write_csv_folder(
+        folder,
+        {
+            "Initiatives": [
+                {
+                    "Key": "review",
+                    "Name": "Peer support review",
+                    "Level": "Operational",
+                    "Kind of involvement": "Participation",
+                    "Methods": "Focus group",
+                    "Purpose": purpose,
+                    "Limits of influence": "None",
+                    "Started on": "01/02/2024",
+                }
+            ]
+        },
+    )
+    records = open_records(f"sqlite:///{tmp_path}/store.sqlite3")
+    empty = open_records(f"sqlite:///{tmp_path}/empty.sqlite3")
+    try:
+        first = import_path(records, "Mind", folder, actor=ACTOR)
+        assert [str(p) for p in first.problems] == []
+        assert first.organisation_id is not None
+        path = tmp_path / "record.xlsx"
+        export_workbook(records, first.organisation_id, path, personal_data=True)
+        again = import_path(records, first.organisation_id, path, actor=ACTOR)
+        assert [str(p) for p in again.problems] == []
+        assert again.recorded == 0
+        copy = import_path(empty, "Copy", path, actor=ACTOR)
+        assert copy.organisation_id is not None
+        (row,) = export_rows(empty, copy.organisation_id, personal_data=True)[
+            "Initiatives"
+        ]
+        assert row["Purpose"] == purpose
+    finally:
+        records.close()
+        empty.close()
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def workbook_repeating(text: str, rows: int, columns: int) -> bytes:
+    """A People sheet whose every cell, below a heading row of keys, shows one
+    shared text: a few kilobytes packed, however long the text."""
+    book = Workbook()
+    book.active.title = "People"
+    made = io.BytesIO()
+    book.save(made)
+    texts = f'<sst xmlns="{MAIN}"><si><t xml:space="preserve">{text}</t></si></sst>'
+    cells = '<c t="s"><v>0</v></c>' * columns
+    sheet = (
+        f'<worksheet xmlns="{MAIN}"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Key</t></is></c></row>'
+        + "".join(f'<row r="{r}">{cells}</row>' for r in range(2, rows + 2))
+        + "</sheetData></worksheet>"
+    )
+    packed = io.BytesIO()
+    with (
+        zipfile.ZipFile(made) as source,
+        zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                    b"application/vnd.openxmlformats-officedocument."
+                    b'spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif member.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            archive.writestr(member, data)
+        archive.writestr("xl/sharedStrings.xml", texts)
+    return packed.getvalue()
+
+
+def test_a_long_text_shown_in_thousands_of_cells_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    """A spreadsheet keeps a text once and shows it in as many cells as name it: a
+    7 KB workbook of one 32,000-character text in 100,000 cells (3.2 billion
+    characters) held the import for 49 seconds and 3.2 GB, every cell's problem
+    keeping a copy of the text, and ten times the cells would fill the memory.
+    The text a workbook's cells show, counted in each cell, is now held to the
+    100 MB its file may unpack to."""
+    path = tmp_path / "repeated.xlsx"
+    path.write_bytes(workbook_repeating(" " + "y" * 32_000, rows=100, columns=40))
+    assert path.stat().st_size < 64 * 1024
+    with pytest.raises(WorkbookUnreadable) as refused:
+        read_workbook(path)
+    assert str(refused.value) == (
+        "repeated.xlsx's cells show more than 100 MB of text, a text counted "
+        "once in each cell that shows it: it is not a workbook fourpi can read"
+    )

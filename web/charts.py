@@ -60,7 +60,19 @@ def drawn(spec: str) -> str:
     """Drawings by their specification: the same answers draw the same charts for
     the page, its report and every caller who sees the same figures."""
     svg: str = vl_convert.vegalite_to_svg(spec)
+    width = WIDTH_DRAWN.search(svg)
+    if width is None or not float(width[1]) < LARGEST_DRAWING:
+        # Vega sizes a chart with no marks (every value hidden, or nobody yet)
+        # as infinitely large, 1.8e308 wide: WeasyPrint then writes 'nan' and
+        # 'inf' into the PDF's drawing, operators no PDF reader knows. Its finding
+        # and its table say what there is.
+        return ""
     return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+
+
+WIDTH_DRAWN = re.compile(r'<svg[^>]*?\swidth="([^"]+)"')
+LARGEST_DRAWING = 100_000
+"""Wider than any chart of a page or a report could be drawn, in pixels."""
 
 
 def base(title: str, values: list[dict[str, Any]], **rest: Any) -> SPEC:

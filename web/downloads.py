@@ -9,7 +9,7 @@ from openpyxl.styles import Font
 
 from fourpi.web.answers import Answers, Hidden, Ratio, Table, shown
 from fourpi.workbook.files import FORMULA_START
-from fourpi.workbook.writing import as_text, xml_text
+from fourpi.workbook.writing import as_text, without_noncharacters, xml_text
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,7 +20,7 @@ FIRST_ROW = 3
 
 def safe_text(text: str) -> str:
     """Text that a spreadsheet opening a CSV file will not run as a formula."""
-    text = xml_text(text)
+    text = without_noncharacters(text)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 

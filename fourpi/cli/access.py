@@ -9,7 +9,7 @@ from fourpi.cli import main
 from fourpi.cli.common import chosen_database, database_option, organisation_named
 from fourpi.domain.access import Role
 from fourpi.domain.errors import DomainError
-from fourpi.domain.record import LINE_BREAKS
+from fourpi.domain.record import on_one_line
 
 
 @main.group()
@@ -179,17 +179,6 @@ def organisations_list(database_url: str | None) -> None:
         views.close()
     for organisation_id, name in found:
         click.echo(f"{organisation_id} {on_one_line(name)}")
-
-
-def on_one_line(name: str) -> str:
-    """A name as it is, or, recorded before names had to be on one line, with its
-    line breaks and tabs written as escapes (\\n), so each prints on one line."""
-    return "".join(
-        character.encode("unicode_escape").decode()
-        if character in LINE_BREAKS
-        else character
-        for character in name
-    )
 
 
 @main.group()

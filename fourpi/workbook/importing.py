@@ -12,8 +12,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from fourpi.domain.application import MAX_IDEMPOTENCY_KEY_LENGTH
-from fourpi.domain.errors import DomainError, IdempotencyKeyReused, RecordNotFound
+from fourpi.domain.application import check_idempotency_key
+from fourpi.domain.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    RecordNotFound,
+)
 from fourpi.domain.policy import InvolvementPolicy
 from fourpi.domain.receipt import CommandReceipt
 from fourpi.domain.reference_population import Shares
@@ -104,13 +109,16 @@ Progress = Callable[[int], None]
 
 
 def idempotency_key(sheet: str, key: str, *parts: str) -> str:
-    """A row's idempotency key, made from its sheet and key; one longer than a key
-    may be (from a long Key or organisation name, both valid) is its digest, so
-    that importing it again is still idempotent. An export names such a row by
-    its record's id."""
+    """A row's idempotency key, made from its sheet and key; one a key cannot be
+    as it is (longer than a key may be, from a long Key or organisation name, both
+    valid; or holding a control character, as a name with a line break does, which
+    the domain then refuses in its own words) is its digest, so that importing it
+    again is still idempotent. An export names such a row by its record's id."""
     whole = ":".join((KEY_PREFIX, sheet, key, *(p for p in parts if p)))
-    if len(whole) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        return whole
+    try:
+        return check_idempotency_key(whole)
+    except InvalidInput:
+        pass
     digest = sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{KEY_PREFIX}-digest:{digest}"
 

@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fourpi.domain.record import NONCHARACTERS
 from fourpi.domain.use_cases import FieldKind, label_of
-from fourpi.workbook.files import PROBLEMS_HEADING, quoted
+from fourpi.workbook.files import PROBLEMS_HEADING, escaped, quoted
 from fourpi.workbook.sheets import LISTS, READ_ME, SHEETS, Column, Sheet
 
 BOLD = Font(bold=True)
@@ -150,8 +150,15 @@ NOT_IN_XML = str.maketrans(dict.fromkeys(NONCHARACTERS, "\ufffd"))
 def xml_text(value: Any) -> Any:
     """A cell's value as XML can hold it: U+FFFE and U+FFFF (refused now, but kept
     in facts stored before) as the replacement character, which a spreadsheet
-    program shows; otherwise the file would be one it cannot open at all."""
-    return value.translate(NOT_IN_XML) if isinstance(value, str) else value
+    program shows; otherwise the file would be one it cannot open at all. And a
+    carriage return in the spreadsheet's own escape, as Excel writes it (see
+    `escaped`)."""
+    return escaped(value.translate(NOT_IN_XML)) if isinstance(value, str) else value
+
+
+def without_noncharacters(text: str) -> str:
+    """Text with U+FFFE and U+FFFF as the replacement character (see xml_text)."""
+    return text.translate(NOT_IN_XML)
 
 
 def write_sheet(
