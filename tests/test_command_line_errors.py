@@ -546,6 +546,54 @@ def test_serve_names_a_bad_setting(
     refused(run("serve", "--database", f"sqlite:///{tmp_path}/x.sqlite3"), 2, complaint)
 
 
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        # urllib raised these from deep in the parse: a traceback, not the setting.
+        (
+            "postgresql://postgres@127.0.0.1:99999/x",
+            "the port must be a number from 1 to 65535",
+        ),
+        (
+            "postgresql://postgres@127.0.0.1:abc/x",
+            "the port must be a number from 1 to 65535",
+        ),
+        ("postgresql://postgres@[::1/x", "an IPv6 host goes in brackets"),
+    ],
+)
+def test_a_database_url_urllib_cannot_read_is_named(url: str, complaint: str) -> None:
+    refused(run("tokens", "list", "--database", url), 2, "--database", complaint)
+
+
+def test_a_refused_database_url_never_shows_its_password() -> None:
+    error = refused(
+        run(
+            "tokens",
+            "list",
+            "--database",
+            "postgresql://ann:s3cretpass@127.0.0.1:5432/x?schema=a-b",
+        ),
+        2,
+        "schema must be letters, digits and underscores",
+    )
+    assert "s3cretpass" not in error
+    assert "postgresql://ann:***@127.0.0.1:5432/x?schema=a-b" in error
+
+
+def test_a_bad_group_commit_setting_is_named_by_every_command(
+    monkeypatch, tmp_path
+) -> None:
+    # Read only when the store was opened: every command that opened one ended
+    # in a traceback.
+    monkeypatch.setenv("FOURPI_GROUP_COMMIT", "maybe")
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    refused(
+        run("organisations", "create", "Mind", "--database", url),
+        2,
+        "$FOURPI_GROUP_COMMIT: must be on or off, not 'maybe'",
+    )
+
+
 # Standard streams that are closed, or cannot show every character
 
 
