@@ -222,6 +222,34 @@ def master_key_source(
     )
 
 
+PUBLIC_URL_VARIABLE = "FOURPI_PUBLIC_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def public_url(environ: Mapping[str, str] | None = None) -> str:
+    """Where people reach the web app, for the links we give them: http or https,
+    a host, perhaps a port and a path, and nothing after them (a ? or # would end
+    the path before the link's own); else ValueError naming the setting."""
+    environ = os.environ if environ is None else environ
+    given = environ.get(PUBLIC_URL_VARIABLE) or DEFAULT_PUBLIC_URL
+    try:
+        parts = urlsplit(given)
+        usable = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)
+            and not ("?" in given or "#" in given)
+        )
+    except ValueError:  # a port past 65535, or not digits; an unclosed [
+        usable = False
+    if not usable:
+        raise ValueError(
+            f"${PUBLIC_URL_VARIABLE}: must be where people reach the web app, as "
+            f"https://fourpi.example.org, not {given!r}"
+        )
+    return given.rstrip("/")
+
+
 GROUP_COMMIT_VARIABLE = "FOURPI_GROUP_COMMIT"
 SWITCH_VALUES = {
     "1": True,

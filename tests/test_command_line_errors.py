@@ -537,6 +537,42 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             "1e12",
             "FOURPI_PERSONAL_LINK_DAYS: must be at most 36500 (a hundred years)",
         ),
+        # Taken as they were: uvicorn keeps an entry it cannot read as a name to
+        # compare with the client's address, which never matches, so the proxy's
+        # headers were ignored without a word (and every client shared the proxy's
+        # address, and its limit of failed sign-ins).
+        *(
+            (
+                "FOURPI_FORWARDED_ALLOW_IPS",
+                value,
+                f"$FOURPI_FORWARDED_ALLOW_IPS: {entry!r} is not an address or a "
+                "network",
+            )
+            for value, entry in (
+                ("10.0.0.0/33", "10.0.0.0/33"),
+                ("127.0.0.1, proxy.internal", "proxy.internal"),
+                ("10.0.0.5/24", "10.0.0.5/24"),
+                ("127.0.0.1,,", ""),
+            )
+        ),
+        # Taken as it was: every invitation and personal link was built on it.
+        *(
+            (
+                "FOURPI_PUBLIC_URL",
+                value,
+                "$FOURPI_PUBLIC_URL: must be where people reach the web app, as "
+                f"https://fourpi.example.org, not {value!r}",
+            )
+            for value in (
+                "notaurl",
+                "javascript:alert(1)//",
+                "https://",
+                "http://x.org/?a=1",
+                "http://x.org/#a",
+                "ftp://x.org",
+                "https://x.org:99999",
+            )
+        ),
     ],
 )
 def test_serve_names_a_bad_setting(
@@ -591,6 +627,29 @@ def test_a_bad_group_commit_setting_is_named_by_every_command(
         run("organisations", "create", "Mind", "--database", url),
         2,
         "$FOURPI_GROUP_COMMIT: must be on or off, not 'maybe'",
+    )
+
+
+def test_a_bad_public_url_is_named_before_an_invitation_is_made(
+    monkeypatch, tmp_path
+) -> None:
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    assert run("organisations", "create", "Mind", "--database", url).exit_code == 0
+    monkeypatch.setenv("FOURPI_PUBLIC_URL", "javascript:alert(1)//")
+    refused(
+        run(
+            "accounts",
+            "invite",
+            "--organisation",
+            "Mind",
+            "--role",
+            "manager",
+            "--database",
+            url,
+            "ann@example.org",
+        ),
+        2,
+        "$FOURPI_PUBLIC_URL: must be where people reach the web app",
     )
 
 
