@@ -653,6 +653,37 @@ def test_a_bad_public_url_is_named_before_an_invitation_is_made(
     )
 
 
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        # Emptied the views and applied nothing ("Rebuilt the views from 0
+        # events"), or, below 0, read the whole log in one batch (SQLite's LIMIT -5
+        # is none).
+        (["projections", "rebuild", "--batch-size", "0"], "--batch-size"),
+        (["projections", "rebuild", "--batch-size", "-5"], "--batch-size"),
+        # A wait of -1 or nan s is none: the worker looked for events without
+        # pause, a core's worth; inf was a traceback (OverflowError).
+        (["projections", "run", "--poll-seconds", "-1"], "--poll-seconds"),
+        (["projections", "run", "--poll-seconds", "0"], "--poll-seconds"),
+        (["projections", "run", "--poll-seconds", "nan"], "--poll-seconds"),
+        (["projections", "run", "--poll-seconds", "inf"], "--poll-seconds"),
+        # An empty --host (a variable never set, in --host "$HOST") listened on
+        # every address of the machine.
+        (["serve", "--host", ""], "--host"),
+        (["serve", "--host", " "], "--host"),
+    ],
+)
+def test_an_option_out_of_its_range_is_named_before_anything_is_done(
+    arguments: list[str], complaint: str, tmp_path
+) -> None:
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    assert run("organisations", "create", "Mind", "--database", url).exit_code == 0
+    assert run("projections", "rebuild", "--database", url).exit_code == 0
+    refused(run(*arguments, "--database", url), 2, complaint)
+    status = run("projections", "status", "--database", url)
+    assert "Views at log position 1 of 1" in status.output, status.output
+
+
 # Standard streams that are closed, or cannot show every character
 
 
