@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import EnvType
 
+from fourpi.config import public_url
 from fourpi.domain.access import Role
 from fourpi.domain.account import (
     Account,
@@ -53,8 +54,6 @@ JOIN_ATTEMPTS = 8
 first (each lost race means another change was stored)."""
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1000
-PUBLIC_URL_VARIABLE = "FOURPI_PUBLIC_URL"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SESSION_IDLE_VARIABLE = "FOURPI_SESSION_IDLE_MINUTES"
 SESSION_LIMIT_VARIABLE = "FOURPI_SESSION_HOURS"
 DEFAULT_SESSION_IDLE_MINUTES = 30
@@ -110,12 +109,6 @@ our own short list (people choosing a long password reach for these first)."""
 
 hasher = PasswordHasher()
 """argon2id with argon2-cffi's defaults (RFC 9106's second recommended option)."""
-
-
-def public_url(environ: EnvType | None = None) -> str:
-    """Where people reach the web app, for the links we give them."""
-    environ = os.environ if environ is None else environ
-    return (environ.get(PUBLIC_URL_VARIABLE) or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
 def invitation_link(secret: str, environ: EnvType | None = None) -> str:

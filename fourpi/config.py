@@ -85,14 +85,31 @@ class Database:
         }
 
 
+def without_password(url: str) -> str:
+    """The URL as messages show it: a password in it replaced by ***."""
+    scheme, separator, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if not (separator and at and ":" in user):
+        return url
+    return f"{scheme}://{user.partition(':')[0]}:***@{host}{slash}{path}"
+
+
 def parse_database_url(url: str) -> Database:
     """sqlite:///relative/path, sqlite:////absolute/path, or postgresql://user:password@host:port/dbname?schema=name."""
-    parts = urlsplit(url)
+    shown = without_password(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # urllib's only complaint here: an unclosed [
+        raise DatabaseURLError(
+            f"database URL {shown!r}: an IPv6 host goes in brackets, as "
+            "postgresql://user@[::1]:5432/dbname"
+        ) from None
     if parts.scheme == "sqlite":
         raw = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not raw:
             raise DatabaseURLError(
-                f"database URL {url!r}: a SQLite URL is sqlite:///path/to/file.sqlite3"
+                f"database URL {shown!r}: a SQLite URL is sqlite:///path/to/file.sqlite3"
             )
         path = (
             raw if raw == ":memory:" else str(Path(unquote(raw)).expanduser().resolve())
@@ -102,20 +119,29 @@ def parse_database_url(url: str) -> Database:
         dbname = unquote(parts.path.lstrip("/"))
         if not dbname:
             raise DatabaseURLError(
-                f"database URL {url!r}: name the database, as in "
+                f"database URL {shown!r}: name the database, as in "
                 "postgresql://user@127.0.0.1:5432/dbname"
             )
         parameters = parse_qsl(parts.query, keep_blank_values=True)
         schema = dict(parameters).get("schema", "public")
         if not schema.replace("_", "").isalnum():
             raise DatabaseURLError(
-                f"database URL {url!r}: schema must be letters, digits and underscores"
+                f"database URL {shown!r}: schema must be letters, digits and underscores"
+            )
+        try:
+            port = parts.port
+        except ValueError:  # not digits, or past 65535
+            port = 0
+        if port == 0:
+            raise DatabaseURLError(
+                f"database URL {shown!r}: the port must be a number from 1 to 65535, "
+                "as postgresql://user@127.0.0.1:5432/dbname"
             )
         return Database(
             url=url,
             backend="postgresql",
             host=parts.hostname or "127.0.0.1",
-            port=parts.port or 5432,
+            port=port or 5432,
             user=unquote(parts.username or "postgres"),
             password=unquote(parts.password or ""),
             dbname=dbname,
@@ -123,7 +149,7 @@ def parse_database_url(url: str) -> Database:
             options=tuple((k, v) for k, v in parameters if k != "schema"),
         )
     raise DatabaseURLError(
-        f"database URL {url!r}: the scheme must be sqlite or postgresql"
+        f"database URL {shown!r}: the scheme must be sqlite or postgresql"
     )
 
 
@@ -194,6 +220,34 @@ def master_key_source(
         f"${MASTER_KEY_FILE_VARIABLE} to a file holding it. Keep it outside the "
         "database and back it up: without it no personal data can be read."
     )
+
+
+PUBLIC_URL_VARIABLE = "FOURPI_PUBLIC_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def public_url(environ: Mapping[str, str] | None = None) -> str:
+    """Where people reach the web app, for the links we give them: http or https,
+    a host, perhaps a port and a path, and nothing after them (a ? or # would end
+    the path before the link's own); else ValueError naming the setting."""
+    environ = os.environ if environ is None else environ
+    given = environ.get(PUBLIC_URL_VARIABLE) or DEFAULT_PUBLIC_URL
+    try:
+        parts = urlsplit(given)
+        usable = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)
+            and not ("?" in given or "#" in given)
+        )
+    except ValueError:  # a port past 65535, or not digits; an unclosed [
+        usable = False
+    if not usable:
+        raise ValueError(
+            f"${PUBLIC_URL_VARIABLE}: must be where people reach the web app, as "
+            f"https://fourpi.example.org, not {given!r}"
+        )
+    return given.rstrip("/")
 
 
 GROUP_COMMIT_VARIABLE = "FOURPI_GROUP_COMMIT"

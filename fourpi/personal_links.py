@@ -14,7 +14,8 @@ from uuid import UUID
 
 from eventsourcing.utils import EnvType
 
-from fourpi.accounts import SecretTables, digest, positive, public_url
+from fourpi.accounts import SecretTables, digest, positive
+from fourpi.config import public_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError
 from fourpi.domain.participant import Participant

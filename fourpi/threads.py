@@ -26,10 +26,17 @@ imported (up to some 500 MB for the largest allowed). A burst of them waits its 
 in the event loop, holding no thread, rather than taking every core, or the memory,
 from the other pages."""
 
-HEALTH_CHECKS_AT_ONCE = 2
-"""Threads of their own for /healthz and /readyz, within the datastore's 15
-connections beside DATABASE_CALLS_AT_ONCE: a load balancer asking whether a busy
-server is up is answered at once, not queued behind answers and taken for down."""
+HEALTH_CHECKS_AT_ONCE = 3
+"""Threads of their own for /healthz, /readyz and the store's figures in /metrics
+(one each: `health_check`), within the datastore's 15 connections beside
+DATABASE_CALLS_AT_ONCE: a load balancer asking whether a busy server is up is
+answered at once, not queued behind answers and taken for down."""
+
+HEALTH_CHECK_SECONDS = 5.0
+"""How long /healthz and /readyz wait for the store before saying it does not
+answer. A store that has gone away makes each read wait 30 s for a connection, and
+reads are tried ten times: /healthz answered after 152 s, long after any load
+balancer's probe had given up."""
 
 ANSWERS_AT_ONCE_PER_CALLER = 1
 """How many of one caller's answers (a report worked out for a slice and moment:
@@ -61,6 +68,7 @@ Limiters: TypeAlias = (
 _limiters: Limiters = weakref.WeakKeyDictionary()
 _heavy_limiters: Limiters = weakref.WeakKeyDictionary()
 _health_limiters: Limiters = weakref.WeakKeyDictionary()
+_health_checks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Future[Any]]]" = weakref.WeakKeyDictionary()
 _heavy_owners: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Hashable]]" = (
     weakref.WeakKeyDictionary()
 )
@@ -236,3 +244,17 @@ async def in_health_thread(function: Callable[[], T]) -> T:
     other work (HEALTH_CHECKS_AT_ONCE)."""
     limiter = _of_this_loop(_health_limiters, HEALTH_CHECKS_AT_ONCE)
     return await anyio.to_thread.run_sync(function, limiter=limiter)
+
+
+async def health_check(name: Hashable, function: Callable[[], T]) -> T:
+    """`function` in a health thread, TimeoutError once it has taken longer than
+    HEALTH_CHECK_SECONDS. It runs on after that, and probes asked while it runs
+    (`name` says which check) wait for it rather than start another: a store that
+    does not answer holds one thread for each check, however often it is asked."""
+    checks = _health_checks.setdefault(asyncio.get_running_loop(), {})
+    check = checks.get(name)
+    if check is None or check.done():
+        check = checks[name] = asyncio.ensure_future(in_health_thread(function))
+        # Its outcome is read even when every probe waiting for it has given up.
+        check.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return await asyncio.wait_for(asyncio.shield(check), HEALTH_CHECK_SECONDS)

@@ -31,6 +31,7 @@ from strawberry.schema.exceptions import (
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
+from fourpi import threads
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
@@ -53,7 +54,7 @@ from fourpi.operations.observability import (
 )
 from fourpi.operations.worker import ProjectionWorker
 from fourpi.projections.views import ImpactViews
-from fourpi.threads import in_health_thread
+from fourpi.threads import health_check
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("fourpi.serve")
@@ -688,7 +689,13 @@ def create_app(
         """Whether the service is up and its store answers: nothing that moves with
         writes, since anyone may ask (the log is shared by every organisation)."""
         try:
-            await in_health_thread(views.head)
+            await health_check("healthz", views.head)
+        except TimeoutError:
+            log.error(
+                "health check failed: the store did not answer within %g s",
+                threads.HEALTH_CHECK_SECONDS,
+            )
+            return JSONResponse({"status": "unavailable"}, status_code=503)
         except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)

@@ -141,7 +141,7 @@ class FactStore:
         return f"INSERT INTO {self.qualified(t)} ({names}) VALUES ({marks})"
 
     def record_batch(
-        self, batch: Iterable[tuple[int, UUID, list[Fact]]]
+        self, batch: Iterable[tuple[int, UUID, list[Fact]]], *, after: int | None = None
     ) -> list[tuple[UUID, UUID]]:
         """Write the facts of consecutive events and move the tracking position, atomically.
 
@@ -152,6 +152,11 @@ class FactStore:
         every position, in the same transaction. Returns (organisation id,
         participant id) of each person erased in the batch. The batch may be lazy:
         each event's facts become columns as they come, before anything is written.
+
+        after: the position the batch was read after. The batch is written only if
+        the views are still there when it is, else ViewsMovedOn: a rebuild that
+        emptied the views after a worker read its batch would otherwise take the
+        worker's position for its own and leave every event before it out.
         """
         rows: dict[str, list[tuple[Any, ...]]] = {}
         erased: list[tuple[UUID, UUID]] = []
@@ -185,6 +190,15 @@ class FactStore:
                     self.insert_rows(cursor, TABLES[table_name], table_rows)
                 for organisation_id, participant_id in erased:
                     self.erase(cursor, organisation_id, participant_id)
+                # Read after the log's rows are in: they wait for a rebuild's
+                # emptying to commit, so this sees the views as it left them.
+                if after is not None:
+                    reached = self._max_tracking_id(VIEW_NAME, cursor) or 0
+                    if reached != after:
+                        raise ViewsMovedOn(
+                            f"a batch read after log position {after} found the "
+                            f"views at {reached}"
+                        )
                 self._insert_tracking(cursor, Tracking(VIEW_NAME, last))
         except self.duplicate_errors as error:
             raise ViewsMovedOn(str(error)) from error
@@ -429,6 +443,8 @@ class FactStore:
     if TYPE_CHECKING:
 
         def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
+
+        def _max_tracking_id(self, application_name: str, c: Any) -> int | None: ...
 
 
 class SQLiteFactStore(FactStore, SQLiteTrackingRecorder):

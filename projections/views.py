@@ -376,7 +376,7 @@ class ImpactViews:
                     batch = self.batch_of(notifications)
                     decoded += len(notifications)
                     try:
-                        erased = self.store.record_batch(batch)
+                        erased = self.store.record_batch(batch, after=position)
                     except ViewsMovedOn:
                         # Another worker applied these first: carry on from where it
                         # got to.

@@ -564,6 +564,42 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             "1e12",
             "FOURPI_PERSONAL_LINK_DAYS: must be at most 36500 (a hundred years)",
         ),
+        # Taken as they were: uvicorn keeps an entry it cannot read as a name to
+        # compare with the client's address, which never matches, so the proxy's
+        # headers were ignored without a word (and every client shared the proxy's
+        # address, and its limit of failed sign-ins).
+        *(
+            (
+                "FOURPI_FORWARDED_ALLOW_IPS",
+                value,
+                f"$FOURPI_FORWARDED_ALLOW_IPS: {entry!r} is not an address or a "
+                "network",
+            )
+            for value, entry in (
+                ("10.0.0.0/33", "10.0.0.0/33"),
+                ("127.0.0.1, proxy.internal", "proxy.internal"),
+                ("10.0.0.5/24", "10.0.0.5/24"),
+                ("127.0.0.1,,", ""),
+            )
+        ),
+        # Taken as it was: every invitation and personal link was built on it.
+        *(
+            (
+                "FOURPI_PUBLIC_URL",
+                value,
+                "$FOURPI_PUBLIC_URL: must be where people reach the web app, as "
+                f"https://fourpi.example.org, not {value!r}",
+            )
+            for value in (
+                "notaurl",
+                "javascript:alert(1)//",
+                "https://",
+                "http://x.org/?a=1",
+                "http://x.org/#a",
+                "ftp://x.org",
+                "https://x.org:99999",
+            )
+        ),
     ],
 )
 def test_serve_names_a_bad_setting(
@@ -571,6 +607,108 @@ def test_serve_names_a_bad_setting(
 ) -> None:
     monkeypatch.setenv(variable, value)
     refused(run("serve", "--database", f"sqlite:///{tmp_path}/x.sqlite3"), 2, complaint)
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        # urllib raised these from deep in the parse: a traceback, not the setting.
+        (
+            "postgresql://postgres@127.0.0.1:99999/x",
+            "the port must be a number from 1 to 65535",
+        ),
+        (
+            "postgresql://postgres@127.0.0.1:abc/x",
+            "the port must be a number from 1 to 65535",
+        ),
+        ("postgresql://postgres@[::1/x", "an IPv6 host goes in brackets"),
+    ],
+)
+def test_a_database_url_urllib_cannot_read_is_named(url: str, complaint: str) -> None:
+    refused(run("tokens", "list", "--database", url), 2, "--database", complaint)
+
+
+def test_a_refused_database_url_never_shows_its_password() -> None:
+    error = refused(
+        run(
+            "tokens",
+            "list",
+            "--database",
+            "postgresql://ann:s3cretpass@127.0.0.1:5432/x?schema=a-b",
+        ),
+        2,
+        "schema must be letters, digits and underscores",
+    )
+    assert "s3cretpass" not in error
+    assert "postgresql://ann:***@127.0.0.1:5432/x?schema=a-b" in error
+
+
+def test_a_bad_group_commit_setting_is_named_by_every_command(
+    monkeypatch, tmp_path
+) -> None:
+    # Read only when the store was opened: every command that opened one ended
+    # in a traceback.
+    monkeypatch.setenv("FOURPI_GROUP_COMMIT", "maybe")
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    refused(
+        run("organisations", "create", "Mind", "--database", url),
+        2,
+        "$FOURPI_GROUP_COMMIT: must be on or off, not 'maybe'",
+    )
+
+
+def test_a_bad_public_url_is_named_before_an_invitation_is_made(
+    monkeypatch, tmp_path
+) -> None:
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    assert run("organisations", "create", "Mind", "--database", url).exit_code == 0
+    monkeypatch.setenv("FOURPI_PUBLIC_URL", "javascript:alert(1)//")
+    refused(
+        run(
+            "accounts",
+            "invite",
+            "--organisation",
+            "Mind",
+            "--role",
+            "manager",
+            "--database",
+            url,
+            "ann@example.org",
+        ),
+        2,
+        "$FOURPI_PUBLIC_URL: must be where people reach the web app",
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        # Emptied the views and applied nothing ("Rebuilt the views from 0
+        # events"), or, below 0, read the whole log in one batch (SQLite's LIMIT -5
+        # is none).
+        (["projections", "rebuild", "--batch-size", "0"], "--batch-size"),
+        (["projections", "rebuild", "--batch-size", "-5"], "--batch-size"),
+        # A wait of -1 or nan s is none: the worker looked for events without
+        # pause, a core's worth; inf was a traceback (OverflowError).
+        (["projections", "run", "--poll-seconds", "-1"], "--poll-seconds"),
+        (["projections", "run", "--poll-seconds", "0"], "--poll-seconds"),
+        (["projections", "run", "--poll-seconds", "nan"], "--poll-seconds"),
+        (["projections", "run", "--poll-seconds", "inf"], "--poll-seconds"),
+        # An empty --host (a variable never set, in --host "$HOST") listened on
+        # every address of the machine.
+        (["serve", "--host", ""], "--host"),
+        (["serve", "--host", " "], "--host"),
+    ],
+)
+def test_an_option_out_of_its_range_is_named_before_anything_is_done(
+    arguments: list[str], complaint: str, tmp_path
+) -> None:
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    assert run("organisations", "create", "Mind", "--database", url).exit_code == 0
+    assert run("projections", "rebuild", "--database", url).exit_code == 0
+    refused(run(*arguments, "--database", url), 2, complaint)
+    status = run("projections", "status", "--database", url)
+    assert "Views at log position 1 of 1" in status.output, status.output
 
 
 # Standard streams that are closed, or cannot show every character

@@ -365,6 +365,90 @@ def test_the_health_checks_are_answered_while_every_database_thread_is_busy(
         assert asyncio.run(ask()) == [200, 503]
 
 
+def test_the_health_checks_answer_when_the_store_stops_answering(
+    tmp_path, monkeypatch
+) -> None:
+    """Found by pointing `fourpi serve` on PostgreSQL through a proxy and stopping
+    the proxy: each read of the store waits 30 s for a connection, ten times over,
+    so /healthz answered 503 after 152 s and /readyz no sooner, while a load
+    balancer's probes queued behind them. Now each says the store does not answer
+    within HEALTH_CHECK_SECONDS, and probes asked meanwhile wait for the check
+    under way rather than each starting one (so no more threads are held)."""
+    from fourpi import threads
+
+    monkeypatch.setattr(threads, "HEALTH_CHECK_SECONDS", 0.2)
+    with api_store(f"sqlite:///{tmp_path}/down.sqlite3") as store:
+        app = served(store)
+        back = threading.Event()
+        stalled = []
+
+        def no_answer(read: Any) -> Any:
+            def stalled_read() -> Any:
+                stalled.append(read)
+                back.wait(60)
+                return read()
+
+            return stalled_read
+
+        for name in ("head", "position"):
+            monkeypatch.setattr(
+                store.views, name, no_answer(getattr(store.views, name))
+            )
+
+        async def ask() -> tuple[list[httpx.Response], int]:
+            async with over(app) as client:
+                try:
+                    answers = [
+                        await asyncio.wait_for(client.get(path), 20)
+                        for path in ("/healthz", "/readyz") * 3
+                    ]
+                    return answers, len(stalled)
+                finally:
+                    back.set()
+
+        answers, held = asyncio.run(ask())
+        assert [a.status_code for a in answers] == [503] * 6
+        assert answers[0].json() == {"status": "unavailable"}
+        assert answers[1].json()["checks"]["store"] == (
+            "the store did not answer within 0.2 s"
+        )
+        assert held == 2  # one check of each kind, shared by the probes
+
+
+def test_metrics_are_served_when_the_store_stops_answering(
+    tmp_path, monkeypatch
+) -> None:
+    """The same stopped proxy held every scrape of /metrics for minutes, each in a
+    database thread: now a scrape leaves out the figures read from the store and
+    serves the rest (the requests counted, their times) within
+    HEALTH_CHECK_SECONDS."""
+    from fourpi import threads
+
+    monkeypatch.setattr(threads, "HEALTH_CHECK_SECONDS", 0.2)
+    with api_store(f"sqlite:///{tmp_path}/down.sqlite3") as store:
+        app = served(store, metrics=True)
+        back = threading.Event()
+        head = store.views.head
+        monkeypatch.setattr(store.views, "head", lambda: back.wait(60) and head())
+
+        async def ask() -> list[httpx.Response]:
+            async with over(app) as client:
+                try:
+                    return [
+                        await asyncio.wait_for(client.get("/metrics"), 20)
+                        for _ in range(2)
+                    ]
+                finally:
+                    back.set()
+
+        scrapes = asyncio.run(ask())
+        assert [s.status_code for s in scrapes] == [200, 200]
+        assert 'fourpi_requests_total{operation="/metrics",status="200"} 1.0' in (
+            scrapes[1].text
+        )
+        assert "fourpi_log_head" not in scrapes[1].text
+
+
 # Metrics
 
 

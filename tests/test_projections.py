@@ -88,6 +88,36 @@ def test_two_workers_never_apply_an_event_twice(records, database_url) -> None:
             connection.execute(f"DROP SCHEMA IF EXISTS {alone_schema} CASCADE")
 
 
+def test_a_rebuild_beside_a_running_worker_leaves_no_event_out(
+    records, database_url
+) -> None:
+    """The worker read a batch, the rebuild emptied the views, then the worker wrote
+    its batch: found by running `fourpi projections rebuild` beside `fourpi
+    projections run` under writes on PostgreSQL. The worker's batch landed on the
+    emptied views with its position, the rebuild went on from there, and the views
+    said lag 0 with the demo organisation gone from them, for good."""
+    organisation_id = create_demo(records).organisation_id
+    worker = open_views(database_url)
+    rebuilder = open_views(database_url)
+    worker.catch_up()
+    register(records, organisation_id)  # a write the worker is behind by
+    writing = worker.store.record_batch
+
+    def emptied_first(*arguments: Any, **named: Any) -> Any:
+        worker.store.record_batch = writing  # once
+        rebuilder.store.clear()  # the rebuild's first step, as the batch is written
+        return writing(*arguments, **named)
+
+    worker.store.record_batch = emptied_first
+    worker.catch_up()
+    rebuilder.catch_up()  # the rest of the rebuild
+    head = records.recorder.max_notification_id()
+    status = rebuilder.status()
+    assert (status.position, status.fact_rows["log"]) == (head, head)
+    for views in (worker, rebuilder):
+        views.close()
+
+
 def test_read_your_writes(
     records, database_url, organisation_id, initiative_id
 ) -> None:

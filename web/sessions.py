@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fourpi.accounts import Accounts, Session, public_url
+from fourpi.accounts import Accounts, Session
+from fourpi.config import public_url
 from fourpi.domain.account import Account
 from fourpi.privacy.visibility import Caller
 from fourpi.threads import in_thread

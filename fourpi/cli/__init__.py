@@ -6,7 +6,12 @@ from typing import Any
 
 import click
 
-from fourpi.config import MasterKeyError, time_zone
+from fourpi.config import (
+    MasterKeyError,
+    group_commit_enabled,
+    public_url,
+    time_zone,
+)
 from fourpi.operations.observability import configure_logging
 from fourpi.storage.store_access import StoreUnavailable
 
@@ -14,8 +19,8 @@ from fourpi.storage.store_access import StoreUnavailable
 class FourPIGroup(click.Group):
     """Every command: a master key problem, a store that cannot be reached, made
     or found, or a file that cannot be read or written, is told plainly in a line
-    or three and exits 1, never as a traceback; a bad log level or time zone
-    setting is named before anything starts, and exits 2."""
+    or three and exits 1, never as a traceback; a bad log level, time zone, group
+    commit or public URL setting is named before anything starts, and exits 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         # A character the locale's encoding cannot show (a name in Latin-1) is
@@ -25,6 +30,8 @@ class FourPIGroup(click.Group):
         try:
             configure_logging(default_level="WARNING")
             time_zone()
+            group_commit_enabled()  # read when a store opens, for every command
+            public_url()  # every link a command prints is built on it
         except ValueError as error:
             raise click.UsageError(str(error)) from None
         try:

@@ -1,5 +1,6 @@
 """What the commands share: the --database option, choosing the store, finding an organisation, reading a moment, the slice options."""
 
+import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -109,6 +110,14 @@ def parse_as_of(text: str | None, option: str = "--as-of") -> int | datetime | N
         return moment_of(text)
     except InvalidMoment as error:
         raise click.BadParameter(error.rule, param_hint=option) from None
+
+
+def a_number(given: float, option: str) -> float:
+    """A float option's value, refused when it is nan, which every range lets by
+    (no comparison with nan is true)."""
+    if math.isnan(given):
+        raise click.BadParameter("must be a number, not nan", param_hint=option)
+    return given
 
 
 def given_text(given: str, option: str) -> str:

@@ -5,6 +5,7 @@ import click
 from fourpi.bootstrap import open_views
 from fourpi.cli import main
 from fourpi.cli.common import (
+    a_number,
     check_contributor_settings,
     chosen_database,
     database_option,
@@ -27,7 +28,10 @@ def projections() -> None:
     "--poll-seconds",
     default=0.2,
     show_default=True,
-    help="How often to look for new events on SQLite (PostgreSQL is notified).",
+    type=click.FloatRange(0.01, 60),
+    callback=lambda _, __, seconds: a_number(seconds, "--poll-seconds"),
+    help="How often to look for new events on SQLite (PostgreSQL is notified), "
+    "from 0.01 to 60 seconds.",
 )
 def projections_run(database_url: str | None, poll_seconds: float) -> None:
     """Keep the views caught up with the log until interrupted (Ctrl-C).
@@ -80,7 +84,11 @@ def projections_status(database_url: str | None) -> None:
 @projections.command("rebuild")
 @database_option
 @click.option(
-    "--batch-size", default=500, show_default=True, help="Events per transaction."
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events per transaction.",
 )
 def projections_rebuild(database_url: str | None, batch_size: int) -> None:
     """Empty every view and apply the whole log again, with a progress bar.

@@ -30,7 +30,7 @@ from fourpi.operations.observability import configure_logging
     "--host",
     default="127.0.0.1",
     show_default=True,
-    callback=lambda _, __, host: given_text(host, "--host"),
+    callback=lambda _, __, host: given_host(host),
     help="The address to listen on.",
 )
 @click.option(
@@ -124,6 +124,18 @@ def serve(
             "could not clear the write-ahead log while they hold it open."
         )
     serve_several(database, settings, workers, served)
+
+
+def given_host(host: str) -> str:
+    """--host as given, refused when empty: the empty address is every address of
+    the machine, so `--host "$HOST"` with $HOST never set served the world."""
+    if not given_text(host, "--host").strip():
+        raise click.BadParameter(
+            "must not be empty: give an address of this machine, as 127.0.0.1, or "
+            "0.0.0.0 for every one",
+            param_hint="--host",
+        )
+    return host
 
 
 MOST_OPEN_FILES = 1_048_576

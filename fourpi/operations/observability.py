@@ -225,7 +225,7 @@ class Metrics:
         committer = getattr(records.recorder, "group_commit", None)
         if committer is not None:
             committer.observers.append(self.group_commit.observe)
-        self.registry.register(StoreCollector(views))
+        self.views = views
 
     def label(self, operation: str) -> str:
         if operation in self.operations or operation in (UNKNOWN_PATH, NO_VALID_TOKEN):
@@ -241,20 +241,45 @@ class Metrics:
         self.latency.labels(label).observe(seconds)
 
     async def endpoint(self, request: Request) -> Response:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        """The metrics, with those read from the store (StoreCollector) left out
+        when it does not answer within HEALTH_CHECK_SECONDS: the requests counted
+        are worth most while it is away."""
+        from prometheus_client import (
+            CONTENT_TYPE_LATEST,
+            CollectorRegistry,
+            generate_latest,
+        )
 
-        from fourpi.graphql.calls import run_in_thread
+        from fourpi import threads
 
-        body = await run_in_thread(lambda: generate_latest(self.registry))
+        store = CollectorRegistry()
+        try:
+            store.register(
+                await threads.health_check(
+                    "metrics", lambda: StoreCollector(self.views)
+                )
+            )
+        except TimeoutError:
+            request_log.error(
+                "metrics: the store did not answer within %g s; its figures are left out",
+                threads.HEALTH_CHECK_SECONDS,
+            )
+        body = generate_latest(self.registry) + generate_latest(store)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 class StoreCollector:
-    """What is read from the store at each scrape: the log's head, the views'
-    position and lag, the answer cache's hits and misses, the worker's last report."""
+    """What is read from the store at each scrape, read when the collector is made:
+    the log's head, the views' position and lag, the answer cache's hits and
+    misses, the worker's last report."""
 
     def __init__(self, views: Any) -> None:
+        from fourpi.operations.worker import WorkerReports
+
         self.views = views
+        self.position = views.position()
+        self.head = views.head()  # read second, so the lag is never negative
+        self.latest = WorkerReports(views).latest()
 
     def describe(self) -> list[Any]:
         return []  # read only at scrape time, never when registered
@@ -262,10 +287,7 @@ class StoreCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        from fourpi.operations.worker import WorkerReports
-
-        position = self.views.position()
-        head = self.views.head()  # read second, so the lag is never negative
+        position, head = self.position, self.head
         yield GaugeMetricFamily(
             "fourpi_log_head", "The event log's last position.", head
         )
@@ -288,7 +310,7 @@ class StoreCollector:
         yield CounterMetricFamily(
             "fourpi_answer_cache_misses", "Answers computed.", reports.misses
         )
-        latest = WorkerReports(self.views).latest()
+        latest = self.latest
         if latest is not None:
             yield GaugeMetricFamily(
                 "fourpi_worker_report_age_seconds",
@@ -475,11 +497,23 @@ def readiness_endpoint(
     max_lag = ready_max_lag()
 
     async def readyz(request: Request) -> Response:
-        from fourpi.threads import in_health_thread
+        from fourpi import threads
 
-        checks = await in_health_thread(
-            lambda: readiness_checks(views, max_lag, worker_alive)
-        )
+        try:
+            checks = await threads.health_check(
+                "readyz", lambda: readiness_checks(views, max_lag, worker_alive)
+            )
+        except TimeoutError:
+            request_log.error(
+                "readiness: the store did not answer within %g s",
+                threads.HEALTH_CHECK_SECONDS,
+            )
+            checks = {
+                "store": "the store did not answer within "
+                f"{threads.HEALTH_CHECK_SECONDS:g} s",
+                "views": "unknown",
+                "worker": "unknown",
+            }
         ready = all(verdict == "ok" for verdict in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

@@ -1,5 +1,6 @@
 """Serving the API with one process or several: the app built from the environment (for `uvicorn --factory` and gunicorn's uvicorn worker), and the settings that place it behind a proxy."""
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -8,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fourpi.config import switch, time_zone
+from fourpi.config import public_url, switch, time_zone
 
 PROJECTIONS_VARIABLE = "FOURPI_PROJECTIONS"
 METRICS_VARIABLE = "FOURPI_METRICS"
@@ -58,16 +59,39 @@ class ServeSettings:
                 "after a / be letters, digits, '-', '_', '.' or '~' (not . or ..), "
                 f"not {root_path!r}"
             )
+        public_url(environ)  # every link given is built on it
         return cls(
             projections=switch(PROJECTIONS_VARIABLE, cls.projections, environ),
             metrics=switch(METRICS_VARIABLE, cls.metrics, environ),
             graphiql=switch(GRAPHIQL_VARIABLE, cls.graphiql, environ),
             root_path=root_path,
             proxy_headers=switch(PROXY_HEADERS_VARIABLE, cls.proxy_headers, environ),
-            forwarded_allow_ips=(
+            forwarded_allow_ips=forwarded_allow_ips(
                 environ.get(FORWARDED_ALLOW_IPS_VARIABLE) or cls.forwarded_allow_ips
             ),
         )
+
+
+def forwarded_allow_ips(given: str) -> str:
+    """FOURPI_FORWARDED_ALLOW_IPS as given, once each entry is read as uvicorn reads
+    it: `*`, an address, or a network (10.0.0.0/24). uvicorn keeps any other entry
+    as a name to compare with the client's address, which never matches: a typo
+    would have the proxy's headers ignored without a word."""
+    if given.strip() == "*":
+        return given
+    for entry in (part.strip() for part in given.split(",")):
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry)
+            else:
+                ipaddress.ip_address(entry)
+        except ValueError:
+            raise ValueError(
+                f"${FORWARDED_ALLOW_IPS_VARIABLE}: {entry!r} is not an address or a "
+                "network (as 127.0.0.1, or 10.0.0.0/24 with no bits set past the "
+                "prefix), nor * for any"
+            ) from None
+    return given
 
 
 class RootPath:
