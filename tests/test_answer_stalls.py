@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import jinja2
 import vl_convert
 
 from fourpi.domain.access import Role
@@ -312,3 +313,32 @@ def test_an_answer_page_draws_its_charts_off_the_event_loop(
     assert "<svg" in page.text
     assert drawn_on
     assert loop_thread not in drawn_on
+
+
+def test_an_answer_page_renders_its_template_off_the_event_loop(
+    world: World, monkeypatch: Any
+) -> None:
+    """The answer page's template was rendered on the event loop, once its
+    charts were drawn: measured on a 100k-event organisation, 208 ms (median of
+    seven; up to 564 ms) for its 650 KB of HTML, all that time no other request
+    of the server answered. It is rendered in the page's worker thread, as its
+    charts are drawn."""
+    rendered_on: list[threading.Thread] = []
+    render = jinja2.Template.render
+
+    def noted(template: jinja2.Template, *args: Any, **kwargs: Any) -> str:
+        if template.name == "answers/page.html":
+            rendered_on.append(threading.current_thread())
+        return render(template, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", noted)
+
+    async def ask() -> tuple[httpx.Response, threading.Thread]:
+        async with http_of(world, MIND_EVALUATOR) as own:
+            return await own.get("/answers"), threading.current_thread()
+
+    page, loop_thread = asyncio.run(ask())
+    assert page.status_code == 200, page.text[:300]
+    assert 'action="/sign-out"' in page.text  # in the frame, signed in
+    assert rendered_on
+    assert loop_thread not in rendered_on
