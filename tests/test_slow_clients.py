@@ -12,6 +12,7 @@ import pytest
 
 from fourpi.bootstrap import open_records
 from fourpi.domain.access import Role
+from fourpi.operations.connections import LARGEST_PIPELINE
 from tests.test_serve import FOURPI, free_port, stop, wait_until_up
 from tests.web import organisation_with_a_chain
 
@@ -113,10 +114,14 @@ def trickling(
 
 
 def slowly_answered(sock: socket.socket) -> tuple[str, dict[str, str], bytes]:
-    """What the trickling client is answered with, once the server has closed."""
+    """What the slow client is answered with, once the server has closed."""
+    return head_and_body(slowly_answered_all(sock))
+
+
+def slowly_answered_all(sock: socket.socket) -> bytes:
     sock.settimeout(SAFETY_SECONDS)
     try:
-        return head_and_body(answer_of(sock))
+        return answer_of(sock)
     except TimeoutError:
         raise AssertionError(
             f"no answer in {SAFETY_SECONDS} s: the slow client was waited for"
@@ -210,3 +215,22 @@ def test_headers_without_end_are_refused_with_431(served: tuple[int, str]) -> No
     assert status == "HTTP/1.1 431 Request Header Fields Too Large"
     assert headers["connection"] == "close"
     assert body == b"the request line and headers are larger than 65,536 bytes\n"
+
+
+def test_a_pipeline_without_end_is_closed_at_its_bound(
+    served: tuple[int, str],
+) -> None:
+    """Requests sent one after another without waiting for their answers (HTTP/1.1
+    pipelining) were each parsed and queued at once, as many as had arrived, and
+    the queue was topped up after every answer: 20 connections sending 100,000
+    each took 100 MB of the server's memory and kept another client's request
+    waiting 4.6 s. Past LARGEST_PIPELINE waiting on one connection, it is closed
+    once those before are answered."""
+    port, _ = served
+    asked = 2 * LARGEST_PIPELINE
+    with connected(port) as greedy:
+        greedy.sendall(b"GET /healthz HTTP/1.1\r\nHost: fourpi\r\n\r\n" * asked)
+        answers = slowly_answered_all(greedy)
+    answered = answers.count(b"HTTP/1.1 200 OK\r\n")
+    assert 0 < answered <= LARGEST_PIPELINE + 1
+    assert answers.endswith(b'{"status":"ok"}')  # none cut short
