@@ -258,7 +258,10 @@ async def table_csv(request: Request, answers: Answers, links: Links) -> Respons
     found = [t for t in all_tables(answers) if t.key == key]
     if not found:
         return await problem(request, f"table: no table is named {key!r}", 404)
-    return attachment(csv_of(found[0]), CSV_TYPE, file_name(answers, f"{key}.csv"))
+    table = await in_answer_thread(
+        answers.caller.actor, request, partial(csv_of, found[0])
+    )
+    return attachment(table, CSV_TYPE, file_name(answers, f"{key}.csv"))
 
 
 async def tables_xlsx(request: Request, answers: Answers, links: Links) -> Response:
