@@ -306,6 +306,16 @@ SLOWEST_BODY_BYTES_PER_SECOND = 10_000
 (80 kbit/s, which any link manages): the largest workbook has 17 minutes more."""
 
 
+def request_wait_seconds(default: float) -> float:
+    """FOURPI_REQUEST_WAIT_SECONDS, more than 0: at 0 every connection would be
+    closed as it opened, before its request came."""
+    name = "FOURPI_REQUEST_WAIT_SECONDS"
+    seconds = environment_seconds(name, default)
+    if seconds <= 0:
+        raise ValueError(f"${name}: must be more than 0 seconds, not {seconds:g}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class ApiLimits:
     """Limits against abuse of the API; each can be set by its environment variable."""
@@ -340,9 +350,7 @@ class ApiLimits:
             max_tokens=environment_int("FOURPI_MAX_QUERY_TOKENS", cls.max_tokens),
             max_aliases=environment_int("FOURPI_MAX_QUERY_ALIASES", cls.max_aliases),
             max_body_bytes=environment_int("FOURPI_MAX_BODY_BYTES", cls.max_body_bytes),
-            request_wait_seconds=environment_seconds(
-                "FOURPI_REQUEST_WAIT_SECONDS", cls.request_wait_seconds
-            ),
+            request_wait_seconds=request_wait_seconds(cls.request_wait_seconds),
             max_page_size=environment_int("FOURPI_MAX_PAGE_SIZE", cls.max_page_size),
             read_wait_seconds=environment_seconds(
                 "FOURPI_READ_WAIT_SECONDS", cls.read_wait_seconds
