@@ -303,7 +303,8 @@ def environment_seconds(name: str, default: float) -> float:
 
 SLOWEST_BODY_BYTES_PER_SECOND = 10_000
 """The slowest a request body may come past its first FOURPI_REQUEST_WAIT_SECONDS
-(80 kbit/s, which any link manages): the largest workbook has 17 minutes more."""
+(80 kbit/s, which any link manages): each 10,000 bytes that arrive give it a
+second more."""
 
 
 def request_wait_seconds(default: float) -> float:
@@ -331,7 +332,7 @@ class ApiLimits:
     request_wait_seconds: float = 10.0
     """FOURPI_REQUEST_WAIT_SECONDS: how long a request's head (its request line and
     headers) may take to arrive, and then its body, with a second more for each
-    SLOWEST_BODY_BYTES_PER_SECOND bytes the body declares."""
+    SLOWEST_BODY_BYTES_PER_SECOND bytes of the body that arrive."""
     max_page_size: int = 100
     """FOURPI_MAX_PAGE_SIZE: the most events one page of a connection may hold."""
     read_wait_seconds: float = 5.0

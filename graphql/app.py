@@ -568,8 +568,11 @@ def is_request_error(result: ExecutionResult) -> bool:
 class BodySizeLimit:
     """Refuses a request body larger than the limit, before any of it is parsed:
     the API's limit, or a larger one for a path named in `larger` (the web app's
-    workbook upload); and one that does not arrive in time (`wait_of`), which
-    held a connection and its memory for as long as its client liked.
+    workbook upload); and one that does not arrive in time, which held a
+    connection and its memory for as long as its client liked: it has
+    FOURPI_REQUEST_WAIT_SECONDS, and a second more for each
+    SLOWEST_BODY_BYTES_PER_SECOND bytes that arrive (what arrives, not what is
+    declared: a client could declare 10 MB, send a little and stop).
     `web_refusal` and `web_too_slow`, when the web app is served, answer a path
     outside the API with a page instead of GraphQL's JSON."""
 
@@ -593,16 +596,6 @@ class BodySizeLimit:
     def limit_of(self, scope: Scope) -> int:
         return max(self.max_bytes, self.larger.get(path_of(scope), 0))
 
-    def wait_of(self, limit: int, declared: set[int | None]) -> float:
-        """How long a body may take to arrive: FOURPI_REQUEST_WAIT_SECONDS, and a
-        second more for each SLOWEST_BODY_BYTES_PER_SECOND bytes it declares (or
-        may have, when it declares no length), so a large upload on a slow link
-        is waited for and a trickle of bytes is not."""
-        size = next((length for length in declared if length is not None), limit)
-        return round(
-            self.request_wait_seconds + size / SLOWEST_BODY_BYTES_PER_SECOND, 1
-        )
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -616,14 +609,16 @@ class BodySizeLimit:
         if any(length is not None and length > limit for length in declared):
             await self.refuse(scope, receive, send)
             return
-        wait = self.wait_of(limit, declared)
         # Read the body first, never more than the limit, so a refusal can still be
         # sent before the app has begun to answer. Past the API's limit (an upload)
         # it waits on disk: many uploads under way hold no more memory than posts.
         with tempfile.SpooledTemporaryFile(max_size=self.max_bytes) as body:
             received = 0
+            began = asyncio.get_running_loop().time()
             try:
-                async with asyncio.timeout(wait):
+                async with asyncio.timeout_at(
+                    began + self.request_wait_seconds
+                ) as deadline:
                     while True:
                         message = await receive()
                         if message["type"] == "http.disconnect":
@@ -635,8 +630,13 @@ class BodySizeLimit:
                         body.write(chunk)
                         if not message.get("more_body", False):
                             break
+                        deadline.reschedule(
+                            began
+                            + self.request_wait_seconds
+                            + received / SLOWEST_BODY_BYTES_PER_SECOND
+                        )
             except TimeoutError:
-                await self.refuse_slow(scope, receive, send, wait)
+                await self.refuse_slow(scope, receive, send)
                 return
             if received > limit:
                 await self.refuse(scope, receive, send)
@@ -666,19 +666,19 @@ class BodySizeLimit:
         response = refusal(413, f"the request body is larger than {limit} bytes")
         await response(scope, receive, send)
 
-    async def refuse_slow(
-        self, scope: Scope, receive: Receive, send: Send, wait: float
-    ) -> None:
+    async def refuse_slow(self, scope: Scope, receive: Receive, send: Send) -> None:
         """408, and the connection closed: what is left of the body may never
         come, so the connection can serve no other request."""
         send = closing(send)
         if self.web_too_slow is not None and path_of(scope) not in API_PATHS:
-            await self.web_too_slow(wait)(scope, receive, send)
+            await self.web_too_slow(self.request_wait_seconds)(scope, receive, send)
             return
         response = refusal(
             408,
-            f"the request body did not arrive within {wait:g} seconds; "
-            "send it again, whole, at once",
+            f"the request body did not arrive in time: it must begin within "
+            f"{self.request_wait_seconds:g} seconds and then come at "
+            f"{SLOWEST_BODY_BYTES_PER_SECOND:,} bytes a second or more; send it "
+            "again, whole, at once",
             code=REQUEST_TIMEOUT,
         )
         await response(scope, receive, send)
