@@ -355,6 +355,22 @@ def environment_seconds(name: str, default: float) -> float:
     return float(raw)
 
 
+SLOWEST_BODY_BYTES_PER_SECOND = 10_000
+"""The slowest a request body may come past its first FOURPI_REQUEST_WAIT_SECONDS
+(80 kbit/s, which any link manages): each 10,000 bytes that arrive give it a
+second more."""
+
+
+def request_wait_seconds(default: float) -> float:
+    """FOURPI_REQUEST_WAIT_SECONDS, more than 0: at 0 every connection would be
+    closed as it opened, before its request came."""
+    name = "FOURPI_REQUEST_WAIT_SECONDS"
+    seconds = environment_seconds(name, default)
+    if seconds <= 0:
+        raise ValueError(f"${name}: must be more than 0 seconds, not {seconds:g}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class ApiLimits:
     """Limits against abuse of the API; each can be set by its environment variable."""
@@ -367,6 +383,10 @@ class ApiLimits:
     """FOURPI_MAX_QUERY_ALIASES: how many aliases a query may use."""
     max_body_bytes: int = 100_000
     """FOURPI_MAX_BODY_BYTES: the largest request body accepted."""
+    request_wait_seconds: float = 10.0
+    """FOURPI_REQUEST_WAIT_SECONDS: how long a request's head (its request line and
+    headers) may take to arrive, and then its body, with a second more for each
+    SLOWEST_BODY_BYTES_PER_SECOND bytes of the body that arrive."""
     max_page_size: int = 100
     """FOURPI_MAX_PAGE_SIZE: the most events one page of a connection may hold."""
     read_wait_seconds: float = 5.0
@@ -385,6 +405,7 @@ class ApiLimits:
             max_tokens=environment_int("FOURPI_MAX_QUERY_TOKENS", cls.max_tokens),
             max_aliases=environment_int("FOURPI_MAX_QUERY_ALIASES", cls.max_aliases),
             max_body_bytes=environment_int("FOURPI_MAX_BODY_BYTES", cls.max_body_bytes),
+            request_wait_seconds=request_wait_seconds(cls.request_wait_seconds),
             max_page_size=environment_int("FOURPI_MAX_PAGE_SIZE", cls.max_page_size),
             read_wait_seconds=environment_seconds(
                 "FOURPI_READ_WAIT_SECONDS", cls.read_wait_seconds

@@ -1,5 +1,6 @@
 """The ASGI app: GraphQL over HTTP on Starlette, with bearer tokens, a body limit, a health check, and the projection worker alongside."""
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -32,13 +33,18 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from fourpi import threads
-from fourpi.config import ApiLimits
+from fourpi.config import SLOWEST_BODY_BYTES_PER_SECOND, ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.record import parse_digits
 from fourpi.graphql.calls import run_in_thread
 from fourpi.graphql.context import Caller, Context, Settings
-from fourpi.graphql.errors import INTERNAL, TOO_MANY_REQUESTS, unexpected
+from fourpi.graphql.errors import (
+    INTERNAL,
+    REQUEST_TIMEOUT,
+    TOO_MANY_REQUESTS,
+    unexpected,
+)
 from fourpi.graphql.request_body import BadRequest, decoded, request_parts
 from fourpi.graphql.schema import build_schema
 from fourpi.kept import Kept
@@ -550,7 +556,12 @@ def is_request_error(result: ExecutionResult) -> bool:
 class BodySizeLimit:
     """Refuses a request body larger than the limit, before any of it is parsed:
     the API's limit, or a larger one for a path named in `larger` (the web app's
-    workbook upload). `web_refusal`, when the web app is served, answers a path
+    workbook upload); and one that does not arrive in time, which held a
+    connection and its memory for as long as its client liked: it has
+    FOURPI_REQUEST_WAIT_SECONDS, and a second more for each
+    SLOWEST_BODY_BYTES_PER_SECOND bytes that arrive (what arrives, not what is
+    declared: a client could declare 10 MB, send a little and stop).
+    `web_refusal` and `web_too_slow`, when the web app is served, answer a path
     outside the API with a page instead of GraphQL's JSON."""
 
     def __init__(
@@ -558,13 +569,17 @@ class BodySizeLimit:
         app: ASGIApp,
         max_bytes: int,
         *,
+        request_wait_seconds: float = ApiLimits.request_wait_seconds,
         larger: Mapping[str, int] | None = None,
         web_refusal: Callable[[int], ASGIApp] | None = None,
+        web_too_slow: Callable[[float], ASGIApp] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.request_wait_seconds = request_wait_seconds
         self.larger = larger or {}
         self.web_refusal = web_refusal
+        self.web_too_slow = web_too_slow
 
     def limit_of(self, scope: Scope) -> int:
         return max(self.max_bytes, self.larger.get(path_of(scope), 0))
@@ -587,18 +602,33 @@ class BodySizeLimit:
         # it waits on disk: many uploads under way hold no more memory than posts.
         with tempfile.SpooledTemporaryFile(max_size=self.max_bytes) as body:
             received = 0
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                if received > limit:
-                    await self.refuse(scope, receive, send)
-                    return
-                body.write(chunk)
-                if not message.get("more_body", False):
-                    break
+            began = asyncio.get_running_loop().time()
+            try:
+                async with asyncio.timeout_at(
+                    began + self.request_wait_seconds
+                ) as deadline:
+                    while True:
+                        message = await receive()
+                        if message["type"] == "http.disconnect":
+                            return
+                        chunk = message.get("body", b"")
+                        received += len(chunk)
+                        if received > limit:
+                            break
+                        body.write(chunk)
+                        if not message.get("more_body", False):
+                            break
+                        deadline.reschedule(
+                            began
+                            + self.request_wait_seconds
+                            + received / SLOWEST_BODY_BYTES_PER_SECOND
+                        )
+            except TimeoutError:
+                await self.refuse_slow(scope, receive, send)
+                return
+            if received > limit:
+                await self.refuse(scope, receive, send)
+                return
             body.seek(0)
             delivered = False
 
@@ -623,6 +653,39 @@ class BodySizeLimit:
             return
         response = refusal(413, f"the request body is larger than {limit} bytes")
         await response(scope, receive, send)
+
+    async def refuse_slow(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """408, and the connection closed: what is left of the body may never
+        come, so the connection can serve no other request."""
+        send = closing(send)
+        if self.web_too_slow is not None and path_of(scope) not in API_PATHS:
+            await self.web_too_slow(self.request_wait_seconds)(scope, receive, send)
+            return
+        response = refusal(
+            408,
+            f"the request body did not arrive in time: it must begin within "
+            f"{self.request_wait_seconds:g} seconds and then come at "
+            f"{SLOWEST_BODY_BYTES_PER_SECOND:,} bytes a second or more; send it "
+            "again, whole, at once",
+            code=REQUEST_TIMEOUT,
+        )
+        await response(scope, receive, send)
+
+
+def closing(send: Send) -> Send:
+    """`send`, its response saying the server closes the connection after it."""
+
+    async def closing_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                (name, value)
+                for name, value in message.get("headers", [])
+                if name.lower() != b"connection"
+            ]
+            message = {**message, "headers": [*headers, (b"connection", b"close")]}
+        await send(message)
+
+    return closing_send
 
 
 MALFORMED_LENGTH = (
@@ -737,13 +800,20 @@ def create_app(
         )
     app = Starlette(routes=routes, lifespan=lifespan)
     if web:
-        from fourpi.web.app import LARGER_BODIES, too_large
+        from fourpi.web.app import LARGER_BODIES, too_large, too_slow
 
         limited = BodySizeLimit(
-            app, limits.max_body_bytes, larger=LARGER_BODIES, web_refusal=too_large
+            app,
+            limits.max_body_bytes,
+            request_wait_seconds=limits.request_wait_seconds,
+            larger=LARGER_BODIES,
+            web_refusal=too_large,
+            web_too_slow=too_slow,
         )
     else:
-        limited = BodySizeLimit(app, limits.max_body_bytes)
+        limited = BodySizeLimit(
+            app, limits.max_body_bytes, request_wait_seconds=limits.request_wait_seconds
+        )
     # An answer may hold personal data, and a query may come as a GET: no browser
     # or proxy keeps one; and GraphiQL, a page on the same site as the web app's,
     # is framed by no other site.

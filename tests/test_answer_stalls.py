@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import jinja2
 import vl_convert
 
 from fourpi.domain.access import Role
@@ -18,7 +19,7 @@ from fourpi.threads import (
     QUESTIONS_PER_CALLER,
     database_calls,
 )
-from fourpi.web import charts
+from fourpi.web import answer_routes, charts, downloads
 from tests.api import api_store, client, code_of, data_of, graphql
 from tests.test_access_hostile import MIND_EVALUATOR, OTHER_EVALUATOR, http_of, world
 from tests.test_web_http import World
@@ -312,3 +313,62 @@ def test_an_answer_page_draws_its_charts_off_the_event_loop(
     assert "<svg" in page.text
     assert drawn_on
     assert loop_thread not in drawn_on
+
+
+def test_an_answer_page_renders_its_template_off_the_event_loop(
+    world: World, monkeypatch: Any
+) -> None:
+    """The answer page's template was rendered on the event loop, once its
+    charts were drawn: measured on a 100k-event organisation, 208 ms (median of
+    seven; up to 564 ms) for its 650 KB of HTML, all that time no other request
+    of the server answered. It is rendered in the page's worker thread, as its
+    charts are drawn."""
+    rendered_on: list[threading.Thread] = []
+    render = jinja2.Template.render
+
+    def noted(template: jinja2.Template, *args: Any, **kwargs: Any) -> str:
+        if template.name == "answers/page.html":
+            rendered_on.append(threading.current_thread())
+        return render(template, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", noted)
+
+    async def ask() -> tuple[httpx.Response, threading.Thread]:
+        async with http_of(world, MIND_EVALUATOR) as own:
+            return await own.get("/answers"), threading.current_thread()
+
+    page, loop_thread = asyncio.run(ask())
+    assert page.status_code == 200, page.text[:300]
+    assert 'action="/sign-out"' in page.text  # in the frame, signed in
+    assert rendered_on
+    assert loop_thread not in rendered_on
+
+
+def test_a_tables_csv_is_written_off_the_event_loop(
+    world: World, monkeypatch: Any
+) -> None:
+    """A table's CSV was written on the event loop: measured on a 100k-event
+    organisation, the meetings table's (2,754 rows) took 95 ms, all that time no
+    other request of the server answered. It is written in the caller's answer
+    thread, as the workbook of every table is."""
+    written_on: list[threading.Thread] = []
+    write = downloads.csv_of
+
+    def noted(*args: Any, **kwargs: Any) -> str:
+        written_on.append(threading.current_thread())
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(answer_routes, "csv_of", noted)  # as answer_routes calls it
+
+    async def ask() -> tuple[httpx.Response, threading.Thread]:
+        async with http_of(world, MIND_EVALUATOR) as own:
+            return (
+                await own.get("/answers/tables/meetings.csv"),
+                threading.current_thread(),
+            )
+
+    table, loop_thread = asyncio.run(ask())
+    assert table.status_code == 200, table.text[:300]
+    assert table.headers["content-type"].startswith("text/csv")
+    assert written_on
+    assert loop_thread not in written_on

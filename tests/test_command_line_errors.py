@@ -553,6 +553,17 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
             )
             for value in ("x", "inf", "nan", "-1", "٣")
         ),
+        # 0 closed every connection as it opened, before its request came.
+        (
+            "FOURPI_REQUEST_WAIT_SECONDS",
+            "0",
+            "$FOURPI_REQUEST_WAIT_SECONDS: must be more than 0 seconds",
+        ),
+        (
+            "FOURPI_REQUEST_WAIT_SECONDS",
+            "soon",
+            "$FOURPI_REQUEST_WAIT_SECONDS: must be a number of seconds from 0 to 600",
+        ),
         ("FOURPI_SESSION_HOURS", "inf", "FOURPI_SESSION_HOURS: must be a number"),
         (
             "FOURPI_SESSION_IDLE_MINUTES",

@@ -1,7 +1,6 @@
 """Several processes on one store, as the README's "Scaling out" runs them: two API processes and a projection worker on PostgreSQL read their writes across processes; `fourpi serve --workers 2` and `uvicorn --factory` serve the same app."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from fourpi.operations.worker import ProjectionWorker
 from fourpi.privacy.keystore import PersonalKeyStore
 from tests.conftest import needs_postgres
 from tests.helpers import POSTGRES_URL, register
-from tests.test_serve import free_port
+from tests.test_serve import free_port, stop
 from tests.web import PASSWORD, person
 
 BIN = Path(sys.executable).parent
@@ -75,12 +74,7 @@ def started(*command: str, **environment: str) -> Iterator[subprocess.Popen[byte
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+        stop(process, 20)
     errors = process.stderr.read().decode() if process.stderr else ""
     assert process.returncode == 0, errors
     assert "Traceback" not in errors, errors

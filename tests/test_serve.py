@@ -41,6 +41,16 @@ def wait_until_up(
     raise AssertionError(f"fourpi serve did not answer within {seconds} s")
 
 
+def stop(process: subprocess.Popen[Any], seconds: float = 15) -> None:
+    """Ctrl-C, as a person stops the server; killed if it has not stopped in time."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
 def test_serve_answers_over_a_socket_and_follows_the_log(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/served.sqlite3"
     records = open_records(url)
@@ -84,12 +94,7 @@ def test_serve_answers_over_a_socket_and_follows_the_log(tmp_path) -> None:
         health = httpx.get(f"{base}/healthz", timeout=5).json()
         assert health == {"status": "ok"}
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+        stop(process)
     assert process.returncode == 0, (
         process.stderr.read().decode() if process.stderr else ""
     )

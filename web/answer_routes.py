@@ -49,7 +49,7 @@ from fourpi.web.answers import (
 )
 from fourpi.web.downloads import CSV_TYPE, XLSX_TYPE, csv_of, xlsx_of
 from fourpi.web.heavy import heavy_work
-from fourpi.web.pages import render, templates
+from fourpi.web.pages import render, render_apart, templates
 from fourpi.web.report import anchor_at, pdf_of, report_html
 from fourpi.web.sessions import SignedIn, accounts_of, signed_in
 
@@ -223,11 +223,14 @@ def page_path(request: Request) -> str:
 
 
 async def page(request: Request, answers: Answers, links: Links) -> Response:
-    # Its charts drawn as one of the caller's answers (fourpi.threads).
-    context = await in_answer_thread(
-        answers.caller.actor, request, partial(page_context, answers, links)
+    # Its charts drawn, and it rendered, as one of the caller's answers
+    # (fourpi.threads).
+    return await render_apart(
+        request,
+        "answers/page.html",
+        partial(page_context, answers, links),
+        partial(in_answer_thread, answers.caller.actor, request),
     )
-    return await render(request, "answers/page.html", context)
 
 
 async def table_csv(request: Request, answers: Answers, links: Links) -> Response:
@@ -235,7 +238,10 @@ async def table_csv(request: Request, answers: Answers, links: Links) -> Respons
     found = [t for t in all_tables(answers) if t.key == key]
     if not found:
         return await problem(request, f"table: no table is named {key!r}", 404)
-    return attachment(csv_of(found[0]), CSV_TYPE, file_name(answers, f"{key}.csv"))
+    table = await in_answer_thread(
+        answers.caller.actor, request, partial(csv_of, found[0])
+    )
+    return attachment(table, CSV_TYPE, file_name(answers, f"{key}.csv"))
 
 
 async def tables_xlsx(request: Request, answers: Answers, links: Links) -> Response:

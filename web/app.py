@@ -100,6 +100,19 @@ def too_large(largest: int) -> ASGIApp:
     return with_security_headers(page)
 
 
+def too_slow(wait: float) -> ASGIApp:
+    """What answers a post whose body did not arrive in time: a page saying so."""
+
+    async def page(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await render(
+            request, "too_slow.html", {"wait": f"{wait:g}"}, status_code=408
+        )
+        await response(scope, receive, send)
+
+    return with_security_headers(page)
+
+
 def size_of(count: int) -> str:
     if count >= 2**20:
         return f"{count / 2**20:.0f} MB"

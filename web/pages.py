@@ -1,11 +1,12 @@
 """Rendering a page in the frame every page lives in: the layout's organisation name, navigation by role, the signed-in person and the forms' CSRF token; and the content security policy every page carries."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
@@ -78,16 +79,10 @@ async def organisation_name(request: Request, live: SignedIn | None) -> str | No
     return str(organisation.name)
 
 
-async def render(
-    request: Request,
-    template: str,
-    context: dict[str, Any] | None = None,
-    *,
-    status_code: int = 200,
-) -> Response:
-    """A page in the layout (templates/layout.html: blocks `title` and `main`)."""
+async def frame_of(request: Request) -> dict[str, Any]:
+    """What the layout (templates/layout.html) shows around every page."""
     live: SignedIn | None = getattr(request.state, "signed_in", None)
-    frame: dict[str, Any] = {
+    return {
         "signed": live,
         "caller": None if live is None else live.caller,
         "organisation_name": await organisation_name(request, live),
@@ -96,10 +91,42 @@ async def render(
         "csrf_token": form_token(request),
         "errors": [],
     }
+
+
+async def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A page in the layout (templates/layout.html: blocks `title` and `main`)."""
+    frame = await frame_of(request)
     frame.update(context or {})
     response = templates.TemplateResponse(
         request, template, frame, status_code=status_code
     )
+    remember_form_token(request, response)
+    return response
+
+
+async def render_apart(
+    request: Request,
+    template: str,
+    context_of: Callable[[], dict[str, Any]],
+    run: Callable[[Callable[[], str]], Awaitable[str]],
+) -> Response:
+    """As render, its context made and the page rendered by `run`, in a thread:
+    a large page is rendered in a fifth of a second or more (a 100k-event
+    organisation's answer page), and on the event loop no other request of the
+    server would be answered meanwhile."""
+    frame = await frame_of(request)
+    page = templates.get_template(template)
+
+    def rendered() -> str:
+        return page.render({**frame, "request": request, **context_of()})
+
+    response = HTMLResponse(await run(rendered))
     remember_form_token(request, response)
     return response
 

@@ -103,7 +103,11 @@ def serve(
         settings = dataclasses.replace(settings, metrics=metrics)
     if graphiql is not None:
         settings = dataclasses.replace(settings, graphiql=graphiql)
-    served = dict(host=host, port=port, log_config=None, proxy_headers=False)
+    from fourpi.operations.connections import BoundedHttp
+
+    served = dict(
+        host=host, port=port, log_config=None, proxy_headers=False, http=BoundedHttp
+    )
     raise_open_file_limit()
     if workers == 1:
         app = build_app(settings, database.url)

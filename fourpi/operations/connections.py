@@ -1,0 +1,143 @@
+"""uvicorn's HTTP protocol with the bounds it lacks (it has no setting for any): how large a request's head (its request line and headers) may be, how long it may take to arrive, and how many requests may wait behind the one being answered."""
+
+import asyncio
+import http
+from functools import cache
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from fourpi.config import ApiLimits
+
+LARGEST_HEAD_BYTES = 64 * 1024
+"""The largest request head taken: a browser's is a few kilobytes, and nginx's
+largest is 32 KB. Without a bound, one client sent 200 MB of headers and the
+server held every byte of them in memory."""
+
+
+LARGEST_PIPELINE = 64
+"""The most requests one connection may have waiting behind the one being answered
+(HTTP/1.1 pipelining, which browsers do not use). Without a bound, every request
+that had arrived was parsed and queued at once, and the queue topped up after each
+answer: 20 connections sending 100,000 each took 100 MB of memory and kept
+another client waiting 4.6 s."""
+
+
+@cache
+def head_wait_seconds() -> float:
+    """FOURPI_REQUEST_WAIT_SECONDS, read once in each process."""
+    return ApiLimits.from_environment().request_wait_seconds
+
+
+class BoundedHttp(HttpToolsProtocol):
+    """A request's head must arrive within FOURPI_REQUEST_WAIT_SECONDS of its
+    connection opening (or, on a kept-alive one, of its first byte) and be at most
+    LARGEST_HEAD_BYTES: a client that opened connections and sent nothing, or a
+    header line now and then, held each of them for ever. Past the time, a
+    connection that sent part of a head is answered 408 and one that sent nothing
+    is closed, as uvicorn closes a kept-alive one left idle."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_head = True
+        self.head_bytes = 0
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.last_taken = False
+        """The request just taken is the last this connection is answered."""
+        self.ignoring = False
+        """What comes after the last request taken is read and dropped."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.head_timer = self.loop.call_later(head_wait_seconds(), self.head_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.head_arrived()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.in_head and not self.transport.is_closing():
+            self.head_bytes += len(data)
+            if self.head_bytes > LARGEST_HEAD_BYTES:
+                self.refuse(
+                    http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    f"the request line and headers are larger than "
+                    f"{LARGEST_HEAD_BYTES:,} bytes",
+                )
+
+    def on_message_begin(self) -> None:
+        if self.last_taken:
+            self.ignoring = True
+            self.in_head = False
+        if self.ignoring:
+            return
+        super().on_message_begin()
+        self.in_head = True
+        self.head_bytes = 0
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(
+                head_wait_seconds(), self.head_too_slow
+            )
+
+    def on_url(self, url: bytes) -> None:
+        if not self.ignoring:
+            super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.ignoring:
+            super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self.head_arrived()
+        if self.ignoring:
+            return
+        super().on_headers_complete()
+        if len(self.pipeline) >= LARGEST_PIPELINE:
+            # Those waiting are answered, the last with Connection: close.
+            self.cycle.keep_alive = False
+            self.last_taken = True
+
+    def on_body(self, body: bytes) -> None:
+        if not self.ignoring:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self.ignoring:
+            super().on_message_complete()
+
+    def head_arrived(self) -> None:
+        self.in_head = False
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def head_too_slow(self) -> None:
+        self.head_timer = None
+        if self.head_bytes == 0:
+            self.transport.close()  # nothing asked: nobody to answer
+            return
+        self.refuse(
+            http.HTTPStatus.REQUEST_TIMEOUT,
+            f"the request line and headers did not arrive within "
+            f"{head_wait_seconds():g} seconds",
+        )
+
+    def refuse(self, status: http.HTTPStatus, reason: str) -> None:
+        """Answer `status` with `reason` in plain text (before the head is whole,
+        nothing says whether the API or the web app was asked), and close."""
+        self.in_head = False
+        if self.cycle is not None and not self.cycle.response_complete:
+            # An earlier request on this connection is still being answered: an
+            # answer now would be read as its.
+            self.transport.close()
+            return
+        body = (reason + "\n").encode()
+        self.transport.write(
+            f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode()
+            + b"content-type: text/plain; charset=utf-8\r\n"
+            + f"content-length: {len(body)}\r\n".encode()
+            + b"connection: close\r\n\r\n"
+            + body
+        )
+        self.transport.close()
