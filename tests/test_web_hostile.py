@@ -717,6 +717,30 @@ def test_a_file_missing_from_the_stylesheets_folder_gets_the_page_not_found(
         assert "Page not found" in answer.text, path
 
 
+RANGES_NO_BROWSER_SENDS = (
+    "bytes=abc",
+    "bytes=5-1",
+    "bytes=-0",
+    "bytes=999999-",
+    "words=0-1",
+)
+
+
+@pytest.mark.parametrize("asked", RANGES_NO_BROWSER_SENDS)
+def test_a_stylesheet_asked_for_in_a_range_it_cannot_be_cut_to_comes_whole(
+    site: Site, asked: str
+) -> None:
+    """/static/ answered a Range header it could not read with Starlette's line of
+    plain text ("Range header: range must be requested", 400), or an empty 416:
+    a stylesheet is small, so any range asked for gets it whole, as RFC 9110 lets
+    a server do."""
+    whole = site.manager.get("/static/fourpi.css")
+    answer = site.manager.get("/static/fourpi.css", headers={"range": asked})
+    assert answer.status_code == 200, answer.text
+    assert answer.content == whole.content
+    assert "accept-ranges" not in answer.headers
+
+
 ANOTHER_SITE = (
     {"sec-fetch-site": "cross-site"},
     {"sec-fetch-site": "same-site"},  # a neighbouring subdomain, which can set cookies

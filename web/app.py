@@ -1,8 +1,10 @@
 """The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from os import PathLike
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -604,6 +606,33 @@ WRONG_METHOD = {
 """Each 405 page's heading (and title) and what it says, by whether it was opened."""
 
 
+class WholeFiles(StaticFiles):
+    """The stylesheets, each sent whole whatever Range header comes with it: a
+    file of a few kilobytes is not worth cutting, and Starlette answers a range it
+    cannot read with a line of plain text (400) or an empty 416. RFC 9110 lets a
+    server ignore Range."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (name, value)
+            for name, value in scope.get("headers", [])
+            if name.lower() not in (b"range", b"if-range")
+        ]
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        if "accept-ranges" in response.headers:
+            del response.headers["accept-ranges"]
+        return response
+
+
 def create_web_app(
     records: InvolvementRecords,
     views: ImpactViews,
@@ -620,7 +649,7 @@ def create_web_app(
         Route(SIGN_IN, sign_in, methods=["GET", "POST"]),
         Route("/sign-out", sign_out, methods=["POST"]),
         Route("/invitations/{secret}", invitation, methods=["GET", "POST"]),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Mount("/static", WholeFiles(directory=HERE / "static"), name="static"),
     ]
     by_path: dict[str, list[Page]] = {}
     for page in PAGES:
