@@ -562,8 +562,9 @@ def is_request_error(result: ExecutionResult) -> bool:
 class BodySizeLimit:
     """Refuses a request body larger than the limit, before any of it is parsed:
     the API's limit, or a larger one for a path named in `larger` (the web app's
-    workbook upload). `web_refusal`, when the web app is served, answers a path
-    outside the API with a page instead of GraphQL's JSON."""
+    workbook upload) or, for any path outside the API, `web_bytes` (the web app's
+    forms). `web_refusal`, when the web app is served, answers a path outside the
+    API with a page instead of GraphQL's JSON."""
 
     def __init__(
         self,
@@ -571,15 +572,19 @@ class BodySizeLimit:
         max_bytes: int,
         *,
         larger: Mapping[str, int] | None = None,
+        web_bytes: int = 0,
         web_refusal: Callable[[int], ASGIApp] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = larger or {}
+        self.web_bytes = web_bytes
         self.web_refusal = web_refusal
 
     def limit_of(self, scope: Scope) -> int:
-        return max(self.max_bytes, self.larger.get(path_of(scope), 0))
+        path = path_of(scope)
+        web = 0 if path in API_PATHS else self.web_bytes
+        return max(self.max_bytes, self.larger.get(path, 0), web)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -595,9 +600,11 @@ class BodySizeLimit:
             await self.refuse(scope, receive, send)
             return
         # Read the body first, never more than the limit, so a refusal can still be
-        # sent before the app has begun to answer. Past the API's limit (an upload)
-        # it waits on disk: many uploads under way hold no more memory than posts.
-        with tempfile.SpooledTemporaryFile(max_size=self.max_bytes) as body:
+        # sent before the app has begun to answer. Past the largest form (an
+        # upload) it waits on disk: many uploads under way hold no more memory
+        # than posts.
+        in_memory = max(self.max_bytes, self.web_bytes)
+        with tempfile.SpooledTemporaryFile(max_size=in_memory) as body:
             received = 0
             while True:
                 message = await receive()
@@ -743,10 +750,14 @@ def create_app(
         )
     app = Starlette(routes=routes, lifespan=lifespan)
     if web:
-        from fourpi.web.app import LARGER_BODIES, too_large
+        from fourpi.web.app import LARGER_BODIES, form_body_bytes, too_large
 
         limited = BodySizeLimit(
-            app, limits.max_body_bytes, larger=LARGER_BODIES, web_refusal=too_large
+            app,
+            limits.max_body_bytes,
+            larger=LARGER_BODIES,
+            web_bytes=form_body_bytes(limits.max_body_bytes),
+            web_refusal=too_large,
         )
     else:
         limited = BodySizeLimit(app, limits.max_body_bytes)

@@ -184,6 +184,28 @@ def test_a_meeting_time_the_clocks_skip_is_refused_beside_its_field(site) -> Non
     assert log_position(site.records) == before
 
 
+def test_long_texts_at_their_largest_beyond_ascii_are_recorded(site) -> None:
+    """A purpose and limits of 10,000 characters each, the most the record takes,
+    in a script whose every character UTF-8 writes in four bytes: a browser sends
+    each byte percent-encoded, as three, so the form was 240 KB and refused as
+    "too large" (the API's 100 KB limit), what was typed thrown away, though the
+    same text is well within what the API takes."""
+    longest = "\U0002070e" * 10_000  # 𠜎, a CJK ideograph beyond the BMP
+    initiative = site.record(
+        "launchInitiative",
+        {
+            "name": "Told in full",
+            "level": "community",
+            "involvement_kind": "participation",
+            "methods": ["workshop"],
+            "purpose": longest,
+            "limits_of_influence": longest,
+            "started_on": "2025-06-02",
+        },
+    )
+    assert longest in site.client.get(initiative).text
+
+
 def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
     initiative = site.record(
         "launchInitiative",

@@ -373,12 +373,12 @@ def test_a_post_larger_than_its_page_takes_gets_a_page_saying_how_large(
         "csrf_token": csrf_token(site.manager, "/record/registerParticipant"),
         "idempotency_key": "web:large",
         "participant_kind": "carer",
-        "pseudonym": "x" * 200_000,
+        "pseudonym": "x" * 400_000,
     }
     refused = site.manager.post("/record/registerParticipant", data=form)
     assert refused.status_code == 413
     assert refused.headers["content-type"].startswith("text/html")
-    assert "This page takes at most 100 KB" in refused.text
+    assert "This page takes at most 300 KB" in refused.text
     assert "content-security-policy" in refused.headers
     too_big = upload(site, bytes(11 * 2**20), action="check")
     assert too_big.status_code == 413

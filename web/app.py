@@ -81,8 +81,20 @@ async def busy(request: Request, *, answers: bool = False) -> Response:
 
 
 LARGER_BODIES = {"/workbook": workbook_upload.LARGEST_BODY_BYTES}
-"""The pages that take a post larger than the API's limit (FOURPI_MAX_BODY_BYTES):
+"""The pages that take a post larger than any other page (form_body_bytes):
 fourpi.graphql.app.BodySizeLimit lets these through."""
+
+
+PERCENT_ENCODED = 3
+"""How many bytes a browser sends, in a form, for each byte of UTF-8 beyond ASCII."""
+
+
+def form_body_bytes(api_bytes: int) -> int:
+    """The largest post a page takes (but the workbook's, LARGER_BODIES): the API's
+    limit (FOURPI_MAX_BODY_BYTES) as a form sends it, each byte of text beyond
+    ASCII percent-encoded as three, so that what fits in a mutation's body fits
+    in the form for it (two long texts of 10,000 characters in any script)."""
+    return api_bytes * PERCENT_ENCODED
 
 
 def too_large(largest: int) -> ASGIApp:
