@@ -206,6 +206,36 @@ def test_long_texts_at_their_largest_beyond_ascii_are_recorded(site) -> None:
     assert longest in site.client.get(initiative).text
 
 
+def test_a_refusal_names_the_person_chosen_not_their_id(site) -> None:
+    """Recording a person at a meeting twice was refused with "People who came:
+    participant 5f0c...-... is already recorded": an id the manager never sees,
+    among the people they ticked. It names the person as the form lists them."""
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    initiative_id = str(facts["initiatives"][0]["initiative_id"])
+    person_page = site.record(
+        "registerParticipant",
+        {"pseudonym": "Robin", "participant_kind": "carer"},
+    )
+    participant_id = record_id(person_page)
+    meeting = site.record(
+        "scheduleMeeting",
+        {
+            "initiative_id": initiative_id,
+            "title": "Twice",
+            "held_at": "2025-02-03T10:00",
+            "high_level": "no",
+            "decision_making": "no",
+        },
+    )
+    came = {"meeting_id": record_id(meeting), "participant_ids": [participant_id]}
+    site.record("recordAttendance", came)
+    refused = site.submit("recordAttendance", came)
+    assert refused.status_code == 400
+    summary = refused.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert participant_id not in summary
+    assert "People who came: participant Robin (carer) is already recorded" in summary
+
+
 def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
     initiative = site.record(
         "launchInitiative",
