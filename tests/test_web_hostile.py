@@ -579,6 +579,24 @@ def test_a_head_request_is_answered_as_its_get_on_pages_shown_signed_out(
     assert "Choose a password" in stranger.get(f"/invitations/{secret}").text
 
 
+def test_a_page_asked_for_with_a_slash_after_its_address_is_found(
+    site: Site,
+) -> None:
+    """/to-do/ or /answers/ (typed, or a link written so) was "Page not found" for
+    a page that is there: it leads to the page, keeping what was asked of it.
+    An address that is no page's, or that would lead off this site, is not."""
+    for path, page in (
+        ("/to-do/", "/to-do"),
+        ("/answers/?area=delivery", "/answers?area=delivery"),
+        (f"/initiatives/{site.initiative_id}/", f"/initiatives/{site.initiative_id}"),
+    ):
+        led = site.manager.get(path, follow_redirects=False)
+        assert (led.status_code, led.headers["location"]) == (308, page), path
+        assert site.manager.get(path).status_code == 200, path
+    for path in ("/nowhere/", "/%2Fevil.example/", "/static/"):
+        assert site.manager.get(path, follow_redirects=False).status_code == 404, path
+
+
 def test_the_apis_responses_carry_the_security_headers_the_pages_do(
     site: Site,
 ) -> None:

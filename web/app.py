@@ -564,8 +564,9 @@ PUBLIC_PATHS = (
 class AnythingElse:
     """What answers a request no route takes, by any method. At a path that routes
     in `known` take by other methods (a POST to a page that is only read, a GET of
-    an address that only takes a form): 405, naming them in Allow. At any other
-    path: sign in, or 'Page not found' to the signed in. An ASGI app, not a
+    an address that only takes a form): 405, naming them in Allow. At a page's
+    address with a slash after it: that page (308). At any other path: sign in,
+    or 'Page not found' to the signed in. An ASGI app, not a
     function, so that its route takes every method."""
 
     def __init__(self, known: Sequence[BaseRoute]) -> None:
@@ -599,10 +600,33 @@ class AnythingElse:
             )
             refused.headers["Allow"] = ", ".join(sorted(allowed))
             return refused
+        found = self.without_slash(request)
+        if found is not None:
+            return RedirectResponse(found, status_code=308)
         note_unknown_path()
         if await signed_in(request) is None:
             return RedirectResponse(SIGN_IN, status_code=303)
         return await not_found(request)
+
+    def without_slash(self, request: Request) -> str | None:
+        """Where a page asked for with a slash after its address is (/to-do/ for
+        /to-do), with its query; None when no page is there by this method. Never
+        an address off this site (a browser reads //elsewhere as one)."""
+        path = str(request.scope["path"]).rstrip("/")
+        if path == request.scope["path"] or not path or path.startswith(OFF_SITE):
+            return None
+        scope = {**request.scope, "path": path}
+        if not any(
+            isinstance(route, Route) and route.matches(scope)[0] is Match.FULL
+            for route in self.known
+        ):
+            return None
+        query = request.url.query
+        return f"{path}?{query}" if query else path
+
+
+OFF_SITE = ("//", "/\\")
+"""How a path that a browser reads as another site's address begins."""
 
 
 WRONG_METHOD = {
