@@ -556,13 +556,13 @@ def is_request_error(result: ExecutionResult) -> bool:
 class BodySizeLimit:
     """Refuses a request body larger than the limit, before any of it is parsed:
     the API's limit, or a larger one for a path named in `larger` (the web app's
-    workbook upload); and one that does not arrive in time, which held a
-    connection and its memory for as long as its client liked: it has
-    FOURPI_REQUEST_WAIT_SECONDS, and a second more for each
-    SLOWEST_BODY_BYTES_PER_SECOND bytes that arrive (what arrives, not what is
-    declared: a client could declare 10 MB, send a little and stop).
-    `web_refusal` and `web_too_slow`, when the web app is served, answer a path
-    outside the API with a page instead of GraphQL's JSON."""
+    workbook upload) or, for any path outside the API, `web_bytes` (the web app's
+    forms); and one that does not arrive in time, which held a connection and its
+    memory for as long as its client liked: it has FOURPI_REQUEST_WAIT_SECONDS, and
+    a second more for each SLOWEST_BODY_BYTES_PER_SECOND bytes that arrive (what
+    arrives, not what is declared: a client could declare 10 MB, send a little and
+    stop). `web_refusal` and `web_too_slow`, when the web app is served, answer a
+    path outside the API with a page instead of GraphQL's JSON."""
 
     def __init__(
         self,
@@ -571,6 +571,7 @@ class BodySizeLimit:
         *,
         request_wait_seconds: float = ApiLimits.request_wait_seconds,
         larger: Mapping[str, int] | None = None,
+        web_bytes: int = 0,
         web_refusal: Callable[[int], ASGIApp] | None = None,
         web_too_slow: Callable[[float], ASGIApp] | None = None,
     ) -> None:
@@ -578,11 +579,14 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
         self.request_wait_seconds = request_wait_seconds
         self.larger = larger or {}
+        self.web_bytes = web_bytes
         self.web_refusal = web_refusal
         self.web_too_slow = web_too_slow
 
     def limit_of(self, scope: Scope) -> int:
-        return max(self.max_bytes, self.larger.get(path_of(scope), 0))
+        path = path_of(scope)
+        web = 0 if path in API_PATHS else self.web_bytes
+        return max(self.max_bytes, self.larger.get(path, 0), web)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -598,9 +602,11 @@ class BodySizeLimit:
             await self.refuse(scope, receive, send)
             return
         # Read the body first, never more than the limit, so a refusal can still be
-        # sent before the app has begun to answer. Past the API's limit (an upload)
-        # it waits on disk: many uploads under way hold no more memory than posts.
-        with tempfile.SpooledTemporaryFile(max_size=self.max_bytes) as body:
+        # sent before the app has begun to answer. Past the largest form (an
+        # upload) it waits on disk: many uploads under way hold no more memory
+        # than posts.
+        in_memory = max(self.max_bytes, self.web_bytes)
+        with tempfile.SpooledTemporaryFile(max_size=in_memory) as body:
             received = 0
             began = asyncio.get_running_loop().time()
             try:
@@ -800,13 +806,14 @@ def create_app(
         )
     app = Starlette(routes=routes, lifespan=lifespan)
     if web:
-        from fourpi.web.app import LARGER_BODIES, too_large, too_slow
+        from fourpi.web.app import LARGER_BODIES, form_body_bytes, too_large, too_slow
 
         limited = BodySizeLimit(
             app,
             limits.max_body_bytes,
             request_wait_seconds=limits.request_wait_seconds,
             larger=LARGER_BODIES,
+            web_bytes=form_body_bytes(limits.max_body_bytes),
             web_refusal=too_large,
             web_too_slow=too_slow,
         )

@@ -184,6 +184,58 @@ def test_a_meeting_time_the_clocks_skip_is_refused_beside_its_field(site) -> Non
     assert log_position(site.records) == before
 
 
+def test_long_texts_at_their_largest_beyond_ascii_are_recorded(site) -> None:
+    """A purpose and limits of 10,000 characters each, the most the record takes,
+    in a script whose every character UTF-8 writes in four bytes: a browser sends
+    each byte percent-encoded, as three, so the form was 240 KB and refused as
+    "too large" (the API's 100 KB limit), what was typed thrown away, though the
+    same text is well within what the API takes."""
+    longest = "\U0002070e" * 10_000  # 𠜎, a CJK ideograph beyond the BMP
+    initiative = site.record(
+        "launchInitiative",
+        {
+            "name": "Told in full",
+            "level": "community",
+            "involvement_kind": "participation",
+            "methods": ["workshop"],
+            "purpose": longest,
+            "limits_of_influence": longest,
+            "started_on": "2025-06-02",
+        },
+    )
+    assert longest in site.client.get(initiative).text
+
+
+def test_a_refusal_names_the_person_chosen_not_their_id(site) -> None:
+    """Recording a person at a meeting twice was refused with "People who came:
+    participant 5f0c...-... is already recorded": an id the manager never sees,
+    among the people they ticked. It names the person as the form lists them."""
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    initiative_id = str(facts["initiatives"][0]["initiative_id"])
+    person_page = site.record(
+        "registerParticipant",
+        {"pseudonym": "Robin", "participant_kind": "carer"},
+    )
+    participant_id = record_id(person_page)
+    meeting = site.record(
+        "scheduleMeeting",
+        {
+            "initiative_id": initiative_id,
+            "title": "Twice",
+            "held_at": "2025-02-03T10:00",
+            "high_level": "no",
+            "decision_making": "no",
+        },
+    )
+    came = {"meeting_id": record_id(meeting), "participant_ids": [participant_id]}
+    site.record("recordAttendance", came)
+    refused = site.submit("recordAttendance", came)
+    assert refused.status_code == 400
+    summary = refused.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert participant_id not in summary
+    assert "People who came: participant Robin (carer) is already recorded" in summary
+
+
 def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
     initiative = site.record(
         "launchInitiative",

@@ -645,3 +645,80 @@ def some_records(site: Site) -> list[str]:
         f"/payments/{payment}",
         f"/history/{contribution}",
     ]
+
+
+ADDRESS = (
+    "https://www.mind.org.uk/information-support/types-of-mental-health-problems/"
+    "mental-health-problems-introduction/support-services/"
+)
+"""A web address pasted into a text: one word of 130 characters."""
+
+
+def records_with_an_address(site: Site) -> list[str]:
+    """An initiative, a contribution waiting for its answer and a change, each
+    with the address in its texts; the pages that show them."""
+    records = open_records(site.database_url)
+    try:
+        common: dict[str, Any] = {
+            "organisation_id": site.organisation_id,
+            "actor": "test",
+        }
+        initiative = records.launch_initiative(
+            **common,
+            name="Signposting",
+            level=InvolvementLevel.OPERATIONAL,
+            involvement_kind=InvolvementKind.INFLUENCE,
+            methods=(InvolvementMethod.SURVEY,),
+            purpose=f"Review {ADDRESS}",
+            limits_of_influence=f"Only {ADDRESS}",
+            started_on=date(2025, 1, 1),
+        )
+        person = records.register_participant(
+            **common, pseudonym="Reader", participant_kind=ParticipantKind.CARER
+        )
+        contribution = records.log_contribution(
+            **common,
+            initiative_id=initiative,
+            contributor_ids=[person],
+            nature=ContributionNature.IDEA,
+            summary=f"Link to {ADDRESS}",
+            impact_areas=(ImpactArea.DELIVERY,),
+            made_on=date(2025, 2, 1),
+        )
+        change = records.record_change(
+            **common,
+            initiative_id=initiative,
+            description=f"Linked {ADDRESS}",
+            impact_area=ImpactArea.DELIVERY,
+            scope=ChangeScope.ACTIVITY,
+            beyond_kind=None,
+            evidence=ADDRESS,
+            changed_on=date(2025, 3, 1),
+            contribution_ids=[],
+        )
+    finally:
+        records.close()
+    return [
+        f"/initiatives/{initiative}",
+        "/to-do",
+        f"/contributions/{contribution}",
+        f"/changes/{change}",
+        f"/history/{contribution}",
+        f"/answers/initiatives/{initiative}",
+    ]
+
+
+def test_a_web_address_in_a_records_texts_wraps_at_320_px(site, page) -> None:
+    """The initiative's page (its purpose and its "you said, we did" chain) and the
+    to-do page ran 700 px to 69,000 px wide at 320 px when a text held one long
+    word, such as a web address: headings, paragraphs and list items did not break
+    it (WCAG 1.4.10). Last in this module: its contribution waits on the to-do
+    page."""
+    paths = records_with_an_address(site)
+    for path in paths:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(f"{site.base}{path}")
+        shown(page.locator("h1"))
+        assert_fits(page, 320, f"{path} at 320 px")
+        assert_fits(page, 640, f"{path} at 200% zoom")
+    assert_accessible(page, paths[-1])

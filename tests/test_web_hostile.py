@@ -373,12 +373,12 @@ def test_a_post_larger_than_its_page_takes_gets_a_page_saying_how_large(
         "csrf_token": csrf_token(site.manager, "/record/registerParticipant"),
         "idempotency_key": "web:large",
         "participant_kind": "carer",
-        "pseudonym": "x" * 200_000,
+        "pseudonym": "x" * 400_000,
     }
     refused = site.manager.post("/record/registerParticipant", data=form)
     assert refused.status_code == 413
     assert refused.headers["content-type"].startswith("text/html")
-    assert "This page takes at most 100 KB" in refused.text
+    assert "This page takes at most 300 KB" in refused.text
     assert "content-security-policy" in refused.headers
     too_big = upload(site, bytes(11 * 2**20), action="check")
     assert too_big.status_code == 413
@@ -579,6 +579,24 @@ def test_a_head_request_is_answered_as_its_get_on_pages_shown_signed_out(
     assert "Choose a password" in stranger.get(f"/invitations/{secret}").text
 
 
+def test_a_page_asked_for_with_a_slash_after_its_address_is_found(
+    site: Site,
+) -> None:
+    """/to-do/ or /answers/ (typed, or a link written so) was "Page not found" for
+    a page that is there: it leads to the page, keeping what was asked of it.
+    An address that is no page's, or that would lead off this site, is not."""
+    for path, page in (
+        ("/to-do/", "/to-do"),
+        ("/answers/?area=delivery", "/answers?area=delivery"),
+        (f"/initiatives/{site.initiative_id}/", f"/initiatives/{site.initiative_id}"),
+    ):
+        led = site.manager.get(path, follow_redirects=False)
+        assert (led.status_code, led.headers["location"]) == (308, page), path
+        assert site.manager.get(path).status_code == 200, path
+    for path in ("/nowhere/", "/%2Fevil.example/", "/static/"):
+        assert site.manager.get(path, follow_redirects=False).status_code == 404, path
+
+
 def test_the_apis_responses_carry_the_security_headers_the_pages_do(
     site: Site,
 ) -> None:
@@ -715,6 +733,30 @@ def test_a_file_missing_from_the_stylesheets_folder_gets_the_page_not_found(
         assert answer.status_code == 404, path
         assert answer.headers["content-type"].startswith("text/html"), path
         assert "Page not found" in answer.text, path
+
+
+RANGES_NO_BROWSER_SENDS = (
+    "bytes=abc",
+    "bytes=5-1",
+    "bytes=-0",
+    "bytes=999999-",
+    "words=0-1",
+)
+
+
+@pytest.mark.parametrize("asked", RANGES_NO_BROWSER_SENDS)
+def test_a_stylesheet_asked_for_in_a_range_it_cannot_be_cut_to_comes_whole(
+    site: Site, asked: str
+) -> None:
+    """/static/ answered a Range header it could not read with Starlette's line of
+    plain text ("Range header: range must be requested", 400), or an empty 416:
+    a stylesheet is small, so any range asked for gets it whole, as RFC 9110 lets
+    a server do."""
+    whole = site.manager.get("/static/fourpi.css")
+    answer = site.manager.get("/static/fourpi.css", headers={"range": asked})
+    assert answer.status_code == 200, answer.text
+    assert answer.content == whole.content
+    assert "accept-ranges" not in answer.headers
 
 
 ANOTHER_SITE = (

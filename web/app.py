@@ -1,8 +1,10 @@
 """The web app's routes: signing in and out, invitations, the home page of each role, the organisation and initiative pages, and people's accounts for admins."""
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from os import PathLike
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -79,8 +81,20 @@ async def busy(request: Request, *, answers: bool = False) -> Response:
 
 
 LARGER_BODIES = {"/workbook": workbook_upload.LARGEST_BODY_BYTES}
-"""The pages that take a post larger than the API's limit (FOURPI_MAX_BODY_BYTES):
+"""The pages that take a post larger than any other page (form_body_bytes):
 fourpi.graphql.app.BodySizeLimit lets these through."""
+
+
+PERCENT_ENCODED = 3
+"""How many bytes a browser sends, in a form, for each byte of UTF-8 beyond ASCII."""
+
+
+def form_body_bytes(api_bytes: int) -> int:
+    """The largest post a page takes (but the workbook's, LARGER_BODIES): the API's
+    limit (FOURPI_MAX_BODY_BYTES) as a form sends it, each byte of text beyond
+    ASCII percent-encoded as three, so that what fits in a mutation's body fits
+    in the form for it (two long texts of 10,000 characters in any script)."""
+    return api_bytes * PERCENT_ENCODED
 
 
 def too_large(largest: int) -> ASGIApp:
@@ -563,8 +577,9 @@ PUBLIC_PATHS = (
 class AnythingElse:
     """What answers a request no route takes, by any method. At a path that routes
     in `known` take by other methods (a POST to a page that is only read, a GET of
-    an address that only takes a form): 405, naming them in Allow. At any other
-    path: sign in, or 'Page not found' to the signed in. An ASGI app, not a
+    an address that only takes a form): 405, naming them in Allow. At a page's
+    address with a slash after it: that page (308). At any other path: sign in,
+    or 'Page not found' to the signed in. An ASGI app, not a
     function, so that its route takes every method."""
 
     def __init__(self, known: Sequence[BaseRoute]) -> None:
@@ -598,10 +613,33 @@ class AnythingElse:
             )
             refused.headers["Allow"] = ", ".join(sorted(allowed))
             return refused
+        found = self.without_slash(request)
+        if found is not None:
+            return RedirectResponse(found, status_code=308)
         note_unknown_path()
         if await signed_in(request) is None:
             return RedirectResponse(SIGN_IN, status_code=303)
         return await not_found(request)
+
+    def without_slash(self, request: Request) -> str | None:
+        """Where a page asked for with a slash after its address is (/to-do/ for
+        /to-do), with its query; None when no page is there by this method. Never
+        an address off this site (a browser reads //elsewhere as one)."""
+        path = str(request.scope["path"]).rstrip("/")
+        if path == request.scope["path"] or not path or path.startswith(OFF_SITE):
+            return None
+        scope = {**request.scope, "path": path}
+        if not any(
+            isinstance(route, Route) and route.matches(scope)[0] is Match.FULL
+            for route in self.known
+        ):
+            return None
+        query = request.url.query
+        return f"{path}?{query}" if query else path
+
+
+OFF_SITE = ("//", "/\\")
+"""How a path that a browser reads as another site's address begins."""
 
 
 WRONG_METHOD = {
@@ -615,6 +653,33 @@ WRONG_METHOD = {
     ),
 }
 """Each 405 page's heading (and title) and what it says, by whether it was opened."""
+
+
+class WholeFiles(StaticFiles):
+    """The stylesheets, each sent whole whatever Range header comes with it: a
+    file of a few kilobytes is not worth cutting, and Starlette answers a range it
+    cannot read with a line of plain text (400) or an empty 416. RFC 9110 lets a
+    server ignore Range."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (name, value)
+            for name, value in scope.get("headers", [])
+            if name.lower() not in (b"range", b"if-range")
+        ]
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        if "accept-ranges" in response.headers:
+            del response.headers["accept-ranges"]
+        return response
 
 
 def create_web_app(
@@ -633,7 +698,7 @@ def create_web_app(
         Route(SIGN_IN, sign_in, methods=["GET", "POST"]),
         Route("/sign-out", sign_out, methods=["POST"]),
         Route("/invitations/{secret}", invitation, methods=["GET", "POST"]),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Mount("/static", WholeFiles(directory=HERE / "static"), name="static"),
     ]
     by_path: dict[str, list[Page]] = {}
     for page in PAGES:

@@ -1,5 +1,6 @@
 """A form for every use case a manager has, drawn from its one description (fourpi.domain.use_cases): the fields, labels, hints and choices, the idempotency key that makes a second submit harmless, and the domain's refusal shown beside the field it names."""
 
+import re
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -336,9 +337,10 @@ async def form_context(
 ) -> dict[str, Any]:
     """What the shared templates draw a use case's form from."""
     choices = await choices_of(request, live)
-    errors = errors or []
     fields = shown_fields(use_case, choices, given)
     ids = {f.field.name: f.anchor for f in fields}
+    named = {o.value: o.label for f in fields for o in f.options}
+    errors = [(name, by_name(message, named)) for name, message in errors or []]
     return {
         "use_case": use_case,
         "mutation": mutation_name(use_case),
@@ -347,6 +349,18 @@ async def form_context(
         "errors": [(ids.get(name, "form"), message) for name, message in errors],
         "messages": dict(errors),
     }
+
+
+RECORD_ID = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+)
+
+
+def by_name(message: str, named: dict[str, str]) -> str:
+    """A refusal with each record's id the form offers (a person ticked, a meeting
+    chosen) put as the form lists it: the domain names records by id ("participant
+    5f0c... is already recorded"), which a page never shows."""
+    return RECORD_ID.sub(lambda found: named.get(found[0], found[0]), message)
 
 
 async def form_page(
