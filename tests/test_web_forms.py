@@ -4,13 +4,15 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from strawberry.permission import PermissionExtension
 
 from fourpi.accounts import Accounts
@@ -23,7 +25,7 @@ from fourpi.graphql.errors import camel_case
 from fourpi.graphql.mutations import Mutation
 from fourpi.graphql.permissions import Allow
 from fourpi.projections.answers import Slice
-from fourpi.web.forms import FORMS
+from fourpi.web.forms import FORMS, readable_moments
 from fourpi.web.record_choices import Choices
 from fourpi.web.todo import to_do
 from fourpi.web.workbook_upload import PROBLEMS_LISTED, VALUE_SHOWN
@@ -234,6 +236,32 @@ def test_a_refusal_names_the_person_chosen_not_their_id(site) -> None:
     summary = refused.text.split('class="error-summary"')[1].split("</div>")[0]
     assert participant_id not in summary
     assert "People who came: participant Robin (carer) is already recorded" in summary
+
+
+def test_a_refusal_gives_its_dates_and_times_as_the_pages_do(site) -> None:
+    """Papers sent twice were refused with "papers were already sent at
+    2025-07-01T08:00:00+00:00": a time in UTC, as ISO 8601, for a manager who
+    typed 09:00 on a summer's day in England."""
+    facts = site.views.cache.facts(site.organisation_id, site.views.position())
+    meeting = site.record(
+        "scheduleMeeting",
+        {
+            "initiative_id": str(facts["initiatives"][0]["initiative_id"]),
+            "title": "Papers twice",
+            "held_at": "2025-07-03T10:00",
+            "high_level": "no",
+            "decision_making": "no",
+        },
+    )
+    sent = {"meeting_id": record_id(meeting), "sent_at": "2025-07-01T09:00"}
+    late = site.submit("sendMeetingPapers", sent | {"sent_at": "2025-07-04T09:00"})
+    site.record("sendMeetingPapers", sent)
+    again = site.submit("sendMeetingPapers", sent | {"sent_at": "2025-07-02T09:00"})
+    assert "papers were already sent at 1 July 2025, 09:00 BST" in again.text
+    assert "T08:00" not in again.text
+    assert "papers must be sent before the meeting (3 July 2025, 10:00 BST)" in (
+        late.text
+    )
 
 
 def test_a_manager_records_an_initiative_through_the_forms(site) -> None:
@@ -680,3 +708,24 @@ def test_a_sheet_fourpi_does_not_know_is_named_on_the_upload_page(site) -> None:
             "sheet &#39;Peple&#39; is not one fourpi knows (did you mean "
             "&#39;People&#39;?): it was not read"
         ) in sent.text
+
+
+@given(
+    st.datetimes(
+        timezones=st.builds(
+            timezone,
+            st.integers(-14 * 60, 14 * 60).map(lambda m: timedelta(minutes=m)),
+        )
+    ),
+    st.text(max_size=20),
+)
+def test_any_moment_in_a_refusal_reads_as_a_page_shows_it_or_as_it_was(
+    moment: datetime, around: str
+) -> None:
+    """Every time the domain can write, at the calendar's very ends too (where the
+    organisation's time is outside it), is put as the pages show it, or left as
+    written; never a failure drawing the refusal."""
+    written = moment.isoformat()
+    message = f"{around} at {written}."
+    readable = readable_moments(message)
+    assert readable == message or written not in readable

@@ -1,5 +1,6 @@
 """A form for every use case a manager has, drawn from its one description (fourpi.domain.use_cases): the fields, labels, hints and choices, the idempotency key that makes a second submit harmless, and the domain's refusal shown beside the field it names."""
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from fourpi.domain.use_cases import (
 )
 from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
 from fourpi.graphql.errors import camel_case
+from fourpi.local_time import shown
 from fourpi.privacy.visibility import WRITERS_OF_RECORDS
 from fourpi.threads import in_thread
 from fourpi.web.page import Page, Reply, reply_with
@@ -60,7 +62,7 @@ def plainly(error: DomainError) -> str:
         return SENT_WITH_OTHER_ANSWERS
     if isinstance(error, ConcurrencyConflict):
         return CHANGED_AT_ONCE
-    return str(error)
+    return readable_moments(str(error))
 
 
 def mutation_name(use_case: UseCase) -> str:
@@ -340,7 +342,10 @@ async def form_context(
     fields = shown_fields(use_case, choices, given)
     ids = {f.field.name: f.anchor for f in fields}
     named = {o.value: o.label for f in fields for o in f.options}
-    errors = [(name, by_name(message, named)) for name, message in errors or []]
+    errors = [
+        (name, readable_moments(by_name(message, named)))
+        for name, message in errors or []
+    ]
     return {
         "use_case": use_case,
         "mutation": mutation_name(use_case),
@@ -354,6 +359,36 @@ async def form_context(
 RECORD_ID = re.compile(
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
 )
+
+
+ISO_MOMENT = re.compile(
+    r"(?<![\w:-])\d{4}-\d{2}-\d{2}"
+    r"(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?(?![\w:-])"
+)
+"""A date or time as the domain writes it in a refusal (ISO 8601)."""
+
+
+def readable_moments(message: str) -> str:
+    """A refusal with each date and time the domain writes as ISO 8601 ("papers
+    were already sent at 2021-03-03T18:00:00+00:00") put as the pages show them:
+    a date as "3 March 2021", a time as "3 March 2021, 18:00 GMT", in the
+    organisation's time zone."""
+
+    def readable(found: re.Match[str]) -> str:
+        try:
+            moment = dt.datetime.fromisoformat(found[0])
+        except ValueError:
+            return found[0]
+        if "T" not in found[0]:
+            return f"{moment:%-d %B %Y}"
+        if moment.tzinfo is None:
+            return f"{moment:%-d %B %Y, %H:%M}"
+        try:
+            return shown(moment)
+        except OverflowError:
+            return found[0]
+
+    return ISO_MOMENT.sub(readable, message)
 
 
 def by_name(message: str, named: dict[str, str]) -> str:
