@@ -1698,3 +1698,34 @@ def test_a_role_entered_through_the_use_cases_is_ended_by_its_exported_row(
     (role,) = launched.roles.values()
     assert role.ended_on == date(2024, 6, 30)
     assert import_path(sqlite_records, org, path, actor=ACTOR).recorded == 0
+
+
+def test_a_role_imported_then_ended_on_the_web_exports_and_imports_again_as_nothing_new(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A role imported from a workbook and ended on the web or through the API:
+    its exported row, 'Ended on' filled, was refused on import ('the role already
+    ended'), as the end was run again under the row's key."""
+    rows = {title: VALID[title] for title in ("Initiatives", "People")}
+    rows["Roles"] = [{k: v for k, v in VALID["Roles"][0].items() if k != "Ended on"}]
+    first = import_path(
+        sqlite_records, "Peer org", write_xlsx(tmp_path / "log.xlsx", rows), actor=ACTOR
+    )
+    assert first.problems == [] and first.organisation_id is not None
+    org = first.organisation_id
+    made = {(title, key): m for title, key, m in first.made}
+    initiative, role = made[("Initiatives", "peer")], made[("Roles", "r1")]
+    assert initiative.record_id is not None and role.record_id is not None
+    sqlite_records.end_role(
+        organisation_id=org,
+        initiative_id=initiative.record_id,
+        role_id=role.record_id,
+        ended_on=date(2024, 6, 30),
+        actor=ACTOR,
+    )
+    path = tmp_path / "record.xlsx"
+    export_workbook(sqlite_records, org, path, personal_data=True)
+    before = head(sqlite_records)
+    again = import_path(sqlite_records, org, path, actor=ACTOR)
+    assert [str(p) for p in again.problems] == []
+    assert again.recorded == 0 and head(sqlite_records) == before

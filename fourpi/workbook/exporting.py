@@ -85,6 +85,8 @@ class Export:
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.keys: dict[UUID, str] = {}
         self.named: dict[UUID, str] = {}
+        self.imported: set[tuple[str, str]] = set()
+        """The rows keyed as an import keyed them, by sheet and key."""
         self.made: dict[tuple[str, str], Recorded] = {}
         """What each row's record is, by sheet and key, where its key is no key an
         import gave it (its id's first characters, or its place in a list)."""
@@ -117,6 +119,8 @@ class Export:
         self.keys[record_id] = key
         if named is None:
             self.made[(title, key)] = Recorded(record_id, initiative_id)
+        else:
+            self.imported.add((title, key))
         return key
 
     def numbered(self, title: str, stem: str, record_id: UUID | None = None) -> str:

@@ -554,6 +554,11 @@ class Importer:
             held = {row.key: row for row in stored.get(title, [])}
             for row in sheet_rows:
                 record = held.get(row.key)
+                if record is not None and (title, row.key) in store.imported:
+                    # Its first step is the import's, run again as nothing new;
+                    # its later steps may have been recorded since, elsewhere.
+                    steps = same_steps(row, record, first=False)
+                    self.recorded_steps[id(row)] = steps
                 if record is None or (title, row.key) not in self.known:
                     continue
                 shares = self.shares.get(row.key, {})
@@ -607,7 +612,7 @@ class Importer:
         if row.problems:
             return
         recorded = self.recorded_steps.get(id(row), set())
-        own = self.known.get((row.sheet.title, row.key)) if recorded else None
+        own = self.known.get((row.sheet.title, row.key)) if 0 in recorded else None
         if own is not None and row.sheet.makes is None:
             own = None
         index = 0
@@ -825,12 +830,15 @@ def stored_rows(store: Export) -> dict[str, list[Row]]:
     return rows
 
 
-def same_steps(row: Row, stored: Row) -> set[int]:
+def same_steps(row: Row, stored: Row, *, first: bool = True) -> set[int]:
     """The steps of a row naming a record the store holds that the store has
-    recorded; a column of such a step, or of its first, whose value differs from
-    the record's (personal data aside) is the row's problem."""
-    recorded = {0}
+    recorded; a column of such a step, or of its first (unless `first` is
+    False: then the first is left to run), whose value differs from the
+    record's (personal data aside) is the row's problem."""
+    recorded = {0} if first else set()
     for index in range(len(row.sheet.steps)):
+        if index == 0 and not first:
+            continue
         if index and not (runs(row, index) and runs(stored, index)):
             continue
         recorded.add(index)
