@@ -29,6 +29,7 @@ from fourpi.web.forms import FORMS, readable_moments
 from fourpi.web.record_choices import Choices
 from fourpi.web.todo import to_do
 from fourpi.web.workbook_upload import PROBLEMS_LISTED, VALUE_SHOWN
+from fourpi.workbook import export_workbook
 from tests.helpers import ACTOR, log_position, python_calls, synthetic_organisation
 from tests.web import (
     TestClient,
@@ -729,3 +730,38 @@ def test_any_moment_in_a_refusal_reads_as_a_page_shows_it_or_as_it_was(
     message = f"{around} at {written}."
     readable = readable_moments(message)
     assert readable == message or written not in readable
+
+
+def test_the_organisations_own_export_uploaded_again_records_nothing_new(
+    site, tmp_path
+) -> None:
+    """The upload page imports as the command line does: the organisation's own
+    export, its records entered on these forms (keyed by their ids), recorded
+    every one a second time. Now it records nothing; a changed row is refused by
+    its sheet, row and column."""
+    path = tmp_path / "record.xlsx"
+    export_workbook(site.records, site.organisation_id, path, personal_data=True)
+    head = site.records.recorder.max_notification_id()
+
+    def send(content: bytes) -> Any:
+        return site.client.post(
+            "/workbook",
+            data={
+                "csrf_token": csrf_token(site.client, "/workbook"),
+                "action": "import",
+            },
+            files={"workbook": ("record.xlsx", content)},
+        )
+
+    again = send(path.read_bytes())
+    assert again.status_code == 200, again.text
+    assert site.records.recorder.max_notification_id() == head
+    book = openpyxl.load_workbook(path)
+    book["Initiatives"]["B2"] = "Another name"
+    changed = io.BytesIO()
+    book.save(changed)
+    refused = send(changed.getvalue())
+    assert refused.status_code == 400
+    assert "<tr><td>Initiatives</td><td>2</td><td>Name</td>" in refused.text
+    assert "already in the store" in refused.text
+    assert site.records.recorder.max_notification_id() == head

@@ -28,6 +28,7 @@ from fourpi.domain.errors import InvalidInput
 from fourpi.domain.use_cases import MANAGER_USE_CASES, FieldKind
 from fourpi.domain.vocabulary import (
     FeedbackMethod,
+    InvolvementRole,
     PaymentKind,
     PaymentPreference,
     ResponseOutcome,
@@ -1318,12 +1319,19 @@ def test_a_workbook_locked_with_a_password_or_an_ods_file_is_refused_saying_what
     assert head(sqlite_records) == before
 
 
-@settings(
+ROUND_TRIPS = settings(
     max_examples=int(os.environ.get("FOURPI_ROUND_TRIPS", "12")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(data=st.data())
+
+
+def round_trips(test: Callable[..., None]) -> Any:
+    """A property test over random histories, as many as FOURPI_ROUND_TRIPS."""
+    return ROUND_TRIPS(given(data=st.data())(test))
+
+
+@round_trips
 def test_any_history_exported_imports_into_an_empty_store_with_every_answer_equal(
     data: st.DataObject,
 ) -> None:
@@ -1565,3 +1573,151 @@ def test_a_long_text_shown_in_thousands_of_cells_is_refused_before_it_is_read(
         "repeated.xlsx's cells show more than 100 MB of text, a text counted "
         "once in each cell that shows it: it is not a workbook fourpi can read"
     )
+
+
+def record_through_the_use_cases(records: InvolvementRecords) -> UUID:
+    """An organisation whose initiative, people, contribution, response and change
+    were entered on the web or through the API, not from a workbook."""
+    org = organisation(records)
+    initiative = launch(records, org)
+    river = register(records, org, pseudonym="River")
+    register(records, org, pseudonym="Ash")
+    contribution = log_contribution(records, org, initiative, [river])()
+    respond(records, org, contribution)()
+    change(records, org, initiative, contribution_ids=[contribution])()
+    return org
+
+
+def test_an_export_of_records_entered_through_the_use_cases_imports_again_as_nothing_new(
+    tmp_path: Path, database_url: str, records: InvolvementRecords
+) -> None:
+    """Export keys a record entered on the web or through the API by its id's first
+    eight characters, a key no import used: importing the organisation's own export
+    again recorded every such row a second time (one initiative became two, and the
+    answers counted it twice). Now a row naming a record the store holds, with its
+    values, is that record."""
+    org = record_through_the_use_cases(records)
+    assert_nothing_new(records, org, tmp_path / "record.xlsx", database_url)
+
+
+def test_a_changed_row_naming_a_record_entered_through_the_use_cases_is_refused_by_its_field(
+    tmp_path: Path, records: InvolvementRecords
+) -> None:
+    org = record_through_the_use_cases(records)
+    rows = export_rows(records, org, personal_data=True)
+    rows["Initiatives"][0]["Name"] = "Another name"
+    path = tmp_path / "changed.xlsx"
+    write_workbook(path, rows)
+    before = head(records)
+    report = import_path(records, org, path, actor=ACTOR)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [
+        ("Initiatives", 2, "Name")
+    ]
+    assert "already in the store" in report.problems[0].rule
+    assert report.recorded == 0 and head(records) == before
+
+
+@round_trips
+def test_any_history_exported_imports_again_into_its_own_organisation_as_nothing_new(
+    data: st.DataObject,
+) -> None:
+    """Random histories entered through the use cases, every sheet: the
+    organisation's own export imports into it again recording nothing, and every
+    answer stays as it was."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/fourpi.sqlite3"
+        records = open_records(url)
+        try:
+            known = play(records, data, steps=data.draw(st.integers(10, 60)))
+            org = known.organisations[0]
+            assert_nothing_new(records, org, Path(folder) / "record.xlsx", url)
+        finally:
+            records.close()
+
+
+def test_an_export_of_an_imported_workbook_imports_again_as_nothing_new(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A row that is one of a list (a policy version, a review, a cycle, a response,
+    feedback) is exported under its place in the list ('version-1'), not the key
+    it was imported with ('v1'): importing the export again recorded each a second
+    time."""
+    first = import_path(
+        sqlite_records,
+        "Peer org",
+        write_xlsx(tmp_path / "log.xlsx", VALID),
+        actor=ACTOR,
+    )
+    assert first.problems == [] and first.organisation_id is not None
+    assert_nothing_new(sqlite_records, first.organisation_id, tmp_path / "x.xlsx")
+
+
+def test_a_role_entered_through_the_use_cases_is_ended_by_its_exported_row(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """An optional part a record lacks yet, filled in on its exported row, is
+    recorded, as it is for a row imported before."""
+    org = organisation(sqlite_records)
+    initiative = launch(sqlite_records, org)
+    person = register(sqlite_records, org)
+    sqlite_records.assign_role(
+        organisation_id=org,
+        initiative_id=initiative,
+        participant_id=person,
+        role=InvolvementRole.ADVISOR,
+        paid=False,
+        decision_making=False,
+        started_on=date(2024, 1, 10),
+        actor=ACTOR,
+    )
+    rows = export_rows(sqlite_records, org, personal_data=True)
+    rows["Roles"][0]["Ended on"] = date(2024, 6, 30)
+    path = tmp_path / "ended.xlsx"
+    write_workbook(path, rows)
+    report = import_path(sqlite_records, org, path, actor=ACTOR)
+    assert [str(p) for p in report.problems] == [] and report.recorded > 0
+    launched: Any = sqlite_records.repository.get(initiative)
+    (role,) = launched.roles.values()
+    assert role.ended_on == date(2024, 6, 30)
+    assert import_path(sqlite_records, org, path, actor=ACTOR).recorded == 0
+
+
+def test_a_role_imported_then_ended_on_the_web_exports_and_imports_again_as_nothing_new(
+    tmp_path: Path, sqlite_records: InvolvementRecords
+) -> None:
+    """A role imported from a workbook and ended on the web or through the API:
+    its exported row, 'Ended on' filled, was refused on import ('the role already
+    ended'), as the end was run again under the row's key."""
+    rows = {title: VALID[title] for title in ("Initiatives", "People")}
+    rows["Roles"] = [{k: v for k, v in VALID["Roles"][0].items() if k != "Ended on"}]
+    first = import_path(
+        sqlite_records, "Peer org", write_xlsx(tmp_path / "log.xlsx", rows), actor=ACTOR
+    )
+    assert first.problems == [] and first.organisation_id is not None
+    org = first.organisation_id
+    made = {(title, key): m for title, key, m in first.made}
+    initiative, role = made[("Initiatives", "peer")], made[("Roles", "r1")]
+    assert initiative.record_id is not None and role.record_id is not None
+    sqlite_records.end_role(
+        organisation_id=org,
+        initiative_id=initiative.record_id,
+        role_id=role.record_id,
+        ended_on=date(2024, 6, 30),
+        actor=ACTOR,
+    )
+    assert_nothing_new(sqlite_records, org, tmp_path / "record.xlsx")
+
+
+def assert_nothing_new(
+    records: InvolvementRecords, org: UUID, path: Path, url: str | None = None
+) -> None:
+    """The organisation's own export, written to path, imports into it again
+    recording nothing (and, given the store's url, every answer as it was)."""
+    export_workbook(records, org, path, personal_data=True)
+    before = head(records)
+    answered = answers(url, records, org, {}) if url else None
+    again = import_path(records, org, path, actor=ACTOR)
+    assert [str(p) for p in again.problems] == []
+    assert again.recorded == 0 and head(records) == before
+    if url:
+        assert answers(url, records, org, {}) == answered

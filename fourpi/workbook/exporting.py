@@ -1,6 +1,7 @@
 """Exporting an organisation's record as a workbook in the template's shape, read from its events up to a log position or moment, so that it imports again with the same answers."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,10 +26,10 @@ from fourpi.domain.vocabulary import (
     ProcessDimension,
 )
 from fourpi.workbook.cells import cell_of
-from fourpi.workbook.importing import KEY_PREFIX
 from fourpi.workbook.sheets import (
     CHOSEN_AFTER,
     KEY,
+    KEY_PREFIX,
     POPULATION_SHARES,
     PREFERENCE_STEP,
     SHEET_NAMED,
@@ -67,6 +68,15 @@ def organisation_events(
         start = notifications[-1].id + 1
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """The record a row of an export is (its id, initiative and cycle number)."""
+
+    record_id: UUID | None
+    initiative_id: UUID | None = None
+    number: int | None = None
+
+
 class Export:
     """Rows of every sheet (heading to cell value), filled event by event."""
 
@@ -75,6 +85,11 @@ class Export:
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.keys: dict[UUID, str] = {}
         self.named: dict[UUID, str] = {}
+        self.imported: set[tuple[str, str]] = set()
+        """The rows keyed as an import keyed them, by sheet and key."""
+        self.made: dict[tuple[str, str], Recorded] = {}
+        """What each row's record is, by sheet and key, where its key is no key an
+        import gave it (its id's first characters, or its place in a list)."""
         for event in events:
             if isinstance(event, CommandReceipt.Issued) and isinstance(
                 event.result, UUID
@@ -91,20 +106,29 @@ class Export:
 
     # Rows and keys
 
-    def key_for(self, title: str, record_id: UUID) -> str:
+    def key_for(
+        self, title: str, record_id: UUID, initiative_id: UUID | None = None
+    ) -> str:
         known = self.keys.get(record_id)
         if known is not None:
             return known
-        key = self.named.get(record_id) or str(record_id)[:8]
+        named = self.named.get(record_id)
+        key = named or str(record_id)[:8]
         if key in self.rows.get(title, {}):
             key = str(record_id)
         self.keys[record_id] = key
+        if named is None:
+            self.made[(title, key)] = Recorded(record_id, initiative_id)
+        else:
+            self.imported.add((title, key))
         return key
 
-    def numbered(self, title: str, stem: str) -> str:
+    def numbered(self, title: str, stem: str, record_id: UUID | None = None) -> str:
         count = self.counts.get(f"{title}:{stem}", 0) + 1
         self.counts[f"{title}:{stem}"] = count
-        return f"{stem}-{count}"
+        key = f"{stem}-{count}"
+        self.made[(title, key)] = Recorded(record_id)
+        return key
 
     def row(self, title: str, key: str) -> dict[str, Any]:
         rows = self.rows.setdefault(title, {})
@@ -134,7 +158,7 @@ class Export:
             handler(self, e)
 
     def involvement_policy_adopted(self, e: Any) -> None:
-        key = self.numbered("Policy", "version")
+        key = self.numbered("Policy", "version", e.originator_id)
         self.put(
             "Policy",
             key,
@@ -171,7 +195,7 @@ class Export:
         )
 
     def initiative_intended_outcome_recorded(self, e: Any) -> None:
-        key = self.key_for("Intended outcomes", e.outcome_id)
+        key = self.key_for("Intended outcomes", e.outcome_id, e.originator_id)
         self.put(
             "Intended outcomes",
             key,
@@ -197,7 +221,7 @@ class Export:
         )
 
     def initiative_role_assigned(self, e: Any) -> None:
-        key = self.key_for("Roles", e.role_id)
+        key = self.key_for("Roles", e.role_id, e.originator_id)
         self.put(
             "Roles",
             key,
@@ -215,7 +239,9 @@ class Export:
         self.put("Roles", self.keys[e.role_id], {"ended_on": e.ended_on}, step=1)
 
     def cycle_key(self, e: Any) -> str:
-        return f"{self.keys[e.originator_id]}-cycle-{e.number}"
+        key = f"{self.keys[e.originator_id]}-cycle-{e.number}"
+        self.made.setdefault(("Cycles", key), Recorded(None, e.originator_id, e.number))
+        return key
 
     def initiative_cycle_entered_act(self, e: Any) -> None:
         self.put(
@@ -296,7 +322,7 @@ class Export:
         self.row("People", key)[CHOSEN_AFTER.label] = fee if refuses else None
 
     def meeting_scheduled(self, e: Any) -> None:
-        key = self.key_for("Meetings", e.originator_id)
+        key = self.key_for("Meetings", e.originator_id, e.initiative_id)
         self.put(
             "Meetings",
             key,
@@ -332,7 +358,7 @@ class Export:
         )
 
     def contribution_logged(self, e: Any) -> None:
-        key = self.key_for("Contributions", e.originator_id)
+        key = self.key_for("Contributions", e.originator_id, e.initiative_id)
         self.put(
             "Contributions",
             key,
@@ -376,7 +402,7 @@ class Export:
     def change_recorded(self, e: Any) -> None:
         self.put(
             "Changes",
-            self.key_for("Changes", e.originator_id),
+            self.key_for("Changes", e.originator_id, e.initiative_id),
             {
                 "initiative_id": self.ref(e.initiative_id),
                 "description": e.description,
@@ -400,11 +426,11 @@ class Export:
         }
         for dimension, score in e.scores.items():
             values[f"scores.{ProcessDimension(dimension).value}"] = score
-        key = self.key_for("Process experience", e.originator_id)
+        key = self.key_for("Process experience", e.originator_id, e.initiative_id)
         self.put("Process experience", key, values)
 
     def payment_owed(self, e: Any) -> None:
-        key = self.key_for("Payments", e.originator_id)
+        key = self.key_for("Payments", e.originator_id, e.initiative_id)
         if PaymentKind(e.payment_kind).counts_as_earnings:
             self.last_fee[e.participant_id] = key
         self.put(
@@ -426,7 +452,7 @@ class Export:
     def support_given(self, e: Any) -> None:
         self.put(
             "Support and training",
-            self.key_for("Support and training", e.originator_id),
+            self.key_for("Support and training", e.originator_id, e.initiative_id),
             {
                 "initiative_id": self.ref(e.initiative_id),
                 "support_kind": e.support_kind,
@@ -440,10 +466,14 @@ class Export:
     def reference_population_defined(self, e: Any) -> None:
         title = "Reference populations"
         if e.originator_id not in self.keys:
-            named = self.named.get(e.originator_id)
+            imported = self.named.get(e.originator_id)
+            named = imported
             if named is None and e.initiative_id is not None:
                 named = self.keys.get(e.initiative_id)
             self.keys[e.originator_id] = named or "organisation"
+            if imported is None:
+                made = Recorded(e.originator_id, e.initiative_id)
+                self.made[(title, self.keys[e.originator_id])] = made
         key = self.keys[e.originator_id]
         self.put(
             title,

@@ -25,6 +25,7 @@ from fourpi.domain.reference_population import Shares
 from fourpi.domain.use_cases import FieldKind, RecordKind
 from fourpi.domain.vocabulary import MONITORING_VALUES, MonitoringCategory
 from fourpi.workbook.cells import CellError, read_cell, read_choice
+from fourpi.workbook.exporting import Export, organisation_events
 from fourpi.workbook.files import (
     PROBLEMS_HEADING,
     UNREADABLE,
@@ -36,6 +37,7 @@ from fourpi.workbook.files import (
 from fourpi.workbook.sheets import (
     CHOSEN_AFTER,
     KEY,
+    KEY_PREFIX,
     LISTS,
     POPULATION_SHARES,
     PREFERENCE_STEP,
@@ -49,7 +51,6 @@ from fourpi.workbook.sheets import (
 )
 from fourpi.workbook.staging import StagedRecords
 
-KEY_PREFIX = "workbook"
 BLANKABLE: dict[FieldKind, Any] = {
     FieldKind.TEXT: "",
     FieldKind.LONG_TEXT: "",
@@ -156,6 +157,10 @@ def import_workbook(
         organisation_id = organisation
     report.organisation_id = organisation_id
     importer = Importer(staged, organisation_id, actor, rows, shares, report)
+    if not isinstance(organisation, str):
+        importer.recognise(
+            Export(list(organisation_events(records, organisation_id, None)), True)
+        )
     for done, row in enumerate(in_import_order(rows), start=1):
         importer.run(row)
         if progress is not None:
@@ -190,6 +195,7 @@ class RunBetween:
 
 
 RESPONSES, CHANGES = "Responses", "Changes"
+POPULATIONS = "Reference populations"
 PEOPLE, PAYMENTS = "People", "Payments"
 RUN_BETWEEN = (
     # A review is of the version in force on its day: the domain adopts no version
@@ -461,7 +467,7 @@ def gather_shares(
     share_rows: list[Row], rows: dict[str, list[Row]]
 ) -> dict[str, Shares]:
     """Each reference population's shares, from the rows of Population shares."""
-    populations = {r.key for r in rows.get("Reference populations", []) if r.key}
+    populations = {r.key for r in rows.get(POPULATIONS, []) if r.key}
     shares: dict[str, Shares] = {}
     for row in share_rows:
         if row.problems:
@@ -521,6 +527,50 @@ class Importer:
         self.chosen_later = {
             id(person) for people in self.chosen_after.values() for person in people
         }
+        self.rows = rows
+        self.known: dict[tuple[str, str], Made] = {}
+        """Records the store holds, by the sheet and key an export gives them."""
+        self.recorded_steps: dict[int, set[int]] = {}
+        """The steps of each row (by its id) that name a record the store holds
+        that the store has already recorded."""
+
+    def recognise(self, store: Export) -> None:
+        """Rows named by the key an export gives a record the store holds (one no
+        import gave it): each step of such a row the store has recorded is that
+        record, not run again; one whose values differ from the record's is refused
+        by its column, as a row imported before is refused when changed. Personal
+        data is not compared, as the idempotency of a row imported before does not
+        compare it."""
+        self.known = {
+            key: Made(made.record_id, made.initiative_id, made.number)
+            for key, made in store.made.items()
+        }
+        stored = stored_rows(store)
+        stored_shares = gather_shares(
+            stored.get(POPULATION_SHARES, []),
+            {POPULATIONS: stored.get(POPULATIONS, [])},
+        )
+        for title, sheet_rows in self.rows.items():
+            held = {row.key: row for row in stored.get(title, [])}
+            for row in sheet_rows:
+                record = held.get(row.key)
+                if record is not None and (title, row.key) in store.imported:
+                    # Its first step is the import's, run again as nothing new;
+                    # its later steps may have been recorded since, elsewhere.
+                    steps = same_steps(row, record, first=False)
+                    self.recorded_steps[id(row)] = steps
+                if record is None or (title, row.key) not in self.known:
+                    continue
+                shares = self.shares.get(row.key, {})
+                if title == POPULATIONS and shares != stored_shares.get(row.key, {}):
+                    row.problem(
+                        KEY.label,
+                        row.key,
+                        "this row names a record already in the store, whose "
+                        f"{POPULATION_SHARES} rows differ: change them back, or give "
+                        "a new record a new key",
+                    )
+                self.recorded_steps[id(row)] = same_steps(row, record)
 
     def run(self, row: Row) -> None:
         """Run the row's use cases; after a Payments row, the payment preferences
@@ -535,6 +585,8 @@ class Importer:
         own = self.made.get((PEOPLE, row.key))
         if row.problems or own is None or not runs(row, PREFERENCE_STEP):
             return
+        if PREFERENCE_STEP in self.recorded_steps.get(id(row), ()):
+            return
         try:
             step = row.sheet.steps[PREFERENCE_STEP]
             self.perform(row, PREFERENCE_STEP, step, own, {})
@@ -545,7 +597,7 @@ class Importer:
         self.staged.keep_row()
 
     def run_row(self, row: Row) -> None:
-        if not row.problems and row.sheet.title == "Reference populations":
+        if not row.problems and row.sheet.title == POPULATIONS:
             for share_row in self.share_rows:
                 if share_row.values.get("Reference population") == row.key and (
                     share_row.problems
@@ -559,12 +611,17 @@ class Importer:
         references = self.references(row)
         if row.problems:
             return
-        own: Made | None = None
+        recorded = self.recorded_steps.get(id(row), set())
+        own = self.known.get((row.sheet.title, row.key)) if 0 in recorded else None
+        if own is not None and row.sheet.makes is None:
+            own = None
         index = 0
         try:
             for index, step in enumerate(row.sheet.steps):
-                if not runs(row, index) or (
-                    index == PREFERENCE_STEP and id(row) in self.chosen_later
+                if (
+                    not runs(row, index)
+                    or index in recorded
+                    or (index == PREFERENCE_STEP and id(row) in self.chosen_later)
                 ):
                     continue
                 result, initiative_id = self.perform(row, index, step, own, references)
@@ -593,7 +650,11 @@ class Importer:
             keys = value if isinstance(value, tuple) else (value,)
             found: list[Made] = []
             for key in keys:
-                made = self.made.get((target, key)) or self.earlier(target, key)
+                made = (
+                    self.made.get((target, key))
+                    or self.earlier(target, key)
+                    or self.known.get((target, key))
+                )
                 if made is not None:
                     found.append(made)
                     continue
@@ -750,6 +811,53 @@ class Importer:
             if named in (name, column.field.argument) or named.startswith(name + "."):
                 return column.heading, text_of(row.values.get(column.heading)), rule
         return KEY.label, row.key, f"{named}: {rule}" if named else rule
+
+
+def stored_rows(store: Export) -> dict[str, list[Row]]:
+    """The rows of an export of the store, each value read as an import reads it."""
+    rows: dict[str, list[Row]] = {}
+    for title, by_key in store.rows.items():
+        sheet = SHEET_NAMED[normalised(title)]
+        columns = {c.heading: c for c in sheet.columns}
+        rows[title] = [
+            read_row(
+                sheet,
+                RawRow(0, {h: v for h, v in cells.items() if v not in (None, "")}),
+                columns,
+            )
+            for cells in by_key.values()
+        ]
+    return rows
+
+
+def same_steps(row: Row, stored: Row, *, first: bool = True) -> set[int]:
+    """The steps of a row naming a record the store holds that the store has
+    recorded; a column of such a step, or of its first (unless `first` is
+    False: then the first is left to run), whose value differs from the
+    record's (personal data aside) is the row's problem."""
+    recorded = {0} if first else set()
+    for index in range(len(row.sheet.steps)):
+        if index == 0 and not first:
+            continue
+        if index and not (runs(row, index) and runs(stored, index)):
+            continue
+        recorded.add(index)
+        for column in row.sheet.step_columns(index):
+            if column.field.personal:
+                continue
+            mine = row.values.get(column.heading)
+            theirs = stored.values.get(column.heading)
+            if mine in (None, (), "") and theirs in (None, (), ""):
+                continue
+            if mine != theirs:
+                row.problem(
+                    column.heading,
+                    mine,
+                    "this row names a record already in the store, where it is "
+                    f"{text_of(stored.raw.cells.get(column.heading))!r}: change it "
+                    "back, or give a new record a new key",
+                )
+    return recorded
 
 
 def choices_after_payments(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:

@@ -92,6 +92,8 @@ def normalised(text: str) -> str:
     return " ".join(text.replace("_", " ").replace("-", " ").lower().split())
 
 
+KEY_PREFIX = "workbook"
+"""What begins the idempotency key of every row a workbook imports."""
 POPULATION_SHARES = "Population shares"
 PREFERENCE_STEP = 2
 """The People sheet's step that sets the payment preference."""
