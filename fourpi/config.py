@@ -415,3 +415,17 @@ API_LIMITS_LEAST: dict[str, tuple[int, str]] = {
 }
 """The least each API limit may be set to: below it no query, or no client, gets
 through, and the API would be up yet useless."""
+
+
+def check_contributor_settings() -> None:
+    """A bad session, personal-link, email or small-number pattern setting, named
+    before anything starts (a bad time zone is named for every command, FourPIGroup)."""
+    from fourpi.accounts import SessionLimits
+    from fourpi.notices import MailSettings
+    from fourpi.personal_links import link_days
+    from fourpi.projections.disclosure import pattern_seconds
+
+    SessionLimits.from_environment()
+    link_days()
+    MailSettings.from_environment()
+    pattern_seconds()
