@@ -284,9 +284,10 @@ def switch(name: str, default: bool, environ: Mapping[str, str] | None = None) -
     return SWITCH_VALUES[raw]
 
 
-def environment_int(name: str, default: int) -> int:
+def environment_int(name: str, default: int, least: tuple[int, str] = (0, "")) -> int:
     """A whole-number setting, read by the one rule for numbers given as text
-    (parse_digits): int() would take '٣' as 3 and '1_000' as 1000."""
+    (parse_digits): int() would take '٣' as 3 and '1_000' as 1000. `least` is the
+    smallest value that still lets the thing work, and why."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -295,6 +296,9 @@ def environment_int(name: str, default: int) -> int:
         raise ValueError(
             f"${name}: must be a whole number in digits 0 to 9, not {raw!r}"
         )
+    smallest, why = least
+    if number < smallest:
+        raise ValueError(f"${name}: must be at least {smallest} ({why}), not {raw!r}")
     return number
 
 
@@ -400,16 +404,49 @@ class ApiLimits:
 
     @classmethod
     def from_environment(cls) -> "ApiLimits":
+        """Each limit as its variable sets it, refused below the least that still lets
+        a query through (API_LIMITS_LEAST)."""
+
+        def limit(name: str, default: int) -> int:
+            return environment_int(name, default, API_LIMITS_LEAST[name])
+
         return cls(
-            max_depth=environment_int("FOURPI_MAX_QUERY_DEPTH", cls.max_depth),
-            max_tokens=environment_int("FOURPI_MAX_QUERY_TOKENS", cls.max_tokens),
-            max_aliases=environment_int("FOURPI_MAX_QUERY_ALIASES", cls.max_aliases),
-            max_body_bytes=environment_int("FOURPI_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_depth=limit("FOURPI_MAX_QUERY_DEPTH", cls.max_depth),
+            max_tokens=limit("FOURPI_MAX_QUERY_TOKENS", cls.max_tokens),
+            max_aliases=limit("FOURPI_MAX_QUERY_ALIASES", cls.max_aliases),
+            max_body_bytes=limit("FOURPI_MAX_BODY_BYTES", cls.max_body_bytes),
             request_wait_seconds=request_wait_seconds(cls.request_wait_seconds),
-            max_page_size=environment_int("FOURPI_MAX_PAGE_SIZE", cls.max_page_size),
+            max_page_size=limit("FOURPI_MAX_PAGE_SIZE", cls.max_page_size),
             read_wait_seconds=environment_seconds(
                 "FOURPI_READ_WAIT_SECONDS", cls.read_wait_seconds
             ),
-            max_query_cost=environment_int("FOURPI_MAX_QUERY_COST", cls.max_query_cost),
-            max_bad_tokens=environment_int("FOURPI_MAX_BAD_TOKENS", cls.max_bad_tokens),
+            max_query_cost=limit("FOURPI_MAX_QUERY_COST", cls.max_query_cost),
+            max_bad_tokens=limit("FOURPI_MAX_BAD_TOKENS", cls.max_bad_tokens),
         )
+
+
+API_LIMITS_LEAST: dict[str, tuple[int, str]] = {
+    "FOURPI_MAX_QUERY_DEPTH": (2, "a field and one inside it"),
+    "FOURPI_MAX_QUERY_TOKENS": (100, "a short query"),
+    "FOURPI_MAX_QUERY_ALIASES": (0, "a query needs none"),
+    "FOURPI_MAX_BODY_BYTES": (1_000, "a short query and its JSON"),
+    "FOURPI_MAX_PAGE_SIZE": (1, "one event a page"),
+    "FOURPI_MAX_QUERY_COST": (500, "a set of answers with its integrity check"),
+    "FOURPI_MAX_BAD_TOKENS": (1, "else one mistyped token shuts a client out"),
+}
+"""The least each API limit may be set to: below it no query, or no client, gets
+through, and the API would be up yet useless."""
+
+
+def check_contributor_settings() -> None:
+    """A bad session, personal-link, email or small-number pattern setting, named
+    before anything starts (a bad time zone is named for every command, FourPIGroup)."""
+    from fourpi.accounts import SessionLimits
+    from fourpi.notices import MailSettings
+    from fourpi.personal_links import link_days
+    from fourpi.projections.disclosure import pattern_seconds
+
+    SessionLimits.from_environment()
+    link_days()
+    MailSettings.from_environment()
+    pattern_seconds()

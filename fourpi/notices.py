@@ -23,10 +23,12 @@ import socket
 import ssl
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import formataddr, getaddresses
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -89,12 +91,24 @@ class MailSettings:
 
     @classmethod
     def from_environment(cls, environ: EnvType | None = None) -> "MailSettings | None":
-        """None when either setting is unset: then no email is sent."""
+        """None when neither setting is given: then no email is sent. One without
+        the other is refused, so notes are never left unsent without a word."""
         environ = os.environ if environ is None else environ
         url = (environ.get(SMTP_URL_VARIABLE) or "").strip()
-        sender = (environ.get(MAIL_FROM_VARIABLE) or "").strip()
-        if not url or not sender:
+        given_sender = (environ.get(MAIL_FROM_VARIABLE) or "").strip()
+        if not url and not given_sender:
             return None
+        if not (url and given_sender):
+            given, missing = (
+                (SMTP_URL_VARIABLE, MAIL_FROM_VARIABLE)
+                if url
+                else (MAIL_FROM_VARIABLE, SMTP_URL_VARIABLE)
+            )
+            raise ValueError(
+                f"${given} is set but ${missing} is not: set both to send outcome "
+                "notes by email, or neither"
+            )
+        sender = mail_from(given_sender)
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(
@@ -154,6 +168,24 @@ class MailSettings:
         finally:
             watchdog.cancel()
             client.close()
+
+
+def mail_from(given: str) -> str:
+    """$FOURPI_MAIL_FROM as the From header gives it: one address, bare or with a
+    name (Mind <notes@mind.example>), the address by the rule for accounts'."""
+    found = getaddresses([given])
+    unseen = any(unicodedata.category(c)[0] == "C" for c in given)
+    try:
+        if len(found) != 1 or unseen:
+            raise InvalidInput(MAIL_FROM_VARIABLE, "not one address")
+        name, address = found[0]
+        check_email(MAIL_FROM_VARIABLE, address)
+    except InvalidInput:
+        raise ValueError(
+            f"${MAIL_FROM_VARIABLE}: must be one email address, as "
+            f"notes@mind.example or Mind <notes@mind.example>, not {given!r}"
+        ) from None
+    return formataddr((name, address))
 
 
 def cut_off(client: smtplib.SMTP) -> None:

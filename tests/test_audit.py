@@ -3,6 +3,7 @@
 import contextlib
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -915,3 +916,25 @@ def test_a_file_written_over_the_store_or_its_key_is_refused(
         check=False,
     )
     assert listed.stdout == made.stdout, "the store and its key as they were"
+
+
+def test_the_exported_log_is_readable_by_its_owner_alone(tmp_path) -> None:
+    """The log was written 644 (the keys file beside it 600): encrypted personal
+    fields, but the organisation's whole record, readable by every local user;
+    a file already there kept its own, looser, mode."""
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    records = open_records(url)
+    register(records, records.register_organisation(name="Mind", actor=ACTOR))
+    records.close()
+    log, keys = tmp_path / "log.ndjson", tmp_path / "keys.ndjson"
+    old = tmp_path / "old.ndjson"
+    old.write_text("an earlier export\n")
+    old.chmod(0o644)
+    for file in (log, old):
+        result = CliRunner().invoke(
+            main, ["export", str(file), "--keys", str(keys), "--database", url]
+        )
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+        assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    assert old.read_bytes() == log.read_bytes()

@@ -851,3 +851,46 @@ def test_an_empty_database_url_is_refused_not_taken_for_the_default(tmp_path) ->
     )
     refused(ran, 2, "--database", "must not be empty")
     assert not (default_home / "fourpi").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "complaint"),
+    [
+        # With the From address missing, no note was ever sent and nothing said so.
+        (
+            {"FOURPI_SMTP_URL": "smtp://mail.example:587"},
+            "$FOURPI_SMTP_URL is set but $FOURPI_MAIL_FROM is not: set both to "
+            "send outcome notes by email, or neither",
+        ),
+        (
+            {"FOURPI_MAIL_FROM": "notes@mind.example"},
+            "$FOURPI_MAIL_FROM is set but $FOURPI_SMTP_URL is not: set both to "
+            "send outcome notes by email, or neither",
+        ),
+        # Never checked: every note went out From an address no mail host takes.
+        *(
+            (
+                {"FOURPI_SMTP_URL": "smtp://mail.example", "FOURPI_MAIL_FROM": sender},
+                "$FOURPI_MAIL_FROM: must be one email address, as notes@mind.example "
+                f"or Mind <notes@mind.example>, not {sender!r}",
+            )
+            for sender in (
+                "notanemail",
+                "notes@mind.example, other@mind.example",
+                "Mind <notes@mind>",
+                "notes@mind.example\u202e",
+            )
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve"], ["projections", "run"]])
+def test_a_half_given_or_wrong_mail_setting_is_named_before_anything_starts(
+    given, complaint, command, monkeypatch, tmp_path
+) -> None:
+    for variable in ("FOURPI_SMTP_URL", "FOURPI_MAIL_FROM"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in given.items():
+        monkeypatch.setenv(variable, value)
+    store = tmp_path / "x.sqlite3"
+    refused(run(*command, "--database", f"sqlite:///{store}"), 2, complaint)
+    assert not store.exists()

@@ -187,3 +187,45 @@ def test_a_whole_number_setting_takes_ascii_digits_alone(
     )
     monkeypatch.setenv("FOURPI_MAX_BODY_BYTES", "1000")
     assert ApiLimits.from_environment().max_body_bytes == 1000
+
+
+@pytest.mark.parametrize(
+    ("variable", "written", "least"),
+    [
+        # Each was taken, and then no query could run: depth 0 refused every one.
+        ("FOURPI_MAX_QUERY_DEPTH", "0", "2 (a field and one inside it)"),
+        ("FOURPI_MAX_QUERY_DEPTH", "1", "2 (a field and one inside it)"),
+        ("FOURPI_MAX_QUERY_TOKENS", "0", "100 (a short query)"),
+        ("FOURPI_MAX_BODY_BYTES", "10", "1000 (a short query and its JSON)"),
+        ("FOURPI_MAX_PAGE_SIZE", "0", "1 (one event a page)"),
+        (
+            "FOURPI_MAX_QUERY_COST",
+            "0",
+            "500 (a set of answers with its integrity check)",
+        ),
+        (
+            "FOURPI_MAX_BAD_TOKENS",
+            "0",
+            "1 (else one mistyped token shuts a client out)",
+        ),
+    ],
+)
+def test_an_api_limit_that_no_query_could_pass_is_refused(
+    monkeypatch, tmp_path, variable: str, written: str, least: str
+) -> None:
+    monkeypatch.setenv(variable, written)
+    with pytest.raises(ValueError) as refused:
+        ApiLimits.from_environment()
+    assert (
+        str(refused.value) == f"${variable}: must be at least {least}, not {written!r}"
+    )
+    result = CliRunner().invoke(
+        main, ["serve", "--database", f"sqlite:///{tmp_path}/s.sqlite3"]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"${variable}: must be at least" in result.output
+
+
+def test_no_aliases_at_all_is_a_limit_queries_can_keep(monkeypatch) -> None:
+    monkeypatch.setenv("FOURPI_MAX_QUERY_ALIASES", "0")
+    assert ApiLimits.from_environment().max_aliases == 0

@@ -4,10 +4,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -632,8 +636,46 @@ def test_the_app_factory_refuses_a_time_zone_that_is_not_one(
     monkeypatch.setenv("FOURPI_DATABASE_URL", f"sqlite:///{tmp_path}/f.sqlite3")
     monkeypatch.setenv("FOURPI_PROJECTIONS", "off")
     monkeypatch.setenv("FOURPI_TIME_ZONE", "Mars/Olympus")
-    with pytest.raises(ValueError, match=r"^\$FOURPI_TIME_ZONE: must be a time zone"):
+    with pytest.raises(SystemExit, match=r"^\$FOURPI_TIME_ZONE: must be a time zone"):
         app_from_environment()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("FOURPI_GROUP_COMMIT", "maybe", "$FOURPI_GROUP_COMMIT: must be on or off"),
+        ("FOURPI_MAX_QUERY_DEPTH", "0", "$FOURPI_MAX_QUERY_DEPTH: must be at least 2"),
+        ("FOURPI_SMTP_URL", "smtp://mail.example", "$FOURPI_MAIL_FROM is not"),
+        ("FOURPI_PUBLIC_URL", "notaurl", "$FOURPI_PUBLIC_URL: must be where"),
+    ],
+)
+def test_uvicorn_with_the_app_factory_names_a_bad_setting_in_one_line(
+    tmp_path, variable, value, complaint
+) -> None:
+    """What an operator saw was uvicorn's traceback, the setting named at its end
+    (the group commit setting is read when the store opens); the API's limits and
+    the mail settings were not read at all until a query or a note needed them."""
+    store = tmp_path / "f.sqlite3"
+    environment = {
+        name: given for name, given in os.environ.items() if name != "FOURPI_MAIL_FROM"
+    } | {"FOURPI_DATABASE_URL": f"sqlite:///{store}", variable: value}
+    started = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "--factory",
+            "fourpi.operations.serving:app_from_environment",
+            "--port",
+            "9301",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "Traceback" not in started.stderr, started.stderr
+    assert complaint in started.stderr.splitlines()[-1], started.stderr
+    assert not store.exists()
 
 
 def test_the_app_factory_reads_the_environment(

@@ -128,7 +128,6 @@ def sent_after(notes: OutcomeNotes, position: int) -> int:
 
 def test_no_email_is_sent_unless_both_settings_are_given() -> None:
     assert MailSettings.from_environment({}) is None
-    assert MailSettings.from_environment({"FOURPI_SMTP_URL": "smtp://h"}) is None
     mail = MailSettings.from_environment(
         {
             "FOURPI_SMTP_URL": "smtp://me:p%40ss@mail.example:2525",
@@ -146,6 +145,46 @@ def test_no_email_is_sent_unless_both_settings_are_given() -> None:
         MailSettings.from_environment(
             {"FOURPI_SMTP_URL": "http://x", "FOURPI_MAIL_FROM": "a@b.c"}
         )
+
+
+def test_one_mail_setting_without_the_other_is_refused() -> None:
+    """The URL alone was taken as no email at all: notes were never sent, and
+    nothing said why."""
+    with pytest.raises(ValueError, match=r"\$FOURPI_MAIL_FROM is not: set both"):
+        MailSettings.from_environment({"FOURPI_SMTP_URL": "smtp://h.example"})
+    with pytest.raises(ValueError, match=r"\$FOURPI_SMTP_URL is not: set both"):
+        MailSettings.from_environment({"FOURPI_MAIL_FROM": "a@b.example"})
+
+
+@pytest.mark.parametrize(
+    ("given", "sent_as"),
+    [
+        ("notes@mind.example", "notes@mind.example"),
+        ("Mind <notes@mind.example>", "Mind <notes@mind.example>"),
+        ('"Mind, London" <notes@mind.example>', '"Mind, London" <notes@mind.example>'),
+        ("notes@mind.example (Mind)", "Mind <notes@mind.example>"),
+    ],
+)
+def test_the_from_address_may_be_bare_or_with_a_name(given, sent_as) -> None:
+    mail = MailSettings.from_environment(
+        {"FOURPI_SMTP_URL": "smtp://h.example", "FOURPI_MAIL_FROM": given}
+    )
+    assert mail is not None and mail.sender == sent_as
+
+
+@pytest.mark.parametrize(
+    "given", ["notanemail", "a@b.example, c@d.example", "Mind <notes@mind>", "<>"]
+)
+def test_a_from_address_that_is_not_one_address_is_refused(given) -> None:
+    """Never checked: 'notanemail' was taken, and every note refused by the host."""
+    with pytest.raises(ValueError) as refused:
+        MailSettings.from_environment(
+            {"FOURPI_SMTP_URL": "smtp://h.example", "FOURPI_MAIL_FROM": given}
+        )
+    assert str(refused.value) == (
+        "$FOURPI_MAIL_FROM: must be one email address, as notes@mind.example or "
+        f"Mind <notes@mind.example>, not {given!r}"
+    )
 
 
 def test_a_note_is_sent_once_per_response_and_feedback_recorded_once(

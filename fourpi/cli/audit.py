@@ -1,9 +1,10 @@
 """fourpi audit, export and import: proving the log, histories, replays, and moving the log and its keys."""
 
 import os
+import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import UUID
 
 import click
@@ -183,7 +184,7 @@ def export_command(
     try:
         with (
             writing_to(file),
-            file.open("wb") as out,
+            owner_only(file) as out,
             position_bar(head, "Exporting") as advance,
         ):
             count = export_log(records.recorder, out, progress=advance)
@@ -199,6 +200,16 @@ def export_command(
             f"Exported {keys} keys to {keys_file}, wrapped under the master key "
             f"with id {key_store(records).master.id}."
         )
+
+
+def owner_only(path: Path) -> BinaryIO:
+    """A file opened to be written from the start, readable by its owner alone: the
+    exported log is the organisation's whole record. A file already there is made
+    so too (a pipe or device, such as /dev/stdout, is written as it is)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "wb")
 
 
 def export_keys(records: InvolvementRecords, path: Path) -> int:

@@ -259,20 +259,6 @@ def slice_options(command: F) -> F:
     return command
 
 
-def check_contributor_settings() -> None:
-    """A bad session, personal-link, email or small-number pattern setting, named
-    before anything starts (a bad time zone is named for every command, FourPIGroup)."""
-    from fourpi.accounts import SessionLimits
-    from fourpi.notices import MailSettings
-    from fourpi.personal_links import link_days
-    from fourpi.projections.disclosure import pattern_seconds
-
-    SessionLimits.from_environment()
-    link_days()
-    MailSettings.from_environment()
-    pattern_seconds()
-
-
 def refuse_precious(path: Path, database: Database, param_hint: str) -> None:
     """A file a command is told to write is not the event store (SQLite's file or the
     ones beside it) nor the master key file: writing either would destroy the whole

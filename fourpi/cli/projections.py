@@ -6,7 +6,6 @@ from fourpi.bootstrap import open_views
 from fourpi.cli import main
 from fourpi.cli.common import (
     a_number,
-    check_contributor_settings,
     chosen_database,
     database_option,
     position_bar,
@@ -39,6 +38,7 @@ def projections_run(database_url: str | None, poll_seconds: float) -> None:
     Run one worker per database beside any number of API processes started with
     --no-projections. A second worker started by mistake does no harm: an event
     already applied is never applied again."""
+    from fourpi.config import check_contributor_settings
     from fourpi.operations.worker import ProjectionWorker
 
     configure_logging()

@@ -12,7 +12,6 @@ import click
 from fourpi.bootstrap import open_records, open_views
 from fourpi.cli import main
 from fourpi.cli.common import (
-    check_contributor_settings,
     chosen_database,
     database_option,
     given_text,
@@ -84,17 +83,12 @@ def serve(
 
     import uvicorn
 
-    from fourpi.config import ApiLimits
-    from fourpi.operations.observability import ready_max_lag
-    from fourpi.operations.serving import ServeSettings, build_app
+    from fourpi.operations.serving import build_app, server_settings
 
     configure_logging()
     database = chosen_database(database_url)
     try:
-        settings = ServeSettings.from_environment()
-        ApiLimits.from_environment()
-        ready_max_lag()
-        check_contributor_settings()
+        settings = server_settings()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     if projections is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fourpi.config import public_url, switch, time_zone
+from fourpi.config import database_from_environment, public_url, switch, time_zone
 
 PROJECTIONS_VARIABLE = "FOURPI_PROJECTIONS"
 METRICS_VARIABLE = "FOURPI_METRICS"
@@ -127,7 +127,6 @@ def behind_proxy(app: ASGIApp, settings: ServeSettings) -> ASGIApp:
 def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIApp:
     """The web app and the API on the configured store, as the settings say."""
     from fourpi.bootstrap import making_tables_alone, open_records, open_views
-    from fourpi.config import database_from_environment
     from fourpi.graphql.app import create_app
 
     database = database_from_environment(database_url)
@@ -147,13 +146,38 @@ def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIA
     return behind_proxy(app, settings)
 
 
+def server_settings() -> ServeSettings:
+    """Every setting a server reads, each refused by name (a ValueError) before
+    anything starts: the API's limits and the mail settings are otherwise read only
+    when a query or a note needs them, and the group commit one when the store opens."""
+    from fourpi.config import (
+        ApiLimits,
+        check_contributor_settings,
+        group_commit_enabled,
+    )
+    from fourpi.operations.observability import ready_max_lag
+
+    time_zone()
+    group_commit_enabled()
+    public_url()
+    ApiLimits.from_environment()
+    ready_max_lag()
+    check_contributor_settings()
+    return ServeSettings.from_environment()
+
+
 def app_from_environment() -> ASGIApp:
     """The app factory: everything from the environment (FOURPI_DATABASE_URL, the
     master key, FOURPI_PROJECTIONS, FOURPI_METRICS, FOURPI_GRAPHIQL, the proxy settings, the API's
-    limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL); a bad
-    FOURPI_TIME_ZONE is refused before anything is served."""
+    limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL). A bad
+    setting ends the process with one line naming it (SystemExit), before anything is
+    opened or served: uvicorn and gunicorn would show a traceback."""
     from fourpi.operations.observability import configure_logging
 
     configure_logging()
-    time_zone()
-    return build_app(ServeSettings.from_environment())
+    try:
+        settings = server_settings()
+        database_from_environment()
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    return build_app(settings)
