@@ -3,6 +3,7 @@ log being imported): the request is told the store is busy and to try again, and
 records nothing; it is not an unexpected error with an id for the operators."""
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,4 +120,41 @@ def test_a_form_is_answered_with_a_page_saying_try_again(busy: Busy) -> None:
     assert refused.headers["retry-after"] == "60"
     assert "<h1>Busy: try again in a minute</h1>" in refused.text
     assert "Nothing was recorded" in refused.text
+    assert busy.head() == before
+
+
+def test_a_write_waiting_past_a_turn_at_the_store_is_told_it_is_busy(
+    busy: Busy,
+) -> None:
+    """A command that lost a race holds the store in its turn while it is decided
+    again (fourpi.storage.sealing); a write of the same process waits for the
+    pool's connection for writing, whose wait (5 s) ends before the store's lock's.
+    Past it, the library's "Timed out waiting for return of writer" was an
+    unexpected error, 500 with an error id, though nothing was done."""
+    if busy.database.backend != "sqlite":
+        pytest.skip("PostgreSQL's pool lends a connection to each writer")
+    client = TestClient(busy.app)
+    before = busy.head()
+    holding, done = threading.Event(), threading.Event()
+
+    def take_a_long_turn() -> None:
+        recorder: Any = busy.records.recorder
+        with recorder.turn():
+            holding.set()
+            done.wait(60)
+
+    turn = threading.Thread(target=take_a_long_turn)
+    turn.start()
+    try:
+        holding.wait(60)
+        refused = client.post(
+            "/graphql",
+            json={"query": REGISTER},
+            headers={"Authorization": f"Bearer {busy.token}"},
+        )
+    finally:
+        done.set()
+        turn.join(60)
+    (error,) = refused.json()["errors"]
+    assert error["extensions"] == {"code": "STORE_BUSY"}, error
     assert busy.head() == before

@@ -3,6 +3,8 @@
 import re
 import sqlite3
 
+from eventsourcing.persistence import ConnectionUnavailableError
+
 from fourpi.config import DATABASE_URL_VARIABLE, Database
 
 WHERE_TO_CHECK = f"--database (or ${DATABASE_URL_VARIABLE})"
@@ -88,14 +90,18 @@ POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 def store_busy(error: BaseException | None) -> bool:
     """Whether the store refused because another held its write lock for longer than
-    a request waits (SQLite's "database is locked", PostgreSQL's lock timeout): the
-    request did nothing, and the same request later will. Read along the chain of
-    causes, as the library wraps the driver's error in its own."""
+    a request waits (SQLite's "database is locked", PostgreSQL's lock timeout), or
+    this process's pool lent no connection within its wait (its one connection for
+    writing held by a command in its turn, fourpi.storage.sealing): the request did
+    nothing, and the same request later will. Read along the chain of causes, as
+    the library wraps the driver's error in its own."""
     seen: BaseException | None = error
     for _ in range(10):
         if seen is None:
             return False
         if isinstance(seen, sqlite3.OperationalError) and "locked" in str(seen):
+            return True
+        if isinstance(seen, ConnectionUnavailableError):
             return True
         if getattr(seen, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE:
             return True
