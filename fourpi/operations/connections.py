@@ -1,11 +1,16 @@
-"""uvicorn's HTTP protocol with the bounds it lacks (it has no setting for any): how large a request's head (its request line and headers) may be, how long it may take to arrive, and how many requests may wait behind the one being answered."""
+"""uvicorn's HTTP protocol with the bounds it lacks (it has no setting for any): how large a request's head (its request line and headers) may be, how long it may take to arrive, how many requests may wait behind the one being answered, and how long an answer may wait for its client to read it."""
 
 import asyncio
 import http
+import socket
+import struct
 from functools import cache
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from fourpi.config import ApiLimits
 
@@ -35,7 +40,13 @@ class BoundedHttp(HttpToolsProtocol):
     LARGEST_HEAD_BYTES: a client that opened connections and sent nothing, or a
     header line now and then, held each of them for ever. Past the time, a
     connection that sent part of a head is answered 408 and one that sent nothing
-    is closed, as uvicorn closes a kept-alive one left idle."""
+    is closed, as uvicorn closes a kept-alive one left idle.
+
+    An answer, too, must make progress: once the transport's buffer is full
+    (uvicorn's flow control then holds the handler sending it until the client
+    reads), the client must read some of it every FOURPI_REQUEST_WAIT_SECONDS, or
+    the connection is reset. A client that asked for large answers and never read
+    them held their handler and their bytes for as long as it stayed connected."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,6 +57,12 @@ class BoundedHttp(HttpToolsProtocol):
         """The request just taken is the last this connection is answered."""
         self.ignoring = False
         """What comes after the last request taken is read and dropped."""
+        self.answering: RequestResponseCycle | None = None
+        """The request being answered (uvicorn's `cycle` is the last one read,
+        which may be waiting behind it)."""
+        self.write_timer: asyncio.TimerHandle | None = None
+        self.unsent = 0
+        """The bytes waiting in the transport when the write timer was set."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -53,7 +70,57 @@ class BoundedHttp(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.head_arrived()
+        self.stop_write_timer()
+        if self.answering is not None and not self.answering.response_complete:
+            # uvicorn marks only its `cycle`, the last request read: the one being
+            # answered, behind it, went on to write to the closed transport (a
+            # RuntimeError and a traceback in the log).
+            self.answering.disconnected = True
         super().connection_lost(exc)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        self.answering = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self.write_timer is None:
+            self.wait_for_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.stop_write_timer()
+
+    def wait_for_reading(self) -> None:
+        self.unsent = self.transport.get_write_buffer_size()
+        self.write_timer = self.loop.call_later(
+            head_wait_seconds(), self.reading_checked
+        )
+
+    def stop_write_timer(self) -> None:
+        if self.write_timer is not None:
+            self.write_timer.cancel()
+            self.write_timer = None
+
+    def reading_checked(self) -> None:
+        """Called FOURPI_REQUEST_WAIT_SECONDS after the transport's buffer was last
+        seen full: a client that read some of it since has that long again."""
+        self.write_timer = None
+        if self.transport.get_write_buffer_size() < self.unsent:
+            self.wait_for_reading()
+            return
+        self.reader_too_slow()
+
+    def reader_too_slow(self) -> None:
+        """Reset the connection: closing it would wait for the client to read
+        what is buffered, and the kernel would keep the bytes it holds."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            # A linger of 0 seconds: closing sends a reset and drops what is unsent.
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
