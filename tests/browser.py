@@ -1,9 +1,11 @@
 """Browser tests' helpers: Debian's Chromium driven by Playwright (skipped with the reason when it cannot run, except under CI=true), a real `fourpi serve`, and axe-core's WCAG 2.x A and AA rules."""
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -81,6 +83,56 @@ def served(database_url: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextmanager
+def withholding_bodies(base: str) -> Iterator[str]:
+    """A proxy in front of `base` that passes on each request's line and headers
+    but never its body, as a connection too slow to carry it would, and every
+    answer whole: its base URL. The browser's page waits until the server gives
+    up on the body."""
+    host, port = base.removeprefix("http://").split(":")
+    listener = socket.create_server(("127.0.0.1", 0))
+    opened: list[socket.socket] = [listener]
+
+    def answers(server: socket.socket, browser: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := server.recv(65536):
+                browser.sendall(chunk)
+        with contextlib.suppress(OSError):
+            browser.shutdown(socket.SHUT_WR)
+
+    def requests(browser: socket.socket, server: socket.socket) -> None:
+        waiting = b""
+        withheld = False
+        with contextlib.suppress(OSError):
+            while chunk := browser.recv(65536):
+                if withheld:
+                    continue  # the body, and whatever follows it
+                waiting += chunk
+                while not withheld and b"\r\n\r\n" in waiting:
+                    head, _, waiting = waiting.partition(b"\r\n\r\n")
+                    server.sendall(head + b"\r\n\r\n")
+                    withheld = b"\r\ncontent-length:" in head.lower()
+
+    def accepting() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                browser, _ = listener.accept()
+                server = socket.create_connection((host, int(port)))
+                opened.extend([browser, server])
+                for copy, ends in (
+                    (answers, (server, browser)),
+                    (requests, (browser, server)),
+                ):
+                    threading.Thread(target=copy, args=ends, daemon=True).start()
+
+    threading.Thread(target=accepting, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        for each in opened:
+            each.close()
 
 
 def assert_accessible(page: Any, state: str) -> None:

@@ -1,5 +1,6 @@
 """The pages changed last: the 405 page for a method an address does not take, the
-auditors' history page in local times, the workbook page's 'Not read' sheets and its
+408 page for a form too slow to arrive, the auditors' history page in local times,
+the workbook page's 'Not read' sheets and its
 refusals (hidden rows and sheets, a locked, .xls or .ods file), and the answer page's
 and report's note to a manager without the personal-data grant, in a real browser:
 axe-core's WCAG 2.x A and AA rules, 320 px with no sideways scroll, text at 200%,
@@ -28,6 +29,7 @@ from tests.browser import (
     needs_browser,
     shown,
     sign_in,
+    withholding_bodies,
 )
 from tests.test_web_browser import Site, demo_site
 from tests.web import PASSWORD
@@ -334,3 +336,24 @@ def test_the_busy_page_for_many_answers_at_once_says_why(site: Site) -> None:
     heading_is(page, "Your earlier requests are still being answered")
     shown(page.get_by_text("Each person's are worked out one at a time"))
     assert_reads_everywhere(page, "an answer page while many of one's own are answered")
+
+
+def test_the_page_for_a_form_too_slow_to_arrive_reads_everywhere(site: Site) -> None:
+    """A form whose body does not arrive within FOURPI_REQUEST_WAIT_SECONDS (10 s
+    here), through a proxy that withholds it as a connection too slow for it would:
+    the 408 page says what happened and that nothing was recorded."""
+    with withholding_bodies(site.base) as slow:
+        page = site.page()
+        page.goto(f"{slow}/sign-in")
+        page.get_by_label("Email address").fill("pm.slow@mind.example")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.set_default_timeout(60_000)  # the server waits 10 s for the body
+        with page.expect_navigation() as sent:
+            page.get_by_role("button", name="Sign in").click()
+        page.set_default_timeout(30_000)
+        assert sent.value is not None and sent.value.status == 408
+        heading_is(page, "What you sent took too long to arrive")
+        assert page.title().startswith("What you sent took too long to arrive")
+        shown(page.get_by_text("Nothing was recorded"))
+        assert_reads_everywhere(page, "a form too slow to arrive")
+        assert_focus_visible(page, "a form too slow to arrive")
