@@ -91,8 +91,30 @@ def preferred_media_type(accept: str | None) -> str:
     return best
 
 
-GET_AND_POST = "GET, POST"
-"""The methods /graphql takes: GET for queries, POST for anything."""
+GET_AND_POST = "GET, HEAD, POST"
+"""The methods /graphql takes: GET for queries (and HEAD, answered as GET is),
+POST for anything."""
+
+
+class HeadAsGet:
+    """A HEAD answered as a GET is, status and headers, without the body (RFC 9110,
+    9.3.2): GraphQL's own app refused it 405, though a GET of the same address is
+    answered, so a monitor or a link checker was told the address did not work."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 class MutationOverGet(HTTPException):
@@ -784,7 +806,7 @@ def create_app(
     readyz = readiness_endpoint(views, lambda: worker is not None and worker.alive())
     routes: list[BaseRoute] = [
         # Every method: the API answers those it does not take itself, in JSON.
-        Route("/graphql", graphql),
+        Route("/graphql", HeadAsGet(graphql)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

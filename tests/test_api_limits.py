@@ -375,13 +375,12 @@ def test_a_mutation_over_get_is_405_and_writes_nothing(limited: Limited) -> None
     run(limited, scenario)
 
 
-@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"])
-def test_another_method_is_405_in_json_naming_get_and_post(
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_another_method_is_405_in_json_naming_get_head_and_post(
     limited: Limited, method: str
 ) -> None:
-    """A HEAD of /graphql named only POST in Allow, though a query may be a GET; a
-    PUT or DELETE got the web app's HTML page, naming HEAD. Every other method gets
-    the API's JSON refusal, naming the two it takes."""
+    """A PUT or DELETE of /graphql got the web app's HTML page. Every other method
+    gets the API's JSON refusal, naming in Allow the three it takes."""
 
     async def scenario(http: httpx.AsyncClient) -> None:
         before = limited.store.head()
@@ -392,10 +391,47 @@ def test_another_method_is_405_in_json_naming_get_and_post(
             headers={"Authorization": f"Bearer {limited.manager}"},
         )
         assert response.status_code == 405
-        assert response.headers["allow"] == "GET, POST"
+        assert response.headers["allow"] == "GET, HEAD, POST"
         assert response.headers["content-type"].startswith("application/json")
-        if method != "HEAD":
-            assert "GET and POST" in errors_of(response)[0]["message"]
+        assert "GET and POST" in errors_of(response)[0]["message"]
+        assert limited.store.head() == before
+
+    run(limited, scenario)
+
+
+@pytest.mark.parametrize(
+    ("params", "accept"),
+    [
+        ({"query": "{ __typename }"}, "application/json"),
+        ({"query": "{ nothing }"}, "application/graphql-response+json"),
+        ({"query": "mutation { launchInitiative(input: {}) { id } }"}, "*/*"),
+        ({}, "text/html"),
+    ],
+)
+def test_head_is_answered_as_get_is_without_a_body(
+    limited: Limited, params: dict[str, str], accept: str
+) -> None:
+    """HEAD of /graphql was refused 405, where a GET of the same address is
+    answered (a query, or the page saying how to use the API): a client checking
+    the address (a monitor, a link checker) was told it did not work. HEAD now
+    gets what GET gets, status and headers, without the body (RFC 9110, 9.3.2)."""
+
+    async def scenario(http: httpx.AsyncClient) -> None:
+        before = limited.store.head()
+        asked = {
+            "params": params,
+            "headers": {
+                "Authorization": f"Bearer {limited.auditor}",
+                "Accept": accept,
+            },
+        }
+        got = await http.get("/graphql", **asked)
+        headed = await http.head("/graphql", **asked)
+        assert headed.status_code == got.status_code
+        assert got.content
+        assert headed.content == b""
+        for name in ("content-type", "content-length", "allow", "cache-control"):
+            assert headed.headers.get(name) == got.headers.get(name), name
         assert limited.store.head() == before
 
     run(limited, scenario)
