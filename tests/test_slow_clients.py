@@ -203,18 +203,23 @@ def test_a_connection_that_asks_nothing_is_closed(served: tuple[int, str]) -> No
         assert slowly_answered(silent) == ("", {}, b"")
 
 
+def headers_without_end(port: int) -> tuple[str, dict[str, str], bytes]:
+    """What a client sending 70 KB of header lines (and no end) is answered."""
+    with connected(port) as greedy:
+        greedy.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: fourpi\r\n"
+            + (b"X-Filler: " + b"a" * 1000 + b"\r\n") * 70
+        )
+        return slowly_answered(greedy)
+
+
 def test_headers_without_end_are_refused_with_431(served: tuple[int, str]) -> None:
     """One client sent 200 MB of header lines and the server kept every byte in
     memory (its RSS grew by 228 MB), then answered the request: uvicorn's
     httptools parser has no bound on a head's size. Now past 64 KB it is refused
     with 431 and the connection closed."""
     port, _ = served
-    with connected(port) as greedy:
-        greedy.sendall(
-            b"GET /healthz HTTP/1.1\r\nHost: fourpi\r\n"
-            + (b"X-Filler: " + b"a" * 1000 + b"\r\n") * 70
-        )
-        status, headers, body = slowly_answered(greedy)
+    status, headers, body = headers_without_end(port)
     assert status == "HTTP/1.1 431 Request Header Fields Too Large"
     assert headers["connection"] == "close"
     assert body == b"the request line and headers are larger than 65,536 bytes\n"
