@@ -1,6 +1,7 @@
 """uvicorn's HTTP protocol with the bounds it lacks (it has no setting for any): how large a request's head (its request line and headers) may be, how long it may take to arrive, how many requests may wait behind the one being answered, and how long an answer may wait for its client to read it; and requests with a method its parser does not know, handed to the app rather than refused in plain text."""
 
 import asyncio
+import contextlib
 import http
 import re
 import socket
@@ -133,10 +134,12 @@ class BoundedHttp(HttpToolsProtocol):
         what is buffered, and the kernel would keep the bytes it holds."""
         sock = self.transport.get_extra_info("socket")
         if sock is not None:
-            # A linger of 0 seconds: closing sends a reset and drops what is unsent.
-            sock.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
+            # A linger of 0 seconds: closing sends a reset and drops what is
+            # unsent (a socket already gone needs none).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
