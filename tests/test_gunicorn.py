@@ -2,7 +2,6 @@
 
 import contextlib
 import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -81,15 +80,3 @@ def test_a_connection_that_asks_nothing_is_closed(gunicorn: int) -> None:
     """Under uvicorn_worker.UvicornWorker it was held for ever."""
     with connected(gunicorn) as silent:
         assert slowly_answered(silent) == ("", {}, b"")
-
-
-def test_an_unknown_method_is_answered_by_the_api_in_json(gunicorn: int) -> None:
-    """Under uvicorn_worker.UvicornWorker, uvicorn's plain-text 400."""
-    with connected(gunicorn) as sock:
-        sock.sendall(
-            b"FOO /graphql HTTP/1.1\r\nHost: fourpi\r\nConnection: close\r\n\r\n"
-        )
-        status, headers, body = slowly_answered(sock)
-    assert status == "HTTP/1.1 405 Method Not Allowed"
-    assert headers["allow"] == "GET, HEAD, POST"
-    assert json.loads(body)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -1,16 +1,13 @@
-"""uvicorn's HTTP protocol with the bounds it lacks (it has no setting for any): how large a request's head (its request line and headers) may be, how long it may take to arrive, how many requests may wait behind the one being answered, and how long an answer may wait for its client to read it; and requests with a method its parser does not know, handed to the app rather than refused in plain text."""
+"""uvicorn's HTTP protocol with the bounds it lacks (it has no setting for any): how large a request's head (its request line and headers) may be, how long it may take to arrive, how many requests may wait behind the one being answered, and how long an answer may wait for its client to read it."""
 
 import asyncio
 import contextlib
 import http
-import re
 import socket
 import struct
-import urllib.parse
 from functools import cache
 from typing import Any
 
-import httptools
 from uvicorn.protocols.http.httptools_impl import (
     HttpToolsProtocol,
     RequestResponseCycle,
@@ -30,14 +27,6 @@ LARGEST_PIPELINE = 64
 that had arrived was parsed and queued at once, and the queue topped up after each
 answer: 20 connections sending 100,000 each took 100 MB of memory and kept
 another client waiting 4.6 s."""
-
-
-UNKNOWN_METHOD_LINE = re.compile(
-    rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (/[!-~]*) HTTP/(1\.[01])"
-)
-"""A request line whose method httptools does not know but is a method (RFC 9110's
-token), for an address on this server."""
-HEADER_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*")
 
 
 @cache
@@ -75,12 +64,6 @@ class BoundedHttp(HttpToolsProtocol):
         self.write_timer: asyncio.TimerHandle | None = None
         self.unsent = 0
         """The bytes waiting in the transport when the write timer was set."""
-        self.messages_begun = 0
-        self.unknown_head: bytearray | None = None
-        """The head so far of a request whose method httptools does not know."""
-        self.dropping = False
-        """What comes after the head of such a request (its body, if it has one)
-        is dropped: the app answers it without, and the connection is closed."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -143,106 +126,13 @@ class BoundedHttp(HttpToolsProtocol):
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        if self.dropping:
-            return
-        if self.unknown_head is not None:
-            self.unknown_head_received(data)
-        else:
-            self.parsed(data)
+        super().data_received(data)
         if self.in_head and not self.transport.is_closing():
             self.head_bytes += len(data)
             if self.head_bytes > LARGEST_HEAD_BYTES:
                 self.head_too_large()
 
-    def parsed(self, data: bytes) -> None:
-        """uvicorn's own reading, but a method httptools does not know (FOO, or a
-        lower-case get) is not refused with 400 in plain text: when its request is
-        the first in `data` and nothing is being answered, its head is read here
-        and the request handed to the app, which answers as for any method an
-        address does not take (the API in JSON, the web app with its page)."""
-        self._unset_keepalive_if_required()
-        at_boundary = self.cycle is None or self.cycle.response_complete
-        begun = self.messages_begun
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserInvalidMethodError:
-            if (
-                at_boundary
-                and self.messages_begun == begun + 1
-                and not (self.pipeline or self.ignoring)
-            ):
-                self.unknown_head = bytearray()
-                self.unknown_head_received(data)
-            else:
-                self.send_400_response("Invalid HTTP request received.")
-        except httptools.HttpParserError:
-            self.send_400_response("Invalid HTTP request received.")
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
-
-    def unknown_head_received(self, data: bytes) -> None:
-        assert self.unknown_head is not None
-        self.unknown_head += data
-        end = self.unknown_head.find(b"\r\n\r\n")
-        if end < 0:
-            return  # the head's bound and time are kept as for any other
-        head = bytes(self.unknown_head[:end])
-        self.unknown_head = None
-        if len(head) > LARGEST_HEAD_BYTES:
-            self.head_too_large()
-            return
-        self.head_arrived()
-        request_line, *header_lines = head.split(b"\r\n")
-        line = UNKNOWN_METHOD_LINE.fullmatch(request_line)
-        headers = [HEADER_LINE.fullmatch(header) for header in header_lines]
-        if line is None or None in headers:
-            self.send_400_response("Invalid HTTP request received.")
-            return
-        method, target, version = line.groups()
-        try:
-            parsed_url = httptools.parse_url(target)
-        except httptools.HttpParserInvalidURLError:
-            self.send_400_response("Invalid HTTP request received.")
-            return
-        self.headers.extend(
-            (found[1].lower(), found[2]) for found in headers if found is not None
-        )
-        self.answer_unknown_method(method.decode("ascii"), parsed_url, version.decode())
-
-    def answer_unknown_method(self, method: str, parsed_url: Any, version: str) -> None:
-        """Hand the request to the app as uvicorn hands any other (its body is not
-        read: the app answers 405 without it), then close the connection."""
-        raw_path = parsed_url.path
-        path = urllib.parse.unquote(raw_path.decode("ascii"))
-        self.scope["method"] = method
-        if version != "1.1":
-            self.scope["http_version"] = version
-        self.scope["path"] = self.root_path + path
-        self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
-        self.scope["query_string"] = parsed_url.query or b""
-        self.dropping = True
-        self.cycle = RequestResponseCycle(
-            scope=self.scope,
-            transport=self.transport,
-            flow=self.flow,
-            logger=self.logger,
-            access_logger=self.access_logger,
-            access_log=self.access_log,
-            default_headers=self.server_state.default_headers,
-            message_event=asyncio.Event(),
-            expect_100_continue=False,
-            keep_alive=False,
-            on_response=self.on_response_complete,
-        )
-        self.cycle.more_body = False
-        self.cycle.message_event.set()
-        self._start_asgi_task(self.cycle, self.app)
-
     def on_message_begin(self) -> None:
-        self.messages_begun += 1
         if self.last_taken:
             self.ignoring = True
             self.in_head = False
