@@ -58,6 +58,8 @@ class Weight:
     reports: frozenset[str] = frozenset()
     """The distinct argument sets of the answer fields in it (each one report)."""
     integrity_checks: int = 0
+    schemas: int = 0
+    """How many times `__schema` is asked for."""
 
     def __add__(self, other: "Weight") -> "Weight":
         return Weight(
@@ -67,6 +69,7 @@ class Weight:
             self.cost + other.cost,
             self.reports | other.reports,
             self.integrity_checks + other.integrity_checks,
+            self.schemas + other.schemas,
         )
 
 
@@ -167,6 +170,7 @@ def limit_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLErr
             cost=inner.cost + cost,
             reports=inner.reports | reports,
             integrity_checks=inner.integrity_checks + checks,
+            schemas=inner.schemas + (name == "__schema"),
         )
 
     errors = []
@@ -219,6 +223,17 @@ def limit_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLErr
                 GraphQLError(
                     f"integrity: '{name}' asks for the integrity check "
                     f"{weight.integrity_checks} times; ask for it once a request",
+                    operation,
+                )
+            )
+        if weight.schemas > 1:
+            # Each is the whole schema (200 KB with its descriptions): asked 14
+            # times under aliases, a 1.4 KB request without a token was answered
+            # with 1.1 MB.
+            errors.append(
+                GraphQLError(
+                    f"__schema: '{name}' asks for the schema {weight.schemas} "
+                    "times; ask for it once a request",
                     operation,
                 )
             )

@@ -445,6 +445,47 @@ def test_two_integrity_checks_in_one_request_are_refused_before_either(
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+SCHEMA = "__schema { types { name description fields { name description } } }"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ a: " + SCHEMA + " b: " + SCHEMA + " }",
+        "{ " + SCHEMA + " ...Again } fragment Again on Query { again: " + SCHEMA + " }",
+    ],
+)
+def test_the_schema_asked_twice_in_one_request_is_refused(
+    database_url: str, query: str
+) -> None:
+    """Found by a helper with a raw socket: a request of 1.4 KB, with no token,
+    asking for the schema 14 times under aliases, was answered with 1.1 MB, a
+    lever of 800 for anyone to turn the server's time and bandwidth against it.
+    The schema is asked for once a request (the standard introspection query, and
+    GraphiQL's, ask once); the full standard query is still answered."""
+    from graphql import get_introspection_query
+
+    with api_store(database_url) as store:
+
+        async def ask() -> tuple[httpx.Response, httpx.Response]:
+            async with client(store) as http:
+                twice = await graphql(http, query)
+                once = await graphql(http, get_introspection_query(descriptions=True))
+                return twice, once
+
+        twice, once = asyncio.run(ask())
+        answer = twice.json()
+        assert "data" not in answer, answer
+        (error,) = answer["errors"]
+        assert error["message"].startswith("__schema: ")
+        assert (
+            "asks for the schema 2 times; ask for it once a request"
+            in (error["message"])
+        )
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert data_of(once)["__schema"]["queryType"]["name"] == "Query"
+
+
 def advisor_of(world: World) -> Any:
     """Mind's service user (organisation_with_a_chain's one participant)."""
     facts = world.views.cache.facts(world.mind.organisation_id, world.views.position())
