@@ -1,9 +1,11 @@
 """Concurrent writers: optimistic concurrency on every record; a command that lost the race is decided again, so none is lost, doubled or refused for a clash alone."""
 
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from itertools import repeat
 from multiprocessing import get_context
@@ -26,6 +28,7 @@ from fourpi.domain.meeting import Meeting
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea, InvolvementRole
 from fourpi.storage.group_commit import Batch, GroupCommit
+from fourpi.storage.sealing import Queue
 from tests.helpers import ACTOR, register
 from tests.web import PASSWORD
 from tests.web import person as joined_account
@@ -709,3 +712,49 @@ def test_someone_joining_as_admins_change_their_account_joins_and_all_land(
     assert (account.display_name, account.joined) == ("Pat", True)
     assert (account.role, account.personal_data) == given[-1]
     assert accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="1")
+
+
+class Interrupted(BaseException):
+    """What a thread meets while it waits, as Ctrl-C is (KeyboardInterrupt)."""
+
+
+class InterruptedCondition(threading.Condition):
+    """A condition whose first wait is interrupted (after `first`, if given); a
+    later wait would be for ever, since no other thread is there to notify it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+        self.first: Callable[[], object] = lambda: None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        if self.waits == 1:
+            self.first()
+            raise Interrupted
+        raise AssertionError("waits for a turn no one will give")
+
+
+@pytest.mark.parametrize("when", ["while another turn is held", "as its turn comes"])
+def test_a_thread_interrupted_while_it_waits_for_its_turn_holds_up_no_later_turn(
+    when: str,
+) -> None:
+    """A thread waiting for its turn at the store is interrupted (Ctrl-C, or an
+    error raised in it), while another turn is held or just as its own comes:
+    the turn it gave up is passed over, and the turns after it are served. Before,
+    its ticket was never served, and every later turn in the process waited for
+    ever: each command that lost a race hung."""
+    condition = InterruptedCondition()
+    queue = Queue(_changed=condition)
+    held = ExitStack()
+    held.enter_context(queue.turn())
+    if when == "as its turn comes":
+        condition.first = held.close
+    with pytest.raises(Interrupted), queue.turn():
+        pytest.fail("a turn given up was served")
+    held.close()
+    served = []
+    for name in ("next", "after"):
+        with queue.turn():
+            served.append(name)
+    assert served == ["next", "after"]
