@@ -666,16 +666,19 @@ class Accounts:
     ) -> None:
         """Save a change to an account; one that takes an admin away only while
         another admin remains, not counting any admin claimed (removal_claimed,
-        which the account is)."""
+        which the account is) nor the account itself, still an admin as stored."""
         if was_admin and not counts_as_admin(account):
             leaving = {
-                UUID(str(row["account_id"]))
-                for row in self.tables.rows(
-                    "SELECT account_id FROM {admin_removals} WHERE organisation_id = ? "
-                    "AND claimed_at >= ?",
-                    str(account.organisation_id),
-                    (now() - REMOVAL_CLAIM_LASTS).isoformat(),
-                )
+                account.id,
+                *(
+                    UUID(str(row["account_id"]))
+                    for row in self.tables.rows(
+                        "SELECT account_id FROM {admin_removals} WHERE "
+                        "organisation_id = ? AND claimed_at >= ?",
+                        str(account.organisation_id),
+                        (now() - REMOVAL_CLAIM_LASTS).isoformat(),
+                    )
+                ),
             }
             if not any(
                 counts_as_admin(other) and other.id not in leaving
