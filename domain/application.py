@@ -723,7 +723,8 @@ class InvolvementRecords(Application[UUID]):
         Revoked by someone else meanwhile (the one event that follows a token's
         issue), it is read again and refused as already revoked, as if the two had
         come one after the other, rather than with a clash to retry."""
-        for _ in range(2):
+
+        def revoked() -> None:
             try:
                 token: Aggregate = self.repository.get(token_id)
             except AggregateNotFoundError:
@@ -735,12 +736,9 @@ class InvolvementRecords(Application[UUID]):
             if organisation_id is not None and token.organisation_id != organisation_id:
                 raise CrossOrganisationReference("token_id", "access token", token_id)
             token.revoke(recorded_by=actor)
-            try:
-                self.save(token)
-            except IntegrityError:
-                continue
-            return
-        raise ConcurrencyConflict([token_id])
+            self.save_decided(token)
+
+        self.decided_again(revoked)
 
     def authenticate(self, secret: str) -> AccessToken | None:
         """The live token this secret belongs to, if any."""

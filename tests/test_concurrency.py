@@ -406,6 +406,19 @@ def test_an_erasure_stored_in_one_group_commit_just_before_a_write_refuses_it(
     assert records.load(Meeting, meeting_id, organisation_id).attendee_ids == []
 
 
+def next_commit_answer_lost(records: InvolvementRecords) -> None:
+    """The next save's transaction commits, but its answer is lost, and the
+    library's retry of it is refused: its events are there."""
+    put = records.events.put
+
+    def answer_lost(*args: Any, **kwargs: Any) -> Any:
+        records.events.put = put  # type: ignore[method-assign]
+        put(*args, **kwargs)
+        return put(*args, **kwargs)
+
+    records.events.put = answer_lost  # type: ignore[method-assign]
+
+
 def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
     organisation_id: UUID, initiative_id: UUID, records
 ) -> None:
@@ -415,15 +428,7 @@ def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
     was told of a conflict ('nothing was saved'; found live, the contribution was
     there), and, decided again, refused as a role the person already holds."""
     person = register(records, organisation_id)
-    put = records.events.put
-
-    def answer_lost(*args: Any, **kwargs: Any) -> Any:
-        records.events.put = put
-        put(*args, **kwargs)
-        # What the library's retry of the lost commit meets: its events are there.
-        return put(*args, **kwargs)
-
-    records.events.put = answer_lost
+    next_commit_answer_lost(records)
     role = give_role(records, organisation_id, initiative_id, person)
 
     initiative = records.load(Initiative, initiative_id, organisation_id)
@@ -758,3 +763,21 @@ def test_a_thread_interrupted_while_it_waits_for_its_turn_holds_up_no_later_turn
         with queue.turn():
             served.append(name)
     assert served == ["next", "after"]
+
+
+def test_a_revocation_whose_commit_answer_was_lost_is_answered_as_done(
+    organisation_id: UUID, records
+) -> None:
+    """The connection drops just as a token's revocation commits: the store has it,
+    but the answer is lost, and storing it again is refused. The admin is told it
+    is revoked, once. Before, it was read again and refused as already revoked:
+    the admin was told their revocation failed when it had not."""
+    token_id, _ = records.issue_token(
+        organisation_id=organisation_id, role=Role.EVALUATOR, actor="admin"
+    )
+    next_commit_answer_lost(records)
+    records.revoke_token(token_id=token_id, actor="admin")
+    assert [type(e).__name__ for e in records.events.get(token_id)] == [
+        "Issued",
+        "Revoked",
+    ]
