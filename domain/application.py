@@ -135,6 +135,17 @@ each); each snapshot holds the whole state (about 480 bytes a role), so a longer
 interval trades writes' cost for the snapshots' room."""
 
 
+class RaceLost(Exception):
+    """A command's save was refused: another command stored a record it read
+    after it read it (or its idempotency key's receipt is already stored).
+    `read`: every record it read, with the version it read (InvolvementRecords
+    .decided_again looks at them)."""
+
+    def __init__(self, read: tuple[tuple[UUID, int], ...]) -> None:
+        super().__init__(", ".join(str(i) for i, _ in read))
+        self.read = read
+
+
 @dataclass(frozen=True)
 class Decision(Generic[R]):
     """What a use case decided: the records with new facts to save, and its result."""
@@ -432,99 +443,113 @@ class InvolvementRecords(Application[UUID]):
         # write with a key, such as every web form post); a repeat costs a decision
         # and a refused save rather than a read (0.43 ms against 0.10 ms, SQLite).
         outer = getattr(self._read, "people", None)
+
+        def run_before(error: Exception) -> R:
+            """The result of the command already run under its key, if it was;
+            otherwise the error it failed with."""
+            earlier = None if key is None else self._receipt(organisation_id, key)
+            if earlier is None:
+                raise error
+            return cast(
+                R, self._earlier_result(earlier, fingerprint, command, arguments)
+            )
+
+        def decided_and_saved() -> R:
+            people_read: dict[UUID, int] = {}
+            self._read.people = people_read
+            try:
+                if (
+                    needs_organisation
+                    and organisation_id not in self.organisations_known
+                ):
+                    self.organisation(organisation_id)
+                    self.organisations_known.add(organisation_id)
+                decision: Decision[R] = method(self, **arguments)
+            except Exception as error:
+                return run_before(error)
+            finally:
+                self._read.people = outer
+            records = list(decision.records)
+            # The people it names but does not change must be as it read them when
+            # it is stored: otherwise a role, an attendance or a contribution could
+            # be recorded about a person erased meanwhile.
+            saved = {r.id for r in records}
+            unchanged = tuple((i, v) for i, v in people_read.items() if i not in saved)
+            if key is not None:
+                records.append(
+                    CommandReceipt.issue(
+                        organisation_id=organisation_id,
+                        idempotency_key=key,
+                        command=command,
+                        fingerprint=fingerprint,
+                        result=decision.result,
+                        recorded_by=arguments["actor"],
+                    )
+                )
+            try:
+                self.save_decided(*records, unchanged=unchanged)
+            except RaceLost as lost:
+                return run_before(lost)
+            return decision.result
+
+        return self.decided_again(decided_and_saved)
+
+    def decided_again(self, decided_and_saved: Callable[[], T]) -> T:
+        """Runs a command: `decided_and_saved` decides it on the records as they are
+        and saves what it decided (`save_decided`). When a record it read was
+        changed by another command meanwhile (RaceLost), it is decided again on the
+        record as that left it, and either applies still, and is stored, or is
+        refused by the rule it now breaks, as if the two had come one after the
+        other. The clash was never the client's to resolve: deciding again is what
+        "reload and try again" did. Decided again in its turn (see `_turn`), it
+        cannot lose again: it waits for the turns asked before it, no longer. Every
+        command that changes records goes through here: the use cases (`_run`) and
+        the accounts' (fourpi.accounts)."""
         started = time.monotonic()
         turn: AbstractContextManager[object] = nullcontext()
         for attempt in itertools.count(1):
             with turn:
-                people_read: dict[UUID, int] = {}
-                self._read.people = people_read
                 try:
-                    if (
-                        needs_organisation
-                        and organisation_id not in self.organisations_known
-                    ):
-                        self.organisation(organisation_id)
-                        self.organisations_known.add(organisation_id)
-                    decision: Decision[R] = method(self, **arguments)
-                except Exception:
-                    earlier = (
-                        None if key is None else self._receipt(organisation_id, key)
-                    )
-                    if earlier is None:
-                        raise
-                    return cast(
-                        R,
-                        self._earlier_result(earlier, fingerprint, command, arguments),
-                    )
-                finally:
-                    self._read.people = outer
-                records = list(decision.records)
-                read_at = {
-                    r.id: r.version - len(r.pending_events)
-                    for r in records
-                    if r.version > len(r.pending_events)
-                }
-                # The people it names but does not change must be as it read them when
-                # it is stored: otherwise a role, an attendance or a contribution could
-                # be recorded about a person erased meanwhile.
-                saved = {r.id for r in records}
-                unchanged = tuple(
-                    (i, v) for i, v in people_read.items() if i not in saved
-                )
-                if key is not None:
-                    records.append(
-                        CommandReceipt.issue(
-                            organisation_id=organisation_id,
-                            idempotency_key=key,
-                            command=command,
-                            fingerprint=fingerprint,
-                            result=decision.result,
-                            recorded_by=arguments["actor"],
-                        )
-                    )
-                pending = [e for r in records for e in r.pending_events]
-                last = pending[-1] if pending else None
-                try:
-                    self.save(*records, unchanged=unchanged)
-                except IntegrityError:
-                    if key is not None:
-                        earlier = self._receipt(organisation_id, key)
-                        if earlier is not None:
-                            return cast(
-                                R,
-                                self._earlier_result(
-                                    earlier, fingerprint, command, arguments
-                                ),
-                            )
-                    elif last is not None and self._stored(last):
-                        # Its own transaction committed, but the answer was lost with
-                        # the connection, and storing it again was refused (with a key,
-                        # its receipt tells the same).
-                        return decision.result
-                    # A record it changed was changed by another command meanwhile:
-                    # decided again on the record as that left it, the command either
-                    # applies still, and is stored, or is refused by the rule it now
-                    # breaks, as if the two had come one after the other.
+                    return decided_and_saved()
+                except RaceLost as lost:
                     trying = (
                         attempt < CONFLICT_ATTEMPTS
                         or time.monotonic() - started < CONFLICT_SECONDS
                     )
-                    if trying and any(
-                        self.changed_since(i, v)
-                        for i, v in (*read_at.items(), *unchanged)
+                    if not trying or not any(
+                        self.changed_since(i, v) for i, v in lost.read
                     ):
-                        if attempt > 1:
-                            pause = CONFLICT_PAUSE_SECONDS * min(attempt, 16)
-                            time.sleep(random.uniform(0, pause))
-                        # Decided again in its turn (see `_turn`), it cannot lose
-                        # again: it waits for the turns asked before it, no longer.
-                        turn = self._turn()
-                        continue
-                    raise ConcurrencyConflict(
-                        [*read_at, *(i for i, _ in unchanged)]
-                    ) from None
-                return decision.result
+                        raise ConcurrencyConflict([i for i, _ in lost.read]) from None
+            if attempt > 1:
+                pause = CONFLICT_PAUSE_SECONDS * min(attempt, 16)
+                time.sleep(random.uniform(0, pause))
+            turn = self._turn()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def save_decided(
+        self,
+        *records: OrganisationRecord,
+        unchanged: tuple[tuple[UUID, int], ...] = (),
+    ) -> None:
+        """Saves what a command decided, in one transaction, with the records in
+        `unchanged` (id, version read) as it read them; RaceLost when the store
+        refused it (IntegrityError), naming every record it read at the version it
+        read, for `decided_again` to look at."""
+        read_at = [
+            (r.id, r.version - len(r.pending_events))
+            for r in records
+            if r.version > len(r.pending_events)
+        ]
+        pending = [e for r in records for e in r.pending_events]
+        try:
+            self.save(*records, unchanged=unchanged)
+        except IntegrityError:
+            if pending and self._stored(pending[-1]):
+                # Its own transaction committed, but the answer was lost with the
+                # connection, and storing it again was refused (with an idempotency
+                # key, its receipt tells the same).
+                return
+            raise RaceLost((*read_at, *unchanged)) from None
 
     def _turn(self) -> AbstractContextManager[object]:
         """A command's turn at the store, taken once it has lost a race: the store's
@@ -698,7 +723,8 @@ class InvolvementRecords(Application[UUID]):
         Revoked by someone else meanwhile (the one event that follows a token's
         issue), it is read again and refused as already revoked, as if the two had
         come one after the other, rather than with a clash to retry."""
-        for _ in range(2):
+
+        def revoked() -> None:
             try:
                 token: Aggregate = self.repository.get(token_id)
             except AggregateNotFoundError:
@@ -710,12 +736,9 @@ class InvolvementRecords(Application[UUID]):
             if organisation_id is not None and token.organisation_id != organisation_id:
                 raise CrossOrganisationReference("token_id", "access token", token_id)
             token.revoke(recorded_by=actor)
-            try:
-                self.save(token)
-            except IntegrityError:
-                continue
-            return
-        raise ConcurrencyConflict([token_id])
+            self.save_decided(token)
+
+        self.decided_again(revoked)
 
     def authenticate(self, secret: str) -> AccessToken | None:
         """The live token this secret belongs to, if any."""

@@ -33,6 +33,7 @@ from fourpi.domain.account import (
 )
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict, InvalidInput, RecordNotFound
+from fourpi.domain.record import check_member
 from fourpi.kept import Kept
 from fourpi.local_time import now
 from fourpi.privacy.visibility import GRANT_NOT_HELD
@@ -49,9 +50,6 @@ ADDRESS_FAILURES_ALLOWED = 20
 for an email address, since an office's staff or a phone network's customers share
 one, and one person's mistakes should not lock out the rest."""
 LOCKOUT = timedelta(minutes=15)
-JOIN_ATTEMPTS = 8
-"""How often a joining is decided again when an admin's change to the account lands
-first (each lost race means another change was stored)."""
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1000
 SESSION_IDLE_VARIABLE = "FOURPI_SESSION_IDLE_MINUTES"
@@ -410,10 +408,10 @@ class Accounts:
         )
 
     def save(self, account: Account) -> None:
-        try:
-            self.records.save(account)
-        except IntegrityError:
-            raise ConcurrencyConflict([account.id]) from None
+        """Save a change decided on the account as read: RaceLost if another was
+        stored meanwhile, for InvolvementRecords.decided_again to decide it again
+        on the account as that left it, as every use case is."""
+        self.records.save_decided(account)
 
     # Invitations
 
@@ -469,18 +467,22 @@ class Accounts:
         Whoever follows the link is that account, grant and all, so an account
         granted personal data is invited again only by someone who may pass the
         grant on (`may_grant`, as for `invite`); any admin may disable it."""
-        account = self.account_of(organisation_id, account_id)
-        if account.personal_data and not may_grant:
-            raise InvalidInput("personal_data", INVITED_AGAIN_ONLY_BY_GRANTED)
-        was_disabled = account.disabled
-        account.invite_again(recorded_by=actor)
-        self.save(account)
-        if was_disabled:
-            # Once stored: a clash leaves the password as it was, with the account.
+
+        def invited_again() -> bool:
+            account = self.account_of(organisation_id, account_id)
+            if account.personal_data and not may_grant:
+                raise InvalidInput("personal_data", INVITED_AGAIN_ONLY_BY_GRANTED)
+            was_disabled = account.disabled
+            account.invite_again(recorded_by=actor)
+            self.save(account)
+            return was_disabled
+
+        if self.records.decided_again(invited_again):
+            # Once stored: a refusal leaves the password as it was, with the account.
             self.tables.run(
-                "DELETE FROM {passwords} WHERE account_id = ?", str(account.id)
+                "DELETE FROM {passwords} WHERE account_id = ?", str(account_id)
             )
-        return self.new_invitation(account.id, organisation_id)
+        return self.new_invitation(account_id, organisation_id)
 
     def new_invitation(self, account_id: UUID, organisation_id: UUID) -> str:
         secret = secrets.token_urlsafe(32)
@@ -540,8 +542,20 @@ class Accounts:
         )
         if not claimed:
             raise InvalidInput("invitation", "is used or expired")
+
+        def joined() -> None:
+            # Decided again on the account as an admin's change left it: a new role
+            # stays; disabled, the link no longer works. The joining was refused as
+            # a clash after the link had been used up and the password set: the
+            # person could neither join again nor sign in as joined.
+            current = self.account(account.id)
+            if current.disabled:
+                raise InvalidInput("invitation", "is used or expired")
+            current.join(display_name=display_name, recorded_by=joining)
+            self.save(current)
+
         try:
-            self.save_joined(account, display_name, joining)
+            self.records.decided_again(joined)
         except ConcurrencyConflict:
             # Nothing of the joining was stored: the link works again, unless an
             # admin's new link has ended it meanwhile.
@@ -555,22 +569,6 @@ class Accounts:
         self.set_password(account.id, password)
         self.end_sessions_of(account.id)
         return self.start_session(account.id)
-
-    def save_joined(self, account: Account, display_name: str, joining: str) -> None:
-        """Store the joining, decided again on the account as it is now if an
-        admin changed it meanwhile (a new role stays; disabled, the link no longer
-        works). It was refused as a clash, after the link had been used up and the
-        password set: the person could neither join again nor sign in as joined."""
-        for _ in range(JOIN_ATTEMPTS):
-            try:
-                self.records.save(account)
-                return
-            except IntegrityError:
-                account = self.account(account.id)
-                if account.disabled:
-                    raise InvalidInput("invitation", "is used or expired") from None
-                account.join(display_name=display_name, recorded_by=joining)
-        raise ConcurrencyConflict([account.id])
 
     def set_password(self, account_id: UUID, password: str) -> None:
         self.tables.run("DELETE FROM {passwords} WHERE account_id = ?", str(account_id))
@@ -597,34 +595,52 @@ class Accounts:
         """A new role and grant, refused (LastAdmin) if it would leave the
         organisation with no admin, and refused when it would give the grant to an
         account without it and whoever changes it may not pass it on (`may_grant`)."""
-        account = self.account_of(organisation_id, account_id)
-        if personal_data and not account.personal_data and not may_grant:
-            raise InvalidInput("personal_data", GRANT_NOT_HELD)
-        was_admin = counts_as_admin(account)
-        account.change_role(role=role, personal_data=personal_data, recorded_by=actor)
-        self.save_keeping_an_admin(account, was_admin, "role")
+        role = check_member("role", role, Role)
+
+        def changed() -> None:
+            account = self.account_of(organisation_id, account_id)
+            if personal_data and not account.personal_data and not may_grant:
+                raise InvalidInput("personal_data", GRANT_NOT_HELD)
+            was_admin = counts_as_admin(account)
+            account.change_role(
+                role=role, personal_data=personal_data, recorded_by=actor
+            )
+            self.save_keeping_an_admin(account, was_admin, "role")
+
+        with self.removal_claimed(organisation_id, account_id, role != Role.ADMIN):
+            self.records.decided_again(changed)
 
     def disable(self, *, organisation_id: UUID, account_id: UUID, actor: str) -> None:
         """Disable an account: its sessions end at once, its links stop working.
         Refused (LastAdmin) if it would leave the organisation with no admin."""
-        account = self.account_of(organisation_id, account_id)
-        was_admin = counts_as_admin(account)
-        account.disable(recorded_by=actor)
-        self.save_keeping_an_admin(account, was_admin, "account_id")
-        self.end_sessions_of(account.id)
 
-    def save_keeping_an_admin(
-        self, account: Account, was_admin: bool, field: str
-    ) -> None:
-        """Save a change to an account; one that takes an admin away only while
-        another admin remains.
+        def disabled() -> None:
+            account = self.account_of(organisation_id, account_id)
+            was_admin = counts_as_admin(account)
+            account.disable(recorded_by=actor)
+            self.save_keeping_an_admin(account, was_admin, "account_id")
 
-        The admin being taken away is claimed before the others are counted, and
-        every admin claimed is left out of the count: of two changes at once (two
-        admins demoting each other), the one that counts second sees both claims,
-        so at most one of them goes through, never both."""
-        if not was_admin or counts_as_admin(account):
-            self.save(account)
+        with self.removal_claimed(organisation_id, account_id, True):
+            self.records.decided_again(disabled)
+        self.end_sessions_of(account_id)
+
+    @contextmanager
+    def removal_claimed(
+        self, organisation_id: UUID, account_id: UUID, may_take_away: bool
+    ) -> Iterator[None]:
+        """While a change that may take an admin away is decided and saved, the
+        account is claimed (when `may_take_away`), and save_keeping_an_admin counts
+        no account claimed as an admin: of two changes at once (two admins
+        demoting each other), the one that counts second sees both claims, so at
+        most one of them goes through, never both.
+
+        Claimed before the change is first decided, outside any turn at the store
+        (InvolvementRecords.decided_again), which holds SQLite's one write lock:
+        the change is decided again on the account as it then is, which may have
+        become an admin meanwhile. A claim on an account that is no admin counts
+        for nothing."""
+        if not may_take_away:
+            yield
             return
         claim = secrets.token_urlsafe(16)
         claimed = now()
@@ -636,28 +652,40 @@ class Accounts:
             "INSERT INTO {admin_removals} (claim, organisation_id, account_id, "
             "claimed_at) VALUES (?, ?, ?, ?)",
             claim,
-            str(account.organisation_id),
-            str(account.id),
+            str(organisation_id),
+            str(account_id),
             claimed.isoformat(),
         )
         try:
+            yield
+        finally:
+            self.tables.run("DELETE FROM {admin_removals} WHERE claim = ?", claim)
+
+    def save_keeping_an_admin(
+        self, account: Account, was_admin: bool, field: str
+    ) -> None:
+        """Save a change to an account; one that takes an admin away only while
+        another admin remains, not counting any admin claimed (removal_claimed,
+        which the account is) nor the account itself, still an admin as stored."""
+        if was_admin and not counts_as_admin(account):
             leaving = {
-                UUID(str(row["account_id"]))
-                for row in self.tables.rows(
-                    "SELECT account_id FROM {admin_removals} WHERE organisation_id = ? "
-                    "AND claimed_at >= ?",
-                    str(account.organisation_id),
-                    (claimed - REMOVAL_CLAIM_LASTS).isoformat(),
-                )
+                account.id,
+                *(
+                    UUID(str(row["account_id"]))
+                    for row in self.tables.rows(
+                        "SELECT account_id FROM {admin_removals} WHERE "
+                        "organisation_id = ? AND claimed_at >= ?",
+                        str(account.organisation_id),
+                        (now() - REMOVAL_CLAIM_LASTS).isoformat(),
+                    )
+                ),
             }
             if not any(
                 counts_as_admin(other) and other.id not in leaving
                 for other in self.accounts_of(account.organisation_id)
             ):
                 raise LastAdmin(field, account)
-            self.save(account)
-        finally:
-            self.tables.run("DELETE FROM {admin_removals} WHERE claim = ?", claim)
+        self.save(account)
 
     # Signing in
 

@@ -1,8 +1,11 @@
 """Concurrent writers: optimistic concurrency on every record; a command that lost the race is decided again, so none is lost, doubled or refused for a clash alone."""
 
 import sqlite3
+import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from itertools import repeat
 from multiprocessing import get_context
@@ -17,6 +20,7 @@ from fourpi.accounts import Accounts
 from fourpi.bootstrap import EVENTS_TABLE, open_records, postgres_connection
 from fourpi.config import parse_database_url
 from fourpi.domain.access import Role
+from fourpi.domain.account import Account
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import InvalidInput
 from fourpi.domain.initiative import Initiative
@@ -24,7 +28,10 @@ from fourpi.domain.meeting import Meeting
 from fourpi.domain.organisation import Organisation
 from fourpi.domain.vocabulary import ContributionNature, ImpactArea, InvolvementRole
 from fourpi.storage.group_commit import Batch, GroupCommit
+from fourpi.storage.sealing import Queue
 from tests.helpers import ACTOR, register
+from tests.web import PASSWORD
+from tests.web import person as joined_account
 
 WRITERS = 8
 
@@ -399,6 +406,19 @@ def test_an_erasure_stored_in_one_group_commit_just_before_a_write_refuses_it(
     assert records.load(Meeting, meeting_id, organisation_id).attendee_ids == []
 
 
+def next_commit_answer_lost(records: InvolvementRecords) -> None:
+    """The next save's transaction commits, but its answer is lost, and the
+    library's retry of it is refused: its events are there."""
+    put = records.events.put
+
+    def answer_lost(*args: Any, **kwargs: Any) -> Any:
+        records.events.put = put  # type: ignore[method-assign]
+        put(*args, **kwargs)
+        return put(*args, **kwargs)
+
+    records.events.put = answer_lost  # type: ignore[method-assign]
+
+
 def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
     organisation_id: UUID, initiative_id: UUID, records
 ) -> None:
@@ -408,15 +428,7 @@ def test_a_write_whose_commit_answer_was_lost_is_stored_once_and_answered(
     was told of a conflict ('nothing was saved'; found live, the contribution was
     there), and, decided again, refused as a role the person already holds."""
     person = register(records, organisation_id)
-    put = records.events.put
-
-    def answer_lost(*args: Any, **kwargs: Any) -> Any:
-        records.events.put = put
-        put(*args, **kwargs)
-        # What the library's retry of the lost commit meets: its events are there.
-        return put(*args, **kwargs)
-
-    records.events.put = answer_lost
+    next_commit_answer_lost(records)
     role = give_role(records, organisation_id, initiative_id, person)
 
     initiative = records.load(Initiative, initiative_id, organisation_id)
@@ -504,6 +516,267 @@ def test_a_token_revoked_twice_at_once_is_refused_as_already_revoked(
     with pytest.raises(InvalidInput, match="the token is already revoked"):
         records.revoke_token(token_id=token_id, actor="admin")
     rival.close()
+    assert [type(e).__name__ for e in records.events.get(token_id)] == [
+        "Issued",
+        "Revoked",
+    ]
+
+
+ACCOUNT_CHANGE = {
+    "change_role": lambda accounts, organisation_id, account_id: accounts.change_role(
+        organisation_id=organisation_id,
+        account_id=account_id,
+        role=Role.EVALUATOR,
+        personal_data=False,
+        actor="account:admin",
+    ),
+    "invite_again": lambda accounts, organisation_id, account_id: accounts.invite_again(
+        organisation_id=organisation_id, account_id=account_id, actor="account:admin"
+    ),
+    "disable": lambda accounts, organisation_id, account_id: accounts.disable(
+        organisation_id=organisation_id, account_id=account_id, actor="account:admin"
+    ),
+}
+
+
+@pytest.mark.parametrize("command", list(ACCOUNT_CHANGE))
+def test_an_account_change_that_lost_a_race_is_decided_again_in_its_turn(
+    database_url: str,
+    organisation_id: UUID,
+    records,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    """Just before an admin's change to an account is saved, another admin, in
+    another process, gives the account a new role. The change, decided again in
+    its turn at the store, lands after it, as if the two had come one after the
+    other. Before, it was refused as a clash (CONFLICT: "reload it and try
+    again"), and an admin who did was refused again while others kept changing
+    it."""
+    accounts = Accounts(records)
+    account_id = joined_account(
+        accounts, organisation_id, "pm@mind.example", Role.MANAGER
+    )
+    rival = Accounts(open_records(database_url))
+    held_at_each_save = []
+    save = records.save
+
+    def save_after_another(*args: Any, **kwargs: Any) -> Any:
+        held = store_is_held(database_url)
+        held_at_each_save.append(held)
+        if not held:
+            rival.change_role(
+                organisation_id=organisation_id,
+                account_id=account_id,
+                role=Role.AUDITOR,
+                personal_data=len(held_at_each_save) % 2 == 0,
+                actor="account:rival",
+            )
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(records, "save", save_after_another)
+    ACCOUNT_CHANGE[command](accounts, organisation_id, account_id)
+    monkeypatch.undo()
+    rival.records.close()
+
+    assert held_at_each_save == [False, True]
+    events = list(records.events.get(account_id))
+    assert [(type(e).__name__, e.recorded_by) for e in events[2:]] == [
+        ("RoleChanged", "account:rival"),
+        (
+            {
+                "change_role": "RoleChanged",
+                "invite_again": "InvitedAgain",
+                "disable": "Disabled",
+            }[command],
+            "account:admin",
+        ),
+    ]
+    assert stored_versions(records)[account_id] == [1, 2, 3, 4]
+
+
+ROLES_GIVEN = [
+    (Role.MANAGER, True),
+    (Role.EVALUATOR, False),
+    (Role.AUDITOR, False),
+    (Role.AUDITOR, True),
+    (Role.ADMIN, False),
+    (Role.ADMIN, True),
+]
+"""Roles and grants an account that starts as a manager without the grant is
+given, each unlike the others, so none is refused in any order as the role the
+account already has."""
+
+
+def at_once(
+    database_url: str, records, changes: list[Callable[[Accounts], Any]], servers: int
+) -> list[Any]:
+    """The changes made at the same moment, a thread each, in `servers` server
+    processes' worth of applications (the first is `records`); what each answered."""
+    opened = [open_records(database_url) for _ in range(servers - 1)]
+    apps = [Accounts(r) for r in [records, *opened]]
+    barrier = Barrier(len(changes))
+
+    def change(index: int) -> Any:
+        barrier.wait()
+        return changes[index](apps[index % servers])
+
+    try:
+        with ThreadPoolExecutor(len(changes)) as pool:
+            return list(pool.map(change, range(len(changes))))
+    finally:
+        for app in opened:
+            app.close()
+
+
+def roles_given_in(events: list[Any]) -> list[tuple[Role, bool]]:
+    """The roles and grants the events gave, in order: each of ROLES_GIVEN once."""
+    given = [
+        (e.role, e.personal_data) for e in events if type(e).__name__ == "RoleChanged"
+    ]
+    assert sorted(given) == sorted(ROLES_GIVEN)
+    return given
+
+
+def role_given(organisation_id: UUID, account_id: UUID, role: Role, granted: bool):
+    return lambda accounts: accounts.change_role(
+        organisation_id=organisation_id,
+        account_id=account_id,
+        role=role,
+        personal_data=granted,
+        actor=f"account:admin {role} {granted}",
+    )
+
+
+@pytest.mark.parametrize("servers", [1, 2])
+def test_admins_changing_one_account_at_once_all_land(
+    database_url: str, organisation_id: UUID, records, servers: int
+) -> None:
+    """Eight admins change one account at the same moment, in one server or two:
+    six give it a new role, one invites it again, one disables it. None is refused
+    for the clash; each is decided again on the account as the others left it, so
+    every change is recorded once and the account ends as the last one left it.
+    Before, all but one or two were refused (CONFLICT)."""
+    accounts = Accounts(records)
+    joined_account(accounts, organisation_id, "boss@mind.example", Role.ADMIN)
+    account_id = joined_account(
+        accounts, organisation_id, "pm@mind.example", Role.MANAGER
+    )
+    changes = [
+        *(role_given(organisation_id, account_id, *given) for given in ROLES_GIVEN),
+        lambda a: a.invite_again(
+            organisation_id=organisation_id, account_id=account_id, actor="again"
+        ),
+        lambda a: a.disable(
+            organisation_id=organisation_id, account_id=account_id, actor="off"
+        ),
+    ]
+    at_once(database_url, records, changes, servers)
+
+    events = list(records.events.get(account_id))
+    assert stored_versions(records)[account_id] == list(range(1, 3 + len(changes)))
+    given = roles_given_in(events)
+    account = accounts.account(account_id)
+    assert (account.role, account.personal_data) == given[-1]
+    enabling = [
+        e for e in events if isinstance(e, Account.Disabled | Account.InvitedAgain)
+    ]
+    assert len(enabling) == 2
+    assert account.disabled == isinstance(enabling[-1], Account.Disabled)
+
+
+@pytest.mark.parametrize("servers", [1, 2])
+def test_someone_joining_as_admins_change_their_account_joins_and_all_land(
+    database_url: str, organisation_id: UUID, records, servers: int
+) -> None:
+    """A person joins from their invitation while six admins change their account's
+    role at the same moment: they join, with their password, and every role is
+    recorded once; the account has the role given last."""
+    accounts = Accounts(records)
+    joined_account(accounts, organisation_id, "boss@mind.example", Role.ADMIN)
+    account_id, secret = accounts.invite(
+        organisation_id=organisation_id,
+        email="pm@mind.example",
+        role=Role.MANAGER,
+        actor="boss",
+    )
+    changes = [
+        lambda a: a.join(
+            secret=secret, display_name="Pat", password=PASSWORD, confirmation=PASSWORD
+        ),
+        *(role_given(organisation_id, account_id, *given) for given in ROLES_GIVEN),
+    ]
+    session_id, _ = at_once(database_url, records, changes, servers)[0]
+
+    events = list(records.events.get(account_id))
+    assert stored_versions(records)[account_id] == list(range(1, 2 + len(changes)))
+    given = roles_given_in(events)
+    signed_in = accounts.session(session_id)
+    assert signed_in is not None
+    account = signed_in[1]
+    assert (account.display_name, account.joined) == ("Pat", True)
+    assert (account.role, account.personal_data) == given[-1]
+    assert accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="1")
+
+
+class Interrupted(BaseException):
+    """What a thread meets while it waits, as Ctrl-C is (KeyboardInterrupt)."""
+
+
+class InterruptedCondition(threading.Condition):
+    """A condition whose first wait is interrupted (after `first`, if given); a
+    later wait would be for ever, since no other thread is there to notify it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+        self.first: Callable[[], object] = lambda: None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        if self.waits == 1:
+            self.first()
+            raise Interrupted
+        raise AssertionError("waits for a turn no one will give")
+
+
+@pytest.mark.parametrize("when", ["while another turn is held", "as its turn comes"])
+def test_a_thread_interrupted_while_it_waits_for_its_turn_holds_up_no_later_turn(
+    when: str,
+) -> None:
+    """A thread waiting for its turn at the store is interrupted (Ctrl-C, or an
+    error raised in it), while another turn is held or just as its own comes:
+    the turn it gave up is passed over, and the turns after it are served. Before,
+    its ticket was never served, and every later turn in the process waited for
+    ever: each command that lost a race hung."""
+    condition = InterruptedCondition()
+    queue = Queue(_changed=condition)
+    held = ExitStack()
+    held.enter_context(queue.turn())
+    if when == "as its turn comes":
+        condition.first = held.close
+    with pytest.raises(Interrupted), queue.turn():
+        pytest.fail("a turn given up was served")
+    held.close()
+    served = []
+    for name in ("next", "after"):
+        with queue.turn():
+            served.append(name)
+    assert served == ["next", "after"]
+
+
+def test_a_revocation_whose_commit_answer_was_lost_is_answered_as_done(
+    organisation_id: UUID, records
+) -> None:
+    """The connection drops just as a token's revocation commits: the store has it,
+    but the answer is lost, and storing it again is refused. The admin is told it
+    is revoked, once. Before, it was read again and refused as already revoked:
+    the admin was told their revocation failed when it had not."""
+    token_id, _ = records.issue_token(
+        organisation_id=organisation_id, role=Role.EVALUATOR, actor="admin"
+    )
+    next_commit_answer_lost(records)
+    records.revoke_token(token_id=token_id, actor="admin")
     assert [type(e).__name__ for e in records.events.get(token_id)] == [
         "Issued",
         "Revoked",

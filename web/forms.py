@@ -51,8 +51,10 @@ changing one): said so, naming neither the key nor the command."""
 CHANGED_AT_ONCE = (
     "Someone else changed the same record at the same moment, so this was not saved"
 )
-"""A record changed by another request between reading it and saving (two admins
-changing one account at once): said so, naming no record's id."""
+"""A record changed by other requests each time a command was decided and saved,
+for as long as it kept trying (only an in-memory store races so: elsewhere a
+command decided again holds the store in its turn): said so, naming no record's
+id."""
 
 
 def plainly(error: DomainError) -> str:

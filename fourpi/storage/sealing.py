@@ -139,20 +139,39 @@ class Queue:
     _changed: threading.Condition = field(default_factory=threading.Condition)
     _issued: int = 0
     _serving: int = 0
+    _given_up: set[int] = field(default_factory=set)
+    """Tickets whose threads stopped waiting (interrupted, or an error raised in
+    them): passed over when their turn comes, else every later turn waits for
+    ever."""
 
     @contextmanager
     def turn(self) -> Iterator[None]:
         with self._changed:
             ticket = self._issued
             self._issued += 1
-            while ticket != self._serving:
-                self._changed.wait()
+            try:
+                while ticket != self._serving:
+                    self._changed.wait()
+            except BaseException:
+                # The wait holds the lock again as anything it raises leaves it.
+                if ticket == self._serving:
+                    self._next()
+                else:
+                    self._given_up.add(ticket)
+                raise
         try:
             yield
         finally:
             with self._changed:
-                self._serving += 1
-                self._changed.notify_all()
+                self._next()
+
+    def _next(self) -> None:
+        """The next turn served: the one after this, but for turns given up."""
+        self._serving += 1
+        while self._serving in self._given_up:
+            self._given_up.remove(self._serving)
+            self._serving += 1
+        self._changed.notify_all()
 
 
 StoreInHeld = Callable[[Sequence[StoredEvent]], Positions]
