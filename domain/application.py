@@ -38,6 +38,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     Recording,
 )
+from eventsourcing.utils import get_topic
 
 from fourpi.domain.access import AccessToken, Role, new_secret, token_id_for
 from fourpi.domain.change import Change
@@ -395,6 +396,11 @@ class InvolvementRecords(Application[UUID]):
             log.exception(
                 "no snapshot of record %s at version %s", aggregate_id, version
             )
+
+    def snapshots_due(self) -> "SnapshotsDue":
+        """For events stored apart from their records (an import's): the snapshots a
+        save of the records would have taken."""
+        return SnapshotsDue(self)
 
     def with_position(self, command: Callable[[], T]) -> tuple[T, int]:
         """Runs a command in this thread: its result, and the log position just after
@@ -1615,3 +1621,35 @@ class InvolvementRecords(Application[UUID]):
                 recorded_by=actor,
             )
         return Decision((population,), population.id)
+
+
+class SnapshotsDue:
+    """The snapshots due for events stored without their records, as a workbook's
+    (held back to its end) and an imported log's are: a save of the records takes
+    one at each event that reaches its interval, so each record's latest such
+    version is noted, and its snapshot taken once the events are stored. Without
+    it, the next writes to a long initiative an import made read its whole history
+    again, until one reached the next interval."""
+
+    def __init__(self, records: InvolvementRecords) -> None:
+        self.records = records
+        self.intervals = {
+            get_topic(kind): interval
+            for kind, interval in records.snapshotting_intervals.items()
+        }
+        self.due: dict[UUID, int] = {}
+
+    def note(self, record_id: UUID, topic: str, version: int) -> None:
+        """An event stored (or to be), by its record, its topic and its version."""
+        interval = self.intervals.get(topic.rpartition(".")[0])
+        if interval and version % interval == 0:
+            self.due[record_id] = max(version, self.due.get(record_id, 0))
+
+    def take(self) -> int:
+        """Take every snapshot due (each in a transaction of its own, a failure
+        logged: see take_snapshot); how many were due."""
+        due, self.due = self.due, {}
+        if self.records.snapshots is not None:
+            for record_id, version in due.items():
+                self.records.take_snapshot(record_id, version)
+        return len(due)

@@ -754,17 +754,26 @@ def checked_import(
 
 
 def import_checked(
-    recorder: Any, path: Path, head: Anchor | None, *, progress: Progress | None = None
+    recorder: Any,
+    path: Path,
+    head: Anchor | None,
+    *,
+    progress: Progress | None = None,
+    each: Callable[[StoredEvent], None] | None = None,
 ) -> int:
     """A file checked to continue the log from head, written if the log still ends
     there once the store's write lock is held; otherwise (another import, or a writer,
-    got there while the file was checked) nothing is."""
+    got there while the file was checked) nothing is. `each` is told of every event
+    written, before the transaction ends."""
     count = 0
 
     def batches() -> Iterator[list[ExportedEvent]]:
         nonlocal count
         events = read_export(path)
         while batch := list(islice(events, BATCH)):
+            if each is not None:
+                for item in batch:
+                    each(item.stored)
             yield batch
             count += len(batch)
             if progress is not None:

@@ -7,17 +7,22 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import date
+from pathlib import Path
 from threading import Barrier
 from typing import Any
 from uuid import UUID
 
 import pytest
+from click.testing import CliRunner
 from eventsourcing.application import project_aggregate
 from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fourpi.audit import export_log
 from fourpi.bootstrap import open_records
+from fourpi.cli import main
 from fourpi.config import parse_database_url
 from fourpi.domain.access import Role
 from fourpi.domain.application import SNAPSHOT_INTERVAL, InvolvementRecords
@@ -30,6 +35,8 @@ from fourpi.domain.personal import (
     PersonalRecordSnapshotted,
 )
 from fourpi.domain.vocabulary import OutcomeAssessment
+from fourpi.workbook import import_path
+from fourpi.workbook.writing import write_workbook
 from tests.api import api_store, client, data_of, graphql
 from tests.helpers import ACTOR, register
 from tests.histories import (
@@ -486,3 +493,104 @@ def test_a_change_to_an_initiatives_state_raises_its_class_version(
         f"{version}: raise it, with an upcast for older snapshots, and pin the new "
         "shape in INITIATIVE_SHAPES"
     )
+
+
+# Imports store their events apart from the records: the snapshots a save takes
+
+
+def snapshot_matches_replay(records: InvolvementRecords, initiative: UUID) -> int:
+    """The version of the initiative's latest snapshot, which holds the state its
+    events give at that version."""
+    assert records.snapshots is not None
+    (latest,) = records.snapshots.get(initiative, desc=True, limit=1)
+    version = latest.originator_version
+    loaded: Any = records.repository.get(initiative, version=version)
+    assert state_of(loaded) == state_of(replayed(records, initiative, version))
+    return version
+
+
+def test_an_initiative_imported_from_a_workbook_is_read_from_a_snapshot(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A workbook's events were stored together at its end, without their records,
+    so no snapshot was taken: the next writes to an initiative it made long read
+    its whole history again (about twice the time, for 400 roles) until one
+    reached the next interval. Now the import takes the snapshot a save would."""
+    roles = 2 * SNAPSHOT_INTERVAL + 5
+    sheets = {
+        "Initiatives": [
+            {
+                "Key": "big",
+                "Name": "Many roles",
+                "Level": "Strategic",
+                "Kind of involvement": "Participation",
+                "Methods": "Workshop",
+                "Purpose": "P",
+                "Limits of influence": "L",
+                "Started on": "04/01/2021",
+            }
+        ],
+        "People": [
+            {"Key": f"p{n}", "Pseudonym": f"P{n}", "Kind of person": "Service user"}
+            for n in range(roles)
+        ],
+        "Roles": [
+            {
+                "Key": f"r{n}",
+                "Initiative": "big",
+                "Person": f"p{n}",
+                "Role": "Advisor",
+                "Paid": "Yes",
+                "Decision-making": "No",
+                "Started on": "01/02/2021",
+            }
+            for n in range(roles)
+        ],
+    }
+    path = tmp_path / "log.xlsx"
+    write_workbook(path, sheets)
+    records = open_records(database_url)
+    try:
+        organisation = records.register_organisation(name="Peer org", actor=ACTOR)
+        report = import_path(records, organisation, path, actor=ACTOR)
+        assert report.problems == []
+        (initiative,) = initiatives_of(records)
+        assert snapshot_matches_replay(records, initiative) == 2 * SNAPSHOT_INTERVAL
+    finally:
+        records.close()
+
+
+def test_an_initiative_imported_from_a_log_is_read_from_a_snapshot(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`fourpi import` writes the log's events as stored, so it took no snapshot
+    either: a restored store read every initiative's whole history at its next
+    writes."""
+    source = open_records(f"sqlite:///{tmp_path}/source.sqlite3")
+    try:
+        organisation = source.register_organisation(name="Mind", actor=ACTOR)
+        initiative = launch(source, organisation, "Long")
+        record_outcomes(source, organisation, initiative, 2 * SNAPSHOT_INTERVAL + 5)
+        with (tmp_path / "log.ndjson").open("wb") as out:
+            export_log(source.recorder, out)
+    finally:
+        source.close()
+    imported = CliRunner().invoke(
+        main, ["import", "--database", database_url, str(tmp_path / "log.ndjson")]
+    )
+    assert imported.exit_code == 0, imported.output
+    records = open_records(database_url)
+    try:
+        assert snapshot_matches_replay(records, initiative) == 2 * SNAPSHOT_INTERVAL
+    finally:
+        records.close()
+
+
+def initiatives_of(records: InvolvementRecords) -> list[UUID]:
+    launched = get_topic(Initiative.Launched)
+    return [
+        UUID(str(n.originator_id))
+        for n in records.recorder.select_notifications(
+            start=1, limit=10_000, topics=[launched]
+        )
+    ]

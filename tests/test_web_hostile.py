@@ -509,6 +509,46 @@ def test_made_up_paths_take_no_metric_label_from_the_pages(tmp_path: Path) -> No
         assert sum(float(n) for n in unknown) == 480
 
 
+def test_made_up_parts_of_a_pages_address_take_no_metric_label(
+    tmp_path: Path,
+) -> None:
+    """A page's address with a part of the caller's choosing (a record's id, an
+    invitation's secret) was counted by the address as sent: a stranger sending
+    200 made-up ids (sent to sign in, or told the link no longer works) took every
+    label, and the pages' own requests were counted as other; so did a body too
+    large sent to made-up addresses. Each is now counted by the page's address as
+    the route table names it, and a request refused before any route took it
+    under one label."""
+    with mind_with_people(tmp_path, run_projections=False, metrics=True) as served:
+        app = served[2]
+        stranger = TestClient(app, follow_redirects=False)
+        manager = TestClient(app)
+        sign_in(manager, MANAGER)
+        for n in range(60):
+            assert stranger.get(f"/initiatives/made-up-{n}").status_code == 303
+            assert stranger.post(f"/accounts/made-up-{n}/disable").status_code == 303
+            assert stranger.get(f"/invitations/made-up-{n}").status_code == 410
+            assert stranger.get(f"/initiatives/made-up-{n}/").status_code == 308
+            # Refused before any route takes it: its address is anyone's to make up.
+            too_large = stranger.post(f"/made-up-{n}", content=b"x" * 400_000)
+            assert too_large.status_code == 413
+        assert manager.get("/to-do").status_code == 200
+        metrics = stranger.get("/metrics").text
+        assert 'fourpi_requests_total{operation="/to-do",status="200"} 1.0' in metrics
+        assert "made-up" not in metrics
+        assert 'operation="other"' not in metrics
+        initiative = re.findall(
+            r'fourpi_requests_total\{operation="/initiatives/\{initiative_id\}",'
+            r'status="303"\} (\S+)',
+            metrics,
+        )
+        assert initiative == ["60.0"]
+        assert (
+            'fourpi_requests_total{operation="refused before routing",status="413"} 60.0'
+            in metrics
+        )
+
+
 def test_names_typed_like_a_formula_are_text_in_the_answers_workbook(
     site: Site,
 ) -> None:

@@ -590,6 +590,7 @@ class AnythingElse:
         await response(scope, receive, send)
 
     async def answer(self, request: Request) -> Response:
+        note_unknown_path()  # whatever it answers, no page has this address
         allowed = {
             method
             for route in self.known
@@ -616,7 +617,6 @@ class AnythingElse:
         found = self.without_slash(request)
         if found is not None:
             return RedirectResponse(found, status_code=308)
-        note_unknown_path()
         if await signed_in(request) is None:
             return RedirectResponse(SIGN_IN, status_code=303)
         return await not_found(request)

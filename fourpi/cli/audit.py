@@ -259,8 +259,20 @@ def import_command(
             head = checked_import(
                 records.recorder, file, append=append, progress=checking
             )
+        due = records.snapshots_due()
         with position_bar(end, "Importing") as advance:
-            count = import_checked(records.recorder, file, head, progress=advance)
+            count = import_checked(
+                records.recorder,
+                file,
+                head,
+                progress=advance,
+                each=lambda stored: due.note(
+                    UUID(str(stored.originator_id)),
+                    stored.topic,
+                    stored.originator_version,
+                ),
+            )
+        due.take()
         if keys is not None:
             restored = key_store(records).import_(
                 keys, erased=erased_participants(records.recorder)

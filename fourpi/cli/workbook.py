@@ -76,6 +76,7 @@ def workbook_import(
     from fourpi.workbook.importing import import_workbook
 
     database = chosen_database(database_url)
+    click.echo(f"Reading {source.name}", err=True)
     try:
         sheets = read_workbook(source)
     except WorkbookUnreadable as error:
@@ -104,6 +105,9 @@ def workbook_import(
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 progress=advance,
+                storing=lambda events: click.echo(
+                    f"\nStoring {events} events", err=True
+                ),
             )
     except DomainError as error:
         click.echo(f"error: {error}; nothing was recorded", err=True)

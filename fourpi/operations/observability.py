@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fourpi.config import environment_int
@@ -329,6 +330,9 @@ NO_VALID_TOKEN = "no valid token"
 """The one label of every GraphQL request from a caller without a valid token:
 anyone can name an operation, so a stranger's names would otherwise take every
 label (Metrics.MAX_OPERATIONS) from the callers the API serves."""
+NOT_ROUTED = "refused before routing"
+"""The one label of every request refused before a route took it (too large, too
+slow): its path is the caller's to make up."""
 CLIENT_WENT_AWAY = 499
 """The status logged for a request whose client left before any answer: nginx's."""
 UUID_SEGMENT = re.compile(
@@ -359,6 +363,18 @@ def path_for_metrics(path: str) -> str:
         "{id}" if UUID_SEGMENT.match(part) else part
         for part in path_for_log(path).split("/")
     )
+
+
+def route_label(scope: Scope) -> str:
+    """A page's metric label: its address as the route table names it
+    (`/initiatives/{initiative_id}`), never as sent, whose parts a caller chooses;
+    NOT_ROUTED for a request refused before any route took it."""
+    route = scope.get("route")
+    if isinstance(route, Mount):
+        return f"{route.path}/{{path}}"
+    if isinstance(route, Route):
+        return route.path
+    return NOT_ROUTED
 
 
 class RequestLog:
@@ -441,7 +457,9 @@ class RequestLog:
                 unknown = notes.unknown_path or status in (404, 405)
                 if unknown:
                     label = UNKNOWN_PATH
-                elif path.endswith("/graphql") and notes.role in ("-", "anonymous"):
+                elif not path.endswith("/graphql"):
+                    label = route_label(scope)
+                elif notes.role in ("-", "anonymous"):
                     label = NO_VALID_TOKEN
                 else:
                     label = operation

@@ -133,10 +133,12 @@ def import_workbook(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    storing: Progress | None = None,
 ) -> ImportReport:
-    """Run every row through the use cases, holding back every save; then save the
-    valid rows in one transaction, unless this is a dry run or a row was invalid
-    (and skip_invalid was not asked for).
+    """Run every row through the use cases, holding back every save (`progress` is
+    told how many rows have run); then save the valid rows in one transaction
+    (`storing` is told how many events, before), unless this is a dry run or a row
+    was invalid (and skip_invalid was not asked for).
 
     `organisation` is an organisation's id, or the name of one to register first,
     in the same transaction as the rows."""
@@ -174,6 +176,8 @@ def import_workbook(
     report.new_events = staged.kept
     if dry_run or (report.problems and not skip_invalid):
         return report
+    if storing is not None and staged.kept:
+        storing(staged.kept)
     report.recorded = staged.commit()
     return report
 

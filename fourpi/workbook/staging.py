@@ -6,6 +6,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import ConcurrencyConflict
@@ -116,6 +117,12 @@ class StagedRecords(InvolvementRecords):
             raise ConcurrencyConflict(
                 list(dict.fromkeys(e.originator_id for e in events))[:5]
             ) from None
+        due = self.real.snapshots_due()
+        for event in events:
+            due.note(
+                event.originator_id, get_topic(type(event)), event.originator_version
+            )
+        due.take()
         self._kept = []
         self._kept_by_record = {}
         self._records = {}
