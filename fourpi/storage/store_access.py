@@ -12,7 +12,15 @@ WHERE_TO_CHECK = f"--database (or ${DATABASE_URL_VARIABLE})"
 
 class StoreUnavailable(Exception):
     """The store cannot be used: the message says why and what to check, never as a
-    traceback; the command line exits 1 with it."""
+    traceback; the command line exits 1 with it.
+
+    passing: the server did not answer, or ended the connection (restarting, failing
+    over), so the same start may work later; else (a wrong name, password or
+    parameter) it never will until the settings change."""
+
+    def __init__(self, message: str, *, passing: bool = False) -> None:
+        super().__init__(message)
+        self.passing = passing
 
 
 def sqlite_folder_unmade(database: Database, error: OSError) -> StoreUnavailable:
@@ -48,8 +56,16 @@ def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailab
     parameter the driver refuses: each named, with what to check."""
     reason = driver_reason(error)
     server = f"the PostgreSQL server at {database.server}"
+    passing = False
     if "refused" in reason.lower() or "timeout expired" in reason.lower():
         advice = "Is the server running there? Check the host and port in"
+        passing = True
+    elif any(words in reason.lower() for words in CONNECTION_ENDED):
+        advice = (
+            "The server ended the connection (restarting, or failing over?): try "
+            "again once it answers, and check"
+        )
+        passing = True
     elif re.search(r'database ".*" does not exist', reason):
         advice = f"Create it (createdb {database.dbname}) or name another database in"
     elif re.search(r'role ".*" does not exist', reason):
@@ -62,8 +78,20 @@ def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailab
         advice = "Check"
     return StoreUnavailable(
         f"cannot use {server} (database {database.dbname!r}, user "
-        f"{database.user!r}): {reason}.\n{advice} {WHERE_TO_CHECK}."
+        f"{database.user!r}): {reason}.\n{advice} {WHERE_TO_CHECK}.",
+        passing=passing,
     )
+
+
+CONNECTION_ENDED = (
+    "terminating connection",
+    "server closed the connection",
+    "connection is closed",
+    "connection is lost",
+    "the connection is bad",
+)
+"""What the driver says of a connection the server ended (PostgreSQL restarting,
+failing over, or an administrator's pg_terminate_backend)."""
 
 
 def no_store_there(database: Database) -> StoreUnavailable:
