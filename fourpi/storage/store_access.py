@@ -2,6 +2,7 @@
 
 import re
 import sqlite3
+import sys
 
 from eventsourcing.persistence import ConnectionUnavailableError
 
@@ -111,8 +112,15 @@ STORE_BUSY = (
     "The store is busy with other work (such as an import of a whole log), so "
     "nothing was recorded or read. Try again in a minute."
 )
+STORE_UNREACHABLE = (
+    "The store did not answer (it may be restarting), so this could not be done "
+    "now. Send it again in a moment: a write sent again with the same "
+    "idempotencyKey is recorded once."
+)
 STORE_BUSY_RETRY_SECONDS = 60
 """What a request refused as the store is busy is asked to wait."""
+STORE_UNREACHABLE_RETRY_SECONDS = 5
+"""What a request refused as the store did not answer is asked to wait."""
 POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -135,3 +143,31 @@ def store_busy(error: BaseException | None) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def store_unreachable(error: BaseException | None) -> bool:
+    """Whether PostgreSQL did not answer: it refused or ended the connection
+    (restarting, failing over), or the pool lent none within its wait as it could
+    not connect. Read along the chain of causes, as `store_busy`."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return False  # only a PostgreSQL store loads its driver
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def store_refusal(error: BaseException | None) -> tuple[str, int] | None:
+    """What a request that failed as the store was busy or did not answer is told,
+    and how many seconds it is asked to wait before sending it again; None for any
+    other failure (unexpected: logged with an id)."""
+    if store_busy(error):
+        return STORE_BUSY, STORE_BUSY_RETRY_SECONDS
+    if store_unreachable(error):
+        return STORE_UNREACHABLE, STORE_UNREACHABLE_RETRY_SECONDS
+    return None
