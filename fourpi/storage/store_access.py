@@ -57,17 +57,11 @@ def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailab
     parameter the driver refuses: each named, with what to check."""
     reason = driver_reason(error)
     server = f"the PostgreSQL server at {database.server}"
+    # Only a name, a password or a parameter the server refused is lasting: any
+    # other failure (refused, timed out, the database not accepting connections
+    # yet, the connection ended) may pass.
     passing = False
-    if "refused" in reason.lower() or "timeout expired" in reason.lower():
-        advice = "Is the server running there? Check the host and port in"
-        passing = True
-    elif any(words in reason.lower() for words in CONNECTION_ENDED):
-        advice = (
-            "The server ended the connection (restarting, or failing over?): try "
-            "again once it answers, and check"
-        )
-        passing = True
-    elif re.search(r'database ".*" does not exist', reason):
+    if re.search(r'database ".*" does not exist', reason):
         advice = f"Create it (createdb {database.dbname}) or name another database in"
     elif re.search(r'role ".*" does not exist', reason):
         advice = "Create the role on the server, or name another user in"
@@ -76,7 +70,16 @@ def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailab
     elif "invalid" in reason.lower() and "option" in reason.lower():
         advice = "Check the parameters after '?' in"
     else:
-        advice = "Check"
+        passing = True
+        if "refused" in reason.lower() or "timeout expired" in reason.lower():
+            advice = "Is the server running there? Check the host and port in"
+        elif any(words in reason.lower() for words in CONNECTION_ENDED):
+            advice = (
+                "The server ended the connection (restarting, or failing over?): try "
+                "again once it answers, and check"
+            )
+        else:
+            advice = "Check"
     return StoreUnavailable(
         f"cannot use {server} (database {database.dbname!r}, user "
         f"{database.user!r}): {reason}.\n{advice} {WHERE_TO_CHECK}.",
