@@ -1,6 +1,8 @@
 """Every way of serving (`fourpi serve`, with `--workers`, `fourpi projections run`, and the app factory under uvicorn) refuses a store it cannot use or a master key that is wrong in a line or two naming the setting, exits non-zero, and leaves the store as it was."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -96,7 +98,7 @@ WAYS = list(ways_to_serve(0))
 def refused(command: list[str], **environment: str) -> subprocess.CompletedProcess[str]:
     """The command run to its end (a minute at most: a server that keeps restarting
     its workers never ends), which must be a refusal without a traceback."""
-    started = subprocess.run(
+    process = subprocess.Popen(
         command,
         env={
             name: value
@@ -105,10 +107,17 @@ def refused(command: list[str], **environment: str) -> subprocess.CompletedProce
         }
         | {"FOURPI_PROJECTIONS": "off"}
         | environment,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
+        start_new_session=True,  # its workers are ended with it, if it never ends
     )
+    try:
+        out, errors = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    started = subprocess.CompletedProcess(command, process.wait(), out, errors)
     if command[0].endswith("uvicorn") and "--workers" in command:
         # uvicorn's parent stops once a worker fails to start for good (exit code
         # 3), but then exits 0 itself: its own choice.
