@@ -224,4 +224,4 @@ def master_key_readable(database: Database) -> None:
         source.create and source.path is not None and not source.path.exists()
     ):
         return
-    load_master_key(source, os.environ)
+    load_master_key(source, os.environ, warn=False)  # the store's own load warns
