@@ -182,10 +182,13 @@ def app_from_environment() -> ASGIApp:
     try:
         settings = server_settings()
         database_from_environment()
+    except ValueError as error:
+        not_started(str(error), LASTING)
+    try:
         return build_app(settings)
     except StoreUnavailable as error:
         not_started(str(error), PASSING if error.passing else LASTING)
-    except (MasterKeyError, ValueError) as error:  # MasterKeyError is a ValueError
+    except MasterKeyError as error:
         not_started(str(error), LASTING)
 
 
