@@ -1,6 +1,8 @@
 """The composition root: builds the application service on the configured event store."""
 
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -85,16 +87,23 @@ def making_tables_alone(database: Database) -> Iterator[None]:
     if database.backend == "sqlite" or database.schema in held:
         yield  # held already by this thread, further out: taken once
         return
+    import psycopg
+
     with postgres_connection(database) as connection:
-        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (database.schema,))
+        with reaching(database):
+            connection.execute(
+                "SELECT pg_advisory_lock(hashtext(%s))", (database.schema,)
+            )
         held.add(database.schema)
         try:
             yield
         finally:
             held.discard(database.schema)
-            connection.execute(
-                "SELECT pg_advisory_unlock(hashtext(%s))", (database.schema,)
-            )
+            # A connection the server ended (restarting) took its lock with it.
+            with contextlib.suppress(psycopg.OperationalError):
+                connection.execute(
+                    "SELECT pg_advisory_unlock(hashtext(%s))", (database.schema,)
+                )
 
 
 _tables_locks = threading.local()
@@ -125,22 +134,15 @@ def open_records(
     """
     if not isinstance(database, Database):
         database = database_from_environment(database)
-    if existing:
-        # A missing master key is told first: it is wrong whatever the store holds.
-        master_key_source(database.backend, memory=database.sqlite_path == ":memory:")
-        if not store_exists(database):
-            raise no_store_there(database)
+    # A master key that is missing, malformed or unreadable is wrong whatever the
+    # store holds: told first, before anything is made there.
+    master_key_readable(database)
+    if existing and not store_exists(database):
+        raise no_store_there(database)
     prepare_storage(database)
     new_key_file = master_key_file_to_be_made(database)
-    try:
-        with making_tables_alone(database):
-            records = InvolvementRecords(env=database.eventsourcing_env())
-    except (PersistenceError, sqlite3.DatabaseError) as error:
-        # sqlite3's own for a file that is not a SQLite store ('file is not a
-        # database'): the library raises it unwrapped.
-        if database.backend == "sqlite":
-            raise sqlite_unopened(database, error) from None
-        raise postgres_unreachable(database, error) from None
+    with reaching(database), making_tables_alone(database):
+        records = InvolvementRecords(env=database.eventsourcing_env())
     if new_key_file is not None and new_key_file.exists():
         log.warning(
             "made a new master key file at %s: it unlocks every person's personal "
@@ -178,6 +180,48 @@ def open_views(
     owned = records is None
     if records is None:
         records = open_records(database, existing=existing)
-    with making_tables_alone(database):
+    with reaching(database), making_tables_alone(database):
         # Records opened here are the views' own: closing the views closes them too.
         return ImpactViews(database, records, owns_records=owned)
+
+
+@contextmanager
+def reaching(database: Database) -> Iterator[None]:
+    """Opening the store: a file SQLite cannot open, or a connection refused or
+    ended on the way (PostgreSQL restarting while a process starts), is a
+    StoreUnavailable that says what to check, not the driver's traceback."""
+    try:
+        yield
+    except (PersistenceError, sqlite3.DatabaseError) as error:
+        # sqlite3's own for a file that is not a SQLite store ('file is not a
+        # database'): the library raises it unwrapped.
+        if database.backend == "sqlite":
+            raise sqlite_unopened(database, error) from None
+        raise postgres_unreachable(database, error) from None
+    except Exception as error:
+        if database.backend == "sqlite" or not connection_failed(error):
+            raise
+        raise postgres_unreachable(database, error) from None
+
+
+def connection_failed(error: Exception) -> bool:
+    """Whether the driver failed to reach the server or lost its connection."""
+    import psycopg
+
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+def master_key_readable(database: Database) -> None:
+    """Refuse (MasterKeyError) a master key that is not configured, or that cannot
+    be read or is not a key, without touching the store; the default key file
+    that opening a SQLite store would make is left to be made."""
+    from fourpi.privacy.keystore import load_master_key
+
+    source = master_key_source(
+        database.backend, memory=database.sqlite_path == ":memory:"
+    )
+    if source.ephemeral or (
+        source.create and source.path is not None and not source.path.exists()
+    ):
+        return
+    load_master_key(source, os.environ, warn=False)  # the store's own load warns

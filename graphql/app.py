@@ -42,6 +42,7 @@ from fourpi.graphql.context import Caller, Context, Settings
 from fourpi.graphql.errors import (
     INTERNAL,
     REQUEST_TIMEOUT,
+    STORE_BUSY_CODE,
     TOO_MANY_REQUESTS,
     unexpected,
 )
@@ -60,6 +61,7 @@ from fourpi.operations.observability import (
 )
 from fourpi.operations.worker import ProjectionWorker
 from fourpi.projections.views import ImpactViews
+from fourpi.storage.store_access import store_refusal
 from fourpi.threads import health_check
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
@@ -231,11 +233,18 @@ class FourPIGraphQL(GraphQL[Context, None]):
             )
         except Exception as error:
             # Before any field ran (the store failing as the token is looked up):
-            # masked and logged with an id, as a field's unexpected error is.
-            message, extensions = unexpected(error, "the request")
-            response = refusal(
-                500, message, code=INTERNAL, error_id=extensions["errorId"]
-            )
+            # busy or away, said so; else masked and logged with an id, as a
+            # field's unexpected error is.
+            refused = store_refusal(error)
+            if refused is not None:
+                log.warning("the store was busy or away for the request: %s", error)
+                response = refusal(503, refused[0], code=STORE_BUSY_CODE)
+                response.headers["retry-after"] = str(refused[1])
+            else:
+                message, extensions = unexpected(error, "the request")
+                response = refusal(
+                    500, message, code=INTERNAL, error_id=extensions["errorId"]
+                )
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:

@@ -9,7 +9,7 @@ from strawberry.extensions import SchemaExtension
 
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused
 from fourpi.operations.observability import note_error_id
-from fourpi.storage.store_access import STORE_BUSY, store_busy
+from fourpi.storage.store_access import store_refusal
 from graphql import GraphQLError
 
 log = logging.getLogger("fourpi.graphql")
@@ -92,13 +92,15 @@ class MaskUnexpectedErrors(SchemaExtension):
             # No field ran: parse, validation and variable errors describe the
             # client's own request.
             return client_error(error.message, BAD_USER_INPUT)
-        if store_busy(error.original_error):
+        refused = store_refusal(error.original_error)
+        if refused is not None:
             # Another held the store's write lock for longer than a request waits
-            # (a long import): nothing was done, and the same request later will be.
+            # (a long import), or the store did not answer (restarting): the same
+            # request later will be done.
             log.warning(
-                "the store was busy at %s: %s", error.path, error.original_error
+                "the store was busy or away at %s: %s", error.path, error.original_error
             )
-            busy = client_error(STORE_BUSY, STORE_BUSY_CODE)
+            busy = client_error(refused[0], STORE_BUSY_CODE)
             return GraphQLError(
                 busy.message,
                 path=error.path,

@@ -15,7 +15,12 @@ from fourpi.cli import main
 from fourpi.demo import create_demo
 from fourpi.domain.access import Role
 from tests.conftest import needs_postgres
-from tests.helpers import POSTGRES_URL, names_on_many_lines, register
+from tests.helpers import (
+    POSTGRES_URL,
+    TEST_MASTER_KEY,
+    names_on_many_lines,
+    register,
+)
 from tests.test_serve import free_port
 
 FOURPI = str(Path(sys.executable).parent / "fourpi")
@@ -502,6 +507,27 @@ def test_a_new_master_key_file_is_announced_once(tmp_path) -> None:
     second = status()
     assert second.returncode == 0, second.stderr
     assert "master key file" not in second.stderr
+
+
+def test_a_master_key_file_others_can_read_is_told_once(tmp_path) -> None:
+    """The key is read before the store is touched (to refuse a bad one there) and
+    again as the store opens: the warning was said twice."""
+    key_file = tmp_path / "master.key"
+    key_file.write_text(TEST_MASTER_KEY + "\n")
+    key_file.chmod(0o644)
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("FOURPI_MASTER_KEY")
+    } | {"FOURPI_MASTER_KEY_FILE": str(key_file)}
+    url = f"sqlite:///{tmp_path}/told.sqlite3"
+    made = subprocess.run(
+        [FOURPI, "organisations", "create", "Mind", "--database", url],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stderr.count("can be read by others: `chmod 600` it") == 1
 
 
 @pytest.mark.parametrize(

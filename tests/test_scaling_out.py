@@ -1,6 +1,7 @@
 """Several processes on one store, as the README's "Scaling out" runs them: two API processes and a projection worker on PostgreSQL read their writes across processes; `fourpi serve --workers 2` and `uvicorn --factory` serve the same app."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -261,3 +262,41 @@ def test_a_persons_key_and_a_session_are_read_again_when_postgresql_drops_its_co
         assert accounts.session(session_id) is not None
     finally:
         records.close()
+
+
+@pytest.mark.slow
+def test_the_projection_worker_stopped_by_sigterm_says_it_stopped(tmp_path) -> None:
+    """systemd, Kubernetes and `kill` stop a service with SIGTERM. The worker died
+    at once, without reporting it had stopped: readiness and `projections status`
+    took it for alive for another 30 seconds."""
+    url = f"sqlite:///{tmp_path}/worker.sqlite3"
+    open_records(url).close()
+    worker = subprocess.Popen(
+        [FOURPI, "projections", "run", "--database", url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 40
+        while "alive" not in status(url):
+            assert worker.poll() is None and time.monotonic() < deadline, status(url)
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    errors = worker.stderr.read() if worker.stderr else ""
+    assert worker.returncode == 0, errors
+    assert "Traceback" not in errors, errors
+    assert "Projection worker: none running" in status(url)
+
+
+def status(url: str) -> str:
+    return subprocess.run(
+        [FOURPI, "projections", "status", "--database", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout

@@ -1,5 +1,8 @@
 """fourpi projections: run, watch and rebuild the impact views."""
 
+import signal
+from typing import Any
+
 import click
 
 from fourpi.bootstrap import open_views
@@ -51,12 +54,19 @@ def projections_run(database_url: str | None, poll_seconds: float) -> None:
     click.echo(
         f"Keeping the impact views of {database.display} up to date (Ctrl-C stops)."
     )
+    # SIGTERM (systemd's stop, Kubernetes', `kill`) stops it as Ctrl-C does: the
+    # worker then reports that it stopped, and readiness stops counting on it.
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         ProjectionWorker(views, poll_seconds=poll_seconds).run_here()
     except KeyboardInterrupt:
         click.echo(f"Stopped at log position {views.position()}.")
     finally:
         views.close()
+
+
+def interrupted(signal_number: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @projections.command("status")

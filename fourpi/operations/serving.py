@@ -3,9 +3,10 @@
 import ipaddress
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -126,13 +127,13 @@ def behind_proxy(app: ASGIApp, settings: ServeSettings) -> ASGIApp:
 
 def build_app(settings: ServeSettings, database_url: str | None = None) -> ASGIApp:
     """The web app and the API on the configured store, as the settings say."""
-    from fourpi.bootstrap import making_tables_alone, open_records, open_views
+    from fourpi.bootstrap import making_tables_alone, open_records, open_views, reaching
     from fourpi.graphql.app import create_app
 
     database = database_from_environment(database_url)
     # Every table this process makes (the log's, the views', the accounts' and the
     # personal links'), one process at a time.
-    with making_tables_alone(database):
+    with reaching(database), making_tables_alone(database):
         records = open_records(database)
         views = open_views(database, records)
         app = create_app(
@@ -171,13 +172,37 @@ def app_from_environment() -> ASGIApp:
     master key, FOURPI_PROJECTIONS, FOURPI_METRICS, FOURPI_GRAPHIQL, the proxy settings, the API's
     limits), with logging configured (FOURPI_LOG_FORMAT, FOURPI_LOG_LEVEL). A bad
     setting ends the process with one line naming it (SystemExit), before anything is
-    opened or served: uvicorn and gunicorn would show a traceback."""
+    opened or served: uvicorn and gunicorn would show a traceback. So does a store
+    that cannot be used, or a master key that is not the store's."""
+    from fourpi.config import MasterKeyError
     from fourpi.operations.observability import configure_logging
+    from fourpi.storage.store_access import StoreUnavailable
 
     configure_logging()
     try:
         settings = server_settings()
         database_from_environment()
     except ValueError as error:
-        raise SystemExit(str(error)) from None
-    return build_app(settings)
+        not_started(str(error), LASTING)
+    try:
+        return build_app(settings)
+    except StoreUnavailable as error:
+        not_started(str(error), PASSING if error.passing else LASTING)
+    except MasterKeyError as error:
+        not_started(str(error), LASTING)
+
+
+LASTING = 3
+"""The exit code of a process whose start failed for a reason that starting it again
+will not mend (a setting, the master key, a database or role that is not there):
+uvicorn's and gunicorn's supervisors then stop, rather than start the same worker
+again and again."""
+PASSING = 1
+"""The exit code for a store that did not answer or ended the connection: a
+supervisor starts the worker again, and it serves once the store is back."""
+
+
+def not_started(message: str, code: int) -> NoReturn:
+    """End the process with the message on standard error, not a traceback."""
+    print(message, file=sys.stderr)
+    raise SystemExit(code)

@@ -141,8 +141,11 @@ class MasterKey:
             ) from None
 
 
-def load_master_key(source: MasterKeySource, environ: Any) -> MasterKey:
-    """The master key from where the configuration says it is."""
+def load_master_key(
+    source: MasterKeySource, environ: Any, *, warn: bool = True
+) -> MasterKey:
+    """The master key from where the configuration says it is (warn: say so if its
+    file can be read by others; once a process is enough)."""
     if source.ephemeral:
         return MasterKey(os.urandom(KEY_BYTES), source)
     if source.variable is not None:
@@ -176,7 +179,7 @@ def load_master_key(source: MasterKeySource, environ: Any) -> MasterKey:
         raise MasterKeyError(
             f"{path}: the master key file cannot be read ({error.strerror})"
         ) from None
-    if mode & 0o077:
+    if warn and mode & 0o077:
         logger.warning(
             "the master key file %s can be read by others: `chmod 600` it", path
         )

@@ -99,15 +99,23 @@ class SealingPostgresRecorder(GroupCommitting, PostgresApplicationRecorder):
         events = [event for batch in batches for event in batch]
         error: Exception | None = None
         with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction():
-                try:
-                    positions = self._insert_pipelined(conn, pipeline, events)
-                except Exception as raised:
-                    # Rolled back (a new key taken fails no statement: left alone,
-                    # the transaction would commit), and raised once the pipeline is
-                    # closed, as the library does, so psycopg does not warn about it.
-                    error = raised
-                    raise Rollback from None
+            try:
+                with conn.pipeline() as pipeline, conn.transaction():
+                    try:
+                        positions = self._insert_pipelined(conn, pipeline, events)
+                    except Exception as raised:
+                        # Rolled back (a new key taken fails no statement: left
+                        # alone, the transaction would commit), and raised once the
+                        # pipeline is closed, as the library does, so psycopg does
+                        # not warn about it.
+                        error = raised
+                        raise Rollback from None
+            except Rollback:
+                # A connection the server ended cannot roll back, and psycopg lets
+                # the Rollback out: what ended it is raised instead (the library
+                # tries that again on another connection).
+                if error is None:
+                    raise
             if error is not None:
                 raise error
         return split(positions, batches)

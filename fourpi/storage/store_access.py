@@ -2,6 +2,7 @@
 
 import re
 import sqlite3
+import sys
 
 from eventsourcing.persistence import ConnectionUnavailableError
 
@@ -12,7 +13,15 @@ WHERE_TO_CHECK = f"--database (or ${DATABASE_URL_VARIABLE})"
 
 class StoreUnavailable(Exception):
     """The store cannot be used: the message says why and what to check, never as a
-    traceback; the command line exits 1 with it."""
+    traceback; the command line exits 1 with it.
+
+    passing: the server did not answer, or ended the connection (restarting, failing
+    over), so the same start may work later; else (a wrong name, password or
+    parameter) it never will until the settings change."""
+
+    def __init__(self, message: str, *, passing: bool = False) -> None:
+        super().__init__(message)
+        self.passing = passing
 
 
 def sqlite_folder_unmade(database: Database, error: OSError) -> StoreUnavailable:
@@ -48,9 +57,11 @@ def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailab
     parameter the driver refuses: each named, with what to check."""
     reason = driver_reason(error)
     server = f"the PostgreSQL server at {database.server}"
-    if "refused" in reason.lower() or "timeout expired" in reason.lower():
-        advice = "Is the server running there? Check the host and port in"
-    elif re.search(r'database ".*" does not exist', reason):
+    # Only a name, a password or a parameter the server refused is lasting: any
+    # other failure (refused, timed out, the database not accepting connections
+    # yet, the connection ended) may pass.
+    passing = False
+    if re.search(r'database ".*" does not exist', reason):
         advice = f"Create it (createdb {database.dbname}) or name another database in"
     elif re.search(r'role ".*" does not exist', reason):
         advice = "Create the role on the server, or name another user in"
@@ -59,11 +70,32 @@ def postgres_unreachable(database: Database, error: Exception) -> StoreUnavailab
     elif "invalid" in reason.lower() and "option" in reason.lower():
         advice = "Check the parameters after '?' in"
     else:
-        advice = "Check"
+        passing = True
+        if "refused" in reason.lower() or "timeout expired" in reason.lower():
+            advice = "Is the server running there? Check the host and port in"
+        elif any(words in reason.lower() for words in CONNECTION_ENDED):
+            advice = (
+                "The server ended the connection (restarting, or failing over?): try "
+                "again once it answers, and check"
+            )
+        else:
+            advice = "Check"
     return StoreUnavailable(
         f"cannot use {server} (database {database.dbname!r}, user "
-        f"{database.user!r}): {reason}.\n{advice} {WHERE_TO_CHECK}."
+        f"{database.user!r}): {reason}.\n{advice} {WHERE_TO_CHECK}.",
+        passing=passing,
     )
+
+
+CONNECTION_ENDED = (
+    "terminating connection",
+    "server closed the connection",
+    "connection is closed",
+    "connection is lost",
+    "the connection is bad",
+)
+"""What the driver says of a connection the server ended (PostgreSQL restarting,
+failing over, or an administrator's pg_terminate_backend)."""
 
 
 def no_store_there(database: Database) -> StoreUnavailable:
@@ -83,8 +115,15 @@ STORE_BUSY = (
     "The store is busy with other work (such as an import of a whole log), so "
     "nothing was recorded or read. Try again in a minute."
 )
+STORE_UNREACHABLE = (
+    "The store did not answer (it may be restarting), so this could not be done "
+    "now. Send it again in a moment: a write sent again with the same "
+    "idempotencyKey is recorded once."
+)
 STORE_BUSY_RETRY_SECONDS = 60
 """What a request refused as the store is busy is asked to wait."""
+STORE_UNREACHABLE_RETRY_SECONDS = 5
+"""What a request refused as the store did not answer is asked to wait."""
 POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -107,3 +146,31 @@ def store_busy(error: BaseException | None) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def store_unreachable(error: BaseException | None) -> bool:
+    """Whether PostgreSQL did not answer: it refused or ended the connection
+    (restarting, failing over), or the pool lent none within its wait as it could
+    not connect. Read along the chain of causes, as `store_busy`."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return False  # only a PostgreSQL store loads its driver
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def store_refusal(error: BaseException | None) -> tuple[str, int] | None:
+    """What a request that failed as the store was busy or did not answer is told,
+    and how many seconds it is asked to wait before sending it again; None for any
+    other failure (unexpected: logged with an id)."""
+    if store_busy(error):
+        return STORE_BUSY, STORE_BUSY_RETRY_SECONDS
+    if store_unreachable(error):
+        return STORE_UNREACHABLE, STORE_UNREACHABLE_RETRY_SECONDS
+    return None
