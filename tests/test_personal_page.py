@@ -585,6 +585,37 @@ def test_a_form_without_the_browsers_token_records_nothing(world) -> None:
     assert log_position(world.records) == before
 
 
+@pytest.mark.parametrize("fetched", ["", "bogus"])
+def test_a_form_from_another_site_records_nothing_whatever_sec_fetch_site_says(
+    world, fetched: str
+) -> None:
+    """An empty or unknown Sec-Fetch-Site (no browser's word: a proxy that blanks
+    it, a client that makes it up) passed as a word from this site, and the
+    Origin naming another site went unread: the person's answer was recorded
+    from that site with the browser's token."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    token = csrf_token(client, path)
+    before = log_position(world.records)
+    answer = client.post(
+        f"{path}/telling",
+        data={"csrf_token": token, "telling": "letter"},
+        headers={"sec-fetch-site": fetched, "origin": "https://evil.example"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert log_position(world.records) == before
+    own = {"sec-fetch-site": fetched, "origin": "http://testserver"}
+    taken = client.post(
+        f"{path}/telling",
+        data={"csrf_token": token, "telling": "letter"},
+        headers=own,
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
+    assert log_position(world.records) > before
+
+
 def test_revocation_expiry_and_erasure_each_end_access(world) -> None:
     client = world.client()
     path = world.link(world.advisor, world.mind)
