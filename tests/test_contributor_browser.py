@@ -131,9 +131,13 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
     person.get_by_role("group", name="I would take part again").get_by_label(
         "Agree", exact=True
     ).check()
-    person.get_by_label("Anything else you want to tell us?").fill(
-        "The evening meetings suit me"
-    )
+    free_text = person.get_by_label("Anything else you want to tell us?")
+    free_text.fill("Too long. " * 1001)
+    person.get_by_role("button", name="Send my answers").click()
+    shown(person.get_by_text("Anything else you want to tell us: must be at").first)
+    assert_errors_announced(person, "contributor's page, free text too long")
+    fits_a_phone(person, "contributor's page, free text too long")
+    free_text.fill("The evening meetings suit me")
     person.get_by_role("button", name="Send my answers").click()
     saved_where_they_are(person, "Thank you. Your answers are saved.")
     fits_a_phone(person, "contributor's page, answers saved")

@@ -514,6 +514,38 @@ def test_a_score_other_than_1_to_5_is_refused_naming_the_question(
     assert "I felt listened to: choose one of the five answers, 1 to 5" in said
 
 
+@pytest.mark.parametrize(
+    ("free_text", "rule"),
+    [
+        ("Too long. " * 1001, "must be at most 10000 characters"),
+        ("Pasted\x0bwith a vertical tab", "must not contain control characters"),
+    ],
+)
+def test_free_text_refused_is_named_and_marked_beside_its_own_field(
+    world, free_text: str, rule: str
+) -> None:
+    """A person who wrote more than 10,000 characters was told only "must be at
+    most 10000 characters", linked to the scores, with nothing marked on the box
+    they had written in."""
+    said = questionnaire_refused(
+        world,
+        questionnaire_initiative=str(world.mind.initiative_id),
+        questionnaire_listened_to="4",
+        questionnaire_free_text=free_text,
+    )
+    summary = said[said.index("There is a problem") :][:2000]
+    assert (
+        f'<a href="#questionnaire_free_text">Anything else you want to tell us: '
+        f"{rule}</a>" in summary
+    )
+    box = re.search(r"<textarea[^>]*>", said)
+    assert box is not None
+    assert 'aria-invalid="true"' in box.group(0)
+    assert 'aria-describedby="questionnaire_free_text-error"' in box.group(0)
+    assert 'id="questionnaire_free_text-error"' in said
+    assert free_text in said  # what they wrote is kept
+
+
 def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
     said = questionnaire_refused(
         world,

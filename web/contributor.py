@@ -66,9 +66,12 @@ MONITORING_QUESTIONS = {
     MonitoringCategory.EDUCATION_LEVEL: "Your highest education",
 }
 NOT_CHOSEN = ("questionnaire_initiative", "Choose what you took part in")
-FIELDS = {"email": "telling_email"}
+FIELDS = {"email": "telling_email", "free_text": "questionnaire_free_text"}
 """A use case's field, by the name of the form's field that gave it."""
-LABELS = {"telling_email": "Your email address"}
+LABELS = {
+    "telling_email": "Your email address",
+    "questionnaire_free_text": "Anything else you want to tell us",
+}
 """What the page calls a field whose refusal is a bare rule ("must not be blank"):
 the error summary names it, away from the field's own label."""
 DONE = {
