@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.cli import main
+from fourpi.client_network import network_of
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.participant import Participant
@@ -836,6 +837,45 @@ def test_unknown_links_are_404_and_twenty_failures_a_minute_answer_429(world) ->
         (now() - timedelta(minutes=1, seconds=1)).isoformat(),
     )
     assert client.get(path).status_code == 200
+
+
+def test_guesses_from_the_addresses_of_one_ipv6_block_are_counted_together(
+    world,
+) -> None:
+    """A home or a phone is given a /64 of IPv6 addresses and picks among them at
+    will: counted by the whole address, each guess could come from a new one, and
+    the limit never bit. The 21st guess from the block is refused, whatever
+    address of it sends it (written any way); another block is not."""
+    app = world.client().app
+
+    def from_address(address: str) -> TestClient:
+        return TestClient(app, client=(address, 50000))
+
+    for attempt in range(20):
+        guesser = from_address(f"2001:db8:5:6::{attempt + 1:x}")
+        assert guesser.get(f"{PAGE_PATH}/{'v' * 30}{attempt}").status_code == 404
+    for same_block in ("2001:db8:5:6:ffff:ffff:ffff:ffff", "2001:0DB8:5:6:0:0:0:99"):
+        answer = from_address(same_block).get(f"{PAGE_PATH}/{'v' * 43}")
+        assert answer.status_code == 429, same_block
+    path = world.link(world.advisor, world.mind)
+    assert from_address("2001:db8:5:7::1").get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("2001:db8:5:6:1:2:3:4", "2001:db8:5:6::/64"),
+        ("2001:0DB8:0005:0006::", "2001:db8:5:6::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("192.0.2.7", "192.0.2.7"),
+        ("testclient", "testclient"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_a_guess_is_counted_against_an_ipv4_address_or_an_ipv6_block(
+    address: str, network: str
+) -> None:
+    assert network_of(address) == network
 
 
 def test_guesses_sent_at_once_get_no_more_than_twenty_answers_a_minute(world) -> None:

@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fourpi.accounts import Accounts, SessionLimits, SignInRefused, invitation_link
+from fourpi.client_network import guesser_of
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
@@ -243,7 +244,7 @@ async def sign_in(request: Request) -> Response:
         return await refused(request)
     email = str(form.get("email") or "")
     password = str(form.get("password") or "")
-    address = request.client.host if request.client else "unknown"
+    address = guesser_of(request)
     try:
         session_id, _ = await in_thread(
             accounts_of(request).sign_in,

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from fourpi.client_network import guesser_of
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError, InvalidInput
 from fourpi.domain.participant import Participant
@@ -92,10 +93,6 @@ def records_of(request: Request) -> InvolvementRecords:
     return records
 
 
-def address_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 class LinkEnded(Exception):
     """By the time a request's work was done, after waiting (for the views, for
     its form to arrive), its link had been revoked, had expired or its person
@@ -122,7 +119,7 @@ def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         links = links_of(request.app.state, records_of(request))
-        address = address_of(request)
+        address = guesser_of(request)
         holder = await in_thread(
             links.open, str(request.path_params["secret"]), address
         )
