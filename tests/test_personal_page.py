@@ -878,6 +878,42 @@ def test_a_guess_is_counted_against_an_ipv4_address_or_an_ipv6_block(
     assert network_of(address) == network
 
 
+FAILURES_ASKED = (
+    ("SELECT failed_at FROM {table} WHERE subject = ? AND failed_at > ?", 2),
+    ("DELETE FROM {table} WHERE failed_at < ?", 1),
+    (
+        "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE "
+        "subject = ? AND failed_at = ? LIMIT 1)",
+        2,
+    ),
+)
+"""What each attempt asks of a table of failures (SecretTables.count_failure,
+take_back; PersonalLinks.refused; Accounts' sign-in check)."""
+
+
+@pytest.mark.parametrize("table", ["link_failures", "sign_in_failures"])
+def test_an_attempt_reads_only_its_own_addresses_failures_however_many_others_failed(
+    tmp_path, table: str
+) -> None:
+    """Every attempt read every failure of the last two minutes: a flood of
+    guesses from many addresses made each attempt slower, the person's own link
+    too (50,000 rows: 15 ms an attempt rather than 1), holding SQLite's one
+    writer while it read them. Each question is now answered by an index."""
+    records = open_records(f"sqlite:///{tmp_path}/plan.sqlite3")
+    try:
+        tables = PersonalLinks(records, days=1).tables
+        Accounts(records)  # makes the sign-in tables
+        for shape, marks in FAILURES_ASKED:
+            statement = shape.format(table=tables.name(table))
+            plan = tables.rows(f"EXPLAIN QUERY PLAN {statement}", *["x"] * marks)
+            details = [str(row[3]) for row in plan]
+            assert details, statement
+            for detail in details:
+                assert not detail.startswith("SCAN"), (statement, details)
+    finally:
+        records.close()
+
+
 def test_guesses_sent_at_once_get_no_more_than_twenty_answers_a_minute(world) -> None:
     """Failed link attempts are counted before the link is looked up, so guesses
     sent together from threads cannot all pass the count before any is recorded."""
