@@ -28,7 +28,11 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
-from fourpi.operations.observability import CLIENT_WENT_AWAY, note_unknown_path
+from fourpi.operations.observability import (
+    CLIENT_WENT_AWAY,
+    note_unknown_path,
+    path_for_log,
+)
 from fourpi.privacy.visibility import (
     ADMINS,
     READERS_OF_ANSWERS,
@@ -769,7 +773,9 @@ async def server_error(request: Request, error: Exception) -> Response:
     if store_busy(error):
         # Its write lock held past a request's wait (a long import): nothing was
         # done, and the same later will be. Said so, not as a fault.
-        log.warning("the store was busy for %s: %s", request.url.path, error)
+        log.warning(
+            "the store was busy for %s: %s", path_for_log(request.url.path), error
+        )
         busy = templates.TemplateResponse(
             request,
             "server_error.html",
