@@ -781,11 +781,54 @@ def test_a_link_is_only_for_a_service_user_or_carer_and_never_once_erased(
     page = f"/people/{staff}/personal-link"
     refused = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
     assert refused.status_code == 400
-    assert "a personal link is for a service user or carer" in refused.text
+    said = html.unescape(re.sub(r"<[^>]+>", " ", refused.text))
+    assert (
+        "No link can be made: a personal link is for a service user or carer, and "
+        "this person is recorded as staff." in said
+    )
+    assert str(staff) not in said
     revoke = manager.post(
         f"{page}/revoke", data={"csrf_token": csrf_token(manager, page)}
     )
-    assert revoke.status_code == 400 and "no personal link to revoke" in revoke.text
+    assert revoke.status_code == 200 and "They have no link that works now" in (
+        revoke.text
+    )
+    erased = world.records.register_participant(
+        organisation_id=world.mind.organisation_id,
+        pseudonym="Gone",
+        participant_kind=ParticipantKind.CARER,
+        actor=ACTOR,
+    )
+    world.records.erase_participant(participant_id=erased, actor=ACTOR)
+    page = f"/people/{erased}/personal-link"
+    refused = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
+    assert refused.status_code == 400
+    said = html.unescape(re.sub(r"<[^>]+>", " ", refused.text))
+    assert "No link can be made: this person's details have been erased." in said
+    assert str(erased) not in said
+
+
+def test_stopping_a_link_twice_answers_as_stopped_and_records_nothing(world) -> None:
+    """A double click on "Stop the link working", or the form sent again from the
+    browser's history: the second was refused with the domain's words, "participant
+    <its id> has no personal link to revoke", a record's id on a page, as if the
+    first had failed. What was asked for holds: the page says so."""
+    manager = world.signed_in(Role.MANAGER)
+    page = f"/people/{world.advisor}/personal-link"
+    world.link(world.advisor, world.mind)
+    token = csrf_token(manager, page)
+    first = manager.post(
+        f"{page}/revoke", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert first.status_code == 303
+    before = log_position(world.records)
+    again = manager.post(f"{page}/revoke", data={"csrf_token": token})
+    assert again.status_code == 200
+    said = html.unescape(re.sub(r"<[^>]+>", " ", again.text))
+    assert str(world.advisor) not in said
+    assert "They have no link that works now" in said
+    assert "There is a problem" not in said
+    assert log_position(world.records) == before
 
 
 def test_only_a_manager_granted_personal_data_makes_a_link(world) -> None:
