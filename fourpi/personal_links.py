@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.utils import EnvType
 
-from fourpi.accounts import SecretTables, digest, positive
+from fourpi.accounts import SecretTables, digest, failures_indexed, positive
 from fourpi.config import public_url
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError
@@ -53,6 +53,7 @@ class LinkTables(SecretTables):
         "NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)",
         "CREATE TABLE IF NOT EXISTS {link_failures} (subject TEXT NOT NULL, "
         "failed_at TEXT NOT NULL)",
+        *failures_indexed("link_failures"),
     )
 
 

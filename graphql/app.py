@@ -33,6 +33,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from fourpi import threads
+from fourpi.client_network import guesser_of
 from fourpi.config import SLOWEST_BODY_BYTES_PER_SECOND, ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
@@ -185,7 +186,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
         its address has now sent too many: decided once the caller is known and before
         anything runs, so guesses sent all at once are answered no more often than
         guesses sent one by one, and a right token among them is refused alike."""
-        address = client_address(context.request)
+        address = guesser_of(context.request)
         if context.bearer_given and caller is None:
             allowed = self.bad_tokens.failed(address)
         else:
@@ -215,7 +216,7 @@ class FourPIGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        wait = self.bad_tokens.wait(client_address(request))
+        wait = self.bad_tokens.wait(guesser_of(request))
         try:
             if wait:
                 raise TooManyBadTokens(wait)
@@ -493,12 +494,6 @@ def refusal(
     if status_code == 405:
         response.headers["allow"] = allow
     return response
-
-
-def client_address(request: Any) -> str:
-    """Where a request came from (behind a trusted proxy, what it forwarded)."""
-    client = request.client
-    return client.host if client is not None else "unknown"
 
 
 class KnownTokens:

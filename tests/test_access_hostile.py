@@ -713,3 +713,145 @@ def make_link(links: PersonalLinks, organisation: Any, person: Any) -> str:
         actor="test",
         reads_personal_data=True,
     )[0]
+
+
+def waiting_app(world: World) -> Any:
+    """The web app with a page's read waiting up to WAIT for the views, which
+    nothing but the test moves on."""
+    return create_app(
+        world.records,
+        world.views,
+        limits=ApiLimits(read_wait_seconds=WAIT),
+        run_projections=False,
+        web=True,
+    )
+
+
+def views_left_behind(world: World) -> None:
+    """Something recorded that the views have not reached: a page waits for them."""
+    world.records.register_participant(
+        organisation_id=world.mind.organisation_id,
+        pseudonym="Newcomer",
+        participant_kind=ParticipantKind.CARER,
+        actor="test",
+    )
+
+
+def made_link(world: World) -> tuple[PersonalLinks, Any, str]:
+    links = PersonalLinks(world.records)
+    person = advisor_of(world)
+    secret, _ = links.make(
+        organisation_id=world.mind.organisation_id,
+        participant_id=person,
+        actor="test",
+        reads_personal_data=True,
+    )
+    world.views.catch_up()
+    return links, person, f"/my-page/{secret}"
+
+
+def revoking(world: World, links: PersonalLinks, person: Any) -> Callable[[], None]:
+    """A manager revoking the person's link."""
+    return lambda: links.revoke(
+        organisation_id=world.mind.organisation_id,
+        participant_id=person,
+        actor="manager",
+    )
+
+
+async def revoked_while_waiting(
+    world: World,
+    app: Any,
+    asked: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],
+    end_the_link: Callable[[], None],
+    cookies: Any = None,
+) -> httpx.Response:
+    """Ask while the views are behind (the request waits for them); meanwhile a
+    manager's revocation (or the person's erasure) returns; then the views catch
+    up and the request goes on: its answer."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        cookies=cookies,
+    ) as http:
+        asked_now = asyncio.ensure_future(asked(http))
+        await asyncio.sleep(1)
+        assert not asked_now.done(), asked_now.result().text[:300]
+        await asyncio.to_thread(end_the_link)
+        await asyncio.to_thread(world.views.catch_up)
+        return await asked_now
+
+
+def test_a_personal_page_waiting_for_the_views_is_not_shown_once_its_link_is_revoked(
+    world: World,
+) -> None:
+    """Once the manager's revocation has returned, no answer shows the page: one
+    that passed the link's check before it and then waited for the views (up to
+    FOURPI_READ_WAIT_SECONDS) was shown whole after it."""
+    links, person, path = made_link(world)
+    app = waiting_app(world)
+    views_left_behind(world)
+
+    revoke = revoking(world, links, person)
+
+    response = asyncio.run(
+        revoked_while_waiting(world, app, lambda http: http.get(path), revoke)
+    )
+    assert response.status_code == 410, response.text[:300]
+    assert "Mind said" not in response.text
+    assert TestClient(app).get(path).status_code == 410
+
+
+def test_a_personal_form_sent_once_its_link_is_revoked_records_nothing(
+    world: World,
+) -> None:
+    """A questionnaire that passed the link's check, then waited for the views,
+    recorded the person's answer after the manager's revocation had returned."""
+    links, person, path = made_link(world)
+    app = waiting_app(world)
+    opened = TestClient(app).get(path)
+    assert opened.status_code == 200
+    sent = {
+        "csrf_token": csrf_token_of(opened),
+        "idempotency_key": "answered-once",
+        "questionnaire_initiative": str(world.mind.initiative_id),
+        "questionnaire_listened_to": "5",
+    }
+    views_left_behind(world)
+    before = log_position(world.records)
+
+    revoke = revoking(world, links, person)
+
+    response = asyncio.run(
+        revoked_while_waiting(
+            world,
+            app,
+            lambda http: http.post(f"{path}/questionnaire", data=sent),
+            revoke,
+            cookies=opened.cookies,
+        )
+    )
+    assert response.status_code == 410, response.text[:300]
+    # The revocation is all the log gained: no answer of the person's.
+    assert log_position(world.records) == before + 1
+
+
+def test_a_personal_page_waiting_for_the_views_is_not_shown_once_its_person_is_erased(
+    world: World,
+) -> None:
+    _, person, path = made_link(world)
+    app = waiting_app(world)
+    views_left_behind(world)
+
+    def erase() -> None:
+        world.records.erase_participant(
+            participant_id=person,
+            organisation_id=world.mind.organisation_id,
+            actor="admin",
+        )
+
+    response = asyncio.run(
+        revoked_while_waiting(world, app, lambda http: http.get(path), erase)
+    )
+    assert response.status_code == 410, response.text[:300]
+    assert "Mind said" not in response.text

@@ -131,9 +131,13 @@ def test_a_person_reads_what_became_of_what_they_said_and_answers_for_themselves
     person.get_by_role("group", name="I would take part again").get_by_label(
         "Agree", exact=True
     ).check()
-    person.get_by_label("Anything else you want to tell us?").fill(
-        "The evening meetings suit me"
-    )
+    free_text = person.get_by_label("Anything else you want to tell us?")
+    free_text.fill("Too long. " * 1001)
+    person.get_by_role("button", name="Send my answers").click()
+    shown(person.get_by_text("Anything else you want to tell us: must be at").first)
+    assert_errors_announced(person, "contributor's page, free text too long")
+    fits_a_phone(person, "contributor's page, free text too long")
+    free_text.fill("The evening meetings suit me")
     person.get_by_role("button", name="Send my answers").click()
     saved_where_they_are(person, "Thank you. Your answers are saved.")
     fits_a_phone(person, "contributor's page, answers saved")
@@ -216,6 +220,14 @@ def test_erasure_ends_access(site) -> None:
     shown(manager.get_by_text("Yes: nothing new is recorded about them"))
     assert manager.get_by_role("link", name="Give someone a role").count() == 0
     fits_a_phone(manager, "an erased person's record page")
+    # Their link page, a new link asked for (as from a tab left open): refused in
+    # words naming no record's id, drawn with its error.
+    manager.goto(f"{site.base}/people/{chosen}/personal-link")
+    manager.get_by_role("button", name="Make a personal link").click()
+    shown(manager.get_by_text("this person's details have been erased").first)
+    assert str(chosen) not in manager.inner_text("main")
+    assert_errors_announced(manager, "personal link refused for an erased person")
+    fits_a_phone(manager, "personal link refused for an erased person")
 
 
 def test_a_manager_without_the_grant_is_told_who_can_make_a_link(site) -> None:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from fourpi.accounts import Accounts
 from fourpi.bootstrap import open_records, open_views
 from fourpi.cli import main
+from fourpi.client_network import network_of
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.participant import Participant
@@ -514,6 +515,38 @@ def test_a_score_other_than_1_to_5_is_refused_naming_the_question(
     assert "I felt listened to: choose one of the five answers, 1 to 5" in said
 
 
+@pytest.mark.parametrize(
+    ("free_text", "rule"),
+    [
+        ("Too long. " * 1001, "must be at most 10000 characters"),
+        ("Pasted\x0bwith a vertical tab", "must not contain control characters"),
+    ],
+)
+def test_free_text_refused_is_named_and_marked_beside_its_own_field(
+    world, free_text: str, rule: str
+) -> None:
+    """A person who wrote more than 10,000 characters was told only "must be at
+    most 10000 characters", linked to the scores, with nothing marked on the box
+    they had written in."""
+    said = questionnaire_refused(
+        world,
+        questionnaire_initiative=str(world.mind.initiative_id),
+        questionnaire_listened_to="4",
+        questionnaire_free_text=free_text,
+    )
+    summary = said[said.index("There is a problem") :][:2000]
+    assert (
+        f'<a href="#questionnaire_free_text">Anything else you want to tell us: '
+        f"{rule}</a>" in summary
+    )
+    box = re.search(r"<textarea[^>]*>", said)
+    assert box is not None
+    assert 'aria-invalid="true"' in box.group(0)
+    assert 'aria-describedby="questionnaire_free_text-error"' in box.group(0)
+    assert 'id="questionnaire_free_text-error"' in said
+    assert free_text in said  # what they wrote is kept
+
+
 def test_an_initiative_of_another_organisation_cannot_be_answered_about(world) -> None:
     said = questionnaire_refused(
         world,
@@ -583,6 +616,37 @@ def test_a_form_without_the_browsers_token_records_nothing(world) -> None:
         response = client.post(f"{path}/{form}", data={"telling": "email"})
         assert response.status_code == 403
     assert log_position(world.records) == before
+
+
+@pytest.mark.parametrize("fetched", ["", "bogus"])
+def test_a_form_from_another_site_records_nothing_whatever_sec_fetch_site_says(
+    world, fetched: str
+) -> None:
+    """An empty or unknown Sec-Fetch-Site (no browser's word: a proxy that blanks
+    it, a client that makes it up) passed as a word from this site, and the
+    Origin naming another site went unread: the person's answer was recorded
+    from that site with the browser's token."""
+    path = world.link(world.advisor, world.mind)
+    client = world.client()
+    token = csrf_token(client, path)
+    before = log_position(world.records)
+    answer = client.post(
+        f"{path}/telling",
+        data={"csrf_token": token, "telling": "letter"},
+        headers={"sec-fetch-site": fetched, "origin": "https://evil.example"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert log_position(world.records) == before
+    own = {"sec-fetch-site": fetched, "origin": "http://testserver"}
+    taken = client.post(
+        f"{path}/telling",
+        data={"csrf_token": token, "telling": "letter"},
+        headers=own,
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
+    assert log_position(world.records) > before
 
 
 def test_revocation_expiry_and_erasure_each_end_access(world) -> None:
@@ -717,11 +781,54 @@ def test_a_link_is_only_for_a_service_user_or_carer_and_never_once_erased(
     page = f"/people/{staff}/personal-link"
     refused = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
     assert refused.status_code == 400
-    assert "a personal link is for a service user or carer" in refused.text
+    said = html.unescape(re.sub(r"<[^>]+>", " ", refused.text))
+    assert (
+        "No link can be made: a personal link is for a service user or carer, and "
+        "this person is recorded as staff." in said
+    )
+    assert str(staff) not in said
     revoke = manager.post(
         f"{page}/revoke", data={"csrf_token": csrf_token(manager, page)}
     )
-    assert revoke.status_code == 400 and "no personal link to revoke" in revoke.text
+    assert revoke.status_code == 200 and "They have no link that works now" in (
+        revoke.text
+    )
+    erased = world.records.register_participant(
+        organisation_id=world.mind.organisation_id,
+        pseudonym="Gone",
+        participant_kind=ParticipantKind.CARER,
+        actor=ACTOR,
+    )
+    world.records.erase_participant(participant_id=erased, actor=ACTOR)
+    page = f"/people/{erased}/personal-link"
+    refused = manager.post(page, data={"csrf_token": csrf_token(manager, page)})
+    assert refused.status_code == 400
+    said = html.unescape(re.sub(r"<[^>]+>", " ", refused.text))
+    assert "No link can be made: this person's details have been erased." in said
+    assert str(erased) not in said
+
+
+def test_stopping_a_link_twice_answers_as_stopped_and_records_nothing(world) -> None:
+    """A double click on "Stop the link working", or the form sent again from the
+    browser's history: the second was refused with the domain's words, "participant
+    <its id> has no personal link to revoke", a record's id on a page, as if the
+    first had failed. What was asked for holds: the page says so."""
+    manager = world.signed_in(Role.MANAGER)
+    page = f"/people/{world.advisor}/personal-link"
+    world.link(world.advisor, world.mind)
+    token = csrf_token(manager, page)
+    first = manager.post(
+        f"{page}/revoke", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert first.status_code == 303
+    before = log_position(world.records)
+    again = manager.post(f"{page}/revoke", data={"csrf_token": token})
+    assert again.status_code == 200
+    said = html.unescape(re.sub(r"<[^>]+>", " ", again.text))
+    assert str(world.advisor) not in said
+    assert "They have no link that works now" in said
+    assert "There is a problem" not in said
+    assert log_position(world.records) == before
 
 
 def test_only_a_manager_granted_personal_data_makes_a_link(world) -> None:
@@ -773,6 +880,81 @@ def test_unknown_links_are_404_and_twenty_failures_a_minute_answer_429(world) ->
         (now() - timedelta(minutes=1, seconds=1)).isoformat(),
     )
     assert client.get(path).status_code == 200
+
+
+def test_guesses_from_the_addresses_of_one_ipv6_block_are_counted_together(
+    world,
+) -> None:
+    """A home or a phone is given a /64 of IPv6 addresses and picks among them at
+    will: counted by the whole address, each guess could come from a new one, and
+    the limit never bit. The 21st guess from the block is refused, whatever
+    address of it sends it (written any way); another block is not."""
+    app = world.client().app
+
+    def from_address(address: str) -> TestClient:
+        return TestClient(app, client=(address, 50000))
+
+    for attempt in range(20):
+        guesser = from_address(f"2001:db8:5:6::{attempt + 1:x}")
+        assert guesser.get(f"{PAGE_PATH}/{'v' * 30}{attempt}").status_code == 404
+    for same_block in ("2001:db8:5:6:ffff:ffff:ffff:ffff", "2001:0DB8:5:6:0:0:0:99"):
+        answer = from_address(same_block).get(f"{PAGE_PATH}/{'v' * 43}")
+        assert answer.status_code == 429, same_block
+    path = world.link(world.advisor, world.mind)
+    assert from_address("2001:db8:5:7::1").get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("2001:db8:5:6:1:2:3:4", "2001:db8:5:6::/64"),
+        ("2001:0DB8:0005:0006::", "2001:db8:5:6::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("192.0.2.7", "192.0.2.7"),
+        ("testclient", "testclient"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_a_guess_is_counted_against_an_ipv4_address_or_an_ipv6_block(
+    address: str, network: str
+) -> None:
+    assert network_of(address) == network
+
+
+FAILURES_ASKED = (
+    ("SELECT failed_at FROM {table} WHERE subject = ? AND failed_at > ?", 2),
+    ("DELETE FROM {table} WHERE failed_at < ?", 1),
+    (
+        "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE "
+        "subject = ? AND failed_at = ? LIMIT 1)",
+        2,
+    ),
+)
+"""What each attempt asks of a table of failures (SecretTables.count_failure,
+take_back; PersonalLinks.refused; Accounts' sign-in check)."""
+
+
+@pytest.mark.parametrize("table", ["link_failures", "sign_in_failures"])
+def test_an_attempt_reads_only_its_own_addresses_failures_however_many_others_failed(
+    tmp_path, table: str
+) -> None:
+    """Every attempt read every failure of the last two minutes: a flood of
+    guesses from many addresses made each attempt slower, the person's own link
+    too (50,000 rows: 15 ms an attempt rather than 1), holding SQLite's one
+    writer while it read them. Each question is now answered by an index."""
+    records = open_records(f"sqlite:///{tmp_path}/plan.sqlite3")
+    try:
+        tables = PersonalLinks(records, days=1).tables
+        Accounts(records)  # makes the sign-in tables
+        for shape, marks in FAILURES_ASKED:
+            statement = shape.format(table=tables.name(table))
+            plan = tables.rows(f"EXPLAIN QUERY PLAN {statement}", *["x"] * marks)
+            details = [str(row[3]) for row in plan]
+            assert details, statement
+            for detail in details:
+                assert not detail.startswith("SCAN"), (statement, details)
+    finally:
+        records.close()
 
 
 def test_guesses_sent_at_once_get_no_more_than_twenty_answers_a_minute(world) -> None:

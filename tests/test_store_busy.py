@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -19,6 +20,8 @@ from fourpi.config import Database, parse_database_url
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
 from fourpi.graphql.app import create_app
+from fourpi.listing import participants_of
+from fourpi.personal_links import PersonalLinks
 from fourpi.storage.store_access import STORE_BUSY
 from tests.helpers import POSTGRES_URL
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
@@ -36,6 +39,7 @@ class Busy:
     database: Database
     app: Any
     token: str
+    organisation_id: UUID
 
     def head(self) -> int:
         return int(self.records.recorder.max_notification_id() or 0)
@@ -77,7 +81,7 @@ def busy(database_url: str) -> Iterator[Busy]:
         organisation_id=chain.organisation_id, role=Role.MANAGER, actor="test"
     )
     app = create_app(records, views, run_projections=False, web=True)
-    yield Busy(records, database, app, token)
+    yield Busy(records, database, app, token, chain.organisation_id)
     views.close()
     records.close()
 
@@ -158,3 +162,30 @@ def test_a_write_waiting_past_a_turn_at_the_store_is_told_it_is_busy(
     (error,) = refused.json()["errors"]
     assert error["extensions"] == {"code": "STORE_BUSY"}, error
     assert busy.head() == before
+
+
+def test_a_personal_page_the_busy_store_could_not_open_keeps_its_link_out_of_the_log(
+    busy: Busy, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A contributor's page opened while an import held SQLite's lock (its attempt
+    is counted in a table before the link is looked up) was answered 503 and
+    logged with its address whole, the person's link in it: anyone who reads the
+    server's log could open their page. The log names the path as every request
+    line does, the link as {secret}."""
+    views = open_views(busy.database.url, busy.records)
+    views.catch_up()
+    (person,) = participants_of(views, busy.organisation_id)
+    views.close()
+    secret, _ = PersonalLinks(busy.records).make(
+        organisation_id=busy.organisation_id,
+        participant_id=person.participant_id,
+        actor="test",
+        reads_personal_data=True,
+    )
+    client = TestClient(busy.app, raise_server_exceptions=False)
+    with busy.locked():
+        answer = client.get(f"/my-page/{secret}")
+    if busy.database.backend == "sqlite":
+        assert answer.status_code == 503
+    assert secret not in caplog.text
+    assert client.get(f"/my-page/{secret}").status_code == 200

@@ -804,6 +804,10 @@ ANOTHER_SITE = (
     {"sec-fetch-site": "same-site"},  # a neighbouring subdomain, which can set cookies
     {"origin": "https://evil.example"},
     {"origin": "http://testserver.evil.example"},
+    # No browser's word (a proxy that blanks it, a client that makes it up): the
+    # Origin decides, as when there is no Sec-Fetch-Site at all.
+    {"sec-fetch-site": "", "origin": "https://evil.example"},
+    {"sec-fetch-site": "bogus", "origin": "https://evil.example"},
 )
 """What a browser says of a form sent to us from a page of another site."""
 

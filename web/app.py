@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fourpi.accounts import Accounts, SessionLimits, SignInRefused, invitation_link
+from fourpi.client_network import guesser_of
 from fourpi.config import ApiLimits
 from fourpi.domain.access import Role
 from fourpi.domain.application import InvolvementRecords
@@ -27,7 +28,11 @@ from fourpi.domain.errors import (
     InvalidInput,
     RecordNotFound,
 )
-from fourpi.operations.observability import CLIENT_WENT_AWAY, note_unknown_path
+from fourpi.operations.observability import (
+    CLIENT_WENT_AWAY,
+    note_unknown_path,
+    path_for_log,
+)
 from fourpi.privacy.visibility import (
     ADMINS,
     READERS_OF_ANSWERS,
@@ -243,7 +248,7 @@ async def sign_in(request: Request) -> Response:
         return await refused(request)
     email = str(form.get("email") or "")
     password = str(form.get("password") or "")
-    address = request.client.host if request.client else "unknown"
+    address = guesser_of(request)
     try:
         session_id, _ = await in_thread(
             accounts_of(request).sign_in,
@@ -768,7 +773,9 @@ async def server_error(request: Request, error: Exception) -> Response:
     if store_busy(error):
         # Its write lock held past a request's wait (a long import): nothing was
         # done, and the same later will be. Said so, not as a fault.
-        log.warning("the store was busy for %s: %s", request.url.path, error)
+        log.warning(
+            "the store was busy for %s: %s", path_for_log(request.url.path), error
+        )
         busy = templates.TemplateResponse(
             request,
             "server_error.html",

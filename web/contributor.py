@@ -2,13 +2,14 @@
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from fourpi.client_network import guesser_of
 from fourpi.domain.application import InvolvementRecords
 from fourpi.domain.errors import DomainError, InvalidInput
 from fourpi.domain.participant import Participant
@@ -32,6 +33,7 @@ from fourpi.web.posted import form_of
 from fourpi.web.reading import live_position
 
 LinkHandler = Callable[[Request, LinkHolder], Awaitable[Response]]
+T = TypeVar("T")
 
 DIMENSIONS = {
     ProcessDimension.LISTENED_TO: "I felt listened to",
@@ -65,9 +67,12 @@ MONITORING_QUESTIONS = {
     MonitoringCategory.EDUCATION_LEVEL: "Your highest education",
 }
 NOT_CHOSEN = ("questionnaire_initiative", "Choose what you took part in")
-FIELDS = {"email": "telling_email"}
+FIELDS = {"email": "telling_email", "free_text": "questionnaire_free_text"}
 """A use case's field, by the name of the form's field that gave it."""
-LABELS = {"telling_email": "Your email address"}
+LABELS = {
+    "telling_email": "Your email address",
+    "questionnaire_free_text": "Anything else you want to tell us",
+}
 """What the page calls a field whose refusal is a bare rule ("must not be blank"):
 the error summary names it, away from the field's own label."""
 DONE = {
@@ -88,18 +93,33 @@ def records_of(request: Request) -> InvolvementRecords:
     return records
 
 
-def address_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+class LinkEnded(Exception):
+    """By the time a request's work was done, after waiting (for the views, for
+    its form to arrive), its link had been revoked, had expired or its person
+    had been erased: nothing was shown or recorded."""
+
+
+def as_the_holder(request: Request, holder: LinkHolder, work: Callable[[], T]) -> T:
+    """`work()`, once the store says (in this worker thread) that the request's
+    link still opens its person's page: a page or a form that waited is shown or
+    recorded only while the link works, never once a manager's revocation (or
+    the person's erasure) has returned (LinkEnded)."""
+    links = links_of(request.app.state, records_of(request))
+    now = links.holder(str(request.path_params["secret"]))
+    if not isinstance(now, LinkHolder) or now.participant_id != holder.participant_id:
+        raise LinkEnded
+    return work()
 
 
 def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
-    """A live link: its person's page. Unknown: 404; revoked, expired or erased:
-    410; 20 failures from one address in a minute: 429 until the minute is over.
-    A form without this browser's token: 403."""
+    """A live link: its person's page. Unknown: 404; revoked, expired or erased
+    (before or while its request is answered): 410; 20 failures from one address
+    in a minute: 429 until the minute is over. A form without this browser's
+    token: 403."""
 
     async def endpoint(request: Request) -> Response:
         links = links_of(request.app.state, records_of(request))
-        address = address_of(request)
+        address = guesser_of(request)
         holder = await in_thread(
             links.open, str(request.path_params["secret"]), address
         )
@@ -119,7 +139,10 @@ def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
                 request, form.get(sessions.CSRF_FIELD), signed_out_form=True
             ):
                 return await render(request, "refused.html", status_code=403)
-        return await handler(request, holder)
+        try:
+            return await handler(request, holder)
+        except LinkEnded:
+            return await render(request, "contributor/gone.html", status_code=410)
 
     return endpoint
 
@@ -137,6 +160,7 @@ async def page(
     shown = await personal_page(
         views, holder.organisation_id, holder.participant_id, position
     )
+    await in_thread(as_the_holder, request, holder, lambda: None)
     done_what = str(request.query_params.get("done", ""))  # the form just saved
     return await render(
         request,
@@ -202,7 +226,12 @@ async def recorded(
     sent; a refusal is shown beside its field, 400."""
     key = given.get(KEY_FIELD) or secrets.token_urlsafe(18)
     try:
-        await in_thread(record, f"{actor_of(holder)}:{what}:{key}")
+        await in_thread(
+            as_the_holder,
+            request,
+            holder,
+            lambda: record(f"{actor_of(holder)}:{what}:{key}"),
+        )
     except InvalidInput as error:
         named = error.field or what
         field = FIELDS.get(named, named.replace(".", "_"))

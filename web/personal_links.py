@@ -1,5 +1,6 @@
 """A manager's page for a person's personal link: make one (shown once, with a QR code to print on a letter), see whether one is live, and stop it; and the erasure requests an admin acts on."""
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from fourpi.listing import ParticipantLine, erasure_requests
 from fourpi.personal_links import LinkNotGranted, links_of, personal_link
 from fourpi.projections.views import ImpactViews
 from fourpi.threads import in_thread
-from fourpi.web.pages import render
+from fourpi.web.pages import render, words
 from fourpi.web.sessions import accounts_of
 
 if TYPE_CHECKING:
@@ -95,28 +96,40 @@ async def make(request: Request, live: "SignedIn") -> Response:
         return await link_page(
             request, live, errors=[("make", error.message)], status_code=403
         )
-    except InvalidInput as error:
+    except InvalidInput:
+        person = await in_thread(
+            records.load, Participant, participant_id, live.account.organisation_id
+        )
         return await link_page(
-            request, live, errors=[("make", error.rule)], status_code=400
+            request, live, errors=[("make", not_made_for(person))], status_code=400
         )
     return await link_page(request, live, made=made)
+
+
+def not_made_for(person: Participant) -> str:
+    """Why no link can be made for the person, in words naming no record's id (the
+    domain's name the participant's)."""
+    if person.erased:
+        return "No link can be made: this person's details have been erased."
+    return (
+        "No link can be made: a personal link is for a service user or carer, and "
+        f"this person is recorded as {words(person.participant_kind)}."
+    )
 
 
 async def revoke(request: Request, live: "SignedIn") -> Response:
     participant_id = participant_id_of(request)
     records = accounts_of(request).records
     links = links_of(request.app.state, records)
-    try:
+    # Refused when no link works already (a double click, the form sent again
+    # from the browser's history): what was asked for holds, nothing is recorded.
+    with suppress(InvalidInput):
         await in_thread(
             lambda: links.revoke(
                 organisation_id=live.account.organisation_id,
                 participant_id=participant_id,
                 actor=live.caller.actor,
             )
-        )
-    except InvalidInput as error:
-        return await link_page(
-            request, live, errors=[("revoke", error.rule)], status_code=400
         )
     return RedirectResponse(f"/people/{participant_id}/personal-link", status_code=303)
 

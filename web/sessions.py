@@ -112,16 +112,22 @@ def remember_form_token(request: Request, response: Response) -> None:
 SENT_FROM_ANOTHER_SITE = frozenset({"cross-site", "same-site"})
 """Sec-Fetch-Site's words for a post from a page of another site; "same-site" is a
 neighbouring subdomain, which can plant the signed-out forms' cookie."""
+SENT_FROM_HERE = frozenset({"same-origin", "none"})
+"""Its words for a post from this site's own pages, or one the person started
+themselves. Any other value (empty, made up) is no browser's word."""
 
 
 def from_another_site(request: Request) -> bool:
     """Whether the browser says this post was sent from a page of another site: by
-    Sec-Fetch-Site, which browsers send on every post, else by an Origin that is
-    neither this request's host nor the public URL's (behind a proxy that rewrites
-    the host). A client that sends neither (a script) is left to the token."""
-    fetched = request.headers.get("sec-fetch-site")
-    if fetched is not None:
-        return fetched.lower() in SENT_FROM_ANOTHER_SITE
+    Sec-Fetch-Site, which browsers send on every post, else (absent, or a value no
+    browser sends) by an Origin that is neither this request's host nor the
+    public URL's (behind a proxy that rewrites the host). A client that sends
+    neither (a script) is left to the token."""
+    fetched = (request.headers.get("sec-fetch-site") or "").lower()
+    if fetched in SENT_FROM_ANOTHER_SITE:
+        return True
+    if fetched in SENT_FROM_HERE:
+        return False
     origin = request.headers.get("origin")
     if origin is None:
         return False
