@@ -86,8 +86,8 @@ def refusing(dbname: str) -> Iterator[None]:
             )
 
 
-@pytest.fixture
-def own_database() -> Iterator[str]:
+@contextmanager
+def database_of_its_own() -> Iterator[str]:
     """A database of the test's own: an outage is made by refusing connections to
     it, which leaves every other test's alone."""
     needs_postgres()
@@ -107,6 +107,12 @@ def own_database() -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(dbname))
             )
+
+
+@pytest.fixture
+def own_database() -> Iterator[str]:
+    with database_of_its_own() as dbname:
+        yield dbname
 
 
 def url_of(dbname: str) -> str:
@@ -154,6 +160,48 @@ def test_a_request_while_the_store_is_away_is_told_it_is_busy(
     assert launched.status_code == 200 and "errors" not in launched.json()
     names = served.ask(NAMES).json()["data"]["initiatives"]
     assert [each["name"] for each in names] == ["back"]
+
+
+@pytest.mark.postgres
+def test_a_page_while_the_store_is_away_says_so_and_to_try_again(
+    own_database: str,
+) -> None:
+    """Found by the scale-out pass: the web app answered a form sent while
+    PostgreSQL was away with its 500 page, "something went wrong on our side",
+    as for a fault of ours. It is the busy page's kind: 503, Retry-After, and
+    words saying the record could not be reached and what to do."""
+    from fourpi.accounts import Accounts
+    from tests.web import csrf_token, organisation_with_a_chain, person, sign_in
+
+    database = parse_database_url(url_of(own_database))
+    prepare_storage(database)
+    records = InvolvementRecords(
+        env=database.eventsourcing_env() | {"POSTGRES_CONNECT_TIMEOUT": "1"}
+    )
+    views = open_views(database, records)
+    try:
+        chain = organisation_with_a_chain(records, "Mind")
+        person(Accounts(records), chain.organisation_id, "m@away.example", Role.MANAGER)
+        app = create_app(records, views, run_projections=False, web=True)
+        client = TestClient(app, raise_server_exceptions=False)
+        sign_in(client, "m@away.example")
+        form = {
+            "csrf_token": csrf_token(client, "/"),
+            "pseudonym": "Sam",
+            "participant_kind": "carer",
+        }
+        with refusing(own_database):
+            refused = client.post(
+                "/record/registerParticipant", data=form, follow_redirects=False
+            )
+        assert refused.status_code == 503, refused.text
+        assert int(refused.headers["retry-after"]) > 0
+        assert "<h1>Not available: try again in a minute</h1>" in refused.text
+        assert "could not be reached" in refused.text
+        assert client.get("/").status_code == 200  # back once the store is
+    finally:
+        views.close()
+        records.close()
 
 
 @pytest.mark.postgres

@@ -27,6 +27,7 @@ from tests.browser import (
     chromium,
     heading_is,
     needs_browser,
+    served,
     shown,
     sign_in,
     withholding_bodies,
@@ -357,3 +358,37 @@ def test_the_page_for_a_form_too_slow_to_arrive_reads_everywhere(site: Site) -> 
         shown(page.get_by_text("Nothing was recorded"))
         assert_reads_everywhere(page, "a form too slow to arrive")
         assert_focus_visible(page, "a form too slow to arrive")
+
+
+@pytest.mark.postgres
+def test_the_page_for_a_store_that_cannot_be_reached_reads_everywhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A form sent while PostgreSQL is away (restarting, failing over): the
+    server-error page's variant saying the record could not be reached, 503 with
+    Retry-After. It was the 500 page, 'something went wrong on our side'."""
+    from tests.test_store_unreachable import database_of_its_own, refusing, url_of
+
+    needs_browser()
+    # The server's pool waits a second for a connection, not thirty.
+    monkeypatch.setenv("POSTGRES_CONNECT_TIMEOUT", "1")
+    with (
+        database_of_its_own() as dbname,
+        served(url_of(dbname)) as base,
+        chromium() as browser,
+    ):
+        page = browser.new_context().new_page()
+        page.goto(f"{base}/sign-in")
+        page.get_by_label("Email address").fill("pm.away@mind.example")
+        page.get_by_label("Password").fill("not the password at all")
+        with refusing(dbname):
+            page.set_default_timeout(90_000)
+            with page.expect_navigation() as sent:
+                page.get_by_role("button", name="Sign in").click()
+            page.set_default_timeout(30_000)
+        assert sent.value is not None and sent.value.status == 503
+        assert int(sent.value.headers["retry-after"]) > 0
+        heading_is(page, "Not available: try again in a minute")
+        shown(page.get_by_text("could not be reached"))
+        assert_reads_everywhere(page, "a form sent while the store is away")
+        assert_focus_visible(page, "a form sent while the store is away")

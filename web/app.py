@@ -41,7 +41,7 @@ from fourpi.privacy.visibility import (
 )
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
-from fourpi.storage.store_access import STORE_BUSY_RETRY_SECONDS, store_busy
+from fourpi.storage.store_access import store_busy, store_refusal
 from fourpi.threads import ANSWERS_RETRY_AFTER_SECONDS, TooManyAtOnce, in_thread
 from fourpi.web import (
     contributor,
@@ -770,19 +770,25 @@ async def server_error(request: Request, error: Exception) -> Response:
     plain words, drawn from the template alone, so it asks nothing of the store
     that may have failed and shows nothing of the code or the store. The failure
     goes on to the server's log."""
-    if store_busy(error):
-        # Its write lock held past a request's wait (a long import): nothing was
-        # done, and the same later will be. Said so, not as a fault.
+    refused = store_refusal(error)
+    if refused is not None:
+        # Its write lock held past a request's wait (a long import), or the store
+        # not answering (PostgreSQL restarting): the same later will be done. Said
+        # so, not as a fault.
+        away = not store_busy(error)
         log.warning(
-            "the store was busy for %s: %s", path_for_log(request.url.path), error
+            "the store was %s for %s: %s",
+            "away" if away else "busy",
+            path_for_log(request.url.path),
+            error,
         )
         busy = templates.TemplateResponse(
             request,
             "server_error.html",
-            {"nav": [], "errors": [], "busy": True},
+            {"nav": [], "errors": [], "busy": True, "away": away},
             status_code=503,
         )
-        busy.headers["Retry-After"] = str(STORE_BUSY_RETRY_SECONDS)
+        busy.headers["Retry-After"] = str(refused[1])
         return busy
     return templates.TemplateResponse(
         request, "server_error.html", {"nav": [], "errors": []}, status_code=500
