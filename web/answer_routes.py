@@ -30,7 +30,7 @@ from fourpi.domain.record import parse_digits
 from fourpi.domain.vocabulary import ImpactArea
 from fourpi.projections.answers import CYCLE_RULE, is_cycle_number
 from fourpi.projections.views import InvalidMoment, moment_of
-from fourpi.threads import answering, in_answer_thread
+from fourpi.threads import answering, in_answer_thread, unless_left
 from fourpi.web.answers import (
     NARROWING_LABELS,
     AnswerError,
@@ -161,7 +161,11 @@ def answered(make: Make) -> Callable[[Request, SignedIn], Awaitable[Response]]:
         except BadParameter as error:
             return await narrowing_refused(request, error)
         with answering(live.caller.actor, request, (chosen, moment)):
-            return await answered_with(request, live, chosen, moment)
+            # Nothing more is worked out once its asker has gone (Left, 499):
+            # each is the whole answer worked out afresh through the API's schema.
+            return await unless_left(
+                request.receive, answered_with(request, live, chosen, moment)
+            )
 
     async def answered_with(
         request: Request, live: SignedIn, chosen: AnswerSlice, moment: Moment
