@@ -15,6 +15,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import openpyxl
@@ -1054,7 +1055,7 @@ def test_a_text_that_never_closes_its_override_turns_round_none_of_the_reports_w
             scope=ChangeScope.ACTIVITY,
             evidence="The rota",
             changed_on=dt.date(2024, 3, 1),
-            contribution_ids=[facts["contributions"][0]["contribution_id"]],
+            contribution_ids=[UUID(str(facts["contributions"][0]["contribution_id"]))],
             actor="test",
         )
         store.views.catch_up()
