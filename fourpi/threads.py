@@ -21,7 +21,8 @@ connection and fail after its timeout, where waiting here only queues."""
 
 HEAVY_WORK_AT_ONCE = 1
 """How many pieces of heavy work a server process does at a time: an impact report
-(seconds of CPU: its charts, then WeasyPrint's PDF) or an uploaded workbook read and
+(seconds of CPU: its charts, then WeasyPrint's PDF), an answer page's tables as one
+XLSX workbook (1-2 s of CPU at 100k events) or an uploaded workbook read and
 imported (up to some 500 MB for the largest allowed). A burst of them waits its turn
 in the event loop, holding no thread, rather than taking every core, or the memory,
 from the other pages."""

@@ -15,6 +15,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import openpyxl
@@ -27,7 +28,12 @@ from fourpi.audit import anchor_of
 from fourpi.cli import main
 from fourpi.demo import DemoSummary, create_demo
 from fourpi.domain.access import Role
-from fourpi.domain.vocabulary import ProcessDimension, RespondentKind
+from fourpi.domain.vocabulary import (
+    ChangeScope,
+    ImpactArea,
+    ProcessDimension,
+    RespondentKind,
+)
 from fourpi.graphql.app import create_app
 from fourpi.graphql.context import Caller
 from fourpi.web import answer_routes
@@ -1026,3 +1032,46 @@ def test_the_report_anchors_its_log_on_each_backend(database_url: str) -> None:
         assert str(anchor) in report_html(answers, store.records, anchor)
     finally:
         store.close()
+
+
+def test_a_text_that_never_closes_its_override_turns_round_none_of_the_reports_words(
+    tmp_path: Path,
+) -> None:
+    """Free text may hold a bidirectional override (a right-to-left writer's
+    marks), and one typed without its closing mark ran on in the report's
+    sentence: a change described 'New rota' and an override printed its date,
+    and every word after it, turned round (poppler read 'New rota.(10-30-4202)'). Each text
+    in the report's prose is now set apart from the words around it."""
+    store = ApiStore(f"sqlite:///{tmp_path}/bidi.sqlite3")
+    try:
+        chain = organisation_with_a_chain(store.records, "Rota Trust")
+        store.views.catch_up()
+        facts = store.views.cache.facts(chain.organisation_id, store.views.head())
+        store.records.record_change(
+            organisation_id=chain.organisation_id,
+            initiative_id=chain.initiative_id,
+            description="New rota\u202e",
+            impact_area=ImpactArea.DELIVERY,
+            scope=ChangeScope.ACTIVITY,
+            evidence="The rota",
+            changed_on=dt.date(2024, 3, 1),
+            contribution_ids=[UUID(str(facts["contributions"][0]["contribution_id"]))],
+            actor="test",
+        )
+        store.views.catch_up()
+        caller = Caller.of(
+            store.records.authenticate(
+                store.token(chain.organisation_id, Role.EVALUATOR)
+            )
+        )
+        answers = asyncio.run(
+            web.gather(store.records, store.views, caller, web.AnswerSlice())
+        )
+        anchor = anchor_at(store.records.recorder, answers.position)
+        text = " ".join(
+            pdf_text(pdf_of(report_html(answers, store.records, anchor))).split()
+        )
+    finally:
+        store.close()
+    assert "Activity: New rota (2024-03-01)." in text
+    assert "10-30-4202" not in text

@@ -1,4 +1,4 @@
-"""A page's heavy work (an impact report, an uploaded workbook read and imported): one piece at a time in a server process, at most one of each signed-in person's at once (fourpi.threads.in_heavy_thread_for), done only for the caller who asked, as the store says when its turn comes, and not at all once they have left."""
+"""A page's heavy work (an impact report, the answers' tables as a workbook, an uploaded workbook read and imported): one piece at a time in a server process, at most one of each signed-in person's at once (fourpi.threads.in_heavy_thread_for), done only for the caller who asked, as the store says when its turn comes, and not at all once they have left."""
 
 from collections.abc import Callable
 from functools import partial

@@ -61,9 +61,19 @@ REPORT_ITEMS = 20
 one; the tables and downloads hold the rest."""
 
 
+def isolated(text: object) -> str:
+    """Text as typed, set apart in a sentence of the report's own words (between
+    U+2068 and U+2069, Unicode's first-strong isolate and its end). Free text may
+    hold a bidirectional override or embedding, as right-to-left writing can, and
+    one never closed turns round everything after it in its paragraph: a change
+    described 'New rota' and an override printed '(2024-03-01)' and the words
+    after it backwards."""
+    return f"\u2068{text}\u2069"
+
+
 def listed(items: list[str], noun: str) -> str:
     """Items joined for a sentence, the first REPORT_ITEMS of them and how many more."""
-    shown = "; ".join(items[:REPORT_ITEMS])
+    shown = "; ".join(isolated(item) for item in items[:REPORT_ITEMS])
     more = len(items) - REPORT_ITEMS
     return shown if more <= 0 else f"{shown}; and {more} more {noun}"
 
@@ -105,11 +115,13 @@ def gripp2(
             words(m.value).lower() for m in getattr(launched, "methods", ())
         )
         aim.append(
-            f"{initiative['name']}: {purpose or 'no purpose recorded.'}"
-            + (f" Limits of influence: {limits}" if limits else "")
+            f"{isolated(initiative['name'])}: "
+            + (isolated(purpose) if purpose else "no purpose recorded.")
+            + (f" Limits of influence: {isolated(limits)}" if limits else "")
         )
         methods.append(
-            f"{initiative['name']}: {words(initiative['involvement_kind']).lower()} at "
+            f"{isolated(initiative['name'])}: "
+            f"{words(initiative['involvement_kind']).lower()} at "
             f"the {words(initiative['level']).lower()} level, from "
             f"{initiative['started_on']}" + (f", by {ways}." if ways else ".")
         )
@@ -141,7 +153,8 @@ def gripp2(
         f"{data['principles']['declinesExplained']}.",
     ]
     results += [
-        f"{words(change['scope'])}: {change['description']} ({change['changedOn']})."
+        f"{words(change['scope'])}: {isolated(change['description'])} "
+        f"({change['changedOn']})."
         for change in differences["changes"][:REPORT_ITEMS]
     ]
     if len(differences["changes"]) > REPORT_ITEMS:
@@ -217,9 +230,13 @@ def critical_perspective(answers: Answers) -> list[str]:
         )
     for cycle in data["cycles"]["cycles"][-REPORT_ITEMS:]:
         if cycle["reflections"]:
-            lines.append(f"Cycle {cycle['number']} reflected: {cycle['reflections']}")
+            lines.append(
+                f"Cycle {cycle['number']} reflected: {isolated(cycle['reflections'])}"
+            )
         if cycle["lessons"]:
-            lines.append(f"Cycle {cycle['number']} learnt: {cycle['lessons']}")
+            lines.append(
+                f"Cycle {cycle['number']} learnt: {isolated(cycle['lessons'])}"
+            )
     if not lines:
         lines.append(
             "The record shows no shortfall against the standards in this slice."
