@@ -362,22 +362,18 @@ def test_the_page_for_a_form_too_slow_to_arrive_reads_everywhere(site: Site) -> 
 
 @pytest.mark.postgres
 def test_the_page_for_a_store_that_cannot_be_reached_reads_everywhere(
-    monkeypatch: pytest.MonkeyPatch,
+    site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A form sent while PostgreSQL is away (restarting, failing over): the
     server-error page's variant saying the record could not be reached, 503 with
     Retry-After. It was the 500 page, 'something went wrong on our side'."""
     from tests.test_store_unreachable import database_of_its_own, refusing, url_of
 
-    needs_browser()
     # The server's pool waits a second for a connection, not thirty.
     monkeypatch.setenv("POSTGRES_CONNECT_TIMEOUT", "1")
-    with (
-        database_of_its_own() as dbname,
-        served(url_of(dbname)) as base,
-        chromium() as browser,
-    ):
-        page = browser.new_context().new_page()
+    # The module's browser (Playwright's sync API may not start another here).
+    with database_of_its_own() as dbname, served(url_of(dbname)) as base:
+        page = site.browser.new_context().new_page()
         page.goto(f"{base}/sign-in")
         page.get_by_label("Email address").fill("pm.away@mind.example")
         page.get_by_label("Password").fill("not the password at all")
