@@ -29,6 +29,13 @@ answer: 20 connections sending 100,000 each took 100 MB of memory and kept
 another client waiting 4.6 s."""
 
 
+LINGER_SECONDS = 2.0
+"""How long a connection refused before its head was whole goes on being read (what
+arrives dropped) once the refusal is sent. Closed at once with bytes of the client's
+unread, the kernel resets the connection, and a client still sending (a header line
+now and then) could lose the refusal before reading it."""
+
+
 @cache
 def head_wait_seconds() -> float:
     """FOURPI_REQUEST_WAIT_SECONDS, read once in each process."""
@@ -61,6 +68,8 @@ class BoundedHttp(HttpToolsProtocol):
         self.answering: RequestResponseCycle | None = None
         """The request being answered (uvicorn's `cycle` is the last one read,
         which may be waiting behind it)."""
+        self.refused = False
+        """A refusal is sent: what still arrives is dropped until the close."""
         self.write_timer: asyncio.TimerHandle | None = None
         self.unsent = 0
         """The bytes waiting in the transport when the write timer was set."""
@@ -126,6 +135,8 @@ class BoundedHttp(HttpToolsProtocol):
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         super().data_received(data)
         if self.in_head and not self.transport.is_closing():
             self.head_bytes += len(data)
@@ -213,4 +224,15 @@ class BoundedHttp(HttpToolsProtocol):
             + b"connection: close\r\n\r\n"
             + body
         )
-        self.transport.close()
+        self.close_softly()
+
+    def close_softly(self) -> None:
+        """End the sending side once the answer is sent, read (and drop) what the
+        client still sends for LINGER_SECONDS, then close, as web servers' lingering
+        close does: the client reads the answer rather than a reset."""
+        self.refused = True
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
