@@ -158,7 +158,13 @@ def test_a_request_while_the_store_is_away_is_told_it_is_busy(
     assert error == {"message": STORE_UNREACHABLE, "extensions": {"code": "STORE_BUSY"}}
     launched = served.ask(LAUNCH, name="back")
     assert launched.status_code == 200 and "errors" not in launched.json()
-    names = served.ask(NAMES).json()["data"]["initiatives"]
+    # The projection worker, which lost the store too, starts again after a pause
+    # and then reaches the write: asked until then (at most 30 s).
+    for _ in range(300):
+        names = served.ask(NAMES).json()["data"]["initiatives"]
+        if names:
+            break
+        time.sleep(0.1)
     assert [each["name"] for each in names] == ["back"]
 
 
