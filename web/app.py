@@ -41,7 +41,7 @@ from fourpi.privacy.visibility import (
 )
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
-from fourpi.storage.store_access import store_busy, store_refusal
+from fourpi.storage.store_access import STORE_UNREACHABLE, store_refusal
 from fourpi.threads import ANSWERS_RETRY_AFTER_SECONDS, TooManyAtOnce, in_thread
 from fourpi.web import (
     contributor,
@@ -775,7 +775,7 @@ async def server_error(request: Request, error: Exception) -> Response:
         # Its write lock held past a request's wait (a long import), or the store
         # not answering (PostgreSQL restarting): the same later will be done. Said
         # so, not as a fault.
-        away = not store_busy(error)
+        away = refused[0] == STORE_UNREACHABLE
         log.warning(
             "the store was %s for %s: %s",
             "away" if away else "busy",
