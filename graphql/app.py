@@ -622,7 +622,7 @@ class BodySizeLimit:
         declared = declared_lengths(scope)
         if len(declared) > 1 or None in declared:
             response = refusal(400, MALFORMED_LENGTH)
-            await response(scope, receive, send)
+            await response(scope, receive, closing(send))
             return
         if any(length is not None and length > limit for length in declared):
             await self.refuse(scope, receive, send)
@@ -679,6 +679,9 @@ class BodySizeLimit:
             await self.app(scope, replay, send)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """413, and the connection closed: what is left of the body is not wanted,
+        and kept open, the connection was held for as long as it went on coming."""
+        send = closing(send)
         limit = self.limit_of(scope)
         if self.web_refusal is not None and path_of(scope) not in API_PATHS:
             await self.web_refusal(limit)(scope, receive, send)

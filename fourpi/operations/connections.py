@@ -6,7 +6,7 @@ import http
 import socket
 import struct
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import (
     HttpToolsProtocol,
@@ -30,10 +30,11 @@ another client waiting 4.6 s."""
 
 
 LINGER_SECONDS = 2.0
-"""How long a connection refused before its head was whole goes on being read (what
-arrives dropped) once the refusal is sent. Closed at once with bytes of the client's
-unread, the kernel resets the connection, and a client still sending (a header line
-now and then) could lose the refusal before reading it."""
+"""How long a connection the server ends (after a refusal, or an answer saying
+`Connection: close`) goes on being read, what arrives dropped, once its last answer
+is sent. Closed at once with bytes of the client's unread, the kernel resets the
+connection, and a client still sending (a header line now and then, the rest of a
+body) could lose the answer before reading it."""
 
 
 @cache
@@ -68,8 +69,8 @@ class BoundedHttp(HttpToolsProtocol):
         self.answering: RequestResponseCycle | None = None
         """The request being answered (uvicorn's `cycle` is the last one read,
         which may be waiting behind it)."""
-        self.refused = False
-        """A refusal is sent: what still arrives is dropped until the close."""
+        self.ending = False
+        """The last answer is sent: what still arrives is dropped until the close."""
         self.write_timer: asyncio.TimerHandle | None = None
         self.unsent = 0
         """The bytes waiting in the transport when the write timer was set."""
@@ -135,7 +136,7 @@ class BoundedHttp(HttpToolsProtocol):
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        if self.refused:
+        if self.ending:
             return
         super().data_received(data)
         if self.in_head and not self.transport.is_closing():
@@ -169,7 +170,14 @@ class BoundedHttp(HttpToolsProtocol):
         self.head_arrived()
         if self.ignoring:
             return
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:
+            # uvicorn's answer closes the transport itself when it says
+            # Connection: close (a 408 for a body that trickles, say), at once.
+            self.cycle.transport = cast(
+                asyncio.Transport, ClosedSoftly(self.transport, self.close_softly)
+            )
         if len(self.pipeline) >= LARGEST_PIPELINE:
             # Those waiting are answered, the last with Connection: close.
             self.cycle.keep_alive = False
@@ -182,6 +190,15 @@ class BoundedHttp(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if not self.ignoring:
             super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        if self.ending:
+            # The connection is closing softly: no request waiting behind the
+            # answer is started (it could not be answered).
+            self.server_state.total_requests += 1
+            self.flow.resume_reading()
+            return
+        super().on_response_complete()
 
     def head_arrived(self) -> None:
         self.in_head = False
@@ -230,9 +247,25 @@ class BoundedHttp(HttpToolsProtocol):
         """End the sending side once the answer is sent, read (and drop) what the
         client still sends for LINGER_SECONDS, then close, as web servers' lingering
         close does: the client reads the answer rather than a reset."""
-        self.refused = True
+        if self.ending or self.transport.is_closing():
+            return
+        self.ending = True
+        self.flow.resume_reading()  # what waits in the kernel is read and dropped
         if not self.transport.can_write_eof():
             self.transport.close()
             return
         self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+class ClosedSoftly:
+    """A request's view of its connection's transport (uvicorn's
+    RequestResponseCycle writes its answer to it): all as the transport, except that
+    closing it closes softly."""
+
+    def __init__(self, transport: asyncio.Transport, close_softly: Any) -> None:
+        self.transport = transport
+        self.close = close_softly
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
