@@ -887,6 +887,30 @@ def test_hostile_parameters_get_a_precise_refusal(mounted: Mounted) -> None:
         assert "Show the answers without narrowing" in response.text
 
 
+def test_pdfs_asked_in_two_threads_of_one_process_are_printed_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WeasyPrint, and Pango under it, are not made to be used from two threads at
+    once. A server's heavy work is one at a time for its event loop, but a process
+    with two loops (the command line's report beside a server, an embedding) could
+    print two PDFs at once, and a crash there takes every request of the process
+    with it. PDFs are printed one at a time in a process, however asked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import weasyprint
+
+    seen: list[int] = []
+    monkeypatch.setattr(
+        weasyprint.HTML,
+        "write_pdf",
+        counting_at_once(weasyprint.HTML.write_pdf, seen),
+    )
+    with ThreadPoolExecutor(3) as threads:
+        documents = list(threads.map(pdf_of, ["<p>One</p>", "<p>Two</p>", "<p>3</p>"]))
+    assert all(document.startswith(b"%PDF-") for document in documents)
+    assert seen == [1, 1, 1]
+
+
 def test_fourpi_report_writes_html_and_pdf(demo: Demo, tmp_path: Path) -> None:
     runner = CliRunner()
     url = demo.store.url

@@ -6,6 +6,7 @@ prints it, of the position its answers stand at, so an auditor can later prove t
 log it came from unaltered with `fourpi audit verify --anchor POSITION:SEAL`.
 """
 
+import threading
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal
@@ -277,6 +278,12 @@ def report_html(
     )
 
 
+PRINTING = threading.Lock()
+"""One PDF at a time in a process: WeasyPrint, and Pango under it, are not made to
+be used from two threads at once. The heavy-work turn (fourpi.threads) is one at a
+time for an event loop; this holds for the process, however many loops it has."""
+
+
 def pdf_of(html: str) -> bytes:
     """The report printed to PDF by WeasyPrint (which needs Pango on the system).
 
@@ -287,9 +294,10 @@ def pdf_of(html: str) -> bytes:
     from weasyprint.urls import URLFetcher
 
     fetches_nothing = URLFetcher(allowed_protocols=())
-    document: bytes = weasyprint.HTML(
-        string=html, url_fetcher=fetches_nothing
-    ).write_pdf()
+    with PRINTING:
+        document: bytes = weasyprint.HTML(
+            string=html, url_fetcher=fetches_nothing
+        ).write_pdf()
     return document
 
 
