@@ -922,3 +922,46 @@ def test_a_page_the_server_fails_to_draw_says_so_in_plain_words(
     assert "Something went wrong on our side" in answer.text
     for internal in ("Traceback", "fourpi_sessions", "OperationalError", "sqlite"):
         assert internal not in answer.text
+
+
+CHART_WITH_A_CONTROL_CHARACTER = """
+import sys
+from fourpi.web.charts import base, svg_of
+
+label = "Ward" + chr(int(sys.argv[1], 16)) + "7"
+spec = base(
+    label,
+    [{"label": label, "value": 3}],
+    mark="bar",
+    encoding={
+        "y": {"field": "label", "type": "nominal"},
+        "x": {"field": "value", "type": "quantitative"},
+    },
+)
+print(svg_of(spec))
+"""
+
+
+@pytest.mark.parametrize("code_point", ["0", "2", "1b", "fffe", "ffff"])
+def test_a_chart_of_text_xml_cannot_hold_is_drawn_not_the_end_of_the_process(
+    code_point: str,
+) -> None:
+    """vl-convert, which draws the charts, ends the whole process (a Rust panic that
+    cannot unwind: 'aborting') when a label or title holds a character XML cannot
+    hold: a control character, U+FFFE or U+FFFF. The record refuses them in what
+    people type, but a chart is drawn in the server's own process, where an abort
+    ends every request it is answering: what reaches vl-convert is made safe there
+    too, each such character drawn as U+FFFD. Run in a process of its own, as the
+    failure is that process's end."""
+    import subprocess
+    import sys
+
+    drawn = subprocess.run(
+        [sys.executable, "-c", CHART_WITH_A_CONTROL_CHARACTER, code_point],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    assert "<svg" in drawn.stdout
+    assert "Ward\ufffd7" in drawn.stdout

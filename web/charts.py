@@ -52,7 +52,26 @@ class Chart:
 
 def svg_of(spec: SPEC) -> str:
     """The chart drawn as SVG, with no XML declaration, ready to inline in HTML."""
-    return drawn(orjson.dumps(spec, option=orjson.OPT_SORT_KEYS).decode())
+    return drawn(orjson.dumps(drawable(spec), option=orjson.OPT_SORT_KEYS).decode())
+
+
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML cannot hold: control characters (but tab, line feed and carriage
+return), lone surrogates, U+FFFE and U+FFFF."""
+
+
+def drawable(value: Any) -> Any:
+    """The specification with each character XML cannot hold (NOT_IN_XML) as U+FFFD.
+    vl-convert ends the whole process, every request it is answering with it, on
+    one in a label or title (a Rust panic that cannot unwind). The record refuses
+    them in what people type; this holds whatever a chart is given."""
+    if isinstance(value, str):
+        return NOT_IN_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: drawable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [drawable(item) for item in value]
+    return value
 
 
 @functools.lru_cache(maxsize=DRAWINGS_KEPT)
