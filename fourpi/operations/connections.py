@@ -266,6 +266,7 @@ class ClosedSoftly:
     def __init__(self, transport: asyncio.Transport, close_softly: Any) -> None:
         self.transport = transport
         self.close = close_softly
+        self.write = transport.write  # each piece of each answer: no lookup
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.transport, name)
