@@ -5,6 +5,7 @@ PersonalLinkRevoked) with who did it; the secret itself only ever appears once, 
 the person who made it.
 """
 
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -76,8 +77,16 @@ class LiveLink:
 
 GONE = "gone"
 """A link that was real: revoked, expired, or its person erased (410)."""
-TOO_MANY = "too many"
-"""Too many failed attempts from one address within the minute (429)."""
+
+
+@dataclass(frozen=True)
+class TooMany:
+    """Too many failed attempts from one address within the minute (429): `wait`,
+    the seconds until a try from it would be taken (Retry-After)."""
+
+    wait: int
+
+
 NOT_GRANTED = (
     "Only an account granted personal data may make a personal link: the page it "
     "opens shows the person's details, their answers about themselves and their "
@@ -227,9 +236,9 @@ class PersonalLinks:
 
     # Guessing
 
-    def open(self, secret: str, address: str) -> LinkHolder | str | None:
+    def open(self, secret: str, address: str) -> LinkHolder | TooMany | str | None:
         """Whose page the link opens, as holder() says, for a request from this
-        address; TOO_MANY when the address made 20 failed attempts within the last
+        address; TooMany when the address made 20 failed attempts within the last
         minute, whatever the link.
 
         The attempt is counted as failed before the link is looked up, and taken
@@ -240,26 +249,35 @@ class PersonalLinks:
         attempted = self.tables.count_failure(
             "link_failures", subjects, 2 * ATTEMPT_WINDOW
         )
-        if self.refused(address, besides=attempted):
+        wait = self.refused_for(address, besides=attempted)
+        if wait:
             self.tables.take_back("link_failures", subjects, attempted)
-            return TOO_MANY
+            return TooMany(wait)
         holder = self.holder(secret)
         if isinstance(holder, LinkHolder):
             self.tables.take_back("link_failures", subjects, attempted)
         return holder
 
-    def refused(self, address: str, besides: datetime) -> bool:
-        """Whether this address made 20 failed attempts within the last minute (not
-        counting the attempt made at `besides`, whose link is yet to be looked up)."""
+    def refused_for(self, address: str, besides: datetime) -> int:
+        """How many seconds until a try from this address would be taken: 0 when
+        it made fewer than 20 failed attempts within the last minute (not counting
+        the attempt made at `besides`, whose link is yet to be looked up); else
+        until the oldest of its last 20 is a minute old. A refused try is taken
+        back, so it never adds to the wait."""
+        moment = now()
         rows = self.tables.rows(
             "SELECT failed_at FROM {link_failures} WHERE subject = ? AND failed_at > ?",
             subject_of(address),
-            (now() - ATTEMPT_WINDOW).isoformat(),
+            (moment - ATTEMPT_WINDOW).isoformat(),
         )
         failed = [str(row["failed_at"]) for row in rows]
         if besides.isoformat() in failed:
             failed.remove(besides.isoformat())
-        return len(failed) >= FAILED_ATTEMPTS_ALLOWED
+        if len(failed) < FAILED_ATTEMPTS_ALLOWED:
+            return 0
+        times = sorted(datetime.fromisoformat(at) for at in failed)
+        taken_from = times[-FAILED_ATTEMPTS_ALLOWED] + ATTEMPT_WINDOW
+        return max(1, math.ceil((taken_from - moment).total_seconds()))
 
 
 def subject_of(address: str) -> str:

@@ -27,6 +27,24 @@ imported (up to some 500 MB for the largest allowed). A burst of them waits its 
 in the event loop, holding no thread, rather than taking every core, or the memory,
 from the other pages."""
 
+HEAVY_WORK_WAITING = 4
+"""How many pieces of heavy work may wait their turn in a server process; one asked
+for past them is refused at once (ServerBusy: 503 with Retry-After), nothing done.
+Without a bound the queue had no end: the 50th of 50 people asking for a report
+waited some 50 x 24 s, holding a connection, and was told nothing. Four, for how
+long the last of them waits: a report's PDF takes 4-5 s for the demo's initiative
+(15 s on a loaded 2-core machine) and 20-30 s for a 100k-event organisation, so
+the fourth waits about 20 s to a minute behind a demo-sized organisation's, and
+two minutes at most behind the largest measured; any more, and a person (or a
+reverse proxy, 60 s by default) gives up before their turn comes. A few people
+asking for reports at the same moment all get theirs."""
+
+HEAVY_WORK_RETRY_AFTER_SECONDS = 60
+"""What a request refused as the heavy work's queue is full (ServerBusy) is asked
+to wait, and the page says ("try again in a minute"): time enough for the queue
+to move by one report of the largest organisation measured (20-30 s), and a few of
+the demo's."""
+
 HEALTH_CHECKS_AT_ONCE = 3
 """Threads of their own for /healthz, /readyz and the store's figures in /metrics
 (one each: `health_check`), within the datastore's 15 connections beside
@@ -81,6 +99,13 @@ class AlreadyUnderWay(Exception):
     TOO_MANY_REQUESTS, the web app 429)."""
 
 
+class ServerBusy(Exception):
+    """Heavy work asked for while HEAVY_WORK_WAITING pieces of other people's
+    already wait their turn in this process: not begun, nothing recorded (the API
+    answers SERVER_BUSY with HTTP 503, the web app its busy page, 503, each with
+    Retry-After)."""
+
+
 class TooManyAtOnce(AlreadyUnderWay):
     """A caller's request for another answer while QUESTIONS_PER_CALLER of theirs
     are waiting or being worked out (the API answers TOO_MANY_REQUESTS with HTTP
@@ -132,11 +157,20 @@ async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) ->
 async def in_heavy_thread(
     function: Callable[..., T], /, *args: Any, **kwargs: Any
 ) -> T:
-    """As `in_thread`, for heavy work: HEAVY_WORK_AT_ONCE at a time."""
+    """As `in_thread`, for heavy work: HEAVY_WORK_AT_ONCE at a time, and
+    ServerBusy, at once, when HEAVY_WORK_WAITING others wait their turn."""
     limiter = _of_this_loop(_heavy_limiters, HEAVY_WORK_AT_ONCE)
+    if limiter.statistics().tasks_waiting >= HEAVY_WORK_WAITING:
+        raise ServerBusy
     return await anyio.to_thread.run_sync(
         partial(function, *args, **kwargs), limiter=limiter
     )
+
+
+def heavy_work_waiting() -> int:
+    """How many pieces of heavy work wait their turn in this process now."""
+    limiter = _heavy_limiters.get(asyncio.get_running_loop())
+    return 0 if limiter is None else limiter.statistics().tasks_waiting
 
 
 async def in_heavy_thread_for(
@@ -146,7 +180,7 @@ async def in_heavy_thread_for(
     fourpi.privacy.visibility.Caller.actor): at most one of each caller's pieces
     waits or runs at once, so one person's burst, or requests they leave before
     they are answered, do not hold up everyone else's; AlreadyUnderWay for
-    another."""
+    another, and ServerBusy when others' fill the queue (`in_heavy_thread`)."""
     loop = asyncio.get_running_loop()
     # Touched only on the event loop: no lock.
     owners = _heavy_owners.setdefault(loop, set())

@@ -29,13 +29,19 @@ from fourpi.graphql.permissions import (
     may_read_personal_data,
     organisation_of,
 )
-from fourpi.graphql.reading import caught_up, parse_id
+from fourpi.graphql.reading import caught_up, parse_id, server_busy
 from fourpi.privacy.redaction import (
     REDACTED_DESCRIPTION,
     redacted_event,
     redacted_state,
 )
-from fourpi.threads import AlreadyUnderWay, Left, in_heavy_thread_for, unless_left
+from fourpi.threads import (
+    AlreadyUnderWay,
+    Left,
+    ServerBusy,
+    in_heavy_thread_for,
+    unless_left,
+)
 from graphql import GraphQLError
 
 CURSOR_PREFIX = "position:"
@@ -432,6 +438,8 @@ class AuditQueries:
                 "it has answered",
                 TOO_MANY_REQUESTS,
             ) from None
+        except ServerBusy:
+            raise server_busy(info, "integrity") from None
         except Left:
             # An answer to no one (logged as 499), not an unexpected error.
             raise client_error(

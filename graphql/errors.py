@@ -23,6 +23,9 @@ INTERNAL = "INTERNAL_SERVER_ERROR"
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 STORE_BUSY_CODE = "STORE_BUSY"
+SERVER_BUSY = "SERVER_BUSY"
+"""Heavy work (an integrity check) refused as others' fill the server's queue
+(fourpi.threads.ServerBusy): nothing done; HTTP 503 with Retry-After."""
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
 EXPECTED_CODES = frozenset(
     {
@@ -34,6 +37,7 @@ EXPECTED_CODES = frozenset(
         QUERY_TOO_COSTLY,
         TOO_MANY_REQUESTS,
         STORE_BUSY_CODE,
+        SERVER_BUSY,
         REQUEST_TIMEOUT,
     }
 )

@@ -12,7 +12,12 @@ from fourpi.domain.record import DATE_RANGE
 from fourpi.graphql.calls import in_thread
 from fourpi.graphql.context import FourPIInfo
 from fourpi.graphql.enums import ImpactArea
-from fourpi.graphql.errors import BAD_USER_INPUT, TOO_MANY_REQUESTS, client_error
+from fourpi.graphql.errors import (
+    BAD_USER_INPUT,
+    SERVER_BUSY,
+    TOO_MANY_REQUESTS,
+    client_error,
+)
 from fourpi.graphql.permissions import caller_of, organisation_of
 from fourpi.local_time import NotOnTheClock, in_time_zone
 from fourpi.privacy import visibility
@@ -29,6 +34,8 @@ from fourpi.projections.disclosure import Disclosure
 from fourpi.projections.views import InvalidMoment, ViewsNotReady, utc_of
 from fourpi.threads import (
     ANSWERS_RETRY_AFTER_SECONDS,
+    HEAVY_WORK_RETRY_AFTER_SECONDS,
+    HEAVY_WORK_WAITING,
     QUESTIONS_PER_CALLER,
     TooManyAtOnce,
     in_answer_thread,
@@ -225,19 +232,39 @@ async def computed_report(
         raise client_error(f"{field}: {error.rule}", BAD_USER_INPUT, field) from None
 
 
+def answered_with(info: FourPIInfo, status: int, retry_after: int) -> None:
+    """The request's HTTP answer made a refusal to come back later: `status`,
+    with Retry-After saying in how many seconds."""
+    response = info.context.response
+    if response is not None:
+        response.status_code = status
+        response.headers["Retry-After"] = str(retry_after)
+
+
 def too_many_at_once(info: FourPIInfo) -> GraphQLError:
     """The refusal of a request for another answer while too many of the caller's
     are still being worked out (fourpi.threads.answering): HTTP 429, with
     Retry-After."""
-    response = info.context.response
-    if response is not None:
-        response.status_code = 429
-        response.headers["Retry-After"] = str(ANSWERS_RETRY_AFTER_SECONDS)
+    answered_with(info, 429, ANSWERS_RETRY_AFTER_SECONDS)
     return client_error(
         f"{QUESTIONS_PER_CALLER} different answers you asked for are still being "
         "worked out, one after another: ask for these again once some of them have "
         "answered",
         TOO_MANY_REQUESTS,
+    )
+
+
+def server_busy(info: FourPIInfo, field: str) -> GraphQLError:
+    """The refusal of heavy work (`field`) asked for while others' fill the
+    server's queue (fourpi.threads.ServerBusy): HTTP 503, with Retry-After;
+    nothing was done."""
+    answered_with(info, 503, HEAVY_WORK_RETRY_AFTER_SECONDS)
+    return client_error(
+        f"{field}: the server is busy with other people's heavy work (reports, "
+        f"workbooks, integrity checks), {HEAVY_WORK_WAITING} of them waiting their "
+        f"turn, so this was not begun: nothing was done; ask again in "
+        f"{HEAVY_WORK_RETRY_AFTER_SECONDS} seconds",
+        SERVER_BUSY,
     )
 
 

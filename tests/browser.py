@@ -67,12 +67,12 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def served(database_url: str) -> Iterator[str]:
-    """`fourpi serve` on a free port; its base URL."""
+def served(database_url: str, *options: str) -> Iterator[str]:
+    """`fourpi serve` on a free port, with `options` (as `--metrics`); its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [FOURPI, "serve", "--database", database_url, "--port", str(port)],
+        [FOURPI, "serve", "--database", database_url, "--port", str(port), *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "FOURPI_PUBLIC_URL": base},

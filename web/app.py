@@ -42,7 +42,13 @@ from fourpi.privacy.visibility import (
 from fourpi.projections.answers import Slice
 from fourpi.projections.views import ImpactViews
 from fourpi.storage.store_access import STORE_UNREACHABLE, store_refusal
-from fourpi.threads import ANSWERS_RETRY_AFTER_SECONDS, TooManyAtOnce, in_thread
+from fourpi.threads import (
+    ANSWERS_RETRY_AFTER_SECONDS,
+    HEAVY_WORK_RETRY_AFTER_SECONDS,
+    ServerBusy,
+    TooManyAtOnce,
+    in_thread,
+)
 from fourpi.web import (
     contributor,
     forms,
@@ -76,11 +82,20 @@ async def not_found(request: Request) -> Response:
     return await render(request, "not_found.html", status_code=404)
 
 
-async def busy(request: Request, *, answers: bool = False) -> Response:
+async def busy(
+    request: Request, *, answers: bool = False, others: bool = False
+) -> Response:
     """429: the person's earlier heavy work (a report, a workbook) is still under
-    way, or, with `answers`, too many of their requests for answers are."""
-    response = await render(request, "busy.html", {"answers": answers}, status_code=429)
-    wait = ANSWERS_RETRY_AFTER_SECONDS if answers else RETRY_AFTER_SECONDS
+    way, or, with `answers`, too many of their requests for answers are. With
+    `others`, 503: other people's heavy work fills the server's queue (ServerBusy),
+    so this was not begun."""
+    context = {"answers": answers, "others": others}
+    status = 503 if others else 429
+    response = await render(request, "busy.html", context, status_code=status)
+    if others:
+        wait = HEAVY_WORK_RETRY_AFTER_SECONDS
+    else:
+        wait = ANSWERS_RETRY_AFTER_SECONDS if answers else RETRY_AFTER_SECONDS
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -153,6 +168,8 @@ def behind_sign_in(page: Page) -> Callable[[Request], Awaitable[Response]]:
             return await not_found(request)
         except TooManyAtOnce:
             return await busy(request, answers=True)
+        except ServerBusy:
+            return await busy(request, others=True)
         except AlreadyUnderWay:
             return await busy(request)
         except Left:

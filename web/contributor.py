@@ -23,7 +23,7 @@ from fourpi.domain.vocabulary import (
     QuestionnaireStage,
 )
 from fourpi.local_time import local_date
-from fourpi.personal_links import GONE, PAGE_PATH, TOO_MANY, LinkHolder, links_of
+from fourpi.personal_links import GONE, PAGE_PATH, LinkHolder, TooMany, links_of
 from fourpi.threads import in_thread
 from fourpi.web import sessions
 from fourpi.web.forms import KEY_FIELD, plainly
@@ -114,8 +114,8 @@ def as_the_holder(request: Request, holder: LinkHolder, work: Callable[[], T]) -
 def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
     """A live link: its person's page. Unknown: 404; revoked, expired or erased
     (before or while its request is answered): 410; 20 failures from one address
-    in a minute: 429 until the minute is over. A form without this browser's
-    token: 403."""
+    in a minute: 429, with Retry-After saying when a try would be taken. A form
+    without this browser's token: 403."""
 
     async def endpoint(request: Request) -> Response:
         links = links_of(request.app.state, records_of(request))
@@ -123,12 +123,12 @@ def with_link(handler: LinkHandler) -> Callable[[Request], Awaitable[Response]]:
         holder = await in_thread(
             links.open, str(request.path_params["secret"]), address
         )
-        if holder == TOO_MANY:
-            return await render(
-                request,
-                "contributor/too_many.html",
-                status_code=429,
+        if isinstance(holder, TooMany):
+            refused = await render(
+                request, "contributor/too_many.html", status_code=429
             )
+            refused.headers["Retry-After"] = str(holder.wait)
+            return refused
         if not isinstance(holder, LinkHolder):
             if holder == GONE:
                 return await render(request, "contributor/gone.html", status_code=410)

@@ -265,8 +265,35 @@ class Metrics:
                 "metrics: the store did not answer within %g s; its figures are left out",
                 threads.HEALTH_CHECK_SECONDS,
             )
-        body = generate_latest(self.registry) + generate_latest(store)
+        here = CollectorRegistry()
+        here.register(ProcessCollector(threads.heavy_work_waiting()))
+        body = (
+            generate_latest(self.registry)
+            + generate_latest(here)
+            + generate_latest(store)
+        )
         return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class ProcessCollector:
+    """What is read from this process at each scrape (on its event loop): how many
+    pieces of heavy work wait their turn."""
+
+    def __init__(self, heavy_work_waiting: int) -> None:
+        self.heavy_work_waiting = heavy_work_waiting
+
+    def describe(self) -> list[Any]:
+        return []  # read only at scrape time, never when registered
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        yield GaugeMetricFamily(
+            "fourpi_heavy_work_waiting",
+            "Reports, XLSX workbooks, workbook uploads and integrity checks "
+            "waiting their turn in this process (one more is refused with 503).",
+            self.heavy_work_waiting,
+        )
 
 
 class StoreCollector:
