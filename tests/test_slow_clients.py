@@ -309,6 +309,56 @@ def test_headers_without_end_are_refused_with_431(served: tuple[int, str]) -> No
     assert body == b"the request line and headers are larger than 65,536 bytes\n"
 
 
+def answers_in_turn(answers: bytes) -> list[tuple[str, dict[str, str], bytes]]:
+    """The answers one connection was sent, in order, each cut by its length."""
+    read = []
+    while answers:
+        status, headers, rest = head_and_body(answers)
+        length = int(headers["content-length"])
+        read.append((status, headers, rest[:length]))
+        answers = rest[length:]
+    return read
+
+
+@pytest.mark.parametrize(
+    ("behind", "refusal"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nX-Bad: \x01\r\n\r\n", "400 Bad Request"),
+        (
+            b"GET /healthz HTTP/1.1\r\n" + (b"X-Filler: " + b"a" * 1000 + b"\r\n") * 70,
+            "431 Request Header Fields Too Large",
+        ),
+    ],
+    ids=["malformed", "too large"],
+)
+def test_a_bad_request_pipelined_behind_good_ones_is_refused_after_their_answers(
+    served: tuple[int, str], behind: bytes, refusal: str
+) -> None:
+    """Two requests sent at once and a malformed one behind them were answered by
+    the 400 alone, written when the malformed one was read: the client took it
+    for the first request's answer (of a mutation it had made, say), and the two
+    answers never came. A head too large behind them closed the connection with
+    no answer at all. Now the requests ahead are answered, then the refusal, and
+    the connection is closed."""
+    port, token = served
+    ask = (
+        b"POST /graphql HTTP/1.1\r\nHost: fourpi\r\n"
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(TYPENAME)}\r\n\r\n".encode()
+        + TYPENAME
+    )
+    with connected(port) as client:
+        client.sendall(ask + ask + behind)
+        answers = slowly_answered_all(client)
+    (first, second, refused) = answers_in_turn(answers)
+    for status, _, body in (first, second):
+        assert status == "HTTP/1.1 200 OK"
+        assert json.loads(body) == {"data": {"__typename": "Query"}}
+    assert refused[0] == f"HTTP/1.1 {refusal}"
+    assert refused[1]["connection"] == "close"
+
+
 def test_a_pipeline_without_end_is_closed_at_its_bound(
     served: tuple[int, str],
 ) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import pytest
@@ -981,6 +982,40 @@ def test_a_single_valued_field_sent_twice_is_refused_naming_it_and_records_nothi
         assert "Traceback" not in said
         assert secret_state(world) == before, path
     assert world.accounts.account(evaluator).role is Role.EVALUATOR
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"A%ED%A0%80B", b"A%FFB", b"A%F4%90%80%80B", b"A\xc3\xa9B", b"A\xffB"],
+    ids=["lone surrogate", "not utf-8", "past U+10FFFF", "raw utf-8", "raw byte"],
+)
+def test_a_field_not_sent_as_a_browser_sends_text_is_refused_naming_it(
+    world, sent: bytes
+) -> None:
+    """A pseudonym posted as `A%ED%A0%80B` (a lone surrogate, percent-encoded) was
+    recorded as 'A\ufffd\ufffd\ufffdB', and one sent as raw bytes as whatever
+    they read as in Latin-1 ('Ã©' for an é): a browser sends every field as
+    percent-encoded UTF-8, and the API refuses a body that is not UTF-8. Now such a
+    field is refused, named, and nothing is recorded."""
+    manager = world.client()
+    sign_in(manager, "manager@mind.example")
+    sent_form = form_post(csrf_token(manager, FORM))
+    del sent_form["pseudonym"]
+    body = urlencode(sent_form).encode()
+    before = secret_state(world)
+    response = manager.post(
+        FORM,
+        content=body + b"&pseudonym=" + sent,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    said = html.unescape(response.text)
+    assert (
+        "pseudonym: must be text in UTF-8, percent-encoded as a browser sends it"
+        in said
+    )
+    assert secret_state(world) == before
 
 
 def initiative_page_work(tmp_path: Any, meetings: int) -> tuple[int, int]:

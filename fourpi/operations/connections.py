@@ -71,6 +71,9 @@ class BoundedHttp(HttpToolsProtocol):
         which may be waiting behind it)."""
         self.ending = False
         """The last answer is sent: what still arrives is dropped until the close."""
+        self.refusal: bytes | None = None
+        """A refusal waiting for the answers due before it: what still arrives is
+        dropped meanwhile."""
         self.write_timer: asyncio.TimerHandle | None = None
         self.unsent = 0
         """The bytes waiting in the transport when the write timer was set."""
@@ -136,7 +139,7 @@ class BoundedHttp(HttpToolsProtocol):
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        if self.ending:
+        if self.ending or self.refusal is not None:
             return
         super().data_received(data)
         if self.in_head and not self.transport.is_closing():
@@ -198,6 +201,11 @@ class BoundedHttp(HttpToolsProtocol):
             self.server_state.total_requests += 1
             self.flow.resume_reading()
             return
+        if self.refusal is not None and not self.pipeline:
+            # The last answer due before the refusal is sent.
+            self.server_state.total_requests += 1
+            self.send_refusal()
+            return
         super().on_response_complete()
 
     def head_arrived(self) -> None:
@@ -224,23 +232,52 @@ class BoundedHttp(HttpToolsProtocol):
             f"{head_wait_seconds():g} seconds",
         )
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to bytes its parser cannot read, which it wrote at
+        once, before the answers still due on the connection."""
+        self.refuse(http.HTTPStatus.BAD_REQUEST, msg)
+
     def refuse(self, status: http.HTTPStatus, reason: str) -> None:
         """Answer `status` with `reason` in plain text (before the head is whole,
-        nothing says whether the API or the web app was asked), and close."""
-        self.in_head = False
-        if self.cycle is not None and not self.cycle.response_complete:
-            # An earlier request on this connection is still being answered: an
-            # answer now would be read as its.
-            self.transport.close()
+        nothing says whether the API or the web app was asked), and close, once
+        the requests read before the one refused are answered: a refusal written
+        at once was read as the answer to the first of them."""
+        if self.ending or self.refusal is not None:
             return
+        self.head_arrived()
         body = (reason + "\n").encode()
-        self.transport.write(
+        self.refusal = (
             f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode()
             + b"content-type: text/plain; charset=utf-8\r\n"
             + f"content-length: {len(body)}\r\n".encode()
             + b"connection: close\r\n\r\n"
             + body
         )
+        refused: RequestResponseCycle | None = self.cycle
+        if refused is None or not refused.more_body or refused.response_complete:
+            refused = None  # the request refused is still in its head
+        if refused is not None and self.pipeline and self.pipeline[0][0] is refused:
+            self.pipeline.popleft()  # its body cannot be read: it is not answered
+        elif refused is not None:
+            # It is being answered: it stops, told its client has gone, and
+            # nothing is due before the refusal (unless its answer has begun).
+            refused.disconnected = True
+            refused.message_event.set()
+            if refused.response_started:
+                self.transport.close()
+                return
+        answering = self.answering
+        if self.pipeline or (
+            answering is not None
+            and answering is not refused
+            and not answering.response_complete
+        ):
+            return  # sent once the answers due before it are
+        self.send_refusal()
+
+    def send_refusal(self) -> None:
+        assert self.refusal is not None
+        self.transport.write(self.refusal)
         self.close_softly()
 
     def close_softly(self) -> None:
