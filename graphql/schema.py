@@ -243,20 +243,14 @@ class AnswersCompletedApart(StrawberryGraphQLCoreExecutionContext):
             or info.operation.operation is not OperationType.QUERY
         ):
             return super().complete_awaitable_value(*given)
-        return self.completed_apart(*given)
+        return self.completed_apart(given)
 
-    async def completed_apart(
-        self,
-        return_type: Any,
-        field_details_list: Any,
-        info: "GraphQLResolveInfo[Context]",
-        path: Any,
-        result: Any,
-        position_context: Any,
-    ) -> Any:
-        """As graphql-core's complete_awaitable_value, the answer completed in a
-        completion thread. Overriding complete_value instead would add a call to
-        each of its some 200,000 calls for an answer page's document (13% more CPU)."""
+    async def completed_apart(self, given: tuple[Any, ...]) -> Any:
+        """As graphql-core's complete_awaitable_value (`given`: its arguments), the
+        answer completed in a completion thread. Overriding complete_value instead
+        would add a call to each of its some 200,000 calls for an answer page's
+        document (13% more CPU)."""
+        return_type, field_details_list, info, path, result, position_context = given
         try:
             answer = await self.with_abort_signal(result)
             completed = await in_completion_thread(
