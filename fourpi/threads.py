@@ -45,6 +45,16 @@ to wait, and the page says ("try again in a minute"): time enough for the queue
 to move by one report of the largest organisation measured (20-30 s), and a few of
 the demo's."""
 
+ANSWERS_COMPLETED_AT_ONCE = 1
+"""How many answers, once worked out, are completed for a response at a time, in a
+thread of their own (`in_completion_thread`): graphql-core checks and lays out each
+value of the answer as the query selects it, some 0.45 s of CPU for an answer page's
+document of a 100k-event organisation. On the event loop, 9 people downloading 3 of
+its CSVs each held another person's home page for up to 3.3 s and /healthz 1.6 s,
+and 9 tokens asking it as of past positions held them 6.4 and 3.1 s. One at a time:
+the work holds the interpreter, so a second thread of it would only take more of the
+event loop's share."""
+
 HEALTH_CHECKS_AT_ONCE = 3
 """Threads of their own for /healthz, /readyz and the store's figures in /metrics
 (one each: `health_check`), within the datastore's 15 connections beside
@@ -86,6 +96,7 @@ Limiters: TypeAlias = (
 )
 _limiters: Limiters = weakref.WeakKeyDictionary()
 _heavy_limiters: Limiters = weakref.WeakKeyDictionary()
+_completion_limiters: Limiters = weakref.WeakKeyDictionary()
 _health_limiters: Limiters = weakref.WeakKeyDictionary()
 _health_checks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Future[Any]]]" = weakref.WeakKeyDictionary()
 _heavy_owners: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Hashable]]" = (
@@ -171,6 +182,15 @@ def heavy_work_waiting() -> int:
     """How many pieces of heavy work wait their turn in this process now."""
     limiter = _heavy_limiters.get(asyncio.get_running_loop())
     return 0 if limiter is None else limiter.statistics().tasks_waiting
+
+
+async def in_completion_thread(function: Callable[..., T], /, *args: Any) -> T:
+    """As `in_thread`, for completing an answer for its response
+    (ANSWERS_COMPLETED_AT_ONCE at a time), beside the database threads: a completion
+    waits for no other thread, so it never holds one that an answer it waits for
+    needs."""
+    limiter = _of_this_loop(_completion_limiters, ANSWERS_COMPLETED_AT_ONCE)
+    return await anyio.to_thread.run_sync(partial(function, *args), limiter=limiter)
 
 
 async def in_heavy_thread_for(

@@ -6,14 +6,17 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import (
+    StrawberryGraphQLCoreExecutionContext,
+    validate_document,
+)
 
 from fourpi.config import ApiLimits
 from fourpi.domain.organisation import Organisation
 from fourpi.graphql.answer_queries import AnswerQueries
 from fourpi.graphql.audit_queries import AuditQueries
 from fourpi.graphql.calls import in_thread
-from fourpi.graphql.context import FourPIInfo
+from fourpi.graphql.context import Context, FourPIInfo
 from fourpi.graphql.enums import InvolvementKind, InvolvementLevel, Role
 from fourpi.graphql.errors import MaskUnexpectedErrors, camel_case
 from fourpi.graphql.limits import QueryLimits, limit_rule
@@ -22,7 +25,15 @@ from fourpi.graphql.permissions import READERS_OF_ANSWERS, caller_of, organisati
 from fourpi.graphql.reading import caught_up
 from fourpi.graphql.record_lists import RecordLists
 from fourpi.memo import Memo
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
+from fourpi.threads import in_completion_thread
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationType,
+    parse,
+)
 
 DOCUMENTS_KEPT = 512
 """Parsed documents, and their validation results, kept for the most recent texts."""
@@ -202,6 +213,64 @@ def answer_fields() -> frozenset[str]:
     )
 
 
+class AnswersCompletedApart(StrawberryGraphQLCoreExecutionContext):
+    """An execution that completes each impact answer a query asks (graphql-core
+    checks and lays out every value the query selects of it) in a completion thread
+    (fourpi.threads.in_completion_thread), not on the event loop.
+
+    Before, the API's answers and every answer page, CSV, workbook and report
+    completed them on the event loop: some 0.45 s of CPU for an answer page's
+    document at 100k events, in which nothing else was answered. Only the
+    completion moves: the resolvers, and with them every limit on the caller's
+    answers and database calls, run on the event loop as before, and the answer is
+    completed once they have given it."""
+
+    answers = answer_fields()
+
+    def complete_awaitable_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: "GraphQLResolveInfo[Context]",
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        given = (return_type, field_details_list, info, path, result, position_context)
+        if (
+            path.prev is not None
+            or info.field_name not in self.answers
+            or info.operation.operation is not OperationType.QUERY
+        ):
+            return super().complete_awaitable_value(*given)
+        return self.completed_apart(given)
+
+    async def completed_apart(self, given: tuple[Any, ...]) -> Any:
+        """As graphql-core's complete_awaitable_value (`given`: its arguments), the
+        answer completed in a completion thread. Overriding complete_value instead
+        would add a call to each of its some 200,000 calls for an answer page's
+        document (13% more CPU)."""
+        return_type, field_details_list, info, path, result, position_context = given
+        try:
+            answer = await self.with_abort_signal(result)
+            completed = await in_completion_thread(
+                self.complete_value,
+                return_type,
+                field_details_list,
+                info,
+                path,
+                answer,
+                position_context,
+            )
+            # A value that is itself awaited (none of the answers' is): on the loop.
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            completed = None
+        return completed
+
+
 def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
     limits = limits or ApiLimits()
     # The depth, alias and cost limits are one validation rule, made once here: the
@@ -227,4 +296,9 @@ def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
     extensions: list[Any] = [
         lambda: HeldToLimits(limits.max_tokens, limit_rules, documents),
     ]
-    return FourPISchema(query=Query, mutation=Mutation, extensions=extensions)
+    return FourPISchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        execution_context_class=AnswersCompletedApart,
+    )
