@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fourpi.config import environment_int
@@ -392,16 +392,34 @@ def path_for_metrics(path: str) -> str:
     )
 
 
-def route_label(scope: Scope) -> str:
+def route_label(scope: Scope, asked: Scope) -> str:
     """A page's metric label: its address as the route table names it
     (`/initiatives/{initiative_id}`), never as sent, whose parts a caller chooses;
-    NOT_ROUTED for a request refused before any route took it."""
+    NOT_ROUTED for a request refused before any route took it. `scope` is the
+    request's scope once answered, `asked` a copy of it as it came."""
     route = scope.get("route")
+    if route is None and "router" in scope:
+        route = route_taken(scope["router"], asked)
     if isinstance(route, Mount):
         return f"{route.path}/{{path}}"
     if isinstance(route, Route):
         return route.path
     return NOT_ROUTED
+
+
+def route_taken(router: Router, asked: Scope) -> BaseRoute | None:
+    """The route the router took for a request as it came, as the router chooses:
+    the first that matches it fully, else the first that matches it in part (a
+    method it does not take). Starlette records it in the scope (`route`) only from
+    1.x; before, every page was counted as NOT_ROUTED."""
+    partly = None
+    for route in router.routes:
+        match, _ = route.matches(asked)
+        if match is Match.FULL:
+            return route
+        if match is Match.PARTIAL and partly is None:
+            partly = route
+    return partly
 
 
 class RequestLog:
@@ -417,6 +435,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        asked = dict(scope)  # the router adds to the scope as it routes
         notes = RequestNotes()
         token = current_request.set(notes)
         body = bytearray()
@@ -485,7 +504,7 @@ class RequestLog:
                 if unknown:
                     label = UNKNOWN_PATH
                 elif not path.endswith("/graphql"):
-                    label = route_label(scope)
+                    label = route_label(scope, asked)
                 elif notes.role in ("-", "anonymous"):
                     label = NO_VALID_TOKEN
                 else:
