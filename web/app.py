@@ -274,12 +274,17 @@ async def sign_in(request: Request) -> Response:
             address=address,
         )
     except SignInRefused as refusal:
-        return await render(
+        # Locked is "too many requests", with when to come back: it was a 400 with
+        # no Retry-After, which a script could not tell from a wrong password.
+        told = await render(
             request,
             "sign_in.html",
             {"email": email, "errors": [("email", str(refusal))]},
-            status_code=400,
+            status_code=429 if refusal.wait else 400,
         )
+        if refusal.wait:
+            told.headers["Retry-After"] = str(refusal.wait)
+        return told
     return await signed_in_anew(request, session_id)
 
 
