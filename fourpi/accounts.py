@@ -220,14 +220,31 @@ def positive(environ: EnvType, name: str, default: float, unit: timedelta) -> fl
 
 
 class SignInRefused(Exception):
-    """Sign-in failed: the message says only what a stranger may know."""
+    """Sign-in failed: the message says only what a stranger may know; `wait`, when
+    sign-in is locked, the seconds until one from that email address and network
+    address would be taken (Retry-After), else 0."""
+
+    def __init__(self, message: str, wait: int = 0) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 WRONG = "Email or password is wrong"
-LOCKED = (
-    "Sign-in is locked for 15 minutes after too many failed attempts. Try again "
-    "later, or ask your organisation's admin to invite you again"
-)
+
+
+def locked_out(wait: int) -> SignInRefused:
+    """The refusal of a sign-in locked for `wait` more seconds: the page said "for
+    15 minutes" however few were left; it now says the wait, in whole minutes
+    rounded up. It tells no more than trying again each second would: failures are
+    counted against what was typed, so it is the same whether or not the email
+    address has an account."""
+    minutes = math.ceil(wait / 60)
+    return SignInRefused(
+        "Sign-in is locked after too many failed attempts: try again in "
+        f"{minutes} minute{'' if minutes == 1 else 's'}, or ask your "
+        "organisation's admin to invite you again",
+        wait,
+    )
 
 
 class LastAdmin(InvalidInput):
@@ -708,24 +725,24 @@ class Accounts:
         self, *, email: str, password: str, address: str
     ) -> tuple[str, Session]:
         """A new session for the person whose password this is; SignInRefused with
-        only "wrong" or "locked" otherwise."""
+        only "wrong" or "locked" (and for how long) otherwise."""
         # Kept as digests: what strangers typed is no one's to read back.
         subjects = (
             "email:" + digest(as_kept(str(email))),
             "address:" + digest(str(address)),
         )
-        if any(self.locked(subject) for subject in subjects):
-            raise SignInRefused(LOCKED)
+        if wait := self.locked_for(subjects):
+            raise locked_out(wait)
         # Counted as failed before the password is checked, and taken back if it was
         # right: guesses sent at once then get no more than five checks between them.
         attempted = self.tables.count_failure("sign_in_failures", subjects, 2 * LOCKOUT)
-        if any(self.locked(subject, besides=attempted) for subject in subjects):
+        if wait := self.locked_for(subjects, besides=attempted):
             self.tables.take_back("sign_in_failures", subjects, attempted)
-            raise SignInRefused(LOCKED)
+            raise locked_out(wait)
         account = self.password_matches(email, password)
         if account is None:
-            if any(self.locked(subject) for subject in subjects):
-                raise SignInRefused(LOCKED)
+            if wait := self.locked_for(subjects):
+                raise locked_out(wait)
             raise SignInRefused(WRONG)
         self.tables.take_back("sign_in_failures", subjects, attempted)
         return self.start_session(account.id)
@@ -749,32 +766,41 @@ class Accounts:
         account = self.account(account_id)
         return None if account.disabled or not account.joined else account
 
-    def locked(self, subject: str, besides: datetime | None = None) -> bool:
-        """Whether 5 failures within 15 minutes (20 for a network address), the
-        last of them less than 15 minutes ago, lock this subject out (not counting
-        the attempt made at `besides`, whose password is yet to be checked)."""
-        allowed = (
-            FAILURES_ALLOWED
-            if subject.startswith("email:")
-            else ADDRESS_FAILURES_ALLOWED
-        )
-        since = now() - 2 * LOCKOUT
-        failed = sorted(
-            datetime.fromisoformat(str(row["failed_at"]))
-            for row in self.tables.rows(
-                "SELECT failed_at FROM {sign_in_failures} WHERE subject = ? AND "
-                "failed_at > ?",
-                subject,
-                since.isoformat(),
+    def locked_for(
+        self, subjects: tuple[str, ...], besides: datetime | None = None
+    ) -> int:
+        """How many seconds until a sign-in counted against these subjects (an email
+        address, a network address) would be taken: 0 unless one of them is locked,
+        by 5 failures within 15 minutes (20 for a network address), the last of
+        them less than 15 minutes ago; else until the last such run's last failure
+        is 15 minutes old (not counting the attempt made at `besides`, whose
+        password is yet to be checked). A refused attempt is not counted, so it
+        never adds to the wait."""
+        moment = now()
+        until = moment
+        for subject in subjects:
+            allowed = (
+                FAILURES_ALLOWED
+                if subject.startswith("email:")
+                else ADDRESS_FAILURES_ALLOWED
             )
-        )
-        if besides in failed:
-            failed.remove(besides)
-        return any(
-            failed[i + allowed - 1] - failed[i] <= LOCKOUT
-            and now() < failed[i + allowed - 1] + LOCKOUT
-            for i in range(len(failed) - allowed + 1)
-        )
+            failed = sorted(
+                datetime.fromisoformat(str(row["failed_at"]))
+                for row in self.tables.rows(
+                    "SELECT failed_at FROM {sign_in_failures} WHERE subject = ? AND "
+                    "failed_at > ?",
+                    subject,
+                    (moment - 2 * LOCKOUT).isoformat(),
+                )
+            )
+            if besides in failed:
+                failed.remove(besides)
+            for first, last in zip(failed, failed[allowed - 1 :], strict=False):
+                if last - first <= LOCKOUT:
+                    until = max(until, last + LOCKOUT)
+        if until <= moment:
+            return 0
+        return max(1, math.ceil((until - moment).total_seconds()))
 
     # Sessions
 

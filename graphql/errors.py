@@ -85,7 +85,25 @@ class MaskUnexpectedErrors(SchemaExtension):
         result = self.execution_context.result
         if result is None or not result.errors:
             return
+        self.answered_as_busy(result.errors)
         result.errors = [self.masked(e) for e in result.errors]
+
+    def answered_as_busy(self, errors: list[GraphQLError]) -> None:
+        """A field refused as the store was busy or did not answer makes the HTTP
+        answer 503 with Retry-After, as it is when that happens before any field
+        ran: it was 200 with no Retry-After, which clients' retry logic does not
+        read. The longest wait of them, if several."""
+        waits = [
+            refused[1]
+            for error in errors
+            if (error.extensions or {}).get("code") not in EXPECTED_CODES
+            and error.path is not None
+            and (refused := store_refusal(error.original_error)) is not None
+        ]
+        response = getattr(self.execution_context.context, "response", None)
+        if waits and response is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(max(waits))
 
     @staticmethod
     def masked(error: GraphQLError) -> GraphQLError:

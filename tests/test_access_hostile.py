@@ -22,7 +22,7 @@ from fourpi.domain.access import Role
 from fourpi.domain.vocabulary import ImpactArea, ParticipantKind
 from fourpi.graphql.app import create_app
 from fourpi.personal_links import GONE, PersonalLinks
-from fourpi.threads import in_heavy_thread
+from fourpi.threads import OWN_HEAVY_WORK_RETRY_AFTER_SECONDS, in_heavy_thread
 from fourpi.workbook import import_upload, write_template
 from tests.api import api_store, client, code_of, data_of, graphql
 from tests.helpers import log_position, post_scope
@@ -398,6 +398,12 @@ def test_one_auditors_burst_of_integrity_checks_takes_one_turn_of_heavy_work(
         assert len(told_at_once) == 3
         for response in told_at_once:
             assert code_of(response) == "TOO_MANY_REQUESTS", response.text
+            # As HTTP says it, with when to come back: it was 200, with no
+            # Retry-After, so a client's retry logic never saw it.
+            assert response.status_code == 429
+            assert response.headers["retry-after"] == str(
+                OWN_HEAVY_WORK_RETRY_AFTER_SECONDS
+            )
         assert data_of(other)["integrity"]["intact"] is True
 
 

@@ -11,17 +11,18 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 import pytest
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fourpi.accounts import (
     ADDRESS_FAILURES_ALLOWED,
-    LOCKED,
+    LOCKOUT,
     WRONG,
     Accounts,
     SessionLimits,
     SignInRefused,
     digest,
+    locked_out,
 )
 from fourpi.bootstrap import open_records
 from fourpi.domain import application
@@ -183,7 +184,10 @@ def test_five_failures_for_one_account_lock_it_for_15_minutes(
             accounts.sign_in(
                 email="PM@mind.example", password="wrong", address=f"10.0.0.{attempt}"
             )
-    assert str(refusal.value) == LOCKED
+    # Told how long is left, in whole minutes, and Retry-After in seconds.
+    assert 14 * 60 < refusal.value.wait <= 15 * 60
+    assert str(refusal.value) == str(locked_out(refusal.value.wait))
+    assert "try again in 15 minutes" in str(refusal.value)
     with pytest.raises(SignInRefused, match="locked"):
         accounts.sign_in(email="pm@mind.example", password=PASSWORD, address="10.1.1.1")
     # Fifteen minutes on, the account signs in again.
@@ -191,6 +195,43 @@ def test_five_failures_for_one_account_lock_it_for_15_minutes(
     assert accounts.sign_in(
         email="pm@mind.example", password=PASSWORD, address="10.1.1.1"
     )
+
+
+FAILURE_TIMES = st.lists(st.integers(0, 2 * 15 * 60), max_size=30)
+"""Failed sign-ins, as how many seconds before the moment of asking each was made."""
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(for_email=FAILURE_TIMES, for_address=FAILURE_TIMES)
+def test_the_wait_a_lockout_gives_is_exactly_when_a_sign_in_is_taken_again(
+    accounts, monkeypatch, for_email: list[int], for_address: list[int]
+) -> None:
+    """Retry-After (and the page's minutes) said 15 minutes whatever was left: the
+    wait is now the seconds until neither the email address nor the network
+    address is locked, no sooner (a sign-in a second before is still refused) and
+    no later (one then is taken)."""
+    asked_at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    clock = [asked_at]
+    monkeypatch.setattr("fourpi.accounts.now", lambda: clock[0])
+    subjects = ("email:someone", "address:somewhere")
+    accounts.tables.run("DELETE FROM {sign_in_failures}")
+    for subject, ago in [("email:someone", s) for s in for_email] + [
+        ("address:somewhere", s) for s in for_address
+    ]:
+        clock[0] = asked_at - timedelta(seconds=ago)
+        accounts.tables.count_failure("sign_in_failures", (subject,), 2 * LOCKOUT)
+    clock[0] = asked_at
+    wait = accounts.locked_for(subjects)
+    assert 0 <= wait <= LOCKOUT.total_seconds()
+    if wait:
+        clock[0] = asked_at + timedelta(seconds=wait - 1)
+        assert accounts.locked_for(subjects) > 0
+    clock[0] = asked_at + timedelta(seconds=wait)
+    assert accounts.locked_for(subjects) == 0
 
 
 class CountedChecks(Accounts):
@@ -224,7 +265,9 @@ def test_guesses_sent_at_once_get_no_more_than_five_checks(
 
     with ThreadPoolExecutor(max_workers=30) as pool:
         answers = list(pool.map(guess, range(30)))
-    assert set(answers) <= {WRONG, LOCKED}
+    assert all(
+        answer == WRONG or answer.startswith("Sign-in is locked") for answer in answers
+    )
     assert accounts.checked <= 5
     # The right password still gets in once nothing locks the account.
     accounts.tables.run("UPDATE {sign_in_failures} SET failed_at = '2000-01-01'")

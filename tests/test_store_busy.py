@@ -22,7 +22,7 @@ from fourpi.domain.application import InvolvementRecords
 from fourpi.graphql.app import create_app
 from fourpi.listing import participants_of
 from fourpi.personal_links import PersonalLinks
-from fourpi.storage.store_access import STORE_BUSY
+from fourpi.storage.store_access import STORE_BUSY, STORE_BUSY_RETRY_SECONDS
 from tests.helpers import POSTGRES_URL
 from tests.web import TestClient, csrf_token, organisation_with_a_chain, person, sign_in
 
@@ -90,12 +90,16 @@ def test_a_write_through_the_api_is_told_the_store_is_busy(busy: Busy) -> None:
     client = TestClient(busy.app)
     before = busy.head()
     with busy.locked():
-        refused = client.post(
+        answer = client.post(
             "/graphql",
             json={"query": REGISTER},
             headers={"Authorization": f"Bearer {busy.token}"},
-        ).json()
-    (error,) = refused["errors"]
+        )
+    # As HTTP says it, with when to come back, as when the store is busy before
+    # any field runs: it was 200 with no Retry-After.
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == str(STORE_BUSY_RETRY_SECONDS)
+    (error,) = answer.json()["errors"]
     assert error["message"] == STORE_BUSY
     assert error["extensions"] == {"code": "STORE_BUSY"}  # no error id: not a fault
     assert busy.head() == before
@@ -159,6 +163,8 @@ def test_a_write_waiting_past_a_turn_at_the_store_is_told_it_is_busy(
     finally:
         done.set()
         turn.join(60)
+    assert refused.status_code == 503
+    assert int(refused.headers["retry-after"]) > 0
     (error,) = refused.json()["errors"]
     assert error["extensions"] == {"code": "STORE_BUSY"}, error
     assert busy.head() == before

@@ -295,11 +295,18 @@ def test_five_failed_sign_ins_lock_sign_in_for_15_minutes(
         for _ in range(4):
             sign_in(page, site.base, "pm@mind.example", "not my password")
             shown(page.get_by_text("Email or password is wrong").first)
-        sign_in(page, site.base, "pm@mind.example", "not my password")
-        shown(page.get_by_text("Sign-in is locked for 15 minutes").first)
+        with page.expect_response(lambda r: r.request.method == "POST") as answered:
+            sign_in(page, site.base, "pm@mind.example", "not my password")
+        # Too many requests, and when to come back, as a browser or script reads it.
+        assert answered.value.status == 429
+        assert 14 * 60 < int(answered.value.headers["retry-after"]) <= 15 * 60
+        shown(page.get_by_text("Sign-in is locked").first)
+        shown(page.get_by_text("try again in 15 minutes").first)
+        assert_errors_announced(page, "sign-in, locked")
         assert_accessible(page, "sign-in, locked")
+        assert_fits(page, 320, "sign-in, locked, at 320 px")
         sign_in(page, site.base, "pm@mind.example", PASSWORD)
-        shown(page.get_by_text("Sign-in is locked for 15 minutes").first)
+        shown(page.get_by_text("try again in 15 minutes").first)
         assert page.url == f"{site.base}/sign-in"
 
 
