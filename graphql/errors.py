@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from fourpi.domain.errors import DomainError, IdempotencyKeyReused
 from fourpi.operations.observability import note_error_id
 from fourpi.storage.store_access import store_refusal
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, get_operation_ast
 
 log = logging.getLogger("fourpi.graphql")
 
@@ -85,14 +86,42 @@ class MaskUnexpectedErrors(SchemaExtension):
         result = self.execution_context.result
         if result is None or not result.errors:
             return
-        self.answered_as_busy(result.errors)
+        if not self.recorded_some(result.errors):
+            self.answered_as_busy(result.errors)
         result.errors = [self.masked(e) for e in result.errors]
+
+    def recorded_some(self, errors: list[GraphQLError]) -> bool:
+        """Whether a mutation may have recorded some of its writes: one of its
+        fields (each a write, run one after another) came to no error. Its answer
+        then stays 200, whatever refused the others: a client told 503 would send
+        the whole request again, and record those twice. (Its `data` cannot say:
+        a refused write's field, never null, nulls all of it.)"""
+        context = self.execution_context
+        if context.operation_type is not OperationType.MUTATION:
+            return False
+        document = context.graphql_document
+        operation = (
+            None
+            if document is None
+            else get_operation_ast(document, context.operation_name)
+        )
+        if operation is None:
+            return True  # not known: as if some were
+        refused = {error.path[0] for error in errors if error.path}
+        for selection in operation.selection_set.selections:
+            if not isinstance(selection, FieldNode):
+                return True  # a fragment's fields: not worked out here
+            key = (selection.alias or selection.name).value
+            if key != "__typename" and key not in refused:
+                return True
+        return False
 
     def answered_as_busy(self, errors: list[GraphQLError]) -> None:
         """A field refused as the store was busy or did not answer makes the HTTP
         answer 503 with Retry-After, as it is when that happens before any field
         ran: it was 200 with no Retry-After, which clients' retry logic does not
-        read. The longest wait of them, if several."""
+        read. The longest wait of them, if several. Not for a mutation that
+        recorded some of its writes (`recorded_some`)."""
         waits = [
             refused[1]
             for error in errors

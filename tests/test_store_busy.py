@@ -49,7 +49,11 @@ class Busy:
         """Another connection holds the store's write lock, as an import does: SQLite's
         one lock, or the lock every PostgreSQL writer takes on the events table."""
         if self.database.backend == "sqlite":
-            lite = sqlite3.connect(self.database.sqlite_path, isolation_level=None)
+            lite = sqlite3.connect(
+                self.database.sqlite_path,
+                isolation_level=None,
+                check_same_thread=False,  # may be let go by another thread
+            )
             lite.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -195,3 +199,49 @@ def test_a_personal_page_the_busy_store_could_not_open_keeps_its_link_out_of_the
         assert answer.status_code == 503
     assert secret not in caplog.text
     assert client.get(f"/my-page/{secret}").status_code == 200
+
+
+def test_a_request_that_recorded_a_write_before_the_store_was_busy_is_not_told_to_resend(
+    busy: Busy,
+) -> None:
+    """A request with two writes: the first recorded, the second refused as the
+    store became busy in between. Told 503 and Retry-After, as a request refused
+    whole is, a client (or its retry logic) would send the request again and the
+    first write would be recorded twice; it is answered 200 with the second's
+    STORE_BUSY. (GraphQL nulls the whole of `data` when a write's field, never
+    null, is refused, so the first's answer is not in it.)"""
+    client = TestClient(busy.app)
+    both = (
+        'mutation { first: registerParticipant(input: {pseudonym: "Sam", '
+        "participantKind: CARER}) { id } "
+        'second: registerParticipant(input: {pseudonym: "Kit", '
+        "participantKind: CARER}) { id } }"
+    )
+    saved = busy.records.save
+    locked = busy.locked()
+
+    def save_then_lock(*arguments: Any, **named: Any) -> Any:
+        done = saved(*arguments, **named)
+        if busy.records.save is save_then_lock:  # once: the store is busy from now
+            busy.records.save = saved  # type: ignore[method-assign]
+            locked.__enter__()
+        return done
+
+    busy.records.save = save_then_lock  # type: ignore[method-assign]
+    before = busy.head()
+    try:
+        answer = client.post(
+            "/graphql",
+            json={"query": both},
+            headers={"Authorization": f"Bearer {busy.token}"},
+        )
+    finally:
+        busy.records.save = saved  # type: ignore[method-assign]
+        locked.__exit__(None, None, None)
+    assert answer.status_code == 200, answer.text
+    assert "retry-after" not in answer.headers
+    body = answer.json()
+    (error,) = body["errors"]
+    assert error["path"] == ["second"]
+    assert error["extensions"] == {"code": "STORE_BUSY"}
+    assert busy.head() > before
