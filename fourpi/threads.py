@@ -46,6 +46,11 @@ to wait, and the page says ("try again in a minute"): time enough for the queue
 to move by one report of the largest organisation measured (20-30 s), and a few of
 the demo's."""
 
+UNDER_WAY_RETRY_AFTER_SECONDS = 10
+"""What a person or token told their own earlier piece of heavy work still waits
+or runs (AlreadyUnderWay: a report, a workbook, an integrity check) is asked to
+wait: about two reports' worth."""
+
 ANSWERS_COMPLETED_AT_ONCE = 1
 """How many answers, once worked out, are completed for a response at a time, in a
 thread of their own (`in_completion_thread`): graphql-core checks and lays out each

@@ -29,13 +29,14 @@ from fourpi.graphql.permissions import (
     may_read_personal_data,
     organisation_of,
 )
-from fourpi.graphql.reading import caught_up, parse_id, server_busy
+from fourpi.graphql.reading import answered_with, caught_up, parse_id, server_busy
 from fourpi.privacy.redaction import (
     REDACTED_DESCRIPTION,
     redacted_event,
     redacted_state,
 )
 from fourpi.threads import (
+    UNDER_WAY_RETRY_AFTER_SECONDS,
     AlreadyUnderWay,
     Left,
     ServerBusy,
@@ -432,6 +433,7 @@ class AuditQueries:
                 in_heavy_thread_for(caller_of(info).actor, integrity_of, info, anchor),
             )
         except AlreadyUnderWay:
+            answered_with(info, 429, UNDER_WAY_RETRY_AFTER_SECONDS)
             raise client_error(
                 "integrity: another check of yours, in this request or an "
                 "earlier one, is still being made: ask for one at a time, once "

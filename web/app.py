@@ -45,6 +45,7 @@ from fourpi.storage.store_access import STORE_UNREACHABLE, store_refusal
 from fourpi.threads import (
     ANSWERS_RETRY_AFTER_SECONDS,
     HEAVY_WORK_RETRY_AFTER_SECONDS,
+    UNDER_WAY_RETRY_AFTER_SECONDS,
     ServerBusy,
     TooManyAtOnce,
     in_thread,
@@ -60,7 +61,7 @@ from fourpi.web import (
     workbook_upload,
 )
 from fourpi.web.answer_routes import answer_pages
-from fourpi.web.heavy import RETRY_AFTER_SECONDS, AlreadyUnderWay, Left
+from fourpi.web.heavy import AlreadyUnderWay, Left
 from fourpi.web.page import Page, Reply, Write, reply_with
 from fourpi.web.pages import render, templates, with_security_headers
 from fourpi.web.posted import form_of
@@ -95,7 +96,7 @@ async def busy(
     if others:
         wait = HEAVY_WORK_RETRY_AFTER_SECONDS
     else:
-        wait = ANSWERS_RETRY_AFTER_SECONDS if answers else RETRY_AFTER_SECONDS
+        wait = ANSWERS_RETRY_AFTER_SECONDS if answers else UNDER_WAY_RETRY_AFTER_SECONDS
     response.headers["Retry-After"] = str(wait)
     return response
 

@@ -11,10 +11,6 @@ from fourpi.web.sessions import SignedIn, as_the_caller
 
 T = TypeVar("T")
 
-RETRY_AFTER_SECONDS = 10
-"""What a person told to wait for their own earlier piece is asked to wait: about
-two reports' worth."""
-
 __all__ = ["AlreadyUnderWay", "Left", "heavy_work"]
 
 
