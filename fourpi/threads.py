@@ -1,10 +1,11 @@
 """Calling the synchronous services from async code (API resolvers, web pages): in a worker thread, never on the event loop, a bounded number at once."""
 
 import asyncio
+import math
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
@@ -162,8 +163,42 @@ def database_calls() -> CapacityLimiter:
     return _of_this_loop(_limiters, DATABASE_CALLS_AT_ONCE)
 
 
+_UNBOUNDED = CapacityLimiter(math.inf)
+"""anyio's own bound on threads, not used: each thread is started holding a turn
+of one of the limiters above (`to_the_end`)."""
+
+
+async def to_the_end(function: Callable[[], T], limiter: CapacityLimiter) -> T:
+    """`function` in a worker thread, once `limiter` gives it a turn, which it
+    holds until the thread has ended, however the asker is cancelled. While it
+    waits its turn it is cancelled at once. anyio's run_sync holds the turn
+    through its own cancellation (a cancel scope's, as when a page's client
+    leaves) but gave it back at once when the task was cancelled as asyncio
+    cancels one (graphql-core cancelling a query's other fields when one fails,
+    asyncio.gather the pieces of a page whose client left), while the thread went
+    on: the next began beside it, and the bound was broken by as many as were
+    cancelled. The cancellation is raised once the thread has ended."""
+    async with limiter:
+        running = asyncio.ensure_future(
+            anyio.to_thread.run_sync(function, limiter=_UNBOUNDED)
+        )
+        # Not cancelled by a cancel scope meanwhile (anyio would cancel the task
+        # again at each turn of the loop until it ended).
+        with anyio.CancelScope(shield=True):
+            try:
+                done = await asyncio.shield(running)
+            except asyncio.CancelledError:
+                while not running.done():
+                    with suppress(asyncio.CancelledError):
+                        await asyncio.wait({running})
+                if not running.cancelled():
+                    running.exception()  # read: the asker has gone
+                raise
+    return done
+
+
 async def run_in_thread(function: Callable[[], T]) -> T:
-    return await anyio.to_thread.run_sync(function, limiter=database_calls())
+    return await to_the_end(function, database_calls())
 
 
 async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -178,9 +213,7 @@ async def in_heavy_thread(
     limiter = _of_this_loop(_heavy_limiters, HEAVY_WORK_AT_ONCE)
     if limiter.statistics().tasks_waiting >= HEAVY_WORK_WAITING:
         raise ServerBusy
-    return await anyio.to_thread.run_sync(
-        partial(function, *args, **kwargs), limiter=limiter
-    )
+    return await to_the_end(partial(function, *args, **kwargs), limiter)
 
 
 def heavy_work_waiting() -> int:
@@ -195,7 +228,7 @@ async def in_completion_thread(function: Callable[..., T], /, *args: Any) -> T:
     waits for no other thread, so it never holds one that an answer it waits for
     needs."""
     limiter = _of_this_loop(_completion_limiters, ANSWERS_COMPLETED_AT_ONCE)
-    return await anyio.to_thread.run_sync(partial(function, *args), limiter=limiter)
+    return await to_the_end(partial(function, *args), limiter)
 
 
 async def in_heavy_thread_for(
@@ -303,7 +336,7 @@ async def in_health_thread(function: Callable[[], T]) -> T:
     """As `run_in_thread`, for the health and readiness checks: never queued behind
     other work (HEALTH_CHECKS_AT_ONCE)."""
     limiter = _of_this_loop(_health_limiters, HEALTH_CHECKS_AT_ONCE)
-    return await anyio.to_thread.run_sync(function, limiter=limiter)
+    return await to_the_end(function, limiter)
 
 
 async def health_check(name: Hashable, function: Callable[[], T]) -> T:

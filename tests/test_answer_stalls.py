@@ -372,3 +372,66 @@ def test_a_tables_csv_is_written_off_the_event_loop(
     assert table.headers["content-type"].startswith("text/csv")
     assert written_on
     assert loop_thread not in written_on
+
+
+def test_answers_cancelled_by_a_failing_field_still_count_for_their_caller(
+    database_url: str,
+) -> None:
+    """An evaluator's script asked, many times at once, for an answer as of a
+    past position beside an answer for an initiative that does not exist: the
+    second failed at once, graphql-core cancelled the first while its database
+    thread worked it out, and its turn (one answer of the caller's at a time,
+    one of the ten database threads) was given to the next while the thread went
+    on, so every one of the burst was worked out at once. Now a cancelled answer
+    holds its caller's turn until its thread has ended."""
+    with api_store(database_url) as store:
+        mind = organisation_with_a_chain(store.records, "Mind").organisation_id
+        store.views.catch_up()
+        head = store.views.position()
+        own = store.token(mind, Role.EVALUATOR)
+        nowhere = "00000000-0000-4000-8000-000000000000"
+        failing = (
+            "query($p: Int!, $from: Date) "
+            "{ a: differences(slice: {periodFrom: $from}, asOf: {position: $p}) "
+            "{ position } "
+            f'b: intendedOutcomes(slice: {{initiativeId: "{nowhere}"}}) '
+            "{ position } }"
+        )
+        burst = 12
+        running: list[int] = []
+        most = [0]
+        lock = threading.Lock()
+
+        async def attack() -> list[httpx.Response]:
+            async with client(store) as http:
+                with answers_held(store.views) as gate:
+                    held = store.views.report
+
+                    def counted(*args: Any, **kwargs: Any) -> Any:
+                        with lock:
+                            running.append(1)
+                            most[0] = max(most[0], len(running))
+                        try:
+                            return held(*args, **kwargs)
+                        finally:
+                            with lock:
+                                running.pop()
+
+                    store.views.report = counted  # type: ignore[method-assign]
+                    asked = [
+                        asyncio.ensure_future(
+                            graphql(http, failing, question(i, head), token=own)
+                        )
+                        for i in range(burst)
+                    ]
+                    try:
+                        await until(lambda: most[0] >= 1, "no answer was begun")
+                        await settled(asked)
+                    finally:
+                        answers = await let_go(gate, asked)
+                    return answers
+
+        answers = asyncio.run(attack())
+        assert most[0] == ANSWERS_AT_ONCE_PER_CALLER
+        for response in answers:
+            assert code_of(response) == "NOT_FOUND", response.text

@@ -47,6 +47,18 @@ class Served:
         sign_in(client, email)
         return client
 
+    def integrity(self) -> httpx.Response:
+        """The API's integrity check, asked with the auditor's token."""
+        return httpx.post(
+            f"{self.base}/graphql",
+            content=INTEGRITY,
+            headers={
+                "Authorization": f"Bearer {self.auditor_token}",
+                "Content-Type": "application/json",
+            },
+            timeout=SAFETY_SECONDS,
+        )
+
     def waiting(self) -> int:
         """How many pieces of heavy work the server says wait their turn."""
         metrics = httpx.get(f"{self.base}/metrics", timeout=SAFETY_SECONDS).text
@@ -185,15 +197,7 @@ def test_heavy_work_past_the_queue_is_refused_at_once_and_the_queue_is_served(
             assert response.headers["content-type"].startswith("text/html")
             assert "Busy making other reports: try again in a minute" in response.text
             assert "Nothing was lost, and nothing was recorded" in response.text
-        integrity = httpx.post(
-            f"{served.base}/graphql",
-            content=INTEGRITY,
-            headers={
-                "Authorization": f"Bearer {served.auditor_token}",
-                "Content-Type": "application/json",
-            },
-            timeout=SAFETY_SECONDS,
-        )
+        integrity = served.integrity()
         assert integrity.status_code == 503, integrity.text
         assert integrity.headers["retry-after"] == str(HEAVY_WORK_RETRY_AFTER_SECONDS)
         (error,) = integrity.json()["errors"]
@@ -207,6 +211,41 @@ def test_heavy_work_past_the_queue_is_refused_at_once_and_the_queue_is_served(
     assert served.waiting() == 0
     again = late.get("/answers/report.pdf")
     assert again.status_code == 200 and again.content.startswith(b"%PDF")
+
+
+def test_an_auditors_second_integrity_check_is_told_to_come_back_as_a_429(
+    served: Served,
+) -> None:
+    """An auditor's script asked for the integrity check again while its first
+    still waited its turn: it was refused with TOO_MANY_REQUESTS but HTTP 200 and
+    no Retry-After, where every other request told to come back (too many
+    answers at once: 429; the queue full of others' work: 503) says so in its
+    status and when to try again, and the web app's person asking for a second
+    report gets 429 with Retry-After. Now the API says 429 with Retry-After too."""
+
+    holder = psycopg.connect(POSTGRES_URL.split("?")[0])
+    holder.execute(
+        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+            sql.Identifier(served.schema, SEALS_TABLE)
+        )
+    )
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            first = pool.submit(served.integrity)
+            until(
+                lambda: waiting_for_the_seals(holder, served.schema) == 1,
+                "the first check to begin",
+            )
+            second = served.integrity()
+        finally:
+            holder.rollback()
+            holder.close()
+        assert first.result(timeout=SAFETY_SECONDS).json()["data"]["integrity"]
+    assert second.status_code == 429, second.text
+    assert int(second.headers["retry-after"]) > 0
+    (error,) = second.json()["errors"]
+    assert error["extensions"]["code"] == "TOO_MANY_REQUESTS"
+    assert error["message"].startswith("integrity: another check of yours")
 
 
 @pytest.mark.slow
