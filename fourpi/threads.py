@@ -150,7 +150,7 @@ GraphQL execution is (a web page, which asks the API several times): its answers
 count as that one request's."""
 
 
-def _of_this_loop(limiters: Limiters, at_once: int) -> CapacityLimiter:
+def _of_this_loop(limiters: Limiters, at_once: float) -> CapacityLimiter:
     """The limiter of this event loop (tests run several loops, one after another)."""
     loop = asyncio.get_running_loop()
     limiter = limiters.get(loop)
@@ -163,9 +163,10 @@ def database_calls() -> CapacityLimiter:
     return _of_this_loop(_limiters, DATABASE_CALLS_AT_ONCE)
 
 
-_UNBOUNDED = CapacityLimiter(math.inf)
+_unbounded_limiters: Limiters = weakref.WeakKeyDictionary()
 """anyio's own bound on threads, not used: each thread is started holding a turn
-of one of the limiters above (`to_the_end`)."""
+of one of the limiters above (`to_the_end`). One for each loop, made in it: before
+anyio 4.1 a limiter made outside a running loop was refused."""
 
 
 async def to_the_end(function: Callable[[], T], limiter: CapacityLimiter) -> T:
@@ -180,7 +181,9 @@ async def to_the_end(function: Callable[[], T], limiter: CapacityLimiter) -> T:
     cancelled. The cancellation is raised once the thread has ended."""
     async with limiter:
         running = asyncio.ensure_future(
-            anyio.to_thread.run_sync(function, limiter=_UNBOUNDED)
+            anyio.to_thread.run_sync(
+                function, limiter=_of_this_loop(_unbounded_limiters, math.inf)
+            )
         )
         # Not cancelled by a cancel scope meanwhile (anyio would cancel the task
         # again at each turn of the loop until it ended).
