@@ -37,9 +37,11 @@ def test_a_method_the_server_does_not_know_is_refused_with_400(
 ) -> None:
     """A method the server's HTTP parser does not know (FOO, a lower-case get) or
     a request line that is not HTTP (G@T) never reaches the app: the server
-    refuses it, in plain text, and closes the connection."""
+    refuses it, in plain text (a line, as its other refusals before the app),
+    and closes the connection."""
     port, _ = served
     status, headers, body = asked(port, method, "/graphql")
     assert status == "HTTP/1.1 400 Bad Request"
     assert headers["connection"] == "close"
-    assert body == b"Invalid HTTP request received."
+    assert headers["content-type"] == "text/plain; charset=utf-8"
+    assert body == b"Invalid HTTP request received.\n"
