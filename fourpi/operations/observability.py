@@ -201,7 +201,7 @@ class Metrics:
     are counted as 'other' (a label a client could grow without end is a leak)."""
 
     def __init__(self, views: Any, records: Any) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -220,6 +220,12 @@ class Metrics:
             "fourpi_group_commit_batches",
             "Saves committed together in one transaction (group commit).",
             buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
+            registry=self.registry,
+        )
+        self.heavy_work_waiting = Gauge(
+            "fourpi_heavy_work_waiting",
+            "Reports, XLSX workbooks, workbook uploads and integrity checks "
+            "waiting their turn in this process (one more is refused with 503).",
             registry=self.registry,
         )
         self.operations: set[str] = set()
@@ -265,35 +271,10 @@ class Metrics:
                 "metrics: the store did not answer within %g s; its figures are left out",
                 threads.HEALTH_CHECK_SECONDS,
             )
-        here = CollectorRegistry()
-        here.register(ProcessCollector(threads.heavy_work_waiting()))
-        body = (
-            generate_latest(self.registry)
-            + generate_latest(here)
-            + generate_latest(store)
-        )
+        # Read on this process's event loop, whose queue it is.
+        self.heavy_work_waiting.set(threads.heavy_work_waiting())
+        body = generate_latest(self.registry) + generate_latest(store)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-class ProcessCollector:
-    """What is read from this process at each scrape (on its event loop): how many
-    pieces of heavy work wait their turn."""
-
-    def __init__(self, heavy_work_waiting: int) -> None:
-        self.heavy_work_waiting = heavy_work_waiting
-
-    def describe(self) -> list[Any]:
-        return []  # read only at scrape time, never when registered
-
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import GaugeMetricFamily
-
-        yield GaugeMetricFamily(
-            "fourpi_heavy_work_waiting",
-            "Reports, XLSX workbooks, workbook uploads and integrity checks "
-            "waiting their turn in this process (one more is refused with 503).",
-            self.heavy_work_waiting,
-        )
 
 
 class StoreCollector:
@@ -435,7 +416,9 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        asked = dict(scope)  # the router adds to the scope as it routes
+        # As it came, for its metric label (the router adds to the scope as it
+        # routes): only when the metrics are on.
+        asked = dict(scope) if self.metrics is not None else scope
         notes = RequestNotes()
         token = current_request.set(notes)
         body = bytearray()
