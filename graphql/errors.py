@@ -77,6 +77,14 @@ def camel_case(name: str) -> str:
     return first + "".join(part.capitalize() for part in rest)
 
 
+def come_back_later(response: Any, status: int, retry_after: int) -> None:
+    """The request's HTTP answer (`response`, None outside HTTP) made a refusal to
+    come back later: `status`, with Retry-After saying in how many seconds."""
+    if response is not None:
+        response.status_code = status
+        response.headers["Retry-After"] = str(retry_after)
+
+
 class MaskUnexpectedErrors(SchemaExtension):
     """Only errors with an expected code reach the client as they are; any other is
     replaced by a message and an id, and logged in full under that id."""
@@ -129,10 +137,9 @@ class MaskUnexpectedErrors(SchemaExtension):
             and error.path is not None
             and (refused := store_refusal(error.original_error)) is not None
         ]
-        response = getattr(self.execution_context.context, "response", None)
-        if waits and response is not None:
-            response.status_code = 503
-            response.headers["Retry-After"] = str(max(waits))
+        if waits:
+            response = getattr(self.execution_context.context, "response", None)
+            come_back_later(response, 503, max(waits))
 
     @staticmethod
     def masked(error: GraphQLError) -> GraphQLError:

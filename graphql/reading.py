@@ -17,6 +17,7 @@ from fourpi.graphql.errors import (
     SERVER_BUSY,
     TOO_MANY_REQUESTS,
     client_error,
+    come_back_later,
 )
 from fourpi.graphql.permissions import caller_of, organisation_of
 from fourpi.local_time import NotOnTheClock, in_time_zone
@@ -233,12 +234,8 @@ async def computed_report(
 
 
 def answered_with(info: FourPIInfo, status: int, retry_after: int) -> None:
-    """The request's HTTP answer made a refusal to come back later: `status`,
-    with Retry-After saying in how many seconds."""
-    response = info.context.response
-    if response is not None:
-        response.status_code = status
-        response.headers["Retry-After"] = str(retry_after)
+    """The request's HTTP answer made a refusal to come back later (come_back_later)."""
+    come_back_later(info.context.response, status, retry_after)
 
 
 def too_many_at_once(info: FourPIInfo) -> GraphQLError:
