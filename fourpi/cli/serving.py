@@ -110,8 +110,14 @@ def serve(
         click.echo(f"Serving {database.display}: the web app at http://{host}:{port}/")
         click.echo(f"The API at http://{host}:{port}/graphql")
         server = uvicorn.Server(uvicorn.Config(app, **served))  # type: ignore[arg-type]
-        with contextlib.suppress(KeyboardInterrupt):
+        try:
             server.run(sockets=[listener])
+        except KeyboardInterrupt:
+            if not server.started:
+                # Ctrl-C before it was serving: the person stopped it, as
+                # Ctrl-C earlier does (fourpi.command), not a failure to start.
+                raise click.Abort from None
+            return
         if not server.started:
             sys.exit(3)  # as uvicorn.run: the app did not start
         return
